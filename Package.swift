@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Module map: ../shared/DESIGN.md §2. Dependencies run one way, top to bottom:
+/// AssayStats → AssayMetrics → AssayEvaluators → AssaySuite → AssayReport / AssayStore → AssayCLI → assay.
+let package = Package(
+    name: "Assay",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "assay", targets: ["assay"]),
+        .library(name: "AssayCLI", targets: ["AssayCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        .target(name: "AssayStats"),
+        .target(name: "AssayMetrics", dependencies: ["AssayStats"]),
+        .target(name: "AssayEvaluators", dependencies: ["AssayMetrics", "AssayStats"]),
+        .target(name: "AssaySuite", dependencies: [
+            "AssayEvaluators", "AssayMetrics",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "AssayReport", dependencies: ["AssaySuite", "AssayEvaluators"]),
+        .target(name: "AssayStore", dependencies: [
+            "AssaySuite", "AssayEvaluators",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "AssayCLI", dependencies: [
+            "AssayStats", "AssayMetrics", "AssayEvaluators", "AssaySuite", "AssayReport", "AssayStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "assay", dependencies: ["AssayCLI"]),
+        .testTarget(name: "AssayStatsTests", dependencies: ["AssayStats"]),
+        .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], resources: [.copy("Golden")]),
+        .testTarget(name: "AssaySuiteTests", dependencies: ["AssaySuite", "AssayEvaluators"]),
+        .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssaySuite", "AssayEvaluators"]),
+        .testTarget(name: "AssayStoreTests", dependencies: ["AssayStore", "AssaySuite", "AssayEvaluators"]),
+        .testTarget(name: "AssayCLITests", dependencies: ["AssayCLI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+import ArgumentParser
+public struct AssayCommand: AsyncParsableCommand { public init() {} }

@@ -1,0 +1,203 @@
+import Dispatch
+import Foundation
+
+/// Corpus and sentence BLEU, identical to sacrebleu 2.6.0 (`sacrebleu.metrics.bleu.BLEU`).
+///
+/// Works on per-segment sufficient statistics (``BLEUStatistics``): compute them once with
+/// ``statistics(hypotheses:references:)``, then sum for the corpus score, resample for
+/// bootstrap intervals, or score each one for sentence BLEU.
+public struct BLEU: Sendable {
+    /// Smoothing of zero n-gram precisions (Chen & Cherry 2014), as sacrebleu names them.
+    public enum Smoothing: Sendable, Equatable {
+        /// NIST geometric smoothing (mteval-v13a), sacrebleu's default.
+        case exp
+        /// A fixed count in place of zero matches (default 0.1).
+        case floor(Double)
+        /// Add k to matches and totals of orders above 1 (default 1).
+        case addK(Double)
+        /// No smoothing.
+        case none
+
+        /// Names accepted by ``init(name:value:)``.
+        public static let names = ["exp", "floor", "add-k", "none"]
+
+        /// A smoothing method by sacrebleu's name, with sacrebleu's default value when `value` is nil.
+        /// - Throws: ``MetricsError/unknownName(kind:name:suggestion:valid:)``.
+        public init(name: String, value: Double? = nil) throws {
+            switch name {
+            case "exp": self = .exp
+            case "floor": self = .floor(value ?? 0.1)
+            case "add-k": self = .addK(value ?? 1)
+            case "none": self = .none
+            default:
+                throw MetricsError.unknownName(
+                    kind: "smoothing method", name: name,
+                    suggestion: Suggestions.closest(to: name, in: Self.names), valid: Self.names)
+            }
+        }
+
+        /// The signature part: `exp`, `floor[0.10]`, `add-k[1.00]`, `none`.
+        public var signature: String {
+            switch self {
+            case .exp: return "exp"
+            case .none: return "none"
+            case let .floor(v): return "floor[\(String(format: "%.2f", v))]"
+            case let .addK(v): return "add-k[\(String(format: "%.2f", v))]"
+            }
+        }
+    }
+
+    /// Every setting that changes a BLEU number.
+    public struct Configuration: Sendable, Equatable {
+        /// MT tokenizer name (`13a`, `intl`, `zh`, `char`, `none`).
+        public var tokenizer: String
+        /// Lowercase hypotheses and references first (Python `str.lower()`).
+        public var lowercase: Bool
+        /// Smoothing method.
+        public var smoothing: Smoothing
+        /// Only orders with hypothesis n-grams count (sacrebleu's `effective_order`, always on
+        /// for sentence BLEU).
+        public var effectiveOrder: Bool
+        /// Highest n-gram order (sacrebleu's `max_ngram_order`), 1…4.
+        public var maxOrder: Int
+
+        /// Creates a configuration; the defaults are sacrebleu's.
+        public init(tokenizer: String = "13a", lowercase: Bool = false, smoothing: Smoothing = .exp,
+                    effectiveOrder: Bool = false, maxOrder: Int = 4) {
+            self.tokenizer = tokenizer
+            self.lowercase = lowercase
+            self.smoothing = smoothing
+            self.effectiveOrder = effectiveOrder
+            self.maxOrder = maxOrder
+        }
+    }
+
+    /// The settings of this metric.
+    public let configuration: Configuration
+    private let tokenizer: any MTTokenizer
+
+    /// Creates the metric.
+    /// - Throws: ``MetricsError`` for an unknown tokenizer or an order outside 1…4.
+    public init(_ configuration: Configuration = Configuration()) throws {
+        guard (1...4).contains(configuration.maxOrder) else {
+            throw MetricsError.invalidOption(
+                name: "max order", value: String(configuration.maxOrder), reason: "must be 1 to 4")
+        }
+        self.configuration = configuration
+        self.tokenizer = try MTTokenizers.make(configuration.tokenizer)
+    }
+
+    /// sacrebleu's signature: `nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:assay-X`,
+    /// with `bs:N|rs:SEED` after `nrefs` when a bootstrap interval was computed.
+    public func signature(references: ReferenceCount, bootstrap: (resamples: Int, seed: UInt64)? = nil) -> Signature {
+        var parts: [(String, String)] = [("nrefs", references.description)]
+        if let bootstrap {
+            parts.append(("bs", String(bootstrap.resamples)))
+            parts.append(("rs", String(bootstrap.seed)))
+        }
+        parts.append(("case", configuration.lowercase ? "lc" : "mixed"))
+        parts.append(("eff", configuration.effectiveOrder ? "yes" : "no"))
+        parts.append(("tok", configuration.tokenizer))
+        parts.append(("smooth", configuration.smoothing.signature))
+        return Signature(parts)
+    }
+
+    /// Tokens of one segment after lowercasing, right-stripping and tokenizing.
+    func tokens(_ segment: String) -> (bytes: [UInt8], ranges: [Range<Int>]) {
+        let text = configuration.lowercase ? PythonText.lower(segment) : segment
+        let bytes = tokenizer.tokenize(PythonText.rstrip(text))
+        return (bytes, PythonText.splitRanges(bytes))
+    }
+
+    /// Statistics of one hypothesis against its references (sacrebleu's
+    /// `_compute_segment_statistics`: clipped counts against the per-n-gram maximum over the
+    /// references, closest reference length with ties going to the shorter).
+    public func statistics(hypothesis: String, references: [String]) -> BLEUStatistics {
+        var scratch = Scratch()
+        return statistics(hypothesis: hypothesis, references: references, scratch: &scratch)
+    }
+
+    /// Statistics of every segment; `references[i]` are the references of `hypotheses[i]`.
+    /// Runs on all cores; the order of the result follows the input.
+    /// - Precondition: both arrays have the same count.
+    public func statistics(hypotheses: [String], references: [[String]]) -> [BLEUStatistics] {
+        precondition(hypotheses.count == references.count, "one reference list per hypothesis")
+        let n = hypotheses.count
+        let empty = BLEUStatistics(order: configuration.maxOrder)
+        let results = ResultBuffer(count: n, initial: empty)
+        let chunkCount = max(1, min(n / 512, ProcessInfo.processInfo.activeProcessorCount * 4))
+        DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+            var scratch = Scratch()
+            let lower = n * chunk / chunkCount, upper = n * (chunk + 1) / chunkCount
+            for i in lower..<upper {
+                results[i] = statistics(hypothesis: hypotheses[i], references: references[i], scratch: &scratch)
+            }
+        }
+        return results.values
+    }
+
+    /// Reusable per-thread storage for n-gram counting.
+    struct Scratch {
+        var interner = TokenInterner()
+        var maxReference: [NGramKey: Int32] = [:]
+        var counts: [NGramKey: Int32] = [:]
+        var ids: [Int32] = []
+    }
+
+    private func countNGrams(_ ids: [Int32], into counts: inout [NGramKey: Int32]) {
+        counts.removeAll(keepingCapacity: true)
+        let maxOrder = configuration.maxOrder
+        for n in 1...maxOrder where ids.count >= n {
+            for start in 0...(ids.count - n) {
+                counts[NGramKey(ids: ids, start: start, order: n), default: 0] += 1
+            }
+        }
+    }
+
+    private func statistics(hypothesis: String, references: [String], scratch: inout Scratch) -> BLEUStatistics {
+        scratch.interner.reset()
+        scratch.maxReference.removeAll(keepingCapacity: true)
+        var referenceLengths: [Int] = []
+        referenceLengths.reserveCapacity(references.count)
+        for reference in references {
+            let (bytes, ranges) = tokens(reference)
+            scratch.ids.removeAll(keepingCapacity: true)
+            for range in ranges { scratch.ids.append(scratch.interner.id(of: bytes, range)) }
+            referenceLengths.append(ranges.count)
+            countNGrams(scratch.ids, into: &scratch.counts)
+            for (key, count) in scratch.counts {
+                let existing = scratch.maxReference[key] ?? 0
+                if count > existing { scratch.maxReference[key] = count }
+            }
+        }
+        let (bytes, ranges) = tokens(hypothesis)
+        scratch.ids.removeAll(keepingCapacity: true)
+        for range in ranges { scratch.ids.append(scratch.interner.id(of: bytes, range)) }
+        countNGrams(scratch.ids, into: &scratch.counts)
+        var stats = BLEUStatistics(order: configuration.maxOrder)
+        stats.hypothesisLength = ranges.count
+        stats.referenceLength = Self.closestReferenceLength(ranges.count, referenceLengths)
+        for (key, count) in scratch.counts {
+            let order = key.high != 0 ? (key.high >> 32 != 0 ? 4 : 3) : (key.low >> 32 != 0 ? 2 : 1)
+            stats.total[order - 1] += Int(count)
+            if let reference = scratch.maxReference[key] { stats.correct[order - 1] += Int(min(count, reference)) }
+        }
+        return stats
+    }
+
+    /// sacrebleu's `_get_closest_ref_len`: the reference length nearest to `hypothesisLength`,
+    /// the shorter one on a tie; -1 without references.
+    static func closestReferenceLength(_ hypothesisLength: Int, _ lengths: [Int]) -> Int {
+        var closestDiff = -1, closestLength = -1
+        for length in lengths {
+            let diff = abs(hypothesisLength - length)
+            if closestDiff == -1 || diff < closestDiff {
+                closestDiff = diff
+                closestLength = length
+            } else if diff == closestDiff, length < closestLength {
+                closestLength = length
+            }
+        }
+        return closestLength
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+import AssayMetrics
+
+/// Hand-written segments (ours) against sacrebleu 2.6.0's numbers, from
+/// scripts/goldens/sacrebleu_goldens.py.
+struct SacrebleuEdgeCaseTests {
+    struct Case: Decodable {
+        var hypothesis: String
+        var references: [String]
+        var bleu: [String: GoldenBLEU]
+        var sentence_bleu: [String: GoldenBLEU]
+        var chrf: [String: Double]
+    }
+
+    struct File: Decodable { var sacrebleu: String; var cases: [Case] }
+
+    static let cases: [Case] = (try? GoldenData.load("sacrebleu-edge-cases.json", as: File.self).cases) ?? []
+
+    @Test func goldenFileLoads() {
+        #expect(Self.cases.count >= 15)
+    }
+
+    @Test(arguments: cases.indices)
+    func corpusBLEUEveryTokenizer(_ index: Int) throws {
+        let c = Self.cases[index]
+        for (key, golden) in c.bleu {
+            let lowercase = key.hasSuffix("-lc")
+            let tokenizer = lowercase ? String(key.dropLast(3)) : key
+            let bleu = try BLEU(.init(tokenizer: tokenizer, lowercase: lowercase))
+            let stats = bleu.statistics(hypothesis: c.hypothesis, references: c.references)
+            expectEqual(view(bleu.score(stats)), golden, "case \(index) \(key)")
+        }
+    }
+
+    @Test(arguments: cases.indices)
+    func sentenceBLEUEverySmoothing(_ index: Int) throws {
+        let c = Self.cases[index]
+        for (smoothing, golden) in c.sentence_bleu {
+            let bleu = try BLEU(.init(smoothing: .init(name: smoothing), effectiveOrder: true))
+            let stats = bleu.statistics(hypothesis: c.hypothesis, references: c.references)
+            expectEqual(view(bleu.score(stats)), golden, "case \(index) \(smoothing)")
+        }
+    }
+
+    @Test(arguments: cases.indices)
+    func sentenceChrF(_ index: Int) throws {
+        let c = Self.cases[index]
+        for (key, golden) in c.chrf {
+            let wordOrder = key.hasPrefix("nw2") ? 2 : 0
+            let chrf = try ChrF(.init(wordOrder: wordOrder, lowercase: key.hasSuffix("-lc")))
+            let score = chrf.score(chrf.statistics(hypothesis: c.hypothesis, references: c.references))
+            #expect(abs(score - golden) <= 1e-9, "case \(index) \(key): \(score) vs \(golden)")
+        }
+    }
+}
+
+func view(_ s: BLEUScore) -> BLEUScoreView {
+    BLEUScoreView(score: s.score, counts: s.counts, totals: s.totals, precisions: s.precisions,
+                  bp: s.brevityPenalty, sysLen: s.systemLength, refLen: s.referenceLength)
+}
