@@ -1,0 +1,67 @@
+import AssayMetrics
+import AssayStats
+
+/// Corpus chrF (or chrF++ with `word_order: 2`) identical to sacrebleu 2.6.0; per-item rows
+/// hold sentence chrF and the sufficient statistics.
+public struct ChrFEvaluator: Evaluator {
+    public static let id = "chrf"
+    public static let summary = "chrF / chrF++ identical to sacrebleu 2.x (word_order: 2 for chrF++)"
+    public static let options: [OptionSpec] = [
+        OptionSpec("char_order", .integer(minimum: 1), default: .integer(6), "character n-gram order (at most 6)"),
+        OptionSpec("word_order", .integer(minimum: 0), default: .integer(0), "word n-gram order: 0 chrF, 2 chrF++ (at most 4)"),
+        OptionSpec("beta", .integer(minimum: 1), default: .integer(2), "recall weight"),
+        OptionSpec("lowercase", .bool, default: .bool(false), "lowercase hypotheses and references"),
+        OptionSpec("whitespace", .bool, default: .bool(false), "keep whitespace in character n-grams"),
+        OptionSpec("eps_smoothing", .bool, default: .bool(false), "epsilon smoothing (chrF++.py, NLTK) instead of effective order"),
+        OptionSpec("confidence", .bool, default: .bool(false), "bootstrap 95 % confidence interval"),
+        OptionSpec("resamples", .integer(minimum: 1), default: .integer(1000), "bootstrap resamples"),
+        OptionSpec("seed", .integer(minimum: 0), default: .integer(12345), "bootstrap seed"),
+    ]
+    public static let metrics: [MetricSpec] = [
+        MetricSpec("score", higherIsBetter: true, unit: "chrF", summary: "corpus chrF, 0–100"),
+    ]
+    public static let datasetKinds: [DatasetKind] = [.parallel, .jsonl]
+    public static let modelRoles: ModelRoles = .none
+
+    let chrf: ChrF
+    let bootstrap: (resamples: Int, seed: UInt64)?
+
+    public init(options: OptionValues) throws {
+        do {
+            chrf = try ChrF(.init(
+                charOrder: options.integer("char_order") ?? 6, wordOrder: options.integer("word_order") ?? 0,
+                beta: options.integer("beta") ?? 2, lowercase: options.bool("lowercase"),
+                whitespace: options.bool("whitespace"), epsilonSmoothing: options.bool("eps_smoothing")))
+        } catch let MetricsError.invalidOption(name, value, reason) {
+            throw EvaluatorError.invalidOption(name: name.replacingOccurrences(of: " ", with: "_"), message: "\(value) \(reason)")
+        }
+        bootstrap = options.bool("confidence")
+            ? (options.integer("resamples") ?? 1000, UInt64(options.integer("seed") ?? 12345)) : nil
+    }
+
+    public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
+        guard let dataset = context.dataset else { throw EvaluatorError.missingDataset(evaluator: Self.id) }
+        let corpus = try ParallelCorpus.load(dataset, evaluator: Self.id)
+        guard !corpus.hypotheses.isEmpty else { throw MetricsError.emptyInput(what: "segments") }
+        try context.checkCancellation()
+        let stats = chrf.statistics(hypotheses: corpus.hypotheses, references: corpus.references)
+        try context.checkCancellation()
+        let score = chrf.score(chrf.sum(stats))
+        var interval: Bootstrap.Interval?
+        if let bootstrap {
+            let draws = Bootstrap.indices(count: stats.count, resamples: bootstrap.resamples, seed: bootstrap.seed)
+            interval = Bootstrap.interval(draws.map { chrf.score(chrf.sum($0.lazy.map { stats[$0] })) })
+        }
+        let items = zip(corpus.ids, stats).map { id, s in
+            ItemRow(id: id, values: [
+                "sentence_chrf": .number(chrf.score(s)),
+                "stats": .array(s.map { .number(Double($0)) }),
+            ])
+        }
+        return EvaluationResult(
+            metrics: [MetricValue(name: "score", value: score, ciLow: interval?.low, ciHigh: interval?.high,
+                                  unit: chrf.name, higherIsBetter: true)],
+            items: items,
+            signature: chrf.signature(references: ReferenceCount(corpus.references), bootstrap: bootstrap).description)
+    }
+}

@@ -1,0 +1,33 @@
+/// What one evaluation produced: metric values, per-item statistics and the signature.
+public struct EvaluationResult: Sendable, Equatable {
+    /// Metric values, in the order the evaluator declares them.
+    public var metrics: [MetricValue]
+    /// Per-item statistics (one row per segment, document or rated item).
+    public var items: [ItemRow]
+    /// Every setting that changed the numbers (sacrebleu style).
+    public var signature: String
+
+    /// Creates a result.
+    public init(metrics: [MetricValue], items: [ItemRow] = [], signature: String) {
+        self.metrics = metrics
+        self.items = items
+        self.signature = signature
+    }
+
+    /// The metric called `name`, if present.
+    public func metric(_ name: String) -> MetricValue? { metrics.first { $0.name == name } }
+}
+
+/// Statistics of one item: its id in the dataset and named values.
+public struct ItemRow: Sendable, Equatable, Codable {
+    /// Item id (a JSONL `id` field or the 1-based line number).
+    public var id: String
+    /// Named statistics (sentence score, sufficient statistics, …).
+    public var values: [String: JSONValue]
+
+    /// Creates an item row.
+    public init(id: String, values: [String: JSONValue]) {
+        self.id = id
+        self.values = values
+    }
+}

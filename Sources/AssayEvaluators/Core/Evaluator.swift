@@ -1,0 +1,84 @@
+/// An evaluation method that plugs into suites: BLEU, chrF, perplexity, …
+///
+/// An evaluator declares its options and metrics (for validation, gates and `assay list`),
+/// is created from validated options, and evaluates in a context that gives it its dataset,
+/// its models and a progress reporter. Register a new one with one line in
+/// `EvaluatorRegistry+Builtins.swift`.
+public protocol Evaluator: Sendable {
+    /// The id used in suites (`evaluator: bleu`), kebab-case.
+    static var id: String { get }
+    /// One line for `assay list`.
+    static var summary: String { get }
+    /// Options accepted under `options:`.
+    static var options: [OptionSpec] { get }
+    /// Metrics produced, addressable by gates as `<evaluation id>.<metric>`.
+    static var metrics: [MetricSpec] { get }
+    /// Dataset kinds accepted; empty when the evaluator takes no dataset.
+    static var datasetKinds: [DatasetKind] { get }
+    /// Whether the evaluator needs `model:` (and `reference:`).
+    static var modelRoles: ModelRoles { get }
+
+    /// Creates the evaluator from validated options (defaults filled in).
+    /// - Throws: ``EvaluatorError/invalidOption(name:message:)`` for combinations the specs
+    ///   cannot express.
+    init(options: OptionValues) throws
+
+    /// Runs the evaluation.
+    /// - Throws: anything that prevents a result; the runner records it as the evaluation's
+    ///   error and carries on with the other evaluations.
+    func evaluate(in context: EvaluationContext) async throws -> EvaluationResult
+}
+
+/// Which models an evaluator needs.
+public struct ModelRoles: Sendable, Equatable, OptionSet {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// Needs `model:`.
+    public static let model = ModelRoles(rawValue: 1)
+    /// Needs `reference:` (a second model to compare against).
+    public static let reference = ModelRoles(rawValue: 2)
+    /// Needs no model.
+    public static let none: ModelRoles = []
+}
+
+/// Everything an evaluation may use.
+public struct EvaluationContext: Sendable {
+    /// The evaluation's id in the suite.
+    public var evaluationID: String
+    /// Its dataset, if it has one.
+    public var dataset: DatasetSpec?
+    /// The model under `model:`, if any.
+    public var model: ModelSpec?
+    /// The model under `reference:`, if any.
+    public var reference: ModelSpec?
+    /// Where progress goes (nothing reaches a terminal unless the caller wants it to).
+    public var progress: any ProgressReporter
+
+    /// Creates a context.
+    public init(evaluationID: String, dataset: DatasetSpec? = nil, model: ModelSpec? = nil,
+                reference: ModelSpec? = nil, progress: any ProgressReporter = SilentProgress()) {
+        self.evaluationID = evaluationID
+        self.dataset = dataset
+        self.model = model
+        self.reference = reference
+        self.progress = progress
+    }
+
+    /// Throws ``EvaluatorError/cancelled`` when the run was interrupted.
+    public func checkCancellation() throws {
+        if Task.isCancelled { throw EvaluatorError.cancelled }
+    }
+}
+
+/// Receives progress of long work; library code never prints.
+public protocol ProgressReporter: Sendable {
+    /// `completed` of `total` units of `evaluation` are done.
+    func update(evaluation: String, completed: Int, total: Int, detail: String)
+}
+
+/// A reporter that drops everything.
+public struct SilentProgress: ProgressReporter {
+    public init() {}
+    public func update(evaluation: String, completed: Int, total: Int, detail: String) {}
+}

@@ -1,0 +1,7 @@
+extension EvaluatorRegistry {
+    /// Built-in evaluators. Register a new one with one line here.
+    static let builtins: [any Evaluator.Type] = [
+        BLEUEvaluator.self,
+        ChrFEvaluator.self,
+    ]
+}

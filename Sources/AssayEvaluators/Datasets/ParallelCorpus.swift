@@ -1,0 +1,98 @@
+import AssayMetrics
+import Foundation
+
+/// Hypotheses with their references, the input of BLEU and chrF.
+public struct ParallelCorpus: Sendable, Equatable {
+    /// Item ids (JSONL id field or 1-based line numbers).
+    public var ids: [String]
+    /// One hypothesis per item.
+    public var hypotheses: [String]
+    /// The references of each item (the count may vary per item in JSONL datasets).
+    public var references: [[String]]
+
+    /// Creates a corpus.
+    public init(ids: [String], hypotheses: [String], references: [[String]]) {
+        self.ids = ids
+        self.hypotheses = hypotheses
+        self.references = references
+    }
+
+    /// Loads a `parallel` or `jsonl` dataset.
+    /// - Throws: ``EvaluatorError`` naming the file and line of the first problem.
+    public static func load(_ spec: DatasetSpec, evaluator: String) throws -> ParallelCorpus {
+        switch spec {
+        case let .parallel(hypotheses, references):
+            return try fromTextFiles(hypotheses: hypotheses, references: references)
+        case let .jsonl(path, fields):
+            return try fromJSONL(path, fields: fields)
+        case .text:
+            throw EvaluatorError.wrongDatasetKind(evaluator: evaluator, got: spec.kind.rawValue, accepted: ["parallel", "jsonl"])
+        }
+    }
+
+    /// Text files as sacrebleu's command line reads them: UTF-8, one segment per line, each line
+    /// right-stripped; an empty reference line is an empty reference.
+    /// - Throws: ``MetricsError`` for unreadable files, bad UTF-8 or differing line counts.
+    public static func fromTextFiles(hypotheses: URL, references: [URL]) throws -> ParallelCorpus {
+        let hyps = try UTF8Lines.read(hypotheses)
+        var refs = [[String]](repeating: [], count: hyps.count)
+        for url in references {
+            let lines = try UTF8Lines.read(url)
+            guard lines.count == hyps.count else {
+                throw MetricsError.lineCountMismatch(hypotheses: hyps.count, references: lines.count, referencePath: url.path)
+            }
+            for (i, line) in lines.enumerated() { refs[i].append(line) }
+        }
+        return ParallelCorpus(ids: (1...max(hyps.count, 1)).prefix(hyps.count).map(String.init), hypotheses: hyps, references: refs)
+    }
+
+    /// A JSON Lines file: each line an object with the hypothesis field and reference fields
+    /// (a string each, or one field with a list of strings, whose length may vary per line).
+    /// Blank lines are skipped. Ids come from `fields.id` or the line number.
+    public static func fromJSONL(_ url: URL, fields: JSONLFields) throws -> ParallelCorpus {
+        let lines = try UTF8Lines.read(url, rstrip: false)
+        var corpus = ParallelCorpus(ids: [], hypotheses: [], references: [])
+        var seen = Set<String>()
+        for (index, line) in lines.enumerated() where !PythonText.strip(line).isEmpty {
+            let number = index + 1
+            func fail(_ message: String, _ hint: String? = nil) -> EvaluatorError {
+                .malformedDataset(path: url.path, line: number, message: message, hint: hint)
+            }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                throw fail("not a JSON object", "each line must be one JSON object, e.g. {\"\(fields.hypothesis)\": \"…\", \"\(fields.references.first ?? "reference")\": \"…\"}")
+            }
+            guard let hypothesis = object[fields.hypothesis] as? String else {
+                throw fail("field '\(fields.hypothesis)' is missing or not a string",
+                           "fields present: \(object.keys.sorted().joined(separator: ", "))")
+            }
+            var references: [String] = []
+            for field in fields.references {
+                switch object[field] {
+                case let s as String: references.append(s)
+                case let list as [Any]:
+                    for element in list {
+                        guard let s = element as? String else { throw fail("field '\(field)' must hold strings only") }
+                        references.append(s)
+                    }
+                case is NSNull: break
+                default:
+                    throw fail("field '\(field)' is missing or not a string or a list of strings",
+                               "fields present: \(object.keys.sorted().joined(separator: ", "))")
+                }
+            }
+            var id = String(number)
+            if let idField = fields.id {
+                switch object[idField] {
+                case let s as String: id = s
+                case let n as NSNumber: id = n.stringValue
+                default: throw fail("id field '\(idField)' is missing")
+                }
+            }
+            guard seen.insert(id).inserted else { throw fail("duplicate item id '\(id)'") }
+            corpus.ids.append(id)
+            corpus.hypotheses.append(hypothesis)
+            corpus.references.append(references)
+        }
+        return corpus
+    }
+}

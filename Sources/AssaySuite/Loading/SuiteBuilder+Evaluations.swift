@@ -1,0 +1,200 @@
+import AssayEvaluators
+import AssayMetrics
+import Foundation
+import Yams
+
+extension SuiteBuilder {
+    static let evaluationKeys = ["id", "evaluator", "dataset", "model", "reference", "options"]
+    static let gateKeys = ["metric", "min", "max", "max_regression"]
+
+    func evaluations(_ cursor: YAMLCursor, suite: Suite) -> [EvaluationSpec] {
+        guard let list = cursor.list() else { return [] }
+        if list.isEmpty { cursor.error("no evaluations", hint: "add at least one entry with `id:` and `evaluator:`") }
+        var result: [EvaluationSpec] = []
+        var seen: [String: Int] = [:]
+        for item in list {
+            guard let fields = item.mapping(allowed: Self.evaluationKeys, what: "an evaluation"),
+                  item.requireKeys(["id", "evaluator"], in: fields, example: "- { id: bleu, evaluator: bleu, dataset: mt }") else { continue }
+            func field(_ key: String) -> YAMLCursor? { fields.first { $0.key == key }?.value }
+            let idCursor = field("id")!
+            guard let id = idCursor.string() else { continue }
+            if id.range(of: "^[A-Za-z0-9_-]+$", options: .regularExpression) == nil {
+                idCursor.error("invalid evaluation id '\(id)'", hint: "use letters, digits, '_' and '-' (gates write <id>.<metric>)")
+                continue
+            }
+            if let firstLine = seen[id] {
+                idCursor.error("duplicate evaluation id '\(id)' (first used on line \(firstLine))", hint: "give each evaluation a unique id")
+                continue
+            }
+            seen[id] = idCursor.line ?? 0
+            let evaluatorCursor = field("evaluator")!
+            guard let evaluatorID = evaluatorCursor.string() else { continue }
+            let type: any Evaluator.Type
+            do {
+                type = try EvaluatorRegistry.type(for: evaluatorID)
+            } catch let error as EvaluatorError {
+                let suggestion: String? = if case let .unknownEvaluator(_, s, _) = error { s } else { nil }
+                evaluatorCursor.error("unknown evaluator '\(evaluatorID)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""),
+                                      hint: "available: \(EvaluatorRegistry.ids.joined(separator: ", ")) (see `assay list`)")
+                continue
+            } catch { continue }
+            var spec = EvaluationSpec(id: id, evaluator: type, options: OptionValues(), givenOptions: [:],
+                                      dataset: nil, model: nil, reference: nil)
+            var ok = true
+            // Dataset
+            if let datasetCursor = field("dataset") {
+                if type.datasetKinds.isEmpty {
+                    datasetCursor.error("evaluator '\(evaluatorID)' takes no dataset", hint: "remove `dataset:`")
+                    ok = false
+                } else if let name = datasetCursor.string() {
+                    if let dataset = suite.datasets[name] {
+                        if !type.datasetKinds.contains(dataset.kind) {
+                            datasetCursor.error("evaluator '\(evaluatorID)' cannot use dataset '\(name)' of kind '\(dataset.kind.rawValue)'",
+                                                hint: "it accepts: \(type.datasetKinds.map(\.rawValue).joined(separator: ", "))")
+                            ok = false
+                        }
+                        spec.dataset = name
+                    } else {
+                        let names = suite.datasets.keys.sorted()
+                        let suggestion = Suggestions.closest(to: name, in: names)
+                        datasetCursor.error("unknown dataset '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""),
+                                            hint: names.isEmpty ? "declare it under `datasets:`" : "datasets: \(names.joined(separator: ", "))")
+                        ok = false
+                    }
+                }
+            } else if !type.datasetKinds.isEmpty {
+                item.error("evaluator '\(evaluatorID)' needs a dataset",
+                           hint: "add `dataset: <name>` naming an entry of `datasets:` of kind \(type.datasetKinds.map(\.rawValue).joined(separator: " or "))")
+                ok = false
+            }
+            // Models
+            for (role, key) in [(ModelRoles.model, "model"), (ModelRoles.reference, "reference")] {
+                if let modelCursor = field(key) {
+                    guard let name = modelCursor.string() else { ok = false; continue }
+                    if suite.model(name) == nil {
+                        let names = suite.models.map(\.name)
+                        let suggestion = Suggestions.closest(to: name, in: names)
+                        modelCursor.error("unknown model '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""),
+                                          hint: names.isEmpty ? "declare it under `models:`" : "models: \(names.joined(separator: ", "))")
+                        ok = false
+                    } else if !type.modelRoles.contains(role) {
+                        modelCursor.error("evaluator '\(evaluatorID)' takes no \(key)", hint: "remove `\(key):`")
+                        ok = false
+                    }
+                    if key == "model" { spec.model = name } else { spec.reference = name }
+                } else if type.modelRoles.contains(role) {
+                    item.error("evaluator '\(evaluatorID)' needs `\(key):`", hint: "name an entry of `models:`")
+                    ok = false
+                }
+            }
+            // Options
+            var given: [String: OptionValue] = [:]
+            if let optionsCursor = field("options") {
+                let names = type.options.map(\.name)
+                if let entries = optionsCursor.mapping(allowed: names.isEmpty ? ["(none)"] : names, what: "options") {
+                    for (key, value) in entries {
+                        guard let option = type.options.first(where: { $0.name == key }) else { continue }
+                        if let parsed = optionValue(value, option) { given[key] = parsed } else { ok = false }
+                    }
+                } else {
+                    ok = false
+                }
+            }
+            spec.givenOptions = given
+            spec.options = OptionValues(specs: type.options, given: given)
+            do {
+                _ = try type.init(options: spec.options)
+            } catch {
+                (field("options") ?? item).error(error.localizedDescription, hint: (error as? LocalizedError)?.recoverySuggestion)
+                ok = false
+            }
+            if ok { result.append(spec) }
+        }
+        return result
+    }
+
+    func optionValue(_ cursor: YAMLCursor, _ option: OptionSpec) -> OptionValue? {
+        switch option.kind {
+        case .bool:
+            return cursor.bool().map(OptionValue.bool)
+        case let .integer(minimum):
+            guard let value = cursor.int() else { return nil }
+            guard value >= minimum else {
+                cursor.error("must be at least \(minimum), found \(value)", hint: "\(option.name): \(option.summary)")
+                return nil
+            }
+            return .integer(value)
+        case let .number(exclusiveMinimum):
+            guard let value = cursor.double() else { return nil }
+            if let exclusiveMinimum, !(value > exclusiveMinimum) {
+                cursor.error("must be greater than \(OptionSpec.Kind.format(exclusiveMinimum)), found \(OptionSpec.Kind.format(value))",
+                             hint: "\(option.name): \(option.summary)")
+                return nil
+            }
+            return .number(value)
+        case .string:
+            return expand(cursor).map(OptionValue.string)
+        case let .choice(values):
+            guard let value = cursor.string() else { return nil }
+            guard values.contains(value) else {
+                let suggestion = Suggestions.closest(to: value, in: values)
+                cursor.error("'\(value)' is not one of \(values.joined(separator: ", "))" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
+                return nil
+            }
+            return .string(value)
+        }
+    }
+
+    func gates(_ cursor: YAMLCursor, evaluations: [EvaluationSpec]) -> [GateSpec] {
+        guard let list = cursor.list() else { return [] }
+        var result: [GateSpec] = []
+        for item in list {
+            guard let fields = item.mapping(allowed: Self.gateKeys, what: "a gate"),
+                  item.requireKeys(["metric"], in: fields, example: "- { metric: bleu.score, min: 20 }") else { continue }
+            func field(_ key: String) -> YAMLCursor? { fields.first { $0.key == key }?.value }
+            let metricCursor = field("metric")!
+            guard let metric = metricCursor.string() else { continue }
+            let parts = metric.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else {
+                metricCursor.error("gate metric '\(metric)' must be <evaluation id>.<metric>", hint: "e.g. bleu.score")
+                continue
+            }
+            guard let evaluation = evaluations.first(where: { $0.id == parts[0] }) else {
+                let ids = evaluations.map(\.id)
+                let suggestion = Suggestions.closest(to: parts[0], in: ids)
+                metricCursor.error("gate on unknown evaluation '\(parts[0])'" + (suggestion.map { "; did you mean '\($0).\(parts[1])'?" } ?? ""),
+                                   hint: "evaluations: \(ids.joined(separator: ", "))")
+                continue
+            }
+            guard let spec = evaluation.evaluator.metrics.first(where: { $0.name == parts[1] }) else {
+                let names = evaluation.evaluator.metrics.map(\.name)
+                let suggestion = Suggestions.closest(to: parts[1], in: names)
+                metricCursor.error("evaluator '\(evaluation.evaluator.id)' has no metric '\(parts[1])'" + (suggestion.map { "; did you mean '\(parts[0]).\($0)'?" } ?? ""),
+                                   hint: "its metrics: \(names.joined(separator: ", "))")
+                continue
+            }
+            var gate = GateSpec(metric: metric, min: nil, max: nil, maxRegression: nil, higherIsBetter: spec.higherIsBetter)
+            var ok = true
+            if let c = field("min") { gate.min = c.double(); ok = ok && gate.min != nil }
+            if let c = field("max") { gate.max = c.double(); ok = ok && gate.max != nil }
+            if let c = field("max_regression") {
+                gate.maxRegression = c.double()
+                if let value = gate.maxRegression, value < 0 {
+                    c.error("must be zero or more, found \(value)", hint: "the largest allowed worsening against the baseline, in the metric's units")
+                    ok = false
+                }
+                ok = ok && gate.maxRegression != nil
+            }
+            if gate.min == nil, gate.max == nil, gate.maxRegression == nil, ok {
+                item.error("a gate needs min, max or max_regression", hint: "e.g. - { metric: \(metric), min: 20 }")
+                ok = false
+            }
+            if let low = gate.min, let high = gate.max, low > high {
+                item.error("min (\(low)) is greater than max (\(high)); no value can pass")
+                ok = false
+            }
+            if ok { result.append(gate) }
+        }
+        return result
+    }
+}

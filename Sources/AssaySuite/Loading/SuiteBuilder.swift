@@ -1,0 +1,213 @@
+import AssayEvaluators
+import AssayMetrics
+import Foundation
+import Yams
+
+/// Walks a parsed suite, validating as it goes; problems go to the shared diagnostics.
+struct SuiteBuilder {
+    let file: URL
+    let environment: [String: String]
+    let diagnostics: Diagnostics
+
+    init(file: URL, environment: [String: String], diagnostics: Diagnostics) {
+        self.file = file
+        self.environment = environment
+        self.diagnostics = diagnostics
+    }
+
+    static let topKeys = ["version", "name", "description", "models", "datasets", "evaluations", "gates"]
+
+    mutating func build(_ root: YAMLCursor, contentHash: String) -> Suite? {
+        guard let entries = root.mapping(allowed: Self.topKeys, what: "the suite") else { return nil }
+        let example = "a suite starts with `version: 1` and `name: my-suite`"
+        _ = root.requireKeys(["version", "name", "evaluations"], in: entries, example: example)
+        var suite = Suite(file: file, contentHash: contentHash, name: "", description: nil, models: [], datasets: [:],
+                          evaluations: [], gates: [])
+        var evaluationsCursor: YAMLCursor?
+        var gatesCursor: YAMLCursor?
+        for (key, value) in entries {
+            switch key {
+            case "version":
+                if let version = value.int(), version != 1 {
+                    value.error("unsupported suite version \(version)", hint: "this Assay reads `version: 1`")
+                }
+            case "name":
+                if let name = expand(value) {
+                    if name.range(of: "^[A-Za-z0-9][A-Za-z0-9._-]*$", options: .regularExpression) == nil {
+                        value.error("invalid suite name '\(name)'", hint: "use letters, digits, '.', '_' and '-' (it names the report folder)")
+                    } else {
+                        suite.name = name
+                    }
+                }
+            case "description":
+                suite.description = value.string()
+            case "models":
+                suite.models = models(value)
+            case "datasets":
+                suite.datasets = datasets(value)
+            case "evaluations":
+                evaluationsCursor = value
+            case "gates":
+                gatesCursor = value
+            default:
+                break
+            }
+        }
+        if let evaluationsCursor { suite.evaluations = evaluations(evaluationsCursor, suite: suite) }
+        if let gatesCursor { suite.gates = gates(gatesCursor, evaluations: suite.evaluations) }
+        return suite
+    }
+
+    // MARK: Strings and paths
+
+    /// A string with `${VAR}` and `${VAR:-default}` expanded.
+    func expand(_ cursor: YAMLCursor) -> String? {
+        guard let raw = cursor.string() else { return nil }
+        var result = ""
+        var rest = Substring(raw)
+        while let start = rest.range(of: "${") {
+            result += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                cursor.error("unterminated '${' in '\(raw)'", hint: "write ${NAME} or ${NAME:-default}")
+                return nil
+            }
+            let body = rest[start.upperBound..<end]
+            let parts = body.components(separatedBy: ":-")
+            let name = parts[0]
+            if let value = environment[name], !(value.isEmpty && parts.count > 1) {
+                result += value
+            } else if parts.count > 1 {
+                result += parts.dropFirst().joined(separator: ":-")
+            } else {
+                cursor.error("environment variable '\(name)' is not set", hint: "export \(name)=… or write ${\(name):-default}")
+                return nil
+            }
+            rest = rest[rest.index(after: end)...]
+        }
+        return result + rest
+    }
+
+    /// A path relative to the suite's directory (after expansion).
+    func path(_ cursor: YAMLCursor) -> URL? {
+        guard let text = expand(cursor) else { return nil }
+        if text.hasPrefix("/") { return URL(fileURLWithPath: text).standardizedFileURL }
+        if text.hasPrefix("~/"), let home = environment["HOME"] {
+            return URL(fileURLWithPath: home + text.dropFirst()).standardizedFileURL
+        }
+        return URL(fileURLWithPath: text, relativeTo: file.deletingLastPathComponent()).standardizedFileURL
+    }
+
+    /// A path that must be an existing regular file.
+    func existingFile(_ cursor: YAMLCursor) -> URL? {
+        guard let url = path(cursor) else { return nil }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            cursor.error("file not found: \(url.path)", hint: "paths are relative to the suite file (\(file.deletingLastPathComponent().path))")
+            return nil
+        }
+        guard !isDirectory.boolValue else {
+            cursor.error("\(url.path) is a directory, expected a file", hint: "name a file inside it")
+            return nil
+        }
+        return url
+    }
+
+    // MARK: Sections
+
+    func models(_ cursor: YAMLCursor) -> [Suite.NamedModel] {
+        guard let entries = cursor.mapping(allowed: [], what: "models by name") else { return [] }
+        var result: [Suite.NamedModel] = []
+        for (name, value) in entries {
+            guard let fields = value.mapping(allowed: ["path", "endpoint", "model"], what: "a model") else { continue }
+            let keys = Set(fields.map(\.key))
+            if keys.contains("path") {
+                if keys.contains("endpoint") { value.error("give either 'path' or 'endpoint', not both") }
+                guard let pathCursor = fields.first(where: { $0.key == "path" })?.value, let url = path(pathCursor) else { continue }
+                if !FileManager.default.fileExists(atPath: url.path) {
+                    pathCursor.error("model not found: \(url.path)",
+                                     hint: "fetch the models with scripts/fetch-models.sh, or fix the path (relative to the suite file)")
+                    continue
+                }
+                result.append(.init(name: name, spec: .file(url)))
+            } else if keys.contains("endpoint") {
+                guard let endpointCursor = fields.first(where: { $0.key == "endpoint" })?.value,
+                      let text = expand(endpointCursor) else { continue }
+                guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else {
+                    endpointCursor.error("invalid endpoint URL '\(text)'", hint: "e.g. http://127.0.0.1:8000/v1")
+                    continue
+                }
+                guard let modelCursor = fields.first(where: { $0.key == "model" })?.value else {
+                    value.error("missing required key 'model'", hint: "the model name the server knows, e.g. model: Qwen2-7B")
+                    continue
+                }
+                guard let model = expand(modelCursor) else { continue }
+                result.append(.init(name: name, spec: .endpoint(url, model: model)))
+            } else {
+                value.error("a model needs 'path' or 'endpoint'", hint: "e.g. { path: models/model.gguf }")
+            }
+        }
+        return result
+    }
+
+    func datasets(_ cursor: YAMLCursor) -> [String: DatasetSpec] {
+        guard let entries = cursor.mapping(allowed: [], what: "datasets by name") else { return [:] }
+        var result: [String: DatasetSpec] = [:]
+        let kinds = DatasetKind.allCases.map(\.rawValue)
+        for (name, value) in entries {
+            guard case let .mapping(mapping) = value.node else {
+                value.error("expected a dataset (a mapping), found \(value.typeName)")
+                continue
+            }
+            guard let kindNode = mapping["kind"] else {
+                value.error("missing required key 'kind'", hint: "kind is one of: \(kinds.joined(separator: ", "))")
+                continue
+            }
+            let kindCursor = value.child(kindNode, key: "kind")
+            guard let kindName = kindCursor.string() else { continue }
+            guard let kind = DatasetKind(rawValue: kindName) else {
+                let suggestion = Suggestions.closest(to: kindName, in: kinds)
+                kindCursor.error("unknown dataset kind '\(kindName)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""),
+                                 hint: "kinds: \(kinds.joined(separator: ", "))")
+                continue
+            }
+            if let spec = dataset(kind, value) { result[name] = spec }
+        }
+        return result
+    }
+
+    func dataset(_ kind: DatasetKind, _ cursor: YAMLCursor) -> DatasetSpec? {
+        switch kind {
+        case .text:
+            guard let fields = cursor.mapping(allowed: ["kind", "path"], what: "a text dataset"),
+                  cursor.requireKeys(["path"], in: fields, example: "{ kind: text, path: data/corpus.txt }"),
+                  let url = existingFile(fields.first { $0.key == "path" }!.value) else { return nil }
+            return .text(path: url)
+        case .parallel:
+            guard let fields = cursor.mapping(allowed: ["kind", "hypotheses", "references"], what: "a parallel dataset"),
+                  cursor.requireKeys(["hypotheses", "references"], in: fields,
+                                     example: "{ kind: parallel, hypotheses: hyp.txt, references: [ref.txt] }") else { return nil }
+            let hypotheses = existingFile(fields.first { $0.key == "hypotheses" }!.value)
+            let referenceCursors = fields.first { $0.key == "references" }!.value.list(allowScalar: true) ?? []
+            let references = referenceCursors.compactMap { existingFile($0) }
+            guard let hypotheses, references.count == referenceCursors.count, !references.isEmpty else { return nil }
+            return .parallel(hypotheses: hypotheses, references: references)
+        case .jsonl:
+            guard let fields = cursor.mapping(allowed: ["kind", "path", "fields"], what: "a JSONL dataset"),
+                  cursor.requireKeys(["path"], in: fields, example: "{ kind: jsonl, path: data/mt.jsonl, fields: { hypothesis: hyp, references: [ref] } }"),
+                  let url = existingFile(fields.first { $0.key == "path" }!.value) else { return nil }
+            var mapping = JSONLFields()
+            if let fieldsCursor = fields.first(where: { $0.key == "fields" })?.value {
+                guard let entries = fieldsCursor.mapping(allowed: ["hypothesis", "references", "id"], what: "field names") else { return nil }
+                for (key, value) in entries {
+                    switch key {
+                    case "hypothesis": if let s = value.string() { mapping.hypothesis = s }
+                    case "references": mapping.references = (value.list(allowScalar: true) ?? []).compactMap { $0.string() }
+                    case "id": mapping.id = value.string()
+                    default: break
+                    }
+                }
+            }
+            return .jsonl(path: url, fields: mapping)
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import AssayEvaluators
+import AssayMetrics
+import Foundation
+import Yams
+
+/// Loads and validates suite files (DESIGN §4): strict keys, types, files, evaluator ids,
+/// options, model and dataset references and gates, reporting every problem with file, line,
+/// column, key path and a hint.
+public struct SuiteLoader: Sendable {
+    /// Environment for `${VAR}` expansion.
+    public var environment: [String: String]
+
+    /// Values used for `ASSAY_MODELS` and `ASSAY_DATA` when the environment does not set them.
+    public static func defaultEnvironment(_ environment: [String: String]) -> [String: String] {
+        var env = environment
+        if env["ASSAY_MODELS"] == nil {
+            let home = env["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
+            env["ASSAY_MODELS"] = "\(home)/.cache/assay/models"
+        }
+        if env["ASSAY_DATA"] == nil {
+            env["ASSAY_DATA"] = URL(fileURLWithPath: "../shared/data").standardizedFileURL.path
+        }
+        return env
+    }
+
+    /// Creates a loader expanding `${VAR}` from `environment` (plus the defaults above).
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = Self.defaultEnvironment(environment)
+    }
+
+    /// Loads the suite at `url`.
+    /// - Throws: ``SuiteError`` listing every problem found.
+    public func load(_ url: URL) throws -> Suite {
+        let path = url.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw SuiteError([SuiteDiagnostic(file: path, line: nil, column: nil, keyPath: "", message: "suite file not found",
+                                              hint: "check the path; suites usually live in suites/")])
+        }
+        guard !isDirectory.boolValue else {
+            throw SuiteError([SuiteDiagnostic(file: path, line: nil, column: nil, keyPath: "", message: "is a directory, not a suite file",
+                                              hint: "pass a .yaml file, e.g. \(path)/quickstart.yaml")])
+        }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw SuiteError([SuiteDiagnostic(file: path, line: nil, column: nil, keyPath: "", message: "cannot read: \(error.localizedDescription)")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SuiteError([SuiteDiagnostic(file: path, line: nil, column: nil, keyPath: "", message: "not valid UTF-8",
+                                              hint: "save the suite as UTF-8")])
+        }
+        return try load(text: text, file: url, contentHash: SHA256.hex(data))
+    }
+
+    /// Loads a suite from `text` as if it were the file `file` (relative paths resolve against
+    /// its directory).
+    public func load(text: String, file: URL, contentHash: String? = nil) throws -> Suite {
+        let diagnostics = Diagnostics(file: file.path)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw SuiteError([Self.diagnostic(for: error, file: file.path)])
+        }
+        guard let root, Resolver.default.resolveTag(of: root) != .null else {
+            throw SuiteError([SuiteDiagnostic(file: file.path, line: 1, column: 1, keyPath: "", message: "the suite is empty",
+                                              hint: "start with `version: 1`, `name: my-suite` and an `evaluations:` list (see suites/quickstart.yaml)")])
+        }
+        var builder = SuiteBuilder(file: file, environment: environment, diagnostics: diagnostics)
+        let suite = builder.build(YAMLCursor(node: root, path: "", diagnostics: diagnostics),
+                                  contentHash: contentHash ?? SHA256.hex(Data(text.utf8)))
+        guard diagnostics.isEmpty, let suite else {
+            throw SuiteError(diagnostics.items.sorted { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) })
+        }
+        return suite
+    }
+
+    static func diagnostic(for error: YamlError, file: String) -> SuiteDiagnostic {
+        let hint = "check indentation, colons and quoting near this position"
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            let message = "YAML syntax error: \(problem)" + (context.map { " (\($0.text))" } ?? "")
+            return SuiteDiagnostic(file: file, line: mark.line, column: mark.column, keyPath: "", message: message, hint: hint)
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return SuiteDiagnostic(file: file, line: context.mark.line, column: context.mark.column, keyPath: "",
+                                   message: "duplicate key(s) \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a mapping",
+                                   hint: "each key may appear once per mapping")
+        case let .reader(problem, _, _, _):
+            return SuiteDiagnostic(file: file, line: nil, column: nil, keyPath: "", message: "YAML error: \(problem)", hint: hint)
+        default:
+            return SuiteDiagnostic(file: file, line: nil, column: nil, keyPath: "", message: "YAML error: \(error)", hint: hint)
+        }
+    }
+}

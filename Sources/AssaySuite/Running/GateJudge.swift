@@ -1,0 +1,71 @@
+import AssayEvaluators
+import Foundation
+
+/// Judges gates against a run's metric values and an optional baseline.
+public enum GateJudge {
+    /// One result per rule of every gate, in suite order.
+    public static func judge(_ gates: [GateSpec], evaluations: [EvaluationOutcome], baseline: Baseline?) -> [GateResult] {
+        var results: [GateResult] = []
+        for gate in gates {
+            let evaluation = evaluations.first { $0.id == gate.evaluationID }
+            let value = evaluation?.metrics.first { $0.name == gate.metricName }?.value
+            func missing(_ rule: String, _ threshold: Double) -> GateResult {
+                let reason = evaluation?.status == .ok ? "metric has no value" : "evaluation '\(gate.evaluationID)' did not finish"
+                return GateResult(metric: gate.metric, rule: rule, threshold: threshold, value: nil, baseline: nil, delta: nil,
+                                  status: .error, message: reason)
+            }
+            if let min = gate.min {
+                if let value {
+                    let ok = value >= min
+                    results.append(GateResult(metric: gate.metric, rule: "min", threshold: min, value: value, baseline: nil, delta: nil,
+                                              status: ok ? .pass : .fail,
+                                              message: ok ? "\(format(value)) ≥ \(format(min))" : "\(format(value)) is below the minimum \(format(min)) by \(format(min - value))"))
+                } else { results.append(missing("min", min)) }
+            }
+            if let max = gate.max {
+                if let value {
+                    let ok = value <= max
+                    results.append(GateResult(metric: gate.metric, rule: "max", threshold: max, value: value, baseline: nil, delta: nil,
+                                              status: ok ? .pass : .fail,
+                                              message: ok ? "\(format(value)) ≤ \(format(max))" : "\(format(value)) is above the maximum \(format(max)) by \(format(value - max))"))
+                } else { results.append(missing("max", max)) }
+            }
+            if let allowed = gate.maxRegression {
+                guard let value else { results.append(missing("max_regression", allowed)); continue }
+                guard let baseline, let base = baseline.values[gate.metric] else {
+                    let why = baseline == nil ? "no baseline (pass --baseline latest or a run id)" : "baseline run \(baseline!.runID) has no \(gate.metric)"
+                    results.append(GateResult(metric: gate.metric, rule: "max_regression", threshold: allowed, value: value, baseline: nil,
+                                              delta: nil, status: .skipped, message: why))
+                    continue
+                }
+                let delta = value - base
+                let worsening = gate.higherIsBetter ? -delta : delta
+                let ok = worsening <= allowed + 1e-12 * Swift.max(1, abs(base))
+                let message = ok
+                    ? "changed by \(signed(delta)) from baseline \(format(base)) (allowed worsening \(format(allowed)))"
+                    : "worse than baseline \(format(base)) by \(format(worsening)), more than the allowed \(format(allowed))"
+                results.append(GateResult(metric: gate.metric, rule: "max_regression", threshold: allowed, value: value, baseline: base,
+                                          delta: delta, status: ok ? .pass : .fail, message: message))
+            }
+        }
+        return results
+    }
+
+    /// The verdict from evaluation statuses and gate results.
+    public static func verdict(evaluations: [EvaluationOutcome], gates: [GateResult], interrupted: Bool) -> RunOutcome.Verdict {
+        if interrupted { return .interrupted }
+        if evaluations.contains(where: { $0.status != .ok }) || gates.contains(where: { $0.status == .error }) { return .error }
+        if gates.contains(where: { $0.status == .fail }) { return .fail }
+        return .pass
+    }
+
+    /// A number for messages: up to 4 decimals, trailing zeros dropped.
+    public static func format(_ value: Double) -> String {
+        var text = String(format: "%.4f", value)
+        while text.contains("."), text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text == "-0" ? "0" : text
+    }
+
+    static func signed(_ value: Double) -> String { value >= 0 ? "+\(format(value))" : format(value) }
+}

@@ -1,0 +1,99 @@
+import AssayEvaluators
+import Foundation
+
+/// Runs a suite's evaluations one after another and judges its gates.
+///
+/// An evaluation that throws is recorded as `error` with its message; the others still run.
+/// When the surrounding task is cancelled (Ctrl-C), the running evaluation stops at its next
+/// cancellation check, the rest are marked `interrupted`, and so is the run.
+public struct SuiteRunner: Sendable {
+    /// Where evaluators report progress.
+    public var progress: any ProgressReporter
+
+    /// Creates a runner.
+    public init(progress: any ProgressReporter = SilentProgress()) {
+        self.progress = progress
+    }
+
+    /// Identity of a run, supplied by the caller.
+    public struct RunIdentity: Sendable {
+        /// Run id.
+        public var runID: String
+        /// Host name.
+        public var host: String
+        /// Git commit, if known.
+        public var gitCommit: String?
+
+        /// Creates a run identity.
+        public init(runID: String, host: String, gitCommit: String?) {
+            self.runID = runID
+            self.host = host
+            self.gitCommit = gitCommit
+        }
+
+        /// A new sortable run id: UTC time and 6 random hex digits.
+        public static func newRunID(now: Date = Date()) -> String {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+            return formatter.string(from: now) + "-" + String(format: "%06x", UInt32.random(in: 0...0xFFFFFF))
+        }
+    }
+
+    /// Runs `suite`.
+    /// - Parameters:
+    ///   - baseline: values for `max_regression` gates.
+    ///   - models: model infos for the report (see ``ModelInspector``).
+    public func run(_ suite: Suite, identity: RunIdentity, models: [ModelInfo], baseline: Baseline?) async -> RunOutcome {
+        let started = Date()
+        var outcomes: [EvaluationOutcome] = []
+        var interrupted = false
+        for evaluation in suite.evaluations {
+            let begin = Date()
+            var outcome = EvaluationOutcome(id: evaluation.id, evaluator: evaluation.evaluator.id, status: .ok, signature: "",
+                                            metrics: [], items: [], error: nil, options: evaluation.options.values, seconds: 0)
+            if interrupted || Task.isCancelled {
+                interrupted = true
+                outcome.status = .interrupted
+                outcome.error = "not run: the run was interrupted"
+                outcomes.append(outcome)
+                continue
+            }
+            let context = EvaluationContext(
+                evaluationID: evaluation.id, dataset: evaluation.dataset.flatMap { suite.datasets[$0] },
+                model: evaluation.model.flatMap { suite.model($0) }, reference: evaluation.reference.flatMap { suite.model($0) },
+                progress: progress)
+            do {
+                let evaluator = try evaluation.evaluator.init(options: evaluation.options)
+                let result = try await evaluator.evaluate(in: context)
+                outcome.signature = result.signature
+                outcome.metrics = result.metrics
+                outcome.items = result.items
+                if Task.isCancelled { interrupted = true }
+            } catch EvaluatorError.cancelled {
+                interrupted = true
+                outcome.status = .interrupted
+                outcome.error = "interrupted"
+            } catch {
+                if Task.isCancelled {
+                    interrupted = true
+                    outcome.status = .interrupted
+                    outcome.error = "interrupted"
+                } else {
+                    outcome.status = .error
+                    let hint = (error as? LocalizedError)?.recoverySuggestion.map { " (hint: \($0))" } ?? ""
+                    outcome.error = error.localizedDescription + hint
+                }
+            }
+            outcome.seconds = Date().timeIntervalSince(begin)
+            outcomes.append(outcome)
+        }
+        let gates = GateJudge.judge(suite.gates, evaluations: outcomes, baseline: baseline)
+        return RunOutcome(
+            runID: identity.runID, suite: suite.name, suiteFile: suite.file.path, suiteHash: suite.contentHash,
+            started: started, finished: Date(), host: identity.host, gitCommit: identity.gitCommit, models: models,
+            evaluations: outcomes, gates: gates, baselineRunID: baseline?.runID,
+            verdict: GateJudge.verdict(evaluations: outcomes, gates: gates, interrupted: interrupted))
+    }
+}
