@@ -23,9 +23,9 @@ let package = Package(
             "AssayEvaluators", "AssayMetrics",
             .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "AssayReport", dependencies: ["AssaySuite", "AssayEvaluators"]),
+        .target(name: "AssayReport", dependencies: ["AssaySuite", "AssayEvaluators", "AssayMetrics"]),
         .target(name: "AssayStore", dependencies: [
-            "AssaySuite", "AssayEvaluators",
+            "AssaySuite", "AssayEvaluators", "AssayMetrics",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "AssayCLI", dependencies: [

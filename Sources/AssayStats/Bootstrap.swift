@@ -46,3 +46,36 @@ public enum Bootstrap {
         }
     }
 }
+
+/// Paired bootstrap resampling test (Koehn 2004), with sacrebleu 2.x's definitions
+/// (`_paired_bs_test`): both systems are scored on the same resamples; the p-value is
+/// (1 + #{|Δ_b| − mean|Δ| > |Δ_observed|}) / (1 + resamples).
+public enum PairedBootstrap {
+    /// The test's result.
+    public struct Result: Sendable, Equatable {
+        /// Interval of the baseline's resampled scores.
+        public var baseline: Bootstrap.Interval
+        /// Interval of the system's resampled scores.
+        public var system: Bootstrap.Interval
+        /// Two-sided p-value of the difference.
+        public var pValue: Double
+    }
+
+    /// Runs the test.
+    /// - Parameters:
+    ///   - count: number of items (segments).
+    ///   - observedDifference: |score(system) − score(baseline)| on the full sample.
+    ///   - baselineScore: score of a resample of the baseline (item indices in, score out).
+    ///   - systemScore: score of the same resample of the system.
+    public static func test(count: Int, resamples: Int, seed: UInt64, observedDifference: Double,
+                            baselineScore: ([Int]) -> Double, systemScore: ([Int]) -> Double) -> Result {
+        let draws = Bootstrap.indices(count: count, resamples: resamples, seed: seed)
+        let baseline = draws.map(baselineScore)
+        let system = draws.map(systemScore)
+        let differences = zip(system, baseline).map { abs($0 - $1) }
+        let meanDifference = differences.reduce(0, +) / Double(differences.count)
+        let exceed = differences.filter { $0 - meanDifference > observedDifference }.count
+        return Result(baseline: Bootstrap.interval(baseline), system: Bootstrap.interval(system),
+                      pValue: Double(exceed + 1) / Double(resamples + 1))
+    }
+}

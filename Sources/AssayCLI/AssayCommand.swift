@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+
+/// The `assay` command: evaluate and benchmark language-model checkpoints.
+public struct AssayCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "assay",
+        abstract: "Evaluate and benchmark language-model checkpoints; gate releases on the numbers.",
+        discussion: """
+            Start with `assay run suites/quickstart.yaml`. Suites are YAML files that list models, \
+            datasets, evaluations and gates (docs/suite-format.md). Every number carries a signature \
+            naming the settings that produced it.
+
+            Exit codes: 0 all gates passed · 1 a gate failed · 2 could not evaluate (bad input, \
+            missing file, evaluator error) · 64 usage error · 130 interrupted.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Run.self, Validate.self, List.self, BLEUCommand.self, ChrFCommand.self,
+            History.self, Show.self, Compare.self,
+        ])
+
+    public init() {}
+
+    /// Parses `arguments`, runs the command and exits with Assay's exit codes: errors that
+    /// carry a location and hint print as `error:` / `hint:` and exit 2; usage errors exit 64.
+    public static func main(_ arguments: [String]?) async {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch let error as CommandError {
+            Terminal.printError(error)
+            Foundation.exit(error.code)
+        } catch let error as LocalizedError where !isArgumentParserError(error) {
+            Terminal.printError(error)
+            Foundation.exit(2)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    static func isArgumentParserError(_ error: any Error) -> Bool {
+        String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
+    }
+}

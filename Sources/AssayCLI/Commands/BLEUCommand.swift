@@ -1,0 +1,154 @@
+import ArgumentParser
+import AssayMetrics
+import AssayStats
+import Foundation
+
+extension AssayCommand {
+    /// `assay bleu`: sacrebleu-compatible BLEU.
+    struct BLEUCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bleu",
+            abstract: "BLEU identical to sacrebleu 2.x (corpus, sentence, bootstrap CI, paired bootstrap).",
+            discussion: """
+                Examples:
+                  assay bleu hyp.txt --ref ref.txt
+                  assay bleu hyp.txt --ref refA.txt --ref refB.txt --tokenize intl --format json
+                  assay bleu hyp.txt --ref ref.txt --sentence --smooth floor
+                  assay bleu new.txt --ref ref.txt --paired-bs old.txt
+                  assay bleu data.jsonl --hyp-field hyp --ref-field refs --format json
+
+                Lines are read as sacrebleu reads them (UTF-8, split at \\n, trailing whitespace removed). \
+                The signature (nrefs, case, eff, tok, smooth, version) states every setting that changes the score.
+                """)
+
+        @OptionGroup var input: MTInputOptions
+
+        @Option(name: .long, help: ArgumentHelp("Tokenizer: \(MTTokenizers.names.joined(separator: ", ")).", valueName: "name"))
+        var tokenize: String = "13a"
+
+        @Flag(name: [.long, .customShort("l")], help: "Lowercase hypotheses and references.")
+        var lowercase = false
+
+        @Option(name: .long, help: ArgumentHelp("Smoothing: exp (default), floor, add-k, none.", valueName: "method"))
+        var smooth: String = "exp"
+
+        @Option(name: .customLong("smooth-value"), help: "Value for floor (default 0.1) or add-k (default 1).")
+        var smoothValue: Double?
+
+        @OptionGroup var significance: SignificanceOptions
+
+        func validate() throws {
+            guard MTTokenizers.names.contains(tokenize) else {
+                let suggestion = Suggestions.closest(to: tokenize, in: MTTokenizers.names)
+                throw ValidationError("unknown tokenizer '\(tokenize)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
+                                      + " (choose from \(MTTokenizers.names.joined(separator: ", ")))")
+            }
+            guard BLEU.Smoothing.names.contains(smooth) else {
+                throw ValidationError("unknown smoothing '\(smooth)' (choose from \(BLEU.Smoothing.names.joined(separator: ", ")))")
+            }
+            if let smoothValue, !(smoothValue > 0) { throw ValidationError("--smooth-value must be positive") }
+        }
+
+        func run() async throws {
+            let corpus = try input.load()
+            var configuration = BLEU.Configuration(tokenizer: tokenize, lowercase: lowercase,
+                                                   smoothing: try .init(name: smooth, value: smoothValue))
+            if significance.sentence { configuration.effectiveOrder = true }
+            let bleu = try BLEU(configuration)
+            let references = ReferenceCount(corpus.references)
+            let stats = bleu.statistics(hypotheses: corpus.hypotheses, references: corpus.references)
+            let scorer = CorpusScorer<BLEUStatistics>(
+                statistics: { bleu.statistics(hypotheses: $0, references: $1) },
+                score: { bleu.score(BLEUStatistics.sum($0, order: configuration.maxOrder)).score })
+            let json = significance.format == .json
+
+            if significance.sentence {
+                let signature = bleu.signature(references: references).description
+                let scores = stats.map { bleu.score($0) }
+                if json {
+                    try JSONOutput.print(["sentences": scores.map { Self.json($0, signature: signature) }])
+                } else {
+                    for score in scores { print(Self.text(score, signature: signature)) }
+                }
+                return
+            }
+            if let baselinePath = significance.pairedBaseline {
+                let baseline = try input.load(hypothesesPath: baselinePath)
+                guard baseline.hypotheses.count == corpus.hypotheses.count else {
+                    throw CommandError(message: "\(baselinePath) has \(baseline.hypotheses.count) lines but \(input.hypotheses) has \(corpus.hypotheses.count)",
+                                       hint: "both systems must translate the same segments")
+                }
+                let baselineStats = bleu.statistics(hypotheses: baseline.hypotheses, references: corpus.references)
+                let result = scorer.paired(system: stats, baseline: baselineStats, resamples: significance.resamples, seed: significance.seed)
+                let signature = bleu.signature(references: references, bootstrap: (significance.resamples, significance.seed)).description
+                try PairedOutput.emit(name: "BLEU", signature: signature, baselineFile: baselinePath, systemFile: input.hypotheses,
+                                      baselineScore: scorer.score(baselineStats), systemScore: scorer.score(stats),
+                                      result: result, json: json)
+                return
+            }
+            let score = bleu.score(BLEUStatistics.sum(stats, order: configuration.maxOrder))
+            let interval = significance.confidence ? scorer.interval(stats, resamples: significance.resamples, seed: significance.seed) : nil
+            let signature = bleu.signature(references: references,
+                                           bootstrap: interval == nil ? nil : (significance.resamples, significance.seed)).description
+            if json {
+                var object = Self.json(score, signature: signature)
+                if let interval { object.merge(ConfidenceOutput.json(interval)) { $1 } }
+                try JSONOutput.print(object)
+            } else {
+                print(Self.text(score, signature: signature, interval: interval))
+            }
+        }
+
+        static func json(_ score: BLEUScore, signature: String) -> [String: Any] {
+            [
+                "name": "BLEU", "score": score.score, "counts": score.counts, "totals": score.totals,
+                "precisions": score.precisions, "bp": score.brevityPenalty, "sys_len": score.systemLength,
+                "ref_len": score.referenceLength, "signature": signature,
+            ]
+        }
+
+        /// sacrebleu's text line: `BLEU|sig = 24.59 (μ = … ± …) 58.1/31.7/19.0/11.5 (BP = 0.964 ratio = 0.964 hyp_len = … ref_len = …)`.
+        static func text(_ score: BLEUScore, signature: String, interval: Bootstrap.Interval? = nil) -> String {
+            let precisions = score.precisions.map { String(format: "%.1f", $0) }.joined(separator: "/")
+            let ratio = score.referenceLength > 0 ? Double(score.systemLength) / Double(score.referenceLength) : 0
+            var line = "BLEU|\(signature) = \(String(format: "%.2f", score.score))"
+            if let interval { line += " " + ConfidenceOutput.text(interval) }
+            line += " \(precisions) (BP = \(String(format: "%.3f", score.brevityPenalty)) ratio = \(String(format: "%.3f", ratio)) "
+            line += "hyp_len = \(score.systemLength) ref_len = \(score.referenceLength))"
+            return line
+        }
+    }
+}
+
+/// Confidence-interval output shared by the metric commands (sacrebleu's μ ± half-width).
+enum ConfidenceOutput {
+    static func json(_ interval: Bootstrap.Interval) -> [String: Any] {
+        ["confidence_mean": interval.mean, "confidence_var": interval.halfWidth, "ci_low": interval.low, "ci_high": interval.high]
+    }
+
+    static func text(_ interval: Bootstrap.Interval) -> String {
+        "(μ = \(String(format: "%.2f", interval.mean)) ± \(String(format: "%.2f", interval.halfWidth)))"
+    }
+}
+
+/// Paired-bootstrap output shared by the metric commands.
+enum PairedOutput {
+    static func emit(name: String, signature: String, baselineFile: String, systemFile: String, baselineScore: Double,
+                     systemScore: Double, result: PairedBootstrap.Result, json: Bool) throws {
+        if json {
+            try JSONOutput.print([
+                "name": name, "signature": signature, "test": "paired-bs",
+                "baseline": ["file": baselineFile, "score": baselineScore, "mean": result.baseline.mean, "ci": result.baseline.halfWidth,
+                             "ci_low": result.baseline.low, "ci_high": result.baseline.high] as [String: Any],
+                "system": ["file": systemFile, "score": systemScore, "mean": result.system.mean, "ci": result.system.halfWidth,
+                           "ci_low": result.system.low, "ci_high": result.system.high, "p_value": result.pValue] as [String: Any],
+            ])
+            return
+        }
+        print("\(name)|\(signature)")
+        print("  Baseline: \(baselineFile): \(String(format: "%.2f", baselineScore)) \(ConfidenceOutput.text(result.baseline))")
+        let mark = result.pValue < 0.05 ? "*" : ""
+        print("  System:   \(systemFile): \(String(format: "%.2f", systemScore)) \(ConfidenceOutput.text(result.system)) (p = \(String(format: "%.4f", result.pValue)))\(mark)")
+        print("  (paired bootstrap; * marks a difference significant at p < 0.05)")
+    }
+}

@@ -1,0 +1,157 @@
+import ArgumentParser
+import AssayEvaluators
+import AssayReport
+import AssayStore
+import AssaySuite
+import Foundation
+
+extension AssayCommand {
+    /// `assay run`: run a suite, write reports, record the run, exit by verdict.
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a suite: evaluate, judge gates, write reports, record the run.",
+            discussion: """
+                Writes reports/<suite>/<run-id>.json, .md and .items.jsonl (atomically), records the run \
+                in the store, prints the Markdown report, and exits 0 when every gate passed, 1 when a \
+                gate failed, 2 when an evaluation could not run, 130 when interrupted (Ctrl-C).
+
+                Examples:
+                  assay run suites/quickstart.yaml
+                  assay run suites/release.yaml --baseline latest --junit reports/junit.xml
+                  assay run suites/release.yaml --model candidate=/models/new.gguf
+                """)
+
+        @Argument(help: ArgumentHelp("Suite file (YAML).", valueName: "suite"))
+        var suite: String
+
+        @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Replace a model's path: NAME=PATH (repeatable).", valueName: "name=path"))
+        var model: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Compare max_regression gates with this run: 'latest' (newest completed run of the suite) or a run id.", valueName: "latest|run"))
+        var baseline: String?
+
+        @Option(name: .long, help: ArgumentHelp("Reports directory.", valueName: "dir"))
+        var out: String = "reports"
+
+        @Option(name: .long, help: ArgumentHelp("Also write JUnit XML here (one test case per gate).", valueName: "file"))
+        var junit: String?
+
+        @Option(name: .long, help: "What to print on stdout: md (the Markdown report), json (the JSON report) or text (the verdict line).")
+        var format: OutputFormat = .md
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func validate() throws {
+            for entry in model where !entry.contains("=") {
+                throw ValidationError("--model takes NAME=PATH, got '\(entry)'")
+            }
+        }
+
+        func run() async throws {
+            var loaded: Suite
+            do {
+                loaded = try SuiteLoader().load(URL(fileURLWithPath: suite))
+            } catch let error as SuiteError {
+                for diagnostic in error.diagnostics { Terminal.error("error: \(diagnostic)\n") }
+                throw ExitCode(2)
+            }
+            try applyModelOverrides(&loaded)
+            let store = try storeOptions.open()
+            let identity = SuiteRunner.RunIdentity(runID: SuiteRunner.RunIdentity.newRunID(), host: ProcessInfo.processInfo.hostName,
+                                                   gitCommit: GitInfo.head())
+            var baselineValues: Baseline?
+            if let baseline {
+                do {
+                    baselineValues = try store.baseline(baseline, suite: loaded.name)
+                } catch StoreError.noBaseline(let name) where baseline == "latest" {
+                    Terminal.warning("no completed run of suite '\(name)' yet; max_regression gates are skipped this time")
+                }
+            }
+            let models = loaded.models.map { ModelInspector.inspect(name: $0.name, spec: $0.spec) }
+            try store.begin(runID: identity.runID, suite: loaded, started: Date(), host: identity.host,
+                            gitCommit: identity.gitCommit, models: models)
+            let progress = TerminalProgress()
+            let runner = SuiteRunner(progress: progress)
+            let suiteToRun = loaded
+            let baselineToUse = baselineValues
+            let task = Task { await runner.run(suiteToRun, identity: identity, models: models, baseline: baselineToUse) }
+            let interrupt = InterruptHandler { task.cancel() }
+            let outcome = await task.value
+            interrupt.cancel()
+
+            let writer = ReportWriter(directory: URL(fileURLWithPath: out))
+            let summary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+            let written = try writer.write(outcome, junit: junit.map { URL(fileURLWithPath: $0) }, stepSummary: summary)
+            try store.finish(outcome, reportPath: written.json.path)
+
+            switch format {
+            case .md: print(MarkdownReport.render(outcome))
+            case .json: FileHandle.standardOutput.write(try ReportDocument(outcome, itemsFile: written.items?.lastPathComponent).encoded())
+            case .text: print("\(outcome.verdict.rawValue) \(outcome.runID)")
+            }
+            Terminal.error("wrote \(written.markdown.path) and \(written.json.path); run \(outcome.runID) recorded in \(store.url.path)\n")
+            for e in outcome.evaluations where e.status == .error { Terminal.error("error: evaluation '\(e.id)': \(e.error ?? "failed")\n") }
+            for g in outcome.gates where g.status == .fail { Terminal.error("gate failed: \(g.metric) \(g.rule): \(g.message)\n") }
+            if outcome.verdict != .pass { throw ExitCode(outcome.verdict.exitCode) }
+        }
+
+        func applyModelOverrides(_ suite: inout Suite) throws {
+            for entry in model {
+                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                guard let index = suite.models.firstIndex(where: { $0.name == parts[0] }) else {
+                    throw CommandError(message: "--model \(entry): the suite has no model '\(parts[0])'",
+                                       hint: "models in \(suite.file.lastPathComponent): \(suite.models.map(\.name).joined(separator: ", "))")
+                }
+                let url = URL(fileURLWithPath: parts.count > 1 ? parts[1] : "")
+                guard FileManager.default.fileExists(atPath: url.path) else {
+                    throw CommandError(message: "--model \(entry): \(url.path) not found", hint: "give the path of a model file")
+                }
+                suite.models[index].spec = .file(url)
+            }
+        }
+    }
+}
+
+/// Turns the first Ctrl-C into cancellation of the run; a second one exits at once.
+final class InterruptHandler: @unchecked Sendable {
+    private let source: DispatchSourceSignal
+    private var count = 0
+
+    init(onInterrupt: @escaping @Sendable () -> Void) {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [unowned self] in
+            count += 1
+            if count == 1 {
+                Terminal.error("\ninterrupted: stopping after the current step (Ctrl-C again to quit at once)\n")
+                onInterrupt()
+            } else {
+                Foundation.exit(130)
+            }
+        }
+        source.resume()
+    }
+
+    func cancel() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
+}
+
+/// The git commit of the working directory, if it is a repository.
+enum GitInfo {
+    static func head() -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "rev-parse", "HEAD"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }
+}

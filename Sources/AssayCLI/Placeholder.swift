@@ -1,2 +1,0 @@
-import ArgumentParser
-public struct AssayCommand: AsyncParsableCommand { public init() {} }

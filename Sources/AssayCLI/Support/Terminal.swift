@@ -1,0 +1,56 @@
+import AssayEvaluators
+import Foundation
+
+/// Output to people: results on stdout, diagnostics and progress on stderr.
+enum Terminal {
+    /// Whether stderr is a terminal (progress is shown only then).
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    /// Writes `text` to stderr.
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Prints `error: …` and, when there is one, `hint: …`.
+    static func printError(_ error: any Error) {
+        let description = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+        Self.error("error: \(description)\n")
+        if let hint = (error as? LocalizedError)?.recoverySuggestion { Self.error("hint: \(hint)\n") }
+    }
+
+    /// Prints a warning line.
+    static func warning(_ text: String) { Self.error("warning: \(text)\n") }
+}
+
+/// Progress on stderr when it is a terminal: one updating line per evaluation.
+final class TerminalProgress: ProgressReporter, @unchecked Sendable {
+    private let lock = NSLock()
+    private let enabled: Bool
+
+    init(enabled: Bool = Terminal.stderrIsTerminal) { self.enabled = enabled }
+
+    func update(evaluation: String, completed: Int, total: Int, detail: String) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        let percent = total > 0 ? Int(Double(completed) / Double(total) * 100) : 0
+        Terminal.error("\r\u{1B}[2K\(evaluation): \(detail) \(completed)/\(total) (\(percent)%)")
+        if completed >= total { Terminal.error("\n") }
+    }
+
+    /// Announces the start of an evaluation.
+    func begin(_ evaluation: String, index: Int, count: Int) {
+        guard enabled else { return }
+        Terminal.error("[\(index)/\(count)] \(evaluation)…\n")
+    }
+}
+
+/// An error the command already explained; carries the exit code.
+struct CommandError: Error, LocalizedError {
+    var message: String
+    var hint: String?
+    var code: Int32 = 2
+
+    var errorDescription: String? { message }
+    var recoverySuggestion: String? { hint }
+}

@@ -1,0 +1,22 @@
+import Foundation
+
+/// Writes files so that readers see the old content or the new, never a part.
+public enum AtomicFile {
+    /// Writes `data` to a temporary file in the same directory, then renames it over `url`.
+    /// Creates the directory if needed.
+    /// - Throws: when the directory cannot be created or the file cannot be written.
+    public static func write(_ data: Data, to url: URL) throws {
+        let directory = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        do {
+            try data.write(to: temporary)
+            if rename(temporary.path, url.path) != 0 {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import AssayEvaluators
+import AssayMetrics
+import AssaySuite
+import Foundation
+import GRDB
+
+/// The version string recorded with each run.
+enum AssayVersionString {
+    static var current: String { AssayVersion.current }
+}
+
+/// A run as listed by `assay history`.
+public struct RunSummary: Sendable, Equatable, Codable {
+    public var id: String
+    public var suite: String
+    public var status: String
+    public var started: String
+    public var finished: String?
+    public var host: String
+    public var gitCommit: String?
+}
+
+/// A stored metric value.
+public struct StoredMetric: Sendable, Equatable, Codable {
+    public var evaluation: String
+    public var name: String
+    public var value: Double?
+    public var ciLow: Double?
+    public var ciHigh: Double?
+    public var unit: String?
+    public var higherIsBetter: Bool
+
+    /// `<evaluation>.<name>`.
+    public var key: String { "\(evaluation).\(name)" }
+}
+
+/// A stored evaluation.
+public struct StoredEvaluation: Sendable, Equatable, Codable {
+    public var id: String
+    public var evaluator: String
+    public var status: String
+    public var signature: String
+    public var error: String?
+}
+
+extension ResultsStore {
+    /// Runs, newest first, optionally of one suite.
+    public func history(suite: String? = nil, limit: Int = 50) throws -> [RunSummary] {
+        try read { db in
+            var sql = "SELECT id, suite, status, started, finished, host, git_commit FROM runs"
+            var arguments: StatementArguments = []
+            if let suite { sql += " WHERE suite = ?"; arguments += [suite] }
+            sql += " ORDER BY started DESC, id DESC LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.summary)
+        }
+    }
+
+    /// The run `id` (a unique prefix is enough).
+    /// - Throws: ``StoreError/unknownRun(_:suggestion:)``.
+    public func run(_ id: String) throws -> RunSummary {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, suite, status, started, finished, host, git_commit FROM runs WHERE id = ? OR id LIKE ? ORDER BY id LIMIT 2",
+                                        arguments: [id, id.replacingOccurrences(of: "%", with: "") + "%"])
+            if let exact = rows.first(where: { ($0["id"] as String) == id }) { return Self.summary(exact) }
+            if rows.count == 1 { return Self.summary(rows[0]) }
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY started DESC LIMIT 200")
+            throw StoreError.unknownRun(id, suggestion: rows.count > 1 ? nil : Suggestions.closest(to: id, in: ids))
+        }
+    }
+
+    /// Metric values of a run, in evaluation and insertion order.
+    public func metrics(run id: String) throws -> [StoredMetric] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT evaluation_id, name, value, ci_low, ci_high, unit, higher_is_better FROM metrics WHERE run_id = ? ORDER BY rowid
+                """, arguments: [id]).map {
+                StoredMetric(evaluation: $0["evaluation_id"], name: $0["name"], value: $0["value"], ciLow: $0["ci_low"],
+                             ciHigh: $0["ci_high"], unit: $0["unit"], higherIsBetter: $0["higher_is_better"])
+            }
+        }
+    }
+
+    /// Evaluations of a run.
+    public func evaluations(run id: String) throws -> [StoredEvaluation] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, evaluator, status, signature, error FROM evaluations WHERE run_id = ? ORDER BY rowid",
+                             arguments: [id]).map {
+                StoredEvaluation(id: $0["id"], evaluator: $0["evaluator"], status: $0["status"], signature: $0["signature"], error: $0["error"])
+            }
+        }
+    }
+
+    /// Number of per-item rows stored for a run.
+    public func itemCount(run id: String) throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items WHERE run_id = ?", arguments: [id]) ?? 0 }
+    }
+
+    /// The baseline for gates: `latest` = the newest completed (pass or fail) run of `suite`,
+    /// otherwise the run with that id.
+    /// - Throws: ``StoreError`` when there is no such run.
+    public func baseline(_ selector: String, suite: String, excluding: String? = nil) throws -> Baseline {
+        let runID: String
+        if selector == "latest" {
+            let found = try read { db in
+                try String.fetchOne(db, sql: """
+                    SELECT id FROM runs WHERE suite = ? AND status IN ('pass', 'fail') AND id != ? ORDER BY started DESC, id DESC LIMIT 1
+                    """, arguments: [suite, excluding ?? ""])
+            }
+            guard let found else { throw StoreError.noBaseline(suite: suite) }
+            runID = found
+        } else {
+            runID = try run(selector).id
+        }
+        var values: [String: Double] = [:]
+        for metric in try metrics(run: runID) { if let v = metric.value { values[metric.key] = v } }
+        return Baseline(runID: runID, values: values)
+    }
+
+    static func summary(_ row: Row) -> RunSummary {
+        RunSummary(id: row["id"], suite: row["suite"], status: row["status"], started: row["started"], finished: row["finished"],
+                   host: row["host"], gitCommit: row["git_commit"])
+    }
+}
