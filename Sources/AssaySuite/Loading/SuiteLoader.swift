@@ -60,7 +60,11 @@ public struct SuiteLoader: Sendable {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw SuiteError([Self.diagnostic(for: error, file: file.path)])
+            var diagnostic = Self.diagnostic(for: error, file: file.path)
+            if let line = diagnostic.line, text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(line - 1).first?.contains("${") == true {
+                diagnostic.hint = "inside { } mappings, quote values that contain ${VAR}: path: \"${VAR}/file\""
+            }
+            throw SuiteError([diagnostic])
         }
         guard let root, Resolver.default.resolveTag(of: root) != .null else {
             throw SuiteError([SuiteDiagnostic(file: file.path, line: 1, column: 1, keyPath: "", message: "the suite is empty",

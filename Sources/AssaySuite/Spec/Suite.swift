@@ -64,6 +64,15 @@ public struct GateSpec: Sendable, Equatable {
     /// Whether larger values of the metric are better (from the evaluator's declaration).
     public var higherIsBetter: Bool
 
+    /// Creates a gate.
+    public init(metric: String, min: Double?, max: Double?, maxRegression: Double?, higherIsBetter: Bool) {
+        self.metric = metric
+        self.min = min
+        self.max = max
+        self.maxRegression = maxRegression
+        self.higherIsBetter = higherIsBetter
+    }
+
     /// The evaluation id part of ``metric``.
     public var evaluationID: String { String(metric.split(separator: ".", maxSplits: 1).first ?? "") }
     /// The metric name part of ``metric``.

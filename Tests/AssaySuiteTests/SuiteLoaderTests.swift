@@ -1,0 +1,233 @@
+import AssayEvaluators
+import AssaySuite
+import Foundation
+import Testing
+
+/// A temporary directory with a small parallel corpus, for suites to point at.
+struct SuiteSandbox {
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("assay-suite-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("data/subdir"), withIntermediateDirectories: true)
+        try "a small test\nanother line\n".write(to: directory.appendingPathComponent("data/hyp.txt"), atomically: true, encoding: .utf8)
+        try "a small test\nanother line here\n".write(to: directory.appendingPathComponent("data/ref.txt"), atomically: true, encoding: .utf8)
+    }
+
+    /// Writes `text` as suite.yaml and loads it.
+    func load(_ text: String, environment: [String: String] = [:]) throws -> Suite {
+        let url = directory.appendingPathComponent("suite.yaml")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return try SuiteLoader(environment: environment).load(url)
+    }
+
+    /// The diagnostics of loading `text`, which must fail.
+    func diagnostics(_ text: String, environment: [String: String] = [:]) throws -> [SuiteDiagnostic] {
+        do {
+            _ = try load(text, environment: environment)
+        } catch let error as SuiteError {
+            return error.diagnostics
+        }
+        Issue.record("suite loaded but should have failed:\n\(text)")
+        return []
+    }
+}
+
+/// The valid suite most malformed cases start from.
+let validSuite = """
+    version: 1
+    name: sample
+    datasets:
+      mt: { kind: parallel, hypotheses: data/hyp.txt, references: [data/ref.txt] }
+    evaluations:
+      - id: bleu
+        evaluator: bleu
+        dataset: mt
+        options: { tokenize: 13a }
+    gates:
+      - { metric: bleu.score, min: 10 }
+    """
+
+struct SuiteLoaderTests {
+    @Test func validSuiteLoadsWithRelativePathsAndDefaults() throws {
+        let sandbox = try SuiteSandbox()
+        let suite = try sandbox.load(validSuite)
+        #expect(suite.name == "sample")
+        #expect(suite.evaluations.map(\.id) == ["bleu"])
+        #expect(suite.evaluations[0].options.string("smooth") == "exp")
+        #expect(suite.gates == [GateSpec(metric: "bleu.score", min: 10, max: nil, maxRegression: nil, higherIsBetter: true)])
+        guard case let .parallel(hypotheses, _)? = suite.datasets["mt"] else { Issue.record("dataset kind"); return }
+        #expect(hypotheses.path == sandbox.directory.appendingPathComponent("data/hyp.txt").standardizedFileURL.path)
+    }
+
+    @Test func environmentVariablesExpand() throws {
+        let sandbox = try SuiteSandbox()
+        let text = validSuite.replacingOccurrences(of: "hypotheses: data/hyp.txt", with: "hypotheses: \"${MY_DATA}/hyp.txt\"")
+            .replacingOccurrences(of: "name: sample", with: "name: ${SUITE_NAME:-fallback}")
+        let suite = try sandbox.load(text, environment: ["MY_DATA": sandbox.directory.appendingPathComponent("data").path])
+        #expect(suite.name == "fallback")
+    }
+
+    @Test func unsetVariableIsNamed() throws {
+        let sandbox = try SuiteSandbox()
+        let text = validSuite.replacingOccurrences(of: "hypotheses: data/hyp.txt", with: "hypotheses: \"${NOT_SET_ANYWHERE}/hyp.txt\"")
+        let d = try #require(try sandbox.diagnostics(text).first)
+        #expect(d.message.contains("'NOT_SET_ANYWHERE' is not set"))
+        #expect(d.line == 4)
+        #expect(d.keyPath == "datasets.mt.hypotheses")
+    }
+
+    @Test func unknownKeySuggestsTheRightOne() throws {
+        let sandbox = try SuiteSandbox()
+        let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "options:", with: "optons:")).first)
+        #expect(d.keyPath == "evaluations[0].optons")
+        #expect(d.message == "unknown key; did you mean 'options'?")
+        #expect(d.line == 9 && d.column == 5)
+        #expect(d.description.hasPrefix(sandbox.directory.appendingPathComponent("suite.yaml").path + ":9:5: evaluations[0].optons:"))
+    }
+
+    @Test func wrongTypeNamesExpectedAndFound() throws {
+        let sandbox = try SuiteSandbox()
+        let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "{ tokenize: 13a }", with: "{ lowercase: maybe }")).first)
+        #expect(d.keyPath == "evaluations[0].options.lowercase")
+        #expect(d.message == "expected true or false, found a string")
+        #expect(d.line == 9 && d.column == 27)
+    }
+
+    @Test func missingFileIsReportedWithItsPath() throws {
+        let sandbox = try SuiteSandbox()
+        let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "data/ref.txt", with: "data/nope.txt")).first)
+        #expect(d.keyPath == "datasets.mt.references[0]")
+        #expect(d.message.hasPrefix("file not found: ") && d.message.hasSuffix("data/nope.txt"))
+        #expect(d.hint?.contains("relative to the suite file") == true)
+        #expect(d.line == 4)
+    }
+
+    @Test func pathThatIsADirectory() throws {
+        let sandbox = try SuiteSandbox()
+        let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "data/hyp.txt", with: "data/subdir")).first)
+        #expect(d.keyPath == "datasets.mt.hypotheses")
+        #expect(d.message.hasSuffix("is a directory, expected a file"))
+    }
+
+    @Test func unknownEvaluatorSuggestsClosest() throws {
+        let sandbox = try SuiteSandbox()
+        let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "evaluator: bleu", with: "evaluator: blue")).first)
+        #expect(d.keyPath == "evaluations[0].evaluator")
+        #expect(d.message == "unknown evaluator 'blue'; did you mean 'bleu'?")
+        #expect(d.line == 7 && d.column == 16)
+        #expect(d.hint?.contains("chrf") == true)
+    }
+
+    @Test func duplicateEvaluationID() throws {
+        let sandbox = try SuiteSandbox()
+        let text = validSuite.replacingOccurrences(of: "gates:", with: "  - { id: bleu, evaluator: chrf, dataset: mt }\ngates:")
+        let d = try #require(try sandbox.diagnostics(text).first)
+        #expect(d.message == "duplicate evaluation id 'bleu' (first used on line 6)")
+        #expect(d.line == 10 && d.keyPath == "evaluations[1].id")
+    }
+
+    @Test func gateOnUnknownMetricSuggests() throws {
+        let sandbox = try SuiteSandbox()
+        let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "bleu.score", with: "bleu.scor")).first)
+        #expect(d.message == "evaluator 'bleu' has no metric 'scor'; did you mean 'bleu.score'?")
+        #expect(d.keyPath == "gates[0].metric" && d.line == 11)
+    }
+
+    @Test func gateOnUnknownEvaluation() throws {
+        let sandbox = try SuiteSandbox()
+        let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "bleu.score", with: "bleuu.score")).first)
+        #expect(d.message == "gate on unknown evaluation 'bleuu'; did you mean 'bleu.score'?")
+    }
+
+    @Test func unknownModelName() throws {
+        let sandbox = try SuiteSandbox()
+        try Data("GGUF".utf8).write(to: sandbox.directory.appendingPathComponent("data/tiny.gguf"))
+        let text = validSuite
+            .replacingOccurrences(of: "datasets:", with: "models:\n  candidate: { path: data/tiny.gguf }\ndatasets:")
+            .replacingOccurrences(of: "dataset: mt\n", with: "dataset: mt\n    model: candidat\n")
+        let d = try #require(try sandbox.diagnostics(text).first)
+        #expect(d.message == "unknown model 'candidat'; did you mean 'candidate'?")
+        #expect(d.keyPath == "evaluations[0].model" && d.line == 11)
+    }
+
+    @Test func unquotedVariableInFlowMappingGetsAHint() throws {
+        let sandbox = try SuiteSandbox()
+        let text = validSuite.replacingOccurrences(of: "hypotheses: data/hyp.txt", with: "hypotheses: ${DATA}/hyp.txt")
+        let d = try #require(try sandbox.diagnostics(text).first)
+        #expect(d.message.hasPrefix("YAML syntax error"))
+        #expect(d.hint?.contains("quote") == true)
+    }
+
+    @Test func yamlSyntaxErrorHasPosition() throws {
+        let sandbox = try SuiteSandbox()
+        let d = try #require(try sandbox.diagnostics("version: 1\nname: x\nevaluations:\n  - id: [unclosed\n").first)
+        #expect(d.message.hasPrefix("YAML syntax error"))
+        #expect(d.line == 5)
+    }
+
+    @Test func emptyFile() throws {
+        let sandbox = try SuiteSandbox()
+        for text in ["", "# only a comment\n", "   \n"] {
+            let d = try #require(try sandbox.diagnostics(text).first)
+            #expect(d.message == "the suite is empty")
+            #expect(d.hint?.contains("version: 1") == true)
+        }
+    }
+
+    @Test func wrongVersion() throws {
+        let sandbox = try SuiteSandbox()
+        let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "version: 1", with: "version: 2")).first)
+        #expect(d.message == "unsupported suite version 2")
+        #expect(d.line == 1 && d.column == 10)
+    }
+
+    @Test(arguments: [
+        ("{ resamples: 0 }", "must be at least 1, found 0"),
+        ("{ seed: -5 }", "must be at least 0, found -5"),
+        ("{ smooth_value: -0.5 }", "must be greater than 0, found -0.5"),
+        ("{ smooth_value: 0 }", "must be greater than 0, found 0"),
+    ])
+    func nonPositiveNumericOptions(_ options: String, _ message: String) throws {
+        let sandbox = try SuiteSandbox()
+        let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "{ tokenize: 13a }", with: options)).first)
+        #expect(d.message == message)
+        #expect(d.line == 9)
+    }
+
+    @Test func choiceOptionSuggests() throws {
+        let sandbox = try SuiteSandbox()
+        let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "tokenize: 13a", with: "tokenize: 13b")).first)
+        #expect(d.message.hasSuffix("did you mean '13a'?"))
+    }
+
+    @Test func datasetKindMismatchAndMissingDataset() throws {
+        let sandbox = try SuiteSandbox()
+        let text = validSuite.replacingOccurrences(of: "mt: { kind: parallel, hypotheses: data/hyp.txt, references: [data/ref.txt] }",
+                                                   with: "mt: { kind: text, path: data/hyp.txt }")
+        let d = try #require(try sandbox.diagnostics(text).first)
+        #expect(d.message == "evaluator 'bleu' cannot use dataset 'mt' of kind 'text'")
+        let missing = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "    dataset: mt\n", with: "")).first)
+        #expect(missing.message == "evaluator 'bleu' needs a dataset")
+    }
+
+    @Test func severalProblemsAreAllReported() throws {
+        let sandbox = try SuiteSandbox()
+        let text = validSuite.replacingOccurrences(of: "version: 1", with: "version: 3")
+            .replacingOccurrences(of: "evaluator: bleu", with: "evaluator: bleuu")
+        let diagnostics = try sandbox.diagnostics(text)
+        #expect(diagnostics.count >= 2)
+        #expect(diagnostics.map(\.line) == diagnostics.map(\.line).sorted { ($0 ?? 0) < ($1 ?? 0) })
+    }
+
+    @Test func missingSuiteFileAndDirectory() throws {
+        let sandbox = try SuiteSandbox()
+        #expect(throws: SuiteError.self) { try SuiteLoader().load(sandbox.directory.appendingPathComponent("absent.yaml")) }
+        do {
+            _ = try SuiteLoader().load(sandbox.directory)
+            Issue.record("a directory loaded as a suite")
+        } catch let error as SuiteError {
+            #expect(error.diagnostics.first?.message == "is a directory, not a suite file")
+        }
+    }
+}
