@@ -33,12 +33,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "assay", dependencies: ["AssayCLI"]),
+        .target(name: "AssayTestSupport", path: "Tests/AssayTestSupport"),
         .testTarget(name: "AssayStatsTests", dependencies: ["AssayStats"]),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], resources: [.copy("Golden")]),
         .testTarget(name: "AssaySuiteTests", dependencies: ["AssaySuite", "AssayEvaluators"]),
-        .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssaySuite", "AssayEvaluators"]),
-        .testTarget(name: "AssayStoreTests", dependencies: ["AssayStore", "AssaySuite", "AssayEvaluators"]),
-        .testTarget(name: "AssayCLITests", dependencies: ["AssayCLI"]),
+        .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
+        .testTarget(name: "AssayStoreTests", dependencies: ["AssayStore", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
+        .testTarget(name: "AssayCLITests", dependencies: ["AssayTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

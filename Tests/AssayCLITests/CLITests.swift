@@ -1,0 +1,3 @@
+import AssayTestSupport
+import Foundation
+import Testing
