@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "AssaySuiteTests", dependencies: ["AssaySuite", "AssayEvaluators"]),
         .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
         .testTarget(name: "AssayStoreTests", dependencies: ["AssayStore", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
-        .testTarget(name: "AssayCLITests", dependencies: ["AssayTestSupport"]),
+        .testTarget(name: "AssayCLITests", dependencies: ["AssayTestSupport", "AssayStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -19,15 +19,34 @@ public final class ResultsStore: Sendable {
         self.url = url
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(60)
-            configuration.label = "assay-store"
-            pool = try DatabasePool(path: url.path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            pool = try Self.openWithRetry(url)
         } catch let error as DatabaseError {
             throw StoreError.cannotOpen(path: url.path, reason: error.message ?? error.description)
         } catch {
             throw StoreError.cannotOpen(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Opens the pool and migrates. Switching a new file to WAL and migrating it take locks that
+    /// SQLite's busy timeout does not always cover when two processes create the store at once, so
+    /// busy/locked errors (and a migration another process applied first) are retried for up to a minute.
+    static func openWithRetry(_ url: URL) throws -> DatabasePool {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(60)
+        configuration.label = "assay-store"
+        let deadline = Date().addingTimeInterval(60)
+        while true {
+            do {
+                let pool = try DatabasePool(path: url.path, configuration: configuration)
+                try migrator.migrate(pool)
+                return pool
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+                || (error.resultCode == .SQLITE_ERROR && (error.message ?? "").contains("already exists")) {
+                // "already exists": another process applied the same migration between our check and
+                // our write; the next attempt sees it as applied.
+                if Date() > deadline { throw error }
+                Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.1))
+            }
         }
     }
 

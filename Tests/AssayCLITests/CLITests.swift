@@ -1,3 +1,131 @@
 import AssayTestSupport
 import Foundation
 import Testing
+
+/// End-to-end tests of the built `assay` executable: exit codes, reports, store rows.
+struct CLITests {
+    /// A working directory with the quickstart fixtures' paths available.
+    static func workspace() throws -> URL {
+        let directory = try TestEnvironment.temporaryDirectory("assay-cli")
+        return directory
+    }
+
+    static var quickstart: String { TestEnvironment.root.appendingPathComponent("suites/quickstart.yaml").path }
+
+    @Test func unknownFlagIsAUsageError() throws {
+        let result = try AssayProcess.run(["run", Self.quickstart, "--no-such-flag"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--no-such-flag"))
+    }
+
+    @Test func quickstartRunWritesReportsAndRecordsTheRun() throws {
+        let directory = try Self.workspace()
+        let store = directory.appendingPathComponent("store.sqlite").path
+        let summary = directory.appendingPathComponent("summary.md")
+        let result = try AssayProcess.run(
+            ["run", Self.quickstart, "--store", store, "--out", "out", "--junit", "junit.xml"], in: directory,
+            environment: ["GITHUB_STEP_SUMMARY": summary.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("# ✅ PASS — quickstart"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("out/quickstart").path)
+        let json = try #require(files.first { $0.hasSuffix(".json") })
+        #expect(files.contains { $0.hasSuffix(".md") } && files.contains { $0.hasSuffix(".items.jsonl") })
+        let validator = try JSONSchemaValidator(schemaAt: TestEnvironment.reportSchema)
+        #expect(try validator.violations(of: Data(contentsOf: directory.appendingPathComponent("out/quickstart/\(json)"))) == [])
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("junit.xml").path))
+        #expect(try String(contentsOf: summary, encoding: .utf8).hasPrefix("# ✅ PASS"))
+
+        let runID = String(json.dropLast(5))
+        let history = try AssayProcess.run(["history", "--store", store, "--format", "json"])
+        #expect(history.status == 0)
+        #expect(history.stdout.contains("\"id\" : \"\(runID)\"") && history.stdout.contains("\"status\" : \"pass\""))
+        let show = try AssayProcess.run(["show", String(runID.prefix(22)), "--store", store])
+        #expect(show.status == 0 && show.stdout.contains("bleu-a (bleu) — ok") && show.stdout.contains("signature: nrefs:1|bs:1000"))
+
+        // A second run against the first as baseline; then compare the two.
+        let second = try AssayProcess.run(["run", Self.quickstart, "--store", store, "--out", "out", "--baseline", "latest", "--format", "json"],
+                                          in: directory)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("\"baseline_run_id\" : \"\(runID)\""))
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any])
+        let secondID = try #require(report["run_id"] as? String)
+        let compare = try AssayProcess.run(["compare", runID, secondID, "--store", store])
+        #expect(compare.status == 0)
+        #expect(compare.stdout.contains("| bleu-a.score | 61.8854 | 61.8854 | +0.0000 | same |"))
+    }
+
+    @Test func failingGateExitsOne() throws {
+        let directory = try Self.workspace()
+        let suite = directory.appendingPathComponent("gate.yaml")
+        let fixtures = TestEnvironment.root.appendingPathComponent("Fixtures/mt").path
+        try """
+            version: 1
+            name: failing-gate
+            datasets:
+              b: { kind: parallel, hypotheses: "\(fixtures)/system-b.txt", references: ["\(fixtures)/reference.txt"] }
+            evaluations:
+              - { id: bleu, evaluator: bleu, dataset: b }
+            gates:
+              - { metric: bleu.score, min: 50 }
+            """.write(to: suite, atomically: true, encoding: .utf8)
+        let result = try AssayProcess.run(["run", suite.path, "--store", "s.sqlite", "--format", "text"], in: directory)
+        #expect(result.status == 1)
+        #expect(result.stdout.hasPrefix("fail "))
+        #expect(result.stderr.contains("gate failed: bleu.score min: 5.002 is below the minimum 50 by 44.998"))
+    }
+
+    @Test func malformedSuiteExitsTwoNamingFileLineColumn() throws {
+        let directory = try Self.workspace()
+        let suite = directory.appendingPathComponent("bad.yaml")
+        try "version: 1\nname: bad\nevaluations:\n  - id: x\n    evaluator: blue\n".write(to: suite, atomically: true, encoding: .utf8)
+        let result = try AssayProcess.run(["run", suite.path, "--store", "s.sqlite"], in: directory)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(suite.path):5:16: evaluations[0].evaluator: unknown evaluator 'blue'; did you mean 'bleu'?"))
+        let validate = try AssayProcess.run(["validate", suite.path, Self.quickstart])
+        #expect(validate.status == 2)
+        #expect(validate.stdout.contains("ok: \(Self.quickstart)"))
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("s.sqlite").path))
+    }
+
+    @Test func evaluationErrorExitsTwoAndKeepsOtherResults() throws {
+        let directory = try Self.workspace()
+        try "one\ntwo\n".write(to: directory.appendingPathComponent("hyp.txt"), atomically: true, encoding: .utf8)
+        try "one\n".write(to: directory.appendingPathComponent("ref.txt"), atomically: true, encoding: .utf8)
+        try Data([0x6F, 0x6B, 0x0A, 0xFF, 0xFE, 0x0A]).write(to: directory.appendingPathComponent("latin.txt"))
+        try """
+            version: 1
+            name: with-errors
+            datasets:
+              short: { kind: parallel, hypotheses: hyp.txt, references: [ref.txt] }
+              latin: { kind: parallel, hypotheses: latin.txt, references: [hyp.txt] }
+              fine: { kind: parallel, hypotheses: hyp.txt, references: [hyp.txt] }
+            evaluations:
+              - { id: mismatch, evaluator: bleu, dataset: short }
+              - { id: encoding, evaluator: chrf, dataset: latin }
+              - { id: ok, evaluator: bleu, dataset: fine }
+            """.write(to: directory.appendingPathComponent("suite.yaml"), atomically: true, encoding: .utf8)
+        let result = try AssayProcess.run(["run", "suite.yaml", "--store", "s.sqlite", "--format", "json"], in: directory)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("ref.txt: has 1 lines but the hypotheses have 2"))
+        #expect(result.stderr.contains("latin.txt:2: line is not valid UTF-8"))
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let evaluations = try #require(report["evaluations"] as? [[String: Any]])
+        #expect(evaluations.map { $0["status"] as? String } == ["error", "error", "ok"])
+        #expect(report["verdict"] as? String == "error")
+    }
+
+    @Test func listShowsEvaluatorsOptionsAndMetrics() throws {
+        let result = try AssayProcess.run(["list"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("bleu — Corpus BLEU"))
+        #expect(result.stdout.contains("tokenize       13a|char|intl|none|zh (default 13a)"))
+        #expect(result.stdout.contains("score          higher is better"))
+        #expect(result.stdout.contains("chrf — "))
+    }
+
+    @Test func helpTeaches() throws {
+        let result = try AssayProcess.run(["bleu", "--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("assay bleu hyp.txt --ref refA.txt --ref refB.txt"))
+    }
+}

@@ -1,18 +1,25 @@
-/// A fixed-size array that concurrent workers fill at disjoint indices.
+/// A fixed-size buffer that concurrent workers fill at disjoint indices.
 ///
-/// `@unchecked Sendable`: each index is written by exactly one worker and read only after
-/// `concurrentPerform` returns.
+/// `@unchecked Sendable`: each index is written by exactly one worker, through a pointer that is
+/// allocated once (no array copy-on-write or exclusivity checks are involved), and read only
+/// after `concurrentPerform` returns.
 final class ResultBuffer<Element>: @unchecked Sendable {
-    private var storage: [Element]
+    private let storage: UnsafeMutableBufferPointer<Element>
 
     init(count: Int, initial: Element) {
-        storage = Array(repeating: initial, count: count)
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: initial)
+    }
+
+    deinit {
+        storage.deinitialize()
+        storage.deallocate()
     }
 
     subscript(index: Int) -> Element {
         get { storage[index] }
-        set { storage.withUnsafeMutableBufferPointer { $0[index] = newValue } }
+        set { storage[index] = newValue }
     }
 
-    var values: [Element] { storage }
+    var values: [Element] { Array(storage) }
 }
