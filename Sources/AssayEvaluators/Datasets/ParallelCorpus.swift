@@ -1,4 +1,5 @@
 import AssayMetrics
+import Dispatch
 import Foundation
 
 /// Hypotheses with their references, the input of BLEU and chrF.
@@ -34,10 +35,16 @@ public struct ParallelCorpus: Sendable, Equatable {
     /// right-stripped; an empty reference line is an empty reference.
     /// - Throws: ``MetricsError`` for unreadable files, bad UTF-8 or differing line counts.
     public static func fromTextFiles(hypotheses: URL, references: [URL]) throws -> ParallelCorpus {
-        let hyps = try UTF8Lines.read(hypotheses)
+        // Read every file at once (one per core); the first error in file order wins.
+        let files = [hypotheses] + references
+        let loaded = LoadedFiles(count: files.count)
+        DispatchQueue.concurrentPerform(iterations: files.count) { i in
+            loaded.set(i, Result { try UTF8Lines.read(files[i]) })
+        }
+        let contents = try loaded.results.map { try $0!.get() }
+        let hyps = contents[0]
         var refs = [[String]](repeating: [], count: hyps.count)
-        for url in references {
-            let lines = try UTF8Lines.read(url)
+        for (url, lines) in zip(references, contents.dropFirst()) {
             guard lines.count == hyps.count else {
                 throw MetricsError.lineCountMismatch(hypotheses: hyps.count, references: lines.count, referencePath: url.path)
             }
@@ -94,5 +101,19 @@ public struct ParallelCorpus: Sendable, Equatable {
             corpus.references.append(references)
         }
         return corpus
+    }
+}
+
+/// Results of reading files concurrently, one slot per file.
+private final class LoadedFiles: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var results: [Result<[String], any Error>?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<[String], any Error>) {
+        lock.lock()
+        results[index] = result
+        lock.unlock()
     }
 }

@@ -102,13 +102,6 @@ public struct BLEU: Sendable {
         return Signature(parts)
     }
 
-    /// Tokens of one segment after lowercasing, right-stripping and tokenizing.
-    func tokens(_ segment: String) -> (bytes: [UInt8], ranges: [Range<Int>]) {
-        let text = configuration.lowercase ? PythonText.lower(segment) : segment
-        let bytes = tokenizer.tokenize(PythonText.rstrip(text))
-        return (bytes, PythonText.splitRanges(bytes))
-    }
-
     /// Statistics of one hypothesis against its references (sacrebleu's
     /// `_compute_segment_statistics`: clipped counts against the per-n-gram maximum over the
     /// references, closest reference length with ties going to the shorter).
@@ -138,49 +131,58 @@ public struct BLEU: Sendable {
 
     /// Reusable per-thread storage for n-gram counting.
     struct Scratch {
-        var interner = TokenInterner()
-        var maxReference: [NGramKey: Int32] = [:]
-        var counts: [NGramKey: Int32] = [:]
+        let interner = TokenInterner()
+        let maxReference = CountTable()
+        let counts = CountTable()
         var ids: [Int32] = []
     }
 
-    private func countNGrams(_ ids: [Int32], into counts: inout [NGramKey: Int32]) {
-        counts.removeAll(keepingCapacity: true)
+    private func countNGrams(_ ids: [Int32], into counts: CountTable) {
+        counts.reset()
         let maxOrder = configuration.maxOrder
         for n in 1...maxOrder where ids.count >= n {
             for start in 0...(ids.count - n) {
-                counts[NGramKey(ids: ids, start: start, order: n), default: 0] += 1
+                counts.add(NGramKey(ids: ids, start: start, order: n))
             }
         }
+    }
+
+    /// Interns the tokens of `segment` into `scratch.ids`; returns the token count.
+    private func internTokens(_ segment: String, _ scratch: inout Scratch) -> Int {
+        let text = configuration.lowercase ? PythonText.lower(segment) : segment
+        let bytes = tokenizer.tokenize(PythonText.rstrip(text))
+        scratch.ids.removeAll(keepingCapacity: true)
+        let interner = scratch.interner
+        PythonText.forEachField(bytes) { range in scratch.ids.append(interner.id(of: bytes, range)) }
+        return scratch.ids.count
     }
 
     private func statistics(hypothesis: String, references: [String], scratch: inout Scratch) -> BLEUStatistics {
         scratch.interner.reset()
-        scratch.maxReference.removeAll(keepingCapacity: true)
+        scratch.maxReference.reset()
         var referenceLengths: [Int] = []
         referenceLengths.reserveCapacity(references.count)
-        for reference in references {
-            let (bytes, ranges) = tokens(reference)
-            scratch.ids.removeAll(keepingCapacity: true)
-            for range in ranges { scratch.ids.append(scratch.interner.id(of: bytes, range)) }
-            referenceLengths.append(ranges.count)
-            countNGrams(scratch.ids, into: &scratch.counts)
-            for (key, count) in scratch.counts {
-                let existing = scratch.maxReference[key] ?? 0
-                if count > existing { scratch.maxReference[key] = count }
+        if references.count == 1 {
+            referenceLengths.append(internTokens(references[0], &scratch))
+            countNGrams(scratch.ids, into: scratch.maxReference)
+        } else {
+            for reference in references {
+                referenceLengths.append(internTokens(reference, &scratch))
+                countNGrams(scratch.ids, into: scratch.counts)
+                let maxReference = scratch.maxReference
+                scratch.counts.forEach { key, count in maxReference.raise(key, to: count) }
             }
         }
-        let (bytes, ranges) = tokens(hypothesis)
-        scratch.ids.removeAll(keepingCapacity: true)
-        for range in ranges { scratch.ids.append(scratch.interner.id(of: bytes, range)) }
-        countNGrams(scratch.ids, into: &scratch.counts)
+        let hypothesisLength = internTokens(hypothesis, &scratch)
+        countNGrams(scratch.ids, into: scratch.counts)
         var stats = BLEUStatistics(order: configuration.maxOrder)
-        stats.hypothesisLength = ranges.count
-        stats.referenceLength = Self.closestReferenceLength(ranges.count, referenceLengths)
-        for (key, count) in scratch.counts {
+        stats.hypothesisLength = hypothesisLength
+        stats.referenceLength = Self.closestReferenceLength(hypothesisLength, referenceLengths)
+        let maxReference = scratch.maxReference
+        scratch.counts.forEach { key, count in
             let order = key.high != 0 ? (key.high >> 32 != 0 ? 4 : 3) : (key.low >> 32 != 0 ? 2 : 1)
             stats.total[order - 1] += Int(count)
-            if let reference = scratch.maxReference[key] { stats.correct[order - 1] += Int(min(count, reference)) }
+            stats.correct[order - 1] += Int(min(count, maxReference.count(of: key)))
         }
         return stats
     }

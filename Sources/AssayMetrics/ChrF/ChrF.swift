@@ -127,9 +127,9 @@ public struct ChrF: Sendable {
         let results = ResultBuffer<[Int]>(count: n, initial: [])
         let chunkCount = max(1, min(n / 256, ProcessInfo.processInfo.activeProcessorCount * 4))
         DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-            var interner = TokenInterner()
+            let interner = TokenInterner()
             for i in (n * chunk / chunkCount)..<(n * (chunk + 1) / chunkCount) {
-                results[i] = statistics(hypothesis: hypotheses[i], references: references[i], interner: &interner)
+                results[i] = statistics(hypothesis: hypotheses[i], references: references[i], interner: interner)
             }
         }
         return results.values
@@ -137,17 +137,17 @@ public struct ChrF: Sendable {
 
     /// Statistics of one segment: `[hyp, ref, match]` per order against the best reference.
     public func statistics(hypothesis: String, references: [String]) -> [Int] {
-        var interner = TokenInterner()
-        return statistics(hypothesis: hypothesis, references: references, interner: &interner)
+        let interner = TokenInterner()
+        return statistics(hypothesis: hypothesis, references: references, interner: interner)
     }
 
-    private func statistics(hypothesis: String, references: [String], interner: inout TokenInterner) -> [Int] {
+    private func statistics(hypothesis: String, references: [String], interner: TokenInterner) -> [Int] {
         interner.reset()
-        let hypothesisNGrams = ngrams(hypothesis, interner: &interner)
+        let hypothesisNGrams = ngrams(hypothesis, interner: interner)
         var best: [Int] = []
         var bestScore = -1.0
         for reference in references {
-            let referenceNGrams = ngrams(reference, interner: &interner)
+            let referenceNGrams = ngrams(reference, interner: interner)
             var stats: [Int] = []
             stats.reserveCapacity(3 * order)
             for (h, r) in zip(hypothesisNGrams, referenceNGrams) {
@@ -168,7 +168,7 @@ public struct ChrF: Sendable {
     }
 
     /// Character n-gram counters (orders 1…charOrder) followed by word n-gram counters.
-    private func ngrams(_ segment: String, interner: inout TokenInterner) -> [[NGramKey: Int]] {
+    private func ngrams(_ segment: String, interner: TokenInterner) -> [[NGramKey: Int]] {
         let text = configuration.lowercase ? PythonText.lower(segment) : segment
         var scalars: [UInt32] = []
         scalars.reserveCapacity(text.utf8.count)

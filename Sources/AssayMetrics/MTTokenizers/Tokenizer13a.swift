@@ -7,21 +7,21 @@ public struct Tokenizer13a: MTTokenizer {
 
     public init() {}
 
+    private static let skipped = Array("<skipped>".utf8)
+
     public func tokenize(_ line: String) -> [UInt8] {
         var bytes = Array(line.utf8)
-        bytes = ByteRewrite.replace(bytes, Array("<skipped>".utf8), [])
-        bytes = ByteRewrite.replace(bytes, [0x2D, 0x0A], [])
-        bytes = ByteRewrite.replace(bytes, [0x0A], [0x20])
+        if bytes.contains(0x3C) { bytes = ByteRewrite.replace(bytes, Self.skipped, []) }
+        if bytes.contains(0x0A) {
+            bytes = ByteRewrite.replace(bytes, [0x2D, 0x0A], [])
+            bytes = ByteRewrite.replace(bytes, [0x0A], [0x20])
+        }
         if bytes.contains(0x26) {
             bytes = ByteRewrite.replace(bytes, Array("&quot;".utf8), [0x22])
             bytes = ByteRewrite.replace(bytes, Array("&amp;".utf8), [0x26])
             bytes = ByteRewrite.replace(bytes, Array("&lt;".utf8), [0x3C])
             bytes = ByteRewrite.replace(bytes, Array("&gt;".utf8), [0x3E])
         }
-        var padded: [UInt8] = [0x20]
-        padded.reserveCapacity(bytes.count + 2)
-        padded.append(contentsOf: bytes)
-        padded.append(0x20)
-        return ByteRewrite.regexpPasses(padded)
+        return ByteRewrite.regexpPasses(bytes, padded: true)
     }
 }

@@ -1,31 +1,38 @@
+import Foundation
+
 /// Maps byte-string tokens to small dense ids, reusable across segments without reallocating.
 ///
 /// Lookups hash the bytes (FNV-1a) and verify them against the stored copy, so two different
-/// tokens never share an id.
-struct TokenInterner {
-    private var arena: [UInt8] = []
-    private var spans: [Range<Int>] = []
-    private var byHash: [UInt64: Int32] = [:]
-    private var collisions: [[UInt8]: Int32] = [:]
+/// tokens never share an id. Each worker thread owns its interner.
+final class TokenInterner {
+    @exclusivity(unchecked) private var arena: [UInt8] = []
+    @exclusivity(unchecked) private var spans: [Range<Int>] = []
+    private let byHash = CountTable()
+    @exclusivity(unchecked) private var collisions: [[UInt8]: Int32] = [:]
 
     /// Number of distinct tokens seen since the last ``reset()``.
     var count: Int { spans.count }
 
     /// Forgets every token but keeps the storage.
-    mutating func reset() {
+    func reset() {
         arena.removeAll(keepingCapacity: true)
         spans.removeAll(keepingCapacity: true)
-        byHash.removeAll(keepingCapacity: true)
+        byHash.reset()
         if !collisions.isEmpty { collisions.removeAll() }
     }
 
     /// The id of `bytes[range]`, assigning the next id to a new token.
-    mutating func id(of bytes: [UInt8], _ range: Range<Int>) -> Int32 {
+    func id(of bytes: [UInt8], _ range: Range<Int>) -> Int32 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for i in range { hash = (hash ^ UInt64(bytes[i])) &* 0x0000_0100_0000_01B3 }
-        if let existing = byHash[hash] {
+        bytes.withUnsafeBufferPointer { b in
+            for i in range { hash = (hash ^ UInt64(b[i])) &* 0x0000_0100_0000_01B3 }
+        }
+        let hashKey = NGramKey(low: hash, high: 0)
+        let stored = byHash.count(of: hashKey)
+        if stored != 0 {
+            let existing = stored - 1
             let span = spans[Int(existing)]
-            if span.count == range.count, arena[span].elementsEqual(bytes[range]) { return existing }
+            if span.count == range.count, equal(span, bytes, range) { return existing }
             let key = Array(bytes[range])
             if let other = collisions[key] { return other }
             let id = append(bytes, range)
@@ -33,11 +40,20 @@ struct TokenInterner {
             return id
         }
         let id = append(bytes, range)
-        byHash[hash] = id
+        byHash.add(hashKey, id + 1)
         return id
     }
 
-    private mutating func append(_ bytes: [UInt8], _ range: Range<Int>) -> Int32 {
+    @inline(__always)
+    private func equal(_ span: Range<Int>, _ bytes: [UInt8], _ range: Range<Int>) -> Bool {
+        arena.withUnsafeBufferPointer { a in
+            bytes.withUnsafeBufferPointer { b in
+                memcmp(a.baseAddress! + span.lowerBound, b.baseAddress! + range.lowerBound, range.count) == 0
+            }
+        }
+    }
+
+    private func append(_ bytes: [UInt8], _ range: Range<Int>) -> Int32 {
         let start = arena.count
         arena.append(contentsOf: bytes[range])
         spans.append(start..<arena.count)
@@ -50,6 +66,11 @@ struct TokenInterner {
 struct NGramKey: Hashable {
     var low: UInt64
     var high: UInt64
+
+    init(low: UInt64, high: UInt64) {
+        self.low = low
+        self.high = high
+    }
 
     /// The n-gram `ids[start..<start+n]`, n ≤ 4.
     @inline(__always)

@@ -26,7 +26,13 @@ public enum PythonText {
         var i = 0
         let n = bytes.count
         while i < n {
-            let width = spaceWidth(bytes, i)
+            let c = bytes[i]
+            let width: Int
+            if c < 0x80 {
+                width = (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) ? 1 : 0
+            } else {
+                width = spaceWidth(bytes, i)
+            }
             if width > 0 {
                 if start >= 0 { ranges.append(start..<i); start = -1 }
                 i += width
@@ -37,6 +43,32 @@ public enum PythonText {
         }
         if start >= 0 { ranges.append(start..<n) }
         return ranges
+    }
+
+    /// Calls `body` with the byte range of each field of `bytes`, as ``splitRanges(_:)`` returns
+    /// them, without building an array.
+    @inline(__always)
+    public static func forEachField(_ bytes: [UInt8], _ body: (Range<Int>) -> Void) {
+        var start = -1
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let c = bytes[i]
+            let width: Int
+            if c < 0x80 {
+                width = (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) ? 1 : 0
+            } else {
+                width = spaceWidth(bytes, i)
+            }
+            if width > 0 {
+                if start >= 0 { body(start..<i); start = -1 }
+                i += width
+            } else {
+                if start < 0 { start = i }
+                i += 1
+            }
+        }
+        if start >= 0 { body(start..<n) }
     }
 
     /// The byte length of a Python whitespace character starting at `i`, or 0 if there is none.
@@ -70,6 +102,7 @@ public enum PythonText {
 
     /// Python's `str.rstrip()`: `text` without trailing whitespace.
     public static func rstrip(_ text: String) -> String {
+        if let last = text.utf8.last, last > 0x20, last < 0x80 { return text }
         var scalars = Substring(text).unicodeScalars
         while let last = scalars.last, isSpace(last.value) { scalars.removeLast() }
         return String(scalars)
