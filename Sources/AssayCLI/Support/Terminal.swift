@@ -38,10 +38,18 @@ final class TerminalProgress: ProgressReporter, @unchecked Sendable {
         if completed >= total { Terminal.error("\n") }
     }
 
-    /// Announces the start of an evaluation.
-    func begin(_ evaluation: String, index: Int, count: Int) {
+    func evaluationStarted(_ evaluation: String, evaluator: String, index: Int, count: Int) {
         guard enabled else { return }
-        Terminal.error("[\(index)/\(count)] \(evaluation)…\n")
+        lock.lock()
+        defer { lock.unlock() }
+        Terminal.error("[\(index)/\(count)] \(evaluation) (\(evaluator))…\n")
+    }
+
+    func evaluationFinished(_ evaluation: String, status: String, seconds: Double) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        Terminal.error("      \(evaluation): \(status) in \(String(format: "%.2f", seconds)) s\n")
     }
 }
 

@@ -75,6 +75,15 @@ public struct EvaluationContext: Sendable {
 public protocol ProgressReporter: Sendable {
     /// `completed` of `total` units of `evaluation` are done.
     func update(evaluation: String, completed: Int, total: Int, detail: String)
+    /// Evaluation number `index` (1-based) of `count` starts.
+    func evaluationStarted(_ evaluation: String, evaluator: String, index: Int, count: Int)
+    /// An evaluation ended with `status` (`ok`, `error`, `interrupted`) after `seconds`.
+    func evaluationFinished(_ evaluation: String, status: String, seconds: Double)
+}
+
+extension ProgressReporter {
+    public func evaluationStarted(_ evaluation: String, evaluator: String, index: Int, count: Int) {}
+    public func evaluationFinished(_ evaluation: String, status: String, seconds: Double) {}
 }
 
 /// A reporter that drops everything.

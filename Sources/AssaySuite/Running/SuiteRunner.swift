@@ -49,7 +49,7 @@ public struct SuiteRunner: Sendable {
         let started = Date()
         var outcomes: [EvaluationOutcome] = []
         var interrupted = false
-        for evaluation in suite.evaluations {
+        for (index, evaluation) in suite.evaluations.enumerated() {
             let begin = Date()
             var outcome = EvaluationOutcome(id: evaluation.id, evaluator: evaluation.evaluator.id, status: .ok, signature: "",
                                             metrics: [], items: [], error: nil, options: evaluation.options.values, seconds: 0)
@@ -60,6 +60,8 @@ public struct SuiteRunner: Sendable {
                 outcomes.append(outcome)
                 continue
             }
+            progress.evaluationStarted(evaluation.id, evaluator: evaluation.evaluator.id, index: index + 1,
+                                       count: suite.evaluations.count)
             let context = EvaluationContext(
                 evaluationID: evaluation.id, dataset: evaluation.dataset.flatMap { suite.datasets[$0] },
                 model: evaluation.model.flatMap { suite.model($0) }, reference: evaluation.reference.flatMap { suite.model($0) },
@@ -87,6 +89,7 @@ public struct SuiteRunner: Sendable {
                 }
             }
             outcome.seconds = Date().timeIntervalSince(begin)
+            progress.evaluationFinished(evaluation.id, status: outcome.status.rawValue, seconds: outcome.seconds)
             outcomes.append(outcome)
         }
         let gates = GateJudge.judge(suite.gates, evaluations: outcomes, baseline: baseline)
