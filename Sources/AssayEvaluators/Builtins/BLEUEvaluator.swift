@@ -44,10 +44,7 @@ public struct BLEUEvaluator: Evaluator {
         let corpus = try ParallelCorpus.load(dataset, evaluator: Self.id)
         guard !corpus.hypotheses.isEmpty else { throw MetricsError.emptyInput(what: "segments") }
         try context.checkCancellation()
-        context.progress.update(evaluation: context.evaluationID, completed: 0, total: corpus.hypotheses.count, detail: "BLEU")
         let stats = bleu.statistics(hypotheses: corpus.hypotheses, references: corpus.references)
-        context.progress.update(evaluation: context.evaluationID, completed: corpus.hypotheses.count,
-                                total: corpus.hypotheses.count, detail: "BLEU")
         try context.checkCancellation()
         let total = BLEUStatistics.sum(stats, order: bleu.configuration.maxOrder)
         let score = bleu.score(total)
