@@ -34,7 +34,7 @@ let package = Package(
         ]),
         .executableTarget(name: "assay", dependencies: ["AssayCLI"]),
         .target(name: "AssayTestSupport", path: "Tests/AssayTestSupport"),
-        .testTarget(name: "AssayStatsTests", dependencies: ["AssayStats"]),
+        .testTarget(name: "AssayStatsTests", dependencies: ["AssayStats", "AssayMetrics"], resources: [.copy("Golden")]),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], resources: [.copy("Golden")]),
         .testTarget(name: "AssaySuiteTests", dependencies: ["AssaySuite", "AssayEvaluators"]),
         .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),

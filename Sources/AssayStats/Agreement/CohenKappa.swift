@@ -11,7 +11,7 @@ public enum KappaWeighting: String, Sendable, CaseIterable, Codable {
 }
 
 /// Cohen's kappa of two raters with its asymptotic standard error and 95 % interval, exactly as
-/// statsmodels 0.14 `cohens_kappa` computes them (the kappa itself equals scikit-learn's
+/// statsmodels 0.15 `cohens_kappa` computes them (the kappa itself equals scikit-learn's
 /// `cohen_kappa_score` with the same weights and label order).
 public struct CohenKappa: Sendable, Equatable, Codable {
     /// Number of items both raters rated.

@@ -1,5 +1,5 @@
 /// Fleiss' kappa and Randolph's free-marginal kappa over items rated by the same number of
-/// raters, as statsmodels 0.14 `fleiss_kappa(table, method="fleiss" | "randolph")`.
+/// raters, as statsmodels 0.15 `fleiss_kappa(table, method="fleiss" | "randolph")`.
 public struct FleissKappa: Sendable, Equatable, Codable {
     /// Fleiss' kappa (chance from the category marginals); nil when undefined.
     public var kappa: Double?

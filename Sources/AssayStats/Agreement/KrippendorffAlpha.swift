@@ -1,5 +1,5 @@
 /// Krippendorff's alpha for any number of raters with missing ratings, as the `krippendorff`
-/// package (0.8) computes it from value counts.
+/// package (0.9) computes it from value counts.
 public enum KrippendorffAlpha {
     /// Level of measurement: decides the distance between two values.
     public enum Level: String, Sendable, CaseIterable, Codable {

@@ -1,0 +1,138 @@
+"""Golden values for Assay's agreement statistics, from the reference libraries.
+
+Run through ./make-agreement-goldens.sh (throw-away venv with scikit-learn, statsmodels,
+krippendorff, scipy, sacrebleu). Reads $ASSAY_DATA (default ../shared/data) and writes only
+numbers to Tests/AssayStatsTests/Golden/agreement.json.
+
+Data sets and how labels are made (the Swift tests rebuild them the same way):
+- wmt23: wmt-mqm/generalmt2023-zhen-sxs/segments.jsonl; item = system + "#" + seg_id; rater =
+  `rater`; MQM points binned with edges [0, 5, 10] -> category = number of edges strictly below
+  the score (0: no error, 1: (0,5], 2: (5,10], 3: > 10).
+- squality-rank: squality-human-eval/all-responses.jsonl; item = passage/question/system; rater =
+  worker_id; label = overall-rank (categories 1, 2, 3).
+- squality-rating: same items and raters; overall-rating binned with edges [20, 40, 60, 80].
+"""
+import json
+import os
+import sys
+from itertools import combinations
+
+import krippendorff
+import numpy as np
+from scipy import stats
+from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.inter_rater import cohens_kappa, fleiss_kappa
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.environ.get("ASSAY_DATA", os.path.join(ROOT, "..", "shared", "data"))
+OUT = os.path.join(ROOT, "Tests", "AssayStatsTests", "Golden")
+
+
+def binned(value, edges):
+    return int(np.searchsorted(edges, value, side="left"))
+
+
+def wmt23():
+    ratings = {}
+    raw = {}
+    for line in open(os.path.join(DATA, "wmt-mqm", "generalmt2023-zhen-sxs", "segments.jsonl"), encoding="utf-8"):
+        r = json.loads(line)
+        item = f"{r['system']}#{r['seg_id']}"
+        ratings[(item, r["rater"])] = binned(r["mqm_score"], [0, 5, 10])
+        raw[(item, r["rater"])] = r["mqm_score"]
+    return ratings, 4, raw
+
+
+def squality(field, edges=None):
+    ratings = {}
+    for line in open(os.path.join(DATA, "squality-human-eval", "all-responses.jsonl"), encoding="utf-8"):
+        p = json.loads(line)
+        for q, systems in p["questions"].items():
+            for system, entry in systems.items():
+                for review in entry["reviews"]:
+                    item = f"{p['passage-id']}/{q}/{system}"
+                    value = review[field]
+                    ratings[(item, review["worker_id"])] = binned(value, edges) if edges else value - 1
+    return ratings, (len(edges) + 1 if edges else 3)
+
+
+def statistics(ratings, k):
+    items = sorted({i for i, _ in ratings})
+    raters = sorted({r for _, r in ratings})
+    out = {"items": len(items), "raters": raters, "categories": k, "pairs": []}
+    for a, b in combinations(raters, 2):
+        shared = [i for i in items if (i, a) in ratings and (i, b) in ratings]
+        if len(shared) < 2:
+            continue
+        la = [ratings[(i, a)] for i in shared]
+        lb = [ratings[(i, b)] for i in shared]
+        table = np.zeros((k, k))
+        for x, y in zip(la, lb):
+            table[x, y] += 1
+        pair = {"raters": [a, b], "n": len(shared)}
+        for weighting in ("none", "linear", "quadratic"):
+            sk = cohen_kappa_score(la, lb, labels=list(range(k)), weights=None if weighting == "none" else weighting)
+            res = cohens_kappa(table, wt=None if weighting == "none" else weighting)
+            pair[weighting] = {"sklearn": float(sk), "kappa": float(res.kappa), "ase": float(res.std_kappa),
+                               "ci_low": float(res.kappa_low), "ci_high": float(res.kappa_upp)}
+        out["pairs"].append(pair)
+    # Fleiss/Randolph over items with 3 raters.
+    per_item = {}
+    for (i, r), v in ratings.items():
+        per_item.setdefault(i, []).append(v)
+    rows = [np.bincount(v, minlength=k) for i, v in sorted(per_item.items()) if len(v) == 3]
+    table = np.array(rows)
+    out["fleiss"] = {"kappa": float(fleiss_kappa(table, method="fleiss")),
+                     "randolph": float(fleiss_kappa(table, method="randolph")), "items_used": len(rows)}
+    # Krippendorff: raters x items with NaN for missing.
+    matrix = np.full((len(raters), len(items)), np.nan)
+    index = {i: n for n, i in enumerate(items)}
+    for (i, r), v in ratings.items():
+        matrix[raters.index(r), index[i]] = v
+    out["krippendorff"] = {level: float(krippendorff.alpha(reliability_data=matrix, value_domain=list(range(k)),
+                                                           level_of_measurement=level))
+                           for level in ("nominal", "ordinal", "interval", "ratio")}
+    return out
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    result = {"versions": {}}
+    import sklearn, statsmodels, scipy
+    result["versions"] = {"scikit-learn": sklearn.__version__, "statsmodels": statsmodels.__version__,
+                          "krippendorff": getattr(krippendorff, "__version__", "unknown"), "scipy": scipy.__version__}
+    ratings, k, raw = wmt23()
+    result["wmt23"] = statistics(ratings, k)
+    # Interval alpha on the raw MQM points (value domain = every distinct score).
+    items = sorted({i for i, _ in raw}); raters = sorted({r for _, r in raw})
+    matrix = np.full((len(raters), len(items)), np.nan)
+    index = {i: n for n, i in enumerate(items)}
+    for (i, r), v in raw.items():
+        matrix[raters.index(r), index[i]] = v
+    result["wmt23"]["krippendorff_raw_interval"] = float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="interval"))
+    # Human vs metric: mean MQM per item against sentence BLEU (sacrebleu, effective order).
+    from sacrebleu.metrics import BLEU
+    segs = {}
+    for line in open(os.path.join(DATA, "wmt-mqm", "generalmt2023-zhen-sxs", "segments.jsonl"), encoding="utf-8"):
+        r = json.loads(line)
+        segs.setdefault(f"{r['system']}#{r['seg_id']}", (r["hypothesis"], r["reference"], []))[2].append(r["mqm_score"])
+    bleu = BLEU(effective_order=True)
+    keys = sorted(segs)
+    human = [-float(np.mean(segs[key][2])) for key in keys]
+    metric = [bleu.sentence_score(segs[key][0], [segs[key][1]]).score for key in keys]
+    result["wmt23"]["human_vs_bleu"] = {
+        "items": len(keys),
+        "pearson": float(stats.pearsonr(human, metric)[0]),
+        "spearman": float(stats.spearmanr(human, metric)[0]),
+        "kendall_tau_b": float(stats.kendalltau(human, metric)[0]),
+    }
+    ratings, k = squality("overall-rank")
+    result["squality_rank"] = statistics(ratings, k)
+    ratings, k = squality("overall-rating", [20, 40, 60, 80])
+    result["squality_rating"] = statistics(ratings, k)
+    with open(os.path.join(OUT, "agreement.json"), "w") as f:
+        json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
