@@ -105,6 +105,7 @@ public final class ResultsStore: Sendable {
                 t.primaryKey(["run_id", "evaluation_id", "item_id"])
             }
         }
+        registerRatingMigrations(&migrator)
         return migrator
     }
 

@@ -1,0 +1,95 @@
+import ArgumentParser
+import AssayEvaluators
+import AssayStats
+import AssayStore
+import Foundation
+
+extension KappaWeighting: ExpressibleByArgument {}
+extension KrippendorffAlpha.Level: ExpressibleByArgument {}
+
+extension AssayCommand {
+    /// `assay agreement`: inter-rater agreement of a ratings set or file.
+    struct Agreement: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Inter-rater agreement: pairwise Cohen's kappa (ASE, 95 % CI), Fleiss, Randolph, Krippendorff's alpha.",
+            discussion: """
+                Kappa and its ASE/CI follow statsmodels (kappa equals scikit-learn's cohen_kappa_score); \
+                weighted kappa follows the declared category order. Fleiss' and Randolph's kappa use the \
+                items with the most common number of raters (the output says how many were left out); \
+                Krippendorff's alpha uses every item and allows missing ratings. Undefined values are null \
+                with a reason.
+
+                Examples:
+                  assay agreement --set wmt23 --weights quadratic
+                  assay agreement ratings.csv --scale 1,2,3,4,5 --weights linear --format json
+                """)
+
+        @Argument(help: ArgumentHelp("A ratings file (instead of --set; read with the options below).", valueName: "file"))
+        var file: String?
+
+        @Option(name: .long, help: ArgumentHelp("A ratings set in the store.", valueName: "name"))
+        var set: String?
+
+        @Option(name: .long, help: "Kappa weights: none, linear or quadratic.")
+        var weights: KappaWeighting = .none
+
+        @Option(name: .long, help: "Krippendorff level: nominal, ordinal, interval or ratio.")
+        var level: KrippendorffAlpha.Level = .ordinal
+
+        @Option(name: .long, help: ArgumentHelp("Also a bootstrap 95 % CI per pair with this many resamples.", valueName: "n"))
+        var bootstrap: Int?
+
+        @Option(name: .long, help: "Bootstrap seed.")
+        var seed: UInt64 = 12345
+
+        @Option(name: .long, help: "text, md or json.")
+        var format: OutputFormat = .text
+
+        @Option(name: .customLong("input-format"), help: ArgumentHelp("Format of FILE: csv, tsv, jsonl or label-studio (default: from the extension).", valueName: "format"))
+        var inputFormat: RatingsFormat?
+
+        @OptionGroup var input: RatingsInputOptions
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func validate() throws {
+            if (file == nil) == (set == nil) { throw ValidationError("give a ratings FILE or --set NAME (one of them)") }
+            if let bootstrap, bootstrap < 1 { throw ValidationError("--bootstrap must be at least 1") }
+        }
+
+        func run() async throws {
+            let ratings: RatingSet
+            if let set { ratings = try storeOptions.open().ratingSet(set) } else { ratings = try input.load(file!, name: URL(fileURLWithPath: file!).lastPathComponent, format: inputFormat) }
+            let analysis = AgreementAnalysis(ratings, weighting: weights, level: level,
+                                             bootstrap: bootstrap.map { .init(resamples: $0, seed: seed) })
+            switch format {
+            case .json: try JSONOutput.print(analysis)
+            case .md, .text: print(AgreementMarkdown.render(analysis))
+            }
+        }
+    }
+}
+
+/// Markdown for people: pair table, Fleiss, Krippendorff, confusion matrices.
+enum AgreementMarkdown {
+    static func f(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "—" }
+
+    static func render(_ a: AgreementAnalysis) -> String {
+        var md = "# Agreement — \(a.set)\n\n"
+        md += "\(a.items) items, \(a.raters.count) raters, scale \(a.scale), kappa weights \(a.weights).\n\n"
+        md += "## Rater pairs (Cohen's kappa)\n\n| raters | n | observed | expected | kappa | ASE | 95 % CI | reading |\n|---|---:|---:|---:|---:|---:|---|---|\n"
+        for p in a.pairs {
+            let ci = p.ci_low.map { "[\(f($0)), \(f(p.ci_high))]" } ?? ""
+            md += "| \(p.raters.joined(separator: " · ")) | \(p.n) | \(f(p.observed)) | \(f(p.expected)) | \(f(p.kappa)) | \(f(p.ase)) | \(ci) | \(p.interpretation ?? (p.reason ?? "")) |\n"
+        }
+        md += "\n## All raters\n\n"
+        md += "- Fleiss' kappa: \(f(a.fleiss.kappa))\(a.fleiss.interpretation.map { " (\($0))" } ?? "") · Randolph's kappa: \(f(a.fleiss.randolph)) — over \(a.fleiss.items_used) items with \(a.fleiss.raters_per_item) raters each (\(a.fleiss.items_left_out) left out)\(a.fleiss.reason.map { "; \($0)" } ?? "")\n"
+        md += "- Krippendorff's alpha (\(a.krippendorff.level)): \(f(a.krippendorff.alpha))\(a.krippendorff.interpretation.map { " (\($0))" } ?? "")\(a.krippendorff.reason.map { "; \($0)" } ?? "")\n\n"
+        md += "Readings after Landis & Koch (1977): < 0 poor, ≤ 0.20 slight, ≤ 0.40 fair, ≤ 0.60 moderate, ≤ 0.80 substantial, above almost perfect.\n"
+        for p in a.pairs.prefix(10) {
+            md += "\n### Confusion: \(p.raters[0]) (rows) × \(p.raters[1]) (columns)\n\n| | " + a.categories.joined(separator: " | ") + " |\n|---|" + String(repeating: "---:|", count: a.categories.count) + "\n"
+            for (i, row) in p.confusion.enumerated() { md += "| **\(a.categories[i])** | " + row.map(String.init).joined(separator: " | ") + " |\n" }
+        }
+        return md
+    }
+}

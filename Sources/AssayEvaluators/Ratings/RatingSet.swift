@@ -1,0 +1,107 @@
+import AssayMetrics
+import Foundation
+
+/// One validated rating: item, rater, category index on the scale, and the number for numeric scales.
+public struct Rating: Sendable, Equatable, Hashable, Codable {
+    public var item: String
+    public var rater: String
+    public var category: Int
+    public var value: Double?
+
+    public init(item: String, rater: String, category: Int, value: Double?) {
+        self.item = item
+        self.rater = rater
+        self.category = category
+        self.value = value
+    }
+}
+
+/// A named set of ratings on a declared scale.
+public struct RatingSet: Sendable, Equatable {
+    /// Set name.
+    public var name: String
+    /// Declared scale.
+    public var scale: RatingScale
+    /// Category names in scale order.
+    public var categories: [String]
+    /// Ratings sorted by item, then rater.
+    public var ratings: [Rating]
+
+    /// Creates a set.
+    public init(name: String, scale: RatingScale, categories: [String], ratings: [Rating]) {
+        self.name = name
+        self.scale = scale
+        self.categories = categories
+        self.ratings = ratings
+    }
+
+    /// Distinct items, sorted.
+    public var items: [String] { Array(Set(ratings.map(\.item))).sorted() }
+    /// Distinct raters, sorted.
+    public var raters: [String] { Array(Set(ratings.map(\.rater))).sorted() }
+
+    /// Numeric value of each category for Krippendorff's interval/ratio levels and correlations:
+    /// the score itself for unbinned numeric scales, otherwise the category's position (0, 1, …).
+    public var categoryValues: [Double] {
+        if case .numeric(nil) = scale { return categories.compactMap(Double.init) }
+        return categories.indices.map(Double.init)
+    }
+
+    /// SHA-256 over the sorted ratings and the scale: identical content has the same hash.
+    public var contentHash: String {
+        var text = scale.description + "\n"
+        for r in ratings { text += "\(r.item)\t\(r.rater)\t\(r.category)\t\(r.value.map { String($0) } ?? "")\n" }
+        return SHA256.hex(Data(text.utf8))
+    }
+
+    /// Checks raw ratings against `scale`: labels outside it, and the same item and rater with
+    /// two different labels, are problems (the same label twice is read once).
+    /// - Throws: ``RatingsError/malformed(path:problems:total:)`` listing up to 20 problems.
+    public static func build(name: String, scale: RatingScale, raw: [RawRating], path: String, readProblems: [String]) throws -> RatingSet {
+        var problems = readProblems
+        var numericCategories: [Double] = []
+        if case .numeric(nil) = scale {
+            var values = Set<Double>()
+            for r in raw {
+                if let v = Double(r.label.trimmingCharacters(in: .whitespaces)), v.isFinite { values.insert(v) }
+            }
+            numericCategories = values.sorted()
+        }
+        var seen: [String: (label: String, location: String)] = [:]
+        var ratings: [Rating] = []
+        ratings.reserveCapacity(raw.count)
+        let names = scale.categoryNames(values: numericCategories)
+        for r in raw {
+            guard let (category, value) = scale.category(of: r.label, numericCategories: numericCategories) else {
+                let expected = scale.isNumeric ? "a number" : "one of \(names.joined(separator: ", "))"
+                problems.append("\(r.location): label '\(r.label)' is not on the scale (expected \(expected))")
+                continue
+            }
+            let key = r.item + "\u{0}" + r.rater
+            if let first = seen[key] {
+                if first.label != r.label {
+                    problems.append("\(r.location): item '\(r.item)' rated by '\(r.rater)' again with '\(r.label)' (\(first.location) says '\(first.label)')")
+                }
+                continue
+            }
+            seen[key] = (r.label, r.location)
+            ratings.append(Rating(item: r.item, rater: r.rater, category: category, value: value))
+        }
+        if raw.isEmpty && problems.isEmpty { problems.append("no ratings found") }
+        guard problems.isEmpty else {
+            throw RatingsError.malformed(path: path, problems: Array(problems.prefix(20)), total: problems.count)
+        }
+        ratings.sort { ($0.item, $0.rater) < ($1.item, $1.rater) }
+        return RatingSet(name: name, scale: scale, categories: names, ratings: ratings)
+    }
+
+    /// Reads and validates a ratings file.
+    public static func load(_ url: URL, name: String, format: RatingsFormat, columns: RatingsColumns, scale: RatingScale) throws -> RatingSet {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw RatingsError.unreadable(path: url.path, reason: error.localizedDescription)
+        }
+        let (raw, problems) = RatingsFile.read(data, path: url.path, format: format, columns: columns)
+        return try build(name: name, scale: scale, raw: raw, path: url.path, readProblems: problems)
+    }
+}

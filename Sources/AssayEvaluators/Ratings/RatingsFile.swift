@@ -1,0 +1,265 @@
+import AssayMetrics
+import Foundation
+
+/// One rating as read from a file, before it is checked against the scale.
+public struct RawRating: Sendable, Equatable {
+    /// Where it came from (`line 12`, `task 3`), for error messages.
+    public var location: String
+    public var item: String
+    public var rater: String
+    public var label: String
+}
+
+/// Formats of ratings files.
+public enum RatingsFormat: String, Sendable, CaseIterable, Codable {
+    case csv, tsv, jsonl
+    case labelStudio = "label-studio"
+
+    /// The format implied by a file extension, if any.
+    public static func guess(_ path: String) -> RatingsFormat? {
+        switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+        case "csv": return .csv
+        case "tsv", "tab": return .tsv
+        case "jsonl", "ndjson": return .jsonl
+        case "json": return .labelStudio
+        default: return nil
+        }
+    }
+}
+
+/// Which columns or fields hold the item id, the rater and the label. Several item columns
+/// (`system,seg_id`) are joined with `#`.
+public struct RatingsColumns: Sendable, Equatable, Codable {
+    public var item: [String]
+    public var rater: String
+    public var label: String
+
+    public init(item: [String] = ["item"], rater: String = "rater", label: String = "label") {
+        self.item = item
+        self.rater = rater
+        self.label = label
+    }
+}
+
+/// Reads ratings files (CSV/TSV with a header row, JSON Lines, Label Studio JSON exports),
+/// collecting every problem instead of stopping at the first.
+public enum RatingsFile {
+    /// The ratings in `data`, or all problems found (`line N: …`).
+    public static func read(_ data: Data, path: String, format: RatingsFormat, columns: RatingsColumns) -> (ratings: [RawRating], problems: [String]) {
+        switch format {
+        case .csv, .tsv: return delimited(data, separator: format == .csv ? 0x2C : 0x09, columns: columns)
+        case .jsonl: return jsonLines(data, columns: columns)
+        case .labelStudio: return labelStudio(data, columns: columns)
+        }
+    }
+
+    /// Splits `data` into lines, reporting the ones that are not UTF-8.
+    static func utf8Lines(_ data: Data) -> (lines: [(number: Int, text: String)], problems: [String]) {
+        var lines: [(Int, String)] = []
+        var problems: [String] = []
+        var number = 1
+        var start = data.startIndex
+        func emit(_ end: Data.Index) {
+            var slice = data[start..<end]
+            if slice.last == 0x0D { slice = slice.dropLast() }
+            if let text = String(data: slice, encoding: .utf8), String(decoding: slice, as: UTF8.self) == text {
+                lines.append((number, text))
+            } else {
+                problems.append("line \(number): not valid UTF-8")
+            }
+            number += 1
+        }
+        while let newline = data[start...].firstIndex(of: 0x0A) {
+            emit(newline)
+            start = data.index(after: newline)
+        }
+        if start < data.endIndex { emit(data.endIndex) }
+        return (lines, problems)
+    }
+
+    static func delimited(_ data: Data, separator: UInt8, columns: RatingsColumns) -> ([RawRating], [String]) {
+        let (lines, encodingProblems) = utf8Lines(data)
+        var problems = encodingProblems
+        let records = CSVRecords.parse(lines, separator: Character(Unicode.Scalar(separator)), problems: &problems)
+        guard let header = records.first else {
+            return ([], problems + ["the file is empty (expected a header row naming the columns)"])
+        }
+        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        var indices: [String: Int] = [:]
+        for (i, name) in names.enumerated() where indices[name] == nil { indices[name] = i }
+        var missing: [String] = []
+        for column in columns.item + [columns.rater, columns.label] where indices[column] == nil { missing.append(column) }
+        if !missing.isEmpty {
+            return ([], problems + ["line \(header.line): no column \(missing.map { "'\($0)'" }.joined(separator: ", ")) in the header (columns: \(names.joined(separator: ", "))); map them with --item, --rater, --label"])
+        }
+        var ratings: [RawRating] = []
+        for record in records.dropFirst() {
+            if record.fields.count == 1, record.fields[0].isEmpty { continue }
+            func field(_ name: String) -> String? {
+                let i = indices[name]!
+                return i < record.fields.count ? record.fields[i] : nil
+            }
+            var absent: [String] = []
+            var itemParts: [String] = []
+            for column in columns.item {
+                if let value = field(column), !value.isEmpty { itemParts.append(value) } else { absent.append(column) }
+            }
+            let rater = field(columns.rater) ?? ""
+            let label = field(columns.label) ?? ""
+            if rater.isEmpty { absent.append(columns.rater) }
+            if label.isEmpty { absent.append(columns.label) }
+            if !absent.isEmpty {
+                problems.append("line \(record.line): missing \(absent.map { "'\($0)'" }.joined(separator: ", "))")
+                continue
+            }
+            ratings.append(RawRating(location: "line \(record.line)", item: itemParts.joined(separator: "#"), rater: rater, label: label))
+        }
+        return (ratings, problems)
+    }
+
+    /// A JSON value as a label or id: strings as they are, integral numbers without ".0".
+    static func text(_ value: Any?) -> String? {
+        switch value {
+        case let s as String: return s.isEmpty ? nil : s
+        case let n as NSNumber:
+            if String(cString: n.objCType) == "c" { return n.boolValue ? "true" : "false" }
+            let d = n.doubleValue
+            return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+        case let dictionary as [String: Any]:
+            return text(dictionary["email"] ?? dictionary["id"])
+        default: return nil
+        }
+    }
+
+    static func jsonLines(_ data: Data, columns: RatingsColumns) -> ([RawRating], [String]) {
+        let (lines, encodingProblems) = utf8Lines(data)
+        var problems = encodingProblems
+        var ratings: [RawRating] = []
+        for (number, line) in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                problems.append("line \(number): not a JSON object")
+                continue
+            }
+            var absent: [String] = []
+            var itemParts: [String] = []
+            for column in columns.item {
+                if let value = text(object[column]) { itemParts.append(value) } else { absent.append(column) }
+            }
+            let rater = text(object[columns.rater]), label = text(object[columns.label])
+            if rater == nil { absent.append(columns.rater) }
+            if label == nil { absent.append(columns.label) }
+            guard absent.isEmpty, let rater, let label else {
+                problems.append("line \(number): missing \(absent.map { "'\($0)'" }.joined(separator: ", ")) (fields: \(object.keys.sorted().joined(separator: ", ")))")
+                continue
+            }
+            ratings.append(RawRating(location: "line \(number)", item: itemParts.joined(separator: "#"), rater: rater, label: label))
+        }
+        return (ratings, problems)
+    }
+
+    /// Label Studio's JSON export: a list of tasks, each with `annotations[].result[]` of type
+    /// `choices` (one choice) or `rating`. Item = the task's `id` (or `data.<field>` with --item),
+    /// rater = `completed_by` (id or email), label from the result whose `from_name` is --label
+    /// (any when --label is left at its default).
+    static func labelStudio(_ data: Data, columns: RatingsColumns) -> ([RawRating], [String]) {
+        guard String(data: data, encoding: .utf8) != nil else { return ([], ["the file is not valid UTF-8"]) }
+        guard let tasks = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            return ([], ["not a Label Studio JSON export (expected a JSON list of tasks)"])
+        }
+        var problems: [String] = []
+        var ratings: [RawRating] = []
+        for (index, task) in tasks.enumerated() {
+            let taskData = task["data"] as? [String: Any] ?? [:]
+            let itemParts = columns.item == ["item"] ? [text(task["id"])] : columns.item.map { text(taskData[$0] ?? task[$0]) }
+            let location = "task \(index + 1)" + (text(task["id"]).map { " (id \($0))" } ?? "")
+            guard itemParts.allSatisfy({ $0 != nil }) else {
+                problems.append("\(location): no item id (\(columns.item.joined(separator: ", ")))")
+                continue
+            }
+            let item = itemParts.map { $0! }.joined(separator: "#")
+            for annotation in task["annotations"] as? [[String: Any]] ?? [] {
+                if annotation["was_cancelled"] as? Bool == true { continue }
+                guard let rater = text(annotation["completed_by"]) else {
+                    problems.append("\(location): an annotation has no completed_by")
+                    continue
+                }
+                let results = (annotation["result"] as? [[String: Any]] ?? []).filter {
+                    columns.label == "label" || ($0["from_name"] as? String) == columns.label
+                }
+                var labels: [String] = []
+                for result in results {
+                    let value = result["value"] as? [String: Any] ?? [:]
+                    if let choices = value["choices"] as? [Any] {
+                        if choices.count != 1 { problems.append("\(location): rater \(rater) chose \(choices.count) options; expected one") }
+                        else if let label = text(choices[0]) { labels.append(label) }
+                    } else if let rating = text(value["rating"]) {
+                        labels.append(rating)
+                    }
+                }
+                guard let label = labels.first else {
+                    problems.append("\(location): rater \(rater) has no choices or rating result" + (columns.label == "label" ? "" : " named '\(columns.label)'"))
+                    continue
+                }
+                if labels.count > 1 {
+                    problems.append("\(location): rater \(rater) has \(labels.count) results; name one with --label FROM_NAME")
+                    continue
+                }
+                ratings.append(RawRating(location: location, item: item, rater: rater, label: label))
+            }
+        }
+        return (ratings, problems)
+    }
+}
+
+/// RFC 4180 records (quoted fields may hold separators, quotes and newlines).
+enum CSVRecords {
+    struct Record { var line: Int; var fields: [String] }
+
+    static func parse(_ lines: [(number: Int, text: String)], separator: Character, problems: inout [String]) -> [Record] {
+        var records: [Record] = []
+        var index = 0
+        while index < lines.count {
+            let startLine = lines[index].number
+            var fields: [String] = []
+            var field = ""
+            var inQuotes = false
+            var text = lines[index].text
+            index += 1
+            var chars = Array(text)
+            var i = 0
+            while true {
+                if i >= chars.count {
+                    if inQuotes, index < lines.count {
+                        field.append("\n")
+                        text = lines[index].text
+                        index += 1
+                        chars = Array(text)
+                        i = 0
+                        continue
+                    }
+                    if inQuotes { problems.append("line \(startLine): unterminated quoted field") }
+                    break
+                }
+                let c = chars[i]
+                if inQuotes {
+                    if c == "\"" {
+                        if i + 1 < chars.count, chars[i + 1] == "\"" { field.append("\""); i += 1 } else { inQuotes = false }
+                    } else {
+                        field.append(c)
+                    }
+                } else if c == "\"" && field.isEmpty {
+                    inQuotes = true
+                } else if c == separator {
+                    fields.append(field)
+                    field = ""
+                } else {
+                    field.append(c)
+                }
+                i += 1
+            }
+            fields.append(field)
+            records.append(Record(line: startLine, fields: fields))
+        }
+        return records
+    }
+}
