@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "AssayTestSupport", path: "Tests/AssayTestSupport"),
         .testTarget(name: "AssayStatsTests", dependencies: ["AssayStats", "AssayMetrics"], resources: [.copy("Golden")]),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], resources: [.copy("Golden")]),
+        .testTarget(name: "AssayEvaluatorsTests", dependencies: ["AssayEvaluators", "AssayStats", "AssayTestSupport"]),
         .testTarget(name: "AssaySuiteTests", dependencies: ["AssaySuite", "AssayEvaluators"]),
         .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
         .testTarget(name: "AssayStoreTests", dependencies: ["AssayStore", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),

@@ -89,10 +89,18 @@ public struct RatingSet: Sendable, Equatable {
         }
         if raw.isEmpty && problems.isEmpty { problems.append("no ratings found") }
         guard problems.isEmpty else {
+            problems = problems.enumerated().sorted { (Self.position($0.element), $0.offset) < (Self.position($1.element), $1.offset) }.map(\.element)
             throw RatingsError.malformed(path: path, problems: Array(problems.prefix(20)), total: problems.count)
         }
         ratings.sort { ($0.item, $0.rater) < ($1.item, $1.rater) }
         return RatingSet(name: name, scale: scale, categories: names, ratings: ratings)
+    }
+
+    /// The number in a problem's leading `line N` / `task N`, for sorting (0 when there is none).
+    static func position(_ problem: String) -> Int {
+        let words = problem.split(separator: " ", maxSplits: 2)
+        guard words.count > 1 else { return 0 }
+        return Int(words[1].trimmingCharacters(in: CharacterSet(charactersIn: ":"))) ?? 0
     }
 
     /// Reads and validates a ratings file.

@@ -8,6 +8,13 @@ public struct RawRating: Sendable, Equatable {
     public var item: String
     public var rater: String
     public var label: String
+
+    public init(location: String, item: String, rater: String, label: String) {
+        self.location = location
+        self.item = item
+        self.rater = rater
+        self.label = label
+    }
 }
 
 /// Formats of ratings files.

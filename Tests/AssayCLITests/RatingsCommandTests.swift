@@ -1,0 +1,64 @@
+import AssayTestSupport
+import Foundation
+import Testing
+
+/// `assay ratings import` and `assay agreement` end to end, checked against the goldens that
+/// scripts/goldens/agreement_goldens.py computed with scikit-learn/statsmodels/krippendorff.
+struct RatingsCommandTests {
+    static func dataRoot() -> URL? {
+        let env = ProcessInfo.processInfo.environment
+        let root = env["ASSAY_DATA"].map { URL(fileURLWithPath: $0) } ?? TestEnvironment.root.appendingPathComponent("../shared/data").standardizedFileURL
+        if FileManager.default.fileExists(atPath: root.appendingPathComponent("wmt-mqm").path) { return root }
+        if env["CI"] == "true" { Issue.record("evaluation data missing at \(root.path); CI must not skip it") }
+        else { print("skipping: evaluation data not found at \(root.path)") }
+        return nil
+    }
+
+    @Test func importThenAgreementEqualsReferenceLibraries() throws {
+        guard let root = Self.dataRoot() else { return }
+        let directory = try TestEnvironment.temporaryDirectory()
+        let store = directory.appendingPathComponent("s.sqlite").path
+        let segments = root.appendingPathComponent("wmt-mqm/generalmt2023-zhen-sxs/segments.jsonl").path
+        let arguments = ["ratings", "import", segments, "--set", "wmt23", "--item", "system,seg_id", "--label", "mqm_score",
+                         "--bins", "0,5,10", "--store", store]
+        let imported = try AssayProcess.run(arguments)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout.contains("imported 11310 ratings into new set 'wmt23' (3770 items, 8 raters"))
+        let again = try AssayProcess.run(arguments)
+        #expect(again.stdout.contains("nothing changed"))
+
+        let golden = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: TestEnvironment.root.appendingPathComponent("Tests/AssayStatsTests/Golden/agreement.json"))) as? [String: Any])
+        let wmt = try #require(golden["wmt23"] as? [String: Any])
+        let goldenPairs = try #require(wmt["pairs"] as? [[String: Any]])
+        for weighting in ["none", "linear", "quadratic"] {
+            let result = try AssayProcess.run(["agreement", "--set", "wmt23", "--weights", weighting, "--level", "interval", "--format", "json", "--store", store])
+            #expect(result.status == 0)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let pairs = try #require(object["pairs"] as? [[String: Any]])
+            #expect(pairs.count == goldenPairs.count)
+            for (pair, expected) in zip(pairs, goldenPairs) {
+                #expect(pair["raters"] as? [String] == expected["raters"] as? [String])
+                let values = try #require(expected[weighting] as? [String: Double])
+                for (key, goldenKey) in [("kappa", "kappa"), ("ase", "ase"), ("ci_low", "ci_low"), ("ci_high", "ci_high")] {
+                    #expect(abs((pair[key] as? Double ?? .nan) - values[goldenKey]!) <= 1e-9, "\(weighting) \(key)")
+                }
+            }
+            let fleiss = try #require(object["fleiss"] as? [String: Any]), goldenFleiss = try #require(wmt["fleiss"] as? [String: Any])
+            #expect(abs((fleiss["kappa"] as? Double ?? .nan) - (goldenFleiss["kappa"] as! Double)) <= 1e-9)
+            #expect(abs((fleiss["randolph"] as? Double ?? .nan) - (goldenFleiss["randolph"] as! Double)) <= 1e-9)
+            let alpha = (object["krippendorff"] as? [String: Any])?["alpha"] as? Double
+            #expect(abs((alpha ?? .nan) - ((wmt["krippendorff"] as! [String: Double])["interval"]!)) <= 1e-9)
+        }
+    }
+
+    @Test func malformedFileImportsNothing() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        try "item,rater,label\n1,a,4\n1,b,9\n2,a,\n".write(to: directory.appendingPathComponent("r.csv"), atomically: true, encoding: .utf8)
+        let result = try AssayProcess.run(["ratings", "import", "r.csv", "--set", "x", "--scale", "1,2,3,4,5", "--store", "s.sqlite"], in: directory)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("line 3: label '9' is not on the scale"))
+        #expect(result.stderr.contains("line 4: missing 'label'"))
+        let list = try AssayProcess.run(["ratings", "list", "--store", "s.sqlite"], in: directory)
+        #expect(list.stdout.hasPrefix("no ratings sets"))
+    }
+}

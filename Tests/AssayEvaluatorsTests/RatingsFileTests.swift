@@ -1,0 +1,140 @@
+import AssayEvaluators
+import AssayStats
+import AssayTestSupport
+import Foundation
+import Testing
+
+struct RatingsFileTests {
+    func load(_ text: String, format: RatingsFormat, scale: RatingScale, columns: RatingsColumns = RatingsColumns()) throws -> RatingSet {
+        let (raw, problems) = RatingsFile.read(Data(text.utf8), path: "r", format: format, columns: columns)
+        return try RatingSet.build(name: "t", scale: scale, raw: raw, path: "r", readProblems: problems)
+    }
+
+    func problems(_ data: Data, format: RatingsFormat, scale: RatingScale) -> [String] {
+        let (raw, problems) = RatingsFile.read(data, path: "r", format: format, columns: RatingsColumns())
+        do {
+            _ = try RatingSet.build(name: "t", scale: scale, raw: raw, path: "r", readProblems: problems)
+        } catch let RatingsError.malformed(_, problems, _) {
+            return problems
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+        return []
+    }
+
+    @Test func csvWithQuotesAndDeclaredOrder() throws {
+        let set = try load("item,rater,label\n\"a,1\",r1,good\n\"a,1\",r2,\"bad\"\nb,r1,ok\nb,r1,ok\n", format: .csv,
+                           scale: .categories(["bad", "ok", "good"]))
+        #expect(set.ratings == [
+            Rating(item: "a,1", rater: "r1", category: 2, value: nil),
+            Rating(item: "a,1", rater: "r2", category: 0, value: nil),
+            Rating(item: "b", rater: "r1", category: 1, value: nil),
+        ])
+        #expect(set.categories == ["bad", "ok", "good"])
+    }
+
+    @Test func malformedRowsAreAllListedWithLineNumbers() {
+        var data = Data("item,rater,label\n1,a,good\n2,a,great\n2,b,\n1,a,bad\n".utf8)
+        data.append(contentsOf: [0x33, 0x2C, 0x61, 0x2C, 0xFF, 0x0A])
+        let found = problems(data, format: .csv, scale: .categories(["bad", "ok", "good"]))
+        #expect(found == [
+            "line 3: label 'great' is not on the scale (expected one of bad, ok, good)",
+            "line 4: missing 'label'",
+            "line 5: item '1' rated by 'a' again with 'bad' (line 2 says 'good')",
+            "line 6: not valid UTF-8",
+        ])
+    }
+
+    @Test func atMostTwentyProblemsAreListed() {
+        let rows = (1...30).map { "\($0),a,nope" }.joined(separator: "\n")
+        let (raw, read) = RatingsFile.read(Data("item,rater,label\n\(rows)\n".utf8), path: "r", format: .csv, columns: RatingsColumns())
+        #expect(throws: RatingsError.self) { try RatingSet.build(name: "t", scale: .categories(["x", "y"]), raw: raw, path: "r", readProblems: read) }
+        do {
+            _ = try RatingSet.build(name: "t", scale: .categories(["x", "y"]), raw: raw, path: "r", readProblems: read)
+        } catch let RatingsError.malformed(_, problems, total) {
+            #expect(problems.count == 20 && total == 30)
+        } catch {}
+    }
+
+    @Test func missingHeaderColumnNamesThem() {
+        let found = problems(Data("id,who,score\n1,a,3\n".utf8), format: .csv, scale: .categories(["1", "2", "3"]))
+        #expect(found.first?.contains("no column 'item', 'rater', 'label'") == true)
+    }
+
+    @Test func jsonlWithJoinedItemAndBins() throws {
+        let text = """
+            {"system": "A", "seg": 1, "who": "r1", "mqm": 0}
+            {"system": "A", "seg": 1, "who": "r2", "mqm": 5}
+            {"system": "B", "seg": 1, "who": "r1", "mqm": 5.5}
+            {"system": "B", "seg": 1, "who": "r2", "mqm": 30}
+            """
+        let set = try load(text, format: .jsonl, scale: .numeric(bins: [0, 5, 10]),
+                           columns: RatingsColumns(item: ["system", "seg"], rater: "who", label: "mqm"))
+        #expect(set.ratings.map(\.item) == ["A#1", "A#1", "B#1", "B#1"])
+        #expect(set.ratings.map(\.category) == [0, 1, 2, 3])
+        #expect(set.categories == ["≤0", "(0,5]", "(5,10]", ">10"])
+    }
+
+    @Test func unbinnedNumericScaleUsesTheValues() throws {
+        let set = try load("item,rater,label\n1,a,2.5\n1,b,10\n2,a,2.5\n", format: .csv, scale: .numeric(bins: nil))
+        #expect(set.categories == ["2.5", "10"])
+        #expect(set.categoryValues == [2.5, 10])
+    }
+
+    @Test func labelStudioExport() throws {
+        let export = """
+            [
+              {"id": 7, "data": {"text": "x"}, "annotations": [
+                {"completed_by": 1, "result": [{"from_name": "quality", "type": "choices", "value": {"choices": ["good"]}}]},
+                {"completed_by": {"id": 2, "email": "b@example.org"}, "result": [{"from_name": "quality", "type": "choices", "value": {"choices": ["bad"]}}]},
+                {"completed_by": 3, "was_cancelled": true, "result": []}
+              ]},
+              {"id": 8, "data": {"text": "y"}, "annotations": [
+                {"completed_by": 1, "result": [{"from_name": "stars", "type": "rating", "value": {"rating": 4}}]}
+              ]}
+            ]
+            """
+        let (raw, problems) = RatingsFile.read(Data(export.utf8), path: "e.json", format: .labelStudio, columns: RatingsColumns())
+        #expect(problems.isEmpty)
+        #expect(raw.map(\.item) == ["7", "7", "8"])
+        #expect(raw.map(\.rater) == ["1", "b@example.org", "1"])
+        #expect(raw.map(\.label) == ["good", "bad", "4"])
+        let (filtered, _) = RatingsFile.read(Data(export.utf8), path: "e.json", format: .labelStudio,
+                                             columns: RatingsColumns(label: "quality"))
+        #expect(filtered.count == 2)
+    }
+
+    @Test func scaleParsing() throws {
+        #expect(try RatingScale.parse(scale: "1,2,3", bins: nil, numeric: false) == .categories(["1", "2", "3"]))
+        #expect(try RatingScale.parse(scale: nil, bins: "0,5,10", numeric: false) == .numeric(bins: [0, 5, 10]))
+        #expect(throws: RatingsError.self) { try RatingScale.parse(scale: "a,a", bins: nil, numeric: false) }
+        #expect(throws: RatingsError.self) { try RatingScale.parse(scale: nil, bins: "5,0", numeric: false) }
+        #expect(throws: RatingsError.self) { try RatingScale.parse(scale: nil, bins: nil, numeric: false) }
+    }
+}
+
+struct AgreementAnalysisTests {
+    @Test func weightedKappaFollowsDeclaredOrderNotLabelSortOrder() throws {
+        // Labels whose alphabetical order (bad < good < ok) differs from the declared order.
+        let rows = [("1", "bad", "ok"), ("2", "ok", "good"), ("3", "good", "good"), ("4", "bad", "bad"), ("5", "ok", "bad")]
+        let raw = rows.flatMap { [RawRating(location: "", item: $0.0, rater: "a", label: $0.1), RawRating(location: "", item: $0.0, rater: "b", label: $0.2)] }
+        let set = try RatingSet.build(name: "s", scale: .categories(["bad", "ok", "good"]), raw: raw, path: "", readProblems: [])
+        let analysis = AgreementAnalysis(set, weighting: .quadratic, level: .ordinal)
+        let order = ["bad": 0, "ok": 1, "good": 2]
+        let expected = CohenKappa(table: CohenKappa.table(rows.map { (order[$0.1]!, order[$0.2]!) }, categories: 3), weighting: .quadratic)
+        #expect(analysis.pairs.first?.kappa == expected.kappa)
+        #expect(analysis.pairs.first?.confusion == [[1, 1, 0], [1, 0, 1], [0, 0, 1]])
+    }
+
+    @Test func degenerateSetsGiveNullsWithReasons() throws {
+        let raw = [RawRating(location: "", item: "1", rater: "a", label: "x"), RawRating(location: "", item: "1", rater: "b", label: "x"),
+                   RawRating(location: "", item: "2", rater: "a", label: "x"), RawRating(location: "", item: "2", rater: "b", label: "x")]
+        let set = try RatingSet.build(name: "s", scale: .categories(["x", "y"]), raw: raw, path: "", readProblems: [])
+        let analysis = AgreementAnalysis(set, weighting: .none, level: .nominal)
+        #expect(analysis.pairs.first?.kappa == nil)
+        #expect(analysis.pairs.first?.reason?.contains("one category") == true)
+        #expect(analysis.fleiss.kappa == nil && analysis.krippendorff.alpha == nil)
+        let json = String(decoding: try JSONEncoder().encode(analysis), as: UTF8.self)
+        #expect(!json.contains("NaN") && json.contains("\"kappa\":null"))
+    }
+}
