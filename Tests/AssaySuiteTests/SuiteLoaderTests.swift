@@ -231,3 +231,45 @@ struct SuiteLoaderTests {
         }
     }
 }
+
+struct RatingsSuiteTests {
+    static let ratingsSuite = """
+        version: 1
+        name: r
+        datasets:
+          mt: { kind: parallel, hypotheses: data/hyp.txt, references: [data/ref.txt] }
+          people: { kind: ratings, path: data/r.csv, scale: [1, 2, 3] }
+        evaluations:
+          - { id: bleu, evaluator: bleu, dataset: mt }
+          - { id: humans, evaluator: agreement, dataset: people, options: { metric: bleu.sentence_bleu } }
+        """
+
+    func sandbox() throws -> SuiteSandbox {
+        let sandbox = try SuiteSandbox()
+        try "item,rater,label\n1,a,1\n1,b,2\n2,a,3\n2,b,3\n".write(to: sandbox.directory.appendingPathComponent("data/r.csv"), atomically: true, encoding: .utf8)
+        return sandbox
+    }
+
+    @Test func ratingsDatasetAndDependencyLoad() throws {
+        let suite = try sandbox().load(Self.ratingsSuite)
+        guard case let .ratings(_, format, _, scale)? = suite.datasets["people"] else { Issue.record("kind"); return }
+        #expect(format == .csv && scale == .categories(["1", "2", "3"]))
+    }
+
+    @Test func readingALaterOrUnknownEvaluationIsAnError() throws {
+        let sandbox = try sandbox()
+        let swapped = Self.ratingsSuite.replacingOccurrences(of: "metric: bleu.sentence_bleu", with: "metric: blue.sentence_bleu")
+        let d = try #require(try sandbox.diagnostics(swapped).first)
+        #expect(d.message == "reads evaluation 'blue', which is not an earlier evaluation of this suite; did you mean 'bleu'?")
+        let missing = try #require(try sandbox.diagnostics(Self.ratingsSuite.replacingOccurrences(of: ", options: { metric: bleu.sentence_bleu }", with: "")).first)
+        #expect(missing.message.contains("option 'metric': required"))
+    }
+
+    @Test func ratingsDatasetNeedsOneScale() throws {
+        let sandbox = try sandbox()
+        let d = try #require(try sandbox.diagnostics(Self.ratingsSuite.replacingOccurrences(of: ", scale: [1, 2, 3]", with: "")).first)
+        #expect(d.message == "a ratings dataset needs a declared scale")
+        let bad = try #require(try sandbox.diagnostics(Self.ratingsSuite.replacingOccurrences(of: "scale: [1, 2, 3]", with: "bins: [5, 1]")).first)
+        #expect(bad.message.contains("increase"))
+    }
+}

@@ -95,6 +95,62 @@ def statistics(ratings, k):
     return out
 
 
+def human_vs_metric():
+    """The `agreement` evaluator's statistics, computed independently: MQM binned [0, 5, 10],
+    oriented so higher is better (category c -> value -c), consensus = mean over raters, consensus
+    category = nearest oriented category (ties -> lower), metric categories by quantiles in the
+    human proportions (ties in the metric broken by item order), items sorted by id."""
+    from sacrebleu.metrics import BLEU, CHRF
+    segs = {}
+    for line in open(os.path.join(DATA, "wmt-mqm", "generalmt2023-zhen-sxs", "segments.jsonl"), encoding="utf-8"):
+        r = json.loads(line)
+        key = f"{r['system']}#{r['seg_id']}"
+        segs.setdefault(key, [r["hypothesis"], r["reference"], []])[2].append(binned(r["mqm_score"], [0, 5, 10]))
+    keys = sorted(segs)
+    k = 4
+    human = [sum(-c for c in sorted(segs[key][2], reverse=True)) / len(segs[key][2]) for key in keys]
+    oriented_values = [o - (k - 1) for o in range(k)]
+    def nearest(v):
+        best = 0
+        for c in range(k):
+            if abs(oriented_values[c] - v) < abs(oriented_values[best] - v):
+                best = c
+        return best
+    human_cat = [nearest(v) for v in human]
+    out = {}
+    for name, metric in (("sentence_bleu", BLEU(effective_order=True)), ("sentence_chrf", CHRF())):
+        values = [metric.sentence_score(segs[key][0], [segs[key][1]]).score for key in keys]
+        counts = [human_cat.count(c) for c in range(k)]
+        order = sorted(range(len(values)), key=lambda i: (values[i], i))
+        metric_cat = [0] * len(values)
+        category, used = 0, 0
+        for i in order:
+            while category < k - 1 and used >= counts[category]:
+                category += 1
+                used = 0
+            metric_cat[i] = category
+            used += 1
+        n = len(values)
+        concordant = pairs = 0
+        h = np.array(human); m = np.array(values)
+        for i in range(n):
+            dh = h[i + 1:] - h[i]; dm = m[i + 1:] - m[i]
+            differ = dh != 0
+            pairs += int(differ.sum())
+            concordant += int(((dh * dm) > 0).sum())
+        out[name] = {
+            "items": n,
+            "kappa": float(cohen_kappa_score(human_cat, metric_cat, labels=list(range(k)))),
+            "kappa_linear": float(cohen_kappa_score(human_cat, metric_cat, labels=list(range(k)), weights="linear")),
+            "kappa_quadratic": float(cohen_kappa_score(human_cat, metric_cat, labels=list(range(k)), weights="quadratic")),
+            "kendall_tau_b": float(stats.kendalltau(human, values)[0]),
+            "spearman": float(stats.spearmanr(human, values)[0]),
+            "pearson": float(stats.pearsonr(human, values)[0]),
+            "pairwise_accuracy": concordant / pairs,
+        }
+    return out
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     result = {"versions": {}}
@@ -126,6 +182,7 @@ def main():
         "spearman": float(stats.spearmanr(human, metric)[0]),
         "kendall_tau_b": float(stats.kendalltau(human, metric)[0]),
     }
+    result["wmt23"]["evaluator"] = human_vs_metric()
     ratings, k = squality("overall-rank")
     result["squality_rank"] = statistics(ratings, k)
     ratings, k = squality("overall-rating", [20, 40, 60, 80])

@@ -22,7 +22,7 @@ struct MTInputOptions: ParsableArguments {
         valueName: "name"))
     var referenceFields: [String] = []
 
-    @Option(name: .customLong("id-field"), help: ArgumentHelp("JSONL: field holding the item id (default: line number).", valueName: "name"))
+    @Option(name: .customLong("id-field"), help: ArgumentHelp("JSONL: field(s) holding the item id, joined with '#' (default: line number).", valueName: "name[,name…]"))
     var idField: String?
 
     var isJSONL: Bool { hypotheses.hasSuffix(".jsonl") || !referenceFields.isEmpty }
@@ -46,7 +46,7 @@ struct MTInputOptions: ParsableArguments {
     func load(hypothesesPath: String) throws -> ParallelCorpus {
         let corpus: ParallelCorpus
         if isJSONL {
-            let fields = JSONLFields(hypothesis: hypothesisField, references: referenceFields.isEmpty ? ["reference"] : referenceFields, id: idField)
+            let fields = JSONLFields(hypothesis: hypothesisField, references: referenceFields.isEmpty ? ["reference"] : referenceFields, id: idField.map { $0.split(separator: ",").map(String.init) })
             corpus = try ParallelCorpus.fromJSONL(URL(fileURLWithPath: hypothesesPath), fields: fields)
         } else {
             corpus = try ParallelCorpus.fromTextFiles(hypotheses: URL(fileURLWithPath: hypothesesPath),

@@ -23,10 +23,19 @@ public protocol Evaluator: Sendable {
     ///   cannot express.
     init(options: OptionValues) throws
 
+    /// Ids of earlier evaluations of the suite whose per-item results this one reads (for
+    /// example `bleu` for `metric: bleu.sentence_bleu`). The suite loader checks they exist and
+    /// come earlier.
+    static func dependencies(_ options: OptionValues) -> [String]
+
     /// Runs the evaluation.
     /// - Throws: anything that prevents a result; the runner records it as the evaluation's
     ///   error and carries on with the other evaluations.
     func evaluate(in context: EvaluationContext) async throws -> EvaluationResult
+}
+
+extension Evaluator {
+    public static func dependencies(_ options: OptionValues) -> [String] { [] }
 }
 
 /// Which models an evaluator needs.
@@ -54,15 +63,19 @@ public struct EvaluationContext: Sendable {
     public var reference: ModelSpec?
     /// Where progress goes (nothing reaches a terminal unless the caller wants it to).
     public var progress: any ProgressReporter
+    /// Results of the suite's earlier evaluations that finished, by evaluation id.
+    public var earlierResults: [String: EvaluationResult]
 
     /// Creates a context.
     public init(evaluationID: String, dataset: DatasetSpec? = nil, model: ModelSpec? = nil,
-                reference: ModelSpec? = nil, progress: any ProgressReporter = SilentProgress()) {
+                reference: ModelSpec? = nil, progress: any ProgressReporter = SilentProgress(),
+                earlierResults: [String: EvaluationResult] = [:]) {
         self.evaluationID = evaluationID
         self.dataset = dataset
         self.model = model
         self.reference = reference
         self.progress = progress
+        self.earlierResults = earlierResults
     }
 
     /// Throws ``EvaluatorError/cancelled`` when the run was interrupted.

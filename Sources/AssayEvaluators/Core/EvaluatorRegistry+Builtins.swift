@@ -3,5 +3,7 @@ extension EvaluatorRegistry {
     static let builtins: [any Evaluator.Type] = [
         BLEUEvaluator.self,
         ChrFEvaluator.self,
+        InterRaterEvaluator.self,
+        HumanAgreementEvaluator.self,
     ]
 }

@@ -26,7 +26,7 @@ public struct ParallelCorpus: Sendable, Equatable {
             return try fromTextFiles(hypotheses: hypotheses, references: references)
         case let .jsonl(path, fields):
             return try fromJSONL(path, fields: fields)
-        case .text:
+        case .text, .ratings:
             throw EvaluatorError.wrongDatasetKind(evaluator: evaluator, got: spec.kind.rawValue, accepted: ["parallel", "jsonl"])
         }
     }
@@ -55,11 +55,13 @@ public struct ParallelCorpus: Sendable, Equatable {
 
     /// A JSON Lines file: each line an object with the hypothesis field and reference fields
     /// (a string each, or one field with a list of strings, whose length may vary per line).
-    /// Blank lines are skipped. Ids come from `fields.id` or the line number.
+    /// Blank lines are skipped. Ids come from `fields.id` (several fields joined with `#`) or the
+    /// line number; a repeated id is read once when its texts are the same (files with one row per
+    /// rater) and is an error otherwise.
     public static func fromJSONL(_ url: URL, fields: JSONLFields) throws -> ParallelCorpus {
         let lines = try UTF8Lines.read(url, rstrip: false)
         var corpus = ParallelCorpus(ids: [], hypotheses: [], references: [])
-        var seen = Set<String>()
+        var seen: [String: Int] = [:]
         for (index, line) in lines.enumerated() where !PythonText.strip(line).isEmpty {
             let number = index + 1
             func fail(_ message: String, _ hint: String? = nil) -> EvaluatorError {
@@ -88,14 +90,24 @@ public struct ParallelCorpus: Sendable, Equatable {
                 }
             }
             var id = String(number)
-            if let idField = fields.id {
-                switch object[idField] {
-                case let s as String: id = s
-                case let n as NSNumber: id = n.stringValue
-                default: throw fail("id field '\(idField)' is missing")
+            if let idFields = fields.id {
+                var parts: [String] = []
+                for field in idFields {
+                    switch object[field] {
+                    case let s as String: parts.append(s)
+                    case let n as NSNumber: parts.append(n.stringValue)
+                    default: throw fail("id field '\(field)' is missing")
+                    }
                 }
+                id = parts.joined(separator: "#")
             }
-            guard seen.insert(id).inserted else { throw fail("duplicate item id '\(id)'") }
+            if let first = seen[id] {
+                guard corpus.hypotheses[first] == hypothesis, corpus.references[first] == references else {
+                    throw fail("item id '\(id)' appears again with different texts", "ids must be unique, or repeat the same texts")
+                }
+                continue
+            }
+            seen[id] = corpus.ids.count
             corpus.ids.append(id)
             corpus.hypotheses.append(hypothesis)
             corpus.references.append(references)

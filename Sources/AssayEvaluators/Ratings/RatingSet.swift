@@ -113,3 +113,13 @@ public struct RatingSet: Sendable, Equatable {
         return try build(name: name, scale: scale, raw: raw, path: url.path, readProblems: problems)
     }
 }
+
+extension RatingSet {
+    /// Loads a `ratings` dataset of a suite (the set is named after the file).
+    public static func load(_ spec: DatasetSpec, evaluator: String) throws -> RatingSet {
+        guard case let .ratings(path, format, columns, scale) = spec else {
+            throw EvaluatorError.wrongDatasetKind(evaluator: evaluator, got: spec.kind.rawValue, accepted: ["ratings"])
+        }
+        return try load(path, name: path.lastPathComponent, format: format, columns: columns, scale: scale)
+    }
+}

@@ -24,27 +24,80 @@ public enum Correlation {
         pearson(ranks(x), ranks(y))
     }
 
-    /// Kendall's tau-b (ties in either sample adjust the denominator); nil when a sample is constant.
-    /// - Complexity: O(n²).
-    public static func kendallTauB(_ x: [Double], _ y: [Double]) -> Double? {
+    /// Pair counts behind Kendall's tau: concordant, discordant, and ties.
+    public struct PairCounts: Sendable, Equatable {
+        /// All pairs, n(n − 1)/2.
+        public var total: Int
+        /// Pairs ordered the same way by both samples.
+        public var concordant: Int
+        /// Pairs ordered oppositely.
+        public var discordant: Int
+        /// Pairs tied in x (including those tied in both).
+        public var xTies: Int
+        /// Pairs tied in y (including those tied in both).
+        public var yTies: Int
+    }
+
+    /// Concordant/discordant/tie counts in O(n log n) (Knight 1966: sort by x then y, count
+    /// inversions of y by merge sort).
+    public static func pairCounts(_ x: [Double], _ y: [Double]) -> PairCounts {
         precondition(x.count == y.count, "samples must have the same length")
         let n = x.count
-        guard n >= 2 else { return nil }
-        var concordantMinusDiscordant = 0
-        var xTies = 0, yTies = 0
-        for i in 0..<(n - 1) {
-            for j in (i + 1)..<n {
-                let dx = x[i] < x[j] ? 1 : (x[i] > x[j] ? -1 : 0)
-                let dy = y[i] < y[j] ? 1 : (y[i] > y[j] ? -1 : 0)
-                if dx == 0 { xTies += 1 }
-                if dy == 0 { yTies += 1 }
-                concordantMinusDiscordant += dx * dy
+        let order = (0..<n).sorted { (x[$0], y[$0]) < (x[$1], y[$1]) }
+        func tiedPairs(_ sortedKeys: [(Double, Double)], _ same: ((Double, Double), (Double, Double)) -> Bool) -> Int {
+            var ties = 0, run = 1
+            for i in 1..<max(1, sortedKeys.count) {
+                if same(sortedKeys[i], sortedKeys[i - 1]) { run += 1 } else { ties += run * (run - 1) / 2; run = 1 }
             }
+            return ties + run * (run - 1) / 2
         }
+        let byX = order.map { (x[$0], y[$0]) }
+        let xTies = n > 0 ? tiedPairs(byX) { $0.0 == $1.0 } : 0
+        let jointTies = n > 0 ? tiedPairs(byX) { $0 == $1 } : 0
+        var ys = byX.map(\.1)
+        var buffer = ys
+        let discordant = inversions(&ys, &buffer, 0, n)
+        let sortedY = ys.map { ($0, 0.0) }
+        let yTies = n > 0 ? tiedPairs(sortedY) { $0.0 == $1.0 } : 0
         let total = n * (n - 1) / 2
-        guard total > xTies, total > yTies else { return nil }
-        let tau = Double(concordantMinusDiscordant) / Double(total - xTies).squareRoot() / Double(total - yTies).squareRoot()
+        let concordant = total - discordant - xTies - yTies + jointTies
+        return PairCounts(total: total, concordant: concordant, discordant: discordant, xTies: xTies, yTies: yTies)
+    }
+
+    /// Sorts `a[lo..<hi]` ascending and returns the number of pairs i < j with a[i] > a[j].
+    private static func inversions(_ a: inout [Double], _ buffer: inout [Double], _ lo: Int, _ hi: Int) -> Int {
+        guard hi - lo > 1 else { return 0 }
+        let mid = (lo + hi) / 2
+        var count = inversions(&a, &buffer, lo, mid) + inversions(&a, &buffer, mid, hi)
+        var i = lo, j = mid, k = lo
+        while i < mid && j < hi {
+            if a[j] < a[i] { buffer[k] = a[j]; count += mid - i; j += 1 } else { buffer[k] = a[i]; i += 1 }
+            k += 1
+        }
+        while i < mid { buffer[k] = a[i]; i += 1; k += 1 }
+        while j < hi { buffer[k] = a[j]; j += 1; k += 1 }
+        for t in lo..<hi { a[t] = buffer[t] }
+        return count
+    }
+
+    /// Kendall's tau-b (ties in either sample adjust the denominator), as scipy's `kendalltau`;
+    /// nil when a sample is constant.
+    /// - Complexity: O(n log n).
+    public static func kendallTauB(_ x: [Double], _ y: [Double]) -> Double? {
+        guard x.count >= 2 else { return nil }
+        let c = pairCounts(x, y)
+        guard c.total > c.xTies, c.total > c.yTies else { return nil }
+        let tau = Double(c.concordant - c.discordant) / Double(c.total - c.xTies).squareRoot() / Double(c.total - c.yTies).squareRoot()
         return min(1, max(-1, tau))
+    }
+
+    /// Share of item pairs that humans rank differently (`x` differs) on which the metric (`y`)
+    /// agrees strictly; metric ties count as disagreement. nil when humans tie on every pair.
+    public static func pairwiseAccuracy(human x: [Double], metric y: [Double]) -> Double? {
+        guard x.count >= 2 else { return nil }
+        let c = pairCounts(x, y)
+        guard c.total > c.xTies else { return nil }
+        return Double(c.concordant) / Double(c.total - c.xTies)
     }
 
     /// Ranks 1…n, ties getting the average of their ranks (scipy's `rankdata(method="average")`).

@@ -102,6 +102,15 @@ extension SuiteBuilder {
             }
             spec.givenOptions = given
             spec.options = OptionValues(specs: type.options, given: given)
+            for dependency in type.dependencies(spec.options) where !result.contains(where: { $0.id == dependency }) {
+                let earlier = result.map(\.id)
+                let suggestion = Suggestions.closest(to: dependency, in: earlier)
+                (field("options") ?? item).error(
+                    "reads evaluation '\(dependency)', which is not an earlier evaluation of this suite"
+                        + (suggestion.map { "; did you mean '\($0)'?" } ?? ""),
+                    hint: earlier.isEmpty ? "list the evaluation it reads before it" : "earlier evaluations: \(earlier.joined(separator: ", "))")
+                ok = false
+            }
             do {
                 _ = try type.init(options: spec.options)
             } catch {

@@ -191,6 +191,8 @@ struct SuiteBuilder {
             let references = referenceCursors.compactMap { existingFile($0) }
             guard let hypotheses, references.count == referenceCursors.count, !references.isEmpty else { return nil }
             return .parallel(hypotheses: hypotheses, references: references)
+        case .ratings:
+            return ratingsDataset(cursor)
         case .jsonl:
             guard let fields = cursor.mapping(allowed: ["kind", "path", "fields"], what: "a JSONL dataset"),
                   cursor.requireKeys(["path"], in: fields, example: "{ kind: jsonl, path: data/mt.jsonl, fields: { hypothesis: hyp, references: [ref] } }"),
@@ -202,12 +204,67 @@ struct SuiteBuilder {
                     switch key {
                     case "hypothesis": if let s = value.string() { mapping.hypothesis = s }
                     case "references": mapping.references = (value.list(allowScalar: true) ?? []).compactMap { $0.string() }
-                    case "id": mapping.id = value.string()
+                    case "id": mapping.id = (value.list(allowScalar: true) ?? []).compactMap { $0.string() }
                     default: break
                     }
                 }
             }
             return .jsonl(path: url, fields: mapping)
+        }
+    }
+
+    /// `{ kind: ratings, path, format?, item?, rater?, label?, scale | bins | numeric }`.
+    func ratingsDataset(_ cursor: YAMLCursor) -> DatasetSpec? {
+        let example = "{ kind: ratings, path: ratings.csv, scale: [1, 2, 3, 4, 5] }"
+        guard let fields = cursor.mapping(allowed: ["kind", "path", "format", "item", "rater", "label", "scale", "bins", "numeric"],
+                                          what: "a ratings dataset"),
+              cursor.requireKeys(["path"], in: fields, example: example),
+              let url = existingFile(fields.first { $0.key == "path" }!.value) else { return nil }
+        func field(_ key: String) -> YAMLCursor? { fields.first { $0.key == key }?.value }
+        var format = RatingsFormat.guess(url.path)
+        if let c = field("format"), let name = c.string() {
+            format = RatingsFormat(rawValue: name)
+            if format == nil {
+                let names = RatingsFormat.allCases.map(\.rawValue)
+                c.error("unknown ratings format '\(name)'" + (Suggestions.closest(to: name, in: names).map { "; did you mean '\($0)'?" } ?? ""),
+                        hint: "formats: \(names.joined(separator: ", "))")
+                return nil
+            }
+        }
+        guard let format else {
+            cursor.error("cannot tell the ratings format from the file name", hint: "add format: csv, tsv, jsonl or label-studio")
+            return nil
+        }
+        var columns = RatingsColumns()
+        if let c = field("item") { columns.item = (c.list(allowScalar: true) ?? []).compactMap { $0.string() } }
+        if let c = field("rater"), let v = c.string() { columns.rater = v }
+        if let c = field("label"), let v = c.string() { columns.label = v }
+        let scaleCursors = ["scale", "bins", "numeric"].compactMap { key in field(key).map { (key, $0) } }
+        guard scaleCursors.count == 1, let (key, scaleCursor) = scaleCursors.first else {
+            cursor.error(scaleCursors.isEmpty ? "a ratings dataset needs a declared scale" : "give only one of scale, bins and numeric",
+                         hint: "scale: [bad, ok, good] (ordered labels), bins: [0, 5, 10] (numeric scores) or numeric: true")
+            return nil
+        }
+        do {
+            switch key {
+            case "scale":
+                let labels = (scaleCursor.list() ?? []).compactMap { c -> String? in
+                    guard case let .scalar(s) = c.node else { c.error("expected a label"); return nil }
+                    return s.string
+                }
+                return .ratings(path: url, format: format, columns: columns,
+                                scale: try RatingScale.parse(scale: labels.joined(separator: ","), bins: nil, numeric: false))
+            case "bins":
+                let edges = (scaleCursor.list() ?? []).compactMap { $0.double() }
+                return .ratings(path: url, format: format, columns: columns,
+                                scale: try RatingScale.parse(scale: nil, bins: edges.map { String($0) }.joined(separator: ","), numeric: false))
+            default:
+                guard scaleCursor.bool() == true else { scaleCursor.error("numeric: true or leave it out"); return nil }
+                return .ratings(path: url, format: format, columns: columns, scale: .numeric(bins: nil))
+            }
+        } catch {
+            scaleCursor.error(error.localizedDescription)
+            return nil
         }
     }
 }

@@ -48,6 +48,7 @@ public struct SuiteRunner: Sendable {
     public func run(_ suite: Suite, identity: RunIdentity, models: [ModelInfo], baseline: Baseline?) async -> RunOutcome {
         let started = Date()
         var outcomes: [EvaluationOutcome] = []
+        var finished: [String: EvaluationResult] = [:]
         var interrupted = false
         for (index, evaluation) in suite.evaluations.enumerated() {
             let begin = Date()
@@ -65,13 +66,14 @@ public struct SuiteRunner: Sendable {
             let context = EvaluationContext(
                 evaluationID: evaluation.id, dataset: evaluation.dataset.flatMap { suite.datasets[$0] },
                 model: evaluation.model.flatMap { suite.model($0) }, reference: evaluation.reference.flatMap { suite.model($0) },
-                progress: progress)
+                progress: progress, earlierResults: finished)
             do {
                 let evaluator = try evaluation.evaluator.init(options: evaluation.options)
                 let result = try await evaluator.evaluate(in: context)
                 outcome.signature = result.signature
                 outcome.metrics = result.metrics
                 outcome.items = result.items
+                finished[evaluation.id] = result
                 if Task.isCancelled { interrupted = true }
             } catch EvaluatorError.cancelled {
                 interrupted = true
