@@ -49,9 +49,20 @@ public struct RatingSet: Sendable, Equatable {
 
     /// SHA-256 over the sorted ratings and the scale: identical content has the same hash.
     public var contentHash: String {
-        var text = scale.description + "\n"
-        for r in ratings { text += "\(r.item)\t\(r.rater)\t\(r.category)\t\(r.value.map { String($0) } ?? "")\n" }
-        return SHA256.hex(Data(text.utf8))
+        var bytes = [UInt8](scale.description.utf8)
+        bytes.append(0x0A)
+        bytes.reserveCapacity(ratings.count * 24)
+        for r in ratings {
+            bytes += r.item.utf8
+            bytes.append(0x09)
+            bytes += r.rater.utf8
+            bytes.append(0x09)
+            bytes += String(r.category).utf8
+            bytes.append(0x09)
+            if let value = r.value { bytes += String(value).utf8 }
+            bytes.append(0x0A)
+        }
+        return SHA256.hex(Data(bytes))
     }
 
     /// Checks raw ratings against `scale`: labels outside it, and the same item and rater with
@@ -67,32 +78,42 @@ public struct RatingSet: Sendable, Equatable {
             }
             numericCategories = values.sorted()
         }
-        var seen: [String: (label: String, location: String)] = [:]
-        var ratings: [Rating] = []
-        ratings.reserveCapacity(raw.count)
+        // Intern items and raters so that duplicates are found and ratings sorted by integer keys.
+        var itemIDs: [String: Int] = [:], raterIDs: [String: Int] = [:]
+        var items: [String] = [], raters: [String] = []
+        var seen: [UInt64: Int] = [:]  // (item, rater) → index into raw of the first rating
+        var keyed: [(key: UInt64, rating: Rating)] = []
+        keyed.reserveCapacity(raw.count)
         let names = scale.categoryNames(values: numericCategories)
-        for r in raw {
+        for (index, r) in raw.enumerated() {
             guard let (category, value) = scale.category(of: r.label, numericCategories: numericCategories) else {
                 let expected = scale.isNumeric ? "a number" : "one of \(names.joined(separator: ", "))"
                 problems.append("\(r.location): label '\(r.label)' is not on the scale (expected \(expected))")
                 continue
             }
-            let key = r.item + "\u{0}" + r.rater
+            let item = itemIDs[r.item] ?? { let id = items.count; itemIDs[r.item] = id; items.append(r.item); return id }()
+            let rater = raterIDs[r.rater] ?? { let id = raters.count; raterIDs[r.rater] = id; raters.append(r.rater); return id }()
+            let key = UInt64(item) << 32 | UInt64(rater)
             if let first = seen[key] {
-                if first.label != r.label {
-                    problems.append("\(r.location): item '\(r.item)' rated by '\(r.rater)' again with '\(r.label)' (\(first.location) says '\(first.label)')")
+                if raw[first].label != r.label {
+                    problems.append("\(r.location): item '\(r.item)' rated by '\(r.rater)' again with '\(r.label)' (\(raw[first].location) says '\(raw[first].label)')")
                 }
                 continue
             }
-            seen[key] = (r.label, r.location)
-            ratings.append(Rating(item: r.item, rater: r.rater, category: category, value: value))
+            seen[key] = index
+            keyed.append((key, Rating(item: r.item, rater: r.rater, category: category, value: value)))
         }
         if raw.isEmpty && problems.isEmpty { problems.append("no ratings found") }
         guard problems.isEmpty else {
             problems = problems.enumerated().sorted { (Self.position($0.element), $0.offset) < (Self.position($1.element), $1.offset) }.map(\.element)
             throw RatingsError.malformed(path: path, problems: Array(problems.prefix(20)), total: problems.count)
         }
-        ratings.sort { ($0.item, $0.rater) < ($1.item, $1.rater) }
+        // Sort by item, then rater, through ranks of the interned strings.
+        var itemRank = [Int](repeating: 0, count: items.count), raterRank = [Int](repeating: 0, count: raters.count)
+        for (rank, id) in items.indices.sorted(by: { items[$0] < items[$1] }).enumerated() { itemRank[id] = rank }
+        for (rank, id) in raters.indices.sorted(by: { raters[$0] < raters[$1] }).enumerated() { raterRank[id] = rank }
+        func order(_ key: UInt64) -> UInt64 { UInt64(itemRank[Int(key >> 32)]) << 32 | UInt64(raterRank[Int(key & 0xFFFF_FFFF)]) }
+        let ratings = keyed.map { (order($0.key), $0.rating) }.sorted { $0.0 < $1.0 }.map(\.1)
         return RatingSet(name: name, scale: scale, categories: names, ratings: ratings)
     }
 

@@ -60,27 +60,30 @@ public enum RatingsFile {
         }
     }
 
-    /// Splits `data` into lines, reporting the ones that are not UTF-8.
+    /// Splits `data` into lines (a trailing `\r` dropped), reporting the ones that are not UTF-8.
     static func utf8Lines(_ data: Data) -> (lines: [(number: Int, text: String)], problems: [String]) {
         var lines: [(Int, String)] = []
         var problems: [String] = []
-        var number = 1
-        var start = data.startIndex
-        func emit(_ end: Data.Index) {
-            var slice = data[start..<end]
-            if slice.last == 0x0D { slice = slice.dropLast() }
-            if let text = String(data: slice, encoding: .utf8), String(decoding: slice, as: UTF8.self) == text {
-                lines.append((number, text))
-            } else {
-                problems.append("line \(number): not valid UTF-8")
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var number = 1
+            var start = 0
+            func emit(_ end: Int) {
+                var stop = end
+                if stop > start, bytes[stop - 1] == 0x0D { stop -= 1 }
+                if let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<stop]), as: UTF8.self) {
+                    lines.append((number, text))
+                } else {
+                    problems.append("line \(number): not valid UTF-8")
+                }
+                number += 1
             }
-            number += 1
+            for i in 0..<bytes.count where bytes[i] == 0x0A {
+                emit(i)
+                start = i + 1
+            }
+            if start < bytes.count { emit(bytes.count) }
         }
-        while let newline = data[start...].firstIndex(of: 0x0A) {
-            emit(newline)
-            start = data.index(after: newline)
-        }
-        if start < data.endIndex { emit(data.endIndex) }
         return (lines, problems)
     }
 
@@ -99,27 +102,26 @@ public enum RatingsFile {
         if !missing.isEmpty {
             return ([], problems + ["line \(header.line): no column \(missing.map { "'\($0)'" }.joined(separator: ", ")) in the header (columns: \(names.joined(separator: ", "))); map them with --item, --rater, --label"])
         }
+        let itemColumns = columns.item.map { indices[$0]! }
+        let raterColumn = indices[columns.rater]!, labelColumn = indices[columns.label]!
         var ratings: [RawRating] = []
+        ratings.reserveCapacity(records.count)
         for record in records.dropFirst() {
-            if record.fields.count == 1, record.fields[0].isEmpty { continue }
-            func field(_ name: String) -> String? {
-                let i = indices[name]!
-                return i < record.fields.count ? record.fields[i] : nil
-            }
-            var absent: [String] = []
-            var itemParts: [String] = []
-            for column in columns.item {
-                if let value = field(column), !value.isEmpty { itemParts.append(value) } else { absent.append(column) }
-            }
-            let rater = field(columns.rater) ?? ""
-            let label = field(columns.label) ?? ""
-            if rater.isEmpty { absent.append(columns.rater) }
-            if label.isEmpty { absent.append(columns.label) }
-            if !absent.isEmpty {
+            let fields = record.fields
+            if fields.count == 1, fields[0].isEmpty { continue }
+            func field(_ i: Int) -> String { i < fields.count ? fields[i] : "" }
+            let itemParts = itemColumns.map(field)
+            let rater = field(raterColumn), label = field(labelColumn)
+            if itemParts.contains(where: \.isEmpty) || rater.isEmpty || label.isEmpty {
+                var absent: [String] = []
+                for (name, part) in zip(columns.item, itemParts) where part.isEmpty { absent.append(name) }
+                if rater.isEmpty { absent.append(columns.rater) }
+                if label.isEmpty { absent.append(columns.label) }
                 problems.append("line \(record.line): missing \(absent.map { "'\($0)'" }.joined(separator: ", "))")
                 continue
             }
-            ratings.append(RawRating(location: "line \(record.line)", item: itemParts.joined(separator: "#"), rater: rater, label: label))
+            ratings.append(RawRating(location: "line \(record.line)", item: itemParts.count == 1 ? itemParts[0] : itemParts.joined(separator: "#"),
+                                     rater: rater, label: label))
         }
         return (ratings, problems)
     }
@@ -227,6 +229,12 @@ enum CSVRecords {
         var index = 0
         while index < lines.count {
             let startLine = lines[index].number
+            if !lines[index].text.utf8.contains(0x22) {
+                // Fast path: no quoting on this line.
+                records.append(Record(line: startLine, fields: lines[index].text.split(separator: separator, omittingEmptySubsequences: false).map(String.init)))
+                index += 1
+                continue
+            }
             var fields: [String] = []
             var field = ""
             var inQuotes = false

@@ -37,13 +37,20 @@ public enum SHA256 {
 
         mutating func update(_ data: Data) {
             length += UInt64(data.count)
-            buffer.append(contentsOf: data)
-            var offset = 0
-            while buffer.count - offset >= 64 {
-                compress(buffer, offset)
-                offset += 64
+            var input = data[...]
+            if !buffer.isEmpty {
+                let take = min(64 - buffer.count, input.count)
+                buffer.append(contentsOf: input.prefix(take))
+                input = input.dropFirst(take)
+                if buffer.count == 64 { compress(buffer, 0); buffer.removeAll(keepingCapacity: true) }
             }
-            buffer.removeFirst(offset)
+            let whole = input.count / 64 * 64
+            if whole > 0 {
+                let block = [UInt8](input.prefix(whole))
+                var offset = 0
+                while offset < whole { compress(block, offset); offset += 64 }
+            }
+            buffer.append(contentsOf: input.dropFirst(whole))
         }
 
         mutating func finalize() -> String {
@@ -57,8 +64,9 @@ public enum SHA256 {
             return h.map { String(format: "%08x", $0) }.joined()
         }
 
+        private var w = [UInt32](repeating: 0, count: 64)
+
         private mutating func compress(_ bytes: [UInt8], _ offset: Int) {
-            var w = [UInt32](repeating: 0, count: 64)
             for i in 0..<16 {
                 let j = offset + 4 * i
                 w[i] = UInt32(bytes[j]) << 24 | UInt32(bytes[j + 1]) << 16 | UInt32(bytes[j + 2]) << 8 | UInt32(bytes[j + 3])
