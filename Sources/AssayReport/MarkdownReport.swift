@@ -65,6 +65,9 @@ public enum MarkdownReport {
                 }
                 md += "\n"
             }
+            for artifact in e.artifacts {
+                md += "![\(MarkdownEscaping.cell(artifact.title))](\(outcome.runID).\(ReportWriter.artifactSuffix(e, artifact)))\n\n"
+            }
             if !e.items.isEmpty { md += "\(e.items.count) items; per-item statistics in the items file.\n\n" }
         }
         if !outcome.models.isEmpty {

@@ -32,6 +32,7 @@ public struct ReportDocument: Codable, Sendable {
         public var error: String?
         public var items: Int
         public var items_file: String?
+        public var artifacts: [String]?
         public var seconds: Double
     }
 
@@ -105,7 +106,9 @@ public struct ReportDocument: Codable, Sendable {
                     Metric(name: $0.name, value: Self.finite($0.value), stderr: Self.finite($0.stderr), ci_low: Self.finite($0.ciLow),
                            ci_high: Self.finite($0.ciHigh), unit: $0.unit, higher_is_better: $0.higherIsBetter, note: $0.note)
                 },
-                error: e.error, items: e.items.count, items_file: e.items.isEmpty ? nil : itemsFile, seconds: e.seconds)
+                error: e.error, items: e.items.count, items_file: e.items.isEmpty ? nil : itemsFile,
+                artifacts: e.artifacts.isEmpty ? nil : e.artifacts.map { "\(outcome.runID).\(ReportWriter.artifactSuffix(e, $0))" },
+                seconds: e.seconds)
         }
         gates = outcome.gates.map {
             Gate(metric: $0.metric, rule: $0.rule, threshold: $0.threshold, value: $0.value, baseline: $0.baseline,

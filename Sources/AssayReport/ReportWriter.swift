@@ -33,6 +33,11 @@ public struct ReportWriter: Sendable {
             try AtomicFile.write(Self.itemsJSONL(outcome), to: url)
             itemsURL = url
         }
+        for evaluation in outcome.evaluations {
+            for artifact in evaluation.artifacts {
+                try AtomicFile.write(Data(artifact.contents.utf8), to: URL(fileURLWithPath: base.path + "." + Self.artifactSuffix(evaluation, artifact)))
+            }
+        }
         let document = ReportDocument(outcome, itemsFile: itemsURL?.lastPathComponent)
         let jsonURL = URL(fileURLWithPath: base.path + ".json")
         let markdownURL = URL(fileURLWithPath: base.path + ".md")
@@ -42,6 +47,11 @@ public struct ReportWriter: Sendable {
         if let junit { try AtomicFile.write(Data(JUnitReport.render(outcome).utf8), to: junit) }
         if let stepSummary { try Self.append(markdown, to: stepSummary) }
         return Written(json: jsonURL, markdown: markdownURL, items: itemsURL, junit: junit)
+    }
+
+    /// `<evaluation>.<artifact name>`, the part after `<run-id>.` in an artifact's file name.
+    public static func artifactSuffix(_ evaluation: EvaluationOutcome, _ artifact: Artifact) -> String {
+        "\(evaluation.id).\(artifact.name)"
     }
 
     /// One JSON object per line: `{"evaluation","id","values"}`.

@@ -51,6 +51,23 @@ struct RatingsCommandTests {
         }
     }
 
+    @Test func interRaterSuiteWritesAHeatmapBesideTheReport() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        let suite = TestEnvironment.root.appendingPathComponent("suites/examples/inter-rater.yaml").path
+        let result = try AssayProcess.run(["run", suite, "--store", "s.sqlite", "--out", "out", "--format", "json"], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let runID = try #require(report["run_id"] as? String)
+        let evaluation = try #require((report["evaluations"] as? [[String: Any]])?.first)
+        #expect(evaluation["artifacts"] as? [String] == ["\(runID).raters.kappa-heatmap.svg"])
+        let svg = directory.appendingPathComponent("out/example-inter-rater/\(runID).raters.kappa-heatmap.svg")
+        #expect(try String(contentsOf: svg, encoding: .utf8).hasPrefix("<svg "))
+        let markdown = try String(contentsOf: directory.appendingPathComponent("out/example-inter-rater/\(runID).md"), encoding: .utf8)
+        #expect(markdown.contains("![Pairwise kappa](\(runID).raters.kappa-heatmap.svg)"))
+        let validator = try JSONSchemaValidator(schemaAt: TestEnvironment.reportSchema)
+        #expect(try validator.violations(of: Data(result.stdout.utf8)) == [])
+    }
+
     @Test func malformedFileImportsNothing() throws {
         let directory = try TestEnvironment.temporaryDirectory()
         try "item,rater,label\n1,a,4\n1,b,9\n2,a,\n".write(to: directory.appendingPathComponent("r.csv"), atomically: true, encoding: .utf8)

@@ -45,6 +45,9 @@ extension AssayCommand {
         @Option(name: .long, help: "text, md or json.")
         var format: OutputFormat = .text
 
+        @Option(name: .long, help: ArgumentHelp("Also write an SVG heatmap of pairwise kappa here.", valueName: "file"))
+        var svg: String?
+
         @Option(name: .customLong("input-format"), help: ArgumentHelp("Format of FILE: csv, tsv, jsonl or label-studio (default: from the extension).", valueName: "format"))
         var inputFormat: RatingsFormat?
 
@@ -62,6 +65,9 @@ extension AssayCommand {
             if let set { ratings = try storeOptions.open().ratingSet(set) } else { ratings = try input.load(file!, name: URL(fileURLWithPath: file!).lastPathComponent, format: inputFormat) }
             let analysis = AgreementAnalysis(ratings, weighting: weights, level: level,
                                              bootstrap: bootstrap.map { .init(resamples: $0, seed: seed) })
+            if let svg {
+                try Data(KappaHeatmap.svg(analysis).utf8).write(to: URL(fileURLWithPath: svg), options: .atomic)
+            }
             switch format {
             case .json: try JSONOutput.print(analysis)
             case .md, .text: print(AgreementMarkdown.render(analysis))

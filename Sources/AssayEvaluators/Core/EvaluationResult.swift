@@ -6,12 +6,15 @@ public struct EvaluationResult: Sendable, Equatable {
     public var items: [ItemRow]
     /// Every setting that changed the numbers (sacrebleu style).
     public var signature: String
+    /// Files for the report (charts), written beside it.
+    public var artifacts: [Artifact]
 
     /// Creates a result.
-    public init(metrics: [MetricValue], items: [ItemRow] = [], signature: String) {
+    public init(metrics: [MetricValue], items: [ItemRow] = [], signature: String, artifacts: [Artifact] = []) {
         self.metrics = metrics
         self.items = items
         self.signature = signature
+        self.artifacts = artifacts
     }
 
     /// The metric called `name`, if present.
@@ -29,5 +32,22 @@ public struct ItemRow: Sendable, Equatable, Codable {
     public init(id: String, values: [String: JSONValue]) {
         self.id = id
         self.values = values
+    }
+}
+
+/// A file an evaluation produces for its report (an SVG chart).
+public struct Artifact: Sendable, Equatable {
+    /// File name suffix, e.g. `kappa-heatmap.svg`; written as `<run-id>.<evaluation>.<name>`.
+    public var name: String
+    /// What it shows, for the Markdown link.
+    public var title: String
+    /// The file's text.
+    public var contents: String
+
+    /// Creates an artifact.
+    public init(name: String, title: String, contents: String) {
+        self.name = name
+        self.title = title
+        self.contents = contents
     }
 }

@@ -67,6 +67,8 @@ public struct EvaluationOutcome: Sendable {
     public var metrics: [MetricValue]
     /// Per-item statistics.
     public var items: [ItemRow]
+    /// Charts and other files for the report.
+    public var artifacts: [Artifact] = []
     /// The error message (with its hint) when `status` is `error`.
     public var error: String?
     /// Options after defaults.

@@ -73,6 +73,7 @@ public struct SuiteRunner: Sendable {
                 outcome.signature = result.signature
                 outcome.metrics = result.metrics
                 outcome.items = result.items
+                outcome.artifacts = result.artifacts
                 finished[evaluation.id] = result
                 if Task.isCancelled { interrupted = true }
             } catch EvaluatorError.cancelled {
