@@ -84,6 +84,7 @@ enum AgreementMarkdown {
         var md = "# Agreement — \(a.set)\n\n"
         md += "\(a.items) items, \(a.raters.count) raters, scale \(a.scale), kappa weights \(a.weights).\n\n"
         md += "## Rater pairs (Cohen's kappa)\n\n| raters | n | observed | expected | kappa | ASE | 95 % CI | reading |\n|---|---:|---:|---:|---:|---:|---|---|\n"
+        if a.pairs.isEmpty { md += "| no two raters share an item | | | | | | | |\n" }
         for p in a.pairs {
             let ci = p.ci_low.map { "[\(f($0)), \(f(p.ci_high))]" } ?? ""
             md += "| \(p.raters.joined(separator: " · ")) | \(p.n) | \(f(p.observed)) | \(f(p.expected)) | \(f(p.kappa)) | \(f(p.ase)) | \(ci) | \(p.interpretation ?? (p.reason ?? "")) |\n"

@@ -73,17 +73,8 @@ extension AssayCommand {
                 return
             }
             if let baselinePath = significance.pairedBaseline {
-                let baseline = try input.load(hypothesesPath: baselinePath)
-                guard baseline.hypotheses.count == corpus.hypotheses.count else {
-                    throw CommandError(message: "\(baselinePath) has \(baseline.hypotheses.count) lines but \(input.hypotheses) has \(corpus.hypotheses.count)",
-                                       hint: "both systems must translate the same segments")
-                }
-                let baselineStats = bleu.statistics(hypotheses: baseline.hypotheses, references: corpus.references)
-                let result = scorer.paired(system: stats, baseline: baselineStats, resamples: significance.resamples, seed: significance.seed)
-                let signature = bleu.signature(references: references, bootstrap: (significance.resamples, significance.seed)).description
-                try PairedOutput.emit(name: "BLEU", signature: signature, baselineFile: baselinePath, systemFile: input.hypotheses,
-                                      baselineScore: scorer.score(baselineStats), systemScore: scorer.score(stats),
-                                      result: result, json: json)
+                try scorer.runPaired(name: "BLEU", signature: { bleu.signature(references: $0, bootstrap: (significance.resamples, significance.seed)).description },
+                                     input: input, corpus: corpus, stats: stats, baselinePath: baselinePath, significance: significance)
                 return
             }
             let score = bleu.score(BLEUStatistics.sum(stats, order: configuration.maxOrder))

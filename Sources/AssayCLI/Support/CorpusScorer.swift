@@ -1,3 +1,4 @@
+import AssayEvaluators
 import AssayMetrics
 import AssayStats
 import Foundation
@@ -17,6 +18,22 @@ struct CorpusScorer<Stats> {
     func interval(_ stats: [Stats], resamples: Int, seed: UInt64) -> Bootstrap.Interval {
         let draws = Bootstrap.indices(count: stats.count, resamples: resamples, seed: seed)
         return Bootstrap.interval(draws.map { resampledScore(stats, $0) })
+    }
+
+    /// `--paired-bs`: loads the baseline hypotheses, scores both systems on the same references
+    /// and resamples, and prints the test.
+    func runPaired(name: String, signature: (ReferenceCount) -> String, input: MTInputOptions, corpus: ParallelCorpus,
+                   stats: [Stats], baselinePath: String, significance: SignificanceOptions) throws {
+        let baseline = try input.load(hypothesesPath: baselinePath)
+        guard baseline.hypotheses.count == corpus.hypotheses.count else {
+            throw CommandError(message: "\(baselinePath) has \(baseline.hypotheses.count) lines but \(input.hypotheses) has \(corpus.hypotheses.count)",
+                               hint: "both systems must translate the same segments")
+        }
+        let baselineStats = statistics(baseline.hypotheses, corpus.references)
+        let result = paired(system: stats, baseline: baselineStats, resamples: significance.resamples, seed: significance.seed)
+        try PairedOutput.emit(name: name, signature: signature(ReferenceCount(corpus.references)), baselineFile: baselinePath,
+                              systemFile: input.hypotheses, baselineScore: score(baselineStats), systemScore: score(stats),
+                              result: result, json: significance.format == .json)
     }
 
     /// Paired bootstrap test of `system` against `baseline`.

@@ -40,10 +40,7 @@ public struct BLEUEvaluator: Evaluator {
     }
 
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
-        guard let dataset = context.dataset else { throw EvaluatorError.missingDataset(evaluator: Self.id) }
-        let corpus = try ParallelCorpus.load(dataset, evaluator: Self.id)
-        guard !corpus.hypotheses.isEmpty else { throw MetricsError.emptyInput(what: "segments") }
-        try context.checkCancellation()
+        let corpus = try context.parallelCorpus(for: Self.id)
         let stats = bleu.statistics(hypotheses: corpus.hypotheses, references: corpus.references)
         try context.checkCancellation()
         let total = BLEUStatistics.sum(stats, order: bleu.configuration.maxOrder)

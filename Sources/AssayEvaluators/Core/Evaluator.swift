@@ -1,3 +1,5 @@
+import AssayMetrics
+
 /// An evaluation method that plugs into suites: BLEU, chrF, perplexity, …
 ///
 /// An evaluator declares its options and metrics (for validation, gates and `assay list`),
@@ -76,6 +78,17 @@ public struct EvaluationContext: Sendable {
         self.reference = reference
         self.progress = progress
         self.earlierResults = earlierResults
+    }
+
+    /// The dataset as hypotheses with references, for MT metrics.
+    /// - Throws: when the evaluation has no dataset, it is of another kind, a file is malformed,
+    ///   or it holds no segments.
+    public func parallelCorpus(for evaluator: String) throws -> ParallelCorpus {
+        guard let dataset else { throw EvaluatorError.missingDataset(evaluator: evaluator) }
+        let corpus = try ParallelCorpus.load(dataset, evaluator: evaluator)
+        guard !corpus.hypotheses.isEmpty else { throw MetricsError.emptyInput(what: "segments") }
+        try checkCancellation()
+        return corpus
     }
 
     /// Throws ``EvaluatorError/cancelled`` when the run was interrupted.

@@ -22,26 +22,7 @@ public enum PythonText {
     public static func splitRanges(_ bytes: [UInt8]) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(bytes.count / 4 + 1)
-        var start = -1
-        var i = 0
-        let n = bytes.count
-        while i < n {
-            let c = bytes[i]
-            let width: Int
-            if c < 0x80 {
-                width = (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) ? 1 : 0
-            } else {
-                width = spaceWidth(bytes, i)
-            }
-            if width > 0 {
-                if start >= 0 { ranges.append(start..<i); start = -1 }
-                i += width
-            } else {
-                if start < 0 { start = i }
-                i += 1
-            }
-        }
-        if start >= 0 { ranges.append(start..<n) }
+        forEachField(bytes) { ranges.append($0) }
         return ranges
     }
 
