@@ -2,7 +2,8 @@
 import PackageDescription
 
 /// Module map: ../shared/DESIGN.md §2. Dependencies run one way, top to bottom:
-/// AssayStats → AssayMetrics → AssayEvaluators → AssaySuite → AssayReport / AssayStore → AssayCLI → assay.
+/// AssayStats → AssayMetrics → AssayEvaluators → AssaySuite → AssayReport / AssayStore → AssayCLI → assay;
+/// COpenBLAS → AssayTensor (→ AssayCheckpoint → AssayModels, in later issues).
 let package = Package(
     name: "Assay",
     platforms: [.macOS(.v13)],
@@ -16,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
+        .systemLibrary(name: "COpenBLAS"),
+        .target(name: "AssayTensor", dependencies: ["COpenBLAS"]),
         .target(name: "AssayStats"),
         .target(name: "AssayMetrics", dependencies: ["AssayStats"]),
         .target(name: "AssayEvaluators", dependencies: ["AssayMetrics", "AssayStats"]),
@@ -34,6 +37,7 @@ let package = Package(
         ]),
         .executableTarget(name: "assay", dependencies: ["AssayCLI"]),
         .target(name: "AssayTestSupport", path: "Tests/AssayTestSupport"),
+        .testTarget(name: "AssayTensorTests", dependencies: ["AssayTensor"], resources: [.copy("Golden")]),
         .testTarget(name: "AssayStatsTests", dependencies: ["AssayStats", "AssayMetrics"], resources: [.copy("Golden")]),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], resources: [.copy("Golden")]),
         .testTarget(name: "AssayEvaluatorsTests", dependencies: ["AssayEvaluators", "AssayStats", "AssayTestSupport"]),

@@ -1,0 +1,67 @@
+import AssayTensor
+import Foundation
+import Testing
+
+/// Dequantization against gguf-py 0.19 on blocks from scripts/goldens/dequant_goldens.py:
+/// every output float must have the same bits.
+struct DequantizerTests {
+    struct Case: Decodable {
+        var type: String
+        var type_id: UInt32
+        var block_size: Int
+        var type_size: Int
+        var bytes: String
+        var expected_bits: [UInt32]
+    }
+
+    struct File: Decodable { var cases: [Case] }
+
+    static let cases: [Case] = {
+        guard let url = Bundle.module.url(forResource: "Golden/dequant", withExtension: "json"),
+              let data = try? Data(contentsOf: url) else { return [] }
+        return (try? JSONDecoder().decode(File.self, from: data).cases) ?? []
+    }()
+
+    static func bytes(_ hex: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            out.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        return out
+    }
+
+    @Test func everyGoldenTypeIsPresent() {
+        #expect(Set(Self.cases.map(\.type)) == ["F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"])
+    }
+
+    @Test(arguments: cases.map(\.type))
+    func bitExactWithGGUFPy(_ name: String) throws {
+        let c = try #require(Self.cases.first { $0.type == name })
+        let type = try #require(GGMLType(rawValue: c.type_id))
+        #expect(type.description == c.type)
+        #expect(type.blockSize == c.block_size && type.typeSize == c.type_size)
+        let raw = Self.bytes(c.bytes)
+        let count = c.expected_bits.count
+        #expect(type.byteCount(elements: count) == raw.count)
+        let values = raw.withUnsafeBytes { Dequantizer.dequantize(type, $0, count: count) }
+        let mismatches = zip(values, c.expected_bits).enumerated().filter { $0.element.0.bitPattern != $0.element.1 }
+        #expect(mismatches.isEmpty, "\(name): \(mismatches.count) of \(count) differ, first at \(mismatches.first.map { "\($0.offset): \(String($0.element.0.bitPattern, radix: 16)) vs \(String($0.element.1, radix: 16))" } ?? "")")
+    }
+
+    @Test func halfConversionMatchesFloat16ForEveryBitPattern() {
+        for bits in UInt16.min...UInt16.max {
+            let reference = Float(Float16(bitPattern: bits))
+            let ours = HalfPrecision.float(half: bits)
+            if reference.isNaN { #expect(ours.isNaN) } else { #expect(ours.bitPattern == reference.bitPattern, "\(bits)") }
+        }
+    }
+
+    @Test func byteCountsRejectPartialBlocksAndOverflow() {
+        #expect(GGMLType.q4_0.byteCount(elements: 64) == 36)
+        #expect(GGMLType.q4_K.byteCount(elements: 100) == nil)
+        #expect(GGMLType.q8_0.byteCount(elements: Int.max - Int.max % 32) == nil)
+    }
+}
