@@ -19,6 +19,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenBLAS"),
         .target(name: "AssayTensor", dependencies: ["COpenBLAS"]),
+        .target(name: "AssayCheckpoint", dependencies: ["AssayTensor"]),
         .target(name: "AssayStats"),
         .target(name: "AssayMetrics", dependencies: ["AssayStats"]),
         .target(name: "AssayEvaluators", dependencies: ["AssayMetrics", "AssayStats"]),
@@ -33,11 +34,14 @@ let package = Package(
         ]),
         .target(name: "AssayCLI", dependencies: [
             "AssayStats", "AssayMetrics", "AssayEvaluators", "AssaySuite", "AssayReport", "AssayStore",
+            "AssayTensor", "AssayCheckpoint",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "assay", dependencies: ["AssayCLI"]),
         .target(name: "AssayTestSupport", path: "Tests/AssayTestSupport"),
         .testTarget(name: "AssayTensorTests", dependencies: ["AssayTensor"], resources: [.copy("Golden")]),
+        .testTarget(name: "AssayCheckpointTests", dependencies: ["AssayCheckpoint", "AssayTensor", "AssayEvaluators", "AssayTestSupport"],
+                    resources: [.copy("Golden")]),
         .testTarget(name: "AssayStatsTests", dependencies: ["AssayStats", "AssayMetrics"], resources: [.copy("Golden")]),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], resources: [.copy("Golden")]),
         .testTarget(name: "AssayEvaluatorsTests", dependencies: ["AssayEvaluators", "AssayStats", "AssayTestSupport"]),

@@ -1,0 +1,48 @@
+import ArgumentParser
+import AssayCheckpoint
+import AssayTensor
+import Foundation
+
+extension AssayCommand {
+    /// `assay inspect`: look inside a GGUF checkpoint.
+    struct Inspect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a GGUF checkpoint's metadata and tensors (validated: bounds, alignment, shapes).",
+            discussion: """
+                Examples:
+                  assay inspect model.gguf
+                  assay inspect model.gguf --format json
+                """)
+
+        @Argument(help: ArgumentHelp("A .gguf file.", valueName: "model"))
+        var model: String
+
+        @Option(name: .long, help: "text or json.")
+        var format: OutputFormat = .text
+
+        func run() async throws {
+            let file = try GGUFFile(contentsOf: URL(fileURLWithPath: model))
+            let parameters = file.tensors.reduce(0) { $0 + $1.elementCount }
+            let bytes = file.tensors.reduce(0) { $0 + $1.byteCount }
+            var types: [String: Int] = [:]
+            for t in file.tensors { types[t.type.description, default: 0] += t.elementCount }
+            if format == .json {
+                try JSONOutput.print([
+                    "path": file.url.path, "version": Int(file.version), "alignment": file.alignment, "parameters": parameters,
+                    "tensor_bytes": bytes,
+                    "metadata": Dictionary(uniqueKeysWithValues: file.metadata.map { ($0.key, $0.value.description) }),
+                    "tensors": file.tensors.map { ["name": $0.name, "type": $0.type.description, "shape": $0.dimensions, "bytes": $0.byteCount] as [String: Any] },
+                ])
+                return
+            }
+            print("\(file.url.path): GGUF v\(file.version), \(file.tensors.count) tensors, \(parameters) parameters, \(bytes) bytes of tensor data")
+            print("types: " + types.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            print("\nmetadata:")
+            for (key, value) in file.metadata { print("  \(key) = \(value)") }
+            print("\ntensors:")
+            for t in file.tensors {
+                print("  \(t.name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(t.type.description.padding(toLength: 6, withPad: " ", startingAt: 0)) \(t.dimensions.map(String.init).joined(separator: " × "))")
+            }
+        }
+    }
+}

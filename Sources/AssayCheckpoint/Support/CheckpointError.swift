@@ -1,0 +1,53 @@
+import Foundation
+
+/// Problems reading a checkpoint, each naming the file, where (byte offset, tensor name) and
+/// what was expected, with a hint. Raised before any allocation sized by the file.
+public enum CheckpointError: Error, LocalizedError, Equatable, Sendable {
+    case unreadable(path: String, reason: String)
+    case truncated(path: String, offset: Int, needed: Int, available: Int, reading: String)
+    case badMagic(path: String, found: String)
+    case unsupportedVersion(path: String, version: UInt32)
+    case implausibleCount(path: String, offset: Int, what: String, count: UInt64, limit: UInt64)
+    case unknownValueType(path: String, offset: Int, key: String, type: UInt32)
+    case invalidString(path: String, offset: Int)
+    case unknownTensorType(path: String, tensor: String, type: UInt32)
+    case badShape(path: String, tensor: String, dimensions: [UInt64], reason: String)
+    case tensorOutOfBounds(path: String, tensor: String, start: UInt64, end: UInt64, fileSize: UInt64)
+    case misalignedTensor(path: String, tensor: String, offset: UInt64, alignment: UInt64)
+    case overlappingTensors(path: String, first: String, second: String)
+    case duplicateTensor(path: String, tensor: String)
+    case invalidAlignment(path: String, alignment: UInt64)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
+        case let .truncated(path, offset, needed, available, reading):
+            return "\(path): truncated at byte \(offset) while reading \(reading): needs \(needed) bytes, \(available) left"
+        case let .badMagic(path, found): return "\(path): not a GGUF file (starts with \(found), expected 'GGUF')"
+        case let .unsupportedVersion(path, version): return "\(path): GGUF version \(version) is not supported (2 and 3 are)"
+        case let .implausibleCount(path, offset, what, count, limit):
+            return "\(path): byte \(offset): \(what) is \(count), more than the file can hold (at most \(limit))"
+        case let .unknownValueType(path, offset, key, type): return "\(path): byte \(offset): metadata '\(key)' has unknown value type \(type)"
+        case let .invalidString(path, offset): return "\(path): byte \(offset): string is not valid UTF-8"
+        case let .unknownTensorType(path, tensor, type): return "\(path): tensor '\(tensor)' has unknown ggml type \(type)"
+        case let .badShape(path, tensor, dimensions, reason): return "\(path): tensor '\(tensor)' shape \(dimensions): \(reason)"
+        case let .tensorOutOfBounds(path, tensor, start, end, fileSize):
+            return "\(path): tensor '\(tensor)' data at bytes \(start)..<\(end) lies beyond the end of the file (\(fileSize) bytes)"
+        case let .misalignedTensor(path, tensor, offset, alignment):
+            return "\(path): tensor '\(tensor)' data offset \(offset) is not a multiple of the alignment \(alignment)"
+        case let .overlappingTensors(path, first, second): return "\(path): tensors '\(first)' and '\(second)' overlap"
+        case let .duplicateTensor(path, tensor): return "\(path): tensor '\(tensor)' appears twice"
+        case let .invalidAlignment(path, alignment): return "\(path): general.alignment \(alignment) is not a power of two"
+        }
+    }
+
+    public var recoverySuggestion: String? {
+        switch self {
+        case .truncated, .tensorOutOfBounds: return "the file is incomplete; download or convert it again and compare its checksum"
+        case .badMagic: return "pass a .gguf file (safetensors directories are read through their config.json)"
+        case .unsupportedVersion: return "convert the model again with a current llama.cpp (convert_hf_to_gguf.py)"
+        case .unknownTensorType: return "this ggml type is not supported yet; re-quantize to a common type (Q4_K_M, Q8_0, F16)"
+        default: return "the file is malformed or not written by a GGUF writer; convert it again"
+        }
+    }
+}
