@@ -17,6 +17,7 @@ public enum CheckpointError: Error, LocalizedError, Equatable, Sendable {
     case overlappingTensors(path: String, first: String, second: String)
     case duplicateTensor(path: String, tensor: String)
     case invalidAlignment(path: String, alignment: UInt64)
+    case invalidHeader(path: String, message: String)
 
     public var errorDescription: String? {
         switch self {
@@ -38,6 +39,7 @@ public enum CheckpointError: Error, LocalizedError, Equatable, Sendable {
         case let .overlappingTensors(path, first, second): return "\(path): tensors '\(first)' and '\(second)' overlap"
         case let .duplicateTensor(path, tensor): return "\(path): tensor '\(tensor)' appears twice"
         case let .invalidAlignment(path, alignment): return "\(path): general.alignment \(alignment) is not a power of two"
+        case let .invalidHeader(path, message): return "\(path): \(message)"
         }
     }
 

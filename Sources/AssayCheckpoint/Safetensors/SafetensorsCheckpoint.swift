@@ -1,0 +1,125 @@
+import Foundation
+
+/// A Hugging Face model directory: `config.json` plus `model.safetensors`, or shards listed by
+/// `model.safetensors.index.json` (`weight_map`: tensor name → file).
+public struct SafetensorsCheckpoint: Sendable {
+    /// The directory.
+    public let directory: URL
+    /// Parsed `config.json`.
+    public let config: HFConfig
+    /// The files, in name order.
+    public let files: [SafetensorsFile]
+
+    /// Opens `directory` (or the directory of a `.safetensors` file).
+    /// - Throws: ``CheckpointError`` for a missing or malformed file, a tensor in two shards, or an
+    ///   index naming a tensor its shard lacks.
+    public init(contentsOf url: URL) throws {
+        var isDirectory: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+        let directory = isDirectory.boolValue ? url : url.deletingLastPathComponent()
+        self.directory = directory
+        config = try HFConfig(contentsOf: directory.appendingPathComponent("config.json"))
+        let index = directory.appendingPathComponent("model.safetensors.index.json")
+        if FileManager.default.fileExists(atPath: index.path) {
+            let data: Data
+            do { data = try Data(contentsOf: index) } catch {
+                throw CheckpointError.unreadable(path: index.path, reason: error.localizedDescription)
+            }
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let map = object["weight_map"] as? [String: String] else {
+                throw CheckpointError.invalidHeader(path: index.path, message: "expected {\"weight_map\": {tensor: file}}")
+            }
+            let names = Set(map.values).sorted()
+            guard names.allSatisfy({ !$0.contains("/") && $0.hasSuffix(".safetensors") }) else {
+                throw CheckpointError.invalidHeader(path: index.path, message: "weight_map must name .safetensors files in the same directory")
+            }
+            files = try names.map { try SafetensorsFile(contentsOf: directory.appendingPathComponent($0)) }
+            for (tensor, file) in map {
+                guard files.first(where: { $0.url.lastPathComponent == file })?.tensor(tensor) != nil else {
+                    throw CheckpointError.invalidHeader(path: index.path, message: "weight_map puts '\(tensor)' in \(file), which does not hold it")
+                }
+            }
+        } else {
+            let single = isDirectory.boolValue ? directory.appendingPathComponent("model.safetensors") : url
+            files = [try SafetensorsFile(contentsOf: single)]
+        }
+        var seen: [String: String] = [:]
+        for file in files {
+            for tensor in file.tensors {
+                if let other = seen[tensor.name] {
+                    throw CheckpointError.invalidHeader(path: file.url.path, message: "tensor '\(tensor.name)' is also in \(other)")
+                }
+                seen[tensor.name] = file.url.lastPathComponent
+            }
+        }
+    }
+
+    /// Every tensor with the file that holds it.
+    public var tensors: [(file: SafetensorsFile, tensor: SafetensorsFile.TensorInfo)] {
+        files.flatMap { file in file.tensors.map { (file, $0) } }
+    }
+
+    /// The tensor called `name` and its file.
+    public func tensor(_ name: String) -> (file: SafetensorsFile, tensor: SafetensorsFile.TensorInfo)? {
+        for file in files { if let t = file.tensor(name) { return (file, t) } }
+        return nil
+    }
+}
+
+/// A Hugging Face `config.json` with typed, located access.
+public struct HFConfig: @unchecked Sendable {
+    /// The file.
+    public let url: URL
+    private let object: [String: Any]
+
+    /// Reads `url`.
+    /// - Throws: ``CheckpointError`` when it is missing or not a JSON object.
+    public init(contentsOf url: URL) throws {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw CheckpointError.unreadable(path: url.path, reason: error.localizedDescription)
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw CheckpointError.invalidHeader(path: url.path, message: "config.json is not a JSON object")
+        }
+        self.url = url
+        self.object = object
+    }
+
+    /// The keys present.
+    public var keys: [String] { object.keys.sorted() }
+
+    /// A string value.
+    public func string(_ key: String) -> String? { object[key] as? String }
+
+    /// An integer value (JSON numbers without a fraction).
+    public func integer(_ key: String) -> Int? {
+        guard let n = object[key] as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
+        let d = n.doubleValue
+        return d == d.rounded() ? Int(d) : nil
+    }
+
+    /// A numeric value.
+    public func number(_ key: String) -> Double? {
+        guard let n = object[key] as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
+        return n.doubleValue
+    }
+
+    /// A boolean value.
+    public func bool(_ key: String) -> Bool? {
+        guard let n = object[key] as? NSNumber, String(cString: n.objCType) == "c" else { return nil }
+        return n.boolValue
+    }
+
+    /// A list of strings (`architectures`).
+    public func strings(_ key: String) -> [String]? { object[key] as? [String] }
+
+    /// A required integer.
+    /// - Throws: ``CheckpointError/invalidHeader(path:message:)`` naming the key.
+    public func requireInteger(_ key: String) throws -> Int {
+        guard let value = integer(key) else {
+            throw CheckpointError.invalidHeader(path: url.path, message: "'\(key)' is missing or not an integer")
+        }
+        return value
+    }
+}
