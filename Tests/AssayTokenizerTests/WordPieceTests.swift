@@ -1,0 +1,51 @@
+import AssayTokenizer
+import Foundation
+import Testing
+
+/// all-MiniLM-L6-v2's WordPiece tokenizer against Hugging Face `tokenizers` on strings written for
+/// Assay (goldens from scripts/goldens/wordpiece_goldens.py).
+struct WordPieceTests {
+    struct Case: Decodable { var text: String; var ids: [Int]; var tokens: [String] }
+    struct File: Decodable { var tokenizers: String; var cases: [Case] }
+
+    static let cases: [Case] = {
+        guard let url = Bundle.module.url(forResource: "Golden/wordpiece-minilm", withExtension: "json"),
+              let data = try? Data(contentsOf: url) else { return [] }
+        return (try? JSONDecoder().decode(File.self, from: data).cases) ?? []
+    }()
+
+    static func modelDirectory() -> URL? {
+        let environment = ProcessInfo.processInfo.environment
+        let models = environment["ASSAY_MODELS"] ?? (environment["HOME"] ?? "") + "/.cache/assay/models"
+        let url = URL(fileURLWithPath: models).appendingPathComponent("all-minilm-l6-v2")
+        if FileManager.default.fileExists(atPath: url.appendingPathComponent("tokenizer.json").path) { return url }
+        if environment["CI"] == "true" { Issue.record("model missing at \(url.path) (CI must not skip)") }
+        else { print("skipping: \(url.path) not found (run scripts/fetch-models.sh)") }
+        return nil
+    }
+
+    @Test func atLeastFortyStrings() { #expect(Self.cases.count >= 40) }
+
+    @Test func tokenizerJSONMatchesHuggingFace() throws {
+        guard let directory = Self.modelDirectory() else { return }
+        let tokenizer = try WordPieceTokenizer(tokenizerJSON: directory.appendingPathComponent("tokenizer.json"))
+        for c in Self.cases {
+            let ids = tokenizer.encode(c.text)
+            #expect(ids == c.ids, "\(c.text.debugDescription): \(tokenizer.tokens(of: ids)) vs \(c.tokens)")
+        }
+    }
+
+    @Test func vocabTXTGivesTheSameIDs() throws {
+        guard let directory = Self.modelDirectory() else { return }
+        let tokenizer = try WordPieceTokenizer(vocabTXT: directory.appendingPathComponent("vocab.txt"))
+        for c in Self.cases { #expect(tokenizer.encode(c.text) == c.ids, "\(c.text.debugDescription)") }
+    }
+
+    @Test func notAWordPieceFileIsRejected() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bpe-\(UUID().uuidString).json")
+        try #"{"model": {"type": "BPE", "vocab": {}}}"#.write(to: url, atomically: true, encoding: .utf8)
+        #expect(throws: TokenizerError.unsupported(path: url.path, message: "model type 'BPE' is not WordPiece")) {
+            try WordPieceTokenizer(tokenizerJSON: url)
+        }
+    }
+}
