@@ -7,7 +7,6 @@ Tests/AssayTokenizerTests/Golden/wordpiece-minilm.json.
 import json
 import os
 
-from tokenizers import Tokenizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODELS = os.environ.get("ASSAY_MODELS", os.path.expanduser("~/.cache/assay/models"))
@@ -28,6 +27,8 @@ STRINGS = [
 
 
 def main():
+    from tokenizers import Tokenizer
+
     tok = Tokenizer.from_file(os.path.join(MODELS, "all-minilm-l6-v2", "tokenizer.json"))
     tok.no_truncation()
     tok.no_padding()

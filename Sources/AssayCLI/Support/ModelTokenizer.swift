@@ -1,0 +1,52 @@
+import AssayCheckpoint
+import AssayTokenizer
+import Foundation
+
+/// A model's tokenizer, whichever kind it is.
+public enum ModelTokenizer: Sendable {
+    case wordPiece(WordPieceTokenizer)
+    case bytePairEncoding(BytePairEncoding)
+
+    /// Loads the tokenizer of a GGUF file (byte-level BPE, `tokenizer.ggml.model = gpt2`) or of a
+    /// model directory / `tokenizer.json` / `vocab.txt` (WordPiece).
+    /// - Throws: ``TokenizerError`` or ``CheckpointError`` naming what is missing or unsupported.
+    public static func load(_ url: URL) throws -> ModelTokenizer {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw TokenizerError.unreadable(path: url.path, reason: "not found")
+        }
+        if isDirectory.boolValue {
+            let json = url.appendingPathComponent("tokenizer.json"), vocab = url.appendingPathComponent("vocab.txt")
+            if FileManager.default.fileExists(atPath: json.path) { return .wordPiece(try WordPieceTokenizer(tokenizerJSON: json)) }
+            if FileManager.default.fileExists(atPath: vocab.path) { return .wordPiece(try WordPieceTokenizer(vocabTXT: vocab)) }
+            throw TokenizerError.unreadable(path: url.path, reason: "no tokenizer.json or vocab.txt in the directory")
+        }
+        switch url.pathExtension {
+        case "gguf": return .bytePairEncoding(try gguf(GGUFFile(contentsOf: url)))
+        case "json": return .wordPiece(try WordPieceTokenizer(tokenizerJSON: url))
+        case "txt": return .wordPiece(try WordPieceTokenizer(vocabTXT: url))
+        default: throw TokenizerError.unsupported(path: url.path, message: "expected a .gguf file, a tokenizer.json, a vocab.txt or a model directory")
+        }
+    }
+
+    /// The byte-level BPE tokenizer described by a GGUF file's metadata.
+    public static func gguf(_ file: GGUFFile) throws -> BytePairEncoding {
+        let path = file.url.path
+        guard let model = file.value("tokenizer.ggml.model")?.string else {
+            throw TokenizerError.malformed(path: path, message: "no tokenizer.ggml.model in the metadata")
+        }
+        guard model == "gpt2" else {
+            throw TokenizerError.unsupported(path: path, message: "tokenizer.ggml.model '\(model)' is not supported yet (only gpt2 byte-level BPE)")
+        }
+        guard let tokens = file.value("tokenizer.ggml.tokens")?.array?.compactMap(\.string),
+              let merges = file.value("tokenizer.ggml.merges")?.array?.compactMap(\.string) else {
+            throw TokenizerError.malformed(path: path, message: "tokenizer.ggml.tokens and tokenizer.ggml.merges must be string arrays")
+        }
+        let types = file.value("tokenizer.ggml.token_type")?.array?.compactMap { $0.integer.map(Int.init) } ?? []
+        func flag(_ key: String, _ fallback: Bool) -> Bool { if case let .bool(b)? = file.value(key) { return b } else { return fallback } }
+        return try BytePairEncoding(
+            tokens: tokens, merges: merges, tokenTypes: types, pre: file.value("tokenizer.ggml.pre")?.string ?? "default",
+            bos: file.value("tokenizer.ggml.bos_token_id")?.integer.map(Int.init), eos: file.value("tokenizer.ggml.eos_token_id")?.integer.map(Int.init),
+            addBOS: flag("tokenizer.ggml.add_bos_token", true), addEOS: flag("tokenizer.ggml.add_eos_token", false), source: path)
+    }
+}

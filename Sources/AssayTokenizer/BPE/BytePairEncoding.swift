@@ -1,0 +1,145 @@
+import Foundation
+
+/// Byte-level BPE as llama.cpp runs it for GGUF vocabularies of type `gpt2`: pre-tokenize
+/// (``PreTokenizer``), map each word's UTF-8 bytes to GPT-2's printable byte alphabet, merge the
+/// adjacent pair with the lowest merge rank (ties → leftmost) until none applies, look the pieces up
+/// (unknown pieces fall back to their single bytes), optionally recognising special tokens in
+/// the text and adding BOS/EOS.
+public struct BytePairEncoding: Sendable {
+    public let tokens: [String]
+    public let ids: [String: Int]
+    let ranks: [String: Int]
+    public let preTokenizer: PreTokenizer
+    /// Tokens recognised in the text when parsing special tokens (GGUF token types control and
+    /// user-defined), longest first.
+    public let specialTokens: [String]
+    public let bos: Int?
+    public let eos: Int?
+    public let addBOS: Bool
+    public let addEOS: Bool
+
+    /// GPT-2's bytes → printable characters table.
+    static let byteToUnicode: [Unicode.Scalar] = {
+        var bytes: [Int] = Array(0x21...0x7E) + Array(0xA1...0xAC) + Array(0xAE...0xFF)
+        var chars = bytes
+        var n = 0
+        for b in 0..<256 where !bytes.contains(b) {
+            bytes.append(b)
+            chars.append(256 + n)
+            n += 1
+        }
+        var table = [Unicode.Scalar](repeating: " ", count: 256)
+        for (b, c) in zip(bytes, chars) { table[b] = Unicode.Scalar(UInt32(c))! }
+        return table
+    }()
+
+    /// Creates the tokenizer from GGUF metadata values.
+    /// - Parameters:
+    ///   - tokens: `tokenizer.ggml.tokens`.
+    ///   - merges: `tokenizer.ggml.merges` ("left right", rank = position).
+    ///   - tokenTypes: `tokenizer.ggml.token_type` (3 control, 4 user-defined count as special).
+    ///   - pre: `tokenizer.ggml.pre`.
+    /// - Throws: ``TokenizerError/unsupported(path:message:)`` for an unknown pre-tokenizer.
+    public init(tokens: [String], merges: [String], tokenTypes: [Int], pre: String, bos: Int?, eos: Int?,
+                addBOS: Bool, addEOS: Bool, source: String) throws {
+        guard let preTokenizer = PreTokenizer.forGGUF(pre) else {
+            throw TokenizerError.unsupported(path: source, message: "pre-tokenizer '\(pre)' is not supported (supported: \(PreTokenizer.supportedGGUFNames.joined(separator: ", ")))")
+        }
+        self.tokens = tokens
+        var ids: [String: Int] = [:]
+        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = i }
+        self.ids = ids
+        var ranks: [String: Int] = [:]
+        for (i, m) in merges.enumerated() where ranks[m] == nil { ranks[m] = i }
+        self.ranks = ranks
+        self.preTokenizer = preTokenizer
+        specialTokens = zip(tokens, tokenTypes + Array(repeating: 1, count: max(0, tokens.count - tokenTypes.count)))
+            .filter { $0.1 == 3 || $0.1 == 4 }.map(\.0).filter { !$0.isEmpty }.sorted { $0.utf8.count > $1.utf8.count }
+        self.bos = bos
+        self.eos = eos
+        self.addBOS = addBOS
+        self.addEOS = addEOS
+    }
+
+    /// Token ids of `text`.
+    /// - Parameters:
+    ///   - addSpecial: add BOS/EOS as the vocabulary asks.
+    ///   - parseSpecial: recognise special tokens written in the text.
+    public func encode(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = false) -> [Int] {
+        var output: [Int] = []
+        if addSpecial, addBOS, let bos { output.append(bos) }
+        for (piece, special) in parseSpecial ? splitSpecial(text) : [(text, false)] {
+            if special { output.append(ids[piece]!); continue }
+            for word in preTokenizer.split(piece) { output += bpe(word) }
+        }
+        if addSpecial, addEOS, let eos { output.append(eos) }
+        return output
+    }
+
+    /// The text of `ids`, bytes decoded from GPT-2's alphabet.
+    public func decode(_ ids: [Int]) -> String {
+        var unicodeToByte: [UInt32: UInt8] = [:]
+        for (b, c) in Self.byteToUnicode.enumerated() { unicodeToByte[c.value] = UInt8(b) }
+        var bytes: [UInt8] = []
+        for id in ids where id >= 0 && id < tokens.count {
+            for s in tokens[id].unicodeScalars {
+                if let b = unicodeToByte[s.value] { bytes.append(b) } else { bytes += Array(String(s).utf8) }
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func splitSpecial(_ text: String) -> [(String, Bool)] {
+        guard specialTokens.contains(where: { text.contains($0) }) else { return [(text, false)] }
+        var pieces: [(String, Bool)] = []
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            var best: (Range<Substring.Index>, String)?
+            for token in specialTokens {
+                if let r = rest.range(of: token), best == nil || r.lowerBound < best!.0.lowerBound { best = (r, token) }
+            }
+            guard let (range, token) = best else { pieces.append((String(rest), false)); break }
+            if range.lowerBound > rest.startIndex { pieces.append((String(rest[..<range.lowerBound]), false)) }
+            pieces.append((token, true))
+            rest = rest[range.upperBound...]
+        }
+        return pieces
+    }
+
+    /// BPE over one word.
+    func bpe(_ word: [Unicode.Scalar]) -> [Int] {
+        var symbols: [String] = []
+        for s in word { for b in String(s).utf8 { symbols.append(String(Self.byteToUnicode[Int(b)])) } }
+        if symbols.isEmpty { return [] }
+        while symbols.count > 1 {
+            var bestRank = Int.max, bestIndex = -1
+            for i in 0..<(symbols.count - 1) {
+                if let rank = ranks[symbols[i] + " " + symbols[i + 1]], rank < bestRank {
+                    bestRank = rank
+                    bestIndex = i
+                }
+            }
+            guard bestIndex >= 0 else { break }
+            // Merge every occurrence of this pair, left to right (equal rank → leftmost first).
+            let left = symbols[bestIndex], right = symbols[bestIndex + 1]
+            var merged: [String] = []
+            var i = 0
+            while i < symbols.count {
+                if i + 1 < symbols.count && symbols[i] == left && symbols[i + 1] == right {
+                    merged.append(left + right)
+                    i += 2
+                } else {
+                    merged.append(symbols[i])
+                    i += 1
+                }
+            }
+            symbols = merged
+        }
+        var out: [Int] = []
+        for symbol in symbols {
+            if let id = ids[symbol] { out.append(id); continue }
+            for s in symbol.unicodeScalars { if let id = ids[String(s)] { out.append(id) } }
+        }
+        return out
+    }
+}
