@@ -40,7 +40,7 @@ let package = Package(
         ]),
         .executableTarget(name: "assay", dependencies: ["AssayCLI"]),
         .target(name: "AssayTestSupport", path: "Tests/AssayTestSupport"),
-        .testTarget(name: "AssayTokenizerTests", dependencies: ["AssayTokenizer", "AssayCLI"], resources: [.copy("Golden")]),
+        .testTarget(name: "AssayTokenizerTests", dependencies: ["AssayTokenizer", "AssayCLI", "AssayEvaluators"], resources: [.copy("Golden")]),
         .testTarget(name: "AssayTensorTests", dependencies: ["AssayTensor"], resources: [.copy("Golden")]),
         .testTarget(name: "AssayCheckpointTests", dependencies: ["AssayCheckpoint", "AssayTensor", "AssayEvaluators", "AssayTestSupport"],
                     resources: [.copy("Golden")]),

@@ -1,4 +1,5 @@
 import AssayCLI
+import AssayEvaluators
 import AssayTokenizer
 import Foundation
 import Testing
@@ -50,5 +51,35 @@ struct BytePairEncodingTests {
     @Test func preTokenizerSplitsDigitsThenGPT2Words() {
         let words = PreTokenizer.digitsThenGPT2.split("it's 42  ok").map { String(String.UnicodeScalarView($0)) }
         #expect(words == ["it", "'s", " ", "4", "2", " ", " ok"])
+    }
+}
+
+/// Whole files through the SmolLM2 tokenizer: WikiText-2 raw test and WMT English references,
+/// read as `llama-perplexity -f` reads them; token count and SHA-256 of the ids (int32 LE) from
+/// llama.cpp (scripts/goldens/bpe_goldens.py --files).
+struct BytePairEncodingFileTests {
+    struct Golden: Decodable { var count: Int; var sha256_int32le: String }
+
+    @Test(arguments: ["wikitext2/wiki.test.raw", "wmt-mqm/newstest2021-zhen/newstest2021.zh-en.ref.A.en",
+                      "wmt-mqm/generalmt2023-zhen-sxs/generaltest2023.zh-en.ref.refA.en"])
+    func wholeFileMatchesLlamaCpp(_ name: String) throws {
+        guard let model = BytePairEncodingTests.model() else { return }
+        let environment = ProcessInfo.processInfo.environment
+        let data = URL(fileURLWithPath: environment["ASSAY_DATA"] ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../../shared/data").standardizedFileURL.path)
+        let url = data.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            if environment["CI"] == "true" { Issue.record("\(url.path) missing (CI must not skip)") } else { print("skipping: \(url.path) not found") }
+            return
+        }
+        let goldenURL = try #require(Bundle.module.url(forResource: "Golden/bpe-smollm2-files", withExtension: "json"))
+        let golden = try #require(try JSONDecoder().decode([String: Golden].self, from: Data(contentsOf: goldenURL))[name])
+        guard case let .bytePairEncoding(tokenizer) = try ModelTokenizer.load(model) else { Issue.record("not BPE"); return }
+        var bytes = try Data(contentsOf: url)
+        if bytes.last == 0x0A { bytes.removeLast() }
+        let ids = tokenizer.encode(try #require(String(data: bytes, encoding: .utf8)), addSpecial: false, parseSpecial: false)
+        #expect(ids.count == golden.count)
+        let packed = ids.map { Int32($0).littleEndian }.withUnsafeBytes { Data($0) }
+        #expect(AssayEvaluators.SHA256.hex(packed) == golden.sha256_int32le)
     }
 }

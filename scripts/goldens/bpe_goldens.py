@@ -39,3 +39,27 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+def files():
+    """Token count and SHA-256 of the ids (little-endian int32) of whole files, each read as
+    `llama-perplexity -f` reads it: all bytes, one trailing newline dropped."""
+    import hashlib
+    import struct
+    data = os.environ.get("ASSAY_DATA", os.path.join(ROOT, "..", "shared", "data"))
+    model = llama_cpp.Llama(model_path=os.path.join(MODELS, "smollm2-135m-instruct", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+                            vocab_only=True, verbose=False)
+    out = {}
+    for name in ["wikitext2/wiki.test.raw", "wmt-mqm/newstest2021-zhen/newstest2021.zh-en.ref.A.en",
+                 "wmt-mqm/generalmt2023-zhen-sxs/generaltest2023.zh-en.ref.refA.en"]:
+        raw = open(os.path.join(data, name), "rb").read()
+        if raw.endswith(b"\n"):
+            raw = raw[:-1]
+        ids = model.tokenize(raw, add_bos=False, special=False)
+        out[name] = {"count": len(ids), "sha256_int32le": hashlib.sha256(struct.pack(f"<{len(ids)}i", *ids)).hexdigest()}
+    with open(os.path.join(ROOT, "Tests", "AssayTokenizerTests", "Golden", "bpe-smollm2-files.json"), "w") as f:
+        json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__" and "--files" in sys.argv:
+    files()

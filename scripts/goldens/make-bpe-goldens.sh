@@ -9,3 +9,4 @@ trap 'rm -rf "$(dirname "$venv")"' EXIT
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet llama-cpp-python
 "$venv/bin/python" "$here/bpe_goldens.py"
+"$venv/bin/python" "$here/bpe_goldens.py" --files

@@ -33,6 +33,13 @@ public struct BytePairEncoding: Sendable {
         return table
     }()
 
+    /// The inverse of ``byteToUnicode``.
+    static let unicodeToByte: [UInt32: UInt8] = {
+        var table: [UInt32: UInt8] = [:]
+        for (b, c) in byteToUnicode.enumerated() { table[c.value] = UInt8(b) }
+        return table
+    }()
+
     /// Creates the tokenizer from GGUF metadata values.
     /// - Parameters:
     ///   - tokens: `tokenizer.ggml.tokens`.
@@ -68,9 +75,18 @@ public struct BytePairEncoding: Sendable {
     public func encode(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = false) -> [Int] {
         var output: [Int] = []
         if addSpecial, addBOS, let bos { output.append(bos) }
+        var cache: [String: [Int]] = [:]  // words repeat: BPE each distinct word once per call
         for (piece, special) in parseSpecial ? splitSpecial(text) : [(text, false)] {
             if special { output.append(ids[piece]!); continue }
-            for word in preTokenizer.split(piece) { output += bpe(word) }
+            for word in preTokenizer.split(piece) {
+                var key = String.UnicodeScalarView()
+                key.append(contentsOf: word)
+                let text = String(key)
+                if let known = cache[text] { output += known; continue }
+                let encoded = bpe(word)
+                cache[text] = encoded
+                output += encoded
+            }
         }
         if addSpecial, addEOS, let eos { output.append(eos) }
         return output
@@ -78,12 +94,10 @@ public struct BytePairEncoding: Sendable {
 
     /// The text of `ids`, bytes decoded from GPT-2's alphabet.
     public func decode(_ ids: [Int]) -> String {
-        var unicodeToByte: [UInt32: UInt8] = [:]
-        for (b, c) in Self.byteToUnicode.enumerated() { unicodeToByte[c.value] = UInt8(b) }
         var bytes: [UInt8] = []
         for id in ids where id >= 0 && id < tokens.count {
             for s in tokens[id].unicodeScalars {
-                if let b = unicodeToByte[s.value] { bytes.append(b) } else { bytes += Array(String(s).utf8) }
+                if let b = Self.unicodeToByte[s.value] { bytes.append(b) } else { bytes += Array(String(s).utf8) }
             }
         }
         return String(decoding: bytes, as: UTF8.self)
