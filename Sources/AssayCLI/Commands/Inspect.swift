@@ -24,18 +24,26 @@ extension AssayCommand {
             let file = try GGUFFile(contentsOf: URL(fileURLWithPath: model))
             let parameters = file.tensors.reduce(0) { $0 + $1.elementCount }
             let bytes = file.tensors.reduce(0) { $0 + $1.byteCount }
+            let fileSize = (try? FileManager.default.attributesOfItem(atPath: file.url.path)[.size] as? Int) ?? nil
+            let architecture = file.value("general.architecture")?.string ?? "unknown"
+            let tokenizer = [file.value("tokenizer.ggml.model")?.string.map { "model \($0)" },
+                             file.value("tokenizer.ggml.pre")?.string.map { "pre \($0)" },
+                             file.value("tokenizer.ggml.tokens")?.array.map { "\($0.count) tokens" },
+                             file.value("tokenizer.ggml.merges")?.array.map { "\($0.count) merges" }].compactMap { $0 }.joined(separator: ", ")
             var types: [String: Int] = [:]
             for t in file.tensors { types[t.type.description, default: 0] += t.elementCount }
             if format == .json {
                 try JSONOutput.print([
                     "path": file.url.path, "version": Int(file.version), "alignment": file.alignment, "parameters": parameters,
-                    "tensor_bytes": bytes,
+                    "tensor_bytes": bytes, "file_bytes": fileSize as Any, "architecture": architecture, "tokenizer": tokenizer,
+                    "quantization_mix": types,
                     "metadata": Dictionary(uniqueKeysWithValues: file.metadata.map { ($0.key, $0.value.description) }),
                     "tensors": file.tensors.map { ["name": $0.name, "type": $0.type.description, "shape": $0.dimensions, "bytes": $0.byteCount] as [String: Any] },
                 ])
                 return
             }
-            print("\(file.url.path): GGUF v\(file.version), \(file.tensors.count) tensors, \(parameters) parameters, \(bytes) bytes of tensor data")
+            print("\(file.url.path): GGUF v\(file.version), architecture \(architecture), \(file.tensors.count) tensors, \(parameters) parameters, \(bytes) bytes of tensor data\(fileSize.map { ", \($0) bytes on disk" } ?? "")")
+            if !tokenizer.isEmpty { print("tokenizer: \(tokenizer)") }
             print("types: " + types.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             print("\nmetadata:")
             for (key, value) in file.metadata { print("  \(key) = \(value)") }
