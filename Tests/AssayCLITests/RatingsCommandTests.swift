@@ -5,14 +5,7 @@ import Testing
 /// `assay ratings import` and `assay agreement` end to end, checked against the goldens that
 /// scripts/goldens/agreement_goldens.py computed with scikit-learn/statsmodels/krippendorff.
 struct RatingsCommandTests {
-    static func dataRoot() -> URL? {
-        let env = ProcessInfo.processInfo.environment
-        let root = env["ASSAY_DATA"].map { URL(fileURLWithPath: $0) } ?? TestEnvironment.root.appendingPathComponent("../shared/data").standardizedFileURL
-        if FileManager.default.fileExists(atPath: root.appendingPathComponent("wmt-mqm").path) { return root }
-        if env["CI"] == "true" { Issue.record("evaluation data missing at \(root.path); CI must not skip it") }
-        else { print("skipping: evaluation data not found at \(root.path)") }
-        return nil
-    }
+    static func dataRoot() -> URL? { TestEnvironment.sharedData("wmt-mqm")?.deletingLastPathComponent() }
 
     @Test func importThenAgreementEqualsReferenceLibraries() throws {
         guard let root = Self.dataRoot() else { return }

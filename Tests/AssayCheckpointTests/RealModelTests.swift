@@ -17,15 +17,7 @@ struct RealModelTests {
         var tensors: [String: Tensor]
     }
 
-    static func modelURL() -> URL? {
-        let environment = ProcessInfo.processInfo.environment
-        let models = environment["ASSAY_MODELS"] ?? (environment["HOME"] ?? "") + "/.cache/assay/models"
-        let url = URL(fileURLWithPath: models).appendingPathComponent("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
-        if FileManager.default.fileExists(atPath: url.path) { return url }
-        if environment["CI"] == "true" { Issue.record("model missing at \(url.path); run scripts/fetch-models.sh (CI must not skip)") }
-        else { print("skipping: \(url.path) not found (run scripts/fetch-models.sh)") }
-        return nil
-    }
+    static func modelURL() -> URL? { TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") }
 
     @Test func smolLM2DequantizesLikeGGUFPy() throws {
         guard let url = Self.modelURL() else { return }

@@ -59,14 +59,7 @@ struct SafetensorsTests {
     }
 
     @Test func realMiniLM() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let models = environment["ASSAY_MODELS"] ?? (environment["HOME"] ?? "") + "/.cache/assay/models"
-        let directory = URL(fileURLWithPath: models).appendingPathComponent("all-minilm-l6-v2")
-        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) else {
-            if environment["CI"] == "true" { Issue.record("model missing at \(directory.path) (CI must not skip)") }
-            else { print("skipping: \(directory.path) not found (run scripts/fetch-models.sh)") }
-            return
-        }
+        guard let directory = TestEnvironment.model("all-minilm-l6-v2/model.safetensors")?.deletingLastPathComponent() else { return }
         let checkpoint = try SafetensorsCheckpoint(contentsOf: directory)
         #expect(checkpoint.tensors.count == 104)
         #expect(checkpoint.config.integer("hidden_size") == 384 && checkpoint.config.integer("num_hidden_layers") == 6)

@@ -1,3 +1,4 @@
+import AssayTestSupport
 import Foundation
 import Testing
 
@@ -8,21 +9,8 @@ enum GoldenData {
         return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
     }
 
-    /// `$ASSAY_DATA` (default `../shared/data`) when it holds `subpath`; otherwise nil, and in
-    /// CI (`CI=true`) a recorded failure: CI must not skip the real-data tests.
-    static func sharedData(_ subpath: String) -> URL? {
-        let environment = ProcessInfo.processInfo.environment
-        let root = environment["ASSAY_DATA"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("../shared/data")
-        let url = root.appendingPathComponent(subpath)
-        if FileManager.default.fileExists(atPath: url.path) { return url }
-        if environment["CI"] == "true" {
-            Issue.record("evaluation data missing at \(url.path) (set ASSAY_DATA); CI must not skip it")
-        } else {
-            print("skipping: evaluation data not found at \(url.path) (set ASSAY_DATA)")
-        }
-        return nil
-    }
+    /// See ``TestEnvironment/sharedData(_:)``.
+    static func sharedData(_ subpath: String) -> URL? { TestEnvironment.sharedData(subpath) }
 }
 
 struct GoldenBLEU: Decodable {

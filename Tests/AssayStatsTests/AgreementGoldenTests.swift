@@ -1,5 +1,6 @@
 import AssayMetrics
 import AssayStats
+import AssayTestSupport
 import Foundation
 import Testing
 
@@ -30,15 +31,7 @@ struct AgreementGoldenTests {
     /// (item, rater) → category, as the golden script builds them.
     typealias Ratings = [String: [String: Int]]
 
-    static func dataRoot() -> URL? {
-        let env = ProcessInfo.processInfo.environment
-        let root = env["ASSAY_DATA"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/data").standardizedFileURL
-        if FileManager.default.fileExists(atPath: root.appendingPathComponent("wmt-mqm").path) { return root }
-        if env["CI"] == "true" { Issue.record("evaluation data missing at \(root.path); CI must not skip it") }
-        else { print("skipping: evaluation data not found at \(root.path) (set ASSAY_DATA)") }
-        return nil
-    }
+    static func dataRoot() -> URL? { TestEnvironment.sharedData("wmt-mqm")?.deletingLastPathComponent() }
 
     static func binned(_ value: Double, _ edges: [Double]) -> Int { edges.filter { $0 < value }.count }
 

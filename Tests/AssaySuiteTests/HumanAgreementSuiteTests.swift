@@ -1,5 +1,6 @@
 import AssayEvaluators
 import AssaySuite
+import AssayTestSupport
 import Foundation
 import Testing
 
@@ -10,12 +11,7 @@ struct HumanAgreementSuiteTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     @Test func humanVsMetricAndInterRaterEqualTheReferences() async throws {
-        let environment = SuiteLoader.defaultEnvironment(ProcessInfo.processInfo.environment)
-        guard FileManager.default.fileExists(atPath: environment["ASSAY_DATA"]! + "/wmt-mqm") else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("evaluation data missing; CI must not skip it") }
-            else { print("skipping: evaluation data not found (set ASSAY_DATA)") }
-            return
-        }
+        guard TestEnvironment.sharedData("wmt-mqm") != nil else { return }
         let suite = try SuiteLoader().load(Self.root.appendingPathComponent("suites/human-agreement.yaml"))
         let outcome = await SuiteRunner().run(suite, identity: .init(runID: "test", host: "h", gitCommit: nil), models: [], baseline: nil)
         #expect(outcome.evaluations.allSatisfy { $0.status == .ok }, "\(outcome.evaluations.compactMap(\.error))")

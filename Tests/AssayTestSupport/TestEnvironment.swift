@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Paths and helpers shared by Assay's tests.
 public enum TestEnvironment {
@@ -69,5 +70,34 @@ public struct AssayProcess {
         process.standardError = err
         try process.run()
         return Running(process: process, outPipe: out, errPipe: err)
+    }
+}
+
+extension TestEnvironment {
+    /// `$ASSAY_DATA` (default `../shared/data` beside the package) joined with `subpath` when it
+    /// exists; otherwise nil after printing a skip message — or, in CI (`CI=true`), recording a
+    /// failure: CI must not skip the real-data tests.
+    public static func sharedData(_ subpath: String) -> URL? {
+        let environment = ProcessInfo.processInfo.environment
+        let root = environment["ASSAY_DATA"].map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("../shared/data").standardizedFileURL
+        return existing(root.appendingPathComponent(subpath), what: "evaluation data", fix: "set ASSAY_DATA")
+    }
+
+    /// A file or directory of the test models in `$ASSAY_MODELS` (default `~/.cache/assay/models`),
+    /// with the same skip/CI rule as ``sharedData(_:)``.
+    public static func model(_ subpath: String) -> URL? {
+        let environment = ProcessInfo.processInfo.environment
+        let models = environment["ASSAY_MODELS"] ?? (environment["HOME"] ?? "") + "/.cache/assay/models"
+        return existing(URL(fileURLWithPath: models).appendingPathComponent(subpath), what: "model", fix: "run scripts/fetch-models.sh")
+    }
+
+    static func existing(_ url: URL, what: String, fix: String) -> URL? {
+        if FileManager.default.fileExists(atPath: url.path) { return url }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            Issue.record("\(what) missing at \(url.path) (\(fix)); CI must not skip it")
+        } else {
+            print("skipping: \(what) not found at \(url.path) (\(fix))")
+        }
+        return nil
     }
 }

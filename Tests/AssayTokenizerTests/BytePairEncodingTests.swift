@@ -1,5 +1,6 @@
 import AssayCLI
 import AssayEvaluators
+import AssayTestSupport
 import AssayTokenizer
 import Foundation
 import Testing
@@ -17,15 +18,7 @@ struct BytePairEncodingTests {
         return (try? JSONDecoder().decode(File.self, from: data).cases) ?? []
     }()
 
-    static func model() -> URL? {
-        let environment = ProcessInfo.processInfo.environment
-        let models = environment["ASSAY_MODELS"] ?? (environment["HOME"] ?? "") + "/.cache/assay/models"
-        let url = URL(fileURLWithPath: models).appendingPathComponent("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
-        if FileManager.default.fileExists(atPath: url.path) { return url }
-        if environment["CI"] == "true" { Issue.record("model missing at \(url.path) (CI must not skip)") }
-        else { print("skipping: \(url.path) not found (run scripts/fetch-models.sh)") }
-        return nil
-    }
+    static func model() -> URL? { TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") }
 
     @Test func atLeastFortyStrings() { #expect(Self.cases.count >= 40) }
 
@@ -64,14 +57,7 @@ struct BytePairEncodingFileTests {
                       "wmt-mqm/generalmt2023-zhen-sxs/generaltest2023.zh-en.ref.refA.en"])
     func wholeFileMatchesLlamaCpp(_ name: String) throws {
         guard let model = BytePairEncodingTests.model() else { return }
-        let environment = ProcessInfo.processInfo.environment
-        let data = URL(fileURLWithPath: environment["ASSAY_DATA"] ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../../shared/data").standardizedFileURL.path)
-        let url = data.appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            if environment["CI"] == "true" { Issue.record("\(url.path) missing (CI must not skip)") } else { print("skipping: \(url.path) not found") }
-            return
-        }
+        guard let url = TestEnvironment.sharedData(name) else { return }
         let goldenURL = try #require(Bundle.module.url(forResource: "Golden/bpe-smollm2-files", withExtension: "json"))
         let golden = try #require(try JSONDecoder().decode([String: Golden].self, from: Data(contentsOf: goldenURL))[name])
         guard case let .bytePairEncoding(tokenizer) = try ModelTokenizer.load(model) else { Issue.record("not BPE"); return }

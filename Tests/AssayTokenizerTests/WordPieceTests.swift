@@ -1,3 +1,4 @@
+import AssayTestSupport
 import AssayTokenizer
 import Foundation
 import Testing
@@ -14,15 +15,7 @@ struct WordPieceTests {
         return (try? JSONDecoder().decode(File.self, from: data).cases) ?? []
     }()
 
-    static func modelDirectory() -> URL? {
-        let environment = ProcessInfo.processInfo.environment
-        let models = environment["ASSAY_MODELS"] ?? (environment["HOME"] ?? "") + "/.cache/assay/models"
-        let url = URL(fileURLWithPath: models).appendingPathComponent("all-minilm-l6-v2")
-        if FileManager.default.fileExists(atPath: url.appendingPathComponent("tokenizer.json").path) { return url }
-        if environment["CI"] == "true" { Issue.record("model missing at \(url.path) (CI must not skip)") }
-        else { print("skipping: \(url.path) not found (run scripts/fetch-models.sh)") }
-        return nil
-    }
+    static func modelDirectory() -> URL? { TestEnvironment.model("all-minilm-l6-v2/tokenizer.json")?.deletingLastPathComponent() }
 
     @Test func atLeastFortyStrings() { #expect(Self.cases.count >= 40) }
 

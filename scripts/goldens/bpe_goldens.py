@@ -37,7 +37,7 @@ def main():
         json.dump({"llama_cpp_python": llama_cpp.__version__, "cases": cases}, f, ensure_ascii=False, indent=0)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and "--files" not in sys.argv:
     main()
 
 
