@@ -1,0 +1,39 @@
+import AssayTestSupport
+import Foundation
+import Testing
+
+/// `assay inspect` and `assay tokenize` end to end.
+struct ModelCommandTests {
+    @Test func inspectTinyGGUF() throws {
+        let path = TestEnvironment.root.appendingPathComponent("Fixtures/gguf/tiny.gguf").path
+        let result = try AssayProcess.run(["inspect", path, "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["architecture"] as? String == "llama")
+        #expect(object["parameters"] as? Int == 340)
+        #expect(object["file_bytes"] as? Int == 1008)
+        #expect((object["tensors"] as? [[String: Any]])?.map { $0["type"] as? String } == ["F32", "F16", "Q8_0", "Q4_K"])
+        #expect((object["quantization_mix"] as? [String: Int])?["Q4_K"] == 256)
+    }
+
+    @Test func inspectRejectsAMalformedFile() throws {
+        let path = TestEnvironment.root.appendingPathComponent("Fixtures/malformed/misaligned-tensor.gguf").path
+        let result = try AssayProcess.run(["inspect", path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("error: \(path): tensor 't' data offset 4 is not a multiple of the alignment 32"))
+        #expect(result.stderr.contains("hint: "))
+    }
+
+    @Test func tokenizeTextAndFile() throws {
+        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let text = try AssayProcess.run(["tokenize", model.path, "Hello, world!", "--format", "json"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("\"count\":4") && text.stdout.contains("[19556,28,905,17]"))
+        let directory = try TestEnvironment.temporaryDirectory()
+        try "Hello, world!\n".write(to: directory.appendingPathComponent("t.txt"), atomically: true, encoding: .utf8)
+        let file = try AssayProcess.run(["tokenize", model.path, "--file", "t.txt", "--format", "json"], in: directory)
+        #expect(file.stdout == text.stdout)  // one trailing newline dropped, as llama-perplexity -f
+        let usage = try AssayProcess.run(["tokenize", model.path])
+        #expect(usage.status == 64)
+    }
+}
