@@ -37,7 +37,7 @@ struct BytePairEncodingTests {
 
     @Test func unsupportedPreTokenizerIsNamed() {
         #expect(throws: TokenizerError.self) {
-            try BytePairEncoding(tokens: ["a"], merges: [], tokenTypes: [1], pre: "llama-bpe", bos: nil, eos: nil, addBOS: false, addEOS: false, source: "x.gguf")
+            try BytePairEncoding(tokens: ["a"], merges: [], tokenTypes: [1], pre: "deepseek-llm", bos: nil, eos: nil, addBOS: false, addEOS: false, source: "x.gguf")
         }
     }
 
@@ -67,5 +67,38 @@ struct BytePairEncodingFileTests {
         #expect(ids.count == golden.count)
         let packed = ids.map { Int32($0).littleEndian }.withUnsafeBytes { Data($0) }
         #expect(AssayEvaluators.SHA256.hex(packed) == golden.sha256_int32le)
+    }
+}
+
+/// Every supported pre-tokenizer family on vocab-only GGUF fixtures of our own
+/// (Fixtures/gguf/vocab-<pre>.gguf, scripts/fixtures/make_vocab_fixtures.py) against llama.cpp
+/// (scripts/goldens/bpe_goldens.py --fixtures).
+struct PreTokenizerFixtureTests {
+    struct Expected: Decodable { var ids: [Int]; var ids_special: [Int] }
+    struct File: Decodable { var strings: [String]; var files: [String: [Expected]] }
+
+    static let golden: File? = {
+        guard let url = Bundle.module.url(forResource: "Golden/bpe-vocab-fixtures", withExtension: "json"),
+              let data = try? Data(contentsOf: url) else { return nil }
+        return try? JSONDecoder().decode(File.self, from: data)
+    }()
+
+    @Test func everyFamilyIsCovered() {
+        #expect(Set(Self.golden?.files.keys.map { $0 } ?? []) == ["vocab-gpt-2.gguf", "vocab-smollm.gguf", "vocab-llama-bpe.gguf",
+                                                                 "vocab-qwen2.gguf", "vocab-deepseek-r1-qwen.gguf"])
+    }
+
+    @Test(arguments: ["vocab-gpt-2.gguf", "vocab-smollm.gguf", "vocab-llama-bpe.gguf", "vocab-qwen2.gguf", "vocab-deepseek-r1-qwen.gguf"])
+    func matchesLlamaCpp(_ name: String) throws {
+        let golden = try #require(Self.golden)
+        let expected = try #require(golden.files[name])
+        guard case let .bytePairEncoding(tokenizer) = try ModelTokenizer.load(TestEnvironment.root.appendingPathComponent("Fixtures/gguf/\(name)")) else {
+            Issue.record("not BPE")
+            return
+        }
+        for (text, e) in zip(golden.strings, expected) {
+            #expect(tokenizer.encode(text, addSpecial: false, parseSpecial: false) == e.ids, "\(name): \(text.debugDescription)")
+            #expect(tokenizer.encode(text, addSpecial: true, parseSpecial: true) == e.ids_special, "\(name) special: \(text.debugDescription)")
+        }
     }
 }

@@ -37,7 +37,7 @@ def main():
         json.dump({"llama_cpp_python": llama_cpp.__version__, "cases": cases}, f, ensure_ascii=False, indent=0)
 
 
-if __name__ == "__main__" and "--files" not in sys.argv:
+if __name__ == "__main__" and "--files" not in sys.argv and "--fixtures" not in sys.argv:
     main()
 
 
@@ -63,3 +63,20 @@ def files():
 
 if __name__ == "__main__" and "--files" in sys.argv:
     files()
+
+
+def fixtures():
+    """Ids from llama.cpp for the strings above with each Fixtures/gguf/vocab-<pre>.gguf."""
+    out = {}
+    for name in sorted(os.listdir(os.path.join(ROOT, "Fixtures", "gguf"))):
+        if not name.startswith("vocab-"):
+            continue
+        model = llama_cpp.Llama(model_path=os.path.join(ROOT, "Fixtures", "gguf", name), vocab_only=True, verbose=False)
+        out[name] = [{"ids": model.tokenize(s.encode(), add_bos=False, special=False),
+                      "ids_special": model.tokenize(s.encode(), add_bos=True, special=True)} for s in STRINGS]
+    with open(os.path.join(ROOT, "Tests", "AssayTokenizerTests", "Golden", "bpe-vocab-fixtures.json"), "w") as f:
+        json.dump({"strings": STRINGS, "files": out}, f, ensure_ascii=False)
+
+
+if __name__ == "__main__" and "--fixtures" in sys.argv:
+    fixtures()

@@ -6,3 +6,4 @@ here=$(cd "$(dirname "$0")" && pwd)
 "$here/../fetch-models.sh"
 "$here/venv-run.sh" "llama-cpp-python" "$here/bpe_goldens.py"
 "$here/venv-run.sh" "llama-cpp-python" "$here/bpe_goldens.py" --files
+"$here/venv-run.sh" "llama-cpp-python" "$here/bpe_goldens.py" --fixtures

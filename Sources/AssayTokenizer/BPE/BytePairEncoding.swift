@@ -125,6 +125,7 @@ public struct BytePairEncoding: Sendable {
         var symbols: [String] = []
         for s in word { for b in String(s).utf8 { symbols.append(String(Self.byteToUnicode[Int(b)])) } }
         if symbols.isEmpty { return [] }
+        if preTokenizer.ignoresMerges, let id = ids[symbols.joined()] { return [id] }
         while symbols.count > 1 {
             var bestRank = Int.max, bestIndex = -1
             for i in 0..<(symbols.count - 1) {

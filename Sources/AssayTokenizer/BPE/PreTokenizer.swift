@@ -7,19 +7,31 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     /// Every number character on its own (`\p{N}`), then GPT-2's rule (SmolLM, StarCoder, Refact,
     /// Command-R, CodeShell, EXAONE, Minerva).
     case digitsThenGPT2
+    /// Llama 3: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+    /// words that are whole tokens skip the merges.
+    case llama3
+    /// Qwen2 (and DeepSeek-R1-Distill-Qwen): Llama 3's rule with single-digit numbers.
+    case qwen2
+
+    /// Whether a word that is itself a token is emitted without merging (llama.cpp `ignore_merges`).
+    public var ignoresMerges: Bool { self == .llama3 }
 
     /// The pre-tokenizer for a GGUF `tokenizer.ggml.pre` value.
     public static func forGGUF(_ name: String) -> PreTokenizer? {
         switch name {
-        case "default", "gpt2", "gpt-2", "mpt", "olmo", "jais", "trillion": return .gpt2
+        case "default", "gpt2", "gpt-2", "phi-2", "mpt", "olmo", "jais", "trillion": return .gpt2
         case "smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b": return .digitsThenGPT2
+        case "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "dbrx", "smaug-bpe": return .llama3
+        case "qwen2", "deepseek-r1-qwen", "kormo": return .qwen2
         default: return nil
         }
     }
 
     /// Names accepted by ``forGGUF(_:)``.
-    public static let supportedGGUFNames = ["default", "gpt2", "mpt", "olmo", "jais", "trillion", "smollm", "starcoder", "refact",
-                                            "command-r", "codeshell", "exaone", "minerva-7b"]
+    public static let supportedGGUFNames = ["default", "gpt2", "gpt-2", "phi-2", "mpt", "olmo", "jais", "trillion", "smollm", "starcoder", "refact",
+                                            "command-r", "codeshell", "exaone", "minerva-7b", "llama3", "llama-v3", "llama-bpe",
+                                            "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "dbrx", "smaug-bpe", "qwen2",
+                                            "deepseek-r1-qwen", "kormo"]
 
     /// The words of `text`, as arrays of Unicode scalars.
     public func split(_ text: String) -> [[Unicode.Scalar]] {
@@ -37,7 +49,13 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         }
         var words: [[Unicode.Scalar]] = []
         for segment in segments {
-            for range in Self.gpt2Split(scalars, segment) { words.append(Array(scalars[range])) }
+            let ranges: [Range<Int>]
+            switch self {
+            case .gpt2, .digitsThenGPT2: ranges = Self.gpt2Split(scalars, segment)
+            case .llama3: ranges = Self.llama3Split(scalars, segment, maxDigits: 3)
+            case .qwen2: ranges = Self.llama3Split(scalars, segment, maxDigits: 1)
+            }
+            for range in ranges { words.append(Array(scalars[range])) }
         }
         return words
     }
@@ -112,6 +130,87 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
                 continue
             }
             if spaces > 0 {
+                pos += spaces
+                add(pos)
+                continue
+            }
+            pos += 1
+            add(pos)
+        }
+        return out
+    }
+
+    /// ASCII lowercase for the contraction check (llama.cpp `unicode_tolower` on these letters).
+    static func lower(_ s: Unicode.Scalar) -> Unicode.Scalar {
+        (0x41...0x5A).contains(s.value) ? Unicode.Scalar(s.value + 32)! : s
+    }
+
+    /// Llama 3's rule inside `segment` (llama.cpp `unicode_regex_split_custom_llama3`; Qwen2's is
+    /// the same with `maxDigits` 1).
+    static func llama3Split(_ s: [Unicode.Scalar], _ segment: Range<Int>, maxDigits: Int) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        let end = segment.upperBound
+        var previous = segment.lowerBound
+        func add(_ to: Int) { if to > previous { out.append(previous..<to) }; previous = to }
+        func inRange(_ p: Int) -> Bool { p >= segment.lowerBound && p < end }
+        func letter(_ p: Int) -> Bool { inRange(p) && isLetter(s[p]) }
+        func number(_ p: Int) -> Bool { inRange(p) && isNumber(s[p]) }
+        func space(_ p: Int) -> Bool { inRange(p) && isWhitespace(s[p]) }
+        func other(_ p: Int) -> Bool { inRange(p) && !isWhitespace(s[p]) && !isLetter(s[p]) && !isNumber(s[p]) }
+        var pos = segment.lowerBound
+        while pos < end {
+            let c = s[pos]
+            if c == "'" && pos + 1 < end {
+                let n = lower(s[pos + 1])
+                if n == "s" || n == "t" || n == "m" || n == "d" { add(pos + 2); pos += 2; continue }
+                if pos + 2 < end {
+                    let nn = lower(s[pos + 2])
+                    if (n == "r" && nn == "e") || (n == "v" && nn == "e") || (n == "l" && nn == "l") { add(pos + 3); pos += 3; continue }
+                }
+            }
+            // [^\r\n\p{L}\p{N}]?\p{L}+
+            if !(c == "\r" || c == "\n" || isNumber(c)) && (isLetter(c) || letter(pos + 1)) {
+                pos += 1
+                while letter(pos) { pos += 1 }
+                add(pos)
+                continue
+            }
+            // \p{N}{1,maxDigits}
+            if isNumber(c) {
+                var start = pos
+                while number(pos) {
+                    pos += 1
+                    if pos - start >= maxDigits { add(pos); start = pos }
+                }
+                add(pos)
+                continue
+            }
+            // <space>?[^\s\p{L}\p{N}]+[\r\n]*  (llama.cpp tests the current character for "defined")
+            let probe = c == " " ? pos + 1 : pos
+            if other(probe) || (c == " " && !inRange(probe)) {
+                pos = probe
+                while other(pos) { pos += 1 }
+                while inRange(pos) && (s[pos] == "\r" || s[pos] == "\n") { pos += 1 }
+                add(pos)
+                continue
+            }
+            var spaces = 0
+            var lastNewline = 0
+            while space(pos + spaces) {
+                if s[pos + spaces] == "\r" || s[pos + spaces] == "\n" { lastNewline = pos + spaces + 1 }
+                spaces += 1
+            }
+            if lastNewline > 0 {  // \s*[\r\n]+
+                pos = lastNewline
+                add(pos)
+                continue
+            }
+            if spaces > 1 && inRange(pos + spaces) {  // \s+(?!\S)
+                pos += spaces - 1
+                add(pos)
+                continue
+            }
+            if spaces > 0 {  // \s+
                 pos += spaces
                 add(pos)
                 continue
