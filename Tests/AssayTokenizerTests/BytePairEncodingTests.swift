@@ -70,7 +70,7 @@ struct BytePairEncodingFileTests {
     }
 }
 
-/// Every supported pre-tokenizer family on vocab-only GGUF fixtures of our own
+/// Every supported pre-tokenizer family, and SentencePiece-style BPE, on vocab-only GGUF fixtures of our own
 /// (Fixtures/gguf/vocab-<pre>.gguf, scripts/fixtures/make_vocab_fixtures.py) against llama.cpp
 /// (scripts/goldens/bpe_goldens.py --fixtures).
 struct PreTokenizerFixtureTests {
@@ -85,20 +85,29 @@ struct PreTokenizerFixtureTests {
 
     @Test func everyFamilyIsCovered() {
         #expect(Set(Self.golden?.files.keys.map { $0 } ?? []) == ["vocab-gpt-2.gguf", "vocab-smollm.gguf", "vocab-llama-bpe.gguf",
-                                                                 "vocab-qwen2.gguf", "vocab-deepseek-r1-qwen.gguf"])
+                                                                 "vocab-qwen2.gguf", "vocab-deepseek-r1-qwen.gguf", "vocab-spm.gguf"])
     }
 
-    @Test(arguments: ["vocab-gpt-2.gguf", "vocab-smollm.gguf", "vocab-llama-bpe.gguf", "vocab-qwen2.gguf", "vocab-deepseek-r1-qwen.gguf"])
+    @Test(arguments: ["vocab-gpt-2.gguf", "vocab-smollm.gguf", "vocab-llama-bpe.gguf", "vocab-qwen2.gguf", "vocab-deepseek-r1-qwen.gguf",
+                      "vocab-spm.gguf"])
     func matchesLlamaCpp(_ name: String) throws {
         let golden = try #require(Self.golden)
         let expected = try #require(golden.files[name])
-        guard case let .bytePairEncoding(tokenizer) = try ModelTokenizer.load(TestEnvironment.root.appendingPathComponent("Fixtures/gguf/\(name)")) else {
-            Issue.record("not BPE")
+        let encode: (String, Bool) -> [Int]
+        switch try ModelTokenizer.load(TestEnvironment.root.appendingPathComponent("Fixtures/gguf/\(name)")) {
+        case let .bytePairEncoding(t): encode = { t.encode($0, addSpecial: $1, parseSpecial: $1) }
+        case let .sentencePiece(t):
+            encode = { t.encode($0, addSpecial: $1, parseSpecial: $1) }
+            for text in golden.strings {
+                #expect(t.decode(t.encode(text, addSpecial: false)) == (text.isEmpty ? "" : " " + text), "round trip \(text.debugDescription)")
+            }
+        case .wordPiece:
+            Issue.record("\(name) loaded as WordPiece")
             return
         }
         for (text, e) in zip(golden.strings, expected) {
-            #expect(tokenizer.encode(text, addSpecial: false, parseSpecial: false) == e.ids, "\(name): \(text.debugDescription)")
-            #expect(tokenizer.encode(text, addSpecial: true, parseSpecial: true) == e.ids_special, "\(name) special: \(text.debugDescription)")
+            #expect(encode(text, false) == e.ids, "\(name): \(text.debugDescription)")
+            #expect(encode(text, true) == e.ids_special, "\(name) special: \(text.debugDescription)")
         }
     }
 }

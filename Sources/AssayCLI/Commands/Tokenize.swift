@@ -6,7 +6,7 @@ extension AssayCommand {
     /// `assay tokenize`: token ids of a text.
     struct Tokenize: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Tokenize text with a model's tokenizer (GGUF byte-level BPE, or WordPiece from tokenizer.json / vocab.txt).",
+            abstract: "Tokenize text with a model's tokenizer (GGUF byte-level BPE or SentencePiece, or WordPiece from tokenizer.json / vocab.txt).",
             discussion: """
                 Examples:
                   assay tokenize ~/.cache/assay/models/all-minilm-l6-v2 "Hello, world!"
@@ -49,6 +49,9 @@ extension AssayCommand {
             case let .bytePairEncoding(t):
                 ids = t.encode(text, addSpecial: addSpecial, parseSpecial: parseSpecial)
                 tokens = format == .json || file != nil ? [] : ids.map { t.decode([$0]) }
+            case let .sentencePiece(t):
+                ids = t.encode(text, addSpecial: addSpecial, parseSpecial: parseSpecial)
+                tokens = ids.map { $0 < t.tokens.count ? t.tokens[$0] : "?" }
             }
             if format == .json {
                 try JSONOutput.print(["ids": ids, "count": ids.count])

@@ -103,22 +103,7 @@ public struct BytePairEncoding: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    func splitSpecial(_ text: String) -> [(String, Bool)] {
-        guard specialTokens.contains(where: { text.contains($0) }) else { return [(text, false)] }
-        var pieces: [(String, Bool)] = []
-        var rest = Substring(text)
-        while !rest.isEmpty {
-            var best: (Range<Substring.Index>, String)?
-            for token in specialTokens {
-                if let r = rest.range(of: token), best == nil || r.lowerBound < best!.0.lowerBound { best = (r, token) }
-            }
-            guard let (range, token) = best else { pieces.append((String(rest), false)); break }
-            if range.lowerBound > rest.startIndex { pieces.append((String(rest[..<range.lowerBound]), false)) }
-            pieces.append((token, true))
-            rest = rest[range.upperBound...]
-        }
-        return pieces
-    }
+    func splitSpecial(_ text: String) -> [(String, Bool)] { SpecialTokenSplitter.split(text, specialTokens) }
 
     /// BPE over one word.
     func bpe(_ word: [Unicode.Scalar]) -> [Int] {

@@ -98,22 +98,7 @@ public struct WordPieceTokenizer: Sendable {
     public func tokens(of ids: [Int]) -> [String] { ids.map { $0 < tokens.count ? tokens[$0] : unknownToken } }
 
     /// Raw text split around verbatim occurrences of special tokens (longest first).
-    func splitOnSpecialTokens(_ text: String) -> [(String, Bool)] {
-        guard !specialTokens.isEmpty, specialTokens.contains(where: { text.contains($0) }) else { return [(text, false)] }
-        var pieces: [(String, Bool)] = []
-        var rest = Substring(text)
-        while !rest.isEmpty {
-            var earliest: (Range<Substring.Index>, String)?
-            for token in specialTokens {
-                if let r = rest.range(of: token), earliest == nil || r.lowerBound < earliest!.0.lowerBound { earliest = (r, token) }
-            }
-            guard let (range, token) = earliest else { pieces.append((String(rest), false)); break }
-            if range.lowerBound > rest.startIndex { pieces.append((String(rest[..<range.lowerBound]), false)) }
-            pieces.append((token, true))
-            rest = rest[range.upperBound...]
-        }
-        return pieces
-    }
+    func splitOnSpecialTokens(_ text: String) -> [(String, Bool)] { SpecialTokenSplitter.split(text, specialTokens) }
 
     /// Split on whitespace (dropped) and punctuation (kept as single-character words).
     func preTokenize(_ text: String) -> [String] {

@@ -1,0 +1,133 @@
+/// SentencePiece-style BPE as llama.cpp runs GGUF vocabularies of type `llama`: spaces become
+/// `▁` (with one prepended at the start and after each special token when `add_space_prefix`),
+/// the text is split into UTF-8 characters, adjacent pairs whose concatenation is a token merge
+/// highest score first (ties → leftmost), and pieces that are not tokens fall back to their bytes
+/// (`<0xNN>`).
+public struct SentencePieceBPE: Sendable {
+    public let tokens: [String]
+    /// Token bytes → id. Keys are UTF-8 bytes, not `String`s: Swift compares strings by canonical
+    /// equivalence ("e\u{301}" == "é"), llama.cpp by bytes.
+    let ids: [[UInt8]: Int]
+    public let scores: [Float]
+    /// Tokens recognised in the text when parsing special tokens (control and user-defined), longest first.
+    public let specialTokens: [String]
+    public let bos: Int?
+    public let eos: Int?
+    public let addBOS: Bool
+    public let addEOS: Bool
+    public let addSpacePrefix: Bool
+    let byteTokens: [Int?]
+
+    /// Creates the tokenizer from GGUF metadata values.
+    /// - Throws: ``TokenizerError/malformed(path:message:)`` when scores do not match the tokens.
+    public init(tokens: [String], scores: [Float], tokenTypes: [Int], bos: Int?, eos: Int?, addBOS: Bool, addEOS: Bool,
+                addSpacePrefix: Bool, source: String) throws {
+        guard scores.count == tokens.count else {
+            throw TokenizerError.malformed(path: source, message: "tokenizer.ggml.scores has \(scores.count) entries for \(tokens.count) tokens")
+        }
+        self.tokens = tokens
+        var ids: [[UInt8]: Int] = [:]
+        for (i, t) in tokens.enumerated() where ids[Array(t.utf8)] == nil { ids[Array(t.utf8)] = i }
+        self.ids = ids
+        self.scores = scores
+        specialTokens = zip(tokens, tokenTypes + Array(repeating: 1, count: max(0, tokens.count - tokenTypes.count)))
+            .filter { $0.1 == 3 || $0.1 == 4 }.map(\.0).filter { !$0.isEmpty }.sorted { $0.utf8.count > $1.utf8.count }
+        self.bos = bos
+        self.eos = eos
+        self.addBOS = addBOS
+        self.addEOS = addEOS
+        self.addSpacePrefix = addSpacePrefix
+        byteTokens = (0..<256).map { b in
+            ids[Array((String(format: "<0x%02X", b) + ">").utf8)] ?? (b < 0x80 ? ids[[UInt8(b)]] : nil)
+        }
+    }
+
+    /// Token ids of `text`.
+    public func encode(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = false) -> [Int] {
+        var output: [Int] = []
+        if addSpecial, addBOS, let bos { output.append(bos) }
+        var previousWasSpecial = true
+        for (piece, special) in parseSpecial ? SpecialTokenSplitter.split(text, specialTokens) : [(text, false)] {
+            if special {
+                output.append(ids[Array(piece.utf8)]!)
+                previousWasSpecial = true
+                continue
+            }
+            if piece.isEmpty { continue }
+            var bytes: [UInt8] = addSpacePrefix && previousWasSpecial ? [0xE2, 0x96, 0x81] : []
+            for b in piece.utf8 { if b == 0x20 { bytes += [0xE2, 0x96, 0x81] } else { bytes.append(b) } }  // ' ' → '▁'
+            output += tokenize(bytes)
+            previousWasSpecial = false
+        }
+        if addSpecial, addEOS, let eos { output.append(eos) }
+        return output
+    }
+
+    /// The merge loop of llama.cpp's `llm_tokenizer_spm_session` over one escaped text (UTF-8).
+    func tokenize(_ text: [UInt8]) -> [Int] {
+        // Split into UTF-8 characters (a lead byte and its continuation bytes).
+        var symbols: [[UInt8]] = []
+        var i = 0
+        while i < text.count {
+            var j = i + 1
+            while j < text.count, text[j] & 0xC0 == 0x80 { j += 1 }
+            symbols.append(Array(text[i..<j]))
+            i = j
+        }
+        guard !symbols.isEmpty else { return [] }
+        while symbols.count > 1 {
+            var best = -1
+            var bestScore = -Float.infinity
+            for k in 0..<(symbols.count - 1) {
+                if let id = ids[symbols[k] + symbols[k + 1]], best < 0 || scores[id] > bestScore {
+                    best = k
+                    bestScore = scores[id]
+                }
+            }
+            guard best >= 0 else { break }
+            symbols[best] += symbols[best + 1]
+            symbols.remove(at: best + 1)
+        }
+        var out: [Int] = []
+        for symbol in symbols {
+            if let id = ids[symbol] { out.append(id); continue }
+            for byte in symbol { if let id = byteTokens[Int(byte)] { out.append(id) } }
+        }
+        return out
+    }
+
+    /// The text of `ids`: `▁` back to spaces, byte tokens back to bytes.
+    public func decode(_ ids: [Int]) -> String {
+        var bytes: [UInt8] = []
+        for id in ids where id >= 0 && id < tokens.count {
+            let token = tokens[id]
+            if token.count == 6, token.hasPrefix("<0x"), token.hasSuffix(">"), let b = UInt8(token.dropFirst(3).prefix(2), radix: 16) {
+                bytes.append(b)
+            } else {
+                bytes += Array(token.replacingOccurrences(of: "▁", with: " ").utf8)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Splits text around verbatim occurrences of special tokens (the earliest first; at one position
+/// the longest).
+enum SpecialTokenSplitter {
+    static func split(_ text: String, _ specialTokens: [String]) -> [(String, Bool)] {
+        guard specialTokens.contains(where: { text.contains($0) }) else { return [(text, false)] }
+        var pieces: [(String, Bool)] = []
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            var best: (Range<Substring.Index>, String)?
+            for token in specialTokens {
+                if let r = rest.range(of: token), best == nil || r.lowerBound < best!.0.lowerBound { best = (r, token) }
+            }
+            guard let (range, token) = best else { pieces.append((String(rest), false)); break }
+            if range.lowerBound > rest.startIndex { pieces.append((String(rest[..<range.lowerBound]), false)) }
+            pieces.append((token, true))
+            rest = rest[range.upperBound...]
+        }
+        return pieces
+    }
+}
