@@ -83,3 +83,21 @@ struct GGUFFileTests {
         }
     }
 }
+
+/// Fixtures/gguf/every-type.gguf: one tensor per supported type, read back through the GGUF reader
+/// and dequantized to the bits gguf-py gives (Tests/AssayTensorTests/Golden/dequant.json).
+struct EveryTypeFixtureTests {
+    struct Case: Decodable { var type: String; var expected_bits: [UInt32] }
+    struct File: Decodable { var cases: [Case] }
+
+    @Test func everyTypeDequantizesBitExactly() throws {
+        let golden = try JSONDecoder().decode(File.self, from: Data(contentsOf: TestEnvironment.root.appendingPathComponent("Tests/AssayTensorTests/Golden/dequant.json")))
+        let file = try GGUFFile(contentsOf: TestEnvironment.root.appendingPathComponent("Fixtures/gguf/every-type.gguf"))
+        #expect(file.tensors.count == golden.cases.count)
+        for c in golden.cases {
+            let tensor = try #require(file.tensor("t.\(c.type.lowercased())"))
+            #expect(tensor.type.description == c.type)
+            #expect(try file.floats(tensor).map(\.bitPattern) == c.expected_bits, "\(c.type)")
+        }
+    }
+}
