@@ -37,7 +37,7 @@ struct BytePairEncodingTests {
 
     @Test func unsupportedPreTokenizerIsNamed() {
         #expect(throws: TokenizerError.self) {
-            try BytePairEncoding(tokens: ["a"], merges: [], tokenTypes: [1], pre: "deepseek-llm", bos: nil, eos: nil, addBOS: false, addEOS: false, source: "x.gguf")
+            try BytePairEncoding(tokens: ["a"], merges: [], tokenTypes: [1], pre: "chatglm-bpe", bos: nil, eos: nil, addBOS: false, addEOS: false, source: "x.gguf")
         }
     }
 
@@ -85,11 +85,12 @@ struct PreTokenizerFixtureTests {
 
     @Test func everyFamilyIsCovered() {
         #expect(Set(Self.golden?.files.keys.map { $0 } ?? []) == ["vocab-gpt-2.gguf", "vocab-smollm.gguf", "vocab-llama-bpe.gguf",
-                                                                 "vocab-qwen2.gguf", "vocab-deepseek-r1-qwen.gguf", "vocab-spm.gguf"])
+                                                                 "vocab-qwen2.gguf", "vocab-deepseek-r1-qwen.gguf", "vocab-spm.gguf",
+                                                                 "vocab-deepseek-llm.gguf", "vocab-deepseek-coder.gguf"])
     }
 
     @Test(arguments: ["vocab-gpt-2.gguf", "vocab-smollm.gguf", "vocab-llama-bpe.gguf", "vocab-qwen2.gguf", "vocab-deepseek-r1-qwen.gguf",
-                      "vocab-spm.gguf"])
+                      "vocab-spm.gguf", "vocab-deepseek-llm.gguf", "vocab-deepseek-coder.gguf"])
     func matchesLlamaCpp(_ name: String) throws {
         let golden = try #require(Self.golden)
         let expected = try #require(golden.files[name])

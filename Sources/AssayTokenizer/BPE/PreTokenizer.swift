@@ -12,6 +12,10 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     case llama3
     /// Qwen2 (and DeepSeek-R1-Distill-Qwen): Llama 3's rule with single-digit numbers.
     case qwen2
+    /// DeepSeek LLM: llama.cpp's sequence of six regular expressions.
+    case deepseekLLM
+    /// DeepSeek Coder: llama.cpp's sequence of five regular expressions.
+    case deepseekCoder
 
     /// Whether a word that is itself a token is emitted without merging (llama.cpp `ignore_merges`).
     public var ignoresMerges: Bool { self == .llama3 }
@@ -23,6 +27,8 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         case "smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b": return .digitsThenGPT2
         case "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "dbrx", "smaug-bpe": return .llama3
         case "qwen2", "deepseek-r1-qwen", "kormo": return .qwen2
+        case "deepseek-llm": return .deepseekLLM
+        case "deepseek-coder": return .deepseekCoder
         default: return nil
         }
     }
@@ -31,11 +37,16 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     public static let supportedGGUFNames = ["default", "gpt2", "gpt-2", "phi-2", "mpt", "olmo", "jais", "trillion", "smollm", "starcoder", "refact",
                                             "command-r", "codeshell", "exaone", "minerva-7b", "llama3", "llama-v3", "llama-bpe",
                                             "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "dbrx", "smaug-bpe", "qwen2",
-                                            "deepseek-r1-qwen", "kormo"]
+                                            "deepseek-r1-qwen", "kormo", "deepseek-llm", "deepseek-coder"]
 
     /// The words of `text`, as arrays of Unicode scalars.
     public func split(_ text: String) -> [[Unicode.Scalar]] {
         let scalars = Array(text.unicodeScalars)
+        switch self {
+        case .deepseekLLM: return RegexSequence.deepseekLLM.split(scalars).map { Array(scalars[$0]) }
+        case .deepseekCoder: return RegexSequence.deepseekCoder.split(scalars).map { Array(scalars[$0]) }
+        default: break
+        }
         var segments: [Range<Int>] = [0..<scalars.count]
         if self == .digitsThenGPT2 {
             segments = []
@@ -54,6 +65,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
             case .gpt2, .digitsThenGPT2: ranges = Self.gpt2Split(scalars, segment)
             case .llama3: ranges = Self.llama3Split(scalars, segment, maxDigits: 3)
             case .qwen2: ranges = Self.llama3Split(scalars, segment, maxDigits: 1)
+            case .deepseekLLM, .deepseekCoder: ranges = [segment]
             }
             for range in ranges { words.append(Array(scalars[range])) }
         }
