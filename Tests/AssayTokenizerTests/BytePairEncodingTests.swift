@@ -112,3 +112,26 @@ struct PreTokenizerFixtureTests {
         }
     }
 }
+
+/// Byte-level BPE from Hugging Face tokenizer.json files (RoBERTa-style with `<s> … </s>` and a
+/// prefix space; GPT-2-style), trained on our own text (scripts/fixtures/make_tokenizer_json_fixtures.py),
+/// against `tokenizers` on the same strings.
+struct TokenizerJSONBPETests {
+    struct Expected: Decodable { var ids: [Int]; var ids_special: [Int] }
+    struct File: Decodable { var strings: [String]; var files: [String: [Expected]] }
+
+    @Test(arguments: ["roberta-like.json", "gpt2-like.json"])
+    func matchesHuggingFace(_ name: String) throws {
+        let url = try #require(Bundle.module.url(forResource: "Golden/tokenizer-json-fixtures", withExtension: "json"))
+        let golden = try JSONDecoder().decode(File.self, from: Data(contentsOf: url))
+        let expected = try #require(golden.files[name])
+        guard case let .bytePairEncoding(tokenizer) = try ModelTokenizer.load(TestEnvironment.root.appendingPathComponent("Fixtures/tokenizers/\(name)")) else {
+            Issue.record("\(name) did not load as BPE")
+            return
+        }
+        for (text, e) in zip(golden.strings, expected) {
+            #expect(tokenizer.encode(text, addSpecial: false, parseSpecial: true) == e.ids, "\(name): \(text.debugDescription)")
+            #expect(tokenizer.encode(text, addSpecial: true, parseSpecial: true) == e.ids_special, "\(name) special: \(text.debugDescription)")
+        }
+    }
+}

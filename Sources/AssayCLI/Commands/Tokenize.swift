@@ -6,7 +6,7 @@ extension AssayCommand {
     /// `assay tokenize`: token ids of a text.
     struct Tokenize: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Tokenize text with a model's tokenizer (GGUF byte-level BPE or SentencePiece, or WordPiece from tokenizer.json / vocab.txt).",
+            abstract: "Tokenize text with a model's tokenizer (GGUF byte-level BPE or SentencePiece; tokenizer.json BPE or WordPiece; vocab.txt).",
             discussion: """
                 Examples:
                   assay tokenize ~/.cache/assay/models/all-minilm-l6-v2 "Hello, world!"

@@ -18,7 +18,7 @@ public enum ModelTokenizer: Sendable {
         }
         if isDirectory.boolValue {
             let json = url.appendingPathComponent("tokenizer.json"), vocab = url.appendingPathComponent("vocab.txt")
-            if FileManager.default.fileExists(atPath: json.path) { return .wordPiece(try WordPieceTokenizer(tokenizerJSON: json)) }
+            if FileManager.default.fileExists(atPath: json.path) { return try tokenizerJSON(json) }
             if FileManager.default.fileExists(atPath: vocab.path) { return .wordPiece(try WordPieceTokenizer(vocabTXT: vocab)) }
             throw TokenizerError.unreadable(path: url.path, reason: "no tokenizer.json or vocab.txt in the directory")
         }
@@ -27,10 +27,18 @@ public enum ModelTokenizer: Sendable {
             let file = try GGUFFile(contentsOf: url)
             if file.value("tokenizer.ggml.model")?.string == "llama" { return .sentencePiece(try sentencePiece(file)) }
             return .bytePairEncoding(try gguf(file))
-        case "json": return .wordPiece(try WordPieceTokenizer(tokenizerJSON: url))
+        case "json": return try tokenizerJSON(url)
         case "txt": return .wordPiece(try WordPieceTokenizer(vocabTXT: url))
         default: throw TokenizerError.unsupported(path: url.path, message: "expected a .gguf file, a tokenizer.json, a vocab.txt or a model directory")
         }
+    }
+
+    /// A Hugging Face tokenizer.json: WordPiece or byte-level BPE, by its model type.
+    static func tokenizerJSON(_ url: URL) throws -> ModelTokenizer {
+        let data = try? Data(contentsOf: url)
+        let root = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        if (root?["model"] as? [String: Any])?["type"] as? String == "BPE" { return .bytePairEncoding(try BytePairEncoding(tokenizerJSON: url)) }
+        return .wordPiece(try WordPieceTokenizer(tokenizerJSON: url))
     }
 
     /// The byte-level BPE tokenizer described by a GGUF file's metadata.

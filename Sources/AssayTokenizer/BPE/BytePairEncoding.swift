@@ -17,6 +17,12 @@ public struct BytePairEncoding: Sendable {
     public let eos: Int?
     public let addBOS: Bool
     public let addEOS: Bool
+    /// Prepend a space to each piece of raw text that does not start with one (Hugging Face
+    /// `ByteLevel(add_prefix_space=True)`, RoBERTa).
+    public let addPrefixSpace: Bool
+    /// A word that is itself a token skips the merges (llama.cpp `ignore_merges`, tokenizer.json
+    /// `"ignore_merges": true`).
+    public let ignoreMerges: Bool
 
     /// GPT-2's bytes → printable characters table.
     static let byteToUnicode: [Unicode.Scalar] = {
@@ -52,6 +58,13 @@ public struct BytePairEncoding: Sendable {
         guard let preTokenizer = PreTokenizer.forGGUF(pre) else {
             throw TokenizerError.unsupported(path: source, message: "pre-tokenizer '\(pre)' is not supported (supported: \(PreTokenizer.supportedGGUFNames.joined(separator: ", ")))")
         }
+        self.init(tokens: tokens, merges: merges, tokenTypes: tokenTypes, preTokenizer: preTokenizer, bos: bos, eos: eos,
+                  addBOS: addBOS, addEOS: addEOS, addPrefixSpace: false, ignoreMerges: preTokenizer.ignoresMerges)
+    }
+
+    /// Creates the tokenizer from its parts (token types 3 and 4 are special).
+    public init(tokens: [String], merges: [String], tokenTypes: [Int], preTokenizer: PreTokenizer, bos: Int?, eos: Int?,
+                addBOS: Bool, addEOS: Bool, addPrefixSpace: Bool, ignoreMerges: Bool) {
         self.tokens = tokens
         var ids: [String: Int] = [:]
         for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = i }
@@ -66,6 +79,8 @@ public struct BytePairEncoding: Sendable {
         self.eos = eos
         self.addBOS = addBOS
         self.addEOS = addEOS
+        self.addPrefixSpace = addPrefixSpace
+        self.ignoreMerges = ignoreMerges
     }
 
     /// Token ids of `text`.
@@ -78,6 +93,8 @@ public struct BytePairEncoding: Sendable {
         var cache: [String: [Int]] = [:]  // words repeat: BPE each distinct word once per call
         for (piece, special) in parseSpecial ? splitSpecial(text) : [(text, false)] {
             if special { output.append(ids[piece]!); continue }
+            if piece.isEmpty { continue }
+            let piece = addPrefixSpace && !piece.hasPrefix(" ") ? " " + piece : piece
             for word in preTokenizer.split(piece) {
                 var key = String.UnicodeScalarView()
                 key.append(contentsOf: word)
@@ -110,7 +127,7 @@ public struct BytePairEncoding: Sendable {
         var symbols: [String] = []
         for s in word { for b in String(s).utf8 { symbols.append(String(Self.byteToUnicode[Int(b)])) } }
         if symbols.isEmpty { return [] }
-        if preTokenizer.ignoresMerges, let id = ids[symbols.joined()] { return [id] }
+        if ignoreMerges, let id = ids[symbols.joined()] { return [id] }
         while symbols.count > 1 {
             var bestRank = Int.max, bestIndex = -1
             for i in 0..<(symbols.count - 1) {
