@@ -135,3 +135,18 @@ struct TokenizerJSONBPETests {
         }
     }
 }
+
+/// Regression: text is matched on bytes, not Swift graphemes or canonical equivalents — a special
+/// token followed by a combining mark is still the special token, and "e" + U+0301 is not "é"
+/// (ids from llama.cpp on the vocab fixtures).
+struct GraphemeRegressionTests {
+    @Test func specialTokenFollowedByCombiningMark() throws {
+        guard case let .sentencePiece(spm) = try ModelTokenizer.load(TestEnvironment.root.appendingPathComponent("Fixtures/gguf/vocab-spm.gguf")),
+              case let .bytePairEncoding(bpe) = try ModelTokenizer.load(TestEnvironment.root.appendingPathComponent("Fixtures/gguf/vocab-smollm.gguf")) else {
+            Issue.record("fixtures did not load")
+            return
+        }
+        #expect(spm.encode("<|user|>\u{301}x e\u{301}", addSpecial: false, parseSpecial: true) == [259, 341, 207, 132, 327, 386, 207, 132])
+        #expect(bpe.encode("<|user|>\u{301} \u{301}a", addSpecial: false, parseSpecial: true) == [2, 139, 226, 223, 139, 226, 67])
+    }
+}

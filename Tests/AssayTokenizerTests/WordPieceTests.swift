@@ -6,7 +6,7 @@ import Testing
 /// all-MiniLM-L6-v2's WordPiece tokenizer against Hugging Face `tokenizers` on strings written for
 /// Assay (goldens from scripts/goldens/wordpiece_goldens.py).
 struct WordPieceTests {
-    struct Case: Decodable { var text: String; var ids: [Int]; var tokens: [String] }
+    struct Case: Decodable { var text: String; var ids: [Int]; var tokens: [String]; var decoded: String }
     struct File: Decodable { var tokenizers: String; var cases: [Case] }
 
     static let cases: [Case] = {
@@ -25,6 +25,7 @@ struct WordPieceTests {
         for c in Self.cases {
             let ids = tokenizer.encode(c.text)
             #expect(ids == c.ids, "\(c.text.debugDescription): \(tokenizer.tokens(of: ids)) vs \(c.tokens)")
+            #expect(tokenizer.decode(c.ids) == c.decoded, "decode \(c.text.debugDescription)")
         }
     }
 

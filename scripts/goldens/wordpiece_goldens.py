@@ -32,7 +32,8 @@ def main():
     tok = Tokenizer.from_file(os.path.join(MODELS, "all-minilm-l6-v2", "tokenizer.json"))
     tok.no_truncation()
     tok.no_padding()
-    cases = [{"text": s, "ids": tok.encode(s).ids, "tokens": tok.encode(s).tokens} for s in STRINGS]
+    cases = [{"text": s, "ids": tok.encode(s).ids, "tokens": tok.encode(s).tokens, "decoded": tok.decode(tok.encode(s).ids)}
+             for s in STRINGS]
     os.makedirs(os.path.join(ROOT, "Tests", "AssayTokenizerTests", "Golden"), exist_ok=True)
     with open(os.path.join(ROOT, "Tests", "AssayTokenizerTests", "Golden", "wordpiece-minilm.json"), "w") as f:
         json.dump({"tokenizers": __import__("tokenizers").__version__, "cases": cases}, f, ensure_ascii=False, indent=0)

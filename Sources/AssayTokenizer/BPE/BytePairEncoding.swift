@@ -94,7 +94,7 @@ public struct BytePairEncoding: Sendable {
         for (piece, special) in parseSpecial ? splitSpecial(text) : [(text, false)] {
             if special { output.append(ids[piece]!); continue }
             if piece.isEmpty { continue }
-            let piece = addPrefixSpace && !piece.hasPrefix(" ") ? " " + piece : piece
+            let piece = addPrefixSpace && !ByteStrings.startsWith(piece, byte: 0x20) ? " " + piece : piece
             for word in preTokenizer.split(piece) {
                 var key = String.UnicodeScalarView()
                 key.append(contentsOf: word)

@@ -101,10 +101,12 @@ public struct SentencePieceBPE: Sendable {
         var bytes: [UInt8] = []
         for id in ids where id >= 0 && id < tokens.count {
             let token = tokens[id]
-            if token.count == 6, token.hasPrefix("<0x"), token.hasSuffix(">"), let b = UInt8(token.dropFirst(3).prefix(2), radix: 16) {
+            let utf8 = Array(token.utf8)
+            if utf8.count == 6, utf8.starts(with: Array("<0x".utf8)), utf8[5] == 0x3E,
+               let b = UInt8(String(decoding: utf8[3..<5], as: UTF8.self), radix: 16) {
                 bytes.append(b)
             } else {
-                bytes += Array(token.replacingOccurrences(of: "▁", with: " ").utf8)
+                bytes += Array(ByteStrings.replace(token, "▁", " ").utf8)
             }
         }
         return String(decoding: bytes, as: UTF8.self)
@@ -114,20 +116,25 @@ public struct SentencePieceBPE: Sendable {
 /// Splits text around verbatim occurrences of special tokens (the earliest first; at one position
 /// the longest).
 enum SpecialTokenSplitter {
+    /// Pieces of `text` and whether each is a special token, matched on UTF-8 bytes.
     static func split(_ text: String, _ specialTokens: [String]) -> [(String, Bool)] {
-        guard specialTokens.contains(where: { text.contains($0) }) else { return [(text, false)] }
+        let bytes = Array(text.utf8)
+        let patterns = specialTokens.map { Array($0.utf8) }.filter { !$0.isEmpty }
+        guard !patterns.isEmpty else { return [(text, false)] }
         var pieces: [(String, Bool)] = []
-        var rest = Substring(text)
-        while !rest.isEmpty {
-            var best: (Range<Substring.Index>, String)?
-            for token in specialTokens {
-                if let r = rest.range(of: token), best == nil || r.lowerBound < best!.0.lowerBound { best = (r, token) }
+        var start = 0, i = 0
+        while i < bytes.count {
+            // Longest special token starting here (patterns are sorted longest first).
+            if let match = patterns.first(where: { i + $0.count <= bytes.count && bytes[i..<(i + $0.count)].elementsEqual($0) }) {
+                if i > start { pieces.append((String(decoding: bytes[start..<i], as: UTF8.self), false)) }
+                pieces.append((String(decoding: match, as: UTF8.self), true))
+                i += match.count
+                start = i
+            } else {
+                i += 1
             }
-            guard let (range, token) = best else { pieces.append((String(rest), false)); break }
-            if range.lowerBound > rest.startIndex { pieces.append((String(rest[..<range.lowerBound]), false)) }
-            pieces.append((token, true))
-            rest = rest[range.upperBound...]
         }
-        return pieces
+        if start < bytes.count { pieces.append((String(decoding: bytes[start...], as: UTF8.self), false)) }
+        return pieces.isEmpty ? [(text, false)] : pieces
     }
 }

@@ -78,7 +78,7 @@ public struct WordPieceTokenizer: Sendable {
         self.unknownToken = unknownToken
         self.continuationPrefix = continuationPrefix
         self.maxInputCharactersPerWord = maxInputCharactersPerWord
-        self.specialTokens = specialTokens.sorted { $0.count > $1.count }
+        self.specialTokens = specialTokens.sorted { $0.utf8.count > $1.utf8.count }
         classifierToken = "[CLS]"
         separatorToken = "[SEP]"
     }
@@ -93,6 +93,36 @@ public struct WordPieceTokenizer: Sendable {
         if addSpecialTokens { ids.append(vocabulary[separatorToken]!) }
         return ids
     }
+
+    /// Text of `ids` as Hugging Face's `WordPiece` decoder gives it (`cleanup=True`): special tokens
+    /// skipped, `##` pieces glued to the previous one, other tokens preceded by a space, and each
+    /// token cleaned up on its own (" ." → ".", " ," → ",", " n't" → "n't", …).
+    public func decode(_ ids: [Int], skipSpecialTokens: Bool = true) -> String {
+        var out = ""
+        var first = true
+        for id in ids {
+            guard id >= 0, id < tokens.count else { continue }
+            let token = tokens[id]
+            if skipSpecialTokens && specialTokens.contains(token) { continue }
+            var piece: String
+            // Compare scalars, not Characters: "##" + a combining mark is one grapheme.
+            if token.unicodeScalars.starts(with: continuationPrefix.unicodeScalars), !first {
+                piece = String(String.UnicodeScalarView(token.unicodeScalars.dropFirst(continuationPrefix.unicodeScalars.count)))
+            } else {
+                piece = first ? token : " " + token
+            }
+            for (from, to) in Self.cleanup { piece = ByteStrings.replace(piece, from, to) }
+            out += piece
+            first = false
+        }
+        return out
+    }
+
+    /// Hugging Face's `cleanup` replacements, in order.
+    static let cleanup: [(String, String)] = [
+        (" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"),
+        (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"),
+    ]
 
     /// The tokens of `ids`.
     public func tokens(of ids: [Int]) -> [String] { ids.map { $0 < tokens.count ? tokens[$0] : unknownToken } }
