@@ -65,3 +65,16 @@ struct DequantizerTests {
         #expect(GGMLType.q8_0.byteCount(elements: Int.max - Int.max % 32) == nil)
     }
 }
+
+/// Q8_K has no gguf-py dequantizer; its layout (f32 d, 256 int8 qs, 16 int16 bsums) is checked
+/// against ggml's definition y = d · q on a hand-built block.
+struct Q8KTests {
+    @Test func handBuiltBlock() {
+        var block = [UInt8](repeating: 0, count: GGMLType.q8_K.typeSize)
+        let d: Float = 0.5
+        withUnsafeBytes(of: d.bitPattern.littleEndian) { for (i, b) in $0.enumerated() { block[i] = b } }
+        for i in 0..<256 { block[4 + i] = UInt8(bitPattern: Int8(truncatingIfNeeded: i - 128)) }
+        let values = block.withUnsafeBytes { Dequantizer.dequantize(.q8_K, $0, count: 256) }
+        #expect(values == (0..<256).map { d * Float($0 - 128) })
+    }
+}
