@@ -1,0 +1,81 @@
+import COpenBLAS
+import Foundation
+
+/// Matrix products on OpenBLAS. Matrices are row-major `[Float]` buffers.
+public enum BLAS {
+    /// C[m×n] = A[m×k] · B[n×k]ᵀ — a batch of rows through a linear layer whose weight is stored
+    /// one output row per line (ggml/GGUF and PyTorch layout).
+    /// - Precondition: `a.count == m·k`, `b.count == n·k`.
+    public static func matmulTransposed(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) -> [Float] {
+        precondition(a.count == m * k && b.count == n * k, "shape mismatch")
+        var c = [Float](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
+                                pa.baseAddress, Int32(k), pb.baseAddress, Int32(k), 0, pc.baseAddress, Int32(n))
+                }
+            }
+        }
+        return c
+    }
+}
+
+/// Element-wise kernels of transformer layers.
+public enum Kernels {
+    /// RMS normalisation of each `dimension`-long row: x / sqrt(mean(x²) + eps) · weight, the sum
+    /// of squares accumulated in double as ggml does.
+    public static func rmsNorm(_ x: [Float], weight: [Float], dimension: Int, epsilon: Float) -> [Float] {
+        precondition(x.count % dimension == 0 && weight.count == dimension, "shape mismatch")
+        var y = [Float](repeating: 0, count: x.count)
+        for row in 0..<(x.count / dimension) {
+            let base = row * dimension
+            var sum = 0.0
+            for i in 0..<dimension { sum += Double(x[base + i] * x[base + i]) }
+            let scale = 1 / (Float(sum / Double(dimension)) + epsilon).squareRoot()
+            for i in 0..<dimension { y[base + i] = x[base + i] * scale * weight[i] }
+        }
+        return y
+    }
+
+    /// Rotary position embedding, "normal" layout (adjacent pairs rotate together; llama.cpp
+    /// `LLAMA_ROPE_TYPE_NORM`, which GGUF Llama weights are permuted for), in place.
+    /// - Parameters:
+    ///   - x: rows of `heads × headDimension` values, one row per position.
+    ///   - positions: the position of each row.
+    public static func rope(_ x: inout [Float], positions: [Int], heads: Int, headDimension: Int, rotaryDimension: Int, base: Float) {
+        let rowLength = heads * headDimension
+        precondition(x.count == positions.count * rowLength, "shape mismatch")
+        for (row, position) in positions.enumerated() {
+            for i in stride(from: 0, to: rotaryDimension, by: 2) {
+                let theta = Float(position) * powf(base, -Float(i) / Float(rotaryDimension))
+                let c = cosf(theta), s = sinf(theta)
+                for h in 0..<heads {
+                    let index = row * rowLength + h * headDimension + i
+                    let x0 = x[index], x1 = x[index + 1]
+                    x[index] = x0 * c - x1 * s
+                    x[index + 1] = x0 * s + x1 * c
+                }
+            }
+        }
+    }
+
+    /// SiLU(gate) · up, element-wise.
+    public static func swiglu(gate: [Float], up: [Float]) -> [Float] {
+        precondition(gate.count == up.count, "shape mismatch")
+        var out = [Float](repeating: 0, count: gate.count)
+        for i in 0..<gate.count {
+            let g = gate[i]
+            out[i] = g / (1 + expf(-g)) * up[i]
+        }
+        return out
+    }
+
+    /// In-place softmax of `values[range]`.
+    public static func softmax(_ values: inout [Float], _ range: Range<Int>) {
+        guard let maximum = values[range].max() else { return }
+        var sum: Float = 0
+        for i in range { values[i] = expf(values[i] - maximum); sum += values[i] }
+        for i in range { values[i] /= sum }
+    }
+}
