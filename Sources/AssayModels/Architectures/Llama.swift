@@ -79,6 +79,37 @@ public struct LlamaModel: Sendable {
         self.configuration = configuration
     }
 
+    /// Causal grouped-query attention of a whole chunk, batched per head on GEMM:
+    /// softmax(Q_h K_gᵀ / √d + causal mask) V_g, where g is the key/value head of query head h.
+    static func causalAttention(q: [Float], k: [Float], v: [Float], positions n: Int, heads: Int, kvHeads: Int, headDimension d: Int) -> [Float] {
+        let width = heads * d, kvWidth = kvHeads * d, group = heads / kvHeads
+        let scale = 1 / Float(d).squareRoot()
+        func gather(_ x: [Float], _ head: Int, _ rowWidth: Int) -> [Float] {
+            var out = [Float](repeating: 0, count: n * d)
+            for i in 0..<n { for t in 0..<d { out[i * d + t] = x[i * rowWidth + head * d + t] } }
+            return out
+        }
+        var output = [Float](repeating: 0, count: n * width)
+        var keys: [[Float]] = [], values: [[Float]] = []
+        for g in 0..<kvHeads {
+            keys.append(gather(k, g, kvWidth))
+            values.append(gather(v, g, kvWidth))
+        }
+        for head in 0..<heads {
+            let g = head / group
+            var scores = BLAS.matmulTransposed(gather(q, head, width), keys[g], m: n, n: n, k: d)
+            for i in 0..<n {
+                for j in 0...i { scores[i * n + j] *= scale }
+                for j in (i + 1)..<max(i + 1, n) { scores[i * n + j] = -.infinity }
+                Kernels.softmax(&scores, (i * n)..<(i * n + i + 1))
+                for j in (i + 1)..<max(i + 1, n) { scores[i * n + j] = 0 }
+            }
+            let context = BLAS.matmul(scores, values[g], m: n, n: d, k: n)
+            for i in 0..<n { for t in 0..<d { output[i * width + head * d + t] = context[i * d + t] } }
+        }
+        return output
+    }
+
     /// Logits (`tokens.count × vocabulary`, row-major) of a chunk that starts at position 0.
     public func logits(_ tokens: [Int]) -> [Float] {
         let c = configuration, n = tokens.count, e = c.embedding, d = c.headDimension
@@ -88,7 +119,6 @@ public struct LlamaModel: Sendable {
             for i in 0..<e { x[row * e + i] = embedding[token * e + i] }
         }
         let positions = Array(0..<n)
-        let scale = 1 / Float(d).squareRoot()
         for layer in layers {
             let h = Kernels.rmsNorm(x, weight: layer.attentionNorm, dimension: e, epsilon: c.epsilon)
             var q = BLAS.matmulTransposed(h, layer.q, m: n, n: e, k: e)
@@ -96,24 +126,7 @@ public struct LlamaModel: Sendable {
             let v = BLAS.matmulTransposed(h, layer.v, m: n, n: kvWidth, k: e)
             Kernels.rope(&q, positions: positions, heads: c.heads, headDimension: d, rotaryDimension: c.rotaryDimension, base: c.ropeBase)
             Kernels.rope(&k, positions: positions, heads: c.kvHeads, headDimension: d, rotaryDimension: c.rotaryDimension, base: c.ropeBase)
-            var attention = [Float](repeating: 0, count: n * e)
-            var scores = [Float](repeating: 0, count: n)
-            let group = c.heads / c.kvHeads
-            for head in 0..<c.heads {
-                let kvHead = head / group
-                for i in 0..<n {
-                    for j in 0...i {
-                        var dot: Float = 0
-                        for t in 0..<d { dot += q[i * e + head * d + t] * k[j * kvWidth + kvHead * d + t] }
-                        scores[j] = dot * scale
-                    }
-                    Kernels.softmax(&scores, 0..<(i + 1))
-                    for j in 0...i {
-                        let w = scores[j]
-                        for t in 0..<d { attention[i * e + head * d + t] += w * v[j * kvWidth + kvHead * d + t] }
-                    }
-                }
-            }
+            let attention = Self.causalAttention(q: q, k: k, v: v, positions: n, heads: c.heads, kvHeads: c.kvHeads, headDimension: d)
             let projected = BLAS.matmulTransposed(attention, layer.output, m: n, n: e, k: e)
             for i in 0..<x.count { x[i] += projected[i] }
             let h2 = Kernels.rmsNorm(x, weight: layer.ffnNorm, dimension: e, epsilon: c.epsilon)

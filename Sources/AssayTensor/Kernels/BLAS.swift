@@ -21,6 +21,24 @@ public enum BLAS {
     }
 }
 
+extension BLAS {
+    /// C[m×n] = A[m×k] · B[k×n].
+    /// - Precondition: `a.count == m·k`, `b.count == k·n`.
+    public static func matmul(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) -> [Float] {
+        precondition(a.count == m * k && b.count == k * n, "shape mismatch")
+        var c = [Float](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                                pa.baseAddress, Int32(k), pb.baseAddress, Int32(n), 0, pc.baseAddress, Int32(n))
+                }
+            }
+        }
+        return c
+    }
+}
+
 /// Element-wise kernels of transformer layers.
 public enum Kernels {
     /// RMS normalisation of each `dimension`-long row: x / sqrt(mean(x²) + eps) · weight, the sum
