@@ -37,3 +37,18 @@ struct ModelCommandTests {
         #expect(usage.status == 64)
     }
 }
+
+struct PerplexityCommandTests {
+    @Test func jsonOutputHasTheDefinitionInItsSignature() throws {
+        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
+              let text = TestEnvironment.sharedData("wikitext2/wiki.test.raw") else { return }
+        let result = try AssayProcess.run(["perplexity", model.path, text.path, "--context", "64", "--chunks", "2", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["tokens_scored"] as? Int == 2 * (64 - 32 - 1))
+        #expect((object["signature"] as? String)?.hasPrefix("mode:chunked|ctx:64|chunks:2|score:second-half|bos:no|model:") == true)
+        #expect((object["perplexity"] as? Double ?? 0) > 1)
+        let tooShort = try AssayProcess.run(["perplexity", model.path, TestEnvironment.root.appendingPathComponent("Fixtures/mt/reference.txt").path, "--context", "512"])
+        #expect(tooShort.status == 2 && tooShort.stderr.contains("fewer than two chunks of 512"))
+    }
+}

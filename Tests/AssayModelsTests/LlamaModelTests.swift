@@ -1,4 +1,6 @@
 import AssayCheckpoint
+import AssayCLI
+import AssayMetrics
 import AssayModels
 import AssayTestSupport
 import Foundation
@@ -46,5 +48,42 @@ struct LlamaModelTests {
     @Test func incompleteCheckpointIsRejectedWithTheMissingKey() throws {
         let file = try GGUFFile(contentsOf: TestEnvironment.root.appendingPathComponent("Fixtures/gguf/tiny.gguf"))
         #expect(throws: ModelError.missingMetadata(path: file.url.path, key: "llama.embedding_length")) { try LlamaModel(gguf: file) }
+    }
+}
+
+/// `mode: chunked` perplexity on WikiText-2 against llama-perplexity's definition computed from
+/// llama.cpp's logits (scripts/goldens/smollm2_perplexity_goldens.py): same tokens scored, PPL within
+/// 0.5 % (llama.cpp quantizes activations in quantized products), ± within 5 %.
+struct ChunkedPerplexityTests {
+    struct Golden: Decodable { var n_ctx: Int; var chunks: Int; var tokens_total: Int; var tokens_scored: Int; var perplexity: Double; var stderr: Double }
+
+    @Test func wikiText2FirstChunks() throws {
+        guard let url = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
+              let text = TestEnvironment.sharedData("wikitext2/wiki.test.raw") else { return }
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: try #require(Bundle.module.url(forResource: "Golden/smollm2-perplexity", withExtension: "json"))))
+        let model = try LlamaModel(gguf: try GGUFFile(contentsOf: url))
+        guard case let .bytePairEncoding(tokenizer) = try ModelTokenizer.load(url) else { Issue.record("not BPE"); return }
+        var bytes = try Data(contentsOf: text)
+        if bytes.last == 0x0A { bytes.removeLast() }
+        let tokens = tokenizer.encode(String(decoding: bytes, as: UTF8.self), addSpecial: true)
+        #expect(tokens.count == golden.tokens_total)
+        let result = try ChunkedPerplexity.run(model: model, tokens: tokens, context: golden.n_ctx, maxChunks: golden.chunks,
+                                               bos: tokenizer.addBOS ? tokenizer.bos : nil)
+        #expect(result.accumulator.count == golden.tokens_scored)
+        let ppl = try #require(result.accumulator.perplexity), stderr = try #require(result.accumulator.standardError)
+        print("PPL \(ppl) vs llama.cpp \(golden.perplexity); ± \(stderr) vs \(golden.stderr)")
+        #expect(abs(ppl / golden.perplexity - 1) < 0.005)
+        #expect(abs(stderr / golden.stderr - 1) < 0.05)
+    }
+}
+
+struct PerplexityAccumulatorTests {
+    @Test func llamaPerplexityFormulas() {
+        var accumulator = PerplexityAccumulator()
+        for nll in [1.0, 2.0, 3.0] { accumulator.add(nll) }
+        #expect(abs(accumulator.perplexity! - exp(2.0)) < 1e-12)
+        // var = (14/3 − 4) = 2/3; ± = sqrt((2/3)/2)·e² = sqrt(1/3)·e²
+        #expect(abs(accumulator.standardError! - (1.0 / 3.0).squareRoot() * exp(2.0)) < 1e-12)
+        #expect(PerplexityAccumulator().perplexity == nil)
     }
 }
