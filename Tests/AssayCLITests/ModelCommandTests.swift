@@ -52,3 +52,23 @@ struct PerplexityCommandTests {
         #expect(tooShort.status == 2 && tooShort.stderr.contains("fewer than two chunks of 512"))
     }
 }
+
+struct PerplexitySuiteTests {
+    @Test func examplePerplexitySuiteRunsAndGates() throws {
+        guard TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") != nil,
+              TestEnvironment.sharedData("wikitext2/wiki.test.raw") != nil else { return }
+        let directory = try TestEnvironment.temporaryDirectory()
+        let suite = TestEnvironment.root.appendingPathComponent("suites/examples/perplexity.yaml").path
+        let result = try AssayProcess.run(["run", suite, "--store", "s.sqlite", "--out", "out", "--format", "json"], in: directory,
+                                          environment: ["ASSAY_DATA": TestEnvironment.sharedData("")!.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let metrics = try #require((report["evaluations"] as? [[String: Any]])?.first?["metrics"] as? [[String: Any]])
+        let ppl = try #require(metrics.first { $0["name"] as? String == "perplexity" })
+        // The same 4 chunks of 128 tokens as Tests/AssayModelsTests (llama.cpp: 32.739).
+        #expect(abs((ppl["value"] as? Double ?? 0) - 32.687) < 0.01)
+        #expect((ppl["stderr"] as? Double ?? 0) > 7)
+        #expect(report["verdict"] as? String == "pass")
+        #expect(try JSONSchemaValidator(schemaAt: TestEnvironment.reportSchema).violations(of: Data(result.stdout.utf8)) == [])
+    }
+}

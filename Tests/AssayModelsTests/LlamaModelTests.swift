@@ -1,5 +1,4 @@
 import AssayCheckpoint
-import AssayCLI
 import AssayMetrics
 import AssayModels
 import AssayTestSupport

@@ -23,18 +23,21 @@ struct RepositorySuitesTests {
         #expect(Self.suiteFiles.contains("examples/inter-rater.yaml"))
         #expect(Self.suiteFiles.contains("examples/agreement.yaml"))
         #expect(Self.suiteFiles.contains("human-agreement.yaml"))
+        #expect(Self.suiteFiles.contains("examples/perplexity.yaml"))
     }
 
     @Test(arguments: suiteFiles)
     func suiteValidates(_ path: String) throws {
         let url = Self.root.appendingPathComponent("suites").appendingPathComponent(path)
-        if try String(contentsOf: url, encoding: .utf8).contains("${ASSAY_DATA}") {
-            let data = SuiteLoader.defaultEnvironment(ProcessInfo.processInfo.environment)["ASSAY_DATA"] ?? ""
-            if !FileManager.default.fileExists(atPath: data) {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let environment = SuiteLoader.defaultEnvironment(ProcessInfo.processInfo.environment)
+        for (variable, probe) in [("ASSAY_DATA", "wmt-mqm"), ("ASSAY_MODELS", "smollm2-135m-instruct")] where text.contains("${\(variable)}") {
+            let directory = (environment[variable] ?? "") + "/" + probe
+            if !FileManager.default.fileExists(atPath: directory) {
                 if ProcessInfo.processInfo.environment["CI"] == "true" {
-                    Issue.record("\(path) needs $ASSAY_DATA (\(data)); CI must not skip it")
+                    Issue.record("\(path) needs $\(variable) (\(directory)); CI must not skip it")
                 } else {
-                    print("skipping \(path): evaluation data not found at \(data) (set ASSAY_DATA)")
+                    print("skipping \(path): \(directory) not found (set \(variable))")
                 }
                 return
             }

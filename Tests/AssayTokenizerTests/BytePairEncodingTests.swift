@@ -1,5 +1,5 @@
-import AssayCLI
 import AssayEvaluators
+import AssayModels
 import AssayTestSupport
 import AssayTokenizer
 import Foundation

@@ -1,8 +1,7 @@
 import ArgumentParser
-import AssayCheckpoint
 import AssayEvaluators
+import AssayMetrics
 import AssayModels
-import AssayTokenizer
 import Foundation
 
 extension AssayCommand {
@@ -43,30 +42,13 @@ extension AssayCommand {
 
         func run() async throws {
             let url = URL(fileURLWithPath: model)
-            let file = try GGUFFile(contentsOf: url)
-            let llama = try LlamaModel(gguf: file)
             let contents = try Tokenize.readLikePerplexity(text)
-            let tokens: [Int]
-            let bos: Int?
-            switch try ModelTokenizer.load(url) {
-            case let .bytePairEncoding(t):
-                tokens = t.encode(contents, addSpecial: true, parseSpecial: false)
-                bos = t.addBOS ? t.bos : nil
-            case let .sentencePiece(t):
-                tokens = t.encode(contents, addSpecial: true, parseSpecial: false)
-                bos = t.addBOS ? t.bos : nil
-            case .wordPiece:
-                throw CommandError(message: "\(model): a WordPiece (encoder) tokenizer cannot score perplexity", hint: "use a causal language model")
-            }
-            guard tokens.count >= 2 * context else {
-                throw CommandError(message: "\(text): \(tokens.count) tokens, fewer than two chunks of \(context)", hint: "use a longer text or a smaller --context")
-            }
             let progress = TerminalProgress()
-            let result = try ChunkedPerplexity.run(model: llama, tokens: tokens, context: context, maxChunks: chunks, bos: bos) { done, total in
+            let result = try ChunkedPerplexity.run(modelAt: url, text: contents, context: context, maxChunks: chunks) { done, total in
                 progress.update(evaluation: "perplexity", completed: done, total: total, detail: "chunks")
             }
             let hash = (try? SHA256.hex(fileAt: url)).map { String($0.prefix(12)) } ?? "?"
-            let signature = "mode:chunked|ctx:\(context)|chunks:\(result.chunks)|score:second-half|bos:\(bos == nil ? "no" : "yes")|model:\(hash)|version:assay-0.1.0"
+            let signature = ChunkedPerplexity.signature(result, modelHash: hash, version: AssayVersion.current)
             let ppl = result.accumulator.perplexity ?? .nan, stderr = result.accumulator.standardError ?? .nan
             if format == .json {
                 try JSONOutput.print(["perplexity": ppl, "stderr": stderr, "tokens_scored": result.accumulator.count,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AssayModels
 import AssayTokenizer
 import Foundation
 

@@ -5,5 +5,6 @@ extension EvaluatorRegistry {
         ChrFEvaluator.self,
         InterRaterEvaluator.self,
         HumanAgreementEvaluator.self,
+        PerplexityEvaluator.self,
     ]
 }

@@ -147,6 +147,7 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
     case missingTensor(path: String, name: String)
     case wrongShape(path: String, name: String, expected: [Int], found: [Int])
     case unusedTensors(path: String, names: [String])
+    case textTooShort(tokens: Int, context: Int)
 
     public var errorDescription: String? {
         switch self {
@@ -157,12 +158,14 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
         case let .wrongShape(path, name, expected, found): return "\(path): tensor '\(name)' has shape \(found), expected \(expected)"
         case let .unusedTensors(path, names):
             return "\(path): \(names.count) tensor(s) are not used by the architecture: \(names.prefix(5).joined(separator: ", "))"
+        case let .textTooShort(tokens, context): return "the text has \(tokens) tokens, fewer than two chunks of \(context)"
         }
     }
 
     public var recoverySuggestion: String? {
         switch self {
         case .unsupportedArchitecture: return "convert a supported model, or wait for the architecture to be added"
+        case .textTooShort: return "use a longer text or a smaller context"
         default: return "the file does not look like a complete checkpoint of this architecture; convert it again"
         }
     }
