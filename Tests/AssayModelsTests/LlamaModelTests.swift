@@ -86,3 +86,30 @@ struct PerplexityAccumulatorTests {
         #expect(PerplexityAccumulator().perplexity == nil)
     }
 }
+
+/// Incremental decoding from the KV cache (GEMV) against a full recomputation, and greedy
+/// generation against llama.cpp (scripts/goldens/smollm2_greedy_goldens.py).
+struct GenerationTests {
+    struct Golden: Decodable { var prompt_tokens: [Int]; var generated: [Int] }
+
+    @Test func cachedDecodingMatchesFullChunkAndLlamaCppGreedy() throws {
+        guard let url = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: try #require(Bundle.module.url(forResource: "Golden/smollm2-greedy", withExtension: "json"))))
+        let model = try LlamaModel(gguf: try GGUFFile(contentsOf: url))
+        let v = model.configuration.vocabulary
+        // Decode the prompt one token at a time; the last logits must equal the chunk's last row.
+        var cache = LlamaModel.KVCache(for: model)
+        var incremental: [Float] = []
+        for token in golden.prompt_tokens { incremental = model.forward([token], cache: &cache) }
+        let full = model.logits(golden.prompt_tokens)
+        let lastRow = Array(full[((golden.prompt_tokens.count - 1) * v)...])
+        let maxDifference = zip(incremental, lastRow).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(maxDifference < 1e-3, "GEMV/cache path differs from the GEMM chunk by \(maxDifference)")
+        #expect(cache.count == golden.prompt_tokens.count)
+
+        let generated = model.generateGreedy(prompt: golden.prompt_tokens, maxTokens: golden.generated.count)
+        let agreeing = zip(generated, golden.generated).prefix { $0 == $1 }.count
+        print("greedy: \(agreeing) of \(golden.generated.count) tokens agree with llama.cpp before the first difference")
+        #expect(agreeing >= 12)
+    }
+}

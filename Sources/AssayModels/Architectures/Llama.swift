@@ -79,32 +79,50 @@ public struct LlamaModel: Sendable {
         self.configuration = configuration
     }
 
-    /// Causal grouped-query attention of a whole chunk, batched per head on GEMM:
-    /// softmax(Q_h K_gᵀ / √d + causal mask) V_g, where g is the key/value head of query head h.
-    static func causalAttention(q: [Float], k: [Float], v: [Float], positions n: Int, heads: Int, kvHeads: Int, headDimension d: Int) -> [Float] {
-        let width = heads * d, kvWidth = kvHeads * d, group = heads / kvHeads
+    /// Keys and values of the positions seen so far, per layer (`positions × kvHeads·headDimension`).
+    public struct KVCache: Sendable {
+        var keys: [[Float]]
+        var values: [[Float]]
+        /// Positions cached.
+        public private(set) var count = 0
+
+        /// An empty cache for `model`.
+        public init(for model: LlamaModel) {
+            keys = Array(repeating: [], count: model.configuration.layers)
+            values = Array(repeating: [], count: model.configuration.layers)
+        }
+
+        mutating func append(layer: Int, keys k: [Float], values v: [Float]) {
+            keys[layer] += k
+            values[layer] += v
+        }
+
+        mutating func advance(by n: Int) { count += n }
+    }
+
+    /// Causal grouped-query attention of `n` new positions starting at `start` over every cached
+    /// position, batched per head on GEMM: softmax(Q_h K_gᵀ / √d + causal mask) V_g.
+    static func attention(q: [Float], keys: [Float], values: [Float], start: Int, n: Int, heads: Int, kvHeads: Int, headDimension d: Int) -> [Float] {
+        let width = heads * d, kvWidth = kvHeads * d, group = heads / kvHeads, total = start + n
         let scale = 1 / Float(d).squareRoot()
-        func gather(_ x: [Float], _ head: Int, _ rowWidth: Int) -> [Float] {
-            var out = [Float](repeating: 0, count: n * d)
-            for i in 0..<n { for t in 0..<d { out[i * d + t] = x[i * rowWidth + head * d + t] } }
+        func gather(_ x: [Float], _ head: Int, _ rows: Int, _ rowWidth: Int) -> [Float] {
+            var out = [Float](repeating: 0, count: rows * d)
+            for i in 0..<rows { for t in 0..<d { out[i * d + t] = x[i * rowWidth + head * d + t] } }
             return out
         }
+        let cachedKeys = (0..<kvHeads).map { gather(keys, $0, total, kvWidth) }
+        let cachedValues = (0..<kvHeads).map { gather(values, $0, total, kvWidth) }
         var output = [Float](repeating: 0, count: n * width)
-        var keys: [[Float]] = [], values: [[Float]] = []
-        for g in 0..<kvHeads {
-            keys.append(gather(k, g, kvWidth))
-            values.append(gather(v, g, kvWidth))
-        }
         for head in 0..<heads {
             let g = head / group
-            var scores = BLAS.matmulTransposed(gather(q, head, width), keys[g], m: n, n: n, k: d)
+            var scores = BLAS.matmulTransposed(gather(q, head, n, width), cachedKeys[g], m: n, n: total, k: d)
             for i in 0..<n {
-                for j in 0...i { scores[i * n + j] *= scale }
-                for j in (i + 1)..<max(i + 1, n) { scores[i * n + j] = -.infinity }
-                Kernels.softmax(&scores, (i * n)..<(i * n + i + 1))
-                for j in (i + 1)..<max(i + 1, n) { scores[i * n + j] = 0 }
+                let visible = start + i + 1
+                for j in 0..<visible { scores[i * total + j] *= scale }
+                Kernels.softmax(&scores, (i * total)..<(i * total + visible))
+                for j in visible..<max(visible, total) { scores[i * total + j] = 0 }
             }
-            let context = BLAS.matmul(scores, values[g], m: n, n: d, k: n)
+            let context = BLAS.matmul(scores, cachedValues[g], m: n, n: d, k: total)
             for i in 0..<n { for t in 0..<d { output[i * width + head * d + t] = context[i * d + t] } }
         }
         return output
@@ -112,31 +130,60 @@ public struct LlamaModel: Sendable {
 
     /// Logits (`tokens.count × vocabulary`, row-major) of a chunk that starts at position 0.
     public func logits(_ tokens: [Int]) -> [Float] {
-        let c = configuration, n = tokens.count, e = c.embedding, d = c.headDimension
+        var cache = KVCache(for: self)
+        return forward(tokens, cache: &cache)
+    }
+
+    /// Runs `tokens` at the positions after those in `cache`, appends their keys and values, and
+    /// returns their logits (`tokens.count × vocabulary`). One token goes through GEMV, a chunk
+    /// through GEMM.
+    public func forward(_ tokens: [Int], cache: inout KVCache) -> [Float] {
+        let c = configuration, n = tokens.count, e = c.embedding, d = c.headDimension, start = cache.count
         let kvWidth = c.kvHeads * d
         var x = [Float](repeating: 0, count: n * e)
         for (row, token) in tokens.enumerated() {
             for i in 0..<e { x[row * e + i] = embedding[token * e + i] }
         }
-        let positions = Array(0..<n)
-        for layer in layers {
+        let positions = Array(start..<(start + n))
+        for (index, layer) in layers.enumerated() {
             let h = Kernels.rmsNorm(x, weight: layer.attentionNorm, dimension: e, epsilon: c.epsilon)
-            var q = BLAS.matmulTransposed(h, layer.q, m: n, n: e, k: e)
-            var k = BLAS.matmulTransposed(h, layer.k, m: n, n: kvWidth, k: e)
-            let v = BLAS.matmulTransposed(h, layer.v, m: n, n: kvWidth, k: e)
+            var q = BLAS.linear(h, layer.q, rows: n, outputs: e, inputs: e)
+            var k = BLAS.linear(h, layer.k, rows: n, outputs: kvWidth, inputs: e)
+            let v = BLAS.linear(h, layer.v, rows: n, outputs: kvWidth, inputs: e)
             Kernels.rope(&q, positions: positions, heads: c.heads, headDimension: d, rotaryDimension: c.rotaryDimension, base: c.ropeBase)
             Kernels.rope(&k, positions: positions, heads: c.kvHeads, headDimension: d, rotaryDimension: c.rotaryDimension, base: c.ropeBase)
-            let attention = Self.causalAttention(q: q, k: k, v: v, positions: n, heads: c.heads, kvHeads: c.kvHeads, headDimension: d)
-            let projected = BLAS.matmulTransposed(attention, layer.output, m: n, n: e, k: e)
+            cache.append(layer: index, keys: k, values: v)
+            let attention = Self.attention(q: q, keys: cache.keys[index], values: cache.values[index], start: start, n: n,
+                                           heads: c.heads, kvHeads: c.kvHeads, headDimension: d)
+            let projected = BLAS.linear(attention, layer.output, rows: n, outputs: e, inputs: e)
             for i in 0..<x.count { x[i] += projected[i] }
             let h2 = Kernels.rmsNorm(x, weight: layer.ffnNorm, dimension: e, epsilon: c.epsilon)
-            let gate = BLAS.matmulTransposed(h2, layer.gate, m: n, n: c.feedForward, k: e)
-            let up = BLAS.matmulTransposed(h2, layer.up, m: n, n: c.feedForward, k: e)
-            let down = BLAS.matmulTransposed(Kernels.swiglu(gate: gate, up: up), layer.down, m: n, n: e, k: c.feedForward)
+            let gate = BLAS.linear(h2, layer.gate, rows: n, outputs: c.feedForward, inputs: e)
+            let up = BLAS.linear(h2, layer.up, rows: n, outputs: c.feedForward, inputs: e)
+            let down = BLAS.linear(Kernels.swiglu(gate: gate, up: up), layer.down, rows: n, outputs: e, inputs: c.feedForward)
             for i in 0..<x.count { x[i] += down[i] }
         }
+        cache.advance(by: n)
         let final = Kernels.rmsNorm(x, weight: outputNorm, dimension: e, epsilon: c.epsilon)
-        return BLAS.matmulTransposed(final, output, m: n, n: c.vocabulary, k: e)
+        return BLAS.linear(final, output, rows: n, outputs: c.vocabulary, inputs: e)
+    }
+
+    /// Greedy continuation of `prompt`: the prompt in one chunk, then one token at a time from the
+    /// KV cache, stopping after `maxTokens` or at a token in `stop`.
+    public func generateGreedy(prompt: [Int], maxTokens: Int, stop: Set<Int> = []) -> [Int] {
+        var cache = KVCache(for: self)
+        let v = configuration.vocabulary
+        var logits = forward(prompt, cache: &cache)
+        var last = Array(logits[((prompt.count - 1) * v)..<(prompt.count * v)])
+        var generated: [Int] = []
+        while generated.count < maxTokens {
+            let next = last.indices.max { last[$0] < last[$1] }!
+            generated.append(next)
+            if stop.contains(next) { break }
+            logits = forward([next], cache: &cache)
+            last = logits
+        }
+        return generated
     }
 }
 
