@@ -72,3 +72,22 @@ struct PerplexitySuiteTests {
         #expect(try JSONSchemaValidator(schemaAt: TestEnvironment.reportSchema).violations(of: Data(result.stdout.utf8)) == [])
     }
 }
+
+struct GenerateCommandTests {
+    @Test func greedyContinuationEqualsLlamaCppText() throws {
+        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let golden = TestEnvironment.root.appendingPathComponent("Tests/AssayModelsTests/Golden/smollm2-greedy.json")
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: golden)) as? [String: Any])
+        let prompt = try #require(expected["prompt"] as? String)
+        let tokens = try #require(expected["generated"] as? [Int])
+        let result = try AssayProcess.run(["generate", model.path, prompt, "--max-tokens", "\(tokens.count)", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["prompt_tokens"] as? [Int] == expected["prompt_tokens"] as? [Int])
+        #expect(object["tokens"] as? [Int] == tokens)
+        #expect(object["text"] as? String == expected["text"] as? String)
+        #expect(object["stop"] as? String == "max_tokens")
+        let usage = try AssayProcess.run(["generate", model.path, "x", "--max-tokens", "0"])
+        #expect(usage.status == 64 && usage.stderr.contains("--max-tokens must be at least 1"))
+    }
+}
