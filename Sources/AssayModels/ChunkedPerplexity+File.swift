@@ -10,18 +10,9 @@ extension ChunkedPerplexity {
     public static func run(modelAt url: URL, text: String, context: Int, maxChunks: Int?,
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> Result {
         let model = try LlamaModel(gguf: try GGUFFile(contentsOf: url))
-        let tokens: [Int]
-        let bos: Int?
-        switch try ModelTokenizer.load(url) {
-        case let .bytePairEncoding(t):
-            tokens = t.encode(text, addSpecial: true, parseSpecial: false)
-            bos = t.addBOS ? t.bos : nil
-        case let .sentencePiece(t):
-            tokens = t.encode(text, addSpecial: true, parseSpecial: false)
-            bos = t.addBOS ? t.bos : nil
-        case .wordPiece:
-            throw ModelError.unsupportedArchitecture(path: url.path, name: "WordPiece encoder", supported: ["llama"])
-        }
+        let tokenizer = try CausalTokenizer(loading: url)
+        let tokens = tokenizer.encode(text, parseSpecial: false)
+        let bos = tokenizer.addedBOS
         guard tokens.count >= 2 * context else { throw ModelError.textTooShort(tokens: tokens.count, context: context) }
         return try run(model: model, tokens: tokens, context: context, maxChunks: maxChunks, bos: bos, progress: progress)
     }

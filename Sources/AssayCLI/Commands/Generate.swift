@@ -1,7 +1,6 @@
 import ArgumentParser
 import AssayCheckpoint
 import AssayModels
-import AssayTokenizer
 import Foundation
 
 extension AssayCommand {
@@ -41,24 +40,14 @@ extension AssayCommand {
         func run() async throws {
             let url = URL(fileURLWithPath: model)
             let llama = try LlamaModel(gguf: try GGUFFile(contentsOf: url))
-            let tokens: [Int], stop: Set<Int>, decode: ([Int]) -> String
-            switch try ModelTokenizer.load(url) {
-            case let .bytePairEncoding(t):
-                tokens = t.encode(prompt, addSpecial: true, parseSpecial: true)
-                stop = Set([t.eos].compactMap { $0 })
-                decode = { t.decode($0) }
-            case let .sentencePiece(t):
-                tokens = t.encode(prompt, addSpecial: true, parseSpecial: true)
-                stop = Set([t.eos].compactMap { $0 })
-                decode = { t.decode($0) }
-            case .wordPiece:
-                throw ModelError.unsupportedArchitecture(path: url.path, name: "WordPiece encoder", supported: ["llama"])
-            }
+            let tokenizer = try CausalTokenizer(loading: url)
+            let tokens = tokenizer.encode(prompt, parseSpecial: true)
+            let stop = Set([tokenizer.eos].compactMap { $0 })
             let started = Date()
             let generated = llama.generateGreedy(prompt: tokens, maxTokens: maxTokens, stop: stop)
             let seconds = Date().timeIntervalSince(started)
             let stoppedAtEOS = generated.last.map(stop.contains) ?? false
-            let text = decode(stoppedAtEOS ? Array(generated.dropLast()) : generated)
+            let text = tokenizer.decode(stoppedAtEOS ? Array(generated.dropLast()) : generated)
             if format == .json {
                 try JSONOutput.print(["prompt_tokens": tokens, "tokens": generated, "text": text,
                                       "stop": stoppedAtEOS ? "eos" : "max_tokens", "seconds": seconds])

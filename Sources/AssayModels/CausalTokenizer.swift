@@ -1,0 +1,55 @@
+import AssayTokenizer
+import Foundation
+
+/// The tokenizer of a decoder-only model (byte-level BPE or SentencePiece BPE), with the special
+/// tokens text generation and perplexity need.
+public struct CausalTokenizer: Sendable {
+    private let tokenizer: ModelTokenizer
+
+    /// Loads the tokenizer of `url` (see ``ModelTokenizer/load(_:)``).
+    /// - Throws: ``ModelError/unsupportedArchitecture(path:name:supported:)`` for a WordPiece
+    ///   (encoder) vocabulary, or the loader's error.
+    public init(loading url: URL) throws {
+        let tokenizer = try ModelTokenizer.load(url)
+        if case .wordPiece = tokenizer {
+            throw ModelError.unsupportedArchitecture(path: url.path, name: "WordPiece encoder", supported: ["llama"])
+        }
+        self.tokenizer = tokenizer
+    }
+
+    /// The BOS id when the vocabulary adds BOS in front of a text, else `nil`.
+    public var addedBOS: Int? {
+        switch tokenizer {
+        case let .bytePairEncoding(t): t.addBOS ? t.bos : nil
+        case let .sentencePiece(t): t.addBOS ? t.bos : nil
+        case .wordPiece: nil
+        }
+    }
+
+    /// The end-of-sequence id, if the vocabulary has one.
+    public var eos: Int? {
+        switch tokenizer {
+        case let .bytePairEncoding(t): t.eos
+        case let .sentencePiece(t): t.eos
+        case .wordPiece: nil
+        }
+    }
+
+    /// Token ids of `text` as llama.cpp's tokenizer gives them (BOS first when the vocabulary adds it).
+    public func encode(_ text: String, parseSpecial: Bool) -> [Int] {
+        switch tokenizer {
+        case let .bytePairEncoding(t): t.encode(text, addSpecial: true, parseSpecial: parseSpecial)
+        case let .sentencePiece(t): t.encode(text, addSpecial: true, parseSpecial: parseSpecial)
+        case .wordPiece: []
+        }
+    }
+
+    /// The text of `ids`.
+    public func decode(_ ids: [Int]) -> String {
+        switch tokenizer {
+        case let .bytePairEncoding(t): t.decode(ids)
+        case let .sentencePiece(t): t.decode(ids)
+        case .wordPiece: ""
+        }
+    }
+}
