@@ -73,8 +73,7 @@ public struct BytePairEncoding: Sendable {
         for (i, m) in merges.enumerated() where ranks[m] == nil { ranks[m] = i }
         self.ranks = ranks
         self.preTokenizer = preTokenizer
-        specialTokens = zip(tokens, tokenTypes + Array(repeating: 1, count: max(0, tokens.count - tokenTypes.count)))
-            .filter { $0.1 == 3 || $0.1 == 4 }.map(\.0).filter { !$0.isEmpty }.sorted { $0.utf8.count > $1.utf8.count }
+        specialTokens = SpecialTokenSplitter.specialTokens(tokens, types: tokenTypes)
         self.bos = bos
         self.eos = eos
         self.addBOS = addBOS

@@ -30,8 +30,7 @@ public struct SentencePieceBPE: Sendable {
         for (i, t) in tokens.enumerated() where ids[Array(t.utf8)] == nil { ids[Array(t.utf8)] = i }
         self.ids = ids
         self.scores = scores
-        specialTokens = zip(tokens, tokenTypes + Array(repeating: 1, count: max(0, tokens.count - tokenTypes.count)))
-            .filter { $0.1 == 3 || $0.1 == 4 }.map(\.0).filter { !$0.isEmpty }.sorted { $0.utf8.count > $1.utf8.count }
+        specialTokens = SpecialTokenSplitter.specialTokens(tokens, types: tokenTypes)
         self.bos = bos
         self.eos = eos
         self.addBOS = addBOS
@@ -116,6 +115,13 @@ public struct SentencePieceBPE: Sendable {
 /// Splits text around verbatim occurrences of special tokens (the earliest first; at one position
 /// the longest).
 enum SpecialTokenSplitter {
+    /// The texts of the control (3) and user-defined (4) tokens among `tokens` (GGUF
+    /// `tokenizer.ggml.token_type`; a missing type counts as normal), longest first.
+    static func specialTokens(_ tokens: [String], types: [Int]) -> [String] {
+        zip(tokens, types + Array(repeating: 1, count: max(0, tokens.count - types.count)))
+            .filter { $0.1 == 3 || $0.1 == 4 }.map(\.0).filter { !$0.isEmpty }.sorted { $0.utf8.count > $1.utf8.count }
+    }
+
     /// Pieces of `text` and whether each is a special token, matched on UTF-8 bytes.
     static func split(_ text: String, _ specialTokens: [String]) -> [(String, Bool)] {
         let bytes = Array(text.utf8)
