@@ -26,6 +26,24 @@ public struct CausalTokenizer: Sendable {
         }
     }
 
+    /// The beginning-of-sequence id, if the vocabulary has one (whether or not it is added).
+    public var bos: Int? {
+        switch tokenizer {
+        case let .bytePairEncoding(t): t.bos
+        case let .sentencePiece(t): t.bos
+        case .wordPiece: nil
+        }
+    }
+
+    /// A short name for signatures: `bpe` (byte-level BPE) or `spm` (SentencePiece BPE).
+    public var name: String {
+        switch tokenizer {
+        case .bytePairEncoding: "bpe"
+        case .sentencePiece: "spm"
+        case .wordPiece: "wordpiece"
+        }
+    }
+
     /// The end-of-sequence id, if the vocabulary has one.
     public var eos: Int? {
         switch tokenizer {
@@ -35,11 +53,12 @@ public struct CausalTokenizer: Sendable {
         }
     }
 
-    /// Token ids of `text` as llama.cpp's tokenizer gives them (BOS first when the vocabulary adds it).
-    public func encode(_ text: String, parseSpecial: Bool) -> [Int] {
+    /// Token ids of `text` as llama.cpp's tokenizer gives them (BOS first when `addSpecial` and the
+    /// vocabulary adds it).
+    public func encode(_ text: String, addSpecial: Bool = true, parseSpecial: Bool) -> [Int] {
         switch tokenizer {
-        case let .bytePairEncoding(t): t.encode(text, addSpecial: true, parseSpecial: parseSpecial)
-        case let .sentencePiece(t): t.encode(text, addSpecial: true, parseSpecial: parseSpecial)
+        case let .bytePairEncoding(t): t.encode(text, addSpecial: addSpecial, parseSpecial: parseSpecial)
+        case let .sentencePiece(t): t.encode(text, addSpecial: addSpecial, parseSpecial: parseSpecial)
         case .wordPiece: []
         }
     }

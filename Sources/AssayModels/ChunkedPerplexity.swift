@@ -13,9 +13,14 @@ public enum ChunkedPerplexity {
         public var chunks: Int
         public var context: Int
         public var bosReplaced: Bool
+        /// False when the run was cancelled (Ctrl-C) before the last chunk: the numbers cover the
+        /// `chunks` evaluated so far.
+        public var complete: Bool
     }
 
-    /// Runs the procedure; `progress` is called after each chunk with (done, total).
+    /// Runs the procedure; `progress` is called after each chunk with (done, total). When the task
+    /// is cancelled it stops after the current chunk and returns the partial result
+    /// (`complete == false`).
     /// - Precondition: `context ≥ 4`.
     public static func run(model: LlamaModel, tokens: [Int], context: Int, maxChunks: Int?, bos: Int?,
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> Result {
@@ -25,21 +30,18 @@ public enum ChunkedPerplexity {
         var accumulator = PerplexityAccumulator()
         let first = context / 2
         let vocabulary = model.configuration.vocabulary
+        var done = 0
         for c in 0..<total {
-            try Task.checkCancellation()
+            if Task.isCancelled { break }
             var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
             if let bos { chunk[0] = bos }
             let logits = model.logits(chunk)
             for j in first..<(context - 1) {
-                let row = logits[(j * vocabulary)..<((j + 1) * vocabulary)]
-                let maximum = Double(row.max() ?? 0)
-                var sum = 0.0
-                for value in row { sum += exp(Double(value) - maximum) }
-                let logProbability = Double(row[row.startIndex + chunk[j + 1]]) - maximum - log(sum)
-                accumulator.add(-logProbability)
+                accumulator.add(-TokenScoring.logProbability(of: chunk[j + 1], in: logits[(j * vocabulary)..<((j + 1) * vocabulary)]))
             }
-            progress(c + 1, total)
+            done = c + 1
+            progress(done, total)
         }
-        return Result(accumulator: accumulator, chunks: total, context: context, bosReplaced: bos != nil)
+        return Result(accumulator: accumulator, chunks: done, context: context, bosReplaced: bos != nil, complete: done == total)
     }
 }

@@ -5,32 +5,58 @@ import AssayModels
 import Foundation
 
 extension AssayCommand {
-    /// `assay perplexity`: llama-perplexity's chunked perplexity.
+    /// `assay perplexity`: llama-perplexity's chunked perplexity or lm-eval's rolling perplexity.
     struct Perplexity: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Perplexity of a text, exactly as llama.cpp's llama-perplexity defines it (mode: chunked).",
+            abstract: "Perplexity of a text under a model: llama-perplexity's (chunked) or lm-evaluation-harness's (rolling).",
             discussion: """
-                The file is read as `llama-perplexity -f` reads it (all bytes, one trailing newline dropped) \
-                and tokenized once (BOS first when the vocabulary adds it); it is cut into chunks of \
-                --context tokens; in each chunk the first token becomes BOS when the vocabulary adds BOS, \
-                and only the second half predicts. PPL = exp(mean NLL), ± = sqrt(var(NLL)/(N−1))·PPL.
+                --mode chunked (default) is llama.cpp's llama-perplexity: the file is read as \
+                `llama-perplexity -f` reads it (all bytes, one trailing newline dropped) and tokenized once; \
+                it is cut into chunks of --context tokens; in each chunk the first token becomes BOS when \
+                the vocabulary adds BOS, and only the second half predicts. PPL = exp(mean NLL), \
+                ± = sqrt(var(NLL)/(N−1))·PPL.
+
+                --mode rolling is lm-evaluation-harness's loglikelihood_rolling, per document (--split: \
+                file, paragraphs separated by blank lines, lines, or jsonl with --field): every token of \
+                a document is predicted once, in windows of --context tokens (the first window starts \
+                from the BOS token, or EOS when there is none); it reports token, word and byte \
+                perplexity and bits per byte as lm-eval's wikitext task does (words = whitespace split \
+                of the document).
+
+                Progress (tokens/s, ETA) goes to stderr; Ctrl-C stops after the current chunk and prints \
+                the partial result, marked as partial (exit code 130).
 
                 Examples:
                   assay perplexity model.gguf wiki.test.raw --context 512
                   assay perplexity model.gguf wiki.test.raw --context 128 --chunks 4 --format json
+                  assay perplexity model.gguf wiki.test.raw --mode rolling --split paragraphs --context 1024
                 """)
+
+        enum Mode: String, ExpressibleByArgument, CaseIterable { case chunked, rolling }
 
         @Argument(help: ArgumentHelp("A Llama-family .gguf file.", valueName: "model"))
         var model: String
 
-        @Argument(help: ArgumentHelp("Text file.", valueName: "text"))
+        @Argument(help: ArgumentHelp("Text file (UTF-8).", valueName: "text"))
         var text: String
 
-        @Option(name: .long, help: "Tokens per chunk (llama-perplexity -c).")
+        @Option(name: .long, help: "chunked (llama-perplexity) or rolling (lm-evaluation-harness).")
+        var mode: Mode = .chunked
+
+        @Option(name: .long, help: "Tokens per chunk (llama-perplexity -c) or per rolling window (lm-eval max_length).")
         var context: Int = 512
 
-        @Option(name: .long, help: "Evaluate at most this many chunks (0: all).")
+        @Option(name: .long, help: "chunked: evaluate at most this many chunks (0: all).")
         var chunks: Int = 0
+
+        @Option(name: .long, help: "rolling: how documents are cut: file, paragraphs, lines or jsonl.")
+        var split: String = "file"
+
+        @Option(name: .long, help: "rolling with --split jsonl: the field holding the text.")
+        var field: String = "text"
+
+        @Option(name: .long, help: "rolling: tokens predicted per window after the first (default: --context, as lm-eval).")
+        var stride: Int?
 
         @Option(name: .long, help: "text or json.")
         var format: OutputFormat = .text
@@ -38,24 +64,43 @@ extension AssayCommand {
         func validate() throws {
             guard context >= 4 else { throw ValidationError("--context must be at least 4") }
             guard chunks >= 0 else { throw ValidationError("--chunks must be 0 (all) or more") }
+            guard DocumentSplit(split, field: field) != nil else {
+                throw ValidationError("--split must be one of \(DocumentSplit.names.joined(separator: ", "))")
+            }
+            if let stride, stride < 1 || stride > context { throw ValidationError("--stride must be between 1 and --context") }
+            if mode == .chunked, stride != nil || split != "file" { throw ValidationError("--split and --stride apply to --mode rolling") }
         }
 
         func run() async throws {
-            let url = URL(fileURLWithPath: model)
-            let contents = try Tokenize.readLikePerplexity(text)
-            let progress = TerminalProgress()
-            let result = try ChunkedPerplexity.run(modelAt: url, text: contents, context: context, maxChunks: chunks) { done, total in
-                progress.update(evaluation: "perplexity", completed: done, total: total, detail: "chunks")
-            }
+            let url = URL(fileURLWithPath: model), textURL = URL(fileURLWithPath: text)
             let hash = (try? SHA256.hex(fileAt: url)).map { String($0.prefix(12)) } ?? "?"
-            let signature = ChunkedPerplexity.signature(result, modelHash: hash, version: AssayVersion.current)
-            let ppl = result.accumulator.perplexity ?? .nan, stderr = result.accumulator.standardError ?? .nan
-            if format == .json {
-                try JSONOutput.print(["perplexity": ppl, "stderr": stderr, "tokens_scored": result.accumulator.count,
-                                      "chunks": result.chunks, "context": context, "signature": signature])
-            } else {
-                print(String(format: "PPL = %.4f +/- %.5f", ppl, stderr) + " (\(result.accumulator.count) tokens, \(result.chunks) chunks of \(context); \(signature))")
+            let runMode: PerplexityMode = mode == .chunked
+                ? .chunked(maxChunks: chunks) : .rolling(split: DocumentSplit(split, field: field)!, stride: stride)
+            let progress = TerminalProgress()
+            let context = self.context
+            let task = Task {
+                try PerplexityRunner.run(modelAt: url, textAt: textURL, context: context, mode: runMode,
+                                         modelHash: hash, version: AssayVersion.current) { done, total in
+                    progress.update(evaluation: "perplexity", completed: done, total: total, detail: "tokens")
+                }
             }
+            let interrupt = InterruptHandler { task.cancel() }
+            let report = try await task.value
+            interrupt.cancel()
+            if format == .json {
+                try JSONOutput.print(report.json)
+            } else {
+                var line = String(format: "PPL = %.4f +/- %.5f", report.perplexity ?? .nan, report.stderr ?? .nan)
+                if report.mode == "rolling" {
+                    line += String(format: "; word PPL = %.4f, byte PPL = %.6f, bits/byte = %.6f",
+                                   report.wordPerplexity ?? .nan, report.bytePerplexity ?? .nan, report.bitsPerByte ?? .nan)
+                    line += " (\(report.tokensScored) tokens, \(report.documents ?? 0) documents, \(report.chunks) windows of ≤ \(context))"
+                } else {
+                    line += " (\(report.tokensScored) tokens, \(report.chunks) chunks of \(context))"
+                }
+                print(line + (report.complete ? "" : " [PARTIAL: interrupted]") + "; \(report.signature)")
+            }
+            if !report.complete { throw ExitCode(130) }
         }
     }
 }

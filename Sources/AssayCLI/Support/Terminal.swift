@@ -26,16 +26,35 @@ enum Terminal {
 final class TerminalProgress: ProgressReporter, @unchecked Sendable {
     private let lock = NSLock()
     private let enabled: Bool
+    private var started: [String: Date] = [:]
 
     init(enabled: Bool = Terminal.stderrIsTerminal) { self.enabled = enabled }
 
+    /// One line: `eval: tokens 1024/8192 (12%) · 1,830 tokens/s · ETA 4s`.
     func update(evaluation: String, completed: Int, total: Int, detail: String) {
         guard enabled else { return }
         lock.lock()
         defer { lock.unlock() }
+        let start = started[evaluation] ?? Date()
+        if started[evaluation] == nil { started[evaluation] = start }
         let percent = total > 0 ? Int(Double(completed) / Double(total) * 100) : 0
-        Terminal.error("\r\u{1B}[2K\(evaluation): \(detail) \(completed)/\(total) (\(percent)%)")
+        var line = "\r\u{1B}[2K\(evaluation): \(detail) \(completed)/\(total) (\(percent)%)"
+        let elapsed = Date().timeIntervalSince(start)
+        if completed > 0, elapsed > 0.5 {
+            let rate = Double(completed) / elapsed
+            line += String(format: " · %.0f %@/s", rate, detail)
+            if completed < total { line += " · ETA " + Self.duration(Double(total - completed) / rate) }
+        }
+        Terminal.error(line)
         if completed >= total { Terminal.error("\n") }
+    }
+
+    /// `42s`, `3m05s`, `1h02m`.
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
+        return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
     }
 
     func evaluationStarted(_ evaluation: String, evaluator: String, index: Int, count: Int) {

@@ -2,30 +2,45 @@ import AssayMetrics
 import AssayModels
 import Foundation
 
-/// Perplexity of a text under a model, `mode: chunked` = llama.cpp `llama-perplexity` (see
-/// docs/engine.md). The model must be a local Llama-family GGUF file.
+/// Perplexity of a text under a model: `mode: chunked` = llama.cpp `llama-perplexity`,
+/// `mode: rolling` = lm-evaluation-harness `loglikelihood_rolling` (see docs/engine.md). The model
+/// must be a local Llama-family GGUF file.
 public struct PerplexityEvaluator: Evaluator {
     public static let id = "perplexity"
-    public static let summary = "Perplexity of a text, exactly llama-perplexity's chunked definition (in-process engine)"
+    public static let summary = "Perplexity of a text: llama-perplexity's chunked or lm-eval's rolling definition (in-process engine)"
     public static let options: [OptionSpec] = [
-        OptionSpec("mode", .choice(["chunked"]), default: .string("chunked"), "chunked = llama-perplexity (rolling comes later)"),
-        OptionSpec("context", .integer(minimum: 4), default: .integer(512), "tokens per chunk"),
-        OptionSpec("chunks", .integer(minimum: 0), default: .integer(0), "evaluate at most this many chunks (0: all)"),
+        OptionSpec("mode", .choice(["chunked", "rolling"]), default: .string("chunked"),
+                   "chunked = llama-perplexity, rolling = lm-evaluation-harness loglikelihood_rolling per document"),
+        OptionSpec("context", .integer(minimum: 4), default: .integer(512), "tokens per chunk (chunked) or per window (rolling, lm-eval max_length)"),
+        OptionSpec("chunks", .integer(minimum: 0), default: .integer(0), "chunked: evaluate at most this many chunks (0: all)"),
+        OptionSpec("split", .choice(DocumentSplit.names), default: .string("file"), "rolling: documents are the file, blank-line paragraphs, lines, or JSONL records"),
+        OptionSpec("field", .string, default: .string("text"), "rolling with split: jsonl: the field holding the text"),
+        OptionSpec("stride", .integer(minimum: 0), default: .integer(0), "rolling: tokens predicted per window after the first (0: context, as lm-eval)"),
     ]
     public static let metrics: [MetricSpec] = [
-        MetricSpec("perplexity", higherIsBetter: false, summary: "exp(mean NLL) over the scored tokens, with llama-perplexity's ±"),
+        MetricSpec("perplexity", higherIsBetter: false, summary: "token perplexity exp(mean NLL) over the scored tokens, with llama-perplexity's ±"),
         MetricSpec("mean_nll", higherIsBetter: false, unit: "nats", summary: "mean negative log-likelihood"),
         MetricSpec("tokens_scored", higherIsBetter: true, summary: "tokens that were predicted"),
+        MetricSpec("word_perplexity", higherIsBetter: false, summary: "rolling: exp(−Σ log-likelihood / Σ words), lm-eval's word_perplexity"),
+        MetricSpec("byte_perplexity", higherIsBetter: false, summary: "rolling: exp(−Σ log-likelihood / Σ UTF-8 bytes)"),
+        MetricSpec("bits_per_byte", higherIsBetter: false, unit: "bits", summary: "rolling: −Σ log-likelihood / Σ bytes / ln 2"),
     ]
     public static let datasetKinds: [DatasetKind] = [.text]
     public static let modelRoles: ModelRoles = .model
 
     let context: Int
-    let chunks: Int
+    let mode: PerplexityMode
 
     public init(options: OptionValues) throws {
         context = options.integer("context") ?? 512
-        chunks = options.integer("chunks") ?? 0
+        if options.string("mode") == "rolling" {
+            let stride = options.integer("stride") ?? 0
+            guard stride <= context else { throw EvaluatorError.invalidOption(name: "stride", message: "must be at most the context (\(context))") }
+            mode = .rolling(split: DocumentSplit(options.string("split") ?? "file", field: options.string("field") ?? "text") ?? .file,
+                            stride: stride == 0 ? nil : stride)
+        } else {
+            mode = .chunked(maxChunks: options.integer("chunks") ?? 0)
+        }
     }
 
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
@@ -33,27 +48,25 @@ public struct PerplexityEvaluator: Evaluator {
         guard case let .file(url)? = context.model else {
             throw EvaluatorError.invalidOption(name: "model", message: "perplexity needs a local GGUF model (endpoints come with the remote backend)")
         }
-        var data: Data
-        do { data = try Data(contentsOf: path) } catch {
-            throw EvaluatorError.malformedDataset(path: path.path, line: nil, message: "cannot read: \(error.localizedDescription)", hint: nil)
-        }
-        if data.last == 0x0A { data.removeLast() }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw EvaluatorError.malformedDataset(path: path.path, line: nil, message: "not valid UTF-8", hint: "re-encode the file as UTF-8")
-        }
         let progress = context.progress, id = context.evaluationID
-        let result = try ChunkedPerplexity.run(modelAt: url, text: text, context: self.context, maxChunks: chunks) { done, total in
-            progress.update(evaluation: id, completed: done, total: total, detail: "chunks")
-        }
         let hash = (try? SHA256.hex(fileAt: url)).map { String($0.prefix(12)) } ?? "?"
-        let a = result.accumulator
-        return EvaluationResult(
-            metrics: [
-                MetricValue(name: "perplexity", value: a.perplexity, stderr: a.standardError, higherIsBetter: false),
-                MetricValue(name: "mean_nll", value: a.meanNLL, unit: "nats", higherIsBetter: false),
-                MetricValue(name: "tokens_scored", value: Double(a.count), higherIsBetter: true),
-            ],
-            items: [],
-            signature: ChunkedPerplexity.signature(result, modelHash: hash, version: AssayVersion.current))
+        let report = try PerplexityRunner.run(modelAt: url, textAt: path, context: self.context, mode: mode,
+                                              modelHash: hash, version: AssayVersion.current) { done, total in
+            progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
+        }
+        guard report.complete else { throw CancellationError() }
+        var metrics = [
+            MetricValue(name: "perplexity", value: report.perplexity, stderr: report.stderr, higherIsBetter: false),
+            MetricValue(name: "mean_nll", value: report.nllMean, unit: "nats", higherIsBetter: false),
+            MetricValue(name: "tokens_scored", value: Double(report.tokensScored), higherIsBetter: true),
+        ]
+        if report.mode == "rolling" {
+            metrics += [
+                MetricValue(name: "word_perplexity", value: report.wordPerplexity, higherIsBetter: false),
+                MetricValue(name: "byte_perplexity", value: report.bytePerplexity, higherIsBetter: false),
+                MetricValue(name: "bits_per_byte", value: report.bitsPerByte, unit: "bits", higherIsBetter: false),
+            ]
+        }
+        return EvaluationResult(metrics: metrics, items: [], signature: report.signature)
     }
 }

@@ -17,6 +17,9 @@ public struct PerplexityAccumulator: Sendable, Equatable {
         sumOfSquares += nll * nll
     }
 
+    /// Σ NLL (nats).
+    public var totalNLL: Double { sum }
+
     /// Mean NLL, or nil before any token.
     public var meanNLL: Double? { count > 0 ? sum / Double(count) : nil }
 

@@ -22,6 +22,8 @@ public struct LlamaModel: Sendable {
         public var ropeBase: Float
         public var epsilon: Float
         public var vocabulary: Int
+        /// `llama.context_length`: the longest context the model was trained for (nil if absent).
+        public var trainedContext: Int?
     }
 
     struct Layer: Sendable {
@@ -54,7 +56,8 @@ public struct LlamaModel: Sendable {
             rotaryDimension: (try? int("rope.dimension_count")) ?? headDimension,
             ropeBase: Float(file.value("llama.rope.freq_base")?.number ?? 10000),
             epsilon: Float(file.value("llama.attention.layer_norm_rms_epsilon")?.number ?? 1e-5),
-            vocabulary: file.value("tokenizer.ggml.tokens")?.array?.count ?? 0)
+            vocabulary: file.value("tokenizer.ggml.tokens")?.array?.count ?? 0,
+            trainedContext: try? int("context_length"))
         var used = Set<String>()
         func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
             guard let info = file.tensor(name) else { throw ModelError.missingTensor(path: path, name: name) }
@@ -128,6 +131,13 @@ public struct LlamaModel: Sendable {
         return output
     }
 
+    /// Throws ``ModelError/contextTooLong(path:context:trained:)`` when `context` exceeds the trained length.
+    public func checkContext(_ context: Int, path: String) throws {
+        if let trained = configuration.trainedContext, context > trained {
+            throw ModelError.contextTooLong(path: path, context: context, trained: trained)
+        }
+    }
+
     /// Logits (`tokens.count × vocabulary`, row-major) of a chunk that starts at position 0.
     public func logits(_ tokens: [Int]) -> [Float] {
         var cache = KVCache(for: self)
@@ -195,6 +205,9 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
     case wrongShape(path: String, name: String, expected: [Int], found: [Int])
     case unusedTensors(path: String, names: [String])
     case textTooShort(tokens: Int, context: Int)
+    case contextTooLong(path: String, context: Int, trained: Int)
+    case emptyDocument(path: String, line: Int?)
+    case malformedDocument(path: String, line: Int, message: String)
 
     public var errorDescription: String? {
         switch self {
@@ -206,6 +219,11 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
         case let .unusedTensors(path, names):
             return "\(path): \(names.count) tensor(s) are not used by the architecture: \(names.prefix(5).joined(separator: ", "))"
         case let .textTooShort(tokens, context): return "the text has \(tokens) tokens, fewer than two chunks of \(context)"
+        case let .contextTooLong(path, context, trained):
+            return "\(path): context \(context) is beyond the model's trained length (\(trained) tokens)"
+        case let .emptyDocument(path, line):
+            return line.map { "\(path):\($0): the document is empty" } ?? "\(path): there is no text to score"
+        case let .malformedDocument(path, line, message): return "\(path):\(line): \(message)"
         }
     }
 
@@ -213,6 +231,9 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
         switch self {
         case .unsupportedArchitecture: return "convert a supported model, or wait for the architecture to be added"
         case .textTooShort: return "use a longer text or a smaller context"
+        case let .contextTooLong(_, _, trained): return "use --context \(trained) or less"
+        case .emptyDocument: return "remove empty documents, or choose another split (file, paragraphs, lines, jsonl)"
+        case .malformedDocument: return "each line must be a JSON object with the document text in the chosen field"
         default: return "the file does not look like a complete checkpoint of this architecture; convert it again"
         }
     }

@@ -1,0 +1,126 @@
+import AssayMetrics
+import Foundation
+
+/// Perplexity in `mode: rolling`: lm-evaluation-harness's `loglikelihood_rolling`, document by
+/// document, as its `wikitext` task reports it.
+///
+/// A document's tokens (no BOS added) are cut into windows by lm-eval's `get_rolling_token_windows`
+/// and made disjoint by `make_disjoint_window`: the first window feeds `[prefix] + tokens[0 ..< L−1]`
+/// and predicts `tokens[0 ..< L]` (L = min(context, tokens)); every later window predicts the next
+/// `min(stride, remaining)` tokens from the `context` tokens before each of them, so the last window
+/// overlaps earlier ones as context. lm-eval uses `stride = context` (`context_len = 1`). The
+/// document's log-likelihood is the sum over its predicted tokens; across documents
+/// word perplexity = exp(−Σ ll / Σ words), byte perplexity = exp(−Σ ll / Σ bytes) and
+/// bits per byte = −Σ ll / Σ bytes / ln 2, with words = `re.split(r"\s+", document)`.
+public enum RollingPerplexity {
+    /// One model call: logits of `input` at its last `targets.count` positions predict `targets`.
+    public struct Window: Sendable, Equatable {
+        public var input: [Int]
+        public var targets: [Int]
+
+        public init(input: [Int], targets: [Int]) {
+            self.input = input
+            self.targets = targets
+        }
+    }
+
+    /// lm-eval's disjoint rolling windows over `tokens`.
+    /// - Precondition: `1 ≤ stride ≤ context`.
+    public static func windows(tokens: [Int], prefix: Int, context: Int, stride: Int) -> [Window] {
+        precondition(stride >= 1 && stride <= context, "stride must be in 1…context")
+        guard !tokens.isEmpty else { return [] }
+        let first = min(context, tokens.count)
+        var windows = [Window(input: [prefix] + tokens[0..<(first - 1)], targets: Array(tokens[0..<first]))]
+        var predicted = first
+        while predicted < tokens.count {
+            let count = min(tokens.count - predicted, stride)
+            let end = predicted + count
+            windows.append(Window(input: Array(tokens[(end - context - 1)..<(end - 1)]), targets: Array(tokens[(end - count)..<end])))
+            predicted = end
+        }
+        return windows
+    }
+
+    /// Totals over the documents evaluated.
+    public struct Result: Sendable, Equatable {
+        /// Per-token NLLs (token perplexity and its ±).
+        public var accumulator = PerplexityAccumulator()
+        public var documents = 0
+        public var windows = 0
+        public var words = 0
+        public var bytes = 0
+        public var context: Int
+        public var stride: Int
+        public var prefix: Int
+        /// False when cancelled (Ctrl-C) before the last document.
+        public var complete = false
+
+        /// Σ log-likelihood (nats, ≤ 0).
+        public var logLikelihood: Double { -accumulator.totalNLL }
+        /// exp(−Σ ll / Σ words), lm-eval's `word_perplexity`.
+        public var wordPerplexity: Double? { words > 0 ? exp(-logLikelihood / Double(words)) : nil }
+        /// exp(−Σ ll / Σ bytes), lm-eval's `byte_perplexity`.
+        public var bytePerplexity: Double? { bytes > 0 ? exp(-logLikelihood / Double(bytes)) : nil }
+        /// −Σ ll / Σ bytes / ln 2, lm-eval's `bits_per_byte`.
+        public var bitsPerByte: Double? { bytes > 0 ? -logLikelihood / Double(bytes) / M_LN2 : nil }
+    }
+
+    /// Scores `documents` (already split; each non-empty) with `model`; `encode` gives a document's
+    /// tokens without BOS. `progress` gets (tokens done, tokens total). Cancellation stops after the
+    /// current window with `complete == false`.
+    public static func run(model: LlamaModel, documents: [String], encode: (String) -> [Int], prefix: Int,
+                           context: Int, stride: Int, progress: (Int, Int) -> Void = { _, _ in }) -> Result {
+        let encoded = documents.map(encode)
+        let total = encoded.reduce(0) { $0 + $1.count }
+        var result = Result(context: context, stride: stride, prefix: prefix)
+        let vocabulary = model.configuration.vocabulary
+        var done = 0
+        for (document, tokens) in zip(documents, encoded) {
+            for window in windows(tokens: tokens, prefix: prefix, context: context, stride: stride) {
+                if Task.isCancelled { return result }
+                let logits = model.logits(window.input)
+                let offset = window.input.count - window.targets.count
+                for (i, target) in window.targets.enumerated() {
+                    let row = (offset + i) * vocabulary
+                    result.accumulator.add(-TokenScoring.logProbability(of: target, in: logits[row..<(row + vocabulary)]))
+                }
+                result.windows += 1
+                done += window.targets.count
+                progress(done, total)
+            }
+            result.documents += 1
+            result.words += PythonText.whitespaceSplitCount(document)
+            result.bytes += document.utf8.count
+        }
+        result.complete = true
+        return result
+    }
+
+    /// The signature: `mode:rolling|ctx:…|stride:…|prefix:…|docs:…|tokens:…|split:…|tokenizer:…|model:…|version:…`.
+    public static func signature(_ result: Result, split: String, tokenizer: String, modelHash: String, version: String) -> String {
+        "mode:rolling|ctx:\(result.context)|stride:\(result.stride)|prefix:\(result.prefix)|docs:\(result.documents)|tokens:\(result.accumulator.count)|split:\(split)|tokenizer:\(tokenizer)|model:\(modelHash)|version:assay-\(version)"
+    }
+}
+
+/// Python string semantics the references depend on.
+public enum PythonText {
+    /// `str.isspace()` for one scalar (what `\s` matches in a Python `str` pattern).
+    public static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
+        default: false
+        }
+    }
+
+    /// `len(re.split(r"\s+", text))`: one more than the number of maximal whitespace runs (so an
+    /// empty string counts 1, and leading or trailing whitespace adds an empty field).
+    public static func whitespaceSplitCount(_ text: String) -> Int {
+        var count = 1, inRun = false
+        for scalar in text.unicodeScalars {
+            let space = isSpace(scalar)
+            if space && !inRun { count += 1 }
+            inRun = space
+        }
+        return count
+    }
+}
