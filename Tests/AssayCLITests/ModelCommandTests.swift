@@ -46,10 +46,54 @@ struct PerplexityCommandTests {
         #expect(result.status == 0, "\(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(object["tokens_scored"] as? Int == 2 * (64 - 32 - 1))
-        #expect((object["signature"] as? String)?.hasPrefix("mode:chunked|ctx:64|chunks:2|score:second-half|bos:no|model:") == true)
+        #expect((object["signature"] as? String)?.hasPrefix("mode:chunked|ctx:64|chunks:2|score:second-half|bos:no|tokens:62|tokenizer:bpe|model:") == true)
         #expect((object["perplexity"] as? Double ?? 0) > 1)
+        #expect(object["complete"] as? Bool == true && object["mode"] as? String == "chunked" && object["word_perplexity"] == nil)
         let tooShort = try AssayProcess.run(["perplexity", model.path, TestEnvironment.root.appendingPathComponent("Fixtures/mt/reference.txt").path, "--context", "512"])
         #expect(tooShort.status == 2 && tooShort.stderr.contains("fewer than two chunks of 512"))
+        let tooLong = try AssayProcess.run(["perplexity", model.path, text.path, "--context", "9000"])
+        #expect(tooLong.status == 2 && tooLong.stderr.contains("context 9000 is beyond the model's trained length (8192 tokens)"), "\(tooLong.stderr)")
+    }
+
+    /// Rolling mode prints lm-eval's word/byte perplexity and bits per byte; documents are checked.
+    @Test func rollingModeReportsWordAndBytePerplexity() throws {
+        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let directory = try TestEnvironment.temporaryDirectory("assay-rolling")
+        let jsonl = directory.appendingPathComponent("docs.jsonl")
+        try Data("{\"body\": \"The quick brown fox jumps over the lazy dog.\"}\n{\"body\": \"A second, shorter document.\"}\n".utf8).write(to: jsonl)
+        let result = try AssayProcess.run(["perplexity", model.path, jsonl.path, "--mode", "rolling", "--split", "jsonl", "--field", "body",
+                                           "--context", "8", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["mode"] as? String == "rolling" && object["documents"] as? Int == 2)
+        let tokens = try #require(object["tokens_scored"] as? Int), windows = try #require(object["chunks"] as? Int)
+        #expect(tokens > 10 && windows > 2)  // 8-token windows: both documents need more than one
+        let bpb = try #require(object["bits_per_byte"] as? Double), bytePPL = try #require(object["byte_perplexity"] as? Double)
+        #expect(abs(exp2(bpb) - bytePPL) < 1e-9 * bytePPL)
+        #expect((object["word_perplexity"] as? Double ?? 0) > (object["perplexity"] as? Double ?? .infinity))
+        #expect((object["signature"] as? String)?.hasPrefix("mode:rolling|ctx:8|stride:8|prefix:1|docs:2|tokens:\(tokens)|split:jsonl:body|") == true)
+
+        try Data("{\"body\": \"fine\"}\n{\"body\": 7}\n".utf8).write(to: jsonl)
+        let bad = try AssayProcess.run(["perplexity", model.path, jsonl.path, "--mode", "rolling", "--split", "jsonl", "--field", "body"])
+        #expect(bad.status == 2 && bad.stderr.contains("docs.jsonl:2: field 'body' is not a string"), "\(bad.stderr)")
+        let misuse = try AssayProcess.run(["perplexity", model.path, jsonl.path, "--split", "lines"])
+        #expect(misuse.status == 64 && misuse.stderr.contains("--split and --stride apply to --mode rolling"))
+    }
+
+    /// Ctrl-C stops after the current chunk and prints what was computed, marked as partial.
+    @Test func ctrlCPrintsAPartialResult() throws {
+        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
+              let text = TestEnvironment.sharedData("wikitext2/wiki.test.raw") else { return }
+        let running = try AssayProcess.start(["perplexity", model.path, text.path, "--context", "128", "--format", "json"])
+        Thread.sleep(forTimeInterval: 4)
+        kill(running.process.processIdentifier, SIGINT)
+        let out = running.outPipe.fileHandleForReading.readDataToEndOfFile()
+        running.process.waitUntilExit()
+        #expect(running.process.terminationStatus == 130)
+        let object = try #require(try JSONSerialization.jsonObject(with: out) as? [String: Any])
+        #expect(object["complete"] as? Bool == false)
+        #expect((object["chunks"] as? Int ?? .max) < 304_829 / 128)
+        #expect((object["signature"] as? String)?.hasSuffix("|partial") == true)
     }
 }
 
