@@ -23,7 +23,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "AssayCheckpoint", dependencies: ["AssayTensor"]),
         .target(name: "AssayTokenizer"),
-        .target(name: "AssayModels", dependencies: ["AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AssayMetrics"],
+        .target(name: "AssayModels", dependencies: ["AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AssayMetrics", "AssayStats"],
                 // The tests run real models through the forward pass: optimise it in debug builds too.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "AssayStats"),

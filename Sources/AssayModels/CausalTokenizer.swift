@@ -53,6 +53,22 @@ public struct CausalTokenizer: Sendable {
         }
     }
 
+    /// Tokens that end generation, as llama.cpp collects them: EOS plus the special tokens whose
+    /// text is a known end-of-turn marker (`<|im_end|>`, `<|endoftext|>`, `<|eot_id|>`, …).
+    public var endOfGeneration: [Int] {
+        let markers: Set<String> = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
+                                    "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>", "<|end_of_text|>"]
+        let (tokens, special): ([String], [String]) = switch tokenizer {
+        case let .bytePairEncoding(t): (t.tokens, t.specialTokens)
+        case let .sentencePiece(t): (t.tokens, t.specialTokens)
+        case .wordPiece: ([], [])
+        }
+        let specialSet = Set(special)
+        var ids = Set([eos].compactMap { $0 })
+        for (id, text) in tokens.enumerated() where markers.contains(text) && specialSet.contains(text) { ids.insert(id) }
+        return ids.sorted()
+    }
+
     /// Token ids of `text` as llama.cpp's tokenizer gives them (BOS first when `addSpecial` and the
     /// vocabulary adds it).
     public func encode(_ text: String, addSpecial: Bool = true, parseSpecial: Bool) -> [Int] {

@@ -90,7 +90,7 @@ struct PerplexityAccumulatorTests {
 /// Incremental decoding from the KV cache (GEMV) against a full recomputation, and greedy
 /// generation against llama.cpp (scripts/goldens/smollm2_greedy_goldens.py).
 struct GenerationTests {
-    struct Golden: Decodable { var prompt_tokens: [Int]; var generated: [Int] }
+    struct Golden: Decodable { var prompt: String; var prompt_tokens: [Int]; var generated: [Int] }
 
     @Test func cachedDecodingMatchesFullChunkAndLlamaCppGreedy() throws {
         guard let url = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
@@ -107,7 +107,10 @@ struct GenerationTests {
         #expect(maxDifference < 1e-3, "GEMV/cache path differs from the GEMM chunk by \(maxDifference)")
         #expect(cache.count == golden.prompt_tokens.count)
 
-        let generated = model.generateGreedy(prompt: golden.prompt_tokens, maxTokens: golden.generated.count)
+        let backend = try InProcessBackend(modelAt: url)
+        let generation = try backend.generateNow(golden.prompt, parameters: GenerationParameters(maxTokens: golden.generated.count))
+        #expect(generation.promptTokens == golden.prompt_tokens)
+        let generated = generation.tokens
         let agreeing = zip(generated, golden.generated).prefix { $0 == $1 }.count
         print("greedy: \(agreeing) of \(golden.generated.count) tokens agree with llama.cpp before the first difference")
         #expect(agreeing >= 12)

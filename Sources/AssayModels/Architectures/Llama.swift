@@ -177,24 +177,6 @@ public struct LlamaModel: Sendable {
         let final = Kernels.rmsNorm(x, weight: outputNorm, dimension: e, epsilon: c.epsilon)
         return BLAS.linear(final, output, rows: n, outputs: c.vocabulary, inputs: e)
     }
-
-    /// Greedy continuation of `prompt`: the prompt in one chunk, then one token at a time from the
-    /// KV cache, stopping after `maxTokens` or at a token in `stop`.
-    public func generateGreedy(prompt: [Int], maxTokens: Int, stop: Set<Int> = []) -> [Int] {
-        var cache = KVCache(for: self)
-        let v = configuration.vocabulary
-        var logits = forward(prompt, cache: &cache)
-        var last = Array(logits[((prompt.count - 1) * v)..<(prompt.count * v)])
-        var generated: [Int] = []
-        while generated.count < maxTokens {
-            let next = last.indices.max { last[$0] < last[$1] }!
-            generated.append(next)
-            if stop.contains(next) { break }
-            logits = forward([next], cache: &cache)
-            last = logits
-        }
-        return generated
-    }
 }
 
 /// Errors loading or running a model.
@@ -208,6 +190,7 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
     case contextTooLong(path: String, context: Int, trained: Int)
     case emptyDocument(path: String, line: Int?)
     case malformedDocument(path: String, line: Int, message: String)
+    case emptyPrompt
 
     public var errorDescription: String? {
         switch self {
@@ -224,6 +207,7 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
         case let .emptyDocument(path, line):
             return line.map { "\(path):\($0): the document is empty" } ?? "\(path): there is no text to score"
         case let .malformedDocument(path, line, message): return "\(path):\(line): \(message)"
+        case .emptyPrompt: return "the prompt has no tokens"
         }
     }
 

@@ -1,0 +1,90 @@
+import AssayCheckpoint
+import Foundation
+
+/// The in-process engine behind ``LanguageModelBackend``: a Llama-family GGUF model and its
+/// tokenizer, run on OpenBLAS.
+public struct InProcessBackend: LanguageModelBackend {
+    public let model: LlamaModel
+    public let tokenizer: CausalTokenizer
+    public let name: String
+
+    /// Loads the model and tokenizer of a GGUF file.
+    public init(modelAt url: URL) throws {
+        model = try LlamaModel(gguf: try GGUFFile(contentsOf: url))
+        tokenizer = try CausalTokenizer(loading: url)
+        name = "\(url.lastPathComponent) (llama, in-process)"
+    }
+
+    public func tokenize(_ text: String, addSpecial: Bool, parseSpecial: Bool) async throws -> [Int] {
+        tokenizer.encode(text, addSpecial: addSpecial, parseSpecial: parseSpecial)
+    }
+
+    public func detokenize(_ tokens: [Int]) async throws -> String { tokenizer.decode(tokens) }
+
+    public func scoreTokens(_ tokens: [Int], from start: Int, options: ScoreOptions) async throws -> TokenScores {
+        scoreTokensNow(tokens, from: start, options: options)
+    }
+
+    /// ``scoreTokens(_:from:options:)`` without the `async` hop (for callers already off the main actor).
+    public func scoreTokensNow(_ tokens: [Int], from start: Int, options: ScoreOptions = ScoreOptions()) -> TokenScores {
+        let v = model.configuration.vocabulary
+        guard tokens.count >= 2, start < tokens.count - 1 else { return TokenScores(logProbabilities: [], rows: nil, top: nil) }
+        let logits = model.logits(tokens)
+        var scores = TokenScores(logProbabilities: [], rows: options.fullRows ? [] : nil, top: options.topK > 0 ? [] : nil)
+        for i in max(0, start)..<(tokens.count - 1) {
+            let row = logits[(i * v)..<((i + 1) * v)]
+            let logZ = TokenScoring.logSumExp(row)
+            scores.logProbabilities.append(Double(row[row.startIndex + tokens[i + 1]]) - logZ)
+            if options.fullRows { scores.rows?.append(row.map { Float(Double($0) - logZ) }) }
+            if options.topK > 0 {
+                let best = Sampler.candidates(row, topK: options.topK, topP: 1)
+                scores.top?.append(best.map { ($0.token, Double(row[row.startIndex + $0.token]) - logZ) })
+            }
+        }
+        return scores
+    }
+
+    public func generate(_ prompt: String, parameters: GenerationParameters) async throws -> Generation {
+        try generateNow(prompt, parameters: parameters)
+    }
+
+    /// ``generate(_:parameters:)`` without the `async` hop. Cancellation stops after the current
+    /// token (finish reason `length`).
+    public func generateNow(_ prompt: String, parameters: GenerationParameters) throws -> Generation {
+        let promptTokens = tokenizer.encode(parameters.apply(to: prompt), addSpecial: true, parseSpecial: true)
+        guard !promptTokens.isEmpty else { throw ModelError.emptyPrompt }
+        if let trained = model.configuration.trainedContext, promptTokens.count + parameters.maxTokens > trained {
+            throw ModelError.contextTooLong(path: name, context: promptTokens.count + parameters.maxTokens, trained: trained)
+        }
+        let v = model.configuration.vocabulary
+        let endTokens = Set(tokenizer.endOfGeneration)
+        var sampler = Sampler(parameters.sampling)
+        var cache = LlamaModel.KVCache(for: model)
+        var clock = Date()
+        var logits = model.forward(promptTokens, cache: &cache)
+        var row = logits[((promptTokens.count - 1) * v)..<(promptTokens.count * v)]
+        var generated: [Int] = [], promptSeconds = 0.0, tokenSeconds: [Double] = []
+        var finish = FinishReason.length, text = ""
+        while generated.count < parameters.maxTokens {
+            let next = sampler.next(row)
+            let now = Date()
+            if generated.isEmpty { promptSeconds = now.timeIntervalSince(clock) } else { tokenSeconds.append(now.timeIntervalSince(clock)) }
+            clock = now
+            generated.append(next)
+            if endTokens.contains(next) { finish = .eos; break }
+            text = tokenizer.decode(generated)
+            if let cut = Self.firstStop(in: text, stops: parameters.stop) { text = String(text[..<cut]); finish = .stop; break }
+            if generated.count == parameters.maxTokens || Task.isCancelled { break }
+            logits = model.forward([next], cache: &cache)
+            row = logits[0..<v]
+        }
+        if finish == .eos { text = tokenizer.decode(Array(generated.dropLast())) }
+        return Generation(text: text, tokens: generated, promptTokens: promptTokens, finishReason: finish,
+                          promptSeconds: promptSeconds, tokenSeconds: tokenSeconds)
+    }
+
+    /// Where the earliest stop string starts in `text`, if any does.
+    static func firstStop(in text: String, stops: [String]) -> String.Index? {
+        stops.filter { !$0.isEmpty }.compactMap { text.range(of: $0)?.lowerBound }.min()
+    }
+}

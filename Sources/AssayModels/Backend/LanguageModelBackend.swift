@@ -1,0 +1,88 @@
+import Foundation
+
+/// What to generate: sampling, limits, stop strings and an optional prompt template.
+public struct GenerationParameters: Sendable, Equatable {
+    public var maxTokens: Int
+    public var sampling: SamplingParameters
+    /// Generation stops when the text contains one of these; the text is cut before it.
+    public var stop: [String]
+    /// A prompt template with `{prompt}` where the prompt goes, e.g. a chat template written out
+    /// (`<|im_start|>user\n{prompt}<|im_end|>\n<|im_start|>assistant\n`). Special tokens in it are
+    /// recognised.
+    public var template: String?
+
+    public init(maxTokens: Int = 128, sampling: SamplingParameters = .greedy, stop: [String] = [], template: String? = nil) {
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.stop = stop
+        self.template = template
+    }
+
+    /// The prompt with the template applied (the prompt itself without a template).
+    public func apply(to prompt: String) -> String {
+        guard let template else { return prompt }
+        return template.replacingOccurrences(of: "{prompt}", with: prompt)
+    }
+}
+
+/// Why generation ended.
+public enum FinishReason: String, Sendable, Codable {
+    /// The end-of-generation token.
+    case eos
+    /// A stop string appeared.
+    case stop
+    /// `maxTokens` were generated.
+    case length
+}
+
+/// A generated continuation and its timings.
+public struct Generation: Sendable {
+    /// The generated text, cut before a stop string and without the end-of-generation token.
+    public var text: String
+    /// Every generated token, including an end-of-generation token.
+    public var tokens: [Int]
+    public var promptTokens: [Int]
+    public var finishReason: FinishReason
+    /// Seconds to process the prompt and pick the first token (time to first token).
+    public var promptSeconds: Double
+    /// Seconds for each later token.
+    public var tokenSeconds: [Double]
+}
+
+/// Next-token log-probabilities of a token sequence.
+public struct TokenScores: Sendable {
+    /// ln p(tokens[i+1] | tokens[...i]) for the scored positions, in order.
+    public var logProbabilities: [Double]
+    /// The full log-softmax row of each scored position (`vocabulary` values each), on request.
+    public var rows: [[Float]]?
+    /// The `k` most likely next tokens at each scored position with their log-probabilities, on request.
+    public var top: [[(token: Int, logProbability: Double)]]?
+}
+
+/// What `scoreTokens` should return besides the next-token log-probabilities.
+public struct ScoreOptions: Sendable, Equatable {
+    public var fullRows: Bool
+    public var topK: Int
+
+    public init(fullRows: Bool = false, topK: Int = 0) {
+        self.fullRows = fullRows
+        self.topK = topK
+    }
+}
+
+/// A language model behind a typed interface (DESIGN §3): the in-process engine or, later, a
+/// server. No tensors leak out.
+public protocol LanguageModelBackend: Sendable {
+    /// A short description for reports (`smollm2.gguf (llama, in-process)`).
+    var name: String { get }
+    /// Token ids of `text`; `addSpecial` adds BOS when the vocabulary does, `parseSpecial`
+    /// recognises special-token text such as `<|im_start|>`.
+    func tokenize(_ text: String, addSpecial: Bool, parseSpecial: Bool) async throws -> [Int]
+    /// Text of token ids.
+    func detokenize(_ tokens: [Int]) async throws -> String
+    /// Runs `tokens` (position 0 first) and returns, for every position `i ≥ start` before the
+    /// last, ln p(tokens[i+1] | tokens[0...i]).
+    func scoreTokens(_ tokens: [Int], from start: Int, options: ScoreOptions) async throws -> TokenScores
+    /// Continues `prompt` (the template applied first).
+    func generate(_ prompt: String, parameters: GenerationParameters) async throws -> Generation
+}
