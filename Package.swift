@@ -47,7 +47,7 @@ let package = Package(
         ]),
         .executableTarget(name: "assay", dependencies: ["AssayCLI"]),
         .target(name: "AssayTestSupport", path: "Tests/AssayTestSupport"),
-        .testTarget(name: "AssayModelsTests", dependencies: ["AssayModels", "AssayCheckpoint", "AssayTokenizer", "AssayMetrics", "AssayTestSupport"],
+        .testTarget(name: "AssayModelsTests", dependencies: ["AssayModels", "AssayCheckpoint", "AssayTokenizer", "AssayMetrics", "AssayTensor", "AssayTestSupport"],
                     resources: [.copy("Golden")]),
         .testTarget(name: "AssayTokenizerTests", dependencies: ["AssayTokenizer", "AssayModels", "AssayEvaluators", "AssayTestSupport"], resources: [.copy("Golden")]),
         .testTarget(name: "AssayTensorTests", dependencies: ["AssayTensor"], resources: [.copy("Golden")]),

@@ -59,7 +59,7 @@ public enum PerplexityRunner {
                            modelHash: String, version: String,
                            progress: @escaping (Int, Int) -> Void = { _, _ in }) throws -> PerplexityReport {
         let text = try readText(textURL)
-        let model = try LlamaModel(gguf: try GGUFFile(contentsOf: modelURL))
+        let model = try LlamaModel(contentsOf: modelURL)
         try model.checkContext(context, path: modelURL.path)
         let tokenizer = try CausalTokenizer(loading: modelURL)
         switch mode {

@@ -86,8 +86,18 @@ public struct HFConfig: @unchecked Sendable {
         self.object = object
     }
 
+    private init(url: URL, object: [String: Any]) {
+        self.url = url
+        self.object = object
+    }
+
     /// The keys present.
     public var keys: [String] { object.keys.sorted() }
+
+    /// A nested object (such as `rope_scaling`), or nil when absent or not an object.
+    public func nested(_ key: String) -> HFConfig? {
+        (object[key] as? [String: Any]).map { HFConfig(url: url, object: $0) }
+    }
 
     /// A string value.
     public func string(_ key: String) -> String? { object[key] as? String }

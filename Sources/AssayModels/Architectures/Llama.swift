@@ -2,16 +2,20 @@ import AssayCheckpoint
 import AssayTensor
 import Foundation
 
-/// The Llama family (Llama, SmolLM, Mistral-style GQA) read from GGUF, following llama.cpp's
-/// `llm_build_llama`: RMSNorm → Q/K/V projections → RoPE (normal layout) → grouped-query causal
-/// attention → output projection, residual; RMSNorm → SwiGLU feed-forward, residual; final
-/// RMSNorm and the output projection (tied to the token embedding when `output.weight` is absent).
+/// The Llama family — Llama, SmolLM, Qwen2 (with Q/K/V biases; also DeepSeek-R1-Distill-Qwen) —
+/// from GGUF or from a Hugging Face directory (`config.json` + safetensors), following llama.cpp's
+/// `llm_build_llama`/`llm_build_qwen2`: RMSNorm → Q/K/V projections (+ bias) → RoPE → grouped-query
+/// causal attention → output projection, residual; RMSNorm → SwiGLU feed-forward, residual; final
+/// RMSNorm and the output projection (tied to the token embedding when there is none).
 ///
-/// First step of the engine: weights are dequantized to f32 at load and a whole chunk goes through
-/// `cblas_sgemm` per projection.
+/// Weights are dequantized to f32 at load and a whole chunk goes through `cblas_sgemm` per
+/// projection. The loader maps GGUF and HF tensor names and fails on a missing, mis-shaped or
+/// unused tensor.
 public struct LlamaModel: Sendable {
-    /// Hyper-parameters from the GGUF metadata.
+    /// Hyper-parameters from the GGUF metadata or `config.json`.
     public struct Configuration: Sendable, Equatable {
+        /// `llama` or `qwen2`.
+        public var architecture: String
         public var layers: Int
         public var embedding: Int
         public var feedForward: Int
@@ -20,14 +24,22 @@ public struct LlamaModel: Sendable {
         public var headDimension: Int
         public var rotaryDimension: Int
         public var ropeBase: Float
+        /// NeoX rotary layout (HF weights, Qwen2) instead of llama.cpp's normal layout (GGUF Llama).
+        public var ropeNeoX: Bool
+        /// Positions are multiplied by this before rotation (1 / linear rope-scaling factor).
+        public var ropePositionScale: Float
         public var epsilon: Float
         public var vocabulary: Int
-        /// `llama.context_length`: the longest context the model was trained for (nil if absent).
+        /// The longest context the model was trained for (`context_length`, `max_position_embeddings`).
         public var trainedContext: Int?
     }
 
+    /// Architectures the loader knows (GGUF `general.architecture`, HF `model_type`).
+    public static let supportedArchitectures = ["llama", "qwen2"]
+
     struct Layer: Sendable {
         var attentionNorm: [Float], q: [Float], k: [Float], v: [Float], output: [Float]
+        var qBias: [Float]?, kBias: [Float]?, vBias: [Float]?
         var ffnNorm: [Float], gate: [Float], up: [Float], down: [Float]
     }
 
@@ -37,49 +49,191 @@ public struct LlamaModel: Sendable {
     let outputNorm: [Float]
     let output: [Float]
 
-    /// Loads and dequantizes the weights of a Llama-architecture GGUF file.
-    /// - Throws: ``ModelError`` for another architecture, missing metadata, or a missing, unused or
-    ///   mis-shaped tensor.
+    /// The tensors of one layer or of the whole model, by role.
+    enum Role: CaseIterable {
+        case embedding, outputNorm, output
+        case attentionNorm, q, k, v, attentionOutput, qBias, kBias, vBias, ffnNorm, gate, up, down
+
+        func ggufName(_ layer: Int?) -> String {
+            switch self {
+            case .embedding: "token_embd.weight"
+            case .outputNorm: "output_norm.weight"
+            case .output: "output.weight"
+            case .attentionNorm: "blk.\(layer!).attn_norm.weight"
+            case .q: "blk.\(layer!).attn_q.weight"
+            case .k: "blk.\(layer!).attn_k.weight"
+            case .v: "blk.\(layer!).attn_v.weight"
+            case .attentionOutput: "blk.\(layer!).attn_output.weight"
+            case .qBias: "blk.\(layer!).attn_q.bias"
+            case .kBias: "blk.\(layer!).attn_k.bias"
+            case .vBias: "blk.\(layer!).attn_v.bias"
+            case .ffnNorm: "blk.\(layer!).ffn_norm.weight"
+            case .gate: "blk.\(layer!).ffn_gate.weight"
+            case .up: "blk.\(layer!).ffn_up.weight"
+            case .down: "blk.\(layer!).ffn_down.weight"
+            }
+        }
+
+        func hfName(_ layer: Int?) -> String {
+            let p = "model.layers.\(layer ?? 0)."
+            return switch self {
+            case .embedding: "model.embed_tokens.weight"
+            case .outputNorm: "model.norm.weight"
+            case .output: "lm_head.weight"
+            case .attentionNorm: p + "input_layernorm.weight"
+            case .q: p + "self_attn.q_proj.weight"
+            case .k: p + "self_attn.k_proj.weight"
+            case .v: p + "self_attn.v_proj.weight"
+            case .attentionOutput: p + "self_attn.o_proj.weight"
+            case .qBias: p + "self_attn.q_proj.bias"
+            case .kBias: p + "self_attn.k_proj.bias"
+            case .vBias: p + "self_attn.v_proj.bias"
+            case .ffnNorm: p + "post_attention_layernorm.weight"
+            case .gate: p + "mlp.gate_proj.weight"
+            case .up: p + "mlp.up_proj.weight"
+            case .down: p + "mlp.down_proj.weight"
+            }
+        }
+    }
+
+    /// Where weights come from: a name scheme, a reader and the list of every tensor in the file.
+    struct WeightSource {
+        var path: String
+        var name: (Role, Int?) -> String
+        /// The tensor's shape as (outputs, inputs) — or (n) for a vector — and its f32 values; nil when absent.
+        var read: (String) throws -> (shape: [Int], values: [Float])?
+        var allNames: [String]
+    }
+
+    /// Loads a GGUF file or a Hugging Face directory (a directory, its `config.json` or a
+    /// `.safetensors` file in it).
+    public init(contentsOf url: URL) throws {
+        var isDirectory: ObjCBool = false
+        FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+        if isDirectory.boolValue || url.pathExtension == "safetensors" || url.lastPathComponent == "config.json" {
+            let directory = isDirectory.boolValue ? url : url.deletingLastPathComponent()
+            try self.init(safetensors: try SafetensorsCheckpoint(contentsOf: directory))
+        } else {
+            try self.init(gguf: try GGUFFile(contentsOf: url))
+        }
+    }
+
+    /// Loads and dequantizes the weights of a Llama- or Qwen2-architecture GGUF file.
+    /// - Throws: ``ModelError`` for another architecture, missing metadata, unsupported rope
+    ///   scaling, or a missing, unused or mis-shaped tensor.
     public init(gguf file: GGUFFile) throws {
         let path = file.url.path
         let arch = file.value("general.architecture")?.string ?? "?"
-        guard arch == "llama" else { throw ModelError.unsupportedArchitecture(path: path, name: arch, supported: ["llama"]) }
+        guard Self.supportedArchitectures.contains(arch) else {
+            throw ModelError.unsupportedArchitecture(path: path, name: arch, supported: Self.supportedArchitectures)
+        }
         func int(_ key: String) throws -> Int {
-            guard let v = file.value("llama.\(key)")?.integer else { throw ModelError.missingMetadata(path: path, key: "llama.\(key)") }
+            guard let v = file.value("\(arch).\(key)")?.integer else { throw ModelError.missingMetadata(path: path, key: "\(arch).\(key)") }
             return Int(v)
         }
         let embedding = try int("embedding_length"), heads = try int("attention.head_count")
-        let headDimension = embedding / heads
+        let headDimension = (try? int("attention.key_length")) ?? embedding / heads
+        var positionScale: Float = 1
+        switch file.value("\(arch).rope.scaling.type")?.string {
+        case nil, "none": break
+        case "linear":
+            let factor = file.value("\(arch).rope.scaling.factor")?.number ?? 1
+            positionScale = factor > 0 ? Float(1 / factor) : 1
+        case let other?:
+            throw ModelError.unsupportedRopeScaling(path: path, type: other)
+        }
         let configuration = Configuration(
-            layers: try int("block_count"), embedding: embedding, feedForward: try int("feed_forward_length"), heads: heads,
-            kvHeads: (try? int("attention.head_count_kv")) ?? heads, headDimension: headDimension,
+            architecture: arch, layers: try int("block_count"), embedding: embedding, feedForward: try int("feed_forward_length"),
+            heads: heads, kvHeads: (try? int("attention.head_count_kv")) ?? heads, headDimension: headDimension,
             rotaryDimension: (try? int("rope.dimension_count")) ?? headDimension,
-            ropeBase: Float(file.value("llama.rope.freq_base")?.number ?? 10000),
-            epsilon: Float(file.value("llama.attention.layer_norm_rms_epsilon")?.number ?? 1e-5),
+            ropeBase: Float(file.value("\(arch).rope.freq_base")?.number ?? 10000),
+            ropeNeoX: arch == "qwen2", ropePositionScale: positionScale,
+            epsilon: Float(file.value("\(arch).attention.layer_norm_rms_epsilon")?.number ?? 1e-5),
             vocabulary: file.value("tokenizer.ggml.tokens")?.array?.count ?? 0,
             trainedContext: try? int("context_length"))
+        let source = WeightSource(
+            path: path, name: { $0.ggufName($1) },
+            read: { name in
+                guard let info = file.tensor(name) else { return nil }
+                // GGUF lists dimensions innermost first: (inputs, outputs).
+                return (Array(info.dimensions.reversed()), try file.floats(info))
+            },
+            allNames: file.tensors.map(\.name).filter { !$0.hasPrefix("rope_") })
+        try self.init(configuration: configuration, source: source)
+    }
+
+    /// Loads a Hugging Face `LlamaForCausalLM`/`Qwen2ForCausalLM` directory (F32, F16 or BF16 weights).
+    /// HF keeps Q/K rows in the rotate-half order, so the NeoX rotary layout applies.
+    public init(safetensors checkpoint: SafetensorsCheckpoint) throws {
+        let config = checkpoint.config, path = config.url.path
+        let arch = config.string("model_type") ?? "?"
+        guard Self.supportedArchitectures.contains(arch) else {
+            throw ModelError.unsupportedArchitecture(path: path, name: arch, supported: Self.supportedArchitectures)
+        }
+        func int(_ key: String) throws -> Int {
+            guard let v = config.integer(key) else { throw ModelError.missingMetadata(path: path, key: key) }
+            return v
+        }
+        let embedding = try int("hidden_size"), heads = try int("num_attention_heads")
+        let headDimension = config.integer("head_dim") ?? embedding / heads
+        var positionScale: Float = 1
+        if let scaling = config.nested("rope_scaling") {
+            let type = scaling.string("rope_type") ?? scaling.string("type") ?? "?"
+            switch type {
+            case "default": break
+            case "linear": positionScale = Float(1 / (scaling.number("factor") ?? 1))
+            default: throw ModelError.unsupportedRopeScaling(path: path, type: type)
+            }
+        }
+        let configuration = Configuration(
+            architecture: arch, layers: try int("num_hidden_layers"), embedding: embedding, feedForward: try int("intermediate_size"),
+            heads: heads, kvHeads: config.integer("num_key_value_heads") ?? heads, headDimension: headDimension,
+            rotaryDimension: headDimension, ropeBase: Float(config.number("rope_theta") ?? 10000), ropeNeoX: true,
+            ropePositionScale: positionScale, epsilon: Float(config.number("rms_norm_eps") ?? 1e-6),
+            vocabulary: try int("vocab_size"), trainedContext: config.integer("max_position_embeddings"))
+        let source = WeightSource(
+            path: checkpoint.directory.path, name: { $0.hfName($1) },
+            read: { name in
+                guard let (file, info) = checkpoint.tensor(name) else { return nil }
+                return (info.shape, try file.floats(info))
+            },
+            allNames: checkpoint.tensors.map(\.tensor.name))
+        try self.init(configuration: configuration, source: source)
+        if config.bool("tie_word_embeddings") == false, checkpoint.tensor("lm_head.weight") == nil {
+            throw ModelError.missingTensor(path: source.path, name: "lm_head.weight")
+        }
+    }
+
+    /// Reads every weight through `source`, checking shapes and that nothing is left unused.
+    init(configuration c: Configuration, source: WeightSource) throws {
         var used = Set<String>()
-        func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
-            guard let info = file.tensor(name) else { throw ModelError.missingTensor(path: path, name: name) }
-            guard info.dimensions == shape else { throw ModelError.wrongShape(path: path, name: name, expected: shape, found: info.dimensions) }
+        func tensor(_ role: Role, _ layer: Int?, _ shape: [Int], optional: Bool = false) throws -> [Float]? {
+            let name = source.name(role, layer)
+            guard let (found, values) = try source.read(name) else {
+                if optional { return nil }
+                throw ModelError.missingTensor(path: source.path, name: name)
+            }
+            guard found == shape else { throw ModelError.wrongShape(path: source.path, name: name, expected: shape, found: found) }
             used.insert(name)
-            return try file.floats(info)
+            return values
         }
-        let e = configuration.embedding, kv = configuration.kvHeads * configuration.headDimension, f = configuration.feedForward
-        self.embedding = try tensor("token_embd.weight", [e, configuration.vocabulary])
-        layers = try (0..<configuration.layers).map { i in
-            let p = "blk.\(i)."
-            return Layer(attentionNorm: try tensor(p + "attn_norm.weight", [e]), q: try tensor(p + "attn_q.weight", [e, e]),
-                         k: try tensor(p + "attn_k.weight", [e, kv]), v: try tensor(p + "attn_v.weight", [e, kv]),
-                         output: try tensor(p + "attn_output.weight", [e, e]), ffnNorm: try tensor(p + "ffn_norm.weight", [e]),
-                         gate: try tensor(p + "ffn_gate.weight", [e, f]), up: try tensor(p + "ffn_up.weight", [e, f]),
-                         down: try tensor(p + "ffn_down.weight", [f, e]))
+        func required(_ role: Role, _ layer: Int?, _ shape: [Int]) throws -> [Float] { try tensor(role, layer, shape)! }
+        let e = c.embedding, width = c.heads * c.headDimension, kv = c.kvHeads * c.headDimension, f = c.feedForward
+        embedding = try required(.embedding, nil, [c.vocabulary, e])
+        layers = try (0..<c.layers).map { i in
+            Layer(attentionNorm: try required(.attentionNorm, i, [e]), q: try required(.q, i, [width, e]),
+                  k: try required(.k, i, [kv, e]), v: try required(.v, i, [kv, e]),
+                  output: try required(.attentionOutput, i, [e, width]),
+                  qBias: try tensor(.qBias, i, [width], optional: true), kBias: try tensor(.kBias, i, [kv], optional: true),
+                  vBias: try tensor(.vBias, i, [kv], optional: true),
+                  ffnNorm: try required(.ffnNorm, i, [e]), gate: try required(.gate, i, [f, e]),
+                  up: try required(.up, i, [f, e]), down: try required(.down, i, [e, f]))
         }
-        outputNorm = try tensor("output_norm.weight", [e])
-        output = file.tensor("output.weight") != nil ? try tensor("output.weight", [e, configuration.vocabulary]) : self.embedding
-        let unused = file.tensors.map(\.name).filter { !used.contains($0) && !$0.hasPrefix("rope_") }
-        guard unused.isEmpty else { throw ModelError.unusedTensors(path: path, names: unused) }
-        self.configuration = configuration
+        outputNorm = try required(.outputNorm, nil, [e])
+        output = try tensor(.output, nil, [c.vocabulary, e], optional: true) ?? embedding
+        let unused = source.allNames.filter { !used.contains($0) }
+        guard unused.isEmpty else { throw ModelError.unusedTensors(path: source.path, names: unused) }
+        configuration = c
     }
 
     /// Keys and values of the positions seen so far, per layer (`positions × kvHeads·headDimension`).
@@ -149,7 +303,7 @@ public struct LlamaModel: Sendable {
     /// through GEMM.
     public func forward(_ tokens: [Int], cache: inout KVCache) -> [Float] {
         let c = configuration, n = tokens.count, e = c.embedding, d = c.headDimension, start = cache.count
-        let kvWidth = c.kvHeads * d
+        let kvWidth = c.kvHeads * d, width = c.heads * d
         var x = [Float](repeating: 0, count: n * e)
         for (row, token) in tokens.enumerated() {
             for i in 0..<e { x[row * e + i] = embedding[token * e + i] }
@@ -157,15 +311,20 @@ public struct LlamaModel: Sendable {
         let positions = Array(start..<(start + n))
         for (index, layer) in layers.enumerated() {
             let h = Kernels.rmsNorm(x, weight: layer.attentionNorm, dimension: e, epsilon: c.epsilon)
-            var q = BLAS.linear(h, layer.q, rows: n, outputs: e, inputs: e)
+            var q = BLAS.linear(h, layer.q, rows: n, outputs: width, inputs: e)
             var k = BLAS.linear(h, layer.k, rows: n, outputs: kvWidth, inputs: e)
-            let v = BLAS.linear(h, layer.v, rows: n, outputs: kvWidth, inputs: e)
-            Kernels.rope(&q, positions: positions, heads: c.heads, headDimension: d, rotaryDimension: c.rotaryDimension, base: c.ropeBase)
-            Kernels.rope(&k, positions: positions, heads: c.kvHeads, headDimension: d, rotaryDimension: c.rotaryDimension, base: c.ropeBase)
+            var v = BLAS.linear(h, layer.v, rows: n, outputs: kvWidth, inputs: e)
+            if let b = layer.qBias { Kernels.addRowVector(&q, b) }
+            if let b = layer.kBias { Kernels.addRowVector(&k, b) }
+            if let b = layer.vBias { Kernels.addRowVector(&v, b) }
+            Kernels.rope(&q, positions: positions, heads: c.heads, headDimension: d, rotaryDimension: c.rotaryDimension, base: c.ropeBase,
+                         neox: c.ropeNeoX, positionScale: c.ropePositionScale)
+            Kernels.rope(&k, positions: positions, heads: c.kvHeads, headDimension: d, rotaryDimension: c.rotaryDimension, base: c.ropeBase,
+                         neox: c.ropeNeoX, positionScale: c.ropePositionScale)
             cache.append(layer: index, keys: k, values: v)
             let attention = Self.attention(q: q, keys: cache.keys[index], values: cache.values[index], start: start, n: n,
                                            heads: c.heads, kvHeads: c.kvHeads, headDimension: d)
-            let projected = BLAS.linear(attention, layer.output, rows: n, outputs: e, inputs: e)
+            let projected = BLAS.linear(attention, layer.output, rows: n, outputs: e, inputs: width)
             for i in 0..<x.count { x[i] += projected[i] }
             let h2 = Kernels.rmsNorm(x, weight: layer.ffnNorm, dimension: e, epsilon: c.epsilon)
             let gate = BLAS.linear(h2, layer.gate, rows: n, outputs: c.feedForward, inputs: e)
@@ -191,6 +350,7 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
     case emptyDocument(path: String, line: Int?)
     case malformedDocument(path: String, line: Int, message: String)
     case emptyPrompt
+    case unsupportedRopeScaling(path: String, type: String)
 
     public var errorDescription: String? {
         switch self {
@@ -208,6 +368,7 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
             return line.map { "\(path):\($0): the document is empty" } ?? "\(path): there is no text to score"
         case let .malformedDocument(path, line, message): return "\(path):\(line): \(message)"
         case .emptyPrompt: return "the prompt has no tokens"
+        case let .unsupportedRopeScaling(path, type): return "\(path): rope scaling '\(type)' is not supported (none and linear are)"
         }
     }
 

@@ -10,7 +10,7 @@ public struct InProcessBackend: LanguageModelBackend {
 
     /// Loads the model and tokenizer of a GGUF file.
     public init(modelAt url: URL) throws {
-        model = try LlamaModel(gguf: try GGUFFile(contentsOf: url))
+        model = try LlamaModel(contentsOf: url)
         tokenizer = try CausalTokenizer(loading: url)
         name = "\(url.lastPathComponent) (llama, in-process)"
     }

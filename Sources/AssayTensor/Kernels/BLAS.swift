@@ -79,24 +79,37 @@ public enum Kernels {
         return y
     }
 
-    /// Rotary position embedding, "normal" layout (adjacent pairs rotate together; llama.cpp
-    /// `LLAMA_ROPE_TYPE_NORM`, which GGUF Llama weights are permuted for), in place.
-    /// - Parameters:
-    ///   - x: rows of `heads × headDimension` values, one row per position.
-    ///   - positions: the position of each row.
-    public static func rope(_ x: inout [Float], positions: [Int], heads: Int, headDimension: Int, rotaryDimension: Int, base: Float) {
-        let rowLength = heads * headDimension
+    /// Rotary position embedding in place on `positions.count` rows of `heads × headDimension`
+    /// values. The first `rotaryDimension` values of each head rotate by angle
+    /// `position · positionScale · base^(−2i/rotaryDimension)` for pair i. Pairs are adjacent
+    /// values `(2i, 2i+1)` in llama.cpp's normal layout (GGUF Llama, whose Q/K rows the converter
+    /// permuted) and `(i, i + rotaryDimension/2)` in the NeoX layout (Hugging Face weights, Qwen2).
+    public static func rope(_ x: inout [Float], positions: [Int], heads: Int, headDimension: Int, rotaryDimension: Int, base: Float,
+                            neox: Bool = false, positionScale: Float = 1) {
+        let rowLength = heads * headDimension, half = rotaryDimension / 2
         precondition(x.count == positions.count * rowLength, "shape mismatch")
         for (row, position) in positions.enumerated() {
-            for i in stride(from: 0, to: rotaryDimension, by: 2) {
-                let theta = Float(position) * powf(base, -Float(i) / Float(rotaryDimension))
+            for i in 0..<half {
+                let theta = Float(position) * positionScale * powf(base, -Float(2 * i) / Float(rotaryDimension))
                 let c = cosf(theta), s = sinf(theta)
+                let first = neox ? i : 2 * i, second = neox ? i + half : 2 * i + 1
                 for h in 0..<heads {
-                    let index = row * rowLength + h * headDimension + i
-                    let x0 = x[index], x1 = x[index + 1]
-                    x[index] = x0 * c - x1 * s
-                    x[index + 1] = x0 * s + x1 * c
+                    let index = row * rowLength + h * headDimension
+                    let x0 = x[index + first], x1 = x[index + second]
+                    x[index + first] = x0 * c - x1 * s
+                    x[index + second] = x0 * s + x1 * c
                 }
+            }
+        }
+    }
+
+    /// Adds `vector` to every row of `x` (rows of `vector.count` values): a bias after a projection.
+    public static func addRowVector(_ x: inout [Float], _ vector: [Float]) {
+        let n = vector.count
+        precondition(n > 0 && x.count % n == 0, "shape mismatch")
+        x.withUnsafeMutableBufferPointer { out in
+            vector.withUnsafeBufferPointer { b in
+                for row in stride(from: 0, to: out.count, by: n) { for i in 0..<n { out[row + i] += b[i] } }
             }
         }
     }
