@@ -136,6 +136,39 @@ struct TokenizerJSONBPETests {
     }
 }
 
+/// `TemplateProcessing` (what transformers writes for Llama-style tokenizers) and the BOS/EOS a
+/// `tokenizer_config.json` names beside the file.
+struct TemplateProcessingTests {
+    func variant(_ post: Any?, config: [String: Any]?) throws -> BytePairEncoding {
+        let directory = try TestEnvironment.temporaryDirectory("assay-template")
+        var root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: TestEnvironment.root.appendingPathComponent("Fixtures/tokenizers/gpt2-like.json"))) as? [String: Any])
+        root["post_processor"] = post ?? NSNull()
+        let url = directory.appendingPathComponent("tokenizer.json")
+        try JSONSerialization.data(withJSONObject: root).write(to: url)
+        if let config { try JSONSerialization.data(withJSONObject: config).write(to: directory.appendingPathComponent("tokenizer_config.json")) }
+        return try BytePairEncoding(tokenizerJSON: url)
+    }
+
+    @Test func bosFromTheTemplateAndNamesFromTheConfig() throws {
+        let plain = try BytePairEncoding(tokenizerJSON: TestEnvironment.root.appendingPathComponent("Fixtures/tokenizers/gpt2-like.json"))
+        let ids = plain.encode("Hello there.", addSpecial: false)
+        let endOfText = try #require(plain.tokens.firstIndex(of: "<|endoftext|>"))
+        let withBOS = try variant(["type": "TemplateProcessing",
+                                   "single": [["SpecialToken": ["id": "<|endoftext|>", "type_id": 0]], ["Sequence": ["id": "A", "type_id": 0]]],
+                                   "special_tokens": ["<|endoftext|>": ["id": "<|endoftext|>", "ids": [endOfText], "tokens": ["<|endoftext|>"]]]],
+                                  config: nil)
+        #expect(withBOS.addBOS && withBOS.bos == endOfText && withBOS.encode("Hello there.", addSpecial: true) == [endOfText] + ids)
+        // Nothing added, but the config names BOS and EOS (as `{"content": …}` or a plain string).
+        let named = try variant(["type": "TemplateProcessing", "single": [["Sequence": ["id": "A", "type_id": 0]]], "special_tokens": [:]],
+                                config: ["bos_token": ["content": "<|endoftext|>"], "eos_token": "<|endoftext|>"])
+        #expect(!named.addBOS && named.bos == endOfText && named.eos == endOfText && named.encode("Hello there.", addSpecial: true) == ids)
+        #expect(throws: TokenizerError.self) {
+            try variant(["type": "TemplateProcessing", "single": [["SpecialToken": ["id": "x"]], ["SpecialToken": ["id": "y"]], ["Sequence": ["id": "A"]]],
+                         "special_tokens": [:]], config: nil)
+        }
+    }
+}
+
 /// Regression: text is matched on bytes, not Swift graphemes or canonical equivalents — a special
 /// token followed by a combining mark is still the special token, and "e" + U+0301 is not "é"
 /// (ids from llama.cpp on the vocab fixtures).

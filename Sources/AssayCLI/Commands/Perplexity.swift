@@ -34,7 +34,7 @@ extension AssayCommand {
 
         enum Mode: String, ExpressibleByArgument, CaseIterable { case chunked, rolling }
 
-        @Argument(help: ArgumentHelp("A Llama-family .gguf file.", valueName: "model"))
+        @Argument(help: ArgumentHelp("A Llama-family model (llama, qwen2): a .gguf file or a Hugging Face directory with config.json, *.safetensors and tokenizer.json.", valueName: "model"))
         var model: String
 
         @Argument(help: ArgumentHelp("Text file (UTF-8).", valueName: "text"))
@@ -73,7 +73,7 @@ extension AssayCommand {
 
         func run() async throws {
             let url = URL(fileURLWithPath: model), textURL = URL(fileURLWithPath: text)
-            let hash = (try? SHA256.hex(fileAt: url)).map { String($0.prefix(12)) } ?? "?"
+            let hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
             let runMode: PerplexityMode = mode == .chunked
                 ? .chunked(maxChunks: chunks) : .rolling(split: DocumentSplit(split, field: field)!, stride: stride)
             let progress = TerminalProgress()

@@ -46,10 +46,10 @@ public struct PerplexityEvaluator: Evaluator {
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         guard case let .text(path)? = context.dataset else { throw EvaluatorError.missingDataset(evaluator: Self.id) }
         guard case let .file(url)? = context.model else {
-            throw EvaluatorError.invalidOption(name: "model", message: "perplexity needs a local GGUF model (endpoints come with the remote backend)")
+            throw EvaluatorError.invalidOption(name: "model", message: "perplexity needs a local model: a GGUF file or a Hugging Face directory (endpoints come with the remote backend)")
         }
         let progress = context.progress, id = context.evaluationID
-        let hash = (try? SHA256.hex(fileAt: url)).map { String($0.prefix(12)) } ?? "?"
+        let hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
         let report = try PerplexityRunner.run(modelAt: url, textAt: path, context: self.context, mode: mode,
                                               modelHash: hash, version: AssayVersion.current) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "tokens")

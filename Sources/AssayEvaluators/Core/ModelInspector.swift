@@ -12,7 +12,7 @@ public enum ModelInspector {
             _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
             if isDirectory.boolValue {
                 let hasSafetensors = (try? FileManager.default.contentsOfDirectory(atPath: url.path))?.contains { $0.hasSuffix(".safetensors") } ?? false
-                return ModelInfo(name: name, path: url.path, sha256: nil, format: hasSafetensors ? "safetensors" : "unknown")
+                return ModelInfo(name: name, path: url.path, sha256: hasSafetensors ? try? SHA256.hex(modelAt: url) : nil, format: hasSafetensors ? "safetensors" : "unknown")
             }
             return ModelInfo(name: name, path: url.path, sha256: try? SHA256.hex(fileAt: url), format: format(of: url))
         }

@@ -19,6 +19,20 @@ public enum SHA256 {
         return hasher.finalize()
     }
 
+    /// The content hash of a model: the file's digest, or for a Hugging Face directory the digest
+    /// of the lines `<name> <sha256>` for `config.json` and every `*.safetensors` file, sorted by name.
+    /// - Throws: when a file cannot be read.
+    public static func hex(modelAt url: URL) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return try hex(fileAt: url)
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: url.path)
+            .filter { $0 == "config.json" || $0.hasSuffix(".safetensors") }.sorted()
+        let lines = try names.map { "\($0) \(try hex(fileAt: url.appendingPathComponent($0)))\n" }.joined()
+        return hex(Data(lines.utf8))
+    }
+
     struct Hasher256 {
         private var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         private var buffer: [UInt8] = []

@@ -177,10 +177,13 @@ public struct LlamaModel: Sendable {
         let embedding = try int("hidden_size"), heads = try int("num_attention_heads")
         let headDimension = config.integer("head_dim") ?? embedding / heads
         var positionScale: Float = 1
-        if let scaling = config.nested("rope_scaling") {
+        // transformers ≥ 5 writes `rope_parameters` (rope_theta, rope_type, factor); older files
+        // `rope_theta` and `rope_scaling`.
+        let ropeParameters = config.nested("rope_parameters")
+        if let scaling = config.nested("rope_scaling") ?? ropeParameters {
             let type = scaling.string("rope_type") ?? scaling.string("type") ?? "?"
             switch type {
-            case "default": break
+            case "default", "?" where scaling.number("factor") == nil: break
             case "linear": positionScale = Float(1 / (scaling.number("factor") ?? 1))
             default: throw ModelError.unsupportedRopeScaling(path: path, type: type)
             }
@@ -188,7 +191,8 @@ public struct LlamaModel: Sendable {
         let configuration = Configuration(
             architecture: arch, layers: try int("num_hidden_layers"), embedding: embedding, feedForward: try int("intermediate_size"),
             heads: heads, kvHeads: config.integer("num_key_value_heads") ?? heads, headDimension: headDimension,
-            rotaryDimension: headDimension, ropeBase: Float(config.number("rope_theta") ?? 10000), ropeNeoX: true,
+            rotaryDimension: headDimension, ropeBase: Float(config.number("rope_theta") ?? ropeParameters?.number("rope_theta") ?? 10000),
+            ropeNeoX: true,
             ropePositionScale: positionScale, epsilon: Float(config.number("rms_norm_eps") ?? 1e-6),
             vocabulary: try int("vocab_size"), trainedContext: config.integer("max_position_embeddings"))
         let source = WeightSource(

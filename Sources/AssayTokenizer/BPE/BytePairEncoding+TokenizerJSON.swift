@@ -46,14 +46,51 @@ extension BytePairEncoding {
             case "RobertaProcessing", "BertProcessing":
                 bos = ((post["cls"] as? [Any])?.last as? NSNumber)?.intValue
                 eos = ((post["sep"] as? [Any])?.last as? NSNumber)?.intValue
+            case "TemplateProcessing":
+                (bos, eos) = try Self.template(post, path: path)
             case "ByteLevel": break
             default:
-                throw TokenizerError.unsupported(path: path, message: "post_processor '\(post["type"] as? String ?? "?")' is not supported (RobertaProcessing, BertProcessing, ByteLevel)")
+                throw TokenizerError.unsupported(path: path, message: "post_processor '\(post["type"] as? String ?? "?")' is not supported (RobertaProcessing, BertProcessing, TemplateProcessing, ByteLevel)")
             }
         }
-        self.init(tokens: tokens, merges: merges, tokenTypes: types, preTokenizer: preTokenizer, bos: bos, eos: eos,
+        // tokenizer_config.json beside it names BOS/EOS even when none is added (transformers'
+        // `bos_token_id`, which lm-eval uses as the rolling windows' prefix).
+        let (configBOS, configEOS) = Self.configSpecialTokens(url.deletingLastPathComponent().appendingPathComponent("tokenizer_config.json"), tokens: tokens)
+        self.init(tokens: tokens, merges: merges, tokenTypes: types, preTokenizer: preTokenizer, bos: bos ?? configBOS, eos: eos ?? configEOS,
                   addBOS: bos != nil, addEOS: eos != nil, addPrefixSpace: prefixSpace,
                   ignoreMerges: model["ignore_merges"] as? Bool ?? false)
+    }
+
+    /// The special tokens a `TemplateProcessing` adds around a single sequence: at most one before
+    /// `$A` (BOS) and one after (EOS).
+    static func template(_ post: [String: Any], path: String) throws -> (bos: Int?, eos: Int?) {
+        guard let single = post["single"] as? [[String: Any]],
+              let sequence = single.firstIndex(where: { $0["Sequence"] != nil }) else {
+            throw TokenizerError.malformed(path: path, message: "TemplateProcessing without a \"single\" template holding $A")
+        }
+        let specials = post["special_tokens"] as? [String: Any] ?? [:]
+        func id(_ item: [String: Any]) throws -> Int {
+            guard let name = (item["SpecialToken"] as? [String: Any])?["id"] as? String,
+                  let ids = (specials[name] as? [String: Any])?["ids"] as? [NSNumber], ids.count == 1 else {
+                throw TokenizerError.unsupported(path: path, message: "TemplateProcessing items must be single special tokens around $A")
+            }
+            return ids[0].intValue
+        }
+        let before = single[..<sequence], after = single[(sequence + 1)...]
+        guard before.count <= 1, after.count <= 1 else {
+            throw TokenizerError.unsupported(path: path, message: "TemplateProcessing with more than one token before or after $A")
+        }
+        return (try before.first.map(id), try after.first.map(id))
+    }
+
+    /// BOS and EOS ids named by a `tokenizer_config.json` (`"bos_token": "<s>"` or `{"content": "<s>"}`), if present.
+    static func configSpecialTokens(_ url: URL, tokens: [String]) -> (bos: Int?, eos: Int?) {
+        guard let data = try? Data(contentsOf: url), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return (nil, nil) }
+        func id(_ key: String) -> Int? {
+            let content = object[key] as? String ?? (object[key] as? [String: Any])?["content"] as? String
+            return content.flatMap { c in tokens.firstIndex(of: c) }
+        }
+        return (id("bos_token"), id("eos_token"))
     }
 
     static let llama3Pattern = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
