@@ -35,9 +35,10 @@ public enum ChunkedPerplexity {
             if Task.isCancelled { break }
             var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
             if let bos { chunk[0] = bos }
-            let logits = model.logits(chunk)
+            let logits = model.logits(chunk, rows: first..<(context - 1))
             for j in first..<(context - 1) {
-                accumulator.add(-TokenScoring.logProbability(of: chunk[j + 1], in: logits[(j * vocabulary)..<((j + 1) * vocabulary)]))
+                let row = (j - first) * vocabulary
+                accumulator.add(-TokenScoring.logProbability(of: chunk[j + 1], in: logits[row..<(row + vocabulary)]))
             }
             done = c + 1
             progress(done, total)

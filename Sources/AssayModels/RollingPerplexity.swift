@@ -78,10 +78,10 @@ public enum RollingPerplexity {
         for (document, tokens) in zip(documents, encoded) {
             for window in windows(tokens: tokens, prefix: prefix, context: context, stride: stride) {
                 if Task.isCancelled { return result }
-                let logits = model.logits(window.input)
                 let offset = window.input.count - window.targets.count
+                let logits = model.logits(window.input, rows: offset..<window.input.count)
                 for (i, target) in window.targets.enumerated() {
-                    let row = (offset + i) * vocabulary
+                    let row = i * vocabulary
                     result.accumulator.add(-TokenScoring.logProbability(of: target, in: logits[row..<(row + vocabulary)]))
                 }
                 result.windows += 1

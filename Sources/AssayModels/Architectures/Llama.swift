@@ -296,16 +296,17 @@ public struct LlamaModel: Sendable {
         }
     }
 
-    /// Logits (`tokens.count × vocabulary`, row-major) of a chunk that starts at position 0.
-    public func logits(_ tokens: [Int]) -> [Float] {
+    /// Logits of a chunk that starts at position 0: the rows of `rows` (all by default), each
+    /// `vocabulary` long, row-major. Only those rows go through the output projection.
+    public func logits(_ tokens: [Int], rows: Range<Int>? = nil) -> [Float] {
         var cache = KVCache(for: self)
-        return forward(tokens, cache: &cache)
+        return forward(tokens, cache: &cache, outputRows: rows)
     }
 
     /// Runs `tokens` at the positions after those in `cache`, appends their keys and values, and
-    /// returns their logits (`tokens.count × vocabulary`). One token goes through GEMV, a chunk
-    /// through GEMM.
-    public func forward(_ tokens: [Int], cache: inout KVCache) -> [Float] {
+    /// returns the logits of the rows in `outputRows` (all rows by default; indices into `tokens`),
+    /// `vocabulary` values each. One token goes through GEMV, a chunk through GEMM.
+    public func forward(_ tokens: [Int], cache: inout KVCache, outputRows: Range<Int>? = nil) -> [Float] {
         let c = configuration, n = tokens.count, e = c.embedding, d = c.headDimension, start = cache.count
         let kvWidth = c.kvHeads * d, width = c.heads * d
         var x = [Float](repeating: 0, count: n * e)
@@ -337,8 +338,11 @@ public struct LlamaModel: Sendable {
             for i in 0..<x.count { x[i] += down[i] }
         }
         cache.advance(by: n)
-        let final = Kernels.rmsNorm(x, weight: outputNorm, dimension: e, epsilon: c.epsilon)
-        return BLAS.linear(final, output, rows: n, outputs: c.vocabulary, inputs: e)
+        let rows = outputRows ?? 0..<n
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= n, "output rows out of range")
+        let selected = rows == 0..<n ? x : Array(x[(rows.lowerBound * e)..<(rows.upperBound * e)])
+        let final = Kernels.rmsNorm(selected, weight: outputNorm, dimension: e, epsilon: c.epsilon)
+        return BLAS.linear(final, output, rows: rows.count, outputs: c.vocabulary, inputs: e)
     }
 }
 

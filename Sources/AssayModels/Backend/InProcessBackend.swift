@@ -29,10 +29,11 @@ public struct InProcessBackend: LanguageModelBackend {
     public func scoreTokensNow(_ tokens: [Int], from start: Int, options: ScoreOptions = ScoreOptions()) -> TokenScores {
         let v = model.configuration.vocabulary
         guard tokens.count >= 2, start < tokens.count - 1 else { return TokenScores(logProbabilities: [], rows: nil, top: nil) }
-        let logits = model.logits(tokens)
+        let first = max(0, start)
+        let logits = model.logits(tokens, rows: first..<(tokens.count - 1))
         var scores = TokenScores(logProbabilities: [], rows: options.fullRows ? [] : nil, top: options.topK > 0 ? [] : nil)
-        for i in max(0, start)..<(tokens.count - 1) {
-            let row = logits[(i * v)..<((i + 1) * v)]
+        for i in first..<(tokens.count - 1) {
+            let row = logits[((i - first) * v)..<((i - first + 1) * v)]
             let logZ = TokenScoring.logSumExp(row)
             scores.logProbabilities.append(Double(row[row.startIndex + tokens[i + 1]]) - logZ)
             if options.fullRows { scores.rows?.append(row.map { Float(Double($0) - logZ) }) }

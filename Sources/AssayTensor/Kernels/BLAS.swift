@@ -118,9 +118,23 @@ public enum Kernels {
     public static func swiglu(gate: [Float], up: [Float]) -> [Float] {
         precondition(gate.count == up.count, "shape mismatch")
         var out = [Float](repeating: 0, count: gate.count)
-        for i in 0..<gate.count {
-            let g = gate[i]
-            out[i] = g / (1 + expf(-g)) * up[i]
+        out.withUnsafeMutableBufferPointer { o in
+            gate.withUnsafeBufferPointer { g in
+                up.withUnsafeBufferPointer { u in
+                    var i = 0
+                    while i + 8 <= g.count {
+                        let gv = UnsafeRawPointer(g.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+                        let uv = UnsafeRawPointer(u.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+                        let silu = gv / (1 + VectorMath.exp(-gv))
+                        UnsafeMutableRawPointer(o.baseAddress! + i).storeBytes(of: silu * uv, as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                    while i < g.count {
+                        o[i] = g[i] / (1 + VectorMath.exp(-g[i])) * u[i]
+                        i += 1
+                    }
+                }
+            }
         }
         return out
     }
@@ -128,8 +142,10 @@ public enum Kernels {
     /// In-place softmax of `values[range]`.
     public static func softmax(_ values: inout [Float], _ range: Range<Int>) {
         guard let maximum = values[range].max() else { return }
-        var sum: Float = 0
-        for i in range { values[i] = expf(values[i] - maximum); sum += values[i] }
-        for i in range { values[i] /= sum }
+        values.withUnsafeMutableBufferPointer { buffer in
+            let sum = VectorMath.expSubtracting(buffer, range, shift: maximum)
+            let inverse = 1 / sum
+            for i in range { buffer[i] *= inverse }
+        }
     }
 }
