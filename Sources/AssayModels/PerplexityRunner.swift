@@ -28,13 +28,21 @@ public struct PerplexityReport: Sendable {
     /// False when stopped early (Ctrl-C): the numbers cover what was evaluated.
     public var complete: Bool
     public var signature: String
+    /// Tokens that went through the model (every position of every chunk or window).
+    public var tokensProcessed = 0
+    /// Seconds spent in the model and scoring (load and tokenization excluded).
+    public var evalSeconds = 0.0
+
+    /// Prefill speed: tokens through the model per second of evaluation.
+    public var prefillTokensPerSecond: Double? { evalSeconds > 0 ? Double(tokensProcessed) / evalSeconds : nil }
 
     /// The `--format json` object.
     public var json: [String: Any] {
         var object: [String: Any] = [
             "perplexity": perplexity ?? NSNull(), "stderr": stderr ?? NSNull(), "nll_mean": nllMean ?? NSNull(),
             "tokens_scored": tokensScored, "chunks": chunks, "mode": mode, "context": context, "signature": signature,
-            "complete": complete,
+            "complete": complete, "eval_seconds": evalSeconds, "tokens_processed": tokensProcessed,
+            "prefill_tokens_per_second": prefillTokensPerSecond ?? NSNull(),
         ]
         if mode == "rolling" {
             object["documents"] = documents ?? 0
@@ -67,14 +75,18 @@ public enum PerplexityRunner {
             let contents = droppingOneNewline(text)
             let tokens = tokenizer.encode(contents, parseSpecial: false)
             guard tokens.count >= 2 * context else { throw ModelError.textTooShort(tokens: tokens.count, context: context) }
+            let started = Date()
             let result = try ChunkedPerplexity.run(model: model, tokens: tokens, context: context, maxChunks: maxChunks,
                                                    bos: tokenizer.addedBOS) { done, total in progress(done * context, total * context) }
             let a = result.accumulator
-            return PerplexityReport(
+            var report = PerplexityReport(
                 mode: "chunked", context: context, perplexity: a.perplexity, stderr: a.standardError, nllMean: a.meanNLL,
                 tokensScored: a.count, chunks: result.chunks, complete: result.complete,
                 signature: "mode:chunked|ctx:\(context)|chunks:\(result.chunks)|score:second-half|bos:\(result.bosReplaced ? "yes" : "no")|tokens:\(a.count)|tokenizer:\(tokenizer.name)|model:\(modelHash)|version:assay-\(version)"
                     + (result.complete ? "" : "|partial"))
+            report.evalSeconds = Date().timeIntervalSince(started)
+            report.tokensProcessed = result.chunks * context
+            return report
         case let .rolling(split, stride):
             let stride = stride ?? context
             guard stride >= 1, stride <= context else {
@@ -84,16 +96,20 @@ public enum PerplexityRunner {
                 throw ModelError.missingMetadata(path: modelURL.path, key: "tokenizer.ggml.bos_token_id (or eos_token_id), the rolling windows' prefix token")
             }
             let documents = try split.documents(of: text, path: textURL.path)
+            let started = Date()
             let result = RollingPerplexity.run(model: model, documents: documents, encode: { tokenizer.encode($0, addSpecial: false, parseSpecial: false) },
                                                prefix: prefix, context: context, stride: stride, progress: progress)
             let a = result.accumulator
-            return PerplexityReport(
+            var report = PerplexityReport(
                 mode: "rolling", context: context, perplexity: a.perplexity, stderr: a.standardError, nllMean: a.meanNLL,
                 tokensScored: a.count, chunks: result.windows, documents: result.documents,
                 wordPerplexity: result.wordPerplexity, bytePerplexity: result.bytePerplexity, bitsPerByte: result.bitsPerByte,
                 complete: result.complete,
                 signature: RollingPerplexity.signature(result, split: split.description, tokenizer: tokenizer.name, modelHash: modelHash, version: version)
                     + (result.complete ? "" : "|partial"))
+            report.evalSeconds = Date().timeIntervalSince(started)
+            report.tokensProcessed = result.tokensProcessed
+            return report
         }
     }
 

@@ -47,6 +47,8 @@ public enum RollingPerplexity {
         public var accumulator = PerplexityAccumulator()
         public var documents = 0
         public var windows = 0
+        /// Tokens fed to the model (all window inputs).
+        public var tokensProcessed = 0
         public var words = 0
         public var bytes = 0
         public var context: Int
@@ -85,6 +87,7 @@ public enum RollingPerplexity {
                     result.accumulator.add(-TokenScoring.logProbability(of: target, in: logits[row..<(row + vocabulary)]))
                 }
                 result.windows += 1
+                result.tokensProcessed += window.input.count
                 done += window.targets.count
                 progress(done, total)
             }

@@ -88,7 +88,9 @@ extension AssayCommand {
             let report = try await task.value
             interrupt.cancel()
             if format == .json {
-                try JSONOutput.print(report.json)
+                var object = report.json
+                object["peak_rss_bytes"] = ProcessStats.peakResidentBytes
+                try JSONOutput.print(object)
             } else {
                 var line = String(format: "PPL = %.4f +/- %.5f", report.perplexity ?? .nan, report.stderr ?? .nan)
                 if report.mode == "rolling" {
@@ -99,6 +101,10 @@ extension AssayCommand {
                     line += " (\(report.tokensScored) tokens, \(report.chunks) chunks of \(context))"
                 }
                 print(line + (report.complete ? "" : " [PARTIAL: interrupted]") + "; \(report.signature)")
+                if let rate = report.prefillTokensPerSecond {
+                    Terminal.error(String(format: "%d tokens through the model in %.2f s: %.1f tokens/s; peak RSS %.0f MiB\n", report.tokensProcessed,
+                                          report.evalSeconds, rate, Double(ProcessStats.peakResidentBytes) / 1_048_576))
+                }
             }
             if !report.complete { throw ExitCode(130) }
         }
