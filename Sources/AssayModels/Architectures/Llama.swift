@@ -240,55 +240,6 @@ public struct LlamaModel: Sendable {
         configuration = c
     }
 
-    /// Keys and values of the positions seen so far, per layer (`positions × kvHeads·headDimension`).
-    public struct KVCache: Sendable {
-        var keys: [[Float]]
-        var values: [[Float]]
-        /// Positions cached.
-        public private(set) var count = 0
-
-        /// An empty cache for `model`.
-        public init(for model: LlamaModel) {
-            keys = Array(repeating: [], count: model.configuration.layers)
-            values = Array(repeating: [], count: model.configuration.layers)
-        }
-
-        mutating func append(layer: Int, keys k: [Float], values v: [Float]) {
-            keys[layer] += k
-            values[layer] += v
-        }
-
-        mutating func advance(by n: Int) { count += n }
-    }
-
-    /// Causal grouped-query attention of `n` new positions starting at `start` over every cached
-    /// position, batched per head on GEMM: softmax(Q_h K_gᵀ / √d + causal mask) V_g.
-    static func attention(q: [Float], keys: [Float], values: [Float], start: Int, n: Int, heads: Int, kvHeads: Int, headDimension d: Int) -> [Float] {
-        let width = heads * d, kvWidth = kvHeads * d, group = heads / kvHeads, total = start + n
-        let scale = 1 / Float(d).squareRoot()
-        func gather(_ x: [Float], _ head: Int, _ rows: Int, _ rowWidth: Int) -> [Float] {
-            var out = [Float](repeating: 0, count: rows * d)
-            for i in 0..<rows { for t in 0..<d { out[i * d + t] = x[i * rowWidth + head * d + t] } }
-            return out
-        }
-        let cachedKeys = (0..<kvHeads).map { gather(keys, $0, total, kvWidth) }
-        let cachedValues = (0..<kvHeads).map { gather(values, $0, total, kvWidth) }
-        var output = [Float](repeating: 0, count: n * width)
-        for head in 0..<heads {
-            let g = head / group
-            var scores = BLAS.matmulTransposed(gather(q, head, n, width), cachedKeys[g], m: n, n: total, k: d)
-            for i in 0..<n {
-                let visible = start + i + 1
-                for j in 0..<visible { scores[i * total + j] *= scale }
-                Kernels.softmax(&scores, (i * total)..<(i * total + visible))
-                for j in visible..<max(visible, total) { scores[i * total + j] = 0 }
-            }
-            let context = BLAS.matmul(scores, cachedValues[g], m: n, n: d, k: total)
-            for i in 0..<n { for t in 0..<d { output[i * width + head * d + t] = context[i * d + t] } }
-        }
-        return output
-    }
-
     /// Throws ``ModelError/contextTooLong(path:context:trained:)`` when `context` exceeds the trained length.
     public func checkContext(_ context: Int, path: String) throws {
         if let trained = configuration.trainedContext, context > trained {
@@ -327,7 +278,7 @@ public struct LlamaModel: Sendable {
             Kernels.rope(&k, positions: positions, heads: c.kvHeads, headDimension: d, rotaryDimension: c.rotaryDimension, base: c.ropeBase,
                          neox: c.ropeNeoX, positionScale: c.ropePositionScale)
             cache.append(layer: index, keys: k, values: v)
-            let attention = Self.attention(q: q, keys: cache.keys[index], values: cache.values[index], start: start, n: n,
+            let attention = Attention.causal(q: q, keys: cache.keys[index], values: cache.values[index], start: start, n: n,
                                            heads: c.heads, kvHeads: c.kvHeads, headDimension: d)
             let projected = BLAS.linear(attention, layer.output, rows: n, outputs: e, inputs: width)
             for i in 0..<x.count { x[i] += projected[i] }
