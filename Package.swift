@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS"),
@@ -27,7 +28,7 @@ let package = Package(
                 // The tests run real models through the forward pass: optimise it in debug builds too.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "AssayStats"),
-        .target(name: "AssayMetrics", dependencies: ["AssayStats"]),
+        .target(name: "AssayMetrics", dependencies: ["AssayStats", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(name: "AssayEvaluators", dependencies: ["AssayMetrics", "AssayStats", "AssayModels", "AssayCheckpoint"],
                 // Hashing multi-gigabyte models must be fast in debug builds (tests) too.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),

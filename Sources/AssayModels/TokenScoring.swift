@@ -1,3 +1,4 @@
+import AssayTensor
 import Foundation
 
 /// Log-probabilities from a row of logits, in double precision (the row is `Float`).
@@ -7,11 +8,23 @@ enum TokenScoring {
         Double(row[row.startIndex + target]) - logSumExp(row)
     }
 
-    /// ln Σ exp(row), computed as `max + ln Σ exp(row − max)`.
+    /// ln Σ exp(row), computed as `max + ln Σ exp(row − max)`: the exponentials in 8-lane single
+    /// precision (relative error < 3e-7 each), summed in double per block of 8.
     static func logSumExp(_ row: ArraySlice<Float>) -> Double {
-        let maximum = Double(row.max() ?? 0)
-        var sum = 0.0
-        for value in row { sum += exp(Double(value) - maximum) }
-        return maximum + log(sum)
+        guard let maximum = row.max() else { return -.infinity }
+        return row.withUnsafeBufferPointer { buffer -> Double in
+            let base = buffer.baseAddress!
+            var sum = 0.0, i = 0
+            while i + 8 <= buffer.count {
+                let values = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self)
+                sum += Double(VectorMath.exp(values - maximum).sum())
+                i += 8
+            }
+            while i < buffer.count {
+                sum += exp(Double(base[i]) - Double(maximum))
+                i += 1
+            }
+            return Double(maximum) + log(sum)
+        }
     }
 }

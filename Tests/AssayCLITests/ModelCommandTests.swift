@@ -157,3 +157,45 @@ struct GenerateCommandTests {
         #expect(promptTokens.first == 1 && promptTokens.filter { $0 == 1 }.count == 2 && promptTokens.contains(2))  // <|im_start|> ×2, <|im_end|>
     }
 }
+
+/// `assay bench` on the tiny Llama fixture: llama-bench's fields, one row per test, and the A/B form.
+struct BenchCommandTests {
+    @Test func rowsHaveLlamaBenchFields() throws {
+        let model = TestEnvironment.root.appendingPathComponent("Fixtures/models/tiny-llama.gguf").path
+        let result = try AssayProcess.run(["bench", model, "-p", "16,32", "-n", "8", "-r", "3", "--threads", "1", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.map { $0["test"] as? String } == ["pp16", "pp32", "tg8"])
+        for row in rows {
+            for key in ["n_prompt", "n_gen", "n_threads", "avg_ns", "stddev_ns", "avg_ts", "stddev_ts", "samples_ns", "samples_ts", "peak_rss_bytes",
+                        "model_size", "model_n_params", "model_type", "cpu_info", "openblas_core", "build_commit", "assay_version"] {
+                #expect(row[key] != nil, "missing \(key)")
+            }
+            #expect((row["samples_ts"] as? [Double])?.count == 3)
+            #expect(row["n_threads"] as? Int == 1 && row["model_type"] as? String == "llama F32")
+        }
+        let tg = rows[2]
+        #expect(tg["n_gen"] as? Int == 8 && tg["ttft_ms"] as? Double != nil && tg["itl_ms_p99"] as? Double != nil)
+        #expect(rows[0]["ttft_ms"] is NSNull)
+        // tokens/s is tokens / wall time per repetition, averaged.
+        let ns = try #require(rows[1]["samples_ns"] as? [Int]), ts = try #require(rows[1]["samples_ts"] as? [Double])
+        for (n, t) in zip(ns, ts) { #expect(abs(t - 32 / (Double(n) / 1e9)) < 1e-6 * t) }
+    }
+
+    @Test func comparisonReportsARatioWithAnInterval() throws {
+        let model = TestEnvironment.root.appendingPathComponent("Fixtures/models/tiny-llama.gguf").path
+        let qwen = TestEnvironment.root.appendingPathComponent("Fixtures/models/tiny-qwen2").path
+        let result = try AssayProcess.run(["bench", model, "--vs", qwen, "-p", "16", "-n", "0", "-r", "4", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let comparison = try #require((object["comparisons"] as? [[String: Any]])?.first)
+        let ratio = try #require(comparison["ratio"] as? Double), low = try #require(comparison["ratio_ci_low"] as? Double)
+        let high = try #require(comparison["ratio_ci_high"] as? Double)
+        #expect(comparison["test"] as? String == "pp16" && low <= ratio && ratio <= high)
+        #expect((object["b"] as? [[String: Any]])?.first?["model_type"] as? String == "qwen2 F32")
+        let markdown = try AssayProcess.run(["bench", model, "-p", "16", "-n", "4", "-r", "2"])
+        #expect(markdown.status == 0 && markdown.stdout.contains("| model | size | params | backend | threads | test | t/s |"))
+        let usage = try AssayProcess.run(["bench", model, "-p", "0", "-n", "0"])
+        #expect(usage.status == 64 && usage.stderr.contains("nothing to run"))
+    }
+}

@@ -82,17 +82,3 @@ struct CommandError: Error, LocalizedError {
     var recoverySuggestion: String? { hint }
 }
 
-/// Facts about this process.
-enum ProcessStats {
-    /// Peak resident set size in bytes (`getrusage`: KiB on Linux, bytes on macOS).
-    static var peakResidentBytes: Int {
-        var usage = rusage()
-        #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int(usage.ru_maxrss) * 1024
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        return Int(usage.ru_maxrss)
-        #endif
-    }
-}

@@ -6,5 +6,6 @@ extension EvaluatorRegistry {
         InterRaterEvaluator.self,
         HumanAgreementEvaluator.self,
         PerplexityEvaluator.self,
+        ThroughputEvaluator.self,
     ]
 }

@@ -109,7 +109,7 @@ public struct LlamaModel: Sendable {
     /// `.safetensors` file in it).
     public init(contentsOf url: URL) throws {
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+        _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
         if isDirectory.boolValue || url.pathExtension == "safetensors" || url.lastPathComponent == "config.json" {
             let directory = isDirectory.boolValue ? url : url.deletingLastPathComponent()
             try self.init(safetensors: try SafetensorsCheckpoint(contentsOf: directory))
@@ -183,7 +183,8 @@ public struct LlamaModel: Sendable {
         if let scaling = config.nested("rope_scaling") ?? ropeParameters {
             let type = scaling.string("rope_type") ?? scaling.string("type") ?? "?"
             switch type {
-            case "default", "?" where scaling.number("factor") == nil: break
+            case "default": break
+            case "?" where scaling.number("factor") == nil: break
             case "linear": positionScale = Float(1 / (scaling.number("factor") ?? 1))
             default: throw ModelError.unsupportedRopeScaling(path: path, type: type)
             }

@@ -3,6 +3,15 @@ import Foundation
 
 /// Matrix products on OpenBLAS. Matrices are row-major `[Float]` buffers.
 public enum BLAS {
+    /// Threads OpenBLAS uses for each call.
+    public static var threads: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(newValue)) }
+    }
+
+    /// The OpenBLAS kernel family picked for this CPU (`Haswell`, `Cooperlake`, …).
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+
     /// C[m×n] = A[m×k] · B[n×k]ᵀ — a batch of rows through a linear layer whose weight is stored
     /// one output row per line (ggml/GGUF and PyTorch layout).
     /// - Precondition: `a.count == m·k`, `b.count == n·k`.

@@ -1,0 +1,82 @@
+import AssayMetrics
+import AssayModels
+import AssayStats
+import Foundation
+
+/// Prompt-processing and generation speed of the in-process engine, as `assay bench` and
+/// llama-bench measure it (docs/throughput.md): one pp test and one tg test per evaluation.
+public struct ThroughputEvaluator: Evaluator {
+    public static let id = "throughput"
+    public static let summary = "llama-bench-style prompt-processing and generation tokens/s, TTFT and inter-token latency (in-process engine)"
+    public static let options: [OptionSpec] = [
+        OptionSpec("prompt", .integer(minimum: 0), default: .integer(512), "pp test: tokens processed in one batch (0: no pp test)"),
+        OptionSpec("generate", .integer(minimum: 0), default: .integer(64), "tg test: tokens generated one by one (0: no tg test)"),
+        OptionSpec("repetitions", .integer(minimum: 2), default: .integer(5), "measured repetitions per test"),
+        OptionSpec("warmup", .integer(minimum: 0), default: .integer(1), "unmeasured runs first"),
+        OptionSpec("threads", .integer(minimum: 1), default: .integer(2), "threads"),
+        OptionSpec("seed", .integer(minimum: 0), default: .integer(1), "seed of the random token ids and of the bootstrap"),
+    ]
+    public static let metrics: [MetricSpec] = [
+        MetricSpec("pp_tokens_per_second", higherIsBetter: true, unit: "tokens/s", summary: "prompt processing: mean over repetitions, stderr and 95 % bootstrap CI of the mean"),
+        MetricSpec("tg_tokens_per_second", higherIsBetter: true, unit: "tokens/s", summary: "generation: mean over repetitions, stderr and 95 % bootstrap CI of the mean"),
+        MetricSpec("ttft_ms", higherIsBetter: false, unit: "ms", summary: "generation: mean time to the first token"),
+        MetricSpec("itl_ms_p50", higherIsBetter: false, unit: "ms", summary: "generation: median inter-token latency (HdrHistogram)"),
+        MetricSpec("itl_ms_p99", higherIsBetter: false, unit: "ms", summary: "generation: 99th-percentile inter-token latency"),
+        MetricSpec("peak_rss_bytes", higherIsBetter: false, unit: "bytes", summary: "peak resident memory of the process so far"),
+    ]
+    public static let datasetKinds: [DatasetKind] = []
+    public static let modelRoles: ModelRoles = .model
+
+    let prompt: Int, generate: Int, repetitions: Int, warmup: Int, threads: Int, seed: UInt64
+
+    public init(options: OptionValues) throws {
+        prompt = options.integer("prompt") ?? 512
+        generate = options.integer("generate") ?? 64
+        repetitions = options.integer("repetitions") ?? 5
+        warmup = options.integer("warmup") ?? 1
+        threads = options.integer("threads") ?? 2
+        seed = UInt64(options.integer("seed") ?? 1)
+        guard prompt > 0 || generate > 0 else { throw EvaluatorError.invalidOption(name: "prompt", message: "prompt and generate are both 0: nothing to measure") }
+    }
+
+    public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
+        guard case let .file(url)? = context.model else {
+            throw EvaluatorError.invalidOption(name: "model", message: "throughput needs a local model: a GGUF file or a Hugging Face directory")
+        }
+        let model = try LlamaModel(contentsOf: url)
+        let bos = (try? CausalTokenizer(loading: url))?.addedBOS
+        var tests: [ThroughputTest] = []
+        if prompt > 0 { tests.append(ThroughputTest(prompt: prompt, generate: 0, threads: threads)) }
+        if generate > 0 { tests.append(ThroughputTest(prompt: 0, generate: generate, threads: threads)) }
+        var metrics: [MetricValue] = []
+        var signature = "threads:\(threads)|reps:\(repetitions)|warmup:\(warmup)|seed:\(seed)|blas:openblas"
+        for (index, test) in tests.enumerated() {
+            for w in 0..<warmup { _ = ThroughputBench.run(test, model: model, bos: bos, seed: seed &+ UInt64(w)) }
+            var samples: [ThroughputSample] = []
+            for r in 0..<repetitions {
+                try context.checkCancellation()
+                samples.append(ThroughputBench.run(test, model: model, bos: bos, seed: seed &+ UInt64(1000 + r)))
+                context.progress.update(evaluation: context.evaluationID, completed: index * repetitions + r + 1,
+                                        total: tests.count * repetitions, detail: "repetitions")
+            }
+            let summary = ThroughputSummary(tokens: test.tokens, nanoseconds: samples.map(\.nanoseconds),
+                                            timeToFirstToken: samples.compactMap(\.timeToFirstTokenNanoseconds),
+                                            interTokenGaps: samples.flatMap(\.interTokenNanoseconds))
+            let rates = summary.samplesTokensPerSecond
+            let resampled = Bootstrap.indices(count: rates.count, resamples: 1000, seed: seed).map { $0.reduce(0.0) { $0 + rates[$1] } / Double(rates.count) }
+            let ci = Bootstrap.interval(resampled)
+            let name = test.generate == 0 ? "pp_tokens_per_second" : "tg_tokens_per_second"
+            metrics.append(MetricValue(name: name, value: summary.averageTokensPerSecond,
+                                       stderr: summary.stddevTokensPerSecond / Double(rates.count).squareRoot(),
+                                       ciLow: ci.low, ciHigh: ci.high, unit: "tokens/s", higherIsBetter: true, note: test.name))
+            if test.generate > 0 {
+                metrics.append(MetricValue(name: "ttft_ms", value: summary.timeToFirstTokenMilliseconds, unit: "ms", higherIsBetter: false))
+                metrics.append(MetricValue(name: "itl_ms_p50", value: summary.interTokenMilliseconds?.p50, unit: "ms", higherIsBetter: false))
+                metrics.append(MetricValue(name: "itl_ms_p99", value: summary.interTokenMilliseconds?.p99, unit: "ms", higherIsBetter: false))
+            }
+            signature = "\(test.name)|" + signature
+        }
+        metrics.append(MetricValue(name: "peak_rss_bytes", value: Double(ProcessStats.peakResidentBytes), unit: "bytes", higherIsBetter: false))
+        return EvaluationResult(metrics: metrics, signature: signature + "|version:assay-\(AssayVersion.current)")
+    }
+}
