@@ -17,8 +17,8 @@ public struct ThroughputEvaluator: Evaluator {
         OptionSpec("seed", .integer(minimum: 0), default: .integer(1), "seed of the random token ids and of the bootstrap"),
     ]
     public static let metrics: [MetricSpec] = [
-        MetricSpec("pp_tokens_per_second", higherIsBetter: true, unit: "tokens/s", summary: "prompt processing: mean over repetitions, stderr and 95 % bootstrap CI of the mean"),
-        MetricSpec("tg_tokens_per_second", higherIsBetter: true, unit: "tokens/s", summary: "generation: mean over repetitions, stderr and 95 % bootstrap CI of the mean"),
+        MetricSpec("pp_tokens_per_second", higherIsBetter: true, unit: "tokens/s", judgedOnInterval: true, summary: "prompt processing: mean over repetitions, stderr and 95 % bootstrap CI of the mean; gates judge the CI"),
+        MetricSpec("tg_tokens_per_second", higherIsBetter: true, unit: "tokens/s", judgedOnInterval: true, summary: "generation: mean over repetitions, stderr and 95 % bootstrap CI of the mean; gates judge the CI"),
         MetricSpec("ttft_ms", higherIsBetter: false, unit: "ms", summary: "generation: mean time to the first token"),
         MetricSpec("itl_ms_p50", higherIsBetter: false, unit: "ms", summary: "generation: median inter-token latency (HdrHistogram)"),
         MetricSpec("itl_ms_p99", higherIsBetter: false, unit: "ms", summary: "generation: 99th-percentile inter-token latency"),

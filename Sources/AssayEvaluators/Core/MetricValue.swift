@@ -41,11 +41,15 @@ public struct MetricSpec: Sendable, Equatable {
     public var unit: String?
     /// One line for `assay list`.
     public var summary: String
+    /// Gates judge this metric on its 95 % interval rather than its value, so that measurement
+    /// noise alone does not fail a build (speed metrics).
+    public var judgedOnInterval: Bool
 
     /// Creates a metric description.
-    public init(_ name: String, higherIsBetter: Bool, unit: String? = nil, summary: String) {
+    public init(_ name: String, higherIsBetter: Bool, unit: String? = nil, judgedOnInterval: Bool = false, summary: String) {
         self.name = name
         self.higherIsBetter = higherIsBetter
+        self.judgedOnInterval = judgedOnInterval
         self.unit = unit
         self.summary = summary
     }

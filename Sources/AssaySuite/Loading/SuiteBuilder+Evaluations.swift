@@ -182,7 +182,8 @@ extension SuiteBuilder {
                                    hint: "its metrics: \(names.joined(separator: ", "))")
                 continue
             }
-            var gate = GateSpec(metric: metric, min: nil, max: nil, maxRegression: nil, higherIsBetter: spec.higherIsBetter)
+            var gate = GateSpec(metric: metric, min: nil, max: nil, maxRegression: nil, higherIsBetter: spec.higherIsBetter,
+                                judgedOnInterval: spec.judgedOnInterval)
             var ok = true
             if let c = field("min") { gate.min = c.double(); ok = ok && gate.min != nil }
             if let c = field("max") { gate.max = c.double(); ok = ok && gate.max != nil }

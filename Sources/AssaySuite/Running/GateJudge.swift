@@ -8,7 +8,13 @@ public enum GateJudge {
         var results: [GateResult] = []
         for gate in gates {
             let evaluation = evaluations.first { $0.id == gate.evaluationID }
-            let value = evaluation?.metrics.first { $0.name == gate.metricName }?.value
+            let metric = evaluation?.metrics.first { $0.name == gate.metricName }
+            let value = metric?.value
+            // Noisy metrics: judge the end of the 95 % interval most favourable to the rule.
+            let interval: (low: Double, high: Double)? = gate.judgedOnInterval ? metric.flatMap { m in
+                m.ciLow.flatMap { low in m.ciHigh.map { (low, $0) } }
+            } : nil
+            let onInterval = interval.map { " (judged on the 95 % interval [\(format($0.low)), \(format($0.high))])" } ?? ""
             func missing(_ rule: String, _ threshold: Double) -> GateResult {
                 let reason = evaluation?.status == .ok ? "metric has no value" : "evaluation '\(gate.evaluationID)' did not finish"
                 return GateResult(metric: gate.metric, rule: rule, threshold: threshold, value: nil, baseline: nil, delta: nil,
@@ -16,18 +22,18 @@ public enum GateJudge {
             }
             if let min = gate.min {
                 if let value {
-                    let ok = value >= min
+                    let ok = (interval?.high ?? value) >= min
                     results.append(GateResult(metric: gate.metric, rule: "min", threshold: min, value: value, baseline: nil, delta: nil,
                                               status: ok ? .pass : .fail,
-                                              message: ok ? "\(format(value)) ≥ \(format(min))" : "\(format(value)) is below the minimum \(format(min)) by \(format(min - value))"))
+                                              message: (ok ? "\(format(value)) ≥ \(format(min))" : "\(format(value)) is below the minimum \(format(min)) by \(format(min - value))") + onInterval))
                 } else { results.append(missing("min", min)) }
             }
             if let max = gate.max {
                 if let value {
-                    let ok = value <= max
+                    let ok = (interval?.low ?? value) <= max
                     results.append(GateResult(metric: gate.metric, rule: "max", threshold: max, value: value, baseline: nil, delta: nil,
                                               status: ok ? .pass : .fail,
-                                              message: ok ? "\(format(value)) ≤ \(format(max))" : "\(format(value)) is above the maximum \(format(max)) by \(format(value - max))"))
+                                              message: (ok ? "\(format(value)) ≤ \(format(max))" : "\(format(value)) is above the maximum \(format(max)) by \(format(value - max))") + onInterval))
                 } else { results.append(missing("max", max)) }
             }
             if let allowed = gate.maxRegression {
@@ -40,10 +46,12 @@ public enum GateJudge {
                 }
                 let delta = value - base
                 let worsening = gate.higherIsBetter ? -delta : delta
-                let ok = worsening <= allowed + 1e-12 * Swift.max(1, abs(base))
-                let message = ok
+                // On the interval: the best end of the current interval must be within the allowance.
+                let judged = interval.map { gate.higherIsBetter ? base - $0.high : $0.low - base } ?? worsening
+                let ok = judged <= allowed + 1e-12 * Swift.max(1, abs(base))
+                let message = (ok
                     ? "changed by \(signed(delta)) from baseline \(format(base)) (allowed worsening \(format(allowed)))"
-                    : "worse than baseline \(format(base)) by \(format(worsening)), more than the allowed \(format(allowed))"
+                    : "worse than baseline \(format(base)) by \(format(worsening)), more than the allowed \(format(allowed))") + onInterval
                 results.append(GateResult(metric: gate.metric, rule: "max_regression", threshold: allowed, value: value, baseline: base,
                                           delta: delta, status: ok ? .pass : .fail, message: message))
             }

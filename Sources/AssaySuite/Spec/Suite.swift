@@ -63,14 +63,18 @@ public struct GateSpec: Sendable, Equatable {
     public var maxRegression: Double?
     /// Whether larger values of the metric are better (from the evaluator's declaration).
     public var higherIsBetter: Bool
+    /// Whether the metric is judged on its 95 % interval (from the evaluator's declaration): a rule
+    /// fails only when the whole interval is on the wrong side.
+    public var judgedOnInterval: Bool
 
     /// Creates a gate.
-    public init(metric: String, min: Double?, max: Double?, maxRegression: Double?, higherIsBetter: Bool) {
+    public init(metric: String, min: Double?, max: Double?, maxRegression: Double?, higherIsBetter: Bool, judgedOnInterval: Bool = false) {
         self.metric = metric
         self.min = min
         self.max = max
         self.maxRegression = maxRegression
         self.higherIsBetter = higherIsBetter
+        self.judgedOnInterval = judgedOnInterval
     }
 
     /// The evaluation id part of ``metric``.
