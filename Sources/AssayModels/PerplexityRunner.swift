@@ -64,10 +64,12 @@ public enum PerplexityRunner {
     ///   than two chunks, empty or malformed documents), checkpoint and tokenizer errors, and
     ///   ``ModelError/malformedDocument(path:line:message:)`` for a file that is not UTF-8.
     public static func run(modelAt modelURL: URL, textAt textURL: URL, context: Int, mode: PerplexityMode,
-                           modelHash: String, version: String,
+                           modelHash: String, version: String, numerics: LlamaModel.Numerics = .exact,
                            progress: @escaping (Int, Int) -> Void = { _, _ in }) throws -> PerplexityReport {
         let text = try readText(textURL)
-        let model = try LlamaModel(contentsOf: modelURL)
+        var model = try LlamaModel(contentsOf: modelURL)
+        model.numerics = numerics
+        let numericsTag = numerics == .exact ? "" : "|numerics:\(numerics.rawValue)"
         try model.checkContext(context, path: modelURL.path)
         let tokenizer = try CausalTokenizer(loading: modelURL)
         switch mode {
@@ -83,7 +85,7 @@ public enum PerplexityRunner {
                 mode: "chunked", context: context, perplexity: a.perplexity, stderr: a.standardError, nllMean: a.meanNLL,
                 tokensScored: a.count, chunks: result.chunks, complete: result.complete,
                 signature: "mode:chunked|ctx:\(context)|chunks:\(result.chunks)|score:second-half|bos:\(result.bosReplaced ? "yes" : "no")|tokens:\(a.count)|tokenizer:\(tokenizer.name)|model:\(modelHash)|version:assay-\(version)"
-                    + (result.complete ? "" : "|partial"))
+                    + numericsTag + (result.complete ? "" : "|partial"))
             report.evalSeconds = Date().timeIntervalSince(started)
             report.tokensProcessed = result.chunks * context
             return report
@@ -106,7 +108,7 @@ public enum PerplexityRunner {
                 wordPerplexity: result.wordPerplexity, bytePerplexity: result.bytePerplexity, bitsPerByte: result.bitsPerByte,
                 complete: result.complete,
                 signature: RollingPerplexity.signature(result, split: split.description, tokenizer: tokenizer.name, modelHash: modelHash, version: version)
-                    + (result.complete ? "" : "|partial"))
+                    + numericsTag + (result.complete ? "" : "|partial"))
             report.evalSeconds = Date().timeIntervalSince(started)
             report.tokensProcessed = result.tokensProcessed
             return report

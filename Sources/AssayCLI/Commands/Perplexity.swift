@@ -58,6 +58,9 @@ extension AssayCommand {
         @Option(name: .long, help: "rolling: tokens predicted per window after the first (default: --context, as lm-eval).")
         var stride: Int?
 
+        @Option(name: .long, help: ArgumentHelp("exact (f32 throughout) or ggml (round as llama.cpp's CPU kernels do: activations to the weights' Q8 blocks, KV cache in f16).", valueName: "numerics"))
+        var numerics: String = "exact"
+
         @Option(name: .long, help: "text or json.")
         var format: OutputFormat = .text
 
@@ -69,6 +72,7 @@ extension AssayCommand {
             }
             if let stride, stride < 1 || stride > context { throw ValidationError("--stride must be between 1 and --context") }
             if mode == .chunked, stride != nil || split != "file" { throw ValidationError("--split and --stride apply to --mode rolling") }
+            guard LlamaModel.Numerics(rawValue: numerics) != nil else { throw ValidationError("--numerics must be exact or ggml") }
         }
 
         func run() async throws {
@@ -77,10 +81,10 @@ extension AssayCommand {
             let runMode: PerplexityMode = mode == .chunked
                 ? .chunked(maxChunks: chunks) : .rolling(split: DocumentSplit(split, field: field)!, stride: stride)
             let progress = TerminalProgress()
-            let context = self.context
+            let context = self.context, numerics = LlamaModel.Numerics(rawValue: self.numerics)!
             let task = Task {
                 try PerplexityRunner.run(modelAt: url, textAt: textURL, context: context, mode: runMode,
-                                         modelHash: hash, version: AssayVersion.current) { done, total in
+                                         modelHash: hash, version: AssayVersion.current, numerics: numerics) { done, total in
                     progress.update(evaluation: "perplexity", completed: done, total: total, detail: "tokens")
                 }
             }

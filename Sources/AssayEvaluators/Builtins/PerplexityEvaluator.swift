@@ -16,6 +16,7 @@ public struct PerplexityEvaluator: Evaluator {
         OptionSpec("split", .choice(DocumentSplit.names), default: .string("file"), "rolling: documents are the file, blank-line paragraphs, lines, or JSONL records"),
         OptionSpec("field", .string, default: .string("text"), "rolling with split: jsonl: the field holding the text"),
         OptionSpec("stride", .integer(minimum: 0), default: .integer(0), "rolling: tokens predicted per window after the first (0: context, as lm-eval)"),
+        OptionSpec("numerics", .choice(["exact", "ggml"]), default: .string("exact"), "exact = f32 throughout; ggml = round activations and the KV cache as llama.cpp's CPU kernels do"),
     ]
     public static let metrics: [MetricSpec] = [
         MetricSpec("perplexity", higherIsBetter: false, summary: "token perplexity exp(mean NLL) over the scored tokens, with llama-perplexity's ±"),
@@ -30,9 +31,11 @@ public struct PerplexityEvaluator: Evaluator {
 
     let context: Int
     let mode: PerplexityMode
+    let numerics: LlamaModel.Numerics
 
     public init(options: OptionValues) throws {
         context = options.integer("context") ?? 512
+        numerics = LlamaModel.Numerics(rawValue: options.string("numerics") ?? "exact") ?? .exact
         if options.string("mode") == "rolling" {
             let stride = options.integer("stride") ?? 0
             guard stride <= context else { throw EvaluatorError.invalidOption(name: "stride", message: "must be at most the context (\(context))") }
@@ -51,7 +54,7 @@ public struct PerplexityEvaluator: Evaluator {
         let progress = context.progress, id = context.evaluationID
         let hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
         let report = try PerplexityRunner.run(modelAt: url, textAt: path, context: self.context, mode: mode,
-                                              modelHash: hash, version: AssayVersion.current) { done, total in
+                                              modelHash: hash, version: AssayVersion.current, numerics: numerics) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
         }
         guard report.complete else { throw CancellationError() }

@@ -34,6 +34,22 @@ public struct LlamaModel: Sendable {
         public var trainedContext: Int?
     }
 
+    /// How the forward pass rounds.
+    public enum Numerics: String, Sendable, CaseIterable {
+        /// f32 weights (dequantized once), f32 activations and KV cache.
+        case exact
+        /// What llama.cpp's CPU backend computes: activations meeting a weight rounded to that
+        /// weight's "vec_dot type" (Q8_0/Q8_1/Q8_K blocks, f16), keys, values and queries in f16,
+        /// attention probabilities in f16 before they meet V.
+        case ggml
+    }
+
+    /// Per-layer roundings for [Q/K/V, attention output, gate/up, down], and for the output matrix.
+    struct ActivationRoundings: Sendable {
+        var layers: [[ActivationRounding]]
+        var output: ActivationRounding
+    }
+
     /// Architectures the loader knows (GGUF `general.architecture`, HF `model_type`).
     public static let supportedArchitectures = ["llama", "qwen2"]
 
@@ -44,6 +60,9 @@ public struct LlamaModel: Sendable {
     }
 
     public let configuration: Configuration
+    /// `exact` (f32 throughout) or `ggml` (llama.cpp's CPU rounding; see ``Numerics``).
+    public var numerics: Numerics = .exact
+    let activationRounding: ActivationRoundings
     let embedding: [Float]
     let layers: [Layer]
     let outputNorm: [Float]
@@ -100,8 +119,9 @@ public struct LlamaModel: Sendable {
     struct WeightSource {
         var path: String
         var name: (Role, Int?) -> String
-        /// The tensor's shape as (outputs, inputs) — or (n) for a vector — and its f32 values; nil when absent.
-        var read: (String) throws -> (shape: [Int], values: [Float])?
+        /// The tensor's shape as (outputs, inputs) — or (n) for a vector —, its f32 values and how
+        /// ggml would round activations meeting it; nil when absent.
+        var read: (String) throws -> (shape: [Int], values: [Float], rounding: ActivationRounding)?
         var allNames: [String]
     }
 
@@ -156,7 +176,7 @@ public struct LlamaModel: Sendable {
             read: { name in
                 guard let info = file.tensor(name) else { return nil }
                 // GGUF lists dimensions innermost first: (inputs, outputs).
-                return (Array(info.dimensions.reversed()), try file.floats(info))
+                return (Array(info.dimensions.reversed()), try file.floats(info), ActivationRounding.forWeights(info.type))
             },
             allNames: file.tensors.map(\.name).filter { !$0.hasPrefix("rope_") })
         try self.init(configuration: configuration, source: source)
@@ -200,7 +220,12 @@ public struct LlamaModel: Sendable {
             path: checkpoint.directory.path, name: { $0.hfName($1) },
             read: { name in
                 guard let (file, info) = checkpoint.tensor(name) else { return nil }
-                return (info.shape, try file.floats(info))
+                let rounding: ActivationRounding = switch info.dtype.rawValue {
+                case "F16": .f16
+                case "BF16": .bf16
+                default: .none
+                }
+                return (info.shape, try file.floats(info), rounding)
             },
             allNames: checkpoint.tensors.map(\.tensor.name))
         try self.init(configuration: configuration, source: source)
@@ -212,14 +237,16 @@ public struct LlamaModel: Sendable {
     /// Reads every weight through `source`, checking shapes and that nothing is left unused.
     init(configuration c: Configuration, source: WeightSource) throws {
         var used = Set<String>()
+        var roundings: [String: ActivationRounding] = [:]
         func tensor(_ role: Role, _ layer: Int?, _ shape: [Int], optional: Bool = false) throws -> [Float]? {
             let name = source.name(role, layer)
-            guard let (found, values) = try source.read(name) else {
+            guard let (found, values, rounding) = try source.read(name) else {
                 if optional { return nil }
                 throw ModelError.missingTensor(path: source.path, name: name)
             }
             guard found == shape else { throw ModelError.wrongShape(path: source.path, name: name, expected: shape, found: found) }
             used.insert(name)
+            roundings[name] = rounding
             return values
         }
         func required(_ role: Role, _ layer: Int?, _ shape: [Int]) throws -> [Float] { try tensor(role, layer, shape)! }
@@ -235,7 +262,12 @@ public struct LlamaModel: Sendable {
                   up: try required(.up, i, [f, e]), down: try required(.down, i, [e, f]))
         }
         outputNorm = try required(.outputNorm, nil, [e])
-        output = try tensor(.output, nil, [c.vocabulary, e], optional: true) ?? embedding
+        let separateOutput = try tensor(.output, nil, [c.vocabulary, e], optional: true)
+        output = separateOutput ?? embedding
+        let r = { (role: Role, layer: Int?) in roundings[source.name(role, layer)] ?? .none }
+        activationRounding = ActivationRoundings(
+            layers: (0..<c.layers).map { i in [r(.q, i), r(.attentionOutput, i), r(.gate, i), r(.down, i)] },
+            output: separateOutput != nil ? r(.output, nil) : r(.embedding, nil))
         let unused = source.allNames.filter { !used.contains($0) }
         guard unused.isEmpty else { throw ModelError.unusedTensors(path: source.path, names: unused) }
         configuration = c
@@ -268,9 +300,11 @@ public struct LlamaModel: Sendable {
         let positions = Array(start..<(start + n))
         for (index, layer) in layers.enumerated() {
             let h = Kernels.rmsNorm(x, weight: layer.attentionNorm, dimension: e, epsilon: c.epsilon)
-            var q = BLAS.linear(h, layer.q, rows: n, outputs: width, inputs: e)
-            var k = BLAS.linear(h, layer.k, rows: n, outputs: kvWidth, inputs: e)
-            var v = BLAS.linear(h, layer.v, rows: n, outputs: kvWidth, inputs: e)
+            let ggml = numerics == .ggml, rounding = activationRounding.layers[index]
+            let hq = ggml ? rounding[0].apply(h, rowLength: e) : h
+            var q = BLAS.linear(hq, layer.q, rows: n, outputs: width, inputs: e)
+            var k = BLAS.linear(hq, layer.k, rows: n, outputs: kvWidth, inputs: e)
+            var v = BLAS.linear(hq, layer.v, rows: n, outputs: kvWidth, inputs: e)
             if let b = layer.qBias { Kernels.addRowVector(&q, b) }
             if let b = layer.kBias { Kernels.addRowVector(&k, b) }
             if let b = layer.vBias { Kernels.addRowVector(&v, b) }
@@ -278,15 +312,23 @@ public struct LlamaModel: Sendable {
                          neox: c.ropeNeoX, positionScale: c.ropePositionScale)
             Kernels.rope(&k, positions: positions, heads: c.kvHeads, headDimension: d, rotaryDimension: c.rotaryDimension, base: c.ropeBase,
                          neox: c.ropeNeoX, positionScale: c.ropePositionScale)
+            if ggml {
+                // The KV cache holds f16; Q meets K (f16) as f16.
+                k = ActivationRounding.f16.apply(k, rowLength: kvWidth)
+                v = ActivationRounding.f16.apply(v, rowLength: kvWidth)
+                q = ActivationRounding.f16.apply(q, rowLength: width)
+            }
             cache.append(layer: index, keys: k, values: v)
-            let attention = Attention.causal(q: q, keys: cache.keys[index], values: cache.values[index], start: start, n: n,
+            let attention = Attention.causal(q: q, keys: cache.keys[index], values: cache.values[index], start: start, n: n, f16Probabilities: ggml,
                                            heads: c.heads, kvHeads: c.kvHeads, headDimension: d)
-            let projected = BLAS.linear(attention, layer.output, rows: n, outputs: e, inputs: width)
+            let projected = BLAS.linear(ggml ? rounding[1].apply(attention, rowLength: width) : attention, layer.output, rows: n, outputs: e, inputs: width)
             for i in 0..<x.count { x[i] += projected[i] }
             let h2 = Kernels.rmsNorm(x, weight: layer.ffnNorm, dimension: e, epsilon: c.epsilon)
-            let gate = BLAS.linear(h2, layer.gate, rows: n, outputs: c.feedForward, inputs: e)
-            let up = BLAS.linear(h2, layer.up, rows: n, outputs: c.feedForward, inputs: e)
-            let down = BLAS.linear(Kernels.swiglu(gate: gate, up: up), layer.down, rows: n, outputs: e, inputs: c.feedForward)
+            let h2q = ggml ? rounding[2].apply(h2, rowLength: e) : h2
+            let gate = BLAS.linear(h2q, layer.gate, rows: n, outputs: c.feedForward, inputs: e)
+            let up = BLAS.linear(h2q, layer.up, rows: n, outputs: c.feedForward, inputs: e)
+            let activated = Kernels.swiglu(gate: gate, up: up)
+            let down = BLAS.linear(ggml ? rounding[3].apply(activated, rowLength: c.feedForward) : activated, layer.down, rows: n, outputs: e, inputs: c.feedForward)
             for i in 0..<x.count { x[i] += down[i] }
         }
         cache.advance(by: n)
@@ -294,7 +336,8 @@ public struct LlamaModel: Sendable {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= n, "output rows out of range")
         let selected = rows == 0..<n ? x : Array(x[(rows.lowerBound * e)..<(rows.upperBound * e)])
         let final = Kernels.rmsNorm(selected, weight: outputNorm, dimension: e, epsilon: c.epsilon)
-        return BLAS.linear(final, output, rows: rows.count, outputs: c.vocabulary, inputs: e)
+        return BLAS.linear(numerics == .ggml ? activationRounding.output.apply(final, rowLength: e) : final, output,
+                           rows: rows.count, outputs: c.vocabulary, inputs: e)
     }
 }
 

@@ -5,7 +5,10 @@ import Foundation
 enum Attention {
     /// Causal grouped-query attention of `n` new positions starting at `start` over every cached
     /// position, batched per head on GEMM: softmax(Q_h K_gᵀ / √d + causal mask) V_g.
-    static func causal(q: [Float], keys: [Float], values: [Float], start: Int, n: Int, heads: Int, kvHeads: Int, headDimension d: Int) -> [Float] {
+    /// With `f16Probabilities` the softmax output is rounded to f16 before it meets V, as ggml's
+    /// non-fused attention converts it for the f16 V cache.
+    static func causal(q: [Float], keys: [Float], values: [Float], start: Int, n: Int, f16Probabilities: Bool = false,
+                       heads: Int, kvHeads: Int, headDimension d: Int) -> [Float] {
         let width = heads * d, kvWidth = kvHeads * d, group = heads / kvHeads, total = start + n
         let scale = 1 / Float(d).squareRoot()
         func gather(_ x: [Float], _ head: Int, _ rows: Int, _ rowWidth: Int) -> [Float] {
@@ -25,6 +28,7 @@ enum Attention {
                 Kernels.softmax(&scores, (i * total)..<(i * total + visible))
                 for j in visible..<max(visible, total) { scores[i * total + j] = 0 }
             }
+            if f16Probabilities { scores = ActivationRounding.f16.apply(scores, rowLength: total) }
             let context = BLAS.matmul(scores, cachedValues[g], m: n, n: d, k: total)
             for i in 0..<n { for t in 0..<d { output[i * width + head * d + t] = context[i * d + t] } }
         }
