@@ -9,28 +9,47 @@ enum Attention {
     /// non-fused attention converts it for the f16 V cache.
     static func causal(q: [Float], keys: [Float], values: [Float], start: Int, n: Int, f16Probabilities: Bool = false,
                        heads: Int, kvHeads: Int, headDimension d: Int) -> [Float] {
-        let width = heads * d, kvWidth = kvHeads * d, group = heads / kvHeads, total = start + n
+        let width = heads * d, kvWidth = kvHeads * d, group = heads / kvHeads
         let scale = 1 / Float(d).squareRoot()
-        func gather(_ x: [Float], _ head: Int, _ rows: Int, _ rowWidth: Int) -> [Float] {
-            var out = [Float](repeating: 0, count: rows * d)
-            for i in 0..<rows { for t in 0..<d { out[i * d + t] = x[i * rowWidth + head * d + t] } }
-            return out
-        }
-        let cachedKeys = (0..<kvHeads).map { gather(keys, $0, total, kvWidth) }
-        let cachedValues = (0..<kvHeads).map { gather(values, $0, total, kvWidth) }
+        // Rows go in blocks: a block only needs the keys up to its last row, so most of the
+        // masked upper triangle is never computed.
+        let blockRows = 128
         var output = [Float](repeating: 0, count: n * width)
-        for head in 0..<heads {
-            let g = head / group
-            var scores = BLAS.matmulTransposed(gather(q, head, n, width), cachedKeys[g], m: n, n: total, k: d)
-            for i in 0..<n {
-                let visible = start + i + 1
-                for j in 0..<visible { scores[i * total + j] *= scale }
-                Kernels.softmax(&scores, (i * total)..<(i * total + visible))
-                for j in visible..<max(visible, total) { scores[i * total + j] = 0 }
+        var scores = [Float](repeating: 0, count: min(n, blockRows) * (start + n))
+        q.withUnsafeBufferPointer { pq in
+            keys.withUnsafeBufferPointer { pk in
+                values.withUnsafeBufferPointer { pv in
+                    output.withUnsafeMutableBufferPointer { po in
+                        for head in 0..<heads {
+                            let g = head / group
+                            for r0 in stride(from: 0, to: n, by: blockRows) {
+                                let rows = min(blockRows, n - r0), keysNeeded = start + r0 + rows
+                                scores.withUnsafeMutableBufferPointer { ps in
+                                    // scores[rows × keysNeeded] = scale · Q_h[r0…] · K_gᵀ (strided: no copies)
+                                    BLAS.gemm(m: rows, n: keysNeeded, k: d, alpha: scale,
+                                              a: pq.baseAddress! + r0 * width + head * d, lda: width,
+                                              b: pk.baseAddress! + g * d, ldb: kvWidth, transposeB: true,
+                                              c: ps.baseAddress!, ldc: keysNeeded)
+                                }
+                                for i in 0..<rows {
+                                    let visible = start + r0 + i + 1, rowStart = i * keysNeeded
+                                    Kernels.softmax(&scores, rowStart..<(rowStart + visible))
+                                    for j in visible..<keysNeeded { scores[rowStart + j] = 0 }
+                                }
+                                if f16Probabilities {
+                                    for i in 0..<(rows * keysNeeded) { scores[i] = Float(Float16(scores[i])) }
+                                }
+                                scores.withUnsafeBufferPointer { ps in
+                                    // output[r0…, head] = P · V_g (written in place with the output's stride)
+                                    BLAS.gemm(m: rows, n: d, k: keysNeeded, a: ps.baseAddress!, lda: keysNeeded,
+                                              b: pv.baseAddress! + g * d, ldb: kvWidth, transposeB: false,
+                                              c: po.baseAddress! + r0 * width + head * d, ldc: width)
+                                }
+                            }
+                        }
+                    }
+                }
             }
-            if f16Probabilities { scores = ActivationRounding.f16.apply(scores, rowLength: total) }
-            let context = BLAS.matmul(scores, cachedValues[g], m: n, n: d, k: total)
-            for i in 0..<n { for t in 0..<d { output[i * width + head * d + t] = context[i * d + t] } }
         }
         return output
     }

@@ -12,6 +12,15 @@ public enum BLAS {
     /// The OpenBLAS kernel family picked for this CPU (`Haswell`, `Cooperlake`, …).
     public static var coreName: String { String(cString: openblas_get_corename()) }
 
+    /// C = alpha · A · op(B) on raw row-major buffers with leading dimensions (for strided
+    /// sub-matrices such as one attention head's columns): op(B) = Bᵀ when `transposeB`.
+    public static func gemm(m: Int, n: Int, k: Int, alpha: Float = 1,
+                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+                            c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+    }
+
     /// C[m×n] = A[m×k] · B[n×k]ᵀ — a batch of rows through a linear layer whose weight is stored
     /// one output row per line (ggml/GGUF and PyTorch layout).
     /// - Precondition: `a.count == m·k`, `b.count == n·k`.

@@ -6,7 +6,12 @@ public enum VectorMath {
     @inline(__always)
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.0), upperBound: SIMD8(repeating: 88.0))
-        let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+        // Round x·log2(e) to an integer with the 1.5·2²³ trick: adding it leaves the rounded value
+        // in the low mantissa bits (lane-wise float and integer operations only — Swift's SIMD
+        // float→int conversions and `rounded` go lane by lane through generic code).
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let shifted = clamped * 1.442_695_04 + magic
+        let n = shifted - magic
         var r = clamped - n * 0.693_145_75
         r = r - n * 1.428_606_8e-6
         var p = SIMD8<Float>(repeating: 1.0 / 720)
@@ -16,7 +21,8 @@ public enum VectorMath {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
+        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+        let bits = (integer &+ 127) &<< 23
         let scale = unsafeBitCast(bits, to: SIMD8<Float>.self)
         let result = p * scale
         return result.replacing(with: 0, where: x .< -87)
