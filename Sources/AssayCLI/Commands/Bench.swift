@@ -85,7 +85,13 @@ extension AssayCommand {
         func run() async throws {
             let tests = try tests()
             var sides = [try BenchSide(path: model)]
-            if let vs { sides.append(try BenchSide(path: vs)) }
+            if let vs {
+                // The same file is loaded once: two copies of the same weights can differ by a few
+                // percent in memory-bound generation (physical placement), which is not a property
+                // of the model (docs/throughput.md).
+                let same = URL(fileURLWithPath: vs).standardizedFileURL == URL(fileURLWithPath: model).standardizedFileURL
+                sides.append(same ? sides[0] : try BenchSide(path: vs))
+            }
             for test in tests {
                 if let trained = sides.compactMap(\.model.configuration.trainedContext).min(), test.tokens > trained {
                     throw CommandError(message: "\(test.name) needs \(test.tokens) positions; the model was trained for \(trained)", hint: "use smaller -p/-n")
