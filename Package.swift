@@ -56,7 +56,7 @@ let package = Package(
                     resources: [.copy("Golden")]),
         .testTarget(name: "AssayStatsTests", dependencies: ["AssayStats", "AssayMetrics", "AssayTestSupport"], resources: [.copy("Golden")]),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics", "AssayTestSupport"], resources: [.copy("Golden")]),
-        .testTarget(name: "AssayEvaluatorsTests", dependencies: ["AssayEvaluators", "AssayStats", "AssayTestSupport"]),
+        .testTarget(name: "AssayEvaluatorsTests", dependencies: ["AssayEvaluators", "AssayStats", "AssayMetrics", "AssayTestSupport"]),
         .testTarget(name: "AssaySuiteTests", dependencies: ["AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
         .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
         .testTarget(name: "AssayStoreTests", dependencies: ["AssayStore", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),

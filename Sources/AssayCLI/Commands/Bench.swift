@@ -53,6 +53,9 @@ extension AssayCommand {
         @Option(name: .long, help: "Seed of the random token ids.")
         var seed: UInt64 = 1
 
+        @Option(name: .long, help: ArgumentHelp("Also write an SVG bar chart of tokens/s (mean ± stddev) per test here.", valueName: "file.svg"))
+        var chart: String?
+
         @Option(name: .long, help: "md (a table like llama-bench's), json (an array of rows) or csv.")
         var format: BenchFormat = .md
 
@@ -114,6 +117,15 @@ extension AssayCommand {
                 let (ratio, low, high) = ThroughputSummary.speedRatio(samples[0][test]!.map { $0.tokensPerSecond(test.tokens) },
                                                                       samples[1][test]!.map { $0.tokensPerSecond(test.tokens) }, seed: seed)
                 return ["test": test.name, "n_threads": test.threads, "ratio": ratio, "ratio_ci_low": low, "ratio_ci_high": high]
+            }
+            if let chart {
+                let bars = rows.flatMap { $0 }.map { r -> ThroughputChart.Bar in
+                    let mean = r["avg_ts"] as! Double, sd = r["stddev_ts"] as! Double
+                    let label = sides.count > 1 ? "\(r["test"]!) \(r["model_filename"]!)" : "\(r["test"]!) t\(r["n_threads"]!)"
+                    return ThroughputChart.Bar(label: label, value: mean, low: max(0, mean - sd), high: mean + sd)
+                }
+                let svg = ThroughputChart.svg(title: "\(sides.map(\.name).joined(separator: " vs ")): tokens/s (mean ± stddev)", bars: bars)
+                try Data(svg.utf8).write(to: URL(fileURLWithPath: chart), options: .atomic)
             }
             switch format {
             case .json:

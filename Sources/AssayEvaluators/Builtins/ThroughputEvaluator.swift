@@ -49,6 +49,7 @@ public struct ThroughputEvaluator: Evaluator {
         if prompt > 0 { tests.append(ThroughputTest(prompt: prompt, generate: 0, threads: threads)) }
         if generate > 0 { tests.append(ThroughputTest(prompt: 0, generate: generate, threads: threads)) }
         var metrics: [MetricValue] = []
+        var bars: [ThroughputChart.Bar] = []
         var signature = "threads:\(threads)|reps:\(repetitions)|warmup:\(warmup)|seed:\(seed)|blas:openblas"
         for (index, test) in tests.enumerated() {
             for w in 0..<warmup { _ = ThroughputBench.run(test, model: model, bos: bos, seed: seed &+ UInt64(w)) }
@@ -65,6 +66,7 @@ public struct ThroughputEvaluator: Evaluator {
             let rates = summary.samplesTokensPerSecond
             let resampled = Bootstrap.indices(count: rates.count, resamples: 1000, seed: seed).map { $0.reduce(0.0) { $0 + rates[$1] } / Double(rates.count) }
             let ci = Bootstrap.interval(resampled)
+            bars.append(ThroughputChart.Bar(label: test.name, value: summary.averageTokensPerSecond, low: ci.low, high: ci.high))
             let name = test.generate == 0 ? "pp_tokens_per_second" : "tg_tokens_per_second"
             metrics.append(MetricValue(name: name, value: summary.averageTokensPerSecond,
                                        stderr: summary.stddevTokensPerSecond / Double(rates.count).squareRoot(),
@@ -77,6 +79,8 @@ public struct ThroughputEvaluator: Evaluator {
             signature = "\(test.name)|" + signature
         }
         metrics.append(MetricValue(name: "peak_rss_bytes", value: Double(ProcessStats.peakResidentBytes), unit: "bytes", higherIsBetter: false))
-        return EvaluationResult(metrics: metrics, signature: signature + "|version:assay-\(AssayVersion.current)")
+        let chart = ThroughputChart.svg(title: "\(url.lastPathComponent): tokens/s (mean, 95 % CI), \(threads) threads", bars: bars)
+        return EvaluationResult(metrics: metrics, signature: signature + "|version:assay-\(AssayVersion.current)",
+                                artifacts: [Artifact(name: "\(context.evaluationID)-throughput.svg", title: "Tokens per second", contents: chart)])
     }
 }
