@@ -172,6 +172,12 @@ struct BenchCommandTests {
                 #expect(row[key] != nil, "missing \(key)")
             }
             #expect((row["samples_ts"] as? [Double])?.count == 3)
+            // The harness's own cost (a no-op model through the same procedure): a few hundred ns per
+            // token at most — under 1 % of a prompt even on this 18k-parameter model (docs/throughput.md
+            // gives SmolLM2's, where it is 10⁻⁵ of the time).
+            let overhead = try #require(row["harness_overhead_ns"] as? Int), tokens = (row["n_prompt"] as! Int) + (row["n_gen"] as! Int)
+            #expect(overhead / tokens < 2_000, "\(overhead) ns for \(tokens) tokens")
+            if row["n_gen"] as? Int == 0 { #expect((row["harness_overhead_pct"] as? Double ?? 100) < 1) }
             #expect(row["n_threads"] as? Int == 1 && row["model_type"] as? String == "llama F32")
         }
         let tg = rows[2]

@@ -177,6 +177,9 @@ struct BenchSide {
 
     /// A row with llama-bench's field names where they overlap.
     func row(_ test: ThroughputTest, _ samples: [ThroughputSample], peakRSS: Int, warmup: Int) -> [String: Any] {
+        // The harness's own cost: the same procedure with a no-op model (median of 5).
+        let overhead = (0..<5).map { ThroughputBench.harnessOverhead(test, vocabulary: model.configuration.vocabulary, seed: UInt64($0)).nanoseconds }
+            .sorted()[2]
         let summary = ThroughputSummary(tokens: test.tokens, nanoseconds: samples.map(\.nanoseconds),
                                         timeToFirstToken: samples.compactMap(\.timeToFirstTokenNanoseconds),
                                         interTokenGaps: samples.flatMap(\.interTokenNanoseconds))
@@ -189,7 +192,8 @@ struct BenchSide {
             "avg_ns": Int(summary.averageNanoseconds.rounded()), "stddev_ns": Int(summary.stddevNanoseconds.rounded()),
             "avg_ts": summary.averageTokensPerSecond, "stddev_ts": summary.stddevTokensPerSecond,
             "samples_ns": summary.samplesNanoseconds, "samples_ts": summary.samplesTokensPerSecond,
-            "peak_rss_bytes": peakRSS,
+            "peak_rss_bytes": peakRSS, "harness_overhead_ns": Int(overhead),
+            "harness_overhead_pct": 100 * Double(overhead) / summary.averageNanoseconds,
         ]
         row["ttft_ms"] = summary.timeToFirstTokenMilliseconds ?? NSNull()
         row["itl_ms_p50"] = summary.interTokenMilliseconds?.p50 ?? NSNull()
@@ -238,7 +242,7 @@ enum BenchTable {
 
     static let csvColumns = ["build_commit", "assay_version", "cpu_info", "backends", "openblas_core", "model_filename", "model_type", "model_size",
                              "model_n_params", "n_threads", "n_prompt", "n_gen", "test", "repetitions", "warmup", "avg_ns", "stddev_ns", "avg_ts",
-                             "stddev_ts", "peak_rss_bytes", "ttft_ms", "itl_ms_p50", "itl_ms_p90", "itl_ms_p99"]
+                             "stddev_ts", "peak_rss_bytes", "harness_overhead_pct", "ttft_ms", "itl_ms_p50", "itl_ms_p90", "itl_ms_p99"]
 
     static func csv(_ rows: [[String: Any]]) -> String {
         func field(_ value: Any?) -> String {

@@ -50,17 +50,32 @@ public enum ThroughputBench {
     /// One repetition of `test` on `model`.
     public static func run(_ test: ThroughputTest, model: LlamaModel, bos: Int?, seed: UInt64) -> ThroughputSample {
         BLAS.threads = test.threads
-        var rng = SeededGenerator(seed: seed)
-        let vocabulary = model.configuration.vocabulary
-        let prompt = (0..<test.prompt).map { i in i == 0 && bos != nil ? bos! : rng.index(below: vocabulary) }
         var cache = LlamaModel.KVCache(for: model)
-        let start = DispatchTime.now().uptimeNanoseconds
-        if !prompt.isEmpty { _ = model.forward(prompt, cache: &cache, outputRows: (prompt.count - 1)..<prompt.count) }
-        var ttft: UInt64?, gaps: [UInt64] = []
-        var last = start
+        return measure(test, vocabulary: model.configuration.vocabulary, bos: bos, seed: seed,
+                       prefill: { prompt in _ = model.forward(prompt, cache: &cache, outputRows: (prompt.count - 1)..<prompt.count) },
+                       decode: { token in _ = model.forward([token], cache: &cache) })
+    }
+
+    /// The same repetition with a no-op model: what the harness itself costs (token ids, clock
+    /// reads, bookkeeping), to compare with what it times.
+    public static func harnessOverhead(_ test: ThroughputTest, vocabulary: Int, seed: UInt64) -> ThroughputSample {
+        measure(test, vocabulary: vocabulary, bos: nil, seed: seed, prefill: { _ in }, decode: { _ in })
+    }
+
+    /// The timed procedure around a model's prefill and one-token decode.
+    static func measure(_ test: ThroughputTest, vocabulary: Int, bos: Int?, seed: UInt64,
+                        prefill: ([Int]) -> Void, decode: (Int) -> Void) -> ThroughputSample {
+        var rng = SeededGenerator(seed: seed)
+        let prompt = (0..<test.prompt).map { i in i == 0 && bos != nil ? bos! : rng.index(below: vocabulary) }
         var token = test.prompt == 0 ? (bos ?? rng.index(below: vocabulary)) : rng.index(below: vocabulary)
+        var gaps: [UInt64] = []
+        gaps.reserveCapacity(test.generate)
+        let start = DispatchTime.now().uptimeNanoseconds
+        if !prompt.isEmpty { prefill(prompt) }
+        var ttft: UInt64?
+        var last = start
         for _ in 0..<test.generate {
-            _ = model.forward([token], cache: &cache)
+            decode(token)
             let now = DispatchTime.now().uptimeNanoseconds
             if ttft == nil { ttft = now - start } else { gaps.append(now - last) }
             last = now
