@@ -25,6 +25,7 @@ public struct StoredMetric: Sendable, Equatable, Codable {
     public var evaluation: String
     public var name: String
     public var value: Double?
+    public var stderr: Double? = nil
     public var ciLow: Double?
     public var ciHigh: Double?
     public var unit: String?
@@ -73,9 +74,9 @@ extension ResultsStore {
     public func metrics(run id: String) throws -> [StoredMetric] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT evaluation_id, name, value, ci_low, ci_high, unit, higher_is_better FROM metrics WHERE run_id = ? ORDER BY rowid
+                SELECT evaluation_id, name, value, stderr, ci_low, ci_high, unit, higher_is_better FROM metrics WHERE run_id = ? ORDER BY rowid
                 """, arguments: [id]).map {
-                StoredMetric(evaluation: $0["evaluation_id"], name: $0["name"], value: $0["value"], ciLow: $0["ci_low"],
+                StoredMetric(evaluation: $0["evaluation_id"], name: $0["name"], value: $0["value"], stderr: $0["stderr"], ciLow: $0["ci_low"],
                              ciHigh: $0["ci_high"], unit: $0["unit"], higherIsBetter: $0["higher_is_better"])
             }
         }

@@ -205,3 +205,36 @@ struct BenchCommandTests {
         #expect(usage.status == 64 && usage.stderr.contains("nothing to run"))
     }
 }
+
+/// `assay compare` on two stored throughput runs: the speed-up B/A with a z statistic.
+struct ThroughputCompareTests {
+    @Test func storedBenchRunsCompareWithSignificance() throws {
+        let directory = try TestEnvironment.temporaryDirectory("assay-tp")
+        let model = TestEnvironment.root.appendingPathComponent("Fixtures/models/tiny-llama.gguf").path
+        let suite = directory.appendingPathComponent("tp.yaml")
+        try Data("""
+            version: 1
+            name: tp
+            models:
+              tiny: { path: "\(model)" }
+            evaluations:
+              - { id: speed, evaluator: throughput, model: tiny, options: { prompt: 32, generate: 8, repetitions: 4, threads: 1 } }
+            gates:
+              - { metric: speed.pp_tokens_per_second, min: 1 }
+            """.utf8).write(to: suite)
+        var ids: [String] = []
+        for _ in 0..<2 {
+            let run = try AssayProcess.run(["run", suite.path, "--store", "s.sqlite", "--out", "out", "--format", "text"], in: directory)
+            #expect(run.status == 0, "\(run.stderr)")
+            ids.append(String(run.stdout.split(separator: " ").last ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let compare = try AssayProcess.run(["compare", ids[0], ids[1], "--store", "s.sqlite", "--format", "json"], in: directory)
+        #expect(compare.status == 0, "\(compare.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(compare.stdout.utf8)) as? [String: Any])
+        let row = try #require((object["metrics"] as? [[String: Any]])?.first { $0["metric"] as? String == "speed.pp_tokens_per_second" })
+        #expect(row["ratio"] as? Double != nil && row["z"] as? Double != nil)
+        #expect((row["significance"] as? String)?.contains("significant") == true)
+        let svg = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("out/tp").path).filter { $0.hasSuffix(".svg") }
+        #expect(!svg.isEmpty)
+    }
+}

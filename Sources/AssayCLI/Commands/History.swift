@@ -65,7 +65,15 @@ extension AssayCommand {
 
     /// `assay compare`: metric deltas between two runs.
     struct Compare: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Compare two recorded runs metric by metric (B − A).")
+        static let configuration = CommandConfiguration(
+            abstract: "Compare two recorded runs metric by metric (B − A).",
+            discussion: """
+                For metrics both runs recorded with a standard error (tokens/s of a throughput \
+                evaluation, perplexity, …) the comparison adds the ratio B/A (the speed-up for \
+                tokens/s) and a significance statement from a two-sided z-test on the two standard \
+                errors taken as independent: z = (B − A) / sqrt(seA² + seB²), significant at 5 % when \
+                |z| > 1.96. A difference that is not significant is no evidence of a change.
+                """)
 
         @Argument(help: ArgumentHelp("First run (the reference).", valueName: "run-a"))
         var runA: String
@@ -84,6 +92,9 @@ extension AssayCommand {
             var b: Double?
             var delta: Double?
             var change: String
+            var ratio: Double?
+            var z: Double?
+            var significance: String?
         }
 
         func run() async throws {
@@ -100,7 +111,15 @@ extension AssayCommand {
                     let higher = (ma ?? mb)?.higherIsBetter ?? true
                     change = delta == 0 ? "same" : ((delta > 0) == higher ? "better" : "worse")
                 } else if ma == nil { change = "only in B" } else if mb == nil { change = "only in A" }
-                return Row(metric: key, a: ma?.value, b: mb?.value, delta: delta, change: change)
+                var row = Row(metric: key, a: ma?.value, b: mb?.value, delta: delta, change: change)
+                if let va = ma?.value, let vb = mb?.value, va != 0 { row.ratio = vb / va }
+                if let delta, let sa = ma?.stderr, let sb = mb?.stderr, sa.isFinite, sb.isFinite, sa + sb > 0 {
+                    let z = delta / (sa * sa + sb * sb).squareRoot()
+                    row.z = z
+                    row.significance = abs(z) > 1.96 ? "significant (|z| > 1.96)" : "not significant"
+                    if abs(z) <= 1.96 { row.change = "no significant change" }
+                }
+                return row
             }
             if format == .json {
                 struct Comparison: Encodable { var run_a: String; var run_b: String; var metrics: [Row] }
@@ -109,9 +128,12 @@ extension AssayCommand {
             }
             func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "—" }
             func signed(_ v: Double?) -> String { v.map { ($0 >= 0 ? "+" : "") + String(format: "%.4f", $0) } ?? "—" }
-            print("| metric | A \(a.id) | B \(b.id) | Δ (B − A) | change |")
-            print("|---|---:|---:|---:|---|")
-            for row in rows { print("| \(row.metric) | \(f(row.a)) | \(f(row.b)) | \(signed(row.delta)) | \(row.change) |") }
+            print("| metric | A \(a.id) | B \(b.id) | Δ (B − A) | B / A | z | change |")
+            print("|---|---:|---:|---:|---:|---:|---|")
+            for row in rows {
+                let ratio = row.ratio.map { String(format: "%.3f×", $0) } ?? "—", z = row.z.map { String(format: "%+.2f", $0) } ?? "—"
+                print("| \(row.metric) | \(f(row.a)) | \(f(row.b)) | \(signed(row.delta)) | \(ratio) | \(z) | \(row.change) |")
+            }
         }
     }
 }
