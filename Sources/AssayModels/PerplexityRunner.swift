@@ -62,7 +62,8 @@ public enum PerplexityRunner {
     /// chunk/window with a partial report (`complete == false`).
     /// - Throws: ``ModelError`` (unsupported model, context beyond the trained length, text shorter
     ///   than two chunks, empty or malformed documents), checkpoint and tokenizer errors, and
-    ///   ``ModelError/malformedDocument(path:line:message:)`` for a file that is not UTF-8.
+    ///   ``ModelError/unreadableText(path:reason:)`` for a missing file or one that is not UTF-8,
+    ///   ``ModelError/invalidStride(stride:context:)``.
     public static func run(modelAt modelURL: URL, textAt textURL: URL, context: Int, mode: PerplexityMode,
                            modelHash: String, version: String, numerics: LlamaModel.Numerics = .exact,
                            progress: @escaping (Int, Int) -> Void = { _, _ in }) throws -> PerplexityReport {
@@ -92,7 +93,7 @@ public enum PerplexityRunner {
         case let .rolling(split, stride):
             let stride = stride ?? context
             guard stride >= 1, stride <= context else {
-                throw ModelError.malformedDocument(path: textURL.path, line: 0, message: "stride \(stride) must be between 1 and the context (\(context))")
+                throw ModelError.invalidStride(stride: stride, context: context)
             }
             guard let prefix = tokenizer.bos ?? tokenizer.eos else {
                 throw ModelError.missingMetadata(path: modelURL.path, key: "tokenizer.ggml.bos_token_id (or eos_token_id), the rolling windows' prefix token")
@@ -125,10 +126,10 @@ public enum PerplexityRunner {
     static func readText(_ url: URL) throws -> String {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ModelError.malformedDocument(path: url.path, line: 0, message: "cannot read the file: \(error.localizedDescription)")
+            throw ModelError.unreadableText(path: url.path, reason: "cannot read the file: \(error.localizedDescription)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ModelError.malformedDocument(path: url.path, line: 0, message: "the text is not valid UTF-8")
+            throw ModelError.unreadableText(path: url.path, reason: "the text is not valid UTF-8")
         }
         return text
     }

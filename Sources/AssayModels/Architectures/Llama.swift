@@ -352,6 +352,8 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
     case contextTooLong(path: String, context: Int, trained: Int)
     case emptyDocument(path: String, line: Int?)
     case malformedDocument(path: String, line: Int, message: String)
+    case unreadableText(path: String, reason: String)
+    case invalidStride(stride: Int, context: Int)
     case emptyPrompt
     case unsupportedRopeScaling(path: String, type: String)
 
@@ -370,6 +372,8 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
         case let .emptyDocument(path, line):
             return line.map { "\(path):\($0): the document is empty" } ?? "\(path): there is no text to score"
         case let .malformedDocument(path, line, message): return "\(path):\(line): \(message)"
+        case let .unreadableText(path, reason): return "\(path): \(reason)"
+        case let .invalidStride(stride, context): return "stride \(stride) must be between 1 and the context (\(context))"
         case .emptyPrompt: return "the prompt has no tokens"
         case let .unsupportedRopeScaling(path, type): return "\(path): rope scaling '\(type)' is not supported (none and linear are)"
         }
@@ -382,6 +386,8 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
         case let .contextTooLong(_, _, trained): return "use --context \(trained) or less"
         case .emptyDocument: return "remove empty documents, or choose another split (file, paragraphs, lines, jsonl)"
         case .malformedDocument: return "each line must be a JSON object with the document text in the chosen field"
+        case .unreadableText: return "check the path, and save the text as UTF-8"
+        case .invalidStride: return "use a stride from 1 to the context, or leave it out for lm-eval's (the context)"
         default: return "the file does not look like a complete checkpoint of this architecture; convert it again"
         }
     }

@@ -26,30 +26,25 @@ public enum BLAS {
     /// - Precondition: `a.count == m·k`, `b.count == n·k`.
     public static func matmulTransposed(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) -> [Float] {
         precondition(a.count == m * k && b.count == n * k, "shape mismatch")
-        var c = [Float](repeating: 0, count: m * n)
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                c.withUnsafeMutableBufferPointer { pc in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
-                                pa.baseAddress, Int32(k), pb.baseAddress, Int32(k), 0, pc.baseAddress, Int32(n))
-                }
-            }
-        }
-        return c
+        return product(a, b, m: m, n: n, k: k, transposeB: true)
     }
-}
 
-extension BLAS {
     /// C[m×n] = A[m×k] · B[k×n].
     /// - Precondition: `a.count == m·k`, `b.count == k·n`.
     public static func matmul(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) -> [Float] {
         precondition(a.count == m * k && b.count == k * n, "shape mismatch")
+        return product(a, b, m: m, n: n, k: k, transposeB: false)
+    }
+
+    /// A new C = A · op(B) for dense row-major arrays.
+    private static func product(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transposeB: Bool) -> [Float] {
         var c = [Float](repeating: 0, count: m * n)
+        guard m > 0, n > 0, k > 0 else { return c }
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                                pa.baseAddress, Int32(k), pb.baseAddress, Int32(n), 0, pc.baseAddress, Int32(n))
+                    gemm(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: transposeB ? k : n,
+                         transposeB: transposeB, c: pc.baseAddress!, ldc: n)
                 }
             }
         }
