@@ -356,6 +356,9 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
     case invalidStride(stride: Int, context: Int)
     case emptyPrompt
     case unsupportedRopeScaling(path: String, type: String)
+    case unsupportedActivation(path: String, name: String)
+    case unsupportedPositionEmbedding(path: String, type: String)
+    case unsupportedQuantization(type: String, supported: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -376,6 +379,11 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
         case let .invalidStride(stride, context): return "stride \(stride) must be between 1 and the context (\(context))"
         case .emptyPrompt: return "the prompt has no tokens"
         case let .unsupportedRopeScaling(path, type): return "\(path): rope scaling '\(type)' is not supported (none and linear are)"
+        case let .unsupportedActivation(path, name): return "\(path): hidden_act '\(name)' is not supported (gelu is)"
+        case let .unsupportedPositionEmbedding(path, type):
+            return "\(path): position_embedding_type '\(type)' is not supported (absolute is)"
+        case let .unsupportedQuantization(type, supported):
+            return "quantization type '\(type)' is not supported here (\(supported.joined(separator: ", ")) are)"
         }
     }
 

@@ -1,0 +1,219 @@
+import AssayCheckpoint
+import AssayTensor
+import Foundation
+
+/// A BERT-family encoder — BERT, RoBERTa (and sentence-transformers' MiniLM, a BERT) — from a
+/// Hugging Face directory, following transformers' `BertModel`/`RobertaModel`: word + position +
+/// token-type embeddings and LayerNorm; post-LN layers of multi-head self-attention and an exact
+/// (erf) GELU feed-forward. Sequences are not padded: every token of a batch goes through each
+/// projection in one `cblas_sgemm`, and attention runs per sequence over its own tokens only —
+/// the same numbers a padding mask gives.
+public struct BertEncoder: Sendable {
+    /// Hyper-parameters from `config.json`.
+    public struct Configuration: Sendable, Equatable {
+        /// `bert`, `roberta` or `xlm-roberta`.
+        public var architecture: String
+        public var layers: Int
+        public var hidden: Int
+        public var heads: Int
+        public var intermediate: Int
+        public var vocabulary: Int
+        public var maxPositions: Int
+        public var typeVocabulary: Int
+        public var epsilon: Float
+        /// The position id of the first token: 0 for BERT, `pad_token_id + 1` for RoBERTa (whose
+        /// positions count from after the padding index).
+        public var positionOffset: Int
+        /// The longest sequence the position table allows.
+        public var maxSequenceLength: Int { maxPositions - positionOffset }
+    }
+
+    /// Architectures the loader knows (`model_type`).
+    public static let supportedArchitectures = ["bert", "roberta", "xlm-roberta"]
+
+    struct Layer: Sendable {
+        /// Q, K and V stacked: (3·hidden) × hidden, and their biases.
+        var qkv: [Float], qkvBias: [Float]
+        var attentionOutput: [Float], attentionOutputBias: [Float]
+        var attentionNorm: [Float], attentionNormBias: [Float]
+        var up: [Float], upBias: [Float]
+        var down: [Float], downBias: [Float]
+        var outputNorm: [Float], outputNormBias: [Float]
+    }
+
+    public let configuration: Configuration
+    /// The directory it was loaded from.
+    public let url: URL
+    /// The weights' ggml type when they were quantized in memory (``quantized(_:)``), else nil.
+    public private(set) var weightQuantization: GGMLType?
+    let wordEmbedding: [Float], positionEmbedding: [Float], typeEmbedding: [Float]
+    let embeddingNorm: [Float], embeddingNormBias: [Float]
+    var layers: [Layer]
+
+    /// Loads a Hugging Face directory (or its `config.json`/`.safetensors` file) holding
+    /// `BertModel`/`RobertaModel` weights, bare or under a `bert.`/`roberta.` prefix. Pooler and
+    /// pre-training heads are ignored; any other tensor the architecture does not use is an error.
+    /// - Throws: ``ModelError`` naming the missing, mis-shaped or unused tensor, or
+    ///   ``CheckpointError`` for an unreadable file.
+    public init(contentsOf url: URL) throws {
+        let checkpoint = try SafetensorsCheckpoint(contentsOf: url)
+        let config = checkpoint.config, path = checkpoint.directory.path
+        let arch = config.string("model_type") ?? "?"
+        guard Self.supportedArchitectures.contains(arch) else {
+            throw ModelError.unsupportedArchitecture(path: path, name: arch, supported: Self.supportedArchitectures)
+        }
+        func int(_ key: String) throws -> Int {
+            guard let v = config.integer(key) else { throw ModelError.missingMetadata(path: path, key: key) }
+            return v
+        }
+        if let act = config.string("hidden_act"), act != "gelu" {
+            throw ModelError.unsupportedActivation(path: path, name: act)
+        }
+        if let kind = config.string("position_embedding_type"), kind != "absolute" {
+            throw ModelError.unsupportedPositionEmbedding(path: path, type: kind)
+        }
+        let c = Configuration(
+            architecture: arch, layers: try int("num_hidden_layers"), hidden: try int("hidden_size"),
+            heads: try int("num_attention_heads"), intermediate: try int("intermediate_size"), vocabulary: try int("vocab_size"),
+            maxPositions: try int("max_position_embeddings"), typeVocabulary: config.integer("type_vocab_size") ?? 2,
+            epsilon: Float(config.number("layer_norm_eps") ?? 1e-12),
+            positionOffset: arch == "bert" ? 0 : (config.integer("pad_token_id") ?? 1) + 1)
+        guard c.hidden % c.heads == 0 else {
+            throw ModelError.missingMetadata(path: path, key: "hidden_size (\(c.hidden) is not a multiple of num_attention_heads \(c.heads))")
+        }
+        let names = checkpoint.tensors.map(\.tensor.name)
+        let prefix = ["", "bert.", "roberta.", "model."].first { names.contains($0 + "embeddings.word_embeddings.weight") } ?? ""
+        var used = Set<String>()
+        func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
+            let full = prefix + name
+            guard let (file, info) = checkpoint.tensor(full) else { throw ModelError.missingTensor(path: path, name: full) }
+            guard info.shape == shape else { throw ModelError.wrongShape(path: path, name: full, expected: shape, found: info.shape) }
+            used.insert(full)
+            return try file.floats(info)
+        }
+        let h = c.hidden, f = c.intermediate
+        wordEmbedding = try tensor("embeddings.word_embeddings.weight", [c.vocabulary, h])
+        positionEmbedding = try tensor("embeddings.position_embeddings.weight", [c.maxPositions, h])
+        typeEmbedding = try tensor("embeddings.token_type_embeddings.weight", [c.typeVocabulary, h])
+        embeddingNorm = try tensor("embeddings.LayerNorm.weight", [h])
+        embeddingNormBias = try tensor("embeddings.LayerNorm.bias", [h])
+        layers = try (0..<c.layers).map { i in
+            let p = "encoder.layer.\(i)."
+            return Layer(
+                qkv: try tensor(p + "attention.self.query.weight", [h, h]) + tensor(p + "attention.self.key.weight", [h, h])
+                    + tensor(p + "attention.self.value.weight", [h, h]),
+                qkvBias: try tensor(p + "attention.self.query.bias", [h]) + tensor(p + "attention.self.key.bias", [h])
+                    + tensor(p + "attention.self.value.bias", [h]),
+                attentionOutput: try tensor(p + "attention.output.dense.weight", [h, h]),
+                attentionOutputBias: try tensor(p + "attention.output.dense.bias", [h]),
+                attentionNorm: try tensor(p + "attention.output.LayerNorm.weight", [h]),
+                attentionNormBias: try tensor(p + "attention.output.LayerNorm.bias", [h]),
+                up: try tensor(p + "intermediate.dense.weight", [f, h]), upBias: try tensor(p + "intermediate.dense.bias", [f]),
+                down: try tensor(p + "output.dense.weight", [h, f]), downBias: try tensor(p + "output.dense.bias", [h]),
+                outputNorm: try tensor(p + "output.LayerNorm.weight", [h]), outputNormBias: try tensor(p + "output.LayerNorm.bias", [h]))
+        }
+        // Heads for pre-training or pooling, and transformers' position-id buffers, are not part
+        // of the encoder's hidden states.
+        let ignored = ["pooler.", "cls.", "lm_head.", "classifier.", "embeddings.position_ids", "embeddings.token_type_ids"]
+        let unused = names.filter { name in
+            !used.contains(name) && !ignored.contains { name.hasPrefix($0) || name.hasPrefix(prefix + $0) }
+        }
+        guard unused.isEmpty else { throw ModelError.unusedTensors(path: path, names: unused) }
+        configuration = c
+        self.url = checkpoint.directory
+    }
+
+    /// This encoder with every projection matrix quantized to `type` and back (embeddings, biases
+    /// and LayerNorms stay f32, as llama.cpp keeps norms and biases): the numbers a `q8_0` or
+    /// `q4_0` copy of the model computes, for measuring quantization drift.
+    /// - Throws: ``ModelError/unsupportedQuantization(type:supported:)`` for a type the quantizer lacks.
+    public func quantized(_ type: GGMLType) throws -> BertEncoder {
+        guard Quantizer.supportedTypes.contains(type) else {
+            throw ModelError.unsupportedQuantization(type: type.description, supported: Quantizer.supportedTypes.map(\.description))
+        }
+        var copy = self
+        copy.weightQuantization = type
+        copy.layers = layers.map { layer in
+            var l = layer
+            l.qkv = Quantizer.roundTrip(l.qkv, as: type)
+            l.attentionOutput = Quantizer.roundTrip(l.attentionOutput, as: type)
+            l.up = Quantizer.roundTrip(l.up, as: type)
+            l.down = Quantizer.roundTrip(l.down, as: type)
+            return l
+        }
+        return copy
+    }
+
+    /// The hidden states after `layer` (0 = the embedding output, `layers` = the last layer) of
+    /// each sequence: `sequences[i].count × hidden` values, row-major. Layers after `layer` are
+    /// not computed.
+    /// - Precondition: `0 ≤ layer ≤ layers`, every token id is in the vocabulary and no sequence
+    ///   is longer than ``Configuration/maxSequenceLength``.
+    public func hiddenStates(_ sequences: [[Int]], layer: Int) -> [[Float]] {
+        let c = configuration
+        precondition((0...c.layers).contains(layer), "layer \(layer) is outside 0…\(c.layers)")
+        var states: [[Float]] = []
+        forward(sequences, through: layer) { index, x in
+            if index == layer { states = Self.split(x, sequences.map(\.count), width: c.hidden) }
+        }
+        return states
+    }
+
+    /// The hidden states of one sequence after every layer: `layers + 1` arrays (transformers'
+    /// `output_hidden_states`).
+    public func allHiddenStates(_ tokens: [Int]) -> [[Float]] {
+        var states: [[Float]] = []
+        forward([tokens], through: configuration.layers) { _, x in states.append(x) }
+        return states
+    }
+
+    /// Runs the embeddings and `through` layers over all tokens of `sequences`, calling `observe`
+    /// with the layer index and the (tokens × hidden) activations after it.
+    func forward(_ sequences: [[Int]], through last: Int, observe: (Int, [Float]) -> Void) {
+        let c = configuration, h = c.hidden, lengths = sequences.map(\.count)
+        precondition(lengths.allSatisfy { $0 <= c.maxSequenceLength }, "a sequence is longer than \(c.maxSequenceLength) tokens")
+        let n = lengths.reduce(0, +)
+        var x = [Float](repeating: 0, count: n * h)
+        x.withUnsafeMutableBufferPointer { px in
+            var row = 0
+            for tokens in sequences {
+                for (position, token) in tokens.enumerated() {
+                    precondition(token >= 0 && token < c.vocabulary, "token id \(token) is outside the vocabulary")
+                    let w = token * h, p = (position + c.positionOffset) * h, o = row * h
+                    for i in 0..<h { px[o + i] = wordEmbedding[w + i] + typeEmbedding[i] + positionEmbedding[p + i] }
+                    row += 1
+                }
+            }
+        }
+        Kernels.layerNorm(&x, weight: embeddingNorm, bias: embeddingNormBias, epsilon: c.epsilon)
+        observe(0, x)
+        for (index, layer) in layers.prefix(last).enumerated() {
+            var qkv = BLAS.linear(x, layer.qkv, rows: n, outputs: 3 * h, inputs: h)
+            Kernels.addRowVector(&qkv, layer.qkvBias)
+            let attention = Attention.bidirectional(qkv: qkv, lengths: lengths, heads: c.heads, headDimension: h / c.heads)
+            var projected = BLAS.linear(attention, layer.attentionOutput, rows: n, outputs: h, inputs: h)
+            Kernels.addRowVector(&projected, layer.attentionOutputBias)
+            for i in 0..<x.count { projected[i] += x[i] }
+            Kernels.layerNorm(&projected, weight: layer.attentionNorm, bias: layer.attentionNormBias, epsilon: c.epsilon)
+            x = projected
+            var up = BLAS.linear(x, layer.up, rows: n, outputs: c.intermediate, inputs: h)
+            Kernels.addRowVector(&up, layer.upBias)
+            Kernels.gelu(&up)
+            var down = BLAS.linear(up, layer.down, rows: n, outputs: h, inputs: c.intermediate)
+            Kernels.addRowVector(&down, layer.downBias)
+            for i in 0..<x.count { down[i] += x[i] }
+            Kernels.layerNorm(&down, weight: layer.outputNorm, bias: layer.outputNormBias, epsilon: c.epsilon)
+            x = down
+            observe(index + 1, x)
+        }
+    }
+
+    /// Cuts the rows of `x` into per-sequence arrays.
+    static func split(_ x: [Float], _ lengths: [Int], width: Int) -> [[Float]] {
+        var start = 0
+        return lengths.map { length in
+            defer { start += length * width }
+            return Array(x[start..<(start + length * width)])
+        }
+    }
+}
