@@ -28,7 +28,9 @@ let package = Package(
                 // The tests run real models through the forward pass: optimise it in debug builds too.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "AssayStats"),
-        .target(name: "AssayMetrics", dependencies: ["AssayStats", .product(name: "Histogram", package: "hdrhistogram-swift")]),
+        .target(name: "AssayMetrics", dependencies: ["AssayStats", .product(name: "Histogram", package: "hdrhistogram-swift")],
+                // BERTScore matching runs over real embeddings in the tests: optimise it in debug builds too.
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "AssayEvaluators", dependencies: ["AssayMetrics", "AssayStats", "AssayModels", "AssayCheckpoint"],
                 // Hashing multi-gigabyte models must be fast in debug builds (tests) too.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),

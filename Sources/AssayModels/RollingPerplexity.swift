@@ -104,26 +104,3 @@ public enum RollingPerplexity {
         "mode:rolling|ctx:\(result.context)|stride:\(result.stride)|prefix:\(result.prefix)|docs:\(result.documents)|tokens:\(result.accumulator.count)|split:\(split)|tokenizer:\(tokenizer)|model:\(modelHash)|version:assay-\(version)"
     }
 }
-
-/// Python string semantics the references depend on.
-public enum PythonText {
-    /// `str.isspace()` for one scalar (what `\s` matches in a Python `str` pattern).
-    public static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
-        default: false
-        }
-    }
-
-    /// `len(re.split(r"\s+", text))`: one more than the number of maximal whitespace runs (so an
-    /// empty string counts 1, and leading or trailing whitespace adds an empty field).
-    public static func whitespaceSplitCount(_ text: String) -> Int {
-        var count = 1, inRun = false
-        for scalar in text.unicodeScalars {
-            let space = isSpace(scalar)
-            if space && !inRun { count += 1 }
-            inRun = space
-        }
-        return count
-    }
-}

@@ -1,3 +1,4 @@
+import AssayMetrics
 import Foundation
 
 /// How a text file is cut into documents for `mode: rolling`.
@@ -38,7 +39,7 @@ public enum DocumentSplit: Sendable, Equatable, CustomStringConvertible {
     /// - Throws: ``ModelError/emptyDocument(path:line:)`` for an empty document or a text with none,
     ///   ``ModelError/malformedDocument(path:line:message:)`` for a bad JSON line.
     public func documents(of text: String, path: String) throws -> [String] {
-        func isBlank(_ line: Substring) -> Bool { line.unicodeScalars.allSatisfy(PythonText.isSpace) }
+        func isBlank(_ line: Substring) -> Bool { line.unicodeScalars.allSatisfy { PythonText.isSpace($0) } }
         // Split on U+000A itself: Swift's Character-based split would keep "\r\n" together.
         let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { Substring(String(String.UnicodeScalarView($0))) }
         var documents: [String] = []

@@ -1,4 +1,5 @@
 import AssayCheckpoint
+import AssayMetrics
 import AssayModels
 import AssayTestSupport
 import Foundation

@@ -14,6 +14,8 @@ public enum MetricsError: Error, LocalizedError, Equatable, Sendable {
     case invalidOption(name: String, value: String, reason: String)
     /// There is nothing to score.
     case emptyInput(what: String)
+    /// A malformed line in a data file (baseline CSV, …), 1-based.
+    case malformedLine(path: String, line: Int, message: String, fix: String)
 
     public var errorDescription: String? {
         switch self {
@@ -29,6 +31,8 @@ public enum MetricsError: Error, LocalizedError, Equatable, Sendable {
             return "invalid \(name) '\(value)': \(reason)"
         case let .emptyInput(what):
             return "no \(what) to score"
+        case let .malformedLine(path, line, message, _):
+            return "\(path):\(line): \(message)"
         }
     }
 
@@ -47,6 +51,8 @@ public enum MetricsError: Error, LocalizedError, Equatable, Sendable {
             return nil
         case .emptyInput:
             return "provide at least one segment"
+        case let .malformedLine(_, _, _, fix):
+            return fix
         }
     }
 }

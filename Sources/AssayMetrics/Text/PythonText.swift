@@ -16,6 +16,22 @@ public enum PythonText {
         }
     }
 
+    /// Whether `scalar` is whitespace for Python's `str.isspace()` (what `\s` matches in a `str` pattern).
+    @inlinable
+    public static func isSpace(_ scalar: Unicode.Scalar) -> Bool { isSpace(scalar.value) }
+
+    /// `len(re.split(r"\s+", text))`: one more than the number of maximal whitespace runs (so an
+    /// empty string counts 1, and leading or trailing whitespace adds an empty field).
+    public static func whitespaceSplitCount(_ text: String) -> Int {
+        var count = 1, inRun = false
+        for scalar in text.unicodeScalars {
+            let space = isSpace(scalar)
+            if space && !inRun { count += 1 }
+            inRun = space
+        }
+        return count
+    }
+
     /// Splits UTF-8 `bytes` on runs of Python whitespace, as `str.split()` with no arguments.
     /// - Returns: byte ranges of the fields, in order.
     /// - Precondition: `bytes` is valid UTF-8.

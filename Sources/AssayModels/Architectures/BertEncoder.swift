@@ -150,11 +150,16 @@ public struct BertEncoder: Sendable {
     /// - Precondition: `0 ≤ layer ≤ layers`, every token id is in the vocabulary and no sequence
     ///   is longer than ``Configuration/maxSequenceLength``.
     public func hiddenStates(_ sequences: [[Int]], layer: Int) -> [[Float]] {
+        hiddenStates(sequences, layers: [layer])[layer]!
+    }
+
+    /// The hidden states after each of `layers` in one pass (up to the deepest of them).
+    public func hiddenStates(_ sequences: [[Int]], layers wanted: Set<Int>) -> [Int: [[Float]]] {
         let c = configuration
-        precondition((0...c.layers).contains(layer), "layer \(layer) is outside 0…\(c.layers)")
-        var states: [[Float]] = []
-        forward(sequences, through: layer) { index, x in
-            if index == layer { states = Self.split(x, sequences.map(\.count), width: c.hidden) }
+        precondition(wanted.allSatisfy { (0...c.layers).contains($0) }, "layers \(wanted.sorted()) are outside 0…\(c.layers)")
+        var states: [Int: [[Float]]] = [:]
+        forward(sequences, through: wanted.max() ?? 0) { index, x in
+            if wanted.contains(index) { states[index] = Self.split(x, sequences.map(\.count), width: c.hidden) }
         }
         return states
     }

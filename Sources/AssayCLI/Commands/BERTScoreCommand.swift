@@ -1,0 +1,188 @@
+import ArgumentParser
+import AssayMetrics
+import AssayReport
+import AssayModels
+import AssayTensor
+import Foundation
+
+/// Options shared by `assay bertscore` and `assay bertscore-baseline`: the encoder and how to run it.
+struct EncoderOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "A BERT or RoBERTa directory (config.json, *.safetensors, tokenizer.json or vocab.txt). Default: all-minilm-l6-v2 in $ASSAY_MODELS (~/.cache/assay/models; scripts/fetch-models.sh fetches it).",
+        valueName: "dir"))
+    var encoder: String?
+
+    @Option(name: .long, help: ArgumentHelp("Quantize the encoder's projection weights in memory first: q8_0 or q4_0 (to measure quantization drift).", valueName: "type"))
+    var quantize: String?
+
+    @Option(name: .long, help: "Threads for matrix products (default: all cores).")
+    var threads: Int?
+
+    @Option(name: .customLong("batch-tokens"), help: "Tokens per encoder batch.")
+    var batchTokens: Int = 8192
+
+    func validate() throws {
+        if let quantize, !["q8_0", "q4_0"].contains(quantize) { throw ValidationError("--quantize must be q8_0 or q4_0") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        guard batchTokens >= 1 else { throw ValidationError("--batch-tokens must be at least 1") }
+    }
+
+    /// The encoder directory: --encoder, or the MiniLM in the model cache.
+    var directory: URL {
+        if let encoder { return URL(fileURLWithPath: encoder) }
+        let environment = ProcessInfo.processInfo.environment
+        let models = environment["ASSAY_MODELS"] ?? (environment["HOME"] ?? "") + "/.cache/assay/models"
+        return URL(fileURLWithPath: models).appendingPathComponent("all-minilm-l6-v2")
+    }
+
+    /// Loads the scorer, quantized when asked, and sets the BLAS threads.
+    func load() throws -> BERTScorer {
+        if let threads { BLAS.threads = threads }
+        let url = directory
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ValidationError("no encoder at \(url.path): pass --encoder DIR, or run scripts/fetch-models.sh for all-MiniLM-L6-v2")
+        }
+        let scorer = try BERTScorer(directory: url)
+        guard let quantize else { return scorer }
+        let type: GGMLType = quantize == "q8_0" ? .q8_0 : .q4_0
+        return try BERTScorer(encoder: try scorer.encoder.quantized(type), tokenizer: scorer.tokenizer, name: scorer.name,
+                              modelMaxLength: scorer.maxLength)
+    }
+}
+
+extension AssayCommand {
+    /// `assay bertscore`: BERTScore as bert_score 0.3.13 computes it, on the in-repo encoder.
+    struct BERTScoreCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bertscore",
+            abstract: "BERTScore (precision, recall, F1) identical to bert_score 0.3.13, on Assay's own BERT/RoBERTa encoder.",
+            discussion: """
+                Each candidate and reference is stripped and encoded with the model's special tokens \
+                ([CLS] … [SEP]), truncated at the model's maximum length; every token's hidden state at \
+                --layer is L2-normalised; each candidate token takes its highest cosine with a reference \
+                token (precision) and each reference token its highest with a candidate token (recall), \
+                averaged with weight 1 ([CLS]/[SEP] weigh 0) or, with --idf, ln((M+1)/(df+1)) from the M \
+                references. F1 = 2PR/(P+R). With several --ref files a candidate keeps the best P, R and F \
+                each on its own. An empty candidate or reference scores 0.
+
+                --layer defaults to bert_score's tuned layer for known models and to the last layer \
+                otherwise (all-MiniLM-L6-v2: 6). --rescale FILE applies (x − b)/(1 − b) with a baseline in \
+                bert_score's format (LAYER,P,R,F); `assay bertscore-baseline` builds one.
+
+                The signature names the model, layer, idf, version and rescaling like bert_score's hash.
+
+                Examples:
+                  assay bertscore hyp.txt --ref ref.txt
+                  assay bertscore hyp.txt --ref refA.txt --ref refB.txt --idf --layer 4 --format json
+                  assay bertscore hyp.txt --ref ref.txt --encoder ~/models/roberta-large --rescale roberta-large.tsv
+                  assay bertscore data.jsonl --hyp-field output --ref-field reference
+                """)
+
+        @OptionGroup var input: MTInputOptions
+        @OptionGroup var encoder: EncoderOptions
+
+        @Option(name: .long, help: "Hidden layer to use (0 = embeddings; default: bert_score's tuned layer, else the last).")
+        var layer: Int?
+
+        @Flag(name: .long, help: "Weight tokens by inverse document frequency over the references.")
+        var idf = false
+
+        @Option(name: .long, help: ArgumentHelp("Rescale with this baseline file (LAYER,P,R,F rows).", valueName: "file"))
+        var rescale: String?
+
+        @Flag(name: .customLong("exclude-special-from-matching"), help: "Leave [CLS]/[SEP] out of the similarity matrix, not only out of the weights (bert_score issue #180; changes the numbers).")
+        var excludeSpecial = false
+
+        @Option(name: .long, help: "text (bert_score's line), json (per-item and mean P, R, F) or tsv (one line per item).")
+        var format: Format = .text
+
+        enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, tsv }
+
+        func run() async throws {
+            let corpus = try input.load()
+            let scorer = try encoder.load()
+            let baseline = try rescale.map { try BERTScoreBaseline(contentsOf: URL(fileURLWithPath: $0)) }
+            let progress = TerminalProgress()
+            let started = Date()
+            let result = try scorer.score(
+                candidates: corpus.hypotheses, references: corpus.references,
+                options: .init(layer: layer, idf: idf, baseline: baseline, excludeSpecialFromMatching: excludeSpecial,
+                               batchTokens: encoder.batchTokens)) { done, total in
+                progress.update(evaluation: "bertscore", completed: done, total: total, detail: "texts")
+            }
+            let seconds = Date().timeIntervalSince(started)
+            switch format {
+            case .json:
+                try JSONOutput.print([
+                    "precision": result.scores.map(\.precision), "recall": result.scores.map(\.recall), "f1": result.scores.map(\.f1),
+                    "mean": ["precision": result.mean.precision, "recall": result.mean.recall, "f1": result.mean.f1],
+                    "layer": result.layer, "signature": result.signature, "pairs": result.scores.count,
+                    "texts_encoded": result.textsEncoded, "tokens_encoded": result.tokensEncoded,
+                    "seconds": seconds, "peak_rss_bytes": ProcessStats.peakResidentBytes,
+                ])
+            case .tsv:
+                print("precision\trecall\tf1")
+                for s in result.scores { print(String(format: "%.6f\t%.6f\t%.6f", s.precision, s.recall, s.f1)) }
+            case .text:
+                print(String(format: "%@ P: %.6f R: %.6f F1: %.6f", result.signature, result.mean.precision, result.mean.recall, result.mean.f1))
+                Terminal.error(String(format: "%d pairs (%d distinct texts, %d tokens) in %.2f s: %.1f pairs/s\n", result.scores.count,
+                                      result.textsEncoded, result.tokensEncoded, seconds, Double(result.scores.count) / max(seconds, 1e-9)))
+            }
+        }
+    }
+}
+
+extension AssayCommand {
+    /// `assay bertscore-baseline`: a rescaling baseline from random sentence pairs.
+    struct BERTScoreBaselineCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bertscore-baseline",
+            abstract: "Build a BERTScore rescaling baseline (LAYER,P,R,F for every layer) from random pairs of unrelated sentences.",
+            discussion: """
+                bert_score's baselines are the average scores of random sentence pairs from a large \
+                monolingual corpus; rescaling with one, (x − b)/(1 − b), spreads scores that crowd near \
+                that level. This reads CORPUS (one sentence per line; blank lines and repeats dropped), \
+                draws --pairs pairs of different sentences with --seed, scores them at every layer without \
+                idf and writes bert_score's file format. Use a corpus in the language you evaluate, \
+                unrelated to the test set, and several thousand pairs.
+
+                Examples:
+                  assay bertscore-baseline news.en.txt --pairs 5000 --output minilm-en.csv
+                  assay bertscore hyp.txt --ref ref.txt --rescale minilm-en.csv
+                """)
+
+        @Argument(help: ArgumentHelp("Sentences, one per line (UTF-8).", valueName: "corpus"))
+        var corpus: String
+
+        @OptionGroup var encoder: EncoderOptions
+
+        @Option(name: .long, help: "Random sentence pairs to average.")
+        var pairs: Int = 2000
+
+        @Option(name: .long, help: "Seed for drawing the pairs.")
+        var seed: UInt64 = 12345
+
+        @Option(name: [.short, .long], help: ArgumentHelp("Write the baseline here (default: stdout).", valueName: "file"))
+        var output: String?
+
+        func validate() throws {
+            guard pairs >= 1 else { throw ValidationError("--pairs must be at least 1") }
+        }
+
+        func run() async throws {
+            let url = URL(fileURLWithPath: corpus)
+            let lines = try UTF8Lines.read(url)
+            let scorer = try encoder.load()
+            let progress = TerminalProgress()
+            let baseline = try scorer.baseline(sentences: lines, pairs: pairs, seed: seed, batchTokens: encoder.batchTokens) { done, total in
+                progress.update(evaluation: "bertscore-baseline", completed: done, total: total, detail: "texts")
+            }
+            if let output {
+                try AtomicFile.write(Data(baseline.csv.utf8), to: URL(fileURLWithPath: output))
+                Terminal.error("wrote \(output): layers 0…\(scorer.encoder.configuration.layers), \(pairs) pairs, seed \(seed)\n")
+            } else {
+                print(baseline.csv, terminator: "")
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import AssayCheckpoint
+import AssayMetrics
+import AssayStats
+import AssayTensor
+import AssayTokenizer
+import Foundation
+
+/// BERTScore with an in-process encoder, as bert_score 0.3.13's `score` runs it: each text is
+/// stripped and encoded with the special tokens ([CLS] … [SEP], or <s> … </s> with a prefix space
+/// for byte-level BPE), truncated at the model's maximum length; distinct texts are embedded once,
+/// longest first, in batches; every candidate is matched against each of its references and keeps
+/// the best P, R and F; idf weights come from the references.
+public struct BERTScorer: Sendable {
+    public let encoder: BertEncoder
+    public let tokenizer: ModelTokenizer
+    /// The model's name in signatures (the directory name).
+    public let name: String
+    /// Longest token sequence, special tokens included (tokenizer_config's `model_max_length`,
+    /// capped by the position table).
+    public let maxLength: Int
+    /// The special tokens framing every sequence.
+    public let special: Set<Int>
+    let prefix: Int, suffix: Int
+
+    /// What to compute.
+    public struct Options: Sendable {
+        /// Hidden layer to use; nil = bert_score's tuned layer for known models, else the last.
+        public var layer: Int?
+        public var idf: Bool
+        /// Rescale with this baseline; `baselineIsCustom` marks a file the user supplied.
+        public var baseline: BERTScoreBaseline?
+        public var baselineIsCustom: Bool
+        /// Leave [CLS]/[SEP] out of the similarity matrix (bert_score issue #180); off = bert_score.
+        public var excludeSpecialFromMatching: Bool
+        /// Tokens per encoder batch (all projections of a batch are one GEMM).
+        public var batchTokens: Int
+
+        public init(layer: Int? = nil, idf: Bool = false, baseline: BERTScoreBaseline? = nil, baselineIsCustom: Bool = true,
+                    excludeSpecialFromMatching: Bool = false, batchTokens: Int = 8192) {
+            self.layer = layer
+            self.idf = idf
+            self.baseline = baseline
+            self.baselineIsCustom = baselineIsCustom
+            self.excludeSpecialFromMatching = excludeSpecialFromMatching
+            self.batchTokens = batchTokens
+        }
+    }
+
+    /// Per-candidate scores and their means.
+    public struct Result: Sendable {
+        public var scores: [BERTScore.Score]
+        public var mean: BERTScore.Score
+        public var layer: Int
+        public var signature: String
+        /// Distinct texts embedded and their tokens.
+        public var textsEncoded: Int
+        public var tokensEncoded: Int
+    }
+
+    /// Loads the encoder and tokenizer of a Hugging Face directory.
+    public init(directory: URL) throws {
+        let encoder = try BertEncoder(contentsOf: directory)
+        try self.init(encoder: encoder, tokenizer: try ModelTokenizer.load(encoder.url), name: encoder.url.lastPathComponent,
+                      modelMaxLength: Self.modelMaxLength(encoder.url))
+    }
+
+    /// Uses `encoder` (possibly quantized) with `tokenizer`.
+    /// - Throws: ``ModelError/missingMetadata(path:key:)`` when the tokenizer lacks the special tokens.
+    public init(encoder: BertEncoder, tokenizer: ModelTokenizer, name: String, modelMaxLength: Int? = nil) throws {
+        self.encoder = encoder
+        self.tokenizer = tokenizer
+        self.name = name
+        maxLength = min(modelMaxLength ?? .max, encoder.configuration.maxSequenceLength)
+        switch tokenizer {
+        case let .wordPiece(w):
+            prefix = w.vocabulary[w.classifierToken]!
+            suffix = w.vocabulary[w.separatorToken]!
+        case let .bytePairEncoding(b):
+            guard let bos = b.ids["<s>"] ?? b.bos, let eos = b.ids["</s>"] ?? b.eos else {
+                throw ModelError.missingMetadata(path: encoder.url.path, key: "<s> and </s> tokens")
+            }
+            prefix = bos
+            suffix = eos
+        case .sentencePiece:
+            throw ModelError.missingMetadata(path: encoder.url.path, key: "a WordPiece or byte-level BPE tokenizer")
+        }
+        special = [prefix, suffix]
+    }
+
+    /// `model_max_length` from the directory's tokenizer_config.json, if any.
+    static func modelMaxLength(_ directory: URL) -> Int? {
+        let url = directory.appendingPathComponent("tokenizer_config.json")
+        guard FileManager.default.fileExists(atPath: url.path), let config = try? HFConfig(contentsOf: url),
+              let value = config.number("model_max_length"), value >= 2, value < 1e9 else { return nil }
+        return Int(value)
+    }
+
+    /// bert_score's tuned layer for this model, else the last.
+    public var defaultLayer: Int { BERTScore.tunedLayers[name.lowercased()] ?? encoder.configuration.layers }
+
+    /// The token ids bert_score's `sent_encode` gives `text`.
+    public func tokens(_ text: String) -> [Int] {
+        let stripped = PythonText.strip(text)
+        guard !stripped.isEmpty else { return [prefix, suffix] }
+        var body: [Int]
+        switch tokenizer {
+        case let .wordPiece(w): body = w.encode(stripped, addSpecialTokens: false)
+        case let .bytePairEncoding(b): body = b.encode(" " + stripped, addSpecial: false, parseSpecial: true)
+        case .sentencePiece: body = []
+        }
+        if body.count > maxLength - 2 { body.removeLast(body.count - (maxLength - 2)) }
+        return [prefix] + body + [suffix]
+    }
+
+    /// Embeddings of each distinct text at each of `layers`, longest texts first in batches of
+    /// about `batchTokens` tokens; `progress(done, total)` after each batch.
+    public func embed(_ texts: [String], layers: Set<Int>, batchTokens: Int = 8192,
+                      progress: ((Int, Int) -> Void)? = nil) -> [String: [Int: BERTScore.Embedding]] {
+        let distinct = Array(Set(texts))
+        let tokenized = distinct.map(tokens)
+        let order = distinct.indices.sorted { tokenized[$0].count > tokenized[$1].count }
+        var result: [String: [Int: BERTScore.Embedding]] = [:]
+        result.reserveCapacity(distinct.count)
+        var start = 0
+        while start < order.count {
+            var end = start, count = 0
+            while end < order.count, end == start || count + tokenized[order[end]].count <= batchTokens {
+                count += tokenized[order[end]].count
+                end += 1
+            }
+            let batch = order[start..<end].map { tokenized[$0] }
+            let states = encoder.hiddenStates(batch, layers: layers)
+            for (k, index) in order[start..<end].enumerated() {
+                var perLayer: [Int: BERTScore.Embedding] = [:]
+                for (layer, rows) in states {
+                    perLayer[layer] = BERTScore.Embedding(tokens: batch[k], states: rows[k], dimension: encoder.configuration.hidden)
+                }
+                result[distinct[index]] = perLayer
+            }
+            start = end
+            progress?(start, order.count)
+        }
+        return result
+    }
+
+    /// BERTScore of each candidate against its references (`references[i]` lists those of
+    /// `candidates[i]`; their number may vary).
+    /// - Throws: ``MetricsError`` for mismatched counts, a candidate without references, a layer
+    ///   outside the encoder, or a baseline without that layer.
+    public func score(candidates: [String], references: [[String]], options: Options = Options(),
+                      progress: ((Int, Int) -> Void)? = nil) throws -> Result {
+        guard !candidates.isEmpty else { throw MetricsError.emptyInput(what: "candidates") }
+        guard references.count == candidates.count else {
+            throw MetricsError.lineCountMismatch(hypotheses: candidates.count, references: references.count, referencePath: "the references")
+        }
+        if let missing = references.firstIndex(where: \.isEmpty) {
+            throw MetricsError.invalidOption(name: "references", value: "item \(missing + 1)", reason: "the candidate has no reference")
+        }
+        let layer = options.layer ?? defaultLayer
+        guard (0...encoder.configuration.layers).contains(layer) else {
+            throw MetricsError.invalidOption(name: "layer", value: String(layer), reason: "the encoder has layers 0…\(encoder.configuration.layers)")
+        }
+        let baseline = try options.baseline.map { try $0.baseline(layer: layer) }
+        let allReferences = references.flatMap { $0 }
+        let embeddings = embed(candidates + allReferences, layers: [layer], batchTokens: options.batchTokens, progress: progress)
+        let weights = options.idf
+            ? BERTScore.Weights.idf(references: allReferences.map { embeddings[$0]![layer]!.tokens })
+            : BERTScore.Weights.uniform(special: special)
+        let excluded = options.excludeSpecialFromMatching ? special : []
+        let scores = candidates.indices.map { i -> BERTScore.Score in
+            let candidate = embeddings[candidates[i]]![layer]!
+            let best = BERTScore.Score.best(references[i].map { reference in
+                BERTScore.score(candidate: candidate, reference: embeddings[reference]![layer]!, weights: weights, excludedFromMatching: excluded)
+            })
+            return baseline.map { best.rescaled(by: $0) } ?? best
+        }
+        let n = Double(scores.count)
+        let mean = BERTScore.Score(precision: scores.map(\.precision).reduce(0, +) / n, recall: scores.map(\.recall).reduce(0, +) / n,
+                                   f1: scores.map(\.f1).reduce(0, +) / n)
+        var model = name
+        if let q = encoder.weightQuantization { model += "-" + q.description.lowercased() }
+        let signature = BERTScore.signature(model: model, layer: layer, idf: options.idf, rescaled: baseline != nil,
+                                            customBaseline: options.baselineIsCustom, excludeSpecial: options.excludeSpecialFromMatching)
+        return Result(scores: scores, mean: mean, layer: layer, signature: signature, textsEncoded: embeddings.count,
+                      tokensEncoded: embeddings.values.reduce(0) { $0 + ($1[layer]?.tokens.count ?? 0) })
+    }
+
+    /// A rescaling baseline as bert_score's were made: the mean P, R and F (no idf) at every layer
+    /// over `pairs` random pairs of different sentences from `sentences` (blank lines and repeats
+    /// dropped), drawn with `seed`.
+    /// - Throws: ``MetricsError/emptyInput(what:)`` with fewer than two distinct sentences.
+    public func baseline(sentences: [String], pairs: Int, seed: UInt64, batchTokens: Int = 8192,
+                         progress: ((Int, Int) -> Void)? = nil) throws -> BERTScoreBaseline {
+        var seen = Set<String>()
+        let distinct = sentences.filter { !PythonText.strip($0).isEmpty && seen.insert($0).inserted }
+        guard distinct.count >= 2 else { throw MetricsError.emptyInput(what: "pairs of distinct sentences (the corpus needs at least two)") }
+        var generator = SeededGenerator(seed: seed)
+        let drawn: [(Int, Int)] = (0..<pairs).map { _ in
+            let a = generator.index(below: distinct.count)
+            var b = generator.index(below: distinct.count - 1)
+            if b >= a { b += 1 }
+            return (a, b)
+        }
+        let layers = Set(0...encoder.configuration.layers)
+        let used = Set(drawn.flatMap { [$0.0, $0.1] }).map { distinct[$0] }
+        let embeddings = embed(used, layers: layers, batchTokens: batchTokens, progress: progress)
+        let weights = BERTScore.Weights.uniform(special: special)
+        var result: [Int: BERTScore.Score] = [:]
+        for layer in layers {
+            var sum = BERTScore.Score(precision: 0, recall: 0, f1: 0)
+            for (a, b) in drawn {
+                let s = BERTScore.score(candidate: embeddings[distinct[a]]![layer]!, reference: embeddings[distinct[b]]![layer]!, weights: weights)
+                sum = BERTScore.Score(precision: sum.precision + s.precision, recall: sum.recall + s.recall, f1: sum.f1 + s.f1)
+            }
+            let n = Double(drawn.count)
+            result[layer] = BERTScore.Score(precision: sum.precision / n, recall: sum.recall / n, f1: sum.f1 / n)
+        }
+        return BERTScoreBaseline(layers: result)
+    }
+}

@@ -1,0 +1,91 @@
+import AssayMetrics
+import AssayModels
+import AssayTestSupport
+import Foundation
+import Testing
+
+/// BERTScore on all-MiniLM-L6-v2 against bert_score 0.3.13 (scripts/goldens/bertscore_goldens.py):
+/// 600 newstest2021 zh-en pairs, layers 4 and 6, idf on and off, one and two references.
+struct BERTScorerTests {
+    struct Golden: Decodable {
+        struct Pairs: Decodable { var candidates: String; var references: [String]; var start: Int; var count: Int }
+        struct Run: Decodable {
+            var layer: Int; var idf: Bool; var references: Int
+            var precision: [Double]; var recall: [Double]; var f1: [Double]
+            var padding_affected: [Int]
+        }
+        var pairs: [Pairs]; var runs: [Run]
+    }
+
+    static func lines(_ url: URL, _ start: Int, _ count: Int) throws -> [String] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return Array(text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)[start..<(start + count)])
+    }
+
+    @Test func matchesBertScoreOnWMTPairs() throws {
+        guard let data = TestEnvironment.sharedData("wmt-mqm"), let directory = TestEnvironment.model("all-minilm-l6-v2") else { return }
+        let root = data.deletingLastPathComponent()
+        let url = try #require(Bundle.module.url(forResource: "Golden/bertscore-minilm", withExtension: "json"))
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
+        var candidates: [String] = [], referenceSets: [[String]] = [[], []]
+        for p in golden.pairs {
+            candidates += try Self.lines(root.appendingPathComponent(p.candidates), p.start, p.count)
+            for (k, r) in p.references.enumerated() { referenceSets[k] += try Self.lines(root.appendingPathComponent(r), p.start, p.count) }
+        }
+        let scorer = try BERTScorer(directory: directory)
+        #expect(scorer.defaultLayer == 6 && scorer.maxLength == 512)
+        for run in golden.runs {
+            let references = candidates.indices.map { i in (0..<run.references).map { referenceSets[$0][i] } }
+            let result = try scorer.score(candidates: candidates, references: references, options: .init(layer: run.layer, idf: run.idf))
+            let compared = Set(candidates.indices).subtracting(run.padding_affected)
+            #expect(compared.count >= 500)
+            var worst = 0.0
+            for i in compared {
+                let s = result.scores[i]
+                worst = max(worst, abs(s.precision - run.precision[i]), abs(s.recall - run.recall[i]), abs(s.f1 - run.f1[i]))
+            }
+            print("BERTScore L\(run.layer) idf \(run.idf) refs \(run.references): max |Δ| \(worst) over \(compared.count) pairs")
+            #expect(worst < 1e-4)
+            #expect(result.signature.hasPrefix("all-minilm-l6-v2_L\(run.layer)_\(run.idf ? "idf" : "no-idf")_version=assay-"))
+        }
+    }
+
+    @Test func truncatesEmptyAndRescales() throws {
+        guard let directory = TestEnvironment.model("all-minilm-l6-v2") else { return }
+        let scorer = try BERTScorer(directory: directory)
+        // bert_score strips the text; an empty one is [CLS] [SEP].
+        #expect(scorer.tokens("  \t ") == [101, 102])
+        #expect(scorer.tokens("  Hello there.\n") == scorer.tokens("Hello there."))
+        let long = String(repeating: "word ", count: 700)
+        let tokens = scorer.tokens(long)
+        #expect(tokens.count == 512 && tokens.first == 101 && tokens.last == 102)
+
+        let result = try scorer.score(candidates: ["", "The cat sat on the mat.", long],
+                                      references: [["A cat was sitting on the mat."], ["A cat was sitting on the mat."], [long]])
+        #expect(result.scores[0] == .init(precision: 0, recall: 0, f1: 0))
+        #expect(result.scores[1].f1 > 0.5 && result.scores[1].f1 < 1)
+        #expect(abs(result.scores[2].f1 - 1) < 1e-5)
+
+        let baseline = BERTScoreBaseline(layers: [6: .init(precision: 0.2, recall: 0.3, f1: 0.25)])
+        let rescaled = try scorer.score(candidates: ["The cat sat on the mat."], references: [["A cat was sitting on the mat."]],
+                                        options: .init(baseline: baseline, baselineIsCustom: true))
+        #expect(abs(rescaled.scores[0].precision - (result.scores[1].precision - 0.2) / 0.8) < 1e-9)
+        #expect(rescaled.signature.hasSuffix("_custom-rescaled"))
+        #expect(throws: MetricsError.self) { try scorer.score(candidates: ["a"], references: [["b"]], options: .init(layer: 5, baseline: baseline)) }
+        #expect(throws: MetricsError.self) { try scorer.score(candidates: ["a"], references: [["b"]], options: .init(layer: 7)) }
+        #expect(throws: MetricsError.self) { try scorer.score(candidates: ["a", "b"], references: [["b"]]) }
+    }
+
+    @Test func baselineOfUnrelatedPairsIsBelowRelatedScores() throws {
+        guard let directory = TestEnvironment.model("all-minilm-l6-v2") else { return }
+        let scorer = try BERTScorer(directory: directory)
+        let text = try String(contentsOf: TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt"), encoding: .utf8)
+        let sentences = text.split(separator: "\n").map(String.init)
+        let a = try scorer.baseline(sentences: sentences, pairs: 50, seed: 7)
+        let b = try scorer.baseline(sentences: sentences, pairs: 50, seed: 7)
+        #expect(a == b && a.layers.keys.sorted() == Array(0...6))
+        let six = try a.baseline(layer: 6)
+        #expect(six.f1 > 0.3 && six.f1 < 0.9)
+        #expect(throws: MetricsError.self) { try scorer.baseline(sentences: ["same", "same", ""], pairs: 5, seed: 1) }
+    }
+}
