@@ -113,14 +113,16 @@ public struct BERTScorer: Sendable {
     }
 
     /// Embeddings of each distinct text at each of `layers`, longest texts first in batches of
-    /// about `batchTokens` tokens; `progress(done, total)` after each batch.
+    /// about `batchTokens` tokens; `progress(done, total)` after each batch. Batches run on
+    /// `BLAS.threads` worker threads at once, each with single-threaded BLAS: whole batches in
+    /// parallel keep both cores busy through the element-wise work and the small per-sequence
+    /// attention products that a multi-threaded GEMM would leave to one core.
     public func embed(_ texts: [String], layers: Set<Int>, batchTokens: Int = 8192,
-                      progress: ((Int, Int) -> Void)? = nil) -> [String: [Int: BERTScore.Embedding]] {
+                      progress: (@Sendable (Int, Int) -> Void)? = nil) -> [String: [Int: BERTScore.Embedding]] {
         let distinct = Array(Set(texts))
         let tokenized = distinct.map(tokens)
         let order = distinct.indices.sorted { tokenized[$0].count > tokenized[$1].count }
-        var result: [String: [Int: BERTScore.Embedding]] = [:]
-        result.reserveCapacity(distinct.count)
+        var ranges: [Range<Int>] = []
         var start = 0
         while start < order.count {
             var end = start, count = 0
@@ -128,19 +130,33 @@ public struct BERTScorer: Sendable {
                 count += tokenized[order[end]].count
                 end += 1
             }
-            let batch = order[start..<end].map { tokenized[$0] }
-            let states = encoder.hiddenStates(batch, layers: layers)
-            for (k, index) in order[start..<end].enumerated() {
-                var perLayer: [Int: BERTScore.Embedding] = [:]
-                for (layer, rows) in states {
-                    perLayer[layer] = BERTScore.Embedding(tokens: batch[k], states: rows[k], dimension: encoder.configuration.hidden)
-                }
-                result[distinct[index]] = perLayer
-            }
+            ranges.append(start..<end)
             start = end
-            progress?(start, order.count)
         }
-        return result
+        let batches = ranges
+        let threads = BLAS.threads, workers = max(1, min(threads, batches.count))
+        if workers > 1 { BLAS.threads = 1 }
+        defer { if workers > 1 { BLAS.threads = threads } }
+        let collector = EmbeddingCollector()
+        let dimension = encoder.configuration.hidden
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            let workspace = BertEncoder.Workspace()
+            while let batch = collector.nextBatch(of: batches) {
+                let sequences = order[batch].map { tokenized[$0] }
+                let states = encoder.hiddenStates(sequences, layers: layers, workspace: workspace)
+                var embedded: [(String, [Int: BERTScore.Embedding])] = []
+                for (k, index) in order[batch].enumerated() {
+                    var perLayer: [Int: BERTScore.Embedding] = [:]
+                    for (layer, rows) in states {
+                        perLayer[layer] = BERTScore.Embedding(tokens: sequences[k], states: rows[k], dimension: dimension)
+                    }
+                    embedded.append((distinct[index], perLayer))
+                }
+                let done = collector.add(embedded, texts: batch.count)
+                progress?(done, order.count)
+            }
+        }
+        return collector.result
     }
 
     /// BERTScore of each candidate against its references (`references[i]` lists those of
@@ -148,7 +164,7 @@ public struct BERTScorer: Sendable {
     /// - Throws: ``MetricsError`` for mismatched counts, a candidate without references, a layer
     ///   outside the encoder, or a baseline without that layer.
     public func score(candidates: [String], references: [[String]], options: Options = Options(),
-                      progress: ((Int, Int) -> Void)? = nil) throws -> Result {
+                      progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
         guard !candidates.isEmpty else { throw MetricsError.emptyInput(what: "candidates") }
         guard references.count == candidates.count else {
             throw MetricsError.lineCountMismatch(hypotheses: candidates.count, references: references.count, referencePath: "the references")
@@ -190,7 +206,7 @@ public struct BERTScorer: Sendable {
     /// dropped), drawn with `seed`.
     /// - Throws: ``MetricsError/emptyInput(what:)`` with fewer than two distinct sentences.
     public func baseline(sentences: [String], pairs: Int, seed: UInt64, batchTokens: Int = 8192,
-                         progress: ((Int, Int) -> Void)? = nil) throws -> BERTScoreBaseline {
+                         progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> BERTScoreBaseline {
         var seen = Set<String>()
         let distinct = sentences.filter { !PythonText.strip($0).isEmpty && seen.insert($0).inserted }
         guard distinct.count >= 2 else { throw MetricsError.emptyInput(what: "pairs of distinct sentences (the corpus needs at least two)") }
@@ -216,5 +232,29 @@ public struct BERTScorer: Sendable {
             result[layer] = BERTScore.Score(precision: sum.precision / n, recall: sum.recall / n, f1: sum.f1 / n)
         }
         return BERTScoreBaseline(layers: result)
+    }
+}
+
+/// Hands out batch indices to worker threads and gathers their embeddings under a lock.
+private final class EmbeddingCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0, done = 0
+    private(set) var result: [String: [Int: BERTScore.Embedding]] = [:]
+
+    func nextBatch(of batches: [Range<Int>]) -> Range<Int>? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < batches.count else { return nil }
+        next += 1
+        return batches[next - 1]
+    }
+
+    /// Stores a batch's embeddings; returns the number of texts done so far.
+    func add(_ embedded: [(String, [Int: BERTScore.Embedding])], texts: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        for (text, layers) in embedded { result[text] = layers }
+        done += texts
+        return done
     }
 }

@@ -33,7 +33,7 @@ struct BertEncoderTests {
         let batch = encoder.hiddenStates(goldens.map(\.tokens), layer: 2)
         for (i, golden) in goldens.enumerated() {
             let alone = encoder.hiddenStates([golden.tokens], layer: 2)[0]
-            #expect(zip(batch[i], alone).map { abs($0 - $1) }.max()! < 1e-6)
+            #expect(zip(batch[i], alone).map { abs($0 - $1) }.max()! < 1e-5)  // GEMM blocking differs with the row count
         }
     }
 

@@ -144,6 +144,24 @@ public struct BertEncoder: Sendable {
         return copy
     }
 
+    /// Scratch buffers for ``hiddenStates(_:layers:workspace:)``, reused across batches so that
+    /// large activations are not allocated (and page-faulted) for every layer. One per thread.
+    public final class Workspace {
+        var x: [Float] = [], qkv: [Float] = [], attention: [Float] = [], projected: [Float] = [], up: [Float] = [], scores: [Float] = []
+
+        public init() {}
+
+        func reserve(tokens n: Int, longest: Int, _ c: Configuration) {
+            func grow(_ a: inout [Float], _ count: Int) { if a.count < count { a = [Float](repeating: 0, count: count) } }
+            grow(&x, n * c.hidden)
+            grow(&qkv, n * 3 * c.hidden)
+            grow(&attention, n * c.hidden)
+            grow(&projected, n * c.hidden)
+            grow(&up, n * c.intermediate)
+            grow(&scores, longest * longest)
+        }
+    }
+
     /// The hidden states after `layer` (0 = the embedding output, `layers` = the last layer) of
     /// each sequence: `sequences[i].count × hidden` values, row-major. Layers after `layer` are
     /// not computed.
@@ -154,12 +172,18 @@ public struct BertEncoder: Sendable {
     }
 
     /// The hidden states after each of `layers` in one pass (up to the deepest of them).
-    public func hiddenStates(_ sequences: [[Int]], layers wanted: Set<Int>) -> [Int: [[Float]]] {
+    public func hiddenStates(_ sequences: [[Int]], layers wanted: Set<Int>, workspace: Workspace = Workspace()) -> [Int: [[Float]]] {
         let c = configuration
         precondition(wanted.allSatisfy { (0...c.layers).contains($0) }, "layers \(wanted.sorted()) are outside 0…\(c.layers)")
         var states: [Int: [[Float]]] = [:]
-        forward(sequences, through: wanted.max() ?? 0) { index, x in
-            if wanted.contains(index) { states[index] = Self.split(x, sequences.map(\.count), width: c.hidden) }
+        let lengths = sequences.map(\.count)
+        forward(sequences, through: wanted.max() ?? 0, workspace: workspace) { index, x in
+            guard wanted.contains(index) else { return }
+            var start = 0
+            states[index] = lengths.map { length in
+                defer { start += length * c.hidden }
+                return Array(UnsafeBufferPointer(start: x + start, count: length * c.hidden))
+            }
         }
         return states
     }
@@ -168,57 +192,69 @@ public struct BertEncoder: Sendable {
     /// `output_hidden_states`).
     public func allHiddenStates(_ tokens: [Int]) -> [[Float]] {
         var states: [[Float]] = []
-        forward([tokens], through: configuration.layers) { _, x in states.append(x) }
+        forward([tokens], through: configuration.layers, workspace: Workspace()) { _, x in
+            states.append(Array(UnsafeBufferPointer(start: x, count: tokens.count * configuration.hidden)))
+        }
         return states
     }
 
     /// Runs the embeddings and `through` layers over all tokens of `sequences`, calling `observe`
-    /// with the layer index and the (tokens × hidden) activations after it.
-    func forward(_ sequences: [[Int]], through last: Int, observe: (Int, [Float]) -> Void) {
-        let c = configuration, h = c.hidden, lengths = sequences.map(\.count)
+    /// with the layer index and the (tokens × hidden) activations after it (valid during the call).
+    func forward(_ sequences: [[Int]], through last: Int, workspace ws: Workspace, observe: (Int, UnsafePointer<Float>) -> Void) {
+        let c = configuration, h = c.hidden, f = c.intermediate, lengths = sequences.map(\.count)
         precondition(lengths.allSatisfy { $0 <= c.maxSequenceLength }, "a sequence is longer than \(c.maxSequenceLength) tokens")
         let n = lengths.reduce(0, +)
-        var x = [Float](repeating: 0, count: n * h)
-        x.withUnsafeMutableBufferPointer { px in
+        ws.reserve(tokens: max(n, 1), longest: max(lengths.max() ?? 1, 1), c)
+        ws.x.withUnsafeMutableBufferPointer { px in
+            let x = px.baseAddress!
             var row = 0
             for tokens in sequences {
                 for (position, token) in tokens.enumerated() {
                     precondition(token >= 0 && token < c.vocabulary, "token id \(token) is outside the vocabulary")
                     let w = token * h, p = (position + c.positionOffset) * h, o = row * h
-                    for i in 0..<h { px[o + i] = wordEmbedding[w + i] + typeEmbedding[i] + positionEmbedding[p + i] }
+                    for i in 0..<h { x[o + i] = wordEmbedding[w + i] + typeEmbedding[i] + positionEmbedding[p + i] }
                     row += 1
                 }
             }
-        }
-        Kernels.layerNorm(&x, weight: embeddingNorm, bias: embeddingNormBias, epsilon: c.epsilon)
-        observe(0, x)
-        for (index, layer) in layers.prefix(last).enumerated() {
-            var qkv = BLAS.linear(x, layer.qkv, rows: n, outputs: 3 * h, inputs: h)
-            Kernels.addRowVector(&qkv, layer.qkvBias)
-            let attention = Attention.bidirectional(qkv: qkv, lengths: lengths, heads: c.heads, headDimension: h / c.heads)
-            var projected = BLAS.linear(attention, layer.attentionOutput, rows: n, outputs: h, inputs: h)
-            Kernels.addRowVector(&projected, layer.attentionOutputBias)
-            for i in 0..<x.count { projected[i] += x[i] }
-            Kernels.layerNorm(&projected, weight: layer.attentionNorm, bias: layer.attentionNormBias, epsilon: c.epsilon)
-            x = projected
-            var up = BLAS.linear(x, layer.up, rows: n, outputs: c.intermediate, inputs: h)
-            Kernels.addRowVector(&up, layer.upBias)
-            Kernels.gelu(&up)
-            var down = BLAS.linear(up, layer.down, rows: n, outputs: h, inputs: c.intermediate)
-            Kernels.addRowVector(&down, layer.downBias)
-            for i in 0..<x.count { down[i] += x[i] }
-            Kernels.layerNorm(&down, weight: layer.outputNorm, bias: layer.outputNormBias, epsilon: c.epsilon)
-            x = down
-            observe(index + 1, x)
+            Kernels.residualLayerNorm(x, adding: nil, rows: n, weight: embeddingNorm, bias: embeddingNormBias, epsilon: c.epsilon)
+            observe(0, x)
+            ws.qkv.withUnsafeMutableBufferPointer { qkvBuffer in
+            ws.attention.withUnsafeMutableBufferPointer { attentionBuffer in
+            ws.projected.withUnsafeMutableBufferPointer { projectedBuffer in
+            ws.up.withUnsafeMutableBufferPointer { upBuffer in
+            ws.scores.withUnsafeMutableBufferPointer { scores in
+                let qkv = qkvBuffer.baseAddress!, attention = attentionBuffer.baseAddress!
+                let projected = projectedBuffer.baseAddress!, up = upBuffer.baseAddress!
+                for (index, layer) in layers.prefix(last).enumerated() {
+                    // Each projection starts from its bias and adds the product (beta = 1).
+                    Kernels.fillRows(qkv, rows: n, with: layer.qkvBias)
+                    Self.linear(x, layer.qkv, into: qkv, rows: n, outputs: 3 * h, inputs: h)
+                    Attention.bidirectional(qkv: qkv, lengths: lengths, heads: c.heads, headDimension: h / c.heads, scores: scores.baseAddress!,
+                                            into: attention)
+                    Kernels.fillRows(projected, rows: n, with: layer.attentionOutputBias)
+                    Self.linear(attention, layer.attentionOutput, into: projected, rows: n, outputs: h, inputs: h)
+                    Kernels.residualLayerNorm(x, adding: projected, rows: n, weight: layer.attentionNorm, bias: layer.attentionNormBias, epsilon: c.epsilon)
+                    Kernels.fillRows(up, rows: n, with: layer.upBias)
+                    Self.linear(x, layer.up, into: up, rows: n, outputs: f, inputs: h)
+                    Kernels.gelu(up, count: n * f)
+                    Kernels.fillRows(projected, rows: n, with: layer.downBias)
+                    Self.linear(up, layer.down, into: projected, rows: n, outputs: h, inputs: f)
+                    Kernels.residualLayerNorm(x, adding: projected, rows: n, weight: layer.outputNorm, bias: layer.outputNormBias, epsilon: c.epsilon)
+                    observe(index + 1, x)
+                }
+            }
+            }
+            }
+            }
+            }
         }
     }
 
-    /// Cuts the rows of `x` into per-sequence arrays.
-    static func split(_ x: [Float], _ lengths: [Int], width: Int) -> [[Float]] {
-        var start = 0
-        return lengths.map { length in
-            defer { start += length * width }
-            return Array(x[start..<(start + length * width)])
+    /// out[rows × outputs] += x[rows × inputs] · Wᵀ (W stored one output row per line).
+    static func linear(_ x: UnsafePointer<Float>, _ w: [Float], into out: UnsafeMutablePointer<Float>, rows: Int, outputs: Int, inputs: Int) {
+        w.withUnsafeBufferPointer { pw in
+            BLAS.gemm(m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: pw.baseAddress!, ldb: inputs, transposeB: true,
+                      beta: 1, c: out, ldc: outputs)
         }
     }
 }

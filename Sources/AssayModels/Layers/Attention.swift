@@ -57,36 +57,33 @@ enum Attention {
     /// Bidirectional multi-head attention over packed sequences: `qkv` holds one row of
     /// [Q | K | V] (3 · heads · headDimension values) per token, the tokens of each sequence
     /// consecutive; every token attends to all tokens of its own sequence and none of the others
-    /// (what a padding mask computes). Returns one row of heads · headDimension values per token.
-    static func bidirectional(qkv: [Float], lengths: [Int], heads: Int, headDimension d: Int) -> [Float] {
-        let width = heads * d, stride = 3 * width, n = lengths.reduce(0, +)
-        precondition(qkv.count == n * stride, "shape mismatch")
+    /// (what a padding mask computes). Writes one row of heads · headDimension values per token to
+    /// `output`; `scores` holds at least (longest sequence)² values.
+    static func bidirectional(qkv: UnsafePointer<Float>, lengths: [Int], heads: Int, headDimension d: Int,
+                              scores: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+        let width = heads * d, stride = 3 * width
         let scale = 1 / Float(d).squareRoot()
-        var output = [Float](repeating: 0, count: n * width)
-        var scores = [Float](repeating: 0, count: (lengths.max() ?? 0) * (lengths.max() ?? 0))
-        qkv.withUnsafeBufferPointer { p in
-            output.withUnsafeMutableBufferPointer { po in
-                var start = 0
-                for length in lengths {
-                    defer { start += length }
-                    guard length > 0 else { continue }
-                    let rows = p.baseAddress! + start * stride
-                    for head in 0..<heads {
-                        scores.withUnsafeMutableBufferPointer { ps in
-                            // scores[length × length] = scale · Q_h K_hᵀ (strided: no copies)
-                            BLAS.gemm(m: length, n: length, k: d, alpha: scale, a: rows + head * d, lda: stride,
-                                      b: rows + width + head * d, ldb: stride, transposeB: true, c: ps.baseAddress!, ldc: length)
-                        }
-                        for i in 0..<length { Kernels.softmax(&scores, (i * length)..<((i + 1) * length)) }
-                        scores.withUnsafeBufferPointer { ps in
-                            BLAS.gemm(m: length, n: d, k: length, a: ps.baseAddress!, lda: length,
-                                      b: rows + 2 * width + head * d, ldb: stride, transposeB: false,
-                                      c: po.baseAddress! + start * width + head * d, ldc: width)
-                        }
-                    }
+        var start = 0
+        for length in lengths {
+            defer { start += length }
+            guard length > 0 else { continue }
+            let rows = qkv + start * stride
+            for head in 0..<heads {
+                // scores[length × length] = scale · Q_h K_hᵀ (strided: no copies)
+                BLAS.gemm(m: length, n: length, k: d, alpha: scale, a: rows + head * d, lda: stride,
+                          b: rows + width + head * d, ldb: stride, transposeB: true, c: scores, ldc: length)
+                let buffer = UnsafeMutableBufferPointer(start: scores, count: length * length)
+                for i in 0..<length {
+                    let row = (i * length)..<((i + 1) * length)
+                    var maximum = -Float.infinity
+                    for j in row { maximum = max(maximum, buffer[j]) }
+                    let inverse = 1 / VectorMath.expSubtracting(buffer, row, shift: maximum)
+                    for j in row { buffer[j] *= inverse }
                 }
+                BLAS.gemm(m: length, n: d, k: length, a: scores, lda: length,
+                          b: rows + 2 * width + head * d, ldb: stride, transposeB: false,
+                          c: output + start * width + head * d, ldc: width)
             }
         }
-        return output
     }
 }

@@ -12,13 +12,14 @@ public enum BLAS {
     /// The OpenBLAS kernel family picked for this CPU (`Haswell`, `Cooperlake`, …).
     public static var coreName: String { String(cString: openblas_get_corename()) }
 
-    /// C = alpha · A · op(B) on raw row-major buffers with leading dimensions (for strided
-    /// sub-matrices such as one attention head's columns): op(B) = Bᵀ when `transposeB`.
+    /// C = alpha · A · op(B) + beta · C on raw row-major buffers with leading dimensions (for
+    /// strided sub-matrices such as one attention head's columns): op(B) = Bᵀ when `transposeB`.
+    /// With `beta` 1 the product adds to C (a bias already in C costs no extra pass).
     public static func gemm(m: Int, n: Int, k: Int, alpha: Float = 1,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
-                            c: UnsafeMutablePointer<Float>, ldc: Int) {
+                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k), alpha,
-                    a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// C[m×n] = A[m×k] · B[n×k]ᵀ — a batch of rows through a linear layer whose weight is stored

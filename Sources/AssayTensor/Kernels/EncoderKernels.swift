@@ -1,46 +1,90 @@
 /// Element-wise kernels of encoder (BERT-family) layers.
 extension Kernels {
     /// Layer normalisation of each `dimension`-long row in place: (x − mean) / sqrt(var + eps) · weight
-    /// + bias, with the biased variance (PyTorch's `LayerNorm`), mean and variance accumulated in double.
+    /// + bias, with the biased variance (PyTorch's `LayerNorm`).
     public static func layerNorm(_ x: inout [Float], weight: [Float], bias: [Float], epsilon: Float) {
         let dimension = weight.count
         precondition(dimension > 0 && bias.count == dimension && x.count % dimension == 0, "shape mismatch")
         x.withUnsafeMutableBufferPointer { px in
-            weight.withUnsafeBufferPointer { w in
-                bias.withUnsafeBufferPointer { b in
-                    for base in stride(from: 0, to: px.count, by: dimension) {
-                        var sum = 0.0
-                        for i in 0..<dimension { sum += Double(px[base + i]) }
-                        let mean = sum / Double(dimension)
-                        var squares = 0.0
-                        for i in 0..<dimension {
-                            let d = Double(px[base + i]) - mean
-                            squares += d * d
+            residualLayerNorm(px.baseAddress!, adding: nil, rows: px.count / dimension, weight: weight, bias: bias, epsilon: epsilon)
+        }
+    }
+
+    /// `x = LayerNorm(x + residual)` row by row (`residual` nil: `x = LayerNorm(x)`), each row of
+    /// `weight.count` values. Mean and variance are two passes of 8-lane float sums.
+    public static func residualLayerNorm(_ x: UnsafeMutablePointer<Float>, adding residual: UnsafePointer<Float>?, rows: Int,
+                                         weight: [Float], bias: [Float], epsilon: Float) {
+        let d = weight.count
+        precondition(bias.count == d, "shape mismatch")
+        let vectorEnd = d - d % 8
+        weight.withUnsafeBufferPointer { pw in
+            bias.withUnsafeBufferPointer { pb in
+                let w = UnsafeRawPointer(pw.baseAddress!), b = UnsafeRawPointer(pb.baseAddress!)
+                for row in 0..<rows {
+                    let base = x + row * d, raw = UnsafeMutableRawPointer(base)
+                    if let residual {
+                        let r = UnsafeRawPointer(residual + row * d)
+                        var i = 0
+                        while i < vectorEnd {
+                            raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                                + r.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self), toByteOffset: 4 * i, as: SIMD8<Float>.self)
+                            i += 8
                         }
-                        let scale = Float(1 / (squares / Double(dimension) + Double(epsilon)).squareRoot()), m = Float(mean)
-                        for i in 0..<dimension { px[base + i] = (px[base + i] - m) * scale * w[i] + b[i] }
+                        while i < d { base[i] += residual[row * d + i]; i += 1 }
                     }
+                    var sum = SIMD8<Float>(repeating: 0), tail: Float = 0
+                    var i = 0
+                    while i < vectorEnd { sum += raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self); i += 8 }
+                    while i < d { tail += base[i]; i += 1 }
+                    let mean = (sum.sum() + tail) / Float(d)
+                    var squares = SIMD8<Float>(repeating: 0), tailSquares: Float = 0
+                    i = 0
+                    while i < vectorEnd {
+                        let c = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) - mean
+                        squares += c * c
+                        i += 8
+                    }
+                    while i < d { tailSquares += (base[i] - mean) * (base[i] - mean); i += 1 }
+                    let scale = 1 / ((squares.sum() + tailSquares) / Float(d) + epsilon).squareRoot()
+                    i = 0
+                    while i < vectorEnd {
+                        let c = (raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) - mean) * scale
+                        let y = c * w.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) + b.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                        raw.storeBytes(of: y, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                    while i < d { base[i] = (base[i] - mean) * scale * pw[i] + pb[i]; i += 1 }
                 }
             }
+        }
+    }
+
+    /// Copies `vector` into each of `rows` rows at `destination` (a bias, before a GEMM adds the
+    /// product with beta = 1).
+    public static func fillRows(_ destination: UnsafeMutablePointer<Float>, rows: Int, with vector: [Float]) {
+        vector.withUnsafeBufferPointer { v in
+            for row in 0..<rows { (destination + row * v.count).update(from: v.baseAddress!, count: v.count) }
         }
     }
 
     /// The exact GELU, x · Φ(x) = x/2 · (1 + erf(x/√2)), in place (PyTorch's `gelu`, not the tanh
     /// approximation).
     public static func gelu(_ x: inout [Float]) {
-        x.withUnsafeMutableBufferPointer { p in
-            let base = p.baseAddress!
-            var i = 0
-            while i + 8 <= p.count {
-                let raw = UnsafeMutableRawPointer(base + i)
-                let v = raw.loadUnaligned(as: SIMD8<Float>.self)
-                raw.storeBytes(of: v * 0.5 * (1 + VectorMath.erf(v * 0.707_106_77)), as: SIMD8<Float>.self)
-                i += 8
-            }
-            while i < p.count {
-                p[i] = p[i] * 0.5 * (1 + VectorMath.erf(p[i] * 0.707_106_77))
-                i += 1
-            }
+        x.withUnsafeMutableBufferPointer { gelu($0.baseAddress!, count: $0.count) }
+    }
+
+    /// The exact GELU in place on `count` values.
+    public static func gelu(_ base: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let raw = UnsafeMutableRawPointer(base + i)
+            let v = raw.loadUnaligned(as: SIMD8<Float>.self)
+            raw.storeBytes(of: v * 0.5 * (1 + VectorMath.erf(v * 0.707_106_77)), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            base[i] = base[i] * 0.5 * (1 + VectorMath.erf(base[i] * 0.707_106_77))
+            i += 1
         }
     }
 }
@@ -51,7 +95,7 @@ extension VectorMath {
     /// (tested against libm's `erf` in double).
     @inline(__always)
     public static func erf(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let v = x.clamped(lowerBound: SIMD8(repeating: -4), upperBound: SIMD8(repeating: 4))
+        let v = clamp(x, -4, 4)
         let v2 = v * v
         var p = SIMD8<Float>(repeating: -2.726_142_3e-10)
         p = p * v2 + 2.770_681_4e-08

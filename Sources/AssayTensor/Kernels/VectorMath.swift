@@ -5,7 +5,7 @@ public enum VectorMath {
     /// x in [−87, 88]; smaller x give 0, larger saturate at e^88.
     @inline(__always)
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.0), upperBound: SIMD8(repeating: 88.0))
+        let clamped = clamp(x, -87, 88)
         // Round x·log2(e) to an integer with the 1.5·2²³ trick: adding it leaves the rounded value
         // in the low mantissa bits (lane-wise float and integer operations only — Swift's SIMD
         // float→int conversions and `rounded` go lane by lane through generic code).
@@ -26,6 +26,13 @@ public enum VectorMath {
         let scale = unsafeBitCast(bits, to: SIMD8<Float>.self)
         let result = p * scale
         return result.replacing(with: 0, where: x .< -87)
+    }
+
+    /// `x` limited to [lower, upper] lane by lane with compares and blends (`SIMD.clamped` goes
+    /// through generic, unvectorised code in Swift 6.3). NaN stays NaN.
+    @inline(__always)
+    public static func clamp(_ x: SIMD8<Float>, _ lower: Float, _ upper: Float) -> SIMD8<Float> {
+        x.replacing(with: lower, where: x .< lower).replacing(with: upper, where: x .> upper)
     }
 
     /// e^x for one value through the same approximation as the vector form.
