@@ -7,5 +7,6 @@ extension EvaluatorRegistry {
         HumanAgreementEvaluator.self,
         PerplexityEvaluator.self,
         ThroughputEvaluator.self,
+        BERTScoreEvaluator.self,
     ]
 }

@@ -1,0 +1,90 @@
+import AssayMetrics
+import AssayModels
+import AssayStats
+import AssayTensor
+import Foundation
+
+/// BERTScore of a parallel or JSONL dataset with the evaluation's `model:` as the encoder (a
+/// BERT/RoBERTa Hugging Face directory), identical to bert_score 0.3.13 (docs/metrics.md). Per-item
+/// rows hold precision, recall and f1, so `agreement` can compare them with human ratings
+/// (`metric: <id>.f1`).
+public struct BERTScoreEvaluator: Evaluator {
+    public static let id = "bertscore"
+    public static let summary = "BERTScore P/R/F1 identical to bert_score 0.3.13, on the in-repo BERT/RoBERTa encoder (model: an encoder directory)"
+    public static let options: [OptionSpec] = [
+        OptionSpec("layer", .integer(minimum: 0), default: nil, "hidden layer (default: bert_score's tuned layer for known models, else the last)"),
+        OptionSpec("idf", .bool, default: .bool(false), "weight tokens by idf over the references"),
+        OptionSpec("rescale", .string, default: nil, "baseline file (LAYER,P,R,F) to rescale with; see assay bertscore-baseline"),
+        OptionSpec("exclude_special_from_matching", .bool, default: .bool(false), "leave [CLS]/[SEP] out of the similarity matrix (bert_score issue #180)"),
+        OptionSpec("quantize", .choice(["none", "q8_0", "q4_0"]), default: .string("none"), "quantize the encoder's projections in memory first"),
+        OptionSpec("batch_tokens", .integer(minimum: 1), default: .integer(8192), "tokens per encoder batch"),
+        OptionSpec("resamples", .integer(minimum: 0), default: .integer(1000), "bootstrap resamples for the mean F1's 95 % interval (0: none)"),
+        OptionSpec("seed", .integer(minimum: 0), default: .integer(12345), "bootstrap seed"),
+    ]
+    public static let metrics: [MetricSpec] = [
+        MetricSpec("f1", higherIsBetter: true, summary: "mean BERTScore F1 over items (bootstrap 95 % interval)"),
+        MetricSpec("precision", higherIsBetter: true, summary: "mean BERTScore precision"),
+        MetricSpec("recall", higherIsBetter: true, summary: "mean BERTScore recall"),
+    ]
+    public static let datasetKinds: [DatasetKind] = [.parallel, .jsonl]
+    public static let modelRoles: ModelRoles = .model
+
+    let options: BERTScorer.Options
+    let rescalePath: String?
+    let quantize: GGMLType?
+    let resamples: Int
+    let seed: UInt64
+
+    public init(options: OptionValues) throws {
+        rescalePath = options.string("rescale")
+        self.options = BERTScorer.Options(layer: options.integer("layer"), idf: options.bool("idf"),
+                                          excludeSpecialFromMatching: options.bool("exclude_special_from_matching"),
+                                          batchTokens: options.integer("batch_tokens") ?? 8192)
+        quantize = switch options.string("quantize") {
+        case "q8_0": .q8_0
+        case "q4_0": .q4_0
+        default: nil
+        }
+        resamples = options.integer("resamples") ?? 1000
+        seed = UInt64(options.integer("seed") ?? 12345)
+    }
+
+    public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
+        let corpus = try context.parallelCorpus(for: Self.id)
+        guard case let .file(url)? = context.model else {
+            throw EvaluatorError.invalidOption(name: "model", message: "bertscore needs a local encoder directory (config.json, *.safetensors, tokenizer)")
+        }
+        var scorer = try BERTScorer(directory: url)
+        if let quantize {
+            scorer = try BERTScorer(encoder: try scorer.encoder.quantized(quantize), tokenizer: scorer.tokenizer, name: scorer.name,
+                                    modelMaxLength: scorer.maxLength)
+        }
+        var options = self.options
+        if let rescalePath {
+            options.baseline = try BERTScoreBaseline(contentsOf: URL(fileURLWithPath: rescalePath))
+            options.baselineIsCustom = true
+        }
+        let progress = context.progress, id = context.evaluationID
+        let result = try scorer.score(candidates: corpus.hypotheses, references: corpus.references, options: options) { done, total in
+            progress.update(evaluation: id, completed: done, total: total, detail: "texts")
+        }
+        try context.checkCancellation()
+        var interval: Bootstrap.Interval?
+        if resamples > 0 {
+            let f1 = result.scores.map(\.f1)
+            interval = Bootstrap.interval(Bootstrap.indices(count: f1.count, resamples: resamples, seed: seed).map { draw in
+                draw.reduce(0) { $0 + f1[$1] } / Double(draw.count)
+            })
+        }
+        let items = zip(corpus.ids, result.scores).map { id, s in
+            ItemRow(id: id, values: ["precision": .number(s.precision), "recall": .number(s.recall), "f1": .number(s.f1)])
+        }
+        return EvaluationResult(
+            metrics: [
+                MetricValue(name: "f1", value: result.mean.f1, ciLow: interval?.low, ciHigh: interval?.high, higherIsBetter: true),
+                MetricValue(name: "precision", value: result.mean.precision, higherIsBetter: true),
+                MetricValue(name: "recall", value: result.mean.recall, higherIsBetter: true),
+            ],
+            items: items, signature: result.signature)
+    }
+}
