@@ -1,4 +1,5 @@
 import ArgumentParser
+import AssayCheckpoint
 import AssayMetrics
 import AssayReport
 import AssayModels
@@ -40,7 +41,7 @@ struct EncoderOptions: ParsableArguments {
         if let threads { BLAS.threads = threads }
         let url = directory
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ValidationError("no encoder at \(url.path): pass --encoder DIR, or run scripts/fetch-models.sh for all-MiniLM-L6-v2")
+            throw CheckpointError.unreadable(path: url.path, reason: "no encoder here (pass --encoder DIR, or run scripts/fetch-models.sh for all-MiniLM-L6-v2)")
         }
         let scorer = try BERTScorer(directory: url)
         guard let quantize else { return scorer }
