@@ -101,7 +101,9 @@ extension AssayCommand {
 
         func run() async throws {
             let corpus = try input.load()
+            let loading = Date()
             let scorer = try encoder.load()
+            let loadSeconds = Date().timeIntervalSince(loading)
             let baseline = try rescale.map { try BERTScoreBaseline(contentsOf: URL(fileURLWithPath: $0)) }
             let progress = TerminalProgress()
             let started = Date()
@@ -119,7 +121,7 @@ extension AssayCommand {
                     "mean": ["precision": result.mean.precision, "recall": result.mean.recall, "f1": result.mean.f1],
                     "layer": result.layer, "signature": result.signature, "pairs": result.scores.count,
                     "texts_encoded": result.textsEncoded, "tokens_encoded": result.tokensEncoded,
-                    "seconds": seconds, "peak_rss_bytes": ProcessStats.peakResidentBytes,
+                    "seconds": seconds, "load_seconds": loadSeconds, "peak_rss_bytes": ProcessStats.peakResidentBytes,
                 ])
             case .tsv:
                 print("precision\trecall\tf1")
