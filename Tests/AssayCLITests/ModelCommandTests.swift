@@ -291,3 +291,28 @@ struct BERTScoreCommandTests {
         #expect(lines.first == "LAYER,P,R,F" && lines.count == 8 && lines[7].hasPrefix("6,0."))
     }
 }
+
+/// `assay quantize` end to end: the file loads in Assay; bad arguments are refused.
+struct QuantizeCommandTests {
+    @Test func writesALoadableFileAndRefusesBadArguments() throws {
+        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("q8.gguf").path
+        let result = try AssayProcess.run(["quantize", model.path, "--type", "q8_0", "--out", out])
+        #expect(result.status == 0 && result.stdout.contains("tensors 61 F32, 211 Q8_0"), "\(result.stdout)\(result.stderr)")
+        let inspect = try AssayProcess.run(["inspect", out, "--format", "json"])
+        #expect(inspect.status == 0 && inspect.stdout.contains("\"Q8_0\":134479872"), "\(inspect.stdout)")
+        let generate = try AssayProcess.run(["generate", out, "The capital of France is", "--max-tokens", "4"])
+        #expect(generate.status == 0 && !generate.stdout.isEmpty, "\(generate.stderr)")
+
+        let badType = try AssayProcess.run(["quantize", model.path, "--type", "q3_x", "--out", out])
+        #expect(badType.status == 64 && badType.stderr.contains("unknown --type 'q3_x'"))
+        let same = try AssayProcess.run(["quantize", model.path, "--type", "q8_0", "--out", model.path])
+        #expect(same.status == 64)
+        let blocked = directory.appendingPathComponent("file")
+        try Data().write(to: blocked)
+        let unwritable = try AssayProcess.run(["quantize", model.path, "--type", "q8_0", "--out", blocked.appendingPathComponent("x.gguf").path])
+        #expect(unwritable.status == 2 && unwritable.stderr.contains("cannot write"), "\(unwritable.stderr)")
+    }
+}

@@ -29,3 +29,50 @@ struct QuantizerGoldenTests {
         #expect(compared >= 2, "\(name): only \(compared) tensors of the type")
     }
 }
+
+/// The GGUF writer and `GGUFQuantization`'s type plan.
+struct GGUFWriterTests {
+    @Test func roundTripsMetadataAndTensors() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var writer = GGUFWriter(metadata: [
+            ("general.architecture", .string("llama")), ("u8", .uint8(7)), ("i16", .int16(-3)), ("u32", .uint32(9)),
+            ("f32", .float32(0.5)), ("flag", .bool(true)), ("u64", .uint64(1 << 40)), ("i64", .int64(-5)), ("f64", .float64(2.25)),
+            ("names", .array([.string("a"), .string("bc")])), ("ints", .array([.int32(1), .int32(-2)])),
+        ])
+        writer.set("u32", .uint32(10))
+        let values = (0..<64).map { Float($0) / 8 - 4 }
+        writer.tensors = [
+            .init(name: "v", dimensions: [3], type: .f32, bytes: [Float(1), 2, 3].flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }),
+            .init(name: "w", dimensions: [32, 2], type: .q8_0, bytes: Quantizer.quantize(values, as: .q8_0)),
+        ]
+        let url = directory.appendingPathComponent("sub/out.gguf")
+        try writer.write(to: url)
+        let file = try GGUFFile(contentsOf: url)
+        #expect(file.metadata.map(\.key) == writer.metadata.map(\.key))
+        #expect(zip(file.metadata, writer.metadata).allSatisfy { $0.value == $1.value })
+        #expect(try file.floats(file.tensor("v")!) == [1, 2, 3])
+        #expect(try file.floats(file.tensor("w")!) == Quantizer.roundTrip(values, as: .q8_0))
+        #expect(file.tensor("w")!.dimensions == [32, 2] && file.tensor("w")!.offset % 32 == 0)
+        // Nothing is left behind next to the file.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("sub").path) == ["out.gguf"])
+    }
+
+    @Test func planFollowsLlamaQuantize() throws {
+        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let file = try GGUFFile(contentsOf: model)
+        func types(_ q: GGUFQuantization) -> [String: GGMLType] {
+            Dictionary(uniqueKeysWithValues: q.plan(file).map { ($0.tensor.name, $0.type) })
+        }
+        let q4 = types(GGUFQuantization(type: .q4_0))
+        #expect(q4["token_embd.weight"] == .q8_0)          // tied output, 576-wide rows: Q8_0
+        #expect(q4["blk.0.attn_q.weight"] == .q4_0 && q4["blk.0.attn_norm.weight"] == .f32)
+        #expect(types(GGUFQuantization(type: .q4_0, pure: true))["token_embd.weight"] == .q4_0)
+        let k = types(GGUFQuantization(type: .q4_K, pure: true))
+        #expect(k["blk.3.ffn_down.weight"] == .q4_K && k["blk.3.ffn_up.weight"] == .q5_0)   // 1536- vs 576-wide rows
+        let kept = types(GGUFQuantization(type: .q8_0, keep: ["token_embd"]))
+        let q4k = types(GGUFQuantization(type: .q4_1, keep: ["token_embd", "attn_v"]))
+        #expect(q4k["token_embd.weight"] == file.tensor("token_embd.weight")!.type && q4k["blk.0.attn_v.weight"] == .q4_1)
+        #expect(q4k["blk.0.attn_q.weight"] == .q4_1 && kept["blk.0.attn_v.weight"] == .q8_0)
+    }
+}

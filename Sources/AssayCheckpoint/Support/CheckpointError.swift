@@ -18,6 +18,7 @@ public enum CheckpointError: Error, LocalizedError, Equatable, Sendable {
     case duplicateTensor(path: String, tensor: String)
     case invalidAlignment(path: String, alignment: UInt64)
     case invalidHeader(path: String, message: String)
+    case unwritable(path: String, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -40,6 +41,7 @@ public enum CheckpointError: Error, LocalizedError, Equatable, Sendable {
         case let .duplicateTensor(path, tensor): return "\(path): tensor '\(tensor)' appears twice"
         case let .invalidAlignment(path, alignment): return "\(path): general.alignment \(alignment) is not a power of two"
         case let .invalidHeader(path, message): return "\(path): \(message)"
+        case let .unwritable(path, reason): return "\(path): cannot write: \(reason)"
         }
     }
 
@@ -49,6 +51,7 @@ public enum CheckpointError: Error, LocalizedError, Equatable, Sendable {
         case .badMagic: return "pass a .gguf file (safetensors directories are read through their config.json)"
         case .unsupportedVersion: return "convert the model again with a current llama.cpp (convert_hf_to_gguf.py)"
         case .unknownTensorType: return "this ggml type is not supported yet; re-quantize to a common type (Q4_K_M, Q8_0, F16)"
+        case .unwritable: return "check that the directory is writable and the disk has room; nothing was left behind"
         default: return "the file is malformed or not written by a GGUF writer; convert it again"
         }
     }

@@ -1,0 +1,69 @@
+import ArgumentParser
+import AssayCheckpoint
+import AssayTensor
+import Foundation
+
+extension AssayCommand {
+    /// `assay quantize`: requantize a GGUF file as llama-quantize does.
+    struct Quantize: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Requantize a GGUF model to Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K or F16, byte for byte as llama-quantize.",
+            discussion: """
+                Every 2-D weight is dequantized to f32 and quantized with ggml's reference quantizers \
+                (what llama-quantize does without an importance matrix; the bytes are identical). Norms \
+                and other vectors stay as they are. As llama-quantize, the output matrix (the token \
+                embedding when the output is tied to it) becomes Q6_K — Q8_0 when its rows do not hold \
+                whole 256-blocks — unless --pure; rows that do not hold whole blocks of the target fall \
+                back (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0). The K types are written without \
+                llama.cpp's _S/_M layer mixes. The file is written to a temporary name and renamed, so \
+                an interrupted run leaves nothing behind.
+
+                Examples:
+                  assay quantize model-f16.gguf --type q4_0 --out model-q4_0.gguf
+                  assay quantize model-f16.gguf --type q4_k --pure --out model-q4_k.gguf
+                  assay quantize model-f16.gguf --type q8_0 --keep token_embd --out model-q8_0.gguf
+                """)
+
+        @Argument(help: ArgumentHelp("The GGUF model to requantize.", valueName: "model"))
+        var model: String
+
+        @Option(name: .long, help: ArgumentHelp("Target type: q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k or f16.", valueName: "type"))
+        var type: String
+
+        @Option(name: [.short, .long], help: ArgumentHelp("Where to write the new GGUF file.", valueName: "file"))
+        var out: String
+
+        @Flag(name: .long, help: "Every weight gets --type where its rows allow (no special type for the output matrix).")
+        var pure = false
+
+        @Option(name: .long, help: ArgumentHelp("Copy tensors whose name contains this unchanged (repeatable): token_embd, output, attn_v, …", valueName: "name"))
+        var keep: [String] = []
+
+        var target: GGMLType? { GGUFQuantization.targetTypes.first { $0.description.lowercased() == type.lowercased() } }
+
+        func validate() throws {
+            guard target != nil else {
+                throw ValidationError("unknown --type '\(type)' (choose from \(GGUFQuantization.targetTypes.map { $0.description.lowercased() }.joined(separator: ", ")))")
+            }
+            guard URL(fileURLWithPath: out).standardizedFileURL != URL(fileURLWithPath: model).standardizedFileURL else {
+                throw ValidationError("--out must differ from the input file")
+            }
+        }
+
+        func run() async throws {
+            let file = try GGUFFile(contentsOf: URL(fileURLWithPath: model))
+            let quantization = GGUFQuantization(type: target!, pure: pure, keep: keep)
+            let progress = TerminalProgress()
+            let started = Date()
+            try quantization.write(file, to: URL(fileURLWithPath: out)) { done, total in
+                progress.update(evaluation: "quantize", completed: done, total: total, detail: "tensors")
+            }
+            var counts: [String: Int] = [:]
+            for (_, type) in quantization.plan(file) { counts[type.description, default: 0] += 1 }
+            let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+            print("wrote \(out): \(String(format: "%.1f", Double(size) / 1_048_576)) MiB, tensors "
+                  + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                  + String(format: " (%.1f s)", Date().timeIntervalSince(started)))
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import AssayTensor
+import Foundation
+
+/// Requantizing a GGUF file as `llama-quantize` does without an importance matrix: which tensors
+/// change type (2-D `*.weight` tensors; norms and other vectors stay), llama.cpp's rule for the
+/// output matrix (the token embedding when the output is tied to it) — Q6_K, or Q8_0 when its rows
+/// do not hold whole 256-blocks — unless `pure`, and its fallback types for rows that do not hold
+/// whole blocks of the target (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, 32-blocks → F16). Values are
+/// dequantized to f32 first and quantized with ``Quantizer`` (bit-identical to ggml's reference).
+public struct GGUFQuantization {
+    /// The target type.
+    public var type: GGMLType
+    /// Every tensor gets `type` where its rows allow (llama-quantize `--pure`).
+    public var pure: Bool
+    /// Tensors whose name contains one of these are copied unchanged (`token_embd`, `output`).
+    public var keep: [String]
+
+    /// Types `assay quantize` writes.
+    public static let targetTypes: [GGMLType] = Quantizer.supportedTypes + [.f16]
+
+    public init(type: GGMLType, pure: Bool = false, keep: [String] = []) {
+        self.type = type
+        self.pure = pure
+        self.keep = keep
+    }
+
+    /// llama.cpp's `general.file_type` for a whole-model type (`LLAMA_FTYPE_MOSTLY_*`; the K types
+    /// as their `_S` variants).
+    static func fileType(_ type: GGMLType) -> UInt32 {
+        switch type {
+        case .f32: 0
+        case .f16: 1
+        case .q4_0: 2
+        case .q4_1: 3
+        case .q8_0: 7
+        case .q5_0: 8
+        case .q5_1: 9
+        case .q4_K: 14
+        case .q5_K: 16
+        case .q6_K: 18
+        default: 0
+        }
+    }
+
+    /// The type each tensor of `file` gets.
+    public func plan(_ file: GGUFFile) -> [(tensor: GGUFFile.TensorInfo, type: GGMLType)] {
+        let hasOutput = file.tensor("output.weight") != nil
+        return file.tensors.map { t in
+            let isWeight = t.name.hasSuffix("weight") && t.dimensions.count >= 2
+            guard isWeight, !keep.contains(where: { t.name.contains($0) }) else { return (t, t.type) }
+            var target = type
+            let rowLength = t.dimensions[0]
+            if !pure, t.name == "output.weight" || (!hasOutput && t.name == "token_embd.weight") {
+                target = rowLength % 256 != 0 ? .q8_0 : (type == .q8_0 ? .q8_0 : .q6_K)
+            }
+            if rowLength % target.blockSize != 0 {
+                target = switch target {
+                case .q4_K: .q5_0
+                case .q5_K: .q5_1
+                case .q6_K: .q8_0
+                default: .f16
+                }
+                if rowLength % target.blockSize != 0 { target = .f16 }
+            }
+            return (t, target)
+        }
+    }
+
+    /// Writes `file` requantized to `url`; `progress(done, total)` after each tensor.
+    /// - Throws: ``CheckpointError`` for a tensor that cannot be read or a file that cannot be written.
+    public func write(_ file: GGUFFile, to url: URL, progress: ((Int, Int) -> Void)? = nil) throws {
+        var writer = GGUFWriter(metadata: file.metadata)
+        writer.set("general.file_type", .uint32(Self.fileType(type)))
+        writer.set("general.quantization_version", .uint32(2))
+        let plan = self.plan(file)
+        for (index, (tensor, target)) in plan.enumerated() {
+            let bytes: [UInt8]
+            if target == tensor.type {
+                bytes = file.withBytes(of: tensor) { Array($0) }
+            } else {
+                let values = try file.floats(tensor)
+                bytes = target == .f16
+                    ? values.flatMap { v in withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { Array($0) } }
+                    : Quantizer.quantize(values, as: target)
+            }
+            writer.tensors.append(.init(name: tensor.name, dimensions: tensor.dimensions, type: target, bytes: bytes))
+            progress?(index + 1, plan.count)
+        }
+        try writer.write(to: url)
+    }
+}
