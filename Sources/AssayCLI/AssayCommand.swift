@@ -18,7 +18,7 @@ public struct AssayCommand: AsyncParsableCommand {
         subcommands: [
             Run.self, Validate.self, List.self, BLEUCommand.self, ChrFCommand.self,
             History.self, Show.self, Compare.self, Ratings.self, Agreement.self, Inspect.self, Tokenize.self, Perplexity.self, Generate.self, Bench.self,
-            BERTScoreCommand.self, BERTScoreBaselineCommand.self, Quantize.self,
+            BERTScoreCommand.self, BERTScoreBaselineCommand.self, Quantize.self, Drift.self,
         ])
 
     public init() {}

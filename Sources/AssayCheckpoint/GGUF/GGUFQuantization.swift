@@ -46,24 +46,29 @@ public struct GGUFQuantization {
     public func plan(_ file: GGUFFile) -> [(tensor: GGUFFile.TensorInfo, type: GGMLType)] {
         let hasOutput = file.tensor("output.weight") != nil
         return file.tensors.map { t in
-            let isWeight = t.name.hasSuffix("weight") && t.dimensions.count >= 2
-            guard isWeight, !keep.contains(where: { t.name.contains($0) }) else { return (t, t.type) }
-            var target = type
-            let rowLength = t.dimensions[0]
-            if !pure, t.name == "output.weight" || (!hasOutput && t.name == "token_embd.weight") {
-                target = rowLength % 256 != 0 ? .q8_0 : (type == .q8_0 ? .q8_0 : .q6_K)
-            }
-            if rowLength % target.blockSize != 0 {
-                target = switch target {
-                case .q4_K: .q5_0
-                case .q5_K: .q5_1
-                case .q6_K: .q8_0
-                default: .f16
-                }
-                if rowLength % target.blockSize != 0 { target = .f16 }
-            }
-            return (t, target)
+            guard t.name.hasSuffix("weight"), t.dimensions.count >= 2 else { return (t, t.type) }
+            return (t, targetType(name: t.name, rowLength: t.dimensions[0], hasOutput: hasOutput) ?? t.type)
         }
+    }
+
+    /// The type of the 2-D weight `name` (GGUF name) whose rows hold `rowLength` values, or nil
+    /// when it is kept as it is; `hasOutput`: the model has its own `output.weight`.
+    public func targetType(name: String, rowLength: Int, hasOutput: Bool) -> GGMLType? {
+        guard !keep.contains(where: { name.contains($0) }) else { return nil }
+        var target = type
+        if !pure, name == "output.weight" || (!hasOutput && name == "token_embd.weight") {
+            target = rowLength % 256 != 0 ? .q8_0 : (type == .q8_0 ? .q8_0 : .q6_K)
+        }
+        if rowLength % target.blockSize != 0 {
+            target = switch target {
+            case .q4_K: .q5_0
+            case .q5_K: .q5_1
+            case .q6_K: .q8_0
+            default: .f16
+            }
+            if rowLength % target.blockSize != 0 { target = .f16 }
+        }
+        return target
     }
 
     /// Writes `file` requantized to `url`; `progress(done, total)` after each tensor.

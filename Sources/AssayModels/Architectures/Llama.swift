@@ -62,11 +62,13 @@ public struct LlamaModel: Sendable {
     public let configuration: Configuration
     /// `exact` (f32 throughout) or `ggml` (llama.cpp's CPU rounding; see ``Numerics``).
     public var numerics: Numerics = .exact
-    let activationRounding: ActivationRoundings
-    let embedding: [Float]
-    let layers: [Layer]
+    var activationRounding: ActivationRoundings
+    var embedding: [Float]
+    var layers: [Layer]
     let outputNorm: [Float]
-    let output: [Float]
+    var output: [Float]
+    /// The weights' type when they were quantized in memory (``quantized(_:pure:)``), else nil.
+    public private(set) var weightQuantization: GGMLType?
 
     /// The tensors of one layer or of the whole model, by role.
     enum Role: CaseIterable {
@@ -273,6 +275,57 @@ public struct LlamaModel: Sendable {
         configuration = c
     }
 
+    /// This model with every weight matrix quantized to `type` and back, as `llama-quantize` would
+    /// write it (``GGUFQuantization``'s plan: the output matrix, or the token embedding when the
+    /// output is tied to it, becomes Q6_K or Q8_0 unless `pure`; rows that do not hold whole blocks
+    /// fall back) — the numbers a quantized copy computes, without writing a file. With
+    /// `numerics: .ggml` activations are then rounded for the new types.
+    /// - Throws: ``ModelError/unsupportedQuantization(type:supported:)`` for a type the quantizer lacks.
+    public func quantized(_ type: GGMLType, pure: Bool = false) throws -> LlamaModel {
+        guard Quantizer.supportedTypes.contains(type) else {
+            throw ModelError.unsupportedQuantization(type: type.description, supported: Quantizer.supportedTypes.map(\.description))
+        }
+        let plan = GGUFQuantization(type: type, pure: pure)
+        let tied = output == embedding
+        let c = configuration
+        func convert(_ values: [Float], _ role: Role, _ layer: Int?, rowLength: Int) -> ([Float], ActivationRounding) {
+            let target = plan.targetType(name: role.ggufName(layer), rowLength: rowLength, hasOutput: !tied) ?? type
+            let rounded = target == .f16 ? values.map { Float(Float16($0)) } : Quantizer.roundTrip(values, as: target)
+            return (rounded, ActivationRounding.forWeights(target))
+        }
+        var copy = self
+        copy.weightQuantization = type
+        var roundings: [[ActivationRounding]] = []
+        copy.layers = layers.enumerated().map { i, layer in
+            var l = layer
+            let q = convert(layer.q, .q, i, rowLength: c.embedding)
+            l.q = q.0
+            l.k = convert(layer.k, .k, i, rowLength: c.embedding).0
+            l.v = convert(layer.v, .v, i, rowLength: c.embedding).0
+            let o = convert(layer.output, .attentionOutput, i, rowLength: c.heads * c.headDimension)
+            l.output = o.0
+            let gate = convert(layer.gate, .gate, i, rowLength: c.embedding)
+            l.gate = gate.0
+            l.up = convert(layer.up, .up, i, rowLength: c.embedding).0
+            let down = convert(layer.down, .down, i, rowLength: c.feedForward)
+            l.down = down.0
+            roundings.append([q.1, o.1, gate.1, down.1])
+            return l
+        }
+        let embedded = convert(embedding, .embedding, nil, rowLength: c.embedding)
+        copy.embedding = embedded.0
+        var outputRounding = embedded.1
+        if tied {
+            copy.output = copy.embedding
+        } else {
+            let out = convert(output, .output, nil, rowLength: c.embedding)
+            copy.output = out.0
+            outputRounding = out.1
+        }
+        copy.activationRounding = ActivationRoundings(layers: roundings, output: outputRounding)
+        return copy
+    }
+
     /// Throws ``ModelError/contextTooLong(path:context:trained:)`` when `context` exceeds the trained length.
     public func checkContext(_ context: Int, path: String) throws {
         if let trained = configuration.trainedContext, context > trained {
@@ -359,6 +412,7 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
     case unsupportedActivation(path: String, name: String)
     case unsupportedPositionEmbedding(path: String, type: String)
     case unsupportedQuantization(type: String, supported: [String])
+    case differentTokenizations(reference: String, candidate: String, position: Int, referenceToken: String, candidateToken: String)
 
     public var errorDescription: String? {
         switch self {
@@ -382,6 +436,10 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
         case let .unsupportedActivation(path, name): return "\(path): hidden_act '\(name)' is not supported (gelu is)"
         case let .unsupportedPositionEmbedding(path, type):
             return "\(path): position_embedding_type '\(type)' is not supported (absolute is)"
+        case let .differentTokenizations(reference, candidate, position, referenceToken, candidateToken):
+            return position < 0
+                ? "\(candidate): the vocabulary differs from \(reference)'s (\(candidateToken) vs \(referenceToken))"
+                : "\(candidate): tokenizes the text differently from \(reference): token \(position) is \(candidateToken), not \(referenceToken)"
         case let .unsupportedQuantization(type, supported):
             return "quantization type '\(type)' is not supported here (\(supported.joined(separator: ", ")) are)"
         }
@@ -396,6 +454,7 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
         case .malformedDocument: return "each line must be a JSON object with the document text in the chosen field"
         case .unreadableText: return "check the path, and save the text as UTF-8"
         case .invalidStride: return "use a stride from 1 to the context, or leave it out for lm-eval's (the context)"
+        case .differentTokenizations: return "compare two versions of the same model: drift needs identical tokenizers"
         default: return "the file does not look like a complete checkpoint of this architecture; convert it again"
         }
     }

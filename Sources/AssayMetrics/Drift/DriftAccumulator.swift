@@ -1,0 +1,169 @@
+import Foundation
+
+/// Streaming statistics of a candidate model against a reference on the same tokens — what
+/// `llama-perplexity --kl-divergence` reports, with the same formulas (see docs/drift.md): per
+/// token the NLL of the correct token under both models, the KL divergence KL(base ‖ candidate)
+/// over the whole vocabulary, Δp = p_candidate − p_base of the correct token, and whether the
+/// two top tokens agree. Sums are kept for means and uncertainties, and the per-token KLD and Δp
+/// values (two floats a token) for percentiles.
+///
+/// Unlike llama.cpp, whose base file stores log-probabilities in 16 bits and skips base
+/// probabilities below e⁻¹⁶, every value here is full precision over the whole vocabulary.
+public struct DriftAccumulator: Sendable, Equatable {
+    public private(set) var count = 0
+    var sumNLL = 0.0, sumNLL2 = 0.0, sumNLLBase = 0.0, sumNLLBase2 = 0.0, sumNLLNLLBase = 0.0
+    var sumKLD = 0.0, sumKLD2 = 0.0, sumPDiff = 0.0, sumPDiff2 = 0.0, sumPDiff4 = 0.0
+    var sameTop = 0
+    public private(set) var kldValues: [Float] = []
+    public private(set) var pDiffValues: [Float] = []
+
+    public init() {}
+
+    /// Adds one token from the two models' statistics of it.
+    /// - Parameters:
+    ///   - nll: −ln p_candidate(correct token); `nllBase` the same under the reference.
+    ///   - kld: KL(base ‖ candidate) over the vocabulary at this position.
+    ///   - sameTop: whether both models' most likely tokens are the same.
+    public mutating func add(nll: Double, nllBase: Double, kld: Double, sameTop: Bool) {
+        count += 1
+        sumNLL += nll
+        sumNLL2 += nll * nll
+        sumNLLBase += nllBase
+        sumNLLBase2 += nllBase * nllBase
+        sumNLLNLLBase += nll * nllBase
+        sumKLD += kld
+        sumKLD2 += kld * kld
+        let pDiff = exp(-nll) - exp(-nllBase)
+        sumPDiff += pDiff
+        sumPDiff2 += pDiff * pDiff
+        sumPDiff4 += pDiff * pDiff * pDiff * pDiff
+        if sameTop { self.sameTop += 1 }
+        kldValues.append(Float(kld))
+        pDiffValues.append(Float(pDiff))
+    }
+
+    /// Merges another accumulator (a later stretch of tokens).
+    public mutating func merge(_ other: DriftAccumulator) {
+        count += other.count
+        sumNLL += other.sumNLL
+        sumNLL2 += other.sumNLL2
+        sumNLLBase += other.sumNLLBase
+        sumNLLBase2 += other.sumNLLBase2
+        sumNLLNLLBase += other.sumNLLNLLBase
+        sumKLD += other.sumKLD
+        sumKLD2 += other.sumKLD2
+        sumPDiff += other.sumPDiff
+        sumPDiff2 += other.sumPDiff2
+        sumPDiff4 += other.sumPDiff4
+        sameTop += other.sameTop
+        kldValues += other.kldValues
+        pDiffValues += other.pDiffValues
+    }
+
+    /// llama.cpp's `mean_and_uncertainty`: the mean and sqrt(variance/(n − 1)), the latter 0 for
+    /// ten values or fewer.
+    static func meanAndUncertainty(_ sum: Double, _ sum2: Double, _ n: Int) -> (Double, Double) {
+        guard n >= 1 else { return (0, 0) }
+        let f = sum / Double(n)
+        let v = sum2 / Double(n) - f * f
+        return (f, v > 0 && n > 10 ? (v / Double(n - 1)).squareRoot() : 0)
+    }
+
+    /// llama.cpp's `covariance` of two per-token series, 0 below ten values.
+    static func covariance(_ a: Double, _ b: Double, _ ab: Double, _ n: Int) -> Double {
+        guard n >= 10 else { return 0 }
+        return (ab / Double(n) - (a / Double(n)) * (b / Double(n))) / Double(n - 1)
+    }
+
+    /// llama.cpp's percentile: linear interpolation at fraction · (n − 1) of the sorted values.
+    static func percentile(_ sorted: [Float], _ fraction: Float) -> Double {
+        if fraction <= 0 { return Double(sorted.first!) }
+        if fraction >= 1 { return Double(sorted.last!) }
+        var p = fraction * Float(sorted.count - 1)
+        let ip = Int(p)
+        p -= Float(ip)
+        return Double((1 - p) * sorted[ip] + p * sorted[min(ip + 1, sorted.count - 1)])
+    }
+
+    /// The median as llama.cpp takes it (mean of the middle two for an even count).
+    static func median(_ sorted: [Float]) -> Double {
+        sorted.count % 2 == 0 ? Double(0.5 * (sorted[sorted.count / 2] + sorted[sorted.count / 2 - 1])) : Double(sorted[sorted.count / 2])
+    }
+
+    /// Every statistic; nil when no token was added.
+    public var summary: DriftSummary? {
+        guard count > 0 else { return nil }
+        let n = count
+        let logPPL = Self.meanAndUncertainty(sumNLL, sumNLL2, n), logPPLBase = Self.meanAndUncertainty(sumNLLBase, sumNLLBase2, n)
+        let cov = Self.covariance(sumNLL, sumNLLBase, sumNLLNLLBase, n)
+        let ratio = logPPL.0 - logPPLBase.0
+        let ratioUnc = (logPPL.1 * logPPL.1 + logPPLBase.1 * logPPLBase.1 - 2 * cov).squareRoot()
+        let ppl = exp(logPPL.0), pplBase = exp(logPPLBase.0)
+        let pplUnc = ppl * logPPL.1, pplBaseUnc = pplBase * logPPLBase.1
+        let pplCov = ppl * pplBase * cov
+        let kld = Self.meanAndUncertainty(sumKLD, sumKLD2, n)
+        let dp = Self.meanAndUncertainty(sumPDiff, sumPDiff2, n)
+        let mse = Self.meanAndUncertainty(sumPDiff2, sumPDiff4, n)
+        let rms = mse.0.squareRoot()
+        let same = Double(sameTop) / Double(n)
+        let k = kldValues.sorted(), d = pDiffValues.sorted()
+        let fractions: [Float] = [0.999, 0.99, 0.95, 0.9, 0.75, 0.25, 0.1, 0.05, 0.01, 0.001]
+        return DriftSummary(
+            tokens: n, pplCandidate: ppl, pplCandidateStderr: pplUnc, pplBase: pplBase, pplBaseStderr: pplBaseUnc,
+            corLnPPL: logPPL.1 > 0 && logPPLBase.1 > 0 ? cov / (logPPL.1 * logPPLBase.1) : nil,
+            lnPPLRatio: ratio, lnPPLRatioStderr: ratioUnc.isNaN ? 0 : ratioUnc, pplRatio: exp(ratio), pplRatioStderr: exp(ratio) * (ratioUnc.isNaN ? 0 : ratioUnc),
+            pplDifference: ppl - pplBase, pplDifferenceStderr: (pplUnc * pplUnc + pplBaseUnc * pplBaseUnc - 2 * pplCov).squareRoot(),
+            meanKLD: kld.0, meanKLDStderr: kld.1,
+            kldPercentiles: Dictionary(uniqueKeysWithValues: fractions.map { ($0, Self.percentile(k, $0)) }),
+            kldMax: Double(k.last!), kldMedian: Self.median(k), kldMin: Double(k.first!),
+            meanDeltaP: dp.0, meanDeltaPStderr: dp.1,
+            deltaPPercentiles: Dictionary(uniqueKeysWithValues: fractions.map { ($0, Self.percentile(d, $0)) }),
+            deltaPMax: Double(d.last!), deltaPMedian: Self.median(d), deltaPMin: Double(d.first!),
+            rmsDeltaP: rms, rmsDeltaPStderr: rms > 0 ? 0.5 / rms * mse.1 : 0,
+            sameTop: same, sameTopStderr: n > 1 ? (same * (1 - same) / Double(n - 1)).squareRoot() : 0)
+    }
+}
+
+/// The statistics of ``DriftAccumulator``; probabilities as fractions (not percent).
+public struct DriftSummary: Sendable, Equatable {
+    public var tokens: Int
+    public var pplCandidate: Double, pplCandidateStderr: Double
+    public var pplBase: Double, pplBaseStderr: Double
+    /// Pearson correlation of the per-token ln-probabilities (llama.cpp's Cor(ln PPL(Q), ln PPL(base))).
+    public var corLnPPL: Double?
+    public var lnPPLRatio: Double, lnPPLRatioStderr: Double
+    public var pplRatio: Double, pplRatioStderr: Double
+    public var pplDifference: Double, pplDifferenceStderr: Double
+    public var meanKLD: Double, meanKLDStderr: Double
+    /// Fraction (0.999, 0.99, 0.95, 0.9, 0.75, 0.25, 0.1, 0.05, 0.01, 0.001) → value.
+    public var kldPercentiles: [Float: Double]
+    public var kldMax: Double, kldMedian: Double, kldMin: Double
+    public var meanDeltaP: Double, meanDeltaPStderr: Double
+    public var deltaPPercentiles: [Float: Double]
+    public var deltaPMax: Double, deltaPMedian: Double, deltaPMin: Double
+    public var rmsDeltaP: Double, rmsDeltaPStderr: Double
+    public var sameTop: Double, sameTopStderr: Double
+
+    /// The `--format json` fields (documented in docs/drift.md).
+    public var json: [String: Any] {
+        func p(_ name: String, _ fraction: Float, _ table: [Float: Double]) -> (String, Any) { (name, table[fraction] ?? NSNull()) }
+        var object: [String: Any] = [
+            "ppl_base": pplBase, "ppl_base_stderr": pplBaseStderr, "ppl_candidate": pplCandidate, "ppl_candidate_stderr": pplCandidateStderr,
+            "ln_ppl_ratio": lnPPLRatio, "ln_ppl_ratio_stderr": lnPPLRatioStderr, "ppl_ratio": pplRatio, "ppl_ratio_stderr": pplRatioStderr,
+            "ppl_diff": pplDifference, "ppl_diff_stderr": pplDifferenceStderr, "cor_ln_ppl": corLnPPL ?? NSNull(),
+            "mean_kld": meanKLD, "mean_kld_stderr": meanKLDStderr, "kld_max": kldMax, "kld_median": kldMedian, "kld_min": kldMin,
+            "mean_dp": meanDeltaP, "mean_dp_stderr": meanDeltaPStderr, "dp_max": deltaPMax, "dp_median": deltaPMedian, "dp_min": deltaPMin,
+            "rms_dp": rmsDeltaP, "rms_dp_stderr": rmsDeltaPStderr, "same_top_p": sameTop, "same_top_p_stderr": sameTopStderr,
+            "tokens_scored": tokens,
+        ]
+        for (suffix, fraction) in [("p999", Float(0.999)), ("p99", 0.99), ("p95", 0.95), ("p90", 0.9), ("p10", 0.1), ("p05", 0.05),
+                                   ("p01", 0.01), ("p001", 0.001)] {
+            let (k, kv) = p("kld_" + suffix, fraction, kldPercentiles), (d, dv) = p("dp_" + suffix, fraction, deltaPPercentiles)
+            object[k] = kv
+            object[d] = dv
+        }
+        object["dp_p75"] = deltaPPercentiles[0.75] ?? NSNull()
+        object["dp_p25"] = deltaPPercentiles[0.25] ?? NSNull()
+        return object
+    }
+}

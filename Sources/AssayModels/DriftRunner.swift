@@ -1,0 +1,169 @@
+import AssayCheckpoint
+import AssayMetrics
+import AssayTensor
+import Foundation
+
+/// Quantization drift of a candidate model against a reference (`assay drift`, the `quant-drift`
+/// evaluator): both models score the same chunks of tokens as `llama-perplexity` cuts them
+/// (`context` tokens, BOS first when the vocabulary adds it, the second half of each chunk
+/// scored), and ``DriftAccumulator`` collects what `llama-perplexity --kl-divergence` reports.
+/// Logits are compared chunk by chunk — no logits file; memory is two chunks of logits.
+public enum DriftRunner {
+    /// The statistics, per-chunk summaries and the settings.
+    public struct Result: Sendable {
+        public var accumulator: DriftAccumulator
+        /// Each chunk's own statistics (for the per-chunk table).
+        public var perChunk: [DriftSummary]
+        public var chunks: Int
+        public var context: Int
+        public var complete: Bool
+        public var evalSeconds: Double
+    }
+
+    /// Runs both models over the chunks of `tokens`; `progress(done, total)` after each chunk.
+    /// Stops after the current chunk when the task is cancelled (`complete == false`).
+    public static func run(reference: LlamaModel, candidate: LlamaModel, tokens: [Int], context: Int, maxChunks: Int?, bos: Int?,
+                           progress: (Int, Int) -> Void = { _, _ in }) -> Result {
+        precondition(context >= 4, "context too small")
+        var total = tokens.count / context
+        if let maxChunks, maxChunks > 0 { total = min(total, maxChunks) }
+        let first = context / 2, vocabulary = reference.configuration.vocabulary
+        var accumulator = DriftAccumulator(), perChunk: [DriftSummary] = []
+        let started = Date()
+        var done = 0
+        for c in 0..<total {
+            if Task.isCancelled { break }
+            var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
+            if let bos { chunk[0] = bos }
+            let base = reference.logits(chunk, rows: first..<(context - 1))
+            let other = candidate.logits(chunk, rows: first..<(context - 1))
+            var local = DriftAccumulator()
+            base.withUnsafeBufferPointer { b in
+                other.withUnsafeBufferPointer { o in
+                    for j in first..<(context - 1) {
+                        let row = (j - first) * vocabulary
+                        add(&local, base: UnsafeBufferPointer(rebasing: b[row..<(row + vocabulary)]),
+                            candidate: UnsafeBufferPointer(rebasing: o[row..<(row + vocabulary)]), token: chunk[j + 1])
+                    }
+                }
+            }
+            if let summary = local.summary { perChunk.append(summary) }
+            accumulator.merge(local)
+            done = c + 1
+            progress(done, total)
+        }
+        return Result(accumulator: accumulator, perChunk: perChunk, chunks: done, context: context, complete: done == total,
+                      evalSeconds: Date().timeIntervalSince(started))
+    }
+
+    /// Adds one position from the two rows of logits: log-softmax normalisers in double (the
+    /// exponentials in 8-lane single precision), KL(base ‖ candidate) = Σ p_base (b − c) − (Z_b − Z_c)
+    /// over the whole vocabulary, and the top tokens (ties to the lower id, as llama.cpp).
+    static func add(_ accumulator: inout DriftAccumulator, base: UnsafeBufferPointer<Float>, candidate: UnsafeBufferPointer<Float>,
+                    token: Int) {
+        let (baseMax, baseTop) = maximum(base), (candidateMax, candidateTop) = maximum(candidate)
+        let n = base.count
+        var baseSum = 0.0, candidateSum = 0.0, weighted = 0.0
+        var i = 0
+        let pb = UnsafeRawPointer(base.baseAddress!), pc = UnsafeRawPointer(candidate.baseAddress!)
+        while i + 8 <= n {
+            let b = pb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            let c = pc.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            let eb = VectorMath.exp(b - baseMax)
+            baseSum += Double(eb.sum())
+            candidateSum += Double(VectorMath.exp(c - candidateMax).sum())
+            weighted += Double((eb * (b - c)).sum())
+            i += 8
+        }
+        while i < n {
+            let eb = exp(Double(base[i] - baseMax))
+            baseSum += eb
+            candidateSum += exp(Double(candidate[i] - candidateMax))
+            weighted += eb * Double(base[i] - candidate[i])
+            i += 1
+        }
+        let baseLogZ = Double(baseMax) + log(baseSum), candidateLogZ = Double(candidateMax) + log(candidateSum)
+        let kld = weighted / baseSum - (baseLogZ - candidateLogZ)
+        accumulator.add(nll: candidateLogZ - Double(candidate[token]), nllBase: baseLogZ - Double(base[token]), kld: max(0, kld),
+                        sameTop: baseTop == candidateTop)
+    }
+
+    static func maximum(_ row: UnsafeBufferPointer<Float>) -> (Float, Int) {
+        var best = row[0], index = 0
+        for i in 1..<row.count where row[i] > best {
+            best = row[i]
+            index = i
+        }
+        return (best, index)
+    }
+
+    /// What `assay drift` and the evaluator need: both models loaded (the candidate from a file or
+    /// quantized in memory from the reference), the text tokenized by both tokenizers, which must
+    /// agree, and the run.
+    public struct Setup: Sendable {
+        public var reference: URL
+        /// A second model file; nil with `candidateQuantization` to quantize the reference in memory.
+        public var candidate: URL?
+        public var candidateQuantization: GGMLType?
+        public var text: URL
+        public var context: Int
+        public var maxChunks: Int
+        public var numerics: LlamaModel.Numerics
+
+        public init(reference: URL, candidate: URL?, candidateQuantization: GGMLType?, text: URL, context: Int, maxChunks: Int,
+                    numerics: LlamaModel.Numerics) {
+            self.reference = reference
+            self.candidate = candidate
+            self.candidateQuantization = candidateQuantization
+            self.text = text
+            self.context = context
+            self.maxChunks = maxChunks
+            self.numerics = numerics
+        }
+    }
+
+    /// Loads, checks and runs `setup`.
+    /// - Throws: ``ModelError`` (different vocabularies or tokenizations, text shorter than two
+    ///   chunks, context beyond the trained length), checkpoint and tokenizer errors.
+    public static func run(_ setup: Setup, progress: @escaping (Int, Int) -> Void = { _, _ in }) throws -> (Result, signature: String) {
+        let text = PerplexityRunner.droppingOneNewline(try PerplexityRunner.readText(setup.text))
+        var reference = try LlamaModel(contentsOf: setup.reference)
+        reference.numerics = setup.numerics
+        try reference.checkContext(setup.context, path: setup.reference.path)
+        let referenceTokenizer = try CausalTokenizer(loading: setup.reference)
+        let tokens = referenceTokenizer.encode(text, parseSpecial: false)
+        var candidate: LlamaModel
+        var candidateName: String
+        if let path = setup.candidate {
+            candidate = try LlamaModel(contentsOf: path)
+            candidateName = path.lastPathComponent
+            let other = try CausalTokenizer(loading: path).encode(text, parseSpecial: false)
+            if let index = (0..<min(tokens.count, other.count)).first(where: { tokens[$0] != other[$0] }) ?? (tokens.count != other.count ? min(tokens.count, other.count) : nil) {
+                func piece(_ list: [Int]) -> String { index < list.count ? "\(list[index]) '\(referenceTokenizer.decode([list[index]]))'" : "end of text" }
+                throw ModelError.differentTokenizations(reference: setup.reference.path, candidate: path.path, position: index,
+                                                        referenceToken: piece(tokens), candidateToken: piece(other))
+            }
+            guard candidate.configuration.vocabulary == reference.configuration.vocabulary else {
+                throw ModelError.differentTokenizations(reference: setup.reference.path, candidate: path.path, position: -1,
+                                                        referenceToken: "\(reference.configuration.vocabulary) tokens",
+                                                        candidateToken: "\(candidate.configuration.vocabulary) tokens")
+            }
+            if let type = setup.candidateQuantization {
+                candidate = try candidate.quantized(type)
+                candidateName += "+" + type.description.lowercased()
+            }
+        } else {
+            candidate = try reference.quantized(setup.candidateQuantization ?? .q8_0)
+            candidateName = "reference+" + (setup.candidateQuantization ?? .q8_0).description.lowercased()
+        }
+        candidate.numerics = setup.numerics
+        guard tokens.count >= 2 * setup.context else { throw ModelError.textTooShort(tokens: tokens.count, context: setup.context) }
+        let result = run(reference: reference, candidate: candidate, tokens: tokens, context: setup.context, maxChunks: setup.maxChunks,
+                         bos: referenceTokenizer.addedBOS) { done, total in progress(done * setup.context, total * setup.context) }
+        let signature = "drift|ctx:\(setup.context)|chunks:\(result.chunks)|score:second-half|tokens:\(result.accumulator.count)"
+            + "|reference:\(setup.reference.lastPathComponent)|candidate:\(candidateName)|kld:full-vocab-f64"
+            + (setup.numerics == .exact ? "" : "|numerics:\(setup.numerics.rawValue)")
+            + "|version:assay-\(AssayVersion.current)" + (result.complete ? "" : "|partial")
+        return (result, signature)
+    }
+}

@@ -1,0 +1,67 @@
+import AssayMetrics
+import Foundation
+import Testing
+
+/// llama-perplexity --kl-divergence's statistics on hand-made per-token values.
+struct DriftAccumulatorTests {
+    // 12 tokens (llama.cpp gives uncertainties only above 10).
+    let nll: [Double] = [2.0, 1.5, 3.0, 0.5, 2.5, 1.0, 4.0, 2.0, 1.5, 3.5, 0.8, 2.2]
+    let nllBase: [Double] = [1.8, 1.6, 2.5, 0.5, 2.0, 1.1, 3.0, 2.1, 1.2, 3.0, 0.9, 2.0]
+    let kld: [Double] = [0.10, 0.02, 0.40, 0.0, 0.25, 0.05, 0.90, 0.03, 0.12, 0.60, 0.01, 0.08]
+    let same: [Bool] = [true, true, false, true, true, true, false, true, true, false, true, true]
+
+    func filled() -> DriftAccumulator {
+        var a = DriftAccumulator()
+        for i in nll.indices { a.add(nll: nll[i], nllBase: nllBase[i], kld: kld[i], sameTop: same[i]) }
+        return a
+    }
+
+    @Test func perplexityStatisticsFollowLlamaCpp() throws {
+        let s = try #require(filled().summary)
+        let n = 12.0
+        let m = nll.reduce(0, +) / n, mb = nllBase.reduce(0, +) / n
+        // mean_and_uncertainty: sqrt((Σx²/n − mean²)/(n − 1))
+        let u = ((nll.map { $0 * $0 }.reduce(0, +) / n - m * m) / (n - 1)).squareRoot()
+        let ub = ((nllBase.map { $0 * $0 }.reduce(0, +) / n - mb * mb) / (n - 1)).squareRoot()
+        let cov = (zip(nll, nllBase).map { $0 * $1 }.reduce(0, +) / n - m * mb) / (n - 1)
+        #expect(abs(s.pplCandidate - exp(m)) < 1e-12 && abs(s.pplCandidateStderr - exp(m) * u) < 1e-12)
+        #expect(abs(s.pplBase - exp(mb)) < 1e-12 && abs(s.pplBaseStderr - exp(mb) * ub) < 1e-12)
+        #expect(abs(s.corLnPPL! - cov / (u * ub)) < 1e-12)
+        #expect(abs(s.lnPPLRatio - (m - mb)) < 1e-12 && abs(s.lnPPLRatioStderr - (u * u + ub * ub - 2 * cov).squareRoot()) < 1e-12)
+        #expect(abs(s.pplRatio - exp(m - mb)) < 1e-12)
+        let pplCov = exp(m) * exp(mb) * cov
+        #expect(abs(s.pplDifferenceStderr - (pow(exp(m) * u, 2) + pow(exp(mb) * ub, 2) - 2 * pplCov).squareRoot()) < 1e-12)
+        // By hand: mean NLL 2.041667, base 1.808333 → ln ratio 0.233333.
+        #expect(abs(s.lnPPLRatio - 0.2333333333) < 1e-9)
+    }
+
+    @Test func kldDeltaPAndTopTokenStatistics() throws {
+        let s = try #require(filled().summary)
+        #expect(abs(s.meanKLD - 2.56 / 12) < 1e-12)
+        #expect(abs(s.kldMax - 0.9) < 1e-7 && s.kldMin == 0)   // kept as Float per token
+        // Sorted KLD: 0, .01, .02, .03, .05, .08, .10, .12, .25, .40, .60, .90 → median (.08 + .10)/2.
+        #expect(abs(s.kldMedian - 0.09) < 1e-7)
+        // 99 %: position 0.99·11 = 10.89 → .60 + .89·(.90 − .60); 10 %: 1.1 → .01 + .1·(.02 − .01).
+        #expect(abs(s.kldPercentiles[0.99]! - (0.60 + 0.89 * 0.30)) < 1e-6)
+        #expect(abs(s.kldPercentiles[0.1]! - 0.011) < 1e-6)
+        let dp = zip(nll, nllBase).map { exp(-$0) - exp(-$1) }
+        #expect(abs(s.meanDeltaP - dp.reduce(0, +) / 12) < 1e-12)
+        let mse = dp.map { $0 * $0 }.reduce(0, +) / 12
+        #expect(abs(s.rmsDeltaP - mse.squareRoot()) < 1e-12)
+        #expect(abs(s.sameTop - 9.0 / 12) < 1e-12 && abs(s.sameTopStderr - (0.75 * 0.25 / 11).squareRoot()) < 1e-12)
+        #expect(s.deltaPMax == Double(Float(dp.max()!)) && s.tokens == 12)
+    }
+
+    @Test func mergingEqualsAddingInOrderAndFewTokensHaveNoUncertainty() throws {
+        var a = DriftAccumulator(), b = DriftAccumulator()
+        for i in 0..<6 { a.add(nll: nll[i], nllBase: nllBase[i], kld: kld[i], sameTop: same[i]) }
+        for i in 6..<12 { b.add(nll: nll[i], nllBase: nllBase[i], kld: kld[i], sameTop: same[i]) }
+        a.merge(b)
+        let merged = try #require(a.summary), whole = try #require(filled().summary)
+        #expect(a.kldValues == filled().kldValues && a.count == 12)
+        #expect(abs(merged.lnPPLRatio - whole.lnPPLRatio) < 1e-12 && abs(merged.meanKLDStderr - whole.meanKLDStderr) < 1e-12)
+        let small = try #require(b.summary)
+        #expect(small.meanKLDStderr == 0 && small.pplCandidateStderr == 0)   // ≤ 10 tokens, as llama.cpp
+        #expect(DriftAccumulator().summary == nil)
+    }
+}

@@ -1,0 +1,62 @@
+import AssayCheckpoint
+import AssayMetrics
+import AssayModels
+import AssayTensor
+import AssayTestSupport
+import Foundation
+import Testing
+
+/// Drift against llama.cpp (scripts/goldens/llama_kld_goldens.py): SmolLM2's F16 copy as base and the
+/// Q4_0 that llama-quantize writes from it, 8 WikiText-2 chunks of 512. Assay's reference is the Q4_1
+/// file itself (the F16 copy holds the same values) and its candidate the in-memory Q4_0 — the same
+/// bytes llama-quantize writes (QuantizerGoldenTests).
+struct DriftTests {
+    struct Golden: Decodable {
+        struct Stats: Decodable { var mean_kld: Double; var ln_ppl_ratio: Double; var same_top_p: Double; var tokens_scored: Int }
+        var llama_cpp: Stats
+    }
+
+    @Test func matchesLlamaKLDivergence() throws {
+        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
+              let text = TestEnvironment.sharedData("wikitext2/wiki.test.raw") else { return }
+        let url = try #require(Bundle.module.url(forResource: "Golden/smollm2-kld-f16-q4_0", withExtension: "json"))
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url)).llama_cpp
+        let setup = DriftRunner.Setup(reference: model, candidate: nil, candidateQuantization: .q4_0, text: text, context: 512,
+                                      maxChunks: 8, numerics: .exact)
+        let (result, signature) = try DriftRunner.run(setup)
+        let s = try #require(result.accumulator.summary)
+        print("drift vs llama.cpp: KLD \(s.meanKLD) vs \(golden.mean_kld), ln ratio \(s.lnPPLRatio) vs \(golden.ln_ppl_ratio), same top \(s.sameTop) vs \(golden.same_top_p)")
+        #expect(s.tokens == golden.tokens_scored && result.perChunk.count == 8)
+        #expect(abs(s.meanKLD / golden.mean_kld - 1) < 0.05)
+        #expect(abs(s.lnPPLRatio / golden.ln_ppl_ratio - 1) < 0.05)
+        #expect(abs(s.sameTop - golden.same_top_p) < 0.01)
+        #expect(signature.contains("candidate:reference+q4_0") && signature.contains("tokens:2040"))
+    }
+
+    @Test func identicalModelsDoNotDriftAndTokenizersMustAgree() throws {
+        guard let smol = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let text = TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt")
+        let same = DriftRunner.Setup(reference: smol, candidate: smol, candidateQuantization: nil, text: text, context: 64, maxChunks: 2,
+                                     numerics: .exact)
+        let s = try #require(try DriftRunner.run(same).0.accumulator.summary)
+        #expect(s.meanKLD < 1e-9 && s.sameTop == 1 && s.lnPPLRatio == 0 && s.tokens == 2 * 31)
+
+        // A copy whose tokenizer lacks the first 2,000 merges tokenizes differently: refused with the position.
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = try GGUFFile(contentsOf: smol)
+        var writer = GGUFWriter(metadata: file.metadata)
+        writer.set("tokenizer.ggml.merges", .array(Array(file.value("tokenizer.ggml.merges")!.array!.dropFirst(2000))))
+        writer.tensors = file.tensors.map { t in .init(name: t.name, dimensions: t.dimensions, type: t.type, bytes: file.withBytes(of: t) { Array($0) }) }
+        let other = directory.appendingPathComponent("other.gguf")
+        try writer.write(to: other)
+        let mixed = DriftRunner.Setup(reference: smol, candidate: other, candidateQuantization: nil, text: text, context: 64, maxChunks: 1,
+                                      numerics: .exact)
+        do {
+            _ = try DriftRunner.run(mixed)
+            Issue.record("different tokenizations must be refused")
+        } catch let ModelError.differentTokenizations(_, candidate, position, referenceToken, candidateToken) {
+            #expect(candidate == other.path && position >= 0 && referenceToken != candidateToken)
+        }
+    }
+}
