@@ -176,9 +176,17 @@ public struct BERTScorer: Sendable {
         guard (0...encoder.configuration.layers).contains(layer) else {
             throw MetricsError.invalidOption(name: "layer", value: String(layer), reason: "the encoder has layers 0…\(encoder.configuration.layers)")
         }
-        let baseline = try options.baseline.map { try $0.baseline(layer: layer) }
+        _ = try options.baseline.map { try $0.baseline(layer: layer) }  // fail before the expensive part
         let allReferences = references.flatMap { $0 }
         let embeddings = embed(candidates + allReferences, layers: [layer], batchTokens: options.batchTokens, progress: progress)
+        return try score(candidates: candidates, references: references, embeddings: embeddings, layer: layer, options: options)
+    }
+
+    /// BERTScore from embeddings already computed with ``embed(_:layers:batchTokens:progress:)`` at `layer`.
+    public func score(candidates: [String], references: [[String]], embeddings: [String: [Int: BERTScore.Embedding]], layer: Int,
+                      options: Options) throws -> Result {
+        let baseline = try options.baseline.map { try $0.baseline(layer: layer) }
+        let allReferences = references.flatMap { $0 }
         let weights = options.idf
             ? BERTScore.Weights.idf(references: allReferences.map { embeddings[$0]![layer]!.tokens })
             : BERTScore.Weights.uniform(special: special)

@@ -19,7 +19,7 @@ struct ThroughputEvaluatorTests {
         #expect(result.metric("ttft_ms")?.value != nil && result.metric("itl_ms_p99")?.value != nil)
         #expect(result.signature.hasPrefix("tg8|pp32|threads:2|reps:3|warmup:1|seed:1|blas:openblas|version:assay-"))
         let chart = try #require(result.artifacts.first)
-        #expect(chart.name == "tp-throughput.svg" && chart.contents.hasPrefix("<svg") && chart.contents.components(separatedBy: "<rect").count == 3)
+        #expect(chart.name == "throughput.svg" && chart.contents.hasPrefix("<svg") && chart.contents.components(separatedBy: "<rect").count == 3)
         #expect(throws: EvaluatorError.self) {
             try ThroughputEvaluator(options: OptionValues(specs: ThroughputEvaluator.options, given: ["prompt": .integer(0), "generate": .integer(0)]))
         }

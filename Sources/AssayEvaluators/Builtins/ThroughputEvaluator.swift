@@ -81,6 +81,6 @@ public struct ThroughputEvaluator: Evaluator {
         metrics.append(MetricValue(name: "peak_rss_bytes", value: Double(ProcessStats.peakResidentBytes), unit: "bytes", higherIsBetter: false))
         let chart = ThroughputChart.svg(title: "\(url.lastPathComponent): tokens/s (mean, 95 % CI), \(threads) threads", bars: bars)
         return EvaluationResult(metrics: metrics, signature: signature + "|version:assay-\(AssayVersion.current)",
-                                artifacts: [Artifact(name: "\(context.evaluationID)-throughput.svg", title: "Tokens per second", contents: chart)])
+                                artifacts: [Artifact(name: "throughput.svg", title: "Tokens per second", contents: chart)])
     }
 }

@@ -8,5 +8,7 @@ extension EvaluatorRegistry {
         PerplexityEvaluator.self,
         ThroughputEvaluator.self,
         BERTScoreEvaluator.self,
+        QuantDriftEvaluator.self,
+        EncoderDriftEvaluator.self,
     ]
 }

@@ -1,0 +1,92 @@
+import AssayMetrics
+import AssayModels
+import AssayStats
+import AssayTensor
+import Foundation
+
+/// What quantizing a BERT-family encoder (`model:`) to Q8_0 or Q4_0 does: the cosine similarity
+/// of every token's hidden state (full vs quantized, at the BERTScore layer) over the dataset's
+/// texts, and the change in BERTScore F1 per item with a paired bootstrap 95 % interval and a
+/// paired approximate-randomization test (docs/drift.md).
+public struct EncoderDriftEvaluator: Evaluator {
+    public static let id = "encoder-drift"
+    public static let summary = "Hidden-state cosine and BERTScore change of a BERT/RoBERTa encoder quantized to Q8_0/Q4_0, with a paired significance test"
+    public static let options: [OptionSpec] = [
+        OptionSpec("quantize", .choice(["q8_0", "q4_0"]), default: .string("q8_0"), "the quantized copy to compare with the full encoder"),
+        OptionSpec("layer", .integer(minimum: 0), default: nil, "hidden layer (default: as bertscore)"),
+        OptionSpec("idf", .bool, default: .bool(false), "BERTScore with idf weights"),
+        OptionSpec("resamples", .integer(minimum: 1), default: .integer(1000), "paired bootstrap resamples and randomization trials"),
+        OptionSpec("seed", .integer(minimum: 0), default: .integer(12345), "seed of both"),
+    ]
+    public static let metrics: [MetricSpec] = [
+        MetricSpec("cosine_mean", higherIsBetter: true, summary: "mean cosine between each token's full and quantized hidden state"),
+        MetricSpec("cosine_p1", higherIsBetter: true, summary: "1st percentile of the token cosines"),
+        MetricSpec("cosine_min", higherIsBetter: true, summary: "smallest token cosine"),
+        MetricSpec("f1_delta", higherIsBetter: true, summary: "mean BERTScore F1 change (quantized − full), with a paired bootstrap 95 % interval"),
+        MetricSpec("f1_delta_p", higherIsBetter: true, summary: "paired approximate-randomization p-value of the F1 change"),
+        MetricSpec("f1_full", higherIsBetter: true, summary: "mean BERTScore F1 with the full encoder"),
+        MetricSpec("f1_quantized", higherIsBetter: true, summary: "mean BERTScore F1 with the quantized encoder"),
+    ]
+    public static let datasetKinds: [DatasetKind] = [.parallel, .jsonl]
+    public static let modelRoles: ModelRoles = .model
+
+    let type: GGMLType, layer: Int?, idf: Bool, resamples: Int, seed: UInt64
+
+    public init(options: OptionValues) throws {
+        type = options.string("quantize") == "q4_0" ? .q4_0 : .q8_0
+        layer = options.integer("layer")
+        idf = options.bool("idf")
+        resamples = options.integer("resamples") ?? 1000
+        seed = UInt64(options.integer("seed") ?? 12345)
+    }
+
+    public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
+        let corpus = try context.parallelCorpus(for: Self.id)
+        guard case let .file(url)? = context.model else {
+            throw EvaluatorError.invalidOption(name: "model", message: "encoder-drift needs a local encoder directory")
+        }
+        let full = try BERTScorer(directory: url)
+        let quantized = try BERTScorer(encoder: try full.encoder.quantized(type), tokenizer: full.tokenizer, name: full.name,
+                                       modelMaxLength: full.maxLength)
+        let layer = self.layer ?? full.defaultLayer
+        guard (0...full.encoder.configuration.layers).contains(layer) else {
+            throw EvaluatorError.invalidOption(name: "layer", message: "the encoder has layers 0…\(full.encoder.configuration.layers)")
+        }
+        let texts = corpus.hypotheses + corpus.references.flatMap { $0 }
+        let progress = context.progress, id = context.evaluationID
+        let a = full.embed(texts, layers: [layer]) { done, total in progress.update(evaluation: id, completed: done, total: 2 * total, detail: "texts") }
+        try context.checkCancellation()
+        let b = quantized.embed(texts, layers: [layer]) { done, total in progress.update(evaluation: id, completed: total + done, total: 2 * total, detail: "texts") }
+        var cosines: [Float] = []
+        for (text, perLayer) in a {
+            let x = perLayer[layer]!, y = b[text]![layer]!
+            for t in 0..<x.tokens.count {
+                var dot: Float = 0
+                for i in 0..<x.dimension { dot += x.vectors[t * x.dimension + i] * y.vectors[t * x.dimension + i] }
+                cosines.append(dot)
+            }
+        }
+        cosines.sort()
+        let options = BERTScorer.Options(layer: layer, idf: idf)
+        let fullScores = try full.score(candidates: corpus.hypotheses, references: corpus.references, embeddings: a, layer: layer, options: options)
+        let quantizedScores = try quantized.score(candidates: corpus.hypotheses, references: corpus.references, embeddings: b, layer: layer,
+                                                  options: options)
+        let comparison = PairedComparison.compare(reference: fullScores.scores.map(\.f1), candidate: quantizedScores.scores.map(\.f1),
+                                                  higherIsBetter: true, resamples: resamples, trials: resamples, seed: seed)
+        let metrics = [
+            MetricValue(name: "cosine_mean", value: Double(cosines.reduce(0, +)) / Double(max(1, cosines.count)), higherIsBetter: true),
+            MetricValue(name: "cosine_p1", value: cosines.isEmpty ? nil : Double(cosines[Int(Double(cosines.count - 1) * 0.01)]), higherIsBetter: true),
+            MetricValue(name: "cosine_min", value: cosines.first.map(Double.init), higherIsBetter: true),
+            MetricValue(name: "f1_delta", value: comparison.delta, ciLow: comparison.deltaLow, ciHigh: comparison.deltaHigh, higherIsBetter: true,
+                        note: comparison.verdict.rawValue),
+            MetricValue(name: "f1_delta_p", value: comparison.pValue, higherIsBetter: true),
+            MetricValue(name: "f1_full", value: comparison.referenceMean, higherIsBetter: true),
+            MetricValue(name: "f1_quantized", value: comparison.candidateMean, higherIsBetter: true),
+        ]
+        let items = zip(corpus.ids, zip(fullScores.scores, quantizedScores.scores)).map { id, pair in
+            ItemRow(id: id, values: ["f1_full": .number(pair.0.f1), "f1_quantized": .number(pair.1.f1), "f1_delta": .number(pair.1.f1 - pair.0.f1)])
+        }
+        let signature = "encoder-drift|\(fullScores.signature)|vs:\(type.description.lowercased())|tokens:\(cosines.count)|bs:\(resamples)|rs:\(seed)"
+        return EvaluationResult(metrics: metrics, items: items, signature: signature)
+    }
+}

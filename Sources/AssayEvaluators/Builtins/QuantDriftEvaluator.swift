@@ -1,0 +1,81 @@
+import AssayMetrics
+import AssayModels
+import AssayTensor
+import Foundation
+
+/// Quantization drift of the evaluation's `model:` (the candidate) against its `reference:` on a
+/// text, as `assay drift` computes it (docs/drift.md). With `quantize:` the candidate is quantized
+/// in memory first — `model:` and `reference:` may then name the same file (what-if quantization).
+public struct QuantDriftEvaluator: Evaluator {
+    public static let id = "quant-drift"
+    public static let summary = "KL divergence, top-token agreement, Δp and perplexity ratio of a candidate model against a reference (llama-perplexity --kl-divergence)"
+    public static let options: [OptionSpec] = [
+        OptionSpec("context", .integer(minimum: 4), default: .integer(512), "tokens per chunk (llama-perplexity -c)"),
+        OptionSpec("chunks", .integer(minimum: 0), default: .integer(0), "evaluate at most this many chunks (0: all)"),
+        OptionSpec("quantize", .choice(["none"] + Quantizer.supportedTypes.map { $0.description.lowercased() }), default: .string("none"),
+                   "quantize the candidate in memory first (what-if quantization)"),
+        OptionSpec("numerics", .choice(["exact", "ggml"]), default: .string("exact"), "exact = f32; ggml = round activations as llama.cpp's CPU kernels do"),
+    ]
+    public static let metrics: [MetricSpec] = [
+        MetricSpec("mean_kld", higherIsBetter: false, summary: "mean KL(reference ‖ candidate) per token, with stderr"),
+        MetricSpec("kld_p99", higherIsBetter: false, summary: "99th percentile of the per-token KLD"),
+        MetricSpec("kld_max", higherIsBetter: false, summary: "largest per-token KLD"),
+        MetricSpec("same_top_p", higherIsBetter: true, summary: "share of positions where both models' top token agrees, with stderr"),
+        MetricSpec("rms_dp", higherIsBetter: false, summary: "RMS of Δp = p(candidate) − p(reference) of the correct token"),
+        MetricSpec("ppl_ratio", higherIsBetter: false, summary: "PPL(candidate)/PPL(reference), with stderr from the covariance"),
+        MetricSpec("ln_ppl_ratio", higherIsBetter: false, summary: "mean ln(PPL(candidate)/PPL(reference)), with stderr"),
+        MetricSpec("ppl_base", higherIsBetter: false, summary: "the reference's perplexity on the scored tokens"),
+        MetricSpec("ppl_candidate", higherIsBetter: false, summary: "the candidate's perplexity on the same tokens"),
+        MetricSpec("cor_ln_ppl", higherIsBetter: true, summary: "correlation of the two models' per-token log-probabilities"),
+    ]
+    public static let datasetKinds: [DatasetKind] = [.text]
+    public static let modelRoles: ModelRoles = [.model, .reference]
+
+    let context: Int, chunks: Int, quantize: GGMLType?, numerics: LlamaModel.Numerics
+
+    public init(options: OptionValues) throws {
+        context = options.integer("context") ?? 512
+        chunks = options.integer("chunks") ?? 0
+        let name = options.string("quantize") ?? "none"
+        quantize = Quantizer.supportedTypes.first { $0.description.lowercased() == name }
+        numerics = LlamaModel.Numerics(rawValue: options.string("numerics") ?? "exact") ?? .exact
+    }
+
+    public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
+        guard case let .text(text)? = context.dataset else { throw EvaluatorError.missingDataset(evaluator: Self.id) }
+        guard case let .file(candidate)? = context.model, case let .file(reference)? = context.reference else {
+            throw EvaluatorError.invalidOption(name: "model", message: "quant-drift needs local models for model: (candidate) and reference:")
+        }
+        let sameFile = candidate.standardizedFileURL == reference.standardizedFileURL
+        guard !sameFile || quantize != nil else {
+            throw EvaluatorError.invalidOption(name: "quantize", message: "model: and reference: are the same file; set quantize: to compare it with a quantized copy")
+        }
+        let setup = DriftRunner.Setup(reference: reference, candidate: sameFile ? nil : candidate, candidateQuantization: quantize, text: text,
+                                      context: self.context, maxChunks: chunks, numerics: numerics)
+        let progress = context.progress, id = context.evaluationID
+        let (result, signature) = try DriftRunner.run(setup) { done, total in
+            progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
+        }
+        guard result.complete, let s = result.accumulator.summary else { throw CancellationError() }
+        let metrics = [
+            MetricValue(name: "mean_kld", value: s.meanKLD, stderr: s.meanKLDStderr, higherIsBetter: false),
+            MetricValue(name: "kld_p99", value: s.kldPercentiles[0.99], higherIsBetter: false),
+            MetricValue(name: "kld_max", value: s.kldMax, higherIsBetter: false),
+            MetricValue(name: "same_top_p", value: s.sameTop, stderr: s.sameTopStderr, higherIsBetter: true),
+            MetricValue(name: "rms_dp", value: s.rmsDeltaP, stderr: s.rmsDeltaPStderr, higherIsBetter: false),
+            MetricValue(name: "ppl_ratio", value: s.pplRatio, stderr: s.pplRatioStderr, higherIsBetter: false),
+            MetricValue(name: "ln_ppl_ratio", value: s.lnPPLRatio, stderr: s.lnPPLRatioStderr, higherIsBetter: false),
+            MetricValue(name: "ppl_base", value: s.pplBase, stderr: s.pplBaseStderr, higherIsBetter: false),
+            MetricValue(name: "ppl_candidate", value: s.pplCandidate, stderr: s.pplCandidateStderr, higherIsBetter: false),
+            MetricValue(name: "cor_ln_ppl", value: s.corLnPPL, higherIsBetter: true),
+        ]
+        let items = result.perChunk.enumerated().map { i, c in
+            ItemRow(id: "chunk-\(i + 1)", values: ["ppl_candidate": .number(c.pplCandidate), "ln_ppl_ratio": .number(c.lnPPLRatio),
+                                                  "mean_kld": .number(c.meanKLD), "rms_dp": .number(c.rmsDeltaP), "same_top_p": .number(c.sameTop)])
+        }
+        let chart = DriftChart.svg(title: "KL divergence per token: \(candidate.lastPathComponent)\(quantize.map { " → " + $0.description } ?? "") vs \(reference.lastPathComponent)",
+                                   kld: result.accumulator.kldValues, mean: s.meanKLD, p99: s.kldPercentiles[0.99] ?? 0)
+        return EvaluationResult(metrics: metrics, items: items, signature: signature,
+                                artifacts: [Artifact(name: "kld.svg", title: "KL divergence distribution", contents: chart)])
+    }
+}
