@@ -64,6 +64,9 @@ public enum MarkdownReport {
                     md += "\(MarkdownEscaping.cell(m.unit ?? "")) | \(m.higherIsBetter ? "higher" : "lower") |\n"
                 }
                 md += "\n"
+                let notes = e.metrics.filter { $0.note != nil }
+                for m in notes { md += "- \(MarkdownEscaping.cell(m.name)): \(MarkdownEscaping.cell(m.note!))\n" }
+                if !notes.isEmpty { md += "\n" }
             }
             for artifact in e.artifacts {
                 md += "![\(MarkdownEscaping.cell(artifact.title))](\(outcome.runID).\(ReportWriter.artifactSuffix(e, artifact)))\n\n"

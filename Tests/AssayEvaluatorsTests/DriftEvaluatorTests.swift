@@ -41,3 +41,35 @@ struct DriftEvaluatorTests {
         #expect(result.items.count == 20 && result.signature.contains("vs:q8_0"))
     }
 }
+
+/// `paired-delta` over two earlier evaluations' per-item values.
+struct PairedDeltaEvaluatorTests {
+    func result(_ values: [Double], name: String = "f1") -> EvaluationResult {
+        EvaluationResult(metrics: [], items: values.enumerated().map { ItemRow(id: "item-\($0.offset)", values: [name: .number($0.element)]) },
+                         signature: "s")
+    }
+
+    @Test func joinsItemsAndTestsTheChange() async throws {
+        let reference = (0..<60).map { 0.8 + Double($0 % 7) / 100 }
+        let candidate = reference.enumerated().map { $0.element - ($0.offset % 3 == 0 ? 0.02 : 0.01) }
+        let evaluator = try PairedDeltaEvaluator(options: OptionValues(specs: PairedDeltaEvaluator.options,
+                                                                       given: ["reference": .string("full.f1"), "candidate": .string("q4.f1"),
+                                                                               "resamples": .integer(300)]))
+        #expect(PairedDeltaEvaluator.dependencies(OptionValues(["reference": .string("full.f1"), "candidate": .string("q4.f1")])) == ["full", "q4"])
+        var shorter = result(candidate)
+        shorter.items.removeLast(10)   // only joined ids count
+        let out = try await evaluator.evaluate(in: EvaluationContext(evaluationID: "d", earlierResults: ["full": result(reference), "q4": shorter]))
+        #expect(out.metric("items")?.value == 50)
+        let delta = try #require(out.metric("delta"))
+        let expected = (0..<50).map { candidate[$0] - reference[$0] }.reduce(0, +) / 50
+        #expect(abs(delta.value! - expected) < 1e-12 && delta.note == "significantly worse" && delta.ciHigh! < 0)
+        #expect(out.metric("p_value")!.value! < 0.01 && out.items.count == 50)
+
+        let wrongName = try PairedDeltaEvaluator(options: OptionValues(specs: PairedDeltaEvaluator.options,
+                                                                       given: ["reference": .string("full.bleu"), "candidate": .string("q4.f1")]))
+        await #expect(throws: EvaluatorError.self) {
+            try await wrongName.evaluate(in: EvaluationContext(evaluationID: "d", earlierResults: ["full": self.result(reference), "q4": self.result(candidate)]))
+        }
+        #expect(throws: EvaluatorError.self) { try PairedDeltaEvaluator(options: OptionValues(specs: PairedDeltaEvaluator.options, given: ["reference": .string("nodot")])) }
+    }
+}

@@ -10,5 +10,6 @@ extension EvaluatorRegistry {
         BERTScoreEvaluator.self,
         QuantDriftEvaluator.self,
         EncoderDriftEvaluator.self,
+        PairedDeltaEvaluator.self,
     ]
 }
