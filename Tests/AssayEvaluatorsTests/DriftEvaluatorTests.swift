@@ -73,3 +73,28 @@ struct PairedDeltaEvaluatorTests {
         #expect(throws: EvaluatorError.self) { try PairedDeltaEvaluator(options: OptionValues(specs: PairedDeltaEvaluator.options, given: ["reference": .string("nodot")])) }
     }
 }
+
+/// The generation evaluator on SmolLM2: completions scored per item, and the in-memory quantized model.
+struct GenerationEvaluatorTests {
+    @Test func generatesAndScores() async throws {
+        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let prompts = directory.appendingPathComponent("p.txt")
+        try "The committee approved the new budget on Tuesday evening.\nShe has been teaching music for twelve years.\n"
+            .write(to: prompts, atomically: true, encoding: .utf8)
+        let template = "<|im_start|>user\nRepeat this sentence exactly: {prompt}<|im_end|>\n<|im_start|>assistant\n"
+        for quantize in ["none", "q8_0"] {
+            let evaluator = try GenerationEvaluator(options: OptionValues(specs: GenerationEvaluator.options, given: [
+                "template": .string(template), "max_tokens": .integer(16), "stop": .string("\n"), "quantize": .string(quantize)]))
+            let result = try await evaluator.evaluate(in: EvaluationContext(evaluationID: "g", dataset: .parallel(hypotheses: prompts, references: [prompts]),
+                                                                            model: .file(model)))
+            #expect(result.items.count == 2 && result.items.allSatisfy { $0.values["output"] != nil && $0.values["sentence_chrf"]?.number != nil })
+            #expect((result.metric("chrf")?.value ?? 0) > 50 && (result.metric("tokens_generated")?.value ?? 0) > 0)
+            #expect(result.signature.contains(quantize == "none" ? "model:SmolLM2-135M-Instruct.Q4_1.gguf|" : "+q8_0|"))
+        }
+        #expect(throws: EvaluatorError.self) {
+            try GenerationEvaluator(options: OptionValues(specs: GenerationEvaluator.options, given: ["template": .string("no placeholder")]))
+        }
+    }
+}

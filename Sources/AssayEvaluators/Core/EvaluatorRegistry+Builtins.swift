@@ -11,5 +11,6 @@ extension EvaluatorRegistry {
         QuantDriftEvaluator.self,
         EncoderDriftEvaluator.self,
         PairedDeltaEvaluator.self,
+        GenerationEvaluator.self,
     ]
 }

@@ -123,22 +123,29 @@ public struct BertEncoder: Sendable {
         self.url = checkpoint.directory
     }
 
-    /// This encoder with every projection matrix quantized to `type` and back (embeddings, biases
-    /// and LayerNorms stay f32, as llama.cpp keeps norms and biases): the numbers a `q8_0` or
-    /// `q4_0` copy of the model computes, for measuring quantization drift.
+    /// This encoder with every projection matrix quantized to `type` (a 32-element format: Q8_0,
+    /// Q4_0, Q4_1, Q5_0, Q5_1) and back — embeddings, biases and LayerNorms stay f32, as llama.cpp
+    /// keeps norms and biases: the numbers a quantized copy of the model computes, for measuring
+    /// quantization drift.
     /// - Throws: ``ModelError/unsupportedQuantization(type:supported:)`` for a type the quantizer lacks.
     public func quantized(_ type: GGMLType) throws -> BertEncoder {
-        guard Quantizer.supportedTypes.contains(type) else {
-            throw ModelError.unsupportedQuantization(type: type.description, supported: Quantizer.supportedTypes.map(\.description))
+        let supported: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1]
+        guard supported.contains(type) else {
+            throw ModelError.unsupportedQuantization(type: type.description, supported: supported.map(\.description))
         }
+        // A matrix whose rows do not hold whole blocks falls back to F16, as llama-quantize does.
+        func convert(_ values: [Float], rowLength: Int) -> [Float] {
+            rowLength % type.blockSize == 0 ? Quantizer.roundTrip(values, as: type) : values.map { Float(Float16($0)) }
+        }
+        let h = configuration.hidden
         var copy = self
         copy.weightQuantization = type
         copy.layers = layers.map { layer in
             var l = layer
-            l.qkv = Quantizer.roundTrip(l.qkv, as: type)
-            l.attentionOutput = Quantizer.roundTrip(l.attentionOutput, as: type)
-            l.up = Quantizer.roundTrip(l.up, as: type)
-            l.down = Quantizer.roundTrip(l.down, as: type)
+            l.qkv = convert(l.qkv, rowLength: h)
+            l.attentionOutput = convert(l.attentionOutput, rowLength: h)
+            l.up = convert(l.up, rowLength: h)
+            l.down = convert(l.down, rowLength: configuration.intermediate)
             return l
         }
         return copy

@@ -15,6 +15,13 @@ public struct InProcessBackend: LanguageModelBackend {
         name = "\(url.lastPathComponent) (llama, in-process)"
     }
 
+    /// Runs `model` (for example a copy quantized in memory) with `tokenizer`.
+    public init(model: LlamaModel, tokenizer: CausalTokenizer, name: String) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.name = name
+    }
+
     public func tokenize(_ text: String, addSpecial: Bool, parseSpecial: Bool) async throws -> [Int] {
         tokenizer.encode(text, addSpecial: addSpecial, parseSpecial: parseSpecial)
     }

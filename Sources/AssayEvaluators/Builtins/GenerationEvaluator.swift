@@ -1,0 +1,82 @@
+import AssayMetrics
+import AssayModels
+import AssayTensor
+import Foundation
+
+/// Generates a completion for every prompt of a dataset with the in-process engine and scores the
+/// completions against the references with chrF and BLEU (sacrebleu's definitions). The dataset's
+/// `hypothesis` field (or hypotheses file) holds the prompts. With `quantize:` the model is quantized
+/// in memory first, so a suite can generate with the full and the quantized model and compare the
+/// per-item scores with `paired-delta` (docs/drift.md).
+public struct GenerationEvaluator: Evaluator {
+    public static let id = "generation"
+    public static let summary = "Greedy (or sampled) completions of each prompt, scored with chrF and BLEU against the references; per-item scores and outputs"
+    public static let options: [OptionSpec] = [
+        OptionSpec("template", .string, default: .string("{prompt}"), "prompt template; {prompt} is replaced, special tokens in it are parsed"),
+        OptionSpec("max_tokens", .integer(minimum: 1), default: .integer(64), "tokens generated at most per prompt"),
+        OptionSpec("stop", .string, default: nil, "stop string (the completion ends before it)"),
+        OptionSpec("temperature", .number(exclusiveMinimum: nil), default: .number(0), "0 = greedy"),
+        OptionSpec("seed", .integer(minimum: 0), default: .integer(1), "sampling seed"),
+        OptionSpec("quantize", .choice(["none"] + Quantizer.supportedTypes.map { $0.description.lowercased() }), default: .string("none"),
+                   "quantize the model in memory first"),
+    ]
+    public static let metrics: [MetricSpec] = [
+        MetricSpec("chrf", higherIsBetter: true, summary: "corpus chrF of the completions against the references"),
+        MetricSpec("bleu", higherIsBetter: true, unit: "BLEU", summary: "corpus BLEU (13a) of the completions"),
+        MetricSpec("tokens_generated", higherIsBetter: true, summary: "tokens generated in all"),
+    ]
+    public static let datasetKinds: [DatasetKind] = [.parallel, .jsonl]
+    public static let modelRoles: ModelRoles = .model
+
+    let parameters: GenerationParameters
+    let quantize: GGMLType?
+
+    public init(options: OptionValues) throws {
+        let template = options.string("template") ?? "{prompt}"
+        guard template.contains("{prompt}") else { throw EvaluatorError.invalidOption(name: "template", message: "must contain {prompt}") }
+        let temperature = options.number("temperature") ?? 0
+        guard temperature >= 0 else { throw EvaluatorError.invalidOption(name: "temperature", message: "must be 0 or more") }
+        parameters = GenerationParameters(
+            maxTokens: options.integer("max_tokens") ?? 64,
+            sampling: temperature == 0 ? .greedy : SamplingParameters(temperature: temperature, seed: UInt64(options.integer("seed") ?? 1)),
+            stop: options.string("stop").map { [$0] } ?? [], template: template)
+        let name = options.string("quantize") ?? "none"
+        quantize = Quantizer.supportedTypes.first { $0.description.lowercased() == name }
+    }
+
+    public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
+        let corpus = try context.parallelCorpus(for: Self.id)
+        guard case let .file(url)? = context.model else {
+            throw EvaluatorError.invalidOption(name: "model", message: "generation needs a local Llama-family model")
+        }
+        var backend = try InProcessBackend(modelAt: url)
+        if let quantize {
+            backend = InProcessBackend(model: try backend.model.quantized(quantize), tokenizer: backend.tokenizer, name: backend.name + " → " + quantize.description)
+        }
+        var outputs: [String] = [], tokens = 0
+        for (i, prompt) in corpus.hypotheses.enumerated() {
+            try context.checkCancellation()
+            let generation = try backend.generateNow(prompt, parameters: parameters)
+            outputs.append(generation.text.trimmingCharacters(in: .whitespacesAndNewlines))
+            tokens += generation.tokens.count
+            context.progress.update(evaluation: context.evaluationID, completed: i + 1, total: corpus.hypotheses.count, detail: "prompts")
+        }
+        let chrf = try ChrF(), bleu = try BLEU(), sentenceBLEU = try BLEU(BLEU.Configuration(effectiveOrder: true))
+        let chrfStats = chrf.statistics(hypotheses: outputs, references: corpus.references)
+        let bleuStats = bleu.statistics(hypotheses: outputs, references: corpus.references)
+        let items = corpus.ids.indices.map { i in
+            ItemRow(id: corpus.ids[i], values: ["sentence_chrf": .number(chrf.score(chrfStats[i])),
+                                                "sentence_bleu": .number(sentenceBLEU.score(bleuStats[i]).score), "output": .string(outputs[i])])
+        }
+        let signature = "generation|model:\(url.lastPathComponent)\(quantize.map { "+" + $0.description.lowercased() } ?? "")|template:\(parameters.template ?? "{prompt}")"
+            + "|max_tokens:\(parameters.maxTokens)|sampling:\(parameters.sampling == .greedy ? "greedy" : "temperature")|"
+            + chrf.signature(references: ReferenceCount(corpus.references)).description
+        return EvaluationResult(
+            metrics: [
+                MetricValue(name: "chrf", value: chrf.score(chrf.sum(chrfStats)), higherIsBetter: true),
+                MetricValue(name: "bleu", value: bleu.score(BLEUStatistics.sum(bleuStats, order: 4)).score, unit: "BLEU", higherIsBetter: true),
+                MetricValue(name: "tokens_generated", value: Double(tokens), higherIsBetter: true),
+            ],
+            items: items, signature: signature)
+    }
+}
