@@ -10,10 +10,21 @@ struct DriftEvaluatorTests {
 
     @Test func quantDriftWhatIfQuantization() async throws {
         guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
-        let evaluator = try QuantDriftEvaluator(options: OptionValues(specs: QuantDriftEvaluator.options,
-                                                                      given: ["quantize": .string("q8_0"), "context": .integer(64), "chunks": .integer(3)]))
+        let evaluator = try QuantDriftEvaluator(options: OptionValues(specs: QuantDriftEvaluator.options, given: [
+            "quantize": .string("q8_0"), "context": .integer(64), "chunks": .integer(3),
+            "throughput_reference": .string("tp-full"), "throughput_candidate": .string("tp-q8")]))
+        #expect(QuantDriftEvaluator.dependencies(OptionValues(["throughput_reference": .string("tp-full"), "throughput_candidate": .string("tp-q8")]))
+            == ["tp-full", "tp-q8"])
+        func speed(_ pp: Double) -> EvaluationResult {
+            EvaluationResult(metrics: [MetricValue(name: "pp_tokens_per_second", value: pp, higherIsBetter: true)], signature: "s")
+        }
         let result = try await evaluator.evaluate(in: EvaluationContext(evaluationID: "q8", dataset: .text(path: Self.notes),
-                                                                        model: .file(model), reference: .file(model)))
+                                                                        model: .file(model), reference: .file(model),
+                                                                        earlierResults: ["tp-full": speed(100), "tp-q8": speed(150)]))
+        #expect(result.metric("pp_speedup")?.value == 1.5 && result.metric("tg_speedup") == nil)
+        // Q8_0 weights (the file llama-quantize would write) against the Q4_1 file: larger.
+        let size = try #require(result.metric("size_ratio")?.value)
+        #expect(size > 1.4 && size < 1.7)
         let kld = try #require(result.metric("mean_kld")?.value), same = try #require(result.metric("same_top_p")?.value)
         #expect(kld > 0 && kld < 0.05 && same > 0.85 && result.metric("ppl_ratio")?.stderr != nil)
         #expect(result.items.count == 3 && result.items[0].id == "chunk-1")

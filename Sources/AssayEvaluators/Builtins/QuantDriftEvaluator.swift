@@ -1,3 +1,4 @@
+import AssayCheckpoint
 import AssayMetrics
 import AssayModels
 import AssayTensor
@@ -15,6 +16,8 @@ public struct QuantDriftEvaluator: Evaluator {
         OptionSpec("quantize", .choice(["none"] + Quantizer.supportedTypes.map { $0.description.lowercased() }), default: .string("none"),
                    "quantize the candidate in memory first (what-if quantization)"),
         OptionSpec("numerics", .choice(["exact", "ggml"]), default: .string("exact"), "exact = f32; ggml = round activations as llama.cpp's CPU kernels do"),
+        OptionSpec("throughput_reference", .string, default: nil, "id of an earlier throughput evaluation of the reference (for the speed-up)"),
+        OptionSpec("throughput_candidate", .string, default: nil, "id of an earlier throughput evaluation of the candidate (for the speed-up)"),
     ]
     public static let metrics: [MetricSpec] = [
         MetricSpec("mean_kld", higherIsBetter: false, summary: "mean KL(reference ‖ candidate) per token, with stderr"),
@@ -27,11 +30,19 @@ public struct QuantDriftEvaluator: Evaluator {
         MetricSpec("ppl_base", higherIsBetter: false, summary: "the reference's perplexity on the scored tokens"),
         MetricSpec("ppl_candidate", higherIsBetter: false, summary: "the candidate's perplexity on the same tokens"),
         MetricSpec("cor_ln_ppl", higherIsBetter: true, summary: "correlation of the two models' per-token log-probabilities"),
+        MetricSpec("size_ratio", higherIsBetter: false, summary: "candidate bytes / reference bytes (GGUF files; an in-memory quantization counts the bytes its file would have)"),
+        MetricSpec("pp_speedup", higherIsBetter: true, summary: "candidate / reference prompt-processing tokens/s, from the throughput evaluations named in the options"),
+        MetricSpec("tg_speedup", higherIsBetter: true, summary: "candidate / reference generation tokens/s, likewise"),
     ]
     public static let datasetKinds: [DatasetKind] = [.text]
     public static let modelRoles: ModelRoles = [.model, .reference]
 
     let context: Int, chunks: Int, quantize: GGMLType?, numerics: LlamaModel.Numerics
+    let throughputReference: String?, throughputCandidate: String?
+
+    public static func dependencies(_ options: OptionValues) -> [String] {
+        ["throughput_reference", "throughput_candidate"].compactMap { options.string($0) }
+    }
 
     public init(options: OptionValues) throws {
         context = options.integer("context") ?? 512
@@ -39,6 +50,26 @@ public struct QuantDriftEvaluator: Evaluator {
         let name = options.string("quantize") ?? "none"
         quantize = Quantizer.supportedTypes.first { $0.description.lowercased() == name }
         numerics = LlamaModel.Numerics(rawValue: options.string("numerics") ?? "exact") ?? .exact
+        throughputReference = options.string("throughput_reference")
+        throughputCandidate = options.string("throughput_candidate")
+        guard (throughputReference == nil) == (throughputCandidate == nil) else {
+            throw EvaluatorError.invalidOption(name: "throughput_candidate", message: "name both throughput_reference and throughput_candidate, or neither")
+        }
+    }
+
+    /// Bytes of a GGUF file, or of the file `quantization` would write from it.
+    static func ggufBytes(_ url: URL, quantization: GGMLType?) -> Double? {
+        guard url.pathExtension == "gguf", let file = try? GGUFFile(contentsOf: url) else { return nil }
+        guard let quantization else { return (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int).map(Double.init) }
+        return Double(GGUFQuantization(type: quantization).plan(file).reduce(0) { $0 + ($1.type.byteCount(elements: $1.tensor.elementCount) ?? 0) })
+    }
+
+    /// candidate / reference of `metric` in two earlier throughput evaluations.
+    func speedup(_ metric: String, _ context: EvaluationContext) -> Double? {
+        guard let a = throughputReference, let b = throughputCandidate,
+              let reference = context.earlierResults[a]?.metric(metric)?.value, let candidate = context.earlierResults[b]?.metric(metric)?.value,
+              reference > 0 else { return nil }
+        return candidate / reference
     }
 
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
@@ -69,13 +100,21 @@ public struct QuantDriftEvaluator: Evaluator {
             MetricValue(name: "ppl_candidate", value: s.pplCandidate, stderr: s.pplCandidateStderr, higherIsBetter: false),
             MetricValue(name: "cor_ln_ppl", value: s.corLnPPL, higherIsBetter: true),
         ]
+        let referenceBytes = Self.ggufBytes(reference, quantization: nil)
+        let candidateBytes = sameFile ? Self.ggufBytes(reference, quantization: quantize) : Self.ggufBytes(candidate, quantization: quantize)
+        let sizeRatio = referenceBytes.flatMap { r in candidateBytes.map { $0 / r } }
+        let extra = [
+            MetricValue(name: "size_ratio", value: sizeRatio, higherIsBetter: false, note: sizeRatio == nil ? "GGUF files only" : nil),
+            MetricValue(name: "pp_speedup", value: speedup("pp_tokens_per_second", context), higherIsBetter: true),
+            MetricValue(name: "tg_speedup", value: speedup("tg_tokens_per_second", context), higherIsBetter: true),
+        ].filter { $0.value != nil || $0.name == "size_ratio" }
         let items = result.perChunk.enumerated().map { i, c in
             ItemRow(id: "chunk-\(i + 1)", values: ["ppl_candidate": .number(c.pplCandidate), "ln_ppl_ratio": .number(c.lnPPLRatio),
                                                   "mean_kld": .number(c.meanKLD), "rms_dp": .number(c.rmsDeltaP), "same_top_p": .number(c.sameTop)])
         }
         let chart = DriftChart.svg(title: "KL divergence per token: \(candidate.lastPathComponent)\(quantize.map { " → " + $0.description } ?? "") vs \(reference.lastPathComponent)",
                                    kld: result.accumulator.kldValues, mean: s.meanKLD, p99: s.kldPercentiles[0.99] ?? 0)
-        return EvaluationResult(metrics: metrics, items: items, signature: signature,
+        return EvaluationResult(metrics: metrics + extra, items: items, signature: signature,
                                 artifacts: [Artifact(name: "kld.svg", title: "KL divergence distribution", contents: chart)])
     }
 }
