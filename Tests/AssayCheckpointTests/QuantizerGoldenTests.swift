@@ -71,6 +71,11 @@ struct GGUFWriterTests {
         let k = types(GGUFQuantization(type: .q4_K, pure: true))
         #expect(k["blk.3.ffn_down.weight"] == .q4_K && k["blk.3.ffn_up.weight"] == .q5_0)   // 1536- vs 576-wide rows
         let kept = types(GGUFQuantization(type: .q8_0, keep: ["token_embd"]))
+        // Q4_K_M: ffn_down of layers 0–2, 5, 8, … and 27–29 get Q6_K (use_more_bits), attn_v too
+        // (576-wide rows: Q6_K falls back to Q8_0, Q4_K to Q5_0).
+        let m = types(GGUFQuantization(mix: .q4_K_M))
+        #expect(m["blk.0.ffn_down.weight"] == .q6_K && m["blk.3.ffn_down.weight"] == .q4_K && m["blk.5.ffn_down.weight"] == .q6_K)
+        #expect(m["blk.29.ffn_down.weight"] == .q6_K && m["blk.5.attn_v.weight"] == .q8_0 && m["blk.4.attn_v.weight"] == .q5_0)
         let q4k = types(GGUFQuantization(type: .q4_1, keep: ["token_embd", "attn_v"]))
         #expect(q4k["token_embd.weight"] == file.tensor("token_embd.weight")!.type && q4k["blk.0.attn_v.weight"] == .q4_1)
         #expect(q4k["blk.0.attn_q.weight"] == .q4_1 && kept["blk.0.attn_v.weight"] == .q8_0)

@@ -14,12 +14,14 @@ extension AssayCommand {
                 and other vectors stay as they are. As llama-quantize, the output matrix (the token \
                 embedding when the output is tied to it) becomes Q6_K — Q8_0 when its rows do not hold \
                 whole 256-blocks — unless --pure; rows that do not hold whole blocks of the target fall \
-                back (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0). The K types are written without \
-                llama.cpp's _S/_M layer mixes. The file is written to a temporary name and renamed, so \
+                back (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0). q4_k_m and q5_k_m are llama.cpp's mixes \
+                (attn_v and ffn_down in the first and last eighth of the layers and every third \
+                between get Q6_K), q4_k_s and q5_k_s theirs. The file is written to a temporary name and renamed, so \
                 an interrupted run leaves nothing behind.
 
                 Examples:
                   assay quantize model-f16.gguf --type q4_0 --out model-q4_0.gguf
+                  assay quantize model-f16.gguf --type q4_k_m --out model-q4_k_m.gguf
                   assay quantize model-f16.gguf --type q4_k --pure --out model-q4_k.gguf
                   assay quantize model-f16.gguf --type q8_0 --keep token_embd --out model-q8_0.gguf
                 """)
@@ -27,7 +29,7 @@ extension AssayCommand {
         @Argument(help: ArgumentHelp("The GGUF model to requantize.", valueName: "model"))
         var model: String
 
-        @Option(name: .long, help: ArgumentHelp("Target type: q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k or f16.", valueName: "type"))
+        @Option(name: .long, help: ArgumentHelp("Target type: q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, f16, or a K mix: q4_k_s, q4_k_m, q5_k_s, q5_k_m.", valueName: "type"))
         var type: String
 
         @Option(name: [.short, .long], help: ArgumentHelp("Where to write the new GGUF file.", valueName: "file"))
@@ -40,11 +42,14 @@ extension AssayCommand {
         var keep: [String] = []
 
         var target: GGMLType? { GGUFQuantization.targetTypes.first { $0.description.lowercased() == type.lowercased() } }
+        var mix: GGUFQuantization.Mix? { GGUFQuantization.Mix(rawValue: type.lowercased()) }
 
         func validate() throws {
-            guard target != nil else {
-                throw ValidationError("unknown --type '\(type)' (choose from \(GGUFQuantization.targetTypes.map { $0.description.lowercased() }.joined(separator: ", ")))")
+            guard target != nil || mix != nil else {
+                let names = GGUFQuantization.targetTypes.map { $0.description.lowercased() } + GGUFQuantization.Mix.allCases.map(\.rawValue)
+                throw ValidationError("unknown --type '\(type)' (choose from \(names.joined(separator: ", ")))")
             }
+            if mix != nil, pure { throw ValidationError("--pure and a mix (\(type)) contradict each other; use q4_k or q5_k with --pure") }
             guard URL(fileURLWithPath: out).standardizedFileURL != URL(fileURLWithPath: model).standardizedFileURL else {
                 throw ValidationError("--out must differ from the input file")
             }
@@ -52,7 +57,7 @@ extension AssayCommand {
 
         func run() async throws {
             let file = try GGUFFile(contentsOf: URL(fileURLWithPath: model))
-            let quantization = GGUFQuantization(type: target!, pure: pure, keep: keep)
+            let quantization = mix.map { GGUFQuantization(mix: $0, keep: keep) } ?? GGUFQuantization(type: target!, pure: pure, keep: keep)
             let progress = TerminalProgress()
             let started = Date()
             try quantization.write(file, to: URL(fileURLWithPath: out)) { done, total in

@@ -14,6 +14,37 @@ public struct GGUFQuantization {
     public var pure: Bool
     /// Tensors whose name contains one of these are copied unchanged (`token_embd`, `output`).
     public var keep: [String]
+    /// llama.cpp's layer mix for the K types (`Q4_K_M` gives some attn_v and ffn_down layers Q6_K).
+    public var mix: Mix?
+
+    /// llama-quantize's K-quant mixes (for models without experts; Falcon's rules are not included).
+    public enum Mix: String, Sendable, CaseIterable {
+        /// Q4_K; attn_v of the first 4 layers and ffn_down of the first eighth Q5_K.
+        case q4_K_S = "q4_k_s"
+        /// Q4_K; attn_v and ffn_down Q6_K in the layers `use_more_bits` picks.
+        case q4_K_M = "q4_k_m"
+        /// Q5_K everywhere but the output matrix.
+        case q5_K_S = "q5_k_s"
+        /// Q5_K; attn_v and ffn_down Q6_K in the layers `use_more_bits` picks.
+        case q5_K_M = "q5_k_m"
+
+        public var baseType: GGMLType { self == .q4_K_S || self == .q4_K_M ? .q4_K : .q5_K }
+
+        /// `LLAMA_FTYPE_MOSTLY_*`.
+        var fileType: UInt32 {
+            switch self {
+            case .q4_K_S: 14
+            case .q4_K_M: 15
+            case .q5_K_S: 16
+            case .q5_K_M: 17
+            }
+        }
+    }
+
+    /// The first and last eighth of the layers, and every third one between (llama.cpp's `use_more_bits`).
+    static func useMoreBits(_ layer: Int, _ layers: Int) -> Bool {
+        layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2
+    }
 
     /// Types `assay quantize` writes.
     public static let targetTypes: [GGMLType] = Quantizer.supportedTypes + [.f16]
@@ -22,6 +53,12 @@ public struct GGUFQuantization {
         self.type = type
         self.pure = pure
         self.keep = keep
+    }
+
+    /// A llama.cpp K-quant mix.
+    public init(mix: Mix, keep: [String] = []) {
+        self.init(type: mix.baseType, pure: false, keep: keep)
+        self.mix = mix
     }
 
     /// llama.cpp's `general.file_type` for a whole-model type (`LLAMA_FTYPE_MOSTLY_*`; the K types
@@ -45,19 +82,37 @@ public struct GGUFQuantization {
     /// The type each tensor of `file` gets.
     public func plan(_ file: GGUFFile) -> [(tensor: GGUFFile.TensorInfo, type: GGMLType)] {
         let hasOutput = file.tensor("output.weight") != nil
+        let layers = file.tensors.filter { $0.name.contains("attn_v.weight") }.count
         return file.tensors.map { t in
-            guard t.name.hasSuffix("weight"), t.dimensions.count >= 2 else { return (t, t.type) }
-            return (t, targetType(name: t.name, rowLength: t.dimensions[0], hasOutput: hasOutput) ?? t.type)
+            guard t.name.hasSuffix("weight"), t.dimensions.count >= 2, !t.name.contains("_norm.weight") else { return (t, t.type) }
+            // llama.cpp counts attn_v and ffn_down tensors layer by layer: in a dense model the
+            // count is the layer number (`blk.N.`), whatever order the file lists them in.
+            var layer: Int?
+            if t.name.contains("attn_v.weight") || t.name.contains("ffn_down") {
+                layer = t.name.split(separator: ".").dropFirst().first.flatMap { Int($0) }
+            }
+            return (t, targetType(name: t.name, rowLength: t.dimensions[0], hasOutput: hasOutput, layer: layer, layers: layers) ?? t.type)
         }
     }
 
     /// The type of the 2-D weight `name` (GGUF name) whose rows hold `rowLength` values, or nil
-    /// when it is kept as it is; `hasOutput`: the model has its own `output.weight`.
-    public func targetType(name: String, rowLength: Int, hasOutput: Bool) -> GGMLType? {
+    /// when it is kept as it is; `hasOutput`: the model has its own `output.weight`; `layer`: the
+    /// index of an attn_v or ffn_down tensor among `layers` (for the mixes).
+    public func targetType(name: String, rowLength: Int, hasOutput: Bool, layer: Int? = nil, layers: Int = 0) -> GGMLType? {
         guard !keep.contains(where: { name.contains($0) }) else { return nil }
         var target = type
         if !pure, name == "output.weight" || (!hasOutput && name == "token_embd.weight") {
-            target = rowLength % 256 != 0 ? .q8_0 : (type == .q8_0 ? .q8_0 : .q6_K)
+            target = rowLength % type.blockSize != 0 ? .q8_0 : (type == .q8_0 ? .q8_0 : .q6_K)
+        } else if let mix, let layer {
+            let attentionV = name.contains("attn_v.weight")
+            switch mix {
+            case .q4_K_M, .q5_K_M:
+                if Self.useMoreBits(layer, layers) { target = .q6_K }
+            case .q4_K_S:
+                if attentionV ? layer < 4 : layer < layers / 8 { target = .q5_K }
+            case .q5_K_S:
+                break
+            }
         }
         if rowLength % target.blockSize != 0 {
             target = switch target {
@@ -75,7 +130,7 @@ public struct GGUFQuantization {
     /// - Throws: ``CheckpointError`` for a tensor that cannot be read or a file that cannot be written.
     public func write(_ file: GGUFFile, to url: URL, progress: ((Int, Int) -> Void)? = nil) throws {
         var writer = GGUFWriter(metadata: file.metadata)
-        writer.set("general.file_type", .uint32(Self.fileType(type)))
+        writer.set("general.file_type", .uint32(mix?.fileType ?? Self.fileType(type)))
         writer.set("general.quantization_version", .uint32(2))
         let plan = self.plan(file)
         for (index, (tensor, target)) in plan.enumerated() {
