@@ -65,7 +65,9 @@ public struct BERTScorer: Sendable {
     }
 
     /// Uses `encoder` (possibly quantized) with `tokenizer`.
-    /// - Throws: ``ModelError/missingMetadata(path:key:)`` when the tokenizer lacks the special tokens.
+    /// - Throws: ``ModelError/missingMetadata(path:key:)`` when the tokenizer lacks the special
+    ///   tokens, ``ModelError/wrongShape(path:name:expected:found:)`` when it has ids beyond the
+    ///   encoder's embedding table.
     public init(encoder: BertEncoder, tokenizer: ModelTokenizer, name: String, modelMaxLength: Int? = nil) throws {
         self.encoder = encoder
         self.tokenizer = tokenizer
@@ -85,6 +87,17 @@ public struct BERTScorer: Sendable {
             throw ModelError.missingMetadata(path: encoder.url.path, key: "a WordPiece or byte-level BPE tokenizer")
         }
         special = [prefix, suffix]
+        // Every id the tokenizer can produce must have an embedding row.
+        let largest: Int = switch tokenizer {
+        case let .wordPiece(w): max(w.tokens.count - 1, w.vocabulary.values.max() ?? 0)
+        case let .bytePairEncoding(b): max(b.tokens.count - 1, b.ids.values.max() ?? 0)
+        case .sentencePiece: 0
+        }
+        guard largest < encoder.configuration.vocabulary else {
+            throw ModelError.wrongShape(path: encoder.url.path, name: "embeddings.word_embeddings.weight",
+                                        expected: [largest + 1, encoder.configuration.hidden],
+                                        found: [encoder.configuration.vocabulary, encoder.configuration.hidden])
+        }
     }
 
     /// `model_max_length` from the directory's tokenizer_config.json, if any.

@@ -76,6 +76,14 @@ struct BERTScorerTests {
         #expect(throws: MetricsError.self) { try scorer.score(candidates: ["a", "b"], references: [["b"]]) }
     }
 
+    @Test func aTokenizerLargerThanTheEmbeddingTableIsRefused() throws {
+        guard let directory = TestEnvironment.model("all-minilm-l6-v2") else { return }
+        let tiny = try BertEncoder(contentsOf: TestEnvironment.root.appendingPathComponent("Fixtures/models/tiny-roberta"))
+        #expect(throws: ModelError.self) {
+            try BERTScorer(encoder: tiny, tokenizer: try ModelTokenizer.load(directory), name: "mismatch")
+        }
+    }
+
     @Test func baselineOfUnrelatedPairsIsBelowRelatedScores() throws {
         guard let directory = TestEnvironment.model("all-minilm-l6-v2") else { return }
         let scorer = try BERTScorer(directory: directory)
