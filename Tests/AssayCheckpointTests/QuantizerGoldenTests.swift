@@ -68,6 +68,7 @@ struct GGUFWriterTests {
         #expect(q4["token_embd.weight"] == .q8_0)          // tied output, 576-wide rows: Q8_0
         #expect(q4["blk.0.attn_q.weight"] == .q4_0 && q4["blk.0.attn_norm.weight"] == .f32)
         #expect(types(GGUFQuantization(type: .q4_0, pure: true))["token_embd.weight"] == .q4_0)
+        #expect(types(GGUFQuantization(type: .f16))["token_embd.weight"] == .f16)   // no output rule for F16
         let k = types(GGUFQuantization(type: .q4_K, pure: true))
         #expect(k["blk.3.ffn_down.weight"] == .q4_K && k["blk.3.ffn_up.weight"] == .q5_0)   // 1536- vs 576-wide rows
         let kept = types(GGUFQuantization(type: .q8_0, keep: ["token_embd"]))

@@ -101,6 +101,8 @@ public struct GGUFQuantization {
     public func targetType(name: String, rowLength: Int, hasOutput: Bool, layer: Int? = nil, layers: Int = 0) -> GGMLType? {
         guard !keep.contains(where: { name.contains($0) }) else { return nil }
         var target = type
+        // The output rule and the mixes apply to quantized targets only (not F16), as in llama.cpp.
+        if type.blockSize == 1 { return target }
         if !pure, name == "output.weight" || (!hasOutput && name == "token_embd.weight") {
             target = rowLength % type.blockSize != 0 ? .q8_0 : (type == .q8_0 ? .q8_0 : .q6_K)
         } else if let mix, let layer {
