@@ -132,9 +132,12 @@ public struct BERTScorer: Sendable {
     /// attention products that a multi-threaded GEMM would leave to one core.
     public func embed(_ texts: [String], layers: Set<Int>, batchTokens: Int = 8192,
                       progress: (@Sendable (Int, Int) -> Void)? = nil) -> [String: [Int: BERTScore.Embedding]] {
-        let distinct = Array(Set(texts))
+        // Distinct texts in first-appearance order, longest first (ties keep that order), so the
+        // batches — and the numbers — are the same on every run.
+        var seen = Set<String>()
+        let distinct = texts.filter { seen.insert($0).inserted }
         let tokenized = distinct.map(tokens)
-        let order = distinct.indices.sorted { tokenized[$0].count > tokenized[$1].count }
+        let order = distinct.indices.sorted { (tokenized[$0].count, $1) > (tokenized[$1].count, $0) }
         var ranges: [Range<Int>] = []
         var start = 0
         while start < order.count {
