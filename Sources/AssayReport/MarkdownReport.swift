@@ -71,6 +71,20 @@ public enum MarkdownReport {
             for artifact in e.artifacts {
                 md += "![\(MarkdownEscaping.cell(artifact.title))](\(outcome.runID).\(ReportWriter.artifactSuffix(e, artifact)))\n\n"
             }
+            if e.itemsInReport, !e.items.isEmpty, e.items.count <= 200 {
+                let keys = Array(Set(e.items.flatMap(\.values.keys))).sorted()
+                md += "| Item | " + keys.map(MarkdownEscaping.cell).joined(separator: " | ") + " |\n|---|" + keys.map { _ in "---:|" }.joined() + "\n"
+                for item in e.items {
+                    md += "| \(MarkdownEscaping.cell(item.id)) | " + keys.map { key in
+                        switch item.values[key] {
+                        case let .number(v)?: number(v)
+                        case let .string(text)?: MarkdownEscaping.cell(text)
+                        default: ""
+                        }
+                    }.joined(separator: " | ") + " |\n"
+                }
+                md += "\n"
+            }
             if !e.items.isEmpty { md += "\(e.items.count) items; per-item statistics in the items file.\n\n" }
         }
         if !outcome.models.isEmpty {

@@ -27,7 +27,7 @@ struct DriftEvaluatorTests {
         #expect(size > 1.4 && size < 1.7)
         let kld = try #require(result.metric("mean_kld")?.value), same = try #require(result.metric("same_top_p")?.value)
         #expect(kld > 0 && kld < 0.05 && same > 0.85 && result.metric("ppl_ratio")?.stderr != nil)
-        #expect(result.items.count == 3 && result.items[0].id == "chunk-1")
+        #expect(result.items.count == 3 && result.items[0].id == "chunk-1" && result.itemsInReport)
         #expect(result.artifacts.first?.name == "kld.svg" && result.artifacts.first?.contents.contains("<rect") == true)
         #expect(result.signature.contains("candidate:reference+q8_0") && result.signature.contains("ctx:64|chunks:3"))
 

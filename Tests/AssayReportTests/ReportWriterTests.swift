@@ -90,6 +90,17 @@ struct ReportWriterTests {
         #expect(leftovers.isEmpty)
     }
 
+    @Test func itemsCanBeShownAsATable() async throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var outcome = try await Self.outcome(in: directory)
+        outcome.evaluations[0].itemsInReport = true
+        let written = try ReportWriter(directory: directory.appendingPathComponent("reports")).write(outcome, junit: nil, stepSummary: nil)
+        let markdown = try String(contentsOf: written.markdown, encoding: .utf8)
+        #expect(markdown.contains("| Item | sentence\\_bleu | stats |\n|---|---:|---:|\n| 1 | 100 |  |"), "\(markdown)")
+        #expect(markdown.components(separatedBy: "| Item |").count == 2)   // only the evaluation that asked
+    }
+
     @Test(arguments: [
         ("plain", "plain"),
         ("a|b", "a\\|b"),

@@ -114,7 +114,9 @@ public struct QuantDriftEvaluator: Evaluator {
         }
         let chart = DriftChart.svg(title: "KL divergence per token: \(candidate.lastPathComponent)\(quantize.map { " → " + $0.description } ?? "") vs \(reference.lastPathComponent)",
                                    kld: result.accumulator.kldValues, mean: s.meanKLD, p99: s.kldPercentiles[0.99] ?? 0)
-        return EvaluationResult(metrics: metrics + extra, items: items, signature: signature,
-                                artifacts: [Artifact(name: "kld.svg", title: "KL divergence distribution", contents: chart)])
+        var out = EvaluationResult(metrics: metrics + extra, items: items, signature: signature,
+                                   artifacts: [Artifact(name: "kld.svg", title: "KL divergence distribution", contents: chart)])
+        out.itemsInReport = true   // the per-chunk table
+        return out
     }
 }

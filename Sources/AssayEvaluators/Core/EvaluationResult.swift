@@ -8,6 +8,9 @@ public struct EvaluationResult: Sendable, Equatable {
     public var signature: String
     /// Files for the report (charts), written beside it.
     public var artifacts: [Artifact]
+    /// Show the per-item rows as a table in the Markdown report (for a few rows, such as per-chunk
+    /// statistics); they are always in the items file.
+    public var itemsInReport = false
 
     /// Creates a result.
     public init(metrics: [MetricValue], items: [ItemRow] = [], signature: String, artifacts: [Artifact] = []) {

@@ -69,6 +69,8 @@ public struct EvaluationOutcome: Sendable {
     public var items: [ItemRow]
     /// Charts and other files for the report.
     public var artifacts: [Artifact] = []
+    /// Whether the Markdown report shows the items as a table.
+    public var itemsInReport = false
     /// The error message (with its hint) when `status` is `error`.
     public var error: String?
     /// Options after defaults.

@@ -74,6 +74,7 @@ public struct SuiteRunner: Sendable {
                 outcome.metrics = result.metrics
                 outcome.items = result.items
                 outcome.artifacts = result.artifacts
+                outcome.itemsInReport = result.itemsInReport
                 finished[evaluation.id] = result
                 if Task.isCancelled { interrupted = true }
             } catch EvaluatorError.cancelled {
