@@ -97,3 +97,35 @@ struct BERTScorerTests {
         #expect(throws: MetricsError.self) { try scorer.baseline(sentences: ["same", "same", ""], pairs: 5, seed: 1) }
     }
 }
+
+/// The RoBERTa path end to end against bert_score 0.3.13 (scripts/goldens/tiny_roberta_bertscore_goldens.py):
+/// the tiny RoBERTa fixture with its byte-level BPE tokenizer on Fixtures/mt's 20 pairs.
+struct RobertaBERTScoreTests {
+    struct Golden: Decodable {
+        struct Run: Decodable { var layer: Int; var idf: Bool; var precision: [Double]; var recall: [Double]; var f1: [Double] }
+        var tokens: [[Int]]; var runs: [Run]
+    }
+
+    @Test func tokensAndScoresEqualBertScore() throws {
+        let url = try #require(Bundle.module.url(forResource: "Golden/tiny-roberta-bertscore", withExtension: "json"))
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
+        let mt = TestEnvironment.root.appendingPathComponent("Fixtures/mt")
+        func lines(_ name: String) throws -> [String] {
+            try String(contentsOf: mt.appendingPathComponent(name), encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+                .dropLast().map(String.init)
+        }
+        let candidates = try lines("system-a.txt"), references = try lines("reference.txt")
+        let scorer = try BERTScorer(directory: TestEnvironment.root.appendingPathComponent("Fixtures/models/tiny-roberta"))
+        #expect(scorer.maxLength == 62 && scorer.special == [0, 2])
+        #expect((candidates + references).map(scorer.tokens) == golden.tokens)
+        for run in golden.runs {
+            let result = try scorer.score(candidates: candidates, references: references.map { [$0] },
+                                          options: .init(layer: run.layer, idf: run.idf))
+            let worst = result.scores.indices.map { i in
+                max(abs(result.scores[i].precision - run.precision[i]), abs(result.scores[i].recall - run.recall[i]),
+                    abs(result.scores[i].f1 - run.f1[i]))
+            }.max()!
+            #expect(worst < 1e-5, "layer \(run.layer) idf \(run.idf): \(worst)")
+        }
+    }
+}
