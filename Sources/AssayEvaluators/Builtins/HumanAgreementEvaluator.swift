@@ -81,9 +81,7 @@ public struct HumanAgreementEvaluator: Evaluator {
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         guard let dataset = context.dataset else { throw EvaluatorError.missingDataset(evaluator: Self.id) }
         let ratings = try RatingSet.load(dataset, evaluator: Self.id)
-        guard let source = context.earlierResults[evaluation] else {
-            throw EvaluatorError.invalidOption(name: "metric", message: "evaluation '\(evaluation)' has no results (it failed or did not run)")
-        }
+        let metricByItem = try context.itemValues(of: evaluation, value: value, option: "metric")
         let k = ratings.categories.count
         if let thresholds, thresholds.count != k - 1 {
             throw EvaluatorError.invalidOption(name: "thresholds", message: "need \(k - 1) thresholds for \(k) categories, got \(thresholds.count)")
@@ -93,16 +91,9 @@ public struct HumanAgreementEvaluator: Evaluator {
         func oriented(_ category: Int) -> Int { humanHigherIsBetter ? category : k - 1 - category }
         var byItem: [String: [Int]] = [:]
         for r in ratings.ratings { byItem[r.item, default: []].append(r.category) }
-        var metricByItem: [String: Double] = [:]
-        for row in source.items { if let v = row.values[value]?.number { metricByItem[row.id] = v } }
-        guard !metricByItem.isEmpty else {
-            let names = Set(source.items.flatMap(\.values.keys)).sorted()
-            throw EvaluatorError.invalidOption(name: "metric", message: "evaluation '\(evaluation)' has no numeric per-item value '\(value)'"
-                                               + (names.isEmpty ? "" : " (it has: \(names.joined(separator: ", ")))"))
-        }
         let joined = byItem.keys.sorted().filter { metricByItem[$0] != nil }
         guard joined.count >= 2 else {
-            throw EvaluatorError.invalidOption(name: "metric", message: "only \(joined.count) item id(s) in common between the ratings and '\(evaluation)' (ratings ids look like '\(byItem.keys.sorted().first ?? "")', \(evaluation) ids like '\(source.items.first?.id ?? "")')")
+            throw EvaluatorError.invalidOption(name: "metric", message: "only \(joined.count) item id(s) in common between the ratings and '\(evaluation)' (ratings ids look like '\(byItem.keys.sorted().first ?? "")', \(evaluation) ids like '\(context.earlierResults[evaluation]?.items.first?.id ?? "")')")
         }
         try context.checkCancellation()
         var humanValue: [Double] = [], humanCategory: [Int] = [], metric: [Double] = []

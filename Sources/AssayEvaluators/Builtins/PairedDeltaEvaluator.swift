@@ -51,20 +51,8 @@ public struct PairedDeltaEvaluator: Evaluator {
     }
 
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
-        func values(_ source: (String, String), _ option: String) throws -> [String: Double] {
-            guard let result = context.earlierResults[source.0] else {
-                throw EvaluatorError.invalidOption(name: option, message: "evaluation '\(source.0)' has no results (it failed or did not run)")
-            }
-            var byItem: [String: Double] = [:]
-            for row in result.items { if let v = row.values[source.1]?.number { byItem[row.id] = v } }
-            guard !byItem.isEmpty else {
-                let names = Set(result.items.flatMap(\.values.keys)).sorted()
-                throw EvaluatorError.invalidOption(name: option, message: "evaluation '\(source.0)' has no numeric per-item value '\(source.1)'"
-                                                   + (names.isEmpty ? "" : " (it has: \(names.joined(separator: ", ")))"))
-            }
-            return byItem
-        }
-        let a = try values(reference, "reference"), b = try values(candidate, "candidate")
+        let a = try context.itemValues(of: reference.0, value: reference.1, option: "reference")
+        let b = try context.itemValues(of: candidate.0, value: candidate.1, option: "candidate")
         let joined = a.keys.filter { b[$0] != nil }.sorted()
         guard joined.count >= 2 else {
             throw EvaluatorError.invalidOption(name: "candidate", message: "only \(joined.count) item id(s) in common between '\(reference.0)' and '\(candidate.0)'")

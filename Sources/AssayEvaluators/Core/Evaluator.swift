@@ -91,6 +91,24 @@ public struct EvaluationContext: Sendable {
         return corpus
     }
 
+    /// The numeric per-item value `value` of the earlier evaluation `evaluation`, by item id (what
+    /// `agreement` and `paired-delta` compare).
+    /// - Throws: ``EvaluatorError/invalidOption(name:message:)`` naming `option` when that
+    ///   evaluation has no results or no such numeric value (listing the values it has).
+    public func itemValues(of evaluation: String, value: String, option: String) throws -> [String: Double] {
+        guard let result = earlierResults[evaluation] else {
+            throw EvaluatorError.invalidOption(name: option, message: "evaluation '\(evaluation)' has no results (it failed or did not run)")
+        }
+        var byItem: [String: Double] = [:]
+        for row in result.items { if let v = row.values[value]?.number { byItem[row.id] = v } }
+        guard !byItem.isEmpty else {
+            let names = Set(result.items.flatMap(\.values.keys)).sorted()
+            throw EvaluatorError.invalidOption(name: option, message: "evaluation '\(evaluation)' has no numeric per-item value '\(value)'"
+                                               + (names.isEmpty ? "" : " (it has: \(names.joined(separator: ", ")))"))
+        }
+        return byItem
+    }
+
     /// Throws ``EvaluatorError/cancelled`` when the run was interrupted.
     public func checkCancellation() throws {
         if Task.isCancelled { throw EvaluatorError.cancelled }
