@@ -53,6 +53,26 @@ public struct CausalTokenizer: Sendable {
         }
     }
 
+    /// Number of token ids in the vocabulary.
+    public var vocabularySize: Int {
+        switch tokenizer {
+        case let .bytePairEncoding(t): t.tokens.count
+        case let .sentencePiece(t): t.tokens.count
+        case .wordPiece: 0
+        }
+    }
+
+    /// Ids of the special (control) tokens.
+    public var specialTokenIDs: Set<Int> {
+        let (tokens, special): ([String], [String]) = switch tokenizer {
+        case let .bytePairEncoding(t): (t.tokens, t.specialTokens)
+        case let .sentencePiece(t): (t.tokens, t.specialTokens)
+        case .wordPiece: ([], [])
+        }
+        let specialSet = Set(special)
+        return Set(tokens.indices.filter { specialSet.contains(tokens[$0]) })
+    }
+
     /// Tokens that end generation, as llama.cpp collects them: EOS plus the special tokens whose
     /// text is a known end-of-turn marker (`<|im_end|>`, `<|endoftext|>`, `<|eot_id|>`, …).
     public var endOfGeneration: [Int] {

@@ -316,3 +316,54 @@ struct QuantizeCommandTests {
         #expect(unwritable.status == 2 && unwritable.stderr.contains("cannot write"), "\(unwritable.stderr)")
     }
 }
+
+/// `assay bench-serve` against the real server scripts/test.sh starts: benchmark_serving's keys,
+/// one row per load level, and the errors a user meets first.
+struct BenchServeCommandTests {
+    @Test func rowsHaveBenchmarkServingKeys() throws {
+        guard let (endpoint, name) = TestEnvironment.testServer(),
+              let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let result = try AssayProcess.run(["bench-serve", "--endpoint", endpoint.absoluteString, "--model", name, "--tokenizer", model.path,
+                                           "--random-input-len", "16", "--output-len", "6", "--num-prompts", "4", "--max-concurrency", "1,2",
+                                           "--goodput", "ttft:60000,tpot:60000", "--detailed", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.map { $0["max_concurrency"] as? Int } == [1, 2])
+        for row in rows {
+            for key in ["completed", "failed", "duration", "total_input_tokens", "total_output_tokens", "request_throughput", "request_goodput",
+                        "output_throughput", "total_token_throughput", "mean_ttft_ms", "median_ttft_ms", "std_ttft_ms", "p99_ttft_ms",
+                        "mean_tpot_ms", "p90_tpot_ms", "mean_itl_ms", "p50_itl_ms", "mean_e2el_ms", "p99_e2el_ms", "harness_overhead_pct"] {
+                #expect(row[key] != nil && !(row[key] is NSNull), "missing \(key)")
+            }
+            #expect(row["completed"] as? Int == 4 && row["failed"] as? Int == 0)
+            // Generous objectives: every request is good.
+            #expect(row["request_goodput"] as? Double == row["request_throughput"] as? Double)
+            // This server sends no usage in the stream: the tokenizer counts the output.
+            #expect(row["output_tokens_from"] as? String == "tokenizer")
+            let outputs = try #require(row["output_lens"] as? [Int])
+            #expect(outputs.reduce(0, +) == row["total_output_tokens"] as? Int && outputs.allSatisfy { $0 <= 6 })
+            #expect((row["input_lens"] as? [Int])?.allSatisfy { $0 >= 14 && $0 <= 18 } == true, "\(row["input_lens"] ?? "")")
+            #expect((row["harness_overhead_pct"] as? Double ?? 100) < 1)
+        }
+        let markdown = try AssayProcess.run(["bench-serve", "--endpoint", endpoint.absoluteString, "--model", name, "--tokenizer", model.path,
+                                             "--random-input-len", "8", "--output-len", "4", "--num-prompts", "2", "--request-rate", "20"])
+        #expect(markdown.status == 0 && markdown.stdout.contains("| Mean TTFT (ms) |") && markdown.stdout.contains("rate 20 · concurrency ∞"))
+    }
+
+    @Test func mistakesAreExplained() throws {
+        let unreachable = try AssayProcess.run(["bench-serve", "--endpoint", "http://127.0.0.1:9/v1", "--model", "m",
+                                                "--prompts", TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt").path])
+        #expect(unreachable.status == 2 && unreachable.stderr.contains("cannot reach http://127.0.0.1:9/v1/models"), "\(unreachable.stderr)")
+        #expect(unreachable.stderr.contains("hint: start the server"))
+        let noPrompts = try AssayProcess.run(["bench-serve", "--endpoint", "http://127.0.0.1:9/v1", "--model", "m"])
+        #expect(noPrompts.status == 64 && noPrompts.stderr.contains("--prompts FILE or --random-input-len N"))
+        let badURL = try AssayProcess.run(["bench-serve", "--endpoint", "127.0.0.1:8000", "--model", "m", "--prompts", "x"])
+        #expect(badURL.status == 64 && badURL.stderr.contains("http(s) URL"))
+        let badGoodput = try AssayProcess.run(["bench-serve", "--endpoint", "http://h/v1", "--model", "m", "--prompts", "x", "--goodput", "latency:5"])
+        #expect(badGoodput.status == 64 && badGoodput.stderr.contains("not an objective"), "\(badGoodput.stderr)")
+        guard let (endpoint, _) = TestEnvironment.testServer() else { return }
+        let wrongName = try AssayProcess.run(["bench-serve", "--endpoint", endpoint.absoluteString, "--model", "gpt-9",
+                                              "--prompts", TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt").path])
+        #expect(wrongName.status == 2 && wrongName.stderr.contains("does not serve a model named 'gpt-9'"), "\(wrongName.stderr)")
+    }
+}

@@ -91,6 +91,18 @@ extension TestEnvironment {
         return existing(URL(fileURLWithPath: models).appendingPathComponent(subpath), what: "model", fix: "run scripts/fetch-models.sh")
     }
 
+    /// The real OpenAI-compatible server scripts/test.sh starts (`$ASSAY_TEST_ENDPOINT`, served
+    /// name `$ASSAY_TEST_SERVED_MODEL`), with the same skip/CI rule as ``sharedData(_:)``.
+    public static func testServer() -> (endpoint: URL, model: String)? {
+        let environment = ProcessInfo.processInfo.environment
+        if let text = environment["ASSAY_TEST_ENDPOINT"], let url = URL(string: text) {
+            return (url, environment["ASSAY_TEST_SERVED_MODEL"] ?? "smollm2")
+        }
+        let message = "no test server (ASSAY_TEST_ENDPOINT is not set; scripts/test.sh starts one)"
+        if environment["CI"] == "true" { Issue.record("\(message); CI must not skip it") } else { print("skipping: \(message)") }
+        return nil
+    }
+
     static func existing(_ url: URL, what: String, fix: String) -> URL? {
         if FileManager.default.fileExists(atPath: url.path) { return url }
         if ProcessInfo.processInfo.environment["CI"] == "true" {

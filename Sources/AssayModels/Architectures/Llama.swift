@@ -413,6 +413,16 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
     case unsupportedPositionEmbedding(path: String, type: String)
     case unsupportedQuantization(type: String, supported: [String])
     case differentTokenizations(reference: String, candidate: String, position: Int, referenceToken: String, candidateToken: String)
+    /// An OpenAI-compatible server could not be reached (connection refused, timeout, DNS).
+    case serverUnreachable(url: String, reason: String)
+    /// The server answered with an HTTP error status.
+    case serverStatus(url: String, status: Int, message: String)
+    /// The server's answer is not what the OpenAI API defines.
+    case serverProtocol(url: String, message: String)
+    /// The server does not serve the requested model name.
+    case serverModelUnknown(url: String, model: String, served: [String])
+    /// The remote backend cannot do this (yet).
+    case unsupportedRemote(url: String, what: String)
 
     public var errorDescription: String? {
         switch self {
@@ -442,6 +452,12 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
                 : "\(candidate): tokenizes the text differently from \(reference): token \(position) is \(candidateToken), not \(referenceToken)"
         case let .unsupportedQuantization(type, supported):
             return "quantization type '\(type)' is not supported here (\(supported.joined(separator: ", ")) are)"
+        case let .serverUnreachable(url, reason): return "cannot reach \(url): \(reason)"
+        case let .serverStatus(url, status, message): return "\(url) answered HTTP \(status)\(message.isEmpty ? "" : ": " + message)"
+        case let .serverProtocol(url, message): return "\(url): \(message)"
+        case let .serverModelUnknown(url, model, served):
+            return "\(url) does not serve a model named '\(model)' (it serves: \(served.isEmpty ? "none" : served.joined(separator: ", ")))"
+        case let .unsupportedRemote(url, what): return "\(url): \(what) is not available through the OpenAI-compatible backend"
         }
     }
 
@@ -455,6 +471,11 @@ public enum ModelError: Error, LocalizedError, Equatable, Sendable {
         case .unreadableText: return "check the path, and save the text as UTF-8"
         case .invalidStride: return "use a stride from 1 to the context, or leave it out for lm-eval's (the context)"
         case .differentTokenizations: return "compare two versions of the same model: drift needs identical tokenizers"
+        case .serverUnreachable: return "start the server (e.g. llama.cpp's llama-server or vllm serve) and check the endpoint URL, which ends in /v1"
+        case .serverStatus: return "check the model name, the API key (OPENAI_API_KEY) and the server's log"
+        case .serverProtocol: return "the endpoint must implement OpenAI's /v1/completions with streaming (server-sent events)"
+        case .serverModelUnknown: return "use one of the served names as the model"
+        case .unsupportedRemote: return "run the model in-process (a GGUF file or a Hugging Face directory)"
         default: return "the file does not look like a complete checkpoint of this architecture; convert it again"
         }
     }

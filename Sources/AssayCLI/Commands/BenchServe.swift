@@ -1,0 +1,247 @@
+import ArgumentParser
+import AssayMetrics
+import AssayModels
+import Foundation
+
+extension AssayCommand {
+    /// `assay bench-serve`: an OpenAI-compatible server under load, as vLLM's benchmark_serving measures it.
+    struct BenchServe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bench-serve",
+            abstract: "Load an OpenAI-compatible server (vLLM, llama-server, …) and measure TTFT, TPOT, ITL, throughput and goodput as vLLM's benchmark_serving does.",
+            discussion: """
+                Sends --num-prompts streamed /v1/completions requests (temperature 0) for every \
+                combination of --request-rate and --max-concurrency. Requests are released all at \
+                once (rate inf) or with gamma-distributed gaps of mean 1/rate (--burstiness 1: a \
+                Poisson process); at most --max-concurrency are in flight, and a request's clock starts \
+                when it gets a slot.
+
+                Per successful request: TTFT = time to the first streamed event with a choice; E2EL = \
+                time to the last one; ITL = every gap between such events; TPOT = (E2EL − TTFT) / \
+                (output tokens − 1). Output tokens come from the server's usage field when it sends one \
+                in the stream, else from --tokenizer's count of the text, else one per event (the \
+                report says which). Throughputs divide by the run's wall time; goodput counts requests \
+                meeting every --goodput objective. Latencies: mean, median, population std and \
+                percentiles (linear interpolation, as NumPy).
+
+                Prompts: --prompts FILE (a prompt per line, or JSONL with "prompt"), or \
+                --random-input-len N with --tokenizer (benchmark_serving's random dataset: consecutive \
+                token ids from a random offset, special tokens skipped).
+
+                Examples:
+                  assay bench-serve --endpoint http://127.0.0.1:8000/v1 --model smollm2 \\
+                      --tokenizer SmolLM2.gguf --random-input-len 128 --output-len 64 --num-prompts 50
+                  assay bench-serve --endpoint http://127.0.0.1:8000/v1 --model smollm2 --prompts prompts.txt \\
+                      --max-concurrency 1,4,16 --goodput ttft:500,tpot:50 --format json
+                """)
+
+        @Option(name: .long, help: ArgumentHelp("Base URL of the server's OpenAI API, ending in /v1.", valueName: "url"))
+        var endpoint: String
+
+        @Option(name: .long, help: ArgumentHelp("The served model name (see the server's /v1/models).", valueName: "name"))
+        var model: String
+
+        @Option(name: .long, help: ArgumentHelp("Prompts: one per line, or JSONL objects with \"prompt\".", valueName: "file"))
+        var prompts: String?
+
+        @Option(name: .long, help: ArgumentHelp("Random prompts of this many tokens (needs --tokenizer).", valueName: "n"))
+        var randomInputLen: Int?
+
+        @Option(name: .long, help: ArgumentHelp("The served model's tokenizer (a .gguf file or Hugging Face directory): random prompts, and token counts when the server reports no usage.", valueName: "path"))
+        var tokenizer: String?
+
+        @Option(name: .long, help: "Requests per run.")
+        var numPrompts: Int = 100
+
+        @Option(name: .long, help: "max_tokens of every request.")
+        var outputLen: Int = 128
+
+        @Flag(name: .long, help: "Send ignore_eos so every request generates --output-len tokens (vLLM, llama-server).")
+        var ignoreEos = false
+
+        @Option(name: .long, help: ArgumentHelp("Requests per second, comma-separated; inf sends all at once.", valueName: "rates"))
+        var requestRate: String = "inf"
+
+        @Option(name: .long, help: "Gamma shape of the gaps between requests (1: Poisson; < 1 burstier).")
+        var burstiness: Double = 1
+
+        @Option(name: .long, help: ArgumentHelp("Most requests in flight, comma-separated; 0 for no limit.", valueName: "levels"))
+        var maxConcurrency: String = "0"
+
+        @Option(name: .long, help: ArgumentHelp("Goodput objectives in ms, e.g. ttft:500,tpot:50,e2el:2000.", valueName: "objectives"))
+        var goodput: String?
+
+        @Option(name: .long, help: ArgumentHelp("Latency percentiles to report, comma-separated.", valueName: "list"))
+        var percentiles: String = "50,90,99"
+
+        @Option(name: .long, help: "Unmeasured requests first (benchmark_serving sends one).")
+        var warmup: Int = 1
+
+        @Option(name: .long, help: "Seed of the random prompts and the arrival gaps.")
+        var seed: UInt64 = 0
+
+        @Option(name: .long, help: "Seconds without a byte before a request fails.")
+        var timeout: Double = 600
+
+        @Flag(name: .long, help: "JSON: add each request's ttft, itl, e2el, tokens and error.")
+        var detailed = false
+
+        @Option(name: .long, help: "md (a table) or json (an array of runs with benchmark_serving's keys).")
+        var format: ServeFormat = .md
+
+        enum ServeFormat: String, ExpressibleByArgument, CaseIterable { case md, json }
+
+        func validate() throws {
+            guard URL(string: endpoint)?.scheme.map({ ["http", "https"].contains($0) }) == true else {
+                throw ValidationError("--endpoint must be an http(s) URL such as http://127.0.0.1:8000/v1")
+            }
+            guard (prompts == nil) != (randomInputLen == nil) else { throw ValidationError("give either --prompts FILE or --random-input-len N") }
+            if randomInputLen != nil, tokenizer == nil { throw ValidationError("--random-input-len needs --tokenizer (the served model's .gguf or directory)") }
+            if let n = randomInputLen, n < 1 { throw ValidationError("--random-input-len must be at least 1") }
+            guard numPrompts >= 1, outputLen >= 1, warmup >= 0, timeout > 0 else {
+                throw ValidationError("--num-prompts and --output-len must be at least 1, --warmup 0 or more, --timeout positive")
+            }
+            guard burstiness > 0, burstiness.isFinite else { throw ValidationError("--burstiness must be a positive number") }
+            _ = try rates()
+            _ = try concurrencies()
+            _ = try percentileList()
+            if let goodput {
+                do { _ = try ServingObjectives(parsing: goodput) } catch { throw ValidationError((error as? LocalizedError)?.errorDescription ?? "\(error)") }
+            }
+        }
+
+        func rates() throws -> [Double] {
+            let values = requestRate.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .map { $0 == "inf" ? Double.infinity : Double($0) }
+            guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("--request-rate must list positive numbers or inf, e.g. 1,4,inf") }
+            return values.map { $0! }
+        }
+
+        func concurrencies() throws -> [Int?] {
+            try AssayCommand.Bench.list(maxConcurrency, name: "--max-concurrency", minimum: 0).map { $0 == 0 ? nil : $0 }
+        }
+
+        func percentileList() throws -> [Double] {
+            let values = percentiles.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.isEmpty, values.allSatisfy({ $0 != nil && (0...100).contains($0!) }) else {
+                throw ValidationError("--percentiles must list numbers from 0 to 100, e.g. 50,90,99")
+            }
+            return values.map { $0! }
+        }
+
+        func run() async throws {
+            guard let base = URL(string: endpoint) else { throw ValidationError("invalid --endpoint") }
+            let server = OpenAIServer(baseURL: base, model: model, timeout: timeout)
+            let counter = try tokenizer.map { try CausalTokenizer(loading: URL(fileURLWithPath: $0)) }
+            let requests: [ServingWorkload.Request]
+            if let randomInputLen, let counter {
+                requests = ServingPrompts.random(count: numPrompts, inputLength: randomInputLen, outputLength: outputLen, tokenizer: counter, seed: seed)
+            } else {
+                requests = try ServingPrompts.file(URL(fileURLWithPath: prompts!), count: numPrompts, outputLength: outputLen, tokenizer: counter)
+            }
+            try await server.checkModel()
+            let objectives = try goodput.map { try ServingObjectives(parsing: $0) } ?? ServingObjectives()
+            let percentiles = try percentileList()
+            let progress = TerminalProgress()
+            // benchmark_serving's initial test request: fails fast on a wrong setting, warms the server.
+            for _ in 0..<warmup {
+                let first = requests[0]
+                _ = try await server.streamCompletion(CompletionRequest(prompt: first.prompt, maxTokens: first.maxTokens, ignoreEOS: ignoreEos))
+            }
+            var results: [[String: Any]] = []
+            var tables: [(String, ServingMetrics, String)] = []
+            for rate in try rates() {
+                for concurrency in try concurrencies() {
+                    let label = "rate \(rate.isFinite ? String(format: "%g", rate) : "inf") · concurrency \(concurrency.map(String.init) ?? "∞")"
+                    let workload = ServingWorkload(requests: requests, requestRate: rate, burstiness: burstiness, maxConcurrency: concurrency,
+                                                   ignoreEOS: ignoreEos, seed: seed)
+                    let total = requests.count
+                    let run = try await ServingBench.run(workload, on: server) { done in
+                        progress.update(evaluation: label, completed: done, total: total, detail: "requests")
+                    }
+                    let (tokens, source) = outputTokens(run.outcomes, counter: counter)
+                    let metrics = ServingMetrics(outcomes: run.outcomes, outputTokens: tokens, durationSeconds: run.durationSeconds,
+                                                 percentiles: percentiles, objectives: objectives)
+                    results.append(row(metrics, run: run, rate: rate, concurrency: concurrency, source: source, objectives: objectives))
+                    tables.append((label, metrics, source))
+                    for failure in run.outcomes.compactMap(\.error).prefix(3) { Terminal.warning("a request failed: \(failure)") }
+                }
+            }
+            switch format {
+            case .json:
+                let data = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+                FileHandle.standardOutput.write(data + Data("\n".utf8))
+            case .md:
+                print(ServingTable.markdown(tables, endpoint: endpoint, model: model))
+            }
+        }
+
+        /// Output tokens per request: the server's usage, else the tokenizer's count, else one per event.
+        func outputTokens(_ outcomes: [ServingOutcome], counter: CausalTokenizer?) -> ([Int], String) {
+            var sources = Set<String>()
+            let tokens = outcomes.map { outcome -> Int in
+                guard outcome.success else { return 0 }
+                if let usage = outcome.completionTokens { sources.insert("usage"); return usage }
+                if let counter { sources.insert("tokenizer"); return counter.encode(outcome.text, addSpecial: false, parseSpecial: false).count }
+                sources.insert("events")
+                return outcome.chunks
+            }
+            return (tokens, sources.sorted().joined(separator: "+"))
+        }
+
+        func row(_ metrics: ServingMetrics, run: ServingRun, rate: Double, concurrency: Int?, source: String, objectives: ServingObjectives) -> [String: Any] {
+            var row: [String: Any] = [
+                "endpoint": endpoint, "model_id": model, "num_prompts": numPrompts, "request_rate": rate.isFinite ? rate as Any : "inf",
+                "burstiness": burstiness, "max_concurrency": concurrency as Any? ?? NSNull(), "output_len": outputLen, "ignore_eos": ignoreEos,
+                "output_tokens_from": source, "seed": seed, "assay_version": AssayVersion.current,
+            ]
+            if let randomInputLen { row["random_input_len"] = randomInputLen }
+            if let goodput { row["goodput_objectives"] = goodput }
+            for (key, value) in metrics.fields { row[key] = value ?? NSNull() }
+            let client = run.outcomes.reduce(0) { $0 + $1.clientSeconds }
+            let measured = run.outcomes.filter(\.success).reduce(0) { $0 + $1.latencySeconds }
+            row["harness_overhead_pct"] = measured > 0 ? 100 * client / measured : NSNull()
+            if detailed {
+                row["input_lens"] = run.outcomes.map { $0.promptTokens as Any? ?? NSNull() }
+                row["output_lens"] = metrics.outputTokens
+                row["ttfts"] = run.outcomes.map(\.ttftSeconds)
+                row["e2els"] = run.outcomes.map(\.latencySeconds)
+                row["itls"] = run.outcomes.map(\.interTokenSeconds)
+                row["errors"] = run.outcomes.map { $0.error ?? "" }
+                row["generated_texts"] = run.outcomes.map(\.text)
+            }
+            return row
+        }
+    }
+}
+
+/// The Markdown of `assay bench-serve`: a metric per row, a run per column.
+enum ServingTable {
+    static func markdown(_ runs: [(String, ServingMetrics, String)], endpoint: String, model: String) -> String {
+        func number(_ value: Double?, _ format: String = "%.2f") -> String { value.map { String(format: format, $0) } ?? "—" }
+        var rows: [(String, [String])] = [
+            ("Successful requests", runs.map { "\($0.1.completed)" }),
+            ("Failed requests", runs.map { "\($0.1.failed)" }),
+            ("Benchmark duration (s)", runs.map { number($0.1.durationSeconds) }),
+            ("Total input tokens", runs.map { "\($0.1.totalInputTokens)" }),
+            ("Total generated tokens", runs.map { "\($0.1.totalOutputTokens) (\($0.2))" }),
+            ("Request throughput (req/s)", runs.map { number($0.1.requestThroughput) }),
+            ("Request goodput (req/s)", runs.map { number($0.1.requestGoodput) }),
+            ("Output token throughput (tok/s)", runs.map { number($0.1.outputThroughput) }),
+            ("Total token throughput (tok/s)", runs.map { number($0.1.totalTokenThroughput) }),
+        ]
+        for (name, path) in [("TTFT", \ServingMetrics.ttft), ("TPOT", \ServingMetrics.tpot), ("ITL", \ServingMetrics.itl), ("E2EL", \ServingMetrics.e2el)] {
+            rows.append(("Mean \(name) (ms)", runs.map { number($0.1[keyPath: path]?.mean) }))
+            rows.append(("Median \(name) (ms)", runs.map { number($0.1[keyPath: path]?.median) }))
+            rows.append(("Std \(name) (ms)", runs.map { number($0.1[keyPath: path]?.std) }))
+            for (index, p) in (runs.first?.1.percentiles ?? []).enumerated() {
+                rows.append(("P\(ServingMetrics.percentileName(p)) \(name) (ms)", runs.map { number($0.1[keyPath: path]?.percentiles[index].1) }))
+            }
+        }
+        var lines = ["Serving benchmark: \(model) at \(endpoint)", "",
+                     "| metric | " + runs.map(\.0).joined(separator: " | ") + " |",
+                     "| --- |" + String(repeating: " ---: |", count: runs.count)]
+        for (name, values) in rows { lines.append("| \(name) | " + values.joined(separator: " | ") + " |") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,53 @@
+import AssayStats
+import Foundation
+
+/// Prompts for a serving benchmark.
+public enum ServingPrompts {
+    /// benchmark_serving's `random` dataset: request `i` decodes the ids `(offset + i + j) mod V`,
+    /// `j < inputLength`, from a seeded random offset — here skipping special tokens, so that no
+    /// prompt contains control text such as `<|im_start|>`. The local tokenizer's count of each
+    /// prompt (with BOS when the vocabulary adds it) is kept for servers that report no usage.
+    public static func random(count: Int, inputLength: Int, outputLength: Int, tokenizer: CausalTokenizer, seed: UInt64) -> [ServingWorkload.Request] {
+        precondition(count > 0 && inputLength > 0 && outputLength > 0, "count and lengths must be positive")
+        let special = tokenizer.specialTokenIDs
+        let ordinary = (0..<tokenizer.vocabularySize).filter { !special.contains($0) }
+        precondition(!ordinary.isEmpty, "the vocabulary has no ordinary tokens")
+        var rng = SeededGenerator(seed: seed)
+        return (0..<count).map { i in
+            let offset = rng.index(below: ordinary.count)
+            let prompt = tokenizer.decode((0..<inputLength).map { ordinary[(offset + i + $0) % ordinary.count] })
+            return ServingWorkload.Request(prompt: prompt, maxTokens: outputLength,
+                                           promptTokens: tokenizer.encode(prompt, addSpecial: true, parseSpecial: false).count)
+        }
+    }
+
+    /// Prompts from a file: one per non-empty line, or with a `.jsonl` extension one JSON object
+    /// per line with the prompt in `"prompt"`; the first `count` (the file repeated when shorter).
+    /// - Throws: `ModelError.unreadableText`, `.malformedDocument` (with the line) or `.emptyDocument`.
+    public static func file(_ url: URL, count: Int, outputLength: Int, tokenizer: CausalTokenizer?) throws -> [ServingWorkload.Request] {
+        precondition(count > 0 && outputLength > 0, "count and length must be positive")
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw ModelError.unreadableText(path: url.path, reason: error.localizedDescription) }
+        guard let text = String(data: data, encoding: .utf8) else { throw ModelError.unreadableText(path: url.path, reason: "the file is not UTF-8") }
+        var prompts: [String] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { continue }
+            if url.pathExtension == "jsonl" {
+                guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any],
+                      let prompt = object["prompt"] as? String, !prompt.isEmpty else {
+                    throw ModelError.malformedDocument(path: url.path, line: index + 1, message: "expected a JSON object with a non-empty string \"prompt\"")
+                }
+                prompts.append(prompt)
+            } else {
+                prompts.append(String(line.hasSuffix("\r") ? line.dropLast() : line))
+            }
+        }
+        guard !prompts.isEmpty else { throw ModelError.emptyDocument(path: url.path, line: nil) }
+        return (0..<count).map { i in
+            let prompt = prompts[i % prompts.count]
+            return ServingWorkload.Request(prompt: prompt, maxTokens: outputLength,
+                                           promptTokens: tokenizer?.encode(prompt, addSpecial: true, parseSpecial: false).count)
+        }
+    }
+}

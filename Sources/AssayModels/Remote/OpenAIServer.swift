@@ -1,0 +1,173 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// An OpenAI-compatible server — vLLM, llama.cpp's `llama-server`, llama-cpp-python, TGI — at a
+/// base URL ending in `/v1`, serving a model under a name.
+///
+/// Requests go to `/v1/completions` (the text-completion API, as vLLM's benchmark_serving
+/// `openai` backend uses it). Streaming responses are read as server-sent events and every event
+/// is stamped with the monotonic time its last byte arrived, before anything is parsed, so
+/// parsing never shows up in a latency.
+public struct OpenAIServer: Sendable {
+    /// The base URL, e.g. `http://127.0.0.1:8000/v1`.
+    public let baseURL: URL
+    /// The served model name sent as `model`.
+    public let model: String
+    /// Sent as `Authorization: Bearer …` when set (default: `$OPENAI_API_KEY`).
+    public let apiKey: String?
+    /// Seconds without a byte from the server before a request fails.
+    public let timeout: TimeInterval
+
+    /// A server at `baseURL` serving `model`.
+    public init(baseURL: URL, model: String, apiKey: String? = ProcessInfo.processInfo.environment["OPENAI_API_KEY"], timeout: TimeInterval = 600) {
+        self.baseURL = baseURL
+        self.model = model
+        self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
+        self.timeout = timeout
+    }
+
+    /// Names the server lists at `/v1/models`.
+    /// - Throws: `ModelError.serverUnreachable`, `.serverStatus` or `.serverProtocol`.
+    public func servedModels() async throws -> [String] {
+        let url = baseURL.appendingPathComponent("models")
+        let body = try await send(request(url, method: "GET", body: nil))
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+              let data = object["data"] as? [[String: Any]] else {
+            throw ModelError.serverProtocol(url: url.absoluteString, message: "/models did not return {\"data\": [{\"id\": …}]}")
+        }
+        return data.compactMap { $0["id"] as? String }
+    }
+
+    /// Checks that the server is up and serves ``model``.
+    /// - Throws: `ModelError.serverModelUnknown` with the served names, or a connection error.
+    public func checkModel() async throws {
+        let served = try await servedModels()
+        // Strict even where a server would answer any name (llama-server, llama-cpp-python): a
+        // misspelt name should not benchmark whatever happens to be loaded.
+        guard served.contains(model) else {
+            throw ModelError.serverModelUnknown(url: baseURL.absoluteString, model: model, served: served)
+        }
+    }
+
+    /// Sends one streamed completion request and waits for the whole stream.
+    /// - Returns: the text, the arrival time of every event that carried a choice, and the usage
+    ///   the server reported (when it reports one in the stream).
+    /// - Throws: `ModelError` for an unreachable server, an HTTP error or a stream Assay cannot read.
+    public func streamCompletion(_ completion: CompletionRequest) async throws -> StreamedCompletion {
+        var payload: [String: Any] = [
+            "model": model, "prompt": completion.prompt, "max_tokens": completion.maxTokens,
+            "temperature": completion.temperature, "stream": true, "stream_options": ["include_usage": true],
+        ]
+        if completion.ignoreEOS { payload["ignore_eos"] = true }
+        if !completion.stop.isEmpty { payload["stop"] = completion.stop }
+        if let seed = completion.seed { payload["seed"] = seed }
+        let url = baseURL.appendingPathComponent("completions")
+        let body = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
+        let stream = try await EventStream.run(request(url, method: "POST", body: body), timeout: timeout)
+        return try StreamedCompletion(parsing: stream, url: url.absoluteString)
+    }
+
+    func request(_ url: URL, method: String, body: Data?) -> URLRequest {
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        request.httpMethod = method
+        request.httpBody = body
+        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        if let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
+        return request
+    }
+
+    /// One request, the whole body back; HTTP errors thrown with the server's message.
+    func send(_ request: URLRequest) async throws -> Data {
+        let events = try await EventStream.run(request, timeout: timeout)
+        return events.body
+    }
+}
+
+/// What to complete.
+public struct CompletionRequest: Sendable, Equatable {
+    public var prompt: String
+    public var maxTokens: Int
+    /// 0: greedy (benchmark_serving's default).
+    public var temperature: Double
+    /// Ask the server to ignore end-of-sequence so that exactly `maxTokens` come back (vLLM and
+    /// llama-server honour `ignore_eos`; servers that do not know it ignore it).
+    public var ignoreEOS: Bool
+    public var stop: [String]
+    public var seed: UInt64?
+
+    /// A request for up to `maxTokens` tokens after `prompt`.
+    public init(prompt: String, maxTokens: Int, temperature: Double = 0, ignoreEOS: Bool = false, stop: [String] = [], seed: UInt64? = nil) {
+        self.prompt = prompt
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+        self.ignoreEOS = ignoreEOS
+        self.stop = stop
+        self.seed = seed
+    }
+}
+
+/// A streamed completion with the client-side arrival time of each part.
+public struct StreamedCompletion: Sendable, Equatable {
+    /// The concatenated `choices[0].text` of every event.
+    public var text: String
+    /// Arrival of each event that carried a choice, in nanoseconds after the request was sent
+    /// (benchmark_serving counts an event with a choice as a token even when its text is empty).
+    public var choiceNanoseconds: [UInt64]
+    /// Arrival of the end of the stream (`[DONE]` or the connection's end), after the request was sent.
+    public var endNanoseconds: UInt64
+    /// `usage.prompt_tokens`, when the server reported usage in the stream.
+    public var promptTokens: Int?
+    /// `usage.completion_tokens`, when the server reported usage in the stream.
+    public var completionTokens: Int?
+    /// The last `finish_reason` the server sent (`length`, `stop`).
+    public var finishReason: String?
+    /// Time this client spent handling received bytes while the clock ran (its own overhead).
+    public var clientNanoseconds: UInt64 = 0
+
+    /// A completion from its parts (tests build them by hand).
+    public init(text: String, choiceNanoseconds: [UInt64], endNanoseconds: UInt64, promptTokens: Int? = nil,
+                completionTokens: Int? = nil, finishReason: String? = nil) {
+        self.text = text
+        self.choiceNanoseconds = choiceNanoseconds
+        self.endNanoseconds = endNanoseconds
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.finishReason = finishReason
+    }
+
+    init(parsing stream: EventStream.Result, url: String) throws {
+        self.init(text: "", choiceNanoseconds: [], endNanoseconds: stream.endNanoseconds)
+        clientNanoseconds = stream.handlerNanoseconds
+        for (index, event) in stream.events.enumerated() {
+            let payload = event.data.trimmingCharacters(in: .whitespaces)
+            if payload == "[DONE]" { break }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any] else {
+                throw ModelError.serverProtocol(url: url, message: "event \(index + 1) of the stream is not JSON: \(payload.prefix(120))")
+            }
+            if let error = object["error"] {
+                throw ModelError.serverProtocol(url: url, message: "the server reported an error mid-stream: \(Self.message(of: error))")
+            }
+            if let choices = object["choices"] as? [[String: Any]], let choice = choices.first {
+                choiceNanoseconds.append(event.nanoseconds)
+                text += choice["text"] as? String ?? ""
+                if let reason = choice["finish_reason"] as? String { finishReason = reason }
+            }
+            if let usage = object["usage"] as? [String: Any] {
+                promptTokens = (usage["prompt_tokens"] as? NSNumber)?.intValue ?? promptTokens
+                completionTokens = (usage["completion_tokens"] as? NSNumber)?.intValue ?? completionTokens
+            }
+        }
+        guard !choiceNanoseconds.isEmpty else {
+            throw ModelError.serverProtocol(url: url, message: "the stream ended without a completion choice (\(stream.events.count) event(s))")
+        }
+    }
+
+    /// The `message` of an OpenAI error object, or its JSON.
+    static func message(of error: Any) -> String {
+        if let dictionary = error as? [String: Any], let message = dictionary["message"] as? String, !message.isEmpty { return message }
+        if let text = error as? String { return text }
+        return (try? JSONSerialization.data(withJSONObject: error)).map { String(decoding: $0, as: UTF8.self) } ?? "\(error)"
+    }
+}

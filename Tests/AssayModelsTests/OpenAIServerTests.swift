@@ -1,0 +1,132 @@
+import AssayMetrics
+@testable import AssayModels
+import AssayStats
+import AssayTestSupport
+import Foundation
+import Testing
+
+/// The OpenAI-compatible client and the serving benchmark: stream parsing and arrival schedules
+/// on made-up input, then against the real server scripts/test.sh starts (llama-cpp-python
+/// serving SmolLM2).
+struct OpenAIServerTests {
+    @Test func eventsAreCutAtBlankLinesAndStampedWhenComplete() throws {
+        var cutter = EventStream.EventCutter()
+        cutter.start = 1_000
+        cutter.append(Data("data: {\"a\":1}\n\ndata: {\"b\"".utf8), arrival: 1_500)
+        cutter.append(Data(":2}\r\n\r\n: a comment\n\ndata: x\ndata: y\n".utf8), arrival: 2_000)
+        cutter.append(Data("\ndata: [DONE]\n\n".utf8), arrival: 3_000)
+        let result = try cutter.result(status: 200, url: "u")
+        #expect(result.events.map(\.data) == ["{\"a\":1}", "{\"b\":2}", "x\ny", "[DONE]"])
+        // The second event completed with the second read, the third with the third.
+        #expect(result.events.map(\.nanoseconds) == [500, 1_000, 2_000, 2_000])
+        #expect(result.endNanoseconds == 2_000)
+    }
+
+    @Test func httpErrorsCarryTheServersMessage() {
+        var cutter = EventStream.EventCutter()
+        cutter.append(Data(#"{"error": {"message": "model 'x' not found", "type": "invalid_request_error"}}"#.utf8), arrival: 10)
+        #expect(throws: ModelError.serverStatus(url: "u", status: 404, message: "model 'x' not found")) { try cutter.result(status: 404, url: "u") }
+    }
+
+    @Test func streamedChoicesBecomeTimings() throws {
+        let events = [#"{"choices":[{"text":"Hel","finish_reason":null}]}"#, #"{"choices":[{"text":"lo","finish_reason":null}]}"#,
+                      #"{"choices":[{"text":"","finish_reason":"length"}]}"#, #"{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3}}"#, "[DONE]"]
+        let stream = EventStream.Result(events: events.enumerated().map { .init(data: $1, nanoseconds: UInt64(100 + 10 * $0)) },
+                                        body: Data(), endNanoseconds: 140, handlerNanoseconds: 1)
+        let completion = try StreamedCompletion(parsing: stream, url: "u")
+        #expect(completion.text == "Hello" && completion.finishReason == "length")
+        #expect(completion.choiceNanoseconds == [100, 110, 120])  // the usage-only event is not a token
+        #expect(completion.promptTokens == 7 && completion.completionTokens == 3)
+        let outcome = ServingOutcome(completion: completion)
+        #expect(outcome.ttftSeconds == 100e-9 && outcome.latencySeconds == 120e-9 && outcome.interTokenSeconds.count == 2)
+
+        let broken = EventStream.Result(events: [.init(data: "{not json", nanoseconds: 1)], body: Data(), endNanoseconds: 1, handlerNanoseconds: 0)
+        #expect(throws: ModelError.self) { try StreamedCompletion(parsing: broken, url: "u") }
+        let empty = EventStream.Result(events: [.init(data: "[DONE]", nanoseconds: 1)], body: Data(), endNanoseconds: 1, handlerNanoseconds: 0)
+        #expect(throws: ModelError.serverProtocol(url: "u", message: "the stream ended without a completion choice (1 event(s))")) {
+            try StreamedCompletion(parsing: empty, url: "u")
+        }
+    }
+
+    @Test func arrivalsFollowTheRateAndBurstiness() {
+        let requests = Array(repeating: ServingWorkload.Request(prompt: "p", maxTokens: 1), count: 4000)
+        #expect(ServingWorkload(requests: requests).releaseTimes().allSatisfy { $0 == 0 })
+        for burstiness in [0.5, 1.0, 4.0] {
+            let times = ServingWorkload(requests: requests, requestRate: 10, burstiness: burstiness, seed: 3).releaseTimes()
+            let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
+            let mean = Summary.mean(gaps)!, variance = pow(Summary.standardDeviation(gaps)!, 2)
+            // gamma(k, 1/(10k)): mean 0.1, variance 0.01 / k.
+            #expect(abs(mean - 0.1) < 0.006, "burstiness \(burstiness): mean gap \(mean)")
+            #expect(abs(variance * burstiness / 0.01 - 1) < 0.15, "burstiness \(burstiness): variance \(variance)")
+            #expect(times[0] == 0)
+        }
+        let a = ServingWorkload(requests: requests, requestRate: 2, seed: 9).releaseTimes()
+        #expect(a == ServingWorkload(requests: requests, requestRate: 2, seed: 9).releaseTimes())
+    }
+
+    @Test func unreachableServerIsNamed() async throws {
+        // Port 9 (discard): nothing listens on it here.
+        let server = OpenAIServer(baseURL: URL(string: "http://127.0.0.1:9/v1")!, model: "m", timeout: 5)
+        await #expect(throws: ModelError.self) { try await server.servedModels() }
+        do { _ = try await server.servedModels() } catch let error as ModelError {
+            #expect(error.errorDescription?.hasPrefix("cannot reach http://127.0.0.1:9/v1/models") == true)
+        }
+    }
+
+    // MARK: - Against the real server
+
+    @Test func realServerListsItsModelAndRejectsOtherNames() async throws {
+        guard let (endpoint, name) = TestEnvironment.testServer() else { return }
+        #expect(try await OpenAIServer(baseURL: endpoint, model: name).servedModels() == [name])
+        try await OpenAIServer(baseURL: endpoint, model: name).checkModel()
+        await #expect(throws: ModelError.serverModelUnknown(url: endpoint.absoluteString, model: "no-such-model", served: [name])) {
+            try await OpenAIServer(baseURL: endpoint, model: "no-such-model").checkModel()
+        }
+        // A wrong path answers 404, reported with the status.
+        let wrong = OpenAIServer(baseURL: endpoint.deletingLastPathComponent().appendingPathComponent("v9"), model: name)
+        do {
+            _ = try await wrong.servedModels()
+            Issue.record("expected an HTTP error")
+        } catch let ModelError.serverStatus(_, status, _) {
+            #expect(status == 404)
+        }
+    }
+
+    @Test func realServerStreamsOneEventPerToken() async throws {
+        guard let (endpoint, name) = TestEnvironment.testServer(),
+              let modelURL = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let server = OpenAIServer(baseURL: endpoint, model: name)
+        let completion = try await server.streamCompletion(CompletionRequest(prompt: "The three primary colours are", maxTokens: 12))
+        #expect(!completion.text.isEmpty)
+        #expect(completion.choiceNanoseconds == completion.choiceNanoseconds.sorted())
+        #expect(completion.finishReason == "length" || completion.finishReason == "stop")
+        // llama.cpp streams a token per event (the last event closes the stream with empty text):
+        // the tokens of the text agree with the events.
+        let tokenizer = try CausalTokenizer(loading: modelURL)
+        let tokens = tokenizer.encode(completion.text, addSpecial: false, parseSpecial: false).count
+        #expect(abs(completion.choiceNanoseconds.count - 1 - tokens) <= 1, "\(completion.choiceNanoseconds.count) events for \(tokens) tokens")
+        #expect(tokens <= 12)
+    }
+
+    @Test func realServerUnderConcurrentLoad() async throws {
+        guard let (endpoint, name) = TestEnvironment.testServer() else { return }
+        let server = OpenAIServer(baseURL: endpoint, model: name)
+        let requests = (0..<6).map { ServingWorkload.Request(prompt: "Count from \($0) to \($0 + 5):", maxTokens: 8, promptTokens: 9) }
+        let run = try await ServingBench.run(ServingWorkload(requests: requests, maxConcurrency: 2), on: server)
+        #expect(run.outcomes.count == 6 && run.outcomes.allSatisfy(\.success), "\(run.outcomes.compactMap(\.error))")
+        for outcome in run.outcomes {
+            #expect(outcome.ttftSeconds > 0 && outcome.latencySeconds >= outcome.ttftSeconds)
+            #expect(outcome.interTokenSeconds.count == outcome.chunks - 1)
+            #expect(abs(outcome.interTokenSeconds.reduce(0, +) - (outcome.latencySeconds - outcome.ttftSeconds)) < 1e-6)
+            #expect(outcome.promptTokens == 9)  // this server reports no usage in the stream: the local count stays
+        }
+        let latencies = run.outcomes.map(\.latencySeconds).reduce(0, +)
+        // Requests overlap (two in flight) or follow each other: never longer than one after another.
+        #expect(run.durationSeconds >= run.outcomes.map(\.latencySeconds).max()! && run.durationSeconds <= latencies + 1)
+        // The client's own handling inside the timed window stays under 1 % of what it times.
+        let client = run.outcomes.map(\.clientSeconds).reduce(0, +)
+        #expect(client / latencies < 0.01, "client overhead \(client / latencies * 100) %")
+        let metrics = ServingMetrics(outcomes: run.outcomes, outputTokens: run.outcomes.map(\.chunks), durationSeconds: run.durationSeconds, percentiles: [50, 99])
+        #expect(metrics.completed == 6 && metrics.totalInputTokens == 54 && metrics.ttft != nil && metrics.itl != nil)
+    }
+}
