@@ -12,7 +12,6 @@ if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import llama_cpp.server, 
 fi
 missing=()
 python3 -c "import ensurepip" 2>/dev/null || missing+=(python3-venv)
-command -v cmake >/dev/null || missing+=(cmake)
 command -v c++ >/dev/null || missing+=(g++)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}" >&2

@@ -350,6 +350,41 @@ struct BenchServeCommandTests {
         #expect(markdown.status == 0 && markdown.stdout.contains("| Mean TTFT (ms) |") && markdown.stdout.contains("rate 20 · concurrency ∞"))
     }
 
+    @Test func suitesGateOnServingLatency() throws {
+        guard let (endpoint, name) = TestEnvironment.testServer(), TestEnvironment.model("smollm2-135m-instruct") != nil else { return }
+        let directory = try TestEnvironment.temporaryDirectory("assay-serving")
+        let environment = ["ASSAY_ENDPOINT": endpoint.absoluteString, "ASSAY_SERVED_MODEL": name]
+        let example = TestEnvironment.root.appendingPathComponent("suites/examples/serving.yaml").path
+        let run = try AssayProcess.run(["run", example, "--store", "s.sqlite", "--out", "out"], in: directory, environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("out/serving").path)
+            .first { $0.hasSuffix(".json") && !$0.contains("items") })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("out/serving/\(report)"))) as? [String: Any])
+        let evaluations = try #require(object["evaluations"] as? [[String: Any]])
+        let metrics = try #require(evaluations.first?["metrics"] as? [[String: Any]])
+        let names = Set(metrics.compactMap { $0["name"] as? String })
+        #expect(names.isSuperset(of: ["request_throughput", "output_throughput", "request_goodput", "ttft_ms_p99", "tpot_ms_p50", "itl_ms_p99", "e2el_ms_p99"]))
+        #expect((evaluations.first?["signature"] as? String)?.contains("|concurrency:1|") == true)
+
+        // A gate no server meets fails the run (exit 1) and says by how much.
+        let suite = directory.appendingPathComponent("fast.yaml")
+        try Data("""
+            version: 1
+            name: fast
+            models:
+              served: { endpoint: "${ASSAY_ENDPOINT}", model: "${ASSAY_SERVED_MODEL}" }
+            datasets:
+              requests: { kind: text, path: "\(TestEnvironment.root.appendingPathComponent("Fixtures/prompts/short-requests.txt").path)" }
+            evaluations:
+              - { id: load, evaluator: serving, model: served, dataset: requests, options: { num_prompts: 3, output_len: 4, warmup: 0 } }
+            gates:
+              - { metric: load.request_throughput, min: 1000000 }
+            """.utf8).write(to: suite)
+        let failing = try AssayProcess.run(["run", suite.path, "--store", "s.sqlite", "--out", "out"], in: directory, environment: environment)
+        #expect(failing.status == 1, "\(failing.stderr)")
+        #expect((failing.stdout + failing.stderr).contains("load.request_throughput"))
+    }
+
     @Test func mistakesAreExplained() throws {
         let unreachable = try AssayProcess.run(["bench-serve", "--endpoint", "http://127.0.0.1:9/v1", "--model", "m",
                                                 "--prompts", TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt").path])

@@ -159,7 +159,7 @@ extension AssayCommand {
                     let run = try await ServingBench.run(workload, on: server) { done in
                         progress.update(evaluation: label, completed: done, total: total, detail: "requests")
                     }
-                    let (tokens, source) = outputTokens(run.outcomes, counter: counter)
+                    let (tokens, source) = run.outputTokens(counting: counter)
                     let metrics = ServingMetrics(outcomes: run.outcomes, outputTokens: tokens, durationSeconds: run.durationSeconds,
                                                  percentiles: percentiles, objectives: objectives)
                     results.append(row(metrics, run: run, rate: rate, concurrency: concurrency, source: source, objectives: objectives))
@@ -174,19 +174,6 @@ extension AssayCommand {
             case .md:
                 print(ServingTable.markdown(tables, endpoint: endpoint, model: model))
             }
-        }
-
-        /// Output tokens per request: the server's usage, else the tokenizer's count, else one per event.
-        func outputTokens(_ outcomes: [ServingOutcome], counter: CausalTokenizer?) -> ([Int], String) {
-            var sources = Set<String>()
-            let tokens = outcomes.map { outcome -> Int in
-                guard outcome.success else { return 0 }
-                if let usage = outcome.completionTokens { sources.insert("usage"); return usage }
-                if let counter { sources.insert("tokenizer"); return counter.encode(outcome.text, addSpecial: false, parseSpecial: false).count }
-                sources.insert("events")
-                return outcome.chunks
-            }
-            return (tokens, sources.sorted().joined(separator: "+"))
         }
 
         func row(_ metrics: ServingMetrics, run: ServingRun, rate: Double, concurrency: Int?, source: String, objectives: ServingObjectives) -> [String: Any] {

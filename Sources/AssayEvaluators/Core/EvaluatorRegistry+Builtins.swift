@@ -12,5 +12,6 @@ extension EvaluatorRegistry {
         EncoderDriftEvaluator.self,
         PairedDeltaEvaluator.self,
         GenerationEvaluator.self,
+        ServingEvaluator.self,
     ]
 }

@@ -120,6 +120,21 @@ public struct ServingRun: Sendable {
     public var outcomes: [ServingOutcome]
     /// From the first release to the last finished request.
     public var durationSeconds: Double
+
+    /// Output tokens per request (0 for failures): the server's `usage.completion_tokens`, else
+    /// `tokenizer`'s count of the text (benchmark_serving's fallback), else one per event — and
+    /// which of these were used (`usage`, `tokenizer`, `events`, joined with `+`).
+    public func outputTokens(counting tokenizer: CausalTokenizer?) -> (tokens: [Int], source: String) {
+        var sources = Set<String>()
+        let tokens = outcomes.map { outcome -> Int in
+            guard outcome.success else { return 0 }
+            if let usage = outcome.completionTokens { sources.insert("usage"); return usage }
+            if let tokenizer { sources.insert("tokenizer"); return tokenizer.encode(outcome.text, addSpecial: false, parseSpecial: false).count }
+            sources.insert("events")
+            return outcome.chunks
+        }
+        return (tokens, sources.isEmpty ? "none" : sources.sorted().joined(separator: "+"))
+    }
 }
 
 extension ServingOutcome {

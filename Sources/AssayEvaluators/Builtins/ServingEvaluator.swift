@@ -1,0 +1,131 @@
+import AssayMetrics
+import AssayModels
+import Foundation
+
+/// An OpenAI-compatible server under load, as `assay bench-serve` and vLLM's benchmark_serving
+/// measure it (docs/throughput.md): the dataset's lines (or JSONL `"prompt"`s) as streamed
+/// completions at a request rate and concurrency; TTFT, TPOT, ITL and E2EL, throughput and
+/// goodput. Per-request rows (`ttft_ms`, `tpot_ms`, `e2el_ms`, `output_tokens`) let
+/// `paired-delta` compare two servers or two builds request by request.
+public struct ServingEvaluator: Evaluator {
+    public static let id = "serving"
+    public static let summary = "An OpenAI-compatible server under load: TTFT/TPOT/ITL/E2EL percentiles, throughput and goodput (vLLM benchmark_serving's definitions)"
+    public static let options: [OptionSpec] = [
+        OptionSpec("num_prompts", .integer(minimum: 1), default: .integer(32), "requests (the dataset's prompts, repeated when fewer)"),
+        OptionSpec("output_len", .integer(minimum: 1), default: .integer(64), "max_tokens of every request"),
+        OptionSpec("ignore_eos", .bool, default: .bool(false), "send ignore_eos so every request generates output_len tokens"),
+        OptionSpec("request_rate", .number(exclusiveMinimum: 0), default: nil, "requests per second (gamma gaps); absent: all at once"),
+        OptionSpec("burstiness", .number(exclusiveMinimum: 0), default: .number(1), "gamma shape of the gaps (1: Poisson)"),
+        OptionSpec("max_concurrency", .integer(minimum: 0), default: .integer(0), "most requests in flight (0: no limit)"),
+        OptionSpec("goodput", .string, default: nil, "objectives in ms, e.g. ttft:500,tpot:50,e2el:2000"),
+        OptionSpec("tokenizer", .string, default: nil, "the served model's .gguf or directory: token counts when the server reports no usage"),
+        OptionSpec("warmup", .integer(minimum: 0), default: .integer(1), "unmeasured requests first"),
+        OptionSpec("seed", .integer(minimum: 0), default: .integer(0), "seed of the arrival gaps"),
+        OptionSpec("timeout", .number(exclusiveMinimum: 0), default: .number(600), "seconds without a byte before a request fails"),
+    ]
+    public static let metrics: [MetricSpec] = [
+        MetricSpec("request_throughput", higherIsBetter: true, unit: "req/s", summary: "successful requests per second of the run"),
+        MetricSpec("output_throughput", higherIsBetter: true, unit: "tokens/s", summary: "output tokens per second of the run"),
+        MetricSpec("request_goodput", higherIsBetter: true, unit: "req/s", summary: "requests meeting every goodput objective per second (needs goodput)"),
+        MetricSpec("ttft_ms_mean", higherIsBetter: false, unit: "ms", summary: "mean time to first token"),
+        MetricSpec("ttft_ms_p50", higherIsBetter: false, unit: "ms", summary: "median time to first token"),
+        MetricSpec("ttft_ms_p99", higherIsBetter: false, unit: "ms", summary: "99th-percentile time to first token"),
+        MetricSpec("tpot_ms_mean", higherIsBetter: false, unit: "ms", summary: "mean time per output token after the first"),
+        MetricSpec("tpot_ms_p50", higherIsBetter: false, unit: "ms", summary: "median time per output token"),
+        MetricSpec("tpot_ms_p99", higherIsBetter: false, unit: "ms", summary: "99th-percentile time per output token"),
+        MetricSpec("itl_ms_p50", higherIsBetter: false, unit: "ms", summary: "median inter-token latency"),
+        MetricSpec("itl_ms_p99", higherIsBetter: false, unit: "ms", summary: "99th-percentile inter-token latency"),
+        MetricSpec("e2el_ms_mean", higherIsBetter: false, unit: "ms", summary: "mean end-to-end latency"),
+        MetricSpec("e2el_ms_p99", higherIsBetter: false, unit: "ms", summary: "99th-percentile end-to-end latency"),
+        MetricSpec("failed_requests", higherIsBetter: false, summary: "requests that failed (connection, HTTP or stream errors)"),
+    ]
+    public static let datasetKinds: [DatasetKind] = [.text]
+    public static let modelRoles: ModelRoles = .model
+
+    let numPrompts: Int, outputLength: Int, ignoreEOS: Bool, rate: Double, burstiness: Double, concurrency: Int?
+    let objectives: ServingObjectives, tokenizer: String?, warmup: Int, seed: UInt64, timeout: Double
+
+    public init(options: OptionValues) throws {
+        numPrompts = options.integer("num_prompts") ?? 32
+        outputLength = options.integer("output_len") ?? 64
+        ignoreEOS = options.bool("ignore_eos")
+        rate = options.number("request_rate") ?? .infinity
+        burstiness = options.number("burstiness") ?? 1
+        concurrency = (options.integer("max_concurrency") ?? 0).nonZero
+        do {
+            objectives = try options.string("goodput").map { try ServingObjectives(parsing: $0) } ?? ServingObjectives()
+        } catch {
+            throw EvaluatorError.invalidOption(name: "goodput", message: (error as? LocalizedError)?.errorDescription ?? "\(error)")
+        }
+        tokenizer = options.string("tokenizer")
+        warmup = options.integer("warmup") ?? 1
+        seed = UInt64(options.integer("seed") ?? 0)
+        timeout = options.number("timeout") ?? 600
+    }
+
+    public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
+        guard case let .endpoint(url, name)? = context.model else {
+            throw EvaluatorError.invalidOption(name: "model", message: "serving needs a model served over HTTP: { endpoint: http://…/v1, model: NAME }")
+        }
+        guard case let .text(path)? = context.dataset else { throw EvaluatorError.missingDataset(evaluator: Self.id) }
+        let counter = try tokenizer.map { try CausalTokenizer(loading: URL(fileURLWithPath: $0)) }
+        let requests = try ServingPrompts.file(path, count: numPrompts, outputLength: outputLength, tokenizer: counter)
+        let server = OpenAIServer(baseURL: url, model: name, timeout: timeout)
+        try await server.checkModel()
+        for _ in 0..<warmup {
+            _ = try await server.streamCompletion(CompletionRequest(prompt: requests[0].prompt, maxTokens: outputLength, ignoreEOS: ignoreEOS))
+        }
+        try context.checkCancellation()
+        let workload = ServingWorkload(requests: requests, requestRate: rate, burstiness: burstiness, maxConcurrency: concurrency,
+                                       ignoreEOS: ignoreEOS, seed: seed)
+        let (progress, evaluation, total) = (context.progress, context.evaluationID, requests.count)
+        let run = try await ServingBench.run(workload, on: server) { done in
+            progress.update(evaluation: evaluation, completed: done, total: total, detail: "requests")
+        }
+        let (tokens, source) = run.outputTokens(counting: counter)
+        let m = ServingMetrics(outcomes: run.outcomes, outputTokens: tokens, durationSeconds: run.durationSeconds,
+                               percentiles: [50, 99], objectives: objectives)
+        guard m.completed > 0 else {
+            throw EvaluatorError.invalidOption(name: "model", message: "every request failed; the first: \(run.outcomes.first?.error ?? "?")")
+        }
+        func metric(_ name: String, _ value: Double?, unit: String, higher: Bool) -> MetricValue {
+            MetricValue(name: name, value: value, unit: unit, higherIsBetter: higher)
+        }
+        var metrics = [
+            metric("request_throughput", m.requestThroughput, unit: "req/s", higher: true),
+            metric("output_throughput", m.outputThroughput, unit: "tokens/s", higher: true),
+        ]
+        if !objectives.isEmpty { metrics.append(metric("request_goodput", m.requestGoodput, unit: "req/s", higher: true)) }
+        metrics += [
+            metric("ttft_ms_mean", m.ttft?.mean, unit: "ms", higher: false), metric("ttft_ms_p50", m.ttft?.median, unit: "ms", higher: false),
+            metric("ttft_ms_p99", m.ttft?.percentiles[1].1, unit: "ms", higher: false),
+            metric("tpot_ms_mean", m.tpot?.mean, unit: "ms", higher: false), metric("tpot_ms_p50", m.tpot?.median, unit: "ms", higher: false),
+            metric("tpot_ms_p99", m.tpot?.percentiles[1].1, unit: "ms", higher: false),
+            metric("itl_ms_p50", m.itl?.median, unit: "ms", higher: false), metric("itl_ms_p99", m.itl?.percentiles[1].1, unit: "ms", higher: false),
+            metric("e2el_ms_mean", m.e2el?.mean, unit: "ms", higher: false), metric("e2el_ms_p99", m.e2el?.percentiles[1].1, unit: "ms", higher: false),
+            MetricValue(name: "failed_requests", value: Double(m.failed), higherIsBetter: false),
+        ]
+        let items = run.outcomes.enumerated().map { index, outcome -> ItemRow in
+            var values: [String: JSONValue] = ["output_tokens": .number(Double(tokens[index]))]
+            if outcome.success {
+                values["ttft_ms"] = .number(outcome.ttftSeconds * 1000)
+                values["e2el_ms"] = .number(outcome.latencySeconds * 1000)
+                if tokens[index] > 1 {
+                    values["tpot_ms"] = .number((outcome.latencySeconds - outcome.ttftSeconds) * 1000 / Double(tokens[index] - 1))
+                }
+            } else {
+                values["error"] = .string(outcome.error ?? "")
+            }
+            return ItemRow(id: String(index + 1), values: values)
+        }
+        let signature = "serving|endpoint:\(url.absoluteString)|model:\(name)|prompts:\(numPrompts)|output:\(outputLength)"
+            + "|ignore_eos:\(ignoreEOS ? "yes" : "no")|rate:\(rate.isFinite ? String(rate) : "inf")|burstiness:\(burstiness)"
+            + "|concurrency:\(concurrency.map(String.init) ?? "none")|seed:\(seed)|tokens:\(source)|version:assay-\(AssayVersion.current)"
+        return EvaluationResult(metrics: metrics, items: items, signature: signature)
+    }
+}
+
+private extension Int {
+    /// nil for 0.
+    var nonZero: Int? { self == 0 ? nil : self }
+}
