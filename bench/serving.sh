@@ -45,11 +45,16 @@ PY
   sed -i 's/AutoConfig.register("aimv2", AIMv2Config)/AutoConfig.register("aimv2", AIMv2Config, exist_ok=True)/' \
     "$vllm_src/vllm/transformers_utils/configs/ovis.py"
 fi
-# The served model's tokenizer for vLLM's client: the GGUF's, as a Hugging Face tokenizer.
+# The served model's tokenizer for vLLM's client: the GGUF's, as a Hugging Face tokenizer (with
+# the GGUF's add-BOS flag: transformers' GGUF conversion adds BOS by default, SmolLM2 does not).
 "$python" - "$gguf" "$work/tokenizer" <<'PY'
 import sys
+from gguf import GGUFReader
 from transformers import AutoTokenizer
-AutoTokenizer.from_pretrained(sys.argv[1].rsplit("/", 1)[0], gguf_file=sys.argv[1].rsplit("/", 1)[1]).save_pretrained(sys.argv[2])
+field = GGUFReader(sys.argv[1]).fields.get("tokenizer.ggml.add_bos_token")
+tokenizer = AutoTokenizer.from_pretrained(sys.argv[1].rsplit("/", 1)[0], gguf_file=sys.argv[1].rsplit("/", 1)[1])
+tokenizer.add_bos_token = bool(field.parts[field.data[0]][0]) if field else False
+tokenizer.save_pretrained(sys.argv[2])
 PY
 python3 - "$work/prompts.jsonl" <<'PY'
 import json, random, sys
