@@ -348,6 +348,10 @@ struct BenchServeCommandTests {
         let markdown = try AssayProcess.run(["bench-serve", "--endpoint", endpoint.absoluteString, "--model", name, "--tokenizer", model.path,
                                              "--random-input-len", "8", "--output-len", "4", "--num-prompts", "2", "--request-rate", "20"])
         #expect(markdown.status == 0 && markdown.stdout.contains("| Mean TTFT (ms) |") && markdown.stdout.contains("rate 20 · concurrency ∞"))
+        let chat = try AssayProcess.run(["bench-serve", "--api", "chat", "--endpoint", endpoint.absoluteString, "--model", name,
+                                         "--tokenizer", model.path, "--random-input-len", "8", "--output-len", "4", "--num-prompts", "2", "--format", "json"])
+        let chatRow = try #require((try JSONSerialization.jsonObject(with: Data(chat.stdout.utf8)) as? [[String: Any]])?.first, "\(chat.stderr)")
+        #expect(chatRow["api"] as? String == "chat" && chatRow["completed"] as? Int == 2 && (chatRow["total_output_tokens"] as? Int ?? 0) > 0)
     }
 
     @Test func suitesGateOnServingLatency() throws {

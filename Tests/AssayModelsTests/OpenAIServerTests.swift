@@ -48,6 +48,20 @@ struct OpenAIServerTests {
         }
     }
 
+    @Test func chatDeltasAndBenchmarkServingsChatClock() throws {
+        let events = [#"{"choices":[{"delta":{"role":"assistant"},"finish_reason":null}]}"#, #"{"choices":[{"delta":{"content":"Hi"}}]}"#,
+                      #"{"choices":[{"delta":{"content":" there"},"finish_reason":"length"}]}"#, #"{"choices":[],"usage":{"completion_tokens":2}}"#, "[DONE]"]
+        let stream = EventStream.Result(events: events.enumerated().map { .init(data: $1, nanoseconds: UInt64(1_000 * ($0 + 1))) },
+                                        body: Data(), endNanoseconds: 5_000, handlerNanoseconds: 0)
+        let completion = try StreamedCompletion(parsing: stream, api: .chat, url: "u")
+        #expect(completion.text == "Hi there" && completion.completionTokens == 2)
+        // The role-only event is the first with a choice: TTFT there, as benchmark_serving's chat client.
+        #expect(completion.choiceNanoseconds == [1_000, 2_000, 3_000] && completion.lastEventNanoseconds == 4_000)
+        // Chat latency ends at the last event (the usage one); completions at the last choice.
+        #expect(ServingOutcome(completion: completion, api: .chat).latencySeconds == 4e-6)
+        #expect(ServingOutcome(completion: completion, api: .completions).latencySeconds == 3e-6)
+    }
+
     @Test func arrivalsFollowTheRateAndBurstiness() {
         let requests = Array(repeating: ServingWorkload.Request(prompt: "p", maxTokens: 1), count: 4000)
         #expect(ServingWorkload(requests: requests).releaseTimes().allSatisfy { $0 == 0 })
@@ -106,6 +120,13 @@ struct OpenAIServerTests {
         let tokens = tokenizer.encode(completion.text, addSpecial: false, parseSpecial: false).count
         #expect(abs(completion.choiceNanoseconds.count - 1 - tokens) <= 1, "\(completion.choiceNanoseconds.count) events for \(tokens) tokens")
         #expect(tokens <= 12)
+    }
+
+    @Test func realServerChats() async throws {
+        guard let (endpoint, name) = TestEnvironment.testServer() else { return }
+        let server = OpenAIServer(baseURL: endpoint, model: name)
+        let completion = try await server.streamCompletion(CompletionRequest(prompt: "Name a colour.", maxTokens: 6, api: .chat))
+        #expect(!completion.text.isEmpty && completion.choiceNanoseconds.count >= 2)
     }
 
     @Test func realServerUnderConcurrentLoad() async throws {

@@ -10,14 +10,16 @@ extension AssayCommand {
             commandName: "bench-serve",
             abstract: "Load an OpenAI-compatible server (vLLM, llama-server, …) and measure TTFT, TPOT, ITL, throughput and goodput as vLLM's benchmark_serving does.",
             discussion: """
-                Sends --num-prompts streamed /v1/completions requests (temperature 0) for every \
+                Sends --num-prompts streamed /v1/completions requests (temperature 0; --api chat: \
+                /v1/chat/completions with the prompt as one user message) for every \
                 combination of --request-rate and --max-concurrency. Requests are released all at \
                 once (rate inf) or with gamma-distributed gaps of mean 1/rate (--burstiness 1: a \
                 Poisson process); at most --max-concurrency are in flight, and a request's clock starts \
                 when it gets a slot.
 
                 Per successful request: TTFT = time to the first streamed event with a choice; E2EL = \
-                time to the last one; ITL = every gap between such events; TPOT = (E2EL − TTFT) / \
+                time to the last one (chat: to the last event, usage included, as benchmark_serving's \
+                openai-chat client); ITL = every gap between such events; TPOT = (E2EL − TTFT) / \
                 (output tokens − 1). Output tokens come from the server's usage field when it sends one \
                 in the stream, else from --tokenizer's count of the text, else one per event (the \
                 report says which). Throughputs divide by the run's wall time; goodput counts requests \
@@ -40,6 +42,14 @@ extension AssayCommand {
 
         @Option(name: .long, help: ArgumentHelp("The served model name (see the server's /v1/models).", valueName: "name"))
         var model: String
+
+        @Option(name: .long, help: "completions (/v1/completions, the prompt as text) or chat (/v1/chat/completions, the prompt as one user message).")
+        var api: APIChoice = .completions
+
+        enum APIChoice: String, ExpressibleByArgument, CaseIterable {
+            case completions, chat
+            var api: CompletionAPI { self == .chat ? .chat : .completions }
+        }
 
         @Option(name: .long, help: ArgumentHelp("Prompts: one per line, or JSONL objects with \"prompt\".", valueName: "file"))
         var prompts: String?
@@ -146,7 +156,7 @@ extension AssayCommand {
             // benchmark_serving's initial test request: fails fast on a wrong setting, warms the server.
             for _ in 0..<warmup {
                 let first = requests[0]
-                _ = try await server.streamCompletion(CompletionRequest(prompt: first.prompt, maxTokens: first.maxTokens, ignoreEOS: ignoreEos))
+                _ = try await server.streamCompletion(CompletionRequest(prompt: first.prompt, maxTokens: first.maxTokens, api: api.api, ignoreEOS: ignoreEos))
             }
             var results: [[String: Any]] = []
             var tables: [(String, ServingMetrics, String)] = []
@@ -154,7 +164,7 @@ extension AssayCommand {
                 for concurrency in try concurrencies() {
                     let label = "rate \(rate.isFinite ? String(format: "%g", rate) : "inf") · concurrency \(concurrency.map(String.init) ?? "∞")"
                     let workload = ServingWorkload(requests: requests, requestRate: rate, burstiness: burstiness, maxConcurrency: concurrency,
-                                                   ignoreEOS: ignoreEos, seed: seed)
+                                                   ignoreEOS: ignoreEos, api: api.api, seed: seed)
                     let total = requests.count
                     let run = try await ServingBench.run(workload, on: server) { done in
                         progress.update(evaluation: label, completed: done, total: total, detail: "requests")
@@ -180,7 +190,7 @@ extension AssayCommand {
             var row: [String: Any] = [
                 "endpoint": endpoint, "model_id": model, "num_prompts": numPrompts, "request_rate": rate.isFinite ? rate as Any : "inf",
                 "burstiness": burstiness, "max_concurrency": concurrency as Any? ?? NSNull(), "output_len": outputLen, "ignore_eos": ignoreEos,
-                "output_tokens_from": source, "seed": seed, "assay_version": AssayVersion.current,
+                "output_tokens_from": source, "seed": seed, "api": api.rawValue, "assay_version": AssayVersion.current,
             ]
             if let randomInputLen { row["random_input_len"] = randomInputLen }
             if let goodput { row["goodput_objectives"] = goodput }

@@ -12,6 +12,7 @@ public struct ServingEvaluator: Evaluator {
     public static let summary = "An OpenAI-compatible server under load: TTFT/TPOT/ITL/E2EL percentiles, throughput and goodput (vLLM benchmark_serving's definitions)"
     public static let options: [OptionSpec] = [
         OptionSpec("num_prompts", .integer(minimum: 1), default: .integer(32), "requests (the dataset's prompts, repeated when fewer)"),
+        OptionSpec("api", .choice(["completions", "chat"]), default: .string("completions"), "/v1/completions or /v1/chat/completions (prompt as one user message)"),
         OptionSpec("output_len", .integer(minimum: 1), default: .integer(64), "max_tokens of every request"),
         OptionSpec("ignore_eos", .bool, default: .bool(false), "send ignore_eos so every request generates output_len tokens"),
         OptionSpec("request_rate", .number(exclusiveMinimum: 0), default: nil, "requests per second (gamma gaps); absent: all at once"),
@@ -42,11 +43,13 @@ public struct ServingEvaluator: Evaluator {
     public static let datasetKinds: [DatasetKind] = [.text]
     public static let modelRoles: ModelRoles = .model
 
+    let api: CompletionAPI
     let numPrompts: Int, outputLength: Int, ignoreEOS: Bool, rate: Double, burstiness: Double, concurrency: Int?
     let objectives: ServingObjectives, tokenizer: String?, warmup: Int, seed: UInt64, timeout: Double
 
     public init(options: OptionValues) throws {
         numPrompts = options.integer("num_prompts") ?? 32
+        api = options.string("api") == "chat" ? .chat : .completions
         outputLength = options.integer("output_len") ?? 64
         ignoreEOS = options.bool("ignore_eos")
         rate = options.number("request_rate") ?? .infinity
@@ -73,11 +76,11 @@ public struct ServingEvaluator: Evaluator {
         let server = OpenAIServer(baseURL: url, model: name, timeout: timeout)
         try await server.checkModel()
         for _ in 0..<warmup {
-            _ = try await server.streamCompletion(CompletionRequest(prompt: requests[0].prompt, maxTokens: outputLength, ignoreEOS: ignoreEOS))
+            _ = try await server.streamCompletion(CompletionRequest(prompt: requests[0].prompt, maxTokens: outputLength, api: api, ignoreEOS: ignoreEOS))
         }
         try context.checkCancellation()
         let workload = ServingWorkload(requests: requests, requestRate: rate, burstiness: burstiness, maxConcurrency: concurrency,
-                                       ignoreEOS: ignoreEOS, seed: seed)
+                                       ignoreEOS: ignoreEOS, api: api, seed: seed)
         let (progress, evaluation, total) = (context.progress, context.evaluationID, requests.count)
         let run = try await ServingBench.run(workload, on: server) { done in
             progress.update(evaluation: evaluation, completed: done, total: total, detail: "requests")
@@ -118,7 +121,7 @@ public struct ServingEvaluator: Evaluator {
             }
             return ItemRow(id: String(index + 1), values: values)
         }
-        let signature = "serving|endpoint:\(url.absoluteString)|model:\(name)|prompts:\(numPrompts)|output:\(outputLength)"
+        let signature = "serving|endpoint:\(url.absoluteString)|api:\(api.name)|model:\(name)|prompts:\(numPrompts)|output:\(outputLength)"
             + "|ignore_eos:\(ignoreEOS ? "yes" : "no")|rate:\(rate.isFinite ? String(rate) : "inf")|burstiness:\(burstiness)"
             + "|concurrency:\(concurrency.map(String.init) ?? "none")|seed:\(seed)|tokens:\(source)|version:assay-\(AssayVersion.current)"
         return EvaluationResult(metrics: metrics, items: items, signature: signature)

@@ -31,12 +31,14 @@ public struct ServingWorkload: Sendable, Equatable {
     public var maxConcurrency: Int?
     /// Sent as `ignore_eos` so that every request generates `maxTokens`.
     public var ignoreEOS: Bool
+    /// `/v1/completions` or `/v1/chat/completions`.
+    public var api: CompletionAPI
     /// Seeds the arrival gaps.
     public var seed: UInt64
 
     /// A workload; see the properties.
     public init(requests: [Request], requestRate: Double = .infinity, burstiness: Double = 1, maxConcurrency: Int? = nil,
-                ignoreEOS: Bool = false, seed: UInt64 = 0) {
+                ignoreEOS: Bool = false, api: CompletionAPI = .completions, seed: UInt64 = 0) {
         precondition(requestRate > 0 && burstiness > 0, "request rate and burstiness must be positive")
         precondition(maxConcurrency.map { $0 > 0 } ?? true, "max concurrency must be positive")
         self.requests = requests
@@ -44,6 +46,7 @@ public struct ServingWorkload: Sendable, Equatable {
         self.burstiness = burstiness
         self.maxConcurrency = maxConcurrency
         self.ignoreEOS = ignoreEOS
+        self.api = api
         self.seed = seed
     }
 
@@ -100,8 +103,8 @@ public enum ServingBench {
     static func send(_ request: ServingWorkload.Request, workload: ServingWorkload, server: OpenAIServer) async -> ServingOutcome {
         do {
             let completion = try await server.streamCompletion(CompletionRequest(prompt: request.prompt, maxTokens: request.maxTokens,
-                                                                                  ignoreEOS: workload.ignoreEOS))
-            return ServingOutcome(completion: completion)
+                                                                                  api: workload.api, ignoreEOS: workload.ignoreEOS))
+            return ServingOutcome(completion: completion, api: workload.api)
         } catch {
             return ServingOutcome(error: (error as? LocalizedError)?.errorDescription ?? "\(error)")
         }
@@ -139,11 +142,14 @@ public struct ServingRun: Sendable {
 
 extension ServingOutcome {
     /// A successful request's timings, in benchmark_serving's terms: TTFT is the arrival of the
-    /// first event with a choice; every later such event adds one inter-token latency (the gap to
-    /// the previous one); the latency ends at the last event with a choice.
-    public init(completion: StreamedCompletion) {
+    /// first event with a choice (for chat, usually the one that only names the role); every later
+    /// such event adds one inter-token latency (the gap to the previous one); the latency ends at
+    /// the last event with a choice — for chat at the last event before `[DONE]`, a usage-only
+    /// one included (benchmark_serving's `openai-chat` client stamps every event).
+    public init(completion: StreamedCompletion, api: CompletionAPI = .completions) {
         let times = completion.choiceNanoseconds.map { Double($0) / 1e9 }
-        self.init(success: true, ttftSeconds: times[0], latencySeconds: times[times.count - 1],
+        let end = api == .chat ? max(times[times.count - 1], Double(completion.lastEventNanoseconds) / 1e9) : times[times.count - 1]
+        self.init(success: true, ttftSeconds: times[0], latencySeconds: end,
                   interTokenSeconds: zip(times.dropFirst(), times).map { $0 - $1 }, text: completion.text,
                   promptTokens: completion.promptTokens, completionTokens: completion.completionTokens, chunks: times.count)
         clientSeconds = Double(completion.clientNanoseconds) / 1e9

@@ -7,7 +7,8 @@ import FoundationNetworking
 /// base URL ending in `/v1`, serving a model under a name.
 ///
 /// Requests go to `/v1/completions` (the text-completion API, as vLLM's benchmark_serving
-/// `openai` backend uses it). Streaming responses are read as server-sent events and every event
+/// `openai` backend uses it) or `/v1/chat/completions` (its `openai-chat` backend: the prompt as
+/// one user message, the server's chat template applied). Streaming responses are read as server-sent events and every event
 /// is stamped with the monotonic time its last byte arrived, before anything is parsed, so
 /// parsing never shows up in a latency.
 public struct OpenAIServer: Sendable {
@@ -57,16 +58,20 @@ public struct OpenAIServer: Sendable {
     /// - Throws: `ModelError` for an unreachable server, an HTTP error or a stream Assay cannot read.
     public func streamCompletion(_ completion: CompletionRequest) async throws -> StreamedCompletion {
         var payload: [String: Any] = [
-            "model": model, "prompt": completion.prompt, "max_tokens": completion.maxTokens,
+            "model": model, "max_tokens": completion.maxTokens,
             "temperature": completion.temperature, "stream": true, "stream_options": ["include_usage": true],
         ]
+        switch completion.api {
+        case .completions: payload["prompt"] = completion.prompt
+        case .chat: payload["messages"] = [["role": "user", "content": completion.prompt]]
+        }
         if completion.ignoreEOS { payload["ignore_eos"] = true }
         if !completion.stop.isEmpty { payload["stop"] = completion.stop }
         if let seed = completion.seed { payload["seed"] = seed }
-        let url = baseURL.appendingPathComponent("completions")
+        let url = baseURL.appendingPathComponent(completion.api.rawValue)
         let body = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
         let stream = try await EventStream.run(request(url, method: "POST", body: body), timeout: timeout)
-        return try StreamedCompletion(parsing: stream, url: url.absoluteString)
+        return try StreamedCompletion(parsing: stream, api: completion.api, url: url.absoluteString)
     }
 
     func request(_ url: URL, method: String, body: Data?) -> URLRequest {
@@ -85,9 +90,21 @@ public struct OpenAIServer: Sendable {
     }
 }
 
+/// Which OpenAI endpoint a request goes to.
+public enum CompletionAPI: String, Sendable, Equatable, CaseIterable {
+    /// `/v1/completions`: the prompt as text.
+    case completions
+    /// `/v1/chat/completions`: the prompt as one user message.
+    case chat = "chat/completions"
+
+    /// The name used on the command line and in suites (`completions`, `chat`).
+    public var name: String { self == .chat ? "chat" : "completions" }
+}
+
 /// What to complete.
 public struct CompletionRequest: Sendable, Equatable {
     public var prompt: String
+    public var api: CompletionAPI
     public var maxTokens: Int
     /// 0: greedy (benchmark_serving's default).
     public var temperature: Double
@@ -98,8 +115,10 @@ public struct CompletionRequest: Sendable, Equatable {
     public var seed: UInt64?
 
     /// A request for up to `maxTokens` tokens after `prompt`.
-    public init(prompt: String, maxTokens: Int, temperature: Double = 0, ignoreEOS: Bool = false, stop: [String] = [], seed: UInt64? = nil) {
+    public init(prompt: String, maxTokens: Int, api: CompletionAPI = .completions, temperature: Double = 0, ignoreEOS: Bool = false,
+                stop: [String] = [], seed: UInt64? = nil) {
         self.prompt = prompt
+        self.api = api
         self.maxTokens = maxTokens
         self.temperature = temperature
         self.ignoreEOS = ignoreEOS
@@ -117,6 +136,8 @@ public struct StreamedCompletion: Sendable, Equatable {
     public var choiceNanoseconds: [UInt64]
     /// Arrival of the end of the stream (`[DONE]` or the connection's end), after the request was sent.
     public var endNanoseconds: UInt64
+    /// Arrival of the last event before `[DONE]` (a usage-only event included).
+    public var lastEventNanoseconds: UInt64 = 0
     /// `usage.prompt_tokens`, when the server reported usage in the stream.
     public var promptTokens: Int?
     /// `usage.completion_tokens`, when the server reported usage in the stream.
@@ -137,12 +158,13 @@ public struct StreamedCompletion: Sendable, Equatable {
         self.finishReason = finishReason
     }
 
-    init(parsing stream: EventStream.Result, url: String) throws {
+    init(parsing stream: EventStream.Result, api: CompletionAPI = .completions, url: String) throws {
         self.init(text: "", choiceNanoseconds: [], endNanoseconds: stream.endNanoseconds)
         clientNanoseconds = stream.handlerNanoseconds
         for (index, event) in stream.events.enumerated() {
             let payload = event.data.trimmingCharacters(in: .whitespaces)
             if payload == "[DONE]" { break }
+            lastEventNanoseconds = event.nanoseconds
             guard let object = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any] else {
                 throw ModelError.serverProtocol(url: url, message: "event \(index + 1) of the stream is not JSON: \(payload.prefix(120))")
             }
@@ -151,7 +173,10 @@ public struct StreamedCompletion: Sendable, Equatable {
             }
             if let choices = object["choices"] as? [[String: Any]], let choice = choices.first {
                 choiceNanoseconds.append(event.nanoseconds)
-                text += choice["text"] as? String ?? ""
+                switch api {
+                case .completions: text += choice["text"] as? String ?? ""
+                case .chat: text += (choice["delta"] as? [String: Any])?["content"] as? String ?? ""
+                }
                 if let reason = choice["finish_reason"] as? String { finishReason = reason }
             }
             if let usage = object["usage"] as? [String: Any] {
