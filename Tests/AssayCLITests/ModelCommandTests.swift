@@ -369,6 +369,10 @@ struct BenchServeCommandTests {
         let names = Set(metrics.compactMap { $0["name"] as? String })
         #expect(names.isSuperset(of: ["request_throughput", "output_throughput", "request_goodput", "ttft_ms_p99", "tpot_ms_p50", "itl_ms_p99", "e2el_ms_p99"]))
         #expect((evaluations.first?["signature"] as? String)?.contains("|concurrency:1|") == true)
+        // Latencies carry a bootstrap interval around the value (gates judge it).
+        let p99 = try #require(metrics.first { $0["name"] as? String == "ttft_ms_p99" })
+        let (low, value, high) = (try #require(p99["ci_low"] as? Double), try #require(p99["value"] as? Double), try #require(p99["ci_high"] as? Double))
+        #expect(low <= value + 1e-9 && value <= high + 1e-9 && low > 0)
 
         // A gate no server meets fails the run (exit 1) and says by how much.
         let suite = directory.appendingPathComponent("fast.yaml")

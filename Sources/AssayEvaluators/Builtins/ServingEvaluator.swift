@@ -1,5 +1,6 @@
 import AssayMetrics
 import AssayModels
+import AssayStats
 import Foundation
 
 /// An OpenAI-compatible server under load, as `assay bench-serve` and vLLM's benchmark_serving
@@ -21,23 +22,24 @@ public struct ServingEvaluator: Evaluator {
         OptionSpec("goodput", .string, default: nil, "objectives in ms, e.g. ttft:500,tpot:50,e2el:2000"),
         OptionSpec("tokenizer", .string, default: nil, "the served model's .gguf or directory: token counts when the server reports no usage"),
         OptionSpec("warmup", .integer(minimum: 0), default: .integer(1), "unmeasured requests first"),
-        OptionSpec("seed", .integer(minimum: 0), default: .integer(0), "seed of the arrival gaps"),
+        OptionSpec("seed", .integer(minimum: 0), default: .integer(0), "seed of the arrival gaps and of the bootstrap"),
+        OptionSpec("resamples", .integer(minimum: 100), default: .integer(1000), "bootstrap resamples of the requests for the latency intervals"),
         OptionSpec("timeout", .number(exclusiveMinimum: 0), default: .number(600), "seconds without a byte before a request fails"),
     ]
     public static let metrics: [MetricSpec] = [
         MetricSpec("request_throughput", higherIsBetter: true, unit: "req/s", summary: "successful requests per second of the run"),
         MetricSpec("output_throughput", higherIsBetter: true, unit: "tokens/s", summary: "output tokens per second of the run"),
         MetricSpec("request_goodput", higherIsBetter: true, unit: "req/s", summary: "requests meeting every goodput objective per second (needs goodput)"),
-        MetricSpec("ttft_ms_mean", higherIsBetter: false, unit: "ms", summary: "mean time to first token"),
-        MetricSpec("ttft_ms_p50", higherIsBetter: false, unit: "ms", summary: "median time to first token"),
-        MetricSpec("ttft_ms_p99", higherIsBetter: false, unit: "ms", summary: "99th-percentile time to first token"),
-        MetricSpec("tpot_ms_mean", higherIsBetter: false, unit: "ms", summary: "mean time per output token after the first"),
-        MetricSpec("tpot_ms_p50", higherIsBetter: false, unit: "ms", summary: "median time per output token"),
-        MetricSpec("tpot_ms_p99", higherIsBetter: false, unit: "ms", summary: "99th-percentile time per output token"),
-        MetricSpec("itl_ms_p50", higherIsBetter: false, unit: "ms", summary: "median inter-token latency"),
-        MetricSpec("itl_ms_p99", higherIsBetter: false, unit: "ms", summary: "99th-percentile inter-token latency"),
-        MetricSpec("e2el_ms_mean", higherIsBetter: false, unit: "ms", summary: "mean end-to-end latency"),
-        MetricSpec("e2el_ms_p99", higherIsBetter: false, unit: "ms", summary: "99th-percentile end-to-end latency"),
+        MetricSpec("ttft_ms_mean", higherIsBetter: false, unit: "ms", judgedOnInterval: true, summary: "mean time to first token"),
+        MetricSpec("ttft_ms_p50", higherIsBetter: false, unit: "ms", judgedOnInterval: true, summary: "median time to first token"),
+        MetricSpec("ttft_ms_p99", higherIsBetter: false, unit: "ms", judgedOnInterval: true, summary: "99th-percentile time to first token"),
+        MetricSpec("tpot_ms_mean", higherIsBetter: false, unit: "ms", judgedOnInterval: true, summary: "mean time per output token after the first"),
+        MetricSpec("tpot_ms_p50", higherIsBetter: false, unit: "ms", judgedOnInterval: true, summary: "median time per output token"),
+        MetricSpec("tpot_ms_p99", higherIsBetter: false, unit: "ms", judgedOnInterval: true, summary: "99th-percentile time per output token"),
+        MetricSpec("itl_ms_p50", higherIsBetter: false, unit: "ms", judgedOnInterval: true, summary: "median inter-token latency"),
+        MetricSpec("itl_ms_p99", higherIsBetter: false, unit: "ms", judgedOnInterval: true, summary: "99th-percentile inter-token latency"),
+        MetricSpec("e2el_ms_mean", higherIsBetter: false, unit: "ms", judgedOnInterval: true, summary: "mean end-to-end latency"),
+        MetricSpec("e2el_ms_p99", higherIsBetter: false, unit: "ms", judgedOnInterval: true, summary: "99th-percentile end-to-end latency"),
         MetricSpec("failed_requests", higherIsBetter: false, summary: "requests that failed (connection, HTTP or stream errors)"),
     ]
     public static let datasetKinds: [DatasetKind] = [.text]
@@ -45,7 +47,7 @@ public struct ServingEvaluator: Evaluator {
 
     let api: CompletionAPI
     let numPrompts: Int, outputLength: Int, ignoreEOS: Bool, rate: Double, burstiness: Double, concurrency: Int?
-    let objectives: ServingObjectives, tokenizer: String?, warmup: Int, seed: UInt64, timeout: Double
+    let objectives: ServingObjectives, tokenizer: String?, warmup: Int, seed: UInt64, timeout: Double, resamples: Int
 
     public init(options: OptionValues) throws {
         numPrompts = options.integer("num_prompts") ?? 32
@@ -64,6 +66,7 @@ public struct ServingEvaluator: Evaluator {
         warmup = options.integer("warmup") ?? 1
         seed = UInt64(options.integer("seed") ?? 0)
         timeout = options.number("timeout") ?? 600
+        resamples = options.integer("resamples") ?? 1000
     }
 
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
@@ -94,20 +97,32 @@ public struct ServingEvaluator: Evaluator {
         func metric(_ name: String, _ value: Double?, unit: String, higher: Bool) -> MetricValue {
             MetricValue(name: name, value: value, unit: unit, higherIsBetter: higher)
         }
+        // Latencies with a 95 % bootstrap interval over the requests (each resampled whole, with its
+        // gaps), so that gates are judged on the interval and one slow request does not fail a build.
+        let succeeded = run.outcomes.indices.filter { run.outcomes[$0].success }
+        let perRequest: [(String, [[Double]], [(String, (LatencySummary) -> Double)])] = [
+            ("ttft", succeeded.map { [run.outcomes[$0].ttftSeconds] }, [("mean", \.mean), ("p50", \.median), ("p99", { $0.percentiles[1].1 })]),
+            ("tpot", succeeded.map { tokens[$0] > 1 ? [(run.outcomes[$0].latencySeconds - run.outcomes[$0].ttftSeconds) / Double(tokens[$0] - 1)] : [] },
+             [("mean", \.mean), ("p50", \.median), ("p99", { $0.percentiles[1].1 })]),
+            ("itl", succeeded.map { run.outcomes[$0].interTokenSeconds }, [("p50", \.median), ("p99", { $0.percentiles[1].1 })]),
+            ("e2el", succeeded.map { [run.outcomes[$0].latencySeconds] }, [("mean", \.mean), ("p99", { $0.percentiles[1].1 })]),
+        ]
         var metrics = [
             metric("request_throughput", m.requestThroughput, unit: "req/s", higher: true),
             metric("output_throughput", m.outputThroughput, unit: "tokens/s", higher: true),
         ]
         if !objectives.isEmpty { metrics.append(metric("request_goodput", m.requestGoodput, unit: "req/s", higher: true)) }
-        metrics += [
-            metric("ttft_ms_mean", m.ttft?.mean, unit: "ms", higher: false), metric("ttft_ms_p50", m.ttft?.median, unit: "ms", higher: false),
-            metric("ttft_ms_p99", m.ttft?.percentiles[1].1, unit: "ms", higher: false),
-            metric("tpot_ms_mean", m.tpot?.mean, unit: "ms", higher: false), metric("tpot_ms_p50", m.tpot?.median, unit: "ms", higher: false),
-            metric("tpot_ms_p99", m.tpot?.percentiles[1].1, unit: "ms", higher: false),
-            metric("itl_ms_p50", m.itl?.median, unit: "ms", higher: false), metric("itl_ms_p99", m.itl?.percentiles[1].1, unit: "ms", higher: false),
-            metric("e2el_ms_mean", m.e2el?.mean, unit: "ms", higher: false), metric("e2el_ms_p99", m.e2el?.percentiles[1].1, unit: "ms", higher: false),
-            MetricValue(name: "failed_requests", value: Double(m.failed), higherIsBetter: false),
-        ]
+        let draws = Bootstrap.indices(count: succeeded.count, resamples: resamples, seed: seed)
+        for (name, values, statistics) in perRequest {
+            let summary = LatencySummary(seconds: values.flatMap { $0 }, percentiles: [50, 99])
+            let resampled = draws.compactMap { draw in LatencySummary(seconds: draw.flatMap { values[$0] }, percentiles: [50, 99]) }
+            for (statistic, read) in statistics {
+                let interval = resampled.isEmpty ? nil : Bootstrap.interval(resampled.map(read))
+                metrics.append(MetricValue(name: "\(name)_ms_\(statistic)", value: summary.map(read), ciLow: interval?.low, ciHigh: interval?.high,
+                                           unit: "ms", higherIsBetter: false))
+            }
+        }
+        metrics.append(MetricValue(name: "failed_requests", value: Double(m.failed), higherIsBetter: false))
         let items = run.outcomes.enumerated().map { index, outcome -> ItemRow in
             var values: [String: JSONValue] = ["output_tokens": .number(Double(tokens[index]))]
             if outcome.success {
@@ -123,7 +138,7 @@ public struct ServingEvaluator: Evaluator {
         }
         let signature = "serving|endpoint:\(url.absoluteString)|api:\(api.name)|model:\(name)|prompts:\(numPrompts)|output:\(outputLength)"
             + "|ignore_eos:\(ignoreEOS ? "yes" : "no")|rate:\(rate.isFinite ? String(rate) : "inf")|burstiness:\(burstiness)"
-            + "|concurrency:\(concurrency.map(String.init) ?? "none")|seed:\(seed)|tokens:\(source)|version:assay-\(AssayVersion.current)"
+            + "|concurrency:\(concurrency.map(String.init) ?? "none")|seed:\(seed)|resamples:\(resamples)|tokens:\(source)|version:assay-\(AssayVersion.current)"
         return EvaluationResult(metrics: metrics, items: items, signature: signature)
     }
 }
