@@ -383,14 +383,19 @@ struct BenchServeCommandTests {
               served: { endpoint: "${ASSAY_ENDPOINT}", model: "${ASSAY_SERVED_MODEL}" }
             datasets:
               requests: { kind: text, path: "\(TestEnvironment.root.appendingPathComponent("Fixtures/prompts/short-requests.txt").path)" }
+              mt: { kind: parallel, hypotheses: "\(TestEnvironment.root.appendingPathComponent("Fixtures/mt/system-a.txt").path)",
+                    references: ["\(TestEnvironment.root.appendingPathComponent("Fixtures/mt/reference.txt").path)"] }
             evaluations:
               - { id: load, evaluator: serving, model: served, dataset: requests, options: { num_prompts: 3, output_len: 4, warmup: 0 } }
+              - { id: completions, evaluator: generation, model: served, dataset: mt, options: { max_tokens: 4 } }
             gates:
               - { metric: load.request_throughput, min: 1000000 }
             """.utf8).write(to: suite)
-        let failing = try AssayProcess.run(["run", suite.path, "--store", "s.sqlite", "--out", "out"], in: directory, environment: environment)
+        let failing = try AssayProcess.run(["run", suite.path, "--store", "s.sqlite", "--out", "out", "--format", "json"], in: directory, environment: environment)
         #expect(failing.status == 1, "\(failing.stderr)")
         #expect((failing.stdout + failing.stderr).contains("load.request_throughput"))
+        // The generation evaluator runs on the served model too (the OpenAI-compatible backend).
+        #expect(failing.stdout.contains("generation|model:\(name)@\(endpoint.absoluteString)"), "\(failing.stdout.prefix(2000))")
     }
 
     @Test func mistakesAreExplained() throws {

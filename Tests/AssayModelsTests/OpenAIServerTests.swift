@@ -129,6 +129,33 @@ struct OpenAIServerTests {
         #expect(!completion.text.isEmpty && completion.choiceNanoseconds.count >= 2)
     }
 
+    /// The backend protocol over HTTP: the server's tokenizer equals Assay's, and greedy decoding
+    /// there (repeat penalty and min-p switched off) mostly equals the in-process engine's — the
+    /// rest are near-ties that llama.cpp's quantized activations tip the other way.
+    @Test func realServerBackendMatchesTheEngine() async throws {
+        guard let (endpoint, name) = TestEnvironment.testServer(),
+              let modelURL = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let remote = OpenAIBackend(server: OpenAIServer(baseURL: endpoint, model: name))
+        let local = try InProcessBackend(modelAt: modelURL)
+        let text = "Field notes: the river rose 3 cm overnight — héron, 🐟."
+        let ids = try await remote.tokenize(text, addSpecial: false, parseSpecial: false)
+        #expect(ids == local.tokenizer.encode(text, addSpecial: false, parseSpecial: false))
+        #expect(try await remote.detokenize(ids) == text)
+        await #expect(throws: ModelError.self) { try await remote.scoreTokens(ids, from: 0, options: ScoreOptions()) }
+
+        let prompts = ["The committee met on Tuesday to", "My favourite season is", "To bake bread you need",
+                       "The old lighthouse stood", "Rivers flow toward", "A good night's sleep"]
+        let parameters = GenerationParameters(maxTokens: 6)
+        var same = 0
+        for prompt in prompts {
+            let served = try await remote.generate(prompt, parameters: parameters)
+            let engine = try local.generateNow(prompt, parameters: parameters)
+            #expect(served.tokenCount > 0 && served.tokenCount <= 6 && served.finishReason != .stop)
+            if served.text == engine.text { same += 1 }
+        }
+        #expect(same >= 3, "\(same) of \(prompts.count) greedy completions equal")
+    }
+
     @Test func realServerUnderConcurrentLoad() async throws {
         guard let (endpoint, name) = TestEnvironment.testServer() else { return }
         let server = OpenAIServer(baseURL: endpoint, model: name)

@@ -3,8 +3,8 @@ import AssayModels
 import AssayTensor
 import Foundation
 
-/// Generates a completion for every prompt of a dataset with the in-process engine and scores the
-/// completions against the references with chrF and BLEU (sacrebleu's definitions). The dataset's
+/// Generates a completion for every prompt of a dataset — with the in-process engine, or with an
+/// OpenAI-compatible server for an `endpoint` model — and scores the completions against the references with chrF and BLEU (sacrebleu's definitions). The dataset's
 /// `hypothesis` field (or hypotheses file) holds the prompts. With `quantize:` the model is quantized
 /// in memory first, so a suite can generate with the full and the quantized model and compare the
 /// per-item scores with `paired-delta` (docs/drift.md).
@@ -46,19 +46,30 @@ public struct GenerationEvaluator: Evaluator {
 
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         let corpus = try context.parallelCorpus(for: Self.id)
-        guard case let .file(url)? = context.model else {
-            throw EvaluatorError.invalidOption(name: "model", message: "generation needs a local Llama-family model")
-        }
-        var backend = try InProcessBackend(modelAt: url)
-        if let quantize {
-            backend = InProcessBackend(model: try backend.model.quantized(quantize), tokenizer: backend.tokenizer, name: backend.name + " → " + quantize.description)
+        let backend: any LanguageModelBackend, modelName: String
+        switch context.model {
+        case let .file(url)?:
+            var local = try InProcessBackend(modelAt: url)
+            if let quantize {
+                local = InProcessBackend(model: try local.model.quantized(quantize), tokenizer: local.tokenizer, name: local.name + " → " + quantize.description)
+            }
+            (backend, modelName) = (local, url.lastPathComponent)
+        case let .endpoint(url, name)?:
+            guard quantize == nil else {
+                throw EvaluatorError.invalidOption(name: "quantize", message: "a served model cannot be quantized by Assay; quantize the file the server loads")
+            }
+            let server = OpenAIServer(baseURL: url, model: name)
+            try await server.checkModel()
+            (backend, modelName) = (OpenAIBackend(server: server), "\(name)@\(url.absoluteString)")
+        case nil:
+            throw EvaluatorError.invalidOption(name: "model", message: "generation needs a model: a local Llama-family file or an endpoint")
         }
         var outputs: [String] = [], tokens = 0
         for (i, prompt) in corpus.hypotheses.enumerated() {
             try context.checkCancellation()
-            let generation = try backend.generateNow(prompt, parameters: parameters)
+            let generation = try await backend.generate(prompt, parameters: parameters)
             outputs.append(generation.text.trimmingCharacters(in: .whitespacesAndNewlines))
-            tokens += generation.tokens.count
+            tokens += generation.tokenCount
             context.progress.update(evaluation: context.evaluationID, completed: i + 1, total: corpus.hypotheses.count, detail: "prompts")
         }
         let chrf = try ChrF(), bleu = try BLEU(), sentenceBLEU = try BLEU(BLEU.Configuration(effectiveOrder: true))
@@ -68,7 +79,7 @@ public struct GenerationEvaluator: Evaluator {
             ItemRow(id: corpus.ids[i], values: ["sentence_chrf": .number(chrf.score(chrfStats[i])),
                                                 "sentence_bleu": .number(sentenceBLEU.score(bleuStats[i]).score), "output": .string(outputs[i])])
         }
-        let signature = "generation|model:\(url.lastPathComponent)\(quantize.map { "+" + $0.description.lowercased() } ?? "")|template:\(parameters.template ?? "{prompt}")"
+        let signature = "generation|model:\(modelName)\(quantize.map { "+" + $0.description.lowercased() } ?? "")|template:\(parameters.template ?? "{prompt}")"
             + "|max_tokens:\(parameters.maxTokens)|sampling:\(parameters.sampling == .greedy ? "greedy" : "temperature")|"
             + chrf.signature(references: ReferenceCount(corpus.references)).description
         return EvaluationResult(

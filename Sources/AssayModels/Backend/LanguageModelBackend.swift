@@ -47,6 +47,11 @@ public struct Generation: Sendable {
     public var promptSeconds: Double
     /// Seconds for each later token.
     public var tokenSeconds: [Double]
+    /// The generated-token count a server reported when it returns no token ids.
+    public var reportedTokenCount: Int?
+
+    /// Generated tokens: the ids' count, or the count a server reported.
+    public var tokenCount: Int { tokens.isEmpty ? reportedTokenCount ?? 0 : tokens.count }
 }
 
 /// Next-token log-probabilities of a token sequence.
@@ -70,8 +75,8 @@ public struct ScoreOptions: Sendable, Equatable {
     }
 }
 
-/// A language model behind a typed interface (DESIGN §3): the in-process engine or, later, a
-/// server. No tensors leak out.
+/// A language model behind a typed interface (DESIGN §3): the in-process engine
+/// (``InProcessBackend``) or an OpenAI-compatible server (``OpenAIBackend``). No tensors leak out.
 public protocol LanguageModelBackend: Sendable {
     /// A short description for reports (`smollm2.gguf (llama, in-process)`).
     var name: String { get }

@@ -65,7 +65,17 @@ public struct OpenAIServer: Sendable {
         case .completions: payload["prompt"] = completion.prompt
         case .chat: payload["messages"] = [["role": "user", "content": completion.prompt]]
         }
+        // benchmark_serving's completions client sends vLLM's neutral repetition penalty.
+        payload["repetition_penalty"] = 1.0
+        if completion.plainSampling {
+            // llama.cpp's servers default to a repeat penalty of 1.1 (and min-p 0.05): switch them
+            // off so that temperature 0 is plain greedy decoding and sampling is what was asked.
+            payload["repeat_penalty"] = 1.0
+            payload["min_p"] = 0.0
+        }
         if completion.ignoreEOS { payload["ignore_eos"] = true }
+        if let topK = completion.topK, topK > 0 { payload["top_k"] = topK }
+        if let topP = completion.topP, topP < 1 { payload["top_p"] = topP }
         if !completion.stop.isEmpty { payload["stop"] = completion.stop }
         if let seed = completion.seed { payload["seed"] = seed }
         let url = baseURL.appendingPathComponent(completion.api.rawValue)
@@ -113,6 +123,12 @@ public struct CompletionRequest: Sendable, Equatable {
     public var ignoreEOS: Bool
     public var stop: [String]
     public var seed: UInt64?
+    /// Sampling filters for temperature > 0 (`top_k` is an extension vLLM and llama.cpp accept).
+    public var topK: Int?
+    public var topP: Double?
+    /// Turn off the extra sampling defaults of llama.cpp's servers (repeat penalty 1.1, min-p
+    /// 0.05), as generation needs; off for load tests, which send benchmark_serving's payload.
+    public var plainSampling = false
 
     /// A request for up to `maxTokens` tokens after `prompt`.
     public init(prompt: String, maxTokens: Int, api: CompletionAPI = .completions, temperature: Double = 0, ignoreEOS: Bool = false,
