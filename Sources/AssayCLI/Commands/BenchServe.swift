@@ -32,9 +32,10 @@ extension AssayCommand {
 
                 Examples:
                   assay bench-serve --endpoint http://127.0.0.1:8000/v1 --model smollm2 \\
-                      --tokenizer SmolLM2.gguf --random-input-len 128 --output-len 64 --num-prompts 50
-                  assay bench-serve --endpoint http://127.0.0.1:8000/v1 --model smollm2 --prompts prompts.txt \\
-                      --max-concurrency 1,4,16 --goodput ttft:500,tpot:50 --format json
+                    --tokenizer SmolLM2.gguf --random-input-len 128 --output-len 64
+                  assay bench-serve --endpoint http://127.0.0.1:8000/v1 --model smollm2 \\
+                    --prompts prompts.txt --max-concurrency 1,4,16 --goodput ttft:500
+                  assay bench-serve … --request-rate 2,8 --burstiness 0.5 --format json
                 """)
 
         @Option(name: .long, help: ArgumentHelp("Base URL of the server's OpenAI API, ending in /v1.", valueName: "url"))

@@ -68,6 +68,7 @@ public struct ServingWorkload: Sendable, Equatable {
 public enum ServingBench {
     /// Sends the workload and waits for every request.
     /// - Parameter progress: called after each finished request with the number finished.
+    /// - Throws: `CancellationError` when the task is cancelled (requests in flight are cut).
     /// - Returns: one outcome per request, in the workload's order, and the wall time from the
     ///   first release to the last finished request.
     public static func run(_ workload: ServingWorkload, on server: OpenAIServer,
@@ -95,6 +96,8 @@ public enum ServingBench {
             for try await (index, outcome) in group { outcomes[index] = outcome }
             return outcomes.map { $0! }
         }
+        // An interrupted run is not a run with failed requests.
+        try Task.checkCancellation()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return ServingRun(outcomes: outcomes, durationSeconds: seconds)
     }

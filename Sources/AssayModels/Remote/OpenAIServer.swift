@@ -8,9 +8,9 @@ import FoundationNetworking
 ///
 /// Requests go to `/v1/completions` (the text-completion API, as vLLM's benchmark_serving
 /// `openai` backend uses it) or `/v1/chat/completions` (its `openai-chat` backend: the prompt as
-/// one user message, the server's chat template applied). Streaming responses are read as server-sent events and every event
-/// is stamped with the monotonic time its last byte arrived, before anything is parsed, so
-/// parsing never shows up in a latency.
+/// one user message, the server's chat template applied). Streaming responses are read as
+/// server-sent events and every event is stamped with the monotonic time its last byte arrived,
+/// before anything is parsed, so parsing never shows up in a latency.
 public struct OpenAIServer: Sendable {
     /// The base URL, e.g. `http://127.0.0.1:8000/v1`.
     public let baseURL: URL
@@ -62,11 +62,13 @@ public struct OpenAIServer: Sendable {
             "temperature": completion.temperature, "stream": true, "stream_options": ["include_usage": true],
         ]
         switch completion.api {
-        case .completions: payload["prompt"] = completion.prompt
-        case .chat: payload["messages"] = [["role": "user", "content": completion.prompt]]
+        case .completions:
+            payload["prompt"] = completion.prompt
+            // benchmark_serving's completions client sends vLLM's neutral repetition penalty.
+            payload["repetition_penalty"] = 1.0
+        case .chat:
+            payload["messages"] = [["role": "user", "content": completion.prompt]]
         }
-        // benchmark_serving's completions client sends vLLM's neutral repetition penalty.
-        payload["repetition_penalty"] = 1.0
         if completion.plainSampling {
             // llama.cpp's servers default to a repeat penalty of 1.1 (and min-p 0.05): switch them
             // off so that temperature 0 is plain greedy decoding and sampling is what was asked.
