@@ -102,7 +102,7 @@ public struct ServingEvaluator: Evaluator {
         let succeeded = run.outcomes.indices.filter { run.outcomes[$0].success }
         let perRequest: [(String, [[Double]], [(String, (LatencySummary) -> Double)])] = [
             ("ttft", succeeded.map { [run.outcomes[$0].ttftSeconds] }, [("mean", \.mean), ("p50", \.median), ("p99", { $0.percentiles[1].1 })]),
-            ("tpot", succeeded.map { tokens[$0] > 1 ? [(run.outcomes[$0].latencySeconds - run.outcomes[$0].ttftSeconds) / Double(tokens[$0] - 1)] : [] },
+            ("tpot", succeeded.map { run.outcomes[$0].timePerOutputToken(outputTokens: tokens[$0]).map { [$0] } ?? [] },
              [("mean", \.mean), ("p50", \.median), ("p99", { $0.percentiles[1].1 })]),
             ("itl", succeeded.map { run.outcomes[$0].interTokenSeconds }, [("p50", \.median), ("p99", { $0.percentiles[1].1 })]),
             ("e2el", succeeded.map { [run.outcomes[$0].latencySeconds] }, [("mean", \.mean), ("p99", { $0.percentiles[1].1 })]),
@@ -128,9 +128,7 @@ public struct ServingEvaluator: Evaluator {
             if outcome.success {
                 values["ttft_ms"] = .number(outcome.ttftSeconds * 1000)
                 values["e2el_ms"] = .number(outcome.latencySeconds * 1000)
-                if tokens[index] > 1 {
-                    values["tpot_ms"] = .number((outcome.latencySeconds - outcome.ttftSeconds) * 1000 / Double(tokens[index] - 1))
-                }
+                if let tpot = outcome.timePerOutputToken(outputTokens: tokens[index]) { values["tpot_ms"] = .number(tpot * 1000) }
             } else {
                 values["error"] = .string(outcome.error ?? "")
             }

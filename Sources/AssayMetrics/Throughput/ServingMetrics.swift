@@ -36,6 +36,11 @@ public struct ServingOutcome: Sendable, Equatable {
         self.chunks = chunks
     }
 
+    /// TPOT in seconds: (E2EL − TTFT) / (output tokens − 1); nil with one output token or fewer.
+    public func timePerOutputToken(outputTokens: Int) -> Double? {
+        outputTokens > 1 ? (latencySeconds - ttftSeconds) / Double(outputTokens - 1) : nil
+    }
+
     /// A failed request.
     public init(error: String) {
         self.init(success: false, error: error, ttftSeconds: 0, latencySeconds: 0, interTokenSeconds: [], text: "",
@@ -151,8 +156,9 @@ public struct ServingMetrics: Sendable, Equatable {
             self.outputTokens.append(tokens)
             input += outcome.promptTokens ?? 0
             output += tokens
-            let tpot = tokens > 1 ? (outcome.latencySeconds - outcome.ttftSeconds) / Double(tokens - 1) : 0
-            if tokens > 1 { tpots.append(tpot) }
+            let measured = outcome.timePerOutputToken(outputTokens: tokens)
+            if let measured { tpots.append(measured) }
+            let tpot = measured ?? 0
             itls += outcome.interTokenSeconds
             ttfts.append(outcome.ttftSeconds)
             e2els.append(outcome.latencySeconds)
