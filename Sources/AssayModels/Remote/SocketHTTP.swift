@@ -4,8 +4,17 @@ import FoundationNetworking
 #endif
 #if canImport(Glibc)
 import Glibc
+private let systemClose = Glibc.close
+private let systemConnect = Glibc.connect
+private let streamSocket = Int32(SOCK_STREAM.rawValue)
+/// `send` flag: no SIGPIPE when the server has gone.
+private let noSignal = Int32(MSG_NOSIGNAL)
 #elseif canImport(Darwin)
 import Darwin
+private let systemClose = Darwin.close
+private let systemConnect = Darwin.connect
+private let streamSocket = SOCK_STREAM
+private let noSignal: Int32 = 0  // SO_NOSIGPIPE is set on the socket instead
 #endif
 
 /// A minimal HTTP/1.1 client for plain `http://` on blocking POSIX sockets, one thread per
@@ -97,14 +106,14 @@ enum SocketHTTP {
             let descriptor = fd
             fd = -1
             lock.unlock()
-            if descriptor >= 0 { _ = Glibc.close(descriptor) }
+            if descriptor >= 0 { _ = systemClose(descriptor) }
         }
     }
 
     static func connect(host: String, port: Int, timeout: TimeInterval, url: String) throws -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_socktype = streamSocket
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, String(port), &hints, &list)
         guard status == 0, let first = list else {
@@ -117,14 +126,17 @@ enum SocketHTTP {
             entry = info.pointee.ai_next
             let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
             if fd < 0 { continue }
-            var seconds = timeval(tv_sec: Int(timeout), tv_usec: __suseconds_t((timeout - timeout.rounded(.down)) * 1e6))
+            var seconds = timeval(tv_sec: Int(timeout), tv_usec: .init((timeout - timeout.rounded(.down)) * 1e6))
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return fd }
+            #if canImport(Darwin)
+            setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+            #endif
+            if systemConnect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return fd }
             reason = String(cString: strerror(errno))
-            _ = Glibc.close(fd)
+            _ = systemClose(fd)
         }
         throw ModelError.serverUnreachable(url: url, reason: reason)
     }
@@ -133,7 +145,7 @@ enum SocketHTTP {
         try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
             var offset = 0
             while offset < buffer.count {
-                let n = send(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                let n = send(fd, buffer.baseAddress! + offset, buffer.count - offset, noSignal)
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw ModelError.serverUnreachable(url: url, reason: "sending the request failed: \(String(cString: strerror(errno)))")
