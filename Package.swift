@@ -1,9 +1,17 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// Module map: ../shared/DESIGN.md §2. Dependencies run one way, top to bottom:
-/// AssayStats → AssayMetrics → AssayEvaluators → AssaySuite → AssayReport / AssayStore → AssayCLI → assay;
-/// COpenBLAS → AssayTensor (→ AssayCheckpoint → AssayModels, in later issues).
+/// Module map (docs/architecture.md; ../shared/DESIGN.md §2). Every edge runs one way, upward:
+///
+///   AssayCore (no dependencies)
+///   COpenBLAS → AssayTensor → AssayCheckpoint ─┐
+///   AssayTokenizer ─────────────────────────────┴→ AssayModels (engine, backends; no metrics, no stats)
+///   AssayStats → AssayMetrics (metric math over numbers and strings)
+///   AssayModels + AssayMetrics → AssayProcedures (what runs models to produce metrics)
+///   → AssayEvaluators → AssaySuite → AssayReport (every renderer) / AssayStore → AssayCLI → assay
+///
+/// scripts/check-imports.sh fails when a source imports a module its target does not declare or
+/// that sits above it in this map.
 let package = Package(
     name: "Assay",
     platforms: [.macOS(.v13)],
@@ -18,50 +26,63 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
+        .target(name: "AssayCore",
+                // SHA-256 of multi-gigabyte model files must be fast in debug builds (tests) too.
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .systemLibrary(name: "COpenBLAS"),
         .target(name: "AssayTensor", dependencies: ["COpenBLAS"],
                 // Dequantization and kernels run on real models in the tests: optimise them in debug builds too.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .target(name: "AssayCheckpoint", dependencies: ["AssayTensor"]),
-        .target(name: "AssayTokenizer"),
-        .target(name: "AssayModels", dependencies: ["AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AssayMetrics", "AssayStats"],
+        .target(name: "AssayCheckpoint", dependencies: ["AssayCore", "AssayTensor"]),
+        .target(name: "AssayTokenizer", dependencies: ["AssayCore"]),
+        .target(name: "AssayModels", dependencies: ["AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer"],
                 // The tests run real models through the forward pass: optimise it in debug builds too.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .target(name: "AssayStats"),
-        .target(name: "AssayMetrics", dependencies: ["AssayStats", .product(name: "Histogram", package: "hdrhistogram-swift")],
+        .target(name: "AssayStats", dependencies: ["AssayCore"]),
+        .target(name: "AssayMetrics", dependencies: ["AssayCore", "AssayStats", .product(name: "Histogram", package: "hdrhistogram-swift")],
                 // BERTScore matching runs over real embeddings in the tests: optimise it in debug builds too.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .target(name: "AssayEvaluators", dependencies: ["AssayMetrics", "AssayStats", "AssayModels", "AssayCheckpoint"],
-                // Hashing multi-gigabyte models must be fast in debug builds (tests) too.
+        .target(name: "AssayProcedures", dependencies: [
+            "AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AssayModels", "AssayStats", "AssayMetrics",
+        ],
+                // Drift's per-position statistics and BERTScore's pipeline run on real models in the tests.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "AssayEvaluators", dependencies: [
+            "AssayCore", "AssayTensor", "AssayCheckpoint", "AssayModels", "AssayStats", "AssayMetrics", "AssayProcedures",
+        ]),
         .target(name: "AssaySuite", dependencies: [
-            "AssayEvaluators", "AssayMetrics",
+            "AssayCore", "AssayStats", "AssayMetrics", "AssayEvaluators",
             .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "AssayReport", dependencies: ["AssaySuite", "AssayEvaluators", "AssayMetrics"]),
+        .target(name: "AssayReport", dependencies: ["AssayCore", "AssayStats", "AssayMetrics", "AssayEvaluators", "AssaySuite"]),
         .target(name: "AssayStore", dependencies: [
-            "AssaySuite", "AssayEvaluators", "AssayMetrics",
+            "AssayCore", "AssayMetrics", "AssayEvaluators", "AssaySuite",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "AssayCLI", dependencies: [
-            "AssayStats", "AssayMetrics", "AssayEvaluators", "AssaySuite", "AssayReport", "AssayStore",
-            "AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AssayModels",
+            "AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AssayModels", "AssayStats", "AssayMetrics",
+            "AssayProcedures", "AssayEvaluators", "AssaySuite", "AssayReport", "AssayStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "assay", dependencies: ["AssayCLI"]),
         .target(name: "AssayTestSupport", path: "Tests/AssayTestSupport"),
-        .testTarget(name: "AssayModelsTests", dependencies: ["AssayModels", "AssayCheckpoint", "AssayTokenizer", "AssayMetrics", "AssayTensor", "AssayTestSupport"],
-                    resources: [.copy("Golden")]),
-        .testTarget(name: "AssayTokenizerTests", dependencies: ["AssayTokenizer", "AssayModels", "AssayEvaluators", "AssayTestSupport"], resources: [.copy("Golden")]),
+        .testTarget(name: "AssayCoreTests", dependencies: ["AssayCore", "AssayTestSupport"]),
         .testTarget(name: "AssayTensorTests", dependencies: ["AssayTensor"], resources: [.copy("Golden")]),
-        .testTarget(name: "AssayCheckpointTests", dependencies: ["AssayCheckpoint", "AssayTensor", "AssayEvaluators", "AssayTestSupport"],
+        .testTarget(name: "AssayCheckpointTests", dependencies: ["AssayCore", "AssayCheckpoint", "AssayTensor", "AssayTestSupport"],
                     resources: [.copy("Golden")]),
-        .testTarget(name: "AssayStatsTests", dependencies: ["AssayStats", "AssayMetrics", "AssayTestSupport"], resources: [.copy("Golden")]),
-        .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics", "AssayTestSupport"], resources: [.copy("Golden")]),
-        .testTarget(name: "AssayEvaluatorsTests", dependencies: ["AssayEvaluators", "AssayStats", "AssayMetrics", "AssayTestSupport"]),
-        .testTarget(name: "AssaySuiteTests", dependencies: ["AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
-        .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
-        .testTarget(name: "AssayStoreTests", dependencies: ["AssayStore", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
+        .testTarget(name: "AssayTokenizerTests", dependencies: ["AssayCore", "AssayTokenizer", "AssayModels", "AssayTestSupport"],
+                    resources: [.copy("Golden")]),
+        .testTarget(name: "AssayModelsTests", dependencies: ["AssayCore", "AssayModels", "AssayCheckpoint", "AssayTokenizer", "AssayTensor", "AssayTestSupport"],
+                    resources: [.copy("Golden")]),
+        .testTarget(name: "AssayStatsTests", dependencies: ["AssayCore", "AssayStats", "AssayMetrics", "AssayTestSupport"], resources: [.copy("Golden")]),
+        .testTarget(name: "AssayMetricsTests", dependencies: ["AssayCore", "AssayMetrics", "AssayTestSupport"], resources: [.copy("Golden")]),
+        .testTarget(name: "AssayProceduresTests", dependencies: [
+            "AssayCore", "AssayProcedures", "AssayModels", "AssayCheckpoint", "AssayTokenizer", "AssayTensor", "AssayMetrics", "AssayStats", "AssayTestSupport",
+        ], resources: [.copy("Golden")]),
+        .testTarget(name: "AssayEvaluatorsTests", dependencies: ["AssayCore", "AssayEvaluators", "AssayStats", "AssayMetrics", "AssayTestSupport"]),
+        .testTarget(name: "AssaySuiteTests", dependencies: ["AssayCore", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
+        .testTarget(name: "AssayReportTests", dependencies: ["AssayCore", "AssayReport", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
+        .testTarget(name: "AssayStoreTests", dependencies: ["AssayCore", "AssayStore", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
         .testTarget(name: "AssayCLITests", dependencies: ["AssayTestSupport", "AssayStore"]),
     ],
     swiftLanguageModes: [.v6]

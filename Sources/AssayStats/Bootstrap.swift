@@ -1,3 +1,5 @@
+import AssayCore
+
 /// Bootstrap resampling over per-item statistics.
 ///
 /// Items are resampled with replacement; a caller-supplied function turns a resampled list of

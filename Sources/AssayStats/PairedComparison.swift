@@ -1,3 +1,5 @@
+import AssayCore
+
 /// Whether a candidate's per-item scores differ from a reference's on the same items: the mean
 /// difference (candidate − reference) with a paired bootstrap 95 % interval, and a paired
 /// approximate-randomization test (each trial swaps the two scores of every item with probability

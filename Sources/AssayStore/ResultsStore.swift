@@ -1,3 +1,4 @@
+import AssayCore
 import AssayEvaluators
 import AssaySuite
 import Foundation
@@ -175,7 +176,7 @@ public final class ResultsStore: Sendable {
 }
 
 /// Errors of the results store.
-public enum StoreError: Error, LocalizedError, Equatable, Sendable {
+public enum StoreError: AssayError, Equatable {
     case cannotOpen(path: String, reason: String)
     case writeFailed(path: String, reason: String)
     case readFailed(path: String, reason: String)

@@ -1,7 +1,8 @@
+import AssayCore
 import Foundation
 
 /// Problems loading a tokenizer.
-public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
+public enum TokenizerError: AssayError, Equatable {
     case unreadable(path: String, reason: String)
     case malformed(path: String, message: String)
     case unsupported(path: String, message: String)

@@ -259,7 +259,9 @@ struct BERTScoreCommandTests {
         let two = try AssayProcess.run(["bertscore", a, "--ref", ref, "--ref", Self.mt.appendingPathComponent("system-b.txt").path,
                                         "--encoder", encoder.path, "--format", "json", "--layer", "6"])
         let f1Two = try #require((try JSONSerialization.jsonObject(with: Data(two.stdout.utf8)) as? [String: Any])?["f1"] as? [Double])
-        #expect(zip(f1Two, f1).allSatisfy { $0 >= $1 - 1e-12 })
+        // (Within 1e-6: the second run embeds other batches, and OpenBLAS's kernels for another matrix
+        // height may round differently.)
+        #expect(zip(f1Two, f1).allSatisfy { $0 >= $1 - 1e-6 })
 
         let text = try AssayProcess.run(["bertscore", a, "--ref", ref, "--encoder", encoder.path, "--idf", "--quantize", "q8_0"])
         #expect(text.status == 0 && text.stdout.hasPrefix("all-minilm-l6-v2-q8_0_L6_idf_version=assay-") && text.stdout.contains(" F1: 0."))

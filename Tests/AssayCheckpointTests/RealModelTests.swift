@@ -1,5 +1,5 @@
 import AssayCheckpoint
-import AssayEvaluators
+import AssayCore
 import AssayTensor
 import AssayTestSupport
 import Foundation

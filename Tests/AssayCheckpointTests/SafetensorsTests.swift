@@ -1,5 +1,5 @@
 import AssayCheckpoint
-import AssayEvaluators
+import AssayCore
 import AssayTestSupport
 import Foundation
 import Testing

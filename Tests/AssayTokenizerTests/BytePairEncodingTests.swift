@@ -1,4 +1,4 @@
-import AssayEvaluators
+import AssayCore
 import AssayModels
 import AssayTestSupport
 import AssayTokenizer
@@ -66,7 +66,7 @@ struct BytePairEncodingFileTests {
         let ids = tokenizer.encode(try #require(String(data: bytes, encoding: .utf8)), addSpecial: false, parseSpecial: false)
         #expect(ids.count == golden.count)
         let packed = ids.map { Int32($0).littleEndian }.withUnsafeBytes { Data($0) }
-        #expect(AssayEvaluators.SHA256.hex(packed) == golden.sha256_int32le)
+        #expect(AssayCore.SHA256.hex(packed) == golden.sha256_int32le)
     }
 }
 

@@ -2,7 +2,7 @@
 
     python bertscore_goldens.py MODEL_DIR DATA_DIR OUT.json [--held-out]
 
-Default: Tests/AssayModelsTests/Golden/bertscore-minilm.json — 600 newstest2021 zh-en pairs (two
+Default: Tests/AssayProceduresTests/Golden/bertscore-minilm.json — 600 newstest2021 zh-en pairs (two
 systems × the first 300 segments), layers 4 and 6, idf on and off, one reference (A) and two
 (A and B). --held-out: other systems, segments, test set (generaltest2023) and layers, for checking
 by hand (`assay bertscore` against the printed numbers); never used by the tests.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recomputes the perplexity goldens in Tests/AssayModelsTests/Golden/ (the exact commands that made
+# Recomputes the perplexity goldens in Tests/AssayProceduresTests/Golden/ (the exact commands that made
 # the committed files; each runs its reference in a throw-away venv):
 #   smollm2-wikitext2-512-f16.json   llama-perplexity's procedure on llama.cpp's logits, context 512,
 #                                    every chunk of WikiText-2 (raw test), on an F16 copy of the Q4_1
@@ -13,7 +13,7 @@
 # 2 cores; the lm-eval venv downloads torch.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-golden="$here/../../Tests/AssayModelsTests/Golden"
+golden="$here/../../Tests/AssayProceduresTests/Golden"
 models=${ASSAY_MODELS:-$HOME/.cache/assay/models}
 data=${ASSAY_DATA:-$here/../../../shared/data}
 model="$models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -6,7 +6,7 @@ only positions n_ctx/2 … n_ctx−2 predict (n_ctx − n_ctx/2 − 1 tokens per
 PPL = exp(mean NLL), ± = sqrt(var(NLL)/(N−1))·PPL.
 
 Run: scripts/goldens/venv-run.sh "llama-cpp-python numpy" scripts/goldens/smollm2_perplexity_goldens.py
-Writes Tests/AssayModelsTests/Golden/smollm2-perplexity.json.
+Writes Tests/AssayProceduresTests/Golden/smollm2-perplexity.json.
 """
 import json
 import math
@@ -45,6 +45,6 @@ ppl = math.exp(mean)
 stderr = math.sqrt(((nll ** 2).mean() - mean ** 2) / (len(nll) - 1)) * ppl
 out = {"llama_cpp_python": llama_cpp.__version__, "n_ctx": N_CTX, "chunks": CHUNKS, "add_bos": bool(add_bos),
        "tokens_total": len(tokens), "tokens_scored": len(nll), "perplexity": ppl, "stderr": stderr}
-with open(os.path.join(ROOT, "Tests", "AssayModelsTests", "Golden", "smollm2-perplexity.json"), "w") as f:
+with open(os.path.join(ROOT, "Tests", "AssayProceduresTests", "Golden", "smollm2-perplexity.json"), "w") as f:
     json.dump(out, f, indent=1)
 print(out)

@@ -1,4 +1,4 @@
-"""Tests/AssayModelsTests/Golden/tiny-roberta-bertscore.json: bert_score 0.3.13 with the tiny
+"""Tests/AssayProceduresTests/Golden/tiny-roberta-bertscore.json: bert_score 0.3.13 with the tiny
 RoBERTa fixture (Fixtures/models/tiny-roberta, scripts/fixtures/make_tiny_roberta.py) on the 20
 sentence pairs of Fixtures/mt (system-a against the reference; text written for the project) —
 the token ids bert_score's sent_encode gives (RoBERTa: byte-level BPE with a prefix space, <s> … </s>)
@@ -33,6 +33,6 @@ for layer in (1, 2):
         p, r, f = score(cands, refs, model_type=model, num_layers=layer, idf=idf, device="cpu", batch_size=64)
         golden["runs"].append({"layer": layer, "idf": idf, "precision": [round(float(x), 7) for x in p],
                                "recall": [round(float(x), 7) for x in r], "f1": [round(float(x), 7) for x in f]})
-with open(os.path.join(root, "Tests", "AssayModelsTests", "Golden", "tiny-roberta-bertscore.json"), "w") as fh:
+with open(os.path.join(root, "Tests", "AssayProceduresTests", "Golden", "tiny-roberta-bertscore.json"), "w") as fh:
     json.dump(golden, fh)
 print(golden["tokenizer"], golden["tokens"][0])

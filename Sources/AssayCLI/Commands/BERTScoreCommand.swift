@@ -1,8 +1,9 @@
 import ArgumentParser
 import AssayCheckpoint
 import AssayMetrics
-import AssayReport
 import AssayModels
+import AssayProcedures
+import AssayReport
 import AssayTensor
 import Foundation
 

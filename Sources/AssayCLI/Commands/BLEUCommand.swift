@@ -1,4 +1,5 @@
 import ArgumentParser
+import AssayCore
 import AssayMetrics
 import AssayStats
 import Foundation

@@ -1,7 +1,9 @@
 import ArgumentParser
 import AssayCheckpoint
+import AssayCore
 import AssayMetrics
 import AssayModels
+import AssayProcedures
 import AssayTensor
 import Foundation
 

@@ -1,6 +1,8 @@
 import ArgumentParser
+import AssayCore
 import AssayMetrics
 import AssayModels
+import AssayProcedures
 import Foundation
 
 extension AssayCommand {

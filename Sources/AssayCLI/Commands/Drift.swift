@@ -1,6 +1,7 @@
 import ArgumentParser
 import AssayMetrics
 import AssayModels
+import AssayProcedures
 import AssayTensor
 import Foundation
 

@@ -1,7 +1,9 @@
 import ArgumentParser
+import AssayCore
 import AssayEvaluators
 import AssayMetrics
 import AssayModels
+import AssayProcedures
 import Foundation
 
 extension AssayCommand {

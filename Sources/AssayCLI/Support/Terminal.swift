@@ -1,3 +1,4 @@
+import AssayCore
 import AssayEvaluators
 import Foundation
 
@@ -73,7 +74,7 @@ final class TerminalProgress: ProgressReporter, @unchecked Sendable {
 }
 
 /// An error the command already explained; carries the exit code.
-struct CommandError: Error, LocalizedError {
+struct CommandError: AssayError {
     var message: String
     var hint: String?
     var code: Int32 = 2

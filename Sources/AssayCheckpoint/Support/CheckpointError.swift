@@ -1,8 +1,9 @@
+import AssayCore
 import Foundation
 
 /// Problems reading a checkpoint, each naming the file, where (byte offset, tensor name) and
 /// what was expected, with a hint. Raised before any allocation sized by the file.
-public enum CheckpointError: Error, LocalizedError, Equatable, Sendable {
+public enum CheckpointError: AssayError, Equatable {
     case unreadable(path: String, reason: String)
     case truncated(path: String, offset: Int, needed: Int, available: Int, reading: String)
     case badMagic(path: String, found: String)

@@ -1,5 +1,6 @@
 import AssayMetrics
 import AssayModels
+import AssayProcedures
 import AssayStats
 import AssayTensor
 import Foundation

@@ -1,5 +1,7 @@
+import AssayCore
 import AssayMetrics
 import AssayModels
+import AssayProcedures
 import Foundation
 
 /// Perplexity of a text under a model: `mode: chunked` = llama.cpp `llama-perplexity`,

@@ -1,6 +1,7 @@
 import AssayCheckpoint
 import AssayMetrics
 import AssayModels
+import AssayProcedures
 import AssayTensor
 import Foundation
 

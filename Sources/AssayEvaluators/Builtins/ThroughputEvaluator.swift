@@ -1,5 +1,7 @@
+import AssayCore
 import AssayMetrics
 import AssayModels
+import AssayProcedures
 import AssayStats
 import Foundation
 

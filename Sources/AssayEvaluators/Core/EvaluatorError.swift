@@ -1,7 +1,8 @@
+import AssayCore
 import Foundation
 
 /// Errors raised while preparing or running an evaluation.
-public enum EvaluatorError: Error, LocalizedError, Equatable, Sendable {
+public enum EvaluatorError: AssayError, Equatable {
     /// No evaluator has this id.
     case unknownEvaluator(String, suggestion: String?, valid: [String])
     /// The evaluation needs a dataset of another kind.

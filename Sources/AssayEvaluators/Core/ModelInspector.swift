@@ -1,3 +1,4 @@
+import AssayCore
 import Foundation
 
 /// Identifies model files for reports: content hash and format from the file's magic bytes.

@@ -1,7 +1,8 @@
+import AssayCore
 import Foundation
 
 /// Problems with ratings files, scales and sets.
-public enum RatingsError: Error, LocalizedError, Equatable, Sendable {
+public enum RatingsError: AssayError, Equatable {
     /// The scale declaration is unusable.
     case invalidScale(String)
     /// The file has problems; nothing was imported. Up to 20 are listed, with line numbers.

@@ -1,3 +1,4 @@
+import AssayCore
 import Foundation
 
 /// A BERTScore rescaling baseline: the expected P, R and F of unrelated sentence pairs at each

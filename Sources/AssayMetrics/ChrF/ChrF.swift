@@ -1,3 +1,4 @@
+import AssayCore
 import Dispatch
 import Foundation
 

@@ -1,3 +1,5 @@
+import AssayCore
+
 /// A sacrebleu-compatible MT tokenizer: turns one segment into space-separated tokens.
 ///
 /// The result is UTF-8 bytes because n-gram extraction works on bytes; it splits the output on

@@ -1,7 +1,8 @@
+import AssayCore
 import Foundation
 
 /// Errors from metric computation and metric inputs.
-public enum MetricsError: Error, LocalizedError, Equatable, Sendable {
+public enum MetricsError: AssayError, Equatable {
     /// A file could not be read.
     case unreadableFile(path: String, reason: String)
     /// A text file has bytes that are not UTF-8 on the given 1-based line.

@@ -1,3 +1,4 @@
+import AssayCore
 import AssayStats
 import Foundation
 import Histogram

@@ -1,4 +1,4 @@
-import AssayStats
+import AssayCore
 import Foundation
 
 /// How the next token is chosen from a row of logits.

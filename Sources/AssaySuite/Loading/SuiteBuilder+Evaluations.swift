@@ -1,3 +1,4 @@
+import AssayCore
 import AssayEvaluators
 import AssayMetrics
 import Foundation

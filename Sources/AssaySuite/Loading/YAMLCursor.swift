@@ -1,3 +1,4 @@
+import AssayCore
 import AssayMetrics
 import Foundation
 import Yams

@@ -1,3 +1,4 @@
+import AssayCore
 import Foundation
 
 /// One problem in a suite file, with where it is and how to fix it.
@@ -40,7 +41,7 @@ public struct SuiteDiagnostic: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A suite that cannot be loaded; lists every problem found.
-public struct SuiteError: Error, LocalizedError, Sendable, Equatable {
+public struct SuiteError: AssayError, Equatable {
     /// The problems, in file order.
     public var diagnostics: [SuiteDiagnostic]
 

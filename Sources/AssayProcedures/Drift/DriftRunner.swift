@@ -1,6 +1,8 @@
 import AssayCheckpoint
+import AssayCore
 import AssayMetrics
 import AssayTensor
+import AssayModels
 import Foundation
 
 /// Quantization drift of a candidate model against a reference (`assay drift`, the `quant-drift`
@@ -140,11 +142,11 @@ public enum DriftRunner {
             let other = try CausalTokenizer(loading: path).encode(text, parseSpecial: false)
             if let index = (0..<min(tokens.count, other.count)).first(where: { tokens[$0] != other[$0] }) ?? (tokens.count != other.count ? min(tokens.count, other.count) : nil) {
                 func piece(_ list: [Int]) -> String { index < list.count ? "\(list[index]) '\(referenceTokenizer.decode([list[index]]))'" : "end of text" }
-                throw ModelError.differentTokenizations(reference: setup.reference.path, candidate: path.path, position: index,
+                throw ProcedureError.differentTokenizations(reference: setup.reference.path, candidate: path.path, position: index,
                                                         referenceToken: piece(tokens), candidateToken: piece(other))
             }
             guard candidate.configuration.vocabulary == reference.configuration.vocabulary else {
-                throw ModelError.differentTokenizations(reference: setup.reference.path, candidate: path.path, position: -1,
+                throw ProcedureError.differentTokenizations(reference: setup.reference.path, candidate: path.path, position: -1,
                                                         referenceToken: "\(reference.configuration.vocabulary) tokens",
                                                         candidateToken: "\(candidate.configuration.vocabulary) tokens")
             }
@@ -157,7 +159,7 @@ public enum DriftRunner {
             candidateName = "reference+" + (setup.candidateQuantization ?? .q8_0).description.lowercased()
         }
         candidate.numerics = setup.numerics
-        guard tokens.count >= 2 * setup.context else { throw ModelError.textTooShort(tokens: tokens.count, context: setup.context) }
+        guard tokens.count >= 2 * setup.context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: setup.context) }
         let result = run(reference: reference, candidate: candidate, tokens: tokens, context: setup.context, maxChunks: setup.maxChunks,
                          bos: referenceTokenizer.addedBOS) { done, total in progress(done * setup.context, total * setup.context) }
         let signature = "drift|ctx:\(setup.context)|chunks:\(result.chunks)|score:second-half|tokens:\(result.accumulator.count)"

@@ -1,6 +1,7 @@
 import AssayCheckpoint
 import AssayMetrics
 import AssayModels
+import AssayProcedures
 import AssayTensor
 import AssayTestSupport
 import Foundation
@@ -55,7 +56,7 @@ struct DriftTests {
         do {
             _ = try DriftRunner.run(mixed)
             Issue.record("different tokenizations must be refused")
-        } catch let ModelError.differentTokenizations(_, candidate, position, referenceToken, candidateToken) {
+        } catch let ProcedureError.differentTokenizations(_, candidate, position, referenceToken, candidateToken) {
             #expect(candidate == other.path && position >= 0 && referenceToken != candidateToken)
         }
     }

@@ -1,5 +1,6 @@
 import AssayMetrics
 import AssayModels
+import AssayProcedures
 import AssayTestSupport
 import Foundation
 import Testing
@@ -69,7 +70,9 @@ struct BERTScorerTests {
         let baseline = BERTScoreBaseline(layers: [6: .init(precision: 0.2, recall: 0.3, f1: 0.25)])
         let rescaled = try scorer.score(candidates: ["The cat sat on the mat."], references: [["A cat was sitting on the mat."]],
                                         options: .init(baseline: baseline, baselineIsCustom: true))
-        #expect(abs(rescaled.scores[0].precision - (result.scores[1].precision - 0.2) / 0.8) < 1e-9)
+        // The pair is embedded in a different batch here: OpenBLAS may pick other kernels for another
+        // matrix height (seen without AVX-512: 1e-8 apart), so the two runs agree to 1e-6, not bit for bit.
+        #expect(abs(rescaled.scores[0].precision - (result.scores[1].precision - 0.2) / 0.8) < 1e-6)
         #expect(rescaled.signature.hasSuffix("_custom-rescaled"))
         #expect(throws: MetricsError.self) { try scorer.score(candidates: ["a"], references: [["b"]], options: .init(layer: 5, baseline: baseline)) }
         #expect(throws: MetricsError.self) { try scorer.score(candidates: ["a"], references: [["b"]], options: .init(layer: 7)) }

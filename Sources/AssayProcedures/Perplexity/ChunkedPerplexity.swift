@@ -1,4 +1,5 @@
 import AssayMetrics
+import AssayModels
 import Foundation
 
 /// Perplexity in `mode: chunked`, exactly llama.cpp `llama-perplexity`'s procedure: the token

@@ -1,5 +1,7 @@
+import AssayCore
 import AssayMetrics
 import AssayStats
+import AssayModels
 import Foundation
 
 /// A serving workload as vLLM's benchmark_serving sends it: requests released on a schedule

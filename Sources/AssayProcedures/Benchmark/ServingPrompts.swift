@@ -1,4 +1,6 @@
+import AssayCore
 import AssayStats
+import AssayModels
 import Foundation
 
 /// Prompts for a serving benchmark.
@@ -23,12 +25,12 @@ public enum ServingPrompts {
 
     /// Prompts from a file: one per non-empty line, or with a `.jsonl` extension one JSON object
     /// per line with the prompt in `"prompt"`; the first `count` (the file repeated when shorter).
-    /// - Throws: `ModelError.unreadableText`, `.malformedDocument` (with the line) or `.emptyDocument`.
+    /// - Throws: `ProcedureError.unreadableText`, `.malformedDocument` (with the line) or `.emptyDocument`.
     public static func file(_ url: URL, count: Int, outputLength: Int, tokenizer: CausalTokenizer?) throws -> [ServingWorkload.Request] {
         precondition(count > 0 && outputLength > 0, "count and length must be positive")
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw ModelError.unreadableText(path: url.path, reason: error.localizedDescription) }
-        guard let text = String(data: data, encoding: .utf8) else { throw ModelError.unreadableText(path: url.path, reason: "the file is not UTF-8") }
+        do { data = try Data(contentsOf: url) } catch { throw ProcedureError.unreadableText(path: url.path, reason: error.localizedDescription) }
+        guard let text = String(data: data, encoding: .utf8) else { throw ProcedureError.unreadableText(path: url.path, reason: "the file is not UTF-8") }
         var prompts: [String] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -36,14 +38,14 @@ public enum ServingPrompts {
             if url.pathExtension == "jsonl" {
                 guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any],
                       let prompt = object["prompt"] as? String, !prompt.isEmpty else {
-                    throw ModelError.malformedDocument(path: url.path, line: index + 1, message: "expected a JSON object with a non-empty string \"prompt\"")
+                    throw ProcedureError.malformedDocument(path: url.path, line: index + 1, message: "expected a JSON object with a non-empty string \"prompt\"")
                 }
                 prompts.append(prompt)
             } else {
                 prompts.append(String(line.hasSuffix("\r") ? line.dropLast() : line))
             }
         }
-        guard !prompts.isEmpty else { throw ModelError.emptyDocument(path: url.path, line: nil) }
+        guard !prompts.isEmpty else { throw ProcedureError.emptyDocument(path: url.path, line: nil) }
         return (0..<count).map { i in
             let prompt = prompts[i % prompts.count]
             return ServingWorkload.Request(prompt: prompt, maxTokens: outputLength,

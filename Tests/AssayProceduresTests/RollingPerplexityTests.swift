@@ -1,6 +1,7 @@
 import AssayCheckpoint
 import AssayMetrics
 import AssayModels
+import AssayProcedures
 import AssayTestSupport
 import Foundation
 import Testing
@@ -73,23 +74,23 @@ struct DocumentSplitTests {
 
     @Test func jsonlFieldsAndErrors() throws {
         #expect(try DocumentSplit.jsonl(field: "body").documents(of: "{\"body\": \"x y\"}\n\n{\"body\": \"z\", \"n\": 1}\n", path: "d.jsonl") == ["x y", "z"])
-        #expect(throws: ModelError.malformedDocument(path: "d.jsonl", line: 2, message: "not valid JSON")) {
+        #expect(throws: ProcedureError.malformedDocument(path: "d.jsonl", line: 2, message: "not valid JSON")) {
             try DocumentSplit.jsonl(field: "text").documents(of: "{\"text\": \"a\"}\n{oops\n", path: "d.jsonl")
         }
-        #expect(throws: ModelError.malformedDocument(path: "d.jsonl", line: 1, message: "no field 'text'")) {
+        #expect(throws: ProcedureError.malformedDocument(path: "d.jsonl", line: 1, message: "no field 'text'")) {
             try DocumentSplit.jsonl(field: "text").documents(of: "{\"body\": \"a\"}", path: "d.jsonl")
         }
-        #expect(throws: ModelError.malformedDocument(path: "d.jsonl", line: 1, message: "field 'text' is not a string")) {
+        #expect(throws: ProcedureError.malformedDocument(path: "d.jsonl", line: 1, message: "field 'text' is not a string")) {
             try DocumentSplit.jsonl(field: "text").documents(of: "{\"text\": 3}", path: "d.jsonl")
         }
-        #expect(throws: ModelError.emptyDocument(path: "d.jsonl", line: 3)) {
+        #expect(throws: ProcedureError.emptyDocument(path: "d.jsonl", line: 3)) {
             try DocumentSplit.jsonl(field: "text").documents(of: "{\"text\": \"a\"}\n\n{\"text\": \"\"}", path: "d.jsonl")
         }
     }
 
     @Test func textWithoutDocumentsIsAnError() {
         for split in [DocumentSplit.file, .paragraphs, .lines] {
-            #expect(throws: ModelError.emptyDocument(path: "e.txt", line: nil)) { try split.documents(of: split == .file ? "\n" : " \n\t\n", path: "e.txt") }
+            #expect(throws: ProcedureError.emptyDocument(path: "e.txt", line: nil)) { try split.documents(of: split == .file ? "\n" : " \n\t\n", path: "e.txt") }
         }
     }
 }

@@ -1,4 +1,4 @@
-import AssayEvaluators
+import AssayCore
 import AssayTestSupport
 import Foundation
 import Testing

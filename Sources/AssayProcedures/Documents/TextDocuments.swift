@@ -1,4 +1,5 @@
 import AssayMetrics
+import AssayModels
 import Foundation
 
 /// How a text file is cut into documents for `mode: rolling`.
@@ -36,8 +37,8 @@ public enum DocumentSplit: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The documents of `text` (the contents of `path`, for error messages).
-    /// - Throws: ``ModelError/emptyDocument(path:line:)`` for an empty document or a text with none,
-    ///   ``ModelError/malformedDocument(path:line:message:)`` for a bad JSON line.
+    /// - Throws: ``ProcedureError/emptyDocument(path:line:)`` for an empty document or a text with none,
+    ///   ``ProcedureError/malformedDocument(path:line:message:)`` for a bad JSON line.
     public func documents(of text: String, path: String) throws -> [String] {
         func isBlank(_ line: Substring) -> Bool { line.unicodeScalars.allSatisfy { PythonText.isSpace($0) } }
         // Split on U+000A itself: Swift's Character-based split would keep "\r\n" together.
@@ -46,7 +47,7 @@ public enum DocumentSplit: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .file:
             let whole = PerplexityRunner.droppingOneNewline(text)
-            guard !whole.isEmpty else { throw ModelError.emptyDocument(path: path, line: nil) }
+            guard !whole.isEmpty else { throw ProcedureError.emptyDocument(path: path, line: nil) }
             documents = [whole]
         case .lines:
             documents = lines.filter { !isBlank($0) }.map(String.init)
@@ -65,19 +66,19 @@ public enum DocumentSplit: Sendable, Equatable, CustomStringConvertible {
             for (index, line) in lines.enumerated() where !isBlank(line) {
                 let object: Any
                 do { object = try JSONSerialization.jsonObject(with: Data(line.utf8)) } catch {
-                    throw ModelError.malformedDocument(path: path, line: index + 1, message: "not valid JSON")
+                    throw ProcedureError.malformedDocument(path: path, line: index + 1, message: "not valid JSON")
                 }
                 guard let value = (object as? [String: Any])?[field] else {
-                    throw ModelError.malformedDocument(path: path, line: index + 1, message: "no field '\(field)'")
+                    throw ProcedureError.malformedDocument(path: path, line: index + 1, message: "no field '\(field)'")
                 }
                 guard let string = value as? String else {
-                    throw ModelError.malformedDocument(path: path, line: index + 1, message: "field '\(field)' is not a string")
+                    throw ProcedureError.malformedDocument(path: path, line: index + 1, message: "field '\(field)' is not a string")
                 }
-                guard !string.isEmpty else { throw ModelError.emptyDocument(path: path, line: index + 1) }
+                guard !string.isEmpty else { throw ProcedureError.emptyDocument(path: path, line: index + 1) }
                 documents.append(string)
             }
         }
-        guard !documents.isEmpty else { throw ModelError.emptyDocument(path: path, line: nil) }
+        guard !documents.isEmpty else { throw ProcedureError.emptyDocument(path: path, line: nil) }
         return documents
     }
 }

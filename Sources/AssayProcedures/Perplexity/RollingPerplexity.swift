@@ -1,4 +1,5 @@
 import AssayMetrics
+import AssayModels
 import Foundation
 
 /// Perplexity in `mode: rolling`: lm-evaluation-harness's `loglikelihood_rolling`, document by

@@ -1,4 +1,5 @@
 import AssayCheckpoint
+import AssayModels
 import Foundation
 
 /// Which perplexity to compute.
@@ -62,8 +63,8 @@ public enum PerplexityRunner {
     /// chunk/window with a partial report (`complete == false`).
     /// - Throws: ``ModelError`` (unsupported model, context beyond the trained length, text shorter
     ///   than two chunks, empty or malformed documents), checkpoint and tokenizer errors, and
-    ///   ``ModelError/unreadableText(path:reason:)`` for a missing file or one that is not UTF-8,
-    ///   ``ModelError/invalidStride(stride:context:)``.
+    ///   ``ProcedureError/unreadableText(path:reason:)`` for a missing file or one that is not UTF-8,
+    ///   ``ProcedureError/invalidStride(stride:context:)``.
     public static func run(modelAt modelURL: URL, textAt textURL: URL, context: Int, mode: PerplexityMode,
                            modelHash: String, version: String, numerics: LlamaModel.Numerics = .exact,
                            progress: @escaping (Int, Int) -> Void = { _, _ in }) throws -> PerplexityReport {
@@ -77,7 +78,7 @@ public enum PerplexityRunner {
         case let .chunked(maxChunks):
             let contents = droppingOneNewline(text)
             let tokens = tokenizer.encode(contents, parseSpecial: false)
-            guard tokens.count >= 2 * context else { throw ModelError.textTooShort(tokens: tokens.count, context: context) }
+            guard tokens.count >= 2 * context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
             let started = Date()
             let result = try ChunkedPerplexity.run(model: model, tokens: tokens, context: context, maxChunks: maxChunks,
                                                    bos: tokenizer.addedBOS) { done, total in progress(done * context, total * context) }
@@ -93,7 +94,7 @@ public enum PerplexityRunner {
         case let .rolling(split, stride):
             let stride = stride ?? context
             guard stride >= 1, stride <= context else {
-                throw ModelError.invalidStride(stride: stride, context: context)
+                throw ProcedureError.invalidStride(stride: stride, context: context)
             }
             guard let prefix = tokenizer.bos ?? tokenizer.eos else {
                 throw ModelError.missingMetadata(path: modelURL.path, key: "tokenizer.ggml.bos_token_id (or eos_token_id), the rolling windows' prefix token")
@@ -126,10 +127,10 @@ public enum PerplexityRunner {
     static func readText(_ url: URL) throws -> String {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ModelError.unreadableText(path: url.path, reason: "cannot read the file: \(error.localizedDescription)")
+            throw ProcedureError.unreadableText(path: url.path, reason: "cannot read the file: \(error.localizedDescription)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ModelError.unreadableText(path: url.path, reason: "the text is not valid UTF-8")
+            throw ProcedureError.unreadableText(path: url.path, reason: "the text is not valid UTF-8")
         }
         return text
     }

@@ -1,5 +1,7 @@
+import AssayCore
 import AssayStats
 import AssayTensor
+import AssayModels
 import Foundation
 
 /// One llama-bench test: prompt processing (`pp512`: `prompt` tokens in one batch from an empty

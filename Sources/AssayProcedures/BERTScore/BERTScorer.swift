@@ -1,8 +1,10 @@
 import AssayCheckpoint
+import AssayCore
 import AssayMetrics
 import AssayStats
 import AssayTensor
 import AssayTokenizer
+import AssayModels
 import Foundation
 
 /// BERTScore with an in-process encoder, as bert_score 0.3.13's `score` runs it: each text is

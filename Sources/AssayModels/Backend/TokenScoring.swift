@@ -2,15 +2,15 @@ import AssayTensor
 import Foundation
 
 /// Log-probabilities from a row of logits, in double precision (the row is `Float`).
-enum TokenScoring {
+public enum TokenScoring {
     /// ln softmax(row)[target]: `row[target] − max − ln Σ exp(row − max)`.
-    static func logProbability(of target: Int, in row: ArraySlice<Float>) -> Double {
+    public static func logProbability(of target: Int, in row: ArraySlice<Float>) -> Double {
         Double(row[row.startIndex + target]) - logSumExp(row)
     }
 
     /// ln Σ exp(row), computed as `max + ln Σ exp(row − max)`: the exponentials in 8-lane single
     /// precision (relative error < 3e-7 each), summed in double per block of 8.
-    static func logSumExp(_ row: ArraySlice<Float>) -> Double {
+    public static func logSumExp(_ row: ArraySlice<Float>) -> Double {
         guard let maximum = row.max() else { return -.infinity }
         return row.withUnsafeBufferPointer { buffer -> Double in
             let base = buffer.baseAddress!

@@ -1,0 +1,67 @@
+import AssayCore
+import Foundation
+
+/// Errors loading or running a model.
+public enum ModelError: AssayError, Equatable {
+    case unsupportedArchitecture(path: String, name: String, supported: [String])
+    case missingMetadata(path: String, key: String)
+    case missingTensor(path: String, name: String)
+    case wrongShape(path: String, name: String, expected: [Int], found: [Int])
+    case unusedTensors(path: String, names: [String])
+    case contextTooLong(path: String, context: Int, trained: Int)
+    case emptyPrompt
+    case unsupportedRopeScaling(path: String, type: String)
+    case unsupportedActivation(path: String, name: String)
+    case unsupportedPositionEmbedding(path: String, type: String)
+    case unsupportedQuantization(type: String, supported: [String])
+    /// An OpenAI-compatible server could not be reached (connection refused, timeout, DNS).
+    case serverUnreachable(url: String, reason: String)
+    /// The server answered with an HTTP error status.
+    case serverStatus(url: String, status: Int, message: String)
+    /// The server's answer is not what the OpenAI API defines.
+    case serverProtocol(url: String, message: String)
+    /// The server does not serve the requested model name.
+    case serverModelUnknown(url: String, model: String, served: [String])
+    /// The remote backend cannot do this (yet).
+    case unsupportedRemote(url: String, what: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .unsupportedArchitecture(path, name, supported):
+            return "\(path): architecture '\(name)' is not supported (supported: \(supported.joined(separator: ", ")))"
+        case let .missingMetadata(path, key): return "\(path): metadata '\(key)' is missing"
+        case let .missingTensor(path, name): return "\(path): tensor '\(name)' is missing"
+        case let .wrongShape(path, name, expected, found): return "\(path): tensor '\(name)' has shape \(found), expected \(expected)"
+        case let .unusedTensors(path, names):
+            return "\(path): \(names.count) tensor(s) are not used by the architecture: \(names.prefix(5).joined(separator: ", "))"
+        case let .contextTooLong(path, context, trained):
+            return "\(path): context \(context) is beyond the model's trained length (\(trained) tokens)"
+        case .emptyPrompt: return "the prompt has no tokens"
+        case let .unsupportedRopeScaling(path, type): return "\(path): rope scaling '\(type)' is not supported (none and linear are)"
+        case let .unsupportedActivation(path, name): return "\(path): hidden_act '\(name)' is not supported (gelu is)"
+        case let .unsupportedPositionEmbedding(path, type):
+            return "\(path): position_embedding_type '\(type)' is not supported (absolute is)"
+        case let .unsupportedQuantization(type, supported):
+            return "quantization type '\(type)' is not supported here (\(supported.joined(separator: ", ")) are)"
+        case let .serverUnreachable(url, reason): return "cannot reach \(url): \(reason)"
+        case let .serverStatus(url, status, message): return "\(url) answered HTTP \(status)\(message.isEmpty ? "" : ": " + message)"
+        case let .serverProtocol(url, message): return "\(url): \(message)"
+        case let .serverModelUnknown(url, model, served):
+            return "\(url) does not serve a model named '\(model)' (it serves: \(served.isEmpty ? "none" : served.joined(separator: ", ")))"
+        case let .unsupportedRemote(url, what): return "\(url): \(what) is not available through the OpenAI-compatible backend"
+        }
+    }
+
+    public var recoverySuggestion: String? {
+        switch self {
+        case .unsupportedArchitecture: return "convert a supported model, or wait for the architecture to be added"
+        case let .contextTooLong(_, _, trained): return "use --context \(trained) or less"
+        case .serverUnreachable: return "start the server (e.g. llama.cpp's llama-server or vllm serve) and check the endpoint URL, which ends in /v1"
+        case .serverStatus: return "check the model name, the API key (OPENAI_API_KEY) and the server's log"
+        case .serverProtocol: return "the endpoint must implement OpenAI's /v1/completions with streaming (server-sent events)"
+        case .serverModelUnknown: return "use one of the served names as the model"
+        case .unsupportedRemote: return "run the model in-process (a GGUF file or a Hugging Face directory)"
+        default: return "the file does not look like a complete checkpoint of this architecture; convert it again"
+        }
+    }
+}

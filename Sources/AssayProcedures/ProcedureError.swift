@@ -1,0 +1,59 @@
+import AssayCore
+import Foundation
+
+/// Errors of the procedures: their inputs (texts, documents, windows) and what two models must share.
+public enum ProcedureError: AssayError, Equatable {
+    /// The text is shorter than two chunks of `context` tokens (chunked perplexity, drift).
+    case textTooShort(tokens: Int, context: Int)
+    /// A document is empty (`line` 1-based), or the text has none.
+    case emptyDocument(path: String, line: Int?)
+    /// A JSON Lines document is malformed at `line` (1-based).
+    case malformedDocument(path: String, line: Int, message: String)
+    /// The text file is missing or not UTF-8.
+    case unreadableText(path: String, reason: String)
+    /// A rolling-window stride outside 1…context.
+    case invalidStride(stride: Int, context: Int)
+    /// Two models tokenize the text differently (`position` −1: their vocabularies differ).
+    case differentTokenizations(reference: String, candidate: String, position: Int, referenceToken: String, candidateToken: String)
+    /// A model cannot do what the procedure needs (a served model without token scoring, …).
+    case missingCapability(model: String, what: String, hint: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .textTooShort(tokens, context): return "the text has \(tokens) tokens, fewer than two chunks of \(context)"
+        case let .emptyDocument(path, line):
+            return line.map { "\(path):\($0): the document is empty" } ?? "\(path): there is no text to score"
+        case let .malformedDocument(path, line, message): return "\(path):\(line): \(message)"
+        case let .unreadableText(path, reason): return "\(path): \(reason)"
+        case let .invalidStride(stride, context): return "stride \(stride) must be between 1 and the context (\(context))"
+        case let .differentTokenizations(reference, candidate, position, referenceToken, candidateToken):
+            return position < 0
+                ? "\(candidate): the vocabulary differs from \(reference)'s (\(candidateToken) vs \(referenceToken))"
+                : "\(candidate): tokenizes the text differently from \(reference): token \(position) is \(candidateToken), not \(referenceToken)"
+        case let .missingCapability(model, what, _): return "\(model): \(what)"
+        }
+    }
+
+    public var recoverySuggestion: String? {
+        switch self {
+        case .textTooShort: return "use a longer text or a smaller context"
+        case .emptyDocument: return "remove empty documents, or choose another split (file, paragraphs, lines, jsonl)"
+        case .malformedDocument: return "each line must be a JSON object with the document text in the chosen field"
+        case .unreadableText: return "check the path, and save the text as UTF-8"
+        case .invalidStride: return "use a stride from 1 to the context, or leave it out for lm-eval's (the context)"
+        case .differentTokenizations: return "compare two versions of the same model: drift needs identical tokenizers"
+        case let .missingCapability(_, _, hint): return hint
+        }
+    }
+
+    public var location: String? {
+        switch self {
+        case let .emptyDocument(path, line): return line.map { "\(path):\($0)" } ?? path
+        case let .malformedDocument(path, line, _): return "\(path):\(line)"
+        case let .unreadableText(path, _): return path
+        case let .differentTokenizations(_, candidate, _, _, _): return candidate
+        case let .missingCapability(model, _, _): return model
+        default: return nil
+        }
+    }
+}
