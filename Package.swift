@@ -54,7 +54,7 @@ let package = Package(
             "AssayCore", "AssayStats", "AssayMetrics", "AssayEvaluators",
             .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "AssayReport", dependencies: ["AssayCore", "AssayStats", "AssayMetrics", "AssayEvaluators", "AssaySuite"]),
+        .target(name: "AssayReport", dependencies: ["AssayCore", "AssayStats", "AssayMetrics", "AssayProcedures", "AssayEvaluators", "AssaySuite"]),
         .target(name: "AssayStore", dependencies: [
             "AssayCore", "AssayMetrics", "AssayEvaluators", "AssaySuite",
             .product(name: "GRDB", package: "GRDB.swift"),

@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/install-system-packages.sh
 scripts/fetch-models.sh
 server_python=$(scripts/setup-test-server.sh)
+scripts/check-imports.sh
 swift build --build-tests --explicit-target-dependency-import-check error
 scripts/make-derived-models.sh "$(swift build --show-bin-path)/assay"
 

@@ -5,6 +5,9 @@ import Foundation
 public enum ModelError: AssayError, Equatable {
     case unsupportedArchitecture(path: String, name: String, supported: [String])
     case missingMetadata(path: String, key: String)
+    /// A metadata value the engine would compute with is out of range (a head count of 0, a
+    /// negative layer count, a NaN epsilon, a BOS id past the vocabulary, …).
+    case invalidMetadata(path: String, key: String, value: String, reason: String)
     case missingTensor(path: String, name: String)
     case wrongShape(path: String, name: String, expected: [Int], found: [Int])
     case unusedTensors(path: String, names: [String])
@@ -30,6 +33,7 @@ public enum ModelError: AssayError, Equatable {
         case let .unsupportedArchitecture(path, name, supported):
             return "\(path): architecture '\(name)' is not supported (supported: \(supported.joined(separator: ", ")))"
         case let .missingMetadata(path, key): return "\(path): metadata '\(key)' is missing"
+        case let .invalidMetadata(path, key, value, reason): return "\(path): metadata '\(key)' is \(value): \(reason)"
         case let .missingTensor(path, name): return "\(path): tensor '\(name)' is missing"
         case let .wrongShape(path, name, expected, found): return "\(path): tensor '\(name)' has shape \(found), expected \(expected)"
         case let .unusedTensors(path, names):
@@ -55,6 +59,7 @@ public enum ModelError: AssayError, Equatable {
     public var recoverySuggestion: String? {
         switch self {
         case .unsupportedArchitecture: return "convert a supported model, or wait for the architecture to be added"
+        case .invalidMetadata: return "the file's metadata is damaged or was written by a broken converter; convert the model again"
         case let .contextTooLong(_, _, trained): return "use --context \(trained) or less"
         case .serverUnreachable: return "start the server (e.g. llama.cpp's llama-server or vllm serve) and check the endpoint URL, which ends in /v1"
         case .serverStatus: return "check the model name, the API key (OPENAI_API_KEY) and the server's log"

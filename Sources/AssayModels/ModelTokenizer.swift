@@ -50,31 +50,66 @@ public enum ModelTokenizer: Sendable {
         guard model == "gpt2" else {
             throw TokenizerError.unsupported(path: path, message: "tokenizer.ggml.model '\(model)' is not supported yet (gpt2 byte-level BPE and llama SentencePiece are)")
         }
-        guard let tokens = file.value("tokenizer.ggml.tokens")?.array?.compactMap(\.string),
-              let merges = file.value("tokenizer.ggml.merges")?.array?.compactMap(\.string) else {
-            throw TokenizerError.malformed(path: path, message: "tokenizer.ggml.tokens and tokenizer.ggml.merges must be string arrays")
-        }
-        let types = file.value("tokenizer.ggml.token_type")?.array?.compactMap { $0.integer.map(Int.init) } ?? []
+        let tokens = try strings(file, "tokenizer.ggml.tokens"), merges = try strings(file, "tokenizer.ggml.merges")
+        let types = try tokenTypes(file, count: tokens.count)
         func flag(_ key: String, _ fallback: Bool) -> Bool { if case let .bool(b)? = file.value(key) { return b } else { return fallback } }
         return try BytePairEncoding(
             tokens: tokens, merges: merges, tokenTypes: types, pre: file.value("tokenizer.ggml.pre")?.string ?? "default",
-            bos: file.value("tokenizer.ggml.bos_token_id")?.integer.map(Int.init), eos: file.value("tokenizer.ggml.eos_token_id")?.integer.map(Int.init),
+            bos: try tokenID(file, "tokenizer.ggml.bos_token_id", count: tokens.count),
+            eos: try tokenID(file, "tokenizer.ggml.eos_token_id", count: tokens.count),
             addBOS: flag("tokenizer.ggml.add_bos_token", true), addEOS: flag("tokenizer.ggml.add_eos_token", false), source: path)
     }
 
     /// The SentencePiece-style tokenizer of a GGUF file with `tokenizer.ggml.model = llama`.
     public static func sentencePiece(_ file: GGUFFile) throws -> SentencePieceBPE {
         let path = file.url.path
-        guard let tokens = file.value("tokenizer.ggml.tokens")?.array?.compactMap(\.string),
-              let scores = file.value("tokenizer.ggml.scores")?.array?.compactMap({ $0.number.map(Float.init) }) else {
-            throw TokenizerError.malformed(path: path, message: "tokenizer.ggml.tokens (strings) and tokenizer.ggml.scores (numbers) are required")
+        let tokens = try strings(file, "tokenizer.ggml.tokens")
+        guard let scoreValues = file.value("tokenizer.ggml.scores")?.array else {
+            throw TokenizerError.malformed(path: path, message: "tokenizer.ggml.scores (numbers, one per token) is required")
         }
-        let types = file.value("tokenizer.ggml.token_type")?.array?.compactMap { $0.integer.map(Int.init) } ?? []
+        let scores = scoreValues.compactMap { $0.number.map(Float.init) }
+        guard scores.count == tokens.count, scores.allSatisfy(\.isFinite) else {
+            throw TokenizerError.malformed(path: path, message: "tokenizer.ggml.scores must hold one finite number per token (\(tokens.count))")
+        }
+        let types = try tokenTypes(file, count: tokens.count)
         func flag(_ key: String, _ fallback: Bool) -> Bool { if case let .bool(b)? = file.value(key) { return b } else { return fallback } }
         return try SentencePieceBPE(
             tokens: tokens, scores: scores, tokenTypes: types,
-            bos: file.value("tokenizer.ggml.bos_token_id")?.integer.map(Int.init), eos: file.value("tokenizer.ggml.eos_token_id")?.integer.map(Int.init),
+            bos: try tokenID(file, "tokenizer.ggml.bos_token_id", count: tokens.count),
+            eos: try tokenID(file, "tokenizer.ggml.eos_token_id", count: tokens.count),
             addBOS: flag("tokenizer.ggml.add_bos_token", true), addEOS: flag("tokenizer.ggml.add_eos_token", false),
             addSpacePrefix: flag("tokenizer.ggml.add_space_prefix", true), source: path)
+    }
+
+    /// A metadata array whose every element is a string (a non-string would shift every later id).
+    static func strings(_ file: GGUFFile, _ key: String) throws -> [String] {
+        guard let values = file.value(key)?.array else {
+            throw TokenizerError.malformed(path: file.url.path, message: "\(key) is missing or not an array of strings")
+        }
+        let strings = values.compactMap(\.string)
+        guard strings.count == values.count else {
+            let index = values.firstIndex { $0.string == nil } ?? 0
+            throw TokenizerError.malformed(path: file.url.path, message: "\(key)[\(index)] is not a string (every entry must be, or later ids shift)")
+        }
+        return strings
+    }
+
+    /// `tokenizer.ggml.token_type`: one integer per token when present.
+    static func tokenTypes(_ file: GGUFFile, count: Int) throws -> [Int] {
+        guard let values = file.value("tokenizer.ggml.token_type")?.array else { return [] }
+        let types = values.compactMap { $0.integer.map(Int.init) }
+        guard types.count == values.count, types.count == count else {
+            throw TokenizerError.malformed(path: file.url.path, message: "tokenizer.ggml.token_type must hold one integer per token (\(count))")
+        }
+        return types
+    }
+
+    /// A special token's id, which must name a token of the vocabulary.
+    static func tokenID(_ file: GGUFFile, _ key: String, count: Int) throws -> Int? {
+        guard let value = file.value(key) else { return nil }
+        guard let id = value.integer, id >= 0, id < count else {
+            throw TokenizerError.malformed(path: file.url.path, message: "\(key) is \(value), not a token id of the vocabulary (0…\(count - 1))")
+        }
+        return Int(id)
     }
 }

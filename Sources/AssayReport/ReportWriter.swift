@@ -35,7 +35,7 @@ public struct ReportWriter: Sendable {
         }
         for evaluation in outcome.evaluations {
             for artifact in evaluation.artifacts {
-                try AtomicFile.write(Data(artifact.contents.utf8), to: URL(fileURLWithPath: base.path + "." + Self.artifactSuffix(evaluation, artifact)))
+                try AtomicFile.write(Data(ChartRenderer.svg(artifact.chart).utf8), to: URL(fileURLWithPath: base.path + "." + Self.artifactSuffix(evaluation, artifact)))
             }
         }
         let document = ReportDocument(outcome, itemsFile: itemsURL?.lastPathComponent)

@@ -29,6 +29,15 @@ public enum Bootstrap {
         return Interval(mean: mean, low: sorted[lowerIndex], high: sorted[upperIndex])
     }
 
+    /// The bootstrap interval of the mean of `values`: `resamples` draws of `values.count` indices
+    /// with replacement (seeded), each draw's mean summed in draw order, then ``interval(_:)``.
+    /// - Precondition: `values` is not empty and `resamples > 0`.
+    public static func meanInterval(_ values: [Double], resamples: Int, seed: UInt64) -> Interval {
+        interval(indices(count: values.count, resamples: resamples, seed: seed).map { draw in
+            draw.reduce(0.0) { $0 + values[$1] } / Double(values.count)
+        })
+    }
+
     /// A bootstrap interval: mean of the resampled scores and the 2.5 % / 97.5 % order statistics.
     public struct Interval: Sendable, Equatable, Codable {
         /// Mean of the resampled scores.

@@ -141,18 +141,3 @@ struct AgreementAnalysisTests {
         #expect(!json.contains("NaN") && json.contains("\"kappa\":null"))
     }
 }
-
-struct KappaHeatmapTests {
-    @Test func heatmapIsWellFormedAndShowsEveryPair() throws {
-        let rows = [("1", "a", "1"), ("1", "b", "1"), ("1", "c", "2"), ("2", "a", "2"), ("2", "b", "2"), ("2", "c", "2"),
-                    ("3", "a", "3"), ("3", "b", "2"), ("3", "c", "<&>")]
-        let set = try RatingSet.build(name: "s<1>", scale: .categories(["1", "2", "3", "<&>"]),
-                                      raw: rows.map { RawRating(location: "", item: $0.0, rater: $0.1, label: $0.2) }, path: "", readProblems: [])
-        let svg = KappaHeatmap.svg(AgreementAnalysis(set, weighting: .none, level: .nominal))
-        #expect(svg.hasPrefix("<svg ") && svg.hasSuffix("</svg>\n"))
-        #expect(svg.contains("s&lt;1&gt;") && !svg.contains("s<1>"))
-        #expect(svg.components(separatedBy: "<rect ").count - 1 == 9)
-        let parser = XMLParser(data: Data(svg.utf8))
-        #expect(parser.parse())
-    }
-}

@@ -1,9 +1,11 @@
 import ArgumentParser
 import AssayCheckpoint
 import AssayCore
+import AssayEvaluators
 import AssayMetrics
 import AssayModels
 import AssayProcedures
+import AssayReport
 import AssayTensor
 import Foundation
 
@@ -88,169 +90,52 @@ extension AssayCommand {
         }
 
         func run() async throws {
-            let tests = try tests()
-            var sides = [try BenchSide(path: model)]
+            let plan = ThroughputRun(tests: try tests(), repetitions: repetitions, warmup: warmup, seed: seed)
+            var models = [try Self.load(model)]
             if let vs {
                 // The same file is loaded once: two copies of the same weights can differ by a few
                 // percent in memory-bound generation (physical placement), which is not a property
                 // of the model (docs/throughput.md).
                 let same = URL(fileURLWithPath: vs).standardizedFileURL == URL(fileURLWithPath: model).standardizedFileURL
-                sides.append(same ? sides[0] : try BenchSide(path: vs))
+                models.append(same ? models[0] : try Self.load(vs))
             }
-            for test in tests {
-                if let trained = sides.compactMap(\.model.configuration.trainedContext).min(), test.tokens > trained {
+            for test in plan.tests {
+                if let trained = models.compactMap(\.model.configuration.trainedContext).min(), test.tokens > trained {
                     throw CommandError(message: "\(test.name) needs \(test.tokens) positions; the model was trained for \(trained)", hint: "use smaller -p/-n")
                 }
             }
             let progress = TerminalProgress()
-            var samples = Array(repeating: [ThroughputTest: [ThroughputSample]](), count: sides.count)
-            for (index, test) in tests.enumerated() {
-                for side in sides { for w in 0..<warmup { _ = side.run(test, seed: seed &+ UInt64(w)) } }
-                for r in 0..<repetitions {
-                    // A B, B A, A B, …: neither side always runs first.
-                    let order = r % 2 == 0 ? Array(sides.indices) : Array(sides.indices.reversed())
-                    for s in order { samples[s][test, default: []].append(sides[s].run(test, seed: seed &+ UInt64(1000 + r))) }
-                    progress.update(evaluation: "bench \(index + 1)/\(tests.count) \(test.name)", completed: r + 1, total: repetitions, detail: "repetitions")
-                }
+            let samples = try plan.run(models) { index, done in
+                progress.update(evaluation: "bench \(index + 1)/\(plan.tests.count) \(plan.tests[index].name)", completed: done,
+                                total: repetitions, detail: "repetitions")
             }
             let rss = ProcessStats.peakResidentBytes
-            let rows = sides.indices.map { s in tests.map { sides[s].row($0, samples[s][$0]!, peakRSS: rss, warmup: warmup) } }
-            let comparisons: [[String: Any]] = sides.count < 2 ? [] : tests.map { test in
-                let (ratio, low, high) = ThroughputSummary.speedRatio(samples[0][test]!.map { $0.tokensPerSecond(test.tokens) },
-                                                                      samples[1][test]!.map { $0.tokensPerSecond(test.tokens) }, seed: seed)
-                return ["test": test.name, "n_threads": test.threads, "ratio": ratio, "ratio_ci_low": low, "ratio_ci_high": high]
+            let commit = GitInfo.head().map { String($0.prefix(12)) } ?? "unknown"
+            let rows = models.indices.map { m in
+                plan.tests.map { plan.row($0, model: models[m], samples: samples.of(m, $0), peakRSS: rss, buildCommit: commit) }
             }
+            let comparisons = models.count < 2 ? [] : plan.tests.map { plan.comparison($0, samples) }
             if let chart {
-                let bars = rows.flatMap { $0 }.map { r -> ThroughputChart.Bar in
-                    let mean = r["avg_ts"] as! Double, sd = r["stddev_ts"] as! Double
-                    let label = sides.count > 1 ? "\(r["test"]!) \(r["model_filename"]!)" : "\(r["test"]!) t\(r["n_threads"]!)"
-                    return ThroughputChart.Bar(label: label, value: mean, low: max(0, mean - sd), high: mean + sd)
+                let bars = rows.flatMap { $0 }.map { r in
+                    ChartBar(label: models.count > 1 ? "\(r.test) \(r.modelFilename)" : "\(r.test) t\(r.threads)", value: r.averageTokensPerSecond,
+                             low: max(0, r.averageTokensPerSecond - r.stddevTokensPerSecond), high: r.averageTokensPerSecond + r.stddevTokensPerSecond)
                 }
-                let svg = ThroughputChart.svg(title: "\(sides.map(\.name).joined(separator: " vs ")): tokens/s (mean ± stddev)", bars: bars)
+                let svg = ChartRenderer.svg(.bars(title: "\(models.map(\.name).joined(separator: " vs ")): tokens/s (mean ± stddev)", unit: "tokens/s", bars: bars))
                 try Data(svg.utf8).write(to: URL(fileURLWithPath: chart), options: .atomic)
             }
             switch format {
             case .json:
-                let object: Any = sides.count < 2 ? rows[0] : ["a": rows[0], "b": rows[1], "comparisons": comparisons]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-                FileHandle.standardOutput.write(data + Data("\n".utf8))
+                struct Comparison: Encodable { var a: [ThroughputRow]; var b: [ThroughputRow]; var comparisons: [ThroughputComparison] }
+                if models.count < 2 { try JSONOutput.print(rows[0]) } else { try JSONOutput.print(Comparison(a: rows[0], b: rows[1], comparisons: comparisons)) }
             case .csv:
                 print(BenchTable.csv(rows.flatMap { $0 }))
             case .md:
                 print(BenchTable.markdown(rows.flatMap { $0 }))
-                if !comparisons.isEmpty { print("\n" + BenchTable.comparisonMarkdown(comparisons, a: sides[0].name, b: sides[1].name)) }
+                if !comparisons.isEmpty { print("\n" + BenchTable.comparisonMarkdown(comparisons, a: models[0].name, b: models[1].name)) }
             }
         }
-    }
-}
 
-/// One model under test with the facts a bench row reports.
-struct BenchSide {
-    let name: String
-    let model: LlamaModel
-    let bos: Int?
-    let sizeBytes: Int
-    let parameters: Int
-    let type: String
-
-    init(path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        name = url.lastPathComponent
-        model = try LlamaModel(contentsOf: url)
-        bos = (try? CausalTokenizer(loading: url))?.addedBOS
-        if url.pathExtension == "gguf" {
-            let file = try GGUFFile(contentsOf: url)
-            sizeBytes = file.tensors.reduce(0) { $0 + $1.byteCount }
-            parameters = file.tensors.reduce(0) { $0 + $1.elementCount }
-            let matrices = file.tensors.filter { $0.dimensions.count >= 2 }
-            let counts = Dictionary(grouping: matrices, by: { $0.type.description }).mapValues(\.count)
-            type = "\(model.configuration.architecture) \(counts.max { $0.value < $1.value }?.key ?? "?")"
-        } else {
-            let checkpoint = try SafetensorsCheckpoint(contentsOf: url)
-            sizeBytes = checkpoint.tensors.reduce(0) { $0 + $1.tensor.range.count }
-            parameters = checkpoint.tensors.reduce(0) { $0 + $1.tensor.elementCount }
-            type = "\(model.configuration.architecture) \(checkpoint.tensors.first?.tensor.dtype.rawValue ?? "?")"
-        }
-    }
-
-    func run(_ test: ThroughputTest, seed: UInt64) -> ThroughputSample {
-        ThroughputBench.run(test, model: model, bos: bos, seed: seed)
-    }
-
-    /// A row with llama-bench's field names where they overlap.
-    func row(_ test: ThroughputTest, _ samples: [ThroughputSample], peakRSS: Int, warmup: Int) -> [String: Any] {
-        // The harness's own cost: the same procedure with a no-op model (median of 5).
-        let overhead = (0..<5).map { ThroughputBench.harnessOverhead(test, vocabulary: model.configuration.vocabulary, seed: UInt64($0)).nanoseconds }
-            .sorted()[2]
-        let summary = ThroughputSummary(tokens: test.tokens, nanoseconds: samples.map(\.nanoseconds),
-                                        timeToFirstToken: samples.compactMap(\.timeToFirstTokenNanoseconds),
-                                        interTokenGaps: samples.flatMap(\.interTokenNanoseconds))
-        var row: [String: Any] = [
-            "build_commit": GitInfo.head().map { String($0.prefix(12)) } ?? "unknown", "assay_version": AssayVersion.current,
-            "cpu_info": BenchTable.cpuModel, "backends": "OpenBLAS", "openblas_core": BLAS.coreName,
-            "model_filename": name, "model_type": type, "model_size": sizeBytes, "model_n_params": parameters,
-            "n_threads": test.threads, "n_prompt": test.prompt, "n_gen": test.generate, "test": test.name,
-            "repetitions": samples.count, "warmup": warmup,
-            "avg_ns": Int(summary.averageNanoseconds.rounded()), "stddev_ns": Int(summary.stddevNanoseconds.rounded()),
-            "avg_ts": summary.averageTokensPerSecond, "stddev_ts": summary.stddevTokensPerSecond,
-            "samples_ns": summary.samplesNanoseconds, "samples_ts": summary.samplesTokensPerSecond,
-            "peak_rss_bytes": peakRSS, "harness_overhead_ns": Int(overhead),
-            "harness_overhead_pct": 100 * Double(overhead) / summary.averageNanoseconds,
-        ]
-        row["ttft_ms"] = summary.timeToFirstTokenMilliseconds ?? NSNull()
-        row["itl_ms_p50"] = summary.interTokenMilliseconds?.p50 ?? NSNull()
-        row["itl_ms_p90"] = summary.interTokenMilliseconds?.p90 ?? NSNull()
-        row["itl_ms_p99"] = summary.interTokenMilliseconds?.p99 ?? NSNull()
-        return row
-    }
-}
-
-/// Text renderings of bench rows.
-enum BenchTable {
-    /// `model name` from /proc/cpuinfo (or `unknown`).
-    static var cpuModel: String {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-              let value = line.split(separator: ":", maxSplits: 1).last else { return "unknown" }
-        return value.trimmingCharacters(in: .whitespaces)
-    }
-
-    static func size(_ bytes: Int) -> String { String(format: "%.2f MiB", Double(bytes) / 1_048_576) }
-    static func params(_ n: Int) -> String { n >= 1_000_000_000 ? String(format: "%.2f B", Double(n) / 1e9) : String(format: "%.2f M", Double(n) / 1e6) }
-
-    /// llama-bench's Markdown table plus latency columns.
-    static func markdown(_ rows: [[String: Any]]) -> String {
-        var lines = ["| model | size | params | backend | threads | test | t/s | TTFT ms | ITL p50/p90/p99 ms | peak RSS |",
-                     "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        for r in rows {
-            let itl = (r["itl_ms_p50"] as? Double).map { String(format: "%.2f / %.2f / %.2f", $0, r["itl_ms_p90"] as! Double, r["itl_ms_p99"] as! Double) } ?? ""
-            let ttft = (r["ttft_ms"] as? Double).map { String(format: "%.2f", $0) } ?? ""
-            lines.append("| \(r["model_filename"]!) (\(r["model_type"]!)) | \(size(r["model_size"] as! Int)) | \(params(r["model_n_params"] as! Int)) | OpenBLAS (\(r["openblas_core"]!)) | \(r["n_threads"]!) | \(r["test"]!) | "
-                + String(format: "%.2f ± %.2f", r["avg_ts"] as! Double, r["stddev_ts"] as! Double) + " | \(ttft) | \(itl) | \(size(r["peak_rss_bytes"] as! Int)) |")
-        }
-        return lines.joined(separator: "\n")
-    }
-
-    static func comparisonMarkdown(_ comparisons: [[String: Any]], a: String, b: String) -> String {
-        var lines = ["Speed ratio \(a) / \(b) (mean tokens/s, 95 % bootstrap interval over repetitions):", "",
-                     "| test | threads | ratio | 95 % CI | verdict |", "| ---: | ---: | ---: | --- | --- |"]
-        for c in comparisons {
-            let low = c["ratio_ci_low"] as! Double, high = c["ratio_ci_high"] as! Double
-            let verdict = low > 1 ? "\(a) faster" : high < 1 ? "\(b) faster" : "no significant difference"
-            lines.append("| \(c["test"]!) | \(c["n_threads"]!) | " + String(format: "%.3f | [%.3f, %.3f]", c["ratio"] as! Double, low, high) + " | \(verdict) |")
-        }
-        return lines.joined(separator: "\n")
-    }
-
-    static let csvColumns = ["build_commit", "assay_version", "cpu_info", "backends", "openblas_core", "model_filename", "model_type", "model_size",
-                             "model_n_params", "n_threads", "n_prompt", "n_gen", "test", "repetitions", "warmup", "avg_ns", "stddev_ns", "avg_ts",
-                             "stddev_ts", "peak_rss_bytes", "harness_overhead_pct", "ttft_ms", "itl_ms_p50", "itl_ms_p90", "itl_ms_p99"]
-
-    static func csv(_ rows: [[String: Any]]) -> String {
-        func field(_ value: Any?) -> String {
-            let text = value.map { $0 is NSNull ? "" : "\($0)" } ?? ""
-            return text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
-        }
-        return ([csvColumns.joined(separator: ",")] + rows.map { r in csvColumns.map { field(r[$0]) }.joined(separator: ",") }).joined(separator: "\n")
+        /// The model at `path` with its checkpoint's facts.
+        static func load(_ path: String) throws -> BenchModel { try BenchModel(contentsOf: URL(fileURLWithPath: path)) }
     }
 }

@@ -3,6 +3,7 @@ import AssayCore
 import AssayMetrics
 import AssayModels
 import AssayProcedures
+import AssayReport
 import Foundation
 
 extension AssayCommand {
@@ -111,8 +112,8 @@ extension AssayCommand {
             guard (prompts == nil) != (randomInputLen == nil) else { throw ValidationError("give either --prompts FILE or --random-input-len N") }
             if randomInputLen != nil, tokenizer == nil { throw ValidationError("--random-input-len needs --tokenizer (the served model's .gguf or directory)") }
             if let n = randomInputLen, n < 1 { throw ValidationError("--random-input-len must be at least 1") }
-            guard numPrompts >= 1, outputLen >= 1, warmup >= 0, timeout > 0 else {
-                throw ValidationError("--num-prompts and --output-len must be at least 1, --warmup 0 or more, --timeout positive")
+            guard numPrompts >= 1, outputLen >= 1, warmup >= 0, timeout > 0, timeout.isFinite else {
+                throw ValidationError("--num-prompts and --output-len must be at least 1, --warmup 0 or more, --timeout a positive number of seconds")
             }
             guard burstiness > 0, burstiness.isFinite else { throw ValidationError("--burstiness must be a positive number") }
             _ = try rates()
@@ -148,19 +149,14 @@ extension AssayCommand {
             let counter = try tokenizer.map { try CausalTokenizer(loading: URL(fileURLWithPath: $0)) }
             let requests: [ServingWorkload.Request]
             if let randomInputLen, let counter {
-                requests = ServingPrompts.random(count: numPrompts, inputLength: randomInputLen, outputLength: outputLen, tokenizer: counter, seed: seed)
+                requests = try ServingPrompts.random(count: numPrompts, inputLength: randomInputLen, outputLength: outputLen, tokenizer: counter, seed: seed)
             } else {
                 requests = try ServingPrompts.file(URL(fileURLWithPath: prompts!), count: numPrompts, outputLength: outputLen, tokenizer: counter)
             }
-            try await server.checkModel()
+            try await ServingBench.prepare(server, first: requests[0], api: api.api, ignoreEOS: ignoreEos, warmup: warmup)
             let objectives = try goodput.map { try ServingObjectives(parsing: $0) } ?? ServingObjectives()
             let percentiles = try percentileList()
             let progress = TerminalProgress()
-            // benchmark_serving's initial test request: fails fast on a wrong setting, warms the server.
-            for _ in 0..<warmup {
-                let first = requests[0]
-                _ = try await server.streamCompletion(CompletionRequest(prompt: first.prompt, maxTokens: first.maxTokens, api: api.api, ignoreEOS: ignoreEos))
-            }
             var results: [[String: Any]] = []
             var tables: [(String, ServingMetrics, String)] = []
             for rate in try rates() {
@@ -168,16 +164,14 @@ extension AssayCommand {
                     let label = "rate \(rate.isFinite ? String(format: "%g", rate) : "inf") · concurrency \(concurrency.map(String.init) ?? "∞")"
                     let workload = ServingWorkload(requests: requests, requestRate: rate, burstiness: burstiness, maxConcurrency: concurrency,
                                                    ignoreEOS: ignoreEos, api: api.api, seed: seed)
-                    let total = requests.count
-                    let run = try await ServingBench.run(workload, on: server) { done in
+                    let measured = try await ServingBench.measure(workload, on: server, tokenizer: counter, percentiles: percentiles,
+                                                                  objectives: objectives) { done, total in
                         progress.update(evaluation: label, completed: done, total: total, detail: "requests")
                     }
-                    let (tokens, source) = run.outputTokens(counting: counter)
-                    let metrics = ServingMetrics(outcomes: run.outcomes, outputTokens: tokens, durationSeconds: run.durationSeconds,
-                                                 percentiles: percentiles, objectives: objectives)
-                    results.append(row(metrics, run: run, rate: rate, concurrency: concurrency, source: source, objectives: objectives))
-                    tables.append((label, metrics, source))
-                    for failure in run.outcomes.compactMap(\.error).prefix(3) { Terminal.warning("a request failed: \(failure)") }
+                    results.append(row(measured.metrics, run: measured.run, rate: rate, concurrency: concurrency, source: measured.tokenSource,
+                                       objectives: objectives))
+                    tables.append((label, measured.metrics, measured.tokenSource))
+                    for failure in measured.run.outcomes.compactMap(\.error).prefix(3) { Terminal.warning("a request failed: \(failure)") }
                 }
             }
             switch format {
@@ -212,36 +206,5 @@ extension AssayCommand {
             }
             return row
         }
-    }
-}
-
-/// The Markdown of `assay bench-serve`: a metric per row, a run per column.
-enum ServingTable {
-    static func markdown(_ runs: [(String, ServingMetrics, String)], endpoint: String, model: String) -> String {
-        func number(_ value: Double?, _ format: String = "%.2f") -> String { value.map { String(format: format, $0) } ?? "—" }
-        var rows: [(String, [String])] = [
-            ("Successful requests", runs.map { "\($0.1.completed)" }),
-            ("Failed requests", runs.map { "\($0.1.failed)" }),
-            ("Benchmark duration (s)", runs.map { number($0.1.durationSeconds) }),
-            ("Total input tokens", runs.map { "\($0.1.totalInputTokens)" }),
-            ("Total generated tokens", runs.map { "\($0.1.totalOutputTokens) (\($0.2))" }),
-            ("Request throughput (req/s)", runs.map { number($0.1.requestThroughput) }),
-            ("Request goodput (req/s)", runs.map { number($0.1.requestGoodput) }),
-            ("Output token throughput (tok/s)", runs.map { number($0.1.outputThroughput) }),
-            ("Total token throughput (tok/s)", runs.map { number($0.1.totalTokenThroughput) }),
-        ]
-        for (name, path) in [("TTFT", \ServingMetrics.ttft), ("TPOT", \ServingMetrics.tpot), ("ITL", \ServingMetrics.itl), ("E2EL", \ServingMetrics.e2el)] {
-            rows.append(("Mean \(name) (ms)", runs.map { number($0.1[keyPath: path]?.mean) }))
-            rows.append(("Median \(name) (ms)", runs.map { number($0.1[keyPath: path]?.median) }))
-            rows.append(("Std \(name) (ms)", runs.map { number($0.1[keyPath: path]?.std) }))
-            for (index, p) in (runs.first?.1.percentiles ?? []).enumerated() {
-                rows.append(("P\(ServingMetrics.percentileName(p)) \(name) (ms)", runs.map { number($0.1[keyPath: path]?.percentiles[index].1) }))
-            }
-        }
-        var lines = ["Serving benchmark: \(model) at \(endpoint)", "",
-                     "| metric | " + runs.map(\.0).joined(separator: " | ") + " |",
-                     "| --- |" + String(repeating: " ---: |", count: runs.count)]
-        for (name, values) in rows { lines.append("| \(name) | " + values.joined(separator: " | ") + " |") }
-        return lines.joined(separator: "\n")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AssayReport
 import AssayStore
 import Foundation
 
@@ -86,54 +87,19 @@ extension AssayCommand {
 
         @OptionGroup var storeOptions: StoreOptions
 
-        struct Row: Encodable {
-            var metric: String
-            var a: Double?
-            var b: Double?
-            var delta: Double?
-            var change: String
-            var ratio: Double?
-            var z: Double?
-            var significance: String?
-        }
-
         func run() async throws {
             let store = try storeOptions.open()
             let a = try store.run(runA), b = try store.run(runB)
             let metricsA = try store.metrics(run: a.id), metricsB = try store.metrics(run: b.id)
             var keys = metricsA.map(\.key)
             for key in metricsB.map(\.key) where !keys.contains(key) { keys.append(key) }
-            let rows: [Row] = keys.map { key in
-                let ma = metricsA.first { $0.key == key }, mb = metricsB.first { $0.key == key }
-                let delta = ma?.value.flatMap { va in mb?.value.map { $0 - va } }
-                var change = "—"
-                if let delta {
-                    let higher = (ma ?? mb)?.higherIsBetter ?? true
-                    change = delta == 0 ? "same" : ((delta > 0) == higher ? "better" : "worse")
-                } else if ma == nil { change = "only in B" } else if mb == nil { change = "only in A" }
-                var row = Row(metric: key, a: ma?.value, b: mb?.value, delta: delta, change: change)
-                if let va = ma?.value, let vb = mb?.value, va != 0 { row.ratio = vb / va }
-                if let delta, let sa = ma?.stderr, let sb = mb?.stderr, sa.isFinite, sb.isFinite, sa + sb > 0 {
-                    let z = delta / (sa * sa + sb * sb).squareRoot()
-                    row.z = z
-                    row.significance = abs(z) > 1.96 ? "significant (|z| > 1.96)" : "not significant"
-                    if abs(z) <= 1.96 { row.change = "no significant change" }
-                }
-                return row
+            func side(_ metric: StoredMetric?) -> RunComparison.Side? {
+                metric.map { RunComparison.Side(value: $0.value, stderr: $0.stderr, higherIsBetter: $0.higherIsBetter) }
             }
-            if format == .json {
-                struct Comparison: Encodable { var run_a: String; var run_b: String; var metrics: [Row] }
-                try JSONOutput.print(Comparison(run_a: a.id, run_b: b.id, metrics: rows))
-                return
-            }
-            func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "—" }
-            func signed(_ v: Double?) -> String { v.map { ($0 >= 0 ? "+" : "") + String(format: "%.4f", $0) } ?? "—" }
-            print("| metric | A \(a.id) | B \(b.id) | Δ (B − A) | B / A | z | change |")
-            print("|---|---:|---:|---:|---:|---:|---|")
-            for row in rows {
-                let ratio = row.ratio.map { String(format: "%.3f×", $0) } ?? "—", z = row.z.map { String(format: "%+.2f", $0) } ?? "—"
-                print("| \(row.metric) | \(f(row.a)) | \(f(row.b)) | \(signed(row.delta)) | \(ratio) | \(z) | \(row.change) |")
-            }
+            let comparison = RunComparison(runA: a.id, runB: b.id, metrics: keys.map { key in
+                (key, side(metricsA.first { $0.key == key }), side(metricsB.first { $0.key == key }))
+            })
+            if format == .json { try JSONOutput.print(comparison) } else { print(comparison.markdown) }
         }
     }
 }

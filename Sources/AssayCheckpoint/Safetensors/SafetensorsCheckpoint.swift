@@ -105,8 +105,8 @@ public struct HFConfig: @unchecked Sendable {
     /// An integer value (JSON numbers without a fraction).
     public func integer(_ key: String) -> Int? {
         guard let n = object[key] as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
-        let d = n.doubleValue
-        return d == d.rounded() ? Int(d) : nil
+        // Int(exactly:) is nil for a fraction and for a value outside Int's range (1e30 would trap Int(_:)).
+        return Int(exactly: n.doubleValue)
     }
 
     /// A numeric value.

@@ -72,10 +72,7 @@ public struct BERTScoreEvaluator: Evaluator {
         try context.checkCancellation()
         var interval: Bootstrap.Interval?
         if resamples > 0 {
-            let f1 = result.scores.map(\.f1)
-            interval = Bootstrap.interval(Bootstrap.indices(count: f1.count, resamples: resamples, seed: seed).map { draw in
-                draw.reduce(0) { $0 + f1[$1] } / Double(draw.count)
-            })
+            interval = Bootstrap.meanInterval(result.scores.map(\.f1), resamples: resamples, seed: seed)
         }
         let items = zip(corpus.ids, result.scores).map { id, s in
             ItemRow(id: id, values: ["precision": .number(s.precision), "recall": .number(s.recall), "f1": .number(s.f1)])

@@ -55,6 +55,6 @@ public struct InterRaterEvaluator: Evaluator {
         let signature = Signature([("scale", ratings.scale.description), ("weights", weighting.rawValue), ("level", level.rawValue),
                                    ("raters", String(analysis.raters.count)), ("items", String(analysis.items))])
         return EvaluationResult(metrics: metrics, items: items, signature: signature.description,
-                                artifacts: [Artifact(name: "kappa-heatmap.svg", title: "Pairwise kappa", contents: KappaHeatmap.svg(analysis))])
+                                artifacts: [Artifact(name: "kappa-heatmap.svg", title: "Pairwise kappa", chart: analysis.kappaChart)])
     }
 }

@@ -113,10 +113,10 @@ public struct QuantDriftEvaluator: Evaluator {
             ItemRow(id: "chunk-\(i + 1)", values: ["ppl_candidate": .number(c.pplCandidate), "ln_ppl_ratio": .number(c.lnPPLRatio),
                                                   "mean_kld": .number(c.meanKLD), "rms_dp": .number(c.rmsDeltaP), "same_top_p": .number(c.sameTop)])
         }
-        let chart = DriftChart.svg(title: "KL divergence per token: \(candidate.lastPathComponent)\(quantize.map { " → " + $0.description } ?? "") vs \(reference.lastPathComponent)",
-                                   kld: result.accumulator.kldValues, mean: s.meanKLD, p99: s.kldPercentiles[0.99] ?? 0)
+        let chart = Chart.kldHistogram(title: "KL divergence per token: \(candidate.lastPathComponent)\(quantize.map { " → " + $0.description } ?? "") vs \(reference.lastPathComponent)",
+                                       kld: result.accumulator.kldValues, mean: s.meanKLD, p99: s.kldPercentiles[0.99] ?? 0)
         var out = EvaluationResult(metrics: metrics + extra, items: items, signature: signature,
-                                   artifacts: [Artifact(name: "kld.svg", title: "KL divergence distribution", contents: chart)])
+                                   artifacts: [Artifact(name: "kld.svg", title: "KL divergence distribution", chart: chart)])
         out.itemsInReport = true   // the per-chunk table
         return out
     }

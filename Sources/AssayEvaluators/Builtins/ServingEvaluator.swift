@@ -79,20 +79,15 @@ public struct ServingEvaluator: Evaluator {
         let counter = try tokenizer.map { try CausalTokenizer(loading: URL(fileURLWithPath: $0)) }
         let requests = try ServingPrompts.file(path, count: numPrompts, outputLength: outputLength, tokenizer: counter)
         let server = OpenAIServer(baseURL: url, model: name, timeout: timeout)
-        try await server.checkModel()
-        for _ in 0..<warmup {
-            _ = try await server.streamCompletion(CompletionRequest(prompt: requests[0].prompt, maxTokens: outputLength, api: api, ignoreEOS: ignoreEOS))
-        }
+        try await ServingBench.prepare(server, first: requests[0], api: api, ignoreEOS: ignoreEOS, warmup: warmup)
         try context.checkCancellation()
         let workload = ServingWorkload(requests: requests, requestRate: rate, burstiness: burstiness, maxConcurrency: concurrency,
                                        ignoreEOS: ignoreEOS, api: api, seed: seed)
-        let (progress, evaluation, total) = (context.progress, context.evaluationID, requests.count)
-        let run = try await ServingBench.run(workload, on: server) { done in
+        let (progress, evaluation) = (context.progress, context.evaluationID)
+        let measured = try await ServingBench.measure(workload, on: server, tokenizer: counter, percentiles: [50, 99], objectives: objectives) { done, total in
             progress.update(evaluation: evaluation, completed: done, total: total, detail: "requests")
         }
-        let (tokens, source) = run.outputTokens(counting: counter)
-        let m = ServingMetrics(outcomes: run.outcomes, outputTokens: tokens, durationSeconds: run.durationSeconds,
-                               percentiles: [50, 99], objectives: objectives)
+        let (run, m, tokens, source) = (measured.run, measured.metrics, measured.outputTokens, measured.tokenSource)
         guard m.completed > 0 else {
             throw EvaluatorError.invalidOption(name: "model", message: "every request failed; the first: \(run.outcomes.first?.error ?? "?")")
         }

@@ -45,30 +45,27 @@ public struct ThroughputEvaluator: Evaluator {
         guard case let .file(url)? = context.model else {
             throw EvaluatorError.invalidOption(name: "model", message: "throughput needs a local model: a GGUF file or a Hugging Face directory")
         }
-        let model = try LlamaModel(contentsOf: url)
-        let bos = (try? CausalTokenizer(loading: url))?.addedBOS
+        let model = try BenchModel(contentsOf: url)
         var tests: [ThroughputTest] = []
         if prompt > 0 { tests.append(ThroughputTest(prompt: prompt, generate: 0, threads: threads)) }
         if generate > 0 { tests.append(ThroughputTest(prompt: 0, generate: generate, threads: threads)) }
-        var metrics: [MetricValue] = []
-        var bars: [ThroughputChart.Bar] = []
-        var signature = "threads:\(threads)|reps:\(repetitions)|warmup:\(warmup)|seed:\(seed)|blas:openblas"
-        for (index, test) in tests.enumerated() {
-            for w in 0..<warmup { _ = ThroughputBench.run(test, model: model, bos: bos, seed: seed &+ UInt64(w)) }
-            var samples: [ThroughputSample] = []
-            for r in 0..<repetitions {
-                try context.checkCancellation()
-                samples.append(ThroughputBench.run(test, model: model, bos: bos, seed: seed &+ UInt64(1000 + r)))
-                context.progress.update(evaluation: context.evaluationID, completed: index * repetitions + r + 1,
+        let plan = ThroughputRun(tests: tests, repetitions: repetitions, warmup: warmup, seed: seed)
+        let samples: ThroughputRun.Samples
+        do {
+            samples = try plan.run([model]) { index, done in
+                context.progress.update(evaluation: context.evaluationID, completed: index * repetitions + done,
                                         total: tests.count * repetitions, detail: "repetitions")
             }
-            let summary = ThroughputSummary(tokens: test.tokens, nanoseconds: samples.map(\.nanoseconds),
-                                            timeToFirstToken: samples.compactMap(\.timeToFirstTokenNanoseconds),
-                                            interTokenGaps: samples.flatMap(\.interTokenNanoseconds))
+        } catch is CancellationError { throw EvaluatorError.cancelled }
+        var metrics: [MetricValue] = []
+        var bars: [ChartBar] = []
+        for test in tests {
+            let summary = ThroughputSummary(tokens: test.tokens, nanoseconds: samples.of(0, test).map(\.nanoseconds),
+                                            timeToFirstToken: samples.of(0, test).compactMap(\.timeToFirstTokenNanoseconds),
+                                            interTokenGaps: samples.of(0, test).flatMap(\.interTokenNanoseconds))
             let rates = summary.samplesTokensPerSecond
-            let resampled = Bootstrap.indices(count: rates.count, resamples: 1000, seed: seed).map { $0.reduce(0.0) { $0 + rates[$1] } / Double(rates.count) }
-            let ci = Bootstrap.interval(resampled)
-            bars.append(ThroughputChart.Bar(label: test.name, value: summary.averageTokensPerSecond, low: ci.low, high: ci.high))
+            let ci = Bootstrap.meanInterval(rates, resamples: 1000, seed: seed)
+            bars.append(ChartBar(label: test.name, value: summary.averageTokensPerSecond, low: ci.low, high: ci.high))
             let name = test.generate == 0 ? "pp_tokens_per_second" : "tg_tokens_per_second"
             metrics.append(MetricValue(name: name, value: summary.averageTokensPerSecond,
                                        stderr: summary.stddevTokensPerSecond / Double(rates.count).squareRoot(),
@@ -78,11 +75,12 @@ public struct ThroughputEvaluator: Evaluator {
                 metrics.append(MetricValue(name: "itl_ms_p50", value: summary.interTokenMilliseconds?.p50, unit: "ms", higherIsBetter: false))
                 metrics.append(MetricValue(name: "itl_ms_p99", value: summary.interTokenMilliseconds?.p99, unit: "ms", higherIsBetter: false))
             }
-            signature = "\(test.name)|" + signature
         }
         metrics.append(MetricValue(name: "peak_rss_bytes", value: Double(ProcessStats.peakResidentBytes), unit: "bytes", higherIsBetter: false))
-        let chart = ThroughputChart.svg(title: "\(url.lastPathComponent): tokens/s (mean, 95 % CI), \(threads) threads", bars: bars)
-        return EvaluationResult(metrics: metrics, signature: signature + "|version:assay-\(AssayVersion.current)",
-                                artifacts: [Artifact(name: "throughput.svg", title: "Tokens per second", contents: chart)])
+        let chart = Chart.bars(title: "\(url.lastPathComponent): tokens/s (mean, 95 % CI), \(threads) threads", unit: "tokens/s", bars: bars)
+        let signature = Signature([("tests", tests.map(\.name).joined(separator: ",")), ("threads", "\(threads)"), ("reps", "\(repetitions)"),
+                                   ("warmup", "\(warmup)"), ("seed", "\(seed)"), ("blas", "openblas")])
+        return EvaluationResult(metrics: metrics, signature: signature.description,
+                                artifacts: [Artifact(name: "throughput.svg", title: "Tokens per second", chart: chart)])
     }
 }

@@ -38,19 +38,19 @@ public struct ItemRow: Sendable, Equatable, Codable {
     }
 }
 
-/// A file an evaluation produces for its report (an SVG chart).
+/// A chart an evaluation produces for its report, written beside it.
 public struct Artifact: Sendable, Equatable {
     /// File name suffix, e.g. `kappa-heatmap.svg`; written as `<run-id>.<evaluation>.<name>`.
     public var name: String
     /// What it shows, for the Markdown link.
     public var title: String
-    /// The file's text.
-    public var contents: String
+    /// The chart; the report draws it.
+    public var chart: Chart
 
     /// Creates an artifact.
-    public init(name: String, title: String, contents: String) {
+    public init(name: String, title: String, chart: Chart) {
         self.name = name
         self.title = title
-        self.contents = contents
+        self.chart = chart
     }
 }

@@ -72,15 +72,30 @@ public struct BertEncoder: Sendable {
         if let kind = config.string("position_embedding_type"), kind != "absolute" {
             throw ModelError.unsupportedPositionEmbedding(path: path, type: kind)
         }
+        // RoBERTa's positions count from after the padding index; checked below against the table.
+        let pad = config.integer("pad_token_id") ?? 1
+        guard pad >= 0, pad < Int.max else {
+            throw ModelError.invalidMetadata(path: path, key: "pad_token_id", value: String(pad), reason: "it must be 0 or more")
+        }
         let c = Configuration(
             architecture: arch, layers: try int("num_hidden_layers"), hidden: try int("hidden_size"),
             heads: try int("num_attention_heads"), intermediate: try int("intermediate_size"), vocabulary: try int("vocab_size"),
             maxPositions: try int("max_position_embeddings"), typeVocabulary: config.integer("type_vocab_size") ?? 2,
             epsilon: Float(config.number("layer_norm_eps") ?? 1e-12),
-            positionOffset: arch == "bert" ? 0 : (config.integer("pad_token_id") ?? 1) + 1)
-        guard c.hidden % c.heads == 0 else {
-            throw ModelError.missingMetadata(path: path, key: "hidden_size (\(c.hidden) is not a multiple of num_attention_heads \(c.heads))")
-        }
+            positionOffset: arch == "bert" ? 0 : pad + 1)
+        let check = MetadataCheck(path: path)
+        typealias Limit = MetadataCheck.Limit
+        _ = try check.count(c.layers, "num_hidden_layers", maximum: Limit.layers)
+        _ = try check.count(c.hidden, "hidden_size", maximum: Limit.width)
+        _ = try check.count(c.heads, "num_attention_heads", maximum: Limit.heads)
+        try check.divides(c.heads, "num_attention_heads", into: c.hidden, "hidden_size")
+        _ = try check.count(c.intermediate, "intermediate_size", maximum: Limit.feedForward)
+        _ = try check.count(c.vocabulary, "vocab_size", maximum: Limit.vocabulary)
+        _ = try check.count(c.maxPositions, "max_position_embeddings", maximum: Limit.context)
+        _ = try check.count(c.typeVocabulary, "type_vocab_size", maximum: Limit.vocabulary)
+        _ = try check.positive(Double(c.epsilon), "layer_norm_eps", maximum: 1)
+        _ = try check.count(c.positionOffset, "pad_token_id", minimum: 0, maximum: c.maxPositions - 1)
+        _ = try check.count(c.vocabulary, "vocab_size", maximum: Limit.vocabulary)
         let names = checkpoint.tensors.map(\.tensor.name)
         let prefix = ["", "bert.", "roberta.", "model."].first { names.contains($0 + "embeddings.word_embeddings.weight") } ?? ""
         var used = Set<String>()

@@ -153,18 +153,26 @@ public struct LlamaModel: Sendable {
             guard let v = file.value("\(arch).\(key)")?.integer else { throw ModelError.missingMetadata(path: path, key: "\(arch).\(key)") }
             return Int(v)
         }
-        let embedding = try int("embedding_length"), heads = try int("attention.head_count")
-        let headDimension = (try? int("attention.key_length")) ?? embedding / heads
+        let check = MetadataCheck(path: path)
+        let embedding = try check.count(try int("embedding_length"), "\(arch).embedding_length", maximum: MetadataCheck.Limit.width)
+        let heads = try check.count(try int("attention.head_count"), "\(arch).attention.head_count", maximum: MetadataCheck.Limit.heads)
+        let headDimension: Int
+        if let given = try? int("attention.key_length") {
+            headDimension = given
+        } else {
+            try check.divides(heads, "\(arch).attention.head_count", into: embedding, "\(arch).embedding_length")
+            headDimension = embedding / heads
+        }
         var positionScale: Float = 1
         switch file.value("\(arch).rope.scaling.type")?.string {
         case nil, "none": break
         case "linear":
             let factor = file.value("\(arch).rope.scaling.factor")?.number ?? 1
-            positionScale = factor > 0 ? Float(1 / factor) : 1
+            positionScale = 1 / (try check.positive(factor, "\(arch).rope.scaling.factor"))
         case let other?:
             throw ModelError.unsupportedRopeScaling(path: path, type: other)
         }
-        let configuration = Configuration(
+        let configuration = try Configuration(
             architecture: arch, layers: try int("block_count"), embedding: embedding, feedForward: try int("feed_forward_length"),
             heads: heads, kvHeads: (try? int("attention.head_count_kv")) ?? heads, headDimension: headDimension,
             rotaryDimension: (try? int("rope.dimension_count")) ?? headDimension,
@@ -172,7 +180,7 @@ public struct LlamaModel: Sendable {
             ropeNeoX: arch == "qwen2", ropePositionScale: positionScale,
             epsilon: Float(file.value("\(arch).attention.layer_norm_rms_epsilon")?.number ?? 1e-5),
             vocabulary: file.value("tokenizer.ggml.tokens")?.array?.count ?? 0,
-            trainedContext: try? int("context_length"))
+            trainedContext: try? int("context_length")).checked(path: path, keys: .gguf(arch))
         let source = WeightSource(
             path: path, name: { $0.ggufName($1) },
             read: { name in
@@ -196,8 +204,16 @@ public struct LlamaModel: Sendable {
             guard let v = config.integer(key) else { throw ModelError.missingMetadata(path: path, key: key) }
             return v
         }
-        let embedding = try int("hidden_size"), heads = try int("num_attention_heads")
-        let headDimension = config.integer("head_dim") ?? embedding / heads
+        let check = MetadataCheck(path: path)
+        let embedding = try check.count(try int("hidden_size"), "hidden_size", maximum: MetadataCheck.Limit.width)
+        let heads = try check.count(try int("num_attention_heads"), "num_attention_heads", maximum: MetadataCheck.Limit.heads)
+        let headDimension: Int
+        if let given = config.integer("head_dim") {
+            headDimension = given
+        } else {
+            try check.divides(heads, "num_attention_heads", into: embedding, "hidden_size")
+            headDimension = embedding / heads
+        }
         var positionScale: Float = 1
         // transformers ≥ 5 writes `rope_parameters` (rope_theta, rope_type, factor); older files
         // `rope_theta` and `rope_scaling`.
@@ -207,17 +223,17 @@ public struct LlamaModel: Sendable {
             switch type {
             case "default": break
             case "?" where scaling.number("factor") == nil: break
-            case "linear": positionScale = Float(1 / (scaling.number("factor") ?? 1))
+            case "linear": positionScale = 1 / (try check.positive(scaling.number("factor") ?? 1, "rope_scaling.factor"))
             default: throw ModelError.unsupportedRopeScaling(path: path, type: type)
             }
         }
-        let configuration = Configuration(
+        let configuration = try Configuration(
             architecture: arch, layers: try int("num_hidden_layers"), embedding: embedding, feedForward: try int("intermediate_size"),
             heads: heads, kvHeads: config.integer("num_key_value_heads") ?? heads, headDimension: headDimension,
             rotaryDimension: headDimension, ropeBase: Float(config.number("rope_theta") ?? ropeParameters?.number("rope_theta") ?? 10000),
             ropeNeoX: true,
             ropePositionScale: positionScale, epsilon: Float(config.number("rms_norm_eps") ?? 1e-6),
-            vocabulary: try int("vocab_size"), trainedContext: config.integer("max_position_embeddings"))
+            vocabulary: try int("vocab_size"), trainedContext: config.integer("max_position_embeddings")).checked(path: path, keys: .huggingFace)
         let source = WeightSource(
             path: checkpoint.directory.path, name: { $0.hfName($1) },
             read: { name in

@@ -61,7 +61,8 @@ enum SocketHTTP {
         if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
             while true {
                 let sizeLine = try reader.line()
-                guard let size = Int(sizeLine.split(separator: ";")[0].trimmingCharacters(in: .whitespaces), radix: 16), size >= 0 else {
+                let sizeField = sizeLine.split(separator: ";", omittingEmptySubsequences: false).first ?? ""
+                guard let size = Int(sizeField.trimmingCharacters(in: .whitespaces), radix: 16), size >= 0 else {
                     throw ModelError.serverProtocol(url: url.absoluteString, message: "bad chunk size '\(sizeLine.prefix(40))'")
                 }
                 if size == 0 { break }
@@ -126,7 +127,9 @@ enum SocketHTTP {
             entry = info.pointee.ai_next
             let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
             if fd < 0 { continue }
-            var seconds = timeval(tv_sec: Int(timeout), tv_usec: .init((timeout - timeout.rounded(.down)) * 1e6))
+            // An infinite or absurd timeout means "wait as long as the kernel allows", not a trap in Int(_:).
+            let bounded = timeout.isFinite ? min(max(timeout, 0.001), 1e9) : 1e9
+            var seconds = timeval(tv_sec: Int(bounded), tv_usec: .init((bounded - bounded.rounded(.down)) * 1e6))
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
             var one: Int32 = 1

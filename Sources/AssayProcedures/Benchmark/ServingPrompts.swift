@@ -9,11 +9,15 @@ public enum ServingPrompts {
     /// `j < inputLength`, from a seeded random offset — here skipping special tokens, so that no
     /// prompt contains control text such as `<|im_start|>`. The local tokenizer's count of each
     /// prompt (with BOS when the vocabulary adds it) is kept for servers that report no usage.
-    public static func random(count: Int, inputLength: Int, outputLength: Int, tokenizer: CausalTokenizer, seed: UInt64) -> [ServingWorkload.Request] {
+    /// - Throws: ``ProcedureError/missingCapability(model:what:hint:)`` when the vocabulary has only special tokens.
+    public static func random(count: Int, inputLength: Int, outputLength: Int, tokenizer: CausalTokenizer, seed: UInt64) throws -> [ServingWorkload.Request] {
         precondition(count > 0 && inputLength > 0 && outputLength > 0, "count and lengths must be positive")
         let special = tokenizer.specialTokenIDs
         let ordinary = (0..<tokenizer.vocabularySize).filter { !special.contains($0) }
-        precondition(!ordinary.isEmpty, "the vocabulary has no ordinary tokens")
+        guard !ordinary.isEmpty else {
+            throw ProcedureError.missingCapability(model: tokenizer.name, what: "the vocabulary has no ordinary tokens to build random prompts from",
+                                                   hint: "use --prompts FILE, or the served model's own tokenizer")
+        }
         var rng = SeededGenerator(seed: seed)
         return (0..<count).map { i in
             let offset = rng.index(below: ordinary.count)

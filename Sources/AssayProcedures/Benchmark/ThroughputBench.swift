@@ -101,4 +101,12 @@ public enum ProcessStats {
         return Int(usage.ru_maxrss)
         #endif
     }
+
+    /// `model name` from /proc/cpuinfo (or `unknown`).
+    public static var cpuModel: String {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+              let value = line.split(separator: ":", maxSplits: 1).last else { return "unknown" }
+        return value.trimmingCharacters(in: .whitespaces)
+    }
 }

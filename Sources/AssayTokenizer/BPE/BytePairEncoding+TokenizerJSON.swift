@@ -30,8 +30,15 @@ extension BytePairEncoding {
             throw TokenizerError.malformed(path: path, message: "a merge is neither \"a b\" nor [\"a\", \"b\"]")
         }
         var types = [Int](repeating: 1, count: tokens.count)
-        for added in root["added_tokens"] as? [[String: Any]] ?? [] {
-            guard let id = (added["id"] as? NSNumber)?.intValue, let content = added["content"] as? String else { continue }
+        let addedTokens = root["added_tokens"] as? [Any] ?? []
+        for (index, entry) in addedTokens.enumerated() {
+            guard let added = entry as? [String: Any], let id = (added["id"] as? NSNumber)?.intValue, let content = added["content"] as? String else {
+                throw TokenizerError.malformed(path: path, message: "added_tokens[\(index)] needs an integer \"id\" and a string \"content\"")
+            }
+            // Added tokens extend the vocabulary; an id far beyond it is a damaged file, not a token.
+            guard id >= 0, id < vocab.count + addedTokens.count else {
+                throw TokenizerError.malformed(path: path, message: "added token '\(content)' has id \(id), beyond the vocabulary (\(vocab.count) + \(addedTokens.count) added)")
+            }
             if id >= tokens.count {
                 tokens += Array(repeating: "", count: id - tokens.count + 1)
                 types += Array(repeating: 1, count: id - types.count + 1)

@@ -33,7 +33,11 @@ public struct WordPieceTokenizer: Sendable {
         }
         var vocabulary: [String: Int] = [:]
         for (token, id) in vocab {
-            guard let id = (id as? NSNumber)?.intValue, id >= 0 else { throw TokenizerError.malformed(path: url.path, message: "vocab id of '\(token)' is not a number") }
+            // Ids index the token table: one far beyond the vocabulary is a damaged file.
+            let added = (root["added_tokens"] as? [Any])?.count ?? 0
+            guard let id = (id as? NSNumber)?.intValue, id >= 0, id < vocab.count + added else {
+                throw TokenizerError.malformed(path: url.path, message: "vocab id of '\(token)' is not a number from 0 to \(vocab.count + added - 1)")
+            }
             vocabulary[token] = id
         }
         var normalizer = BertNormalizer()
@@ -44,7 +48,20 @@ public struct WordPieceTokenizer: Sendable {
             normalizer = BertNormalizer(cleanText: n["clean_text"] as? Bool ?? true, handleChineseCharacters: n["handle_chinese_chars"] as? Bool ?? true,
                                         stripAccents: n["strip_accents"] as? Bool, lowercase: n["lowercase"] as? Bool ?? true)
         }
-        let special = (root["added_tokens"] as? [[String: Any]] ?? []).compactMap { $0["content"] as? String }
+        var special: [String] = []
+        for (index, entry) in (root["added_tokens"] as? [Any] ?? []).enumerated() {
+            guard let added = entry as? [String: Any], let content = added["content"] as? String, !content.isEmpty else {
+                throw TokenizerError.malformed(path: url.path, message: "added_tokens[\(index)] has no \"content\" string")
+            }
+            if vocabulary[content] == nil {
+                // Hugging Face keeps added tokens by their own id: take it when the vocabulary has no other token there.
+                guard let id = (added["id"] as? NSNumber)?.intValue, id >= 0, id < vocab.count + 1 + index, !vocabulary.values.contains(id) else {
+                    throw TokenizerError.malformed(path: url.path, message: "added token '\(content)' is not in the vocabulary and has no free id")
+                }
+                vocabulary[content] = id
+            }
+            special.append(content)
+        }
         try self.init(vocabulary: vocabulary, normalizer: normalizer, unknownToken: model["unk_token"] as? String ?? "[UNK]",
                       continuationPrefix: model["continuing_subword_prefix"] as? String ?? "##",
                       maxInputCharactersPerWord: (model["max_input_chars_per_word"] as? NSNumber)?.intValue ?? 100,
@@ -69,6 +86,9 @@ public struct WordPieceTokenizer: Sendable {
          maxInputCharactersPerWord: Int, specialTokens: [String], path: String) throws {
         for required in [unknownToken, "[CLS]", "[SEP]"] where vocabulary[required] == nil {
             throw TokenizerError.malformed(path: path, message: "the vocabulary has no '\(required)'")
+        }
+        for token in specialTokens where vocabulary[token] == nil {
+            throw TokenizerError.malformed(path: path, message: "special token '\(token)' is not in the vocabulary")
         }
         self.vocabulary = vocabulary
         var tokens = [String](repeating: "", count: (vocabulary.values.max() ?? -1) + 1)

@@ -1,42 +1,37 @@
+import AssayEvaluators
 import Foundation
 
-/// An SVG heatmap of pairwise kappa: raters on both axes, each cell coloured from red (≤ 0)
-/// through white (0.4) to green (1), with the value printed; grey where a pair shares no items.
-public enum KappaHeatmap {
-    /// The SVG document for `analysis`.
-    public static func svg(_ analysis: AgreementAnalysis) -> String {
-        let raters = analysis.raters
+/// An SVG heatmap of a symmetric matrix over labels (pairwise kappa): each cell coloured from red
+/// (≤ 0) through white (0.4) to green (1), with the value printed; grey where a value is undefined.
+public enum Heatmap {
+    /// The SVG document; the diagonal is drawn as 1.
+    public static func svg(title: String, caption: String, labels raters: [String], cells: [[HeatmapCell]]) -> String {
         let n = raters.count
-        var kappa: [String: Double?] = [:]
-        for pair in analysis.pairs {
-            kappa["\(pair.raters[0])\u{0}\(pair.raters[1])"] = pair.kappa
-            kappa["\(pair.raters[1])\u{0}\(pair.raters[0])"] = pair.kappa
-        }
         let cell = 44, labelWidth = 90, top = 70
         let width = labelWidth + n * cell + 20, height = top + n * cell + 40
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" font-family=\"sans-serif\" font-size=\"11\">\n"
-        svg += "<title>Pairwise Cohen's kappa (\(escape(analysis.weights)) weights) — \(escape(analysis.set))</title>\n"
-        svg += "<text x=\"\(labelWidth)\" y=\"18\" font-size=\"13\">Pairwise kappa (\(escape(analysis.weights))) — \(escape(analysis.set))</text>\n"
+        svg += "<title>\(SVGText.escape(title))</title>\n"
+        svg += "<text x=\"\(labelWidth)\" y=\"18\" font-size=\"13\">\(SVGText.escape(caption))</text>\n"
         for (j, rater) in raters.enumerated() {
             let x = labelWidth + j * cell + cell / 2
-            svg += "<text x=\"\(x)\" y=\"\(top - 8)\" text-anchor=\"start\" transform=\"rotate(-45 \(x) \(top - 8))\">\(escape(rater))</text>\n"
+            svg += "<text x=\"\(x)\" y=\"\(top - 8)\" text-anchor=\"start\" transform=\"rotate(-45 \(x) \(top - 8))\">\(SVGText.escape(rater))</text>\n"
         }
-        for (i, a) in raters.enumerated() {
+        for (i, label) in raters.enumerated() {
             let y = top + i * cell
-            svg += "<text x=\"\(labelWidth - 6)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"end\">\(escape(a))</text>\n"
-            for (j, b) in raters.enumerated() {
+            svg += "<text x=\"\(labelWidth - 6)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"end\">\(SVGText.escape(label))</text>\n"
+            for j in raters.indices {
                 let x = labelWidth + j * cell
-                let value: Double?? = i == j ? .some(1) : kappa["\(a)\u{0}\(b)"]
+                let value: HeatmapCell = i == j ? .value(1) : (i < cells.count && j < cells[i].count ? cells[i][j] : .absent)
                 let fill: String
                 var text = ""
                 switch value {
-                case .some(.some(let v)):
+                case let .value(v):
                     fill = color(v)
                     text = String(format: "%.2f", v)
-                case .some(.none):
+                case .undefined:
                     fill = "#dddddd"
                     text = "n/a"
-                case .none:
+                case .absent:
                     fill = "#f4f4f4"
                 }
                 svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(fill)\" stroke=\"#ffffff\"/>"
@@ -62,10 +57,5 @@ public enum KappaHeatmap {
             (r, g, b) = (255 - (255 - 26) * t, 255 - (255 - 152) * t, 255 - (255 - 80) * t)
         }
         return String(format: "#%02x%02x%02x", Int(r.rounded()), Int(g.rounded()), Int(b.rounded()))
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

@@ -1,38 +1,25 @@
 import Foundation
 
-/// An SVG bar chart of tokens/s per test with error bars (a vertical line from `low` to `high`).
-public enum ThroughputChart {
-    /// One bar.
-    public struct Bar: Sendable, Equatable {
-        public var label: String
-        public var value: Double
-        public var low: Double
-        public var high: Double
+import AssayEvaluators
 
-        public init(label: String, value: Double, low: Double, high: Double) {
-            self.label = label
-            self.value = value
-            self.low = low
-            self.high = high
-        }
-    }
-
+/// An SVG bar chart with error bars (a vertical line from `low` to `high`): tokens/s per test.
+public enum BarChart {
     /// The SVG document; the y axis starts at 0 and ends at the largest `high`, rounded up.
-    public static func svg(title: String, bars: [Bar], unit: String = "tokens/s") -> String {
+    public static func svg(title: String, bars: [ChartBar], unit: String = "tokens/s") -> String {
         let barWidth = 56, gap = 28, left = 70, top = 40, plotHeight = 220
         let width = left + max(1, bars.count) * (barWidth + gap) + 20, height = top + plotHeight + 60
         let top95 = bars.map { max($0.high, $0.value) }.max() ?? 1
         let scaleMax = niceCeiling(max(top95, 1e-9))
         func y(_ v: Double) -> Double { Double(top + plotHeight) - max(0, v) / scaleMax * Double(plotHeight) }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" font-family=\"sans-serif\" font-size=\"11\">\n"
-        svg += "<title>\(escape(title))</title>\n"
-        svg += "<text x=\"\(left)\" y=\"20\" font-size=\"13\">\(escape(title))</text>\n"
+        svg += "<title>\(SVGText.escape(title))</title>\n"
+        svg += "<text x=\"\(left)\" y=\"20\" font-size=\"13\">\(SVGText.escape(title))</text>\n"
         for step in 0...4 {
             let v = scaleMax * Double(step) / 4, yy = y(v)
             svg += "<line x1=\"\(left)\" y1=\"\(fmt(yy))\" x2=\"\(width - 20)\" y2=\"\(fmt(yy))\" stroke=\"#ddd\"/>\n"
             svg += "<text x=\"\(left - 6)\" y=\"\(fmt(yy + 4))\" text-anchor=\"end\">\(fmt(v))</text>\n"
         }
-        svg += "<text x=\"14\" y=\"\(top + plotHeight / 2)\" transform=\"rotate(-90 14 \(top + plotHeight / 2))\" text-anchor=\"middle\">\(escape(unit))</text>\n"
+        svg += "<text x=\"14\" y=\"\(top + plotHeight / 2)\" transform=\"rotate(-90 14 \(top + plotHeight / 2))\" text-anchor=\"middle\">\(SVGText.escape(unit))</text>\n"
         for (i, bar) in bars.enumerated() {
             let x = left + gap / 2 + i * (barWidth + gap), center = Double(x) + Double(barWidth) / 2
             svg += "<rect x=\"\(x)\" y=\"\(fmt(y(bar.value)))\" width=\"\(barWidth)\" height=\"\(fmt(Double(top + plotHeight) - y(bar.value)))\" fill=\"#4a7ebb\"/>\n"
@@ -41,7 +28,7 @@ public enum ThroughputChart {
                 svg += "<line x1=\"\(fmt(center - 8))\" y1=\"\(fmt(y(v)))\" x2=\"\(fmt(center + 8))\" y2=\"\(fmt(y(v)))\" stroke=\"#222\" stroke-width=\"1.5\"/>\n"
             }
             svg += "<text x=\"\(fmt(center))\" y=\"\(fmt(y(bar.high) - 6))\" text-anchor=\"middle\">\(fmt(bar.value))</text>\n"
-            svg += "<text x=\"\(fmt(center))\" y=\"\(top + plotHeight + 18)\" text-anchor=\"middle\">\(escape(bar.label))</text>\n"
+            svg += "<text x=\"\(fmt(center))\" y=\"\(top + plotHeight + 18)\" text-anchor=\"middle\">\(SVGText.escape(bar.label))</text>\n"
         }
         return svg + "</svg>\n"
     }
@@ -58,7 +45,4 @@ public enum ThroughputChart {
         return text
     }
 
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
 }

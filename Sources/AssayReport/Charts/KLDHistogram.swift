@@ -3,7 +3,7 @@ import Foundation
 /// The distribution of per-token KL divergence as an SVG histogram over log₁₀(KLD) (bins of 0.25
 /// decade from 10⁻⁶ to 10¹; smaller values in the first bin, larger in the last), with the mean
 /// and the 99th percentile marked.
-public enum DriftChart {
+public enum KLDHistogram {
     public static func svg(title: String, kld values: [Float], mean: Double, p99: Double) -> String {
         let lowest = -6.0, highest = 1.0, step = 0.25
         let binCount = Int((highest - lowest) / step)
@@ -17,7 +17,7 @@ public enum DriftChart {
         func x(_ log: Double) -> Double { Double(left) + (log - lowest) / (highest - lowest) * Double(plotWidth) }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" font-family=\"sans-serif\" font-size=\"11\">\n"
-        svg += "<title>\(ThroughputChart.escape(title))</title>\n<text x=\"\(left)\" y=\"20\" font-size=\"13\">\(ThroughputChart.escape(title))</text>\n"
+        svg += "<title>\(SVGText.escape(title))</title>\n<text x=\"\(left)\" y=\"20\" font-size=\"13\">\(SVGText.escape(title))</text>\n"
         for (i, count) in bins.enumerated() where count > 0 {
             let h = Double(count) / Double(maxCount) * Double(plotHeight)
             let x0 = x(lowest + Double(i) * step)

@@ -1,0 +1,13 @@
+import AssayEvaluators
+
+/// Draws a ``Chart`` as an SVG document.
+public enum ChartRenderer {
+    /// The SVG text of `chart`.
+    public static func svg(_ chart: Chart) -> String {
+        switch chart {
+        case let .kldHistogram(title, kld, mean, p99): KLDHistogram.svg(title: title, kld: kld, mean: mean, p99: p99)
+        case let .bars(title, unit, bars): BarChart.svg(title: title, bars: bars, unit: unit)
+        case let .heatmap(title, caption, labels, cells): Heatmap.svg(title: title, caption: caption, labels: labels, cells: cells)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import AssayCheckpoint
+import AssayModels
+import AssayTestSupport
+import AssayTokenizer
+import Foundation
+import Testing
+
+/// Values inside otherwise valid checkpoints that used to end in a trap (division by a zero head
+/// count, a negative range, an allocation of 2^62 floats) or in a NaN perplexity: each is refused
+/// with the key that holds it. The files are tiny-llama's and tiny-roberta's with one value changed.
+struct HostileMetadataTests {
+    static let models = TestEnvironment.root.appendingPathComponent("Fixtures/models")
+
+    /// tiny-llama.gguf with metadata `edits` applied (nil removes the key).
+    static func craftedGGUF(_ edits: [String: GGUFValue?]) throws -> URL {
+        let file = try GGUFFile(contentsOf: models.appendingPathComponent("tiny-llama.gguf"))
+        var writer = GGUFWriter(metadata: file.metadata)
+        for (key, value) in edits {
+            if let value { writer.set(key, value) } else { writer.metadata.removeAll { $0.key == key } }
+        }
+        writer.tensors = file.tensors.map { info in
+            GGUFWriter.Tensor(name: info.name, dimensions: info.dimensions, type: info.type, bytes: file.withBytes(of: info) { Array($0) })
+        }
+        let url = try TestEnvironment.temporaryDirectory("assay-hostile").appendingPathComponent("crafted.gguf")
+        try writer.write(to: url)
+        return url
+    }
+
+    /// A copy of the Hugging Face directory `name` with `config.json` edited.
+    static func craftedDirectory(_ name: String, _ edit: (inout [String: Any]) -> Void) throws -> URL {
+        let source = models.appendingPathComponent(name), directory = try TestEnvironment.temporaryDirectory("assay-hostile")
+        for item in try FileManager.default.contentsOfDirectory(atPath: source.path) where item != "config.json" {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(item), to: directory.appendingPathComponent(item))
+        }
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("config.json"))) as? [String: Any])
+        edit(&config)
+        try JSONSerialization.data(withJSONObject: config).write(to: directory.appendingPathComponent("config.json"))
+        return directory
+    }
+
+    /// The key a thrown error names, or a failure.
+    static func invalidKey(_ body: () throws -> Void) -> String? {
+        do {
+            try body()
+        } catch let ModelError.invalidMetadata(_, key, _, _) {
+            return key
+        } catch let ModelError.missingMetadata(_, key) {
+            return key
+        } catch {
+            Issue.record("unexpected error: \(error)")
+            return nil
+        }
+        Issue.record("no error")
+        return nil
+    }
+
+    @Test(arguments: [
+        ("llama.attention.head_count", GGUFValue.uint32(0)),
+        ("llama.block_count", .int32(-1)),
+        ("llama.block_count", .uint32(1 << 31)),
+        ("llama.attention.key_length", .uint64(1 << 62)),
+        ("llama.rope.dimension_count", .uint32(1024)),
+        ("llama.attention.layer_norm_rms_epsilon", .float32(.nan)),
+        ("llama.rope.freq_base", .float32(0)),
+        ("llama.embedding_length", .uint32(0)),
+        ("llama.feed_forward_length", .int64(-5)),
+        ("llama.attention.head_count_kv", .uint32(3)),
+        ("llama.context_length", .int32(-1)),
+    ])
+    func ggufValuesAreCheckedBeforeUse(key: String, value: GGUFValue) throws {
+        let url = try Self.craftedGGUF([key: value])
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: url) } == key)
+    }
+
+    @Test func headsThatDoNotDivideTheWidthAreRefused() throws {
+        // Without key_length the head dimension is width / heads: 7 heads do not divide it.
+        let url = try Self.craftedGGUF(["llama.attention.head_count": .uint32(7), "llama.attention.key_length": nil])
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: url) } == "llama.attention.head_count")
+    }
+
+    @Test func specialTokenIDsMustBeInTheVocabulary() throws {
+        let file = try GGUFFile(contentsOf: Self.models.appendingPathComponent("tiny-llama.gguf"))
+        let count = try #require(file.value("tokenizer.ggml.tokens")?.array?.count)
+        let url = try Self.craftedGGUF(["tokenizer.ggml.bos_token_id": .uint32(UInt32(count))])
+        #expect(throws: TokenizerError.self) { _ = try CausalTokenizer(loading: url) }
+    }
+
+    @Test(arguments: [
+        ("num_attention_heads", 0.0),
+        ("num_hidden_layers", -1),
+        ("hidden_size", 1e30),
+        ("rms_norm_eps", -1.0),
+        ("rope_theta", 0),
+        ("vocab_size", 0),
+    ])
+    func configValuesAreCheckedBeforeUse(key: String, value: Double) throws {
+        let directory = try Self.craftedDirectory("tiny-llama") { $0[key] = value }
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: directory) } == key)
+    }
+
+    @Test func configHeadsThatDoNotDivideTheWidthAreRefused() throws {
+        let directory = try Self.craftedDirectory("tiny-llama") { $0["num_attention_heads"] = 7; $0["head_dim"] = nil }
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: directory) } == "num_attention_heads")
+    }
+
+    @Test(arguments: [("num_attention_heads", 0.0), ("num_hidden_layers", -1), ("num_attention_heads", 5), ("pad_token_id", 100),
+                      ("layer_norm_eps", 0)])
+    func encoderConfigValuesAreCheckedBeforeUse(key: String, value: Double) throws {
+        let directory = try Self.craftedDirectory("tiny-roberta") { $0[key] = value }
+        #expect(Self.invalidKey { _ = try BertEncoder(contentsOf: directory) } == key)
+    }
+}

@@ -1,0 +1,30 @@
+import AssayEvaluators
+import AssayReport
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+
+/// The SVG renderers: well-formed, escaped, every cell and bar drawn.
+struct ChartTests {
+    @Test func heatmapIsWellFormedAndShowsEveryPair() throws {
+        let rows = [("1", "a", "1"), ("1", "b", "1"), ("1", "c", "2"), ("2", "a", "2"), ("2", "b", "2"), ("2", "c", "2"),
+                    ("3", "a", "3"), ("3", "b", "2"), ("3", "c", "<&>")]
+        let set = try RatingSet.build(name: "s<1>", scale: .categories(["1", "2", "3", "<&>"]),
+                                      raw: rows.map { RawRating(location: "", item: $0.0, rater: $0.1, label: $0.2) }, path: "", readProblems: [])
+        let svg = ChartRenderer.svg(AgreementAnalysis(set, weighting: .none, level: .nominal).kappaChart)
+        #expect(svg.hasPrefix("<svg ") && svg.hasSuffix("</svg>\n"))
+        #expect(svg.contains("s&lt;1&gt;") && !svg.contains("s<1>"))
+        #expect(svg.components(separatedBy: "<rect ").count - 1 == 9)
+        let parser = XMLParser(data: Data(svg.utf8))
+        #expect(parser.parse())
+    }
+
+    @Test func chartScalesAndEscapes() {
+        let svg = BarChart.svg(title: "a < b & c", bars: [.init(label: "pp512", value: 410, low: 400, high: 420),
+                                                                 .init(label: "tg64", value: 44, low: 43, high: 45)])
+        #expect(svg.contains("a &lt; b &amp; c") && svg.contains(">500<"))  // axis up to 500
+        #expect(svg.components(separatedBy: "<rect").count == 3)
+    }
+}
