@@ -118,9 +118,12 @@ struct CLITests {
         let result = try AssayProcess.run(["list"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("bleu — Corpus BLEU"))
-        #expect(result.stdout.contains("tokenize       13a|char|intl|none|zh (default 13a)"))
-        #expect(result.stdout.contains("score          higher is better"))
+        #expect(result.stdout.contains("tokenize     13a|char|intl|none|zh (default 13a)"))
+        #expect(result.stdout.contains("score        higher is better"))
         #expect(result.stdout.contains("chrf — "))
+        // Names are never cut (they were at 14 characters), and the renamed evaluator is listed.
+        #expect(result.stdout.contains("exclude_special_from_matching bool") && result.stdout.contains("kappa_quadratic "))
+        #expect(result.stdout.contains("human-agreement — ") && !result.stdout.contains("\nagreement — "))
     }
 
     @Test func helpTeaches() throws {

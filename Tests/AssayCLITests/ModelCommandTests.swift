@@ -114,6 +114,10 @@ struct PerplexitySuiteTests {
         #expect((ppl["stderr"] as? Double ?? 0) > 7)
         #expect(report["verdict"] as? String == "pass")
         #expect(try JSONSchemaValidator(schemaAt: TestEnvironment.reportSchema).violations(of: Data(result.stdout.utf8)) == [])
+        // The model's facts come from the GGUF header.
+        let model = try #require((report["models"] as? [[String: Any]])?.first)
+        #expect(model["architecture"] as? String == "llama" && model["quantization"] as? String == "Q4_1", "\(model)")
+        #expect((model["params"] as? Int).map { (130_000_000...140_000_000).contains($0) } == true, "\(model)")
     }
 }
 

@@ -254,6 +254,10 @@ struct RatingsSuiteTests {
         let suite = try sandbox().load(Self.ratingsSuite)
         guard case let .ratings(_, format, _, scale)? = suite.datasets["people"] else { Issue.record("kind"); return }
         #expect(format == .csv && scale == .categories(["1", "2", "3"]))
+        // `agreement` is the former id of `human-agreement`: accepted, with a warning at its line.
+        #expect(suite.evaluations[1].evaluator.id == "human-agreement")
+        #expect(suite.warnings.count == 1 && suite.warnings[0].keyPath == "evaluations[1].evaluator" && suite.warnings[0].line == 8,
+                "\(suite.warnings)")
     }
 
     @Test func readingALaterOrUnknownEvaluationIsAnError() throws {

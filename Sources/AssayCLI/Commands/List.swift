@@ -27,15 +27,18 @@ extension AssayCommand {
             for type in types {
                 print("\(type.id) — \(type.summary)")
                 if !type.datasetKinds.isEmpty { print("  datasets: \(type.datasetKinds.map(\.rawValue).joined(separator: ", "))") }
+                // One column wide enough for the longest name of this evaluator: names are never cut.
+                let width = (type.options.map(\.name.count) + type.metrics.map(\.name.count)).max() ?? 0
+                func column(_ name: String) -> String { name + String(repeating: " ", count: max(0, width - name.count)) }
                 print("  options:")
                 for option in type.options {
                     let value = option.defaultValue.map { "default \($0)" } ?? "unset"
-                    print("    \(option.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(option.kind.description) (\(value)) — \(option.summary)")
+                    print("    \(column(option.name)) \(option.kind.description) (\(value)) — \(option.summary)")
                 }
                 print("  metrics:")
                 for metric in type.metrics {
                     let direction = metric.higherIsBetter ? "higher is better" : "lower is better"
-                    print("    \(metric.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(direction) — \(metric.summary)")
+                    print("    \(column(metric.name)) \(direction)\(metric.unit.map { ", \($0)" } ?? "") — \(metric.summary)")
                 }
                 print("")
             }

@@ -55,6 +55,7 @@ extension AssayCommand {
                 for diagnostic in error.diagnostics { Terminal.error("error: \(diagnostic)\n") }
                 throw ExitCode(2)
             }
+            for warning in loaded.warnings { Terminal.warning("\(warning)") }
             try applyModelOverrides(&loaded)
             let store = try storeOptions.open()
             let identity = SuiteRunner.RunIdentity(runID: SuiteRunner.RunIdentity.newRunID(), host: ProcessInfo.processInfo.hostName,

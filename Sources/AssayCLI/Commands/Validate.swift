@@ -17,6 +17,7 @@ extension AssayCommand {
             for path in suites {
                 do {
                     let suite = try SuiteLoader().load(URL(fileURLWithPath: path))
+                    for warning in suite.warnings { Terminal.warning("\(warning)") }
                     print("ok: \(path) (suite '\(suite.name)', \(suite.evaluations.count) evaluation(s), \(suite.gates.count) gate(s))")
                 } catch let error as SuiteError {
                     invalid += 1

@@ -15,7 +15,7 @@ import Foundation
 ///   category in the same proportions as the human consensus; `thresholds: "a,b,…"` (k − 1
 ///   increasing values) bins the metric directly (values equal to an edge go below it).
 public struct HumanAgreementEvaluator: Evaluator {
-    public static let id = "agreement"
+    public static let id = "human-agreement"
     public static let summary = "Agreement between human ratings and a per-item metric of another evaluation (kappa, tau-b, Spearman, Pearson)"
     public static let options: [OptionSpec] = [
         OptionSpec("metric", .string, default: nil, "per-item value to compare: <evaluation id>.<item value>, e.g. bleu.sentence_bleu (required)"),

@@ -33,6 +33,10 @@ extension SuiteBuilder {
             let type: any Evaluator.Type
             do {
                 type = try EvaluatorRegistry.type(for: evaluatorID)
+                if let current = EvaluatorRegistry.aliases[evaluatorID] {
+                    diagnostics.warn(evaluatorCursor.warning("evaluator '\(evaluatorID)' is now called '\(current)'",
+                                                             hint: "write `evaluator: \(current)`; the old name will stop working in a later version"))
+                }
             } catch let error as EvaluatorError {
                 let suggestion: String? = if case let .unknownEvaluator(_, s, _) = error { s } else { nil }
                 evaluatorCursor.error("unknown evaluator '\(evaluatorID)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""),

@@ -55,6 +55,7 @@ struct SuiteBuilder {
             }
         }
         if let evaluationsCursor { suite.evaluations = evaluations(evaluationsCursor, suite: suite) }
+        suite.warnings = diagnostics.warnings
         if let gatesCursor { suite.gates = gates(gatesCursor, evaluations: suite.evaluations) }
         return suite
     }

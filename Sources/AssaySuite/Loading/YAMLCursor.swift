@@ -18,6 +18,11 @@ struct YAMLCursor {
                                         message: message, hint: hint))
     }
 
+    /// A note about this node that does not stop loading.
+    func warning(_ message: String, hint: String? = nil) -> SuiteDiagnostic {
+        SuiteDiagnostic(file: diagnostics.file, line: line, column: column, keyPath: path, message: message, hint: hint)
+    }
+
     func child(_ node: Node, key: String) -> YAMLCursor {
         YAMLCursor(node: node, path: path.isEmpty ? key : "\(path).\(key)", diagnostics: diagnostics)
     }
@@ -138,6 +143,11 @@ final class Diagnostics: @unchecked Sendable {
     init(file: String) { self.file = file }
 
     func add(_ diagnostic: SuiteDiagnostic) { items.append(diagnostic) }
+
+    /// Notes that do not stop loading (a former evaluator id).
+    private(set) var warnings: [SuiteDiagnostic] = []
+
+    func warn(_ diagnostic: SuiteDiagnostic) { warnings.append(diagnostic) }
 
     var isEmpty: Bool { items.isEmpty }
 }

@@ -19,6 +19,8 @@ public struct Suite: Sendable {
     public var evaluations: [EvaluationSpec]
     /// Gates in file order.
     public var gates: [GateSpec]
+    /// Things that load but should change (a former evaluator id), for the caller to show.
+    public var warnings: [SuiteDiagnostic] = []
 
     /// A model with its suite name.
     public struct NamedModel: Sendable, Equatable {
