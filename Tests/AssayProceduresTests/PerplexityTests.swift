@@ -12,7 +12,7 @@ import Testing
 struct ChunkedPerplexityTests {
     struct Golden: Decodable { var n_ctx: Int; var chunks: Int; var tokens_total: Int; var tokens_scored: Int; var perplexity: Double; var stderr: Double }
 
-    @Test func wikiText2FirstChunks() throws {
+    @Test func wikiText2FirstChunks() async throws {
         guard let url = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
               let text = TestEnvironment.sharedData("wikitext2/wiki.test.raw") else { return }
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: try #require(Bundle.module.url(forResource: "Golden/smollm2-perplexity", withExtension: "json"))))
@@ -22,8 +22,9 @@ struct ChunkedPerplexityTests {
         if bytes.last == 0x0A { bytes.removeLast() }
         let tokens = tokenizer.encode(String(decoding: bytes, as: UTF8.self), addSpecial: true)
         #expect(tokens.count == golden.tokens_total)
-        let result = try ChunkedPerplexity.run(model: model, tokens: tokens, context: golden.n_ctx, maxChunks: golden.chunks,
-                                               bos: tokenizer.addBOS ? tokenizer.bos : nil)
+        let backend = InProcessBackend(model: model, tokenizer: try CausalTokenizer(loading: url), name: "smollm2")
+        let result = try await ChunkedPerplexity.run(model: backend, tokens: tokens, context: golden.n_ctx, maxChunks: golden.chunks,
+                                                     bos: tokenizer.addBOS ? tokenizer.bos : nil)
         #expect(result.accumulator.count == golden.tokens_scored)
         let ppl = try #require(result.accumulator.perplexity), stderr = try #require(result.accumulator.standardError)
         print("PPL \(ppl) vs llama.cpp \(golden.perplexity); ± \(stderr) vs \(golden.stderr)")
@@ -63,7 +64,7 @@ struct LlamaPerplexityGoldenTests {
         }
     }
 
-    @Test func wikiText2Context512AgainstLlamaCpp() throws {
+    @Test func wikiText2Context512AgainstLlamaCpp() async throws {
         guard let url = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
               let text = TestEnvironment.sharedData("wikitext2/wiki.test.raw") else { return }
         func golden(_ name: String) throws -> Golden {
@@ -77,9 +78,11 @@ struct LlamaPerplexityGoldenTests {
         let tokens = tokenizer.encode(PerplexityRunner.droppingOneNewline(String(decoding: try Data(contentsOf: text), as: UTF8.self)), parseSpecial: false)
         #expect(tokens.count == f16.tokens_total)
         let a = f16.prefix(chunks), b = q41.prefix(chunks)
-        let exact = try ChunkedPerplexity.run(model: model, tokens: tokens, context: 512, maxChunks: chunks, bos: tokenizer.addedBOS)
+        let exact = try await ChunkedPerplexity.run(model: InProcessBackend(model: model, tokenizer: tokenizer, name: "exact"), tokens: tokens,
+                                                    context: 512, maxChunks: chunks, bos: tokenizer.addedBOS)
         model.numerics = .ggml
-        let ggml = try ChunkedPerplexity.run(model: model, tokens: tokens, context: 512, maxChunks: chunks, bos: tokenizer.addedBOS)
+        let ggml = try await ChunkedPerplexity.run(model: InProcessBackend(model: model, tokenizer: tokenizer, name: "ggml"), tokens: tokens,
+                                                   context: 512, maxChunks: chunks, bos: tokenizer.addedBOS)
         let ppl = try #require(exact.accumulator.perplexity), stderr = try #require(exact.accumulator.standardError)
         let pplGGML = try #require(ggml.accumulator.perplexity)
         #expect(exact.accumulator.count == a.count && ggml.accumulator.count == b.count)

@@ -108,7 +108,7 @@ struct RollingPerplexityGoldenTests {
         var per_document: [Document]
     }
 
-    @Test func wikiText2LinesMatchLMEval() throws {
+    @Test func wikiText2LinesMatchLMEval() async throws {
         guard let url = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
               let text = TestEnvironment.sharedData("wikitext2/wiki.test.raw") else { return }
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: try #require(Bundle.module.url(forResource: "Golden/smollm2-wikitext2-rolling-128", withExtension: "json"))))
@@ -121,8 +121,9 @@ struct RollingPerplexityGoldenTests {
             #expect(PythonText.whitespaceSplitCount(document) == expected.words)
             #expect(document.utf8.count == expected.bytes)
         }
-        let result = RollingPerplexity.run(model: model, documents: documents, encode: { tokenizer.encode($0, addSpecial: false, parseSpecial: false) },
-                                           prefix: golden.prefix_token, context: golden.ctx, stride: golden.ctx)
+        let result = try await RollingPerplexity.run(model: InProcessBackend(model: model, tokenizer: tokenizer, name: "smollm2"), documents: documents,
+                                                     encoded: documents.map { tokenizer.encode($0, addSpecial: false, parseSpecial: false) },
+                                                     prefix: golden.prefix_token, context: golden.ctx, stride: golden.ctx)
         #expect(result.complete && result.documents == golden.documents)
         #expect(result.accumulator.count == golden.tokens && result.words == golden.words && result.bytes == golden.bytes)
         func close(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 / b - 1) < 1e-4 } ?? false }

@@ -37,16 +37,16 @@ extension AssayCommand {
         var model: String
 
         @Option(name: .customShort("p"), help: "Prompt sizes, comma-separated (0: none).")
-        var prompt: String = "512"
+        var prompt = IntegerList([512])
 
         @Option(name: .customShort("n"), help: "Generation lengths, comma-separated (0: none).")
-        var generate: String = "128"
+        var generate = IntegerList([128])
 
         @Option(name: .customShort("r"), help: "Measured repetitions per test.")
         var repetitions: Int = 5
 
         @Option(name: .long, help: "Thread counts, comma-separated.")
-        var threads: String = "\(ProcessInfo.processInfo.activeProcessorCount)"
+        var threads = IntegerList([ProcessInfo.processInfo.activeProcessorCount])
 
         @Option(name: .long, help: "Unmeasured runs of each test first.")
         var warmup: Int = 1
@@ -65,26 +65,14 @@ extension AssayCommand {
 
         enum BenchFormat: String, ExpressibleByArgument, CaseIterable { case md, json, csv }
 
-        static func list(_ text: String, name: String, minimum: Int) throws -> [Int] {
-            let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! >= minimum }) else {
-                throw ValidationError("\(name) must be a comma-separated list of integers ≥ \(minimum), e.g. 128,512")
-            }
-            return values.map { $0! }
-        }
-
         func validate() throws {
             guard repetitions >= 1 else { throw ValidationError("-r must be at least 1") }
             guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more") }
-            _ = try Self.list(prompt, name: "-p", minimum: 0)
-            _ = try Self.list(generate, name: "-n", minimum: 0)
-            _ = try Self.list(threads, name: "--threads", minimum: 1)
             guard try tests().count > 0 else { throw ValidationError("nothing to run: -p and -n are both 0") }
         }
 
         func tests() throws -> [ThroughputTest] {
-            let ps = try Self.list(prompt, name: "-p", minimum: 0), ns = try Self.list(generate, name: "-n", minimum: 0)
-            let ts = try Self.list(threads, name: "--threads", minimum: 1)
+            let ps = try prompt.checked("-p", minimum: 0), ns = try generate.checked("-n", minimum: 0), ts = try threads.checked("--threads", minimum: 1)
             return ts.flatMap { t in ps.filter { $0 > 0 }.map { ThroughputTest(prompt: $0, generate: 0, threads: t) }
                 + ns.filter { $0 > 0 }.map { ThroughputTest(prompt: 0, generate: $0, threads: t) } }
         }

@@ -74,19 +74,19 @@ extension AssayCommand {
         var ignoreEos = false
 
         @Option(name: .long, help: ArgumentHelp("Requests per second, comma-separated; inf sends all at once.", valueName: "rates"))
-        var requestRate: String = "inf"
+        var requestRate = NumberList([.infinity])
 
         @Option(name: .long, help: "Gamma shape of the gaps between requests (1: Poisson; < 1 burstier).")
         var burstiness: Double = 1
 
         @Option(name: .long, help: ArgumentHelp("Most requests in flight, comma-separated; 0 for no limit.", valueName: "levels"))
-        var maxConcurrency: String = "0"
+        var maxConcurrency = IntegerList([0])
 
         @Option(name: .long, help: ArgumentHelp("Goodput objectives in ms, e.g. ttft:500,tpot:50,e2el:2000.", valueName: "objectives"))
         var goodput: String?
 
         @Option(name: .long, help: ArgumentHelp("Latency percentiles to report, comma-separated.", valueName: "list"))
-        var percentiles: String = "50,90,99"
+        var percentiles = NumberList([50, 90, 99])
 
         @Option(name: .long, help: "Unmeasured requests first (benchmark_serving sends one).")
         var warmup: Int = 1
@@ -125,22 +125,19 @@ extension AssayCommand {
         }
 
         func rates() throws -> [Double] {
-            let values = requestRate.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                .map { $0 == "inf" ? Double.infinity : Double($0) }
-            guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("--request-rate must list positive numbers or inf, e.g. 1,4,inf") }
-            return values.map { $0! }
+            guard requestRate.values.allSatisfy({ $0 > 0 }) else { throw ValidationError("--request-rate must list positive numbers or inf, e.g. 1,4,inf") }
+            return requestRate.values
         }
 
         func concurrencies() throws -> [Int?] {
-            try AssayCommand.Bench.list(maxConcurrency, name: "--max-concurrency", minimum: 0).map { $0 == 0 ? nil : $0 }
+            try maxConcurrency.checked("--max-concurrency", minimum: 0).map { $0 == 0 ? nil : $0 }
         }
 
         func percentileList() throws -> [Double] {
-            let values = percentiles.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard !values.isEmpty, values.allSatisfy({ $0 != nil && (0...100).contains($0!) }) else {
+            guard percentiles.values.allSatisfy({ (0...100).contains($0) }) else {
                 throw ValidationError("--percentiles must list numbers from 0 to 100, e.g. 50,90,99")
             }
-            return values.map { $0! }
+            return percentiles.values
         }
 
         func run() async throws {
@@ -150,8 +147,10 @@ extension AssayCommand {
             let requests: [ServingWorkload.Request]
             if let randomInputLen, let counter {
                 requests = try ServingPrompts.random(count: numPrompts, inputLength: randomInputLen, outputLength: outputLen, tokenizer: counter, seed: seed)
+            } else if let prompts {
+                requests = try ServingPrompts.file(URL(fileURLWithPath: prompts), count: numPrompts, outputLength: outputLen, tokenizer: counter)
             } else {
-                requests = try ServingPrompts.file(URL(fileURLWithPath: prompts!), count: numPrompts, outputLength: outputLen, tokenizer: counter)
+                throw ValidationError("give either --prompts FILE or --random-input-len N")
             }
             try await ServingBench.prepare(server, first: requests[0], api: api.api, ignoreEOS: ignoreEos, warmup: warmup)
             let objectives = try goodput.map { try ServingObjectives(parsing: $0) } ?? ServingObjectives()

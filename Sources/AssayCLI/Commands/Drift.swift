@@ -50,7 +50,7 @@ extension AssayCommand {
         var chunks: Int = 0
 
         @Option(name: .long, help: ArgumentHelp("exact (f32) or ggml (round activations as llama.cpp's CPU kernels do, for both models).", valueName: "numerics"))
-        var numerics: String = "exact"
+        var numerics: LlamaModel.Numerics = .exact
 
         @Option(name: .long, help: "text (llama-perplexity's layout) or json.")
         var format: OutputFormat = .text
@@ -66,13 +66,12 @@ extension AssayCommand {
             }
             guard context >= 4 else { throw ValidationError("--context must be at least 4") }
             guard chunks >= 0 else { throw ValidationError("--chunks must be 0 (all) or more") }
-            guard LlamaModel.Numerics(rawValue: numerics) != nil else { throw ValidationError("--numerics must be exact or ggml") }
         }
 
         func run() async throws {
             let setup = DriftRunner.Setup(reference: URL(fileURLWithPath: reference), candidate: candidate.map { URL(fileURLWithPath: $0) },
                                           candidateQuantization: quantization, text: URL(fileURLWithPath: text), context: context,
-                                          maxChunks: chunks, numerics: LlamaModel.Numerics(rawValue: numerics)!)
+                                          maxChunks: chunks, numerics: numerics)
             let progress = TerminalProgress()
             let task = Task {
                 try DriftRunner.run(setup) { done, total in progress.update(evaluation: "drift", completed: done, total: total, detail: "tokens") }

@@ -52,7 +52,7 @@ extension AssayCommand {
         var chunks: Int = 0
 
         @Option(name: .long, help: "rolling: how documents are cut: file, paragraphs, lines or jsonl.")
-        var split: String = "file"
+        var split: SplitKind = .file
 
         @Option(name: .long, help: "rolling with --split jsonl: the field holding the text.")
         var field: String = "text"
@@ -61,7 +61,7 @@ extension AssayCommand {
         var stride: Int?
 
         @Option(name: .long, help: ArgumentHelp("exact (f32 throughout) or ggml (round as llama.cpp's CPU kernels do: activations to the weights' Q8 blocks, KV cache in f16).", valueName: "numerics"))
-        var numerics: String = "exact"
+        var numerics: LlamaModel.Numerics = .exact
 
         @Option(name: .long, help: "text or json.")
         var format: OutputFormat = .text
@@ -69,24 +69,20 @@ extension AssayCommand {
         func validate() throws {
             guard context >= 4 else { throw ValidationError("--context must be at least 4") }
             guard chunks >= 0 else { throw ValidationError("--chunks must be 0 (all) or more") }
-            guard DocumentSplit(split, field: field) != nil else {
-                throw ValidationError("--split must be one of \(DocumentSplit.names.joined(separator: ", "))")
-            }
             if let stride, stride < 1 || stride > context { throw ValidationError("--stride must be between 1 and --context") }
-            if mode == .chunked, stride != nil || split != "file" { throw ValidationError("--split and --stride apply to --mode rolling") }
-            guard LlamaModel.Numerics(rawValue: numerics) != nil else { throw ValidationError("--numerics must be exact or ggml") }
+            if mode == .chunked, stride != nil || split != .file { throw ValidationError("--split and --stride apply to --mode rolling") }
         }
 
         func run() async throws {
             let url = URL(fileURLWithPath: model), textURL = URL(fileURLWithPath: text)
             let hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
             let runMode: PerplexityMode = mode == .chunked
-                ? .chunked(maxChunks: chunks) : .rolling(split: DocumentSplit(split, field: field)!, stride: stride)
+                ? .chunked(maxChunks: chunks) : .rolling(split: split.split(field: field), stride: stride)
             let progress = TerminalProgress()
-            let context = self.context, numerics = LlamaModel.Numerics(rawValue: self.numerics)!
+            let context = self.context
+            let backend = try InProcessBackend(modelAt: url, numerics: numerics)
             let task = Task {
-                try PerplexityRunner.run(modelAt: url, textAt: textURL, context: context, mode: runMode,
-                                         modelHash: hash, version: AssayVersion.current, numerics: numerics) { done, total in
+                try await PerplexityRunner.run(model: backend, textAt: textURL, context: context, mode: runMode, modelHash: hash) { done, total in
                     progress.update(evaluation: "perplexity", completed: done, total: total, detail: "tokens")
                 }
             }

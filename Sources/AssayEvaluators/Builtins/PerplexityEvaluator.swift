@@ -55,8 +55,8 @@ public struct PerplexityEvaluator: Evaluator {
         }
         let progress = context.progress, id = context.evaluationID
         let hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
-        let report = try PerplexityRunner.run(modelAt: url, textAt: path, context: self.context, mode: mode,
-                                              modelHash: hash, version: AssayVersion.current, numerics: numerics) { done, total in
+        let backend = try InProcessBackend(modelAt: url, numerics: numerics)
+        let report = try await PerplexityRunner.run(model: backend, textAt: path, context: self.context, mode: mode, modelHash: hash) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
         }
         guard report.complete else { throw CancellationError() }

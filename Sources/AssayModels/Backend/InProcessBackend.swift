@@ -8,9 +8,11 @@ public struct InProcessBackend: LanguageModelBackend {
     public let tokenizer: CausalTokenizer
     public let name: String
 
-    /// Loads the model and tokenizer of a GGUF file.
-    public init(modelAt url: URL) throws {
-        model = try LlamaModel(contentsOf: url)
+    /// Loads the model and tokenizer of a GGUF file or a Hugging Face directory, running with `numerics`.
+    public init(modelAt url: URL, numerics: LlamaModel.Numerics = .exact) throws {
+        var model = try LlamaModel(contentsOf: url)
+        model.numerics = numerics
+        self.model = model
         tokenizer = try CausalTokenizer(loading: url)
         name = "\(url.lastPathComponent) (llama, in-process)"
     }
@@ -27,6 +29,11 @@ public struct InProcessBackend: LanguageModelBackend {
     }
 
     public func detokenize(_ tokens: [Int]) async throws -> String { tokenizer.decode(tokens) }
+
+    public func scoringFacts() async throws -> ScoringFacts {
+        ScoringFacts(tokenizerName: tokenizer.name, vocabulary: model.configuration.vocabulary, bos: tokenizer.bos, eos: tokenizer.eos,
+                     addedBOS: tokenizer.addedBOS, trainedContext: model.configuration.trainedContext, numerics: model.numerics.rawValue)
+    }
 
     public func scoreTokens(_ tokens: [Int], from start: Int, options: ScoreOptions) async throws -> TokenScores {
         scoreTokensNow(tokens, from: start, options: options)

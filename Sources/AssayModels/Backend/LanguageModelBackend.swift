@@ -75,6 +75,33 @@ public struct ScoreOptions: Sendable, Equatable {
     }
 }
 
+/// What scoring procedures need to know about a model besides its scores: the tokenizer's name and
+/// special tokens, the vocabulary, the trained length, and how it computes.
+public struct ScoringFacts: Sendable, Equatable {
+    /// For signatures (`gpt2-bpe:smollm`, …).
+    public var tokenizerName: String
+    public var vocabulary: Int
+    public var bos: Int?
+    public var eos: Int?
+    /// BOS when the vocabulary adds it (llama-perplexity puts it first in every chunk).
+    public var addedBOS: Int?
+    /// The longest context the model was trained for, when known.
+    public var trainedContext: Int?
+    /// How the engine rounds (`exact`, `ggml`); nil for a served model.
+    public var numerics: String?
+
+    /// Facts; see the properties.
+    public init(tokenizerName: String, vocabulary: Int, bos: Int?, eos: Int?, addedBOS: Int?, trainedContext: Int?, numerics: String?) {
+        self.tokenizerName = tokenizerName
+        self.vocabulary = vocabulary
+        self.bos = bos
+        self.eos = eos
+        self.addedBOS = addedBOS
+        self.trainedContext = trainedContext
+        self.numerics = numerics
+    }
+}
+
 /// A language model behind a typed interface (DESIGN §3): the in-process engine
 /// (``InProcessBackend``) or an OpenAI-compatible server (``OpenAIBackend``). No tensors leak out.
 public protocol LanguageModelBackend: Sendable {
@@ -90,4 +117,7 @@ public protocol LanguageModelBackend: Sendable {
     func scoreTokens(_ tokens: [Int], from start: Int, options: ScoreOptions) async throws -> TokenScores
     /// Continues `prompt` (the template applied first).
     func generate(_ prompt: String, parameters: GenerationParameters) async throws -> Generation
+    /// What scoring needs to know about the model.
+    /// - Throws: ``ModelError/unsupportedRemote(url:what:)`` for a backend that cannot score tokens.
+    func scoringFacts() async throws -> ScoringFacts
 }

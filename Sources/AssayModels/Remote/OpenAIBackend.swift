@@ -41,6 +41,10 @@ public struct OpenAIBackend: LanguageModelBackend {
         return text
     }
 
+    public func scoringFacts() async throws -> ScoringFacts {
+        throw ModelError.unsupportedRemote(url: server.baseURL.absoluteString, what: "scoring tokens (perplexity, drift)")
+    }
+
     public func scoreTokens(_ tokens: [Int], from start: Int, options: ScoreOptions) async throws -> TokenScores {
         throw ModelError.unsupportedRemote(url: server.baseURL.absoluteString, what: "scoring tokens (perplexity, drift)")
     }

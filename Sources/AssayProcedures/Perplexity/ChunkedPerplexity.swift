@@ -19,28 +19,26 @@ public enum ChunkedPerplexity {
         public var complete: Bool
     }
 
-    /// Runs the procedure; `progress` is called after each chunk with (done, total). When the task
-    /// is cancelled it stops after the current chunk and returns the partial result
+    /// Runs the procedure on `model`; `progress` is called after each chunk with (done, total).
+    /// When the task is cancelled it stops after the current chunk and returns the partial result
     /// (`complete == false`).
     /// - Precondition: `context ≥ 4`.
-    public static func run(model: LlamaModel, tokens: [Int], context: Int, maxChunks: Int?, bos: Int?,
-                           progress: (Int, Int) -> Void = { _, _ in }) throws -> Result {
+    /// - Throws: what the backend throws while scoring.
+    public static func run(model: any LanguageModelBackend, tokens: [Int], context: Int, maxChunks: Int?, bos: Int?,
+                           progress: (Int, Int) -> Void = { _, _ in }) async throws -> Result {
         precondition(context >= 4, "context too small")
         var total = tokens.count / context
         if let maxChunks, maxChunks > 0 { total = min(total, maxChunks) }
         var accumulator = PerplexityAccumulator()
         let first = context / 2
-        let vocabulary = model.configuration.vocabulary
         var done = 0
         for c in 0..<total {
             if Task.isCancelled { break }
             var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
             if let bos { chunk[0] = bos }
-            let logits = model.logits(chunk, rows: first..<(context - 1))
-            for j in first..<(context - 1) {
-                let row = (j - first) * vocabulary
-                accumulator.add(-TokenScoring.logProbability(of: chunk[j + 1], in: logits[row..<(row + vocabulary)]))
-            }
+            // Positions first … context − 2 predict the next token: ln p(chunk[j + 1] | chunk[...j]).
+            let scores = try await model.scoreTokens(chunk, from: first, options: ScoreOptions())
+            for logProbability in scores.logProbabilities { accumulator.add(-logProbability) }
             done = c + 1
             progress(done, total)
         }

@@ -1,4 +1,4 @@
-import AssayCheckpoint
+import AssayCore
 import AssayModels
 import Foundation
 
@@ -55,38 +55,37 @@ public struct PerplexityReport: Sendable {
     }
 }
 
-/// Perplexity of a text file under a local GGUF model, in either mode (what `assay perplexity` and
-/// the `perplexity` evaluator run).
+/// Perplexity of a text file under a model, in either mode (what `assay perplexity` and the
+/// `perplexity` evaluator run). The model is any ``LanguageModelBackend`` that scores tokens: the
+/// in-process engine today, a served model where the server returns prompt log-probabilities.
 public enum PerplexityRunner {
-    /// Reads `textURL`, loads the model and tokenizer at `modelURL` and runs `mode`.
+    /// Reads `textURL` and runs `mode` on `model`. `modelHash` names the weights in the signature.
     /// `progress` gets (tokens done, tokens total). Cancelling the task stops after the current
     /// chunk/window with a partial report (`complete == false`).
-    /// - Throws: ``ModelError`` (unsupported model, context beyond the trained length, text shorter
-    ///   than two chunks, empty or malformed documents), checkpoint and tokenizer errors, and
-    ///   ``ProcedureError/unreadableText(path:reason:)`` for a missing file or one that is not UTF-8,
-    ///   ``ProcedureError/invalidStride(stride:context:)``.
-    public static func run(modelAt modelURL: URL, textAt textURL: URL, context: Int, mode: PerplexityMode,
-                           modelHash: String, version: String, numerics: LlamaModel.Numerics = .exact,
-                           progress: @escaping (Int, Int) -> Void = { _, _ in }) throws -> PerplexityReport {
+    /// - Throws: ``ProcedureError`` (text shorter than two chunks, empty or malformed documents, a
+    ///   missing file or one that is not UTF-8, a stride outside 1…context), ``ModelError`` (context
+    ///   beyond the trained length, no BOS or EOS for the rolling prefix, a backend that cannot score).
+    public static func run(model: any LanguageModelBackend, textAt textURL: URL, context: Int, mode: PerplexityMode,
+                           modelHash: String, version: String = AssayVersion.current,
+                           progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> PerplexityReport {
         let text = try readText(textURL)
-        var model = try LlamaModel(contentsOf: modelURL)
-        model.numerics = numerics
-        let numericsTag = numerics == .exact ? "" : "|numerics:\(numerics.rawValue)"
-        try model.checkContext(context, path: modelURL.path)
-        let tokenizer = try CausalTokenizer(loading: modelURL)
+        let facts = try await model.scoringFacts()
+        if let trained = facts.trainedContext, context > trained {
+            throw ModelError.contextTooLong(path: model.name, context: context, trained: trained)
+        }
+        let numericsTag = facts.numerics.map { $0 == "exact" ? "" : "|numerics:\($0)" } ?? ""
         switch mode {
         case let .chunked(maxChunks):
-            let contents = droppingOneNewline(text)
-            let tokens = tokenizer.encode(contents, parseSpecial: false)
+            let tokens = try await model.tokenize(droppingOneNewline(text), addSpecial: true, parseSpecial: false)
             guard tokens.count >= 2 * context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
             let started = Date()
-            let result = try ChunkedPerplexity.run(model: model, tokens: tokens, context: context, maxChunks: maxChunks,
-                                                   bos: tokenizer.addedBOS) { done, total in progress(done * context, total * context) }
+            let result = try await ChunkedPerplexity.run(model: model, tokens: tokens, context: context, maxChunks: maxChunks,
+                                                         bos: facts.addedBOS) { done, total in progress(done * context, total * context) }
             let a = result.accumulator
             var report = PerplexityReport(
                 mode: "chunked", context: context, perplexity: a.perplexity, stderr: a.standardError, nllMean: a.meanNLL,
                 tokensScored: a.count, chunks: result.chunks, complete: result.complete,
-                signature: "mode:chunked|ctx:\(context)|chunks:\(result.chunks)|score:second-half|bos:\(result.bosReplaced ? "yes" : "no")|tokens:\(a.count)|tokenizer:\(tokenizer.name)|model:\(modelHash)|version:assay-\(version)"
+                signature: "mode:chunked|ctx:\(context)|chunks:\(result.chunks)|score:second-half|bos:\(result.bosReplaced ? "yes" : "no")|tokens:\(a.count)|tokenizer:\(facts.tokenizerName)|model:\(modelHash)|version:assay-\(version)"
                     + numericsTag + (result.complete ? "" : "|partial"))
             report.evalSeconds = Date().timeIntervalSince(started)
             report.tokensProcessed = result.chunks * context
@@ -96,20 +95,22 @@ public enum PerplexityRunner {
             guard stride >= 1, stride <= context else {
                 throw ProcedureError.invalidStride(stride: stride, context: context)
             }
-            guard let prefix = tokenizer.bos ?? tokenizer.eos else {
-                throw ModelError.missingMetadata(path: modelURL.path, key: "tokenizer.ggml.bos_token_id (or eos_token_id), the rolling windows' prefix token")
+            guard let prefix = facts.bos ?? facts.eos else {
+                throw ModelError.missingMetadata(path: model.name, key: "tokenizer.ggml.bos_token_id (or eos_token_id), the rolling windows' prefix token")
             }
             let documents = try split.documents(of: text, path: textURL.path)
+            var encoded: [[Int]] = []
+            for document in documents { encoded.append(try await model.tokenize(document, addSpecial: false, parseSpecial: false)) }
             let started = Date()
-            let result = RollingPerplexity.run(model: model, documents: documents, encode: { tokenizer.encode($0, addSpecial: false, parseSpecial: false) },
-                                               prefix: prefix, context: context, stride: stride, progress: progress)
+            let result = try await RollingPerplexity.run(model: model, documents: documents, encoded: encoded, prefix: prefix,
+                                                         context: context, stride: stride, progress: progress)
             let a = result.accumulator
             var report = PerplexityReport(
                 mode: "rolling", context: context, perplexity: a.perplexity, stderr: a.standardError, nllMean: a.meanNLL,
                 tokensScored: a.count, chunks: result.windows, documents: result.documents,
                 wordPerplexity: result.wordPerplexity, bytePerplexity: result.bytePerplexity, bitsPerByte: result.bitsPerByte,
                 complete: result.complete,
-                signature: RollingPerplexity.signature(result, split: split.description, tokenizer: tokenizer.name, modelHash: modelHash, version: version)
+                signature: RollingPerplexity.signature(result, split: split.description, tokenizer: facts.tokenizerName, modelHash: modelHash, version: version)
                     + numericsTag + (result.complete ? "" : "|partial"))
             report.evalSeconds = Date().timeIntervalSince(started)
             report.tokensProcessed = result.tokensProcessed

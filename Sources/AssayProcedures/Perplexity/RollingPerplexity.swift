@@ -68,25 +68,25 @@ public enum RollingPerplexity {
         public var bitsPerByte: Double? { bytes > 0 ? -logLikelihood / Double(bytes) / M_LN2 : nil }
     }
 
-    /// Scores `documents` (already split; each non-empty) with `model`; `encode` gives a document's
-    /// tokens without BOS. `progress` gets (tokens done, tokens total). Cancellation stops after the
-    /// current window with `complete == false`.
-    public static func run(model: LlamaModel, documents: [String], encode: (String) -> [Int], prefix: Int,
-                           context: Int, stride: Int, progress: (Int, Int) -> Void = { _, _ in }) -> Result {
-        let encoded = documents.map(encode)
+    /// Runs every document through `model` in windows (``windows(tokens:prefix:context:stride:)``)
+    /// and accumulates the targets' NLL; `encoded` holds each document's token ids (no special
+    /// tokens). `progress` gets (targets done, targets total). Cancelling stops after the current
+    /// window with `complete == false`.
+    /// - Throws: what the backend throws while scoring.
+    public static func run(model: any LanguageModelBackend, documents: [String], encoded: [[Int]], prefix: Int,
+                           context: Int, stride: Int, progress: (Int, Int) -> Void = { _, _ in }) async throws -> Result {
         let total = encoded.reduce(0) { $0 + $1.count }
         var result = Result(context: context, stride: stride, prefix: prefix)
-        let vocabulary = model.configuration.vocabulary
         var done = 0
         for (document, tokens) in zip(documents, encoded) {
             for window in windows(tokens: tokens, prefix: prefix, context: context, stride: stride) {
                 if Task.isCancelled { return result }
+                // Input position offset + j predicts targets[j]; the last target follows the input, so
+                // the scored sequence is the input plus that token, from `offset` on.
                 let offset = window.input.count - window.targets.count
-                let logits = model.logits(window.input, rows: offset..<window.input.count)
-                for (i, target) in window.targets.enumerated() {
-                    let row = i * vocabulary
-                    result.accumulator.add(-TokenScoring.logProbability(of: target, in: logits[row..<(row + vocabulary)]))
-                }
+                let scores = try await model.scoreTokens(window.input + [window.targets[window.targets.count - 1]], from: offset,
+                                                         options: ScoreOptions())
+                for logProbability in scores.logProbabilities { result.accumulator.add(-logProbability) }
                 result.windows += 1
                 result.tokensProcessed += window.input.count
                 done += window.targets.count
