@@ -36,7 +36,15 @@ public protocol AssayError: LocalizedError, Sendable {
 }
 
 extension AssayError {
-    public var location: String? { nil }
+    /// By default the case's associated value labelled `path` or `url`: every module's errors name
+    /// the file or endpoint they are about that way.
+    public var location: String? {
+        guard let payload = Mirror(reflecting: self).children.first?.value else { return nil }
+        for child in Mirror(reflecting: payload).children where child.label == "path" || child.label == "url" {
+            if let text = child.value as? String, !text.isEmpty { return text }
+        }
+        return nil
+    }
 }
 
 extension Error {

@@ -1,3 +1,4 @@
+import AssayCore
 import AssaySuite
 import Foundation
 
@@ -18,7 +19,7 @@ public enum JUnitReport {
         for e in outcome.evaluations {
             xml += "    <testcase classname=\"\(escape(outcome.suite)).evaluations\" name=\"\(escape(e.id))\" time=\"\(String(format: "%.3f", e.seconds))\">"
             if e.status != .ok {
-                xml += "<error message=\"\(escape(e.error ?? e.status.rawValue))\" type=\"\(e.status.rawValue)\"/>"
+                xml += "<error message=\"\(escape(e.error.map { ($0.errorDescription ?? $0.message) + ($0.hint.map { " (hint: \($0))" } ?? "") } ?? e.status.rawValue))\" type=\"\(e.status.rawValue)\"/>"
             }
             xml += "</testcase>\n"
         }

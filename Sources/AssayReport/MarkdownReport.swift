@@ -55,7 +55,10 @@ public enum MarkdownReport {
         md += "\n"
         for e in outcome.evaluations {
             md += "### \(MarkdownEscaping.cell(e.id)) (\(e.evaluator))\n\n"
-            if let error = e.error { md += "**\(statusText(e.status)):** \(MarkdownEscaping.cell(error))\n\n" }
+            if let error = e.error {
+                md += "**\(statusText(e.status)):** \(MarkdownEscaping.cell(error.errorDescription ?? error.message))"
+                    + (error.hint.map { " — hint: \(MarkdownEscaping.cell($0))" } ?? "") + "\n\n"
+            }
             if !e.signature.isEmpty { md += "Signature: \(MarkdownEscaping.code(e.signature))\n\n" }
             if !e.metrics.isEmpty {
                 md += "| Metric | Value | 95 % CI | ± stderr | Unit | Better |\n|---|---:|---|---:|---|---|\n"

@@ -30,7 +30,8 @@ public struct ReportDocument: Codable, Sendable {
         public var signature: String
         public var options: [String: JSONValue]
         public var metrics: [Metric]
-        public var error: String?
+        /// `{message, location, hint}` when the evaluation failed or was interrupted.
+        public var error: Diagnostic?
         public var items: Int
         public var items_file: String?
         public var artifacts: [String]?

@@ -42,7 +42,10 @@ public struct StoredEvaluation: Sendable, Equatable, Codable {
     public var evaluator: String
     public var status: String
     public var signature: String
+    /// What went wrong (without the location), where, and the hint.
     public var error: String?
+    public var errorLocation: String? = nil
+    public var errorHint: String? = nil
 }
 
 extension ResultsStore {
@@ -86,9 +89,10 @@ extension ResultsStore {
     /// Evaluations of a run.
     public func evaluations(run id: String) throws -> [StoredEvaluation] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, evaluator, status, signature, error FROM evaluations WHERE run_id = ? ORDER BY rowid",
+            try Row.fetchAll(db, sql: "SELECT id, evaluator, status, signature, error, error_location, error_hint FROM evaluations WHERE run_id = ? ORDER BY rowid",
                              arguments: [id]).map {
-                StoredEvaluation(id: $0["id"], evaluator: $0["evaluator"], status: $0["status"], signature: $0["signature"], error: $0["error"])
+                StoredEvaluation(id: $0["id"], evaluator: $0["evaluator"], status: $0["status"], signature: $0["signature"], error: $0["error"],
+                                 errorLocation: $0["error_location"], errorHint: $0["error_hint"])
             }
         }
     }

@@ -42,9 +42,9 @@ public final class ResultsStore: Sendable {
                 try migrator.migrate(pool)
                 return pool
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
-                || (error.resultCode == .SQLITE_ERROR && (error.message ?? "").contains("already exists")) {
-                // "already exists": another process applied the same migration between our check and
-                // our write; the next attempt sees it as applied.
+                || (error.resultCode == .SQLITE_ERROR && ["already exists", "duplicate column"].contains { (error.message ?? "").contains($0) }) {
+                // "already exists" (a table) or "duplicate column" (an added column): another process
+                // applied the same migration between our check and our write; the next attempt sees it as applied.
                 if Date() > deadline { throw error }
                 Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.1))
             }
@@ -107,6 +107,13 @@ public final class ResultsStore: Sendable {
             }
         }
         registerRatingMigrations(&migrator)
+        migrator.registerMigration("v3 evaluation error location and hint") { db in
+            // An evaluation's error keeps its parts: `error` the message, and where and how to fix it.
+            try db.alter(table: "evaluations") { t in
+                t.add(column: "error_location", .text)
+                t.add(column: "error_hint", .text)
+            }
+        }
         return migrator
     }
 
@@ -129,8 +136,10 @@ public final class ResultsStore: Sendable {
         try write { db in
             for e in outcome.evaluations {
                 try db.execute(sql: """
-                    INSERT INTO evaluations (run_id, id, evaluator, status, signature, error, seconds) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [outcome.runID, e.id, e.evaluator, e.status.rawValue, e.signature, e.error, e.seconds])
+                    INSERT INTO evaluations (run_id, id, evaluator, status, signature, error, error_location, error_hint, seconds)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [outcome.runID, e.id, e.evaluator, e.status.rawValue, e.signature, e.error?.message, e.error?.location,
+                                     e.error?.hint, e.seconds])
                 for m in e.metrics {
                     try db.execute(sql: """
                         INSERT INTO metrics (run_id, evaluation_id, name, value, stderr, ci_low, ci_high, unit, higher_is_better)

@@ -25,7 +25,7 @@ struct ModelCommandTests {
     }
 
     @Test func tokenizeTextAndFile() throws {
-        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let text = try AssayProcess.run(["tokenize", model.path, "Hello, world!", "--format", "json"])
         #expect(text.status == 0, "\(text.stderr)")
         #expect(text.stdout.contains("\"count\":4") && text.stdout.contains("[19556,28,905,17]"))
@@ -40,8 +40,8 @@ struct ModelCommandTests {
 
 struct PerplexityCommandTests {
     @Test func jsonOutputHasTheDefinitionInItsSignature() throws {
-        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
-              let text = TestEnvironment.sharedData("wikitext2/wiki.test.raw") else { return }
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+        let text = try TestEnvironment.sharedData("wikitext2/wiki.test.raw")
         let result = try AssayProcess.run(["perplexity", model.path, text.path, "--context", "64", "--chunks", "2", "--format", "json"])
         #expect(result.status == 0, "\(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -57,7 +57,7 @@ struct PerplexityCommandTests {
 
     /// Rolling mode prints lm-eval's word/byte perplexity and bits per byte; documents are checked.
     @Test func rollingModeReportsWordAndBytePerplexity() throws {
-        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let directory = try TestEnvironment.temporaryDirectory("assay-rolling")
         let jsonl = directory.appendingPathComponent("docs.jsonl")
         try Data("{\"body\": \"The quick brown fox jumps over the lazy dog.\"}\n{\"body\": \"A second, shorter document.\"}\n".utf8).write(to: jsonl)
@@ -82,10 +82,12 @@ struct PerplexityCommandTests {
 
     /// Ctrl-C stops after the current chunk and prints what was computed, marked as partial.
     @Test func ctrlCPrintsAPartialResult() throws {
-        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
-              let text = TestEnvironment.sharedData("wikitext2/wiki.test.raw") else { return }
-        let running = try AssayProcess.start(["perplexity", model.path, text.path, "--context", "128", "--format", "json"])
-        Thread.sleep(forTimeInterval: 4)
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+        let text = try TestEnvironment.sharedData("wikitext2/wiki.test.raw")
+        let running = try AssayProcess.start(["perplexity", model.path, text.path, "--context", "128", "--format", "json"],
+                                             environment: ["ASSAY_PROGRESS": "always"])
+        // The first progress line means chunks are being scored.
+        #expect(AssayProcess.waitForStderr(running, containing: "perplexity: tokens 128/"))
         kill(running.process.processIdentifier, SIGINT)
         let out = running.outPipe.fileHandleForReading.readDataToEndOfFile()
         running.process.waitUntilExit()
@@ -99,12 +101,12 @@ struct PerplexityCommandTests {
 
 struct PerplexitySuiteTests {
     @Test func examplePerplexitySuiteRunsAndGates() throws {
-        guard TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") != nil,
-              TestEnvironment.sharedData("wikitext2/wiki.test.raw") != nil else { return }
+        _ = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+        _ = try TestEnvironment.sharedData("wikitext2/wiki.test.raw")
         let directory = try TestEnvironment.temporaryDirectory()
         let suite = TestEnvironment.root.appendingPathComponent("suites/examples/perplexity.yaml").path
         let result = try AssayProcess.run(["run", suite, "--store", "s.sqlite", "--out", "out", "--format", "json"], in: directory,
-                                          environment: ["ASSAY_DATA": TestEnvironment.sharedData("")!.path])
+                                          environment: ["ASSAY_DATA": try TestEnvironment.sharedData("").path])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let metrics = try #require((report["evaluations"] as? [[String: Any]])?.first?["metrics"] as? [[String: Any]])
@@ -123,7 +125,7 @@ struct PerplexitySuiteTests {
 
 struct GenerateCommandTests {
     @Test func greedyContinuationEqualsLlamaCppText() throws {
-        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let golden = TestEnvironment.root.appendingPathComponent("Tests/AssayModelsTests/Golden/smollm2-greedy.json")
         let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: golden)) as? [String: Any])
         let prompt = try #require(expected["prompt"] as? String)
@@ -143,7 +145,7 @@ struct GenerateCommandTests {
 
     /// A stop string cuts the text before it; a chat template is applied with its special tokens.
     @Test func stopStringsAndTemplates() throws {
-        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let golden = TestEnvironment.root.appendingPathComponent("Tests/AssayModelsTests/Golden/smollm2-greedy.json")
         let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: golden)) as? [String: Any])
         let prompt = try #require(expected["prompt"] as? String), full = try #require(expected["text"] as? String)
@@ -248,7 +250,7 @@ struct BERTScoreCommandTests {
     static let mt = TestEnvironment.root.appendingPathComponent("Fixtures/mt")
 
     @Test func jsonHasPerItemScoresMeansAndSignature() throws {
-        guard let encoder = TestEnvironment.model("all-minilm-l6-v2") else { return }
+        let encoder = try TestEnvironment.model("all-minilm-l6-v2")
         let a = Self.mt.appendingPathComponent("system-a.txt").path, ref = Self.mt.appendingPathComponent("reference.txt").path
         let result = try AssayProcess.run(["bertscore", a, "--ref", ref, "--encoder", encoder.path, "--format", "json"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -272,7 +274,7 @@ struct BERTScoreCommandTests {
     }
 
     @Test func badInputsFailWithWhereAndHow() throws {
-        guard let encoder = TestEnvironment.model("all-minilm-l6-v2") else { return }
+        let encoder = try TestEnvironment.model("all-minilm-l6-v2")
         let directory = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let a = Self.mt.appendingPathComponent("system-a.txt").path, ref = Self.mt.appendingPathComponent("reference.txt").path
@@ -289,7 +291,7 @@ struct BERTScoreCommandTests {
     }
 
     @Test func baselineCommandWritesBertScoreFormat() throws {
-        guard let encoder = TestEnvironment.model("all-minilm-l6-v2") else { return }
+        let encoder = try TestEnvironment.model("all-minilm-l6-v2")
         let notes = TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt").path
         let result = try AssayProcess.run(["bertscore-baseline", notes, "--encoder", encoder.path, "--pairs", "40", "--seed", "3"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -301,7 +303,7 @@ struct BERTScoreCommandTests {
 /// `assay quantize` end to end: the file loads in Assay; bad arguments are refused.
 struct QuantizeCommandTests {
     @Test func writesALoadableFileAndRefusesBadArguments() throws {
-        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let directory = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let out = directory.appendingPathComponent("q8.gguf").path
@@ -327,8 +329,8 @@ struct QuantizeCommandTests {
 /// one row per load level, and the errors a user meets first.
 struct BenchServeCommandTests {
     @Test func rowsHaveBenchmarkServingKeys() throws {
-        guard let (endpoint, name) = TestEnvironment.testServer(),
-              let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let (endpoint, name) = try TestEnvironment.testServer()
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let result = try AssayProcess.run(["bench-serve", "--endpoint", endpoint.absoluteString, "--model", name, "--tokenizer", model.path,
                                            "--random-input-len", "16", "--output-len", "6", "--num-prompts", "4", "--max-concurrency", "1,2",
                                            "--goodput", "ttft:60000,tpot:60000", "--detailed", "--format", "json"])
@@ -361,7 +363,8 @@ struct BenchServeCommandTests {
     }
 
     @Test func suitesGateOnServingLatency() throws {
-        guard let (endpoint, name) = TestEnvironment.testServer(), TestEnvironment.model("smollm2-135m-instruct") != nil else { return }
+        let (endpoint, name) = try TestEnvironment.testServer()
+        _ = try TestEnvironment.model("smollm2-135m-instruct")
         let directory = try TestEnvironment.temporaryDirectory("assay-serving")
         let environment = ["ASSAY_ENDPOINT": endpoint.absoluteString, "ASSAY_SERVED_MODEL": name]
         let example = TestEnvironment.root.appendingPathComponent("suites/examples/serving.yaml").path
@@ -401,7 +404,7 @@ struct BenchServeCommandTests {
         #expect(failing.status == 1, "\(failing.stderr)")
         #expect((failing.stdout + failing.stderr).contains("load.request_throughput"))
         // The generation evaluator runs on the served model too (the OpenAI-compatible backend).
-        #expect(failing.stdout.contains("generation|model:\(name)@\(endpoint.absoluteString)"), "\(failing.stdout.prefix(2000))")
+        #expect(failing.stdout.contains("model:\(name)@\(endpoint.absoluteString)|template:"), "\(failing.stdout.prefix(2000))")
     }
 
     @Test func mistakesAreExplained() throws {
@@ -415,7 +418,7 @@ struct BenchServeCommandTests {
         #expect(badURL.status == 64 && badURL.stderr.contains("http(s) URL"))
         let badGoodput = try AssayProcess.run(["bench-serve", "--endpoint", "http://h/v1", "--model", "m", "--prompts", "x", "--goodput", "latency:5"])
         #expect(badGoodput.status == 64 && badGoodput.stderr.contains("not an objective"), "\(badGoodput.stderr)")
-        guard let (endpoint, _) = TestEnvironment.testServer() else { return }
+        let (endpoint, _) = try TestEnvironment.testServer()
         let wrongName = try AssayProcess.run(["bench-serve", "--endpoint", endpoint.absoluteString, "--model", "gpt-9",
                                               "--prompts", TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt").path])
         #expect(wrongName.status == 2 && wrongName.stderr.contains("does not serve a model named 'gpt-9'"), "\(wrongName.stderr)")

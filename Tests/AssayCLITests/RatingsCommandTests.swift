@@ -5,10 +5,10 @@ import Testing
 /// `assay ratings import` and `assay agreement` end to end, checked against the goldens that
 /// scripts/goldens/agreement_goldens.py computed with scikit-learn/statsmodels/krippendorff.
 struct RatingsCommandTests {
-    static func dataRoot() -> URL? { TestEnvironment.sharedData("wmt-mqm")?.deletingLastPathComponent() }
+    static func dataRoot() throws -> URL { try TestEnvironment.sharedData("wmt-mqm").deletingLastPathComponent() }
 
     @Test func importThenAgreementEqualsReferenceLibraries() throws {
-        guard let root = Self.dataRoot() else { return }
+        let root = try Self.dataRoot()
         let directory = try TestEnvironment.temporaryDirectory()
         let store = directory.appendingPathComponent("s.sqlite").path
         let segments = root.appendingPathComponent("wmt-mqm/generalmt2023-zhen-sxs/segments.jsonl").path

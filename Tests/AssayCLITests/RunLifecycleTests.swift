@@ -68,9 +68,11 @@ struct RunLifecycleTests {
         let directory = try TestEnvironment.temporaryDirectory("assay-int")
         let suite = try Self.slowSuite(in: directory)
         let store = directory.appendingPathComponent("store.sqlite")
-        let running = try AssayProcess.start(["run", suite.path, "--store", store.path, "--out", "out", "--format", "json"], in: directory)
+        let running = try AssayProcess.start(["run", suite.path, "--store", store.path, "--out", "out", "--format", "json"], in: directory,
+                                             environment: ["ASSAY_PROGRESS": "always"])
         _ = try #require(try Self.waitForRun(store: store, status: "incomplete"))
-        Thread.sleep(forTimeInterval: 0.3)
+        // Interrupt while the first evaluation is running (its start is announced on stderr).
+        #expect(AssayProcess.waitForStderr(running, containing: "[1/"))
         kill(running.process.processIdentifier, SIGINT)
         let out = running.outPipe.fileHandleForReading.readDataToEndOfFile()
         running.process.waitUntilExit()

@@ -13,7 +13,7 @@ struct QuantizerGoldenTests {
 
     @Test(arguments: ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"])
     func bytesEqualLlamaQuantize(type name: String) throws {
-        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let url = try #require(Bundle.module.url(forResource: "Golden/llama-quantize", withExtension: "json"))
         let golden = try JSONDecoder().decode([String: [String: Entry]].self, from: Data(contentsOf: url))
         let type = try #require(GGMLType.allCases.first { $0.description == name })
@@ -59,7 +59,7 @@ struct GGUFWriterTests {
     }
 
     @Test func planFollowsLlamaQuantize() throws {
-        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let file = try GGUFFile(contentsOf: model)
         func types(_ q: GGUFQuantization) -> [String: GGMLType] {
             Dictionary(uniqueKeysWithValues: q.plan(file).map { ($0.tensor.name, $0.type) })

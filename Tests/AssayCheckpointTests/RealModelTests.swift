@@ -17,10 +17,10 @@ struct RealModelTests {
         var tensors: [String: Tensor]
     }
 
-    static func modelURL() -> URL? { TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") }
+    static func modelURL() throws -> URL { try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") }
 
     @Test func smolLM2DequantizesLikeGGUFPy() throws {
-        guard let url = Self.modelURL() else { return }
+        let url = try Self.modelURL()
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: try #require(Bundle.module.url(forResource: "Golden/smollm2", withExtension: "json"))))
         let file = try GGUFFile(contentsOf: url)
         #expect(file.tensors.count == golden.tensor_count)

@@ -9,7 +9,7 @@ struct DriftEvaluatorTests {
     static let mt = TestEnvironment.root.appendingPathComponent("Fixtures/mt")
 
     @Test func quantDriftWhatIfQuantization() async throws {
-        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let evaluator = try QuantDriftEvaluator(options: OptionValues(specs: QuantDriftEvaluator.options, given: [
             "quantize": .string("q8_0"), "context": .integer(64), "chunks": .integer(3),
             "throughput_reference": .string("tp-full"), "throughput_candidate": .string("tp-q8")]))
@@ -40,7 +40,7 @@ struct DriftEvaluatorTests {
     }
 
     @Test func encoderDriftIsSmallForQ8AndTested() async throws {
-        guard let encoder = TestEnvironment.model("all-minilm-l6-v2") else { return }
+        let encoder = try TestEnvironment.model("all-minilm-l6-v2")
         let dataset = DatasetSpec.parallel(hypotheses: Self.mt.appendingPathComponent("system-b.txt"),
                                            references: [Self.mt.appendingPathComponent("reference.txt")])
         let evaluator = try EncoderDriftEvaluator(options: OptionValues(specs: EncoderDriftEvaluator.options,
@@ -90,7 +90,7 @@ struct PairedDeltaEvaluatorTests {
 /// The generation evaluator on SmolLM2: completions scored per item, and the in-memory quantized model.
 struct GenerationEvaluatorTests {
     @Test func generatesAndScores() async throws {
-        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let directory = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let prompts = directory.appendingPathComponent("p.txt")

@@ -10,7 +10,7 @@ enum GoldenData {
     }
 
     /// See ``TestEnvironment/sharedData(_:)``.
-    static func sharedData(_ subpath: String) -> URL? { TestEnvironment.sharedData(subpath) }
+    static func sharedData(_ subpath: String) throws -> URL { try TestEnvironment.sharedData(subpath) }
 }
 
 struct GoldenBLEU: Decodable {

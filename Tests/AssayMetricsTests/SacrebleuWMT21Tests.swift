@@ -23,8 +23,8 @@ struct SacrebleuWMT21Tests {
         var refB: [String]
     }
 
-    static func corpus(_ system: String) throws -> Corpus? {
-        guard let base = GoldenData.sharedData("wmt-mqm/newstest2021-zhen") else { return nil }
+    static func corpus(_ system: String) throws -> Corpus {
+        let base = try GoldenData.sharedData("wmt-mqm/newstest2021-zhen")
         return Corpus(
             hypotheses: try UTF8Lines.read(base.appendingPathComponent("hyp/newstest2021.zh-en.hyp.\(system).en")),
             refA: try UTF8Lines.read(base.appendingPathComponent("newstest2021.zh-en.ref.A.en")),
@@ -37,7 +37,7 @@ struct SacrebleuWMT21Tests {
 
     @Test(arguments: systems)
     func corpusBLEUAndChrF(_ system: String) throws {
-        guard let corpus = try Self.corpus(system), let golden = Self.golden?.systems[system] else { return }
+        let corpus = try Self.corpus(system), golden = try #require(Self.golden?.systems[system])
         for (refsName, refs) in [("A", corpus.refA.map { [$0] }), ("AB", zip(corpus.refA, corpus.refB).map { [$0, $1] })] {
             for tokenizer in MTTokenizers.names {
                 for lowercase in [false, true] {
@@ -62,7 +62,7 @@ struct SacrebleuWMT21Tests {
 
     @Test(arguments: systems)
     func sentenceScores(_ system: String) throws {
-        guard let corpus = try Self.corpus(system), let golden = Self.golden?.systems[system] else { return }
+        let corpus = try Self.corpus(system), golden = try #require(Self.golden?.systems[system])
         for smoothing in BLEU.Smoothing.names {
             let bleu = try BLEU(.init(smoothing: .init(name: smoothing), effectiveOrder: true))
             let expected = try #require(golden.sentence["bleu-\(smoothing)"])

@@ -43,7 +43,7 @@ struct BertEncoderTests {
     }
 
     @Test func miniLMMatchesTransformers() throws {
-        guard let directory = TestEnvironment.model("all-minilm-l6-v2") else { return }
+        let directory = try TestEnvironment.model("all-minilm-l6-v2")
         let encoder = try BertEncoder(contentsOf: directory)
         let tokenizer = try ModelTokenizer.load(directory)
         guard case let .wordPiece(wordPiece) = tokenizer else { Issue.record("expected WordPiece"); return }

@@ -17,7 +17,7 @@ struct LlamaModelTests {
     }
 
     @Test func smolLM2LogitsAgreeWithLlamaCpp() throws {
-        guard let url = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let url = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: try #require(Bundle.module.url(forResource: "Golden/smollm2-logits", withExtension: "json"))))
         let model = try LlamaModel(gguf: try GGUFFile(contentsOf: url))
         #expect(model.configuration.layers == 30 && model.configuration.heads == 9 && model.configuration.kvHeads == 3)
@@ -55,7 +55,7 @@ struct GenerationTests {
     struct Golden: Decodable { var prompt: String; var prompt_tokens: [Int]; var generated: [Int] }
 
     @Test func cachedDecodingMatchesFullChunkAndLlamaCppGreedy() throws {
-        guard let url = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let url = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: try #require(Bundle.module.url(forResource: "Golden/smollm2-greedy", withExtension: "json"))))
         let model = try LlamaModel(gguf: try GGUFFile(contentsOf: url))
         let v = model.configuration.vocabulary

@@ -67,7 +67,7 @@ struct OpenAIServerTests {
     // MARK: - Against the real server
 
     @Test func realServerListsItsModelAndRejectsOtherNames() async throws {
-        guard let (endpoint, name) = TestEnvironment.testServer() else { return }
+        let (endpoint, name) = try TestEnvironment.testServer()
         #expect(try await OpenAIServer(baseURL: endpoint, model: name).servedModels() == [name])
         try await OpenAIServer(baseURL: endpoint, model: name).checkModel()
         await #expect(throws: ModelError.serverModelUnknown(url: endpoint.absoluteString, model: "no-such-model", served: [name])) {
@@ -84,8 +84,8 @@ struct OpenAIServerTests {
     }
 
     @Test func realServerStreamsOneEventPerToken() async throws {
-        guard let (endpoint, name) = TestEnvironment.testServer(),
-              let modelURL = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let (endpoint, name) = try TestEnvironment.testServer()
+        let modelURL = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let server = OpenAIServer(baseURL: endpoint, model: name)
         let completion = try await server.streamCompletion(CompletionRequest(prompt: "The three primary colours are", maxTokens: 12))
         #expect(!completion.text.isEmpty)
@@ -100,7 +100,7 @@ struct OpenAIServerTests {
     }
 
     @Test func realServerChats() async throws {
-        guard let (endpoint, name) = TestEnvironment.testServer() else { return }
+        let (endpoint, name) = try TestEnvironment.testServer()
         let server = OpenAIServer(baseURL: endpoint, model: name)
         let completion = try await server.streamCompletion(CompletionRequest(prompt: "Name a colour.", maxTokens: 6, api: .chat))
         #expect(!completion.text.isEmpty && completion.choiceNanoseconds.count >= 2)
@@ -110,8 +110,8 @@ struct OpenAIServerTests {
     /// there (repeat penalty and min-p switched off) mostly equals the in-process engine's — the
     /// rest are near-ties that llama.cpp's quantized activations tip the other way.
     @Test func realServerBackendMatchesTheEngine() async throws {
-        guard let (endpoint, name) = TestEnvironment.testServer(),
-              let modelURL = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let (endpoint, name) = try TestEnvironment.testServer()
+        let modelURL = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let remote = OpenAIBackend(server: OpenAIServer(baseURL: endpoint, model: name))
         let local = try InProcessBackend(modelAt: modelURL)
         let text = "Field notes: the river rose 3 cm overnight — héron, 🐟."

@@ -54,7 +54,7 @@ struct SamplerTests {
 /// The in-process ``LanguageModelBackend`` on SmolLM2.
 struct InProcessBackendTests {
     @Test func scoresSamplingAndStops() async throws {
-        guard let url = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let url = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let backend = try InProcessBackend(modelAt: url)
         let tokens = try await backend.tokenize("The quick brown fox jumps over the lazy dog.", addSpecial: true, parseSpecial: false)
         #expect(try await backend.detokenize(tokens) == "The quick brown fox jumps over the lazy dog.")

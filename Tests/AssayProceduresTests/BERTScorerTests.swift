@@ -24,7 +24,7 @@ struct BERTScorerTests {
     }
 
     @Test func matchesBertScoreOnWMTPairs() throws {
-        guard let data = TestEnvironment.sharedData("wmt-mqm"), let directory = TestEnvironment.model("all-minilm-l6-v2") else { return }
+        let data = try TestEnvironment.sharedData("wmt-mqm"), directory = try TestEnvironment.model("all-minilm-l6-v2")
         let root = data.deletingLastPathComponent()
         let url = try #require(Bundle.module.url(forResource: "Golden/bertscore-minilm", withExtension: "json"))
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
@@ -52,7 +52,7 @@ struct BERTScorerTests {
     }
 
     @Test func truncatesEmptyAndRescales() throws {
-        guard let directory = TestEnvironment.model("all-minilm-l6-v2") else { return }
+        let directory = try TestEnvironment.model("all-minilm-l6-v2")
         let scorer = try BERTScorer(directory: directory)
         // bert_score strips the text; an empty one is [CLS] [SEP].
         #expect(scorer.tokens("  \t ") == [101, 102])
@@ -80,7 +80,7 @@ struct BERTScorerTests {
     }
 
     @Test func aTokenizerLargerThanTheEmbeddingTableIsRefused() throws {
-        guard let directory = TestEnvironment.model("all-minilm-l6-v2") else { return }
+        let directory = try TestEnvironment.model("all-minilm-l6-v2")
         let tiny = try BertEncoder(contentsOf: TestEnvironment.root.appendingPathComponent("Fixtures/models/tiny-roberta"))
         #expect(throws: ModelError.self) {
             try BERTScorer(encoder: tiny, tokenizer: try ModelTokenizer.load(directory), name: "mismatch")
@@ -88,7 +88,7 @@ struct BERTScorerTests {
     }
 
     @Test func baselineOfUnrelatedPairsIsBelowRelatedScores() throws {
-        guard let directory = TestEnvironment.model("all-minilm-l6-v2") else { return }
+        let directory = try TestEnvironment.model("all-minilm-l6-v2")
         let scorer = try BERTScorer(directory: directory)
         let text = try String(contentsOf: TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt"), encoding: .utf8)
         let sentences = text.split(separator: "\n").map(String.init)

@@ -18,8 +18,8 @@ struct DriftTests {
     }
 
     @Test func matchesLlamaKLDivergence() throws {
-        guard let model = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
-              let text = TestEnvironment.sharedData("wikitext2/wiki.test.raw") else { return }
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+        let text = try TestEnvironment.sharedData("wikitext2/wiki.test.raw")
         let url = try #require(Bundle.module.url(forResource: "Golden/smollm2-kld-f16-q4_0", withExtension: "json"))
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url)).llama_cpp
         let setup = DriftRunner.Setup(reference: model, candidate: nil, candidateQuantization: .q4_0, text: text, context: 512,
@@ -35,7 +35,7 @@ struct DriftTests {
     }
 
     @Test func identicalModelsDoNotDriftAndTokenizersMustAgree() throws {
-        guard let smol = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") else { return }
+        let smol = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let text = TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt")
         let same = DriftRunner.Setup(reference: smol, candidate: smol, candidateQuantization: nil, text: text, context: 64, maxChunks: 2,
                                      numerics: .exact)

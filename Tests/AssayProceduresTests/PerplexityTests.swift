@@ -13,8 +13,8 @@ struct ChunkedPerplexityTests {
     struct Golden: Decodable { var n_ctx: Int; var chunks: Int; var tokens_total: Int; var tokens_scored: Int; var perplexity: Double; var stderr: Double }
 
     @Test func wikiText2FirstChunks() async throws {
-        guard let url = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
-              let text = TestEnvironment.sharedData("wikitext2/wiki.test.raw") else { return }
+        let url = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+        let text = try TestEnvironment.sharedData("wikitext2/wiki.test.raw")
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: try #require(Bundle.module.url(forResource: "Golden/smollm2-perplexity", withExtension: "json"))))
         let model = try LlamaModel(gguf: try GGUFFile(contentsOf: url))
         guard case let .bytePairEncoding(tokenizer) = try ModelTokenizer.load(url) else { Issue.record("not BPE"); return }
@@ -65,8 +65,8 @@ struct LlamaPerplexityGoldenTests {
     }
 
     @Test func wikiText2Context512AgainstLlamaCpp() async throws {
-        guard let url = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
-              let text = TestEnvironment.sharedData("wikitext2/wiki.test.raw") else { return }
+        let url = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+        let text = try TestEnvironment.sharedData("wikitext2/wiki.test.raw")
         func golden(_ name: String) throws -> Golden {
             try JSONDecoder().decode(Golden.self, from: Data(contentsOf: try #require(Bundle.module.url(forResource: "Golden/\(name)", withExtension: "json"))))
         }

@@ -109,8 +109,8 @@ struct RollingPerplexityGoldenTests {
     }
 
     @Test func wikiText2LinesMatchLMEval() async throws {
-        guard let url = TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
-              let text = TestEnvironment.sharedData("wikitext2/wiki.test.raw") else { return }
+        let url = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+        let text = try TestEnvironment.sharedData("wikitext2/wiki.test.raw")
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: try #require(Bundle.module.url(forResource: "Golden/smollm2-wikitext2-rolling-128", withExtension: "json"))))
         let model = try LlamaModel(gguf: try GGUFFile(contentsOf: url))
         let tokenizer = try CausalTokenizer(loading: url)

@@ -44,7 +44,7 @@ struct ServingBenchTests {
     }
 
     @Test func realServerUnderConcurrentLoad() async throws {
-        guard let (endpoint, name) = TestEnvironment.testServer() else { return }
+        let (endpoint, name) = try TestEnvironment.testServer()
         let server = OpenAIServer(baseURL: endpoint, model: name)
         let requests = (0..<6).map { ServingWorkload.Request(prompt: "Count from \($0) to \($0 + 5):", maxTokens: 8, promptTokens: 9) }
         let run = try await ServingBench.run(ServingWorkload(requests: requests, maxConcurrency: 2), on: server)

@@ -42,7 +42,7 @@ struct ReportWriterTests {
         let directory = try TestEnvironment.temporaryDirectory()
         let outcome = try await Self.outcome(in: directory)
         #expect(outcome.evaluations.map(\.status) == [.ok, .ok, .error])
-        #expect(outcome.evaluations[2].error?.contains("short.txt: has 1 lines but the hypotheses have 2") == true)
+        #expect(outcome.evaluations[2].error?.errorDescription?.contains("short.txt: has 1 lines but the hypotheses have 2") == true)
         #expect(outcome.gates.map(\.status) == [.pass, .fail, .fail, .error])
         #expect(outcome.gates[1].rule == "max_regression")
         #expect(outcome.verdict == .error)

@@ -23,15 +23,21 @@ struct AgreementGoldenTests {
     }
     struct File: Decodable { var wmt23: DataSet; var squality_rank: DataSet; var squality_rating: DataSet }
 
-    static let golden: File? = {
-        guard let url = Bundle.module.url(forResource: "Golden/agreement", withExtension: "json") else { return nil }
-        return try? JSONDecoder().decode(File.self, from: Data(contentsOf: url))
-    }()
+    /// The golden values; a missing or malformed file fails the test that asks (never a silent pass).
+    static func golden() throws -> File {
+        let url = try #require(Bundle.module.url(forResource: "Golden/agreement", withExtension: "json"))
+        return try JSONDecoder().decode(File.self, from: Data(contentsOf: url))
+    }
+
+    @Test func goldenFileLoads() throws {
+        let golden = try Self.golden()
+        #expect(golden.wmt23.items > 0 && golden.squality_rank.items > 0 && golden.squality_rating.items > 0)
+    }
 
     /// (item, rater) → category, as the golden script builds them.
     typealias Ratings = [String: [String: Int]]
 
-    static func dataRoot() -> URL? { TestEnvironment.sharedData("wmt-mqm")?.deletingLastPathComponent() }
+    static func dataRoot() throws -> URL { try TestEnvironment.sharedData("wmt-mqm").deletingLastPathComponent() }
 
     static func binned(_ value: Double, _ edges: [Double]) -> Int { edges.filter { $0 < value }.count }
 
@@ -108,7 +114,7 @@ struct AgreementGoldenTests {
     }
 
     @Test func wmt23BinnedMQM() throws {
-        guard let golden = Self.golden, let root = Self.dataRoot() else { return }
+        let golden = try Self.golden(), root = try Self.dataRoot()
         let (ratings, raw, inOrder, texts) = try Self.wmt23(root)
         check(ratings, golden.wmt23, "wmt23")
 
@@ -138,7 +144,7 @@ struct AgreementGoldenTests {
     }
 
     @Test func squalityRanksAndBinnedRatings() throws {
-        guard let golden = Self.golden, let root = Self.dataRoot() else { return }
+        let golden = try Self.golden(), root = try Self.dataRoot()
         check(try Self.squality(root, field: "overall-rank", edges: nil), golden.squality_rank, "squality rank")
         check(try Self.squality(root, field: "overall-rating", edges: [20, 40, 60, 80]), golden.squality_rating, "squality rating")
     }

@@ -11,7 +11,7 @@ struct HumanAgreementSuiteTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     @Test func humanVsMetricAndInterRaterEqualTheReferences() async throws {
-        guard TestEnvironment.sharedData("wmt-mqm") != nil else { return }
+        _ = try TestEnvironment.sharedData("wmt-mqm")
         let suite = try SuiteLoader().load(Self.root.appendingPathComponent("suites/human-agreement.yaml"))
         let outcome = await SuiteRunner().run(suite, identity: .init(runID: "test", host: "h", gitCommit: nil), models: [], baseline: nil)
         #expect(outcome.evaluations.allSatisfy { $0.status == .ok }, "\(outcome.evaluations.compactMap(\.error))")

@@ -55,6 +55,26 @@ public struct AssayProcess {
         public var errPipe: Pipe
     }
 
+    /// Reads the running process's stderr until it contains `text` (true), the stream ends or
+    /// `timeout` passes (false): waits for an event instead of sleeping.
+    public static func waitForStderr(_ running: Running, containing text: String, timeout: TimeInterval = 120) -> Bool {
+        let handle = running.errPipe.fileHandleForReading
+        let deadline = Date().addingTimeInterval(timeout)
+        var seen = Data()
+        while Date() < deadline {
+            let chunk = handle.availableData
+            if chunk.isEmpty { return false }
+            seen.append(chunk)
+            if String(decoding: seen, as: UTF8.self).contains(text) {
+                // Keep reading in the background so that later progress cannot fill the pipe and block the process.
+                let drain = UncheckedHandle(handle: handle)
+                DispatchQueue.global().async { _ = drain.handle.readDataToEndOfFile() }
+                return true
+            }
+        }
+        return false
+    }
+
     /// Starts `assay` without waiting.
     public static func start(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Running {
         let process = Process()
@@ -74,42 +94,66 @@ public struct AssayProcess {
 }
 
 extension TestEnvironment {
-    /// `$ASSAY_DATA` (default `../shared/data` beside the package) joined with `subpath` when it
-    /// exists; otherwise nil after printing a skip message — or, in CI (`CI=true`), recording a
-    /// failure: CI must not skip the real-data tests.
-    public static func sharedData(_ subpath: String) -> URL? {
-        let environment = ProcessInfo.processInfo.environment
-        let root = environment["ASSAY_DATA"].map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("../shared/data").standardizedFileURL
-        return existing(root.appendingPathComponent(subpath), what: "evaluation data", fix: "set ASSAY_DATA")
+    /// Whether this is CI (`CI=true`), where nothing may be skipped.
+    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// `$ASSAY_DATA` (default `../shared/data` beside the package) joined with `subpath`.
+    /// - Throws: when it does not exist: the test is skipped with the reason (`Test.cancel`, shown
+    ///   as skipped, never as passed) — or, in CI (`CI=true`), fails: CI must not skip the
+    ///   real-data tests.
+    public static func sharedData(_ subpath: String) throws -> URL {
+        try existing(dataRoot.appendingPathComponent(subpath), what: "evaluation data", fix: "set ASSAY_DATA")
+    }
+
+    /// Whether `sharedData(subpath)` exists (for tests that branch without skipping).
+    public static func hasSharedData(_ subpath: String) -> Bool {
+        FileManager.default.fileExists(atPath: dataRoot.appendingPathComponent(subpath).path)
+    }
+
+    static var dataRoot: URL {
+        ProcessInfo.processInfo.environment["ASSAY_DATA"].map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("../shared/data").standardizedFileURL
     }
 
     /// A file or directory of the test models in `$ASSAY_MODELS` (default `~/.cache/assay/models`),
     /// with the same skip/CI rule as ``sharedData(_:)``.
-    public static func model(_ subpath: String) -> URL? {
+    public static func model(_ subpath: String) throws -> URL {
         let environment = ProcessInfo.processInfo.environment
         let models = environment["ASSAY_MODELS"] ?? (environment["HOME"] ?? "") + "/.cache/assay/models"
-        return existing(URL(fileURLWithPath: models).appendingPathComponent(subpath), what: "model", fix: "run scripts/fetch-models.sh")
+        return try existing(URL(fileURLWithPath: models).appendingPathComponent(subpath), what: "model", fix: "run scripts/fetch-models.sh")
     }
 
     /// The real OpenAI-compatible server scripts/test.sh starts (`$ASSAY_TEST_ENDPOINT`, served
     /// name `$ASSAY_TEST_SERVED_MODEL`), with the same skip/CI rule as ``sharedData(_:)``.
-    public static func testServer() -> (endpoint: URL, model: String)? {
+    public static func testServer() throws -> (endpoint: URL, model: String) {
         let environment = ProcessInfo.processInfo.environment
         if let text = environment["ASSAY_TEST_ENDPOINT"], let url = URL(string: text) {
             return (url, environment["ASSAY_TEST_SERVED_MODEL"] ?? "smollm2")
         }
-        let message = "no test server (ASSAY_TEST_ENDPOINT is not set; scripts/test.sh starts one)"
-        if environment["CI"] == "true" { Issue.record("\(message); CI must not skip it") } else { print("skipping: \(message)") }
-        return nil
+        try missing("no test server (ASSAY_TEST_ENDPOINT is not set; scripts/test.sh starts one)")
     }
 
-    static func existing(_ url: URL, what: String, fix: String) -> URL? {
+    static func existing(_ url: URL, what: String, fix: String) throws -> URL {
         if FileManager.default.fileExists(atPath: url.path) { return url }
-        if ProcessInfo.processInfo.environment["CI"] == "true" {
-            Issue.record("\(what) missing at \(url.path) (\(fix)); CI must not skip it")
-        } else {
-            print("skipping: \(what) not found at \(url.path) (\(fix))")
-        }
-        return nil
+        try missing("\(what) not found at \(url.path) (\(fix))")
     }
+
+    /// Skips the running test with `reason`, or fails it in CI.
+    public static func missing(_ reason: String) throws -> Never {
+        if isCI {
+            Issue.record("\(reason); CI must not skip it")
+            throw MissingRequirement(reason: reason)
+        }
+        try Test.cancel("skipped: \(reason)")
+    }
+}
+
+/// A test requirement that is absent in CI.
+public struct MissingRequirement: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+}
+
+/// A file handle handed to a background reader (FileHandle is not Sendable; one reader owns it).
+struct UncheckedHandle: @unchecked Sendable {
+    let handle: FileHandle
 }

@@ -18,12 +18,12 @@ struct BytePairEncodingTests {
         return (try? JSONDecoder().decode(File.self, from: data).cases) ?? []
     }()
 
-    static func model() -> URL? { TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") }
+    static func model() throws -> URL { try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf") }
 
     @Test func atLeastFortyStrings() { #expect(Self.cases.count >= 40) }
 
     @Test func matchesLlamaCpp() throws {
-        guard let url = Self.model() else { return }
+        let url = try Self.model()
         guard case let .bytePairEncoding(tokenizer) = try ModelTokenizer.load(url) else {
             Issue.record("SmolLM2 should load as byte-level BPE")
             return
@@ -56,8 +56,8 @@ struct BytePairEncodingFileTests {
     @Test(arguments: ["wikitext2/wiki.test.raw", "wmt-mqm/newstest2021-zhen/newstest2021.zh-en.ref.A.en",
                       "wmt-mqm/generalmt2023-zhen-sxs/generaltest2023.zh-en.ref.refA.en"])
     func wholeFileMatchesLlamaCpp(_ name: String) throws {
-        guard let model = BytePairEncodingTests.model() else { return }
-        guard let url = TestEnvironment.sharedData(name) else { return }
+        let model = try BytePairEncodingTests.model()
+        let url = try TestEnvironment.sharedData(name)
         let goldenURL = try #require(Bundle.module.url(forResource: "Golden/bpe-smollm2-files", withExtension: "json"))
         let golden = try #require(try JSONDecoder().decode([String: Golden].self, from: Data(contentsOf: goldenURL))[name])
         guard case let .bytePairEncoding(tokenizer) = try ModelTokenizer.load(model) else { Issue.record("not BPE"); return }

@@ -15,12 +15,12 @@ struct WordPieceTests {
         return (try? JSONDecoder().decode(File.self, from: data).cases) ?? []
     }()
 
-    static func modelDirectory() -> URL? { TestEnvironment.model("all-minilm-l6-v2/tokenizer.json")?.deletingLastPathComponent() }
+    static func modelDirectory() throws -> URL { try TestEnvironment.model("all-minilm-l6-v2/tokenizer.json").deletingLastPathComponent() }
 
     @Test func atLeastFortyStrings() { #expect(Self.cases.count >= 40) }
 
     @Test func tokenizerJSONMatchesHuggingFace() throws {
-        guard let directory = Self.modelDirectory() else { return }
+        let directory = try Self.modelDirectory()
         let tokenizer = try WordPieceTokenizer(tokenizerJSON: directory.appendingPathComponent("tokenizer.json"))
         for c in Self.cases {
             let ids = tokenizer.encode(c.text)
@@ -30,7 +30,7 @@ struct WordPieceTests {
     }
 
     @Test func vocabTXTGivesTheSameIDs() throws {
-        guard let directory = Self.modelDirectory() else { return }
+        let directory = try Self.modelDirectory()
         let tokenizer = try WordPieceTokenizer(vocabTXT: directory.appendingPathComponent("vocab.txt"))
         for c in Self.cases { #expect(tokenizer.encode(c.text) == c.ids, "\(c.text.debugDescription)") }
     }

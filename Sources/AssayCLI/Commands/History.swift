@@ -56,7 +56,10 @@ extension AssayCommand {
             for e in evaluations {
                 print("\n\(e.id) (\(e.evaluator)) — \(e.status)")
                 if !e.signature.isEmpty { print("  signature: \(e.signature)") }
-                if let error = e.error { print("  error: \(error)") }
+                if let error = e.error {
+                    print("  error: \(e.errorLocation.map { "\($0): " } ?? "")\(error)")
+                    if let hint = e.errorHint { print("  hint: \(hint)") }
+                }
                 for m in metrics where m.evaluation == e.id {
                     print("  \(m.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(m.value.map { String(format: "%.4f", $0) } ?? "—")")
                 }

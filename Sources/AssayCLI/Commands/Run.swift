@@ -91,7 +91,10 @@ extension AssayCommand {
             case .text: print("\(outcome.verdict.rawValue) \(outcome.runID)")
             }
             Terminal.error("wrote \(written.markdown.path) and \(written.json.path); run \(outcome.runID) recorded in \(store.url.path)\n")
-            for e in outcome.evaluations where e.status == .error { Terminal.error("error: evaluation '\(e.id)': \(e.error ?? "failed")\n") }
+            for e in outcome.evaluations where e.status == .error {
+                Terminal.error("error: evaluation '\(e.id)': \(e.error?.errorDescription ?? "failed")\n")
+                if let hint = e.error?.hint { Terminal.error("hint: \(hint)\n") }
+            }
             for g in outcome.gates where g.status == .fail { Terminal.error("gate failed: \(g.metric) \(g.rule): \(g.message)\n") }
             if outcome.verdict != .pass { throw ExitCode(outcome.verdict.exitCode) }
         }

@@ -7,6 +7,16 @@ enum Terminal {
     /// Whether stderr is a terminal (progress is shown only then).
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
+    /// Whether progress goes to stderr: `ASSAY_PROGRESS=always` (CI logs, tests) or `never`
+    /// decide; otherwise only when stderr is a terminal.
+    static var showsProgress: Bool {
+        switch ProcessInfo.processInfo.environment["ASSAY_PROGRESS"] {
+        case "always": true
+        case "never": false
+        default: stderrIsTerminal
+        }
+    }
+
     /// Writes `text` to stderr.
     static func error(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
@@ -29,7 +39,7 @@ final class TerminalProgress: ProgressReporter, @unchecked Sendable {
     private let enabled: Bool
     private var started: [String: Date] = [:]
 
-    init(enabled: Bool = Terminal.stderrIsTerminal) { self.enabled = enabled }
+    init(enabled: Bool = Terminal.showsProgress) { self.enabled = enabled }
 
     /// One line: `eval: tokens 1024/8192 (12%) · 1,830 tokens/s · ETA 4s`.
     func update(evaluation: String, completed: Int, total: Int, detail: String) {

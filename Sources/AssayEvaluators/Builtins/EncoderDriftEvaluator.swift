@@ -1,3 +1,4 @@
+import AssayCore
 import AssayMetrics
 import AssayModels
 import AssayProcedures
@@ -87,7 +88,8 @@ public struct EncoderDriftEvaluator: Evaluator {
         let items = zip(corpus.ids, zip(fullScores.scores, quantizedScores.scores)).map { id, pair in
             ItemRow(id: id, values: ["f1_full": .number(pair.0.f1), "f1_quantized": .number(pair.1.f1), "f1_delta": .number(pair.1.f1 - pair.0.f1)])
         }
-        let signature = "encoder-drift|\(fullScores.signature)|vs:\(type.description.lowercased())|tokens:\(cosines.count)|bs:\(resamples)|rs:\(seed)"
+        let signature = Signature([("bertscore", fullScores.signature), ("vs", type.description.lowercased()), ("tokens", String(cosines.count)),
+                                   ("bs", String(resamples)), ("rs", String(seed))]).description
         return EvaluationResult(metrics: metrics, items: items, signature: signature)
     }
 }

@@ -1,3 +1,4 @@
+import AssayCore
 import AssayMetrics
 import AssayModels
 import AssayTensor
@@ -79,9 +80,12 @@ public struct GenerationEvaluator: Evaluator {
             ItemRow(id: corpus.ids[i], values: ["sentence_chrf": .number(chrf.score(chrfStats[i])),
                                                 "sentence_bleu": .number(sentenceBLEU.score(bleuStats[i]).score), "output": .string(outputs[i])])
         }
-        let signature = "generation|model:\(modelName)\(quantize.map { "+" + $0.description.lowercased() } ?? "")|template:\(parameters.template ?? "{prompt}")"
-            + "|max_tokens:\(parameters.maxTokens)|sampling:\(parameters.sampling == .greedy ? "greedy" : "temperature")|"
-            + chrf.signature(references: ReferenceCount(corpus.references)).description
+        let quantizeTag = quantize.map { "+" + $0.description.lowercased() } ?? ""
+        var parts: [(String, String)] = [("model", modelName + quantizeTag), ("template", parameters.template ?? "{prompt}"),
+                                         ("max_tokens", String(parameters.maxTokens)),
+                                         ("sampling", parameters.sampling == .greedy ? "greedy" : "temperature")]
+        for part in chrf.signature(references: ReferenceCount(corpus.references)).parts { parts.append((part.key, part.value)) }
+        let signature = Signature(parts).description
         return EvaluationResult(
             metrics: [
                 MetricValue(name: "chrf", value: chrf.score(chrf.sum(chrfStats)), higherIsBetter: true),

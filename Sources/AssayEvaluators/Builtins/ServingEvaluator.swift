@@ -131,9 +131,11 @@ public struct ServingEvaluator: Evaluator {
             }
             return ItemRow(id: String(index + 1), values: values)
         }
-        let signature = "serving|endpoint:\(url.absoluteString)|api:\(api.name)|model:\(name)|prompts:\(numPrompts)|output:\(outputLength)"
-            + "|ignore_eos:\(ignoreEOS ? "yes" : "no")|rate:\(rate.isFinite ? String(rate) : "inf")|burstiness:\(burstiness)"
-            + "|concurrency:\(concurrency.map(String.init) ?? "none")|seed:\(seed)|resamples:\(resamples)|tokens:\(source)|version:assay-\(AssayVersion.current)"
+        let signature = Signature([
+            ("endpoint", url.absoluteString), ("api", api.name), ("model", name), ("prompts", String(numPrompts)), ("output", String(outputLength)),
+            ("ignore_eos", ignoreEOS ? "yes" : "no"), ("rate", rate.isFinite ? String(rate) : "inf"), ("burstiness", String(burstiness)),
+            ("concurrency", concurrency.map(String.init) ?? "none"), ("seed", String(seed)), ("resamples", String(resamples)), ("tokens", source),
+        ]).description
         return EvaluationResult(metrics: metrics, items: items, signature: signature)
     }
 }

@@ -162,10 +162,12 @@ public enum DriftRunner {
         guard tokens.count >= 2 * setup.context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: setup.context) }
         let result = run(reference: reference, candidate: candidate, tokens: tokens, context: setup.context, maxChunks: setup.maxChunks,
                          bos: referenceTokenizer.addedBOS) { done, total in progress(done * setup.context, total * setup.context) }
-        let signature = "drift|ctx:\(setup.context)|chunks:\(result.chunks)|score:second-half|tokens:\(result.accumulator.count)"
-            + "|reference:\(setup.reference.lastPathComponent)|candidate:\(candidateName)|kld:full-vocab-f64"
-            + (setup.numerics == .exact ? "" : "|numerics:\(setup.numerics.rawValue)")
-            + "|version:assay-\(AssayVersion.current)" + (result.complete ? "" : "|partial")
+        var parts = [("ctx", String(setup.context)), ("chunks", String(result.chunks)), ("score", "second-half"),
+                     ("tokens", String(result.accumulator.count)), ("reference", setup.reference.lastPathComponent), ("candidate", candidateName),
+                     ("kld", "full-vocab-f64")]
+        if setup.numerics != .exact { parts.append(("numerics", setup.numerics.rawValue)) }
+        if !result.complete { parts.append(("partial", "yes")) }
+        let signature = Signature(parts).description
         return (result, signature)
     }
 }

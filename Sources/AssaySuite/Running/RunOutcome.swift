@@ -1,3 +1,4 @@
+import AssayCore
 import AssayEvaluators
 import Foundation
 
@@ -71,8 +72,9 @@ public struct EvaluationOutcome: Sendable {
     public var artifacts: [Artifact] = []
     /// Whether the Markdown report shows the items as a table.
     public var itemsInReport = false
-    /// The error message (with its hint) when `status` is `error`.
-    public var error: String?
+    /// What went wrong, where and how to fix it, when `status` is `error` (or why it did not
+    /// finish, when `interrupted`).
+    public var error: Diagnostic?
     /// Options after defaults.
     public var options: [String: OptionValue]
     /// Wall time in seconds.

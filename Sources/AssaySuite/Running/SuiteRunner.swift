@@ -1,3 +1,4 @@
+import AssayCore
 import AssayEvaluators
 import Foundation
 
@@ -57,7 +58,7 @@ public struct SuiteRunner: Sendable {
             if interrupted || Task.isCancelled {
                 interrupted = true
                 outcome.status = .interrupted
-                outcome.error = "not run: the run was interrupted"
+                outcome.error = Diagnostic("not run: the run was interrupted")
                 outcomes.append(outcome)
                 continue
             }
@@ -70,6 +71,7 @@ public struct SuiteRunner: Sendable {
             do {
                 let evaluator = try evaluation.evaluator.init(options: evaluation.options)
                 let result = try await evaluator.evaluate(in: context)
+                try Self.checkDeclared(result, of: evaluation.evaluator)
                 outcome.signature = result.signature
                 outcome.metrics = result.metrics
                 outcome.items = result.items
@@ -80,16 +82,15 @@ public struct SuiteRunner: Sendable {
             } catch EvaluatorError.cancelled {
                 interrupted = true
                 outcome.status = .interrupted
-                outcome.error = "interrupted"
+                outcome.error = Diagnostic("interrupted")
             } catch {
                 if Task.isCancelled {
                     interrupted = true
                     outcome.status = .interrupted
-                    outcome.error = "interrupted"
+                    outcome.error = Diagnostic("interrupted")
                 } else {
                     outcome.status = .error
-                    let hint = (error as? LocalizedError)?.recoverySuggestion.map { " (hint: \($0))" } ?? ""
-                    outcome.error = error.localizedDescription + hint
+                    outcome.error = error.diagnostic
                 }
             }
             outcome.seconds = Date().timeIntervalSince(begin)
@@ -102,5 +103,26 @@ public struct SuiteRunner: Sendable {
             started: started, finished: Date(), host: identity.host, gitCommit: identity.gitCommit, models: models,
             evaluations: outcomes, gates: gates, baselineRunID: baseline?.runID,
             verdict: GateJudge.verdict(evaluations: outcomes, gates: gates, interrupted: interrupted))
+    }
+
+    /// Every metric a result carries must be one its evaluator declares (`MetricSpec`), once: gates,
+    /// `assay list` and the store rely on the declarations.
+    /// - Throws: a ``Diagnostic`` naming the undeclared or repeated metric.
+    public static func checkDeclared(_ result: EvaluationResult, of type: any Evaluator.Type) throws {
+        let declared = Dictionary(type.metrics.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var seen = Set<String>()
+        for metric in result.metrics {
+            guard let spec = declared[metric.name] else {
+                throw Diagnostic("evaluator '\(type.id)' produced metric '\(metric.name)', which it does not declare",
+                                 hint: "declare it in \(type).metrics (a bug in the evaluator)")
+            }
+            guard metric.higherIsBetter == spec.higherIsBetter else {
+                throw Diagnostic("evaluator '\(type.id)' reports '\(metric.name)' with the opposite direction to its declaration",
+                                 hint: "a bug in the evaluator: gates and comparisons read the declared direction")
+            }
+            guard seen.insert(metric.name).inserted else {
+                throw Diagnostic("evaluator '\(type.id)' produced metric '\(metric.name)' twice", hint: "a bug in the evaluator")
+            }
+        }
     }
 }
