@@ -44,7 +44,7 @@ for target in package["targets"]:
         dep = value[0]
         if dep not in allowed[name]:
             problems.append(f"Package.swift: {name} depends on {dep}, which the module map does not allow")
-    directory = os.path.join("Sources", name)
+    directory = target.get("path") or os.path.join("Sources", name)
     for root, _, files in os.walk(directory):
         for file in files:
             if not file.endswith(".swift"):
@@ -52,13 +52,14 @@ for target in package["targets"]:
             path = os.path.join(root, file)
             text = open(path, encoding="utf-8").read()
             for number, line in enumerate(text.splitlines(), 1):
-                match = re.match(r"\s*(?:@testable\s+|@_exported\s+|@preconcurrency\s+)?import\s+(?:struct\s+|enum\s+|class\s+|func\s+)?(\w+)", line)
+                match = re.match(r"\s*(?:@\w+(?:\([^)]*\))?\s+)*(?:(?:public|package|internal|private|fileprivate)\s+)?import\s+"
+                                 r"(?:(?:struct|enum|class|func|protocol|typealias|var|let)\s+)?(\w+)", line)
                 if match and match.group(1) not in system and match.group(1) not in allowed[name]:
                     problems.append(f"{path}:{number}: {name} imports {match.group(1)}, which the module map does not allow")
             if name != "AssayReport":
                 if "<svg" in text:
                     problems.append(f"{path}: writes SVG; renderers live in AssayReport")
-                if re.search(r'"\|\s*-{3}', text) or re.search(r'"\s*\|\s*---', text):
+                if re.search(r'"[^"\n]*\|\s*:?-{3,}', text):
                     problems.append(f"{path}: writes a Markdown table; renderers live in AssayReport")
 for problem in problems:
     print("error: " + problem, file=sys.stderr)

@@ -17,7 +17,8 @@ public struct CheckpointSummary: Sendable, Equatable {
     /// - Throws: ``CheckpointError`` for a file that is neither, or a malformed header.
     public init(contentsOf url: URL) throws {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue, url.pathExtension != "safetensors" {
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue, url.pathExtension != "safetensors",
+           url.lastPathComponent != "config.json" {
             try self.init(gguf: try GGUFFile(contentsOf: url))
         } else {
             try self.init(safetensors: try SafetensorsCheckpoint(contentsOf: url))

@@ -20,8 +20,11 @@ public struct Diagnostic: Error, LocalizedError, Sendable, Equatable, Codable {
         self.hint = hint
     }
 
-    /// `<location>: <message>`, or the message alone.
-    public var errorDescription: String? { location.map { "\($0): \(message)" } ?? message }
+    /// `<location>: <message>`, or the message alone (also when the message already names the place).
+    public var errorDescription: String? {
+        guard let location, !message.contains(location) else { return message }
+        return "\(location): \(message)"
+    }
 
     public var recoverySuggestion: String? { hint }
 }

@@ -30,8 +30,11 @@ public struct ReportDocument: Codable, Sendable {
         public var signature: String
         public var options: [String: JSONValue]
         public var metrics: [Metric]
-        /// `{message, location, hint}` when the evaluation failed or was interrupted.
-        public var error: Diagnostic?
+        /// What went wrong, as one line with the hint (`<where>: <what> (hint: …)`), when the
+        /// evaluation failed or was interrupted.
+        public var error: String?
+        /// The same in its parts: `{message, location, hint}`.
+        public var error_detail: Diagnostic?
         public var items: Int
         public var items_file: String?
         public var artifacts: [String]?
@@ -108,7 +111,8 @@ public struct ReportDocument: Codable, Sendable {
                     Metric(name: $0.name, value: Self.finite($0.value), stderr: Self.finite($0.stderr), ci_low: Self.finite($0.ciLow),
                            ci_high: Self.finite($0.ciHigh), unit: $0.unit, higher_is_better: $0.higherIsBetter, note: $0.note)
                 },
-                error: e.error, items: e.items.count, items_file: e.items.isEmpty ? nil : itemsFile,
+                error: e.error.map { ($0.errorDescription ?? $0.message) + ($0.hint.map { " (hint: \($0))" } ?? "") },
+                error_detail: e.error, items: e.items.count, items_file: e.items.isEmpty ? nil : itemsFile,
                 artifacts: e.artifacts.isEmpty ? nil : e.artifacts.map { "\(outcome.runID).\(ReportWriter.artifactSuffix(e, $0))" },
                 seconds: e.seconds)
         }

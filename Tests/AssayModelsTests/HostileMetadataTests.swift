@@ -104,7 +104,7 @@ struct HostileMetadataTests {
     }
 
     @Test(arguments: [("num_attention_heads", 0.0), ("num_hidden_layers", -1), ("num_attention_heads", 5), ("pad_token_id", 100),
-                      ("layer_norm_eps", 0)])
+                      ("layer_norm_eps", 0), ("max_position_embeddings", 1), ("pad_token_id", 62)])
     func encoderConfigValuesAreCheckedBeforeUse(key: String, value: Double) throws {
         let directory = try Self.craftedDirectory("tiny-roberta") { $0[key] = value }
         #expect(Self.invalidKey { _ = try BertEncoder(contentsOf: directory) } == key)

@@ -19,10 +19,10 @@ public struct PairedDeltaEvaluator: Evaluator {
         OptionSpec("seed", .integer(minimum: 0), default: .integer(12345), "seed of both"),
     ]
     public static let metrics: [MetricSpec] = [
-        MetricSpec("delta", higherIsBetter: true, summary: "mean candidate − reference over joined items, with a paired bootstrap 95 % interval; the verdict is in the note"),
+        MetricSpec("delta", higherIsBetter: true, directionFromOptions: true, summary: "mean candidate − reference over joined items, with a paired bootstrap 95 % interval; the verdict is in the note"),
         MetricSpec("p_value", higherIsBetter: true, summary: "paired approximate-randomization p-value (two-sided)"),
-        MetricSpec("reference_mean", higherIsBetter: true, summary: "mean of the reference's values"),
-        MetricSpec("candidate_mean", higherIsBetter: true, summary: "mean of the candidate's values"),
+        MetricSpec("reference_mean", higherIsBetter: true, directionFromOptions: true, summary: "mean of the reference's values"),
+        MetricSpec("candidate_mean", higherIsBetter: true, directionFromOptions: true, summary: "mean of the candidate's values"),
         MetricSpec("items", higherIsBetter: true, summary: "items joined"),
     ]
     public static let datasetKinds: [DatasetKind] = []

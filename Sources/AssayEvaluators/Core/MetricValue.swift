@@ -45,10 +45,16 @@ public struct MetricSpec: Sendable, Equatable {
     /// noise alone does not fail a build (speed metrics).
     public var judgedOnInterval: Bool
 
+    /// The direction is an option of the evaluation (`paired-delta`'s `higher_is_better`), so a
+    /// result may report either; `higherIsBetter` is then only the default.
+    public var directionFromOptions: Bool
+
     /// Creates a metric description.
-    public init(_ name: String, higherIsBetter: Bool, unit: String? = nil, judgedOnInterval: Bool = false, summary: String) {
+    public init(_ name: String, higherIsBetter: Bool, unit: String? = nil, judgedOnInterval: Bool = false, directionFromOptions: Bool = false,
+                summary: String) {
         self.name = name
         self.higherIsBetter = higherIsBetter
+        self.directionFromOptions = directionFromOptions
         self.judgedOnInterval = judgedOnInterval
         self.unit = unit
         self.summary = summary

@@ -94,8 +94,13 @@ public struct BertEncoder: Sendable {
         _ = try check.count(c.maxPositions, "max_position_embeddings", maximum: Limit.context)
         _ = try check.count(c.typeVocabulary, "type_vocab_size", maximum: Limit.vocabulary)
         _ = try check.positive(Double(c.epsilon), "layer_norm_eps", maximum: 1)
-        _ = try check.count(c.positionOffset, "pad_token_id", minimum: 0, maximum: c.maxPositions - 1)
-        _ = try check.count(c.vocabulary, "vocab_size", maximum: Limit.vocabulary)
+        // Positions start after the padding index (RoBERTa): at least [CLS] and [SEP] must fit after it.
+        guard c.maxSequenceLength >= 2 else {
+            let tableTooSmall = c.maxPositions < 2
+            throw ModelError.invalidMetadata(path: path, key: tableTooSmall ? "max_position_embeddings" : "pad_token_id",
+                                             value: tableTooSmall ? String(c.maxPositions) : String(pad),
+                                             reason: "it leaves room for \(max(0, c.maxSequenceLength)) token(s) of \(c.maxPositions) positions; a sequence needs at least 2")
+        }
         let names = checkpoint.tensors.map(\.tensor.name)
         let prefix = ["", "bert.", "roberta.", "model."].first { names.contains($0 + "embeddings.word_embeddings.weight") } ?? ""
         var used = Set<String>()

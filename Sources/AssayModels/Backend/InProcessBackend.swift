@@ -15,6 +15,17 @@ public struct InProcessBackend: LanguageModelBackend {
         self.model = model
         tokenizer = try CausalTokenizer(loading: url)
         name = "\(url.lastPathComponent) (llama, in-process)"
+        try Self.checkVocabulary(tokenizer, of: model, path: url.path)
+    }
+
+    /// Every id the tokenizer can produce must index the model's embedding table.
+    /// - Throws: ``ModelError/invalidMetadata(path:key:value:reason:)`` when the tokenizer is larger.
+    public static func checkVocabulary(_ tokenizer: CausalTokenizer, of model: LlamaModel, path: String) throws {
+        let rows = model.configuration.vocabulary
+        guard tokenizer.vocabularySize <= rows, (tokenizer.bos ?? 0) < rows, (tokenizer.eos ?? 0) < rows else {
+            throw ModelError.invalidMetadata(path: path, key: "vocab_size", value: String(rows),
+                                             reason: "the tokenizer has \(tokenizer.vocabularySize) tokens (BOS \(tokenizer.bos.map(String.init) ?? "none"), EOS \(tokenizer.eos.map(String.init) ?? "none")), more than the model's embedding rows")
+        }
     }
 
     /// Runs `model` (for example a copy quantized in memory) with `tokenizer`.

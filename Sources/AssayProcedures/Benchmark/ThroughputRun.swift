@@ -27,8 +27,10 @@ public struct BenchModel: Sendable {
     /// file without a tokenizer (random-weight shapes for speed work) runs without BOS.
     /// - Throws: model and checkpoint errors.
     public init(contentsOf url: URL) throws {
-        self.init(name: url.lastPathComponent, model: try LlamaModel(contentsOf: url), bos: (try? CausalTokenizer(loading: url))?.addedBOS,
-                  summary: try CheckpointSummary(contentsOf: url))
+        let model = try LlamaModel(contentsOf: url)
+        let tokenizer = try? CausalTokenizer(loading: url)
+        if let tokenizer { try InProcessBackend.checkVocabulary(tokenizer, of: model, path: url.path) }
+        self.init(name: url.lastPathComponent, model: model, bos: tokenizer?.addedBOS, summary: try CheckpointSummary(contentsOf: url))
     }
 }
 

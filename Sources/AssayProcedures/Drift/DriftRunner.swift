@@ -159,7 +159,7 @@ public enum DriftRunner {
             candidateName = "reference+" + (setup.candidateQuantization ?? .q8_0).description.lowercased()
         }
         candidate.numerics = setup.numerics
-        guard tokens.count >= 2 * setup.context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: setup.context) }
+        guard tokens.count / 2 >= setup.context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: setup.context) }
         let result = run(reference: reference, candidate: candidate, tokens: tokens, context: setup.context, maxChunks: setup.maxChunks,
                          bos: referenceTokenizer.addedBOS) { done, total in progress(done * setup.context, total * setup.context) }
         var parts = [("ctx", String(setup.context)), ("chunks", String(result.chunks)), ("score", "second-half"),

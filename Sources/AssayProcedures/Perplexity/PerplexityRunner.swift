@@ -77,7 +77,7 @@ public enum PerplexityRunner {
         switch mode {
         case let .chunked(maxChunks):
             let tokens = try await model.tokenize(droppingOneNewline(text), addSpecial: true, parseSpecial: false)
-            guard tokens.count >= 2 * context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
+            guard tokens.count / 2 >= context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
             let started = Date()
             let result = try await ChunkedPerplexity.run(model: model, tokens: tokens, context: context, maxChunks: maxChunks,
                                                          bos: facts.addedBOS) { done, total in progress(done * context, total * context) }

@@ -88,7 +88,7 @@ public enum RollingPerplexity {
                                                          options: ScoreOptions())
                 for logProbability in scores.logProbabilities { result.accumulator.add(-logProbability) }
                 result.windows += 1
-                result.tokensProcessed += window.input.count
+                result.tokensProcessed += window.input.count + 1
                 done += window.targets.count
                 progress(done, total)
             }

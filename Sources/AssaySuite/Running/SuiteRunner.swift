@@ -116,7 +116,7 @@ public struct SuiteRunner: Sendable {
                 throw Diagnostic("evaluator '\(type.id)' produced metric '\(metric.name)', which it does not declare",
                                  hint: "declare it in \(type).metrics (a bug in the evaluator)")
             }
-            guard metric.higherIsBetter == spec.higherIsBetter else {
+            guard metric.higherIsBetter == spec.higherIsBetter || spec.directionFromOptions else {
                 throw Diagnostic("evaluator '\(type.id)' reports '\(metric.name)' with the opposite direction to its declaration",
                                  hint: "a bug in the evaluator: gates and comparisons read the declared direction")
             }

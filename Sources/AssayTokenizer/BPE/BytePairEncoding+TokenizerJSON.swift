@@ -59,6 +59,11 @@ extension BytePairEncoding {
             default:
                 throw TokenizerError.unsupported(path: path, message: "post_processor '\(post["type"] as? String ?? "?")' is not supported (RobertaProcessing, BertProcessing, TemplateProcessing, ByteLevel)")
             }
+            // The ids the post-processor adds must be tokens of the vocabulary.
+            for (name, id) in [("BOS", bos), ("EOS", eos)] {
+                guard let id, !(0..<tokens.count).contains(id) else { continue }
+                throw TokenizerError.malformed(path: path, message: "post_processor's \(name) id \(id) is not a token id of the vocabulary (0…\(tokens.count - 1))")
+            }
         }
         // tokenizer_config.json beside it names BOS/EOS even when none is added (transformers'
         // `bos_token_id`, which lm-eval uses as the rolling windows' prefix).
