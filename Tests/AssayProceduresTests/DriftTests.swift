@@ -17,14 +17,14 @@ struct DriftTests {
         var llama_cpp: Stats
     }
 
-    @Test func matchesLlamaKLDivergence() throws {
+    @Test func matchesLlamaKLDivergence() async throws {
         let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let text = try TestEnvironment.sharedData("wikitext2/wiki.test.raw")
         let url = try #require(Bundle.module.url(forResource: "Golden/smollm2-kld-f16-q4_0", withExtension: "json"))
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url)).llama_cpp
-        let setup = DriftRunner.Setup(reference: model, candidate: nil, candidateQuantization: .q4_0, text: text, context: 512,
-                                      maxChunks: 8, numerics: .exact)
-        let (result, signature) = try DriftRunner.run(setup)
+        let reference = try InProcessBackend(modelAt: model)
+        let (result, signature) = try await DriftRunner.run(reference: reference, candidate: try reference.candidate(file: nil, quantization: .q4_0, numerics: .exact),
+                                                            textAt: text, context: 512, maxChunks: 8)
         let s = try #require(result.accumulator.summary)
         print("drift vs llama.cpp: KLD \(s.meanKLD) vs \(golden.mean_kld), ln ratio \(s.lnPPLRatio) vs \(golden.ln_ppl_ratio), same top \(s.sameTop) vs \(golden.same_top_p)")
         #expect(s.tokens == golden.tokens_scored && result.perChunk.count == 8)
@@ -34,12 +34,12 @@ struct DriftTests {
         #expect(signature.contains("candidate:reference+q4_0") && signature.contains("tokens:2040"))
     }
 
-    @Test func identicalModelsDoNotDriftAndTokenizersMustAgree() throws {
+    @Test func identicalModelsDoNotDriftAndTokenizersMustAgree() async throws {
         let smol = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let text = TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt")
-        let same = DriftRunner.Setup(reference: smol, candidate: smol, candidateQuantization: nil, text: text, context: 64, maxChunks: 2,
-                                     numerics: .exact)
-        let s = try #require(try DriftRunner.run(same).0.accumulator.summary)
+        let reference = try InProcessBackend(modelAt: smol)
+        let same = try reference.candidate(file: smol, quantization: nil, numerics: .exact)
+        let s = try #require(try await DriftRunner.run(reference: reference, candidate: same, textAt: text, context: 64, maxChunks: 2).0.accumulator.summary)
         #expect(s.meanKLD < 1e-9 && s.sameTop == 1 && s.lnPPLRatio == 0 && s.tokens == 2 * 31)
 
         // A copy whose tokenizer lacks the first 2,000 merges tokenizes differently: refused with the position.
@@ -51,10 +51,9 @@ struct DriftTests {
         writer.tensors = file.tensors.map { t in .init(name: t.name, dimensions: t.dimensions, type: t.type, bytes: file.withBytes(of: t) { Array($0) }) }
         let other = directory.appendingPathComponent("other.gguf")
         try writer.write(to: other)
-        let mixed = DriftRunner.Setup(reference: smol, candidate: other, candidateQuantization: nil, text: text, context: 64, maxChunks: 1,
-                                      numerics: .exact)
         do {
-            _ = try DriftRunner.run(mixed)
+            _ = try await DriftRunner.run(reference: reference, candidate: try reference.candidate(file: other, quantization: nil, numerics: .exact),
+                                          textAt: text, context: 64, maxChunks: 1)
             Issue.record("different tokenizations must be refused")
         } catch let ProcedureError.differentTokenizations(_, candidate, position, referenceToken, candidateToken) {
             #expect(candidate == other.path && position >= 0 && referenceToken != candidateToken)

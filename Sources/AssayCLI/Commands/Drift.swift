@@ -69,12 +69,14 @@ extension AssayCommand {
         }
 
         func run() async throws {
-            let setup = DriftRunner.Setup(reference: URL(fileURLWithPath: reference), candidate: candidate.map { URL(fileURLWithPath: $0) },
-                                          candidateQuantization: quantization, text: URL(fileURLWithPath: text), context: context,
-                                          maxChunks: chunks, numerics: numerics)
+            let base = try InProcessBackend(modelAt: URL(fileURLWithPath: reference), numerics: numerics)
+            let other = try base.candidate(file: candidate.map { URL(fileURLWithPath: $0) }, quantization: quantization, numerics: numerics)
             let progress = TerminalProgress()
+            let (textURL, context, chunks) = (URL(fileURLWithPath: text), self.context, self.chunks)
             let task = Task {
-                try DriftRunner.run(setup) { done, total in progress.update(evaluation: "drift", completed: done, total: total, detail: "tokens") }
+                try await DriftRunner.run(reference: base, candidate: other, textAt: textURL, context: context, maxChunks: chunks) { done, total in
+                    progress.update(evaluation: "drift", completed: done, total: total, detail: "tokens")
+                }
             }
             let interrupt = InterruptHandler { task.cancel() }
             let (result, signature) = try await task.value

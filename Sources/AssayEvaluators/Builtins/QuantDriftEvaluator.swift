@@ -82,10 +82,11 @@ public struct QuantDriftEvaluator: Evaluator {
         guard !sameFile || quantize != nil else {
             throw EvaluatorError.invalidOption(name: "quantize", message: "model: and reference: are the same file; set quantize: to compare it with a quantized copy")
         }
-        let setup = DriftRunner.Setup(reference: reference, candidate: sameFile ? nil : candidate, candidateQuantization: quantize, text: text,
-                                      context: self.context, maxChunks: chunks, numerics: numerics)
+        let base = try InProcessBackend(modelAt: reference, numerics: numerics)
+        let other = try base.candidate(file: sameFile ? nil : candidate, quantization: quantize, numerics: numerics)
         let progress = context.progress, id = context.evaluationID
-        let (result, signature) = try DriftRunner.run(setup) { done, total in
+        let (result, signature) = try await DriftRunner.run(reference: base, candidate: other, textAt: text, context: self.context,
+                                                            maxChunks: chunks) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
         }
         guard result.complete, let s = result.accumulator.summary else { throw CancellationError() }

@@ -1,4 +1,5 @@
 import AssayCheckpoint
+import AssayTensor
 import Foundation
 
 /// The in-process engine behind ``LanguageModelBackend``: a Llama-family GGUF model and its
@@ -7,6 +8,10 @@ public struct InProcessBackend: LanguageModelBackend {
     public let model: LlamaModel
     public let tokenizer: CausalTokenizer
     public let name: String
+    /// A short name for signatures: the file's name, `+q4_0` when quantized in memory.
+    public let label: String
+    /// Where the weights came from, for messages: the checkpoint's path (`+q4_0` when quantized in memory).
+    public let source: String
 
     /// Loads the model and tokenizer of a GGUF file or a Hugging Face directory, running with `numerics`.
     public init(modelAt url: URL, numerics: LlamaModel.Numerics = .exact) throws {
@@ -15,7 +20,25 @@ public struct InProcessBackend: LanguageModelBackend {
         self.model = model
         tokenizer = try CausalTokenizer(loading: url)
         name = "\(url.lastPathComponent) (llama, in-process)"
+        label = url.lastPathComponent
+        source = url.path
         try Self.checkVocabulary(tokenizer, of: model, path: url.path)
+    }
+
+    /// The candidate of a comparison with this model (drift): the checkpoint at `file`, quantized
+    /// in memory to `quantization` when given; without a file, this model quantized in memory to
+    /// `quantization` (Q8_0 when that is nil too). The candidate runs with `numerics`.
+    /// - Throws: model and checkpoint errors, ``ModelError/unsupportedQuantization(type:supported:)``.
+    public func candidate(file: URL?, quantization: GGMLType?, numerics: LlamaModel.Numerics) throws -> InProcessBackend {
+        var base = try file.map { try InProcessBackend(modelAt: $0, numerics: numerics) } ?? self
+        var label = file == nil ? "reference" : base.label
+        guard let type = quantization ?? (file == nil ? .q8_0 : nil) else { return base }
+        var quantized = try base.model.quantized(type)
+        quantized.numerics = numerics
+        label += "+" + type.description.lowercased()
+        base = InProcessBackend(model: quantized, tokenizer: base.tokenizer, name: "\(label) (llama, in-process)", label: label,
+                                source: base.source + "+" + type.description.lowercased())
+        return base
     }
 
     /// Every id the tokenizer can produce must index the model's embedding table.
@@ -29,11 +52,17 @@ public struct InProcessBackend: LanguageModelBackend {
     }
 
     /// Runs `model` (for example a copy quantized in memory) with `tokenizer`.
-    public init(model: LlamaModel, tokenizer: CausalTokenizer, name: String) {
+    public init(model: LlamaModel, tokenizer: CausalTokenizer, name: String, label: String? = nil, source: String? = nil) {
         self.model = model
         self.tokenizer = tokenizer
         self.name = name
+        self.label = label ?? name
+        self.source = source ?? name
     }
+
+    /// Raw next-token logits of the rows `rows` of `tokens` (position 0 first), `vocabulary` each:
+    /// what drift compares, before any rounding to log-probabilities.
+    public func logits(_ tokens: [Int], rows: Range<Int>) -> [Float] { model.logits(tokens, rows: rows) }
 
     public func tokenize(_ text: String, addSpecial: Bool, parseSpecial: Bool) async throws -> [Int] {
         tokenizer.encode(text, addSpecial: addSpecial, parseSpecial: parseSpecial)

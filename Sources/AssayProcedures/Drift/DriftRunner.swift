@@ -24,12 +24,12 @@ public enum DriftRunner {
 
     /// Runs both models over the chunks of `tokens`; `progress(done, total)` after each chunk.
     /// Stops after the current chunk when the task is cancelled (`complete == false`).
-    public static func run(reference: LlamaModel, candidate: LlamaModel, tokens: [Int], context: Int, maxChunks: Int?, bos: Int?,
+    public static func run(reference: InProcessBackend, candidate: InProcessBackend, tokens: [Int], context: Int, maxChunks: Int?, bos: Int?,
                            progress: (Int, Int) -> Void = { _, _ in }) -> Result {
         precondition(context >= 4, "context too small")
         var total = tokens.count / context
         if let maxChunks, maxChunks > 0 { total = min(total, maxChunks) }
-        let first = context / 2, vocabulary = reference.configuration.vocabulary
+        let first = context / 2, vocabulary = reference.model.configuration.vocabulary
         var accumulator = DriftAccumulator(), perChunk: [DriftSummary] = []
         let started = Date()
         var done = 0
@@ -99,75 +99,39 @@ public enum DriftRunner {
         return (best, index)
     }
 
-    /// What `assay drift` and the evaluator need: both models loaded (the candidate from a file or
-    /// quantized in memory from the reference), the text tokenized by both tokenizers, which must
-    /// agree, and the run.
-    public struct Setup: Sendable {
-        public var reference: URL
-        /// A second model file; nil with `candidateQuantization` to quantize the reference in memory.
-        public var candidate: URL?
-        public var candidateQuantization: GGMLType?
-        public var text: URL
-        public var context: Int
-        public var maxChunks: Int
-        public var numerics: LlamaModel.Numerics
-
-        public init(reference: URL, candidate: URL?, candidateQuantization: GGMLType?, text: URL, context: Int, maxChunks: Int,
-                    numerics: LlamaModel.Numerics) {
-            self.reference = reference
-            self.candidate = candidate
-            self.candidateQuantization = candidateQuantization
-            self.text = text
-            self.context = context
-            self.maxChunks = maxChunks
-            self.numerics = numerics
-        }
-    }
-
-    /// Loads, checks and runs `setup`.
-    /// - Throws: ``ModelError`` (different vocabularies or tokenizations, text shorter than two
-    ///   chunks, context beyond the trained length), checkpoint and tokenizer errors.
-    public static func run(_ setup: Setup, progress: @escaping (Int, Int) -> Void = { _, _ in }) throws -> (Result, signature: String) {
-        let text = PerplexityRunner.droppingOneNewline(try PerplexityRunner.readText(setup.text))
-        var reference = try LlamaModel(contentsOf: setup.reference)
-        reference.numerics = setup.numerics
-        try reference.checkContext(setup.context, path: setup.reference.path)
-        let referenceTokenizer = try CausalTokenizer(loading: setup.reference)
-        let tokens = referenceTokenizer.encode(text, parseSpecial: false)
-        var candidate: LlamaModel
-        var candidateName: String
-        if let path = setup.candidate {
-            candidate = try LlamaModel(contentsOf: path)
-            candidateName = path.lastPathComponent
-            let other = try CausalTokenizer(loading: path).encode(text, parseSpecial: false)
+    /// What `assay drift` and the `quant-drift` evaluator run: the text read and tokenized by both
+    /// models' tokenizers, which must agree, then ``run(reference:candidate:tokens:context:maxChunks:bos:progress:)``.
+    /// The callers load the models (`InProcessBackend(modelAt:numerics:)` and
+    /// ``InProcessBackend/candidate(file:quantization:numerics:)``).
+    /// - Throws: ``ProcedureError`` (different vocabularies or tokenizations, text shorter than two
+    ///   chunks, an unreadable text), ``ModelError`` (context beyond the trained length).
+    public static func run(reference: InProcessBackend, candidate: InProcessBackend, textAt textURL: URL, context: Int, maxChunks: Int,
+                           progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> (Result, signature: String) {
+        let text = PerplexityRunner.droppingOneNewline(try PerplexityRunner.readText(textURL))
+        try reference.model.checkContext(context, path: reference.source)
+        let tokens = try await reference.tokenize(text, addSpecial: true, parseSpecial: false)
+        do {
+            // Both tokenizers must give the same ids (a copy quantized in memory shares the reference's).
+            let other = try await candidate.tokenize(text, addSpecial: true, parseSpecial: false)
             if let index = (0..<min(tokens.count, other.count)).first(where: { tokens[$0] != other[$0] }) ?? (tokens.count != other.count ? min(tokens.count, other.count) : nil) {
-                func piece(_ list: [Int]) -> String { index < list.count ? "\(list[index]) '\(referenceTokenizer.decode([list[index]]))'" : "end of text" }
-                throw ProcedureError.differentTokenizations(reference: setup.reference.path, candidate: path.path, position: index,
-                                                        referenceToken: piece(tokens), candidateToken: piece(other))
+                func piece(_ list: [Int]) -> String { index < list.count ? "\(list[index]) '\(reference.tokenizer.decode([list[index]]))'" : "end of text" }
+                throw ProcedureError.differentTokenizations(reference: reference.source, candidate: candidate.source, position: index,
+                                                            referenceToken: piece(tokens), candidateToken: piece(other))
             }
-            guard candidate.configuration.vocabulary == reference.configuration.vocabulary else {
-                throw ProcedureError.differentTokenizations(reference: setup.reference.path, candidate: path.path, position: -1,
-                                                        referenceToken: "\(reference.configuration.vocabulary) tokens",
-                                                        candidateToken: "\(candidate.configuration.vocabulary) tokens")
-            }
-            if let type = setup.candidateQuantization {
-                candidate = try candidate.quantized(type)
-                candidateName += "+" + type.description.lowercased()
-            }
-        } else {
-            candidate = try reference.quantized(setup.candidateQuantization ?? .q8_0)
-            candidateName = "reference+" + (setup.candidateQuantization ?? .q8_0).description.lowercased()
         }
-        candidate.numerics = setup.numerics
-        guard tokens.count / 2 >= setup.context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: setup.context) }
-        let result = run(reference: reference, candidate: candidate, tokens: tokens, context: setup.context, maxChunks: setup.maxChunks,
-                         bos: referenceTokenizer.addedBOS) { done, total in progress(done * setup.context, total * setup.context) }
-        var parts = [("ctx", String(setup.context)), ("chunks", String(result.chunks)), ("score", "second-half"),
-                     ("tokens", String(result.accumulator.count)), ("reference", setup.reference.lastPathComponent), ("candidate", candidateName),
+        guard candidate.model.configuration.vocabulary == reference.model.configuration.vocabulary else {
+            throw ProcedureError.differentTokenizations(reference: reference.source, candidate: candidate.source, position: -1,
+                                                        referenceToken: "\(reference.model.configuration.vocabulary) tokens",
+                                                        candidateToken: "\(candidate.model.configuration.vocabulary) tokens")
+        }
+        guard tokens.count / 2 >= context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
+        let result = run(reference: reference, candidate: candidate, tokens: tokens, context: context, maxChunks: maxChunks,
+                         bos: reference.tokenizer.addedBOS) { done, total in progress(done * context, total * context) }
+        var parts = [("ctx", String(context)), ("chunks", String(result.chunks)), ("score", "second-half"),
+                     ("tokens", String(result.accumulator.count)), ("reference", reference.label), ("candidate", candidate.label),
                      ("kld", "full-vocab-f64")]
-        if setup.numerics != .exact { parts.append(("numerics", setup.numerics.rawValue)) }
+        if reference.model.numerics != .exact { parts.append(("numerics", reference.model.numerics.rawValue)) }
         if !result.complete { parts.append(("partial", "yes")) }
-        let signature = Signature(parts).description
-        return (result, signature)
+        return (result, Signature(parts).description)
     }
 }
