@@ -21,3 +21,24 @@ struct DeclaredMetricsTests {
                                               MetricValue(name: "candidate_mean", value: 1, higherIsBetter: false)]), of: PairedDeltaEvaluator.self)
     }
 }
+
+/// A gate on a metric whose direction is an option takes the evaluation's option.
+struct OptionDirectionGateTests {
+    @Test func pairedDeltaGatesFollowHigherIsBetter() throws {
+        let suite = try SuiteSandbox().load("""
+            version: 1
+            name: d
+            datasets:
+              mt: { kind: parallel, hypotheses: data/hyp.txt, references: [data/ref.txt] }
+            evaluations:
+              - { id: a, evaluator: chrf, dataset: mt }
+              - { id: b, evaluator: chrf, dataset: mt }
+              - { id: lower, evaluator: paired-delta, options: { reference: a.sentence_chrf, candidate: b.sentence_chrf, higher_is_better: false } }
+              - { id: higher, evaluator: paired-delta, options: { reference: a.sentence_chrf, candidate: b.sentence_chrf } }
+            gates:
+              - { metric: lower.delta, max_regression: 1 }
+              - { metric: higher.delta, max_regression: 1 }
+            """)
+        #expect(suite.gates.map(\.higherIsBetter) == [false, true])
+    }
+}

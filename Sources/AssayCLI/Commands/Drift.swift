@@ -70,6 +70,7 @@ extension AssayCommand {
 
         func run() async throws {
             let base = try InProcessBackend(modelAt: URL(fileURLWithPath: reference), numerics: numerics)
+            try base.model.checkContext(context, path: reference)  // before the candidate is loaded and quantized
             let other = try base.candidate(file: candidate.map { URL(fileURLWithPath: $0) }, quantization: quantization, numerics: numerics)
             let progress = TerminalProgress()
             let (textURL, context, chunks) = (URL(fileURLWithPath: text), self.context, self.chunks)

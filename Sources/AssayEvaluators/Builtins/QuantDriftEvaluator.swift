@@ -83,6 +83,7 @@ public struct QuantDriftEvaluator: Evaluator {
             throw EvaluatorError.invalidOption(name: "quantize", message: "model: and reference: are the same file; set quantize: to compare it with a quantized copy")
         }
         let base = try InProcessBackend(modelAt: reference, numerics: numerics)
+        try base.model.checkContext(self.context, path: reference.path)  // before the candidate is loaded and quantized
         let other = try base.candidate(file: sameFile ? nil : candidate, quantization: quantize, numerics: numerics)
         let progress = context.progress, id = context.evaluationID
         let (result, signature) = try await DriftRunner.run(reference: base, candidate: other, textAt: text, context: self.context,

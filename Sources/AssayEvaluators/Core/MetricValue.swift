@@ -45,8 +45,9 @@ public struct MetricSpec: Sendable, Equatable {
     /// noise alone does not fail a build (speed metrics).
     public var judgedOnInterval: Bool
 
-    /// The direction is an option of the evaluation (`paired-delta`'s `higher_is_better`), so a
-    /// result may report either; `higherIsBetter` is then only the default.
+    /// The direction is an option of the evaluation (`paired-delta`'s `higher_is_better`, read
+    /// by gates from the evaluation's options), so a result may report either; `higherIsBetter`
+    /// is then only the default.
     public var directionFromOptions: Bool
 
     /// Creates a metric description.

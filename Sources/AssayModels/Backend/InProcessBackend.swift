@@ -10,7 +10,8 @@ public struct InProcessBackend: LanguageModelBackend {
     public let name: String
     /// A short name for signatures: the file's name, `+q4_0` when quantized in memory.
     public let label: String
-    /// Where the weights came from, for messages: the checkpoint's path (`+q4_0` when quantized in memory).
+    /// Where the weights came from, for messages: the checkpoint's path (a copy quantized in memory
+    /// keeps its original's, and its tokenizer).
     public let source: String
 
     /// Loads the model and tokenizer of a GGUF file or a Hugging Face directory, running with `numerics`.
@@ -37,7 +38,7 @@ public struct InProcessBackend: LanguageModelBackend {
         quantized.numerics = numerics
         label += "+" + type.description.lowercased()
         base = InProcessBackend(model: quantized, tokenizer: base.tokenizer, name: "\(label) (llama, in-process)", label: label,
-                                source: base.source + "+" + type.description.lowercased())
+                                source: base.source)
         return base
     }
 

@@ -187,7 +187,9 @@ extension SuiteBuilder {
                                    hint: "its metrics: \(names.joined(separator: ", "))")
                 continue
             }
-            var gate = GateSpec(metric: metric, min: nil, max: nil, maxRegression: nil, higherIsBetter: spec.higherIsBetter,
+            // A direction given by the evaluation's options (paired-delta's higher_is_better) decides the gate's.
+            let optionDirection: Bool? = if spec.directionFromOptions, case let .bool(b)? = evaluation.options.values["higher_is_better"] { b } else { nil }
+            var gate = GateSpec(metric: metric, min: nil, max: nil, maxRegression: nil, higherIsBetter: optionDirection ?? spec.higherIsBetter,
                                 judgedOnInterval: spec.judgedOnInterval)
             var ok = true
             if let c = field("min") { gate.min = c.double(); ok = ok && gate.min != nil }
