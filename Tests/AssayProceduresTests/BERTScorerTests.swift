@@ -33,7 +33,7 @@ struct BERTScorerTests {
             candidates += try Self.lines(root.appendingPathComponent(p.candidates), p.start, p.count)
             for (k, r) in p.references.enumerated() { referenceSets[k] += try Self.lines(root.appendingPathComponent(r), p.start, p.count) }
         }
-        let scorer = try BERTScorer(directory: directory)
+        let scorer = try BERTScorer(model: try EncoderModel(directory: directory))
         #expect(scorer.defaultLayer == 6 && scorer.maxLength == 512)
         for run in golden.runs {
             let references = candidates.indices.map { i in (0..<run.references).map { referenceSets[$0][i] } }
@@ -53,7 +53,7 @@ struct BERTScorerTests {
 
     @Test func truncatesEmptyAndRescales() throws {
         let directory = try TestEnvironment.model("all-minilm-l6-v2")
-        let scorer = try BERTScorer(directory: directory)
+        let scorer = try BERTScorer(model: try EncoderModel(directory: directory))
         // bert_score strips the text; an empty one is [CLS] [SEP].
         #expect(scorer.tokens("  \t ") == [101, 102])
         #expect(scorer.tokens("  Hello there.\n") == scorer.tokens("Hello there."))
@@ -89,7 +89,7 @@ struct BERTScorerTests {
 
     @Test func baselineOfUnrelatedPairsIsBelowRelatedScores() throws {
         let directory = try TestEnvironment.model("all-minilm-l6-v2")
-        let scorer = try BERTScorer(directory: directory)
+        let scorer = try BERTScorer(model: try EncoderModel(directory: directory))
         let text = try String(contentsOf: TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt"), encoding: .utf8)
         let sentences = text.split(separator: "\n").map(String.init)
         let a = try scorer.baseline(sentences: sentences, pairs: 50, seed: 7)
@@ -118,7 +118,7 @@ struct RobertaBERTScoreTests {
                 .dropLast().map(String.init)
         }
         let candidates = try lines("system-a.txt"), references = try lines("reference.txt")
-        let scorer = try BERTScorer(directory: TestEnvironment.root.appendingPathComponent("Fixtures/models/tiny-roberta"))
+        let scorer = try BERTScorer(model: try EncoderModel(directory: TestEnvironment.root.appendingPathComponent("Fixtures/models/tiny-roberta")))
         #expect(scorer.maxLength == 62 && scorer.special == [0, 2])
         #expect((candidates + references).map(scorer.tokens) == golden.tokens)
         for run in golden.runs {

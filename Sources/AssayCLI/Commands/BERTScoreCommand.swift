@@ -44,11 +44,9 @@ struct EncoderOptions: ParsableArguments {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw CheckpointError.unreadable(path: url.path, reason: "no encoder here (pass --encoder DIR, or run scripts/fetch-models.sh for all-MiniLM-L6-v2)")
         }
-        let scorer = try BERTScorer(directory: url)
-        guard let quantize else { return scorer }
-        let type: GGMLType = quantize == "q8_0" ? .q8_0 : .q4_0
-        return try BERTScorer(encoder: try scorer.encoder.quantized(type), tokenizer: scorer.tokenizer, name: scorer.name,
-                              modelMaxLength: scorer.maxLength)
+        let model = try EncoderModel(directory: url)
+        guard let quantize else { return try BERTScorer(model: model) }
+        return try BERTScorer(model: try model.quantized(quantize == "q8_0" ? .q8_0 : .q4_0))
     }
 }
 

@@ -55,11 +55,9 @@ public struct BERTScoreEvaluator: Evaluator {
         guard case let .file(url)? = context.model else {
             throw EvaluatorError.invalidOption(name: "model", message: "bertscore needs a local encoder directory (config.json, *.safetensors, tokenizer)")
         }
-        var scorer = try BERTScorer(directory: url)
-        if let quantize {
-            scorer = try BERTScorer(encoder: try scorer.encoder.quantized(quantize), tokenizer: scorer.tokenizer, name: scorer.name,
-                                    modelMaxLength: scorer.maxLength)
-        }
+        var model = try EncoderModel(directory: url)
+        if let quantize { model = try model.quantized(quantize) }
+        let scorer = try BERTScorer(model: model)
         var options = self.options
         if let rescalePath {
             options.baseline = try BERTScoreBaseline(contentsOf: URL(fileURLWithPath: rescalePath))

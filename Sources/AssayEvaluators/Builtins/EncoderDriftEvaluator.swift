@@ -47,9 +47,8 @@ public struct EncoderDriftEvaluator: Evaluator {
         guard case let .file(url)? = context.model else {
             throw EvaluatorError.invalidOption(name: "model", message: "encoder-drift needs a local encoder directory")
         }
-        let full = try BERTScorer(directory: url)
-        let quantized = try BERTScorer(encoder: try full.encoder.quantized(type), tokenizer: full.tokenizer, name: full.name,
-                                       modelMaxLength: full.maxLength)
+        let model = try EncoderModel(directory: url)
+        let full = try BERTScorer(model: model), quantized = try BERTScorer(model: try model.quantized(type))
         let layer = self.layer ?? full.defaultLayer
         guard (0...full.encoder.configuration.layers).contains(layer) else {
             throw EvaluatorError.invalidOption(name: "layer", message: "the encoder has layers 0…\(full.encoder.configuration.layers)")

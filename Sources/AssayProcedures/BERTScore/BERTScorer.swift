@@ -59,11 +59,10 @@ public struct BERTScorer: Sendable {
         public var tokensEncoded: Int
     }
 
-    /// Loads the encoder and tokenizer of a Hugging Face directory.
-    public init(directory: URL) throws {
-        let encoder = try BertEncoder(contentsOf: directory)
-        try self.init(encoder: encoder, tokenizer: try ModelTokenizer.load(encoder.url), name: encoder.url.lastPathComponent,
-                      modelMaxLength: Self.modelMaxLength(encoder.url))
+    /// Scores with `model` (loaded by the caller: `EncoderModel(directory:)`, possibly quantized).
+    /// - Throws: as ``init(encoder:tokenizer:name:modelMaxLength:)``.
+    public init(model: EncoderModel) throws {
+        try self.init(encoder: model.encoder, tokenizer: model.tokenizer, name: model.name, modelMaxLength: model.modelMaxLength)
     }
 
     /// Uses `encoder` (possibly quantized) with `tokenizer`.
@@ -100,14 +99,6 @@ public struct BERTScorer: Sendable {
                                         expected: [largest + 1, encoder.configuration.hidden],
                                         found: [encoder.configuration.vocabulary, encoder.configuration.hidden])
         }
-    }
-
-    /// `model_max_length` from the directory's tokenizer_config.json, if any.
-    static func modelMaxLength(_ directory: URL) -> Int? {
-        let url = directory.appendingPathComponent("tokenizer_config.json")
-        guard FileManager.default.fileExists(atPath: url.path), let config = try? HFConfig(contentsOf: url),
-              let value = config.number("model_max_length"), value >= 2, value < 1e9 else { return nil }
-        return Int(value)
     }
 
     /// bert_score's tuned layer for this model, else the last.
