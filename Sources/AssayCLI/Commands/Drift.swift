@@ -74,12 +74,13 @@ extension AssayCommand {
             let other = try base.candidate(file: candidate.map { URL(fileURLWithPath: $0) }, quantization: quantization, numerics: numerics)
             let progress = TerminalProgress()
             let (textURL, context, chunks) = (URL(fileURLWithPath: text), self.context, self.chunks)
+            let interrupt = InterruptHandler()
             let task = Task {
                 try await DriftRunner.run(reference: base, candidate: other, textAt: textURL, context: context, maxChunks: chunks) { done, total in
                     progress.update(evaluation: "drift", completed: done, total: total, detail: "tokens")
                 }
             }
-            let interrupt = InterruptHandler { task.cancel() }
+            interrupt.onInterrupt { task.cancel() }
             let (result, signature) = try await task.value
             interrupt.cancel()
             guard let s = result.accumulator.summary else { throw ExitCode(130) }

@@ -69,8 +69,9 @@ extension AssayCommand {
             let parameters = GenerationParameters(
                 maxTokens: maxTokens, sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed),
                 stop: stop, template: template)
+            let interrupt = InterruptHandler()
             let task = Task { try backend.generateNow(prompt, parameters: parameters) }
-            let interrupt = InterruptHandler { task.cancel() }
+            interrupt.onInterrupt { task.cancel() }
             let generation = try await task.value
             interrupt.cancel()
             let decodeSeconds = generation.tokenSeconds.reduce(0, +)

@@ -81,12 +81,13 @@ extension AssayCommand {
             let progress = TerminalProgress()
             let context = self.context
             let backend = try InProcessBackend(modelAt: url, numerics: numerics)
+            let interrupt = InterruptHandler()
             let task = Task {
                 try await PerplexityRunner.run(model: backend, textAt: textURL, context: context, mode: runMode, modelHash: hash) { done, total in
                     progress.update(evaluation: "perplexity", completed: done, total: total, detail: "tokens")
                 }
             }
-            let interrupt = InterruptHandler { task.cancel() }
+            interrupt.onInterrupt { task.cancel() }
             let report = try await task.value
             interrupt.cancel()
             if format == .json {

@@ -75,8 +75,9 @@ extension AssayCommand {
             let runner = SuiteRunner(progress: progress)
             let suiteToRun = loaded
             let baselineToUse = baselineValues
+            let interrupt = InterruptHandler()
             let task = Task { await runner.run(suiteToRun, identity: identity, models: models, baseline: baselineToUse) }
-            let interrupt = InterruptHandler { task.cancel() }
+            interrupt.onInterrupt { task.cancel() }
             let outcome = await task.value
             interrupt.cancel()
 
@@ -116,24 +117,41 @@ extension AssayCommand {
     }
 }
 
-/// Turns the first Ctrl-C into cancellation of the run; a second one exits at once.
+/// Ctrl-C for long work: the first SIGINT runs the action (cancel the task: stop after the current
+/// step, keep what was done), a second exits at once with 130. Create it *before* the task starts
+/// and attach the action after (``onInterrupt(_:)``): a SIGINT in between is remembered, never the
+/// default action that kills the process without a report.
 final class InterruptHandler: @unchecked Sendable {
     private let source: DispatchSourceSignal
+    private let lock = NSLock()
     private var count = 0
+    private var action: (@Sendable () -> Void)?
 
-    init(onInterrupt: @escaping @Sendable () -> Void) {
+    init() {
         signal(SIGINT, SIG_IGN)
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler { [unowned self] in
+            lock.lock()
             count += 1
+            let (count, action) = (self.count, self.action)
+            lock.unlock()
             if count == 1 {
                 Terminal.error("\ninterrupted: stopping after the current step (Ctrl-C again to quit at once)\n")
-                onInterrupt()
+                action?()
             } else {
                 Foundation.exit(130)
             }
         }
         source.resume()
+    }
+
+    /// What the first Ctrl-C does; runs at once when one already came.
+    func onInterrupt(_ action: @escaping @Sendable () -> Void) {
+        lock.lock()
+        self.action = action
+        let pending = count > 0
+        lock.unlock()
+        if pending { action() }
     }
 
     func cancel() {
