@@ -1,0 +1,120 @@
+import AssayCheckpoint
+import AssayTensor
+import Foundation
+
+/// The two checkpoint formats the Llama family loads from: GGUF metadata and tensors, and a
+/// Hugging Face directory (`config.json` + safetensors). Both check every hyper-parameter
+/// (`Configuration.checked`) before assembling the model through `WeightSource`.
+extension LlamaModel {
+    /// Loads and dequantizes the weights of a Llama- or Qwen2-architecture GGUF file.
+    /// - Throws: ``ModelError`` for another architecture, missing metadata, unsupported rope
+    ///   scaling, or a missing, unused or mis-shaped tensor.
+    public init(gguf file: GGUFFile) throws {
+        let path = file.url.path
+        let arch = file.value("general.architecture")?.string ?? "?"
+        guard Self.supportedArchitectures.contains(arch) else {
+            throw ModelError.unsupportedArchitecture(path: path, name: arch, supported: Self.supportedArchitectures)
+        }
+        func int(_ key: String) throws -> Int {
+            guard let v = file.value("\(arch).\(key)")?.integer else { throw ModelError.missingMetadata(path: path, key: "\(arch).\(key)") }
+            return Int(v)
+        }
+        let check = MetadataCheck(path: path)
+        let embedding = try check.count(try int("embedding_length"), "\(arch).embedding_length", maximum: MetadataCheck.Limit.width)
+        let heads = try check.count(try int("attention.head_count"), "\(arch).attention.head_count", maximum: MetadataCheck.Limit.heads)
+        let headDimension: Int
+        if let given = try? int("attention.key_length") {
+            headDimension = given
+        } else {
+            try check.divides(heads, "\(arch).attention.head_count", into: embedding, "\(arch).embedding_length")
+            headDimension = embedding / heads
+        }
+        var positionScale: Float = 1
+        switch file.value("\(arch).rope.scaling.type")?.string {
+        case nil, "none": break
+        case "linear":
+            let factor = file.value("\(arch).rope.scaling.factor")?.number ?? 1
+            positionScale = 1 / (try check.positive(factor, "\(arch).rope.scaling.factor"))
+        case let other?:
+            throw ModelError.unsupportedRopeScaling(path: path, type: other)
+        }
+        let configuration = try Configuration(
+            architecture: arch, layers: try int("block_count"), embedding: embedding, feedForward: try int("feed_forward_length"),
+            heads: heads, kvHeads: (try? int("attention.head_count_kv")) ?? heads, headDimension: headDimension,
+            rotaryDimension: (try? int("rope.dimension_count")) ?? headDimension,
+            ropeBase: Float(file.value("\(arch).rope.freq_base")?.number ?? 10000),
+            ropeNeoX: arch == "qwen2", ropePositionScale: positionScale,
+            epsilon: Float(file.value("\(arch).attention.layer_norm_rms_epsilon")?.number ?? 1e-5),
+            vocabulary: file.value("tokenizer.ggml.tokens")?.array?.count ?? 0,
+            trainedContext: try? int("context_length")).checked(path: path, keys: .gguf(arch))
+        let source = WeightSource(
+            path: path, name: { $0.ggufName($1) },
+            read: { name in
+                guard let info = file.tensor(name) else { return nil }
+                // GGUF lists dimensions innermost first: (inputs, outputs).
+                return (Array(info.dimensions.reversed()), try file.floats(info), ActivationRounding.forWeights(info.type))
+            },
+            allNames: file.tensors.map(\.name).filter { !$0.hasPrefix("rope_") })
+        try self.init(configuration: configuration, source: source)
+    }
+
+    /// Loads a Hugging Face `LlamaForCausalLM`/`Qwen2ForCausalLM` directory (F32, F16 or BF16 weights).
+    /// HF keeps Q/K rows in the rotate-half order, so the NeoX rotary layout applies.
+    public init(safetensors checkpoint: SafetensorsCheckpoint) throws {
+        let config = checkpoint.config, path = config.url.path
+        let arch = config.string("model_type") ?? "?"
+        guard Self.supportedArchitectures.contains(arch) else {
+            throw ModelError.unsupportedArchitecture(path: path, name: arch, supported: Self.supportedArchitectures)
+        }
+        func int(_ key: String) throws -> Int {
+            guard let v = config.integer(key) else { throw ModelError.missingMetadata(path: path, key: key) }
+            return v
+        }
+        let check = MetadataCheck(path: path)
+        let embedding = try check.count(try int("hidden_size"), "hidden_size", maximum: MetadataCheck.Limit.width)
+        let heads = try check.count(try int("num_attention_heads"), "num_attention_heads", maximum: MetadataCheck.Limit.heads)
+        let headDimension: Int
+        if let given = config.integer("head_dim") {
+            headDimension = given
+        } else {
+            try check.divides(heads, "num_attention_heads", into: embedding, "hidden_size")
+            headDimension = embedding / heads
+        }
+        var positionScale: Float = 1
+        // transformers ≥ 5 writes `rope_parameters` (rope_theta, rope_type, factor); older files
+        // `rope_theta` and `rope_scaling`.
+        let ropeParameters = config.nested("rope_parameters")
+        if let scaling = config.nested("rope_scaling") ?? ropeParameters {
+            let type = scaling.string("rope_type") ?? scaling.string("type") ?? "?"
+            switch type {
+            case "default": break
+            case "?" where scaling.number("factor") == nil: break
+            case "linear": positionScale = 1 / (try check.positive(scaling.number("factor") ?? 1, "rope_scaling.factor"))
+            default: throw ModelError.unsupportedRopeScaling(path: path, type: type)
+            }
+        }
+        let configuration = try Configuration(
+            architecture: arch, layers: try int("num_hidden_layers"), embedding: embedding, feedForward: try int("intermediate_size"),
+            heads: heads, kvHeads: config.integer("num_key_value_heads") ?? heads, headDimension: headDimension,
+            rotaryDimension: headDimension, ropeBase: Float(config.number("rope_theta") ?? ropeParameters?.number("rope_theta") ?? 10000),
+            ropeNeoX: true,
+            ropePositionScale: positionScale, epsilon: Float(config.number("rms_norm_eps") ?? 1e-6),
+            vocabulary: try int("vocab_size"), trainedContext: config.integer("max_position_embeddings")).checked(path: path, keys: .huggingFace)
+        let source = WeightSource(
+            path: checkpoint.directory.path, name: { $0.hfName($1) },
+            read: { name in
+                guard let (file, info) = checkpoint.tensor(name) else { return nil }
+                let rounding: ActivationRounding = switch info.dtype.rawValue {
+                case "F16": .f16
+                case "BF16": .bf16
+                default: .none
+                }
+                return (info.shape, try file.floats(info), rounding)
+            },
+            allNames: checkpoint.tensors.map(\.tensor.name))
+        try self.init(configuration: configuration, source: source)
+        if config.bool("tie_word_embeddings") == false, checkpoint.tensor("lm_head.weight") == nil {
+            throw ModelError.missingTensor(path: source.path, name: "lm_head.weight")
+        }
+    }
+}
