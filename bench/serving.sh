@@ -25,8 +25,9 @@ else
   venv=$cache/bench-vllm-venv
   if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet torch "transformers==4.57.1" aiohttp numpy pandas tqdm pillow datasets \
-      msgspec cachetools pyzmq blake3 pybase64 gguf
+    # vLLM 0.9.2's client imports these; transformers 5, huggingface-hub 1.x and datasets 4 break it.
+    "$venv/bin/pip" install --quiet torch "transformers==4.57.1" "huggingface-hub<1.0" "datasets<4" aiohttp \
+      numpy pandas tqdm pillow msgspec cachetools pyzmq blake3 pybase64 gguf cloudpickle psutil pydantic
   fi
   python=$venv/bin/python
 fi

@@ -115,13 +115,11 @@ extension AssayCommand {
             let seconds = Date().timeIntervalSince(started)
             switch format {
             case .json:
-                try JSONOutput.print([
-                    "precision": result.scores.map(\.precision), "recall": result.scores.map(\.recall), "f1": result.scores.map(\.f1),
-                    "mean": ["precision": result.mean.precision, "recall": result.mean.recall, "f1": result.mean.f1],
-                    "layer": result.layer, "signature": result.signature, "pairs": result.scores.count,
-                    "texts_encoded": result.textsEncoded, "tokens_encoded": result.tokensEncoded,
-                    "seconds": seconds, "load_seconds": loadSeconds, "peak_rss_bytes": ProcessStats.peakResidentBytes,
-                ])
+                try JSONOutput.print(WithPeakRSS(Output(
+                    precision: result.scores.map(\.precision), recall: result.scores.map(\.recall), f1: result.scores.map(\.f1),
+                    mean: .init(precision: result.mean.precision, recall: result.mean.recall, f1: result.mean.f1), layer: result.layer,
+                    signature: result.signature, pairs: result.scores.count, textsEncoded: result.textsEncoded,
+                    tokensEncoded: result.tokensEncoded, seconds: seconds, loadSeconds: loadSeconds)), pretty: false)
             case .tsv:
                 print("precision\trecall\tf1")
                 for s in result.scores { print(String(format: "%.6f\t%.6f\t%.6f", s.precision, s.recall, s.f1)) }
@@ -129,6 +127,23 @@ extension AssayCommand {
                 print(String(format: "%@ P: %.6f R: %.6f F1: %.6f", result.signature, result.mean.precision, result.mean.recall, result.mean.f1))
                 Terminal.error(String(format: "%d pairs (%d distinct texts, %d tokens) in %.2f s: %.1f pairs/s\n", result.scores.count,
                                       result.textsEncoded, result.tokensEncoded, seconds, Double(result.scores.count) / max(seconds, 1e-9)))
+            }
+        }
+
+        /// `--format json`: bert_score's per-pair P/R/F lists, their means and the run's facts.
+        struct Output: Encodable {
+            struct Mean: Encodable { var precision, recall, f1: Double }
+
+            var precision, recall, f1: [Double]
+            var mean: Mean
+            var layer: Int
+            var signature: String
+            var pairs, textsEncoded, tokensEncoded: Int
+            var seconds, loadSeconds: Double
+
+            enum CodingKeys: String, CodingKey {
+                case precision, recall, f1, mean, layer, signature, pairs, textsEncoded = "texts_encoded", tokensEncoded = "tokens_encoded",
+                     seconds, loadSeconds = "load_seconds"
             }
         }
     }

@@ -67,7 +67,8 @@ extension AssayCommand {
                 let signature = bleu.signature(references: references).description
                 let scores = stats.map { bleu.score($0) }
                 if json {
-                    try JSONOutput.print(["sentences": scores.map { Self.json($0, signature: signature) }])
+                    try JSONOutput.print(["sentences": scores.map { ScoreOutput(name: "BLEU", score: $0.score, signature: signature, bleu: $0) }],
+                                         pretty: false)
                 } else {
                     for score in scores { print(Self.text(score, signature: signature)) }
                 }
@@ -83,20 +84,11 @@ extension AssayCommand {
             let signature = bleu.signature(references: references,
                                            bootstrap: interval == nil ? nil : (significance.resamples, significance.seed)).description
             if json {
-                var object = Self.json(score, signature: signature)
-                if let interval { object.merge(ConfidenceOutput.json(interval)) { $1 } }
-                try JSONOutput.print(object)
+                try JSONOutput.print(ScoreOutput(name: "BLEU", score: score.score, signature: signature, bleu: score, interval: interval),
+                                     pretty: false)
             } else {
                 print(Self.text(score, signature: signature, interval: interval))
             }
-        }
-
-        static func json(_ score: BLEUScore, signature: String) -> [String: Any] {
-            [
-                "name": "BLEU", "score": score.score, "counts": score.counts, "totals": score.totals,
-                "precisions": score.precisions, "bp": score.brevityPenalty, "sys_len": score.systemLength,
-                "ref_len": score.referenceLength, "signature": signature,
-            ]
         }
 
         /// sacrebleu's text line: `BLEU|sig = 24.59 (μ = … ± …) 58.1/31.7/19.0/11.5 (BP = 0.964 ratio = 0.964 hyp_len = … ref_len = …)`.
@@ -114,10 +106,6 @@ extension AssayCommand {
 
 /// Confidence-interval output shared by the metric commands (sacrebleu's μ ± half-width).
 enum ConfidenceOutput {
-    static func json(_ interval: Bootstrap.Interval) -> [String: Any] {
-        ["confidence_mean": interval.mean, "confidence_var": interval.halfWidth, "ci_low": interval.low, "ci_high": interval.high]
-    }
-
     static func text(_ interval: Bootstrap.Interval) -> String {
         "(μ = \(String(format: "%.2f", interval.mean)) ± \(String(format: "%.2f", interval.halfWidth)))"
     }
@@ -128,13 +116,12 @@ enum PairedOutput {
     static func emit(name: String, signature: String, baselineFile: String, systemFile: String, baselineScore: Double,
                      systemScore: Double, result: PairedBootstrap.Result, json: Bool) throws {
         if json {
-            try JSONOutput.print([
-                "name": name, "signature": signature, "test": "paired-bs",
-                "baseline": ["file": baselineFile, "score": baselineScore, "mean": result.baseline.mean, "ci": result.baseline.halfWidth,
-                             "ci_low": result.baseline.low, "ci_high": result.baseline.high] as [String: Any],
-                "system": ["file": systemFile, "score": systemScore, "mean": result.system.mean, "ci": result.system.halfWidth,
-                           "ci_low": result.system.low, "ci_high": result.system.high, "p_value": result.pValue] as [String: Any],
-            ])
+            try JSONOutput.print(PairedScoreOutput(
+                name: name, signature: signature,
+                baseline: .init(file: baselineFile, score: baselineScore, mean: result.baseline.mean, ci: result.baseline.halfWidth,
+                                ciLow: result.baseline.low, ciHigh: result.baseline.high),
+                system: .init(file: systemFile, score: systemScore, mean: result.system.mean, ci: result.system.halfWidth,
+                              ciLow: result.system.low, ciHigh: result.system.high, pValue: result.pValue)), pretty: false)
             return
         }
         print("\(name)|\(signature)")

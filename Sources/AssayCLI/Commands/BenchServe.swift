@@ -156,7 +156,7 @@ extension AssayCommand {
             let objectives = try goodput.map { try ServingObjectives(parsing: $0) } ?? ServingObjectives()
             let percentiles = try percentileList()
             let progress = TerminalProgress()
-            var results: [[String: Any]] = []
+            var results: [Row] = []
             var tables: [(String, ServingMetrics, String)] = []
             for rate in try rates() {
                 for concurrency in try concurrencies() {
@@ -175,35 +175,66 @@ extension AssayCommand {
             }
             switch format {
             case .json:
-                let data = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-                FileHandle.standardOutput.write(data + Data("\n".utf8))
+                try JSONOutput.print(results)
             case .md:
                 print(ServingTable.markdown(tables, endpoint: endpoint, model: model))
             }
         }
 
-        func row(_ metrics: ServingMetrics, run: ServingRun, rate: Double, concurrency: Int?, source: String, objectives: ServingObjectives) -> [String: Any] {
-            var row: [String: Any] = [
-                "endpoint": endpoint, "model_id": model, "num_prompts": numPrompts, "request_rate": rate.isFinite ? rate as Any : "inf",
-                "burstiness": burstiness, "max_concurrency": concurrency as Any? ?? NSNull(), "output_len": outputLen, "ignore_eos": ignoreEos,
-                "output_tokens_from": source, "seed": seed, "api": api.rawValue, "assay_version": AssayVersion.current,
-            ]
-            if let randomInputLen { row["random_input_len"] = randomInputLen }
-            if let goodput { row["goodput_objectives"] = goodput }
-            for (key, value) in metrics.fields { row[key] = value ?? NSNull() }
-            let client = run.outcomes.reduce(0) { $0 + $1.clientSeconds }
-            let measured = run.outcomes.filter(\.success).reduce(0) { $0 + $1.latencySeconds }
-            row["harness_overhead_pct"] = measured > 0 ? 100 * client / measured : NSNull()
-            if detailed {
-                row["input_lens"] = run.outcomes.map { $0.promptTokens as Any? ?? NSNull() }
-                row["output_lens"] = metrics.outputTokens
-                row["ttfts"] = run.outcomes.map(\.ttftSeconds)
-                row["e2els"] = run.outcomes.map(\.latencySeconds)
-                row["itls"] = run.outcomes.map(\.interTokenSeconds)
-                row["errors"] = run.outcomes.map { $0.error ?? "" }
-                row["generated_texts"] = run.outcomes.map(\.text)
+        func row(_ metrics: ServingMetrics, run: ServingRun, rate: Double, concurrency: Int?, source: String, objectives: ServingObjectives) -> Row {
+            Row(endpoint: endpoint, model: model, numPrompts: numPrompts, rate: rate, burstiness: burstiness, concurrency: concurrency,
+                outputLen: outputLen, ignoreEOS: ignoreEos, source: source, seed: seed, api: api.rawValue, randomInputLen: randomInputLen,
+                goodput: goodput, metrics: metrics, run: run, detailed: detailed)
+        }
+
+        /// One `--format json` row: vLLM `benchmark_serving`'s result keys (`--save-detailed` adds
+        /// the per-request arrays) and Assay's own (`output_tokens_from`, `harness_overhead_pct`).
+        struct Row: Encodable {
+            var endpoint, model: String
+            var numPrompts: Int
+            var rate, burstiness: Double
+            var concurrency: Int?
+            var outputLen: Int
+            var ignoreEOS: Bool
+            var source: String
+            var seed: UInt64
+            var api: String
+            var randomInputLen: Int?
+            var goodput: String?
+            var metrics: ServingMetrics
+            var run: ServingRun
+            var detailed: Bool
+
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: JSONKey.self)
+                try c.encode(endpoint, "endpoint")
+                try c.encode(model, "model_id")
+                try c.encode(numPrompts, "num_prompts")
+                if rate.isFinite { try c.encode(rate, "request_rate") } else { try c.encode("inf", "request_rate") }
+                try c.encode(burstiness, "burstiness")
+                try c.encode(concurrency, "max_concurrency")
+                try c.encode(outputLen, "output_len")
+                try c.encode(ignoreEOS, "ignore_eos")
+                try c.encode(source, "output_tokens_from")
+                try c.encode(seed, "seed")
+                try c.encode(api, "api")
+                try c.encode(AssayVersion.current, "assay_version")
+                if let randomInputLen { try c.encode(randomInputLen, "random_input_len") }
+                if let goodput { try c.encode(goodput, "goodput_objectives") }
+                for (key, value) in metrics.fields { try c.encode(value, key) }
+                let client = run.outcomes.reduce(0) { $0 + $1.clientSeconds }
+                let measured = run.outcomes.filter(\.success).reduce(0) { $0 + $1.latencySeconds }
+                try c.encode(measured > 0 ? 100 * client / measured : nil, "harness_overhead_pct")
+                if detailed {
+                    try c.encode(run.outcomes.map(\.promptTokens), "input_lens")
+                    try c.encode(metrics.outputTokens, "output_lens")
+                    try c.encode(run.outcomes.map(\.ttftSeconds), "ttfts")
+                    try c.encode(run.outcomes.map(\.latencySeconds), "e2els")
+                    try c.encode(run.outcomes.map(\.interTokenSeconds), "itls")
+                    try c.encode(run.outcomes.map { $0.error ?? "" }, "errors")
+                    try c.encode(run.outcomes.map(\.text), "generated_texts")
+                }
             }
-            return row
         }
     }
 }

@@ -57,7 +57,7 @@ extension AssayCommand {
                 let signature = chrf.signature(references: references).description
                 let scores = stats.map { chrf.score($0) }
                 if json {
-                    try JSONOutput.print(["sentences": scores.map { ["name": chrf.name, "score": $0, "signature": signature] as [String: Any] }])
+                    try JSONOutput.print(["sentences": scores.map { ScoreOutput(name: chrf.name, score: $0, signature: signature) }], pretty: false)
                 } else {
                     for score in scores { print("\(chrf.name)|\(signature) = \(String(format: "%.2f", score))") }
                 }
@@ -73,9 +73,7 @@ extension AssayCommand {
             let signature = chrf.signature(references: references,
                                            bootstrap: interval == nil ? nil : (significance.resamples, significance.seed)).description
             if json {
-                var object: [String: Any] = ["name": chrf.name, "score": score, "signature": signature]
-                if let interval { object.merge(ConfidenceOutput.json(interval)) { $1 } }
-                try JSONOutput.print(object)
+                try JSONOutput.print(ScoreOutput(name: chrf.name, score: score, signature: signature, interval: interval), pretty: false)
             } else {
                 var line = "\(chrf.name)|\(signature) = \(String(format: "%.2f", score))"
                 if let interval { line += " " + ConfidenceOutput.text(interval) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AssayCore
 import AssayMetrics
 import AssayModels
 import AssayProcedures
@@ -85,22 +86,46 @@ extension AssayCommand {
             interrupt.cancel()
             guard let s = result.accumulator.summary else { throw ExitCode(130) }
             if format == .json {
-                var object = s.json
-                object["signature"] = signature
-                object["chunks"] = result.chunks
-                object["context"] = context
-                object["complete"] = result.complete
-                object["eval_seconds"] = result.evalSeconds
-                object["peak_rss_bytes"] = ProcessStats.peakResidentBytes
-                object["per_chunk"] = result.perChunk.map { c in
-                    ["ppl_candidate": c.pplCandidate, "ln_ppl_ratio": c.lnPPLRatio, "mean_kld": c.meanKLD, "rms_dp": c.rmsDeltaP,
-                     "same_top_p": c.sameTop] as [String: Any]
-                }
-                try JSONOutput.print(object)
+                try JSONOutput.print(WithPeakRSS(Output(summary: s, signature: signature, chunks: result.chunks, context: context,
+                                                        complete: result.complete, evalSeconds: result.evalSeconds,
+                                                        perChunk: result.perChunk)), pretty: false)
             } else {
                 print(Self.text(s, signature: signature, complete: result.complete))
             }
             if !result.complete { throw ExitCode(130) }
+        }
+
+        /// `--format json`: the summary's fields (docs/drift.md), the run's facts and a few
+        /// figures per chunk.
+        struct Output: Encodable {
+            var summary: DriftSummary
+            var signature: String
+            var chunks: Int
+            var context: Int
+            var complete: Bool
+            var evalSeconds: Double
+            var perChunk: [DriftSummary]
+
+            struct Chunk: Encodable {
+                var pplCandidate, lnPPLRatio, meanKLD, rmsDeltaP, sameTop: Double
+
+                enum CodingKeys: String, CodingKey {
+                    case pplCandidate = "ppl_candidate", lnPPLRatio = "ln_ppl_ratio", meanKLD = "mean_kld", rmsDeltaP = "rms_dp",
+                         sameTop = "same_top_p"
+                }
+            }
+
+            func encode(to encoder: any Encoder) throws {
+                try summary.encode(to: encoder)
+                var c = encoder.container(keyedBy: JSONKey.self)
+                try c.encode(signature, "signature")
+                try c.encode(chunks, "chunks")
+                try c.encode(context, "context")
+                try c.encode(complete, "complete")
+                try c.encode(evalSeconds, "eval_seconds")
+                try c.encode(perChunk.map { Chunk(pplCandidate: $0.pplCandidate, lnPPLRatio: $0.lnPPLRatio, meanKLD: $0.meanKLD,
+                                                  rmsDeltaP: $0.rmsDeltaP, sameTop: $0.sameTop) }, "per_chunk")
+            }
         }
 
         /// llama-perplexity's closing statistics, with Assay's signature.

@@ -77,17 +77,28 @@ extension AssayCommand {
             let decodeSeconds = generation.tokenSeconds.reduce(0, +)
             let seconds = generation.promptSeconds + decodeSeconds
             if format == .json {
-                try JSONOutput.print([
-                    "prompt_tokens": generation.promptTokens, "tokens": generation.tokens, "text": generation.text,
-                    "finish_reason": generation.finishReason.rawValue, "seconds": seconds,
-                    "ttft_seconds": generation.promptSeconds, "sampling": parameters.sampling.signature,
-                ])
+                try JSONOutput.print(Output(promptTokens: generation.promptTokens, tokens: generation.tokens, text: generation.text,
+                                            finishReason: generation.finishReason.rawValue, seconds: seconds,
+                                            ttftSeconds: generation.promptSeconds, sampling: parameters.sampling.signature), pretty: false)
             } else {
                 print((template == nil ? prompt : "") + generation.text)
                 let rate = generation.tokenSeconds.isEmpty ? "" : String(format: ", %.1f tokens/s after the first", Double(generation.tokenSeconds.count) / decodeSeconds)
                 let why = ["eos": "end of generation", "stop": "stop string", "length": "--max-tokens reached"][generation.finishReason.rawValue]!
                 Terminal.error(String(format: "%d tokens in %.2f s (first after %.2f s%@; %@)\n", generation.tokens.count, seconds,
                                       generation.promptSeconds, rate, why))
+            }
+        }
+
+        /// `--format json`.
+        struct Output: Encodable {
+            var promptTokens, tokens: [Int]
+            var text, finishReason: String
+            var seconds, ttftSeconds: Double
+            var sampling: String
+
+            enum CodingKeys: String, CodingKey {
+                case promptTokens = "prompt_tokens", tokens, text, finishReason = "finish_reason", seconds, ttftSeconds = "ttft_seconds",
+                     sampling
             }
         }
     }

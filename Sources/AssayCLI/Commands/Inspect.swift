@@ -36,13 +36,12 @@ extension AssayCommand {
             var types: [String: Int] = [:]
             for t in file.tensors { types[t.type.description, default: 0] += t.elementCount }
             if format == .json {
-                try JSONOutput.print([
-                    "path": file.url.path, "version": Int(file.version), "alignment": file.alignment, "parameters": parameters,
-                    "tensor_bytes": bytes, "file_bytes": fileSize as Any, "architecture": architecture, "tokenizer": tokenizer,
-                    "quantization_mix": types, "hyperparameters": hyper,
-                    "metadata": Dictionary(uniqueKeysWithValues: file.metadata.map { ($0.key, $0.value.description) }),
-                    "tensors": file.tensors.map { ["name": $0.name, "type": $0.type.description, "shape": $0.dimensions, "bytes": $0.byteCount] as [String: Any] },
-                ])
+                try JSONOutput.print(Output(
+                    path: file.url.path, version: Int(file.version), alignment: file.alignment, parameters: parameters, tensorBytes: bytes,
+                    fileBytes: fileSize, architecture: architecture, tokenizer: tokenizer, quantizationMix: types, hyperparameters: hyper,
+                    metadata: Dictionary(uniqueKeysWithValues: file.metadata.map { ($0.key, $0.value.description) }),
+                    tensors: file.tensors.map { .init(name: $0.name, type: $0.type.description, shape: $0.dimensions, bytes: $0.byteCount) }),
+                    pretty: false)
                 return
             }
             print("\(file.url.path): GGUF v\(file.version), architecture \(architecture), \(file.tensors.count) tensors, \(parameters) parameters, \(bytes) bytes of tensor data\(fileSize.map { ", \($0) bytes on disk" } ?? "")")
@@ -55,6 +54,45 @@ extension AssayCommand {
             for t in file.tensors {
                 let shape = t.dimensions.map(String.init).joined(separator: " × ")
                 print("  \(t.name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(t.type.description.padding(toLength: 6, withPad: " ", startingAt: 0)) \(shape.padding(toLength: 16, withPad: " ", startingAt: 0)) \(t.byteCount) bytes")
+            }
+        }
+
+        /// `--format json`.
+        struct Output: Encodable {
+            struct Tensor: Encodable {
+                var name, type: String
+                var shape: [Int]
+                var bytes: Int
+            }
+
+            var path: String
+            var version, alignment, parameters, tensorBytes: Int
+            var fileBytes: Int?
+            var architecture, tokenizer: String
+            var quantizationMix: [String: Int]
+            var hyperparameters: String
+            var metadata: [String: String]
+            var tensors: [Tensor]
+
+            enum CodingKeys: String, CodingKey {
+                case path, version, alignment, parameters, tensorBytes = "tensor_bytes", fileBytes = "file_bytes", architecture, tokenizer,
+                     quantizationMix = "quantization_mix", hyperparameters, metadata, tensors
+            }
+
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(path, forKey: .path)
+                try c.encode(version, forKey: .version)
+                try c.encode(alignment, forKey: .alignment)
+                try c.encode(parameters, forKey: .parameters)
+                try c.encode(tensorBytes, forKey: .tensorBytes)
+                try c.encode(fileBytes, forKey: .fileBytes)  // null when the size cannot be read
+                try c.encode(architecture, forKey: .architecture)
+                try c.encode(tokenizer, forKey: .tokenizer)
+                try c.encode(quantizationMix, forKey: .quantizationMix)
+                try c.encode(hyperparameters, forKey: .hyperparameters)
+                try c.encode(metadata, forKey: .metadata)
+                try c.encode(tensors, forKey: .tensors)
             }
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AssayCore
 import AssayEvaluators
 import Foundation
 
@@ -15,13 +16,11 @@ extension AssayCommand {
             let types = EvaluatorRegistry.ids.compactMap { EvaluatorRegistry.all[$0] }
             if format == .json {
                 try JSONOutput.print(["evaluators": types.map { type in
-                    [
-                        "id": type.id, "summary": type.summary,
-                        "datasets": type.datasetKinds.map(\.rawValue),
-                        "options": type.options.map { ["name": $0.name, "type": $0.kind.description, "default": $0.defaultValue?.description as Any, "summary": $0.summary] },
-                        "metrics": type.metrics.map { ["name": $0.name, "higher_is_better": $0.higherIsBetter, "unit": $0.unit as Any, "summary": $0.summary] },
-                    ] as [String: Any]
-                }])
+                    Listed(id: type.id, summary: type.summary, datasets: type.datasetKinds.map(\.rawValue),
+                           options: type.options.map { .init(name: $0.name, type: $0.kind.description, default: $0.defaultValue?.description,
+                                                             summary: $0.summary) },
+                           metrics: type.metrics.map { .init(name: $0.name, higherIsBetter: $0.higherIsBetter, unit: $0.unit, summary: $0.summary) })
+                }], pretty: false)
                 return
             }
             for type in types {
@@ -42,6 +41,44 @@ extension AssayCommand {
                 }
                 print("")
             }
+        }
+
+        /// One evaluator in `--format json` (an option without a default and a unitless metric
+        /// say `null`).
+        struct Listed: Encodable {
+            struct Option: Encodable {
+                var name, type: String
+                var `default`: String?
+                var summary: String
+
+                func encode(to encoder: any Encoder) throws {
+                    var c = encoder.container(keyedBy: JSONKey.self)
+                    try c.encode(name, "name")
+                    try c.encode(type, "type")
+                    try c.encode(`default`, "default")
+                    try c.encode(summary, "summary")
+                }
+            }
+
+            struct Metric: Encodable {
+                var name: String
+                var higherIsBetter: Bool
+                var unit: String?
+                var summary: String
+
+                func encode(to encoder: any Encoder) throws {
+                    var c = encoder.container(keyedBy: JSONKey.self)
+                    try c.encode(name, "name")
+                    try c.encode(higherIsBetter, "higher_is_better")
+                    try c.encode(unit, "unit")
+                    try c.encode(summary, "summary")
+                }
+            }
+
+            var id, summary: String
+            var datasets: [String]
+            var options: [Option]
+            var metrics: [Metric]
         }
     }
 }

@@ -91,9 +91,7 @@ extension AssayCommand {
             let report = try await task.value
             interrupt.cancel()
             if format == .json {
-                var object = report.json
-                object["peak_rss_bytes"] = ProcessStats.peakResidentBytes
-                try JSONOutput.print(object)
+                try JSONOutput.print(WithPeakRSS(report), pretty: false)
             } else {
                 var line = String(format: "PPL = %.4f +/- %.5f", report.perplexity ?? .nan, report.stderr ?? .nan)
                 if report.mode == "rolling" {

@@ -55,12 +55,18 @@ extension AssayCommand {
                 tokens = ids.map { $0 < t.tokens.count ? t.tokens[$0] : "?" }
             }
             if format == .json {
-                try JSONOutput.print(["ids": ids, "count": ids.count])
+                try JSONOutput.print(Output(ids: ids, count: ids.count), pretty: false)
             } else if file != nil {
                 print("\(ids.count) tokens")
             } else {
                 print(zip(ids, tokens).map { "\($0)\t\($1)" }.joined(separator: "\n"))
             }
+        }
+
+        /// `--format json`.
+        struct Output: Encodable {
+            var ids: [Int]
+            var count: Int
         }
 
         /// The file's text: every byte (invalid UTF-8 is an error naming the offset), one trailing

@@ -43,19 +43,3 @@ struct CorpusScorer<Stats> {
                                     baselineScore: { resampledScore(baseline, $0) }, systemScore: { resampledScore(system, $0) })
     }
 }
-
-/// JSON printing for the metric commands.
-enum JSONOutput {
-    /// Prints `object` as one JSON document with sorted keys.
-    static func print(_ object: [String: Any]) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
-    }
-
-    /// Prints an Encodable value.
-    static func print<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
-    }
-}

@@ -1,3 +1,4 @@
+import AssayCore
 import Foundation
 
 /// Streaming statistics of a candidate model against a reference on the same tokens — what
@@ -143,27 +144,29 @@ public struct DriftSummary: Sendable, Equatable {
     public var deltaPMax: Double, deltaPMedian: Double, deltaPMin: Double
     public var rmsDeltaP: Double, rmsDeltaPStderr: Double
     public var sameTop: Double, sameTopStderr: Double
+}
 
+extension DriftSummary: Encodable {
     /// The `--format json` fields (documented in docs/drift.md).
-    public var json: [String: Any] {
-        func p(_ name: String, _ fraction: Float, _ table: [Float: Double]) -> (String, Any) { (name, table[fraction] ?? NSNull()) }
-        var object: [String: Any] = [
-            "ppl_base": pplBase, "ppl_base_stderr": pplBaseStderr, "ppl_candidate": pplCandidate, "ppl_candidate_stderr": pplCandidateStderr,
-            "ln_ppl_ratio": lnPPLRatio, "ln_ppl_ratio_stderr": lnPPLRatioStderr, "ppl_ratio": pplRatio, "ppl_ratio_stderr": pplRatioStderr,
-            "ppl_diff": pplDifference, "ppl_diff_stderr": pplDifferenceStderr, "cor_ln_ppl": corLnPPL ?? NSNull(),
-            "mean_kld": meanKLD, "mean_kld_stderr": meanKLDStderr, "kld_max": kldMax, "kld_median": kldMedian, "kld_min": kldMin,
-            "mean_dp": meanDeltaP, "mean_dp_stderr": meanDeltaPStderr, "dp_max": deltaPMax, "dp_median": deltaPMedian, "dp_min": deltaPMin,
-            "rms_dp": rmsDeltaP, "rms_dp_stderr": rmsDeltaPStderr, "same_top_p": sameTop, "same_top_p_stderr": sameTopStderr,
-            "tokens_scored": tokens,
-        ]
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: JSONKey.self)
+        for (name, value) in [("ppl_base", pplBase), ("ppl_base_stderr", pplBaseStderr), ("ppl_candidate", pplCandidate),
+                              ("ppl_candidate_stderr", pplCandidateStderr), ("ln_ppl_ratio", lnPPLRatio),
+                              ("ln_ppl_ratio_stderr", lnPPLRatioStderr), ("ppl_ratio", pplRatio), ("ppl_ratio_stderr", pplRatioStderr),
+                              ("ppl_diff", pplDifference), ("ppl_diff_stderr", pplDifferenceStderr), ("cor_ln_ppl", corLnPPL),
+                              ("mean_kld", meanKLD), ("mean_kld_stderr", meanKLDStderr), ("kld_max", kldMax), ("kld_median", kldMedian),
+                              ("kld_min", kldMin), ("mean_dp", meanDeltaP), ("mean_dp_stderr", meanDeltaPStderr), ("dp_max", deltaPMax),
+                              ("dp_median", deltaPMedian), ("dp_min", deltaPMin), ("rms_dp", rmsDeltaP), ("rms_dp_stderr", rmsDeltaPStderr),
+                              ("same_top_p", sameTop), ("same_top_p_stderr", sameTopStderr)] as [(String, Double?)] {
+            try c.encode(value, name)
+        }
+        try c.encode(tokens, "tokens_scored")
         for (suffix, fraction) in [("p999", Float(0.999)), ("p99", 0.99), ("p95", 0.95), ("p90", 0.9), ("p10", 0.1), ("p05", 0.05),
                                    ("p01", 0.01), ("p001", 0.001)] {
-            let (k, kv) = p("kld_" + suffix, fraction, kldPercentiles), (d, dv) = p("dp_" + suffix, fraction, deltaPPercentiles)
-            object[k] = kv
-            object[d] = dv
+            try c.encode(kldPercentiles[fraction], "kld_" + suffix)
+            try c.encode(deltaPPercentiles[fraction], "dp_" + suffix)
         }
-        object["dp_p75"] = deltaPPercentiles[0.75] ?? NSNull()
-        object["dp_p25"] = deltaPPercentiles[0.25] ?? NSNull()
-        return object
+        try c.encode(deltaPPercentiles[0.75], "dp_p75")
+        try c.encode(deltaPPercentiles[0.25], "dp_p25")
     }
 }

@@ -185,10 +185,10 @@ public struct ServingMetrics: Sendable, Equatable {
 
     /// benchmark_serving's result keys: `completed`, `request_throughput`, `mean_ttft_ms`,
     /// `median_tpot_ms`, `std_itl_ms`, `p99_e2el_ms`, … (nil values as JSON null).
-    public var fields: [(String, Any?)] {
-        var fields: [(String, Any?)] = [
-            ("duration", durationSeconds), ("completed", completed), ("failed", failed),
-            ("total_input_tokens", totalInputTokens), ("total_output_tokens", totalOutputTokens),
+    public var fields: [(String, Double?)] {
+        var fields: [(String, Double?)] = [
+            ("duration", durationSeconds), ("completed", Double(completed)), ("failed", Double(failed)),
+            ("total_input_tokens", Double(totalInputTokens)), ("total_output_tokens", Double(totalOutputTokens)),
             ("request_throughput", requestThroughput), ("request_goodput", requestGoodput),
             ("output_throughput", outputThroughput), ("total_token_throughput", totalTokenThroughput),
         ]

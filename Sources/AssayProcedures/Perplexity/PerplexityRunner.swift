@@ -36,22 +36,30 @@ public struct PerplexityReport: Sendable {
 
     /// Prefill speed: tokens through the model per second of evaluation.
     public var prefillTokensPerSecond: Double? { evalSeconds > 0 ? Double(tokensProcessed) / evalSeconds : nil }
+}
 
-    /// The `--format json` object.
-    public var json: [String: Any] {
-        var object: [String: Any] = [
-            "perplexity": perplexity ?? NSNull(), "stderr": stderr ?? NSNull(), "nll_mean": nllMean ?? NSNull(),
-            "tokens_scored": tokensScored, "chunks": chunks, "mode": mode, "context": context, "signature": signature,
-            "complete": complete, "eval_seconds": evalSeconds, "tokens_processed": tokensProcessed,
-            "prefill_tokens_per_second": prefillTokensPerSecond ?? NSNull(),
-        ]
+extension PerplexityReport: Encodable {
+    /// The `--format json` object (rolling mode adds documents and the word/byte figures).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: JSONKey.self)
+        try c.encode(perplexity, "perplexity")
+        try c.encode(stderr, "stderr")
+        try c.encode(nllMean, "nll_mean")
+        try c.encode(tokensScored, "tokens_scored")
+        try c.encode(chunks, "chunks")
+        try c.encode(mode, "mode")
+        try c.encode(context, "context")
+        try c.encode(signature, "signature")
+        try c.encode(complete, "complete")
+        try c.encode(evalSeconds, "eval_seconds")
+        try c.encode(tokensProcessed, "tokens_processed")
+        try c.encode(prefillTokensPerSecond, "prefill_tokens_per_second")
         if mode == "rolling" {
-            object["documents"] = documents ?? 0
-            object["word_perplexity"] = wordPerplexity ?? NSNull()
-            object["byte_perplexity"] = bytePerplexity ?? NSNull()
-            object["bits_per_byte"] = bitsPerByte ?? NSNull()
+            try c.encode(documents ?? 0, "documents")
+            try c.encode(wordPerplexity, "word_perplexity")
+            try c.encode(bytePerplexity, "byte_perplexity")
+            try c.encode(bitsPerByte, "bits_per_byte")
         }
-        return object
     }
 }
 
