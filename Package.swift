@@ -4,7 +4,7 @@ import PackageDescription
 /// Module map (docs/architecture.md; ../shared/DESIGN.md §2). Every edge runs one way, upward:
 ///
 ///   AssayCore (no dependencies)
-///   COpenBLAS → AssayTensor → AssayCheckpoint ─┐
+///   COpenBLAS, CAssayKernels → AssayTensor → AssayCheckpoint ─┐
 ///   AssayTokenizer ─────────────────────────────┴→ AssayModels (engine, backends; no metrics, no stats)
 ///   AssayStats → AssayMetrics (metric math over numbers and strings)
 ///   AssayModels + AssayMetrics → AssayProcedures (what runs models to produce metrics)
@@ -30,7 +30,10 @@ let package = Package(
                 // SHA-256 of multi-gigabyte model files must be fast in debug builds (tests) too.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .systemLibrary(name: "COpenBLAS"),
-        .target(name: "AssayTensor", dependencies: ["COpenBLAS"],
+        // Quantized matrix-vector kernels in C with AVX2 intrinsics chosen at run time; no
+        // contraction, so dequantized values equal the Swift Dequantizer's bit for bit.
+        .target(name: "CAssayKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+        .target(name: "AssayTensor", dependencies: ["COpenBLAS", "CAssayKernels"],
                 // Dequantization and kernels run on real models in the tests: optimise them in debug builds too.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "AssayCheckpoint", dependencies: ["AssayCore", "AssayTensor"]),
@@ -67,7 +70,7 @@ let package = Package(
         .executableTarget(name: "assay", dependencies: ["AssayCLI"]),
         .target(name: "AssayTestSupport", path: "Tests/AssayTestSupport"),
         .testTarget(name: "AssayCoreTests", dependencies: ["AssayCore", "AssayTestSupport"]),
-        .testTarget(name: "AssayTensorTests", dependencies: ["AssayTensor"], resources: [.copy("Golden")]),
+        .testTarget(name: "AssayTensorTests", dependencies: ["AssayCore", "AssayTensor"], resources: [.copy("Golden")]),
         .testTarget(name: "AssayCheckpointTests", dependencies: ["AssayCore", "AssayCheckpoint", "AssayTensor", "AssayTestSupport"],
                     resources: [.copy("Golden")]),
         .testTarget(name: "AssayTokenizerTests", dependencies: ["AssayCore", "AssayTokenizer", "AssayModels", "AssayTestSupport"],

@@ -14,7 +14,8 @@ import json, os, re, sys
 allowed = {
     "AssayCore": set(),
     "COpenBLAS": set(),
-    "AssayTensor": {"COpenBLAS"},
+    "CAssayKernels": set(),
+    "AssayTensor": {"COpenBLAS", "CAssayKernels"},
     "AssayCheckpoint": {"AssayCore", "AssayTensor"},
     "AssayTokenizer": {"AssayCore"},
     "AssayModels": {"AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer"},

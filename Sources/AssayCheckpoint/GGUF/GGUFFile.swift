@@ -35,6 +35,8 @@ public struct GGUFFile: Sendable {
     /// Absolute offset of the data section.
     public let dataOffset: Int
     private let data: Data
+    /// The mapping `data` views (nil when parsed from bytes in memory): weights reference it in place.
+    private let mapping: MappedFile?
 
     /// The metadata value for `key`.
     public func value(_ key: String) -> GGUFValue? { metadata.first { $0.key == key }?.value }
@@ -58,18 +60,41 @@ public struct GGUFFile: Sendable {
         return withBytes(of: tensor) { Dequantizer.dequantize(tensor.type, $0, count: tensor.elementCount) }
     }
 
-    /// Opens and validates the file at `url` (memory-mapped).
+    /// A 2-D tensor as a ``WeightMatrix`` — (outputs, inputs) = (dimensions[1], dimensions[0]) —
+    /// referencing the mapped file in place (copied when the file was parsed from memory).
+    /// - Throws: ``CheckpointError/unusableMatrix(path:tensor:type:reason:)`` for a type without
+    ///   kernels or rows that do not hold whole blocks.
+    public func weightMatrix(_ tensor: TensorInfo) throws -> WeightMatrix {
+        let rows = tensor.dimensions.count > 1 ? tensor.dimensions.dropFirst().reduce(1, *) : 1
+        let columns = tensor.dimensions.first ?? 1
+        let matrix = withBytes(of: tensor) { bytes in
+            mapping.map { WeightMatrix(type: tensor.type, rows: rows, columns: columns, bytes: bytes, owner: $0) }
+                ?? WeightMatrix(type: tensor.type, rows: rows, columns: columns, copying: Array(bytes))
+        }
+        guard let matrix else {
+            let reason = WeightMatrix.supports(tensor.type)
+                ? "rows of \(columns) values do not hold whole blocks of \(tensor.type.blockSize)" : "no matrix kernels for this type"
+            throw CheckpointError.unusableMatrix(path: url.path, tensor: tensor.name, type: tensor.type.description, reason: reason)
+        }
+        return matrix
+    }
+
+    /// Opens and validates the file at `url` (memory-mapped, read-only and shared).
     /// - Throws: ``CheckpointError`` naming the byte offset or tensor of the first problem.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw CheckpointError.unreadable(path: url.path, reason: error.localizedDescription)
+        let mapping: MappedFile
+        do { mapping = try MappedFile(url: url) } catch {
+            throw CheckpointError.unreadable(path: url.path, reason: error.reason)
         }
-        try self.init(data: data, url: url)
+        try self.init(data: mapping.data, url: url, mapping: mapping)
     }
 
     /// Parses GGUF `data` read from `url`.
     public init(data: Data, url: URL) throws {
+        try self.init(data: data, url: url, mapping: nil)
+    }
+
+    private init(data: Data, url: URL, mapping: MappedFile?) throws {
         let path = url.path
         var reader = ByteReader(data: data, path: path)
         try reader.require(4, reading: "the magic number")
@@ -160,6 +185,7 @@ public struct GGUFFile: Sendable {
         self.alignment = Int(alignment)
         self.dataOffset = Int(dataStart)
         self.data = data
+        self.mapping = mapping
     }
 
     static func string(_ reader: inout ByteReader, reading: String) throws -> String {

@@ -41,6 +41,8 @@ public struct SafetensorsFile: Sendable {
     public let metadata: [String: String]
     private let data: Data
     private let dataStart: Int
+    /// The mapping `data` views: weights reference it in place.
+    private let mapping: MappedFile
 
     /// The tensor called `name`.
     public func tensor(_ name: String) -> TensorInfo? { tensors.first { $0.name == name } }
@@ -51,10 +53,11 @@ public struct SafetensorsFile: Sendable {
     /// Opens and validates the file at `url`.
     /// - Throws: ``CheckpointError`` naming the tensor or byte offset of the first problem.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw CheckpointError.unreadable(path: url.path, reason: error.localizedDescription)
+        let mapping: MappedFile
+        do { mapping = try MappedFile(url: url) } catch {
+            throw CheckpointError.unreadable(path: url.path, reason: error.reason)
         }
+        let data = mapping.data
         let path = url.path
         var reader = ByteReader(data: data, path: path)
         let headerSize = try reader.u64("the header size")
@@ -129,7 +132,35 @@ public struct SafetensorsFile: Sendable {
         self.tensors = tensors
         self.metadata = metadata
         self.data = data
+        self.mapping = mapping
         self.dataStart = dataStart
+    }
+
+    /// A 2-D tensor — (outputs, inputs), PyTorch's `Linear` layout — as a ``WeightMatrix``: F32,
+    /// F16 and BF16 referenced in place in the mapped file, F64 converted to f32.
+    /// - Throws: ``CheckpointError/unusableMatrix(path:tensor:type:reason:)`` for integer tensors
+    ///   or a shape that is not 2-D.
+    public func weightMatrix(_ tensor: TensorInfo) throws -> WeightMatrix {
+        guard tensor.shape.count == 2, tensor.shape[0] > 0, tensor.shape[1] > 0 else {
+            throw CheckpointError.unusableMatrix(path: url.path, tensor: tensor.name, type: tensor.dtype.rawValue, reason: "shape \(tensor.shape) is not a matrix")
+        }
+        let rows = tensor.shape[0], columns = tensor.shape[1]
+        let type: GGMLType
+        switch tensor.dtype {
+        case .f32: type = .f32
+        case .f16: type = .f16
+        case .bf16: type = .bf16
+        case .f64: return WeightMatrix(values: try floats(tensor), rows: rows, columns: columns)
+        default: throw CheckpointError.unusableMatrix(path: url.path, tensor: tensor.name, type: tensor.dtype.rawValue, reason: "not a float type")
+        }
+        let matrix = mapping.bytes.baseAddress.flatMap { base in
+            WeightMatrix(type: type, rows: rows, columns: columns,
+                         bytes: UnsafeRawBufferPointer(start: base + dataStart + tensor.range.lowerBound, count: tensor.range.count), owner: mapping)
+        }
+        guard let matrix else {
+            throw CheckpointError.unusableMatrix(path: url.path, tensor: tensor.name, type: tensor.dtype.rawValue, reason: "its bytes do not match its shape")
+        }
+        return matrix
     }
 
     /// The tensor's values as f32 (F32, F16, BF16 and F64 tensors).

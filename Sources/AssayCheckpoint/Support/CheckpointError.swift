@@ -20,6 +20,8 @@ public enum CheckpointError: AssayError, Equatable {
     case invalidAlignment(path: String, alignment: UInt64)
     case invalidHeader(path: String, message: String)
     case unwritable(path: String, reason: String)
+    /// A tensor read as a weight matrix whose type has no matrix kernels or whose rows do not hold whole blocks.
+    case unusableMatrix(path: String, tensor: String, type: String, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -43,6 +45,7 @@ public enum CheckpointError: AssayError, Equatable {
         case let .invalidAlignment(path, alignment): return "\(path): general.alignment \(alignment) is not a power of two"
         case let .invalidHeader(path, message): return "\(path): \(message)"
         case let .unwritable(path, reason): return "\(path): cannot write: \(reason)"
+        case let .unusableMatrix(path, tensor, type, reason): return "\(path): tensor '\(tensor)' (\(type)) cannot be used as a weight matrix: \(reason)"
         }
     }
 
@@ -52,6 +55,7 @@ public enum CheckpointError: AssayError, Equatable {
         case .badMagic: return "pass a .gguf file (safetensors directories are read through their config.json)"
         case .unsupportedVersion: return "convert the model again with a current llama.cpp (convert_hf_to_gguf.py)"
         case .unknownTensorType: return "this ggml type is not supported yet; re-quantize to a common type (Q4_K_M, Q8_0, F16)"
+        case .unusableMatrix: return "convert or quantize the model again with llama.cpp (F16, BF16, F32 and the Q4–Q8 and K formats work)"
         case .unwritable: return "check that the directory is writable and the disk has room; nothing was left behind"
         default: return "the file is malformed or not written by a GGUF writer; convert it again"
         }

@@ -1,0 +1,241 @@
+import CAssayKernels
+import Foundation
+
+/// A linear layer's weight — `rows` outputs × `columns` inputs, row-major — kept in the type it
+/// is stored in (f32, f16, bf16 or a ggml block format), in place in a ``MappedFile`` or in memory
+/// it owns. Never expanded to f32 as a whole: one row goes through the quantized matrix-vector
+/// kernels of `CAssayKernels`; a batch of rows through `cblas_sgemm` on panels of dequantized rows.
+public struct WeightMatrix: @unchecked Sendable {
+    /// The bytes and whoever keeps them alive.
+    final class Storage: @unchecked Sendable {
+        let base: UnsafeRawPointer
+        let owner: AnyObject?
+        let owned: UnsafeMutableRawPointer?
+
+        init(base: UnsafeRawPointer, owner: AnyObject) {
+            self.base = base
+            self.owner = owner
+            owned = nil
+        }
+
+        init(copying bytes: UnsafeRawBufferPointer) {
+            let memory = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+            if let source = bytes.baseAddress { memory.copyMemory(from: source, byteCount: bytes.count) }
+            base = UnsafeRawPointer(memory)
+            owner = nil
+            owned = memory
+        }
+
+        deinit { owned?.deallocate() }
+    }
+
+    public let type: GGMLType
+    public let rows: Int
+    public let columns: Int
+    /// Bytes from one row to the next.
+    public let rowBytes: Int
+    let storage: Storage
+
+    /// Whether the kernels handle weights of `type` (f32, f16, bf16 and every block format but q8_1).
+    public static func supports(_ type: GGMLType) -> Bool {
+        type == .f32 || type == .f16 || type == .bf16 || (type.blockSize > 1 && type != .q8_1 && type != .q8_K)
+    }
+
+    /// The bytes a `rows` × `columns` matrix of `type` takes, or nil when the type has no kernels
+    /// or a row does not hold whole blocks.
+    public static func byteCount(type: GGMLType, rows: Int, columns: Int) -> Int? {
+        guard supports(type), rows > 0, columns > 0 else { return nil }
+        let perRow = assay_row_bytes(Int32(type.rawValue), Int64(columns))
+        guard perRow > 0 else { return nil }
+        let (total, overflow) = rows.multipliedReportingOverflow(by: perRow)
+        return overflow ? nil : total
+    }
+
+    /// A matrix referencing `bytes` in place; `owner` (a ``MappedFile``) keeps them alive.
+    /// Nil when the type has no kernels, a row does not hold whole blocks, or `bytes` is not the
+    /// matrix's exact size. f32 bytes that are not 4-byte aligned are copied.
+    public init?(type: GGMLType, rows: Int, columns: Int, bytes: UnsafeRawBufferPointer, owner: AnyObject) {
+        guard let count = Self.byteCount(type: type, rows: rows, columns: columns), count == bytes.count,
+              let base = bytes.baseAddress else { return nil }
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        rowBytes = count / rows
+        storage = type == .f32 && Int(bitPattern: base) % 4 != 0 ? Storage(copying: bytes) : Storage(base: base, owner: owner)
+    }
+
+    /// A matrix owning a copy of `bytes` (a quantized copy made in memory). Nil as above.
+    public init?(type: GGMLType, rows: Int, columns: Int, copying bytes: [UInt8]) {
+        guard let count = Self.byteCount(type: type, rows: rows, columns: columns), count == bytes.count else { return nil }
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        rowBytes = count / rows
+        storage = bytes.withUnsafeBytes { Storage(copying: $0) }
+    }
+
+    /// An f32 matrix owning `values`.
+    /// - Precondition: `values.count == rows · columns`, both positive.
+    public init(values: [Float], rows: Int, columns: Int) {
+        precondition(rows > 0 && columns > 0 && values.count == rows * columns, "shape mismatch")
+        type = .f32
+        self.rows = rows
+        self.columns = columns
+        rowBytes = 4 * columns
+        storage = values.withUnsafeBytes { Storage(copying: $0) }
+    }
+
+    /// Whether both matrices are the same bytes (a tied embedding and output).
+    public func sharesStorage(with other: WeightMatrix) -> Bool { storage === other.storage }
+
+    /// The bytes in their stored type.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage.base, count: rows * rowBytes) }
+
+    /// Row `index` as f32 (an embedding lookup).
+    /// - Precondition: `0 ≤ index < rows`.
+    public func row(_ index: Int) -> [Float] {
+        precondition(index >= 0 && index < rows, "row out of range")
+        return [Float](unsafeUninitializedCapacity: columns) { buffer, initialized in
+            assay_dequantize_row(Int32(type.rawValue), storage.base + index * rowBytes, buffer.baseAddress, Int64(columns))
+            initialized = columns
+        }
+    }
+
+    /// The whole matrix as f32 (to quantize it again, or to compare).
+    public func dequantized() -> [Float] {
+        [Float](unsafeUninitializedCapacity: rows * columns) { buffer, initialized in
+            dequantizeRows(0..<rows, into: buffer.baseAddress!)
+            initialized = rows * columns
+        }
+    }
+
+    /// Rows `range` dequantized into `destination` (range.count · columns floats), split across threads.
+    func dequantizeRows(_ range: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
+        let type = Int32(self.type.rawValue), columns = self.columns, rowBytes = self.rowBytes
+        let source = Pointers(weights: storage.base, output: destination)
+        let parts = Threads.parts(rows: range.count, bytesPerRow: rowBytes)
+        Threads.run(parts) { part in
+            let rows = Threads.slice(range.count, part: part, of: parts)
+            guard !rows.isEmpty else { return }
+            assay_dequantize_row(type, source.weights + (range.lowerBound + rows.lowerBound) * rowBytes,
+                                 source.output + rows.lowerBound * columns, Int64(rows.count * columns))
+        }
+    }
+
+    /// `m` rows of `x` (m × columns, row-major) through this layer: m × rows outputs. One row goes
+    /// through the matrix-vector kernels; with `ggml` its activations are quantized to the
+    /// weights' vec-dot type (q8_0, q8_1, q8_K) and the products are ggml's integer ones, otherwise
+    /// f32 activations meet the dequantized weights. Several rows go through `cblas_sgemm` on
+    /// panels of dequantized rows, activations rounded as ggml would (``ActivationRounding``) with `ggml`.
+    /// - Precondition: `x.count == m · columns`.
+    public func linear(_ x: [Float], rows m: Int, ggml: Bool = false) -> [Float] {
+        precondition(m > 0 && x.count == m * columns, "shape mismatch")
+        var y = [Float](repeating: 0, count: m * rows)
+        let vecDotType = assay_vec_dot_type(Int32(type.rawValue))
+        if m == 1 {
+            if ggml && vecDotType >= 0 {
+                var quantized = [UInt8](repeating: 0, count: assay_row_bytes(vecDotType, Int64(columns)))
+                x.withUnsafeBufferPointer { xs in
+                    quantized.withUnsafeMutableBytes { assay_quantize_row(vecDotType, xs.baseAddress, $0.baseAddress, Int64(columns)) }
+                }
+                quantized.withUnsafeBytes { q in y.withUnsafeMutableBufferPointer { gemv(x: nil, xq: q.baseAddress, into: $0.baseAddress!) } }
+            } else {
+                let input = ggml ? ActivationRounding.forWeights(type).apply(x, rowLength: columns) : x
+                input.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer { gemv(x: xs.baseAddress, xq: nil, into: $0.baseAddress!) } }
+            }
+            return y
+        }
+        let input = ggml ? ActivationRounding.forWeights(type).apply(x, rowLength: columns) : x
+        input.withUnsafeBufferPointer { a in
+            y.withUnsafeMutableBufferPointer { c in
+                if type == .f32 {
+                    BLAS.gemm(m: m, n: rows, k: columns, a: a.baseAddress!, lda: columns, b: storage.base.assumingMemoryBound(to: Float.self),
+                              ldb: columns, transposeB: true, c: c.baseAddress!, ldc: rows)
+                    return
+                }
+                // Panels of about 2 MB of f32: large enough for sgemm's blocking, small enough to stay in cache.
+                let panelRows = min(rows, max(64, (1 << 19) / columns))
+                let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * columns)
+                defer { panel.deallocate() }
+                for start in stride(from: 0, to: rows, by: panelRows) {
+                    let count = min(panelRows, rows - start)
+                    dequantizeRows(start..<(start + count), into: panel)
+                    BLAS.gemm(m: m, n: count, k: columns, a: a.baseAddress!, lda: columns, b: panel, ldb: columns, transposeB: true,
+                              c: c.baseAddress! + start, ldc: rows)
+                }
+            }
+        }
+        return y
+    }
+
+    /// y = W · x for one activation row, the rows split across threads.
+    private func gemv(x: UnsafePointer<Float>?, xq: UnsafeRawPointer?, into y: UnsafeMutablePointer<Float>) {
+        let type = Int32(self.type.rawValue), rowBytes = self.rowBytes, columns = Int64(self.columns)
+        let pointers = Pointers(weights: storage.base, output: y, activations: x, quantized: xq)
+        let parts = Threads.parts(rows: rows, bytesPerRow: rowBytes)
+        let rows = self.rows
+        Threads.run(parts) { part in
+            let range = Threads.slice(rows, part: part, of: parts)
+            guard !range.isEmpty else { return }
+            assay_gemv(type, pointers.weights, rowBytes, columns, pointers.activations, pointers.quantized, pointers.output + range.lowerBound,
+                       Int64(range.lowerBound), Int64(range.upperBound))
+        }
+    }
+}
+
+/// Raw pointers handed to worker threads (``Threads/run(_:_:)``); each part writes its own rows.
+struct Pointers: @unchecked Sendable {
+    var weights: UnsafeRawPointer
+    var output: UnsafeMutablePointer<Float>
+    var activations: UnsafePointer<Float>? = nil
+    var quantized: UnsafeRawPointer? = nil
+}
+
+/// The kernels' threads: work is split into one part per core when it is large enough to pay
+/// for the hand-off (libdispatch's pool persists between calls; OpenBLAS is idle meanwhile).
+public enum Threads {
+    /// Parts work is split into at most (`assay … --threads`; default: the active cores).
+    nonisolated(unsafe) public static var count = ProcessInfo.processInfo.activeProcessorCount
+
+    /// Below this many bytes of weights one thread does the work.
+    static let minimumBytesPerPart = 1 << 16
+
+    static func parts(rows: Int, bytesPerRow: Int) -> Int {
+        max(1, min(count, rows, rows * bytesPerRow / minimumBytesPerPart))
+    }
+
+    static func slice(_ total: Int, part: Int, of parts: Int) -> Range<Int> {
+        (total * part / parts)..<(total * (part + 1) / parts)
+    }
+
+    static func run(_ parts: Int, _ body: @Sendable (Int) -> Void) {
+        if parts == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
+    }
+}
+
+/// Which kernels run: the SIMD level the CPU offers, and a switch to the portable C for tests.
+public enum QuantizedKernels {
+    /// 1: AVX2+FMA+F16C kernels; 0: portable C.
+    public static var simdLevel: Int { Int(assay_simd_level()) }
+
+    /// Runs the portable kernels (`true`) or the best the CPU has (`false`). Not thread-safe: tests only.
+    public static func forcePortable(_ on: Bool) { assay_force_portable(on ? 1 : 0) }
+
+    /// ggml's vec-dot partner of weights of `type` (the activations' block type), nil for float weights.
+    public static func activationType(for type: GGMLType) -> GGMLType? {
+        let raw = assay_vec_dot_type(Int32(type.rawValue))
+        return raw >= 0 ? GGMLType(rawValue: UInt32(raw)) : nil
+    }
+
+    /// `x` quantized to `activationType` blocks (q8_0, q8_1, q8_K) as ggml's x86 build does.
+    /// - Precondition: `x.count` is a whole number of blocks.
+    public static func quantizeActivations(_ x: [Float], as activationType: GGMLType) -> [UInt8] {
+        let count = assay_row_bytes(Int32(activationType.rawValue), Int64(x.count))
+        precondition(count > 0, "whole blocks only")
+        var out = [UInt8](repeating: 0, count: count)
+        x.withUnsafeBufferPointer { xs in
+            out.withUnsafeMutableBytes { assay_quantize_row(Int32(activationType.rawValue), xs.baseAddress, $0.baseAddress, Int64(x.count)) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,35 @@
+// Matrix-vector kernels over ggml block formats, for decode with weights that stay quantized.
+// Types are ggml's ids (GGMLType's raw values). Every function takes whole blocks only; callers
+// check shapes. The activation formats q8_0, q8_1 and q8_K are ggml's block layouts.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+/// Bytes of one q8_K block (f32 scale, 256 int8, 16 int16 block sums).
+#define ASSAY_Q8_K_BYTES 292
+
+/// 1 when this CPU runs the AVX2+FMA+F16C kernels, 0 when the portable ones run.
+int assay_simd_level(void);
+/// Forces the portable kernels (1) or the best the CPU has (0): tests compare the two.
+void assay_force_portable(int on);
+
+/// The block type activations take when they meet weights of `type` in a quantized product
+/// (ggml's vec_dot_type: q8_0, q8_1 or q8_K), or -1 when the weights are f32, f16 or bf16.
+int assay_vec_dot_type(int type);
+
+/// Bytes `k` values take in `type` (whole blocks), or 0 for a type without kernels.
+size_t assay_row_bytes(int type, int64_t k);
+
+/// Quantizes `k` floats to q8_0, q8_1 or q8_K blocks as ggml's x86 build does.
+void assay_quantize_row(int activation_type, const float *x, void *y, int64_t k);
+
+/// Dequantizes `k` values of `type` to f32, bit-identical to AssayTensor's Dequantizer (no fused
+/// multiply-add). Returns 0 for a type without kernels.
+int assay_dequantize_row(int type, const void *w, float *y, int64_t k);
+
+/// y[i] = row (r0 + i) of W · activations, for rows r0 ..< r1 of a matrix whose rows hold `k`
+/// values of `type`, `row_bytes` apart. With `xq` (activations quantized to
+/// assay_vec_dot_type(type)) the products are ggml's integer ones; with `xq` NULL, the f32 `x`
+/// meets the dequantized weights.
+void assay_gemv(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq, float *y, int64_t r0,
+                int64_t r1);

@@ -1,0 +1,171 @@
+import AssayCore
+import AssayTensor
+import Foundation
+import Testing
+
+/// The C kernels behind ``WeightMatrix``: dequantization bit-identical to gguf-py (through the
+/// same goldens as ``Dequantizer``), matrix-vector products equal to a float64 reference within
+/// rounding, the AVX2 kernels equal to the portable ones, activation quantization as ggml's x86
+/// build writes it, and batches through sgemm equal to sgemm on the dequantized matrix.
+@Suite(.serialized)
+struct QuantizedKernelTests {
+    static let matrixTypes: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+
+    @Test(arguments: DequantizerTests.cases.map(\.type))
+    func dequantizedRowsMatchGGUFPy(type name: String) throws {
+        let c = try #require(DequantizerTests.cases.first { $0.type == name })
+        let type = try #require(GGMLType(rawValue: c.type_id))
+        let bytes = DequantizerTests.bytes(c.bytes)
+        let matrix = try #require(WeightMatrix(type: type, rows: 1, columns: c.expected_bits.count, copying: bytes))
+        #expect(matrix.row(0).map(\.bitPattern) == c.expected_bits)
+    }
+
+    /// A rows × columns matrix of `type` with weights near N(0, 1): quantized by ``Quantizer``
+    /// where it can, else random blocks with sane scales.
+    static func matrix(_ type: GGMLType, rows: Int, columns: Int, seed: UInt64) -> WeightMatrix {
+        var generator = SeededGenerator(seed: seed)
+        let values = (0..<(rows * columns)).map { _ in Float.random(in: -1...1, using: &generator) * Float.random(in: 0...2, using: &generator) }
+        switch type {
+        case .f32: return WeightMatrix(values: values, rows: rows, columns: columns)
+        case .f16: return WeightMatrix(type: .f16, rows: rows, columns: columns,
+                                       copying: values.flatMap { v in withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { Array($0) } })!
+        case .bf16: return WeightMatrix(type: .bf16, rows: rows, columns: columns,
+                                        copying: values.flatMap { v in withUnsafeBytes(of: UInt16(v.bitPattern >> 16).littleEndian) { Array($0) } })!
+        case _ where Quantizer.supportedTypes.contains(type):
+            return WeightMatrix(type: type, rows: rows, columns: columns, copying: Quantizer.quantize(values, as: type))!
+        default:
+            // Q2_K and Q3_K: random quantized values and scales; the f16 super-block scales set small.
+            let blocks = rows * columns / 256
+            var bytes = (0..<(blocks * type.typeSize)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let halves = type == .q2_K ? [80, 82] : [108]
+            for block in 0..<blocks {
+                for offset in halves {
+                    let scale = Float16(Float.random(in: 0.001...0.05, using: &generator)).bitPattern
+                    bytes[block * type.typeSize + offset] = UInt8(scale & 0xFF)
+                    bytes[block * type.typeSize + offset + 1] = UInt8(scale >> 8)
+                }
+            }
+            return WeightMatrix(type: type, rows: rows, columns: columns, copying: bytes)!
+        }
+    }
+
+    static func activations(_ count: Int, seed: UInt64) -> [Float] {
+        var generator = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in Float.random(in: -3...3, using: &generator) }
+    }
+
+    /// Σ|w·x| per row: the scale rounding errors are measured against.
+    static func reference(_ w: [Float], _ x: [Float], rows: Int) -> (values: [Double], magnitudes: [Double]) {
+        let k = x.count
+        var values = [Double](repeating: 0, count: rows), magnitudes = values
+        for r in 0..<rows {
+            for j in 0..<k {
+                let p = Double(w[r * k + j]) * Double(x[j])
+                values[r] += p
+                magnitudes[r] += abs(p)
+            }
+        }
+        return (values, magnitudes)
+    }
+
+    @Test(arguments: matrixTypes)
+    func exactProductsMatchFloat64(type: GGMLType) {
+        let rows = 37, columns = 512
+        let w = Self.matrix(type, rows: rows, columns: columns, seed: 11)
+        let x = Self.activations(columns, seed: 12)
+        let (expected, magnitude) = Self.reference(w.dequantized(), x, rows: rows)
+        for portable in [false, true] {
+            QuantizedKernels.forcePortable(portable)
+            let y = w.linear(x, rows: 1)
+            for r in 0..<rows { #expect(abs(Double(y[r]) - expected[r]) <= 1e-5 * magnitude[r], "\(type) row \(r) portable \(portable)") }
+        }
+        QuantizedKernels.forcePortable(false)
+    }
+
+    @Test(arguments: matrixTypes.filter { QuantizedKernels.activationType(for: $0) != nil })
+    func ggmlProductsMatchTheirQuantizedActivations(type: GGMLType) throws {
+        let rows = 37, columns = 512
+        let w = Self.matrix(type, rows: rows, columns: columns, seed: 21)
+        let x = Self.activations(columns, seed: 22)
+        let activationType = try #require(QuantizedKernels.activationType(for: type))
+        let q = QuantizedKernels.quantizeActivations(x, as: activationType)
+        // The activations as the kernels see them: the blocks dequantized.
+        let dequantizedActivations = Self.dequantizeActivations(q, type: activationType, count: columns)
+        let (expected, magnitude) = Self.reference(w.dequantized(), dequantizedActivations, rows: rows)
+        var results: [[Float]] = []
+        for portable in [false, true] {
+            QuantizedKernels.forcePortable(portable)
+            let y = w.linear(x, rows: 1, ggml: true)
+            results.append(y)
+            // q8_1's block sum is stored as f16: the min term carries its rounding (2⁻¹¹ relative).
+            let tolerance = activationType == .q8_1 ? 2e-3 : 1e-5
+            for r in 0..<rows { #expect(abs(Double(y[r]) - expected[r]) <= tolerance * magnitude[r], "\(type) row \(r) portable \(portable)") }
+        }
+        QuantizedKernels.forcePortable(false)
+        for r in 0..<rows { #expect(abs(Double(results[0][r]) - Double(results[1][r])) <= 1e-5 * magnitude[r], "\(type) AVX2 vs portable row \(r)") }
+    }
+
+    /// q8_0/q8_1 blocks (f16 scale [, f16 sum], 32 int8) and q8_K blocks (f32 scale, 256 int8, 16 int16 sums) as f32.
+    static func dequantizeActivations(_ q: [UInt8], type: GGMLType, count: Int) -> [Float] {
+        var out: [Float] = []
+        let (size, bytes, offset) = type == .q8_K ? (256, 292, 4) : (32, type == .q8_1 ? 36 : 34, type == .q8_1 ? 4 : 2)
+        for block in 0..<(count / size) {
+            let base = block * bytes
+            let d: Float = type == .q8_K
+                ? Float(bitPattern: UInt32(q[base]) | UInt32(q[base + 1]) << 8 | UInt32(q[base + 2]) << 16 | UInt32(q[base + 3]) << 24)
+                : Float(Float16(bitPattern: UInt16(q[base]) | UInt16(q[base + 1]) << 8))
+            for j in 0..<size { out.append(d * Float(Int8(bitPattern: q[base + offset + j]))) }
+        }
+        return out
+    }
+
+    @Test func q8ActivationsAreGGMLsX86Rounding() {
+        let x = Self.activations(256, seed: 31) + [Float](repeating: 0, count: 32) + (0..<32).map { Float($0) * 0.5 - 8 }
+        let q = QuantizedKernels.quantizeActivations(x, as: .q8_0)
+        for block in 0..<(x.count / 32) {
+            let values = x[(block * 32)..<(block * 32 + 32)]
+            let amax = values.map(abs).max()!
+            let id: Float = amax != 0 ? 127 / amax : 0
+            let d = UInt16(q[block * 34]) | UInt16(q[block * 34 + 1]) << 8
+            #expect(d == Float16(amax / 127).bitPattern)
+            for (j, v) in values.enumerated() {
+                #expect(Int8(bitPattern: q[block * 34 + 2 + j]) == Int8((v * id).rounded(.toNearestOrEven)))
+            }
+        }
+        // q8_K blocks hold the same values as ActivationRounding.q8_K's emulation.
+        let k = Self.activations(512, seed: 32)
+        let blocks = QuantizedKernels.quantizeActivations(k, as: .q8_K)
+        #expect(Self.dequantizeActivations(blocks, type: .q8_K, count: 512) == ActivationRounding.q8_K.apply(k, rowLength: 512))
+    }
+
+    @Test(arguments: [GGMLType.f32, .f16, .q4_1, .q8_0, .q6_K])
+    func batchesEqualSgemmOnTheDequantizedMatrix(type: GGMLType) {
+        // More rows than one panel holds, so the panels' seams are crossed.
+        let rows = 1000, columns = 512, m = 3
+        let w = Self.matrix(type, rows: rows, columns: columns, seed: 41)
+        let x = Self.activations(m * columns, seed: 42)
+        #expect(w.linear(x, rows: m) == BLAS.matmulTransposed(x, w.dequantized(), m: m, n: rows, k: columns))
+    }
+
+    @Test func matricesRefuseWrongSizesAndTypes() {
+        #expect(WeightMatrix(type: .q4_0, rows: 2, columns: 48, copying: [UInt8](repeating: 0, count: 54)) == nil)  // 48 is not whole blocks
+        #expect(WeightMatrix(type: .q4_0, rows: 2, columns: 64, copying: [UInt8](repeating: 0, count: 71)) == nil)  // 72 needed
+        #expect(WeightMatrix(type: .i32, rows: 1, columns: 4, copying: [UInt8](repeating: 0, count: 16)) == nil)
+        #expect(WeightMatrix.byteCount(type: .q4_K, rows: Int.max / 2, columns: 256) == nil)  // overflow
+    }
+
+    @Test func mappedFilesAreSharedAndRefuseWhatCannotBeMapped() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("assay-mapped-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("w.bin")
+        let values: [Float] = (0..<64).map(Float.init)
+        try values.withUnsafeBytes { Data($0) }.write(to: file)
+        let mapping = try MappedFile(url: file)
+        let matrix = try #require(WeightMatrix(type: .f32, rows: 8, columns: 8, bytes: mapping.bytes, owner: mapping))
+        #expect(matrix.bytes.baseAddress == mapping.bytes.baseAddress)  // in place, no copy
+        #expect(matrix.row(3) == Array(values[24..<32]))
+        #expect(throws: MappedFile.Failure.self) { try MappedFile(url: directory) }
+        #expect(throws: MappedFile.Failure.self) { try MappedFile(url: directory.appendingPathComponent("missing")) }
+    }
+}
