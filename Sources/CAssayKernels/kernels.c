@@ -549,6 +549,9 @@ static void gemv_portable(int type, const uint8_t *w, size_t row_bytes, int64_t 
 #if ASSAY_X86
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 
+// The half at p through F16C (exact for every finite half, as half_to_float).
+AVX2 static inline float half_f16c(const uint8_t *p) { return _cvtsh_ss(load_u16(p)); }
+
 AVX2 static inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -574,35 +577,64 @@ AVX2 static inline __m256 dot_i8_i8(__m256i x, __m256i y) {
     return dot_u8_i8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
 }
 
-AVX2 static float dot_q4_0_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < blocks; i++, w += 18, a += 34) {
-        __m256i x = _mm256_sub_epi8(nibbles(w + 2), _mm256_set1_epi8(8));
-        __m256i y = _mm256_loadu_si256((const __m256i *)(a + 2));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(load_half(w) * load_half(a)), dot_i8_i8(x, y), acc);
+// The 32-value formats below take the activations' block scales already as floats (`ad`, and
+// for q8_1 the block sums `as`), converted once per product instead of once per row, and run two
+// blocks per step on two accumulators so the FMA latency chain is split.
+
+AVX2 static float dot_q4_0_avx2(const uint8_t *w, const uint8_t *a, const float *ad, int64_t blocks) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    const __m256i eight = _mm256_set1_epi8(8);
+    int64_t i = 0;
+    for (; i + 2 <= blocks; i += 2, w += 36, a += 68) {
+        __m256i x0 = _mm256_sub_epi8(nibbles(w + 2), eight), x1 = _mm256_sub_epi8(nibbles(w + 20), eight);
+        __m256 p0 = dot_i8_i8(x0, _mm256_loadu_si256((const __m256i *)(a + 2)));
+        __m256 p1 = dot_i8_i8(x1, _mm256_loadu_si256((const __m256i *)(a + 36)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w) * ad[i]), p0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w + 18) * ad[i + 1]), p1, acc1);
     }
-    return hsum(acc);
+    if (i < blocks) {
+        __m256 p = dot_i8_i8(_mm256_sub_epi8(nibbles(w + 2), eight), _mm256_loadu_si256((const __m256i *)(a + 2)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w) * ad[i]), p, acc0);
+    }
+    return hsum(_mm256_add_ps(acc0, acc1));
 }
 
-AVX2 static float dot_q4_1_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
-    __m256 acc = _mm256_setzero_ps();
-    float mins = 0;
-    for (int64_t i = 0; i < blocks; i++, w += 20, a += 36) {
-        __m256i y = _mm256_loadu_si256((const __m256i *)(a + 4));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(load_half(w) * load_half(a)), dot_u8_i8(nibbles(w + 4), y), acc);
-        mins += load_half(w + 2) * load_half(a + 2);
+AVX2 static float dot_q4_1_avx2(const uint8_t *w, const uint8_t *a, const float *ad, const float *as, int64_t blocks) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float mins0 = 0, mins1 = 0;
+    int64_t i = 0;
+    for (; i + 2 <= blocks; i += 2, w += 40, a += 72) {
+        // Each block's d and m: two halves side by side, converted in one instruction.
+        __m128 dm0 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w))), dm1 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w + 20)));
+        __m256 p0 = dot_u8_i8(nibbles(w + 4), _mm256_loadu_si256((const __m256i *)(a + 4)));
+        __m256 p1 = dot_u8_i8(nibbles(w + 24), _mm256_loadu_si256((const __m256i *)(a + 40)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm0) * ad[i]), p0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm1) * ad[i + 1]), p1, acc1);
+        mins0 += _mm_cvtss_f32(_mm_movehdup_ps(dm0)) * as[i];
+        mins1 += _mm_cvtss_f32(_mm_movehdup_ps(dm1)) * as[i + 1];
     }
-    return hsum(acc) + mins;
+    if (i < blocks) {
+        __m256 p = dot_u8_i8(nibbles(w + 4), _mm256_loadu_si256((const __m256i *)(a + 4)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w) * ad[i]), p, acc0);
+        mins0 += half_f16c(w + 2) * as[i];
+    }
+    return hsum(_mm256_add_ps(acc0, acc1)) + (mins0 + mins1);
 }
 
-AVX2 static float dot_q8_0_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < blocks; i++, w += 34, a += 34) {
-        __m256i x = _mm256_loadu_si256((const __m256i *)(w + 2));
-        __m256i y = _mm256_loadu_si256((const __m256i *)(a + 2));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(load_half(w) * load_half(a)), dot_i8_i8(x, y), acc);
+AVX2 static float dot_q8_0_avx2(const uint8_t *w, const uint8_t *a, const float *ad, int64_t blocks) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 2 <= blocks; i += 2, w += 68, a += 68) {
+        __m256 p0 = dot_i8_i8(_mm256_loadu_si256((const __m256i *)(w + 2)), _mm256_loadu_si256((const __m256i *)(a + 2)));
+        __m256 p1 = dot_i8_i8(_mm256_loadu_si256((const __m256i *)(w + 36)), _mm256_loadu_si256((const __m256i *)(a + 36)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w) * ad[i]), p0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w + 34) * ad[i + 1]), p1, acc1);
     }
-    return hsum(acc);
+    if (i < blocks) {
+        __m256 p = dot_i8_i8(_mm256_loadu_si256((const __m256i *)(w + 2)), _mm256_loadu_si256((const __m256i *)(a + 2)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w) * ad[i]), p, acc0);
+    }
+    return hsum(_mm256_add_ps(acc0, acc1));
 }
 
 // Q4_K: 8 groups of 32 four-bit values with 6-bit scales and mins; the integer sums per group
@@ -631,7 +663,7 @@ AVX2 static float dot_q4_K_avx2(const uint8_t *w, const uint8_t *a, int64_t bloc
         s = _mm_hadd_epi32(s, s);
         s = _mm_hadd_epi32(s, s);
         float da = q8_K_scale(a);
-        sum += da * load_half(w) * (float)_mm_cvtsi128_si32(s) - da * load_half(w + 2) * (float)mins;
+        sum += da * half_f16c(w) * (float)_mm_cvtsi128_si32(s) - da * half_f16c(w + 2) * (float)mins;
     }
     return sum;
 }
@@ -671,7 +703,7 @@ AVX2 static float dot_q6_K_avx2(const uint8_t *w, const uint8_t *a, int64_t bloc
         s = _mm_hadd_epi32(s, s);
         int offset = 0;
         for (int g = 0; g < 16; g++) offset += scales[g] * q8_K_sum(a, g);
-        sum += q8_K_scale(a) * load_half(w + 208) * (float)(_mm_cvtsi128_si32(s) - 32 * offset);
+        sum += q8_K_scale(a) * half_f16c(w + 208) * (float)(_mm_cvtsi128_si32(s) - 32 * offset);
     }
     return sum;
 }
@@ -699,7 +731,7 @@ AVX2 static float dot_exact_avx2(int type, const uint8_t *w, const float *x, int
     if (type == Q4_0 || type == Q4_1 || type == Q8_0) {
         int bytes = block_bytes(type);
         for (int64_t b = 0; b < k / 32; b++, w += bytes) {
-            __m256 d = _mm256_set1_ps(load_half(w));
+            __m256 d = _mm256_set1_ps(half_f16c(w));
             __m256 v[4];
             if (type == Q8_0) {
                 for (int part = 0; part < 4; part++) {
@@ -713,7 +745,7 @@ AVX2 static float dot_exact_avx2(int type, const uint8_t *w, const float *x, int
                 __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
                 for (int part = 0; part < 4; part++) {
                     v[part] = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[part])));
-                    if (type == Q4_1) v[part] = _mm256_add_ps(v[part], _mm256_set1_ps(load_half(w + 2)));
+                    if (type == Q4_1) v[part] = _mm256_add_ps(v[part], _mm256_set1_ps(half_f16c(w + 2)));
                 }
             }
             const float *xb = x + b * 32;
@@ -743,8 +775,21 @@ AVX2 static float dot_exact_avx2(int type, const uint8_t *w, const float *x, int
     return hsum(acc0) + tail;
 }
 
+// Most 32-value activation blocks whose scales are converted ahead (k ≤ 262,144); longer rows
+// take the portable products.
+#define SCALED_BLOCKS 8192
+
 AVX2 static void gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const float *x, const uint8_t *xq, float *y,
                            int64_t r0, int64_t r1) {
+    float ad[SCALED_BLOCKS], as[SCALED_BLOCKS];
+    int scaled = xq && (type == Q4_0 || type == Q4_1 || type == Q8_0) && k / 32 <= SCALED_BLOCKS;
+    if (scaled) {
+        int bytes = type == Q4_1 ? 36 : 34;
+        for (int64_t i = 0; i < k / 32; i++) {
+            ad[i] = half_f16c(xq + i * bytes);
+            if (type == Q4_1) as[i] = half_f16c(xq + i * bytes + 2);
+        }
+    }
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * row_bytes;
         float value;
@@ -752,9 +797,9 @@ AVX2 static void gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t
             value = dot_exact_avx2(type, row, x, k);
         } else {
             switch (type) {
-            case Q4_0: value = dot_q4_0_avx2(row, xq, k / 32); break;
-            case Q4_1: value = dot_q4_1_avx2(row, xq, k / 32); break;
-            case Q8_0: value = dot_q8_0_avx2(row, xq, k / 32); break;
+            case Q4_0: value = scaled ? dot_q4_0_avx2(row, xq, ad, k / 32) : dot_quantized(type, row, xq, k); break;
+            case Q4_1: value = scaled ? dot_q4_1_avx2(row, xq, ad, as, k / 32) : dot_quantized(type, row, xq, k); break;
+            case Q8_0: value = scaled ? dot_q8_0_avx2(row, xq, ad, k / 32) : dot_quantized(type, row, xq, k); break;
             case Q4_K: value = dot_q4_K_avx2(row, xq, k / 256); break;
             case Q6_K: value = dot_q6_K_avx2(row, xq, k / 256); break;
             default: value = dot_quantized(type, row, xq, k); break;

@@ -54,6 +54,9 @@ extension AssayCommand {
         @Option(name: .long, help: "Compare against this model (interleaved repetitions).")
         var vs: String?
 
+        @Option(name: .long, help: ArgumentHelp("exact (f32 activations against the dequantized weights) or ggml (llama.cpp's CPU kernels: activations quantized to the weights' Q8 blocks, integer products in generation, KV cache in f16).", valueName: "numerics"))
+        var numerics: LlamaModel.Numerics = .exact
+
         @Option(name: .long, help: "Seed of the random token ids.")
         var seed: UInt64 = 1
 
@@ -79,13 +82,13 @@ extension AssayCommand {
 
         func run() async throws {
             let plan = ThroughputRun(tests: try tests(), repetitions: repetitions, warmup: warmup, seed: seed)
-            var models = [try Self.load(model)]
+            var models = [try Self.load(model, numerics: numerics)]
             if let vs {
                 // The same file is loaded once: two copies of the same weights can differ by a few
                 // percent in memory-bound generation (physical placement), which is not a property
                 // of the model (docs/throughput.md).
                 let same = URL(fileURLWithPath: vs).standardizedFileURL == URL(fileURLWithPath: model).standardizedFileURL
-                models.append(same ? models[0] : try Self.load(vs))
+                models.append(same ? models[0] : try Self.load(vs, numerics: numerics))
             }
             for test in plan.tests {
                 if let trained = models.compactMap(\.model.configuration.trainedContext).min(), test.tokens > trained {
@@ -124,6 +127,8 @@ extension AssayCommand {
         }
 
         /// The model at `path` with its checkpoint's facts.
-        static func load(_ path: String) throws -> BenchModel { try BenchModel(contentsOf: URL(fileURLWithPath: path)) }
+        static func load(_ path: String, numerics: LlamaModel.Numerics) throws -> BenchModel {
+            try BenchModel(contentsOf: URL(fileURLWithPath: path), numerics: numerics)
+        }
     }
 }

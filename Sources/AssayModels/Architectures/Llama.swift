@@ -8,9 +8,10 @@ import Foundation
 /// causal attention → output projection, residual; RMSNorm → SwiGLU feed-forward, residual; final
 /// RMSNorm and the output projection (tied to the token embedding when there is none).
 ///
-/// Weights are dequantized to f32 at load and a whole chunk goes through `cblas_sgemm` per
-/// projection. The loader maps GGUF and HF tensor names and fails on a missing, mis-shaped or
-/// unused tensor.
+/// Weight matrices stay in the type they are stored in, referenced in place in the mapped file
+/// (``WeightMatrix``): one token goes through the quantized matrix-vector kernels, a chunk through
+/// `cblas_sgemm` on panels of dequantized rows. Loading reads metadata and norms only. The loader
+/// maps GGUF and HF tensor names and fails on a missing, mis-shaped or unused tensor.
 public struct LlamaModel: Sendable {
     /// Hyper-parameters from the GGUF metadata or `config.json`.
     public struct Configuration: Sendable, Equatable {
@@ -36,37 +37,31 @@ public struct LlamaModel: Sendable {
 
     /// How the forward pass rounds.
     public enum Numerics: String, Sendable, CaseIterable {
-        /// f32 weights (dequantized once), f32 activations and KV cache.
+        /// f32 activations and KV cache against the dequantized weights.
         case exact
         /// What llama.cpp's CPU backend computes: activations meeting a weight rounded to that
-        /// weight's "vec_dot type" (Q8_0/Q8_1/Q8_K blocks, f16), keys, values and queries in f16,
-        /// attention probabilities in f16 before they meet V.
+        /// weight's "vec_dot type" (Q8_0/Q8_1/Q8_K blocks, f16) — in decode by the same integer
+        /// products ggml runs —, keys, values and queries in f16, attention probabilities in f16
+        /// before they meet V.
         case ggml
-    }
-
-    /// Per-layer roundings for [Q/K/V, attention output, gate/up, down], and for the output matrix.
-    struct ActivationRoundings: Sendable {
-        var layers: [[ActivationRounding]]
-        var output: ActivationRounding
     }
 
     /// Architectures the loader knows (GGUF `general.architecture`, HF `model_type`).
     public static let supportedArchitectures = ["llama", "qwen2"]
 
     struct Layer: Sendable {
-        var attentionNorm: [Float], q: [Float], k: [Float], v: [Float], output: [Float]
+        var attentionNorm: [Float], q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, output: WeightMatrix
         var qBias: [Float]?, kBias: [Float]?, vBias: [Float]?
-        var ffnNorm: [Float], gate: [Float], up: [Float], down: [Float]
+        var ffnNorm: [Float], gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix
     }
 
     public let configuration: Configuration
-    /// `exact` (f32 throughout) or `ggml` (llama.cpp's CPU rounding; see ``Numerics``).
+    /// `exact` (f32 activations) or `ggml` (llama.cpp's CPU rounding; see ``Numerics``).
     public var numerics: Numerics = .exact
-    var activationRounding: ActivationRoundings
-    var embedding: [Float]
+    var embedding: WeightMatrix
     var layers: [Layer]
     let outputNorm: [Float]
-    var output: [Float]
+    var output: WeightMatrix
     /// The weights' type when they were quantized in memory (``quantized(_:pure:)``), else nil.
     public private(set) var weightQuantization: GGMLType?
 
@@ -119,11 +114,18 @@ public struct LlamaModel: Sendable {
 
     /// Where weights come from: a name scheme, a reader and the list of every tensor in the file.
     struct WeightSource {
+        /// A tensor found: its shape as (outputs, inputs) — or (n) for a vector —, and its
+        /// values as a matrix in place or as f32 (vectors).
+        struct Tensor {
+            var shape: [Int]
+            var matrix: () throws -> WeightMatrix
+            var floats: () throws -> [Float]
+        }
+
         var path: String
         var name: (Role, Int?) -> String
-        /// The tensor's shape as (outputs, inputs) — or (n) for a vector —, its f32 values and how
-        /// ggml would round activations meeting it; nil when absent.
-        var read: (String) throws -> (shape: [Int], values: [Float], rounding: ActivationRounding)?
+        /// The tensor called so, nil when absent.
+        var read: (String) throws -> Tensor?
         var allNames: [String]
     }
 
@@ -143,90 +145,72 @@ public struct LlamaModel: Sendable {
     /// Reads every weight through `source`, checking shapes and that nothing is left unused.
     init(configuration c: Configuration, source: WeightSource) throws {
         var used = Set<String>()
-        var roundings: [String: ActivationRounding] = [:]
-        func tensor(_ role: Role, _ layer: Int?, _ shape: [Int], optional: Bool = false) throws -> [Float]? {
+        func tensor(_ role: Role, _ layer: Int?, _ shape: [Int]) throws -> WeightSource.Tensor? {
             let name = source.name(role, layer)
-            guard let (found, values, rounding) = try source.read(name) else {
-                if optional { return nil }
-                throw ModelError.missingTensor(path: source.path, name: name)
-            }
-            guard found == shape else { throw ModelError.wrongShape(path: source.path, name: name, expected: shape, found: found) }
+            guard let found = try source.read(name) else { return nil }
+            guard found.shape == shape else { throw ModelError.wrongShape(path: source.path, name: name, expected: shape, found: found.shape) }
             used.insert(name)
-            roundings[name] = rounding
-            return values
+            return found
         }
-        func required(_ role: Role, _ layer: Int?, _ shape: [Int]) throws -> [Float] { try tensor(role, layer, shape)! }
+        func required(_ role: Role, _ layer: Int?, _ shape: [Int]) throws -> WeightSource.Tensor {
+            guard let found = try tensor(role, layer, shape) else { throw ModelError.missingTensor(path: source.path, name: source.name(role, layer)) }
+            return found
+        }
+        func vector(_ role: Role, _ layer: Int?, _ n: Int) throws -> [Float] { try required(role, layer, [n]).floats() }
+        func bias(_ role: Role, _ layer: Int?, _ n: Int) throws -> [Float]? { try tensor(role, layer, [n])?.floats() }
+        func matrix(_ role: Role, _ layer: Int?, _ rows: Int, _ columns: Int) throws -> WeightMatrix {
+            try required(role, layer, [rows, columns]).matrix()
+        }
         let e = c.embedding, width = c.heads * c.headDimension, kv = c.kvHeads * c.headDimension, f = c.feedForward
-        embedding = try required(.embedding, nil, [c.vocabulary, e])
+        embedding = try matrix(.embedding, nil, c.vocabulary, e)
         layers = try (0..<c.layers).map { i in
-            Layer(attentionNorm: try required(.attentionNorm, i, [e]), q: try required(.q, i, [width, e]),
-                  k: try required(.k, i, [kv, e]), v: try required(.v, i, [kv, e]),
-                  output: try required(.attentionOutput, i, [e, width]),
-                  qBias: try tensor(.qBias, i, [width], optional: true), kBias: try tensor(.kBias, i, [kv], optional: true),
-                  vBias: try tensor(.vBias, i, [kv], optional: true),
-                  ffnNorm: try required(.ffnNorm, i, [e]), gate: try required(.gate, i, [f, e]),
-                  up: try required(.up, i, [f, e]), down: try required(.down, i, [e, f]))
+            Layer(attentionNorm: try vector(.attentionNorm, i, e), q: try matrix(.q, i, width, e),
+                  k: try matrix(.k, i, kv, e), v: try matrix(.v, i, kv, e),
+                  output: try matrix(.attentionOutput, i, e, width),
+                  qBias: try bias(.qBias, i, width), kBias: try bias(.kBias, i, kv), vBias: try bias(.vBias, i, kv),
+                  ffnNorm: try vector(.ffnNorm, i, e), gate: try matrix(.gate, i, f, e),
+                  up: try matrix(.up, i, f, e), down: try matrix(.down, i, e, f))
         }
-        outputNorm = try required(.outputNorm, nil, [e])
-        let separateOutput = try tensor(.output, nil, [c.vocabulary, e], optional: true)
-        output = separateOutput ?? embedding
-        let r = { (role: Role, layer: Int?) in roundings[source.name(role, layer)] ?? .none }
-        activationRounding = ActivationRoundings(
-            layers: (0..<c.layers).map { i in [r(.q, i), r(.attentionOutput, i), r(.gate, i), r(.down, i)] },
-            output: separateOutput != nil ? r(.output, nil) : r(.embedding, nil))
+        outputNorm = try vector(.outputNorm, nil, e)
+        output = try tensor(.output, nil, [c.vocabulary, e])?.matrix() ?? embedding
         let unused = source.allNames.filter { !used.contains($0) }
         guard unused.isEmpty else { throw ModelError.unusedTensors(path: source.path, names: unused) }
         configuration = c
     }
 
-    /// This model with every weight matrix quantized to `type` and back, as `llama-quantize` would
-    /// write it (``GGUFQuantization``'s plan: the output matrix, or the token embedding when the
-    /// output is tied to it, becomes Q6_K or Q8_0 unless `pure`; rows that do not hold whole blocks
-    /// fall back) — the numbers a quantized copy computes, without writing a file. With
-    /// `numerics: .ggml` activations are then rounded for the new types.
+    /// This model with every weight matrix quantized to `type` as `llama-quantize` would write it
+    /// (``GGUFQuantization``'s plan: the output matrix, or the token embedding when the output is
+    /// tied to it, becomes Q6_K or Q8_0 unless `pure`; rows that do not hold whole blocks fall
+    /// back) — a quantized copy in memory, without writing a file.
     /// - Throws: ``ModelError/unsupportedQuantization(type:supported:)`` for a type the quantizer lacks.
     public func quantized(_ type: GGMLType, pure: Bool = false) throws -> LlamaModel {
         guard Quantizer.supportedTypes.contains(type) else {
             throw ModelError.unsupportedQuantization(type: type.description, supported: Quantizer.supportedTypes.map(\.description))
         }
         let plan = GGUFQuantization(type: type, pure: pure)
-        let tied = output == embedding
-        let c = configuration
-        func convert(_ values: [Float], _ role: Role, _ layer: Int?, rowLength: Int) -> ([Float], ActivationRounding) {
-            let target = plan.targetType(name: role.ggufName(layer), rowLength: rowLength, hasOutput: !tied) ?? type
-            let rounded = target == .f16 ? values.map { Float(Float16($0)) } : Quantizer.roundTrip(values, as: target)
-            return (rounded, ActivationRounding.forWeights(target))
+        let tied = output.sharesStorage(with: embedding)
+        func convert(_ matrix: WeightMatrix, _ role: Role, _ layer: Int?) throws -> WeightMatrix {
+            let target = plan.targetType(name: role.ggufName(layer), rowLength: matrix.columns, hasOutput: !tied) ?? type
+            guard let converted = matrix.converted(to: target) else {
+                throw ModelError.unsupportedQuantization(type: target.description, supported: Quantizer.supportedTypes.map(\.description))
+            }
+            return converted
         }
         var copy = self
         copy.weightQuantization = type
-        var roundings: [[ActivationRounding]] = []
-        copy.layers = layers.enumerated().map { i, layer in
+        copy.layers = try layers.enumerated().map { i, layer in
             var l = layer
-            let q = convert(layer.q, .q, i, rowLength: c.embedding)
-            l.q = q.0
-            l.k = convert(layer.k, .k, i, rowLength: c.embedding).0
-            l.v = convert(layer.v, .v, i, rowLength: c.embedding).0
-            let o = convert(layer.output, .attentionOutput, i, rowLength: c.heads * c.headDimension)
-            l.output = o.0
-            let gate = convert(layer.gate, .gate, i, rowLength: c.embedding)
-            l.gate = gate.0
-            l.up = convert(layer.up, .up, i, rowLength: c.embedding).0
-            let down = convert(layer.down, .down, i, rowLength: c.feedForward)
-            l.down = down.0
-            roundings.append([q.1, o.1, gate.1, down.1])
+            l.q = try convert(layer.q, .q, i)
+            l.k = try convert(layer.k, .k, i)
+            l.v = try convert(layer.v, .v, i)
+            l.output = try convert(layer.output, .attentionOutput, i)
+            l.gate = try convert(layer.gate, .gate, i)
+            l.up = try convert(layer.up, .up, i)
+            l.down = try convert(layer.down, .down, i)
             return l
         }
-        let embedded = convert(embedding, .embedding, nil, rowLength: c.embedding)
-        copy.embedding = embedded.0
-        var outputRounding = embedded.1
-        if tied {
-            copy.output = copy.embedding
-        } else {
-            let out = convert(output, .output, nil, rowLength: c.embedding)
-            copy.output = out.0
-            outputRounding = out.1
-        }
-        copy.activationRounding = ActivationRoundings(layers: roundings, output: outputRounding)
+        copy.embedding = try convert(embedding, .embedding, nil)
+        copy.output = tied ? copy.embedding : try convert(output, .output, nil)
         return copy
     }
 
@@ -250,18 +234,16 @@ public struct LlamaModel: Sendable {
     public func forward(_ tokens: [Int], cache: inout KVCache, outputRows: Range<Int>? = nil) -> [Float] {
         let c = configuration, n = tokens.count, e = c.embedding, d = c.headDimension, start = cache.count
         let kvWidth = c.kvHeads * d, width = c.heads * d
-        var x = [Float](repeating: 0, count: n * e)
-        for (row, token) in tokens.enumerated() {
-            for i in 0..<e { x[row * e + i] = embedding[token * e + i] }
-        }
+        var x = [Float]()
+        x.reserveCapacity(n * e)
+        for token in tokens { x += embedding.row(token) }
         let positions = Array(start..<(start + n))
         for (index, layer) in layers.enumerated() {
             let h = Kernels.rmsNorm(x, weight: layer.attentionNorm, dimension: e, epsilon: c.epsilon)
-            let ggml = numerics == .ggml, rounding = activationRounding.layers[index]
-            let hq = ggml ? rounding[0].apply(h, rowLength: e) : h
-            var q = BLAS.linear(hq, layer.q, rows: n, outputs: width, inputs: e)
-            var k = BLAS.linear(hq, layer.k, rows: n, outputs: kvWidth, inputs: e)
-            var v = BLAS.linear(hq, layer.v, rows: n, outputs: kvWidth, inputs: e)
+            let ggml = numerics == .ggml
+            var q = layer.q.linear(h, rows: n, ggml: ggml)
+            var k = layer.k.linear(h, rows: n, ggml: ggml)
+            var v = layer.v.linear(h, rows: n, ggml: ggml)
             if let b = layer.qBias { Kernels.addRowVector(&q, b) }
             if let b = layer.kBias { Kernels.addRowVector(&k, b) }
             if let b = layer.vBias { Kernels.addRowVector(&v, b) }
@@ -278,14 +260,13 @@ public struct LlamaModel: Sendable {
             cache.append(layer: index, keys: k, values: v)
             let attention = Attention.causal(q: q, keys: cache.keys[index], values: cache.values[index], start: start, n: n, f16Probabilities: ggml,
                                            heads: c.heads, kvHeads: c.kvHeads, headDimension: d)
-            let projected = BLAS.linear(ggml ? rounding[1].apply(attention, rowLength: width) : attention, layer.output, rows: n, outputs: e, inputs: width)
+            let projected = layer.output.linear(attention, rows: n, ggml: ggml)
             for i in 0..<x.count { x[i] += projected[i] }
             let h2 = Kernels.rmsNorm(x, weight: layer.ffnNorm, dimension: e, epsilon: c.epsilon)
-            let h2q = ggml ? rounding[2].apply(h2, rowLength: e) : h2
-            let gate = BLAS.linear(h2q, layer.gate, rows: n, outputs: c.feedForward, inputs: e)
-            let up = BLAS.linear(h2q, layer.up, rows: n, outputs: c.feedForward, inputs: e)
+            let gate = layer.gate.linear(h2, rows: n, ggml: ggml)
+            let up = layer.up.linear(h2, rows: n, ggml: ggml)
             let activated = Kernels.swiglu(gate: gate, up: up)
-            let down = BLAS.linear(ggml ? rounding[3].apply(activated, rowLength: c.feedForward) : activated, layer.down, rows: n, outputs: e, inputs: c.feedForward)
+            let down = layer.down.linear(activated, rows: n, ggml: ggml)
             for i in 0..<x.count { x[i] += down[i] }
         }
         cache.advance(by: n)
@@ -293,7 +274,6 @@ public struct LlamaModel: Sendable {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= n, "output rows out of range")
         let selected = rows == 0..<n ? x : Array(x[(rows.lowerBound * e)..<(rows.upperBound * e)])
         let final = Kernels.rmsNorm(selected, weight: outputNorm, dimension: e, epsilon: c.epsilon)
-        return BLAS.linear(numerics == .ggml ? activationRounding.output.apply(final, rowLength: e) : final, output,
-                           rows: rows.count, outputs: c.vocabulary, inputs: e)
+        return output.linear(final, rows: rows.count, ggml: numerics == .ggml)
     }
 }

@@ -6,7 +6,8 @@ import Foundation
 /// Hugging Face directory (`config.json` + safetensors). Both check every hyper-parameter
 /// (`Configuration.checked`) before assembling the model through `WeightSource`.
 extension LlamaModel {
-    /// Loads and dequantizes the weights of a Llama- or Qwen2-architecture GGUF file.
+    /// Loads a Llama- or Qwen2-architecture GGUF file: weight matrices stay in place in the mapped
+    /// file, in their stored types; norms and biases are read as f32.
     /// - Throws: ``ModelError`` for another architecture, missing metadata, unsupported rope
     ///   scaling, or a missing, unused or mis-shaped tensor.
     public init(gguf file: GGUFFile) throws {
@@ -52,13 +53,15 @@ extension LlamaModel {
             read: { name in
                 guard let info = file.tensor(name) else { return nil }
                 // GGUF lists dimensions innermost first: (inputs, outputs).
-                return (Array(info.dimensions.reversed()), try file.floats(info), ActivationRounding.forWeights(info.type))
+                return WeightSource.Tensor(shape: Array(info.dimensions.reversed()), matrix: { try file.weightMatrix(info) },
+                                          floats: { try file.floats(info) })
             },
             allNames: file.tensors.map(\.name).filter { !$0.hasPrefix("rope_") })
         try self.init(configuration: configuration, source: source)
     }
 
-    /// Loads a Hugging Face `LlamaForCausalLM`/`Qwen2ForCausalLM` directory (F32, F16 or BF16 weights).
+    /// Loads a Hugging Face `LlamaForCausalLM`/`Qwen2ForCausalLM` directory (F32, F16 or BF16
+    /// weights, referenced in place in the mapped safetensors files).
     /// HF keeps Q/K rows in the rotate-half order, so the NeoX rotary layout applies.
     public init(safetensors checkpoint: SafetensorsCheckpoint) throws {
         let config = checkpoint.config, path = config.url.path
@@ -104,12 +107,7 @@ extension LlamaModel {
             path: checkpoint.directory.path, name: { $0.hfName($1) },
             read: { name in
                 guard let (file, info) = checkpoint.tensor(name) else { return nil }
-                let rounding: ActivationRounding = switch info.dtype.rawValue {
-                case "F16": .f16
-                case "BF16": .bf16
-                default: .none
-                }
-                return (info.shape, try file.floats(info), rounding)
+                return WeightSource.Tensor(shape: info.shape, matrix: { try file.weightMatrix(info) }, floats: { try file.floats(info) })
             },
             allNames: checkpoint.tensors.map(\.tensor.name))
         try self.init(configuration: configuration, source: source)

@@ -24,10 +24,12 @@ public struct BenchModel: Sendable {
     }
 
     /// Loads the model at `url` (a GGUF file or a Hugging Face directory) and reads its summary; a
-    /// file without a tokenizer (random-weight shapes for speed work) runs without BOS.
+    /// file without a tokenizer (random-weight shapes for speed work) runs without BOS. The model
+    /// runs with `numerics`.
     /// - Throws: model and checkpoint errors.
-    public init(contentsOf url: URL) throws {
-        let model = try LlamaModel(contentsOf: url)
+    public init(contentsOf url: URL, numerics: LlamaModel.Numerics = .exact) throws {
+        var model = try LlamaModel(contentsOf: url)
+        model.numerics = numerics
         let tokenizer = try? CausalTokenizer(loading: url)
         if let tokenizer { try InProcessBackend.checkVocabulary(tokenizer, of: model, path: url.path) }
         self.init(name: url.lastPathComponent, model: model, bos: tokenizer?.addedBOS, summary: try CheckpointSummary(contentsOf: url))
@@ -93,7 +95,8 @@ public struct ThroughputRun: Sendable {
         return ThroughputRow(
             buildCommit: buildCommit, assayVersion: AssayVersion.current, cpuInfo: ProcessStats.cpuModel, backends: "OpenBLAS",
             openblasCore: BLAS.coreName, modelFilename: model.name,
-            modelType: "\(model.model.configuration.architecture) \(model.summary.quantization)",
+            modelType: "\(model.model.configuration.architecture) \(model.summary.quantization)"
+                + (model.model.numerics == .exact ? "" : ", \(model.model.numerics.rawValue) numerics"),
             modelSize: model.summary.tensorBytes, modelParameters: model.summary.parameters,
             threads: test.threads, prompt: test.prompt, generate: test.generate, test: test.name,
             repetitions: samples.count, warmup: warmup,

@@ -3,10 +3,14 @@ import Foundation
 
 /// Matrix products on OpenBLAS. Matrices are row-major `[Float]` buffers.
 public enum BLAS {
-    /// Threads OpenBLAS uses for each call.
+    /// Threads OpenBLAS uses for each call — and the quantized kernels' parts (``Threads/count``):
+    /// one knob, so the two never run more threads than asked.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(newValue)) }
+        set {
+            openblas_set_num_threads(Int32(newValue))
+            Threads.count = newValue
+        }
     }
 
     /// The OpenBLAS kernel family picked for this CPU (`Haswell`, `Cooperlake`, …).

@@ -36,6 +36,10 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rowBytes: Int
     let storage: Storage
 
+    /// Most f32 values a batch product dequantizes at once (see ``linear(_:rows:ggml:)``); tests
+    /// lower it to cross panel seams.
+    nonisolated(unsafe) public static var panelValues = 1 << 24
+
     /// Whether the kernels handle weights of `type` (f32, f16, bf16 and every block format but q8_1).
     public static func supports(_ type: GGMLType) -> Bool {
         type == .f32 || type == .f16 || type == .bf16 || (type.blockSize > 1 && type != .q8_1 && type != .q8_K)
@@ -85,6 +89,23 @@ public struct WeightMatrix: @unchecked Sendable {
         storage = values.withUnsafeBytes { Storage(copying: $0) }
     }
 
+    /// This matrix converted to `type` — f32, f16, or a type ``Quantizer`` writes — as
+    /// `llama-quantize` would from these values; nil for another type or rows that do not hold
+    /// whole blocks of it.
+    public func converted(to type: GGMLType) -> WeightMatrix? {
+        if type == self.type { return self }
+        let values = dequantized()
+        switch type {
+        case .f32: return WeightMatrix(values: values, rows: rows, columns: columns)
+        case .f16:
+            return WeightMatrix(type: .f16, rows: rows, columns: columns,
+                                copying: values.flatMap { v in withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { Array($0) } })
+        case _ where Quantizer.supportedTypes.contains(type) && columns % type.blockSize == 0:
+            return WeightMatrix(type: type, rows: rows, columns: columns, copying: Quantizer.quantize(values, as: type))
+        default: return nil
+        }
+    }
+
     /// Whether both matrices are the same bytes (a tied embedding and output).
     public func sharesStorage(with other: WeightMatrix) -> Bool { storage === other.storage }
 
@@ -111,15 +132,8 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Rows `range` dequantized into `destination` (range.count · columns floats), split across threads.
     func dequantizeRows(_ range: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
-        let type = Int32(self.type.rawValue), columns = self.columns, rowBytes = self.rowBytes
-        let source = Pointers(weights: storage.base, output: destination)
-        let parts = Threads.parts(rows: range.count, bytesPerRow: rowBytes)
-        Threads.run(parts) { part in
-            let rows = Threads.slice(range.count, part: part, of: parts)
-            guard !rows.isEmpty else { return }
-            assay_dequantize_row(type, source.weights + (range.lowerBound + rows.lowerBound) * rowBytes,
-                                 source.output + rows.lowerBound * columns, Int64(rows.count * columns))
-        }
+        assay_dequantize_rows_parallel(Int32(type.rawValue), storage.base + range.lowerBound * rowBytes, rowBytes, Int64(columns),
+                                       destination, Int64(range.count))
     }
 
     /// `m` rows of `x` (m × columns, row-major) through this layer: m × rows outputs. One row goes
@@ -153,8 +167,12 @@ public struct WeightMatrix: @unchecked Sendable {
                               ldb: columns, transposeB: true, c: c.baseAddress!, ldc: rows)
                     return
                 }
-                // Panels of about 2 MB of f32: large enough for sgemm's blocking, small enough to stay in cache.
-                let panelRows = min(rows, max(64, (1 << 19) / columns))
+                // Panels of at most 64 MB of f32 (16 M values): a whole projection of a 1–8B model's
+                // attention in one sgemm, its feed-forward and output matrices in a few. Splitting
+                // a product changes sgemm's summation for some outputs by an ulp, and ggml numerics'
+                // activation rounding amplifies such differences (one chunk's perplexity moved 1 %
+                // with 2 MB panels), so panels stay few.
+                let panelRows = max(1, min(rows, Self.panelValues / columns))
                 let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * columns)
                 defer { panel.deallocate() }
                 for start in stride(from: 0, to: rows, by: panelRows) {
@@ -170,47 +188,22 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// y = W · x for one activation row, the rows split across threads.
     private func gemv(x: UnsafePointer<Float>?, xq: UnsafeRawPointer?, into y: UnsafeMutablePointer<Float>) {
-        let type = Int32(self.type.rawValue), rowBytes = self.rowBytes, columns = Int64(self.columns)
-        let pointers = Pointers(weights: storage.base, output: y, activations: x, quantized: xq)
-        let parts = Threads.parts(rows: rows, bytesPerRow: rowBytes)
-        let rows = self.rows
-        Threads.run(parts) { part in
-            let range = Threads.slice(rows, part: part, of: parts)
-            guard !range.isEmpty else { return }
-            assay_gemv(type, pointers.weights, rowBytes, columns, pointers.activations, pointers.quantized, pointers.output + range.lowerBound,
-                       Int64(range.lowerBound), Int64(range.upperBound))
-        }
+        assay_gemv_parallel(Int32(type.rawValue), storage.base, rowBytes, Int64(columns), x, xq, y, Int64(rows), Threads.minimumBytesPerPart)
     }
 }
 
-/// Raw pointers handed to worker threads (``Threads/run(_:_:)``); each part writes its own rows.
-struct Pointers: @unchecked Sendable {
-    var weights: UnsafeRawPointer
-    var output: UnsafeMutablePointer<Float>
-    var activations: UnsafePointer<Float>? = nil
-    var quantized: UnsafeRawPointer? = nil
-}
-
-/// The kernels' threads: work is split into one part per core when it is large enough to pay
-/// for the hand-off (libdispatch's pool persists between calls; OpenBLAS is idle meanwhile).
+/// The kernels' threads: a persistent pool (`CAssayKernels`' pool.c) of one worker per core but
+/// the caller's; work is split into one part per thread when it is large enough to pay for the
+/// hand-off. OpenBLAS keeps its own threads, set to the same count (``BLAS/threads``).
 public enum Threads {
-    /// Parts work is split into at most (`assay … --threads`; default: the active cores).
-    nonisolated(unsafe) public static var count = ProcessInfo.processInfo.activeProcessorCount
-
-    /// Below this many bytes of weights one thread does the work.
-    static let minimumBytesPerPart = 1 << 16
-
-    static func parts(rows: Int, bytesPerRow: Int) -> Int {
-        max(1, min(count, rows, rows * bytesPerRow / minimumBytesPerPart))
+    /// Threads the kernels use (`assay … --threads`; default: the online cores).
+    public static var count: Int {
+        get { Int(assay_threads()) }
+        set { assay_set_threads(Int32(newValue)) }
     }
 
-    static func slice(_ total: Int, part: Int, of parts: Int) -> Range<Int> {
-        (total * part / parts)..<(total * (part + 1) / parts)
-    }
-
-    static func run(_ parts: Int, _ body: @Sendable (Int) -> Void) {
-        if parts == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
-    }
+    /// Below this many bytes of weights per thread one thread does the work.
+    static let minimumBytesPerPart = 1 << 15
 }
 
 /// Which kernels run: the SIMD level the CPU offers, and a switch to the portable C for tests.

@@ -33,3 +33,17 @@ int assay_dequantize_row(int type, const void *w, float *y, int64_t k);
 /// meets the dequantized weights.
 void assay_gemv(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq, float *y, int64_t r0,
                 int64_t r1);
+
+/// Threads the parallel kernels use (the caller plus `n − 1` pool workers, started on first use
+/// and kept: they spin briefly between products, as ggml's do, then sleep).
+void assay_set_threads(int n);
+int assay_threads(void);
+
+/// assay_gemv over `rows` rows, split across the pool when the matrix holds at least
+/// `min_bytes_per_part` bytes per thread.
+void assay_gemv_parallel(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq, float *y,
+                         int64_t rows, size_t min_bytes_per_part);
+
+/// `rows` rows of `k` values of `type` (rows `row_bytes` apart) dequantized into `y`, split
+/// across the pool.
+void assay_dequantize_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, float *y, int64_t rows);

@@ -1,0 +1,162 @@
+// A persistent pool for the decode kernels: `threads − 1` workers started once. A product is
+// split into one part per thread; the caller runs part 0. Between products workers spin for a
+// short while (a decode step issues hundreds of small products; waking a sleeping thread costs
+// tens of microseconds, more than many of those products take) and then sleep on a condition
+// variable, so a long sgemm in OpenBLAS's own threads never competes with spinning workers.
+#include "assay_kernels.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define PAUSE() _mm_pause()
+#else
+#define PAUSE() ((void)0)
+#endif
+
+#define MAX_THREADS 256
+#define SPINS 20000
+
+typedef struct {
+    int kind;  // 0: gemv, 1: dequantize
+    int type;
+    const uint8_t *w;
+    size_t row_bytes;
+    int64_t k;
+    const float *x;
+    const void *xq;
+    float *y;
+    int64_t rows;
+    int parts;
+} job_t;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static job_t job;
+static atomic_uint generation;
+static atomic_int remaining;
+static atomic_int sleepers;
+static int started;                // workers running
+static unsigned start_generation[MAX_THREADS];  // the generation each worker was started in
+static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;  // one product at a time
+static int wanted = 0;             // threads asked for (0: not set yet)
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void run_part(const job_t *j, int part) {
+    int64_t r0 = j->rows * part / j->parts, r1 = j->rows * (part + 1) / j->parts;
+    if (r0 >= r1) return;
+    if (j->kind == 0) {
+        assay_gemv(j->type, j->w, j->row_bytes, j->k, j->x, j->xq, j->y + r0, r0, r1);
+    } else {
+        assay_dequantize_row(j->type, j->w + (size_t)r0 * j->row_bytes, j->y + r0 * j->k, (r1 - r0) * j->k);
+    }
+}
+
+static void *worker(void *arg) {
+    int index = (int)(intptr_t)arg;  // part index: 1 … threads − 1
+    // The generation current when this worker was created (it may first run after the next
+    // product has begun, which it must still take part in).
+    unsigned seen = start_generation[index];
+    for (;;) {
+        int spins = 0;
+        while (atomic_load_explicit(&generation, memory_order_acquire) == seen && spins < SPINS) { PAUSE(); spins++; }
+        if (atomic_load_explicit(&generation, memory_order_acquire) == seen) {
+            pthread_mutex_lock(&lock);
+            atomic_fetch_add(&sleepers, 1);
+            while (atomic_load(&generation) == seen) pthread_cond_wait(&wake, &lock);
+            atomic_fetch_sub(&sleepers, 1);
+            pthread_mutex_unlock(&lock);
+        }
+        seen = atomic_load_explicit(&generation, memory_order_acquire);
+        job_t j = job;
+        if (index < j.parts) run_part(&j, index);
+        atomic_fetch_sub_explicit(&remaining, 1, memory_order_release);
+    }
+    return NULL;
+}
+
+static int default_threads(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (n > MAX_THREADS ? MAX_THREADS : (int)n);
+}
+
+void assay_set_threads(int n) {
+    pthread_mutex_lock(&start_lock);
+    wanted = n < 1 ? 1 : (n > MAX_THREADS ? MAX_THREADS : n);
+    pthread_mutex_unlock(&start_lock);
+}
+
+int assay_threads(void) { return wanted > 0 ? wanted : default_threads(); }
+
+// Starts workers up to the threads wanted (never stops any: a smaller count leaves the extra
+// workers idle, asleep after their spin).
+static int ensure_workers(void) {
+    int threads = assay_threads();
+    pthread_mutex_lock(&start_lock);
+    while (started < threads - 1) {
+        pthread_t thread;
+        pthread_attr_t attributes;
+        start_generation[started + 1] = atomic_load(&generation);
+        pthread_attr_init(&attributes);
+        pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+        int failed = pthread_create(&thread, &attributes, worker, (void *)(intptr_t)(started + 1));
+        pthread_attr_destroy(&attributes);
+        if (failed) break;
+        started++;
+    }
+    int usable = started + 1 < threads ? started + 1 : threads;
+    pthread_mutex_unlock(&start_lock);
+    return usable;
+}
+
+// Runs `j` with run_lock held by the caller.
+static void run(job_t *j) {
+    if (j->parts <= 1) {
+        run_part(j, 0);
+        return;
+    }
+    // Every started worker takes part in every generation (those past `parts` do nothing), so
+    // `remaining` counts all of them.
+    pthread_mutex_lock(&start_lock);
+    int workers = started;
+    pthread_mutex_unlock(&start_lock);
+    job = *j;
+    atomic_store_explicit(&remaining, workers, memory_order_relaxed);
+    atomic_fetch_add_explicit(&generation, 1, memory_order_seq_cst);
+    if (atomic_load(&sleepers) > 0) {
+        pthread_mutex_lock(&lock);
+        pthread_cond_broadcast(&wake);
+        pthread_mutex_unlock(&lock);
+    }
+    run_part(j, 0);
+    while (atomic_load_explicit(&remaining, memory_order_acquire) > 0) PAUSE();
+}
+
+void assay_gemv_parallel(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq, float *y,
+                         int64_t rows, size_t min_bytes_per_part) {
+    // Callers on several threads take turns; workers start under the same lock, so a product
+    // never counts a worker that joined while it ran.
+    pthread_mutex_lock(&run_lock);
+    int threads = ensure_workers();
+    size_t total = (size_t)rows * row_bytes;
+    int parts = threads;
+    if (min_bytes_per_part > 0 && total / min_bytes_per_part < (size_t)parts) parts = (int)(total / min_bytes_per_part);
+    if (parts > rows) parts = (int)rows;
+    if (parts < 1) parts = 1;
+    job_t j = {0, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts};
+    run(&j);
+    pthread_mutex_unlock(&run_lock);
+}
+
+void assay_dequantize_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, float *y, int64_t rows) {
+    pthread_mutex_lock(&run_lock);
+    int threads = ensure_workers();
+    int parts = rows < threads ? (int)rows : threads;
+    if (parts < 1) parts = 1;
+    job_t j = {1, type, (const uint8_t *)w, row_bytes, k, NULL, NULL, y, rows, parts};
+    run(&j);
+    pthread_mutex_unlock(&run_lock);
+}
