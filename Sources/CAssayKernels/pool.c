@@ -60,9 +60,10 @@ static void *worker(void *arg) {
     // The generation current when this worker was created (it may first run after the next
     // product has begun, which it must still take part in).
     unsigned seen = start_generation[index];
+    int spin_limit = SPINS;
     for (;;) {
         int spins = 0;
-        while (atomic_load_explicit(&generation, memory_order_acquire) == seen && spins < SPINS) { PAUSE(); spins++; }
+        while (atomic_load_explicit(&generation, memory_order_acquire) == seen && spins < spin_limit) { PAUSE(); spins++; }
         if (atomic_load_explicit(&generation, memory_order_acquire) == seen) {
             pthread_mutex_lock(&lock);
             atomic_fetch_add(&sleepers, 1);
@@ -73,6 +74,9 @@ static void *worker(void *arg) {
         seen = atomic_load_explicit(&generation, memory_order_acquire);
         job_t j = job;
         if (index < j.parts) run_part(&j, index);
+        // A dequantized panel goes to sgemm next, on OpenBLAS's threads: sleep at once instead
+        // of spinning against them. Decode products come in quick succession: spin.
+        spin_limit = j.kind == 1 ? 0 : SPINS;
         atomic_fetch_sub_explicit(&remaining, 1, memory_order_release);
     }
     return NULL;

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Prompt processing and generation speed, assay vs llama.cpp, side by side as llama-bench measures
+# them: pp512 (512 random token ids in one batch from an empty cache, logits of the last one) and
+# tg64 (64 tokens one at a time from an empty cache), 2 threads, repetitions alternating between
+# the tools, peak RSS of each process.
+#   assay:     `assay bench MODEL -p 512 -n 64 --numerics exact|ggml --format json` (its own
+#              process per repetition, so peak RSS is one model's)
+#   llama.cpp: llama-cpp-python (llama.cpp built from source by pip; the test server's venv) doing
+#              the same decodes through `Llama.eval`, timed around them; peak RSS of the Python process
+# Usage: bench/speed.sh [model.gguf] [repetitions=3]
+#   default model: SmolLM2-135M-Instruct Q4_1; for larger shapes write one with
+#   scripts/random-gguf.py (random weights: speed and memory only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+model=${1:-"${ASSAY_MODELS:-$HOME/.cache/assay/models}/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"}
+reps=${2:-3}
+[ -n "${1:-}" ] || scripts/fetch-models.sh
+assay=$(scripts/build.sh)
+python=$(scripts/setup-test-server.sh)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cat > "$work/llama.py" <<'PY'
+import json, random, resource, sys, time
+import llama_cpp
+path, prompt, generate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+llm = llama_cpp.Llama(model_path=path, n_ctx=prompt + generate + 16, n_batch=prompt, n_ubatch=prompt, n_threads=2,
+                      n_threads_batch=2, verbose=False)
+vocabulary = llm.n_vocab()
+rng = random.Random(1)
+def timed(tokens, one_at_a_time):
+    llm.reset()
+    llm._ctx.kv_cache_clear() if hasattr(llm._ctx, "kv_cache_clear") else None
+    start = time.perf_counter()
+    if one_at_a_time:
+        for t in tokens:
+            llm.eval([t])
+    else:
+        llm.eval(tokens)
+    return time.perf_counter() - start
+timed([rng.randrange(vocabulary) for _ in range(prompt)], False)  # warm-up
+pp = timed([rng.randrange(vocabulary) for _ in range(prompt)], False)
+tg = timed([rng.randrange(vocabulary) for _ in range(generate)], True)
+print(json.dumps({"pp": prompt / pp, "tg": generate / tg, "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+PY
+echo "model: $model; pp512 and tg64, 2 threads; $reps repetitions alternating"
+for r in $(seq "$reps"); do
+  for numerics in exact ggml; do
+    "$assay" bench "$model" -p 512 -n 64 -r 1 --warmup 1 --threads 2 --numerics "$numerics" --format json > "$work/assay-$numerics.$r.json"
+  done
+  "$python" "$work/llama.py" "$model" 512 64 > "$work/llama.$r.json"
+done
+python3 - "$work" "$reps" <<'PY'
+import json, statistics, sys
+work, reps = sys.argv[1], int(sys.argv[2])
+def assay(numerics, test):
+    rows = [next(x for x in json.load(open(f"{work}/assay-{numerics}.{r}.json")) if x["test"] == test) for r in range(1, reps + 1)]
+    return statistics.median(x["avg_ts"] for x in rows), max(x["peak_rss_bytes"] for x in rows)
+llama = [json.load(open(f"{work}/llama.{r}.json")) for r in range(1, reps + 1)]
+ref = {"pp512": statistics.median(x["pp"] for x in llama), "tg64": statistics.median(x["tg"] for x in llama)}
+rss = max(x["peak_rss_bytes"] for x in llama)
+print(f"{'test':6s} {'llama.cpp t/s':>14s} {'assay exact':>12s} {'ratio':>7s} {'assay ggml':>11s} {'ratio':>7s}")
+for test in ["pp512", "tg64"]:
+    e, erss = assay("exact", test); g, grss = assay("ggml", test)
+    print(f"{test:6s} {ref[test]:14.2f} {e:12.2f} {e / ref[test]:6.2f}× {g:11.2f} {g / ref[test]:6.2f}×")
+print(f"peak RSS MiB: llama.cpp {rss / 2**20:.0f}, assay exact {erss / 2**20:.0f}, assay ggml {grss / 2**20:.0f}")
+PY
