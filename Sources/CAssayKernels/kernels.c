@@ -632,6 +632,41 @@ AVX2 static float dot_q4_1_avx2(const uint8_t *w, const uint8_t *a, const float 
     return hsum(_mm256_add_ps(acc0, acc1)) + (mins0 + mins1);
 }
 
+// Two rows at once against the same activations (their loads and scales shared). Q4_0 takes
+// its nibbles unsigned: Σ (q − 8)·y = Σ q·y − 8·Σ y, with Σ y per block (`ys`, already times
+// the activation scale) computed once per product.
+AVX2 static void dot2_q4_0_avx2(const uint8_t *w0, const uint8_t *w1, const uint8_t *a, const float *ad, const float *ys, int64_t blocks,
+                                float *out) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float offset0 = 0, offset1 = 0;
+    for (int64_t i = 0; i < blocks; i++, w0 += 18, w1 += 18, a += 34) {
+        __m256i y = _mm256_loadu_si256((const __m256i *)(a + 2));
+        float d0 = half_f16c(w0), d1 = half_f16c(w1);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * ad[i]), dot_u8_i8(nibbles(w0 + 2), y), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * ad[i]), dot_u8_i8(nibbles(w1 + 2), y), acc1);
+        offset0 += d0 * ys[i];
+        offset1 += d1 * ys[i];
+    }
+    out[0] = hsum(acc0) - 8 * offset0;
+    out[1] = hsum(acc1) - 8 * offset1;
+}
+
+AVX2 static void dot2_q4_1_avx2(const uint8_t *w0, const uint8_t *w1, const uint8_t *a, const float *ad, const float *as, int64_t blocks,
+                                float *out) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float mins0 = 0, mins1 = 0;
+    for (int64_t i = 0; i < blocks; i++, w0 += 20, w1 += 20, a += 36) {
+        __m256i y = _mm256_loadu_si256((const __m256i *)(a + 4));
+        __m128 dm0 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w0))), dm1 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w1)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm0) * ad[i]), dot_u8_i8(nibbles(w0 + 4), y), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm1) * ad[i]), dot_u8_i8(nibbles(w1 + 4), y), acc1);
+        mins0 += _mm_cvtss_f32(_mm_movehdup_ps(dm0)) * as[i];
+        mins1 += _mm_cvtss_f32(_mm_movehdup_ps(dm1)) * as[i];
+    }
+    out[0] = hsum(acc0) + mins0;
+    out[1] = hsum(acc1) + mins1;
+}
+
 AVX2 static float dot_q8_0_avx2(const uint8_t *w, const uint8_t *a, const float *ad, int64_t blocks) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int64_t i = 0;
@@ -893,6 +928,19 @@ AVX2 static void gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t
         for (int64_t i = 0; i < k / 32; i++) {
             ad[i] = half_f16c(xq + i * bytes);
             if (type == Q4_1) as[i] = half_f16c(xq + i * bytes + 2);
+            if (type == Q4_0) {
+                int sum = 0;
+                for (int j = 0; j < 32; j++) sum += ((const int8_t *)(xq + i * bytes + 2))[j];
+                as[i] = ad[i] * (float)sum;
+            }
+        }
+        if (type == Q4_0 || type == Q4_1) {
+            // r0 and y advance together, so the loop below still writes y[r − r0].
+            for (; r0 + 2 <= r1; r0 += 2, y += 2) {
+                const uint8_t *row = w + (size_t)r0 * row_bytes;
+                if (type == Q4_0) dot2_q4_0_avx2(row, row + row_bytes, xq, ad, as, k / 32, y);
+                else dot2_q4_1_avx2(row, row + row_bytes, xq, ad, as, k / 32, y);
+            }
         }
     }
     for (int64_t r = r0; r < r1; r++) {
