@@ -50,7 +50,7 @@ extension AssayCommand {
         @Option(name: .long, help: "Evaluate at most this many chunks (0: all).")
         var chunks: Int = 0
 
-        @Option(name: .long, help: ArgumentHelp("exact (f32) or ggml (round activations as llama.cpp's CPU kernels do, for both models).", valueName: "numerics"))
+        @Option(name: .long, help: ArgumentHelp("exact (default: f32 activations) or ggml (round activations as llama.cpp's CPU kernels do, for both models).", valueName: "numerics"))
         var numerics: LlamaModel.Numerics = .exact
 
         @Option(name: .long, help: "text (llama-perplexity's layout) or json.")

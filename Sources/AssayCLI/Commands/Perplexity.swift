@@ -60,7 +60,7 @@ extension AssayCommand {
         @Option(name: .long, help: "rolling: tokens predicted per window after the first (default: --context, as lm-eval).")
         var stride: Int?
 
-        @Option(name: .long, help: ArgumentHelp("exact (f32 throughout) or ggml (round as llama.cpp's CPU kernels do: activations to the weights' Q8 blocks, KV cache in f16).", valueName: "numerics"))
+        @Option(name: .long, help: ArgumentHelp("exact (default: f32 activations against the weights as stored) or ggml (round as llama.cpp's CPU kernels do: activations to the weights' Q8 blocks, KV cache in f16).", valueName: "numerics"))
         var numerics: LlamaModel.Numerics = .exact
 
         @Option(name: .long, help: "text or json.")
