@@ -154,6 +154,17 @@ struct QuantizedKernelTests {
         for r in 0..<rows { #expect(abs(panels[r] - whole[r]) <= 1e-6 * Float(magnitude[r]), "row \(r)") }
     }
 
+    @Test func f16RowsKeepNaNPayloadsAsTheScalarConversion() throws {
+        // 16 halves: normal, subnormal, infinities, and a signalling NaN (F16C would quiet it).
+        let halves: [UInt16] = [0x3C00, 0x0001, 0x03FF, 0x7C00, 0xFC00, 0x7C01, 0xBC00, 0x0000] + (0..<8).map { UInt16(0x3800 + $0) }
+        let bytes = halves.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        let matrix = try #require(WeightMatrix(type: .f16, rows: 1, columns: 16, copying: bytes))
+        #expect(matrix.row(0).map(\.bitPattern) == halves.map { HalfPrecision.floatBits(half: $0) })
+        let finite = Array(halves[8...]) + Array(halves[8...])
+        let plain = try #require(WeightMatrix(type: .f16, rows: 1, columns: 16, copying: finite.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }))
+        #expect(plain.row(0).map(\.bitPattern) == finite.map { HalfPrecision.floatBits(half: $0) })
+    }
+
     @Test func matricesRefuseWrongSizesAndTypes() {
         #expect(WeightMatrix(type: .q4_0, rows: 2, columns: 48, copying: [UInt8](repeating: 0, count: 54)) == nil)  // 48 is not whole blocks
         #expect(WeightMatrix(type: .q4_0, rows: 2, columns: 64, copying: [UInt8](repeating: 0, count: 71)) == nil)  // 72 needed
