@@ -122,18 +122,52 @@ struct AgreementAnalysisTests {
         let rows = [("1", "bad", "ok"), ("2", "ok", "good"), ("3", "good", "good"), ("4", "bad", "bad"), ("5", "ok", "bad")]
         let raw = rows.flatMap { [RawRating(location: "", item: $0.0, rater: "a", label: $0.1), RawRating(location: "", item: $0.0, rater: "b", label: $0.2)] }
         let set = try RatingSet.build(name: "s", scale: .categories(["bad", "ok", "good"]), raw: raw, path: "", readProblems: [])
-        let analysis = AgreementAnalysis(set, weighting: .quadratic, level: .ordinal)
+        let analysis = try AgreementAnalysis(set, weighting: .quadratic, level: .ordinal)
         let order = ["bad": 0, "ok": 1, "good": 2]
         let expected = CohenKappa(table: CohenKappa.table(rows.map { (order[$0.1]!, order[$0.2]!) }, categories: 3), weighting: .quadratic)
         #expect(analysis.pairs.first?.kappa == expected.kappa)
         #expect(analysis.pairs.first?.confusion == [[1, 1, 0], [1, 0, 1], [0, 0, 1]])
     }
 
+    /// Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability": 4 observers × 12 units,
+    /// values 1–5 with gaps. The paper gives α = 0.743 nominal, 0.815 ordinal, 0.849 interval and
+    /// 0.797 ratio. Imported as `--scale 1,2,3,4,5` the labels are numbers, and interval and ratio
+    /// must use them (ratio on the positions 0–4 gave 0.734).
+    @Test func krippendorffsOwnExampleOnANumericScale() throws {
+        let observers = ["A": "1 2 3 3 2 1 4 1 2 . . .", "B": "1 2 3 3 2 2 4 1 2 5 . 3",
+                         "C": ". 3 3 3 2 3 4 2 2 5 1 .", "D": "1 2 3 3 2 4 4 1 2 5 1 ."]
+        var raw: [RawRating] = []
+        for (rater, row) in observers {
+            for (unit, label) in row.split(separator: " ").enumerated() where label != "." {
+                raw.append(RawRating(location: "", item: "u\(unit + 1)", rater: rater, label: String(label)))
+            }
+        }
+        let set = try RatingSet.build(name: "k2011", scale: .categories(["1", "2", "3", "4", "5"]), raw: raw, path: "", readProblems: [])
+        for (level, expected) in [(KrippendorffAlpha.Level.nominal, 0.743), (.ordinal, 0.815), (.interval, 0.849), (.ratio, 0.797)] {
+            let alpha = try #require(try AgreementAnalysis(set, weighting: .none, level: level).krippendorff.alpha)
+            #expect(abs(alpha - expected) < 6e-4, "\(level): \(alpha)")
+        }
+    }
+
+    @Test func intervalAndRatioRefuseLabelsThatAreNotNumbers() throws {
+        let raw = [RawRating(location: "", item: "1", rater: "a", label: "bad"), RawRating(location: "", item: "1", rater: "b", label: "ok"),
+                   RawRating(location: "", item: "2", rater: "a", label: "good"), RawRating(location: "", item: "2", rater: "b", label: "good")]
+        let set = try RatingSet.build(name: "s", scale: .categories(["bad", "ok", "good"]), raw: raw, path: "", readProblems: [])
+        for level in [KrippendorffAlpha.Level.interval, .ratio] {
+            #expect(throws: RatingsError.levelNeedsNumbers(level: level.rawValue, labels: ["bad", "ok", "good"])) {
+                try AgreementAnalysis(set, weighting: .none, level: level)
+            }
+        }
+        let error = RatingsError.levelNeedsNumbers(level: "ratio", labels: ["bad"])
+        #expect(error.recoverySuggestion?.contains("--numeric") == true && error.recoverySuggestion?.contains("--bins") == true)
+        _ = try AgreementAnalysis(set, weighting: .none, level: .ordinal)  // ordered labels: fine
+    }
+
     @Test func degenerateSetsGiveNullsWithReasons() throws {
         let raw = [RawRating(location: "", item: "1", rater: "a", label: "x"), RawRating(location: "", item: "1", rater: "b", label: "x"),
                    RawRating(location: "", item: "2", rater: "a", label: "x"), RawRating(location: "", item: "2", rater: "b", label: "x")]
         let set = try RatingSet.build(name: "s", scale: .categories(["x", "y"]), raw: raw, path: "", readProblems: [])
-        let analysis = AgreementAnalysis(set, weighting: .none, level: .nominal)
+        let analysis = try AgreementAnalysis(set, weighting: .none, level: .nominal)
         #expect(analysis.pairs.first?.kappa == nil)
         #expect(analysis.pairs.first?.reason?.contains("one category") == true)
         #expect(analysis.fleiss.kappa == nil && analysis.krippendorff.alpha == nil)

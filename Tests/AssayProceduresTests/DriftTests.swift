@@ -40,7 +40,9 @@ struct DriftTests {
         let reference = try InProcessBackend(modelAt: smol)
         let same = try reference.candidate(file: smol, quantization: nil, numerics: .exact)
         let s = try #require(try await DriftRunner.run(reference: reference, candidate: same, textAt: text, context: 64, maxChunks: 2).0.accumulator.summary)
-        #expect(s.meanKLD < 1e-9 && s.sameTop == 1 && s.lnPPLRatio == 0 && s.tokens == 2 * 31)
+        // Zero up to the last bits of sgemm: OpenBLAS's results depend on its thread count, which
+        // other tests in this process (BERTScore's workers) change while this one runs.
+        #expect(s.meanKLD < 1e-9 && s.sameTop == 1 && abs(s.lnPPLRatio) < 1e-6 && s.tokens == 2 * 31)
 
         // A copy whose tokenizer lacks the first 2,000 merges tokenizes differently: refused with the position.
         let directory = try TestEnvironment.temporaryDirectory()

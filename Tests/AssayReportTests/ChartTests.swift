@@ -13,7 +13,7 @@ struct ChartTests {
                     ("3", "a", "3"), ("3", "b", "2"), ("3", "c", "<&>")]
         let set = try RatingSet.build(name: "s<1>", scale: .categories(["1", "2", "3", "<&>"]),
                                       raw: rows.map { RawRating(location: "", item: $0.0, rater: $0.1, label: $0.2) }, path: "", readProblems: [])
-        let svg = ChartRenderer.svg(AgreementAnalysis(set, weighting: .none, level: .nominal).kappaChart)
+        let svg = ChartRenderer.svg(try AgreementAnalysis(set, weighting: .none, level: .nominal).kappaChart)
         #expect(svg.hasPrefix("<svg ") && svg.hasSuffix("</svg>\n"))
         #expect(svg.contains("s&lt;1&gt;") && !svg.contains("s<1>"))
         #expect(svg.components(separatedBy: "<rect ").count - 1 == 9)

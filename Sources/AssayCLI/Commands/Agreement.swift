@@ -64,7 +64,7 @@ extension AssayCommand {
         func run() async throws {
             let ratings: RatingSet
             if let set { ratings = try storeOptions.open().ratingSet(set) } else { ratings = try input.load(file!, name: URL(fileURLWithPath: file!).lastPathComponent, format: inputFormat) }
-            let analysis = AgreementAnalysis(ratings, weighting: weights, level: level,
+            let analysis = try AgreementAnalysis(ratings, weighting: weights, level: level,
                                              bootstrap: bootstrap.map { .init(resamples: $0, seed: seed) })
             if let svg {
                 try Data(ChartRenderer.svg(analysis.kappaChart).utf8).write(to: URL(fileURLWithPath: svg), options: .atomic)

@@ -33,7 +33,7 @@ public struct InterRaterEvaluator: Evaluator {
         guard let dataset = context.dataset else { throw EvaluatorError.missingDataset(evaluator: Self.id) }
         let ratings = try RatingSet.load(dataset, evaluator: Self.id)
         try context.checkCancellation()
-        let analysis = AgreementAnalysis(ratings, weighting: weighting, level: level)
+        let analysis = try AgreementAnalysis(ratings, weighting: weighting, level: level)
         let kappas = analysis.pairs.compactMap(\.kappa)
         let noKappa = kappas.isEmpty ? "no rater pair has a defined kappa" : nil
         let metrics = [

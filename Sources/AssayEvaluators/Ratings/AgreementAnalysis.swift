@@ -110,7 +110,10 @@ public struct AgreementAnalysis: Sendable, Encodable {
     }
 
     /// Computes every statistic for `ratings`.
-    public init(_ ratings: RatingSet, weighting: KappaWeighting, level: KrippendorffAlpha.Level, bootstrap: BootstrapSettings? = nil) {
+    /// - Throws: ``RatingsError/levelNeedsNumbers(level:labels:)`` for Krippendorff's interval or
+    ///   ratio level on labels that are not numbers.
+    public init(_ ratings: RatingSet, weighting: KappaWeighting, level: KrippendorffAlpha.Level, bootstrap: BootstrapSettings? = nil) throws {
+        let krippendorffValues = try ratings.krippendorffValues(level: level)
         set = ratings.name
         scale = ratings.scale.description
         categories = ratings.categories
@@ -165,7 +168,7 @@ public struct AgreementAnalysis: Sendable, Encodable {
         let f = FleissKappa(counts: counts)
         fleiss = Fleiss(kappa: f.kappa, randolph: f.randolph, items_used: f.itemsUsed, items_left_out: f.itemsLeftOut,
                         raters_per_item: f.ratersPerItem, interpretation: f.kappa.map(LandisKoch.label), reason: f.reason)
-        let alpha = KrippendorffAlpha.alpha(counts: counts, values: ratings.categoryValues, level: level)
+        let alpha = KrippendorffAlpha.alpha(counts: counts, values: krippendorffValues, level: level)
         krippendorff = Krippendorff(alpha: alpha.alpha, level: level.rawValue, interpretation: alpha.alpha.map(LandisKoch.label),
                                     reason: alpha.reason)
     }

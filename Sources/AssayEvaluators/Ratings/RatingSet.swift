@@ -1,4 +1,5 @@
 import AssayCore
+import AssayStats
 import AssayMetrics
 import Foundation
 
@@ -42,10 +43,35 @@ public struct RatingSet: Sendable, Equatable {
     public var raters: [String] { Array(Set(ratings.map(\.rater))).sorted() }
 
     /// Numeric value of each category for Krippendorff's interval/ratio levels and correlations:
-    /// the score itself for unbinned numeric scales, otherwise the category's position (0, 1, …).
+    /// the number itself when every category is one (unbinned numeric scales, and `--scale
+    /// 1,2,3,4,5`), otherwise the category's position (0, 1, …).
     public var categoryValues: [Double] {
-        if case .numeric(nil) = scale { return categories.compactMap(Double.init) }
-        return categories.indices.map(Double.init)
+        numericLabels ?? categories.indices.map(Double.init)
+    }
+
+    /// The categories as numbers when every one of them is a finite number, else nil.
+    var numericLabels: [Double]? {
+        if case .numeric(bins: _?) = scale { return nil }
+        let values = categories.compactMap { Double($0.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? $0 : nil } }
+        return values.count == categories.count ? values : nil
+    }
+
+    /// The values Krippendorff's alpha measures distances between at `level`: positions serve
+    /// nominal and ordinal; interval and ratio need the labels' numbers (on a binned scale, the
+    /// bins' positions).
+    /// - Throws: ``RatingsError/levelNeedsNumbers(level:labels:)`` for interval or ratio on
+    ///   labels that are not all numbers.
+    public func krippendorffValues(level: KrippendorffAlpha.Level) throws -> [Double] {
+        switch level {
+        case .nominal, .ordinal: return categories.indices.map(Double.init)
+        case .interval, .ratio:
+            if case .numeric(bins: _?) = scale { return categories.indices.map(Double.init) }
+            guard let numbers = numericLabels else {
+                throw RatingsError.levelNeedsNumbers(level: level.rawValue,
+                                                     labels: categories.filter { Double($0.trimmingCharacters(in: .whitespaces)) == nil })
+            }
+            return numbers
+        }
     }
 
     /// SHA-256 over the sorted ratings and the scale: identical content has the same hash.

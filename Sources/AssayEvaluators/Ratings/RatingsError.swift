@@ -15,6 +15,8 @@ public enum RatingsError: AssayError, Equatable {
     case conflict(name: String, message: String)
     /// No set with this name.
     case unknownSet(name: String, known: [String])
+    /// Krippendorff's interval or ratio level asked of labels that are not numbers.
+    case levelNeedsNumbers(level: String, labels: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -26,6 +28,9 @@ public enum RatingsError: AssayError, Equatable {
         case let .setExists(name): return "ratings set '\(name)' already exists with different content"
         case let .conflict(name, message): return "ratings set '\(name)': \(message)"
         case let .unknownSet(name, _): return "no ratings set '\(name)'"
+        case let .levelNeedsNumbers(level, labels):
+            let shown = labels.prefix(5).map { "'\($0.prefix(40))'" }.joined(separator: ", ") + (labels.count > 5 ? ", …" : "")
+            return "Krippendorff's alpha at the \(level) level measures distances between numbers, and the labels \(shown) are not numbers"
         }
     }
 
@@ -36,6 +41,8 @@ public enum RatingsError: AssayError, Equatable {
         case .unreadable: return "check the path"
         case .setExists: return "pass --append to add these ratings or --replace to replace the set"
         case .conflict: return "use --replace to replace the set, or a new --set name"
+        case .levelNeedsNumbers:
+            return "import numeric scores with --numeric (or --bins to group them), or use --level ordinal or nominal for ordered labels"
         case let .unknownSet(_, known):
             return known.isEmpty ? "import one with `assay ratings import FILE --set NAME`" : "sets: \(known.joined(separator: ", "))"
         }

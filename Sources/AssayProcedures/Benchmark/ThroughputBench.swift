@@ -51,7 +51,10 @@ public struct ThroughputSample: Sendable, Equatable, Codable {
 public enum ThroughputBench {
     /// One repetition of `test` on `model`.
     public static func run(_ test: ThroughputTest, model: LlamaModel, bos: Int?, seed: UInt64) -> ThroughputSample {
+        // The test's threads for this repetition only: a suite's later evaluations keep theirs.
+        let threads = BLAS.threads
         BLAS.threads = test.threads
+        defer { BLAS.threads = threads }
         var cache = LlamaModel.KVCache(for: model)
         return measure(test, vocabulary: model.configuration.vocabulary, bos: bos, seed: seed,
                        prefill: { prompt in _ = model.forward(prompt, cache: &cache, outputRows: (prompt.count - 1)..<prompt.count) },
