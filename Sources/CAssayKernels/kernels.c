@@ -7,6 +7,7 @@
 #include "assay_kernels.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -273,7 +274,7 @@ __attribute__((target("avx2,f16c"))) static int dequantize_f16_f16c(const uint16
         if (!_mm_testz_si128(nan, nan)) return 0;
         _mm256_storeu_ps(y + j, _mm256_cvtph_ps(bits));
     }
-    for (; j < k; j++) y[j] = half_to_float(h[j]);
+    for (; j < k; j++) y[j] = half_to_float(load_u16((const uint8_t *)(h + j)));
     return 1;
 }
 #endif
@@ -807,7 +808,11 @@ AVX2 static float dot_exact_avx2(int type, const uint8_t *w, const float *x, int
             acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + j + 8), acc1);
         }
         float sum = hsum(_mm256_add_ps(acc0, acc1));
-        for (; j < k; j++) sum = fmaf(type == F32 ? ((const float *)w)[j] : half_to_float(((const uint16_t *)w)[j]), x[j], sum);
+        for (; j < k; j++) {
+            float value;
+            if (type == F32) memcpy(&value, w + 4 * j, 4); else value = half_to_float(load_u16(w + 2 * j));
+            sum = fmaf(value, x[j], sum);
+        }
         return sum;
     }
     if (type == Q4_0 || type == Q4_1 || type == Q8_0) {
@@ -1006,13 +1011,13 @@ AVX2 static void gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t
 
 // MARK: - Dispatch
 
-static int forced_portable = 0;
+static atomic_int forced_portable;
 
 int assay_simd_level(void) {
 #if ASSAY_X86
-    if (forced_portable) return 0;
-    static int level = -1;
-    if (level < 0) {
+    if (atomic_load_explicit(&forced_portable, memory_order_relaxed)) return 0;
+    static atomic_int level = -1;
+    if (atomic_load_explicit(&level, memory_order_relaxed) < 0) {
         __builtin_cpu_init();
         level = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") ? 1 : 0;
     }

@@ -36,17 +36,29 @@ typedef struct {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static job_t job;
-static atomic_uint generation;
+// A product's ticket: its generation in the high bits and how many threads take part (the caller
+// included) in the low 16, published in one store, so a worker that takes no part learns it
+// without reading `job`, which the caller may already be rewriting for the next product.
+static _Atomic uint64_t ticket;
+#define PARTS(t) ((int)((t) & 0xFFFF))
 static atomic_int remaining;
 static atomic_int sleepers;
 static int started;                // workers running
-static unsigned start_generation[MAX_THREADS];  // the generation each worker was started in
+static uint64_t start_ticket[MAX_THREADS];  // the ticket current when each worker was started
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;  // one product at a time
-static int wanted = 0;             // threads asked for (0: not set yet)
+static atomic_int wanted;          // threads asked for (0: not set yet)
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 
+// Row boundaries of matrix-vector parts are even: rows go through the kernels in pairs from an
+// even row, so every row is computed the same way whatever the thread count.
+static int64_t boundary(const job_t *j, int part) {
+    if (part >= j->parts) return j->rows;
+    int64_t r = j->rows * part / j->parts;
+    return j->kind == 0 ? r & ~(int64_t)1 : r;
+}
+
 static void run_part(const job_t *j, int part) {
-    int64_t r0 = j->rows * part / j->parts, r1 = j->rows * (part + 1) / j->parts;
+    int64_t r0 = boundary(j, part), r1 = boundary(j, part + 1);
     if (r0 >= r1) return;
     if (j->kind == 0) {
         assay_gemv(j->type, j->w, j->row_bytes, j->k, j->x, j->xq, j->y + r0, r0, r1);
@@ -57,23 +69,28 @@ static void run_part(const job_t *j, int part) {
 
 static void *worker(void *arg) {
     int index = (int)(intptr_t)arg;  // part index: 1 … threads − 1
-    // The generation current when this worker was created (it may first run after the next
-    // product has begun, which it must still take part in).
-    unsigned seen = start_generation[index];
+    // The ticket current when this worker was created (it may first run after the next product
+    // has begun, which it must still take part in).
+    uint64_t seen = start_ticket[index];
     int spin_limit = SPINS;
     for (;;) {
         int spins = 0;
-        while (atomic_load_explicit(&generation, memory_order_acquire) == seen && spins < spin_limit) { PAUSE(); spins++; }
-        if (atomic_load_explicit(&generation, memory_order_acquire) == seen) {
+        while (atomic_load_explicit(&ticket, memory_order_acquire) == seen && spins < spin_limit) { PAUSE(); spins++; }
+        if (atomic_load_explicit(&ticket, memory_order_acquire) == seen) {
             pthread_mutex_lock(&lock);
             atomic_fetch_add(&sleepers, 1);
-            while (atomic_load(&generation) == seen) pthread_cond_wait(&wake, &lock);
+            while (atomic_load(&ticket) == seen) pthread_cond_wait(&wake, &lock);
             atomic_fetch_sub(&sleepers, 1);
             pthread_mutex_unlock(&lock);
         }
-        seen = atomic_load_explicit(&generation, memory_order_acquire);
+        seen = atomic_load_explicit(&ticket, memory_order_acquire);
+        if (index >= PARTS(seen)) {
+            // Not needed for this product (fewer threads asked for than started): sleep.
+            spin_limit = 0;
+            continue;
+        }
         job_t j = job;
-        if (index < j.parts) run_part(&j, index);
+        run_part(&j, index);
         // A dequantized panel goes to sgemm next, on OpenBLAS's threads: sleep at once instead
         // of spinning against them. Decode products come in quick succession: spin.
         spin_limit = j.kind == 1 ? 0 : SPINS;
@@ -93,7 +110,10 @@ void assay_set_threads(int n) {
     pthread_mutex_unlock(&start_lock);
 }
 
-int assay_threads(void) { return wanted > 0 ? wanted : default_threads(); }
+int assay_threads(void) {
+    int asked = atomic_load(&wanted);
+    return asked > 0 ? asked : default_threads();
+}
 
 // Starts workers up to the threads wanted (never stops any: a smaller count leaves the extra
 // workers idle, asleep after their spin).
@@ -103,7 +123,7 @@ static int ensure_workers(void) {
     while (started < threads - 1) {
         pthread_t thread;
         pthread_attr_t attributes;
-        start_generation[started + 1] = atomic_load(&generation);
+        start_ticket[started + 1] = atomic_load(&ticket);
         pthread_attr_init(&attributes);
         pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
         int failed = pthread_create(&thread, &attributes, worker, (void *)(intptr_t)(started + 1));
@@ -122,14 +142,12 @@ static void run(job_t *j) {
         run_part(j, 0);
         return;
     }
-    // Every started worker takes part in every generation (those past `parts` do nothing), so
-    // `remaining` counts all of them.
-    pthread_mutex_lock(&start_lock);
-    int workers = started;
-    pthread_mutex_unlock(&start_lock);
+    // Workers 1 … parts − 1 take part; `remaining` counts them. The others see the ticket's part
+    // count and go back to sleep without touching `job` or `remaining`.
     job = *j;
-    atomic_store_explicit(&remaining, workers, memory_order_relaxed);
-    atomic_fetch_add_explicit(&generation, 1, memory_order_seq_cst);
+    atomic_store_explicit(&remaining, j->parts - 1, memory_order_relaxed);
+    uint64_t next = ((atomic_load(&ticket) >> 16) + 1) << 16 | (uint64_t)j->parts;
+    atomic_store_explicit(&ticket, next, memory_order_seq_cst);
     if (atomic_load(&sleepers) > 0) {
         pthread_mutex_lock(&lock);
         pthread_cond_broadcast(&wake);

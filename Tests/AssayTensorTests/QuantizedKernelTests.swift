@@ -165,6 +165,22 @@ struct QuantizedKernelTests {
         #expect(plain.row(0).map(\.bitPattern) == finite.map { HalfPrecision.floatBits(half: $0) })
     }
 
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0, .q4_K])
+    func productsDoNotDependOnTheThreadCount(type: GGMLType) {
+        // 39 rows, split 1 and 2 ways (19.5 rows a part): rows pair up the same way whatever the split.
+        let w = Self.matrix(type, rows: 39, columns: 4096, seed: 51)
+        let x = Self.activations(4096, seed: 52)
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        var results: [[Float]] = []
+        for threads in [1, 2, 3] {
+            Threads.count = threads
+            results.append(w.linear(x, rows: 1, ggml: true) + w.linear(x, rows: 1))
+        }
+        #expect(results[0] == results[1] && results[1] == results[2])
+        #expect(w.linear([], rows: 0).isEmpty)
+    }
+
     @Test func matricesRefuseWrongSizesAndTypes() {
         #expect(WeightMatrix(type: .q4_0, rows: 2, columns: 48, copying: [UInt8](repeating: 0, count: 54)) == nil)  // 48 is not whole blocks
         #expect(WeightMatrix(type: .q4_0, rows: 2, columns: 64, copying: [UInt8](repeating: 0, count: 71)) == nil)  // 72 needed

@@ -67,9 +67,13 @@ public struct GGUFFile: Sendable {
     public func weightMatrix(_ tensor: TensorInfo) throws -> WeightMatrix {
         let rows = tensor.dimensions.count > 1 ? tensor.dimensions.dropFirst().reduce(1, *) : 1
         let columns = tensor.dimensions.first ?? 1
-        let matrix = withBytes(of: tensor) { bytes in
-            mapping.map { WeightMatrix(type: tensor.type, rows: rows, columns: columns, bytes: bytes, owner: $0) }
-                ?? WeightMatrix(type: tensor.type, rows: rows, columns: columns, copying: Array(bytes))
+        let matrix: WeightMatrix?
+        if let mapping, let base = mapping.bytes.baseAddress {
+            // In place: the pointer comes from the mapping itself, which the matrix keeps alive.
+            let bytes = UnsafeRawBufferPointer(start: base + dataOffset + tensor.offset, count: tensor.byteCount)
+            matrix = WeightMatrix(type: tensor.type, rows: rows, columns: columns, bytes: bytes, owner: mapping)
+        } else {
+            matrix = withBytes(of: tensor) { WeightMatrix(type: tensor.type, rows: rows, columns: columns, copying: Array($0)) }
         }
         guard let matrix else {
             let reason = WeightMatrix.supports(tensor.type)

@@ -143,7 +143,8 @@ public struct WeightMatrix: @unchecked Sendable {
     /// panels of dequantized rows, activations rounded as ggml would (``ActivationRounding``) with `ggml`.
     /// - Precondition: `x.count == m · columns`.
     public func linear(_ x: [Float], rows m: Int, ggml: Bool = false) -> [Float] {
-        precondition(m > 0 && x.count == m * columns, "shape mismatch")
+        precondition(m >= 0 && x.count == m * columns, "shape mismatch")
+        guard m > 0 else { return [] }
         var y = [Float](repeating: 0, count: m * rows)
         let vecDotType = assay_vec_dot_type(Int32(type.rawValue))
         if m == 1 {
