@@ -1,6 +1,7 @@
 import AssayCore
 import AssayEvaluators
 import AssaySuite
+import Foundation
 import Testing
 
 /// The runner holds every evaluator to the metrics it declares.
@@ -19,6 +20,26 @@ struct DeclaredMetricsTests {
         // paired-delta's direction is its `higher_is_better` option (latencies: lower is better).
         try SuiteRunner.checkDeclared(result([MetricValue(name: "delta", value: -3, higherIsBetter: false),
                                               MetricValue(name: "candidate_mean", value: 1, higherIsBetter: false)]), of: PairedDeltaEvaluator.self)
+    }
+}
+
+/// NaN and infinity never pass: the runner nulls them with a note and fails the evaluation.
+struct NonFiniteMetricTests {
+    @Test func nonFiniteNumbersBecomeAnEvaluationError() throws {
+        let metrics = [MetricValue(name: "score", value: .nan, unit: "BLEU", higherIsBetter: true),
+                       MetricValue(name: "bp", value: 0.9, ciLow: 0.8, ciHigh: .infinity, higherIsBetter: true),
+                       MetricValue(name: "ratio", value: 1, higherIsBetter: true)]
+        let (cleaned, problem) = SuiteRunner.finite(metrics, of: BLEUEvaluator.self)
+        let diagnostic = try #require(problem)
+        #expect(diagnostic.message.contains("score (value nan)") && diagnostic.message.contains("bp (ci_high inf)"))
+        #expect(cleaned[0].value == nil && cleaned[0].note == "not finite: value nan")
+        #expect(cleaned[1].value == 0.9 && cleaned[1].ciHigh == nil && cleaned[1].ciLow == 0.8)
+        #expect(cleaned[2] == metrics[2])
+        // What reports and the store write now encodes (a NaN made JSONEncoder throw: no report).
+        _ = try JSONEncoder().encode(cleaned)
+        // The runner marks the evaluation `error` with this diagnostic, so the run exits 2 (never 0)
+        // and a gate on the nulled metric has no value to pass on.
+        #expect(SuiteRunner.finite([metrics[2]], of: BLEUEvaluator.self).1 == nil)
     }
 }
 

@@ -73,7 +73,12 @@ public struct SuiteRunner: Sendable {
                 let result = try await evaluator.evaluate(in: context)
                 try Self.checkDeclared(result, of: evaluation.evaluator)
                 outcome.signature = result.signature
-                outcome.metrics = result.metrics
+                let (metrics, nonFinite) = Self.finite(result.metrics, of: evaluation.evaluator)
+                outcome.metrics = metrics
+                if let nonFinite {
+                    outcome.status = .error
+                    outcome.error = nonFinite
+                }
                 outcome.items = result.items
                 outcome.artifacts = result.artifacts
                 outcome.itemsInReport = result.itemsInReport
@@ -103,6 +108,35 @@ public struct SuiteRunner: Sendable {
             started: started, finished: Date(), host: identity.host, gitCommit: identity.gitCommit, models: models,
             evaluations: outcomes, gates: gates, baselineRunID: baseline?.runID,
             verdict: GateJudge.verdict(evaluations: outcomes, gates: gates, interrupted: interrupted))
+    }
+
+    /// A NaN or infinite number never passes: each non-finite value, interval bound or standard
+    /// error becomes null with a note saying what it was, and the evaluation gets an error naming
+    /// the metrics (gates on them then see no value; the run exits 2, never 0).
+    public static func finite(_ metrics: [MetricValue], of type: any Evaluator.Type) -> ([MetricValue], Diagnostic?) {
+        var problems: [String] = []
+        let cleaned = metrics.map { metric -> MetricValue in
+            var m = metric
+            var found: [String] = []
+            func check(_ value: inout Double?, _ field: String) {
+                if let v = value, !v.isFinite {
+                    found.append("\(field) \(v)")
+                    value = nil
+                }
+            }
+            check(&m.value, "value")
+            check(&m.stderr, "stderr")
+            check(&m.ciLow, "ci_low")
+            check(&m.ciHigh, "ci_high")
+            if !found.isEmpty {
+                m.note = ([m.note].compactMap { $0 } + ["not finite: " + found.joined(separator: ", ")]).joined(separator: "; ")
+                problems.append("\(metric.name) (\(found.joined(separator: ", ")))")
+            }
+            return m
+        }
+        guard !problems.isEmpty else { return (metrics, nil) }
+        return (cleaned, Diagnostic("evaluator '\(type.id)' produced non-finite numbers: \(problems.joined(separator: "; "))",
+                                    hint: "a NaN or infinity is never a result: check the model (its metadata and weights) and the data for values that overflow or divide by zero"))
     }
 
     /// Every metric a result carries must be one its evaluator declares (`MetricSpec`), once: gates,
