@@ -64,7 +64,10 @@ struct RunLifecycleTests {
         #expect(leftovers.allSatisfy { !$0.hasSuffix(".json") })
     }
 
-    @Test func ctrlCStopsCleanlyAndMarksTheRunInterrupted() throws {
+    /// Ctrl-C, and a scheduler's SIGTERM (Kubernetes, Slurm, CI cancelling a job) or a closed
+    /// terminal's SIGHUP: all stop after the current step with every report written.
+    @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
+    func ctrlCStopsCleanlyAndMarksTheRunInterrupted(signal: Int32) throws {
         let directory = try TestEnvironment.temporaryDirectory("assay-int")
         let suite = try Self.slowSuite(in: directory)
         let store = directory.appendingPathComponent("store.sqlite")
@@ -73,10 +76,10 @@ struct RunLifecycleTests {
         _ = try #require(try Self.waitForRun(store: store, status: "incomplete"))
         // Interrupt while the first evaluation is running (its start is announced on stderr).
         #expect(AssayProcess.waitForStderr(running, containing: "[1/"))
-        kill(running.process.processIdentifier, SIGINT)
+        kill(running.process.processIdentifier, signal)
         let out = running.outPipe.fileHandleForReading.readDataToEndOfFile()
         running.process.waitUntilExit()
-        #expect(running.process.terminationStatus == 130)
+        #expect(running.process.terminationReason == .exit && running.process.terminationStatus == 130)
         let report = try #require(try JSONSerialization.jsonObject(with: out) as? [String: Any])
         #expect(report["verdict"] as? String == "interrupted")
         let statuses = (report["evaluations"] as? [[String: Any]])?.compactMap { $0["status"] as? String } ?? []

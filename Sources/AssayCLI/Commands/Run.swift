@@ -13,7 +13,8 @@ extension AssayCommand {
             discussion: """
                 Writes reports/<suite>/<run-id>.json, .md and .items.jsonl (atomically), records the run \
                 in the store, prints the Markdown report, and exits 0 when every gate passed, 1 when a \
-                gate failed, 2 when an evaluation could not run, 130 when interrupted (Ctrl-C).
+                gate failed, 2 when an evaluation could not run, 130 when interrupted (Ctrl-C, SIGTERM or \
+                SIGHUP: the run stops after the current step and still writes every report).
 
                 Examples:
                   assay run suites/quickstart.yaml
@@ -117,35 +118,44 @@ extension AssayCommand {
     }
 }
 
-/// Ctrl-C for long work: the first SIGINT runs the action (cancel the task: stop after the current
-/// step, keep what was done), a second exits at once with 130. Create it *before* the task starts
-/// and attach the action after (``onInterrupt(_:)``): a SIGINT in between is remembered, never the
-/// default action that kills the process without a report.
+/// Ctrl-C for long work, and the signals schedulers and terminals send to stop a job: SIGINT,
+/// SIGTERM (Kubernetes, Slurm, a cancelled CI job) and SIGHUP (a closed terminal). The first runs
+/// the action (cancel the task: stop after the current step, keep what was done, write every
+/// report); a second exits at once with 128 + the signal's number. Create it *before* the task
+/// starts and attach the action after (``onInterrupt(_:)``): a signal in between is remembered,
+/// never the default action that kills the process without a report.
 final class InterruptHandler: @unchecked Sendable {
-    private let source: DispatchSourceSignal
+    static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+    private var sources: [DispatchSourceSignal] = []
     private let lock = NSLock()
     private var count = 0
     private var action: (@Sendable () -> Void)?
 
     init() {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [unowned self] in
-            lock.lock()
-            count += 1
-            let (count, action) = (self.count, self.action)
-            lock.unlock()
-            if count == 1 {
-                Terminal.error("\ninterrupted: stopping after the current step (Ctrl-C again to quit at once)\n")
-                action?()
-            } else {
-                Foundation.exit(130)
-            }
+        for number in Self.signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [unowned self] in received(number) }
+            source.resume()
+            sources.append(source)
         }
-        source.resume()
     }
 
-    /// What the first Ctrl-C does; runs at once when one already came.
+    private func received(_ number: Int32) {
+        lock.lock()
+        count += 1
+        let (count, action) = (self.count, self.action)
+        lock.unlock()
+        if count == 1 {
+            let what = number == SIGINT ? "interrupted" : number == SIGTERM ? "terminated (SIGTERM)" : "hung up (SIGHUP)"
+            Terminal.error("\n\(what): stopping after the current step (send it again, or Ctrl-C, to quit at once)\n")
+            action?()
+        } else {
+            Foundation.exit(128 + number)
+        }
+    }
+
+    /// What the first signal does; runs at once when one already came.
     func onInterrupt(_ action: @escaping @Sendable () -> Void) {
         lock.lock()
         self.action = action
@@ -155,8 +165,8 @@ final class InterruptHandler: @unchecked Sendable {
     }
 
     func cancel() {
-        source.cancel()
-        signal(SIGINT, SIG_DFL)
+        for source in sources { source.cancel() }
+        for number in Self.signals { signal(number, SIG_DFL) }
     }
 }
 
