@@ -113,9 +113,14 @@ public struct RatingSet: Sendable, Equatable {
         keyed.reserveCapacity(raw.count)
         let names = scale.categoryNames(values: numericCategories)
         for (index, r) in raw.enumerated() {
+            // A NUL (a raw byte, or JSON's \u0000) would cut the id short in the store.
+            if r.item.utf8.contains(0) || r.rater.utf8.contains(0) || r.label.utf8.contains(0) {
+                problems.append("\(r.location): a NUL character in the item, rater or label (ids and labels cannot hold one)")
+                continue
+            }
             guard let (category, value) = scale.category(of: r.label, numericCategories: numericCategories) else {
                 let expected = scale.isNumeric ? "a number" : "one of \(names.joined(separator: ", "))"
-                problems.append("\(r.location): label '\(r.label)' is not on the scale (expected \(expected))")
+                problems.append("\(r.location): label \(RatingsFile.quoted(r.label)) is not on the scale (expected \(expected))")
                 continue
             }
             let item = itemIDs[r.item] ?? { let id = items.count; itemIDs[r.item] = id; items.append(r.item); return id }()
@@ -123,7 +128,7 @@ public struct RatingSet: Sendable, Equatable {
             let key = UInt64(item) << 32 | UInt64(rater)
             if let first = seen[key] {
                 if raw[first].label != r.label {
-                    problems.append("\(r.location): item '\(r.item)' rated by '\(r.rater)' again with '\(r.label)' (\(raw[first].location) says '\(raw[first].label)')")
+                    problems.append("\(r.location): item \(RatingsFile.quoted(r.item)) rated by \(RatingsFile.quoted(r.rater)) again with \(RatingsFile.quoted(r.label)) (\(raw[first].location) says \(RatingsFile.quoted(raw[first].label)))")
                 }
                 continue
             }

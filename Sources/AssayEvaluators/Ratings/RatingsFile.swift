@@ -60,10 +60,25 @@ public enum RatingsFile {
         }
     }
 
-    /// Splits `data` into lines (a trailing `\r` dropped), reporting the ones that are not UTF-8.
+    /// A value from a file quoted for a message: at most 60 characters, the rest counted, so a
+    /// 5 MB label does not become a 5 MB error.
+    public static func quoted(_ value: String) -> String {
+        guard value.count > 60 else { return "'\(value)'" }
+        return "'\(value.prefix(60))…' (\(value.utf8.count) bytes)"
+    }
+
+    /// The bytes of `data` after a UTF-8 byte-order mark, if it starts with one (spreadsheet
+    /// exports write it; it would otherwise become part of the first column's name).
+    static func droppingBOM(_ data: Data) -> Data {
+        data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data
+    }
+
+    /// Splits `data` into lines (a leading byte-order mark and a trailing `\r` dropped), reporting
+    /// the ones that are not UTF-8 or hold a NUL byte (it would cut ids short in the store).
     static func utf8Lines(_ data: Data) -> (lines: [(number: Int, text: String)], problems: [String]) {
         var lines: [(Int, String)] = []
         var problems: [String] = []
+        let data = Data(droppingBOM(data))
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
             var number = 1
@@ -71,7 +86,10 @@ public enum RatingsFile {
             func emit(_ end: Int) {
                 var stop = end
                 if stop > start, bytes[stop - 1] == 0x0D { stop -= 1 }
-                if let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<stop]), as: UTF8.self) {
+                let line = UnsafeBufferPointer(rebasing: bytes[start..<stop])
+                if let nul = line.firstIndex(of: 0) {
+                    problems.append("line \(number): a NUL byte at byte \(nul + 1) of the line (ids and labels cannot hold one)")
+                } else if let text = String(validating: line, as: UTF8.self) {
                     lines.append((number, text))
                 } else {
                     problems.append("line \(number): not valid UTF-8")
@@ -109,6 +127,10 @@ public enum RatingsFile {
         for record in records.dropFirst() {
             let fields = record.fields
             if fields.count == 1, fields[0].isEmpty { continue }
+            if fields.count > names.count {
+                problems.append("line \(record.line): \(fields.count) fields where the header names \(names.count) (quote fields that hold the separator)")
+                continue
+            }
             func field(_ i: Int) -> String { i < fields.count ? fields[i] : "" }
             let itemParts = itemColumns.map(field)
             let rater = field(raterColumn), label = field(labelColumn)
@@ -171,6 +193,7 @@ public enum RatingsFile {
     /// rater = `completed_by` (id or email), label from the result whose `from_name` is --label
     /// (any when --label is left at its default).
     static func labelStudio(_ data: Data, columns: RatingsColumns) -> ([RawRating], [String]) {
+        let data = Data(droppingBOM(data))
         guard String(data: data, encoding: .utf8) != nil else { return ([], ["the file is not valid UTF-8"]) }
         guard let tasks = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
             return ([], ["not a Label Studio JSON export (expected a JSON list of tasks)"])
@@ -186,7 +209,13 @@ public enum RatingsFile {
                 continue
             }
             let item = itemParts.map { $0! }.joined(separator: "#")
-            for annotation in task["annotations"] as? [[String: Any]] ?? [] {
+            // An export lists every task's annotations (an empty list for a task nobody rated); a
+            // task without the key is not what Label Studio writes.
+            guard let annotations = task["annotations"] as? [[String: Any]] else {
+                problems.append("\(location): no 'annotations' list (export the project as JSON from Label Studio)")
+                continue
+            }
+            for annotation in annotations {
                 if annotation["was_cancelled"] as? Bool == true { continue }
                 guard let rater = text(annotation["completed_by"]) else {
                     problems.append("\(location): an annotation has no completed_by")
