@@ -1,9 +1,10 @@
 import AssayEvaluators
+import AssaySuite
 import Foundation
 
 /// Markdown for people: pair table, Fleiss, Krippendorff, confusion matrices.
 public enum AgreementMarkdown {
-    static func f(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "—" }
+    static func f(_ value: Double?) -> String { value.map(GateJudge.format) ?? "—" }
 
     /// The analysis as a Markdown document.
     public static func render(_ a: AgreementAnalysis) -> String {

@@ -1,3 +1,4 @@
+import AssaySuite
 import Foundation
 
 /// `assay compare`: the metrics of two stored runs side by side, with the change, the ratio and,
@@ -59,8 +60,8 @@ public struct RunComparison: Sendable, Encodable {
 
     /// A Markdown table, a metric per row.
     public var markdown: String {
-        func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "—" }
-        func signed(_ v: Double?) -> String { v.map { ($0 >= 0 ? "+" : "") + String(format: "%.4f", $0) } ?? "—" }
+        func f(_ v: Double?) -> String { v.map(GateJudge.format) ?? "—" }
+        func signed(_ v: Double?) -> String { v.map { ($0 >= 0 ? "+" : "") + GateJudge.format($0) } ?? "—" }
         var lines = ["| metric | A \(runA) | B \(runB) | Δ (B − A) | B / A | z | change |", "|---|---:|---:|---:|---:|---:|---|"]
         for row in metrics {
             let ratio = row.ratio.map { String(format: "%.3f×", $0) } ?? "—", z = row.z.map { String(format: "%+.2f", $0) } ?? "—"

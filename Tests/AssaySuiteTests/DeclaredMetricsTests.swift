@@ -43,6 +43,20 @@ struct NonFiniteMetricTests {
     }
 }
 
+/// Reports print significant digits, never a rounding that hides a value.
+struct NumberFormatTests {
+    @Test func significantDigitsNeverHideAValue() {
+        // From suites/quant-drift.yaml's report: mean_kld 0.001149 ± 0.000016, cosine 0.9999956
+        // printed as 0.0011 ± 0 and 1 with four fixed decimals.
+        #expect(GateJudge.format(0.001149) == "0.001149")
+        #expect(GateJudge.format(0.000016) == "0.000016")
+        #expect(GateJudge.format(0.9999956) == "0.999996")
+        #expect(GateJudge.format(24.5943) == "24.59" && GateJudge.format(12345.6) == "12346" && GateJudge.format(1) == "1")
+        #expect(GateJudge.format(-0.25) == "-0.25" && GateJudge.format(0) == "0" && GateJudge.format(.nan) == "nan")
+        #expect(GateJudge.format(99.999991) == "99.99999" && GateJudge.format(2e-15) == "2e-15")
+    }
+}
+
 /// A gate on a metric whose direction is an option takes the evaluation's option.
 struct OptionDirectionGateTests {
     @Test func pairedDeltaGatesFollowHigherIsBetter() throws {

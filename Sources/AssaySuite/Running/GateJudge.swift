@@ -67,12 +67,33 @@ public enum GateJudge {
         return .pass
     }
 
-    /// A number for messages: up to 4 decimals, trailing zeros dropped.
+    /// A number for reports and messages: 4 significant digits (all the integer digits of a
+    /// larger number), trailing zeros dropped — never rounded to a value that hides it: 0.001149
+    /// stays 0.001149 and a standard error of 0.000016 stays 0.000016 (fixed decimals printed
+    /// 0.0011 and 0), and 0.9999956 gets the digits that tell it from 1.
     public static func format(_ value: Double) -> String {
-        var text = String(format: "%.4f", value)
-        while text.contains("."), text.hasSuffix("0") { text.removeLast() }
-        if text.hasSuffix(".") { text.removeLast() }
-        return text == "-0" ? "0" : text
+        guard value.isFinite else { return value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf") }
+        guard value != 0 else { return "0" }
+        let magnitude = abs(value)
+        if magnitude < 1e-12 || magnitude >= 1e15 { return String(format: "%.4g", value) }
+        let exponent = Int(floor(log10(magnitude)))
+        var decimals = max(0, 3 - exponent)
+        func render(_ decimals: Int) -> String {
+            var text = String(format: "%.\(decimals)f", value)
+            if text.contains(".") {
+                while text.hasSuffix("0") { text.removeLast() }
+                if text.hasSuffix(".") { text.removeLast() }
+            }
+            return text == "-0" ? "0" : text
+        }
+        var text = render(decimals)
+        // A value under 1,000 that is not whole but printed whole (0.9999956 → 1, 99.999991 →
+        // 100) gets more digits; from 1,000 up the integer digits are the significant ones.
+        while magnitude < 1000, value != value.rounded(), !text.contains("."), decimals < 12 {
+            decimals += 1
+            text = render(decimals)
+        }
+        return text
     }
 
     static func signed(_ value: Double) -> String { value >= 0 ? "+\(format(value))" : format(value) }
