@@ -58,6 +58,8 @@ extension AssayCommand {
 
         var quantization: GGMLType? { candidateQuantize.flatMap { name in Quantizer.supportedTypes.first { $0.description.lowercased() == name.lowercased() } } }
 
+        @OptionGroup var threadOptions: ThreadOptions
+
         func validate() throws {
             guard candidate != nil || candidateQuantize != nil else {
                 throw ValidationError("give --candidate MODEL, --candidate-quantize TYPE, or both")
@@ -70,6 +72,7 @@ extension AssayCommand {
         }
 
         func run() async throws {
+            threadOptions.apply()
             let base = try InProcessBackend(modelAt: URL(fileURLWithPath: reference), numerics: numerics)
             try base.model.checkContext(context, path: reference)  // before the candidate is loaded and quantized
             let other = try base.candidate(file: candidate.map { URL(fileURLWithPath: $0) }, quantization: quantization, numerics: numerics)

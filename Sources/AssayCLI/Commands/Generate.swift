@@ -55,6 +55,8 @@ extension AssayCommand {
         @Option(name: .long, help: "text or json.")
         var format: OutputFormat = .text
 
+        @OptionGroup var threadOptions: ThreadOptions
+
         func validate() throws {
             guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
             guard !prompt.isEmpty else { throw ValidationError("the prompt is empty") }
@@ -65,6 +67,7 @@ extension AssayCommand {
         }
 
         func run() async throws {
+            threadOptions.apply()
             let backend = try InProcessBackend(modelAt: URL(fileURLWithPath: model))
             let parameters = GenerationParameters(
                 maxTokens: maxTokens, sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed),

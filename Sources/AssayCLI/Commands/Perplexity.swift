@@ -66,6 +66,8 @@ extension AssayCommand {
         @Option(name: .long, help: "text or json.")
         var format: OutputFormat = .text
 
+        @OptionGroup var threadOptions: ThreadOptions
+
         func validate() throws {
             guard context >= 4 else { throw ValidationError("--context must be at least 4") }
             guard chunks >= 0 else { throw ValidationError("--chunks must be 0 (all) or more") }
@@ -74,6 +76,7 @@ extension AssayCommand {
         }
 
         func run() async throws {
+            threadOptions.apply()
             let url = URL(fileURLWithPath: model), textURL = URL(fileURLWithPath: text)
             let hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
             let runMode: PerplexityMode = mode == .chunked
