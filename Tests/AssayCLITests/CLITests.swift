@@ -51,7 +51,7 @@ struct CLITests {
         let secondID = try #require(report["run_id"] as? String)
         let compare = try AssayProcess.run(["compare", runID, secondID, "--store", store])
         #expect(compare.status == 0)
-        #expect(compare.stdout.contains("| bleu-a.score | 61.89 | 61.89 | +0 | 1.000× | — | same |"), "\(compare.stdout)")
+        #expect(compare.stdout.contains("| bleu-a.score | 61.8854 | 61.8854 | +0 | 1.000× | — | same |"), "\(compare.stdout)")
     }
 
     @Test func failingGateExitsOne() throws {

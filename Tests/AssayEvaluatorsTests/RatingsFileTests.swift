@@ -64,12 +64,13 @@ struct RatingsFileTests {
         var data = Data("item,rater,label\n1,a,good\n".utf8)
         data.append(contentsOf: Array("2,a\u{0}x,good\n".utf8))  // a raw NUL inside the rater
         data.append(contentsOf: Array("3,a,good,extra\n".utf8))
+        data.append(contentsOf: Array("5,a,good,\n".utf8))  // a trailing separator is fine
         data.append(contentsOf: Array("4,a,\(String(repeating: "z", count: 5_000_000))\n".utf8))
         let found = problems(data, format: .csv, scale: .categories(["bad", "good"]))
         #expect(found.count == 3)
         #expect(found[0] == "line 3: a NUL byte at byte 4 of the line (ids and labels cannot hold one)")
         #expect(found[1] == "line 4: 4 fields where the header names 3 (quote fields that hold the separator)")
-        #expect(found[2].hasPrefix("line 5: label 'zzzz") && found[2].contains("…' (5000000 bytes)") && found[2].count < 200)
+        #expect(found[2].hasPrefix("line 6: label 'zzzz") && found[2].contains("…' (5000000 bytes)") && found[2].count < 200)
         // JSON's \u0000 escape reaches the ids without a raw NUL byte.
         let jsonl = problems(Data(#"{"item": "1", "rater": "a\u0000b", "label": "good"}"#.utf8), format: .jsonl, scale: .categories(["good"]))
         #expect(jsonl == ["line 1: a NUL character in the item, rater or label (ids and labels cannot hold one)"])
@@ -84,7 +85,7 @@ struct RatingsFileTests {
         json.append(contentsOf: Array(#"[{"id": 7, "annotations": []}, {"id": 8}]"#.utf8))
         let studio = RatingsFile.read(json, path: "r", format: .labelStudio, columns: RatingsColumns())
         // An empty list is a task nobody rated; a task without the list is not an export.
-        #expect(studio.problems == ["task 2 (id 8): no 'annotations' list (export the project as JSON from Label Studio)"])
+        #expect(studio.problems == ["task 2 (id 8): no 'annotations' list (export the project as JSON from Label Studio; JSON-MIN and old 'completions' exports are not read)"])
     }
 
     @Test func missingHeaderColumnNamesThem() {

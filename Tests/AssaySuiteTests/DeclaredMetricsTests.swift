@@ -51,7 +51,7 @@ struct NumberFormatTests {
         #expect(GateJudge.format(0.001149) == "0.001149")
         #expect(GateJudge.format(0.000016) == "0.000016")
         #expect(GateJudge.format(0.9999956) == "0.999996")
-        #expect(GateJudge.format(24.5943) == "24.59" && GateJudge.format(12345.6) == "12346" && GateJudge.format(1) == "1")
+        #expect(GateJudge.format(24.5943) == "24.5943" && GateJudge.format(12345.6) == "12345.6" && GateJudge.format(1) == "1")
         #expect(GateJudge.format(-0.25) == "-0.25" && GateJudge.format(0) == "0" && GateJudge.format(.nan) == "nan")
         #expect(GateJudge.format(99.999991) == "99.99999" && GateJudge.format(2e-15) == "2e-15")
     }

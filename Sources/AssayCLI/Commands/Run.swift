@@ -80,12 +80,14 @@ extension AssayCommand {
             let task = Task { await runner.run(suiteToRun, identity: identity, models: models, baseline: baselineToUse) }
             interrupt.onInterrupt { task.cancel() }
             let outcome = await task.value
-            interrupt.cancel()
 
+            // The handler stays until the store is updated: a signal now changes nothing (the
+            // task is done) instead of killing the process between the reports and the store.
             let writer = ReportWriter(directory: URL(fileURLWithPath: out))
             let summary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
             let written = try writer.write(outcome, junit: junit.map { URL(fileURLWithPath: $0) }, stepSummary: summary)
             try store.finish(outcome, reportPath: written.json.path)
+            interrupt.cancel()
 
             switch format {
             case .md: print(MarkdownReport.render(outcome))
@@ -121,21 +123,30 @@ extension AssayCommand {
 /// Ctrl-C for long work, and the signals schedulers and terminals send to stop a job: SIGINT,
 /// SIGTERM (Kubernetes, Slurm, a cancelled CI job) and SIGHUP (a closed terminal). The first runs
 /// the action (cancel the task: stop after the current step, keep what was done, write every
-/// report); a second exits at once with 128 + the signal's number. Create it *before* the task
-/// starts and attach the action after (``onInterrupt(_:)``): a signal in between is remembered,
-/// never the default action that kills the process without a report.
+/// report); a second Ctrl-C exits at once with 130 (a repeated SIGTERM or SIGHUP — a closing
+/// terminal sends two — changes nothing). A signal the process started ignoring (`nohup`, a
+/// background job) stays ignored. Create it *before* the task starts and attach the action after
+/// (``onInterrupt(_:)``): a signal in between is remembered, never the default action that kills
+/// the process without a report. Keep it until the reports are written and the store is updated.
 final class InterruptHandler: @unchecked Sendable {
     static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
     private var sources: [DispatchSourceSignal] = []
+    /// Each handled signal's disposition before, restored by ``cancel()``.
+    private var previous: [(Int32, __sighandler_t?)] = []
     private let lock = NSLock()
     private var count = 0
+    private var interrupts = 0
     private var action: (@Sendable () -> Void)?
 
     init() {
         for number in Self.signals {
-            signal(number, SIG_IGN)
+            let before = signal(number, SIG_IGN)
+            if number != SIGTERM, unsafeBitCast(before, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) {
+                continue  // ignored from the start (nohup): leave it so
+            }
+            previous.append((number, before))
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [unowned self] in received(number) }
+            source.setEventHandler { [self] in received(number) }
             source.resume()
             sources.append(source)
         }
@@ -144,14 +155,15 @@ final class InterruptHandler: @unchecked Sendable {
     private func received(_ number: Int32) {
         lock.lock()
         count += 1
-        let (count, action) = (self.count, self.action)
+        if number == SIGINT { interrupts += 1 }
+        let (count, interrupts, action) = (self.count, self.interrupts, self.action)
         lock.unlock()
         if count == 1 {
             let what = number == SIGINT ? "interrupted" : number == SIGTERM ? "terminated (SIGTERM)" : "hung up (SIGHUP)"
-            Terminal.error("\n\(what): stopping after the current step (send it again, or Ctrl-C, to quit at once)\n")
+            Terminal.error("\n\(what): stopping after the current step (Ctrl-C again to quit at once)\n")
             action?()
-        } else {
-            Foundation.exit(128 + number)
+        } else if number == SIGINT, interrupts >= 2 || count > interrupts {
+            Foundation.exit(130)
         }
     }
 
@@ -166,7 +178,7 @@ final class InterruptHandler: @unchecked Sendable {
 
     func cancel() {
         for source in sources { source.cancel() }
-        for number in Self.signals { signal(number, SIG_DFL) }
+        for (number, disposition) in previous { signal(number, disposition) }
     }
 }
 

@@ -42,17 +42,24 @@ public struct RatingSet: Sendable, Equatable {
     /// Distinct raters, sorted.
     public var raters: [String] { Array(Set(ratings.map(\.rater))).sorted() }
 
-    /// Numeric value of each category for Krippendorff's interval/ratio levels and correlations:
-    /// the number itself when every category is one (unbinned numeric scales, and `--scale
-    /// 1,2,3,4,5`), otherwise the category's position (0, 1, …).
+    /// Numeric value of each category for correlations and consensus (human-agreement): the
+    /// score itself for unbinned numeric scales, otherwise the category's position (0, 1, …) —
+    /// the declared order, whatever the labels say. Krippendorff's interval and ratio levels read
+    /// the labels' numbers instead (``krippendorffValues(level:)``).
     public var categoryValues: [Double] {
-        numericLabels ?? categories.indices.map(Double.init)
+        if case .numeric(nil) = scale { return categories.compactMap(Double.init) }
+        return categories.indices.map(Double.init)
+    }
+
+    /// A label as a finite number, if it is one.
+    static func number(_ label: String) -> Double? {
+        Double(label.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? $0 : nil }
     }
 
     /// The categories as numbers when every one of them is a finite number, else nil.
     var numericLabels: [Double]? {
         if case .numeric(bins: _?) = scale { return nil }
-        let values = categories.compactMap { Double($0.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? $0 : nil } }
+        let values = categories.compactMap(Self.number)
         return values.count == categories.count ? values : nil
     }
 
@@ -68,7 +75,7 @@ public struct RatingSet: Sendable, Equatable {
             if case .numeric(bins: _?) = scale { return categories.indices.map(Double.init) }
             guard let numbers = numericLabels else {
                 throw RatingsError.levelNeedsNumbers(level: level.rawValue,
-                                                     labels: categories.filter { Double($0.trimmingCharacters(in: .whitespaces)) == nil })
+                                                     labels: categories.filter { Self.number($0) == nil })
             }
             return numbers
         }

@@ -42,7 +42,7 @@ public enum RatingsError: AssayError, Equatable {
         case .setExists: return "pass --append to add these ratings or --replace to replace the set"
         case .conflict: return "use --replace to replace the set, or a new --set name"
         case .levelNeedsNumbers:
-            return "import numeric scores with --numeric (or --bins to group them), or use --level ordinal or nominal for ordered labels"
+            return "import numeric scores with --numeric (or --bins to group them), or use --level ordinal or nominal for ordered labels (in a suite: the dataset's numeric: true or bins:, the evaluation's level:)"
         case let .unknownSet(_, known):
             return known.isEmpty ? "import one with `assay ratings import FILE --set NAME`" : "sets: \(known.joined(separator: ", "))"
         }

@@ -127,7 +127,7 @@ public enum RatingsFile {
         for record in records.dropFirst() {
             let fields = record.fields
             if fields.count == 1, fields[0].isEmpty { continue }
-            if fields.count > names.count {
+            if fields.count > names.count, fields[names.count...].contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) {
                 problems.append("line \(record.line): \(fields.count) fields where the header names \(names.count) (quote fields that hold the separator)")
                 continue
             }
@@ -212,7 +212,7 @@ public enum RatingsFile {
             // An export lists every task's annotations (an empty list for a task nobody rated); a
             // task without the key is not what Label Studio writes.
             guard let annotations = task["annotations"] as? [[String: Any]] else {
-                problems.append("\(location): no 'annotations' list (export the project as JSON from Label Studio)")
+                problems.append("\(location): no 'annotations' list (export the project as JSON from Label Studio; JSON-MIN and old 'completions' exports are not read)")
                 continue
             }
             for annotation in annotations {

@@ -16,7 +16,8 @@ public enum GateJudge {
             } : nil
             let onInterval = interval.map { " (judged on the 95 % interval [\(format($0.low)), \(format($0.high))])" } ?? ""
             func missing(_ rule: String, _ threshold: Double) -> GateResult {
-                let reason = evaluation?.status == .ok ? "metric has no value" : "evaluation '\(gate.evaluationID)' did not finish"
+                let reason = metric?.note?.contains("not finite") == true ? "the value was not finite (\(metric!.note!))"
+                    : evaluation?.status == .ok ? "metric has no value" : "evaluation '\(gate.evaluationID)' did not finish"
                 return GateResult(metric: gate.metric, rule: rule, threshold: threshold, value: nil, baseline: nil, delta: nil,
                                   status: .error, message: reason)
             }
@@ -67,8 +68,8 @@ public enum GateJudge {
         return .pass
     }
 
-    /// A number for reports and messages: 4 significant digits (all the integer digits of a
-    /// larger number), trailing zeros dropped — never rounded to a value that hides it: 0.001149
+    /// A number for reports and messages: 4 decimals, or 4 significant digits when that needs
+    /// more, trailing zeros dropped — never rounded to a value that hides it: 0.001149
     /// stays 0.001149 and a standard error of 0.000016 stays 0.000016 (fixed decimals printed
     /// 0.0011 and 0), and 0.9999956 gets the digits that tell it from 1.
     public static func format(_ value: Double) -> String {
@@ -77,7 +78,8 @@ public enum GateJudge {
         let magnitude = abs(value)
         if magnitude < 1e-12 || magnitude >= 1e15 { return String(format: "%.4g", value) }
         let exponent = Int(floor(log10(magnitude)))
-        var decimals = max(0, 3 - exponent)
+        // At least 4 decimals (what reports printed before), more for small values.
+        var decimals = max(4, 3 - exponent)
         func render(_ decimals: Int) -> String {
             var text = String(format: "%.\(decimals)f", value)
             if text.contains(".") {

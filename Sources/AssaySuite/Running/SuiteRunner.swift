@@ -82,7 +82,7 @@ public struct SuiteRunner: Sendable {
                 outcome.items = result.items
                 outcome.artifacts = result.artifacts
                 outcome.itemsInReport = result.itemsInReport
-                finished[evaluation.id] = result
+                if outcome.status == .ok { finished[evaluation.id] = result }
                 if Task.isCancelled { interrupted = true }
             } catch EvaluatorError.cancelled {
                 interrupted = true
