@@ -1,0 +1,420 @@
+// AVX2 + FMA + F16C kernels, compiled for those features by function attribute and called only
+// when the CPU has them (dispatch.c).
+#include "internal.h"
+
+// MARK: - AVX2 + FMA + F16C
+
+#if ASSAY_X86
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+
+// The half at p through F16C (exact for every finite half, as half_to_float).
+AVX2 static inline float half_f16c(const uint8_t *p) { return _cvtsh_ss(load_u16(p)); }
+
+AVX2 static inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// 32 nibbles of 16 bytes: low nibbles are values 0–15, high nibbles values 16–31 (ggml's order).
+AVX2 static inline __m256i nibbles(const uint8_t *p) {
+    __m128i bytes = _mm_loadu_si128((const __m128i *)p);
+    __m256i both = _mm256_set_m128i(_mm_srli_epi16(bytes, 4), bytes);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+// Σ x·y of 32 unsigned × signed bytes as 8 float lanes (|sum| ≤ 2^18: exact).
+AVX2 static inline __m256 dot_u8_i8(__m256i x, __m256i y) {
+    __m256i pairs = _mm256_maddubs_epi16(x, y);
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+}
+
+// Σ x·y of 32 signed × signed bytes (maddubs needs its first operand unsigned: |x| and y·sign(x)).
+AVX2 static inline __m256 dot_i8_i8(__m256i x, __m256i y) {
+    return dot_u8_i8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+}
+
+// The 32-value formats below take the activations' block scales already as floats (`ad`, and
+// for q8_1 the block sums `as`), converted once per product instead of once per row, and run two
+// blocks per step on two accumulators so the FMA latency chain is split.
+
+AVX2 static float dot_q4_0_avx2(const uint8_t *w, const uint8_t *a, const float *ad, int64_t blocks) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    const __m256i eight = _mm256_set1_epi8(8);
+    int64_t i = 0;
+    for (; i + 2 <= blocks; i += 2, w += 36, a += 68) {
+        __m256i x0 = _mm256_sub_epi8(nibbles(w + 2), eight), x1 = _mm256_sub_epi8(nibbles(w + 20), eight);
+        __m256 p0 = dot_i8_i8(x0, _mm256_loadu_si256((const __m256i *)(a + 2)));
+        __m256 p1 = dot_i8_i8(x1, _mm256_loadu_si256((const __m256i *)(a + 36)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w) * ad[i]), p0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w + 18) * ad[i + 1]), p1, acc1);
+    }
+    if (i < blocks) {
+        __m256 p = dot_i8_i8(_mm256_sub_epi8(nibbles(w + 2), eight), _mm256_loadu_si256((const __m256i *)(a + 2)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w) * ad[i]), p, acc0);
+    }
+    return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+AVX2 static float dot_q4_1_avx2(const uint8_t *w, const uint8_t *a, const float *ad, const float *as, int64_t blocks) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float mins0 = 0, mins1 = 0;
+    int64_t i = 0;
+    for (; i + 2 <= blocks; i += 2, w += 40, a += 72) {
+        // Each block's d and m: two halves side by side, converted in one instruction.
+        __m128 dm0 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w))), dm1 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w + 20)));
+        __m256 p0 = dot_u8_i8(nibbles(w + 4), _mm256_loadu_si256((const __m256i *)(a + 4)));
+        __m256 p1 = dot_u8_i8(nibbles(w + 24), _mm256_loadu_si256((const __m256i *)(a + 40)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm0) * ad[i]), p0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm1) * ad[i + 1]), p1, acc1);
+        mins0 += _mm_cvtss_f32(_mm_movehdup_ps(dm0)) * as[i];
+        mins1 += _mm_cvtss_f32(_mm_movehdup_ps(dm1)) * as[i + 1];
+    }
+    if (i < blocks) {
+        __m256 p = dot_u8_i8(nibbles(w + 4), _mm256_loadu_si256((const __m256i *)(a + 4)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w) * ad[i]), p, acc0);
+        mins0 += half_f16c(w + 2) * as[i];
+    }
+    return hsum(_mm256_add_ps(acc0, acc1)) + (mins0 + mins1);
+}
+
+// Two rows at once against the same activations (their loads and scales shared). Q4_0 takes
+// its nibbles unsigned: Σ (q − 8)·y = Σ q·y − 8·Σ y, with Σ y per block (`ys`, already times
+// the activation scale) computed once per product.
+AVX2 static void dot2_q4_0_avx2(const uint8_t *w0, const uint8_t *w1, const uint8_t *a, const float *ad, const float *ys, int64_t blocks,
+                                float *out) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float offset0 = 0, offset1 = 0;
+    for (int64_t i = 0; i < blocks; i++, w0 += 18, w1 += 18, a += 34) {
+        __m256i y = _mm256_loadu_si256((const __m256i *)(a + 2));
+        float d0 = half_f16c(w0), d1 = half_f16c(w1);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * ad[i]), dot_u8_i8(nibbles(w0 + 2), y), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * ad[i]), dot_u8_i8(nibbles(w1 + 2), y), acc1);
+        offset0 += d0 * ys[i];
+        offset1 += d1 * ys[i];
+    }
+    out[0] = hsum(acc0) - 8 * offset0;
+    out[1] = hsum(acc1) - 8 * offset1;
+}
+
+AVX2 static void dot2_q4_1_avx2(const uint8_t *w0, const uint8_t *w1, const uint8_t *a, const float *ad, const float *as, int64_t blocks,
+                                float *out) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float mins0 = 0, mins1 = 0;
+    for (int64_t i = 0; i < blocks; i++, w0 += 20, w1 += 20, a += 36) {
+        __m256i y = _mm256_loadu_si256((const __m256i *)(a + 4));
+        __m128 dm0 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w0))), dm1 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w1)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm0) * ad[i]), dot_u8_i8(nibbles(w0 + 4), y), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm1) * ad[i]), dot_u8_i8(nibbles(w1 + 4), y), acc1);
+        mins0 += _mm_cvtss_f32(_mm_movehdup_ps(dm0)) * as[i];
+        mins1 += _mm_cvtss_f32(_mm_movehdup_ps(dm1)) * as[i];
+    }
+    out[0] = hsum(acc0) + mins0;
+    out[1] = hsum(acc1) + mins1;
+}
+
+AVX2 static float dot_q8_0_avx2(const uint8_t *w, const uint8_t *a, const float *ad, int64_t blocks) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 2 <= blocks; i += 2, w += 68, a += 68) {
+        __m256 p0 = dot_i8_i8(_mm256_loadu_si256((const __m256i *)(w + 2)), _mm256_loadu_si256((const __m256i *)(a + 2)));
+        __m256 p1 = dot_i8_i8(_mm256_loadu_si256((const __m256i *)(w + 36)), _mm256_loadu_si256((const __m256i *)(a + 36)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w) * ad[i]), p0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w + 34) * ad[i + 1]), p1, acc1);
+    }
+    if (i < blocks) {
+        __m256 p = dot_i8_i8(_mm256_loadu_si256((const __m256i *)(w + 2)), _mm256_loadu_si256((const __m256i *)(a + 2)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w) * ad[i]), p, acc0);
+    }
+    return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+// Q4_K: 8 groups of 32 four-bit values with 6-bit scales and mins; the integer sums per group
+// come from maddubs, the mins from the activations' block sums.
+AVX2 static float dot_q4_K_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
+    float sum = 0;
+    for (int64_t i = 0; i < blocks; i++, w += 144, a += ASSAY_Q8_K_BYTES) {
+        const int8_t *q = q8_K_values(a);
+        __m256i scaled = _mm256_setzero_si256();
+        int mins = 0;
+        for (int pair = 0; pair < 4; pair++) {
+            __m256i bytes = _mm256_loadu_si256((const __m256i *)(w + 16 + pair * 32));
+            __m256i low = _mm256_and_si256(bytes, _mm256_set1_epi8(0x0F));
+            __m256i high = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), _mm256_set1_epi8(0x0F));
+            uint8_t sc0, m0, sc1, m1;
+            scale_min_k4(w + 4, 2 * pair, &sc0, &m0);
+            scale_min_k4(w + 4, 2 * pair + 1, &sc1, &m1);
+            __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(low, _mm256_loadu_si256((const __m256i *)(q + pair * 64))),
+                                           _mm256_set1_epi16(sc0));
+            __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(high, _mm256_loadu_si256((const __m256i *)(q + pair * 64 + 32))),
+                                           _mm256_set1_epi16(sc1));
+            scaled = _mm256_add_epi32(scaled, _mm256_add_epi32(p0, p1));
+            mins += m0 * (q8_K_sum(a, 4 * pair) + q8_K_sum(a, 4 * pair + 1)) + m1 * (q8_K_sum(a, 4 * pair + 2) + q8_K_sum(a, 4 * pair + 3));
+        }
+        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(scaled), _mm256_extracti128_si256(scaled, 1));
+        s = _mm_hadd_epi32(s, s);
+        s = _mm_hadd_epi32(s, s);
+        float da = q8_K_scale(a);
+        sum += da * half_f16c(w) * (float)_mm_cvtsi128_si32(s) - da * half_f16c(w + 2) * (float)mins;
+    }
+    return sum;
+}
+
+// Q6_K: 16 groups of 16 six-bit values (stored +32) with int8 scales. Σ (q − 32)·y is computed
+// as Σ q·y − 32·Σ y, the latter from the activations' block sums.
+AVX2 static float dot_q6_K_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
+    float sum = 0;
+    for (int64_t i = 0; i < blocks; i++, w += 210, a += ASSAY_Q8_K_BYTES) {
+        const int8_t *q = q8_K_values(a);
+        const int8_t *scales = (const int8_t *)(w + 192);
+        __m256i scaled = _mm256_setzero_si256();
+        for (int half = 0; half < 2; half++) {
+            const uint8_t *ql = w + half * 64, *qh = w + 128 + half * 32;
+            __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+            __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            __m256i mask = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x03);
+            // Values r = 0..127 of this half in four runs of 32: r/32 picks the nibble and the 2-bit field.
+            __m256i v[4];
+            v[0] = _mm256_or_si256(_mm256_and_si256(l0, mask), _mm256_slli_epi16(_mm256_and_si256(h, two), 4));
+            v[1] = _mm256_or_si256(_mm256_and_si256(l1, mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4));
+            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), mask),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4));
+            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), mask),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4));
+            for (int run = 0; run < 4; run++) {
+                int e = half * 128 + run * 32;
+                __m256i y = _mm256_loadu_si256((const __m256i *)(q + e));
+                __m256i pairs = _mm256_maddubs_epi16(v[run], y);  // 16 sums of 2, values 0..63: no saturation
+                // Two groups of 16 per run: scale each 128-bit half by its group's scale.
+                __m256i scale = _mm256_set_m128i(_mm_set1_epi16(scales[e / 16 + 1]), _mm_set1_epi16(scales[e / 16]));
+                scaled = _mm256_add_epi32(scaled, _mm256_madd_epi16(pairs, scale));
+            }
+        }
+        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(scaled), _mm256_extracti128_si256(scaled, 1));
+        s = _mm_hadd_epi32(s, s);
+        s = _mm_hadd_epi32(s, s);
+        int offset = 0;
+        for (int g = 0; g < 16; g++) offset += scales[g] * q8_K_sum(a, g);
+        sum += q8_K_scale(a) * half_f16c(w + 208) * (float)(_mm_cvtsi128_si32(s) - 32 * offset);
+    }
+    return sum;
+}
+
+AVX2 static float dot_exact_avx2(int type, const uint8_t *w, const float *x, int64_t k) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t j = 0;
+    if (type == F32 || type == F16) {
+        for (; j + 16 <= k; j += 16) {
+            __m256 w0, w1;
+            if (type == F32) {
+                w0 = _mm256_loadu_ps((const float *)w + j);
+                w1 = _mm256_loadu_ps((const float *)w + j + 8);
+            } else {
+                w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + j)));
+                w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + j + 8)));
+            }
+            acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + j), acc0);
+            acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + j + 8), acc1);
+        }
+        float sum = hsum(_mm256_add_ps(acc0, acc1));
+        for (; j < k; j++) {
+            float value;
+            if (type == F32) memcpy(&value, w + 4 * j, 4); else value = half_to_float(load_u16(w + 2 * j));
+            sum = fmaf(value, x[j], sum);
+        }
+        return sum;
+    }
+    if (type == Q4_0 || type == Q4_1 || type == Q8_0) {
+        int bytes = block_bytes(type);
+        for (int64_t b = 0; b < k / 32; b++, w += bytes) {
+            __m256 d = _mm256_set1_ps(half_f16c(w));
+            __m256 v[4];
+            if (type == Q8_0) {
+                for (int part = 0; part < 4; part++) {
+                    __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(w + 2 + 8 * part)));
+                    v[part] = _mm256_mul_ps(_mm256_cvtepi32_ps(q), d);
+                }
+            } else {
+                __m256i q = nibbles(w + (type == Q4_0 ? 2 : 4));
+                if (type == Q4_0) q = _mm256_sub_epi8(q, _mm256_set1_epi8(8));
+                __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+                __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+                for (int part = 0; part < 4; part++) {
+                    v[part] = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[part])));
+                    if (type == Q4_1) v[part] = _mm256_add_ps(v[part], _mm256_set1_ps(half_f16c(w + 2)));
+                }
+            }
+            const float *xb = x + b * 32;
+            acc0 = _mm256_fmadd_ps(v[0], _mm256_loadu_ps(xb), acc0);
+            acc1 = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(xb + 8), acc1);
+            acc0 = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(xb + 16), acc0);
+            acc1 = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(xb + 24), acc1);
+        }
+        return hsum(_mm256_add_ps(acc0, acc1));
+    }
+    // Other types: dequantize a block into a buffer, then FMA.
+    int size = block_size(type), bytes = block_bytes(type);
+    int chunk = size == 1 ? 256 : size;
+    float buffer[256];
+    float tail = 0;
+    for (int64_t start = 0; start < k; start += chunk) {
+        int n = (int)(k - start < chunk ? k - start : chunk);
+        if (size == 1) {
+            for (int i = 0; i < n; i++) dequantize_block(type, w + (start + i) * bytes, buffer + i);
+        } else {
+            dequantize_block(type, w + (start / size) * bytes, buffer);
+        }
+        int i = 0;
+        for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(buffer + i), _mm256_loadu_ps(x + start + i), acc0);
+        for (; i < n; i++) tail = fmaf(buffer[i], x[start + i], tail);
+    }
+    return hsum(acc0) + tail;
+}
+
+// Exact products, factorized by block: Σ (d·q + m)·x = d·Σ q·x + m·Σ x, with the integer q
+// converted to f32 and Σ x per 32 values (`xs`) computed once per product. The same value as
+// dequantizing first up to f32 rounding (d·q is not rounded on its own), at a third of the work.
+
+// acc + Σ q_j·x_j over 32 int8 values (q's byte j meets x[j]), as 8 lanes.
+AVX2 static inline __m256 fma_bytes32(__m256i q, const float *x, __m256 acc) {
+    __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), _mm256_loadu_ps(x), acc);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), _mm256_loadu_ps(x + 8), acc);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), _mm256_loadu_ps(x + 16), acc);
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), _mm256_loadu_ps(x + 24), acc);
+}
+
+AVX2 static float exact_32(int type, const uint8_t *w, const float *x, const float *xs, int64_t blocks) {
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0;
+    const __m256i eight = _mm256_set1_epi8(8);
+    int bytes = block_bytes(type);
+    for (int64_t i = 0; i < blocks; i++, w += bytes) {
+        __m256i q;
+        switch (type) {
+        case Q4_0: q = _mm256_sub_epi8(nibbles(w + 2), eight); break;
+        case Q4_1: q = nibbles(w + 4); mins += half_f16c(w + 2) * xs[i]; break;
+        default: q = _mm256_loadu_si256((const __m256i *)(w + 2)); break;  // Q8_0
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w)), fma_bytes32(q, x + i * 32, _mm256_setzero_ps()), acc);
+    }
+    return hsum(acc) + mins;
+}
+
+AVX2 static float exact_q4_K(const uint8_t *w, const float *x, const float *xs, int64_t blocks) {
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0;
+    const __m256i mask = _mm256_set1_epi8(0x0F);
+    for (int64_t i = 0; i < blocks; i++, w += 144, x += 256, xs += 8) {
+        float d = half_f16c(w), dmin = half_f16c(w + 2);
+        for (int pair = 0; pair < 4; pair++) {
+            __m256i bytes = _mm256_loadu_si256((const __m256i *)(w + 16 + pair * 32));
+            uint8_t sc0, m0, sc1, m1;
+            scale_min_k4(w + 4, 2 * pair, &sc0, &m0);
+            scale_min_k4(w + 4, 2 * pair + 1, &sc1, &m1);
+            __m256 g0 = fma_bytes32(_mm256_and_si256(bytes, mask), x + pair * 64, _mm256_setzero_ps());
+            __m256 g1 = fma_bytes32(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask), x + pair * 64 + 32, _mm256_setzero_ps());
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)sc0), g0, acc);
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)sc1), g1, acc);
+            mins += dmin * (float)m0 * xs[2 * pair] + dmin * (float)m1 * xs[2 * pair + 1];
+        }
+    }
+    return hsum(acc) - mins;
+}
+
+AVX2 static float exact_q6_K(const uint8_t *w, const float *x, int64_t blocks) {
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i mask = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x03), offset = _mm256_set1_epi8(32);
+    for (int64_t i = 0; i < blocks; i++, w += 210, x += 256) {
+        float d = half_f16c(w + 208);
+        const int8_t *scales = (const int8_t *)(w + 192);
+        for (int half = 0; half < 2; half++) {
+            const uint8_t *ql = w + half * 64, *qh = w + 128 + half * 32;
+            __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+            __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            __m256i v[4];
+            v[0] = _mm256_or_si256(_mm256_and_si256(l0, mask), _mm256_slli_epi16(_mm256_and_si256(h, two), 4));
+            v[1] = _mm256_or_si256(_mm256_and_si256(l1, mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4));
+            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), mask),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4));
+            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), mask),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4));
+            for (int run = 0; run < 4; run++) {
+                int e = half * 128 + run * 32;
+                __m256i q = _mm256_sub_epi8(v[run], offset);
+                __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+                // Two groups of 16, each with its own scale.
+                __m256 g0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), _mm256_loadu_ps(x + e));
+                g0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), _mm256_loadu_ps(x + e + 8), g0);
+                __m256 g1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), _mm256_loadu_ps(x + e + 16));
+                g1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), _mm256_loadu_ps(x + e + 24), g1);
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)scales[e / 16]), g0, acc);
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)scales[e / 16 + 1]), g1, acc);
+            }
+        }
+    }
+    return hsum(acc);
+}
+
+// Most 32-value activation blocks whose scales are converted ahead (k ≤ 262,144); longer rows
+// take the portable products.
+#define SCALED_BLOCKS 8192
+
+AVX2 void assay_gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const float *x, const uint8_t *xq, float *y,
+                          int64_t r0, int64_t r1) {
+    float ad[SCALED_BLOCKS], as[SCALED_BLOCKS];
+    int scaled = xq && (type == Q4_0 || type == Q4_1 || type == Q8_0) && k / 32 <= SCALED_BLOCKS;
+    // Exact products: Σ x per 32 values, for the factorized kernels.
+    int summed = !xq && (type == Q4_0 || type == Q4_1 || type == Q8_0 || type == Q4_K || type == Q6_K) && k / 32 <= SCALED_BLOCKS;
+    if (summed) {
+        for (int64_t i = 0; i < k / 32; i++) {
+            __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(x + 32 * i), _mm256_loadu_ps(x + 32 * i + 8)),
+                                     _mm256_add_ps(_mm256_loadu_ps(x + 32 * i + 16), _mm256_loadu_ps(x + 32 * i + 24)));
+            as[i] = hsum(v);
+        }
+    }
+    if (scaled) {
+        int bytes = type == Q4_1 ? 36 : 34;
+        for (int64_t i = 0; i < k / 32; i++) {
+            ad[i] = half_f16c(xq + i * bytes);
+            if (type == Q4_1) as[i] = half_f16c(xq + i * bytes + 2);
+            if (type == Q4_0) {
+                int sum = 0;
+                for (int j = 0; j < 32; j++) sum += ((const int8_t *)(xq + i * bytes + 2))[j];
+                as[i] = ad[i] * (float)sum;
+            }
+        }
+        if (type == Q4_0 || type == Q4_1) {
+            // r0 and y advance together, so the loop below still writes y[r − r0].
+            for (; r0 + 2 <= r1; r0 += 2, y += 2) {
+                const uint8_t *row = w + (size_t)r0 * row_bytes;
+                if (type == Q4_0) dot2_q4_0_avx2(row, row + row_bytes, xq, ad, as, k / 32, y);
+                else dot2_q4_1_avx2(row, row + row_bytes, xq, ad, as, k / 32, y);
+            }
+        }
+    }
+    for (int64_t r = r0; r < r1; r++) {
+        const uint8_t *row = w + (size_t)r * row_bytes;
+        float value;
+        if (!xq) {
+            switch (summed ? type : -1) {
+            case Q4_0: case Q4_1: case Q8_0: value = exact_32(type, row, x, as, k / 32); break;
+            case Q4_K: value = exact_q4_K(row, x, as, k / 256); break;
+            case Q6_K: value = exact_q6_K(row, x, k / 256); break;
+            default: value = dot_exact_avx2(type, row, x, k); break;
+            }
+        } else {
+            switch (type) {
+            case Q4_0: value = scaled ? dot_q4_0_avx2(row, xq, ad, k / 32) : assay_dot_quantized_portable(type, row, xq, k); break;
+            case Q4_1: value = scaled ? dot_q4_1_avx2(row, xq, ad, as, k / 32) : assay_dot_quantized_portable(type, row, xq, k); break;
+            case Q8_0: value = scaled ? dot_q8_0_avx2(row, xq, ad, k / 32) : assay_dot_quantized_portable(type, row, xq, k); break;
+            case Q4_K: value = dot_q4_K_avx2(row, xq, k / 256); break;
+            case Q6_K: value = dot_q6_K_avx2(row, xq, k / 256); break;
+            default: value = assay_dot_quantized_portable(type, row, xq, k); break;
+            }
+        }
+        y[r - r0] = value;
+    }
+}
+#endif

@@ -1,0 +1,33 @@
+// Which kernels run: the SIMD level the CPU offers (or the portable ones when forced, for tests).
+#include "internal.h"
+
+// MARK: - Dispatch
+
+static atomic_int forced_portable;
+
+int assay_simd_level(void) {
+#if ASSAY_X86
+    if (atomic_load_explicit(&forced_portable, memory_order_relaxed)) return 0;
+    static atomic_int level = -1;
+    if (atomic_load_explicit(&level, memory_order_relaxed) < 0) {
+        __builtin_cpu_init();
+        level = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") ? 1 : 0;
+    }
+    return level;
+#else
+    return 0;
+#endif
+}
+
+void assay_force_portable(int on) { forced_portable = on; }
+
+void assay_gemv(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq, float *y, int64_t r0,
+                int64_t r1) {
+#if ASSAY_X86
+    if (assay_simd_level() >= 1) {
+        assay_gemv_avx2(type, (const uint8_t *)w, row_bytes, k, x, (const uint8_t *)xq, y, r0, r1);
+        return;
+    }
+#endif
+    assay_gemv_portable(type, (const uint8_t *)w, row_bytes, k, x, (const uint8_t *)xq, y, r0, r1);
+}
