@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "AssaySuiteTests", dependencies: ["AssayCore", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
         .testTarget(name: "AssayReportTests", dependencies: ["AssayCore", "AssayReport", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
         .testTarget(name: "AssayStoreTests", dependencies: ["AssayCore", "AssayStore", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
-        .testTarget(name: "AssayCLITests", dependencies: ["AssayTestSupport", "AssayStore"]),
+        .testTarget(name: "AssayCLITests", dependencies: ["AssayTestSupport", "AssayStore", "AssayCheckpoint"]),
     ],
     swiftLanguageModes: [.v6]
 )

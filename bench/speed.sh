@@ -9,7 +9,7 @@
 #              the same decodes through `Llama.eval`, timed around them; peak RSS of the Python process
 # Usage: bench/speed.sh [model.gguf] [repetitions=3]
 #   default model: SmolLM2-135M-Instruct Q4_1; for larger shapes write one with
-#   scripts/random-gguf.py (random weights: speed and memory only).
+#   scripts/random-gguf.sh (random weights: speed and memory only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:-"${ASSAY_MODELS:-$HOME/.cache/assay/models}/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Writes a Llama- or Qwen2-shaped GGUF with random weights, for speed and memory work on the
 # shapes people ship (its perplexity means nothing). Quantized tensors are random blocks whose f16
-# scales are set small (weights of about ±0.05); norms are ones. A vocabulary of placeholder
-# tokens lets both assay and llama.cpp load the file.
+# scales are set small (weights of about ±0.05); norms are ones. A vocabulary of byte tokens and
+# placeholders lets both assay and llama.cpp load the file and tokenize any text (byte by byte).
 # Usage: scripts/random-gguf.sh SHAPE TYPE OUT.gguf
 #   SHAPE: 1b (TinyLlama-1.1B), 3b (Llama-3.2-3B), 7b (Llama-2-7B), 8b (Llama-3-8B),
 #          qwen2-1.5b, qwen2-7b, or tiny (a 4-layer toy for tests)
@@ -92,9 +92,10 @@ writer.add_layer_norm_rms_eps(1e-5)
 writer.add_file_type({Q.F32: 0, Q.F16: 1, Q.Q4_0: 2, Q.Q4_1: 3, Q.Q8_0: 7, Q.Q5_0: 8, Q.Q5_1: 9, Q.Q2_K: 10, Q.Q3_K: 12,
                       Q.Q4_K: 15, Q.Q5_K: 17, Q.Q6_K: 18}[qtype])
 writer.add_tokenizer_model("llama")
-writer.add_token_list(["<unk>", "<s>", "</s>"] + [f"t{i}" for i in range(3, vocab)])
+# Byte tokens (SentencePiece's byte fallback) make any text tokenize, one token per byte.
+writer.add_token_list(["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)] + [f"t{i}" for i in range(259, vocab)])
 writer.add_token_scores([0.0] * vocab)
-writer.add_token_types([2, 3, 3] + [1] * (vocab - 3))
+writer.add_token_types([2, 3, 3] + [6] * 256 + [1] * (vocab - 259))
 writer.add_bos_token_id(1)
 writer.add_eos_token_id(2)
 def tensor(name, rows, columns):

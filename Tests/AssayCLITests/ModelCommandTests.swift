@@ -1,3 +1,4 @@
+import AssayCheckpoint
 import AssayTestSupport
 import Foundation
 import Testing
@@ -120,6 +121,37 @@ struct PerplexitySuiteTests {
         let model = try #require((report["models"] as? [[String: Any]])?.first)
         #expect(model["architecture"] as? String == "llama" && model["quantization"] as? String == "Q4_1", "\(model)")
         #expect((model["params"] as? Int).map { (130_000_000...140_000_000).contains($0) } == true, "\(model)")
+    }
+}
+
+/// The release rule as a suite: F32 against Q8_0 on SmolLM2 (the copies scripts/make-derived-models.sh
+/// writes), both gates judged on their intervals, every measurement reported whatever the verdict.
+struct QuantizationGateSuiteTests {
+    @Test func judgesPerplexityLossAndSpeedUpOnTheirIntervals() throws {
+        _ = try TestEnvironment.model("derived/smollm2-135m-instruct.f32.gguf")
+        _ = try TestEnvironment.model("derived/smollm2-135m-instruct.q8_0.gguf")
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let suite = TestEnvironment.root.appendingPathComponent("suites/examples/quantization-gate.yaml").path
+        let result = try AssayProcess.run(["run", suite, "--store", "s.sqlite", "--out", "out", "--format", "json"], in: directory,
+                                          environment: ["ASSAY_DATA": try TestEnvironment.sharedData("").path])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+        let verdict = report["verdict"] as? String
+        #expect((verdict == "pass" && result.status == 0) || (verdict == "fail" && result.status == 1), "\(result.stderr)")
+        let gates = try #require(report["gates"] as? [[String: Any]])
+        #expect(gates.count == 2 && gates.allSatisfy { ($0["message"] as? String)?.contains("judged on the 95 % interval") == true }, "\(gates)")
+        // Q8_0 of the same weights loses far less than 1.2 %.
+        #expect(gates.first { $0["metric"] as? String == "q8_0-vs-full.ppl_ratio" }?["status"] as? String == "pass", "\(gates)")
+        let drift = try #require((report["evaluations"] as? [[String: Any]])?.first { $0["id"] as? String == "q8_0-vs-full" })
+        let metrics = try #require(drift["metrics"] as? [[String: Any]])
+        for name in ["ppl_ratio", "tg_speedup", "pp_speedup"] {
+            let metric = try #require(metrics.first { $0["name"] as? String == name }, "\(name)")
+            let value = try #require(metric["value"] as? Double), low = try #require(metric["ci_low"] as? Double), high = try #require(metric["ci_high"] as? Double)
+            #expect(low < value && value < high, "\(name): \(metric)")
+        }
+        // Q8_0 reads about a quarter of F32's bytes: decode is faster whatever the gate says.
+        #expect((metrics.first { $0["name"] as? String == "tg_speedup" }?["value"] as? Double ?? 0) > 1.3)
+        #expect(try JSONSchemaValidator(schemaAt: TestEnvironment.reportSchema).violations(of: Data(result.stdout.utf8)) == [])
     }
 }
 
@@ -314,6 +346,16 @@ struct QuantizeCommandTests {
         let generate = try AssayProcess.run(["generate", out, "The capital of France is", "--max-tokens", "4"])
         #expect(generate.status == 0 && !generate.stdout.isEmpty, "\(generate.stderr)")
 
+        // A full-precision copy: every weight dequantized to f32 (the values llama.cpp reads from the Q4_1 file).
+        let full = directory.appendingPathComponent("f32.gguf").path
+        let f32 = try AssayProcess.run(["quantize", model.path, "--type", "f32", "--out", full])
+        #expect(f32.status == 0 && f32.stdout.contains("tensors 272 F32"), "\(f32.stdout)\(f32.stderr)")
+        let source = try GGUFFile(contentsOf: model), copy = try GGUFFile(contentsOf: URL(fileURLWithPath: full))
+        for name in ["blk.0.attn_q.weight", "token_embd.weight"] {
+            let a = try #require(source.tensors.first { $0.name == name }), b = try #require(copy.tensors.first { $0.name == name })
+            let original = try source.floats(a), copied = try copy.floats(b)
+            #expect(b.type == .f32 && b.dimensions == a.dimensions && copied == original)
+        }
         let badType = try AssayProcess.run(["quantize", model.path, "--type", "q3_x", "--out", out])
         #expect(badType.status == 64 && badType.stderr.contains("unknown --type 'q3_x'"))
         let same = try AssayProcess.run(["quantize", model.path, "--type", "q8_0", "--out", model.path])

@@ -16,17 +16,24 @@ struct DriftEvaluatorTests {
         #expect(QuantDriftEvaluator.dependencies(OptionValues(["throughput_reference": .string("tp-full"), "throughput_candidate": .string("tp-q8")]))
             == ["tp-full", "tp-q8"])
         func speed(_ pp: Double) -> EvaluationResult {
-            EvaluationResult(metrics: [MetricValue(name: "pp_tokens_per_second", value: pp, higherIsBetter: true)], signature: "s")
+            EvaluationResult(metrics: [MetricValue(name: "pp_tokens_per_second", value: pp, stderr: pp / 50, higherIsBetter: true)], signature: "s")
         }
         let result = try await evaluator.evaluate(in: EvaluationContext(evaluationID: "q8", dataset: .text(path: Self.notes),
                                                                         model: .file(model), reference: .file(model),
                                                                         earlierResults: ["tp-full": speed(100), "tp-q8": speed(150)]))
         #expect(result.metric("pp_speedup")?.value == 1.5 && result.metric("tg_speedup") == nil)
+        // The interval from both means' relative standard errors (2 % each) on the log scale.
+        let speedup = try #require(result.metric("pp_speedup"))
+        let spread = 1.96 * (2 * 0.02 * 0.02).squareRoot()
+        #expect(abs(speedup.ciLow! - 1.5 * exp(-spread)) < 1e-12 && abs(speedup.ciHigh! - 1.5 * exp(spread)) < 1e-12)
+        #expect(QuantDriftEvaluator.metrics.first { $0.name == "tg_speedup" }?.judgedOnInterval == true)
         // Q8_0 weights (the file llama-quantize would write) against the Q4_1 file: larger.
         let size = try #require(result.metric("size_ratio")?.value)
         #expect(size > 1.4 && size < 1.7)
         let kld = try #require(result.metric("mean_kld")?.value), same = try #require(result.metric("same_top_p")?.value)
         #expect(kld > 0 && kld < 0.05 && same > 0.85 && result.metric("ppl_ratio")?.stderr != nil)
+        let ratio = try #require(result.metric("ppl_ratio")), ln = try #require(result.metric("ln_ppl_ratio"))
+        #expect(abs(ratio.ciLow! - exp(ln.ciLow!)) < 1e-12 && abs(ratio.ciHigh! - exp(ln.ciHigh!)) < 1e-12 && ratio.ciLow! < ratio.value!)
         #expect(result.items.count == 3 && result.items[0].id == "chunk-1" && result.itemsInReport)
         #expect(result.artifacts.first?.name == "kld.svg")
         guard case let .kldHistogram(_, kld, mean, _)? = result.artifacts.first?.chart else { Issue.record("no KLD histogram"); return }

@@ -17,7 +17,7 @@ struct ThroughputEvaluatorTests {
             #expect(value > 0 && low <= value && value <= high && (m.stderr ?? -1) >= 0)
         }
         #expect(result.metric("ttft_ms")?.value != nil && result.metric("itl_ms_p99")?.value != nil)
-        #expect(result.signature.hasPrefix("tests:pp32,tg8|threads:2|reps:3|warmup:1|seed:1|blas:openblas|version:assay-"))
+        #expect(result.signature.hasPrefix("tests:pp32,tg8|threads:2|reps:3|warmup:1|seed:1|numerics:exact|blas:openblas|version:assay-"))
         let chart = try #require(result.artifacts.first)
         guard case let .bars(_, unit, bars) = chart.chart else { Issue.record("not a bar chart"); return }
         #expect(chart.name == "throughput.svg" && unit == "tokens/s" && bars.map(\.label) == ["pp32", "tg8"])

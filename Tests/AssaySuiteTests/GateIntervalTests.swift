@@ -23,4 +23,29 @@ struct GateIntervalTests {
         let slow = outcome(90, low: 88, high: 92)
         #expect(GateJudge.judge([onInterval], evaluations: slow, baseline: baseline).map(\.status) == [.fail, .fail])
     }
+
+    /// `judge: interval` and `judge: value` override the metric's declaration; anything else is refused.
+    @Test func judgeKeyOverridesTheDeclaration() throws {
+        let sandbox = try SuiteSandbox()
+        let suite = try sandbox.load(validSuite.replacingOccurrences(
+            of: "  - { metric: bleu.score, min: 10 }",
+            with: "  - { metric: bleu.score, min: 10, judge: interval }\n  - { metric: bleu.score, max: 90, judge: value }"))
+        #expect(suite.gates.map(\.judgedOnInterval) == [true, false])
+        let wrong = try sandbox.diagnostics(validSuite.replacingOccurrences(of: "min: 10 }", with: "min: 10, judge: ci }"))
+        #expect(wrong.contains { $0.message.contains("judge must be 'interval' or 'value', found 'ci'") }, "\(wrong)")
+    }
+
+    /// A ratio of perplexities judged on its interval; a metric without one is judged on its value, and the message says so.
+    @Test func maxOnTheIntervalAndAMetricWithoutOne() {
+        let gate = GateSpec(metric: "drift.ppl_ratio", min: nil, max: 1.012, maxRegression: nil, higherIsBetter: false, judgedOnInterval: true)
+        func drift(_ value: Double, _ low: Double?, _ high: Double?) -> [EvaluationOutcome] {
+            [EvaluationOutcome(id: "drift", evaluator: "quant-drift", status: .ok, signature: "",
+                               metrics: [MetricValue(name: "ppl_ratio", value: value, ciLow: low, ciHigh: high, higherIsBetter: false)],
+                               items: [], error: nil, options: [:], seconds: 0)]
+        }
+        #expect(GateJudge.judge([gate], evaluations: drift(1.013, 1.010, 1.016), baseline: nil).map(\.status) == [.pass])
+        #expect(GateJudge.judge([gate], evaluations: drift(1.016, 1.013, 1.019), baseline: nil).map(\.status) == [.fail])
+        let bare = GateJudge.judge([gate], evaluations: drift(1.013, nil, nil), baseline: nil)
+        #expect(bare.map(\.status) == [.fail] && bare[0].message.contains("no interval was computed: judged on the value"), "\(bare)")
+    }
 }

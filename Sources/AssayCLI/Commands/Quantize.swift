@@ -7,7 +7,7 @@ extension AssayCommand {
     /// `assay quantize`: requantize a GGUF file as llama-quantize does.
     struct Quantize: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Requantize a GGUF model to Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K or F16, byte for byte as llama-quantize.",
+            abstract: "Requantize a GGUF model to Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F16 or F32, byte for byte as llama-quantize.",
             discussion: """
                 Every 2-D weight is dequantized to f32 and quantized with ggml's reference quantizers \
                 (what llama-quantize does without an importance matrix; the bytes are identical). Norms \
@@ -16,7 +16,9 @@ extension AssayCommand {
                 whole 256-blocks — unless --pure; rows that do not hold whole blocks of the target fall \
                 back (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0). q4_k_m and q5_k_m are llama.cpp's mixes \
                 (attn_v and ffn_down in the first and last eighth of the layers and every third \
-                between get Q6_K), q4_k_s and q5_k_s theirs. The file is written to a temporary name and renamed, so \
+                between get Q6_K), q4_k_s and q5_k_s theirs. f16 and f32 write every weight \
+                dequantized (a full-precision copy to compare quantized ones against, as \
+                suites/examples/quantization-gate.yaml does). The file is written to a temporary name and renamed, so \
                 an interrupted run leaves nothing behind.
 
                 Examples:
@@ -29,7 +31,7 @@ extension AssayCommand {
         @Argument(help: ArgumentHelp("The GGUF model to requantize.", valueName: "model"))
         var model: String
 
-        @Option(name: .long, help: ArgumentHelp("Target type: q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, f16, or a K mix: q4_k_s, q4_k_m, q5_k_s, q5_k_m.", valueName: "type"))
+        @Option(name: .long, help: ArgumentHelp("Target type: q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, f16, f32, or a K mix: q4_k_s, q4_k_m, q5_k_s, q5_k_m.", valueName: "type"))
         var type: String
 
         @Option(name: [.short, .long], help: ArgumentHelp("Where to write the new GGUF file.", valueName: "file"))

@@ -47,7 +47,7 @@ public struct GGUFQuantization {
     }
 
     /// Types `assay quantize` writes.
-    public static let targetTypes: [GGMLType] = Quantizer.supportedTypes + [.f16]
+    public static let targetTypes: [GGMLType] = Quantizer.supportedTypes + [.f16, .f32]
 
     public init(type: GGMLType, pure: Bool = false, keep: [String] = []) {
         self.type = type
@@ -101,7 +101,7 @@ public struct GGUFQuantization {
     public func targetType(name: String, rowLength: Int, hasOutput: Bool, layer: Int? = nil, layers: Int = 0) -> GGMLType? {
         guard !keep.contains(where: { name.contains($0) }) else { return nil }
         var target = type
-        // The output rule and the mixes apply to quantized targets only (not F16), as in llama.cpp.
+        // The output rule and the mixes apply to quantized targets only (not F16/F32), as in llama.cpp.
         if type.blockSize == 1 { return target }
         if !pure, name == "output.weight" || (!hasOutput && name == "token_embd.weight") {
             target = rowLength % type.blockSize != 0 ? .q8_0 : (type == .q8_0 ? .q8_0 : .q6_K)
@@ -141,9 +141,11 @@ public struct GGUFQuantization {
                 bytes = file.withBytes(of: tensor) { Array($0) }
             } else {
                 let values = try file.floats(tensor)
-                bytes = target == .f16
-                    ? values.flatMap { v in withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { Array($0) } }
-                    : Quantizer.quantize(values, as: target)
+                bytes = switch target {
+                case .f16: values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { Array($0) }
+                case .f32: values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { Array($0) }
+                default: Quantizer.quantize(values, as: target)
+                }
             }
             writer.tensors.append(.init(name: tensor.name, dimensions: tensor.dimensions, type: target, bytes: bytes))
             progress?(index + 1, plan.count)

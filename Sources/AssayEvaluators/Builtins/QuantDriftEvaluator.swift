@@ -26,14 +26,15 @@ public struct QuantDriftEvaluator: Evaluator {
         MetricSpec("kld_max", higherIsBetter: false, summary: "largest per-token KLD"),
         MetricSpec("same_top_p", higherIsBetter: true, summary: "share of positions where both models' top token agrees, with stderr"),
         MetricSpec("rms_dp", higherIsBetter: false, summary: "RMS of Δp = p(candidate) − p(reference) of the correct token"),
-        MetricSpec("ppl_ratio", higherIsBetter: false, summary: "PPL(candidate)/PPL(reference), with stderr from the covariance"),
-        MetricSpec("ln_ppl_ratio", higherIsBetter: false, summary: "mean ln(PPL(candidate)/PPL(reference)), with stderr"),
+        MetricSpec("ppl_ratio", higherIsBetter: false, summary: "PPL(candidate)/PPL(reference), with stderr from the covariance and a 95 % interval exp(ln ratio ± 1.96 stderr); `judge: interval` gates it on that"),
+        MetricSpec("ln_ppl_ratio", higherIsBetter: false, summary: "mean ln(PPL(candidate)/PPL(reference)), with stderr and a 95 % interval ± 1.96 stderr"),
         MetricSpec("ppl_base", higherIsBetter: false, summary: "the reference's perplexity on the scored tokens"),
         MetricSpec("ppl_candidate", higherIsBetter: false, summary: "the candidate's perplexity on the same tokens"),
         MetricSpec("cor_ln_ppl", higherIsBetter: true, summary: "correlation of the two models' per-token log-probabilities"),
         MetricSpec("size_ratio", higherIsBetter: false, summary: "candidate bytes / reference bytes (GGUF files; an in-memory quantization counts the bytes its file would have)"),
-        MetricSpec("pp_speedup", higherIsBetter: true, summary: "candidate / reference prompt-processing tokens/s, from the throughput evaluations named in the options"),
-        MetricSpec("tg_speedup", higherIsBetter: true, summary: "candidate / reference generation tokens/s, likewise"),
+        MetricSpec("pp_speedup", higherIsBetter: true, unit: "×", judgedOnInterval: true,
+                   summary: "candidate / reference prompt-processing tokens/s, from the throughput evaluations named in the options; 95 % interval from both means' stderr on the log scale; gates judge the interval"),
+        MetricSpec("tg_speedup", higherIsBetter: true, unit: "×", judgedOnInterval: true, summary: "candidate / reference generation tokens/s, likewise"),
     ]
     public static let datasetKinds: [DatasetKind] = [.text]
     public static let modelRoles: ModelRoles = [.model, .reference]
@@ -65,12 +66,22 @@ public struct QuantDriftEvaluator: Evaluator {
         return Double(GGUFQuantization(type: quantization).plan(file).reduce(0) { $0 + ($1.type.byteCount(elements: $1.tensor.elementCount) ?? 0) })
     }
 
-    /// candidate / reference of `metric` in two earlier throughput evaluations.
-    func speedup(_ metric: String, _ context: EvaluationContext) -> Double? {
+    /// candidate / reference of `metric` in two earlier throughput evaluations, with a 95 % interval
+    /// exp(ln r ± 1.96·√((se_a/a)² + (se_b/b)²)) from the two means' standard errors (the delta
+    /// method on the log scale: a ratio of speeds is skewed, its logarithm is not).
+    func speedup(_ metric: String, name: String, _ context: EvaluationContext) -> MetricValue? {
         guard let a = throughputReference, let b = throughputCandidate,
-              let reference = context.earlierResults[a]?.metric(metric)?.value, let candidate = context.earlierResults[b]?.metric(metric)?.value,
-              reference > 0 else { return nil }
-        return candidate / reference
+              let reference = context.earlierResults[a]?.metric(metric), let candidate = context.earlierResults[b]?.metric(metric),
+              let r = reference.value, let c = candidate.value, r > 0, c > 0 else { return nil }
+        let ratio = c / r
+        var value = MetricValue(name: name, value: ratio, unit: "×", higherIsBetter: true)
+        if let sr = reference.stderr, let sc = candidate.stderr {
+            let logError = ((sr / r) * (sr / r) + (sc / c) * (sc / c)).squareRoot()
+            value.stderr = ratio * logError
+            value.ciLow = ratio * exp(-1.96 * logError)
+            value.ciHigh = ratio * exp(1.96 * logError)
+        }
+        return value
     }
 
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
@@ -97,8 +108,10 @@ public struct QuantDriftEvaluator: Evaluator {
             MetricValue(name: "kld_max", value: s.kldMax, higherIsBetter: false),
             MetricValue(name: "same_top_p", value: s.sameTop, stderr: s.sameTopStderr, higherIsBetter: true),
             MetricValue(name: "rms_dp", value: s.rmsDeltaP, stderr: s.rmsDeltaPStderr, higherIsBetter: false),
-            MetricValue(name: "ppl_ratio", value: s.pplRatio, stderr: s.pplRatioStderr, higherIsBetter: false),
-            MetricValue(name: "ln_ppl_ratio", value: s.lnPPLRatio, stderr: s.lnPPLRatioStderr, higherIsBetter: false),
+            MetricValue(name: "ppl_ratio", value: s.pplRatio, stderr: s.pplRatioStderr, ciLow: exp(s.lnPPLRatio - 1.96 * s.lnPPLRatioStderr),
+                        ciHigh: exp(s.lnPPLRatio + 1.96 * s.lnPPLRatioStderr), higherIsBetter: false),
+            MetricValue(name: "ln_ppl_ratio", value: s.lnPPLRatio, stderr: s.lnPPLRatioStderr, ciLow: s.lnPPLRatio - 1.96 * s.lnPPLRatioStderr,
+                        ciHigh: s.lnPPLRatio + 1.96 * s.lnPPLRatioStderr, higherIsBetter: false),
             MetricValue(name: "ppl_base", value: s.pplBase, stderr: s.pplBaseStderr, higherIsBetter: false),
             MetricValue(name: "ppl_candidate", value: s.pplCandidate, stderr: s.pplCandidateStderr, higherIsBetter: false),
             MetricValue(name: "cor_ln_ppl", value: s.corLnPPL, higherIsBetter: true),
@@ -106,11 +119,8 @@ public struct QuantDriftEvaluator: Evaluator {
         let referenceBytes = Self.ggufBytes(reference, quantization: nil)
         let candidateBytes = sameFile ? Self.ggufBytes(reference, quantization: quantize) : Self.ggufBytes(candidate, quantization: quantize)
         let sizeRatio = referenceBytes.flatMap { r in candidateBytes.map { $0 / r } }
-        let extra = [
-            MetricValue(name: "size_ratio", value: sizeRatio, higherIsBetter: false, note: sizeRatio == nil ? "GGUF files only" : nil),
-            MetricValue(name: "pp_speedup", value: speedup("pp_tokens_per_second", context), higherIsBetter: true),
-            MetricValue(name: "tg_speedup", value: speedup("tg_tokens_per_second", context), higherIsBetter: true),
-        ].filter { $0.value != nil || $0.name == "size_ratio" }
+        let extra = [MetricValue(name: "size_ratio", value: sizeRatio, higherIsBetter: false, note: sizeRatio == nil ? "GGUF files only" : nil)]
+            + [speedup("pp_tokens_per_second", name: "pp_speedup", context), speedup("tg_tokens_per_second", name: "tg_speedup", context)].compactMap { $0 }
         let items = result.perChunk.enumerated().map { i, c in
             ItemRow(id: "chunk-\(i + 1)", values: ["ppl_candidate": .number(c.pplCandidate), "ln_ppl_ratio": .number(c.lnPPLRatio),
                                                   "mean_kld": .number(c.meanKLD), "rms_dp": .number(c.rmsDeltaP), "same_top_p": .number(c.sameTop)])

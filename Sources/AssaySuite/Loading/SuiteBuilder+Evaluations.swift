@@ -6,7 +6,7 @@ import Yams
 
 extension SuiteBuilder {
     static let evaluationKeys = ["id", "evaluator", "dataset", "model", "reference", "options"]
-    static let gateKeys = ["metric", "min", "max", "max_regression"]
+    static let gateKeys = ["metric", "min", "max", "max_regression", "judge"]
 
     func evaluations(_ cursor: YAMLCursor, suite: Suite) -> [EvaluationSpec] {
         guard let list = cursor.list() else { return [] }
@@ -201,6 +201,17 @@ extension SuiteBuilder {
                     ok = false
                 }
                 ok = ok && gate.maxRegression != nil
+            }
+            if let c = field("judge") {
+                switch c.string() {
+                case "interval": gate.judgedOnInterval = true
+                case "value": gate.judgedOnInterval = false
+                case let other?:
+                    c.error("judge must be 'interval' or 'value', found '\(other)'",
+                            hint: "interval: a rule fails only when the whole 95 % interval is on the wrong side; value: the value alone decides")
+                    ok = false
+                case nil: ok = false
+                }
             }
             if gate.min == nil, gate.max == nil, gate.maxRegression == nil, ok {
                 item.error("a gate needs min, max or max_regression", hint: "e.g. - { metric: \(metric), min: 20 }")

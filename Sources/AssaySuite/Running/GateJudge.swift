@@ -14,7 +14,8 @@ public enum GateJudge {
             let interval: (low: Double, high: Double)? = gate.judgedOnInterval ? metric.flatMap { m in
                 m.ciLow.flatMap { low in m.ciHigh.map { (low, $0) } }
             } : nil
-            let onInterval = interval.map { " (judged on the 95 % interval [\(format($0.low)), \(format($0.high))])" } ?? ""
+            let onInterval = interval.map { " (judged on the 95 % interval [\(format($0.low)), \(format($0.high))])" }
+                ?? (gate.judgedOnInterval ? " (no interval was computed: judged on the value)" : "")
             func missing(_ rule: String, _ threshold: Double) -> GateResult {
                 let reason = metric?.note?.contains("not finite") == true ? "the value was not finite (\(metric!.note!))"
                     : evaluation?.status == .ok ? "metric has no value" : "evaluation '\(gate.evaluationID)' did not finish"

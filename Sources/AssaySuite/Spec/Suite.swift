@@ -65,8 +65,8 @@ public struct GateSpec: Sendable, Equatable {
     public var maxRegression: Double?
     /// Whether larger values of the metric are better (from the evaluator's declaration).
     public var higherIsBetter: Bool
-    /// Whether the metric is judged on its 95 % interval (from the evaluator's declaration): a rule
-    /// fails only when the whole interval is on the wrong side.
+    /// Whether the metric is judged on its 95 % interval (the gate's `judge:`, else the evaluator's
+    /// declaration): a rule fails only when the whole interval is on the wrong side.
     public var judgedOnInterval: Bool
 
     /// Creates a gate.
