@@ -21,7 +21,7 @@
 #define SPINS 20000
 
 typedef struct {
-    int kind;  // 0: gemv, 1: dequantize
+    int kind;  // 0: gemv, 1: dequantize, 2: gemv over m activation rows
     int type;
     const uint8_t *w;
     size_t row_bytes;
@@ -31,6 +31,9 @@ typedef struct {
     float *y;
     int64_t rows;
     int parts;
+    int64_t m;            // kind 2: activation rows,
+    size_t xq_row_bytes;  // their quantized rows' stride,
+    int64_t ldy;          // and the output's row stride
 } job_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -54,7 +57,7 @@ static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t boundary(const job_t *j, int part) {
     if (part >= j->parts) return j->rows;
     int64_t r = j->rows * part / j->parts;
-    return j->kind == 0 ? r & ~(int64_t)1 : r;
+    return j->kind != 1 ? r & ~(int64_t)1 : r;
 }
 
 static void run_part(const job_t *j, int part) {
@@ -62,6 +65,19 @@ static void run_part(const job_t *j, int part) {
     if (r0 >= r1) return;
     if (j->kind == 0) {
         assay_gemv(j->type, j->w, j->row_bytes, j->k, j->x, j->xq, j->y + r0, r0, r1);
+    } else if (j->kind == 2) {
+        // A few weight rows at a time (an even count, about 16 KB) meet every activation row
+        // while they are in L1: the weights are read from memory once, not m times.
+        int64_t step = (int64_t)(16384 / (j->row_bytes ? j->row_bytes : 1)) & ~(int64_t)1;
+        if (step < 2) step = 2;
+        for (int64_t r = r0; r < r1; r += step) {
+            int64_t end = r + step < r1 ? r + step : r1;
+            for (int64_t a = 0; a < j->m; a++) {
+                const float *x = j->x ? j->x + a * j->k : NULL;
+                const uint8_t *xq = j->xq ? (const uint8_t *)j->xq + a * j->xq_row_bytes : NULL;
+                assay_gemv(j->type, j->w, j->row_bytes, j->k, x, xq, j->y + a * j->ldy + r, r, end);
+            }
+        }
     } else {
         assay_dequantize_row(j->type, j->w + (size_t)r0 * j->row_bytes, j->y + r0 * j->k, (r1 - r0) * j->k);
     }
@@ -168,7 +184,7 @@ void assay_gemv_parallel(int type, const void *w, size_t row_bytes, int64_t k, c
     if (min_bytes_per_part > 0 && total / min_bytes_per_part < (size_t)parts) parts = (int)(total / min_bytes_per_part);
     if (parts > rows) parts = (int)rows;
     if (parts < 1) parts = 1;
-    job_t j = {0, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts};
+    job_t j = {0, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, 1, 0, 0};
     run(&j);
     pthread_mutex_unlock(&run_lock);
 }
@@ -178,7 +194,21 @@ void assay_dequantize_rows_parallel(int type, const void *w, size_t row_bytes, i
     int threads = ensure_workers();
     int parts = rows < threads ? (int)rows : threads;
     if (parts < 1) parts = 1;
-    job_t j = {1, type, (const uint8_t *)w, row_bytes, k, NULL, NULL, y, rows, parts};
+    job_t j = {1, type, (const uint8_t *)w, row_bytes, k, NULL, NULL, y, rows, parts, 1, 0, 0};
+    run(&j);
+    pthread_mutex_unlock(&run_lock);
+}
+
+void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq,
+                              size_t xq_row_bytes, int64_t m, float *y, int64_t ldy, int64_t rows, size_t min_bytes_per_part) {
+    pthread_mutex_lock(&run_lock);
+    int threads = ensure_workers();
+    size_t total = (size_t)rows * row_bytes;
+    int parts = threads;
+    if (min_bytes_per_part > 0 && total / min_bytes_per_part < (size_t)parts) parts = (int)(total / min_bytes_per_part);
+    if (parts > rows) parts = (int)rows;
+    if (parts < 1) parts = 1;
+    job_t j = {2, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, m, xq_row_bytes, ldy};
     run(&j);
     pthread_mutex_unlock(&run_lock);
 }

@@ -145,13 +145,41 @@ struct QuantizedKernelTests {
         let w = Self.matrix(type, rows: rows, columns: columns, seed: 41)
         let x = Self.activations(m * columns, seed: 42)
         let whole = BLAS.matmulTransposed(x, w.dequantized(), m: m, n: rows, k: columns)
+        let (saved, savedSmall) = (WeightMatrix.panelValues, WeightMatrix.smallBatchRows)
+        WeightMatrix.smallBatchRows = 0  // sgemm even for 3 rows
+        defer { (WeightMatrix.panelValues, WeightMatrix.smallBatchRows) = (saved, savedSmall) }
         #expect(w.linear(x, rows: m) == whole)  // one panel: the same sgemm
-        let saved = WeightMatrix.panelValues
         WeightMatrix.panelValues = 300 * columns
-        defer { WeightMatrix.panelValues = saved }
         let (_, magnitude) = Self.reference(w.dequantized(), Array(x[0..<columns]), rows: rows)
         let panels = w.linear(x, rows: m)
         for r in 0..<rows { #expect(abs(panels[r] - whole[r]) <= 1e-6 * Float(magnitude[r]), "row \(r)") }
+    }
+
+    /// A short batch goes through the matrix-vector kernels, a few weight rows meeting every
+    /// activation row: each output equals the one-row product bit for bit (both numerics, any
+    /// thread count), and stays within rounding of sgemm on the dequantized matrix.
+    @Test(arguments: matrixTypes.filter { $0 != .f32 })
+    func shortBatchesEqualRowByRowProducts(type: GGMLType) {
+        let rows = 300, columns = 512, m = 5
+        let w = Self.matrix(type, rows: rows, columns: columns, seed: 61)
+        let x = Self.activations(m * columns, seed: 62)
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        for ggml in [false, true] {
+            let oneByOne = (0..<m).flatMap { a in w.linear(Array(x[(a * columns)..<((a + 1) * columns)]), rows: 1, ggml: ggml) }
+            for threads in [1, 2, 3] {
+                Threads.count = threads
+                #expect(w.linear(x, rows: m, ggml: ggml) == oneByOne, "\(type) ggml \(ggml), \(threads) threads")
+            }
+        }
+        let whole = BLAS.matmulTransposed(x, w.dequantized(), m: m, n: rows, k: columns)
+        let batch = w.linear(x, rows: m)
+        for a in 0..<m {
+            let (_, magnitude) = Self.reference(w.dequantized(), Array(x[(a * columns)..<((a + 1) * columns)]), rows: rows)
+            for r in 0..<rows where abs(batch[a * rows + r] - whole[a * rows + r]) > 1e-5 * Float(magnitude[r]) {
+                Issue.record("\(type) row \(a), output \(r): \(batch[a * rows + r]) against sgemm's \(whole[a * rows + r])")
+            }
+        }
     }
 
     @Test func f16RowsKeepNaNPayloadsAsTheScalarConversion() throws {

@@ -40,6 +40,12 @@ public struct WeightMatrix: @unchecked Sendable {
     /// lower it to cross panel seams.
     nonisolated(unsafe) public static var panelValues = 1 << 24
 
+    /// Batches of at most this many rows (of a non-f32 matrix) go through the matrix-vector
+    /// kernels, a few weight rows at a time meeting every activation row, instead of dequantized
+    /// panels and sgemm: the weights are read once and never written out as f32, which for a
+    /// short prompt costs less than dequantizing the whole matrix (see docs/engine.md).
+    nonisolated(unsafe) public static var smallBatchRows = 32
+
     /// Whether the kernels handle weights of `type` (f32, f16, bf16 and every block format but q8_1).
     public static func supports(_ type: GGMLType) -> Bool {
         type == .f32 || type == .f16 || type == .bf16 || (type.blockSize > 1 && type != .q8_1 && type != .q8_K)
@@ -99,7 +105,7 @@ public struct WeightMatrix: @unchecked Sendable {
         case .f32: return WeightMatrix(values: values, rows: rows, columns: columns)
         case .f16:
             return WeightMatrix(type: .f16, rows: rows, columns: columns,
-                                copying: values.flatMap { v in withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { Array($0) } })
+                                copying: values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { Array($0) })
         case _ where Quantizer.supportedTypes.contains(type) && columns % type.blockSize == 0:
             return WeightMatrix(type: type, rows: rows, columns: columns, copying: Quantizer.quantize(values, as: type))
         default: return nil
@@ -136,27 +142,37 @@ public struct WeightMatrix: @unchecked Sendable {
                                        destination, Int64(range.count))
     }
 
-    /// `m` rows of `x` (m × columns, row-major) through this layer: m × rows outputs. One row goes
-    /// through the matrix-vector kernels; with `ggml` its activations are quantized to the
-    /// weights' vec-dot type (q8_0, q8_1, q8_K) and the products are ggml's integer ones, otherwise
-    /// f32 activations meet the dequantized weights. Several rows go through `cblas_sgemm` on
-    /// panels of dequantized rows, activations rounded as ggml would (``ActivationRounding``) with `ggml`.
+    /// `m` rows of `x` (m × columns, row-major) through this layer: m × rows outputs. One row — or
+    /// up to ``smallBatchRows`` rows of a non-f32 matrix — goes through the matrix-vector kernels;
+    /// with `ggml` the activations are quantized to the weights' vec-dot type (q8_0, q8_1, q8_K)
+    /// and the products are ggml's integer ones, otherwise f32 activations meet the dequantized
+    /// weights. More rows go through `cblas_sgemm` on panels of dequantized rows, activations
+    /// rounded as ggml would (``ActivationRounding``) with `ggml`.
     /// - Precondition: `x.count == m · columns`.
     public func linear(_ x: [Float], rows m: Int, ggml: Bool = false) -> [Float] {
         precondition(m >= 0 && x.count == m * columns, "shape mismatch")
         guard m > 0 else { return [] }
         var y = [Float](repeating: 0, count: m * rows)
         let vecDotType = assay_vec_dot_type(Int32(type.rawValue))
-        if m == 1 {
+        if m == 1 || (m <= Self.smallBatchRows && type != .f32) {
             if ggml && vecDotType >= 0 {
-                var quantized = [UInt8](repeating: 0, count: assay_row_bytes(vecDotType, Int64(columns)))
+                let stride = assay_row_bytes(vecDotType, Int64(columns))
+                var quantized = [UInt8](repeating: 0, count: m * stride)
                 x.withUnsafeBufferPointer { xs in
-                    quantized.withUnsafeMutableBytes { assay_quantize_row(vecDotType, xs.baseAddress, $0.baseAddress, Int64(columns)) }
+                    quantized.withUnsafeMutableBytes { q in
+                        for r in 0..<m {
+                            assay_quantize_row(vecDotType, xs.baseAddress! + r * columns, q.baseAddress! + r * stride, Int64(columns))
+                        }
+                    }
                 }
-                quantized.withUnsafeBytes { q in y.withUnsafeMutableBufferPointer { gemv(x: nil, xq: q.baseAddress, into: $0.baseAddress!) } }
+                quantized.withUnsafeBytes { q in
+                    y.withUnsafeMutableBufferPointer { products(m: m, x: nil, xq: q.baseAddress, xqRowBytes: stride, into: $0.baseAddress!) }
+                }
             } else {
                 let input = ggml ? ActivationRounding.forWeights(type).apply(x, rowLength: columns) : x
-                input.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer { gemv(x: xs.baseAddress, xq: nil, into: $0.baseAddress!) } }
+                input.withUnsafeBufferPointer { xs in
+                    y.withUnsafeMutableBufferPointer { products(m: m, x: xs.baseAddress, xq: nil, xqRowBytes: 0, into: $0.baseAddress!) }
+                }
             }
             return y
         }
@@ -187,9 +203,15 @@ public struct WeightMatrix: @unchecked Sendable {
         return y
     }
 
-    /// y = W · x for one activation row, the rows split across threads.
-    private func gemv(x: UnsafePointer<Float>?, xq: UnsafeRawPointer?, into y: UnsafeMutablePointer<Float>) {
-        assay_gemv_parallel(Int32(type.rawValue), storage.base, rowBytes, Int64(columns), x, xq, y, Int64(rows), Threads.minimumBytesPerPart)
+    /// y (m × rows) = x (m × columns, f32 or quantized rows `xqRowBytes` apart) · Wᵀ through the
+    /// matrix-vector kernels, the weight rows split across threads.
+    private func products(m: Int, x: UnsafePointer<Float>?, xq: UnsafeRawPointer?, xqRowBytes: Int, into y: UnsafeMutablePointer<Float>) {
+        if m == 1 {
+            assay_gemv_parallel(Int32(type.rawValue), storage.base, rowBytes, Int64(columns), x, xq, y, Int64(rows), Threads.minimumBytesPerPart)
+        } else {
+            assay_gemm_rows_parallel(Int32(type.rawValue), storage.base, rowBytes, Int64(columns), x, xq, xqRowBytes, Int64(m), y,
+                                     Int64(rows), Int64(rows), Threads.minimumBytesPerPart)
+        }
     }
 }
 

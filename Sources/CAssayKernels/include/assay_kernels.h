@@ -47,3 +47,10 @@ void assay_gemv_parallel(int type, const void *w, size_t row_bytes, int64_t k, c
 /// `rows` rows of `k` values of `type` (rows `row_bytes` apart) dequantized into `y`, split
 /// across the pool.
 void assay_dequantize_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, float *y, int64_t rows);
+
+/// y[a · ldy + r] = row r of W · activation row a, for a < m and r < rows: assay_gemv's products
+/// (bit-identical to m separate calls), with a few weight rows at a time meeting every activation
+/// row so that the weights are read once. Activations are `m` f32 rows of `k` (`x`), or, with
+/// `xq`, `m` quantized rows `xq_row_bytes` apart. Split across the pool like assay_gemv_parallel.
+void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq,
+                              size_t xq_row_bytes, int64_t m, float *y, int64_t ldy, int64_t rows, size_t min_bytes_per_part);
