@@ -14,6 +14,8 @@ public enum ModelError: AssayError, Equatable {
     case contextTooLong(path: String, context: Int, trained: Int)
     case emptyPrompt
     case unsupportedRopeScaling(path: String, type: String)
+    /// A setting of a supported architecture that the engine does not implement.
+    case unsupportedSetting(path: String, key: String, value: String, supported: String)
     case unsupportedActivation(path: String, name: String)
     case unsupportedPositionEmbedding(path: String, type: String)
     case unsupportedQuantization(type: String, supported: [String])
@@ -41,7 +43,8 @@ public enum ModelError: AssayError, Equatable {
         case let .contextTooLong(path, context, trained):
             return "\(path): context \(context) is beyond the model's trained length (\(trained) tokens)"
         case .emptyPrompt: return "the prompt has no tokens"
-        case let .unsupportedRopeScaling(path, type): return "\(path): rope scaling '\(type)' is not supported (none and linear are)"
+        case let .unsupportedRopeScaling(path, type): return "\(path): rope scaling '\(type)' is not supported (none, linear and llama3 are)"
+        case let .unsupportedSetting(path, key, value, supported): return "\(path): '\(key)' = \(value) is not supported (\(supported))"
         case let .unsupportedActivation(path, name): return "\(path): hidden_act '\(name)' is not supported (gelu is)"
         case let .unsupportedPositionEmbedding(path, type):
             return "\(path): position_embedding_type '\(type)' is not supported (absolute is)"
@@ -66,6 +69,7 @@ public enum ModelError: AssayError, Equatable {
         case .serverProtocol: return "the endpoint must implement OpenAI's /v1/completions with streaming (server-sent events)"
         case .serverModelUnknown: return "use one of the served names as the model"
         case .unsupportedRemote: return "run the model in-process (a GGUF file or a Hugging Face directory)"
+        case .unsupportedSetting, .unsupportedRopeScaling: return "use a checkpoint without it, or wait for it to be added (docs/engine.md lists what runs)"
         default: return "the file does not look like a complete checkpoint of this architecture; convert it again"
         }
     }

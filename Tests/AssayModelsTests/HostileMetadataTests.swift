@@ -109,4 +109,51 @@ struct HostileMetadataTests {
         let directory = try Self.craftedDirectory("tiny-roberta") { $0[key] = value }
         #expect(Self.invalidKey { _ = try BertEncoder(contentsOf: directory) } == key)
     }
+
+    /// The settings the newer architectures read: Llama 3's rope scaling (both formats), Mistral's
+    /// window and Qwen's sliding-window switch.
+    @Test func ropeScalingAndWindowsAreCheckedBeforeUse() throws {
+        func llama3(_ edit: @escaping (inout [String: Any]) -> Void) throws -> URL {
+            try Self.craftedDirectory("tiny-llama3") { config in
+                var scaling = config["rope_scaling"] as? [String: Any] ?? [:]
+                edit(&scaling)
+                config["rope_scaling"] = scaling
+            }
+        }
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: try llama3 { $0["high_freq_factor"] = 1.0 }) } == "rope_scaling.high_freq_factor")
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: try llama3 { $0["factor"] = 0.0 }) } == "rope_scaling.factor")
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: try llama3 { $0["original_max_position_embeddings"] = -1 }) }
+                == "rope_scaling.original_max_position_embeddings")
+        let window = try Self.craftedDirectory("tiny-mistral") { $0["sliding_window"] = 0 }
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: window) } == "sliding_window")
+        let qwen = try Self.craftedDirectory("tiny-qwen3") { $0["use_sliding_window"] = true }
+        #expect(throws: ModelError.unsupportedSetting(path: qwen.appendingPathComponent("config.json").path, key: "use_sliding_window", value: "true",
+                                                     supported: "Qwen models run with full attention in every layer")) {
+            _ = try LlamaModel(contentsOf: qwen)
+        }
+        let yarn = try Self.craftedDirectory("tiny-llama3") { $0["rope_scaling"] = ["rope_type": "yarn", "factor": 4.0] }
+        #expect(throws: ModelError.self) { _ = try LlamaModel(contentsOf: yarn) }
+    }
+
+    /// `rope_freqs.weight` in a GGUF: one positive factor per rotated pair, or the file is refused.
+    @Test func ropeFrequencyTensorIsChecked() throws {
+        let file = try GGUFFile(contentsOf: Self.models.appendingPathComponent("tiny-llama3.gguf"))
+        func crafted(_ values: [Float]) throws -> URL {
+            var writer = GGUFWriter(metadata: file.metadata)
+            writer.tensors = file.tensors.map { info in
+                info.name == "rope_freqs.weight"
+                    ? GGUFWriter.Tensor(name: info.name, dimensions: [values.count], type: .f32, bytes: values.withUnsafeBytes { Array($0) })
+                    : GGUFWriter.Tensor(name: info.name, dimensions: info.dimensions, type: info.type, bytes: file.withBytes(of: info) { Array($0) })
+            }
+            let url = try TestEnvironment.temporaryDirectory("assay-hostile").appendingPathComponent("crafted.gguf")
+            try writer.write(to: url)
+            return url
+        }
+        let zero = try crafted([1, 1, 1, 0, 8, 8, 8, 8])
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: zero) } == "rope_freqs.weight")
+        let short = try crafted([1, 8])
+        #expect(throws: ModelError.wrongShape(path: short.path, name: "rope_freqs.weight", expected: [8], found: [2])) {
+            _ = try LlamaModel(contentsOf: short)
+        }
+    }
 }

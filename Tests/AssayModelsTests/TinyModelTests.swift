@@ -71,7 +71,7 @@ struct TinyModelTests {
             try LlamaModel(contentsOf: wide)
         }
         let other = try editedCopy { $0["model_type"] = "gpt_neox" }
-        #expect(throws: ModelError.unsupportedArchitecture(path: other.appendingPathComponent("config.json").path, name: "gpt_neox", supported: ["llama", "qwen2"])) {
+        #expect(throws: ModelError.unsupportedArchitecture(path: other.appendingPathComponent("config.json").path, name: "gpt_neox", supported: LlamaModel.supportedArchitectures)) {
             try LlamaModel(contentsOf: other)
         }
         let yarn = try editedCopy { $0["rope_scaling"] = ["rope_type": "yarn", "factor": 4.0] }

@@ -2,9 +2,11 @@ import AssayCheckpoint
 import AssayTensor
 import Foundation
 
-/// The Llama family — Llama, SmolLM, Qwen2 (with Q/K/V biases; also DeepSeek-R1-Distill-Qwen) —
-/// from GGUF or from a Hugging Face directory (`config.json` + safetensors), following llama.cpp's
-/// `llm_build_llama`/`llm_build_qwen2`: RMSNorm → Q/K/V projections (+ bias) → RoPE → grouped-query
+/// The Llama family — Llama (Llama 3's rope scaling included; also DeepSeek-R1-Distill-Llama),
+/// SmolLM, Mistral (its sliding window from `config.json`), Qwen2 (with Q/K/V biases; also
+/// DeepSeek-R1-Distill-Qwen), Qwen3 (RMSNorm over each head of Q and K) — from GGUF or from a
+/// Hugging Face directory (`config.json` + safetensors), following llama.cpp's
+/// `llm_build_llama`/`llm_build_qwen2`/`llm_build_qwen3`: RMSNorm → Q/K/V projections (+ bias) → RoPE → grouped-query
 /// causal attention → output projection, residual; RMSNorm → SwiGLU feed-forward, residual; final
 /// RMSNorm and the output projection (tied to the token embedding when there is none).
 ///
@@ -33,6 +35,14 @@ public struct LlamaModel: Sendable {
         public var vocabulary: Int
         /// The longest context the model was trained for (`context_length`, `max_position_embeddings`).
         public var trainedContext: Int?
+        /// Per rotated pair, the rotation angle is divided by this (Llama 3 rope scaling: the
+        /// GGUF's `rope_freqs.weight`, or computed from `rope_scaling` in `config.json`).
+        public var ropeFrequencyFactors: [Float]? = nil
+        /// A query sees only the keys fewer than this many positions back (itself included):
+        /// Mistral's `sliding_window` from `config.json`; nil: every earlier key.
+        public var slidingWindow: Int? = nil
+        /// RMSNorm over each head of Q and K before RoPE (Qwen3's `q_norm`/`k_norm`).
+        public var headNorms: Bool = false
     }
 
     /// How the forward pass rounds.
@@ -46,12 +56,14 @@ public struct LlamaModel: Sendable {
         case ggml
     }
 
-    /// Architectures the loader knows (GGUF `general.architecture`, HF `model_type`).
-    public static let supportedArchitectures = ["llama", "qwen2"]
+    /// Architectures the loader knows (GGUF `general.architecture`, HF `model_type`; Mistral's
+    /// GGUFs say `llama`).
+    public static let supportedArchitectures = ["llama", "mistral", "qwen2", "qwen3"]
 
     struct Layer: Sendable {
         var attentionNorm: [Float], q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, output: WeightMatrix
         var qBias: [Float]?, kBias: [Float]?, vBias: [Float]?
+        var qNorm: [Float]?, kNorm: [Float]?
         var ffnNorm: [Float], gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix
     }
 
@@ -68,7 +80,7 @@ public struct LlamaModel: Sendable {
     /// The tensors of one layer or of the whole model, by role.
     enum Role: CaseIterable {
         case embedding, outputNorm, output
-        case attentionNorm, q, k, v, attentionOutput, qBias, kBias, vBias, ffnNorm, gate, up, down
+        case attentionNorm, q, k, v, attentionOutput, qBias, kBias, vBias, qNorm, kNorm, ffnNorm, gate, up, down
 
         func ggufName(_ layer: Int?) -> String {
             switch self {
@@ -83,6 +95,8 @@ public struct LlamaModel: Sendable {
             case .qBias: "blk.\(layer!).attn_q.bias"
             case .kBias: "blk.\(layer!).attn_k.bias"
             case .vBias: "blk.\(layer!).attn_v.bias"
+            case .qNorm: "blk.\(layer!).attn_q_norm.weight"
+            case .kNorm: "blk.\(layer!).attn_k_norm.weight"
             case .ffnNorm: "blk.\(layer!).ffn_norm.weight"
             case .gate: "blk.\(layer!).ffn_gate.weight"
             case .up: "blk.\(layer!).ffn_up.weight"
@@ -104,6 +118,8 @@ public struct LlamaModel: Sendable {
             case .qBias: p + "self_attn.q_proj.bias"
             case .kBias: p + "self_attn.k_proj.bias"
             case .vBias: p + "self_attn.v_proj.bias"
+            case .qNorm: p + "self_attn.q_norm.weight"
+            case .kNorm: p + "self_attn.k_norm.weight"
             case .ffnNorm: p + "post_attention_layernorm.weight"
             case .gate: p + "mlp.gate_proj.weight"
             case .up: p + "mlp.up_proj.weight"
@@ -168,6 +184,8 @@ public struct LlamaModel: Sendable {
                   k: try matrix(.k, i, kv, e), v: try matrix(.v, i, kv, e),
                   output: try matrix(.attentionOutput, i, e, width),
                   qBias: try bias(.qBias, i, width), kBias: try bias(.kBias, i, kv), vBias: try bias(.vBias, i, kv),
+                  qNorm: c.headNorms ? try vector(.qNorm, i, c.headDimension) : nil,
+                  kNorm: c.headNorms ? try vector(.kNorm, i, c.headDimension) : nil,
                   ffnNorm: try vector(.ffnNorm, i, e), gate: try matrix(.gate, i, f, e),
                   up: try matrix(.up, i, f, e), down: try matrix(.down, i, e, f))
         }
@@ -247,10 +265,13 @@ public struct LlamaModel: Sendable {
             if let b = layer.qBias { Kernels.addRowVector(&q, b) }
             if let b = layer.kBias { Kernels.addRowVector(&k, b) }
             if let b = layer.vBias { Kernels.addRowVector(&v, b) }
+            // Qwen3: every head of Q and K normalized on its own (rows of headDimension values).
+            if let norm = layer.qNorm { q = Kernels.rmsNorm(q, weight: norm, dimension: d, epsilon: c.epsilon) }
+            if let norm = layer.kNorm { k = Kernels.rmsNorm(k, weight: norm, dimension: d, epsilon: c.epsilon) }
             Kernels.rope(&q, positions: positions, heads: c.heads, headDimension: d, rotaryDimension: c.rotaryDimension, base: c.ropeBase,
-                         neox: c.ropeNeoX, positionScale: c.ropePositionScale)
+                         neox: c.ropeNeoX, positionScale: c.ropePositionScale, frequencyFactors: c.ropeFrequencyFactors)
             Kernels.rope(&k, positions: positions, heads: c.kvHeads, headDimension: d, rotaryDimension: c.rotaryDimension, base: c.ropeBase,
-                         neox: c.ropeNeoX, positionScale: c.ropePositionScale)
+                         neox: c.ropeNeoX, positionScale: c.ropePositionScale, frequencyFactors: c.ropeFrequencyFactors)
             if ggml {
                 // The KV cache holds f16; Q meets K (f16) as f16.
                 k = ActivationRounding.f16.apply(k, rowLength: kvWidth)
@@ -259,7 +280,7 @@ public struct LlamaModel: Sendable {
             }
             cache.append(layer: index, keys: k, values: v)
             let attention = Attention.causal(q: q, keys: cache.keys[index], values: cache.values[index], start: start, n: n, f16Probabilities: ggml,
-                                           heads: c.heads, kvHeads: c.kvHeads, headDimension: d)
+                                           heads: c.heads, kvHeads: c.kvHeads, headDimension: d, window: c.slidingWindow)
             let projected = layer.output.linear(attention, rows: n, ggml: ggml)
             for i in 0..<x.count { x[i] += projected[i] }
             let h2 = Kernels.rmsNorm(x, weight: layer.ffnNorm, dimension: e, epsilon: c.epsilon)

@@ -39,15 +39,26 @@ extension LlamaModel {
         case let other?:
             throw ModelError.unsupportedRopeScaling(path: path, type: other)
         }
-        let configuration = try Configuration(
+        var configuration = try Configuration(
             architecture: arch, layers: try int("block_count"), embedding: embedding, feedForward: try int("feed_forward_length"),
             heads: heads, kvHeads: (try? int("attention.head_count_kv")) ?? heads, headDimension: headDimension,
             rotaryDimension: (try? int("rope.dimension_count")) ?? headDimension,
             ropeBase: Float(file.value("\(arch).rope.freq_base")?.number ?? 10000),
-            ropeNeoX: arch == "qwen2", ropePositionScale: positionScale,
+            ropeNeoX: arch == "qwen2" || arch == "qwen3", ropePositionScale: positionScale,
             epsilon: Float(file.value("\(arch).attention.layer_norm_rms_epsilon")?.number ?? 1e-5),
             vocabulary: file.value("tokenizer.ggml.tokens")?.array?.count ?? 0,
-            trainedContext: try? int("context_length")).checked(path: path, keys: .gguf(arch))
+            trainedContext: try? int("context_length"), headNorms: arch == "qwen3").checked(path: path, keys: .gguf(arch))
+        // Llama 3's rope scaling: llama.cpp's converter writes one factor per rotated pair.
+        let frequencies = "rope_freqs.weight"
+        if let info = file.tensor(frequencies) {
+            guard info.dimensions == [configuration.rotaryDimension / 2] else {
+                throw ModelError.wrongShape(path: path, name: frequencies, expected: [configuration.rotaryDimension / 2],
+                                            found: info.dimensions)
+            }
+            let factors = try file.floats(info)
+            for factor in factors { _ = try check.positive(Double(factor), frequencies) }
+            configuration.ropeFrequencyFactors = factors
+        }
         let source = WeightSource(
             path: path, name: { $0.ggufName($1) },
             read: { name in
@@ -56,7 +67,7 @@ extension LlamaModel {
                 return WeightSource.Tensor(shape: Array(info.dimensions.reversed()), matrix: { try file.weightMatrix(info) },
                                           floats: { try file.floats(info) })
             },
-            allNames: file.tensors.map(\.name).filter { !$0.hasPrefix("rope_") })
+            allNames: file.tensors.map(\.name).filter { $0 != frequencies })
         try self.init(configuration: configuration, source: source)
     }
 
@@ -93,16 +104,28 @@ extension LlamaModel {
             case "default": break
             case "?" where scaling.number("factor") == nil: break
             case "linear": positionScale = 1 / (try check.positive(scaling.number("factor") ?? 1, "rope_scaling.factor"))
+            case "llama3": break  // below, once the rotary dimension and base are known
             default: throw ModelError.unsupportedRopeScaling(path: path, type: type)
             }
         }
-        let configuration = try Configuration(
+        var configuration = try Configuration(
             architecture: arch, layers: try int("num_hidden_layers"), embedding: embedding, feedForward: try int("intermediate_size"),
             heads: heads, kvHeads: config.integer("num_key_value_heads") ?? heads, headDimension: headDimension,
             rotaryDimension: headDimension, ropeBase: Float(config.number("rope_theta") ?? ropeParameters?.number("rope_theta") ?? 10000),
             ropeNeoX: true,
             ropePositionScale: positionScale, epsilon: Float(config.number("rms_norm_eps") ?? 1e-6),
-            vocabulary: try int("vocab_size"), trainedContext: config.integer("max_position_embeddings")).checked(path: path, keys: .huggingFace)
+            vocabulary: try int("vocab_size"), trainedContext: config.integer("max_position_embeddings"),
+            headNorms: arch == "qwen3").checked(path: path, keys: .huggingFace)
+        if let scaling = config.nested("rope_scaling") ?? ropeParameters, (scaling.string("rope_type") ?? scaling.string("type")) == "llama3" {
+            configuration.ropeFrequencyFactors = try Self.llama3FrequencyFactors(scaling, configuration: configuration, check: check)
+        }
+        if arch == "mistral", let window = config.integer("sliding_window") {
+            configuration.slidingWindow = try check.count(window, "sliding_window", maximum: MetadataCheck.Limit.context)
+        }
+        if arch.hasPrefix("qwen"), config.bool("use_sliding_window") == true {
+            throw ModelError.unsupportedSetting(path: path, key: "use_sliding_window", value: "true",
+                                                supported: "Qwen models run with full attention in every layer")
+        }
         let source = WeightSource(
             path: checkpoint.directory.path, name: { $0.hfName($1) },
             read: { name in
@@ -113,6 +136,32 @@ extension LlamaModel {
         try self.init(configuration: configuration, source: source)
         if config.bool("tie_word_embeddings") == false, checkpoint.tensor("lm_head.weight") == nil {
             throw ModelError.missingTensor(path: source.path, name: "lm_head.weight")
+        }
+    }
+
+    /// Llama 3's rope scaling as transformers computes it (`_compute_llama3_parameters`) and
+    /// llama.cpp's converter writes it (`rope_freqs`): pairs whose wavelength is shorter than
+    /// original context / high_freq_factor keep their frequency, those longer than original
+    /// context / low_freq_factor turn `factor` times slower, and the band between is interpolated.
+    /// Returns the divisor of each pair's angle.
+    static func llama3FrequencyFactors(_ scaling: HFConfig, configuration c: Configuration, check: MetadataCheck) throws -> [Float] {
+        let factor = Double(try check.positive(scaling.number("factor") ?? 8, "rope_scaling.factor"))
+        let low = Double(try check.positive(scaling.number("low_freq_factor") ?? 1, "rope_scaling.low_freq_factor"))
+        let high = Double(try check.positive(scaling.number("high_freq_factor") ?? 4, "rope_scaling.high_freq_factor"))
+        let original = Double(try check.count(scaling.integer("original_max_position_embeddings") ?? 8192,
+                                              "rope_scaling.original_max_position_embeddings", maximum: MetadataCheck.Limit.context))
+        guard high > low else {
+            throw ModelError.invalidMetadata(path: check.path, key: "rope_scaling.high_freq_factor", value: "\(high)",
+                                             reason: "it must be greater than low_freq_factor (\(low))")
+        }
+        let lowWavelength = original / low, highWavelength = original / high
+        return (0..<(c.rotaryDimension / 2)).map { i in
+            let frequency = 1 / pow(Double(c.ropeBase), Double(2 * i) / Double(c.rotaryDimension))
+            let wavelength = 2 * Double.pi / frequency
+            if wavelength < highWavelength { return 1 }
+            if wavelength > lowWavelength { return Float(factor) }
+            let smooth = (original / wavelength - low) / (high - low)
+            return Float(1 / ((1 - smooth) / factor + smooth))
         }
     }
 }

@@ -7,8 +7,9 @@ enum Attention {
     /// position, batched per head on GEMM: softmax(Q_h K_gᵀ / √d + causal mask) V_g.
     /// With `f16Probabilities` the softmax output is rounded to f16 before it meets V, as ggml's
     /// non-fused attention converts it for the f16 V cache.
+    /// With `window`, a query at position p sees the keys at p − window + 1 … p only (a sliding window).
     static func causal(q: [Float], keys: [Float], values: [Float], start: Int, n: Int, f16Probabilities: Bool = false,
-                       heads: Int, kvHeads: Int, headDimension d: Int) -> [Float] {
+                       heads: Int, kvHeads: Int, headDimension d: Int, window: Int? = nil) -> [Float] {
         let width = heads * d, kvWidth = kvHeads * d, group = heads / kvHeads
         let scale = 1 / Float(d).squareRoot()
         // Rows go in blocks: a block only needs the keys up to its last row, so most of the
@@ -33,7 +34,9 @@ enum Attention {
                                 }
                                 for i in 0..<rows {
                                     let visible = start + r0 + i + 1, rowStart = i * keysNeeded
-                                    Kernels.softmax(&scores, rowStart..<(rowStart + visible))
+                                    let first = window.map { max(0, visible - $0) } ?? 0
+                                    Kernels.softmax(&scores, (rowStart + first)..<(rowStart + visible))
+                                    for j in 0..<first { scores[rowStart + j] = 0 }
                                     for j in visible..<keysNeeded { scores[rowStart + j] = 0 }
                                 }
                                 if f16Probabilities {

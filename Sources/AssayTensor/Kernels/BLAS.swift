@@ -99,16 +99,19 @@ public enum Kernels {
 
     /// Rotary position embedding in place on `positions.count` rows of `heads × headDimension`
     /// values. The first `rotaryDimension` values of each head rotate by angle
-    /// `position · positionScale · base^(−2i/rotaryDimension)` for pair i. Pairs are adjacent
+    /// `position · positionScale · base^(−2i/rotaryDimension)` for pair i, divided by
+    /// `frequencyFactors[i]` when given (Llama 3's rope scaling; llama.cpp's `rope_freqs`). Pairs are adjacent
     /// values `(2i, 2i+1)` in llama.cpp's normal layout (GGUF Llama, whose Q/K rows the converter
     /// permuted) and `(i, i + rotaryDimension/2)` in the NeoX layout (Hugging Face weights, Qwen2).
     public static func rope(_ x: inout [Float], positions: [Int], heads: Int, headDimension: Int, rotaryDimension: Int, base: Float,
-                            neox: Bool = false, positionScale: Float = 1) {
+                            neox: Bool = false, positionScale: Float = 1, frequencyFactors: [Float]? = nil) {
         let rowLength = heads * headDimension, half = rotaryDimension / 2
         precondition(x.count == positions.count * rowLength, "shape mismatch")
+        precondition(frequencyFactors.map { $0.count == half } ?? true, "one frequency factor per rotated pair")
         for (row, position) in positions.enumerated() {
             for i in 0..<half {
-                let theta = Float(position) * positionScale * powf(base, -Float(2 * i) / Float(rotaryDimension))
+                var theta = Float(position) * positionScale * powf(base, -Float(2 * i) / Float(rotaryDimension))
+                if let factors = frequencyFactors { theta /= factors[i] }
                 let c = cosf(theta), s = sinf(theta)
                 let first = neox ? i : 2 * i, second = neox ? i + half : 2 * i + 1
                 for h in 0..<heads {

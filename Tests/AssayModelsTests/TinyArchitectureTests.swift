@@ -1,0 +1,74 @@
+import AssayCheckpoint
+import AssayModels
+import AssayTestSupport
+import Foundation
+import Testing
+
+/// Architectures beyond Llama and Qwen2 on tiny random checkpoints that transformers made from a
+/// config, with the GGUF written by llama.cpp's own converter
+/// (scripts/fixtures/make-tiny-architectures.sh): logits from both load paths against
+/// transformers' float32 forward pass, and from the GGUF against llama.cpp's.
+struct TinyArchitectureTests {
+    struct Model: Decodable { var tokens: [Int]; var transformers: [[Double]]; var llama_cpp: [[Double]] }
+    struct Goldens: Decodable { var models: [String: Model] }
+    static let goldens: Goldens = {
+        let url = Bundle.module.url(forResource: "Golden/tiny-architectures", withExtension: "json")!
+        return try! JSONDecoder().decode(Goldens.self, from: Data(contentsOf: url))
+    }()
+    static let models = TestEnvironment.root.appendingPathComponent("Fixtures/models")
+    static let vocabulary = 272
+
+    /// max |ours − reference| / max |reference| over the first `positions` rows.
+    static func relativeError(_ logits: [Float], _ reference: [[Double]], positions: Int? = nil) -> Double {
+        let rows = positions ?? reference.count
+        let expected = reference.prefix(rows).flatMap { $0 }
+        let scale = expected.map(abs).max()!
+        return zip(logits.prefix(rows * vocabulary), expected).map { abs(Double($0) - $1) }.max()! / scale
+    }
+
+    static func argmax(_ row: ArraySlice<Float>) -> Int { row.indices.max { row[$0] < row[$1] }! - row.startIndex }
+
+    @Test(arguments: ["llama3", "qwen3", "mistral"])
+    func logitsMatchTransformersAndLlamaCpp(name: String) throws {
+        let golden = try #require(Self.goldens.models[name])
+        let fromGGUF = try LlamaModel(contentsOf: Self.models.appendingPathComponent("tiny-\(name).gguf"))
+        let fromHF = try LlamaModel(contentsOf: Self.models.appendingPathComponent("tiny-\(name)"))
+        let gguf = fromGGUF.logits(golden.tokens), hf = fromHF.logits(golden.tokens)
+        #expect(hf.count == golden.tokens.count * Self.vocabulary)
+        // Mistral's window (8) is in config.json only: the GGUF runs without one, as llama.cpp does,
+        // so it agrees with transformers on the first 8 positions and with llama.cpp everywhere.
+        let windowed = name == "mistral" ? 8 : nil
+        let hfError = Self.relativeError(hf, golden.transformers)
+        let ggufError = Self.relativeError(gguf, golden.transformers, positions: windowed)
+        // llama.cpp's logits come from an F32 copy of the GGUF with an f32 KV cache: f32 throughout.
+        let llamaError = Self.relativeError(gguf, golden.llama_cpp)
+        print("\(name): relative error safetensors \(hfError), GGUF \(ggufError) (vs transformers); GGUF \(llamaError) (vs llama.cpp)")
+        #expect(hfError < 1e-4 && ggufError < 1e-4 && llamaError < 1e-4, "\(name)")
+        // Greedy choices (teacher-forced) agree with transformers at every position.
+        for position in 0..<golden.tokens.count {
+            let row = hf[(position * Self.vocabulary)..<((position + 1) * Self.vocabulary)]
+            let expected = golden.transformers[position].indices.max { golden.transformers[position][$0] < golden.transformers[position][$1] }!
+            #expect(Self.argmax(row) == expected, "\(name) position \(position)")
+        }
+        // One token at a time through the KV cache gives the chunk's last row.
+        var cache = LlamaModel.KVCache(for: fromHF)
+        var last: [Float] = []
+        for token in golden.tokens { last = fromHF.forward([token], cache: &cache) }
+        #expect(zip(last, hf.suffix(Self.vocabulary)).map { abs($0 - $1) }.max()! < 1e-4)
+    }
+
+    /// Llama 3's per-frequency factors: the GGUF's `rope_freqs.weight` (llama.cpp's converter)
+    /// and those computed from `rope_scaling` in config.json agree, and cover all three bands.
+    @Test func llama3FrequencyFactorsFromBothFormats() throws {
+        let gguf = try LlamaModel(contentsOf: Self.models.appendingPathComponent("tiny-llama3.gguf")).configuration
+        let hf = try LlamaModel(contentsOf: Self.models.appendingPathComponent("tiny-llama3")).configuration
+        let a = try #require(gguf.ropeFrequencyFactors), b = try #require(hf.ropeFrequencyFactors)
+        #expect(a.count == 8 && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-6 * $1 }, "\(a) \(b)")
+        #expect(a.first == 1 && a.last == 8 && a.contains { $0 > 1 && $0 < 8 })
+        #expect(hf.slidingWindow == nil && gguf.headNorms == false)
+        let qwen3 = try LlamaModel(contentsOf: Self.models.appendingPathComponent("tiny-qwen3")).configuration
+        #expect(qwen3.headNorms && qwen3.headDimension == 32 && qwen3.ropeNeoX)
+        let mistral = try LlamaModel(contentsOf: Self.models.appendingPathComponent("tiny-mistral")).configuration
+        #expect(mistral.architecture == "mistral" && mistral.slidingWindow == 8)
+    }
+}
