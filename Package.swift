@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Module map (docs/architecture.md; ../shared/DESIGN.md §2). Every edge runs one way, upward:
 ///
-///   AssayCore (no dependencies)
+///   COpenSSL (libcrypto, for SHA-256) → AssayCore
 ///   COpenBLAS, CAssayKernels → AssayTensor → AssayCheckpoint ─┐
 ///   AssayTokenizer ─────────────────────────────┴→ AssayModels (engine, backends; no metrics, no stats)
 ///   AssayStats → AssayMetrics (metric math over numbers and strings)
@@ -26,9 +26,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
-        .target(name: "AssayCore",
-                // SHA-256 of multi-gigabyte model files must be fast in debug builds (tests) too.
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .systemLibrary(name: "COpenSSL"),
+        .target(name: "AssayCore", dependencies: ["COpenSSL"]),
         .systemLibrary(name: "COpenBLAS"),
         // Quantized matrix-vector kernels in C with AVX2 intrinsics chosen at run time; no
         // contraction, so dequantized values equal the Swift Dequantizer's bit for bit.

@@ -12,7 +12,8 @@ import json, os, re, sys
 
 # The map: what each library target may depend on (Package.swift's comment and docs/architecture.md).
 allowed = {
-    "AssayCore": set(),
+    "COpenSSL": set(),
+    "AssayCore": {"COpenSSL"},
     "COpenBLAS": set(),
     "CAssayKernels": set(),
     "AssayTensor": {"COpenBLAS", "CAssayKernels"},
