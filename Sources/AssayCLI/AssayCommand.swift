@@ -1,3 +1,4 @@
+import AssayCore
 import ArgumentParser
 import Foundation
 
@@ -26,6 +27,7 @@ public struct AssayCommand: AsyncParsableCommand {
     /// Parses `arguments`, runs the command and exits with Assay's exit codes: errors that
     /// carry a location and hint print as `error:` / `hint:` and exit 2; usage errors exit 64.
     public static func main(_ arguments: [String]?) async {
+        Redaction.registerKeys(from: ProcessInfo.processInfo.environment)
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -52,11 +52,12 @@ extension AssayError {
 
 extension Error {
     /// This error as a ``Diagnostic``: an ``AssayError``'s parts, or any error's description.
+    /// Secrets in it are masked (``Redaction``): diagnostics end up in reports and the store.
     public var diagnostic: Diagnostic {
         if let diagnostic = self as? Diagnostic { return diagnostic }
-        let description = (self as? LocalizedError)?.errorDescription ?? localizedDescription
-        let hint = (self as? LocalizedError)?.recoverySuggestion
-        if let located = self as? any AssayError, let location = located.location {
+        let description = Redaction.scrub((self as? LocalizedError)?.errorDescription ?? localizedDescription)
+        let hint = ((self as? LocalizedError)?.recoverySuggestion).map(Redaction.scrub)
+        if let located = self as? any AssayError, let location = (located.location).map(Redaction.scrub) {
             let prefix = location + ": "
             let message = description.hasPrefix(prefix) ? String(description.dropFirst(prefix.count)) : description
             return Diagnostic(message, location: location, hint: hint)

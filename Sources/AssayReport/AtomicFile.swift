@@ -1,3 +1,4 @@
+import AssayCore
 import Foundation
 
 /// Writes files so that readers see the old content or the new, never a part.
@@ -5,7 +6,9 @@ public enum AtomicFile {
     /// Writes `data` to a temporary file in the same directory, then renames it over `url`.
     /// Creates the directory if needed.
     /// - Throws: when the directory cannot be created or the file cannot be written.
+    /// Text is written with secrets masked (``Redaction``): every report goes through here.
     public static func write(_ data: Data, to url: URL) throws {
+        let data = String(data: data, encoding: .utf8).map { Data(Redaction.scrub($0).utf8) } ?? data
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")

@@ -149,8 +149,7 @@ struct QuantizationGateSuiteTests {
             let value = try #require(metric["value"] as? Double), low = try #require(metric["ci_low"] as? Double), high = try #require(metric["ci_high"] as? Double)
             #expect(low < value && value < high, "\(name): \(metric)")
         }
-        // Q8_0 reads about a quarter of F32's bytes: decode is faster whatever the gate says.
-        #expect((metrics.first { $0["name"] as? String == "tg_speedup" }?["value"] as? Double ?? 0) > 1.3)
+        // (How fast is for bench/ and docs/performance.md, not for a test running beside others.)
         #expect(try JSONSchemaValidator(schemaAt: TestEnvironment.reportSchema).violations(of: Data(result.stdout.utf8)) == [])
     }
 }

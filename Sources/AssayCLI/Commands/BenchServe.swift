@@ -142,6 +142,7 @@ extension AssayCommand {
 
         func run() async throws {
             guard let base = URL(string: endpoint) else { throw ValidationError("invalid --endpoint") }
+            _ = Redaction.url(base)  // registers credentials in the URL, so echoes of them are masked too
             let server = OpenAIServer(baseURL: base, model: model, timeout: timeout)
             let counter = try tokenizer.map { try CausalTokenizer(loading: URL(fileURLWithPath: $0)) }
             let requests: [ServingWorkload.Request]
@@ -177,12 +178,12 @@ extension AssayCommand {
             case .json:
                 try JSONOutput.print(results)
             case .md:
-                print(ServingTable.markdown(tables, endpoint: endpoint, model: model))
+                Terminal.output(ServingTable.markdown(tables, endpoint: Redaction.url(URL(string: endpoint)!), model: model))
             }
         }
 
         func row(_ metrics: ServingMetrics, run: ServingRun, rate: Double, concurrency: Int?, source: String, objectives: ServingObjectives) -> Row {
-            Row(endpoint: endpoint, model: model, numPrompts: numPrompts, rate: rate, burstiness: burstiness, concurrency: concurrency,
+            Row(endpoint: Redaction.url(URL(string: endpoint)!), model: model, numPrompts: numPrompts, rate: rate, burstiness: burstiness, concurrency: concurrency,
                 outputLen: outputLen, ignoreEOS: ignoreEos, source: source, seed: seed, api: api.rawValue, randomInputLen: randomInputLen,
                 goodput: goodput, metrics: metrics, run: run, detailed: detailed)
         }

@@ -1,3 +1,4 @@
+import AssayCore
 import ArgumentParser
 import AssayEvaluators
 import AssayReport
@@ -90,9 +91,11 @@ extension AssayCommand {
             interrupt.cancel()
 
             switch format {
-            case .md: print(MarkdownReport.render(outcome))
-            case .json: FileHandle.standardOutput.write(try ReportDocument(outcome, itemsFile: written.items?.lastPathComponent).encoded())
-            case .text: print("\(outcome.verdict.rawValue) \(outcome.runID)")
+            case .md: Terminal.output(MarkdownReport.render(outcome))
+            case .json:
+                let document = try ReportDocument(outcome, itemsFile: written.items?.lastPathComponent).encoded()
+                FileHandle.standardOutput.write(String(data: document, encoding: .utf8).map { Data(Redaction.scrub($0).utf8) } ?? document)
+            case .text: Terminal.output("\(outcome.verdict.rawValue) \(outcome.runID)")
             }
             Terminal.error("wrote \(written.markdown.path) and \(written.json.path); run \(outcome.runID) recorded in \(store.url.path)\n")
             for e in outcome.evaluations where e.status == .error {

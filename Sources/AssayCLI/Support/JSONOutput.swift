@@ -11,7 +11,8 @@ enum JSONOutput {
     static func print<T: Encodable>(_ value: T, pretty: Bool = true) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
+        let data = try encoder.encode(value)
+        FileHandle.standardOutput.write(Data((Redaction.scrub(String(decoding: data, as: UTF8.self)) + "\n").utf8))
     }
 }
 

@@ -17,9 +17,14 @@ enum Terminal {
         }
     }
 
-    /// Writes `text` to stderr.
+    /// Writes `text` to stderr, secrets masked (``Redaction``).
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        FileHandle.standardError.write(Data(Redaction.scrub(text).utf8))
+    }
+
+    /// Writes `text` and a newline to stdout, secrets masked: what commands print as results.
+    static func output(_ text: String) {
+        FileHandle.standardOutput.write(Data((Redaction.scrub(text) + "\n").utf8))
     }
 
     /// Prints `error: …` and, when there is one, `hint: …`.

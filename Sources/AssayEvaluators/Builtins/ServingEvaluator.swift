@@ -132,7 +132,7 @@ public struct ServingEvaluator: Evaluator {
             return ItemRow(id: String(index + 1), values: values)
         }
         let signature = Signature([
-            ("endpoint", url.absoluteString), ("api", api.name), ("model", name), ("prompts", String(numPrompts)), ("output", String(outputLength)),
+            ("endpoint", Redaction.url(url)), ("api", api.name), ("model", name), ("prompts", String(numPrompts)), ("output", String(outputLength)),
             ("ignore_eos", ignoreEOS ? "yes" : "no"), ("rate", rate.isFinite ? String(rate) : "inf"), ("burstiness", String(burstiness)),
             ("concurrency", concurrency.map(String.init) ?? "none"), ("seed", String(seed)), ("resamples", String(resamples)), ("tokens", source),
         ]).description

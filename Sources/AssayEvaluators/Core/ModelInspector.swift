@@ -10,7 +10,7 @@ public enum ModelInspector {
     public static func inspect(name: String, spec: ModelSpec) -> ModelInfo {
         switch spec {
         case let .endpoint(url, model):
-            return ModelInfo(name: name, path: "\(url.absoluteString)#\(model)", sha256: nil, format: "endpoint")
+            return ModelInfo(name: name, path: "\(Redaction.url(url))#\(model)", sha256: nil, format: "endpoint")
         case let .file(url):
             var isDirectory: ObjCBool = false
             _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)

@@ -1,3 +1,4 @@
+import AssayCore
 import Foundation
 
 /// A model as a suite declares it: a local checkpoint file or an OpenAI-compatible endpoint.
@@ -11,7 +12,7 @@ public enum ModelSpec: Sendable, Equatable {
     public var location: String {
         switch self {
         case let .file(url): return url.path
-        case let .endpoint(url, model): return "\(url.absoluteString) (\(model))"
+        case let .endpoint(url, model): return "\(Redaction.url(url)) (\(model))"
         }
     }
 }

@@ -143,6 +143,7 @@ struct SuiteBuilder {
                     continue
                 }
                 guard let model = expand(modelCursor) else { continue }
+                _ = Redaction.url(url)  // registers credentials in the URL: they are masked wherever they appear
                 result.append(.init(name: name, spec: .endpoint(url, model: model)))
             } else {
                 value.error("a model needs 'path' or 'endpoint'", hint: "e.g. { path: models/model.gguf }")

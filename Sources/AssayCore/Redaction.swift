@@ -1,0 +1,82 @@
+import Foundation
+
+/// Keeps credentials out of everything Assay prints, reports or stores: URL user-info and
+/// key-like query parameters are masked wherever a URL is shown, and the values of the secrets in
+/// use — API keys read from the environment, credentials found in endpoint URLs — are replaced by
+/// `***` wherever they appear (a server's error message that echoes the key included).
+public enum Redaction {
+    /// What replaces a secret.
+    public static let mask = "***"
+    /// Query parameters whose values are credentials (compared lowercased, `-` as `_`).
+    static let keyLikeParameters: Set<String> = ["key", "api_key", "apikey", "x_api_key", "token", "access_token", "auth", "authorization",
+                                                 "secret", "client_secret", "password", "passwd", "sig", "signature", "code"]
+    /// Environment variables that hold API keys (their values are registered at start).
+    public static let keyVariables = ["OPENAI_API_KEY", "ASSAY_API_KEY", "HF_TOKEN"]
+
+    nonisolated(unsafe) private static var secrets: Set<String> = []
+    private static let lock = NSLock()
+
+    /// Registers a secret value; shorter than 4 characters it is ignored (it would mask ordinary text).
+    public static func register(_ secret: String) {
+        guard secret.count >= 4 else { return }
+        lock.lock()
+        secrets.insert(secret)
+        lock.unlock()
+    }
+
+    /// Registers the values of ``keyVariables`` set in `environment`.
+    public static func registerKeys(from environment: [String: String]) {
+        for name in keyVariables { if let value = environment[name] { register(value) } }
+    }
+
+    /// `url` as text with its user-info and key-like query values masked; the credentials found
+    /// are registered, so an echo of them elsewhere is masked too.
+    public static func url(_ url: URL) -> String {
+        guard var parts = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return scrub(url.absoluteString) }
+        if let user = parts.user { register(user.removingPercentEncoding ?? user) }
+        if let password = parts.password { register(password.removingPercentEncoding ?? password) }
+        if parts.user != nil || parts.password != nil {
+            parts.percentEncodedUser = mask
+            parts.percentEncodedPassword = nil
+        }
+        if let items = parts.percentEncodedQueryItems {
+            parts.percentEncodedQueryItems = items.map { item in
+                guard isKeyLike(item.name), let value = item.value, !value.isEmpty else { return item }
+                register(value.removingPercentEncoding ?? value)
+                return URLQueryItem(name: item.name, value: mask)
+            }
+        }
+        return parts.string ?? scrub(url.absoluteString)
+    }
+
+    static func isKeyLike(_ name: String) -> Bool {
+        keyLikeParameters.contains(name.lowercased().replacingOccurrences(of: "-", with: "_"))
+    }
+
+    // scheme://user[:password]@ and ?key=value / &key=value in free text.
+    nonisolated(unsafe) private static let userInfo = try! NSRegularExpression(pattern: #"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@'"<>]+@"#)
+    nonisolated(unsafe) private static let queryValue = try! NSRegularExpression(pattern: #"([?&]([A-Za-z_\-]+)=)([^&#\s'"<>]+)"#)
+    nonisolated(unsafe) private static let bearer = try! NSRegularExpression(pattern: #"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{4,}"#)
+
+    /// `text` with every registered secret, URL user-info, key-like query value and bearer token masked.
+    public static func scrub(_ text: String) -> String {
+        lock.lock()
+        let known = secrets.sorted { $0.count > $1.count }
+        lock.unlock()
+        var result = text
+        for secret in known where result.contains(secret) { result = result.replacingOccurrences(of: secret, with: mask) }
+        guard result.contains("://") || result.contains("=") || result.lowercased().contains("bearer") else { return result }
+        let whole = { (s: String) in NSRange(s.startIndex..., in: s) }
+        result = userInfo.stringByReplacingMatches(in: result, range: whole(result), withTemplate: "$1\(mask)@")
+        result = bearer.stringByReplacingMatches(in: result, range: whole(result), withTemplate: "$1\(mask)")
+        var output = ""
+        var cursor = result.startIndex
+        for match in queryValue.matches(in: result, range: whole(result)) {
+            guard let name = Range(match.range(at: 2), in: result), isKeyLike(String(result[name])),
+                  let value = Range(match.range(at: 3), in: result) else { continue }
+            output += result[cursor..<value.lowerBound] + mask
+            cursor = value.upperBound
+        }
+        return output + result[cursor...]
+    }
+}

@@ -1,0 +1,86 @@
+import AssayTestSupport
+import Foundation
+import Testing
+
+/// A planted credential — in the endpoint URL's user-info and query, and in OPENAI_API_KEY, which a
+/// misbehaving server echoes in its error message — appears in no output, report or store.
+struct SecretsTests {
+    /// A loopback server that answers every request with 401 and a message echoing the request's
+    /// Authorization header and path (what some servers do); returns it and its port.
+    static func echoingServer() throws -> (Process, Int) {
+        let script = """
+            import http.server, json, sys
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def reply(self):
+                    body = json.dumps({"error": {"message": f"invalid credentials {self.headers.get('Authorization')} for {self.path}"}}).encode()
+                    self.send_response(401)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                do_GET = do_POST = reply
+                def log_message(self, *args): pass
+            server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+            print(server.server_address[1], flush=True)
+            server.serve_forever()
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // `availableData` returns what the pipe holds (`read(upToCount:)` would wait for the end).
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try #require(Int(text), "the echo server did not start: '\(text)'")
+        return (process, port)
+    }
+
+    @Test func plantedCredentialsAppearNowhere() throws {
+        let (server, port) = try Self.echoingServer()
+        // SIGKILL: the test process blocks SIGTERM, and children inherit the mask.
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "Say hello.\n".write(to: directory.appendingPathComponent("prompts.txt"), atomically: true, encoding: .utf8)
+        try """
+            version: 1
+            name: secrets
+            models:
+              served: { endpoint: "http://planted-user:planted-pass@127.0.0.1:\(port)/v1?api_key=planted-query", model: smollm2 }
+            datasets:
+              prompts: { kind: parallel, hypotheses: prompts.txt, references: [prompts.txt] }
+            evaluations:
+              - id: gen
+                evaluator: generation
+                model: served
+                dataset: prompts
+                options: { max_tokens: 4 }
+            """.write(to: directory.appendingPathComponent("suite.yaml"), atomically: true, encoding: .utf8)
+        var outputs: [String] = []
+        for format in ["md", "json"] {
+            let result = try AssayProcess.run(["run", "suite.yaml", "--store", "s.sqlite", "--out", "out", "--junit", "out/junit.xml", "--format", format],
+                                              in: directory, environment: ["OPENAI_API_KEY": "planted-env-key", "ASSAY_PROGRESS": "always"])
+            // The server was reached and answered with its echo (masked), so the run failed.
+            #expect(result.status == 2 && result.stderr.contains("401") && result.stderr.contains("***"), "\(result.stderr)")
+            outputs += [result.stdout, result.stderr]
+        }
+        let show = try AssayProcess.run(["history", "--store", "s.sqlite"], in: directory)
+        outputs.append(show.stdout + show.stderr)
+        // Every file the runs wrote: reports, items, JUnit, the store (and its journal, if any).
+        let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)!.compactMap { $0 as? URL }
+            .filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true && $0.lastPathComponent != "suite.yaml" }
+        #expect(files.contains { $0.lastPathComponent == "s.sqlite" } && files.contains { $0.pathExtension == "md" })
+        for file in files { outputs.append(String(decoding: try Data(contentsOf: file), as: UTF8.self)) }
+        for secret in ["planted-pass", "planted-query", "planted-env-key"] {
+            #expect(!outputs.contains { $0.contains(secret) }, "\(secret) leaked")
+        }
+    }
+}
