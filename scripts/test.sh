@@ -29,6 +29,6 @@ for _ in $(seq 120); do
   kill -0 "$server_pid" 2>/dev/null || { cat "$server_log" >&2; echo "error: the test server did not start" >&2; exit 2; }
   sleep 0.5
 done
-export ASSAY_TEST_ENDPOINT="http://127.0.0.1:$port/v1" ASSAY_TEST_SERVED_MODEL=smollm2
+export ASSAY_TEST_ENDPOINT="http://127.0.0.1:$port/v1" ASSAY_TEST_SERVED_MODEL=smollm2 ASSAY_SERVER_PYTHON="$server_python"
 
 swift test --skip-build "$@"

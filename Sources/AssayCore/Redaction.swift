@@ -54,9 +54,9 @@ public enum Redaction {
     }
 
     // scheme://user[:password]@ and ?key=value / &key=value in free text.
-    nonisolated(unsafe) private static let userInfo = try! NSRegularExpression(pattern: #"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@'"<>]+@"#)
-    nonisolated(unsafe) private static let queryValue = try! NSRegularExpression(pattern: #"([?&]([A-Za-z_\-]+)=)([^&#\s'"<>]+)"#)
-    nonisolated(unsafe) private static let bearer = try! NSRegularExpression(pattern: #"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{4,}"#)
+    private static let userInfo = try! NSRegularExpression(pattern: #"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@'"<>]+@"#)
+    private static let queryValue = try! NSRegularExpression(pattern: #"([?&]([A-Za-z_\-]+)=)([^&#\s'"<>]+)"#)
+    private static let bearer = try! NSRegularExpression(pattern: #"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{4,}"#)
 
     /// `text` with every registered secret, URL user-info, key-like query value and bearer token masked.
     public static func scrub(_ text: String) -> String {

@@ -29,6 +29,8 @@ public enum ModelError: AssayError, Equatable {
     case serverModelUnknown(url: String, model: String, served: [String])
     /// The remote backend cannot do this (yet).
     case unsupportedRemote(url: String, what: String)
+    /// The server lacks what scoring needs (prompt log-probabilities, their alignment, token ids).
+    case serverCannotScore(url: String, missing: String, fix: String)
 
     public var errorDescription: String? {
         switch self {
@@ -56,6 +58,7 @@ public enum ModelError: AssayError, Equatable {
         case let .serverModelUnknown(url, model, served):
             return "\(url) does not serve a model named '\(model)' (it serves: \(served.isEmpty ? "none" : served.joined(separator: ", ")))"
         case let .unsupportedRemote(url, what): return "\(url): \(what) is not available through the OpenAI-compatible backend"
+        case let .serverCannotScore(url, missing, _): return "\(url) cannot score tokens: \(missing)"
         }
     }
 
@@ -69,6 +72,7 @@ public enum ModelError: AssayError, Equatable {
         case .serverProtocol: return "the endpoint must implement OpenAI's /v1/completions with streaming (server-sent events)"
         case .serverModelUnknown: return "use one of the served names as the model"
         case .unsupportedRemote: return "run the model in-process (a GGUF file or a Hugging Face directory)"
+        case let .serverCannotScore(_, _, fix): return fix
         case .unsupportedSetting, .unsupportedRopeScaling: return "use a checkpoint without it, or wait for it to be added (docs/engine.md lists what runs)"
         default: return "the file does not look like a complete checkpoint of this architecture; convert it again"
         }

@@ -6,8 +6,8 @@ import Testing
 /// misbehaving server echoes in its error message — appears in no output, report or store.
 struct SecretsTests {
     /// A loopback server that answers every request with 401 and a message echoing the request's
-    /// Authorization header and path (what some servers do); returns it and its port.
-    static func echoingServer() throws -> (Process, Int) {
+    /// Authorization header and path (what some servers do).
+    static func echoingServer() throws -> ChildServer {
         let script = """
             import http.server, json, sys
             class Handler(http.server.BaseHTTPRequestHandler):
@@ -20,33 +20,15 @@ struct SecretsTests {
                     self.wfile.write(body)
                 do_GET = do_POST = reply
                 def log_message(self, *args): pass
-            server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-            print(server.server_address[1], flush=True)
-            server.serve_forever()
+            http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // `availableData` returns what the pipe holds (`read(upToCount:)` would wait for the end).
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let port = try #require(Int(text), "the echo server did not start: '\(text)'")
-        return (process, port)
+        return try ChildServer.start(python: "python3", arguments: ["-c", script, "{port}"])
     }
 
     @Test func plantedCredentialsAppearNowhere() throws {
-        let (server, port) = try Self.echoingServer()
-        // SIGKILL: the test process blocks SIGTERM, and children inherit the mask.
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        let server = try Self.echoingServer()
+        defer { withExtendedLifetime(server) {} }
+        let port = server.port
         let directory = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         try "Say hello.\n".write(to: directory.appendingPathComponent("prompts.txt"), atomically: true, encoding: .utf8)

@@ -25,6 +25,12 @@ extension AssayCommand {
                 perplexity and bits per byte as lm-eval's wikitext task does (words = whitespace split \
                 of the document).
 
+                With --endpoint, the model is served (its name as the first argument): the server's own \
+                prompt log-probabilities are scored (OpenAI's echo + logprobs, as lm-eval's \
+                local-completions asks) after a probe that names what a server lacks. vLLM works; \
+                llama-cpp-python only when every prompt begins with BOS (its values are shifted otherwise; \
+                start it with --kv_overrides tokenizer.ggml.add_bos_token=bool:true) and in chunked mode.
+
                 Progress (tokens/s, ETA) goes to stderr; Ctrl-C stops after the current chunk and prints \
                 the partial result, marked as partial (exit code 130).
 
@@ -32,12 +38,16 @@ extension AssayCommand {
                   assay perplexity model.gguf wiki.test.raw --context 512
                   assay perplexity model.gguf wiki.test.raw --context 128 --chunks 4 --format json
                   assay perplexity model.gguf wiki.test.raw --mode rolling --split paragraphs --context 1024
+                  assay perplexity my-model wiki.test.raw --endpoint http://127.0.0.1:8000/v1 --context 512 --chunks 20
                 """)
 
         enum Mode: String, ExpressibleByArgument, CaseIterable { case chunked, rolling }
 
-        @Argument(help: ArgumentHelp("A Llama-family model (llama, qwen2): a .gguf file or a Hugging Face directory with config.json, *.safetensors and tokenizer.json.", valueName: "model"))
+        @Argument(help: ArgumentHelp("A Llama-family model (llama, mistral, qwen2, qwen3): a .gguf file or a Hugging Face directory with config.json, *.safetensors and tokenizer.json; with --endpoint, the served model's name.", valueName: "model"))
         var model: String
+
+        @Option(name: .long, help: ArgumentHelp("Score a served model: the base URL of its server's OpenAI API, ending in /v1 (API key: $OPENAI_API_KEY).", valueName: "url"))
+        var endpoint: String?
 
         @Argument(help: ArgumentHelp("Text file (UTF-8).", valueName: "text"))
         var text: String
@@ -77,13 +87,25 @@ extension AssayCommand {
 
         func run() async throws {
             threadOptions.apply()
-            let url = URL(fileURLWithPath: model), textURL = URL(fileURLWithPath: text)
-            let hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
+            let textURL = URL(fileURLWithPath: text)
             let runMode: PerplexityMode = mode == .chunked
                 ? .chunked(maxChunks: chunks) : .rolling(split: split.split(field: field), stride: stride)
             let progress = TerminalProgress()
             let context = self.context
-            let backend = try InProcessBackend(modelAt: url, numerics: numerics)
+            let backend: any LanguageModelBackend, hash: String
+            if let endpoint {
+                guard let base = URL(string: endpoint), base.scheme == "http" || base.scheme == "https" else {
+                    throw ValidationError("--endpoint must be an http:// or https:// URL ending in /v1")
+                }
+                _ = Redaction.url(base)  // registers credentials in the URL, so echoes of them are masked too
+                let server = OpenAIServer(baseURL: base, model: model)
+                try await server.checkModel()
+                (backend, hash) = (OpenAIBackend(server: server), "served:\(model)")
+            } else {
+                let url = URL(fileURLWithPath: model)
+                hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
+                backend = try InProcessBackend(modelAt: url, numerics: numerics)
+            }
             let interrupt = InterruptHandler()
             let task = Task {
                 try await PerplexityRunner.run(model: backend, textAt: textURL, context: context, mode: runMode, modelHash: hash) { done, total in

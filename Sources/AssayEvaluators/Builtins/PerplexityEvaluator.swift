@@ -6,10 +6,11 @@ import Foundation
 
 /// Perplexity of a text under a model: `mode: chunked` = llama.cpp `llama-perplexity`,
 /// `mode: rolling` = lm-evaluation-harness `loglikelihood_rolling` (see docs/engine.md). The model
-/// must be a local Llama-family GGUF file.
+/// is a local checkpoint (the in-process engine) or an endpoint whose server returns prompt
+/// log-probabilities (vLLM; llama-cpp-python when the prompt begins with BOS).
 public struct PerplexityEvaluator: Evaluator {
     public static let id = "perplexity"
-    public static let summary = "Perplexity of a text: llama-perplexity's chunked or lm-eval's rolling definition (in-process engine)"
+    public static let summary = "Perplexity of a text: llama-perplexity's chunked or lm-eval's rolling definition (in-process, or a served model's prompt log-probabilities)"
     public static let options: [OptionSpec] = [
         OptionSpec("mode", .choice(["chunked", "rolling"]), default: .string("chunked"),
                    "chunked = llama-perplexity, rolling = lm-evaluation-harness loglikelihood_rolling per document"),
@@ -50,12 +51,20 @@ public struct PerplexityEvaluator: Evaluator {
 
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         guard case let .text(path)? = context.dataset else { throw EvaluatorError.missingDataset(evaluator: Self.id) }
-        guard case let .file(url)? = context.model else {
-            throw EvaluatorError.invalidOption(name: "model", message: "perplexity needs a local model: a GGUF file or a Hugging Face directory (endpoints come with the remote backend)")
-        }
         let progress = context.progress, id = context.evaluationID
-        let hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
-        let backend = try InProcessBackend(modelAt: url, numerics: numerics)
+        let backend: any LanguageModelBackend, hash: String
+        switch context.model {
+        case let .file(url)?:
+            hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
+            backend = try InProcessBackend(modelAt: url, numerics: numerics)
+        case let .endpoint(url, name)?:
+            // The server's own prompt log-probabilities (RemoteScoring); its probe runs first.
+            let server = OpenAIServer(baseURL: url, model: name)
+            try await server.checkModel()
+            (backend, hash) = (OpenAIBackend(server: server), "served:\(name)")
+        case nil:
+            throw EvaluatorError.invalidOption(name: "model", message: "perplexity needs a model: a GGUF file, a Hugging Face directory or an endpoint")
+        }
         let report = try await PerplexityRunner.run(model: backend, textAt: path, context: self.context, mode: mode, modelHash: hash) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
         }

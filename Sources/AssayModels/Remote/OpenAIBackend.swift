@@ -2,10 +2,12 @@ import Foundation
 
 /// ``LanguageModelBackend`` over an OpenAI-compatible server: generation through streamed
 /// `/v1/completions`, tokenization through the servers' own tokenize endpoints (`/tokenize` of
-/// llama-server and vLLM, `/extras/tokenize` of llama-cpp-python). Scoring (per-token
-/// log-probabilities for perplexity and drift) is not available over HTTP yet and throws.
+/// llama-server and vLLM, `/extras/tokenize` of llama-cpp-python), scoring through the prompt's
+/// echoed log-probabilities (RemoteScoring.swift: perplexity of a served model).
 public struct OpenAIBackend: LanguageModelBackend {
     public let server: OpenAIServer
+    /// What scoring learnt about the server (token-id prompts, llama-cpp-python, BOS).
+    let scoring = ScoringState()
 
     /// A backend on `server`.
     public init(server: OpenAIServer) { self.server = server }
@@ -21,32 +23,31 @@ public struct OpenAIBackend: LanguageModelBackend {
         // llama-server: content/add_special/parse_special; vLLM: model/prompt/add_special_tokens.
         let common: [String: Any] = ["content": text, "add_special": addSpecial, "parse_special": parseSpecial,
                                      "model": server.model, "prompt": text, "add_special_tokens": addSpecial]
-        let object = try await firstAnswer([("tokenize", common), ("extras/tokenize", ["input": text, "model": server.model])], what: "tokenization")
+        let (object, path) = try await firstAnswer([("tokenize", common), ("extras/tokenize", ["input": text, "model": server.model])], what: "tokenization")
+        scoring.isLlamaCppPython = path == "extras/tokenize"
         guard let tokens = object["tokens"] as? [Any] else {
             throw ModelError.serverProtocol(url: root.absoluteString, message: "the tokenize answer has no \"tokens\" list")
         }
         // llama-server may answer [{"id": …, "piece": …}] when asked for pieces; ids otherwise.
-        return try tokens.map { token in
+        let ids = try tokens.map { token in
             if let id = (token as? NSNumber)?.intValue ?? ((token as? [String: Any])?["id"] as? NSNumber)?.intValue { return id }
             throw ModelError.serverProtocol(url: root.absoluteString, message: "a token in the tokenize answer is not an id")
         }
+        // llama-cpp-python's /extras/tokenize always adds what the vocabulary adds: take BOS off
+        // when no special tokens were asked for.
+        if path == "extras/tokenize", !addSpecial, !text.isEmpty, let bos = try await serverBOS(), ids.first == bos {
+            return Array(ids.dropFirst())
+        }
+        return ids
     }
 
     public func detokenize(_ tokens: [Int]) async throws -> String {
-        let object = try await firstAnswer([("detokenize", ["tokens": tokens, "model": server.model]), ("extras/detokenize", ["tokens": tokens])],
-                                           what: "detokenization")
+        let (object, _) = try await firstAnswer([("detokenize", ["tokens": tokens, "model": server.model]), ("extras/detokenize", ["tokens": tokens])],
+                                                what: "detokenization")
         guard let text = (object["content"] ?? object["prompt"] ?? object["text"]) as? String else {
             throw ModelError.serverProtocol(url: root.absoluteString, message: "the detokenize answer has no text")
         }
         return text
-    }
-
-    public func scoringFacts() async throws -> ScoringFacts {
-        throw ModelError.unsupportedRemote(url: server.baseURL.absoluteString, what: "scoring tokens (perplexity, drift)")
-    }
-
-    public func scoreTokens(_ tokens: [Int], from start: Int, options: ScoreOptions) async throws -> TokenScores {
-        throw ModelError.unsupportedRemote(url: server.baseURL.absoluteString, what: "scoring tokens (perplexity, drift)")
     }
 
     /// Generates with the server's sampler: temperature, top-k, top-p and seed are sent as they
@@ -76,8 +77,9 @@ public struct OpenAIBackend: LanguageModelBackend {
         return generation
     }
 
-    /// POSTs to each endpoint in turn until one answers (a 404 means "not this server"); its JSON object.
-    func firstAnswer(_ attempts: [(String, [String: Any])], what: String) async throws -> [String: Any] {
+    /// POSTs to each endpoint in turn until one answers (a 404 means "not this server"); its JSON
+    /// object and the path that answered.
+    func firstAnswer(_ attempts: [(String, [String: Any])], what: String) async throws -> ([String: Any], String) {
         var tried: [String] = []
         for (path, body) in attempts {
             let url = root.appendingPathComponent(path)
@@ -88,7 +90,7 @@ public struct OpenAIBackend: LanguageModelBackend {
                 guard let object = try? JSONSerialization.jsonObject(with: answer) as? [String: Any] else {
                     throw ModelError.serverProtocol(url: url.absoluteString, message: "the answer is not a JSON object")
                 }
-                return object
+                return (object, path)
             } catch ModelError.serverStatus(_, 404, _), ModelError.serverStatus(_, 405, _) {
                 continue
             }

@@ -1,0 +1,208 @@
+import Foundation
+
+/// Token scoring over HTTP: the prompt's own log-probabilities as OpenAI's legacy completions API
+/// returns them (`echo: true` with `logprobs`, one token generated greedily), which vLLM and
+/// llama-cpp-python implement. lm-evaluation-harness's `local-completions` model asks the same way.
+///
+/// What comes back is checked before it is used: one log-probability per prompt token (the first
+/// null) plus the generated token's; every value finite and ≤ 0; the generated (greedy) token's
+/// log-probability the largest of its row, which a server returning shifted values fails.
+/// Two servers' quirks are handled by name:
+/// - a server that takes no token ids as the prompt (llama-cpp-python) gets the text of the tokens,
+///   after checking that its tokenizer gives back the very same ids;
+/// - llama-cpp-python drops a leading BOS from the echoed tokens (and nulls the next one), and
+///   without a leading BOS its values are shifted by one position (abetlen/llama-cpp-python#1983):
+///   such prompts are refused with what to do instead.
+extension OpenAIBackend {
+    /// What was learnt about the server's scoring, kept for the backend's life.
+    final class ScoringState: @unchecked Sendable {
+        private let lock = NSLock()
+        private var _acceptsTokenIDs: Bool?
+        private var _isLlamaCppPython: Bool?
+        private var _addedBOS: Int??
+
+        var acceptsTokenIDs: Bool? {
+            get { lock.withLock { _acceptsTokenIDs } }
+            set { lock.withLock { _acceptsTokenIDs = newValue } }
+        }
+        /// Answers `/extras/tokenize` (llama-cpp-python's path) rather than `/tokenize`.
+        var isLlamaCppPython: Bool? {
+            get { lock.withLock { _isLlamaCppPython } }
+            set { lock.withLock { _isLlamaCppPython = newValue } }
+        }
+        /// The token the server's tokenizer puts first (nil inside: none); nil: not asked yet.
+        var addedBOS: Int?? {
+            get { lock.withLock { _addedBOS } }
+            set { lock.withLock { _addedBOS = newValue } }
+        }
+    }
+
+    /// The served model's tokenizer name, BOS and trained length, after a capability probe: a
+    /// short prompt scored the way perplexity scores it.
+    /// - Throws: ``ModelError/serverCannotScore(url:missing:fix:)`` naming what the server lacks.
+    public func scoringFacts() async throws -> ScoringFacts {
+        let bos = try await serverBOS()
+        var trained: Int?
+        if let body = try? await server.send(server.request(server.baseURL.appendingPathComponent("models"), method: "GET", body: nil)),
+           let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+           let entries = object["data"] as? [[String: Any]],
+           let entry = entries.first(where: { $0["id"] as? String == server.model }) {
+            // vLLM reports the context it serves.
+            trained = (entry["max_model_len"] as? NSNumber)?.intValue
+        }
+        let probe = try await tokenize("The quick brown fox jumps over the lazy dog. It was the best of times, it was the worst of times.",
+                                       addSpecial: true, parseSpecial: false)
+        guard probe.count >= 4 else {
+            throw ModelError.serverProtocol(url: root.absoluteString, message: "the tokenizer gave \(probe.count) tokens for a 20-word sentence")
+        }
+        _ = try await scoreTokens(probe, from: 1, options: ScoreOptions())
+        return ScoringFacts(tokenizerName: "served:\(server.model)", vocabulary: 0, bos: bos, eos: nil, addedBOS: bos,
+                            trainedContext: trained, numerics: nil)
+    }
+
+    /// The BOS the server's tokenizer adds (the tokens of the empty text), asked once.
+    func serverBOS() async throws -> Int? {
+        if let known = scoring.addedBOS { return known }
+        let empty = try await tokenize("", addSpecial: true, parseSpecial: false)
+        let bos = empty.count == 1 ? empty[0] : nil
+        scoring.addedBOS = .some(bos)
+        return bos
+    }
+
+    public func scoreTokens(_ tokens: [Int], from start: Int, options: ScoreOptions) async throws -> TokenScores {
+        let url = server.baseURL.appendingPathComponent("completions")
+        if options.fullRows {
+            throw ModelError.serverCannotScore(url: url.absoluteString, missing: "full log-probability rows (servers return the top k only)",
+                                               fix: "run the model in-process for KL divergence, or score perplexity only")
+        }
+        let n = tokens.count
+        precondition(start >= 0 && n >= 2, "nothing to score")
+        let bos = try await serverBOS()
+        let startsWithBOS = bos != nil && tokens.first == bos
+        if scoring.isLlamaCppPython == true, !startsWithBOS {
+            throw ModelError.serverCannotScore(
+                url: url.absoluteString,
+                missing: "llama-cpp-python (it answers /extras/tokenize) shifts echoed log-probabilities by one position when the prompt does not begin with BOS (abetlen/llama-cpp-python#1983), and this model adds no BOS",
+                fix: "start the server with --kv_overrides tokenizer.ggml.add_bos_token=bool:true (every prompt then begins with BOS: the numbers are those of BOS-prefixed text), or serve the model with vLLM")
+        }
+        var payload: [String: Any] = [
+            "model": server.model, "max_tokens": 1, "temperature": 0, "echo": true, "logprobs": max(1, options.topK),
+            // llama.cpp's servers: plain greedy choice, so that the generated token is the row's top.
+            "repeat_penalty": 1.0, "min_p": 0.0,
+        ]
+        if options.topK > 0 { payload["return_tokens_as_token_ids"] = true }
+        let object = try await completion(payload, tokens: tokens, startsWithBOS: startsWithBOS, url: url)
+        guard let choices = object["choices"] as? [[String: Any]], let logprobs = choices.first?["logprobs"] as? [String: Any],
+              let values = logprobs["token_logprobs"] as? [Any] else {
+            throw ModelError.serverCannotScore(url: url.absoluteString, missing: "the answer has no choices[0].logprobs.token_logprobs (no prompt log-probabilities)",
+                                               fix: "serve the model with vLLM or llama-cpp-python (logits_all, its default)")
+        }
+        // One value per prompt token plus the generated one; llama-cpp-python leaves out a leading BOS.
+        let offset: Int
+        switch values.count {
+        case n + 1: offset = 0
+        case n where startsWithBOS: offset = 1
+        case n:
+            throw ModelError.serverCannotScore(
+                url: url.absoluteString,
+                missing: "\(n) log-probabilities came back for \(n) prompt tokens and 1 generated, so they cannot be matched to the prompt (llama-cpp-python shifts them by one when the prompt does not begin with BOS)",
+                fix: "serve the model with vLLM, or make the prompt begin with BOS")
+        default:
+            throw ModelError.serverProtocol(url: url.absoluteString, message: "\(values.count) log-probabilities came back for \(n) prompt tokens and 1 generated (expected \(n + 1))")
+        }
+        let top = logprobs["top_logprobs"] as? [Any]
+        func value(_ index: Int) throws -> Double? {
+            guard !(values[index] is NSNull) else { return nil }
+            guard let number = values[index] as? NSNumber, number.doubleValue.isFinite, number.doubleValue <= 1e-4 else {
+                throw ModelError.serverProtocol(url: url.absoluteString, message: "log-probability \(index) is \(values[index]), not a finite value ≤ 0")
+            }
+            return number.doubleValue
+        }
+        // The generated token was chosen greedily: its log-probability tops its row. Values shifted
+        // against the prompt fail this.
+        if let generated = try value(values.count - 1), let row = top?.last as? [String: Any] {
+            let best = row.values.compactMap { ($0 as? NSNumber)?.doubleValue }.max() ?? generated
+            guard generated >= best - 1e-3 * max(1, abs(best)) else {
+                throw ModelError.serverCannotScore(
+                    url: url.absoluteString,
+                    missing: "its log-probabilities are not aligned with the prompt (the greedily generated token has \(generated), its row's best is \(best))",
+                    fix: "serve the model with vLLM; llama-cpp-python aligns them only when the prompt begins with BOS")
+            }
+        }
+        var scores = TokenScores(logProbabilities: [], rows: nil, top: options.topK > 0 ? [] : nil)
+        scores.logProbabilities.reserveCapacity(max(0, n - 1 - start))
+        for j in start..<(n - 1) {
+            // ln p(tokens[j + 1] | tokens[...j]) is the value echoed for prompt position j + 1.
+            let index = j + 1 - offset
+            guard let logProbability = try value(index) else {
+                if offset == 1, j == 0 {
+                    throw ModelError.serverCannotScore(url: url.absoluteString,
+                                                       missing: "the first token after BOS gets no log-probability (llama-cpp-python nulls it)",
+                                                       fix: "use mode: chunked (it scores the second half of each chunk only), or serve the model with vLLM")
+                }
+                throw ModelError.serverProtocol(url: url.absoluteString, message: "log-probability \(index) (prompt position \(j + 1)) is null")
+            }
+            scores.logProbabilities.append(logProbability)
+            if options.topK > 0 { scores.top?.append(try topTokens(top, index, url: url)) }
+        }
+        return scores
+    }
+
+    /// The top log-probabilities at `index`, keyed `token_id:N` (vLLM's `return_tokens_as_token_ids`).
+    func topTokens(_ top: [Any]?, _ index: Int, url: URL) throws -> [(token: Int, logProbability: Double)] {
+        guard let top, index < top.count, let row = top[index] as? [String: Any] else {
+            throw ModelError.serverProtocol(url: url.absoluteString, message: "no top_logprobs at position \(index)")
+        }
+        return try row.map { key, value in
+            guard key.hasPrefix("token_id:"), let id = Int(key.dropFirst("token_id:".count)),
+                  let number = (value as? NSNumber)?.doubleValue, number.isFinite else {
+                throw ModelError.serverCannotScore(url: url.absoluteString, missing: "top-k log-probabilities by token id (it names tokens by text: '\(key)')",
+                                                   fix: "serve the model with vLLM, which names them by id when asked (return_tokens_as_token_ids)")
+            }
+            return (id, number)
+        }.sorted { $0.logProbability > $1.logProbability }
+    }
+
+    /// POSTs the completion with `tokens` as the prompt: token ids where the server takes them,
+    /// else their text, after checking that the server tokenizes it back to the same ids.
+    func completion(_ payload: [String: Any], tokens: [Int], startsWithBOS: Bool, url: URL) async throws -> [String: Any] {
+        var payload = payload
+        if scoring.acceptsTokenIDs != false {
+            payload["prompt"] = tokens
+            do {
+                let object = try await post(payload, url: url)
+                scoring.acceptsTokenIDs = true
+                return object
+            } catch let ModelError.serverStatus(_, status, _) where [400, 422, 500].contains(status) && scoring.acceptsTokenIDs == nil {
+                // Refused on the first try (llama-cpp-python answers its validation errors with 500):
+                // text from now on; an error of the text request is the one reported.
+                scoring.acceptsTokenIDs = false
+            }
+        }
+        // The server adds BOS to a text prompt itself.
+        let body = startsWithBOS ? Array(tokens.dropFirst()) : tokens
+        let text = try await detokenize(body)
+        let again = try await tokenize(text, addSpecial: true, parseSpecial: true)
+        if again != tokens {
+            let position = zip(again, tokens).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(again.count, tokens.count)
+            throw ModelError.serverCannotScore(
+                url: url.absoluteString,
+                missing: "it takes no token ids as the prompt, and its tokenizer does not give back the same tokens from their text (\(tokens.count) tokens, \(again.count) back; they differ from position \(position))",
+                fix: "serve the model with vLLM, which takes token ids")
+        }
+        payload["prompt"] = text
+        return try await post(payload, url: url)
+    }
+
+    func post(_ payload: [String: Any], url: URL) async throws -> [String: Any] {
+        let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
+        let answer = try await server.send(server.request(url, method: "POST", body: data))
+        guard let object = try? JSONSerialization.jsonObject(with: answer) as? [String: Any] else {
+            throw ModelError.serverProtocol(url: url.absoluteString, message: "the answer is not a JSON object")
+        }
+        if let error = object["error"] {
+            throw ModelError.serverProtocol(url: url.absoluteString, message: "the server reported an error: \(StreamedCompletion.message(of: error))")
+        }
+        return object
+    }
+}
