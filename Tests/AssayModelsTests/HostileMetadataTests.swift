@@ -135,6 +135,39 @@ struct HostileMetadataTests {
         #expect(throws: ModelError.self) { _ = try LlamaModel(contentsOf: yarn) }
     }
 
+    /// Phi-3's and Gemma's settings, from config.json and from GGUF metadata.
+    @Test(arguments: [
+        ("tiny-gemma2", "attn_logit_softcapping", 0.0), ("tiny-gemma2", "final_logit_softcapping", -30.0),
+        ("tiny-gemma2", "sliding_window", -1), ("tiny-gemma2", "query_pre_attn_scalar", 0),
+        ("tiny-gemma3", "rope_local_base_freq", 0), ("tiny-gemma3", "sliding_window", 1e12),
+        ("tiny-phi3", "partial_rotary_factor", 2),
+    ])
+    func phi3AndGemmaConfigValuesAreCheckedBeforeUse(model: String, key: String, value: Double) throws {
+        let directory = try Self.craftedDirectory(model) { $0[key] = value }
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: directory) } == key)
+    }
+
+    @Test func gemmaGGUFValuesAreCheckedBeforeUse() throws {
+        func crafted(_ model: String, _ key: String, _ value: GGUFValue) throws -> URL {
+            let file = try GGUFFile(contentsOf: Self.models.appendingPathComponent("\(model).gguf"))
+            var writer = GGUFWriter(metadata: file.metadata)
+            writer.set(key, value)
+            writer.tensors = file.tensors.map { info in
+                GGUFWriter.Tensor(name: info.name, dimensions: info.dimensions, type: info.type, bytes: file.withBytes(of: info) { Array($0) })
+            }
+            let url = try TestEnvironment.temporaryDirectory("assay-hostile").appendingPathComponent("crafted.gguf")
+            try writer.write(to: url)
+            return url
+        }
+        for (model, key, value) in [("tiny-gemma2", "gemma2.attn_logit_softcapping", GGUFValue.float32(.nan)),
+                                    ("tiny-gemma2", "gemma2.attention.sliding_window", .uint32(0xFFFF_FFFF)),
+                                    ("tiny-gemma3", "gemma3.rope.freq_base_swa", .float32(-1))] {
+            #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: try crafted(model, key, value)) } == key, "\(key)")
+        }
+        let layers = try Self.craftedDirectory("tiny-gemma3") { $0["layer_types"] = ["sliding_attention"] }
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: layers) } == "layer_types")
+    }
+
     /// `rope_freqs.weight` in a GGUF: one positive factor per rotated pair, or the file is refused.
     @Test func ropeFrequencyTensorIsChecked() throws {
         let file = try GGUFFile(contentsOf: Self.models.appendingPathComponent("tiny-llama3.gguf"))

@@ -4,7 +4,8 @@ import Foundation
 
 /// The Llama family — Llama (Llama 3's rope scaling included; also DeepSeek-R1-Distill-Llama),
 /// SmolLM, Mistral (its sliding window from `config.json`), Qwen2 (with Q/K/V biases; also
-/// DeepSeek-R1-Distill-Qwen), Qwen3 (RMSNorm over each head of Q and K) — from GGUF or from a
+/// DeepSeek-R1-Distill-Qwen), Qwen3 (RMSNorm over each head of Q and K), Phi-3 (fused
+/// projections), Gemma 1/2/3 (see ``Configuration`` for what each adds) — from GGUF or from a
 /// Hugging Face directory (`config.json` + safetensors), following llama.cpp's
 /// `llm_build_llama`/`llm_build_qwen2`/`llm_build_qwen3`: RMSNorm → Q/K/V projections (+ bias) → RoPE → grouped-query
 /// causal attention → output projection, residual; RMSNorm → SwiGLU feed-forward, residual; final
@@ -17,7 +18,7 @@ import Foundation
 public struct LlamaModel: Sendable {
     /// Hyper-parameters from the GGUF metadata or `config.json`.
     public struct Configuration: Sendable, Equatable {
-        /// `llama` or `qwen2`.
+        /// One of ``LlamaModel/supportedArchitectures``.
         public var architecture: String
         public var layers: Int
         public var embedding: Int
@@ -41,8 +42,40 @@ public struct LlamaModel: Sendable {
         /// A query sees only the keys fewer than this many positions back (itself included):
         /// Mistral's `sliding_window` from `config.json`; nil: every earlier key.
         public var slidingWindow: Int? = nil
-        /// RMSNorm over each head of Q and K before RoPE (Qwen3's `q_norm`/`k_norm`).
+        /// RMSNorm over each head of Q and K before RoPE (Qwen3's and Gemma 3's `q_norm`/`k_norm`).
         public var headNorms: Bool = false
+        /// Gemma: the token embeddings are multiplied by this (√embedding).
+        public var embeddingScale: Float? = nil
+        /// The feed-forward's gate activation: SiLU (SwiGLU) or GELU's tanh form (GeGLU, Gemma).
+        public var activation: Activation = .silu
+        /// Gemma 2/3: RMSNorm on the attention output and on the feed-forward output before each
+        /// residual add.
+        public var postNorms: Bool = false
+        /// Q·K is multiplied by this (nil: 1/√headDimension; Gemma 2/3: query_pre_attn_scalar^−½).
+        public var attentionScale: Float? = nil
+        /// Gemma 2: attention scores s become cap·tanh(s/cap).
+        public var attentionSoftCap: Float? = nil
+        /// Gemma 2: logits become cap·tanh(logit/cap).
+        public var finalSoftCap: Float? = nil
+        /// The layers `slidingWindow` applies to (Gemma 2/3: the local ones); nil: every layer.
+        public var slidingLayers: [Bool]? = nil
+        /// Gemma 3: the RoPE base of sliding-window layers, which take no position scale (the
+        /// global layers keep `ropeBase` and `ropePositionScale`).
+        public var localRopeBase: Float? = nil
+        /// Phi-3: Q, K and V in one matrix (`qkv_proj`, `attn_qkv`), gate and up in one
+        /// (`gate_up_proj`; `ffn_up` of twice the width in GGUF).
+        public var fusedProjections: Bool = false
+
+        /// Whether layer `index` attends through the sliding window.
+        func isSliding(_ index: Int) -> Bool { slidingWindow != nil && (slidingLayers?[index] ?? true) }
+    }
+
+    /// The feed-forward's gate activation.
+    public enum Activation: String, Sendable, Equatable {
+        /// SiLU: SwiGLU (Llama, Qwen, Mistral, Phi-3).
+        case silu
+        /// GELU, tanh approximation: GeGLU (Gemma's `gelu_pytorch_tanh`).
+        case geluTanh
     }
 
     /// How the forward pass rounds.
@@ -52,19 +85,20 @@ public struct LlamaModel: Sendable {
         /// What llama.cpp's CPU backend computes: activations meeting a weight rounded to that
         /// weight's "vec_dot type" (Q8_0/Q8_1/Q8_K blocks, f16) — in decode by the same integer
         /// products ggml runs —, keys, values and queries in f16, attention probabilities in f16
-        /// before they meet V.
+        /// before they meet V, GELU through ggml's f16 table.
         case ggml
     }
 
     /// Architectures the loader knows (GGUF `general.architecture`, HF `model_type`; Mistral's
-    /// GGUFs say `llama`).
-    public static let supportedArchitectures = ["llama", "mistral", "qwen2", "qwen3"]
+    /// GGUFs say `llama`; Gemma 3's text-only `config.json` says `gemma3_text`).
+    public static let supportedArchitectures = ["llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3"]
 
     struct Layer: Sendable {
         var attentionNorm: [Float], q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, output: WeightMatrix
         var qBias: [Float]?, kBias: [Float]?, vBias: [Float]?
         var qNorm: [Float]?, kNorm: [Float]?
         var ffnNorm: [Float], gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix
+        var postAttentionNorm: [Float]? = nil, postFFNNorm: [Float]? = nil
     }
 
     public let configuration: Configuration
@@ -81,6 +115,7 @@ public struct LlamaModel: Sendable {
     enum Role: CaseIterable {
         case embedding, outputNorm, output
         case attentionNorm, q, k, v, attentionOutput, qBias, kBias, vBias, qNorm, kNorm, ffnNorm, gate, up, down
+        case postAttentionNorm, postFFNNorm, qkv, gateUp
 
         func ggufName(_ layer: Int?) -> String {
             switch self {
@@ -101,6 +136,11 @@ public struct LlamaModel: Sendable {
             case .gate: "blk.\(layer!).ffn_gate.weight"
             case .up: "blk.\(layer!).ffn_up.weight"
             case .down: "blk.\(layer!).ffn_down.weight"
+            case .postAttentionNorm: "blk.\(layer!).post_attention_norm.weight"
+            case .postFFNNorm: "blk.\(layer!).post_ffw_norm.weight"
+            case .qkv: "blk.\(layer!).attn_qkv.weight"
+            // Phi-3's GGUF keeps gate and up together as an ffn_up of twice the width.
+            case .gateUp: "blk.\(layer!).ffn_up.weight"
             }
         }
 
@@ -124,7 +164,21 @@ public struct LlamaModel: Sendable {
             case .gate: p + "mlp.gate_proj.weight"
             case .up: p + "mlp.up_proj.weight"
             case .down: p + "mlp.down_proj.weight"
+            case .postAttentionNorm: p + "post_attention_layernorm.weight"
+            case .postFFNNorm: p + "post_feedforward_layernorm.weight"
+            case .qkv: p + "self_attn.qkv_proj.weight"
+            case .gateUp: p + "mlp.gate_up_proj.weight"
             }
+        }
+
+        /// The Hugging Face name in `architecture`'s layout: Gemma 2/3 call the norm before the
+        /// feed-forward `pre_feedforward_layernorm` (their `post_attention_layernorm` is the norm
+        /// on the attention output).
+        func hfName(_ layer: Int?, architecture: String) -> String {
+            if self == .ffnNorm, architecture == "gemma2" || architecture == "gemma3" {
+                return "model.layers.\(layer ?? 0).pre_feedforward_layernorm.weight"
+            }
+            return hfName(layer)
         }
     }
 
@@ -180,14 +234,26 @@ public struct LlamaModel: Sendable {
         let e = c.embedding, width = c.heads * c.headDimension, kv = c.kvHeads * c.headDimension, f = c.feedForward
         embedding = try matrix(.embedding, nil, c.vocabulary, e)
         layers = try (0..<c.layers).map { i in
-            Layer(attentionNorm: try vector(.attentionNorm, i, e), q: try matrix(.q, i, width, e),
-                  k: try matrix(.k, i, kv, e), v: try matrix(.v, i, kv, e),
-                  output: try matrix(.attentionOutput, i, e, width),
-                  qBias: try bias(.qBias, i, width), kBias: try bias(.kBias, i, kv), vBias: try bias(.vBias, i, kv),
-                  qNorm: c.headNorms ? try vector(.qNorm, i, c.headDimension) : nil,
-                  kNorm: c.headNorms ? try vector(.kNorm, i, c.headDimension) : nil,
-                  ffnNorm: try vector(.ffnNorm, i, e), gate: try matrix(.gate, i, f, e),
-                  up: try matrix(.up, i, f, e), down: try matrix(.down, i, e, f))
+            let attentionNorm = try vector(.attentionNorm, i, e)
+            var q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, gate: WeightMatrix, up: WeightMatrix
+            if c.fusedProjections {
+                // Phi-3: rows [Q | K | V] and [gate | up], referenced in place.
+                let qkv = try matrix(.qkv, i, width + 2 * kv, e)
+                (q, k, v) = (qkv.rows(0..<width), qkv.rows(width..<(width + kv)), qkv.rows((width + kv)..<(width + 2 * kv)))
+                let gateUp = try matrix(.gateUp, i, 2 * f, e)
+                (gate, up) = (gateUp.rows(0..<f), gateUp.rows(f..<(2 * f)))
+            } else {
+                (q, k, v) = (try matrix(.q, i, width, e), try matrix(.k, i, kv, e), try matrix(.v, i, kv, e))
+                (gate, up) = (try matrix(.gate, i, f, e), try matrix(.up, i, f, e))
+            }
+            return Layer(attentionNorm: attentionNorm, q: q, k: k, v: v,
+                         output: try matrix(.attentionOutput, i, e, width),
+                         qBias: try bias(.qBias, i, width), kBias: try bias(.kBias, i, kv), vBias: try bias(.vBias, i, kv),
+                         qNorm: c.headNorms ? try vector(.qNorm, i, c.headDimension) : nil,
+                         kNorm: c.headNorms ? try vector(.kNorm, i, c.headDimension) : nil,
+                         ffnNorm: try vector(.ffnNorm, i, e), gate: gate, up: up, down: try matrix(.down, i, e, f),
+                         postAttentionNorm: c.postNorms ? try vector(.postAttentionNorm, i, e) : nil,
+                         postFFNNorm: c.postNorms ? try vector(.postFFNNorm, i, e) : nil)
         }
         outputNorm = try vector(.outputNorm, nil, e)
         output = try tensor(.output, nil, [c.vocabulary, e])?.matrix() ?? embedding
@@ -255,8 +321,13 @@ public struct LlamaModel: Sendable {
         var x = [Float]()
         x.reserveCapacity(n * e)
         for token in tokens { x += embedding.row(token) }
+        if let scale = c.embeddingScale { for i in x.indices { x[i] *= scale } }
         let positions = Array(start..<(start + n))
         for (index, layer) in layers.enumerated() {
+            let sliding = c.isSliding(index)
+            // Gemma 3's local layers rotate with their own base and no position scale.
+            let local = sliding && c.localRopeBase != nil
+            let ropeBase = local ? c.localRopeBase! : c.ropeBase, positionScale = local ? 1 : c.ropePositionScale
             let h = Kernels.rmsNorm(x, weight: layer.attentionNorm, dimension: e, epsilon: c.epsilon)
             let ggml = numerics == .ggml
             var q = layer.q.linear(h, rows: n, ggml: ggml)
@@ -268,10 +339,10 @@ public struct LlamaModel: Sendable {
             // Qwen3: every head of Q and K normalized on its own (rows of headDimension values).
             if let norm = layer.qNorm { q = Kernels.rmsNorm(q, weight: norm, dimension: d, epsilon: c.epsilon) }
             if let norm = layer.kNorm { k = Kernels.rmsNorm(k, weight: norm, dimension: d, epsilon: c.epsilon) }
-            Kernels.rope(&q, positions: positions, heads: c.heads, headDimension: d, rotaryDimension: c.rotaryDimension, base: c.ropeBase,
-                         neox: c.ropeNeoX, positionScale: c.ropePositionScale, frequencyFactors: c.ropeFrequencyFactors)
-            Kernels.rope(&k, positions: positions, heads: c.kvHeads, headDimension: d, rotaryDimension: c.rotaryDimension, base: c.ropeBase,
-                         neox: c.ropeNeoX, positionScale: c.ropePositionScale, frequencyFactors: c.ropeFrequencyFactors)
+            Kernels.rope(&q, positions: positions, heads: c.heads, headDimension: d, rotaryDimension: c.rotaryDimension, base: ropeBase,
+                         neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors)
+            Kernels.rope(&k, positions: positions, heads: c.kvHeads, headDimension: d, rotaryDimension: c.rotaryDimension, base: ropeBase,
+                         neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors)
             if ggml {
                 // The KV cache holds f16; Q meets K (f16) as f16.
                 k = ActivationRounding.f16.apply(k, rowLength: kvWidth)
@@ -280,14 +351,17 @@ public struct LlamaModel: Sendable {
             }
             cache.append(layer: index, keys: k, values: v)
             let attention = Attention.causal(q: q, keys: cache.keys[index], values: cache.values[index], start: start, n: n, f16Probabilities: ggml,
-                                           heads: c.heads, kvHeads: c.kvHeads, headDimension: d, window: c.slidingWindow)
-            let projected = layer.output.linear(attention, rows: n, ggml: ggml)
+                                           heads: c.heads, kvHeads: c.kvHeads, headDimension: d, window: sliding ? c.slidingWindow : nil,
+                                           scale: c.attentionScale, softCap: c.attentionSoftCap)
+            var projected = layer.output.linear(attention, rows: n, ggml: ggml)
+            if let norm = layer.postAttentionNorm { projected = Kernels.rmsNorm(projected, weight: norm, dimension: e, epsilon: c.epsilon) }
             for i in 0..<x.count { x[i] += projected[i] }
             let h2 = Kernels.rmsNorm(x, weight: layer.ffnNorm, dimension: e, epsilon: c.epsilon)
             let gate = layer.gate.linear(h2, rows: n, ggml: ggml)
             let up = layer.up.linear(h2, rows: n, ggml: ggml)
-            let activated = Kernels.swiglu(gate: gate, up: up)
-            let down = layer.down.linear(activated, rows: n, ggml: ggml)
+            let activated = c.activation == .geluTanh ? Kernels.geglu(gate: gate, up: up, f16Table: ggml) : Kernels.swiglu(gate: gate, up: up)
+            var down = layer.down.linear(activated, rows: n, ggml: ggml)
+            if let norm = layer.postFFNNorm { down = Kernels.rmsNorm(down, weight: norm, dimension: e, epsilon: c.epsilon) }
             for i in 0..<x.count { x[i] += down[i] }
         }
         cache.advance(by: n)
@@ -295,6 +369,8 @@ public struct LlamaModel: Sendable {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= n, "output rows out of range")
         let selected = rows == 0..<n ? x : Array(x[(rows.lowerBound * e)..<(rows.upperBound * e)])
         let final = Kernels.rmsNorm(selected, weight: outputNorm, dimension: e, epsilon: c.epsilon)
-        return output.linear(final, rows: rows.count, ggml: numerics == .ggml)
+        var logits = output.linear(final, rows: rows.count, ggml: numerics == .ggml)
+        if let cap = c.finalSoftCap { for i in logits.indices { logits[i] = cap * tanh(logits[i] / cap) } }
+        return logits
     }
 }

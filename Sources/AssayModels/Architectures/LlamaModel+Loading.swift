@@ -44,10 +44,19 @@ extension LlamaModel {
             heads: heads, kvHeads: (try? int("attention.head_count_kv")) ?? heads, headDimension: headDimension,
             rotaryDimension: (try? int("rope.dimension_count")) ?? headDimension,
             ropeBase: Float(file.value("\(arch).rope.freq_base")?.number ?? 10000),
-            ropeNeoX: arch == "qwen2" || arch == "qwen3", ropePositionScale: positionScale,
+            ropeNeoX: ["qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3"].contains(arch), ropePositionScale: positionScale,
             epsilon: Float(file.value("\(arch).attention.layer_norm_rms_epsilon")?.number ?? 1e-5),
             vocabulary: file.value("tokenizer.ggml.tokens")?.array?.count ?? 0,
-            trainedContext: try? int("context_length"), headNorms: arch == "qwen3").checked(path: path, keys: .gguf(arch))
+            trainedContext: try? int("context_length"), headNorms: arch == "qwen3" || arch == "gemma3").checked(path: path, keys: .gguf(arch))
+        if arch == "phi3" {
+            configuration.fusedProjections = true
+            if file.tensor("rope_factors_long.weight") != nil || file.tensor("blk.0.rope_factors_long.weight") != nil {
+                throw ModelError.unsupportedRopeScaling(path: path, type: "longrope (rope_factors_long/short: Phi-3 128k)")
+            }
+        }
+        if arch.hasPrefix("gemma") {
+            try configuration.setGemma(path: path, value: { file.value("\(arch).\($0)")?.number }, ggufKeys: true, keyPrefix: "\(arch).")
+        }
         // Llama 3's rope scaling: llama.cpp's converter writes one factor per rotated pair.
         let frequencies = "rope_freqs.weight"
         if let info = file.tensor(frequencies) {
@@ -76,7 +85,8 @@ extension LlamaModel {
     /// HF keeps Q/K rows in the rotate-half order, so the NeoX rotary layout applies.
     public init(safetensors checkpoint: SafetensorsCheckpoint) throws {
         let config = checkpoint.config, path = config.url.path
-        let arch = config.string("model_type") ?? "?"
+        let modelType = config.string("model_type") ?? "?"
+        let arch = modelType == "gemma3_text" ? "gemma3" : modelType
         guard Self.supportedArchitectures.contains(arch) else {
             throw ModelError.unsupportedArchitecture(path: path, name: arch, supported: Self.supportedArchitectures)
         }
@@ -115,22 +125,51 @@ extension LlamaModel {
             ropeNeoX: true,
             ropePositionScale: positionScale, epsilon: Float(config.number("rms_norm_eps") ?? 1e-6),
             vocabulary: try int("vocab_size"), trainedContext: config.integer("max_position_embeddings"),
-            headNorms: arch == "qwen3").checked(path: path, keys: .huggingFace)
+            headNorms: arch == "qwen3" || arch == "gemma3").checked(path: path, keys: .huggingFace)
+        if arch == "phi3" {
+            configuration.fusedProjections = true
+            if let factor = config.number("partial_rotary_factor") {
+                let rotary = Int(Double(headDimension) * Double(try check.positive(factor, "partial_rotary_factor", maximum: 1)))
+                configuration.rotaryDimension = try check.count(rotary - rotary % 2, "partial_rotary_factor", minimum: 2, maximum: headDimension)
+            }
+        }
+        if arch.hasPrefix("gemma") {
+            let activation = config.string("hidden_activation") ?? config.string("hidden_act") ?? "gelu_pytorch_tanh"
+            guard activation == "gelu_pytorch_tanh" else { throw ModelError.unsupportedActivation(path: path, name: activation) }
+            try configuration.setGemma(path: path, value: { config.number($0) }, ggufKeys: false, keyPrefix: "")
+            if let types = config.strings("layer_types") {
+                let sliding = types.map { $0 == "sliding_attention" }
+                guard sliding.count == configuration.layers else {
+                    throw ModelError.invalidMetadata(path: path, key: "layer_types", value: "\(types.count) entries",
+                                                     reason: "it must list the \(configuration.layers) layers")
+                }
+                configuration.slidingLayers = sliding
+            }
+            if let scalar = config.number("query_pre_attn_scalar") {
+                configuration.attentionScale = 1 / (try check.positive(scalar, "query_pre_attn_scalar")).squareRoot()
+            }
+        }
         if let scaling = config.nested("rope_scaling") ?? ropeParameters, (scaling.string("rope_type") ?? scaling.string("type")) == "llama3" {
             configuration.ropeFrequencyFactors = try Self.llama3FrequencyFactors(scaling, configuration: configuration, check: check)
         }
-        if arch == "mistral", let window = config.integer("sliding_window") {
+        if arch == "mistral" || arch == "phi3", let window = config.integer("sliding_window") {
             configuration.slidingWindow = try check.count(window, "sliding_window", maximum: MetadataCheck.Limit.context)
         }
         if arch.hasPrefix("qwen"), config.bool("use_sliding_window") == true {
             throw ModelError.unsupportedSetting(path: path, key: "use_sliding_window", value: "true",
                                                 supported: "Qwen models run with full attention in every layer")
         }
+        // Gemma's RMSNorm multiplies by 1 + weight (llama.cpp's converter stores 1 + weight).
+        let plusOne = arch.hasPrefix("gemma")
         let source = WeightSource(
-            path: checkpoint.directory.path, name: { $0.hfName($1) },
+            path: checkpoint.directory.path, name: { $0.hfName($1, architecture: arch) },
             read: { name in
                 guard let (file, info) = checkpoint.tensor(name) else { return nil }
-                return WeightSource.Tensor(shape: info.shape, matrix: { try file.weightMatrix(info) }, floats: { try file.floats(info) })
+                let floats = { () throws -> [Float] in
+                    let values = try file.floats(info)
+                    return plusOne && name.hasSuffix("norm.weight") ? values.map { 1 + $0 } : values
+                }
+                return WeightSource.Tensor(shape: info.shape, matrix: { try file.weightMatrix(info) }, floats: floats)
             },
             allNames: checkpoint.tensors.map(\.tensor.name))
         try self.init(configuration: configuration, source: source)
@@ -162,6 +201,45 @@ extension LlamaModel {
             if wavelength > lowWavelength { return Float(factor) }
             let smooth = (original / wavelength - low) / (high - low)
             return Float(1 / ((1 - smooth) / factor + smooth))
+        }
+    }
+}
+
+extension LlamaModel.Configuration {
+    /// Gemma's settings (llama.cpp's `llm_build_gemma*`, transformers' `Gemma*ForCausalLM`): the
+    /// embedding times √embedding, GeGLU; Gemma 2/3 add norms after attention and feed-forward and
+    /// sliding-window layers (Gemma 2: every other one from the first, window 4096 by default;
+    /// Gemma 3: five of every six, with their own RoPE base); Gemma 2 soft-caps attention scores
+    /// (50) and logits (30). `value` reads a number by its key without the architecture prefix
+    /// (GGUF keys when `ggufKeys`, else `config.json`'s); errors name `keyPrefix` + key.
+    mutating func setGemma(path: String, value: (String) -> Double?, ggufKeys: Bool, keyPrefix: String) throws {
+        let check = MetadataCheck(path: path)
+        func key(_ name: String) -> String { keyPrefix + name }
+        embeddingScale = Float(embedding).squareRoot()
+        activation = .geluTanh
+        guard architecture != "gemma" else { return }
+        postNorms = true
+        // llama.cpp scales Q by 1/√(embedding/heads) for the 27B models (46 and 62 layers), else
+        // by 1/√headDimension (config.json's query_pre_attn_scalar says which, for the HF path).
+        if (architecture == "gemma2" && layers == 46) || (architecture == "gemma3" && layers == 62) {
+            attentionScale = 1 / Float(embedding / heads).squareRoot()
+        }
+        let windowKey = ggufKeys ? "attention.sliding_window" : "sliding_window"
+        let pattern = architecture == "gemma2" ? 2 : 6
+        let window = value(windowKey) ?? (architecture == "gemma2" ? 4096 : nil)
+        if let window, window != 0 {
+            slidingWindow = try check.count(Int(exactly: window) ?? -1, key(windowKey), maximum: MetadataCheck.Limit.context)
+            slidingLayers = (0..<layers).map { $0 % pattern < pattern - 1 }
+        }
+        if architecture == "gemma2" {
+            attentionSoftCap = try check.positive(value("attn_logit_softcapping") ?? 50, key("attn_logit_softcapping"))
+            finalSoftCap = try check.positive(value("final_logit_softcapping") ?? 30, key("final_logit_softcapping"))
+        } else {
+            if let cap = value("final_logit_softcapping"), cap != 0 { finalSoftCap = try check.positive(cap, key("final_logit_softcapping")) }
+            if slidingWindow != nil {
+                let base = ggufKeys ? "rope.freq_base_swa" : "rope_local_base_freq"
+                localRopeBase = try check.positive(value(base) ?? 10000, key(base))
+            }
         }
     }
 }

@@ -8,10 +8,13 @@ enum Attention {
     /// With `f16Probabilities` the softmax output is rounded to f16 before it meets V, as ggml's
     /// non-fused attention converts it for the f16 V cache.
     /// With `window`, a query at position p sees the keys at p − window + 1 … p only (a sliding window).
+    /// `scale` multiplies Q·K (default 1/√d); with `softCap` a score s becomes cap·tanh(s/cap)
+    /// before the softmax (Gemma 2).
     static func causal(q: [Float], keys: [Float], values: [Float], start: Int, n: Int, f16Probabilities: Bool = false,
-                       heads: Int, kvHeads: Int, headDimension d: Int, window: Int? = nil) -> [Float] {
+                       heads: Int, kvHeads: Int, headDimension d: Int, window: Int? = nil,
+                       scale: Float? = nil, softCap: Float? = nil) -> [Float] {
         let width = heads * d, kvWidth = kvHeads * d, group = heads / kvHeads
-        let scale = 1 / Float(d).squareRoot()
+        let scale = scale ?? 1 / Float(d).squareRoot()
         // Rows go in blocks: a block only needs the keys up to its last row, so most of the
         // masked upper triangle is never computed.
         let blockRows = 128
@@ -35,6 +38,9 @@ enum Attention {
                                 for i in 0..<rows {
                                     let visible = start + r0 + i + 1, rowStart = i * keysNeeded
                                     let first = window.map { max(0, visible - $0) } ?? 0
+                                    if let cap = softCap {
+                                        for j in (rowStart + first)..<(rowStart + visible) { scores[j] = cap * tanh(scores[j] / cap) }
+                                    }
                                     Kernels.softmax(&scores, (rowStart + first)..<(rowStart + visible))
                                     for j in 0..<first { scores[rowStart + j] = 0 }
                                     for j in visible..<keysNeeded { scores[rowStart + j] = 0 }

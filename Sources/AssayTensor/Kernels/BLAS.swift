@@ -160,6 +160,23 @@ public enum Kernels {
         return out
     }
 
+    /// GELU(gate) · up, element-wise, GELU in its tanh approximation
+    /// (0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), PyTorch's `gelu_pytorch_tanh`): Gemma's GeGLU.
+    /// With `f16Table`, as ggml's CPU backend computes it: the gate rounded to f16 and its GELU
+    /// rounded to f16 (a lookup table), 0 below −10 and the identity above 10.
+    public static func geglu(gate: [Float], up: [Float], f16Table: Bool = false) -> [Float] {
+        precondition(gate.count == up.count, "shape mismatch")
+        let c = Float((2 / Double.pi).squareRoot())
+        func gelu(_ x: Float) -> Float { 0.5 * x * (1 + tanh(c * (x + 0.044715 * x * x * x))) }
+        return (0..<gate.count).map { i in
+            let x = gate[i]
+            guard f16Table else { return gelu(x) * up[i] }
+            if x <= -10 { return 0 }
+            if x >= 10 { return x * up[i] }
+            return Float(Float16(gelu(Float(Float16(x))))) * up[i]
+        }
+    }
+
     /// In-place softmax of `values[range]`.
     public static func softmax(_ values: inout [Float], _ range: Range<Int>) {
         guard let maximum = values[range].max() else { return }

@@ -112,6 +112,22 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// Rows `range` of this matrix, in place (the Q, K and V parts of a fused QKV projection).
+    /// - Precondition: `range` is non-empty and within `0..<rows`.
+    public func rows(_ range: Range<Int>) -> WeightMatrix {
+        precondition(!range.isEmpty && range.lowerBound >= 0 && range.upperBound <= rows, "rows out of range")
+        return WeightMatrix(type: type, rows: range.count, columns: columns, rowBytes: rowBytes,
+                            storage: Storage(base: storage.base + range.lowerBound * rowBytes, owner: storage))
+    }
+
+    init(type: GGMLType, rows: Int, columns: Int, rowBytes: Int, storage: Storage) {
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        self.rowBytes = rowBytes
+        self.storage = storage
+    }
+
     /// Whether both matrices are the same bytes (a tied embedding and output).
     public func sharesStorage(with other: WeightMatrix) -> Bool { storage === other.storage }
 
