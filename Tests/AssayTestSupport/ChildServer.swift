@@ -47,23 +47,44 @@ public final class ChildServer: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [python] + arguments.map { $0.replacingOccurrences(of: "{port}", with: String(port)) }
+        // Its messages go to a file (a pipe nobody reads could fill up and stall it), shown when
+        // it does not start.
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("assay-child-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = handle
         try process.run()
         let server = ChildServer(process: process, port: port)
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            guard process.isRunning else { break }
-            if answers(URL(string: "http://127.0.0.1:\(port)/\(ready)")!) { return server }
+        while Date() < deadline, process.isRunning {
+            if answers(URL(string: "http://127.0.0.1:\(port)/\(ready)")!) {
+                try? FileManager.default.removeItem(at: log)
+                return server
+            }
             Thread.sleep(forTimeInterval: 0.2)
         }
-        throw POSIXError(.ETIMEDOUT)
+        let messages = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(at: log)
+        throw StartFailure(description: "\(python) \(arguments.prefix(3).joined(separator: " ")) did not answer on port \(port) "
+                                        + (process.isRunning ? "within \(Int(timeout)) s" : "(it exited)") + ": \(messages.suffix(2000))")
+    }
+
+    /// Why a server did not start, with the end of what it printed.
+    public struct StartFailure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Whether a GET to `url` gets any HTTP answer.
     static func answers(_ url: URL) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
         defer { close(fd) }
+        // A server that accepts and never answers must not hang the test run.
+        var limit = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -73,7 +94,7 @@ public final class ChildServer: @unchecked Sendable {
         }
         guard connected else { return false }
         let request = "GET \(url.path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
-        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
         var byte: UInt8 = 0
         return recv(fd, &byte, 1, 0) == 1
     }

@@ -35,7 +35,7 @@ public struct OpenAIBackend: LanguageModelBackend {
         }
         // llama-cpp-python's /extras/tokenize always adds what the vocabulary adds: take BOS off
         // when no special tokens were asked for.
-        if path == "extras/tokenize", !addSpecial, !text.isEmpty, let bos = try await serverBOS(), ids.first == bos {
+        if path == "extras/tokenize", !addSpecial, let bos = try await serverBOS(), ids.first == bos {
             return Array(ids.dropFirst())
         }
         return ids

@@ -4,9 +4,10 @@ import Foundation
 /// returns them (`echo: true` with `logprobs`, one token generated greedily), which vLLM and
 /// llama-cpp-python implement. lm-evaluation-harness's `local-completions` model asks the same way.
 ///
-/// What comes back is checked before it is used: one log-probability per prompt token (the first
-/// null) plus the generated token's; every value finite and ≤ 0; the generated (greedy) token's
-/// log-probability the largest of its row, which a server returning shifted values fails.
+/// What comes back is checked before it is used: `usage` counts the prompt tokens sent, and the
+/// values are one per prompt token (the first null) plus one per generated token — how they line
+/// up with the prompt follows from those counts; every scored value finite and ≤ 0; the first
+/// generated (greedy) token's log-probability the largest of its row.
 /// Two servers' quirks are handled by name:
 /// - a server that takes no token ids as the prompt (llama-cpp-python) gets the text of the tokens,
 ///   after checking that its tokenizer gives back the very same ids;
@@ -47,8 +48,8 @@ extension OpenAIBackend {
            let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
            let entries = object["data"] as? [[String: Any]],
            let entry = entries.first(where: { $0["id"] as? String == server.model }) {
-            // vLLM reports the context it serves.
-            trained = (entry["max_model_len"] as? NSNumber)?.intValue
+            // vLLM reports the context it serves; a scored prompt needs one more for the generated token.
+            trained = (entry["max_model_len"] as? NSNumber).map { $0.intValue - 1 }
         }
         let probe = try await tokenize("The quick brown fox jumps over the lazy dog. It was the best of times, it was the worst of times.",
                                        addSpecial: true, parseSpecial: false)
@@ -76,7 +77,7 @@ extension OpenAIBackend {
                                                fix: "run the model in-process for KL divergence, or score perplexity only")
         }
         let n = tokens.count
-        precondition(start >= 0 && n >= 2, "nothing to score")
+        precondition(start >= 0 && start <= n - 1 && n >= 2, "nothing to score")
         let bos = try await serverBOS()
         let startsWithBOS = bos != nil && tokens.first == bos
         if scoring.isLlamaCppPython == true, !startsWithBOS {
@@ -85,10 +86,14 @@ extension OpenAIBackend {
                 missing: "llama-cpp-python (it answers /extras/tokenize) shifts echoed log-probabilities by one position when the prompt does not begin with BOS (abetlen/llama-cpp-python#1983), and this model adds no BOS",
                 fix: "start the server with --kv_overrides tokenizer.ggml.add_bos_token=bool:true (every prompt then begins with BOS: the numbers are those of BOS-prefixed text), or serve the model with vLLM")
         }
+        if scoring.isLlamaCppPython == true, start == 0 {
+            throw Self.firstAfterBOS(url)
+        }
         var payload: [String: Any] = [
             "model": server.model, "max_tokens": 1, "temperature": 0, "echo": true, "logprobs": max(1, options.topK),
-            // llama.cpp's servers: plain greedy choice, so that the generated token is the row's top.
-            "repeat_penalty": 1.0, "min_p": 0.0,
+            // A plain greedy choice, so that the generated token is its row's top: llama.cpp's
+            // servers' penalties, and vLLM's (which may come from the model's generation_config).
+            "repeat_penalty": 1.0, "min_p": 0.0, "repetition_penalty": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0,
         ]
         if options.topK > 0 { payload["return_tokens_as_token_ids"] = true }
         let object = try await completion(payload, tokens: tokens, startsWithBOS: startsWithBOS, url: url)
@@ -97,18 +102,29 @@ extension OpenAIBackend {
             throw ModelError.serverCannotScore(url: url.absoluteString, missing: "the answer has no choices[0].logprobs.token_logprobs (no prompt log-probabilities)",
                                                fix: "serve the model with vLLM or llama-cpp-python (logits_all, its default)")
         }
-        // One value per prompt token plus the generated one; llama-cpp-python leaves out a leading BOS.
+        // The counts in `usage` say how the values line up with the prompt: one per prompt token
+        // (llama-cpp-python leaves out a leading BOS) and one per generated token, which may be
+        // none (an end-of-generation token) or two (llama-cpp-python completing a UTF-8 character).
+        let usage = object["usage"] as? [String: Any]
+        guard let promptTokens = (usage?["prompt_tokens"] as? NSNumber)?.intValue,
+              let generatedTokens = (usage?["completion_tokens"] as? NSNumber)?.intValue, generatedTokens >= 0 else {
+            throw ModelError.serverProtocol(url: url.absoluteString,
+                                            message: "the answer has no usage.prompt_tokens and usage.completion_tokens, which say how the log-probabilities line up with the prompt")
+        }
+        guard promptTokens == n else {
+            throw ModelError.serverCannotScore(
+                url: url.absoluteString, missing: "it ran \(promptTokens) prompt tokens for the \(n) it was given (it adds or replaces special tokens)",
+                fix: "serve the model with vLLM, which takes token ids as they are")
+        }
         let offset: Int
-        switch values.count {
-        case n + 1: offset = 0
-        case n where startsWithBOS: offset = 1
-        case n:
+        switch n + generatedTokens - values.count {
+        case 0: offset = 0
+        case 1 where startsWithBOS && scoring.isLlamaCppPython == true: offset = 1
+        default:
             throw ModelError.serverCannotScore(
                 url: url.absoluteString,
-                missing: "\(n) log-probabilities came back for \(n) prompt tokens and 1 generated, so they cannot be matched to the prompt (llama-cpp-python shifts them by one when the prompt does not begin with BOS)",
-                fix: "serve the model with vLLM, or make the prompt begin with BOS")
-        default:
-            throw ModelError.serverProtocol(url: url.absoluteString, message: "\(values.count) log-probabilities came back for \(n) prompt tokens and 1 generated (expected \(n + 1))")
+                missing: "\(values.count) log-probabilities came back for \(n) prompt tokens and \(generatedTokens) generated, so they cannot be matched to the prompt",
+                fix: "serve the model with vLLM")
         }
         let top = logprobs["top_logprobs"] as? [Any]
         func value(_ index: Int) throws -> Double? {
@@ -118,9 +134,11 @@ extension OpenAIBackend {
             }
             return number.doubleValue
         }
-        // The generated token was chosen greedily: its log-probability tops its row. Values shifted
-        // against the prompt fail this.
-        if let generated = try value(values.count - 1), let row = top?.last as? [String: Any] {
+        // A second check: the first generated token was chosen greedily, so its log-probability
+        // tops its row.
+        let firstGenerated = n - offset
+        if generatedTokens > 0, let generated = try value(firstGenerated), let top, firstGenerated < top.count,
+           let row = top[firstGenerated] as? [String: Any] {
             let best = row.values.compactMap { ($0 as? NSNumber)?.doubleValue }.max() ?? generated
             guard generated >= best - 1e-3 * max(1, abs(best)) else {
                 throw ModelError.serverCannotScore(
@@ -135,17 +153,19 @@ extension OpenAIBackend {
             // ln p(tokens[j + 1] | tokens[...j]) is the value echoed for prompt position j + 1.
             let index = j + 1 - offset
             guard let logProbability = try value(index) else {
-                if offset == 1, j == 0 {
-                    throw ModelError.serverCannotScore(url: url.absoluteString,
-                                                       missing: "the first token after BOS gets no log-probability (llama-cpp-python nulls it)",
-                                                       fix: "use mode: chunked (it scores the second half of each chunk only), or serve the model with vLLM")
-                }
+                if offset == 1, j == 0 { throw Self.firstAfterBOS(url) }
                 throw ModelError.serverProtocol(url: url.absoluteString, message: "log-probability \(index) (prompt position \(j + 1)) is null")
             }
             scores.logProbabilities.append(logProbability)
             if options.topK > 0 { scores.top?.append(try topTokens(top, index, url: url)) }
         }
         return scores
+    }
+
+    /// llama-cpp-python gives the first token after BOS no value.
+    static func firstAfterBOS(_ url: URL) -> ModelError {
+        .serverCannotScore(url: url.absoluteString, missing: "the first token after BOS gets no log-probability (llama-cpp-python nulls it)",
+                           fix: "use mode: chunked (it scores the second half of each chunk only), or serve the model with vLLM")
     }
 
     /// The top log-probabilities at `index`, keyed `token_id:N` (vLLM's `return_tokens_as_token_ids`).
@@ -173,9 +193,10 @@ extension OpenAIBackend {
                 let object = try await post(payload, url: url)
                 scoring.acceptsTokenIDs = true
                 return object
-            } catch let ModelError.serverStatus(_, status, _) where [400, 422, 500].contains(status) && scoring.acceptsTokenIDs == nil {
-                // Refused on the first try (llama-cpp-python answers its validation errors with 500):
-                // text from now on; an error of the text request is the one reported.
+            } catch let ModelError.serverStatus(_, status, message)
+                        where scoring.acceptsTokenIDs == nil && (status == 400 || status == 422 || (status == 500 && message.contains("validation error"))) {
+                // The prompt refused on the first try (llama-cpp-python answers its validation
+                // errors with 500): text from now on; an error of the text request is the one reported.
                 scoring.acceptsTokenIDs = false
             }
         }
