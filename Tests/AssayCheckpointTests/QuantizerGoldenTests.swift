@@ -81,4 +81,14 @@ struct GGUFWriterTests {
         #expect(q4k["token_embd.weight"] == file.tensor("token_embd.weight")!.type && q4k["blk.0.attn_v.weight"] == .q4_1)
         #expect(q4k["blk.0.attn_q.weight"] == .q4_1 && kept["blk.0.attn_v.weight"] == .q8_0)
     }
+
+    /// A mixture of experts: the stacked (3-D) expert tensors are quantized, the router
+    /// (`ffn_gate_inp`) and the shared expert's gate (64 × 1: one dimension to ggml) are not.
+    @Test func planKeepsTheRoutersOfMixtures() throws {
+        let file = try GGUFFile(contentsOf: TestEnvironment.root.appendingPathComponent("Fixtures/models/tiny-qwen2moe.gguf"))
+        let types = Dictionary(uniqueKeysWithValues: GGUFQuantization(type: .q8_0).plan(file).map { ($0.tensor.name, $0.type) })
+        #expect(types["blk.0.ffn_gate_exps.weight"] == .q8_0 && types["blk.1.ffn_down_exps.weight"] == .q8_0 && types["blk.0.ffn_up_shexp.weight"] == .q8_0)
+        #expect(types["blk.0.ffn_gate_inp.weight"] == file.tensor("blk.0.ffn_gate_inp.weight")!.type)
+        #expect(types["blk.0.ffn_gate_inp_shexp.weight"] == file.tensor("blk.0.ffn_gate_inp_shexp.weight")!.type)
+    }
 }

@@ -147,6 +147,28 @@ struct HostileMetadataTests {
         #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: directory) } == key)
     }
 
+    /// The mixtures' numbers: experts, experts per token, expert widths; layers that are not
+    /// mixtures are refused rather than run as one.
+    @Test(arguments: [
+        ("tiny-mixtral", "num_local_experts", 0.0), ("tiny-mixtral", "num_experts_per_tok", 5),
+        ("tiny-qwen2moe", "moe_intermediate_size", -1), ("tiny-qwen2moe", "shared_expert_intermediate_size", 0),
+        ("tiny-qwen3moe", "num_experts", 1e9),
+    ])
+    func mixtureConfigValuesAreCheckedBeforeUse(model: String, key: String, value: Double) throws {
+        let directory = try Self.craftedDirectory(model) { $0[key] = value }
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: directory) } == key)
+    }
+
+    @Test func mixturesWithDenseLayersAreRefused() throws {
+        let dense = try Self.craftedDirectory("tiny-qwen3moe") { $0["mlp_only_layers"] = [1] }
+        #expect(throws: ModelError.unsupportedSetting(path: dense.appendingPathComponent("config.json").path, key: "mlp_only_layers", value: "1 layers",
+                                                     supported: "none: every layer a mixture of experts")) {
+            _ = try LlamaModel(contentsOf: dense)
+        }
+        let step = try Self.craftedDirectory("tiny-qwen2moe") { $0["decoder_sparse_step"] = 2 }
+        #expect(throws: ModelError.self) { _ = try LlamaModel(contentsOf: step) }
+    }
+
     @Test func gemmaGGUFValuesAreCheckedBeforeUse() throws {
         func crafted(_ model: String, _ key: String, _ value: GGUFValue) throws -> URL {
             let file = try GGUFFile(contentsOf: Self.models.appendingPathComponent("\(model).gguf"))
@@ -161,7 +183,9 @@ struct HostileMetadataTests {
         }
         for (model, key, value) in [("tiny-gemma2", "gemma2.attn_logit_softcapping", GGUFValue.float32(.nan)),
                                     ("tiny-gemma2", "gemma2.attention.sliding_window", .uint32(0xFFFF_FFFF)),
-                                    ("tiny-gemma3", "gemma3.rope.freq_base_swa", .float32(-1))] {
+                                    ("tiny-gemma3", "gemma3.rope.freq_base_swa", .float32(-1)),
+                                    ("tiny-qwen2moe", "qwen2moe.expert_used_count", .uint32(5)),
+                                    ("tiny-mixtral", "llama.expert_count", .uint32(2000))] {
             #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: try crafted(model, key, value)) } == key, "\(key)")
         }
         let layers = try Self.craftedDirectory("tiny-gemma3") { $0["layer_types"] = ["sliding_attention"] }

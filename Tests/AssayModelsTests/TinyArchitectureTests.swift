@@ -28,7 +28,7 @@ struct TinyArchitectureTests {
 
     static func argmax(_ row: ArraySlice<Float>) -> Int { row.indices.max { row[$0] < row[$1] }! - row.startIndex }
 
-    @Test(arguments: ["llama3", "qwen3", "mistral", "phi3", "gemma", "gemma2", "gemma3"])
+    @Test(arguments: ["llama3", "qwen3", "mistral", "phi3", "gemma", "gemma2", "gemma3", "mixtral", "qwen2moe", "qwen3moe"])
     func logitsMatchTransformersAndLlamaCpp(name: String) throws {
         let golden = try #require(Self.goldens.models[name])
         let fromGGUF = try LlamaModel(contentsOf: Self.models.appendingPathComponent("tiny-\(name).gguf"))
@@ -89,6 +89,23 @@ struct TinyArchitectureTests {
             #expect(gemma3.architecture == "gemma3" && gemma3.headNorms && gemma3.slidingLayers == [true, true, true, true, true, false]
                     && gemma3.localRopeBase == 10000 && gemma3.ropeBase == 1_000_000 && gemma3.finalSoftCap == nil)
         }
+    }
+
+    /// The mixtures' settings read the same from both formats; a quantized copy keeps the router
+    /// as it is and stays close.
+    @Test func mixtureSettingsFromBothFormats() throws {
+        for format in ["", ".gguf"] {
+            let mixtral = try LlamaModel(contentsOf: Self.models.appendingPathComponent("tiny-mixtral" + format)).configuration
+            #expect(mixtral.experts == 4 && mixtral.expertsUsed == 2 && mixtral.normalizeExpertWeights && mixtral.expertFeedForward == nil)
+            let qwen2 = try LlamaModel(contentsOf: Self.models.appendingPathComponent("tiny-qwen2moe" + format)).configuration
+            #expect(qwen2.architecture == "qwen2moe" && qwen2.expertFeedForward == 32 && qwen2.sharedExpertFeedForward == 64 && !qwen2.normalizeExpertWeights)
+            let qwen3 = try LlamaModel(contentsOf: Self.models.appendingPathComponent("tiny-qwen3moe" + format)).configuration
+            #expect(qwen3.architecture == "qwen3moe" && qwen3.headNorms && qwen3.normalizeExpertWeights && qwen3.sharedExpertFeedForward == nil)
+        }
+        let model = try LlamaModel(contentsOf: Self.models.appendingPathComponent("tiny-qwen2moe.gguf"))
+        let golden = try #require(Self.goldens.models["qwen2moe"])
+        let quantized = try model.quantized(.q8_0)
+        #expect(Self.relativeError(quantized.logits(golden.tokens), golden.transformers) < 0.05)
     }
 
     /// A Gemma config.json with an activation other than the tanh GELU is refused, not run wrong.

@@ -9,9 +9,10 @@ extension AssayCommand {
         static let configuration = CommandConfiguration(
             abstract: "Requantize a GGUF model to Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F16 or F32, byte for byte as llama-quantize.",
             discussion: """
-                Every 2-D weight is dequantized to f32 and quantized with ggml's reference quantizers \
-                (what llama-quantize does without an importance matrix; the bytes are identical). Norms \
-                and other vectors stay as they are. As llama-quantize, the output matrix (the token \
+                Every 2-D weight (and 3-D: a mixture's stacked experts) is dequantized to f32 and \
+                quantized with ggml's reference quantizers (what llama-quantize does without an importance \
+                matrix; the bytes are identical). Norms, other vectors and the experts' router \
+                (ffn_gate_inp) stay as they are. As llama-quantize, the output matrix (the token \
                 embedding when the output is tied to it) becomes Q6_K — Q8_0 when its rows do not hold \
                 whole 256-blocks — unless --pure; rows that do not hold whole blocks of the target fall \
                 back (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0). q4_k_m and q5_k_m are llama.cpp's mixes \

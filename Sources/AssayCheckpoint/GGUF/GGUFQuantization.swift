@@ -84,7 +84,12 @@ public struct GGUFQuantization {
         let hasOutput = file.tensor("output.weight") != nil
         let layers = file.tensors.filter { $0.name.contains("attn_v.weight") }.count
         return file.tensors.map { t in
-            guard t.name.hasSuffix("weight"), t.dimensions.count >= 2, !t.name.contains("_norm.weight") else { return (t, t.type) }
+            // As llama-quantize: 2-D and 3-D (stacked experts) weights, counting dimensions as ggml
+            // does (trailing 1s are not dimensions), except norms and the experts' router.
+            let dimensions = (t.dimensions.lastIndex { $0 != 1 } ?? 0) + 1
+            guard t.name.hasSuffix("weight"), dimensions >= 2, !t.name.contains("_norm.weight"), !t.name.contains("ffn_gate_inp.weight") else {
+                return (t, t.type)
+            }
             // llama.cpp counts attn_v and ffn_down tensors layer by layer: in a dense model the
             // count is the layer number (`blk.N.`), whatever order the file lists them in.
             var layer: Int?

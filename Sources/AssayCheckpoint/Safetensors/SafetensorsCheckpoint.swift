@@ -121,6 +121,9 @@ public struct HFConfig: @unchecked Sendable {
         return n.boolValue
     }
 
+    /// How many entries a list has (nil when absent or not a list).
+    public func listCount(_ key: String) -> Int? { (object[key] as? [Any])?.count }
+
     /// A list of strings (`architectures`).
     public func strings(_ key: String) -> [String]? { object[key] as? [String] }
 

@@ -5,7 +5,8 @@ import Foundation
 /// The Llama family — Llama (Llama 3's rope scaling included; also DeepSeek-R1-Distill-Llama),
 /// SmolLM, Mistral (its sliding window from `config.json`), Qwen2 (with Q/K/V biases; also
 /// DeepSeek-R1-Distill-Qwen), Qwen3 (RMSNorm over each head of Q and K), Phi-3 (fused
-/// projections), Gemma 1/2/3 (see ``Configuration`` for what each adds) — from GGUF or from a
+/// projections), Gemma 1/2/3, mixtures of experts (Mixtral, Qwen2-MoE, Qwen3-MoE; see
+/// ``Configuration`` for what each adds) — from GGUF or from a
 /// Hugging Face directory (`config.json` + safetensors), following llama.cpp's
 /// `llm_build_llama`/`llm_build_qwen2`/`llm_build_qwen3`: RMSNorm → Q/K/V projections (+ bias) → RoPE → grouped-query
 /// causal attention → output projection, residual; RMSNorm → SwiGLU feed-forward, residual; final
@@ -66,6 +67,16 @@ public struct LlamaModel: Sendable {
         /// (`gate_up_proj`; `ffn_up` of twice the width in GGUF).
         public var fusedProjections: Bool = false
 
+        /// Mixtures of experts (Mixtral, Qwen2-MoE, Qwen3-MoE): experts per layer (0: a dense
+        /// feed-forward), how many run on each token, the width of each (nil: `feedForward`),
+        /// whether the chosen experts' weights are renormalized to sum to 1, and the width of
+        /// Qwen2-MoE's shared expert.
+        public var experts: Int = 0
+        public var expertsUsed: Int = 0
+        public var expertFeedForward: Int? = nil
+        public var normalizeExpertWeights: Bool = false
+        public var sharedExpertFeedForward: Int? = nil
+
         /// Whether layer `index` attends through the sliding window.
         func isSliding(_ index: Int) -> Bool { slidingWindow != nil && (slidingLayers?[index] ?? true) }
     }
@@ -90,14 +101,17 @@ public struct LlamaModel: Sendable {
     }
 
     /// Architectures the loader knows (GGUF `general.architecture`, HF `model_type`; Mistral's
-    /// GGUFs say `llama`; Gemma 3's text-only `config.json` says `gemma3_text`).
-    public static let supportedArchitectures = ["llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3"]
+    /// and Mixtral's GGUFs say `llama`; Gemma 3's text-only `config.json` says `gemma3_text`, the
+    /// Qwen mixtures' `qwen2_moe`/`qwen3_moe`).
+    public static let supportedArchitectures = ["llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen2moe", "qwen3moe", "phi3", "gemma", "gemma2", "gemma3"]
 
     struct Layer: Sendable {
         var attentionNorm: [Float], q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, output: WeightMatrix
         var qBias: [Float]?, kBias: [Float]?, vBias: [Float]?
         var qNorm: [Float]?, kNorm: [Float]?
-        var ffnNorm: [Float], gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix
+        var ffnNorm: [Float]
+        /// A dense feed-forward, or a mixture of experts.
+        var feedForward: FeedForward?, experts: MixtureOfExperts?
         var postAttentionNorm: [Float]? = nil, postFFNNorm: [Float]? = nil
     }
 
@@ -110,77 +124,6 @@ public struct LlamaModel: Sendable {
     var output: WeightMatrix
     /// The weights' type when they were quantized in memory (``quantized(_:pure:)``), else nil.
     public private(set) var weightQuantization: GGMLType?
-
-    /// The tensors of one layer or of the whole model, by role.
-    enum Role: CaseIterable {
-        case embedding, outputNorm, output
-        case attentionNorm, q, k, v, attentionOutput, qBias, kBias, vBias, qNorm, kNorm, ffnNorm, gate, up, down
-        case postAttentionNorm, postFFNNorm, qkv, gateUp
-
-        func ggufName(_ layer: Int?) -> String {
-            switch self {
-            case .embedding: "token_embd.weight"
-            case .outputNorm: "output_norm.weight"
-            case .output: "output.weight"
-            case .attentionNorm: "blk.\(layer!).attn_norm.weight"
-            case .q: "blk.\(layer!).attn_q.weight"
-            case .k: "blk.\(layer!).attn_k.weight"
-            case .v: "blk.\(layer!).attn_v.weight"
-            case .attentionOutput: "blk.\(layer!).attn_output.weight"
-            case .qBias: "blk.\(layer!).attn_q.bias"
-            case .kBias: "blk.\(layer!).attn_k.bias"
-            case .vBias: "blk.\(layer!).attn_v.bias"
-            case .qNorm: "blk.\(layer!).attn_q_norm.weight"
-            case .kNorm: "blk.\(layer!).attn_k_norm.weight"
-            case .ffnNorm: "blk.\(layer!).ffn_norm.weight"
-            case .gate: "blk.\(layer!).ffn_gate.weight"
-            case .up: "blk.\(layer!).ffn_up.weight"
-            case .down: "blk.\(layer!).ffn_down.weight"
-            case .postAttentionNorm: "blk.\(layer!).post_attention_norm.weight"
-            case .postFFNNorm: "blk.\(layer!).post_ffw_norm.weight"
-            case .qkv: "blk.\(layer!).attn_qkv.weight"
-            // Phi-3's GGUF keeps gate and up together as an ffn_up of twice the width.
-            case .gateUp: "blk.\(layer!).ffn_up.weight"
-            }
-        }
-
-        func hfName(_ layer: Int?) -> String {
-            let p = "model.layers.\(layer ?? 0)."
-            return switch self {
-            case .embedding: "model.embed_tokens.weight"
-            case .outputNorm: "model.norm.weight"
-            case .output: "lm_head.weight"
-            case .attentionNorm: p + "input_layernorm.weight"
-            case .q: p + "self_attn.q_proj.weight"
-            case .k: p + "self_attn.k_proj.weight"
-            case .v: p + "self_attn.v_proj.weight"
-            case .attentionOutput: p + "self_attn.o_proj.weight"
-            case .qBias: p + "self_attn.q_proj.bias"
-            case .kBias: p + "self_attn.k_proj.bias"
-            case .vBias: p + "self_attn.v_proj.bias"
-            case .qNorm: p + "self_attn.q_norm.weight"
-            case .kNorm: p + "self_attn.k_norm.weight"
-            case .ffnNorm: p + "post_attention_layernorm.weight"
-            case .gate: p + "mlp.gate_proj.weight"
-            case .up: p + "mlp.up_proj.weight"
-            case .down: p + "mlp.down_proj.weight"
-            case .postAttentionNorm: p + "post_attention_layernorm.weight"
-            case .postFFNNorm: p + "post_feedforward_layernorm.weight"
-            case .qkv: p + "self_attn.qkv_proj.weight"
-            case .gateUp: p + "mlp.gate_up_proj.weight"
-            }
-        }
-
-        /// The Hugging Face name in `architecture`'s layout: Gemma 2/3 call the norm before the
-        /// feed-forward `pre_feedforward_layernorm` (their `post_attention_layernorm` is the norm
-        /// on the attention output).
-        func hfName(_ layer: Int?, architecture: String) -> String {
-            if self == .ffnNorm, architecture == "gemma2" || architecture == "gemma3" {
-                return "model.layers.\(layer ?? 0).pre_feedforward_layernorm.weight"
-            }
-            return hfName(layer)
-        }
-    }
 
     /// Where weights come from: a name scheme, a reader and the list of every tensor in the file.
     struct WeightSource {
@@ -197,6 +140,9 @@ public struct LlamaModel: Sendable {
         /// The tensor called so, nil when absent.
         var read: (String) throws -> Tensor?
         var allNames: [String]
+        /// Expert matrices one by one (Hugging Face): the name of (role, layer, expert); nil when
+        /// each role's experts are stacked in one tensor (GGUF).
+        var expertName: ((Role, Int, Int) -> String)? = nil
     }
 
     /// Loads a GGUF file or a Hugging Face directory (a directory, its `config.json` or a
@@ -231,27 +177,63 @@ public struct LlamaModel: Sendable {
         func matrix(_ role: Role, _ layer: Int?, _ rows: Int, _ columns: Int) throws -> WeightMatrix {
             try required(role, layer, [rows, columns]).matrix()
         }
+        func named(_ name: String, _ shape: [Int]) throws -> WeightSource.Tensor {
+            guard let found = try source.read(name) else { throw ModelError.missingTensor(path: source.path, name: name) }
+            guard found.shape == shape else { throw ModelError.wrongShape(path: source.path, name: name, expected: shape, found: found.shape) }
+            used.insert(name)
+            return found
+        }
+        /// Layer `i`'s experts: stacked (rows of one tensor per role) or one matrix each.
+        func mixture(_ i: Int) throws -> MixtureOfExperts {
+            let count = c.experts, e = c.embedding, f = c.expertFeedForward ?? c.feedForward
+            var experts: [FeedForward]
+            if let expertName = source.expertName {
+                experts = try (0..<count).map { x in
+                    FeedForward(gate: try named(expertName(.expertGate, i, x), [f, e]).matrix(), up: try named(expertName(.expertUp, i, x), [f, e]).matrix(),
+                                down: try named(expertName(.expertDown, i, x), [e, f]).matrix())
+                }
+            } else {
+                let gates = try required(.expertGate, i, [count, f, e]).matrix(), ups = try required(.expertUp, i, [count, f, e]).matrix()
+                let downs = try required(.expertDown, i, [count, e, f]).matrix()
+                experts = (0..<count).map { x in
+                    FeedForward(gate: gates.rows((x * f)..<((x + 1) * f)), up: ups.rows((x * f)..<((x + 1) * f)), down: downs.rows((x * e)..<((x + 1) * e)))
+                }
+            }
+            var mixture = MixtureOfExperts(router: try matrix(.router, i, count, e), experts: experts, used: c.expertsUsed, normalize: c.normalizeExpertWeights)
+            if let shared = c.sharedExpertFeedForward {
+                mixture.shared = FeedForward(gate: try matrix(.sharedGate, i, shared, e), up: try matrix(.sharedUp, i, shared, e),
+                                             down: try matrix(.sharedDown, i, e, shared))
+                // A vector in GGUF, a 1 × embedding matrix in Hugging Face checkpoints.
+                let name = source.name(.sharedExpertGate, i)
+                guard let gate = try source.read(name) else { throw ModelError.missingTensor(path: source.path, name: name) }
+                guard gate.shape == [e] || gate.shape == [1, e] else { throw ModelError.wrongShape(path: source.path, name: name, expected: [e], found: gate.shape) }
+                used.insert(name)
+                mixture.sharedGate = gate.shape == [e] ? try gate.floats() : try gate.matrix().dequantized()
+            }
+            return mixture
+        }
         let e = c.embedding, width = c.heads * c.headDimension, kv = c.kvHeads * c.headDimension, f = c.feedForward
         embedding = try matrix(.embedding, nil, c.vocabulary, e)
         layers = try (0..<c.layers).map { i in
             let attentionNorm = try vector(.attentionNorm, i, e)
-            var q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, gate: WeightMatrix, up: WeightMatrix
+            var q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, feedForward: FeedForward?
             if c.fusedProjections {
                 // Phi-3: rows [Q | K | V] and [gate | up], referenced in place.
                 let qkv = try matrix(.qkv, i, width + 2 * kv, e)
                 (q, k, v) = (qkv.rows(0..<width), qkv.rows(width..<(width + kv)), qkv.rows((width + kv)..<(width + 2 * kv)))
                 let gateUp = try matrix(.gateUp, i, 2 * f, e)
-                (gate, up) = (gateUp.rows(0..<f), gateUp.rows(f..<(2 * f)))
+                feedForward = FeedForward(gate: gateUp.rows(0..<f), up: gateUp.rows(f..<(2 * f)), down: try matrix(.down, i, e, f))
             } else {
                 (q, k, v) = (try matrix(.q, i, width, e), try matrix(.k, i, kv, e), try matrix(.v, i, kv, e))
-                (gate, up) = (try matrix(.gate, i, f, e), try matrix(.up, i, f, e))
+                feedForward = c.experts > 0 ? nil
+                    : FeedForward(gate: try matrix(.gate, i, f, e), up: try matrix(.up, i, f, e), down: try matrix(.down, i, e, f))
             }
             return Layer(attentionNorm: attentionNorm, q: q, k: k, v: v,
                          output: try matrix(.attentionOutput, i, e, width),
                          qBias: try bias(.qBias, i, width), kBias: try bias(.kBias, i, kv), vBias: try bias(.vBias, i, kv),
                          qNorm: c.headNorms ? try vector(.qNorm, i, c.headDimension) : nil,
                          kNorm: c.headNorms ? try vector(.kNorm, i, c.headDimension) : nil,
-                         ffnNorm: try vector(.ffnNorm, i, e), gate: gate, up: up, down: try matrix(.down, i, e, f),
+                         ffnNorm: try vector(.ffnNorm, i, e), feedForward: feedForward, experts: c.experts > 0 ? try mixture(i) : nil,
                          postAttentionNorm: c.postNorms ? try vector(.postAttentionNorm, i, e) : nil,
                          postFFNNorm: c.postNorms ? try vector(.postFFNNorm, i, e) : nil)
         }
@@ -288,9 +270,14 @@ public struct LlamaModel: Sendable {
             l.k = try convert(layer.k, .k, i)
             l.v = try convert(layer.v, .v, i)
             l.output = try convert(layer.output, .attentionOutput, i)
-            l.gate = try convert(layer.gate, .gate, i)
-            l.up = try convert(layer.up, .up, i)
-            l.down = try convert(layer.down, .down, i)
+            let convertRole = { (matrix: WeightMatrix, role: Role) in try convert(matrix, role, i) }
+            l.feedForward = try layer.feedForward?.converted(convertRole, roles: (.gate, .up, .down))
+            if var mixture = layer.experts {
+                // The router stays as it is (llama-quantize keeps ffn_gate_inp in F32).
+                mixture.experts = try mixture.experts.map { try $0.converted(convertRole, roles: (.expertGate, .expertUp, .expertDown)) }
+                mixture.shared = try mixture.shared?.converted(convertRole, roles: (.sharedGate, .sharedUp, .sharedDown))
+                l.experts = mixture
+            }
             return l
         }
         copy.embedding = try convert(embedding, .embedding, nil)
@@ -357,10 +344,8 @@ public struct LlamaModel: Sendable {
             if let norm = layer.postAttentionNorm { projected = Kernels.rmsNorm(projected, weight: norm, dimension: e, epsilon: c.epsilon) }
             for i in 0..<x.count { x[i] += projected[i] }
             let h2 = Kernels.rmsNorm(x, weight: layer.ffnNorm, dimension: e, epsilon: c.epsilon)
-            let gate = layer.gate.linear(h2, rows: n, ggml: ggml)
-            let up = layer.up.linear(h2, rows: n, ggml: ggml)
-            let activated = c.activation == .geluTanh ? Kernels.geglu(gate: gate, up: up, f16Table: ggml) : Kernels.swiglu(gate: gate, up: up)
-            var down = layer.down.linear(activated, rows: n, ggml: ggml)
+            var down = layer.experts?.apply(h2, rows: n, embedding: e, ggml: ggml, activation: c.activation)
+                ?? layer.feedForward!.apply(h2, rows: n, ggml: ggml, activation: c.activation)
             if let norm = layer.postFFNNorm { down = Kernels.rmsNorm(down, weight: norm, dimension: e, epsilon: c.epsilon) }
             for i in 0..<x.count { x[i] += down[i] }
         }

@@ -44,10 +44,20 @@ extension LlamaModel {
             heads: heads, kvHeads: (try? int("attention.head_count_kv")) ?? heads, headDimension: headDimension,
             rotaryDimension: (try? int("rope.dimension_count")) ?? headDimension,
             ropeBase: Float(file.value("\(arch).rope.freq_base")?.number ?? 10000),
-            ropeNeoX: ["qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3"].contains(arch), ropePositionScale: positionScale,
+            ropeNeoX: ["qwen2", "qwen3", "qwen2moe", "qwen3moe", "phi3", "gemma", "gemma2", "gemma3"].contains(arch), ropePositionScale: positionScale,
             epsilon: Float(file.value("\(arch).attention.layer_norm_rms_epsilon")?.number ?? 1e-5),
             vocabulary: file.value("tokenizer.ggml.tokens")?.array?.count ?? 0,
-            trainedContext: try? int("context_length"), headNorms: arch == "qwen3" || arch == "gemma3").checked(path: path, keys: .gguf(arch))
+            trainedContext: try? int("context_length"), headNorms: ["qwen3", "qwen3moe", "gemma3"].contains(arch)).checked(path: path, keys: .gguf(arch))
+        if let count = file.value("\(arch).expert_count")?.integer, count != 0 {
+            // Mixtral (`llama`), Qwen2-MoE (with a shared expert; weights not renormalized, as
+            // llama.cpp's qwen2moe), Qwen3-MoE.
+            let isQwen = arch == "qwen2moe" || arch == "qwen3moe"
+            try configuration.setExperts(path: path, count: Int(exactly: count) ?? -1, countKey: "\(arch).expert_count",
+                                         used: try int("expert_used_count"), usedKey: "\(arch).expert_used_count",
+                                         width: isQwen ? try int("expert_feed_forward_length") : nil, widthKey: "\(arch).expert_feed_forward_length",
+                                         shared: arch == "qwen2moe" ? try int("expert_shared_feed_forward_length") : nil,
+                                         sharedKey: "\(arch).expert_shared_feed_forward_length", normalize: arch != "qwen2moe")
+        }
         if arch == "phi3" {
             configuration.fusedProjections = true
             if file.tensor("rope_factors_long.weight") != nil || file.tensor("blk.0.rope_factors_long.weight") != nil {
@@ -86,7 +96,7 @@ extension LlamaModel {
     public init(safetensors checkpoint: SafetensorsCheckpoint) throws {
         let config = checkpoint.config, path = config.url.path
         let modelType = config.string("model_type") ?? "?"
-        let arch = modelType == "gemma3_text" ? "gemma3" : modelType
+        let arch = ["gemma3_text": "gemma3", "qwen2_moe": "qwen2moe", "qwen3_moe": "qwen3moe"][modelType] ?? modelType
         guard Self.supportedArchitectures.contains(arch) else {
             throw ModelError.unsupportedArchitecture(path: path, name: arch, supported: Self.supportedArchitectures)
         }
@@ -125,7 +135,23 @@ extension LlamaModel {
             ropeNeoX: true,
             ropePositionScale: positionScale, epsilon: Float(config.number("rms_norm_eps") ?? 1e-6),
             vocabulary: try int("vocab_size"), trainedContext: config.integer("max_position_embeddings"),
-            headNorms: arch == "qwen3" || arch == "gemma3").checked(path: path, keys: .huggingFace)
+            headNorms: ["qwen3", "qwen3moe", "gemma3"].contains(arch)).checked(path: path, keys: .huggingFace)
+        if arch == "mixtral" || arch == "qwen2moe" || arch == "qwen3moe" {
+            let isMixtral = arch == "mixtral"
+            if let step = config.integer("decoder_sparse_step"), step != 1 {
+                throw ModelError.unsupportedSetting(path: path, key: "decoder_sparse_step", value: "\(step)", supported: "every layer a mixture of experts (1)")
+            }
+            if let dense = config.listCount("mlp_only_layers"), dense > 0 {
+                throw ModelError.unsupportedSetting(path: path, key: "mlp_only_layers", value: "\(dense) layers", supported: "none: every layer a mixture of experts")
+            }
+            try configuration.setExperts(path: path, count: try int(isMixtral ? "num_local_experts" : "num_experts"),
+                                         countKey: isMixtral ? "num_local_experts" : "num_experts",
+                                         used: try int("num_experts_per_tok"), usedKey: "num_experts_per_tok",
+                                         width: isMixtral ? nil : try int("moe_intermediate_size"), widthKey: "moe_intermediate_size",
+                                         shared: arch == "qwen2moe" ? try int("shared_expert_intermediate_size") : nil,
+                                         sharedKey: "shared_expert_intermediate_size",
+                                         normalize: isMixtral || (config.bool("norm_topk_prob") ?? (arch == "qwen3moe")))
+        }
         if arch == "phi3" {
             configuration.fusedProjections = true
             if let factor = config.number("partial_rotary_factor") {
@@ -152,7 +178,7 @@ extension LlamaModel {
         if let scaling = config.nested("rope_scaling") ?? ropeParameters, (scaling.string("rope_type") ?? scaling.string("type")) == "llama3" {
             configuration.ropeFrequencyFactors = try Self.llama3FrequencyFactors(scaling, configuration: configuration, check: check)
         }
-        if arch == "mistral" || arch == "phi3", let window = config.integer("sliding_window") {
+        if ["mistral", "mixtral", "phi3"].contains(arch), let window = config.integer("sliding_window") {
             configuration.slidingWindow = try check.count(window, "sliding_window", maximum: MetadataCheck.Limit.context)
         }
         if arch.hasPrefix("qwen"), config.bool("use_sliding_window") == true {
@@ -171,7 +197,8 @@ extension LlamaModel {
                 }
                 return WeightSource.Tensor(shape: info.shape, matrix: { try file.weightMatrix(info) }, floats: floats)
             },
-            allNames: checkpoint.tensors.map(\.tensor.name))
+            allNames: checkpoint.tensors.map(\.tensor.name),
+            expertName: { $0.hfExpertName($1, expert: $2, architecture: arch) })
         try self.init(configuration: configuration, source: source)
         if config.bool("tie_word_embeddings") == false, checkpoint.tensor("lm_head.weight") == nil {
             throw ModelError.missingTensor(path: source.path, name: "lm_head.weight")
@@ -241,5 +268,18 @@ extension LlamaModel.Configuration {
                 localRopeBase = try check.positive(value(base) ?? 10000, key(base))
             }
         }
+    }
+}
+
+extension LlamaModel.Configuration {
+    /// A mixture of experts in every layer, its numbers checked (keys named for messages).
+    mutating func setExperts(path: String, count: Int, countKey: String, used: Int, usedKey: String, width: Int?, widthKey: String,
+                             shared: Int?, sharedKey: String, normalize: Bool) throws {
+        let check = MetadataCheck(path: path)
+        experts = try check.count(count, countKey, maximum: 1024)
+        expertsUsed = try check.count(used, usedKey, maximum: experts)
+        if let width { expertFeedForward = try check.count(width, widthKey, maximum: MetadataCheck.Limit.feedForward) }
+        if let shared { sharedExpertFeedForward = try check.count(shared, sharedKey, maximum: MetadataCheck.Limit.feedForward) }
+        normalizeExpertWeights = normalize
     }
 }
