@@ -159,6 +159,16 @@ struct HostileMetadataTests {
         #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: directory) } == key)
     }
 
+    /// DeepSeek's latent-attention and routing numbers.
+    @Test(arguments: [
+        ("kv_lora_rank", 0.0), ("qk_rope_head_dim", 7), ("v_head_dim", -1), ("n_group", 3), ("topk_group", 3),
+        ("routed_scaling_factor", 0), ("first_k_dense_replace", 3), ("n_shared_experts", 9),
+    ])
+    func deepSeekConfigValuesAreCheckedBeforeUse(key: String, value: Double) throws {
+        let directory = try Self.craftedDirectory("tiny-deepseek3") { $0[key] = value }
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: directory) } == key)
+    }
+
     @Test func mixturesWithDenseLayersAreRefused() throws {
         let dense = try Self.craftedDirectory("tiny-qwen3moe") { $0["mlp_only_layers"] = [1] }
         #expect(throws: ModelError.unsupportedSetting(path: dense.appendingPathComponent("config.json").path, key: "mlp_only_layers", value: "1 layers",
@@ -185,7 +195,10 @@ struct HostileMetadataTests {
                                     ("tiny-gemma2", "gemma2.attention.sliding_window", .uint32(0xFFFF_FFFF)),
                                     ("tiny-gemma3", "gemma3.rope.freq_base_swa", .float32(-1)),
                                     ("tiny-qwen2moe", "qwen2moe.expert_used_count", .uint32(5)),
-                                    ("tiny-mixtral", "llama.expert_count", .uint32(2000))] {
+                                    ("tiny-mixtral", "llama.expert_count", .uint32(2000)),
+                                    ("tiny-deepseek3", "deepseek2.expert_gating_func", .uint32(7)),
+                                    ("tiny-deepseek3", "deepseek2.attention.kv_lora_rank", .uint32(0)),
+                                    ("tiny-deepseek3", "deepseek2.expert_group_used_count", .uint32(3))] {
             #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: try crafted(model, key, value)) } == key, "\(key)")
         }
         let layers = try Self.craftedDirectory("tiny-gemma3") { $0["layer_types"] = ["sliding_attention"] }

@@ -9,7 +9,11 @@ import Testing
 /// (scripts/fixtures/make-tiny-architectures.sh): logits from both load paths against
 /// transformers' float32 forward pass, and from the GGUF against llama.cpp's.
 struct TinyArchitectureTests {
-    struct Model: Decodable { var tokens: [Int]; var transformers: [[Double]]; var llama_cpp: [[Double]] }
+    struct Model: Decodable {
+        var tokens: [Int], transformers: [[Double]], llama_cpp: [[Double]]
+        /// DeepSeek's own inference code (deepseek3 only): scripts/fixtures/deepseek_reference_goldens.py.
+        var deepseek_reference: [[Double]]?
+    }
     struct Goldens: Decodable { var models: [String: Model] }
     static let goldens: Goldens = {
         let url = Bundle.module.url(forResource: "Golden/tiny-architectures", withExtension: "json")!
@@ -28,7 +32,7 @@ struct TinyArchitectureTests {
 
     static func argmax(_ row: ArraySlice<Float>) -> Int { row.indices.max { row[$0] < row[$1] }! - row.startIndex }
 
-    @Test(arguments: ["llama3", "qwen3", "mistral", "phi3", "gemma", "gemma2", "gemma3", "mixtral", "qwen2moe", "qwen3moe"])
+    @Test(arguments: ["llama3", "qwen3", "mistral", "phi3", "gemma", "gemma2", "gemma3", "mixtral", "qwen2moe", "qwen3moe", "deepseek3"])
     func logitsMatchTransformersAndLlamaCpp(name: String) throws {
         let golden = try #require(Self.goldens.models[name])
         let fromGGUF = try LlamaModel(contentsOf: Self.models.appendingPathComponent("tiny-\(name).gguf"))
@@ -47,6 +51,12 @@ struct TinyArchitectureTests {
         // does the same): Gemma's logits move by ~1e-3 from transformers' f32 GELU, which decides.
         let llamaTolerance = name.hasPrefix("gemma") ? 3e-3 : 1e-4
         #expect(hfError < 1e-4 && ggufError < 1e-4 && llamaError < llamaTolerance, "\(name)")
+        if let reference = golden.deepseek_reference {
+            // DeepSeek-V3's inference/model.py, the model's own code: the engine follows it.
+            let referenceError = Self.relativeError(hf, reference), ggufReferenceError = Self.relativeError(gguf, reference)
+            print("\(name): relative error vs DeepSeek's inference code: safetensors \(referenceError), GGUF \(ggufReferenceError)")
+            #expect(referenceError < 1e-4 && ggufReferenceError < 1e-4)
+        }
         // Greedy choices (teacher-forced) agree with transformers at every position.
         for position in 0..<golden.tokens.count {
             let row = hf[(position * Self.vocabulary)..<((position + 1) * Self.vocabulary)]

@@ -25,7 +25,7 @@ extension AssayCommand {
                   assay generate model.gguf "1, 2, 3," --stop "10" --max-tokens 64
                 """)
 
-        @Argument(help: ArgumentHelp("A Llama-family model (llama, mistral, mixtral, qwen2, qwen3, qwen2moe, qwen3moe, phi3, gemma, gemma2, gemma3): a .gguf file or a Hugging Face directory with config.json, *.safetensors and tokenizer.json.", valueName: "model"))
+        @Argument(help: ArgumentHelp("A Llama-family model (llama, mistral, mixtral, qwen2, qwen3, qwen2moe, qwen3moe, phi3, gemma, gemma2, gemma3, deepseek2): a .gguf file or a Hugging Face directory with config.json, *.safetensors and tokenizer.json.", valueName: "model"))
         var model: String
 
         @Argument(help: ArgumentHelp("The prompt text.", valueName: "prompt"))

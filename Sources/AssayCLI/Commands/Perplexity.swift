@@ -43,7 +43,7 @@ extension AssayCommand {
 
         enum Mode: String, ExpressibleByArgument, CaseIterable { case chunked, rolling }
 
-        @Argument(help: ArgumentHelp("A Llama-family model (llama, mistral, mixtral, qwen2, qwen3, qwen2moe, qwen3moe, phi3, gemma, gemma2, gemma3): a .gguf file or a Hugging Face directory with config.json, *.safetensors and tokenizer.json; with --endpoint, the served model's name.", valueName: "model"))
+        @Argument(help: ArgumentHelp("A Llama-family model (llama, mistral, mixtral, qwen2, qwen3, qwen2moe, qwen3moe, phi3, gemma, gemma2, gemma3, deepseek2): a .gguf file or a Hugging Face directory with config.json, *.safetensors and tokenizer.json; with --endpoint, the served model's name.", valueName: "model"))
         var model: String
 
         @Option(name: .long, help: ArgumentHelp("Score a served model: the base URL of its server's OpenAI API, ending in /v1 (API key: $OPENAI_API_KEY).", valueName: "url"))

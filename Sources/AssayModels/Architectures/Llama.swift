@@ -5,8 +5,8 @@ import Foundation
 /// The Llama family — Llama (Llama 3's rope scaling included; also DeepSeek-R1-Distill-Llama),
 /// SmolLM, Mistral (its sliding window from `config.json`), Qwen2 (with Q/K/V biases; also
 /// DeepSeek-R1-Distill-Qwen), Qwen3 (RMSNorm over each head of Q and K), Phi-3 (fused
-/// projections), Gemma 1/2/3, mixtures of experts (Mixtral, Qwen2-MoE, Qwen3-MoE; see
-/// ``Configuration`` for what each adds) — from GGUF or from a
+/// projections), Gemma 1/2/3, mixtures of experts (Mixtral, Qwen2-MoE, Qwen3-MoE), DeepSeek-V2/V3
+/// (latent attention; see ``Configuration`` for what each adds) — from GGUF or from a
 /// Hugging Face directory (`config.json` + safetensors), following llama.cpp's
 /// `llm_build_llama`/`llm_build_qwen2`/`llm_build_qwen3`: RMSNorm → Q/K/V projections (+ bias) → RoPE → grouped-query
 /// causal attention → output projection, residual; RMSNorm → SwiGLU feed-forward, residual; final
@@ -76,9 +76,30 @@ public struct LlamaModel: Sendable {
         public var expertFeedForward: Int? = nil
         public var normalizeExpertWeights: Bool = false
         public var sharedExpertFeedForward: Int? = nil
+        /// Qwen2-MoE: the shared expert's output is scaled by sigmoid(gate · x).
+        public var sharedExpertGated: Bool = false
+        /// How router logits become expert scores: softmax (Mixtral, Qwen, DeepSeek-V2) or sigmoid
+        /// (DeepSeek-V3, whose weights are then always renormalized, as its inference code does).
+        public var expertGating: ExpertGating = .softmax
+        /// DeepSeek: experts come in groups; a token's experts are chosen from the best
+        /// `expertGroupsUsed` groups (scored by their best expert, or with a selection bias by
+        /// their best two).
+        public var expertGroups: Int = 1
+        public var expertGroupsUsed: Int = 1
+        /// DeepSeek: the routed experts' weights are multiplied by this (`routed_scaling_factor`).
+        public var expertWeightScale: Float = 1
+        /// DeepSeek: the first layers keep a dense feed-forward (`first_k_dense_replace`).
+        public var denseLeadingLayers: Int = 0
+        /// DeepSeek-V2/V3's multi-head latent attention (its sizes), instead of Q/K/V heads.
+        var latent: LatentAttention.Sizes? = nil
 
         /// Whether layer `index` attends through the sliding window.
         func isSliding(_ index: Int) -> Bool { slidingWindow != nil && (slidingLayers?[index] ?? true) }
+    }
+
+    /// How a mixture's router logits become scores.
+    public enum ExpertGating: String, Sendable, Equatable {
+        case softmax, sigmoid
     }
 
     /// The feed-forward's gate activation.
@@ -102,11 +123,15 @@ public struct LlamaModel: Sendable {
 
     /// Architectures the loader knows (GGUF `general.architecture`, HF `model_type`; Mistral's
     /// and Mixtral's GGUFs say `llama`; Gemma 3's text-only `config.json` says `gemma3_text`, the
-    /// Qwen mixtures' `qwen2_moe`/`qwen3_moe`).
-    public static let supportedArchitectures = ["llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen2moe", "qwen3moe", "phi3", "gemma", "gemma2", "gemma3"]
+    /// Qwen mixtures' `qwen2_moe`/`qwen3_moe`, DeepSeek's `deepseek_v2`/`deepseek_v3`, GGUF `deepseek2`).
+    public static let supportedArchitectures = ["llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen2moe", "qwen3moe", "phi3", "gemma", "gemma2", "gemma3",
+                                                "deepseek2"]
 
     struct Layer: Sendable {
-        var attentionNorm: [Float], q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, output: WeightMatrix
+        /// Q, K and V projections (nil with latent attention).
+        var attentionNorm: [Float], q: WeightMatrix?, k: WeightMatrix?, v: WeightMatrix?, output: WeightMatrix
+        /// DeepSeek's multi-head latent attention instead of Q/K/V.
+        var latent: LatentAttention? = nil
         var qBias: [Float]?, kBias: [Float]?, vBias: [Float]?
         var qNorm: [Float]?, kNorm: [Float]?
         var ffnNorm: [Float]
@@ -158,92 +183,6 @@ public struct LlamaModel: Sendable {
         }
     }
 
-    /// Reads every weight through `source`, checking shapes and that nothing is left unused.
-    init(configuration c: Configuration, source: WeightSource) throws {
-        var used = Set<String>()
-        func tensor(_ role: Role, _ layer: Int?, _ shape: [Int]) throws -> WeightSource.Tensor? {
-            let name = source.name(role, layer)
-            guard let found = try source.read(name) else { return nil }
-            guard found.shape == shape else { throw ModelError.wrongShape(path: source.path, name: name, expected: shape, found: found.shape) }
-            used.insert(name)
-            return found
-        }
-        func required(_ role: Role, _ layer: Int?, _ shape: [Int]) throws -> WeightSource.Tensor {
-            guard let found = try tensor(role, layer, shape) else { throw ModelError.missingTensor(path: source.path, name: source.name(role, layer)) }
-            return found
-        }
-        func vector(_ role: Role, _ layer: Int?, _ n: Int) throws -> [Float] { try required(role, layer, [n]).floats() }
-        func bias(_ role: Role, _ layer: Int?, _ n: Int) throws -> [Float]? { try tensor(role, layer, [n])?.floats() }
-        func matrix(_ role: Role, _ layer: Int?, _ rows: Int, _ columns: Int) throws -> WeightMatrix {
-            try required(role, layer, [rows, columns]).matrix()
-        }
-        func named(_ name: String, _ shape: [Int]) throws -> WeightSource.Tensor {
-            guard let found = try source.read(name) else { throw ModelError.missingTensor(path: source.path, name: name) }
-            guard found.shape == shape else { throw ModelError.wrongShape(path: source.path, name: name, expected: shape, found: found.shape) }
-            used.insert(name)
-            return found
-        }
-        /// Layer `i`'s experts: stacked (rows of one tensor per role) or one matrix each.
-        func mixture(_ i: Int) throws -> MixtureOfExperts {
-            let count = c.experts, e = c.embedding, f = c.expertFeedForward ?? c.feedForward
-            var experts: [FeedForward]
-            if let expertName = source.expertName {
-                experts = try (0..<count).map { x in
-                    FeedForward(gate: try named(expertName(.expertGate, i, x), [f, e]).matrix(), up: try named(expertName(.expertUp, i, x), [f, e]).matrix(),
-                                down: try named(expertName(.expertDown, i, x), [e, f]).matrix())
-                }
-            } else {
-                let gates = try required(.expertGate, i, [count, f, e]).matrix(), ups = try required(.expertUp, i, [count, f, e]).matrix()
-                let downs = try required(.expertDown, i, [count, e, f]).matrix()
-                experts = (0..<count).map { x in
-                    FeedForward(gate: gates.rows((x * f)..<((x + 1) * f)), up: ups.rows((x * f)..<((x + 1) * f)), down: downs.rows((x * e)..<((x + 1) * e)))
-                }
-            }
-            var mixture = MixtureOfExperts(router: try matrix(.router, i, count, e), experts: experts, used: c.expertsUsed, normalize: c.normalizeExpertWeights)
-            if let shared = c.sharedExpertFeedForward {
-                mixture.shared = FeedForward(gate: try matrix(.sharedGate, i, shared, e), up: try matrix(.sharedUp, i, shared, e),
-                                             down: try matrix(.sharedDown, i, e, shared))
-                // A vector in GGUF, a 1 × embedding matrix in Hugging Face checkpoints.
-                let name = source.name(.sharedExpertGate, i)
-                guard let gate = try source.read(name) else { throw ModelError.missingTensor(path: source.path, name: name) }
-                guard gate.shape == [e] || gate.shape == [1, e] else { throw ModelError.wrongShape(path: source.path, name: name, expected: [e], found: gate.shape) }
-                used.insert(name)
-                mixture.sharedGate = gate.shape == [e] ? try gate.floats() : try gate.matrix().dequantized()
-            }
-            return mixture
-        }
-        let e = c.embedding, width = c.heads * c.headDimension, kv = c.kvHeads * c.headDimension, f = c.feedForward
-        embedding = try matrix(.embedding, nil, c.vocabulary, e)
-        layers = try (0..<c.layers).map { i in
-            let attentionNorm = try vector(.attentionNorm, i, e)
-            var q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, feedForward: FeedForward?
-            if c.fusedProjections {
-                // Phi-3: rows [Q | K | V] and [gate | up], referenced in place.
-                let qkv = try matrix(.qkv, i, width + 2 * kv, e)
-                (q, k, v) = (qkv.rows(0..<width), qkv.rows(width..<(width + kv)), qkv.rows((width + kv)..<(width + 2 * kv)))
-                let gateUp = try matrix(.gateUp, i, 2 * f, e)
-                feedForward = FeedForward(gate: gateUp.rows(0..<f), up: gateUp.rows(f..<(2 * f)), down: try matrix(.down, i, e, f))
-            } else {
-                (q, k, v) = (try matrix(.q, i, width, e), try matrix(.k, i, kv, e), try matrix(.v, i, kv, e))
-                feedForward = c.experts > 0 ? nil
-                    : FeedForward(gate: try matrix(.gate, i, f, e), up: try matrix(.up, i, f, e), down: try matrix(.down, i, e, f))
-            }
-            return Layer(attentionNorm: attentionNorm, q: q, k: k, v: v,
-                         output: try matrix(.attentionOutput, i, e, width),
-                         qBias: try bias(.qBias, i, width), kBias: try bias(.kBias, i, kv), vBias: try bias(.vBias, i, kv),
-                         qNorm: c.headNorms ? try vector(.qNorm, i, c.headDimension) : nil,
-                         kNorm: c.headNorms ? try vector(.kNorm, i, c.headDimension) : nil,
-                         ffnNorm: try vector(.ffnNorm, i, e), feedForward: feedForward, experts: c.experts > 0 ? try mixture(i) : nil,
-                         postAttentionNorm: c.postNorms ? try vector(.postAttentionNorm, i, e) : nil,
-                         postFFNNorm: c.postNorms ? try vector(.postFFNNorm, i, e) : nil)
-        }
-        outputNorm = try vector(.outputNorm, nil, e)
-        output = try tensor(.output, nil, [c.vocabulary, e])?.matrix() ?? embedding
-        let unused = source.allNames.filter { !used.contains($0) }
-        guard unused.isEmpty else { throw ModelError.unusedTensors(path: source.path, names: unused) }
-        configuration = c
-    }
-
     /// This model with every weight matrix quantized to `type` as `llama-quantize` would write it
     /// (``GGUFQuantization``'s plan: the output matrix, or the token embedding when the output is
     /// tied to it, becomes Q6_K or Q8_0 unless `pure`; rows that do not hold whole blocks fall
@@ -266,9 +205,17 @@ public struct LlamaModel: Sendable {
         copy.weightQuantization = type
         copy.layers = try layers.enumerated().map { i, layer in
             var l = layer
-            l.q = try convert(layer.q, .q, i)
-            l.k = try convert(layer.k, .k, i)
-            l.v = try convert(layer.v, .v, i)
+            l.q = try layer.q.map { try convert($0, .q, i) }
+            l.k = try layer.k.map { try convert($0, .k, i) }
+            l.v = try layer.v.map { try convert($0, .v, i) }
+            if var latent = layer.latent {
+                // The up-projections (attn_k_b, attn_v_b) stay as they are.
+                latent.qA = try latent.qA.map { try convert($0, .qA, i) }
+                latent.qB = try latent.qB.map { try convert($0, .qB, i) }
+                latent.q = try latent.q.map { try convert($0, .q, i) }
+                latent.kvA = try convert(latent.kvA, .kvA, i)
+                l.latent = latent
+            }
             l.output = try convert(layer.output, .attentionOutput, i)
             let convertRole = { (matrix: WeightMatrix, role: Role) in try convert(matrix, role, i) }
             l.feedForward = try layer.feedForward?.converted(convertRole, roles: (.gate, .up, .down))
@@ -303,8 +250,7 @@ public struct LlamaModel: Sendable {
     /// returns the logits of the rows in `outputRows` (all rows by default; indices into `tokens`),
     /// `vocabulary` values each. One token goes through GEMV, a chunk through GEMM.
     public func forward(_ tokens: [Int], cache: inout KVCache, outputRows: Range<Int>? = nil) -> [Float] {
-        let c = configuration, n = tokens.count, e = c.embedding, d = c.headDimension, start = cache.count
-        let kvWidth = c.kvHeads * d, width = c.heads * d
+        let c = configuration, n = tokens.count, e = c.embedding, start = cache.count
         var x = [Float]()
         x.reserveCapacity(n * e)
         for token in tokens { x += embedding.row(token) }
@@ -317,29 +263,21 @@ public struct LlamaModel: Sendable {
             let ropeBase = local ? c.localRopeBase! : c.ropeBase, positionScale = local ? 1 : c.ropePositionScale
             let h = Kernels.rmsNorm(x, weight: layer.attentionNorm, dimension: e, epsilon: c.epsilon)
             let ggml = numerics == .ggml
-            var q = layer.q.linear(h, rows: n, ggml: ggml)
-            var k = layer.k.linear(h, rows: n, ggml: ggml)
-            var v = layer.v.linear(h, rows: n, ggml: ggml)
-            if let b = layer.qBias { Kernels.addRowVector(&q, b) }
-            if let b = layer.kBias { Kernels.addRowVector(&k, b) }
-            if let b = layer.vBias { Kernels.addRowVector(&v, b) }
-            // Qwen3: every head of Q and K normalized on its own (rows of headDimension values).
-            if let norm = layer.qNorm { q = Kernels.rmsNorm(q, weight: norm, dimension: d, epsilon: c.epsilon) }
-            if let norm = layer.kNorm { k = Kernels.rmsNorm(k, weight: norm, dimension: d, epsilon: c.epsilon) }
-            Kernels.rope(&q, positions: positions, heads: c.heads, headDimension: d, rotaryDimension: c.rotaryDimension, base: ropeBase,
-                         neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors)
-            Kernels.rope(&k, positions: positions, heads: c.kvHeads, headDimension: d, rotaryDimension: c.rotaryDimension, base: ropeBase,
-                         neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors)
-            if ggml {
-                // The KV cache holds f16; Q meets K (f16) as f16.
-                k = ActivationRounding.f16.apply(k, rowLength: kvWidth)
-                v = ActivationRounding.f16.apply(v, rowLength: kvWidth)
-                q = ActivationRounding.f16.apply(q, rowLength: width)
+            let attention: [Float]
+            if let latent = layer.latent, let sizes = c.latent {
+                let (rows, attended) = latent.apply(
+                    h, rows: n, positions: positions, cache: cache.keys[index], start: start, sizes: sizes, heads: c.heads,
+                    scale: c.attentionScale ?? 1 / Float(sizes.qkDimension).squareRoot(), epsilon: c.epsilon,
+                    rope: { values, positions, heads in
+                        Kernels.rope(&values, positions: positions, heads: heads, headDimension: sizes.ropeDimension, rotaryDimension: sizes.ropeDimension,
+                                     base: ropeBase, neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors)
+                    }, ggml: ggml)
+                cache.append(layer: index, keys: rows, values: [])
+                attention = attended
+            } else {
+                attention = standardAttention(layer, h, rows: n, positions: positions, cache: &cache, index: index, start: start,
+                                              sliding: sliding, ropeBase: ropeBase, positionScale: positionScale, ggml: ggml)
             }
-            cache.append(layer: index, keys: k, values: v)
-            let attention = Attention.causal(q: q, keys: cache.keys[index], values: cache.values[index], start: start, n: n, f16Probabilities: ggml,
-                                           heads: c.heads, kvHeads: c.kvHeads, headDimension: d, window: sliding ? c.slidingWindow : nil,
-                                           scale: c.attentionScale, softCap: c.attentionSoftCap)
             var projected = layer.output.linear(attention, rows: n, ggml: ggml)
             if let norm = layer.postAttentionNorm { projected = Kernels.rmsNorm(projected, weight: norm, dimension: e, epsilon: c.epsilon) }
             for i in 0..<x.count { x[i] += projected[i] }
@@ -357,5 +295,35 @@ public struct LlamaModel: Sendable {
         var logits = output.linear(final, rows: rows.count, ggml: numerics == .ggml)
         if let cap = c.finalSoftCap { for i in logits.indices { logits[i] = cap * tanh(logits[i] / cap) } }
         return logits
+    }
+
+    /// Grouped-query attention of one layer: Q/K/V projections (+ biases, head norms), RoPE, the
+    /// new keys and values appended to the cache; the heads' outputs (n × heads·headDimension).
+    func standardAttention(_ layer: Layer, _ h: [Float], rows n: Int, positions: [Int], cache: inout KVCache, index: Int, start: Int,
+                           sliding: Bool, ropeBase: Float, positionScale: Float, ggml: Bool) -> [Float] {
+            let c = configuration, d = c.headDimension, kvWidth = c.kvHeads * d, width = c.heads * d
+            var q = layer.q!.linear(h, rows: n, ggml: ggml)
+            var k = layer.k!.linear(h, rows: n, ggml: ggml)
+            var v = layer.v!.linear(h, rows: n, ggml: ggml)
+            if let b = layer.qBias { Kernels.addRowVector(&q, b) }
+            if let b = layer.kBias { Kernels.addRowVector(&k, b) }
+            if let b = layer.vBias { Kernels.addRowVector(&v, b) }
+            // Qwen3: every head of Q and K normalized on its own (rows of headDimension values).
+            if let norm = layer.qNorm { q = Kernels.rmsNorm(q, weight: norm, dimension: d, epsilon: c.epsilon) }
+            if let norm = layer.kNorm { k = Kernels.rmsNorm(k, weight: norm, dimension: d, epsilon: c.epsilon) }
+            Kernels.rope(&q, positions: positions, heads: c.heads, headDimension: d, rotaryDimension: c.rotaryDimension, base: ropeBase,
+                         neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors)
+            Kernels.rope(&k, positions: positions, heads: c.kvHeads, headDimension: d, rotaryDimension: c.rotaryDimension, base: ropeBase,
+                         neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors)
+            if ggml {
+                // The KV cache holds f16; Q meets K (f16) as f16.
+                k = ActivationRounding.f16.apply(k, rowLength: kvWidth)
+                v = ActivationRounding.f16.apply(v, rowLength: kvWidth)
+                q = ActivationRounding.f16.apply(q, rowLength: width)
+            }
+            cache.append(layer: index, keys: k, values: v)
+            return Attention.causal(q: q, keys: cache.keys[index], values: cache.values[index], start: start, n: n, f16Probabilities: ggml,
+                                    heads: c.heads, kvHeads: c.kvHeads, headDimension: d, window: sliding ? c.slidingWindow : nil,
+                                    scale: c.attentionScale, softCap: c.attentionSoftCap)
     }
 }

@@ -57,6 +57,30 @@ extension LlamaModel {
                                          width: isQwen ? try int("expert_feed_forward_length") : nil, widthKey: "\(arch).expert_feed_forward_length",
                                          shared: arch == "qwen2moe" ? try int("expert_shared_feed_forward_length") : nil,
                                          sharedKey: "\(arch).expert_shared_feed_forward_length", normalize: arch != "qwen2moe")
+            configuration.sharedExpertGated = arch == "qwen2moe"
+        }
+        if arch == "deepseek2" {
+            func key(_ name: String) -> Int? { file.value("\(arch).\(name)")?.integer.flatMap { Int(exactly: $0) } }
+            let rope = key("rope.dimension_count") ?? -1
+            let qk = key("attention.key_length_mla") ?? -1, value = key("attention.value_length_mla") ?? -1
+            let gating: ExpertGating
+            switch key("expert_gating_func") {
+            case 1?: gating = .softmax
+            case 2?: gating = .sigmoid
+            case nil:
+                // llama.cpp takes softmax here (DeepSeek-V2's GGUFs have no such key); a router bias
+                // (exp_probs_b) is DeepSeek-V3's, whose scores are sigmoids.
+                gating = file.tensors.contains { $0.name.hasSuffix("exp_probs_b.bias") } ? .sigmoid : .softmax
+            case let other?:
+                throw ModelError.invalidMetadata(path: path, key: "\(arch).expert_gating_func", value: "\(other)", reason: "1 (softmax) and 2 (sigmoid) are supported")
+            }
+            try configuration.setDeepSeek(
+                path: path, keys: .gguf(arch), qLoraRank: key("attention.q_lora_rank"), kvLoraRank: key("attention.kv_lora_rank") ?? -1,
+                nope: qk - rope, rope: rope, value: value, denseLeading: key("leading_dense_block_count") ?? 0,
+                experts: key("expert_count") ?? 0, used: key("expert_used_count") ?? 0, expertWidth: key("expert_feed_forward_length") ?? -1,
+                sharedCount: key("expert_shared_count") ?? 0, scale: file.value("\(arch).expert_weights_scale")?.number ?? 1,
+                normalize: { if case .bool(true)? = file.value("\(arch).expert_weights_norm") { return true } else { return false } }(), gating: gating,
+                groups: key("expert_group_count") ?? 1, groupsUsed: key("expert_group_used_count") ?? 1)
         }
         if arch == "phi3" {
             configuration.fusedProjections = true
@@ -96,7 +120,8 @@ extension LlamaModel {
     public init(safetensors checkpoint: SafetensorsCheckpoint) throws {
         let config = checkpoint.config, path = config.url.path
         let modelType = config.string("model_type") ?? "?"
-        let arch = ["gemma3_text": "gemma3", "qwen2_moe": "qwen2moe", "qwen3_moe": "qwen3moe"][modelType] ?? modelType
+        let arch = ["gemma3_text": "gemma3", "qwen2_moe": "qwen2moe", "qwen3_moe": "qwen3moe", "deepseek_v2": "deepseek2",
+                    "deepseek_v3": "deepseek2"][modelType] ?? modelType
         guard Self.supportedArchitectures.contains(arch) else {
             throw ModelError.unsupportedArchitecture(path: path, name: arch, supported: Self.supportedArchitectures)
         }
@@ -151,6 +176,26 @@ extension LlamaModel {
                                          shared: arch == "qwen2moe" ? try int("shared_expert_intermediate_size") : nil,
                                          sharedKey: "shared_expert_intermediate_size",
                                          normalize: isMixtral || (config.bool("norm_topk_prob") ?? (arch == "qwen3moe")))
+            configuration.sharedExpertGated = arch == "qwen2moe"
+        }
+        if arch == "deepseek2" {
+            let isV3 = modelType == "deepseek_v3"
+            let scoring = config.string("scoring_func") ?? (isV3 ? "sigmoid" : "softmax")
+            guard let gating = ExpertGating(rawValue: scoring) else {
+                throw ModelError.unsupportedSetting(path: path, key: "scoring_func", value: scoring, supported: "softmax and sigmoid")
+            }
+            func required(_ key: String) throws -> Int {
+                guard let value = config.integer(key) else { throw ModelError.missingMetadata(path: path, key: key) }
+                return value
+            }
+            try configuration.setDeepSeek(
+                path: path, keys: .huggingFace, qLoraRank: config.integer("q_lora_rank"), kvLoraRank: try required("kv_lora_rank"),
+                nope: try required("qk_nope_head_dim"), rope: try required("qk_rope_head_dim"), value: try required("v_head_dim"),
+                denseLeading: config.integer("first_k_dense_replace") ?? 0, experts: config.integer("n_routed_experts") ?? 0,
+                used: config.integer("num_experts_per_tok") ?? 0, expertWidth: config.integer("moe_intermediate_size") ?? -1,
+                sharedCount: config.integer("n_shared_experts") ?? 0, scale: config.number("routed_scaling_factor") ?? 1,
+                normalize: config.bool("norm_topk_prob") ?? false, gating: gating,
+                groups: config.integer("n_group") ?? 1, groupsUsed: config.integer("topk_group") ?? 1)
         }
         if arch == "phi3" {
             configuration.fusedProjections = true
@@ -281,5 +326,47 @@ extension LlamaModel.Configuration {
         if let width { expertFeedForward = try check.count(width, widthKey, maximum: MetadataCheck.Limit.feedForward) }
         if let shared { sharedExpertFeedForward = try check.count(shared, sharedKey, maximum: MetadataCheck.Limit.feedForward) }
         normalizeExpertWeights = normalize
+    }
+}
+
+extension LlamaModel.Configuration {
+    /// DeepSeek-V2/V3: latent attention (its sizes checked), interleaved RoPE on the rope part of
+    /// each head only, dense leading layers, and its mixture (shared experts of `sharedCount` ×
+    /// the expert width, groups, scale, gating). `keys` names GGUF or config.json keys in errors.
+    mutating func setDeepSeek(path: String, keys: Keys, qLoraRank: Int?, kvLoraRank: Int, nope: Int, rope: Int, value: Int, denseLeading: Int,
+                              experts count: Int, used: Int, expertWidth: Int, sharedCount: Int, scale: Double, normalize: Bool,
+                              gating: LlamaModel.ExpertGating, groups: Int, groupsUsed: Int) throws {
+        let check = MetadataCheck(path: path)
+        typealias Limit = MetadataCheck.Limit
+        let gguf = keys.layers.contains(".")
+        func name(_ ggufKey: String, _ hfKey: String) -> String { gguf ? "deepseek2." + ggufKey : hfKey }
+        let sizes = LatentAttention.Sizes(
+            qLoraRank: try qLoraRank.map { try check.count($0, name("attention.q_lora_rank", "q_lora_rank"), maximum: Limit.width) },
+            kvLoraRank: try check.count(kvLoraRank, name("attention.kv_lora_rank", "kv_lora_rank"), maximum: Limit.width),
+            nopeDimension: try check.count(nope, name("attention.key_length_mla", "qk_nope_head_dim"), maximum: Limit.headDimension),
+            ropeDimension: try check.count(rope, name("rope.dimension_count", "qk_rope_head_dim"), minimum: 2, maximum: Limit.headDimension),
+            valueDimension: try check.count(value, name("attention.value_length_mla", "v_head_dim"), maximum: Limit.headDimension))
+        guard rope % 2 == 0 else {
+            throw ModelError.invalidMetadata(path: path, key: name("rope.dimension_count", "qk_rope_head_dim"), value: String(rope), reason: "it must be even")
+        }
+        latent = sizes
+        headDimension = sizes.qkDimension
+        rotaryDimension = rope
+        kvHeads = heads
+        ropeNeoX = false
+        denseLeadingLayers = try check.count(denseLeading, name("leading_dense_block_count", "first_k_dense_replace"), minimum: 0, maximum: layers)
+        guard denseLeadingLayers < layers, count > 0 else { return }
+        try setExperts(path: path, count: count, countKey: name("expert_count", "n_routed_experts"), used: used,
+                       usedKey: name("expert_used_count", "num_experts_per_tok"), width: expertWidth,
+                       widthKey: name("expert_feed_forward_length", "moe_intermediate_size"), shared: nil, sharedKey: "", normalize: normalize)
+        if sharedCount > 0 {
+            let shared = try check.count(sharedCount, name("expert_shared_count", "n_shared_experts"), maximum: experts)
+            sharedExpertFeedForward = shared * expertFeedForward!
+        }
+        expertGating = gating
+        expertWeightScale = try check.positive(scale, name("expert_weights_scale", "routed_scaling_factor"))
+        expertGroups = try check.count(groups, name("expert_group_count", "n_group"), maximum: experts)
+        try check.divides(expertGroups, name("expert_group_count", "n_group"), into: experts, name("expert_count", "n_routed_experts"))
+        expertGroupsUsed = try check.count(groupsUsed, name("expert_group_used_count", "topk_group"), maximum: expertGroups)
     }
 }

@@ -6,6 +6,7 @@ extension LlamaModel {
         case attentionNorm, q, k, v, attentionOutput, qBias, kBias, vBias, qNorm, kNorm, ffnNorm, gate, up, down
         case postAttentionNorm, postFFNNorm, qkv, gateUp
         case router, expertGate, expertUp, expertDown, sharedGate, sharedUp, sharedDown, sharedExpertGate
+        case expertBias, qA, qANorm, qB, kvA, kvANorm, kvB, kB, vB
 
         func ggufName(_ layer: Int?) -> String {
             switch self {
@@ -40,6 +41,15 @@ extension LlamaModel {
             case .sharedUp: "blk.\(layer!).ffn_up_shexp.weight"
             case .sharedDown: "blk.\(layer!).ffn_down_shexp.weight"
             case .sharedExpertGate: "blk.\(layer!).ffn_gate_inp_shexp.weight"
+            case .expertBias: "blk.\(layer!).exp_probs_b.bias"
+            case .qA: "blk.\(layer!).attn_q_a.weight"
+            case .qANorm: "blk.\(layer!).attn_q_a_norm.weight"
+            case .qB: "blk.\(layer!).attn_q_b.weight"
+            case .kvA: "blk.\(layer!).attn_kv_a_mqa.weight"
+            case .kvANorm: "blk.\(layer!).attn_kv_a_norm.weight"
+            case .kvB: "blk.\(layer!).attn_kv_b.weight"
+            case .kB: "blk.\(layer!).attn_k_b.weight"
+            case .vB: "blk.\(layer!).attn_v_b.weight"
             }
         }
 
@@ -73,6 +83,16 @@ extension LlamaModel {
             case .sharedUp: p + "mlp.shared_expert.up_proj.weight"
             case .sharedDown: p + "mlp.shared_expert.down_proj.weight"
             case .sharedExpertGate: p + "mlp.shared_expert_gate.weight"
+            case .expertBias: p + "mlp.gate.e_score_correction_bias"
+            case .qA: p + "self_attn.q_a_proj.weight"
+            case .qANorm: p + "self_attn.q_a_layernorm.weight"
+            case .qB: p + "self_attn.q_b_proj.weight"
+            case .kvA: p + "self_attn.kv_a_proj_with_mqa.weight"
+            case .kvANorm: p + "self_attn.kv_a_layernorm.weight"
+            case .kvB: p + "self_attn.kv_b_proj.weight"
+            // GGUF's split of kv_b; never in a Hugging Face checkpoint.
+            case .kB: p + "self_attn.k_b_proj.weight"
+            case .vB: p + "self_attn.v_b_proj.weight"
             }
         }
 
@@ -94,6 +114,10 @@ extension LlamaModel {
                 return "model.layers.\(layer ?? 0).pre_feedforward_layernorm.weight"
             }
             if self == .router, architecture == "mixtral" { return "model.layers.\(layer ?? 0).block_sparse_moe.gate.weight" }
+            if architecture == "deepseek2", [.sharedGate, .sharedUp, .sharedDown].contains(self) {
+                // DeepSeek: `shared_experts` (their widths summed into one feed-forward).
+                return hfName(layer).replacingOccurrences(of: "mlp.shared_expert.", with: "mlp.shared_experts.")
+            }
             return hfName(layer)
         }
     }
