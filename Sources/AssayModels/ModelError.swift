@@ -45,7 +45,7 @@ public enum ModelError: AssayError, Equatable {
         case let .contextTooLong(path, context, trained):
             return "\(path): context \(context) is beyond the model's trained length (\(trained) tokens)"
         case .emptyPrompt: return "the prompt has no tokens"
-        case let .unsupportedRopeScaling(path, type): return "\(path): rope scaling '\(type)' is not supported (none, linear and llama3 are)"
+        case let .unsupportedRopeScaling(path, type): return "\(path): rope scaling '\(type)' is not supported (none, linear, llama3 and yarn are)"
         case let .unsupportedSetting(path, key, value, supported): return "\(path): '\(key)' = \(value) is not supported (\(supported))"
         case let .unsupportedActivation(path, name): return "\(path): hidden_act '\(name)' is not supported (gelu is)"
         case let .unsupportedPositionEmbedding(path, type):

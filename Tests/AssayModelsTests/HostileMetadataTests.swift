@@ -131,8 +131,15 @@ struct HostileMetadataTests {
                                                      supported: "Qwen models run with full attention in every layer")) {
             _ = try LlamaModel(contentsOf: qwen)
         }
-        let yarn = try Self.craftedDirectory("tiny-llama3") { $0["rope_scaling"] = ["rope_type": "yarn", "factor": 4.0] }
-        #expect(throws: ModelError.self) { _ = try LlamaModel(contentsOf: yarn) }
+        let longrope = try Self.craftedDirectory("tiny-llama3") { $0["rope_scaling"] = ["rope_type": "longrope", "factor": 4.0] }
+        #expect(throws: ModelError.unsupportedRopeScaling(path: longrope.appendingPathComponent("config.json").path, type: "longrope")) {
+            _ = try LlamaModel(contentsOf: longrope)
+        }
+        // YaRN's numbers.
+        let yarnFactor = try Self.craftedDirectory("tiny-qwen2yarn") { $0["rope_scaling"] = ["type": "yarn", "factor": 0.0, "original_max_position_embeddings": 64] }
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: yarnFactor) } == "rope_scaling.factor")
+        let yarnOriginal = try Self.craftedDirectory("tiny-qwen2yarn") { $0["rope_scaling"] = ["type": "yarn", "factor": 4.0, "original_max_position_embeddings": -5] }
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: yarnOriginal) } == "rope_scaling.original_max_position_embeddings")
     }
 
     /// Phi-3's and Gemma's settings, from config.json and from GGUF metadata.
@@ -198,7 +205,9 @@ struct HostileMetadataTests {
                                     ("tiny-mixtral", "llama.expert_count", .uint32(2000)),
                                     ("tiny-deepseek3", "deepseek2.expert_gating_func", .uint32(7)),
                                     ("tiny-deepseek3", "deepseek2.attention.kv_lora_rank", .uint32(0)),
-                                    ("tiny-deepseek3", "deepseek2.expert_group_used_count", .uint32(3))] {
+                                    ("tiny-deepseek3", "deepseek2.expert_group_used_count", .uint32(3)),
+                                    ("tiny-qwen2yarn", "qwen2.rope.scaling.factor", .float32(.nan)),
+                                    ("tiny-qwen2yarn", "qwen2.rope.scaling.original_context_length", .uint32(0))] {
             #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: try crafted(model, key, value)) } == key, "\(key)")
         }
         let layers = try Self.craftedDirectory("tiny-gemma3") { $0["layer_types"] = ["sliding_attention"] }

@@ -32,7 +32,7 @@ struct TinyArchitectureTests {
 
     static func argmax(_ row: ArraySlice<Float>) -> Int { row.indices.max { row[$0] < row[$1] }! - row.startIndex }
 
-    @Test(arguments: ["llama3", "qwen3", "mistral", "phi3", "gemma", "gemma2", "gemma3", "mixtral", "qwen2moe", "qwen3moe", "deepseek3"])
+    @Test(arguments: ["llama3", "qwen3", "mistral", "phi3", "gemma", "gemma2", "gemma3", "mixtral", "qwen2moe", "qwen3moe", "deepseek3", "qwen2yarn"])
     func logitsMatchTransformersAndLlamaCpp(name: String) throws {
         let golden = try #require(Self.goldens.models[name])
         let fromGGUF = try LlamaModel(contentsOf: Self.models.appendingPathComponent("tiny-\(name).gguf"))

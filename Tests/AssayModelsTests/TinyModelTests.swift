@@ -74,9 +74,9 @@ struct TinyModelTests {
         #expect(throws: ModelError.unsupportedArchitecture(path: other.appendingPathComponent("config.json").path, name: "gpt_neox", supported: LlamaModel.supportedArchitectures)) {
             try LlamaModel(contentsOf: other)
         }
-        let yarn = try editedCopy { $0["rope_scaling"] = ["rope_type": "yarn", "factor": 4.0] }
-        #expect(throws: ModelError.unsupportedRopeScaling(path: yarn.appendingPathComponent("config.json").path, type: "yarn")) {
-            try LlamaModel(contentsOf: yarn)
+        let dynamic = try editedCopy { $0["rope_scaling"] = ["rope_type": "dynamic", "factor": 4.0] }
+        #expect(throws: ModelError.unsupportedRopeScaling(path: dynamic.appendingPathComponent("config.json").path, type: "dynamic")) {
+            try LlamaModel(contentsOf: dynamic)
         }
         let untied = try editedCopy { $0["tie_word_embeddings"] = false }
         #expect(throws: ModelError.missingTensor(path: untied.path, name: "lm_head.weight")) { try LlamaModel(contentsOf: untied) }

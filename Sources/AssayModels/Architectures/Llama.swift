@@ -40,6 +40,8 @@ public struct LlamaModel: Sendable {
         /// Per rotated pair, the rotation angle is divided by this (Llama 3 rope scaling: the
         /// GGUF's `rope_freqs.weight`, or computed from `rope_scaling` in `config.json`).
         public var ropeFrequencyFactors: [Float]? = nil
+        /// YaRN's attention factor: the rotation's cosine and sine are multiplied by it.
+        public var ropeAttentionFactor: Float = 1
         /// A query sees only the keys fewer than this many positions back (itself included):
         /// Mistral's `sliding_window` from `config.json`; nil: every earlier key.
         public var slidingWindow: Int? = nil
@@ -270,7 +272,8 @@ public struct LlamaModel: Sendable {
                     scale: c.attentionScale ?? 1 / Float(sizes.qkDimension).squareRoot(), epsilon: c.epsilon,
                     rope: { values, positions, heads in
                         Kernels.rope(&values, positions: positions, heads: heads, headDimension: sizes.ropeDimension, rotaryDimension: sizes.ropeDimension,
-                                     base: ropeBase, neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors)
+                                     base: ropeBase, neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors,
+                                     magnitude: c.ropeAttentionFactor)
                     }, ggml: ggml)
                 cache.append(layer: index, keys: rows, values: [])
                 attention = attended
@@ -312,9 +315,9 @@ public struct LlamaModel: Sendable {
             if let norm = layer.qNorm { q = Kernels.rmsNorm(q, weight: norm, dimension: d, epsilon: c.epsilon) }
             if let norm = layer.kNorm { k = Kernels.rmsNorm(k, weight: norm, dimension: d, epsilon: c.epsilon) }
             Kernels.rope(&q, positions: positions, heads: c.heads, headDimension: d, rotaryDimension: c.rotaryDimension, base: ropeBase,
-                         neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors)
+                         neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors, magnitude: c.ropeAttentionFactor)
             Kernels.rope(&k, positions: positions, heads: c.kvHeads, headDimension: d, rotaryDimension: c.rotaryDimension, base: ropeBase,
-                         neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors)
+                         neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors, magnitude: c.ropeAttentionFactor)
             if ggml {
                 // The KV cache holds f16; Q meets K (f16) as f16.
                 k = ActivationRounding.f16.apply(k, rowLength: kvWidth)

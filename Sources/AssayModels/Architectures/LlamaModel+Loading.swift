@@ -36,6 +36,7 @@ extension LlamaModel {
         case "linear":
             let factor = file.value("\(arch).rope.scaling.factor")?.number ?? 1
             positionScale = 1 / (try check.positive(factor, "\(arch).rope.scaling.factor"))
+        case "yarn": break  // below, once the rotary dimension is known
         case let other?:
             throw ModelError.unsupportedRopeScaling(path: path, type: other)
         }
@@ -102,6 +103,17 @@ extension LlamaModel {
             for factor in factors { _ = try check.positive(Double(factor), frequencies) }
             configuration.ropeFrequencyFactors = factors
         }
+        if file.value("\(arch).rope.scaling.type")?.string == "yarn" {
+            func number(_ key: String) -> Double? { file.value("\(arch).rope.scaling.\(key)")?.number }
+            let key = "\(arch).rope.scaling."
+            guard let original = number("original_context_length") else { throw ModelError.missingMetadata(path: path, key: key + "original_context_length") }
+            // llama.cpp: DeepSeek's converter writes 0.1 · mscale_all_dim as yarn_log_multiplier.
+            let mscaleAll = number("yarn_log_multiplier").map { $0 / 0.1 }
+            try configuration.applyYarn(
+                path: path, factor: number("factor") ?? 1, factorKey: key + "factor", original: Int(exactly: original) ?? -1,
+                originalKey: key + "original_context_length", betaFast: number("yarn_beta_fast") ?? 32, betaSlow: number("yarn_beta_slow") ?? 1,
+                attentionFactor: nil, mscale: mscaleAll.map { $0 != 1 ? $0 : 1 }, mscaleAllDim: mscaleAll, extraFactor: number("attn_factor") ?? 1)
+        }
         let source = WeightSource(
             path: path, name: { $0.ggufName($1) },
             read: { name in
@@ -149,7 +161,7 @@ extension LlamaModel {
             case "default": break
             case "?" where scaling.number("factor") == nil: break
             case "linear": positionScale = 1 / (try check.positive(scaling.number("factor") ?? 1, "rope_scaling.factor"))
-            case "llama3": break  // below, once the rotary dimension and base are known
+            case "llama3", "yarn": break  // below, once the rotary dimension and base are known
             default: throw ModelError.unsupportedRopeScaling(path: path, type: type)
             }
         }
@@ -222,6 +234,14 @@ extension LlamaModel {
         }
         if let scaling = config.nested("rope_scaling") ?? ropeParameters, (scaling.string("rope_type") ?? scaling.string("type")) == "llama3" {
             configuration.ropeFrequencyFactors = try Self.llama3FrequencyFactors(scaling, configuration: configuration, check: check)
+        }
+        if let scaling = config.nested("rope_scaling") ?? ropeParameters, (scaling.string("rope_type") ?? scaling.string("type")) == "yarn" {
+            let original = scaling.integer("original_max_position_embeddings") ?? config.integer("max_position_embeddings") ?? -1
+            try configuration.applyYarn(
+                path: path, factor: scaling.number("factor") ?? 1, factorKey: "rope_scaling.factor", original: original,
+                originalKey: "rope_scaling.original_max_position_embeddings", betaFast: scaling.number("beta_fast") ?? 32,
+                betaSlow: scaling.number("beta_slow") ?? 1, attentionFactor: scaling.number("attention_factor"),
+                mscale: scaling.number("mscale"), mscaleAllDim: scaling.number("mscale_all_dim"), extraFactor: 1)
         }
         if ["mistral", "mixtral", "phi3"].contains(arch), let window = config.integer("sliding_window") {
             configuration.slidingWindow = try check.count(window, "sliding_window", maximum: MetadataCheck.Limit.context)
@@ -368,5 +388,37 @@ extension LlamaModel.Configuration {
         expertGroups = try check.count(groups, name("expert_group_count", "n_group"), maximum: experts)
         try check.divides(expertGroups, name("expert_group_count", "n_group"), into: experts, name("expert_count", "n_routed_experts"))
         expertGroupsUsed = try check.count(groupsUsed, name("expert_group_used_count", "topk_group"), maximum: expertGroups)
+    }
+}
+
+extension LlamaModel.Configuration {
+    /// YaRN (transformers' `_compute_yarn_parameters`, llama.cpp's `rope_yarn`, DeepSeek's
+    /// `precompute_freqs_cis`): pairs rotating faster than `betaFast` turns over the original
+    /// context keep their frequency, those slower than `betaSlow` turns are interpolated (÷ factor),
+    /// a linear ramp between; the cosine and sine are multiplied by the attention factor
+    /// (given, or mscale's ratio, or 0.1·ln(factor) + 1) times `extraFactor`; DeepSeek's softmax
+    /// scale also by (0.1·mscale_all_dim·ln(factor) + 1)².
+    mutating func applyYarn(path: String, factor: Double, factorKey: String, original: Int, originalKey: String, betaFast: Double, betaSlow: Double,
+                            attentionFactor: Double?, mscale: Double?, mscaleAllDim: Double?, extraFactor: Double) throws {
+        let check = MetadataCheck(path: path)
+        let factor = Double(try check.positive(factor, factorKey))
+        let original = Double(try check.count(original, originalKey, maximum: MetadataCheck.Limit.context))
+        let fast = Double(try check.positive(betaFast, "yarn beta_fast")), slow = Double(try check.positive(betaSlow, "yarn beta_slow"))
+        let dimension = Double(rotaryDimension), base = Double(ropeBase)
+        func correction(_ rotations: Double) -> Double { dimension * log(original / (rotations * 2 * Double.pi)) / (2 * log(base)) }
+        let low = max(floor(correction(fast)), 0), high = min(ceil(correction(slow)), dimension - 1)
+        ropeFrequencyFactors = (0..<(rotaryDimension / 2)).map { i in
+            let ramp = min(1, max(0, (Double(i) - low) / max(0.001, high - low)))
+            let extrapolation = 1 - ramp
+            return Float(1 / ((1 - extrapolation) / factor + extrapolation))
+        }
+        func scaled(_ m: Double) -> Double { factor <= 1 ? 1 : 0.1 * m * log(factor) + 1 }
+        var attention = attentionFactor ?? scaled(1)
+        if attentionFactor == nil, let mscale, let mscaleAllDim, mscale != 0, mscaleAllDim != 0 { attention = scaled(mscale) / scaled(mscaleAllDim) }
+        ropeAttentionFactor = try check.positive(attention * extraFactor, "yarn attention factor")
+        if let sizes = latent, let mscaleAllDim, mscaleAllDim != 0 {
+            let m = scaled(mscaleAllDim)
+            attentionScale = Float(m * m / Double(sizes.qkDimension).squareRoot())
+        }
     }
 }

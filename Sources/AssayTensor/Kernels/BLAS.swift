@@ -103,8 +103,9 @@ public enum Kernels {
     /// `frequencyFactors[i]` when given (Llama 3's rope scaling; llama.cpp's `rope_freqs`). Pairs are adjacent
     /// values `(2i, 2i+1)` in llama.cpp's normal layout (GGUF Llama, whose Q/K rows the converter
     /// permuted) and `(i, i + rotaryDimension/2)` in the NeoX layout (Hugging Face weights, Qwen2).
+    /// `magnitude` multiplies the cosine and sine (YaRN's attention factor).
     public static func rope(_ x: inout [Float], positions: [Int], heads: Int, headDimension: Int, rotaryDimension: Int, base: Float,
-                            neox: Bool = false, positionScale: Float = 1, frequencyFactors: [Float]? = nil) {
+                            neox: Bool = false, positionScale: Float = 1, frequencyFactors: [Float]? = nil, magnitude: Float = 1) {
         let rowLength = heads * headDimension, half = rotaryDimension / 2
         precondition(x.count == positions.count * rowLength, "shape mismatch")
         precondition(frequencyFactors.map { $0.count == half } ?? true, "one frequency factor per rotated pair")
@@ -112,7 +113,7 @@ public enum Kernels {
             for i in 0..<half {
                 var theta = Float(position) * positionScale * powf(base, -Float(2 * i) / Float(rotaryDimension))
                 if let factors = frequencyFactors { theta /= factors[i] }
-                let c = cosf(theta), s = sinf(theta)
+                let c = cosf(theta) * magnitude, s = sinf(theta) * magnitude
                 let first = neox ? i : 2 * i, second = neox ? i + half : 2 * i + 1
                 for h in 0..<heads {
                     let index = row * rowLength + h * headDimension
