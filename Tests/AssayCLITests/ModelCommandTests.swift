@@ -333,6 +333,21 @@ struct BERTScoreCommandTests {
 
 /// `assay quantize` end to end: the file loads in Assay; bad arguments are refused.
 struct QuantizeCommandTests {
+    /// llama.cpp's K mixes have their own rules for mixtures of experts, fused QKV and latent
+    /// attention: refused for those models, plain types written.
+    @Test func mixesAreRefusedWhereLlamaQuantizeHasOtherRules() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let models = TestEnvironment.root.appendingPathComponent("Fixtures/models")
+        for (name, reason) in [("tiny-mixtral", "mixture of experts"), ("tiny-phi3", "fused QKV"), ("tiny-deepseek3", "mixture of experts")] {
+            let out = directory.appendingPathComponent("\(name).gguf").path
+            let mix = try AssayProcess.run(["quantize", models.appendingPathComponent("\(name).gguf").path, "--type", "q4_k_m", "--out", out])
+            #expect(mix.status == 2 && mix.stderr.contains(reason) && !FileManager.default.fileExists(atPath: out), "\(name): \(mix.stderr)")
+            let plain = try AssayProcess.run(["quantize", models.appendingPathComponent("\(name).gguf").path, "--type", "q8_0", "--out", out])
+            #expect(plain.status == 0, "\(name): \(plain.stderr)")
+        }
+    }
+
     @Test func writesALoadableFileAndRefusesBadArguments() throws {
         let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let directory = try TestEnvironment.temporaryDirectory()

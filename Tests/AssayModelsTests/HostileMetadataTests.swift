@@ -169,7 +169,7 @@ struct HostileMetadataTests {
     /// DeepSeek's latent-attention and routing numbers.
     @Test(arguments: [
         ("kv_lora_rank", 0.0), ("qk_rope_head_dim", 7), ("v_head_dim", -1), ("n_group", 3), ("topk_group", 3),
-        ("routed_scaling_factor", 0), ("first_k_dense_replace", 3), ("n_shared_experts", 9),
+        ("routed_scaling_factor", -1), ("first_k_dense_replace", 3), ("n_shared_experts", 9),
     ])
     func deepSeekConfigValuesAreCheckedBeforeUse(key: String, value: Double) throws {
         let directory = try Self.craftedDirectory("tiny-deepseek3") { $0[key] = value }

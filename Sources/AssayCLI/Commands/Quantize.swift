@@ -60,6 +60,10 @@ extension AssayCommand {
 
         func run() async throws {
             let file = try GGUFFile(contentsOf: URL(fileURLWithPath: model))
+            if let mix, let reason = GGUFQuantization.mixUnsupportedReason(file) {
+                throw CommandError(message: "\(model): \(mix.rawValue) follows llama-quantize's rules for dense models, and \(reason)",
+                                   hint: "use a plain type (--type \(mix.baseType.description.lowercased())), or llama-quantize for its mix")
+            }
             let quantization = mix.map { GGUFQuantization(mix: $0, keep: keep) } ?? GGUFQuantization(type: target!, pure: pure, keep: keep)
             let progress = TerminalProgress()
             let started = Date()

@@ -79,6 +79,18 @@ public struct GGUFQuantization {
         }
     }
 
+    /// Why llama.cpp's K mixes cannot be reproduced for `file`, or nil: llama-quantize gives
+    /// mixtures of experts (Mixtral's attention with 8 experts), fused QKV (Phi-3) and latent
+    /// attention (DeepSeek) their own rules and counts layers from `block_count`, which the mixes
+    /// here do not follow; a plain type is byte-identical for them.
+    public static func mixUnsupportedReason(_ file: GGUFFile) -> String? {
+        let names = file.tensors.map(\.name)
+        if names.contains(where: { $0.contains("_exps.weight") }) { return "the model is a mixture of experts" }
+        if names.contains(where: { $0.contains("attn_qkv.weight") }) { return "the model has fused QKV projections (Phi-3)" }
+        if names.contains(where: { $0.contains("attn_k_b.weight") || $0.contains("attn_kv_b.weight") }) { return "the model has latent attention (DeepSeek)" }
+        return nil
+    }
+
     /// The type each tensor of `file` gets.
     public func plan(_ file: GGUFFile) -> [(tensor: GGUFFile.TensorInfo, type: GGMLType)] {
         let hasOutput = file.tensor("output.weight") != nil

@@ -119,7 +119,7 @@ public struct LlamaModel: Sendable {
         /// What llama.cpp's CPU backend computes: activations meeting a weight rounded to that
         /// weight's "vec_dot type" (Q8_0/Q8_1/Q8_K blocks, f16) — in decode by the same integer
         /// products ggml runs —, keys, values and queries in f16, attention probabilities in f16
-        /// before they meet V, GELU through ggml's f16 table.
+        /// before they meet V (DeepSeek's latent cache stays f32), GELU through ggml's f16 table.
         case ggml
     }
 
@@ -211,7 +211,9 @@ public struct LlamaModel: Sendable {
             l.k = try layer.k.map { try convert($0, .k, i) }
             l.v = try layer.v.map { try convert($0, .v, i) }
             if var latent = layer.latent {
-                // The up-projections (attn_k_b, attn_v_b) stay as they are.
+                // As llama-quantize: where no type of the plan fits the rows (heads of 16), they stay.
+                latent.keyUp = (try? convert(latent.keyUp, .kB, i)) ?? latent.keyUp
+                latent.valueUp = (try? convert(latent.valueUp, .vB, i)) ?? latent.valueUp
                 latent.qA = try latent.qA.map { try convert($0, .qA, i) }
                 latent.qB = try latent.qB.map { try convert($0, .qB, i) }
                 latent.q = try latent.q.map { try convert($0, .q, i) }
@@ -267,16 +269,14 @@ public struct LlamaModel: Sendable {
             let ggml = numerics == .ggml
             let attention: [Float]
             if let latent = layer.latent, let sizes = c.latent {
-                let (rows, attended) = latent.apply(
-                    h, rows: n, positions: positions, cache: cache.keys[index], start: start, sizes: sizes, heads: c.heads,
+                attention = latent.apply(
+                    h, rows: n, positions: positions, cache: &cache.keys[index], start: start, sizes: sizes, heads: c.heads,
                     scale: c.attentionScale ?? 1 / Float(sizes.qkDimension).squareRoot(), epsilon: c.epsilon,
                     rope: { values, positions, heads in
                         Kernels.rope(&values, positions: positions, heads: heads, headDimension: sizes.ropeDimension, rotaryDimension: sizes.ropeDimension,
                                      base: ropeBase, neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors,
                                      magnitude: c.ropeAttentionFactor)
                     }, ggml: ggml)
-                cache.append(layer: index, keys: rows, values: [])
-                attention = attended
             } else {
                 attention = standardAttention(layer, h, rows: n, positions: positions, cache: &cache, index: index, start: start,
                                               sliding: sliding, ropeBase: ropeBase, positionScale: positionScale, ggml: ggml)

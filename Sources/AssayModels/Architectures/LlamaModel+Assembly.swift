@@ -77,20 +77,22 @@ extension LlamaModel {
             let kvA = try matrix(.kvA, i, lora + s.ropeDimension, e), kvANorm = try vector(.kvANorm, i, lora)
             if let kB = try tensor(.kB, i, [heads, lora, s.nopeDimension]) {
                 let vB = try required(.vB, i, [heads, s.valueDimension, lora])
-                return LatentAttention(qA: qA, qANorm: qANorm, qB: qB, q: q, kvA: kvA, kvANorm: kvANorm,
-                                       keyUp: try kB.matrix(), keyUpTransposed: true, valueUp: try vB.matrix())
+                return LatentAttention(qA: qA, qANorm: qANorm, qB: qB, q: q, kvA: kvA, kvANorm: kvANorm, keyUp: try kB.matrix(), valueUp: try vB.matrix())
             }
-            // [heads × (nope + v)] rows of lora: split into the key rows and the value rows.
-            let kvB = try required(.kvB, i, [heads * (s.nopeDimension + s.valueDimension), lora]).matrix().dequantized()
-            var keyRows = [Float](), valueRows = [Float]()
+            // [heads × (nope + v)] rows of lora (Hugging Face, older GGUFs): split into attn_k_b's
+            // layout (each head's key part transposed, as llama.cpp's converter does) and attn_v_b's.
+            // An f32 copy of this one matrix, made at load.
+            let nope = s.nopeDimension, v = s.valueDimension
+            let kvB = try required(.kvB, i, [heads * (nope + v), lora]).matrix().dequantized()
+            var keyRows = [Float](repeating: 0, count: heads * lora * nope), valueRows = [Float]()
             for h in 0..<heads {
-                let base = h * (s.nopeDimension + s.valueDimension) * lora
-                keyRows += kvB[base..<(base + s.nopeDimension * lora)]
-                valueRows += kvB[(base + s.nopeDimension * lora)..<(base + (s.nopeDimension + s.valueDimension) * lora)]
+                let base = h * (nope + v) * lora
+                for d in 0..<nope { for c in 0..<lora { keyRows[(h * lora + c) * nope + d] = kvB[base + d * lora + c] } }
+                valueRows += kvB[(base + nope * lora)..<(base + (nope + v) * lora)]
             }
             return LatentAttention(qA: qA, qANorm: qANorm, qB: qB, q: q, kvA: kvA, kvANorm: kvANorm,
-                                   keyUp: WeightMatrix(values: keyRows, rows: heads * s.nopeDimension, columns: lora), keyUpTransposed: false,
-                                   valueUp: WeightMatrix(values: valueRows, rows: heads * s.valueDimension, columns: lora))
+                                   keyUp: WeightMatrix(values: keyRows, rows: heads * lora, columns: nope),
+                                   valueUp: WeightMatrix(values: valueRows, rows: heads * v, columns: lora))
         }
         let e = c.embedding, width = c.heads * c.headDimension, kv = c.kvHeads * c.headDimension, f = c.feedForward
         embedding = try matrix(.embedding, nil, c.vocabulary, e)

@@ -63,7 +63,9 @@ extension LlamaModel {
         if arch == "deepseek2" {
             func key(_ name: String) -> Int? { file.value("\(arch).\(name)")?.integer.flatMap { Int(exactly: $0) } }
             let rope = key("rope.dimension_count") ?? -1
-            let qk = key("attention.key_length_mla") ?? -1, value = key("attention.value_length_mla") ?? -1
+            // Older converters (attn_kv_b) wrote the head sizes as key_length/value_length only.
+            let qk = key("attention.key_length_mla") ?? key("attention.key_length") ?? -1
+            let value = key("attention.value_length_mla") ?? key("attention.value_length") ?? -1
             let gating: ExpertGating
             switch key("expert_gating_func") {
             case 1?: gating = .softmax
@@ -91,6 +93,20 @@ extension LlamaModel {
         }
         if arch.hasPrefix("gemma") {
             try configuration.setGemma(path: path, value: { file.value("\(arch).\($0)")?.number }, ggufKeys: true, keyPrefix: "\(arch).")
+            // llama.cpp honours an explicit pattern: a period, or one flag per layer.
+            let patternKey = "\(arch).attention.sliding_window_pattern"
+            if configuration.slidingWindow != nil, let value = file.value(patternKey) {
+                if let flags = value.array {
+                    let sliding = flags.map { if case .bool(true) = $0 { return true } else { return false } }
+                    guard sliding.count == configuration.layers else {
+                        throw ModelError.invalidMetadata(path: path, key: patternKey, value: "\(sliding.count) entries", reason: "it must list the \(configuration.layers) layers")
+                    }
+                    configuration.slidingLayers = sliding
+                } else if let period = value.integer {
+                    let n = try check.count(Int(exactly: period) ?? -1, patternKey, minimum: 0, maximum: MetadataCheck.Limit.layers)
+                    configuration.slidingLayers = (0..<configuration.layers).map { n == 0 || $0 % n < n - 1 }
+                }
+            }
         }
         // Llama 3's rope scaling: llama.cpp's converter writes one factor per rotated pair.
         let frequencies = "rope_freqs.weight"
@@ -107,12 +123,14 @@ extension LlamaModel {
             func number(_ key: String) -> Double? { file.value("\(arch).rope.scaling.\(key)")?.number }
             let key = "\(arch).rope.scaling."
             guard let original = number("original_context_length") else { throw ModelError.missingMetadata(path: path, key: key + "original_context_length") }
-            // llama.cpp: DeepSeek's converter writes 0.1 · mscale_all_dim as yarn_log_multiplier.
-            let mscaleAll = number("yarn_log_multiplier").map { $0 / 0.1 }
+            // As llama.cpp reads them: DeepSeek's converter writes 0.1 · mscale_all_dim as
+            // yarn_log_multiplier (llama.cpp takes mscale = mscale_all_dim then, so the rotation's
+            // factor is 1); other architectures ignore it; beta_fast/beta_slow keep their defaults.
+            let mscaleAll = arch == "deepseek2" ? number("yarn_log_multiplier").map { $0 / 0.1 } : nil
             try configuration.applyYarn(
                 path: path, factor: number("factor") ?? 1, factorKey: key + "factor", original: Int(exactly: original) ?? -1,
-                originalKey: key + "original_context_length", betaFast: number("yarn_beta_fast") ?? 32, betaSlow: number("yarn_beta_slow") ?? 1,
-                attentionFactor: nil, mscale: mscaleAll.map { $0 != 1 ? $0 : 1 }, mscaleAllDim: mscaleAll, extraFactor: number("attn_factor") ?? 1)
+                originalKey: key + "original_context_length", betaFast: 32, betaSlow: 1,
+                attentionFactor: nil, mscale: mscaleAll, mscaleAllDim: mscaleAll, extraFactor: number("attn_factor") ?? 1)
         }
         let source = WeightSource(
             path: path, name: { $0.ggufName($1) },
@@ -155,6 +173,10 @@ extension LlamaModel {
         // transformers ≥ 5 writes `rope_parameters` (rope_theta, rope_type, factor); older files
         // `rope_theta` and `rope_scaling`.
         let ropeParameters = config.nested("rope_parameters")
+        if ropeParameters?.nested("full_attention") != nil || ropeParameters?.nested("sliding_attention") != nil {
+            throw ModelError.unsupportedSetting(path: path, key: "rope_parameters", value: "parameters per layer type (transformers ≥ 5)",
+                                                supported: "rope_theta and rope_scaling as transformers 4 writes them")
+        }
         if let scaling = config.nested("rope_scaling") ?? ropeParameters {
             let type = scaling.string("rope_type") ?? scaling.string("type") ?? "?"
             switch type {
@@ -207,7 +229,9 @@ extension LlamaModel {
                 used: config.integer("num_experts_per_tok") ?? 0, expertWidth: config.integer("moe_intermediate_size") ?? -1,
                 sharedCount: config.integer("n_shared_experts") ?? 0, scale: config.number("routed_scaling_factor") ?? 1,
                 normalize: config.bool("norm_topk_prob") ?? false, gating: gating,
-                groups: config.integer("n_group") ?? 1, groupsUsed: config.integer("topk_group") ?? 1)
+                // transformers' "greedy" (DeepSeek-V2-Lite) ignores the groups.
+                groups: config.string("topk_method") == "greedy" ? 1 : config.integer("n_group") ?? 1,
+                groupsUsed: config.string("topk_method") == "greedy" ? 1 : config.integer("topk_group") ?? 1)
         }
         if arch == "phi3" {
             configuration.fusedProjections = true
@@ -262,7 +286,13 @@ extension LlamaModel {
                 }
                 return WeightSource.Tensor(shape: info.shape, matrix: { try file.weightMatrix(info) }, floats: floats)
             },
-            allNames: checkpoint.tensors.map(\.tensor.name),
+            // DeepSeek-V3/R1 checkpoints carry the multi-token-prediction layer(s) after the last
+            // layer; transformers, DeepSeek's code and llama.cpp's converter leave them out.
+            allNames: checkpoint.tensors.map(\.tensor.name).filter { name in
+                guard arch == "deepseek2", (config.integer("num_nextn_predict_layers") ?? 0) > 0, name.hasPrefix("model.layers.") else { return true }
+                let index = name.dropFirst("model.layers.".count).prefix { $0.isNumber }
+                return (Int(index) ?? 0) < configuration.layers
+            },
             expertName: { $0.hfExpertName($1, expert: $2, architecture: arch) })
         try self.init(configuration: configuration, source: source)
         if config.bool("tie_word_embeddings") == false, checkpoint.tensor("lm_head.weight") == nil {
@@ -313,7 +343,7 @@ extension LlamaModel.Configuration {
         postNorms = true
         // llama.cpp scales Q by 1/√(embedding/heads) for the 27B models (46 and 62 layers), else
         // by 1/√headDimension (config.json's query_pre_attn_scalar says which, for the HF path).
-        if (architecture == "gemma2" && layers == 46) || (architecture == "gemma3" && layers == 62) {
+        if (architecture == "gemma2" && layers == 46) || (architecture == "gemma3" && layers == 62), embedding >= heads {
             attentionScale = 1 / Float(embedding / heads).squareRoot()
         }
         let windowKey = ggufKeys ? "attention.sliding_window" : "sliding_window"
@@ -384,7 +414,8 @@ extension LlamaModel.Configuration {
             sharedExpertFeedForward = shared * expertFeedForward!
         }
         expertGating = gating
-        expertWeightScale = try check.positive(scale, name("expert_weights_scale", "routed_scaling_factor"))
+        // 0 means "no scale" to llama.cpp.
+        expertWeightScale = scale == 0 ? 1 : try check.positive(scale, name("expert_weights_scale", "routed_scaling_factor"))
         expertGroups = try check.count(groups, name("expert_group_count", "n_group"), maximum: experts)
         try check.divides(expertGroups, name("expert_group_count", "n_group"), into: experts, name("expert_count", "n_routed_experts"))
         expertGroupsUsed = try check.count(groupsUsed, name("expert_group_used_count", "topk_group"), maximum: expertGroups)
@@ -405,6 +436,9 @@ extension LlamaModel.Configuration {
         let original = Double(try check.count(original, originalKey, maximum: MetadataCheck.Limit.context))
         let fast = Double(try check.positive(betaFast, "yarn beta_fast")), slow = Double(try check.positive(betaSlow, "yarn beta_slow"))
         let dimension = Double(rotaryDimension), base = Double(ropeBase)
+        guard base > 1 else {
+            throw ModelError.invalidMetadata(path: path, key: "rope base", value: "\(base)", reason: "YaRN needs a RoPE base above 1")
+        }
         func correction(_ rotations: Double) -> Double { dimension * log(original / (rotations * 2 * Double.pi)) / (2 * log(base)) }
         let low = max(floor(correction(fast)), 0), high = min(ceil(correction(slow)), dimension - 1)
         ropeFrequencyFactors = (0..<(rotaryDimension / 2)).map { i in

@@ -23,16 +23,17 @@ struct LatentAttention: Sendable {
     /// x → [c (kvLora) | k_pe (rope)].
     var kvA: WeightMatrix
     var kvANorm: [Float]
-    /// Per head: the key part of the up-projection as heads·nope rows of kvLora (`keyRowsPerHead`
-    /// nope), or transposed as heads·kvLora rows of nope (GGUF's attn_k_b); and the value part,
-    /// heads·v rows of kvLora.
-    var keyUp: WeightMatrix, keyUpTransposed: Bool
+    /// The up-projections in GGUF's layout (attn_k_b, attn_v_b): per head, kvLora rows of nope
+    /// (q_nope → its latent) and v rows of kvLora (the latent output → v); matrix-vector products
+    /// on head row ranges, in the stored type.
+    var keyUp: WeightMatrix
     var valueUp: WeightMatrix
 
-    /// The latent row of each new position (to append to the cache) and the heads' outputs
-    /// (n × heads·v, before the output projection).
-    func apply(_ x: [Float], rows n: Int, positions: [Int], cache: [Float], start: Int, sizes s: Sizes, heads: Int,
-               scale: Float, epsilon: Float, rope: (inout [Float], [Int], Int) -> Void, ggml: Bool) -> (latent: [Float], attended: [Float]) {
+    /// Appends the new positions' latent rows to `cache` and returns the heads' outputs
+    /// (n × heads·v, before the output projection). With `ggml` the latent cache, the queries
+    /// meeting it and the probabilities are rounded to f16, as llama.cpp's f16 cache does.
+    func apply(_ x: [Float], rows n: Int, positions: [Int], cache: inout [Float], start: Int, sizes s: Sizes, heads: Int,
+               scale: Float, epsilon: Float, rope: (inout [Float], [Int], Int) -> Void, ggml: Bool) -> [Float] {
         var query: [Float]
         if let qA, let qANorm, let qB {
             let compressed = Kernels.rmsNorm(qA.linear(x, rows: n, ggml: ggml), weight: qANorm, dimension: s.qLoraRank!, epsilon: epsilon)
@@ -41,11 +42,11 @@ struct LatentAttention: Sendable {
             query = q!.linear(x, rows: n, ggml: ggml)
         }
         // Q: per head [nope | rope]; the rope parts rotated on their own.
-        let qk = s.qkDimension, lora = s.kvLoraRank, r = s.ropeDimension, latentWidth = lora + r
+        let qk = s.qkDimension, lora = s.kvLoraRank, r = s.ropeDimension, nope = s.nopeDimension, latentWidth = lora + r
         var queryRope = [Float](repeating: 0, count: n * heads * r)
         for row in 0..<n {
             for h in 0..<heads {
-                for j in 0..<r { queryRope[(row * heads + h) * r + j] = query[row * heads * qk + h * qk + s.nopeDimension + j] }
+                for j in 0..<r { queryRope[(row * heads + h) * r + j] = query[row * heads * qk + h * qk + nope + j] }
             }
         }
         rope(&queryRope, positions, heads)
@@ -61,27 +62,17 @@ struct LatentAttention: Sendable {
         }
         rope(&keyRope, positions, 1)
         for row in 0..<n { for j in 0..<r { latent[row * latentWidth + lora + j] = keyRope[row * r + j] } }
-
-        let all = cache + latent, keys = start + n
-        let keyUp = self.keyUp.dequantized(), valueUp = self.valueUp.dequantized()
+        cache += latent
+        let keys = start + n
         var attended = [Float](repeating: 0, count: n * heads * s.valueDimension)
-        var queryLatent = [Float](repeating: 0, count: n * lora)
+        var queryNope = [Float](repeating: 0, count: n * nope)
         var scores = [Float](repeating: 0, count: n * keys)
         var outputLatent = [Float](repeating: 0, count: n * lora)
         for h in 0..<heads {
-            // q_nope · W_k(h): n × lora.
-            for row in 0..<n {
-                let qBase = row * heads * qk + h * qk
-                for c in 0..<lora {
-                    var sum: Float = 0
-                    for d in 0..<s.nopeDimension {
-                        let w = keyUpTransposed ? keyUp[(h * lora + c) * s.nopeDimension + d] : keyUp[(h * s.nopeDimension + d) * lora + c]
-                        sum += query[qBase + d] * w
-                    }
-                    queryLatent[row * lora + c] = sum
-                }
-            }
-            all.withUnsafeBufferPointer { pc in
+            // q_nope · W_k(h): n × lora, through the head's rows of attn_k_b.
+            for row in 0..<n { for d in 0..<nope { queryNope[row * nope + d] = query[row * heads * qk + h * qk + d] } }
+            let queryLatent = keyUp.rows((h * lora)..<((h + 1) * lora)).linear(queryNope, rows: n, ggml: ggml)
+            cache.withUnsafeBufferPointer { pc in
                 queryLatent.withUnsafeBufferPointer { pq in
                     queryRope.withUnsafeBufferPointer { pr in
                         scores.withUnsafeMutableBufferPointer { ps in
@@ -100,7 +91,7 @@ struct LatentAttention: Sendable {
                 for j in visible..<keys { scores[base + j] = 0 }
             }
             if ggml { for i in scores.indices { scores[i] = Float(Float16(scores[i])) } }
-            all.withUnsafeBufferPointer { pc in
+            cache.withUnsafeBufferPointer { pc in
                 scores.withUnsafeBufferPointer { ps in
                     outputLatent.withUnsafeMutableBufferPointer { po in
                         BLAS.gemm(m: n, n: lora, k: keys, a: ps.baseAddress!, lda: keys, b: pc.baseAddress!, ldb: latentWidth,
@@ -108,17 +99,12 @@ struct LatentAttention: Sendable {
                     }
                 }
             }
-            // W_v(h) · o_lat: n × v, into the head's columns.
-            outputLatent.withUnsafeBufferPointer { po in
-                valueUp.withUnsafeBufferPointer { pv in
-                    attended.withUnsafeMutableBufferPointer { pa in
-                        BLAS.gemm(m: n, n: s.valueDimension, k: lora, a: po.baseAddress!, lda: lora,
-                                  b: pv.baseAddress! + h * s.valueDimension * lora, ldb: lora, transposeB: true,
-                                  c: pa.baseAddress! + h * s.valueDimension, ldc: heads * s.valueDimension)
-                    }
-                }
+            // W_v(h) · o_lat: n × v, through the head's rows of attn_v_b, into the head's columns.
+            let values = valueUp.rows((h * s.valueDimension)..<((h + 1) * s.valueDimension)).linear(outputLatent, rows: n, ggml: ggml)
+            for row in 0..<n {
+                for j in 0..<s.valueDimension { attended[row * heads * s.valueDimension + h * s.valueDimension + j] = values[row * s.valueDimension + j] }
             }
         }
-        return (latent, attended)
+        return attended
     }
 }

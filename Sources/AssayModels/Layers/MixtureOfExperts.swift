@@ -70,7 +70,8 @@ struct MixtureOfExperts: Sendable {
             let chosen = choice.indices.sorted { choice[$0] > choice[$1] || (choice[$0] == choice[$1] && $0 < $1) }.prefix(used)
             var weights = chosen.map { scores[$0] }
             if normalize || gating == .sigmoid {
-                let sum = weights.reduce(0, +)
+                // llama.cpp keeps the sum from 0 (sigmoid scores can all underflow).
+                let sum = max(weights.reduce(0, +), 6.103515625e-5)
                 weights = weights.map { $0 / sum }
             }
             return Array(zip(chosen, weights)).map { (expert: $0.0, weight: $0.1 * scale) }
