@@ -86,11 +86,11 @@ struct PreTokenizerFixtureTests {
     @Test func everyFamilyIsCovered() {
         #expect(Set(Self.golden?.files.keys.map { $0 } ?? []) == ["vocab-gpt-2.gguf", "vocab-smollm.gguf", "vocab-llama-bpe.gguf",
                                                                  "vocab-qwen2.gguf", "vocab-deepseek-r1-qwen.gguf", "vocab-spm.gguf",
-                                                                 "vocab-deepseek-llm.gguf", "vocab-deepseek-coder.gguf"])
+                                                                 "vocab-deepseek-llm.gguf", "vocab-deepseek-coder.gguf", "vocab-deepseek-v3.gguf"])
     }
 
     @Test(arguments: ["vocab-gpt-2.gguf", "vocab-smollm.gguf", "vocab-llama-bpe.gguf", "vocab-qwen2.gguf", "vocab-deepseek-r1-qwen.gguf",
-                      "vocab-spm.gguf", "vocab-deepseek-llm.gguf", "vocab-deepseek-coder.gguf"])
+                      "vocab-spm.gguf", "vocab-deepseek-llm.gguf", "vocab-deepseek-coder.gguf", "vocab-deepseek-v3.gguf"])
     func matchesLlamaCpp(_ name: String) throws {
         let golden = try #require(Self.golden)
         let expected = try #require(golden.files[name])

@@ -89,18 +89,17 @@ public struct BytePairEncoding: Sendable {
     public func encode(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = false) -> [Int] {
         var output: [Int] = []
         if addSpecial, addBOS, let bos { output.append(bos) }
-        var cache: [String: [Int]] = [:]  // words repeat: BPE each distinct word once per call
+        // Words repeat: BPE each distinct word once per call. Keyed by scalars, not String, whose
+        // equality is canonical: "é" and "e" + U+0301 would share an entry.
+        var cache: [[Unicode.Scalar]: [Int]] = [:]
         for (piece, special) in parseSpecial ? splitSpecial(text) : [(text, false)] {
             if special { output.append(ids[piece]!); continue }
             if piece.isEmpty { continue }
             let piece = addPrefixSpace && !ByteStrings.startsWith(piece, byte: 0x20) ? " " + piece : piece
             for word in preTokenizer.split(piece) {
-                var key = String.UnicodeScalarView()
-                key.append(contentsOf: word)
-                let text = String(key)
-                if let known = cache[text] { output += known; continue }
+                if let known = cache[word] { output += known; continue }
                 let encoded = bpe(word)
-                cache[text] = encoded
+                cache[word] = encoded
                 output += encoded
             }
         }

@@ -16,6 +16,10 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     case deepseekLLM
     /// DeepSeek Coder: llama.cpp's sequence of five regular expressions.
     case deepseekCoder
+    /// DeepSeek-V3 (and R1): llama.cpp's sequence of three regular expressions — numbers in
+    /// groups of up to 3, runs of CJK ideographs and kana, then letters with marks, punctuation and
+    /// symbols, line breaks and spaces.
+    case deepseekV3
 
     /// Whether a word that is itself a token is emitted without merging (llama.cpp `ignore_merges`).
     public var ignoresMerges: Bool { self == .llama3 }
@@ -29,6 +33,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         case "qwen2", "deepseek-r1-qwen", "kormo": return .qwen2
         case "deepseek-llm": return .deepseekLLM
         case "deepseek-coder": return .deepseekCoder
+        case "deepseek-v3": return .deepseekV3
         default: return nil
         }
     }
@@ -37,7 +42,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     public static let supportedGGUFNames = ["default", "gpt2", "gpt-2", "phi-2", "mpt", "olmo", "jais", "trillion", "smollm", "starcoder", "refact",
                                             "command-r", "codeshell", "exaone", "minerva-7b", "llama3", "llama-v3", "llama-bpe",
                                             "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "dbrx", "smaug-bpe", "qwen2",
-                                            "deepseek-r1-qwen", "kormo", "deepseek-llm", "deepseek-coder"]
+                                            "deepseek-r1-qwen", "kormo", "deepseek-llm", "deepseek-coder", "deepseek-v3"]
 
     /// The words of `text`, as arrays of Unicode scalars.
     public func split(_ text: String) -> [[Unicode.Scalar]] {
@@ -45,6 +50,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         switch self {
         case .deepseekLLM: return RegexSequence.deepseekLLM.split(scalars).map { Array(scalars[$0]) }
         case .deepseekCoder: return RegexSequence.deepseekCoder.split(scalars).map { Array(scalars[$0]) }
+        case .deepseekV3: return RegexSequence.deepseekV3.split(scalars).map { Array(scalars[$0]) }
         default: break
         }
         var segments: [Range<Int>] = [0..<scalars.count]
@@ -65,7 +71,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
             case .gpt2, .digitsThenGPT2: ranges = Self.gpt2Split(scalars, segment)
             case .llama3: ranges = Self.llama3Split(scalars, segment, maxDigits: 3)
             case .qwen2: ranges = Self.llama3Split(scalars, segment, maxDigits: 1)
-            case .deepseekLLM, .deepseekCoder: ranges = [segment]
+            case .deepseekLLM, .deepseekCoder, .deepseekV3: ranges = [segment]
             }
             for range in ranges { words.append(Array(scalars[range])) }
         }
