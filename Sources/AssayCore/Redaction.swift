@@ -54,9 +54,14 @@ public enum Redaction {
     }
 
     // scheme://user[:password]@ and ?key=value / &key=value in free text.
-    private static let userInfo = try! NSRegularExpression(pattern: #"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@'"<>]+@"#)
-    private static let queryValue = try! NSRegularExpression(pattern: #"([?&]([A-Za-z_\-]+)=)([^&#\s'"<>]+)"#)
-    private static let bearer = try! NSRegularExpression(pattern: #"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{4,}"#)
+    private static let userInfo = pattern(#"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@'"<>]+@"#)
+    private static let queryValue = pattern(#"([?&]([A-Za-z_\-]+)=)([^&#\s'"<>]+)"#)
+    private static let bearer = pattern(#"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{4,}"#)
+
+    /// A pattern of this file (constants; a failure is a programming error, never input's).
+    private static func pattern(_ text: String) -> NSRegularExpression {
+        do { return try NSRegularExpression(pattern: text) } catch { preconditionFailure("invalid built-in pattern \(text): \(error)") }
+    }
 
     /// `text` with every registered secret, URL user-info, key-like query value and bearer token masked.
     public static func scrub(_ text: String) -> String {
