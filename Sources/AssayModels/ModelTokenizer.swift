@@ -33,11 +33,17 @@ public enum ModelTokenizer: Sendable {
         }
     }
 
-    /// A Hugging Face tokenizer.json: WordPiece or byte-level BPE, by its model type.
+    /// A Hugging Face tokenizer.json: WordPiece, byte-level BPE or SentencePiece-style BPE, by its
+    /// model type and how it writes spaces.
     static func tokenizerJSON(_ url: URL) throws -> ModelTokenizer {
         let data = try? Data(contentsOf: url)
         let root = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-        if (root?["model"] as? [String: Any])?["type"] as? String == "BPE" { return .bytePairEncoding(try BytePairEncoding(tokenizerJSON: url)) }
+        if (root?["model"] as? [String: Any])?["type"] as? String == "BPE" {
+            switch try BPETokenizerJSON(contentsOf: url) {
+            case let .byteLevel(tokenizer): return .bytePairEncoding(tokenizer)
+            case let .sentencePiece(tokenizer): return .sentencePiece(tokenizer)
+            }
+        }
         return .wordPiece(try WordPieceTokenizer(tokenizerJSON: url))
     }
 

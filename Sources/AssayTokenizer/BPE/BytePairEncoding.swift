@@ -23,6 +23,8 @@ public struct BytePairEncoding: Sendable {
     /// A word that is itself a token skips the merges (llama.cpp `ignore_merges`, tokenizer.json
     /// `"ignore_merges": true`).
     public let ignoreMerges: Bool
+    /// Compose the text to NFC before anything else (tokenizer.json's `NFC` normalizer, Qwen2's).
+    public let composeNFC: Bool
 
     /// GPT-2's bytes → printable characters table.
     static let byteToUnicode: [Unicode.Scalar] = {
@@ -59,12 +61,12 @@ public struct BytePairEncoding: Sendable {
             throw TokenizerError.unsupported(path: source, message: "pre-tokenizer '\(pre)' is not supported (supported: \(PreTokenizer.supportedGGUFNames.joined(separator: ", ")))")
         }
         self.init(tokens: tokens, merges: merges, tokenTypes: tokenTypes, preTokenizer: preTokenizer, bos: bos, eos: eos,
-                  addBOS: addBOS, addEOS: addEOS, addPrefixSpace: false, ignoreMerges: preTokenizer.ignoresMerges)
+                  addBOS: addBOS, addEOS: addEOS, addPrefixSpace: false, ignoreMerges: preTokenizer.ignoresMerges, composeNFC: false)
     }
 
     /// Creates the tokenizer from its parts (token types 3 and 4 are special).
     public init(tokens: [String], merges: [String], tokenTypes: [Int], preTokenizer: PreTokenizer, bos: Int?, eos: Int?,
-                addBOS: Bool, addEOS: Bool, addPrefixSpace: Bool, ignoreMerges: Bool) {
+                addBOS: Bool, addEOS: Bool, addPrefixSpace: Bool, ignoreMerges: Bool, composeNFC: Bool = false) {
         self.tokens = tokens
         var ids: [String: Int] = [:]
         for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = i }
@@ -80,6 +82,7 @@ public struct BytePairEncoding: Sendable {
         self.addEOS = addEOS
         self.addPrefixSpace = addPrefixSpace
         self.ignoreMerges = ignoreMerges
+        self.composeNFC = composeNFC
     }
 
     /// Token ids of `text`.
@@ -95,7 +98,8 @@ public struct BytePairEncoding: Sendable {
         for (piece, special) in parseSpecial ? splitSpecial(text) : [(text, false)] {
             if special { output.append(ids[piece]!); continue }
             if piece.isEmpty { continue }
-            let piece = addPrefixSpace && !ByteStrings.startsWith(piece, byte: 0x20) ? " " + piece : piece
+            let normalized = composeNFC ? piece.precomposedStringWithCanonicalMapping : piece
+            let piece = addPrefixSpace && !ByteStrings.startsWith(normalized, byte: 0x20) ? " " + normalized : normalized
             for word in preTokenizer.split(piece) {
                 if let known = cache[word] { output += known; continue }
                 let encoded = bpe(word)

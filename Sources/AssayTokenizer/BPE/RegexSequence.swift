@@ -25,11 +25,14 @@ struct RegexSequence: Sendable {
     ])
 
     /// DeepSeek-V3 (`deepseek-v3`).
-    static let deepseekV3 = RegexSequence(patterns: [
+    static let deepseekV3 = RegexSequence(patterns: deepseekV3Patterns)
+
+    /// DeepSeek-V3's expressions, as its tokenizer.json's `Split` steps also write them.
+    static let deepseekV3Patterns = [
         "\\p{N}{1,3}",
         "[\u{4E00}-\u{9FA5}\u{3040}-\u{309F}\u{30A0}-\u{30FF}]+",
         "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+",
-    ])
+    ]
 
     init(patterns: [String]) {
         // The patterns are constants of this file; a failure is a programming error.

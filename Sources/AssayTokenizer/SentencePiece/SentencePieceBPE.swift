@@ -2,8 +2,20 @@
 /// `▁` (with one prepended at the start and after each special token when `add_space_prefix`),
 /// the text is split into UTF-8 characters, adjacent pairs whose concatenation is a token merge
 /// highest score first (ties → leftmost), and pieces that are not tokens fall back to their bytes
-/// (`<0xNN>`).
+/// (`<0xNN>`). Loaded from a tokenizer.json (Llama 2, Mistral, Gemma), it runs Hugging Face's
+/// rules instead: only the listed merges, lowest rank first, and the file's prefix rule.
 public struct SentencePieceBPE: Sendable {
+    /// Where a `▁` is put in front of a piece of text (the text between special tokens).
+    public enum SpacePrefix: Sendable, Equatable {
+        /// Never (Gemma).
+        case none
+        /// Before every piece (llama.cpp's `add_space_prefix`; tokenizer.json's `Prepend("▁")`).
+        case always
+        /// Before a piece that does not start with a space already: every piece, or only a piece at
+        /// the start of the text (tokenizer.json's `Metaspace`, `prepend_scheme` "always" / "first").
+        case unlessSpace(firstOnly: Bool)
+    }
+
     public let tokens: [String]
     /// Token bytes → id. Keys are UTF-8 bytes, not `String`s: Swift compares strings by canonical
     /// equivalence ("e\u{301}" == "é"), llama.cpp by bytes.
@@ -15,7 +27,14 @@ public struct SentencePieceBPE: Sendable {
     public let eos: Int?
     public let addBOS: Bool
     public let addEOS: Bool
-    public let addSpacePrefix: Bool
+    public let spacePrefix: SpacePrefix
+    public var addSpacePrefix: Bool { spacePrefix != .none }
+    /// Hugging Face's merges (tokenizer.json), keyed by the left piece's bytes, 0xFF (never in
+    /// UTF-8), the right piece's bytes; the value is the rank. Nil: llama.cpp's rule, any pair whose
+    /// concatenation is a token, by score.
+    let mergeRanks: [[UInt8]: Int]?
+    /// The token for a piece that is neither a token nor spelled by byte tokens (`<unk>`).
+    let unknown: Int?
     let byteTokens: [Int?]
 
     /// Creates the tokenizer from GGUF metadata values.
@@ -25,6 +44,12 @@ public struct SentencePieceBPE: Sendable {
         guard scores.count == tokens.count else {
             throw TokenizerError.malformed(path: source, message: "tokenizer.ggml.scores has \(scores.count) entries for \(tokens.count) tokens")
         }
+        self.init(tokens: tokens, scores: scores, tokenTypes: tokenTypes, bos: bos, eos: eos, addBOS: addBOS, addEOS: addEOS,
+                  spacePrefix: addSpacePrefix ? .always : .none, mergeRanks: nil, unknown: nil, byteFallback: true)
+    }
+
+    init(tokens: [String], scores: [Float], tokenTypes: [Int], bos: Int?, eos: Int?, addBOS: Bool, addEOS: Bool,
+         spacePrefix: SpacePrefix, mergeRanks: [[UInt8]: Int]?, unknown: Int?, byteFallback: Bool) {
         self.tokens = tokens
         var ids: [[UInt8]: Int] = [:]
         for (i, t) in tokens.enumerated() where ids[Array(t.utf8)] == nil { ids[Array(t.utf8)] = i }
@@ -35,9 +60,12 @@ public struct SentencePieceBPE: Sendable {
         self.eos = eos
         self.addBOS = addBOS
         self.addEOS = addEOS
-        self.addSpacePrefix = addSpacePrefix
+        self.spacePrefix = spacePrefix
+        self.mergeRanks = mergeRanks
+        self.unknown = unknown
         byteTokens = (0..<256).map { b in
-            ids[Array((String(format: "<0x%02X", b) + ">").utf8)] ?? (b < 0x80 ? ids[[UInt8(b)]] : nil)
+            guard byteFallback else { return nil }
+            return ids[Array((String(format: "<0x%02X", b) + ">").utf8)] ?? (b < 0x80 && mergeRanks == nil ? ids[[UInt8(b)]] : nil)
         }
     }
 
@@ -45,18 +73,23 @@ public struct SentencePieceBPE: Sendable {
     public func encode(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = false) -> [Int] {
         var output: [Int] = []
         if addSpecial, addBOS, let bos { output.append(bos) }
-        var previousWasSpecial = true
+        var atStart = true
         for (piece, special) in parseSpecial ? SpecialTokenSplitter.split(text, specialTokens) : [(text, false)] {
+            defer { atStart = false }
             if special {
                 output.append(ids[Array(piece.utf8)]!)
-                previousWasSpecial = true
                 continue
             }
             if piece.isEmpty { continue }
-            var bytes: [UInt8] = addSpacePrefix && previousWasSpecial ? [0xE2, 0x96, 0x81] : []
+            let prefix: Bool
+            switch spacePrefix {
+            case .none: prefix = false
+            case .always: prefix = true  // pieces alternate with special tokens: each follows one or starts the text
+            case let .unlessSpace(firstOnly): prefix = (!firstOnly || atStart) && !ByteStrings.startsWith(piece, byte: 0x20)
+            }
+            var bytes: [UInt8] = prefix ? [0xE2, 0x96, 0x81] : []
             for b in piece.utf8 { if b == 0x20 { bytes += [0xE2, 0x96, 0x81] } else { bytes.append(b) } }  // ' ' → '▁'
             output += tokenize(bytes)
-            previousWasSpecial = false
         }
         if addSpecial, addEOS, let eos { output.append(eos) }
         return output
@@ -77,10 +110,20 @@ public struct SentencePieceBPE: Sendable {
         while symbols.count > 1 {
             var best = -1
             var bestScore = -Float.infinity
-            for k in 0..<(symbols.count - 1) {
-                if let id = ids[symbols[k] + symbols[k + 1]], best < 0 || scores[id] > bestScore {
-                    best = k
-                    bestScore = scores[id]
+            if let mergeRanks {
+                var bestRank = Int.max
+                for k in 0..<(symbols.count - 1) {
+                    if let rank = mergeRanks[symbols[k] + [0xFF] + symbols[k + 1]], rank < bestRank {
+                        best = k
+                        bestRank = rank
+                    }
+                }
+            } else {
+                for k in 0..<(symbols.count - 1) {
+                    if let id = ids[symbols[k] + symbols[k + 1]], best < 0 || scores[id] > bestScore {
+                        best = k
+                        bestScore = scores[id]
+                    }
                 }
             }
             guard best >= 0 else { break }
@@ -90,7 +133,12 @@ public struct SentencePieceBPE: Sendable {
         var out: [Int] = []
         for symbol in symbols {
             if let id = ids[symbol] { out.append(id); continue }
-            for byte in symbol { if let id = byteTokens[Int(byte)] { out.append(id) } }
+            let spelled = symbol.compactMap { byteTokens[Int($0)] }
+            if spelled.count == symbol.count || unknown == nil {
+                out += spelled
+            } else if let unknown, out.last != unknown {
+                out.append(unknown)  // Hugging Face's fuse_unk: a run of unknown pieces is one <unk>
+            }
         }
         return out
     }
