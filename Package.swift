@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // HTML reports: templates whose {{values}} are HTML-escaped (& < > " ') by construction.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(name: "COpenSSL"),
@@ -56,7 +58,8 @@ let package = Package(
             "AssayCore", "AssayStats", "AssayMetrics", "AssayEvaluators",
             .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "AssayReport", dependencies: ["AssayCore", "AssayStats", "AssayMetrics", "AssayProcedures", "AssayEvaluators", "AssaySuite"]),
+        .target(name: "AssayReport", dependencies: ["AssayCore", "AssayStats", "AssayMetrics", "AssayProcedures", "AssayEvaluators", "AssaySuite",
+                                                   .product(name: "Mustache", package: "swift-mustache")]),
         .target(name: "AssayStore", dependencies: [
             "AssayCore", "AssayMetrics", "AssayEvaluators", "AssaySuite",
             .product(name: "GRDB", package: "GRDB.swift"),

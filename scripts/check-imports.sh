@@ -25,7 +25,7 @@ allowed = {
     "AssayProcedures": {"AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AssayModels", "AssayStats", "AssayMetrics"},
     "AssayEvaluators": {"AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AssayModels", "AssayStats", "AssayMetrics", "AssayProcedures"},
     "AssaySuite": {"AssayCore", "AssayStats", "AssayMetrics", "AssayEvaluators", "Yams"},
-    "AssayReport": {"AssayCore", "AssayStats", "AssayMetrics", "AssayProcedures", "AssayEvaluators", "AssaySuite"},
+    "AssayReport": {"AssayCore", "AssayStats", "AssayMetrics", "AssayProcedures", "AssayEvaluators", "AssaySuite", "Mustache"},
     "AssayStore": {"AssayCore", "AssayMetrics", "AssayEvaluators", "AssaySuite", "GRDB"},
     "AssayCLI": {"AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AssayModels", "AssayStats", "AssayMetrics",
                  "AssayProcedures", "AssayEvaluators", "AssaySuite", "AssayReport", "AssayStore", "ArgumentParser"},

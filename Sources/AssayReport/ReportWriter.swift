@@ -2,8 +2,8 @@ import AssayEvaluators
 import AssaySuite
 import Foundation
 
-/// Writes a run's reports atomically: `<dir>/<suite>/<run-id>.json`, `.md`, and `.items.jsonl`
-/// (per-item statistics), plus optional JUnit XML and the GitHub step summary.
+/// Writes a run's reports atomically: `<dir>/<suite>/<run-id>.json`, `.md`, `.html` (unless turned
+/// off) and `.items.jsonl` (per-item statistics), plus optional JUnit XML and the GitHub step summary.
 public struct ReportWriter: Sendable {
     /// The reports root (default `reports/`).
     public var directory: URL
@@ -17,14 +17,16 @@ public struct ReportWriter: Sendable {
         public var markdown: URL
         public var items: URL?
         public var junit: URL?
+        public var html: URL?
     }
 
     /// Writes the reports of `outcome`.
     /// - Parameters:
     ///   - junit: where to write JUnit XML, if wanted.
     ///   - stepSummary: a file to append the Markdown to (`$GITHUB_STEP_SUMMARY`).
+    ///   - html: also write the self-contained HTML report (``HTMLReport``).
     /// - Throws: when a file cannot be written; nothing is left half-written.
-    public func write(_ outcome: RunOutcome, junit: URL?, stepSummary: URL?) throws -> Written {
+    public func write(_ outcome: RunOutcome, junit: URL?, stepSummary: URL?, html: Bool = true) throws -> Written {
         let folder = directory.appendingPathComponent(outcome.suite)
         let base = folder.appendingPathComponent(outcome.runID)
         var itemsURL: URL?
@@ -45,8 +47,14 @@ public struct ReportWriter: Sendable {
         try AtomicFile.write(try document.encoded(), to: jsonURL)
         try AtomicFile.write(Data(markdown.utf8), to: markdownURL)
         if let junit { try AtomicFile.write(Data(JUnitReport.render(outcome).utf8), to: junit) }
+        var htmlURL: URL?
+        if html {
+            let url = URL(fileURLWithPath: base.path + ".html")
+            try AtomicFile.write(Data(HTMLReport.render(HTMLReport.Run(outcome, itemsFile: itemsURL?.lastPathComponent)).utf8), to: url)
+            htmlURL = url
+        }
         if let stepSummary { try Self.append(markdown, to: stepSummary) }
-        return Written(json: jsonURL, markdown: markdownURL, items: itemsURL, junit: junit)
+        return Written(json: jsonURL, markdown: markdownURL, items: itemsURL, junit: junit, html: htmlURL)
     }
 
     /// `<evaluation>.<artifact name>`, the part after `<run-id>.` in an artifact's file name.

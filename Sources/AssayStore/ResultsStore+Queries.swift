@@ -128,3 +128,27 @@ extension ResultsStore {
                    host: row["host"], gitCommit: row["git_commit"])
     }
 }
+
+extension ResultsStore {
+    /// Where the run's JSON report was written (nil while it runs, or when it wrote none).
+    public func reportPath(run id: String) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT report_path FROM runs WHERE id = ?", arguments: [id]) }
+    }
+
+    /// The run's per-item rows by evaluation id, in the order they were recorded.
+    /// - Throws: ``StoreError`` when a stored row is not the JSON object the store writes.
+    public func items(run id: String) throws -> [String: [ItemRow]] {
+        try read { db in
+            var items: [String: [ItemRow]] = [:]
+            let decoder = JSONDecoder()
+            for row in try Row.fetchAll(db, sql: "SELECT evaluation_id, item_id, stats FROM items WHERE run_id = ? ORDER BY rowid", arguments: [id]) {
+                let evaluation: String = row["evaluation_id"], item: String = row["item_id"], stats: String = row["stats"]
+                guard let values = try? decoder.decode([String: JSONValue].self, from: Data(stats.utf8)) else {
+                    throw StoreError.readFailed(path: url.path, reason: "item '\(item)' of evaluation '\(evaluation)' in run \(id) is not a JSON object")
+                }
+                items[evaluation, default: []].append(ItemRow(id: item, values: values))
+            }
+            return items
+        }
+    }
+}

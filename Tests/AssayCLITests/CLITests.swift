@@ -29,7 +29,7 @@ struct CLITests {
         #expect(result.stdout.hasPrefix("# ✅ PASS — quickstart"))
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("out/quickstart").path)
         let json = try #require(files.first { $0.hasSuffix(".json") })
-        #expect(files.contains { $0.hasSuffix(".md") } && files.contains { $0.hasSuffix(".items.jsonl") })
+        #expect(files.contains { $0.hasSuffix(".md") } && files.contains { $0.hasSuffix(".items.jsonl") } && files.contains { $0.hasSuffix(".html") })
         let validator = try JSONSchemaValidator(schemaAt: TestEnvironment.reportSchema)
         #expect(try validator.violations(of: Data(contentsOf: directory.appendingPathComponent("out/quickstart/\(json)"))) == [])
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("junit.xml").path))

@@ -56,10 +56,21 @@ struct SecretsTests {
         }
         let show = try AssayProcess.run(["history", "--store", "s.sqlite"], in: directory)
         outputs.append(show.stdout + show.stderr)
+        // The HTML pages drawn from the store: one run, a comparison, the trends.
+        let runs = try AssayProcess.run(["history", "--store", "s.sqlite", "--format", "json"], in: directory)
+        let ids = (try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(ids.count == 2)
+        for arguments in [["report", ids[0], "--html", "out/one.html"], ["report", ids[0], "--vs", ids[1], "--html", "out/compare.html"],
+                          ["history", "--suite", "secrets", "--html", "out/history.html"]] {
+            let page = try AssayProcess.run(arguments + ["--store", "s.sqlite"], in: directory)
+            #expect(page.status == 0, "\(arguments): \(page.stderr)")
+            outputs.append(page.stdout + page.stderr)
+        }
         // Every file the runs wrote: reports, items, JUnit, the store (and its journal, if any).
         let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)!.compactMap { $0 as? URL }
             .filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true && $0.lastPathComponent != "suite.yaml" }
         #expect(files.contains { $0.lastPathComponent == "s.sqlite" } && files.contains { $0.pathExtension == "md" })
+        #expect(files.filter { $0.pathExtension == "html" }.count == 5)
         for file in files { outputs.append(String(decoding: try Data(contentsOf: file), as: UTF8.self)) }
         for secret in ["planted-pass", "planted-query", "planted-env-key"] {
             #expect(!outputs.contains { $0.contains(secret) }, "\(secret) leaked")

@@ -17,16 +17,55 @@ extension AssayCommand {
         @Option(name: .long, help: "text or json.")
         var format: OutputFormat = .text
 
+        @Option(name: .long, help: ArgumentHelp("Write an HTML page of the suite's trends here: a sparkline per gated metric across the runs (needs --suite).", valueName: "file"))
+        var html: String?
+
         @OptionGroup var storeOptions: StoreOptions
 
+        func validate() throws {
+            if html != nil, suite == nil { throw ValidationError("--html draws one suite's trends: add --suite NAME") }
+        }
+
         func run() async throws {
-            let runs = try storeOptions.open().history(suite: suite, limit: limit)
+            let store = try storeOptions.open()
+            let runs = try store.history(suite: suite, limit: limit)
+            if let html, let suite {
+                try Self.writeTrends(suite: suite, runs: runs, store: store, to: URL(fileURLWithPath: html))
+                return
+            }
             if format == .json { try JSONOutput.print(runs); return }
             if runs.isEmpty { print("no runs recorded in \(storeOptions.url.path)"); return }
             print("run id                   suite                 status       started")
             for run in runs {
                 print("\(run.id.padding(toLength: 24, withPad: " ", startingAt: 0)) \(run.suite.padding(toLength: 21, withPad: " ", startingAt: 0)) \(run.status.padding(toLength: 12, withPad: " ", startingAt: 0)) \(run.started)")
             }
+        }
+
+        /// The trends page: the gated metrics of the suite's newest run with a readable JSON report
+        /// (every metric when none has one), across `runs`, oldest first.
+        static func writeTrends(suite: String, runs: [RunSummary], store: ResultsStore, to url: URL) throws {
+            guard !runs.isEmpty else {
+                throw CommandError(message: "no runs of suite '\(suite)' in \(store.url.path)", hint: "check the name with `assay history`")
+            }
+            let oldestFirst = Array(runs.reversed())
+            let metrics = try oldestFirst.map { try store.metrics(run: $0.id) }
+            var gated: [String] = []
+            for run in runs {
+                guard let path = try store.reportPath(run: run.id), let data = try? Data(contentsOf: URL(fileURLWithPath: path)),
+                      let document = try? JSONDecoder().decode(ReportDocument.self, from: data) else { continue }
+                for gate in document.gates where !gated.contains(gate.metric) { gated.append(gate.metric) }
+                break
+            }
+            if gated.isEmpty {
+                for metric in metrics.flatMap({ $0 }) where !gated.contains(metric.key) { gated.append(metric.key) }
+            }
+            let series = gated.map { key in
+                HTMLReport.HistorySeries(metric: key, values: metrics.map { run in run.first { $0.key == key }?.value })
+            }
+            let page = HTMLReport.renderHistory(suite: suite, runs: oldestFirst.map { HTMLReport.HistoryRun(id: $0.id, started: $0.started, status: $0.status) },
+                                                series: series)
+            try AtomicFile.write(Data(page.utf8), to: url)
+            Terminal.error("wrote \(url.path)\n")
         }
     }
 
@@ -93,16 +132,20 @@ extension AssayCommand {
         func run() async throws {
             let store = try storeOptions.open()
             let a = try store.run(runA), b = try store.run(runB)
-            let metricsA = try store.metrics(run: a.id), metricsB = try store.metrics(run: b.id)
+            let comparison = Self.comparison(a.id, try store.metrics(run: a.id), b.id, try store.metrics(run: b.id))
+            if format == .json { try JSONOutput.print(comparison) } else { print(comparison.markdown) }
+        }
+
+        /// Every metric of A (in its order), then those only B has.
+        static func comparison(_ idA: String, _ metricsA: [StoredMetric], _ idB: String, _ metricsB: [StoredMetric]) -> RunComparison {
             var keys = metricsA.map(\.key)
             for key in metricsB.map(\.key) where !keys.contains(key) { keys.append(key) }
             func side(_ metric: StoredMetric?) -> RunComparison.Side? {
                 metric.map { RunComparison.Side(value: $0.value, stderr: $0.stderr, higherIsBetter: $0.higherIsBetter) }
             }
-            let comparison = RunComparison(runA: a.id, runB: b.id, metrics: keys.map { key in
+            return RunComparison(runA: idA, runB: idB, metrics: keys.map { key in
                 (key, side(metricsA.first { $0.key == key }), side(metricsB.first { $0.key == key }))
             })
-            if format == .json { try JSONOutput.print(comparison) } else { print(comparison.markdown) }
         }
     }
 }

@@ -38,6 +38,9 @@ extension AssayCommand {
         @Option(name: .long, help: ArgumentHelp("Also write JUnit XML here (one test case per gate).", valueName: "file"))
         var junit: String?
 
+        @Flag(name: .customLong("no-html"), help: "Do not write the HTML report (<run>.html beside the JSON and Markdown).")
+        var noHTML = false
+
         @Option(name: .long, help: "What to print on stdout: md (the Markdown report), json (the JSON report) or text (the verdict line).")
         var format: OutputFormat = .md
 
@@ -86,7 +89,7 @@ extension AssayCommand {
             // task is done) instead of killing the process between the reports and the store.
             let writer = ReportWriter(directory: URL(fileURLWithPath: out))
             let summary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
-            let written = try writer.write(outcome, junit: junit.map { URL(fileURLWithPath: $0) }, stepSummary: summary)
+            let written = try writer.write(outcome, junit: junit.map { URL(fileURLWithPath: $0) }, stepSummary: summary, html: !noHTML)
             try store.finish(outcome, reportPath: written.json.path)
             interrupt.cancel()
 
@@ -97,7 +100,8 @@ extension AssayCommand {
                 FileHandle.standardOutput.write(String(data: document, encoding: .utf8).map { Data(Redaction.scrub($0).utf8) } ?? document)
             case .text: Terminal.output("\(outcome.verdict.rawValue) \(outcome.runID)")
             }
-            Terminal.error("wrote \(written.markdown.path) and \(written.json.path); run \(outcome.runID) recorded in \(store.url.path)\n")
+            let files = [written.markdown, written.json] + (written.html.map { [$0] } ?? [])
+            Terminal.error("wrote \(files.map(\.path).joined(separator: ", ")); run \(outcome.runID) recorded in \(store.url.path)\n")
             for e in outcome.evaluations where e.status == .error {
                 Terminal.error("error: evaluation '\(e.id)': \(e.error?.errorDescription ?? "failed")\n")
                 if let hint = e.error?.hint { Terminal.error("hint: \(hint)\n") }

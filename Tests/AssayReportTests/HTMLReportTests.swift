@@ -1,0 +1,144 @@
+import AssayEvaluators
+import AssayReport
+import AssaySuite
+import AssayTestSupport
+import Foundation
+import Testing
+
+/// The HTML report: escaping by construction, self-contained, within its size budget, and — in
+/// Debian's chromium, headless — scripts that run without errors, filter and sort the rows.
+struct HTMLReportTests {
+    /// A suite run with BLEU over `lines` generated sentence pairs (hypotheses with every seventh
+    /// word changed, per `variant`), so per-item scores vary.
+    static func outcome(lines: Int, variant: Int = 0, in directory: URL) async throws -> RunOutcome {
+        let words = ["the", "model", "scores", "a", "sentence", "against", "its", "reference", "and", "reports", "every", "number",
+                     "with", "signature", "quantized", "weights", "drift", "little", "from", "full", "precision", "copy"]
+        var state: UInt64 = 42
+        func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+        var references: [String] = [], hypotheses: [String] = []
+        for _ in 0..<lines {
+            let sentence = (0..<(6 + next() % 10)).map { _ in words[next() % words.count] }
+            references.append(sentence.joined(separator: " "))
+            hypotheses.append(sentence.enumerated().map { i, w in (i + next() % 3 + variant) % 7 == 0 ? words[next() % words.count] : w }.joined(separator: " "))
+        }
+        try (hypotheses.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("hyp.txt"), atomically: true, encoding: .utf8)
+        try (references.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("ref.txt"), atomically: true, encoding: .utf8)
+        let suite = """
+            version: 1
+            name: html-test
+            datasets:
+              mt: { kind: parallel, hypotheses: hyp.txt, references: [ref.txt] }
+            evaluations:
+              - { id: bleu, evaluator: bleu, dataset: mt, options: { confidence: true } }
+            gates:
+              - { metric: bleu.score, min: 10 }
+            """
+        let url = directory.appendingPathComponent("suite.yaml")
+        try suite.write(to: url, atomically: true, encoding: .utf8)
+        let identity = SuiteRunner.RunIdentity(runID: SuiteRunner.RunIdentity.newRunID(), host: "test-host", gitCommit: nil)
+        return await SuiteRunner().run(try SuiteLoader().load(url), identity: identity, models: [], baseline: nil)
+    }
+
+    @Test func textFromARunIsEscaped() async throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        var run = HTMLReport.Run(try await Self.outcome(lines: 5, in: directory), itemsFile: nil)
+        let hostile = "</td><script>alert(\"x\")</script><img src=x onerror=alert(1)>&amp;"
+        run.items["bleu"]?[0] = ItemRow(id: hostile, values: ["note": .string(hostile), "sentence_bleu": .number(1)])
+        run.document.evaluations[0].signature += "|\"><script>bad()</script>"
+        let html = HTMLReport.render(run)
+        #expect(!html.contains("<script>alert") && !html.contains("<script>bad") && !html.contains("<img src=x"))
+        #expect(html.contains("&lt;/td&gt;&lt;script&gt;alert"))
+        // Exactly one script (ours) and no address outside the page.
+        #expect(html.components(separatedBy: "<script").count == 2)
+        #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("<link"))
+        // Readable without script: the rows are in the HTML itself.
+        #expect(html.components(separatedBy: "<tr").count > 5 + 3)
+    }
+
+    @Test func tenThousandItemsStayUnderTwoMegabytesAndWorkInABrowser() async throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        let outcome = try await Self.outcome(lines: 10_000, in: directory)
+        let written = try ReportWriter(directory: directory.appendingPathComponent("reports")).write(outcome, junit: nil, stepSummary: nil)
+        let url = try #require(written.html)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)
+        #expect(size <= 2_000_000, "the 10,000-item report is \(size) bytes")
+
+        // The filter compares the numbers as the page shows them; a third of the rows lie below the threshold.
+        let items = try #require(outcome.evaluations.first?.items)
+        let shown = items.map { item -> Double in
+            if case let .number(v)? = item.values["sentence_bleu"] { return Double(GateJudge.format(v)) ?? .nan } else { return .nan }
+        }
+        let threshold = shown.sorted()[items.count / 3]
+        let expected = shown.filter { $0 < threshold }.count
+        #expect(expected > 1000 && expected < items.count)
+        let page = try Chromium.dumpDOM(url, fragment: "f=sentence_bleu%20%3C%20\(GateJudge.format(threshold))&sort=sentence_bleu:desc")
+        #expect(page.errors.isEmpty, "console: \(page.errors)")
+        #expect(page.dom.contains("data-errors=\"0\""))
+        #expect(page.dom.contains("data-visible-rows=\"\(expected)\""))
+        #expect(page.dom.contains("data-sorted-by=\"sentence_bleu:desc\""))
+        let visible = Self.visibleRows(page.dom)
+        #expect(visible.count == expected)
+        let column = try #require(Self.header(page.dom).firstIndex(of: "sentence_bleu"))
+        let values = visible.compactMap { Double($0[column]) }
+        #expect(values.count == expected && values == values.sorted(by: >) && values.allSatisfy { $0 < threshold })
+        let ready = try #require(Self.attribute("data-ready-ms", in: page.dom).flatMap(Double.init))
+        print("10,000-item report: \(size) bytes, tables ready \(ready) ms after navigation start")
+
+        // A search keeps the rows with the text in any cell.
+        let query = items[1234].id
+        let found = Self.visibleRows(try Chromium.dumpDOM(url, fragment: "q=\(query)").dom)
+        #expect(found.contains { $0.first == query } && found.count < 50 && found.allSatisfy { $0.contains { $0.contains(query) } })
+    }
+
+    @Test func comparisonShowsPairedTestsAndMovedItems() async throws {
+        let directoryA = try TestEnvironment.temporaryDirectory(), directoryB = try TestEnvironment.temporaryDirectory()
+        let a = HTMLReport.Run(try await Self.outcome(lines: 300, in: directoryA), itemsFile: nil)
+        let b = HTMLReport.Run(try await Self.outcome(lines: 300, variant: 3, in: directoryB), itemsFile: nil)
+        func side(_ run: HTMLReport.Run) -> [String: RunComparison.Side] {
+            Dictionary(uniqueKeysWithValues: run.document.evaluations.flatMap { e in
+                e.metrics.map { ("\(e.id).\($0.name)", RunComparison.Side(value: $0.value, stderr: $0.stderr, higherIsBetter: $0.higher_is_better)) }
+            })
+        }
+        let sa = side(a), sb = side(b)
+        let comparison = RunComparison(runA: a.document.run_id, runB: b.document.run_id, metrics: sa.keys.sorted().map { ($0, sa[$0], sb[$0]) })
+        let html = HTMLReport.renderComparison(a: a, b: b, comparison: comparison, movedItems: 25)
+        #expect(html.contains("300 paired items on sentence_bleu"))
+        let url = directoryA.appendingPathComponent("compare.html")
+        try html.write(to: url, atomically: true, encoding: .utf8)
+        let page = try Chromium.dumpDOM(url, fragment: "sort=delta:asc")
+        #expect(page.errors.isEmpty && page.dom.contains("data-errors=\"0\""))
+        let moved = Self.visibleRows(page.dom, table: 1)
+        #expect(moved.count == 25)
+        let deltas = moved.compactMap { Double($0[3]) }
+        #expect(deltas == deltas.sorted())
+    }
+
+    // MARK: reading the dumped DOM
+
+    /// The cells of the `index`-th `table.items`'s rows that are not hidden.
+    static func visibleRows(_ dom: String, table index: Int = 0) -> [[String]] {
+        let tables = dom.components(separatedBy: "class=\"items\"").dropFirst()
+        guard index < tables.count else { return [] }
+        let table = tables[tables.index(tables.startIndex, offsetBy: index)]
+        guard let body = table.components(separatedBy: "<tbody>").dropFirst().first?.components(separatedBy: "</tbody>").first else { return [] }
+        return body.components(separatedBy: "<tr").dropFirst().filter { row in
+            let tag = row.prefix { $0 != ">" }
+            return !tag.contains("hidden") && !tag.contains("class=\"detail\"")
+        }.map { row in
+            row.components(separatedBy: "<td").dropFirst().map { cell in
+                let text = cell.drop { $0 != ">" }.dropFirst()
+                return String(text.prefix { $0 != "<" })
+            }
+        }
+    }
+
+    /// The column names (`data-col`) of the first items table.
+    static func header(_ dom: String) -> [String] {
+        guard let head = dom.components(separatedBy: "class=\"items\"").dropFirst().first?.components(separatedBy: "</thead>").first else { return [] }
+        return head.components(separatedBy: "data-col=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+    }
+
+    static func attribute(_ name: String, in dom: String) -> String? {
+        dom.components(separatedBy: "\(name)=\"").dropFirst().first.map { String($0.prefix { $0 != "\"" }) }
+    }
+}
