@@ -40,12 +40,25 @@ struct TokenizerJSONFile {
             }
             tokens[id] = token
         }
-        merges = try rawMerges.enumerated().map { index, merge in
+        let parsed: [(String, String)] = try rawMerges.enumerated().map { index, merge in
             if let pair = merge as? [String], pair.count == 2 { return (pair[0], pair[1]) }
-            if let text = merge as? String, let space = text.firstIndex(of: " ") {
-                return (String(text[..<space]), String(text[text.index(after: space)...]))
+            // "a b": split at the space scalar (a combining mark after it would make " ́" one Character).
+            if let text = merge as? String {
+                let parts = text.unicodeScalars.split(separator: " ", omittingEmptySubsequences: false)
+                if parts.count == 2 { return (String(String.UnicodeScalarView(parts[0])), String(String.UnicodeScalarView(parts[1]))) }
             }
             throw TokenizerError.malformed(path: path, message: "model.merges[\(index)] is neither \"a b\" nor [\"a\", \"b\"]")
+        }
+        // A pair listed twice takes its last rank, as Hugging Face's merge map does.
+        var last: [String: Int] = [:]
+        for (index, pair) in parsed.enumerated() { last[pair.0 + " " + pair.1] = index }
+        merges = parsed.enumerated().filter { last[$0.element.0 + " " + $0.element.1] == $0.offset }.map(\.element)
+        for (key, value) in [("dropout", model["dropout"]), ("continuing_subword_prefix", model["continuing_subword_prefix"]),
+                             ("end_of_word_suffix", model["end_of_word_suffix"])] {
+            guard let value, !(value is NSNull) else { continue }
+            if let number = value as? NSNumber, number.doubleValue == 0 { continue }
+            if let text = value as? String, text.isEmpty { continue }
+            throw TokenizerError.unsupported(path: path, message: "model.\(key) \(value) is not supported (null is)")
         }
         var types = [Int](repeating: 1, count: tokens.count)
         let addedTokens = root["added_tokens"] as? [Any] ?? []
@@ -66,15 +79,19 @@ struct TokenizerJSONFile {
         }
         var bos: Int?, eos: Int?
         if let post = root["post_processor"] as? [String: Any] {
-            switch post["type"] as? String {
-            case "RobertaProcessing", "BertProcessing":
-                bos = ((post["cls"] as? [Any])?.last as? NSNumber)?.intValue
-                eos = ((post["sep"] as? [Any])?.last as? NSNumber)?.intValue
-            case "TemplateProcessing":
-                (bos, eos) = try Self.template(post, path: path)
-            case "ByteLevel": break
-            default:
-                throw TokenizerError.unsupported(path: path, message: "post_processor '\(post["type"] as? String ?? "?")' is not supported (RobertaProcessing, BertProcessing, TemplateProcessing, ByteLevel)")
+            // Llama 3's is a Sequence of ByteLevel (offsets only) and TemplateProcessing.
+            let steps = post["type"] as? String == "Sequence" ? post["processors"] as? [[String: Any]] ?? [] : [post]
+            for step in steps {
+                switch step["type"] as? String {
+                case "RobertaProcessing", "BertProcessing":
+                    bos = ((step["cls"] as? [Any])?.last as? NSNumber)?.intValue
+                    eos = ((step["sep"] as? [Any])?.last as? NSNumber)?.intValue
+                case "TemplateProcessing":
+                    (bos, eos) = try Self.template(step, path: path)
+                case "ByteLevel": break
+                default:
+                    throw TokenizerError.unsupported(path: path, message: "post_processor '\(step["type"] as? String ?? "?")' is not supported (RobertaProcessing, BertProcessing, TemplateProcessing, ByteLevel, or a Sequence of them)")
+                }
             }
             // The ids the post-processor adds must be tokens of the vocabulary.
             for (name, id) in [("BOS", bos), ("EOS", eos)] {

@@ -47,7 +47,7 @@ struct HTMLReportCommandTests {
             #expect(page.errors.isEmpty && page.dom.contains("data-errors=\"0\""))
             #expect(page.dom.contains("id=\"gates\"") && page.dom.contains("bleu.score") && page.dom.contains("data-visible-rows=\"20\""))
         }
-        let comparison = try Chromium.dumpDOM(directory.appendingPathComponent("compare.html"), fragment: "f=delta%3C0")
+        let comparison = try Chromium.dumpDOM(directory.appendingPathComponent("compare.html"))
         #expect(comparison.errors.isEmpty && comparison.dom.contains("data-errors=\"0\""))
         #expect(comparison.dom.contains("20 paired items on sentence_bleu") && comparison.dom.contains("significantly worse"))
         let trends = try Chromium.dumpDOM(directory.appendingPathComponent("history.html"))

@@ -45,9 +45,19 @@ struct HTMLReportTests {
         let hostile = "</td><script>alert(\"x\")</script><img src=x onerror=alert(1)>&amp;"
         run.items["bleu"]?[0] = ItemRow(id: hostile, values: ["note": .string(hostile), "sentence_bleu": .number(1)])
         run.document.evaluations[0].signature += "|\"><script>bad()</script>"
+        // A quote with a combining mark is one Character: escaping must still reach the quote.
+        run.document.evaluations[0].signature += "|\"\u{301} onmouseover=alert(1) x"
+        run.document.evaluations[0].metrics[0].note = "'\u{301} onfocus=alert(2)"
         let html = HTMLReport.render(run)
         #expect(!html.contains("<script>alert") && !html.contains("<script>bad") && !html.contains("<img src=x"))
         #expect(html.contains("&lt;/td&gt;&lt;script&gt;alert"))
+        func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+        func containsBytes(_ needle: String) -> Bool {
+            let haystack = bytes(html), n = bytes(needle)
+            return haystack.indices.contains { $0 + n.count <= haystack.count && haystack[$0..<($0 + n.count)].elementsEqual(n) }
+        }
+        #expect(!containsBytes("\"\u{301} onmouseover") && containsBytes("&quot;\u{301} onmouseover"))
+        #expect(!containsBytes("'\u{301} onfocus") && containsBytes("&#39;\u{301} onfocus"))
         // Exactly one script (ours) and no address outside the page.
         #expect(html.components(separatedBy: "<script").count == 2)
         #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("<link"))

@@ -1,6 +1,6 @@
 import AssayModels
 import AssayTestSupport
-import AssayTokenizer
+@testable import AssayTokenizer
 import Foundation
 import Testing
 
@@ -36,7 +36,7 @@ struct HuggingFaceTokenizerTests {
         let golden = try #require(Self.golden)
         #expect(Set(golden.files.keys) == ["llama3-like.json", "qwen2-like.json", "deepseek-v3-like.json", "spm-legacy-like.json",
                                            "spm-metaspace-like.json", "gemma-like.json"])
-        #expect(golden.strings.count == Self.sharedCount + 6)
+        #expect(golden.strings.count == Self.sharedCount + 8)
     }
 
     @Test(arguments: ["llama3-like.json", "qwen2-like.json", "deepseek-v3-like.json", "spm-legacy-like.json", "spm-metaspace-like.json",
@@ -107,6 +107,16 @@ struct HuggingFaceTokenizerTests {
                 pre["split"] = true
                 root["pre_tokenizer"] = pre
             }, "pre_tokenizer Metaspace without a normalizer"),
+            ("gemma-like.json", { root in
+                var model = root["model"] as? [String: Any] ?? [:]
+                model["dropout"] = 0.1
+                root["model"] = model
+            }, "model.dropout 0.1 is not supported"),
+            ("llama3-like.json", { root in
+                var model = root["model"] as? [String: Any] ?? [:]
+                model["continuing_subword_prefix"] = "##"
+                root["model"] = model
+            }, "model.continuing_subword_prefix ## is not supported"),
         ]
         for (name, edit, message) in cases {
             let url = try variant(name, edit)
@@ -117,5 +127,31 @@ struct HuggingFaceTokenizerTests {
                 return path == url.path && text.contains(message)
             }
         }
+    }
+
+    /// Merges written as "a b" strings (older files) split at the space scalar, even when a
+    /// combining mark follows it; a pair listed twice takes its last rank, as in Hugging Face.
+    @Test func stringMergesAndDuplicates() throws {
+        let directory = try TestEnvironment.temporaryDirectory("assay-hf-merges")
+        let source = TestEnvironment.root.appendingPathComponent("Fixtures/tokenizers/spm-legacy-like.json")
+        var root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as? [String: Any])
+        var model = try #require(root["model"] as? [String: Any])
+        let pairs = try #require(model["merges"] as? [[String]])
+        let url = directory.appendingPathComponent("tokenizer.json")
+        func write(_ merges: [String]) throws {
+            model["merges"] = merges
+            root["model"] = model
+            try JSONSerialization.data(withJSONObject: root).write(to: url)
+        }
+        try write(pairs.map { $0[0] + " " + $0[1] })
+        let reference = try SentencePieceBPE(tokenizerJSON: source)
+        for text in ["Hello there, world", "naïve café Größe", "tabs\tand  spaces"] {
+            #expect(try SentencePieceBPE(tokenizerJSON: url).encode(text, addSpecial: false) == reference.encode(text, addSpecial: false))
+        }
+        try write(pairs.map { $0[0] + " " + $0[1] } + [pairs[0][0] + " " + pairs[0][1]])  // the first pair again, last
+        #expect(try SentencePieceBPE(tokenizerJSON: url).mergeRanks?[Array(pairs[0][0].utf8) + [0xFF] + Array(pairs[0][1].utf8)] == pairs.count - 1)
+        // "e" and a combining acute after the space: one Character, still two parts.
+        try write(["e \u{301}"])
+        #expect(try SentencePieceBPE(tokenizerJSON: url).mergeRanks?.count == 1)
     }
 }

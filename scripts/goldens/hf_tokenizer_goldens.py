@@ -28,8 +28,9 @@ import transformers  # noqa: E402
 from sentencepiece import sentencepiece_model_pb2 as spm_pb  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# Where prefix rules differ: text around an added token of the fixtures (<|user|>), leading spaces.
-SPECIAL = ["<|user|>hi there", "hi<|user|> there", " <|user|>  x", "<|user|><|user|>a", "a<|user|>", "<|begin|>x y<|end|>"]
+# Where prefix rules differ: text around an added token of the fixtures (<|user|>), leading spaces, a written ▁.
+SPECIAL = ["<|user|>hi there", "hi<|user|> there", " <|user|>  x", "<|user|><|user|>a", "a<|user|>", "<|begin|>x y<|end|>",
+           "\u2581hi there", "<|user|>\u2581x"]
 STRINGS = STRINGS + SPECIAL
 LLAMA3 = ("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
           "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")
@@ -78,8 +79,15 @@ def byte_level_file(name, fixture, normalizer, pre_tokenizer):
     tokens, types = meta["tokenizer.ggml.tokens"], meta["tokenizer.ggml.token_type"]
     added = [{"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True}
              for i, (t, ty) in enumerate(zip(tokens, types)) if ty == 3]
+    # As Llama 3's file: ByteLevel (offsets) then a template adding BOS (<|begin|> here).
+    post = {"type": "Sequence", "processors": [
+        {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False, "use_regex": True},
+        {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<|begin|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+         "pair": [{"SpecialToken": {"id": "<|begin|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                  {"SpecialToken": {"id": "<|begin|>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
+         "special_tokens": {"<|begin|>": {"id": "<|begin|>", "ids": [tokens.index("<|begin|>")], "tokens": ["<|begin|>"]}}}]}
     root = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": added, "normalizer": normalizer,
-            "pre_tokenizer": pre_tokenizer, "post_processor": None,
+            "pre_tokenizer": pre_tokenizer, "post_processor": post,
             "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
             "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None, "end_of_word_suffix": None,
                       "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
@@ -88,7 +96,8 @@ def byte_level_file(name, fixture, normalizer, pre_tokenizer):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(root, f, ensure_ascii=False, separators=(",", ":"))
     tok = tokenizers.Tokenizer.from_file(path)
-    return {"hf": [tok.encode(s, add_special_tokens=False).ids for s in STRINGS]}
+    return {"hf": [tok.encode(s, add_special_tokens=False).ids for s in STRINGS],
+            "hf_special": [tok.encode(s, add_special_tokens=True).ids for s in STRINGS]}
 
 
 def sentencepiece_file(name, fixture, converter, legacy, directory):

@@ -128,7 +128,8 @@ public enum PythonText {
                 let v = scalar.value
                 out.append(v >= 0x41 && v <= 0x5A ? Unicode.Scalar(v + 32)! : scalar)
             } else {
-                out.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+                // Scalar by scalar: appending a whole String.UnicodeScalarView each time grows quadratically.
+                for lowered in scalar.properties.lowercaseMapping.unicodeScalars { out.append(lowered) }
             }
         }
         return String(out)

@@ -1,5 +1,6 @@
 /// The inline style sheet and script of the HTML reports. Constants only: nothing from a run is
-/// ever placed in them (the script reads the page's own tables), so escaping stays with Plot.
+/// ever placed in them (the script reads the page's own tables, through `textContent`), so
+/// escaping stays with the templates.
 enum HTMLAssets {
     static let css = """
     :root{--bg:#fff;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--card:#f6f8fa;--pass:#1a7f37;--fail:#cf222e;--warn:#9a6700;--accent:#0969da;--mark:#fff8c5}
@@ -46,7 +47,8 @@ enum HTMLAssets {
 
     /// Enhances `table.items`: search (`q`), a numeric filter (`f`, e.g. `sentence_bleu < 10`),
     /// sorting by a column (`sort=column:asc|desc`), all also read from the URL fragment
-    /// (`#q=…&f=…&sort=…`) so a link (or a test) can open the page filtered; `/` focuses the search;
+    /// (`#q=…&f=…&sort=…`; a filter or sort only on tables with that column) so a link (or a test)
+    /// can open the page filtered; `/` focuses the search;
     /// arrow keys move between rows and Enter opens a row's details. It counts script errors into
     /// `data-errors` on `<html>` and records, in ms since navigation start, the first contentful
     /// paint (`data-first-paint-ms`), when every row was parsed and enhanced (`data-ready-ms`) and
@@ -57,7 +59,8 @@ enum HTMLAssets {
     var root=document.documentElement;root.dataset.errors="0";
     window.addEventListener("error",function(){root.dataset.errors=String(Number(root.dataset.errors)+1)});
     function num(t){var v=parseFloat(t);return isNaN(v)?(t==="inf"?Infinity:t==="-inf"?-Infinity:NaN):v}
-    var params={};location.hash.replace(/^#/,"").split("&").forEach(function(p){var i=p.indexOf("=");if(i>0)params[decodeURIComponent(p.slice(0,i))]=decodeURIComponent(p.slice(i+1).replace(/\\+/g," "))});
+    function decode(t){try{return decodeURIComponent(t.replace(/\\+/g," "))}catch(e){return t}}
+    var params={};location.hash.replace(/^#/,"").split("&").forEach(function(p){var i=p.indexOf("=");if(i>0)params[decode(p.slice(0,i))]=decode(p.slice(i+1))});
     function parseFilter(text){var m=/^\\s*([\\w.\\-]+)\\s*(<=|>=|!=|=|<|>)\\s*(-?[\\d.eE+\\-]+|nan|inf|-inf)\\s*$/.exec(text||"");return m?{col:m[1],op:m[2],value:num(m[3])}:null}
     function test(v,f){switch(f.op){case"<":return v<f.value;case">":return v>f.value;case"<=":return v<=f.value;case">=":return v>=f.value;case"=":return v===f.value;default:return v!==f.value}}
     function enhance(table){
@@ -80,6 +83,9 @@ enum HTMLAssets {
           var ok=(!q||text(r).indexOf(q)>=0)&&(!f||col<0||test(num(r.cells[col].textContent),f));
           if(r.hidden===ok){r.hidden=!ok;if(r._detail)r._detail.hidden=!ok}if(ok)shown++});
         count.textContent="showing "+shown+" of "+rows.length;table.dataset.visibleRows=String(shown);
+        // Keep one visible row in the tab order.
+        var current=rows.filter(function(r){return r.tabIndex===0})[0],first=rows.filter(function(r){return!r.hidden})[0];
+        if(first&&(!current||current.hidden)){if(current)current.tabIndex=-1;first.tabIndex=0}
       }
       function sortBy(index,dir){
         heads.forEach(function(h){h.removeAttribute("aria-sort")});heads[index].setAttribute("aria-sort",dir>0?"ascending":"descending");
@@ -107,7 +113,9 @@ enum HTMLAssets {
         names.forEach(function(n,i){var dt=document.createElement("dt");dt.textContent=n;var dd=document.createElement("dd");dd.textContent=r.cells[i].textContent;dl.appendChild(dt);dl.appendChild(dd)});
         td.appendChild(dl);d.appendChild(td);r.parentNode.insertBefore(d,r.nextSibling);r._detail=d;r.setAttribute("aria-expanded","true")}
       search.addEventListener("input",apply);filter.addEventListener("input",apply);
-      if(params.q)search.value=params.q;if(params.f)filter.value=params.f;
+      // From the address: a search for every table, a filter or sort only where the column exists.
+      if(params.q)search.value=params.q;
+      if(params.f){var pf=parseFilter(params.f);if(pf&&names.indexOf(pf.col)>=0)filter.value=params.f}
       if(params.sort){var s=params.sort.split(":"),k=names.indexOf(s[0]);if(k>=0)sortBy(k,s[1]==="desc"?-1:1)}
       apply();return search;
     }

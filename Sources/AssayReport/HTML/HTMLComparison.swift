@@ -15,19 +15,27 @@ extension HTMLReport {
         var count: Int
     }
 
-    /// The per-item value an evaluation's comparison uses: the first of the usual score names
-    /// both runs have as numbers, else the first numeric key they share.
-    static let preferredItemKeys = ["sentence_bleu", "sentence_chrf", "f1", "nll", "kld", "ppl", "delta", "score", "value"]
+    /// Per-item scores whose direction is known, in order of preference.
+    static let knownItemKeys: [(key: String, higherIsBetter: Bool)] = [
+        ("sentence_bleu", true), ("sentence_chrf", true), ("f1", true), ("mean_kld", false),
+    ]
 
-    static func itemComparison(_ evaluation: String, a: [ItemRow], b: [ItemRow], higherIsBetter: Bool, limit: Int) -> ItemComparison? {
+    /// The per-item value an evaluation's comparison uses and its direction: the first known score
+    /// both runs have as numbers, else a key both have that is also one of the evaluation's
+    /// metrics (its direction); nil when neither — no direction, no verdict.
+    static func itemKey(shared: Set<String>, metrics: [ReportDocument.Metric]) -> (key: String, higherIsBetter: Bool)? {
+        if let known = knownItemKeys.first(where: { shared.contains($0.key) }) { return known }
+        return metrics.first { shared.contains($0.name) }.map { ($0.name, $0.higher_is_better) }
+    }
+
+    static func itemComparison(_ evaluation: String, a: [ItemRow], b: [ItemRow], metrics: [ReportDocument.Metric], limit: Int) -> ItemComparison? {
         func numbers(_ rows: [ItemRow]) -> [String: [String: Double]] {
             var out: [String: [String: Double]] = [:]
             for row in rows { for (key, value) in row.values { if case let .number(v) = value, v.isFinite { out[key, default: [:]][row.id] = v } } }
             return out
         }
         let na = numbers(a), nb = numbers(b)
-        let shared = Set(na.keys).intersection(nb.keys)
-        guard let key = preferredItemKeys.first(where: shared.contains) ?? shared.sorted().first,
+        guard let (key, higherIsBetter) = itemKey(shared: Set(na.keys).intersection(nb.keys), metrics: metrics),
               let va = na[key], let vb = nb[key] else { return nil }
         // Items paired by id, in A's order.
         let ids = a.map(\.id).filter { va[$0] != nil && vb[$0] != nil }
@@ -50,7 +58,7 @@ extension HTMLReport {
         // Evaluations whose items changed first, the most significant first; then the rest in suite order.
         let compared: [ItemComparison] = a.document.evaluations.compactMap { e in
             guard let rowsA = a.items[e.id], let rowsB = b.items[e.id] else { return nil }
-            return itemComparison(e.id, a: rowsA, b: rowsB, higherIsBetter: e.metrics.first?.higher_is_better ?? true, limit: movedItems)
+            return itemComparison(e.id, a: rowsA, b: rowsB, metrics: e.metrics, limit: movedItems)
         }
         let changed = compared.filter { !$0.moved.isEmpty }.sorted { $0.paired.pValue < $1.paired.pValue }
         let evaluations = (changed + compared.filter { $0.moved.isEmpty }).map(itemView)

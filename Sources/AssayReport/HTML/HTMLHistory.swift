@@ -67,7 +67,13 @@ extension HTMLReport {
         }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"160\" height=\"32\" viewBox=\"0 0 160 32\">"
         for points in segments where !points.isEmpty {
-            svg += points.count == 1 ? "" : "<polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>"
+            if points.count == 1 {
+                // A value between two gaps: a dot, or it would not show.
+                let xy = points[0].split(separator: ",")
+                svg += "<circle cx=\"\(xy[0])\" cy=\"\(xy[1])\" r=\"1.5\" fill=\"#0969da\"/>"
+            } else {
+                svg += "<polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>"
+            }
         }
         if let (lx, ly) = last { svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"#0969da\"/>", lx, ly) }
         return svg + "</svg>"

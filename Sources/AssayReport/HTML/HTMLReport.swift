@@ -70,7 +70,7 @@ public enum HTMLReport {
         let models: [[String: Any]] = d.models.map { ["name": $0.name, "path": $0.path, "format": $0.format, "sha": $0.sha256.map { String($0.prefix(16)) } ?? ""] }
         return ["verdict": d.verdict, "verdictLabel": verdictLabel(d.verdict), "suite": d.suite, "sentence": verdictSentence(d), "meta": meta,
                 "suiteFile": d.suite_file, "suiteHash": String(d.suite_sha256.prefix(16)),
-                "gates": gates, "hasGates": !gates.isEmpty, "baselineRun": d.baseline_run_id ?? false,
+                "gates": gates, "hasGates": !gates.isEmpty, "baselineRun": nonEmpty(d.baseline_run_id),
                 "evaluations": d.evaluations.map { evaluation($0, run: run) },
                 "models": models, "hasModels": !models.isEmpty,
                 "footer": "assay \(d.assay_version) · schema \(d.schema) · generated from run \(d.run_id)"]
@@ -106,7 +106,11 @@ public enum HTMLReport {
     static func format(_ value: Double?) -> String { value.map(GateJudge.format) ?? "—" }
 
     /// A class for the templates' optional `class` attribute: false (no attribute) when empty.
-    static func classAttribute(_ name: String) -> Any { name.isEmpty ? false : name }
+    static func classAttribute(_ name: String) -> Any { nonEmpty(name) }
+
+    /// A value for an optional section: false when absent or empty (Mustache renders a section
+    /// for any string, the empty one included).
+    static func nonEmpty(_ text: String?) -> Any { text.flatMap { $0.isEmpty ? nil : $0 } ?? false }
 
     static func signed(_ value: Double?) -> String {
         guard let value else { return "" }
@@ -115,7 +119,7 @@ public enum HTMLReport {
 
     static func evaluation(_ e: ReportDocument.Evaluation, run: Run) -> [String: Any] {
         let metrics: [[String: Any]] = e.metrics.map { m in
-            ["name": m.name, "note": m.note ?? false, "value": format(m.value),
+            ["name": m.name, "note": nonEmpty(m.note), "value": format(m.value),
              "ci": m.ci_low.flatMap { low in m.ci_high.map { "[\(GateJudge.format(low)), \(GateJudge.format($0))]" } } ?? "",
              "stderr": m.stderr.map(GateJudge.format) ?? "", "unit": m.unit ?? "", "better": m.higher_is_better ? "higher" : "lower"]
         }
@@ -125,8 +129,8 @@ public enum HTMLReport {
         let items = run.items[e.id] ?? []
         let headline = e.metrics.prefix(3).map { "\($0.name) \(format($0.value))" + ($0.unit.map { " \($0)" } ?? "") }.joined(separator: ", ")
         return ["id": e.id, "anchor": anchor(e.id), "evaluator": e.evaluator, "status": e.status, "statusClass": e.status == "ok" ? "pass" : "error",
-                "seconds": GateJudge.format(e.seconds), "headline": headline, "error": e.error ?? false,
-                "signature": e.signature.isEmpty ? false : e.signature, "metrics": metrics, "hasMetrics": !metrics.isEmpty, "charts": charts,
+                "seconds": GateJudge.format(e.seconds), "headline": headline, "error": nonEmpty(e.error),
+                "signature": nonEmpty(e.signature), "metrics": metrics, "hasMetrics": !metrics.isEmpty, "charts": charts,
                 "itemTable": items.isEmpty ? false : itemTable(items, evaluation: e.id)]
     }
 

@@ -1,11 +1,16 @@
 import Mustache
 
-/// The Mustache templates of the HTML reports. Every `{{value}}` is HTML-escaped by the library
-/// (`&`, `<`, `>`, `"`, `'`), in text and in attributes alike; the only unescaped `{{{…}}}` are
-/// the constant style sheet and script of ``HTMLAssets``. A view always gives every key a value
-/// (a missing one would be looked up in the enclosing context).
+/// The Mustache templates of the HTML reports. Every `{{value}}` is HTML-escaped (`&`, `<`, `>`,
+/// `"`, `'`) by ``ScalarHTMLEscaping``, which each template selects with its first line (the
+/// library's own HTML escaping compares whole characters, so a quote followed by a combining mark
+/// would pass into an attribute unescaped; and a partial starts over with that default); the only
+/// unescaped `{{{…}}}` are the constant style sheet and script of ``HTMLAssets``. A view always
+/// gives every key a value (a missing one would be looked up in the enclosing context).
 enum HTMLTemplates {
-    static let page = """
+    /// The pragma every template starts with.
+    static let escaping = "{{% CONTENT_TYPE: \(ScalarHTMLEscaping.name)}}"
+
+    static let page = escaping + """
     <!DOCTYPE html>
     <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">\
     <meta name="color-scheme" content="light dark"><title>{{title}}</title><style>{{{css}}}</style></head>
@@ -16,7 +21,7 @@ enum HTMLTemplates {
 
     """
 
-    static let run = """
+    static let run = escaping + """
     <header class="verdict {{verdict}}"><h1><span class="badge {{verdict}}">{{verdictLabel}}</span> {{suite}}</h1>
     <p>{{sentence}}</p><p class="meta">{{meta}}</p><p class="meta">Suite file {{suiteFile}} · SHA-256 {{suiteHash}}</p></header>
     <nav class="toc" aria-label="Sections"><a href="#gates">Gates</a><a href="#evaluations">Evaluations</a>\
@@ -58,7 +63,7 @@ enum HTMLTemplates {
 
     /// A per-item table: `caption`, `evaluation`, `columns` ({name, cls}), `rows` ({cells: [{text, cls}]});
     /// `cls` is a class name or false (no attribute: ten thousand `class=""` weigh on parsing).
-    static let items = """
+    static let items = escaping + """
     <h4>{{caption}}</h4><div class="scroll"><table class="items" data-evaluation="{{evaluation}}"><thead><tr>\
     {{#columns}}<th{{#cls}} class="{{cls}}"{{/cls}} data-col="{{name}}">{{name}}</th>{{/columns}}</tr></thead><tbody>
     {{#rows}}<tr>{{#cells}}<td{{#cls}} class="{{cls}}"{{/cls}}>{{text}}</td>{{/cells}}</tr>
@@ -66,7 +71,7 @@ enum HTMLTemplates {
 
     """
 
-    static let comparison = """
+    static let comparison = escaping + """
     <header class="verdict"><h1>{{title}}</h1>
     <p class="meta"><span class="badge {{verdictA}}">{{labelA}}</span> A (reference): {{runA}} · {{startedA}}</p>
     <p class="meta"><span class="badge {{verdictB}}">{{labelB}}</span> B: {{runB}} · {{startedB}}</p></header>
@@ -83,7 +88,7 @@ enum HTMLTemplates {
 
     """
 
-    static let history = """
+    static let history = escaping + """
     <header class="verdict"><h1>{{title}}</h1><p class="meta">{{meta}}</p></header>
     <main>
     <section id="trends"><h2>Gated metrics</h2>{{^metrics}}<p>No gated metric has a value in these runs.</p>{{/metrics}}{{#hasMetrics}}\
@@ -101,6 +106,8 @@ enum HTMLTemplates {
     /// The templates, parsed once. They are constants of this file: a parse error is a
     /// programming error that every test of the HTML report would show at once.
     static let library: MustacheLibrary = {
+        // Registered before parsing: the parser resolves the pragma's name.
+        MustacheContentTypes.register(ScalarHTMLEscaping(), named: ScalarHTMLEscaping.name)
         var library = MustacheLibrary()
         for (name, text) in [("page", page), ("run", run), ("items", items), ("comparison", comparison), ("history", history)] {
             do { try library.register(text, named: name) } catch { preconditionFailure("HTML template \(name): \(error)") }
@@ -114,5 +121,30 @@ enum HTMLTemplates {
         context["css"] = HTMLAssets.css
         context["script"] = HTMLAssets.script
         return library.render(context, withTemplate: "page") ?? ""
+    }
+}
+
+/// HTML escaping of every Unicode scalar `&`, `<`, `>`, `"` and `'`, wherever it stands — also
+/// inside a grapheme cluster (`"` + U+0301 is one `Character`, which character-wise escaping
+/// leaves whole and unescaped).
+struct ScalarHTMLEscaping: MustacheContentType {
+    static let name = "HTML_SCALARS"
+
+    func escapeText(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        // Entities appended scalar by scalar: appending a String.UnicodeScalarView each time grows
+        // quadratically with the output.
+        func append(_ entity: StaticString) { entity.withUTF8Buffer { for byte in $0 { out.append(Unicode.Scalar(byte)) } } }
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": append("&amp;")
+            case "<": append("&lt;")
+            case ">": append("&gt;")
+            case "\"": append("&quot;")
+            case "'": append("&#39;")
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
     }
 }

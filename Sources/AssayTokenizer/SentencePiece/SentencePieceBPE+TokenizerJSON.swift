@@ -18,9 +18,13 @@ extension SentencePieceBPE {
             ranks[Array(left.utf8) + [0xFF] + Array(right.utf8)] = rank
         }
         let unknown = (file.model["unk_token"] as? String).flatMap { file.tokens.firstIndex(of: $0) }
+        guard file.model["ignore_merges"] as? Bool != true else {
+            throw TokenizerError.unsupported(path: file.path, message: "ignore_merges true is not supported for SentencePiece-style BPE")
+        }
         self.init(tokens: file.tokens, scores: [Float](repeating: 0, count: file.tokens.count), tokenTypes: file.types,
                   bos: file.bos, eos: file.eos, addBOS: file.addBOS, addEOS: file.addEOS, spacePrefix: spacePrefix,
-                  mergeRanks: ranks, unknown: unknown, byteFallback: file.model["byte_fallback"] as? Bool ?? false)
+                  mergeRanks: ranks, unknown: unknown, byteFallback: file.model["byte_fallback"] as? Bool ?? false,
+                  fuseUnknown: file.model["fuse_unk"] as? Bool ?? false)
     }
 
     /// The prefix rule of a SentencePiece-style tokenizer.json, from the two shapes transformers

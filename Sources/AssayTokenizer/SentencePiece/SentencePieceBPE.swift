@@ -35,6 +35,8 @@ public struct SentencePieceBPE: Sendable {
     let mergeRanks: [[UInt8]: Int]?
     /// The token for a piece that is neither a token nor spelled by byte tokens (`<unk>`).
     let unknown: Int?
+    /// A run of unknown pieces becomes one `<unk>` (Hugging Face's `fuse_unk`).
+    let fuseUnknown: Bool
     let byteTokens: [Int?]
 
     /// Creates the tokenizer from GGUF metadata values.
@@ -45,11 +47,11 @@ public struct SentencePieceBPE: Sendable {
             throw TokenizerError.malformed(path: source, message: "tokenizer.ggml.scores has \(scores.count) entries for \(tokens.count) tokens")
         }
         self.init(tokens: tokens, scores: scores, tokenTypes: tokenTypes, bos: bos, eos: eos, addBOS: addBOS, addEOS: addEOS,
-                  spacePrefix: addSpacePrefix ? .always : .none, mergeRanks: nil, unknown: nil, byteFallback: true)
+                  spacePrefix: addSpacePrefix ? .always : .none, mergeRanks: nil, unknown: nil, byteFallback: true, fuseUnknown: false)
     }
 
     init(tokens: [String], scores: [Float], tokenTypes: [Int], bos: Int?, eos: Int?, addBOS: Bool, addEOS: Bool,
-         spacePrefix: SpacePrefix, mergeRanks: [[UInt8]: Int]?, unknown: Int?, byteFallback: Bool) {
+         spacePrefix: SpacePrefix, mergeRanks: [[UInt8]: Int]?, unknown: Int?, byteFallback: Bool, fuseUnknown: Bool) {
         self.tokens = tokens
         var ids: [[UInt8]: Int] = [:]
         for (i, t) in tokens.enumerated() where ids[Array(t.utf8)] == nil { ids[Array(t.utf8)] = i }
@@ -63,6 +65,7 @@ public struct SentencePieceBPE: Sendable {
         self.spacePrefix = spacePrefix
         self.mergeRanks = mergeRanks
         self.unknown = unknown
+        self.fuseUnknown = fuseUnknown
         byteTokens = (0..<256).map { b in
             guard byteFallback else { return nil }
             return ids[Array((String(format: "<0x%02X", b) + ">").utf8)] ?? (b < 0x80 && mergeRanks == nil ? ids[[UInt8(b)]] : nil)
@@ -85,7 +88,8 @@ public struct SentencePieceBPE: Sendable {
             switch spacePrefix {
             case .none: prefix = false
             case .always: prefix = true  // pieces alternate with special tokens: each follows one or starts the text
-            case let .unlessSpace(firstOnly): prefix = (!firstOnly || atStart) && !ByteStrings.startsWith(piece, byte: 0x20)
+            // Hugging Face looks for `▁` after spaces became `▁`: a leading space or a written `▁` counts.
+            case let .unlessSpace(firstOnly): prefix = (!firstOnly || atStart) && !ByteStrings.startsWith(piece, byte: 0x20) && !piece.hasPrefix("▁")
             }
             var bytes: [UInt8] = prefix ? [0xE2, 0x96, 0x81] : []
             for b in piece.utf8 { if b == 0x20 { bytes += [0xE2, 0x96, 0x81] } else { bytes.append(b) } }  // ' ' → '▁'
@@ -95,50 +99,68 @@ public struct SentencePieceBPE: Sendable {
         return output
     }
 
-    /// The merge loop of llama.cpp's `llm_tokenizer_spm_session` over one escaped text (UTF-8).
+    /// The merge loop over one escaped text (UTF-8): llama.cpp's `llm_tokenizer_spm_session` (the
+    /// adjacent pair whose concatenation is the best-scoring token; ties → leftmost) or, loaded from
+    /// a tokenizer.json, Hugging Face's (the listed pair of lowest rank; ties → leftmost). As both
+    /// do, candidate pairs wait in a heap and symbols are linked left to right, so a text of n
+    /// characters takes O(n log n); rescanning every pair after each merge was quadratic (a
+    /// 100 KB line without a break took minutes, and SentencePiece has no pre-tokenizer to split it).
     func tokenize(_ text: [UInt8]) -> [Int] {
-        // Split into UTF-8 characters (a lead byte and its continuation bytes).
-        var symbols: [[UInt8]] = []
+        // Symbols: UTF-8 characters (a lead byte and its continuation bytes) as ranges of `text`.
+        var start: [Int] = [], length: [Int] = []
         var i = 0
         while i < text.count {
             var j = i + 1
             while j < text.count, text[j] & 0xC0 == 0x80 { j += 1 }
-            symbols.append(Array(text[i..<j]))
+            start.append(i)
+            length.append(j - i)
             i = j
         }
-        guard !symbols.isEmpty else { return [] }
-        while symbols.count > 1 {
-            var best = -1
-            var bestScore = -Float.infinity
+        let count = start.count
+        guard count > 0 else { return [] }
+        var previous = Array(-1..<(count - 1)), next = Array(1...count)
+        next[count - 1] = -1
+        var heap = MergeHeap()
+        // A merged symbol and its right neighbour are adjacent in `text`: their pair is one range.
+        func consider(_ left: Int, _ right: Int) {
+            guard left >= 0, right >= 0 else { return }
+            let size = length[left] + length[right]
             if let mergeRanks {
-                var bestRank = Int.max
-                for k in 0..<(symbols.count - 1) {
-                    if let rank = mergeRanks[symbols[k] + [0xFF] + symbols[k + 1]], rank < bestRank {
-                        best = k
-                        bestRank = rank
-                    }
-                }
-            } else {
-                for k in 0..<(symbols.count - 1) {
-                    if let id = ids[symbols[k] + symbols[k + 1]], best < 0 || scores[id] > bestScore {
-                        best = k
-                        bestScore = scores[id]
-                    }
-                }
+                let key = Array(text[start[left]..<start[right]]) + [0xFF] + Array(text[start[right]..<(start[left] + size)])
+                if let rank = mergeRanks[key] { heap.push(MergeHeap.Pair(priority: Double(rank), left: left, right: right, size: size)) }
+            } else if let id = ids[Array(text[start[left]..<(start[left] + size)])] {
+                heap.push(MergeHeap.Pair(priority: -Double(scores[id]), left: left, right: right, size: size))
             }
-            guard best >= 0 else { break }
-            symbols[best] += symbols[best + 1]
-            symbols.remove(at: best + 1)
+        }
+        for k in 1..<count { consider(k - 1, k) }
+        while let pair = heap.pop() {
+            let left = pair.left, right = pair.right
+            // Either symbol changed since the pair was queued: it is stale.
+            guard length[left] > 0, length[right] > 0, length[left] + length[right] == pair.size else { continue }
+            length[left] = pair.size
+            length[right] = 0
+            next[left] = next[right]
+            if next[right] >= 0 { previous[next[right]] = left }
+            consider(previous[left], left)
+            consider(left, next[left])
+        }
+        var symbols: [[UInt8]] = []
+        var k = 0
+        while k >= 0 {
+            symbols.append(Array(text[start[k]..<(start[k] + length[k])]))
+            k = next[k]
         }
         var out: [Int] = []
+        var previousUnknown = false
         for symbol in symbols {
-            if let id = ids[symbol] { out.append(id); continue }
+            if let id = ids[symbol] { out.append(id); previousUnknown = false; continue }
             let spelled = symbol.compactMap { byteTokens[Int($0)] }
             if spelled.count == symbol.count || unknown == nil {
                 out += spelled
-            } else if let unknown, out.last != unknown {
-                out.append(unknown)  // Hugging Face's fuse_unk: a run of unknown pieces is one <unk>
+            } else if let unknown, !(fuseUnknown && previousUnknown) {
+                out.append(unknown)
             }
+            previousUnknown = spelled.count != symbol.count && unknown != nil
         }
         return out
     }
@@ -190,5 +212,49 @@ enum SpecialTokenSplitter {
         }
         if start < bytes.count { pieces.append((String(decoding: bytes[start...], as: UTF8.self), false)) }
         return pieces.isEmpty ? [(text, false)] : pieces
+    }
+}
+
+/// Candidate merges, least `priority` first (a negated score, or a rank), ties → leftmost.
+struct MergeHeap {
+    struct Pair {
+        var priority: Double
+        var left: Int
+        var right: Int
+        var size: Int
+
+        func precedes(_ other: Pair) -> Bool { priority < other.priority || (priority == other.priority && left < other.left) }
+    }
+
+    private var items: [Pair] = []
+
+    mutating func push(_ pair: Pair) {
+        items.append(pair)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child].precedes(items[parent]) else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Pair? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var best = parent
+                if left < items.count, items[left].precedes(items[best]) { best = left }
+                if right < items.count, items[right].precedes(items[best]) { best = right }
+                guard best != parent else { break }
+                items.swapAt(parent, best)
+                parent = best
+            }
+        }
+        return top
     }
 }

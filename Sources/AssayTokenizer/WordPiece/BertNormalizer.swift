@@ -37,17 +37,37 @@ public struct BertNormalizer: Sendable, Equatable {
         var result = String(scalars)
         if stripAccents ?? lowercase {
             var stripped = String.UnicodeScalarView()
-            for s in result.decomposedStringWithCanonicalMapping.unicodeScalars where s.properties.generalCategory != .nonspacingMark {
+            for s in Self.decomposed(result).unicodeScalars where s.properties.generalCategory != .nonspacingMark {
                 stripped.append(s)
             }
             result = String(stripped)
         }
         if lowercase {
             var lowered = String.UnicodeScalarView()
-            for s in result.unicodeScalars { lowered.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars) }
+            // Scalar by scalar: appending a whole String.UnicodeScalarView each time grows quadratically.
+            for s in result.unicodeScalars { for l in s.properties.lowercaseMapping.unicodeScalars { lowered.append(l) } }
             result = String(lowered)
         }
         return result
+    }
+
+    /// NFD of `text`, in pieces that start at an ASCII character: Foundation's decomposition of one
+    /// long string takes time quadratic in its length (1.6 MB: 2.4 s, against 0.17 s in pieces).
+    /// An ASCII character is a starter that decomposes to itself, so no canonical reordering
+    /// crosses a cut and the pieces' decompositions concatenate to the whole's.
+    static func decomposed(_ text: String) -> String {
+        var out = "", piece = String.UnicodeScalarView()
+        var length = 0
+        for s in text.unicodeScalars {
+            if s.isASCII, length >= 2048 {
+                out += String(piece).decomposedStringWithCanonicalMapping
+                piece = String.UnicodeScalarView()
+                length = 0
+            }
+            piece.append(s)
+            length += 1
+        }
+        return out + String(piece).decomposedStringWithCanonicalMapping
     }
 
     /// Whitespace for BERT: tab, newline, carriage return, or White_Space.
