@@ -87,7 +87,8 @@ let package = Package(
         .testTarget(name: "AssayEvaluatorsTests", dependencies: ["AssayCore", "AssayEvaluators", "AssayStats", "AssayMetrics", "AssayTestSupport"]),
         .testTarget(name: "AssaySuiteTests", dependencies: ["AssayCore", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
         .testTarget(name: "AssayReportTests", dependencies: ["AssayCore", "AssayReport", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
-        .testTarget(name: "AssayStoreTests", dependencies: ["AssayCore", "AssayStore", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
+        .testTarget(name: "AssayStoreTests", dependencies: ["AssayCore", "AssayStore", "AssaySuite", "AssayEvaluators", "AssayTestSupport",
+                                                     .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "AssayCLITests", dependencies: ["AssayTestSupport", "AssayStore", "AssayCheckpoint"]),
     ],
     swiftLanguageModes: [.v6]

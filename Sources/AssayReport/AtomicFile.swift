@@ -8,7 +8,7 @@ public enum AtomicFile {
     /// - Throws: when the directory cannot be created or the file cannot be written.
     /// Text is written with secrets masked (``Redaction``): every report goes through here.
     public static func write(_ data: Data, to url: URL) throws {
-        let data = String(data: data, encoding: .utf8).map { Data(Redaction.scrub($0).utf8) } ?? data
+        let data = scrubbed(data)
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
@@ -21,5 +21,10 @@ public enum AtomicFile {
             try? FileManager.default.removeItem(at: temporary)
             throw error
         }
+    }
+
+    /// `data` with secrets masked when it is text (``Redaction``).
+    public static func scrubbed(_ data: Data) -> Data {
+        String(data: data, encoding: .utf8).map { Data(Redaction.scrub($0).utf8) } ?? data
     }
 }

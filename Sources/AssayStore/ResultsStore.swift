@@ -114,23 +114,41 @@ public final class ResultsStore: Sendable {
                 t.add(column: "error_hint", .text)
             }
         }
+        migrator.registerMigration("v4 reports after the commit") { db in
+            // The reports a finished run has written but not yet moved into place ([[pending, final]]),
+            // where an unfinished run keeps its pending files, and which process ran it.
+            try db.alter(table: "runs") { t in
+                t.add(column: "pending_reports", .text)
+                t.add(column: "scratch_directories", .text)
+                t.add(column: "pid", .integer)
+            }
+        }
         return migrator
     }
 
     /// Records that a run started (status `incomplete`), committed at once.
-    public func begin(runID: String, suite: Suite, started: Date, host: String, gitCommit: String?, models: [ModelInfo]) throws {
+    /// - Parameter scratchDirectories: where the run will write its pending reports (for
+    ///   ``recover()`` to remove them if the process dies before its results are stored).
+    public func begin(runID: String, suite: Suite, started: Date, host: String, gitCommit: String?, models: [ModelInfo],
+                      scratchDirectories: [String] = []) throws {
         let modelsJSON = String(decoding: try JSONEncoder().encode(models), as: UTF8.self)
+        let scratch = String(decoding: try JSONEncoder().encode(scratchDirectories), as: UTF8.self)
         try write { db in
             try db.execute(sql: """
-                INSERT INTO runs (id, suite, suite_hash, suite_file, status, started, host, git_commit, assay_version, models)
-                VALUES (?, ?, ?, ?, 'incomplete', ?, ?, ?, ?, ?)
+                INSERT INTO runs (id, suite, suite_hash, suite_file, status, started, host, git_commit, assay_version, models,
+                                  scratch_directories, pid)
+                VALUES (?, ?, ?, ?, 'incomplete', ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [runID, suite.name, suite.contentHash, suite.file.path, Self.timestamp(started), host, gitCommit,
-                                 AssayVersionString.current, modelsJSON])
+                                 AssayVersionString.current, modelsJSON, scratch, Int(getpid())])
         }
     }
 
-    /// Stores a run's results and final status in one transaction.
-    public func finish(_ outcome: RunOutcome, reportPath: String?) throws {
+    /// Stores a run's results and final status in one transaction, with the reports it has
+    /// written under pending names (`pending`: pending → final paths) and still has to move into
+    /// place: the store commits first, then the reports appear (``completeReports(run:)``); a
+    /// process killed in between leaves them for ``recover()``.
+    public func finish(_ outcome: RunOutcome, reportPath: String?, pending: [(pending: String, final: String)] = []) throws {
+        let pendingJSON = pending.isEmpty ? nil : String(decoding: try JSONEncoder().encode(pending.map { [$0.pending, $0.final] }), as: UTF8.self)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try write { db in
@@ -154,8 +172,9 @@ public final class ResultsStore: Sendable {
                 }
             }
             try db.execute(sql: """
-                UPDATE runs SET status = ?, finished = ?, baseline_run_id = ?, report_path = ? WHERE id = ?
-                """, arguments: [outcome.verdict.rawValue, Self.timestamp(outcome.finished), outcome.baselineRunID, reportPath, outcome.runID])
+                UPDATE runs SET status = ?, finished = ?, baseline_run_id = ?, report_path = ?, pending_reports = ? WHERE id = ?
+                """, arguments: [outcome.verdict.rawValue, Self.timestamp(outcome.finished), outcome.baselineRunID, reportPath, pendingJSON,
+                                 outcome.runID])
         }
     }
 

@@ -74,8 +74,11 @@ extension AssayCommand {
                 }
             }
             let models = loaded.models.map { ModelInspector.inspect(name: $0.name, spec: $0.spec) }
+            let writer = ReportWriter(directory: URL(fileURLWithPath: out))
+            let junitURL = junit.map { URL(fileURLWithPath: $0) }
             try store.begin(runID: identity.runID, suite: loaded, started: Date(), host: identity.host,
-                            gitCommit: identity.gitCommit, models: models)
+                            gitCommit: identity.gitCommit, models: models,
+                            scratchDirectories: writer.scratchDirectories(suite: loaded.name, junit: junitURL))
             let progress = TerminalProgress()
             let runner = SuiteRunner(progress: progress)
             let suiteToRun = loaded
@@ -86,11 +89,17 @@ extension AssayCommand {
             let outcome = await task.value
 
             // The handler stays until the store is updated: a signal now changes nothing (the
-            // task is done) instead of killing the process between the reports and the store.
-            let writer = ReportWriter(directory: URL(fileURLWithPath: out))
+            // task is done). The order survives a SIGKILL too: the reports are written whole under
+            // pending names, the store commits the run naming them, then they move into place; a
+            // process killed before the commit leaves an incomplete run whose pending files the
+            // next command removes, one killed after it a finished run whose reports the next
+            // command moves into place (ResultsStore.recover).
             let summary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
-            let written = try writer.write(outcome, junit: junit.map { URL(fileURLWithPath: $0) }, stepSummary: summary, html: !noHTML)
-            try store.finish(outcome, reportPath: written.json.path)
+            let pending = try writer.prepare(outcome, junit: junitURL, html: !noHTML)
+            let written = pending.written
+            try store.finish(outcome, reportPath: written.json.path, pending: pending.files.map { ($0.pending.path, $0.final.path) })
+            try store.completeReports(run: outcome.runID)
+            if let summary { try ReportWriter.append(pending.markdown, to: summary) }
             interrupt.cancel()
 
             switch format {

@@ -9,7 +9,13 @@ struct StoreOptions: ParsableArguments {
 
     var url: URL { store.map { URL(fileURLWithPath: $0) } ?? ResultsStore.defaultURL() }
 
-    func open() throws -> ResultsStore { try ResultsStore(url: url) }
+    /// Opens the store and finishes what a killed `assay run` left (ResultsStore.recover): a
+    /// failure there is a warning, not the command's error.
+    func open() throws -> ResultsStore {
+        let store = try ResultsStore(url: url)
+        do { try store.recover() } catch { Terminal.warning("could not finish what an interrupted run left: \(error.localizedDescription)") }
+        return store
+    }
 }
 
 /// `--format` for commands that print for people or for programs.
