@@ -11,7 +11,11 @@ command lets the store finish what the killed runs left, and the script checks:
   (the JSON naming the run);
 - every other run is `incomplete` with no result rows;
 - every ratings set holds all its ratings or does not exist;
-- no pending or temporary file is left in the reports directory.
+- no pending or temporary file is left in the reports directory, and no JSON report names a run
+  the store has not finished;
+- with 100 kills or more, at least one finished run had its reports moved into place by a later
+  command (`assay run` pauses SOAK_PAUSE_MS, default 40, between its commit and its renames, so
+  that kills land there).
 
 Exits 1 listing what failed. Usage: soak.py ASSAY_BINARY PROCESSES KILLS WORKDIR
 """
@@ -45,7 +49,8 @@ gates:
     ratings = os.path.join(ROOT, "Fixtures", "ratings", "quickstart.csv")
     expected_ratings = sum(1 for _ in open(ratings)) - 1
     store = os.path.join(work, "store.sqlite")
-    env = dict(os.environ, ASSAY_PROGRESS="never")
+    # A pause between the commit and the renames, so that kills land there too.
+    env = dict(os.environ, ASSAY_PROGRESS="never", ASSAY_SOAK_PAUSE_AFTER_COMMIT_MS=os.environ.get("SOAK_PAUSE_MS", "40"))
 
     def start(kind, n):
         if kind == "run":
@@ -57,7 +62,7 @@ gates:
         return subprocess.Popen(args, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     random.seed(int(os.environ.get("SOAK_SEED", "7")))
-    running, killed, started, failures = [], 0, 0, []
+    running, killed, killed_runs, started, failures = [], 0, 0, 0, []
     deadline = time.time() + float(os.environ.get("SOAK_SECONDS", "1200"))
     while killed < kills and time.time() < deadline:
         while len(running) < processes:
@@ -72,6 +77,7 @@ gates:
                 p.send_signal(signal.SIGKILL)
                 p.wait()
                 killed += 1
+                killed_runs += kind == "run"
             elif code is None:
                 still.append((kind, p, kill_at))
             elif code not in (0, 1):
@@ -107,18 +113,32 @@ gates:
             failures.append(f"{report} does not hold run {run_id}")
     if len(counts) > 1:
         failures.append(f"finished runs differ in their rows (evaluations, metrics, items): {sorted(counts)}")
-    for name, n in db.execute("SELECT set_name, COUNT(*) FROM ratings GROUP BY set_name"):
+    for name, n in db.execute("SELECT s.name, COUNT(r.item) FROM rating_sets s LEFT JOIN ratings r ON r.set_name = s.name GROUP BY s.name"):
         if n != expected_ratings:
             failures.append(f"ratings set {name} holds {n} of {expected_ratings} ratings")
+    # No report claims a run the store does not have as finished.
+    finished = {row[0] for row in db.execute("SELECT id FROM runs WHERE status != 'incomplete'")}
+    for d, _, files in os.walk(os.path.join(work, "reports")):
+        for f in files:
+            if f.endswith(".json") and f[: -len(".json")] not in finished:
+                failures.append(f"report {f} names a run the store has not finished")
+    recovered = db.execute("SELECT COUNT(*) FROM runs WHERE reports_recovered = 'moved'").fetchone()[0]
+    cleaned = db.execute("SELECT COUNT(*) FROM runs WHERE status = 'incomplete' AND pid IS NULL").fetchone()[0]
     leftovers = [os.path.join(d, f) for d, _, files in os.walk(os.path.join(work, "reports")) for f in files
                  if f.endswith(".pending") or f.endswith(".tmp")]
     if leftovers:
         failures.append(f"{len(leftovers)} pending or temporary files left, e.g. {leftovers[:3]}")
     statuses = dict(db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall())
     sets = db.execute("SELECT COUNT(*) FROM rating_sets").fetchone()[0]
-    print(f"soak: {started} processes started, {killed} killed; runs by status {statuses}; {sets} ratings sets")
+    print(f"soak: {started} processes started, {killed} killed ({killed_runs} runs); runs by status {statuses}; "
+          f"{recovered} finished runs had their reports moved by a later command; {cleaned} killed runs cleaned; {sets} ratings sets")
     if killed < kills:
         failures.append(f"only {killed} of {kills} kills before the time limit")
+    # With enough kills, some land between a run's commit and its renames: the recovery must have run.
+    if kills >= 100 and recovered == 0:
+        failures.append("no kill landed between a commit and the renames: the recovery was not exercised (raise SOAK_PAUSE_MS)")
+    if len(finished) < 2:
+        failures.append("fewer than two finished runs: the kills left nothing to check")
     for failure in failures:
         print("FAIL:", failure)
     sys.exit(1 if failures else 0)

@@ -121,6 +121,8 @@ public final class ResultsStore: Sendable {
                 t.add(column: "pending_reports", .text)
                 t.add(column: "scratch_directories", .text)
                 t.add(column: "pid", .integer)
+                t.add(column: "pid_namespace", .text)
+                t.add(column: "reports_recovered", .text)
             }
         }
         return migrator
@@ -136,10 +138,10 @@ public final class ResultsStore: Sendable {
         try write { db in
             try db.execute(sql: """
                 INSERT INTO runs (id, suite, suite_hash, suite_file, status, started, host, git_commit, assay_version, models,
-                                  scratch_directories, pid)
-                VALUES (?, ?, ?, ?, 'incomplete', ?, ?, ?, ?, ?, ?, ?)
+                                  scratch_directories, pid, pid_namespace)
+                VALUES (?, ?, ?, ?, 'incomplete', ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [runID, suite.name, suite.contentHash, suite.file.path, Self.timestamp(started), host, gitCommit,
-                                 AssayVersionString.current, modelsJSON, scratch, Int(getpid())])
+                                 AssayVersionString.current, modelsJSON, scratch, Int(getpid()), Self.processNamespace])
         }
     }
 

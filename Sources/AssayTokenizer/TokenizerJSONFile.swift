@@ -50,9 +50,11 @@ struct TokenizerJSONFile {
             throw TokenizerError.malformed(path: path, message: "model.merges[\(index)] is neither \"a b\" nor [\"a\", \"b\"]")
         }
         // A pair listed twice takes its last rank, as Hugging Face's merge map does.
-        var last: [String: Int] = [:]
-        for (index, pair) in parsed.enumerated() { last[pair.0 + " " + pair.1] = index }
-        merges = parsed.enumerated().filter { last[$0.element.0 + " " + $0.element.1] == $0.offset }.map(\.element)
+        // Keyed by bytes: Swift's String equality would call "é" and "e" + U+0301 one pair.
+        func key(_ pair: (String, String)) -> [UInt8] { Array(pair.0.utf8) + [0xFF] + Array(pair.1.utf8) }
+        var last: [[UInt8]: Int] = [:]
+        for (index, pair) in parsed.enumerated() { last[key(pair)] = index }
+        merges = parsed.enumerated().filter { last[key($0.element)] == $0.offset }.map(\.element)
         for (key, value) in [("dropout", model["dropout"]), ("continuing_subword_prefix", model["continuing_subword_prefix"]),
                              ("end_of_word_suffix", model["end_of_word_suffix"])] {
             guard let value, !(value is NSNull) else { continue }

@@ -34,7 +34,18 @@ struct RecoveryTests {
         let outcome = await SuiteRunner().run(suite, identity: .init(runID: finished, host: "h", gitCommit: nil), models: [], baseline: nil)
         let final = reports.appendingPathComponent("\(finished).json"), pending = reports.appendingPathComponent(".\(finished).json.\(finished).pending")
         try Data("{}".utf8).write(to: pending)
-        try store.finish(outcome, reportPath: final.path, pending: [(pending.path, final.path)])
+        // A shared JUnit file a newer run has written since: recovery must not put the old one over it.
+        let junit = reports.appendingPathComponent("junit.xml"), junitPending = reports.appendingPathComponent(".junit.xml.\(finished).pending")
+        try Data("newer".utf8).write(to: junit)
+        try Data("older".utf8).write(to: junitPending)
+        try store.finish(outcome, reportPath: final.path, pending: [(pending.path, final.path), (junitPending.path, junit.path)])
+
+        // And a finished run whose reports directory is gone.
+        let vanished = "20260101T000003Z-dddddd"
+        try store.begin(runID: vanished, suite: suite, started: Date(), host: "h", gitCommit: nil, models: [])
+        var gone = await SuiteRunner().run(suite, identity: .init(runID: vanished, host: "h", gitCommit: nil), models: [], baseline: nil)
+        gone.runID = vanished
+        try store.finish(gone, reportPath: "/nonexistent/\(vanished).json", pending: [("/nonexistent/.x.\(vanished).pending", "/nonexistent/x")])
 
         // Killed before the commit: an incomplete run of a dead process with a pending file.
         let killed = "20260101T000001Z-bbbbbb"
@@ -44,7 +55,7 @@ struct RecoveryTests {
         try Data("partial".utf8).write(to: orphan)
         let dead = try Self.deadPID()
         let queue = try DatabaseQueue(path: url.path)
-        try await queue.write { try $0.execute(sql: "UPDATE runs SET pid = ? WHERE id = ?", arguments: [dead, killed]) }
+        try await queue.write { try $0.execute(sql: "UPDATE runs SET pid = ? WHERE id IN (?, ?, ?)", arguments: [dead, killed, finished, vanished]) }
 
         // A live run's pending file stays: its process may still commit it.
         let live = "20260101T000002Z-cccccc"
@@ -54,7 +65,8 @@ struct RecoveryTests {
         try Data("in progress".utf8).write(to: living)
 
         let recovery = try ResultsStore(url: url).recover()
-        #expect(recovery == ResultsStore.Recovery(completedReports: 1, removedFiles: 1))
+        #expect(recovery == ResultsStore.Recovery(completedReports: 1, removedFiles: 1, lostReports: 1))
+        #expect(try String(contentsOf: junit, encoding: .utf8) == "newer" && !FileManager.default.fileExists(atPath: junitPending.path))
         #expect(FileManager.default.fileExists(atPath: final.path) && !FileManager.default.fileExists(atPath: pending.path))
         #expect(!FileManager.default.fileExists(atPath: orphan.path) && FileManager.default.fileExists(atPath: living.path))
         #expect(try store.run(killed).status == "incomplete" && store.run(finished).status == outcome.verdict.rawValue)

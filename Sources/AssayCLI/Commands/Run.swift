@@ -98,6 +98,11 @@ extension AssayCommand {
             let pending = try writer.prepare(outcome, junit: junitURL, html: !noHTML)
             let written = pending.written
             try store.finish(outcome, reportPath: written.json.path, pending: pending.files.map { ($0.pending.path, $0.final.path) })
+            // scripts/soak.sh widens the window between the commit and the renames, so that its
+            // random kills land there too and the recovery is exercised (milliseconds).
+            if let pause = ProcessInfo.processInfo.environment["ASSAY_SOAK_PAUSE_AFTER_COMMIT_MS"].flatMap(Double.init), pause > 0, pause < 10_000 {
+                usleep(useconds_t(pause * 1000))
+            }
             try store.completeReports(run: outcome.runID)
             if let summary { try ReportWriter.append(pending.markdown, to: summary) }
             interrupt.cancel()
