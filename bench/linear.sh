@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Linear time on hostile sizes: every tokenizer and text normaliser on one line of 100 KB and of
-# 1.6 MB (16×), with no line break to split on. For each command the script prints both times and
-# their ratio; linear work gives about 16, quadratic about 256. It fails (exit 1) when a ratio
-# exceeds 20 (docs/reliability.md). The text mixes ASCII, accented Latin, Greek capitals (Python's
+# 1.6 MB (16×), with no line break to split on (a third of it kana and Hangul with no space
+# either). For each command the script prints both times and their ratio; linear work gives about
+# 16, quadratic about 256. It fails (exit 1) when a ratio exceeds 20 (docs/reliability.md). The text mixes ASCII, accented Latin, Greek capitals (Python's
 # final-sigma rule), CJK, emoji and written U+2581, generated in a temporary directory.
 #
 # Usage: bench/linear.sh      (needs a release build: scripts/build.sh; the models of
@@ -20,11 +20,14 @@ import random, sys
 random.seed(1)
 words = ("The quick brown fox jumps over the lazy dog; naïve café Größe ΣΟΦΊΑ ΟΔΟΣ 中文文本 über 12345 it's "
          "e\u0301te\u0301 \u2581marker 😀 DON'T").split()
+# Kana and Hangul without a space between them: nothing splits them before the normalisers.
+unspaced = list("ひらがなカタカナ한국어텍스트ですマス")
 for size, name in [(100_000, "small"), (1_600_000, "large")]:
     out, n = [], 0
-    while n < size:
+    while n < size * 2 // 3:
         w = random.choice(words); out.append(w); n += len(w.encode()) + 1
-    open(f"{sys.argv[1]}/{name}.txt", "w", encoding="utf-8").write(" ".join(out) + "\n")
+    text = " ".join(out[: len(out) // 2]) + " " + "".join(random.choice(unspaced) for _ in range(size // 9)) + " " + " ".join(out[len(out) // 2:])
+    open(f"{sys.argv[1]}/{name}.txt", "w", encoding="utf-8").write(text + "\n")
 PY
 status=0
 run() {

@@ -124,36 +124,43 @@ public struct BytePairEncoding: Sendable {
 
     func splitSpecial(_ text: String) -> [(String, Bool)] { SpecialTokenSplitter.split(text, specialTokens) }
 
-    /// BPE over one word.
+    /// BPE over one word: the adjacent pair of lowest merge rank first (ties → leftmost), as
+    /// llama.cpp's `llm_tokenizer_bpe_session` and Hugging Face's `merge_word` do — with a heap of
+    /// candidate pairs over linked symbols, O(n log n) in the word's length. (A word can be long:
+    /// Qwen2's and DeepSeek's expressions make a paragraph of Chinese one word.)
     func bpe(_ word: [Unicode.Scalar]) -> [Int] {
         var symbols: [String] = []
         for s in word { for b in String(s).utf8 { symbols.append(String(Self.byteToUnicode[Int(b)])) } }
         if symbols.isEmpty { return [] }
         if ignoreMerges, let id = ids[symbols.joined()] { return [id] }
-        while symbols.count > 1 {
-            var bestRank = Int.max, bestIndex = -1
-            for i in 0..<(symbols.count - 1) {
-                if let rank = ranks[symbols[i] + " " + symbols[i + 1]], rank < bestRank {
-                    bestRank = rank
-                    bestIndex = i
-                }
-            }
-            guard bestIndex >= 0 else { break }
-            // Merge every occurrence of this pair, left to right (equal rank → leftmost first).
-            let left = symbols[bestIndex], right = symbols[bestIndex + 1]
-            var merged: [String] = []
-            var i = 0
-            while i < symbols.count {
-                if i + 1 < symbols.count && symbols[i] == left && symbols[i + 1] == right {
-                    merged.append(left + right)
-                    i += 2
-                } else {
-                    merged.append(symbols[i])
-                    i += 1
-                }
-            }
-            symbols = merged
+        let count = symbols.count
+        var length = [Int](repeating: 1, count: count)
+        var previous = Array(-1..<(count - 1)), next = Array(1...count)
+        next[count - 1] = -1
+        var heap = MergeHeap()
+        func consider(_ left: Int, _ right: Int) {
+            guard left >= 0, right >= 0, let rank = ranks[symbols[left] + " " + symbols[right]] else { return }
+            heap.push(MergeHeap.Pair(priority: Double(rank), left: left, right: right, size: length[left] + length[right]))
         }
+        for k in 1..<count { consider(k - 1, k) }
+        while let pair = heap.pop() {
+            let left = pair.left, right = pair.right
+            guard length[left] > 0, length[right] > 0, length[left] + length[right] == pair.size else { continue }
+            symbols[left] += symbols[right]
+            length[left] = pair.size
+            length[right] = 0
+            next[left] = next[right]
+            if next[right] >= 0 { previous[next[right]] = left }
+            consider(previous[left], left)
+            consider(left, next[left])
+        }
+        var merged: [String] = []
+        var k = 0
+        while k >= 0 {
+            merged.append(symbols[k])
+            k = next[k]
+        }
+        symbols = merged
         var out: [Int] = []
         for symbol in symbols {
             if let id = ids[symbol] { out.append(id); continue }
