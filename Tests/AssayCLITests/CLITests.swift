@@ -12,6 +12,16 @@ struct CLITests {
 
     static var quickstart: String { TestEnvironment.root.appendingPathComponent("suites/quickstart.yaml").path }
 
+    /// A model path that does not exist is a path to check, not a malformed file.
+    @Test func missingModelFileSaysCheckThePath() throws {
+        let directory = try Self.workspace()
+        for arguments in [["quantize", "missing.gguf", "--type", "q8_0", "--out", "out.gguf"], ["inspect", "missing.gguf"]] {
+            let result = try AssayProcess.run(arguments, in: directory)
+            #expect(result.status == 2 && result.stderr.contains("missing.gguf") && result.stderr.contains("check the path"), "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.contains("malformed"))
+        }
+    }
+
     @Test func unknownFlagIsAUsageError() throws {
         let result = try AssayProcess.run(["run", Self.quickstart, "--no-such-flag"])
         #expect(result.status == 64)

@@ -41,8 +41,15 @@ public struct AssayProcess {
     /// Runs `assay` with `arguments` in `directory` and waits for it.
     public static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> AssayProcess {
         let process = try start(arguments, in: directory, environment: environment)
+        // stderr drains on another thread while stdout is read here: read one after the other, a
+        // child that fills the stderr pipe (64 KB) before closing stdout would block us both.
+        let errHandle = UncheckedHandle(handle: process.errPipe.fileHandleForReading)
+        let errBox = DataBox()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { errBox.set(errHandle.handle.readDataToEndOfFile()) }
         let out = process.outPipe.fileHandleForReading.readDataToEndOfFile()
-        let err = process.errPipe.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        let err = errBox.get()
         process.process.waitUntilExit()
         return AssayProcess(status: process.process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
                             stderr: String(decoding: err, as: UTF8.self))
@@ -156,4 +163,13 @@ public struct MissingRequirement: Error, CustomStringConvertible {
 /// A file handle handed to a background reader (FileHandle is not Sendable; one reader owns it).
 struct UncheckedHandle: @unchecked Sendable {
     let handle: FileHandle
+}
+
+/// Data handed back from a reader thread.
+final class DataBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+
+    func set(_ value: Data) { lock.lock(); data = value; lock.unlock() }
+    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
 }

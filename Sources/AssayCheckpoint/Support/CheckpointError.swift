@@ -57,6 +57,8 @@ public enum CheckpointError: AssayError, Equatable {
         case .unknownTensorType: return "this ggml type is not supported yet; re-quantize to a common type (Q4_K_M, Q8_0, F16)"
         case .unusableMatrix: return "convert or quantize the model again with llama.cpp (F16, BF16, F32 and the Q4–Q8 and K formats work)"
         case .unwritable: return "check that the directory is writable and the disk has room; nothing was left behind"
+        // Not a malformed file: there is none, or it cannot be opened.
+        case .unreadable: return "check the path (and that the file is readable); scripts/fetch-models.sh fetches the test models"
         default: return "the file is malformed or not written by a GGUF writer; convert it again"
         }
     }
