@@ -144,9 +144,6 @@ struct TokenizerJSONFile {
         return (id("bos_token"), id("eos_token"))
     }
 
-    /// A JSON value's `type`, or nil for JSON null / absent.
-    static func type(_ value: Any?) -> String? { (value as? [String: Any])?["type"] as? String }
-
     /// The steps of a `Sequence` (`normalizers` or `pretokenizers`), or the value itself as one step;
     /// empty for null.
     static func steps(_ value: Any?, key: String) -> [[String: Any]]? {

@@ -11,7 +11,7 @@ public enum Chromium {
         /// The console messages chromium logged (`CONSOLE` lines of its stderr).
         public var console: [String]
         /// Console messages that are errors: uncaught exceptions and `console.error`.
-        public var errors: [String] { console.filter { $0.contains("Uncaught") || $0.contains(":ERROR:CONSOLE") || $0.contains("ERROR:CONSOLE") } }
+        public var errors: [String] { console.filter { $0.contains("Uncaught") || $0.contains("ERROR:CONSOLE") } }
     }
 
     /// `$ASSAY_CHROMIUM` or /usr/bin/chromium.

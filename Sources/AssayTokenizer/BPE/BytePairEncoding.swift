@@ -133,34 +133,12 @@ public struct BytePairEncoding: Sendable {
         for s in word { for b in String(s).utf8 { symbols.append(String(Self.byteToUnicode[Int(b)])) } }
         if symbols.isEmpty { return [] }
         if ignoreMerges, let id = ids[symbols.joined()] { return [id] }
-        let count = symbols.count
-        var length = [Int](repeating: 1, count: count)
-        var previous = Array(-1..<(count - 1)), next = Array(1...count)
-        next[count - 1] = -1
-        var heap = MergeHeap()
-        func consider(_ left: Int, _ right: Int) {
-            guard left >= 0, right >= 0, let rank = ranks[symbols[left] + " " + symbols[right]] else { return }
-            heap.push(MergeHeap.Pair(priority: Double(rank), left: left, right: right, size: length[left] + length[right]))
-        }
-        for k in 1..<count { consider(k - 1, k) }
-        while let pair = heap.pop() {
-            let left = pair.left, right = pair.right
-            guard length[left] > 0, length[right] > 0, length[left] + length[right] == pair.size else { continue }
+        let merged = MergeHeap.merge(lengths: [Int](repeating: 1, count: symbols.count)) { left, right, _ in
+            ranks[symbols[left] + " " + symbols[right]].map(Double.init)
+        } join: { left, right in
             symbols[left] += symbols[right]
-            length[left] = pair.size
-            length[right] = 0
-            next[left] = next[right]
-            if next[right] >= 0 { previous[next[right]] = left }
-            consider(previous[left], left)
-            consider(left, next[left])
         }
-        var merged: [String] = []
-        var k = 0
-        while k >= 0 {
-            merged.append(symbols[k])
-            k = next[k]
-        }
-        symbols = merged
+        symbols = merged.map { symbols[$0.index] }
         var out: [Int] = []
         for symbol in symbols {
             if let id = ids[symbol] { out.append(id); continue }

@@ -116,40 +116,16 @@ public struct SentencePieceBPE: Sendable {
             length.append(j - i)
             i = j
         }
-        let count = start.count
-        guard count > 0 else { return [] }
-        var previous = Array(-1..<(count - 1)), next = Array(1...count)
-        next[count - 1] = -1
-        var heap = MergeHeap()
+        guard !start.isEmpty else { return [] }
         // A merged symbol and its right neighbour are adjacent in `text`: their pair is one range.
-        func consider(_ left: Int, _ right: Int) {
-            guard left >= 0, right >= 0 else { return }
-            let size = length[left] + length[right]
+        let merged = MergeHeap.merge(lengths: length) { left, right, size in
             if let mergeRanks {
                 let key = Array(text[start[left]..<start[right]]) + [0xFF] + Array(text[start[right]..<(start[left] + size)])
-                if let rank = mergeRanks[key] { heap.push(MergeHeap.Pair(priority: Double(rank), left: left, right: right, size: size)) }
-            } else if let id = ids[Array(text[start[left]..<(start[left] + size)])] {
-                heap.push(MergeHeap.Pair(priority: -Double(scores[id]), left: left, right: right, size: size))
+                return mergeRanks[key].map(Double.init)
             }
+            return ids[Array(text[start[left]..<(start[left] + size)])].map { -Double(scores[$0]) }
         }
-        for k in 1..<count { consider(k - 1, k) }
-        while let pair = heap.pop() {
-            let left = pair.left, right = pair.right
-            // Either symbol changed since the pair was queued: it is stale.
-            guard length[left] > 0, length[right] > 0, length[left] + length[right] == pair.size else { continue }
-            length[left] = pair.size
-            length[right] = 0
-            next[left] = next[right]
-            if next[right] >= 0 { previous[next[right]] = left }
-            consider(previous[left], left)
-            consider(left, next[left])
-        }
-        var symbols: [[UInt8]] = []
-        var k = 0
-        while k >= 0 {
-            symbols.append(Array(text[start[k]..<(start[k] + length[k])]))
-            k = next[k]
-        }
+        let symbols = merged.map { Array(text[start[$0.index]..<(start[$0.index] + $0.length)]) }
         var out: [Int] = []
         var previousUnknown = false
         for symbol in symbols {
@@ -212,49 +188,5 @@ enum SpecialTokenSplitter {
         }
         if start < bytes.count { pieces.append((String(decoding: bytes[start...], as: UTF8.self), false)) }
         return pieces.isEmpty ? [(text, false)] : pieces
-    }
-}
-
-/// Candidate merges, least `priority` first (a negated score, or a rank), ties → leftmost.
-struct MergeHeap {
-    struct Pair {
-        var priority: Double
-        var left: Int
-        var right: Int
-        var size: Int
-
-        func precedes(_ other: Pair) -> Bool { priority < other.priority || (priority == other.priority && left < other.left) }
-    }
-
-    private var items: [Pair] = []
-
-    mutating func push(_ pair: Pair) {
-        items.append(pair)
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard items[child].precedes(items[parent]) else { break }
-            items.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> Pair? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var best = parent
-                if left < items.count, items[left].precedes(items[best]) { best = left }
-                if right < items.count, items[right].precedes(items[best]) { best = right }
-                guard best != parent else { break }
-                items.swapAt(parent, best)
-                parent = best
-            }
-        }
-        return top
     }
 }
