@@ -9,6 +9,7 @@ import PackageDescription
 ///   AssayStats → AssayMetrics (metric math over numbers and strings)
 ///   AssayModels + AssayMetrics → AssayProcedures (what runs models to produce metrics)
 ///   → AssayEvaluators → AssaySuite → AssayReport (every renderer) / AssayStore → AssayCLI → assay
+///   AssaySuite, AssayEvaluators and below → AssayFuzzHarness (Fuzz/Harness; for scripts/fuzz and its tests only)
 ///
 /// scripts/check-imports.sh fails when a source imports a module its target does not declare or
 /// that sits above it in this map.
@@ -18,6 +19,8 @@ let package = Package(
     products: [
         .executable(name: "assay", targets: ["assay"]),
         .library(name: "AssayCLI", targets: ["AssayCLI"]),
+        // What the libFuzzer executables of Fuzz/Package.swift call (scripts/fuzz).
+        .library(name: "AssayFuzzHarness", targets: ["AssayFuzzHarness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -70,6 +73,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "assay", dependencies: ["AssayCLI"]),
+        // One input through the entry points a user's file takes, for the fuzzers and the regression tests.
+        .target(name: "AssayFuzzHarness", dependencies: [
+            "AssayCore", "AssayCheckpoint", "AssayTokenizer", "AssayModels", "AssayStats", "AssayEvaluators", "AssaySuite",
+        ], path: "Fuzz/Harness"),
         .target(name: "AssayTestSupport", path: "Tests/AssayTestSupport"),
         .testTarget(name: "AssayCoreTests", dependencies: ["AssayCore", "AssayTestSupport"]),
         .testTarget(name: "AssayTensorTests", dependencies: ["AssayCore", "AssayTensor"], resources: [.copy("Golden")]),
@@ -89,6 +96,7 @@ let package = Package(
         .testTarget(name: "AssayReportTests", dependencies: ["AssayCore", "AssayReport", "AssaySuite", "AssayEvaluators", "AssayTestSupport"]),
         .testTarget(name: "AssayStoreTests", dependencies: ["AssayCore", "AssayStore", "AssaySuite", "AssayEvaluators", "AssayTestSupport",
                                                      .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "AssayFuzzTests", dependencies: ["AssayFuzzHarness"]),
         .testTarget(name: "AssayCLITests", dependencies: ["AssayTestSupport", "AssayStore", "AssayCheckpoint"]),
     ],
     swiftLanguageModes: [.v6]

@@ -30,6 +30,7 @@ allowed = {
     "AssayCLI": {"AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AssayModels", "AssayStats", "AssayMetrics",
                  "AssayProcedures", "AssayEvaluators", "AssaySuite", "AssayReport", "AssayStore", "ArgumentParser"},
     "assay": {"AssayCLI"},
+    "AssayFuzzHarness": {"AssayCore", "AssayCheckpoint", "AssayTokenizer", "AssayModels", "AssayStats", "AssayEvaluators", "AssaySuite"},
 }
 system = {"Foundation", "FoundationNetworking", "Dispatch", "Glibc", "Darwin", "Musl", "os", "Synchronization"}
 problems = []

@@ -46,7 +46,7 @@ public struct CheckpointSummary: Sendable, Equatable {
 
     /// The summary of an open safetensors checkpoint.
     public init(safetensors checkpoint: SafetensorsCheckpoint) throws {
-        architecture = checkpoint.config.string("model_type") ?? "unknown"
+        architecture = try checkpoint.config.string("model_type") ?? "unknown"
         parameters = checkpoint.tensors.reduce(0) { $0 &+ $1.tensor.elementCount }
         tensorBytes = checkpoint.tensors.reduce(0) { $0 &+ $1.tensor.range.count }
         quantization = Self.dominant(checkpoint.tensors.filter { $0.tensor.shape.count >= 2 }.map(\.tensor.dtype.rawValue))

@@ -36,8 +36,8 @@ public enum ModelError: AssayError, Equatable {
         switch self {
         case let .unsupportedArchitecture(path, name, supported):
             return "\(path): architecture '\(name)' is not supported (supported: \(supported.joined(separator: ", ")))"
-        case let .missingMetadata(path, key): return "\(path): metadata '\(key)' is missing"
-        case let .invalidMetadata(path, key, value, reason): return "\(path): metadata '\(key)' is \(value): \(reason)"
+        case let .missingMetadata(path, key): return "\(path): \(Self.keyNoun(path)) '\(key)' is missing"
+        case let .invalidMetadata(path, key, value, reason): return "\(path): \(Self.keyNoun(path)) '\(key)' is \(value): \(reason)"
         case let .missingTensor(path, name): return "\(path): tensor '\(name)' is missing"
         case let .wrongShape(path, name, expected, found): return "\(path): tensor '\(name)' has shape \(found), expected \(expected)"
         case let .unusedTensors(path, names):
@@ -62,9 +62,16 @@ public enum ModelError: AssayError, Equatable {
         }
     }
 
+    /// GGUF files have metadata; config.json has keys.
+    static func keyNoun(_ path: String) -> String {
+        path.hasSuffix(".json") ? "key" : "metadata"
+    }
+
     public var recoverySuggestion: String? {
         switch self {
         case .unsupportedArchitecture: return "convert a supported model, or wait for the architecture to be added"
+        case let .invalidMetadata(path, _, _, _) where path.hasSuffix(".json"):
+            return "config.json is damaged or was written for another architecture; save or download the model again"
         case .invalidMetadata: return "the file's metadata is damaged or was written by a broken converter; convert the model again"
         case let .contextTooLong(_, _, trained): return "use --context \(trained) or less"
         case .serverUnreachable: return "start the server (e.g. llama.cpp's llama-server or vllm serve) and check the endpoint URL, which ends in /v1"

@@ -22,6 +22,20 @@ struct CLITests {
         }
     }
 
+    /// A negative number is a value, not a flag: it gets the option's own range error, never
+    /// "missing value" (and `history --limit -3` is not SQLite's "no limit").
+    @Test(arguments: [
+        (["perplexity", "m.gguf", "t.txt", "--context", "-5"], "--context must be at least 4"),
+        (["perplexity", "m.gguf", "t.txt", "--chunks", "-1"], "--chunks must be 0 (all) or more"),
+        (["generate", "m.gguf", "hi", "--temperature", "-1"], "--temperature must be 0 or more"),
+        (["history", "--limit", "-3"], "--limit must be at least 1, got -3"),
+        (["bench", "m.gguf", "-r", "-2"], "-r must be at least 1"),
+    ])
+    func negativeNumbersGetTheOptionsRangeError(_ arguments: [String], _ message: String) throws {
+        let result = try AssayProcess.run(arguments)
+        #expect(result.status == 64 && result.stderr.contains(message), "\(result.stderr)")
+    }
+
     @Test func unknownFlagIsAUsageError() throws {
         let result = try AssayProcess.run(["run", Self.quickstart, "--no-such-flag"])
         #expect(result.status == 64)

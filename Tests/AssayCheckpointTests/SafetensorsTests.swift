@@ -15,10 +15,17 @@ struct SafetensorsTests {
     @Test func singleFileWithConfig() throws {
         let checkpoint = try SafetensorsCheckpoint(contentsOf: Self.fixtures.appendingPathComponent("safetensors/single"))
         #expect(checkpoint.config.strings("architectures") == ["BertModel"])
-        #expect(checkpoint.config.integer("hidden_size") == 8)
-        #expect(checkpoint.config.number("layer_norm_eps") == 1e-12)
-        #expect(checkpoint.config.bool("tie_word_embeddings") == true)
-        #expect(checkpoint.config.integer("tie_word_embeddings") == nil)
+        #expect(try checkpoint.config.integer("hidden_size") == 8)
+        #expect(try checkpoint.config.number("layer_norm_eps") == 1e-12)
+        #expect(try checkpoint.config.bool("tie_word_embeddings") == true)
+        #expect(try checkpoint.config.integer("absent") == nil)
+        // Present but of another kind: an error naming the key and the value, never "absent".
+        #expect(throws: CheckpointError.invalidHeader(path: checkpoint.config.url.path, message: "'tie_word_embeddings' is true; expected a whole number")) {
+            try checkpoint.config.integer("tie_word_embeddings")
+        }
+        #expect(throws: CheckpointError.invalidHeader(path: checkpoint.config.url.path, message: "'layer_norm_eps' is 1e-12; expected a whole number")) {
+            try checkpoint.config.integer("layer_norm_eps")
+        }
         #expect(throws: CheckpointError.self) { try checkpoint.config.requireInteger("vocab_size") }
         let file = try #require(checkpoint.files.first)
         #expect(file.metadata == ["format": "pt"])
@@ -62,7 +69,8 @@ struct SafetensorsTests {
         let directory = try TestEnvironment.model("all-minilm-l6-v2/model.safetensors").deletingLastPathComponent()
         let checkpoint = try SafetensorsCheckpoint(contentsOf: directory)
         #expect(checkpoint.tensors.count == 104)
-        #expect(checkpoint.config.integer("hidden_size") == 384 && checkpoint.config.integer("num_hidden_layers") == 6)
+        #expect(try checkpoint.config.integer("hidden_size") == 384)
+        #expect(try checkpoint.config.integer("num_hidden_layers") == 6)
         for (name, shape, hash) in [
             ("embeddings.word_embeddings.weight", [30522, 384], "8cb7566079677d652880139ef4db28890c9fe83426c4de197dd74651ac5bf377"),
             ("encoder.layer.0.attention.self.query.weight", [384, 384], "37cd347d0b4299ae014caff80bbd196d9f597b14548b26027f800e300128486c"),

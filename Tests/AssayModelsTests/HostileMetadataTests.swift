@@ -46,6 +46,9 @@ struct HostileMetadataTests {
             return key
         } catch let ModelError.missingMetadata(_, key) {
             return key
+        } catch let CheckpointError.invalidHeader(_, message) where message.hasPrefix("'") {
+            // config.json's value of the wrong kind (1e30 is no whole number): "'key' is …".
+            return String(message.dropFirst().prefix { $0 != "'" })
         } catch {
             Issue.record("unexpected error: \(error)")
             return nil
@@ -70,6 +73,43 @@ struct HostileMetadataTests {
     func ggufValuesAreCheckedBeforeUse(key: String, value: GGUFValue) throws {
         let url = try Self.craftedGGUF([key: value])
         #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: url) } == key)
+    }
+
+    /// A value present with the wrong type is named as such, never read as absent (and so never
+    /// replaced by a default: a rope base written as a string used to become 10000).
+    @Test func wrongTypesAreNamedNotTreatedAsAbsent() throws {
+        for (key, value, shown) in [("llama.attention.head_count", GGUFValue.string("4"), "\"4\""),
+                                    ("llama.attention.head_count_kv", .float32(2.5), "2.5"),
+                                    ("llama.rope.freq_base", .string("10000"), "\"10000\"")] {
+            let url = try Self.craftedGGUF([key: value])
+            do {
+                _ = try LlamaModel(contentsOf: url)
+                Issue.record("\(key): no error")
+            } catch let error as ModelError {
+                #expect(error.errorDescription == "\(url.path): metadata '\(key)' is \(shown): expected \(key.hasSuffix("freq_base") ? "a number" : "a whole number")")
+            }
+        }
+        for (key, value, shown) in [("num_attention_heads", "4" as Any, "\"4\""), ("rope_theta", "1e4" as Any, "\"1e4\""),
+                                    ("num_key_value_heads", 2.5 as Any, "2.5"), ("tie_word_embeddings", 1 as Any, "1")] {
+            let directory = try Self.craftedDirectory("tiny-llama") { $0[key] = value }
+            let config = directory.appendingPathComponent("config.json").path
+            do {
+                _ = try LlamaModel(contentsOf: directory)
+                Issue.record("\(key): no error")
+            } catch let error as CheckpointError {
+                #expect(error.errorDescription?.hasPrefix("\(config): '\(key)' is \(shown); expected ") == true, "\(error)")
+                // config.json's hints speak of safetensors, not of GGUF converters.
+                #expect(error.recoverySuggestion?.contains("GGUF") == false, "\(error.recoverySuggestion ?? "")")
+            }
+        }
+        // A required key that is absent is "missing", and a config.json's is a key, not metadata.
+        let directory = try Self.craftedDirectory("tiny-llama") { $0["hidden_size"] = nil }
+        do {
+            _ = try LlamaModel(contentsOf: directory)
+            Issue.record("no error")
+        } catch let error as ModelError {
+            #expect(error.errorDescription == "\(directory.appendingPathComponent("config.json").path): key 'hidden_size' is missing")
+        }
     }
 
     @Test func headsThatDoNotDivideTheWidthAreRefused() throws {

@@ -103,6 +103,23 @@ struct SuiteLoaderTests {
         #expect(d.line == 4)
     }
 
+    /// A dataset, model or evaluation with an error of its own is reported once, where it is
+    /// declared, not again as "unknown" wherever it is used.
+    @Test func anEntryWithItsOwnErrorIsNotUnknownWhereUsed() throws {
+        let sandbox = try SuiteSandbox()
+        let missingData = try sandbox.diagnostics(validSuite.replacingOccurrences(of: "data/ref.txt", with: "data/nope.txt"))
+        #expect(missingData.map(\.keyPath) == ["datasets.mt.references[0]"], "\(missingData.map(\.message))")
+        let missingModel = validSuite
+            .replacingOccurrences(of: "datasets:", with: "models:\n  candidate: { path: data/none.gguf }\ndatasets:")
+            .replacingOccurrences(of: "evaluator: bleu", with: "evaluator: perplexity")
+            .replacingOccurrences(of: "dataset: mt\n", with: "dataset: mt\n    model: candidate\n")
+        let modelDiagnostics = try sandbox.diagnostics(missingModel)
+        #expect(!modelDiagnostics.contains { $0.message.contains("unknown model") }, "\(modelDiagnostics.map(\.message))")
+        #expect(modelDiagnostics.first?.keyPath == "models.candidate.path")
+        let badEvaluation = try sandbox.diagnostics(validSuite.replacingOccurrences(of: "options: { tokenize: 13a }", with: "options: { tokenize: 14a }"))
+        #expect(badEvaluation.map(\.keyPath) == ["evaluations[0].options.tokenize"], "\(badEvaluation.map(\.message))")
+    }
+
     @Test func pathThatIsADirectory() throws {
         let sandbox = try SuiteSandbox()
         let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "data/hyp.txt", with: "data/subdir")).first)

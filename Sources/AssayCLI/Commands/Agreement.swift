@@ -37,10 +37,10 @@ extension AssayCommand {
         @Option(name: .long, help: "Krippendorff level: nominal, ordinal, interval or ratio.")
         var level: KrippendorffAlpha.Level = .ordinal
 
-        @Option(name: .long, help: ArgumentHelp("Also a bootstrap 95 % CI per pair with this many resamples.", valueName: "n"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Also a bootstrap 95 % CI per pair with this many resamples.", valueName: "n"))
         var bootstrap: Int?
 
-        @Option(name: .long, help: "Bootstrap seed.")
+        @Option(name: .long, parsing: .unconditional, help: "Bootstrap seed.")
         var seed: UInt64 = 12345
 
         @Option(name: .long, help: "text, md or json.")

@@ -17,10 +17,10 @@ struct EncoderOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Quantize the encoder's projection weights in memory first: q8_0 or q4_0 (to measure quantization drift).", valueName: "type"))
     var quantize: String?
 
-    @Option(name: .long, help: "Threads for matrix products (default: all cores).")
+    @Option(name: .long, parsing: .unconditional, help: "Threads for matrix products (default: all cores).")
     var threads: Int?
 
-    @Option(name: .customLong("batch-tokens"), help: "Tokens per encoder batch.")
+    @Option(name: .customLong("batch-tokens"), parsing: .unconditional, help: "Tokens per encoder batch.")
     var batchTokens: Int = 8192
 
     func validate() throws {
@@ -81,7 +81,7 @@ extension AssayCommand {
         @OptionGroup var input: MTInputOptions
         @OptionGroup var encoder: EncoderOptions
 
-        @Option(name: .long, help: "Hidden layer to use (0 = embeddings; default: bert_score's tuned layer, else the last).")
+        @Option(name: .long, parsing: .unconditional, help: "Hidden layer to use (0 = embeddings; default: bert_score's tuned layer, else the last).")
         var layer: Int?
 
         @Flag(name: .long, help: "Weight tokens by inverse document frequency over the references.")
@@ -173,10 +173,10 @@ extension AssayCommand {
 
         @OptionGroup var encoder: EncoderOptions
 
-        @Option(name: .long, help: "Random sentence pairs to average.")
+        @Option(name: .long, parsing: .unconditional, help: "Random sentence pairs to average.")
         var pairs: Int = 2000
 
-        @Option(name: .long, help: "Seed for drawing the pairs.")
+        @Option(name: .long, parsing: .unconditional, help: "Seed for drawing the pairs.")
         var seed: UInt64 = 12345
 
         @Option(name: [.short, .long], help: ArgumentHelp("Write the baseline here (default: stdout).", valueName: "file"))

@@ -33,7 +33,7 @@ extension AssayCommand {
         @Option(name: .long, help: ArgumentHelp("Smoothing: exp (default), floor, add-k, none.", valueName: "method"))
         var smooth: String = "exp"
 
-        @Option(name: .customLong("smooth-value"), help: "Value for floor (default 0.1) or add-k (default 1).")
+        @Option(name: .customLong("smooth-value"), parsing: .unconditional, help: "Value for floor (default 0.1) or add-k (default 1).")
         var smoothValue: Double?
 
         @OptionGroup var significance: SignificanceOptions

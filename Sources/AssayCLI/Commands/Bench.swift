@@ -42,13 +42,13 @@ extension AssayCommand {
         @Option(name: .customShort("n"), help: "Generation lengths, comma-separated (0: none).")
         var generate = IntegerList([128])
 
-        @Option(name: .customShort("r"), help: "Measured repetitions per test.")
+        @Option(name: .customShort("r"), parsing: .unconditional, help: "Measured repetitions per test.")
         var repetitions: Int = 5
 
         @Option(name: .long, help: "Thread counts, comma-separated.")
         var threads = IntegerList([ProcessInfo.processInfo.activeProcessorCount])
 
-        @Option(name: .long, help: "Unmeasured runs of each test first.")
+        @Option(name: .long, parsing: .unconditional, help: "Unmeasured runs of each test first.")
         var warmup: Int = 1
 
         @Option(name: .long, help: "Compare against this model (interleaved repetitions).")
@@ -57,7 +57,7 @@ extension AssayCommand {
         @Option(name: .long, help: ArgumentHelp("exact (f32 activations against the dequantized weights) or ggml (llama.cpp's CPU kernels: activations quantized to the weights' Q8 blocks, integer products in generation, KV cache in f16).", valueName: "numerics"))
         var numerics: LlamaModel.Numerics = .exact
 
-        @Option(name: .long, help: "Seed of the random token ids.")
+        @Option(name: .long, parsing: .unconditional, help: "Seed of the random token ids.")
         var seed: UInt64 = 1
 
         @Option(name: .long, help: ArgumentHelp("Also write an SVG bar chart of tokens/s (mean ± stddev) per test here.", valueName: "file.svg"))

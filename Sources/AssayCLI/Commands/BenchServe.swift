@@ -58,16 +58,16 @@ extension AssayCommand {
         @Option(name: .long, help: ArgumentHelp("Prompts: one per line, or JSONL objects with \"prompt\".", valueName: "file"))
         var prompts: String?
 
-        @Option(name: .long, help: ArgumentHelp("Random prompts of this many tokens (needs --tokenizer).", valueName: "n"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Random prompts of this many tokens (needs --tokenizer).", valueName: "n"))
         var randomInputLen: Int?
 
         @Option(name: .long, help: ArgumentHelp("The served model's tokenizer (a .gguf file or Hugging Face directory): random prompts, and token counts when the server reports no usage.", valueName: "path"))
         var tokenizer: String?
 
-        @Option(name: .long, help: "Requests per run.")
+        @Option(name: .long, parsing: .unconditional, help: "Requests per run.")
         var numPrompts: Int = 100
 
-        @Option(name: .long, help: "max_tokens of every request.")
+        @Option(name: .long, parsing: .unconditional, help: "max_tokens of every request.")
         var outputLen: Int = 128
 
         @Flag(name: .long, help: "Send ignore_eos so every request generates --output-len tokens (vLLM, llama-server).")
@@ -76,7 +76,7 @@ extension AssayCommand {
         @Option(name: .long, help: ArgumentHelp("Requests per second, comma-separated; inf sends all at once.", valueName: "rates"))
         var requestRate = NumberList([.infinity])
 
-        @Option(name: .long, help: "Gamma shape of the gaps between requests (1: Poisson; < 1 burstier).")
+        @Option(name: .long, parsing: .unconditional, help: "Gamma shape of the gaps between requests (1: Poisson; < 1 burstier).")
         var burstiness: Double = 1
 
         @Option(name: .long, help: ArgumentHelp("Most requests in flight, comma-separated; 0 for no limit.", valueName: "levels"))
@@ -88,13 +88,13 @@ extension AssayCommand {
         @Option(name: .long, help: ArgumentHelp("Latency percentiles to report, comma-separated.", valueName: "list"))
         var percentiles = NumberList([50, 90, 99])
 
-        @Option(name: .long, help: "Unmeasured requests first (benchmark_serving sends one).")
+        @Option(name: .long, parsing: .unconditional, help: "Unmeasured requests first (benchmark_serving sends one).")
         var warmup: Int = 1
 
-        @Option(name: .long, help: "Seed of the random prompts and the arrival gaps.")
+        @Option(name: .long, parsing: .unconditional, help: "Seed of the random prompts and the arrival gaps.")
         var seed: UInt64 = 0
 
-        @Option(name: .long, help: "Seconds without a byte before a request fails.")
+        @Option(name: .long, parsing: .unconditional, help: "Seconds without a byte before a request fails.")
         var timeout: Double = 600
 
         @Flag(name: .long, help: "JSON: add each request's ttft, itl, e2el, tokens and error.")

@@ -18,13 +18,13 @@ extension AssayCommand {
 
         @OptionGroup var input: MTInputOptions
 
-        @Option(name: .customLong("char-order"), help: "Character n-gram order (1–6).")
+        @Option(name: .customLong("char-order"), parsing: .unconditional, help: "Character n-gram order (1–6).")
         var charOrder: Int = 6
 
-        @Option(name: .customLong("word-order"), help: "Word n-gram order: 0 = chrF, 2 = chrF++ (0–4).")
+        @Option(name: .customLong("word-order"), parsing: .unconditional, help: "Word n-gram order: 0 = chrF, 2 = chrF++ (0–4).")
         var wordOrder: Int = 0
 
-        @Option(name: .long, help: "Recall weight beta.")
+        @Option(name: .long, parsing: .unconditional, help: "Recall weight beta.")
         var beta: Int = 2
 
         @Flag(name: [.long, .customShort("l")], help: "Lowercase hypotheses and references.")

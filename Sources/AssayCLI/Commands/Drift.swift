@@ -44,10 +44,10 @@ extension AssayCommand {
         @Argument(help: ArgumentHelp("Text file (UTF-8), read as llama-perplexity -f reads it.", valueName: "text"))
         var text: String
 
-        @Option(name: .long, help: "Tokens per chunk (llama-perplexity -c).")
+        @Option(name: .long, parsing: .unconditional, help: "Tokens per chunk (llama-perplexity -c).")
         var context: Int = 512
 
-        @Option(name: .long, help: "Evaluate at most this many chunks (0: all).")
+        @Option(name: .long, parsing: .unconditional, help: "Evaluate at most this many chunks (0: all).")
         var chunks: Int = 0
 
         @Option(name: .long, help: ArgumentHelp("exact (default: f32 activations) or ggml (round activations as llama.cpp's CPU kernels do, for both models).", valueName: "numerics"))

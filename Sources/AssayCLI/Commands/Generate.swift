@@ -31,19 +31,19 @@ extension AssayCommand {
         @Argument(help: ArgumentHelp("The prompt text.", valueName: "prompt"))
         var prompt: String
 
-        @Option(name: .long, help: "Generate at most this many tokens.")
+        @Option(name: .long, parsing: .unconditional, help: "Generate at most this many tokens.")
         var maxTokens: Int = 64
 
-        @Option(name: .long, help: "0 = greedy; above 0 samples (llama.cpp's --temp).")
+        @Option(name: .long, parsing: .unconditional, help: "0 = greedy; above 0 samples (llama.cpp's --temp).")
         var temperature: Double = 0
 
-        @Option(name: .long, help: "Sample from the k most likely tokens only (0: all).")
+        @Option(name: .long, parsing: .unconditional, help: "Sample from the k most likely tokens only (0: all).")
         var topK: Int = 0
 
-        @Option(name: .long, help: "Sample from the most likely tokens whose probabilities add up to p (1: all).")
+        @Option(name: .long, parsing: .unconditional, help: "Sample from the most likely tokens whose probabilities add up to p (1: all).")
         var topP: Double = 1
 
-        @Option(name: .long, help: "Seed of the sampling draw.")
+        @Option(name: .long, parsing: .unconditional, help: "Seed of the sampling draw.")
         var seed: UInt64 = 0
 
         @Option(name: .long, help: "Stop when the text contains this string (repeatable); the text is cut before it.")

@@ -11,7 +11,7 @@ extension AssayCommand {
         @Option(name: .long, help: "Only runs of this suite.")
         var suite: String?
 
-        @Option(name: .long, help: "At most this many runs.")
+        @Option(name: .long, parsing: .unconditional, help: "At most this many runs.")
         var limit: Int = 20
 
         @Option(name: .long, help: "text or json.")
@@ -23,6 +23,7 @@ extension AssayCommand {
         @OptionGroup var storeOptions: StoreOptions
 
         func validate() throws {
+            guard limit >= 1 else { throw ValidationError("--limit must be at least 1, got \(limit)") }
             if html != nil, suite == nil { throw ValidationError("--html draws one suite's trends: add --suite NAME") }
         }
 

@@ -55,10 +55,10 @@ extension AssayCommand {
         @Option(name: .long, help: "chunked (llama-perplexity) or rolling (lm-evaluation-harness).")
         var mode: Mode = .chunked
 
-        @Option(name: .long, help: "Tokens per chunk (llama-perplexity -c) or per rolling window (lm-eval max_length).")
+        @Option(name: .long, parsing: .unconditional, help: "Tokens per chunk (llama-perplexity -c) or per rolling window (lm-eval max_length).")
         var context: Int = 512
 
-        @Option(name: .long, help: "chunked: evaluate at most this many chunks (0: all).")
+        @Option(name: .long, parsing: .unconditional, help: "chunked: evaluate at most this many chunks (0: all).")
         var chunks: Int = 0
 
         @Option(name: .long, help: "rolling: how documents are cut: file, paragraphs, lines or jsonl.")
@@ -67,7 +67,7 @@ extension AssayCommand {
         @Option(name: .long, help: "rolling with --split jsonl: the field holding the text.")
         var field: String = "text"
 
-        @Option(name: .long, help: "rolling: tokens predicted per window after the first (default: --context, as lm-eval).")
+        @Option(name: .long, parsing: .unconditional, help: "rolling: tokens predicted per window after the first (default: --context, as lm-eval).")
         var stride: Int?
 
         @Option(name: .long, help: ArgumentHelp("exact (default: f32 activations against the weights as stored) or ggml (round as llama.cpp's CPU kernels do: activations to the weights' Q8 blocks, KV cache in f16).", valueName: "numerics"))

@@ -36,7 +36,7 @@ extension AssayCommand {
         @Option(name: .long, help: ArgumentHelp("Write the HTML here.", valueName: "file"))
         var html: String
 
-        @Option(name: .long, help: ArgumentHelp("At most this many items per evaluation in the comparison's moved-most table.", valueName: "n"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("At most this many items per evaluation in the comparison's moved-most table.", valueName: "n"))
         var moved: Int = 50
 
         @OptionGroup var storeOptions: StoreOptions

@@ -70,10 +70,10 @@ struct SignificanceOptions: ParsableArguments {
         valueName: "baseline"))
     var pairedBaseline: String?
 
-    @Option(name: .long, help: "Bootstrap resamples.")
+    @Option(name: .long, parsing: .unconditional, help: "Bootstrap resamples.")
     var resamples: Int = 1000
 
-    @Option(name: .long, help: "Bootstrap seed.")
+    @Option(name: .long, parsing: .unconditional, help: "Bootstrap seed.")
     var seed: UInt64 = 12345
 
     @Option(name: .long, help: "Output: text (sacrebleu style) or json.")

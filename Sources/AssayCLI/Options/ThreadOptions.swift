@@ -5,7 +5,7 @@ import Foundation
 /// `--threads N` for commands that run a model: OpenBLAS's threads and the quantized kernels'
 /// pool (docs/engine.md). Default: the online cores.
 struct ThreadOptions: ParsableArguments {
-    @Option(name: .long, help: "Threads for the model's matrix products (default: the online cores).")
+    @Option(name: .long, parsing: .unconditional, help: "Threads for the model's matrix products (default: the online cores).")
     var threads: Int?
 
     func validate() throws {

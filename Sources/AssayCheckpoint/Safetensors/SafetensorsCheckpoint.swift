@@ -100,25 +100,47 @@ public struct HFConfig: @unchecked Sendable {
     }
 
     /// A string value.
-    public func string(_ key: String) -> String? { object[key] as? String }
-
-    /// An integer value (JSON numbers without a fraction).
-    public func integer(_ key: String) -> Int? {
-        guard let n = object[key] as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
-        // Int(exactly:) is nil for a fraction and for a value outside Int's range (1e30 would trap Int(_:)).
-        return Int(exactly: n.doubleValue)
+    /// - Throws: ``CheckpointError/invalidHeader(path:message:)`` when the key holds something else.
+    public func string(_ key: String) throws -> String? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let text = value as? String else { throw wrongType(key, expected: "a string") }
+        return text
     }
 
-    /// A numeric value.
-    public func number(_ key: String) -> Double? {
-        guard let n = object[key] as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
+    /// An integer value (JSON numbers without a fraction); nil when absent or null.
+    /// - Throws: ``CheckpointError/invalidHeader(path:message:)`` when the key holds anything else
+    ///   (a string, a fraction, a number beyond 64 bits): a value present but wrong is never read as absent.
+    public func integer(_ key: String) throws -> Int? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        // Int(exactly:) is nil for a fraction and for a value outside Int's range (1e30 would trap Int(_:)).
+        guard let n = value as? NSNumber, String(cString: n.objCType) != "c", let integer = Int(exactly: n.doubleValue) else {
+            throw wrongType(key, expected: "a whole number")
+        }
+        return integer
+    }
+
+    /// A numeric value; nil when absent or null.
+    /// - Throws: ``CheckpointError/invalidHeader(path:message:)`` when the key holds something else.
+    public func number(_ key: String) throws -> Double? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let n = value as? NSNumber, String(cString: n.objCType) != "c" else { throw wrongType(key, expected: "a number") }
         return n.doubleValue
     }
 
-    /// A boolean value.
-    public func bool(_ key: String) -> Bool? {
-        guard let n = object[key] as? NSNumber, String(cString: n.objCType) == "c" else { return nil }
+    /// A boolean value; nil when absent or null.
+    /// - Throws: ``CheckpointError/invalidHeader(path:message:)`` when the key holds something else.
+    public func bool(_ key: String) throws -> Bool? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let n = value as? NSNumber, String(cString: n.objCType) == "c" else { throw wrongType(key, expected: "true or false") }
         return n.boolValue
+    }
+
+    /// The error for `key` holding a value of the wrong kind, quoting it (shortened).
+    func wrongType(_ key: String, expected: String) -> CheckpointError {
+        let value = object[key].flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.fragmentsAllowed, .sortedKeys]) }
+            .map { String(decoding: $0, as: UTF8.self) } ?? "?"
+        let shown = value.count > 60 ? value.prefix(57) + "…" : Substring(value)
+        return CheckpointError.invalidHeader(path: url.path, message: "'\(key)' is \(shown); expected \(expected)")
     }
 
     /// How many entries a list has (nil when absent or not a list).
@@ -130,8 +152,8 @@ public struct HFConfig: @unchecked Sendable {
     /// A required integer.
     /// - Throws: ``CheckpointError/invalidHeader(path:message:)`` naming the key.
     public func requireInteger(_ key: String) throws -> Int {
-        guard let value = integer(key) else {
-            throw CheckpointError.invalidHeader(path: url.path, message: "'\(key)' is missing or not an integer")
+        guard let value = try integer(key) else {
+            throw CheckpointError.invalidHeader(path: url.path, message: "'\(key)' is missing")
         }
         return value
     }

@@ -55,11 +55,28 @@ public enum CheckpointError: AssayError, Equatable {
         case .badMagic: return "pass a .gguf file (safetensors directories are read through their config.json)"
         case .unsupportedVersion: return "convert the model again with a current llama.cpp (convert_hf_to_gguf.py)"
         case .unknownTensorType: return "this ggml type is not supported yet; re-quantize to a common type (Q4_K_M, Q8_0, F16)"
+        case .unusableMatrix where isSafetensors: return "save the weights as F32, F16 or BF16 (save_pretrained with torch_dtype)"
         case .unusableMatrix: return "convert or quantize the model again with llama.cpp (F16, BF16, F32 and the Q4–Q8 and K formats work)"
         case .unwritable: return "check that the directory is writable and the disk has room; nothing was left behind"
         // Not a malformed file: there is none, or it cannot be opened.
         case .unreadable: return "check the path (and that the file is readable); scripts/fetch-models.sh fetches the test models"
-        default: return "the file is malformed or not written by a GGUF writer; convert it again"
+        default:
+            return isSafetensors ? "the file is malformed or not written by a safetensors writer; save or download the model again"
+                : "the file is malformed or not written by a GGUF writer; convert it again"
         }
+    }
+
+    /// Whether the file is a safetensors checkpoint or its config.json (whose hints differ from GGUF's).
+    var isSafetensors: Bool {
+        let path: String
+        switch self {
+        case let .unreadable(p, _), let .truncated(p, _, _, _, _), let .badMagic(p, _), let .unsupportedVersion(p, _),
+             let .implausibleCount(p, _, _, _, _), let .unknownValueType(p, _, _, _), let .invalidString(p, _),
+             let .unknownTensorType(p, _, _), let .badShape(p, _, _, _), let .tensorOutOfBounds(p, _, _, _, _),
+             let .misalignedTensor(p, _, _, _), let .overlappingTensors(p, _, _), let .duplicateTensor(p, _),
+             let .invalidAlignment(p, _), let .invalidHeader(p, _), let .unwritable(p, _), let .unusableMatrix(p, _, _, _):
+            path = p
+        }
+        return path.hasSuffix(".safetensors") || path.hasSuffix(".json")
     }
 }

@@ -57,31 +57,32 @@ public struct BertEncoder: Sendable {
     ///   ``CheckpointError`` for an unreadable file.
     public init(contentsOf url: URL) throws {
         let checkpoint = try SafetensorsCheckpoint(contentsOf: url)
-        let config = checkpoint.config, path = checkpoint.directory.path
-        let arch = config.string("model_type") ?? "?"
+        // Values are config.json's (named by its path); tensors are the directory's.
+        let config = checkpoint.config, path = config.url.path, directory = checkpoint.directory.path
+        let arch = try config.string("model_type") ?? "?"
         guard Self.supportedArchitectures.contains(arch) else {
             throw ModelError.unsupportedArchitecture(path: path, name: arch, supported: Self.supportedArchitectures)
         }
         func int(_ key: String) throws -> Int {
-            guard let v = config.integer(key) else { throw ModelError.missingMetadata(path: path, key: key) }
+            guard let v = try config.integer(key) else { throw ModelError.missingMetadata(path: path, key: key) }
             return v
         }
-        if let act = config.string("hidden_act"), act != "gelu" {
+        if let act = try config.string("hidden_act"), act != "gelu" {
             throw ModelError.unsupportedActivation(path: path, name: act)
         }
-        if let kind = config.string("position_embedding_type"), kind != "absolute" {
+        if let kind = try config.string("position_embedding_type"), kind != "absolute" {
             throw ModelError.unsupportedPositionEmbedding(path: path, type: kind)
         }
         // RoBERTa's positions count from after the padding index; checked below against the table.
-        let pad = config.integer("pad_token_id") ?? 1
+        let pad = try config.integer("pad_token_id") ?? 1
         guard pad >= 0, pad < Int.max else {
             throw ModelError.invalidMetadata(path: path, key: "pad_token_id", value: String(pad), reason: "it must be 0 or more")
         }
         let c = Configuration(
             architecture: arch, layers: try int("num_hidden_layers"), hidden: try int("hidden_size"),
             heads: try int("num_attention_heads"), intermediate: try int("intermediate_size"), vocabulary: try int("vocab_size"),
-            maxPositions: try int("max_position_embeddings"), typeVocabulary: config.integer("type_vocab_size") ?? 2,
-            epsilon: Float(config.number("layer_norm_eps") ?? 1e-12),
+            maxPositions: try int("max_position_embeddings"), typeVocabulary: try config.integer("type_vocab_size") ?? 2,
+            epsilon: Float(try config.number("layer_norm_eps") ?? 1e-12),
             positionOffset: arch == "bert" ? 0 : pad + 1)
         let check = MetadataCheck(path: path)
         typealias Limit = MetadataCheck.Limit
@@ -106,8 +107,8 @@ public struct BertEncoder: Sendable {
         var used = Set<String>()
         func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
             let full = prefix + name
-            guard let (file, info) = checkpoint.tensor(full) else { throw ModelError.missingTensor(path: path, name: full) }
-            guard info.shape == shape else { throw ModelError.wrongShape(path: path, name: full, expected: shape, found: info.shape) }
+            guard let (file, info) = checkpoint.tensor(full) else { throw ModelError.missingTensor(path: directory, name: full) }
+            guard info.shape == shape else { throw ModelError.wrongShape(path: directory, name: full, expected: shape, found: info.shape) }
             used.insert(full)
             return try file.floats(info)
         }
@@ -138,7 +139,7 @@ public struct BertEncoder: Sendable {
         let unused = names.filter { name in
             !used.contains(name) && !ignored.contains { name.hasPrefix($0) || name.hasPrefix(prefix + $0) }
         }
-        guard unused.isEmpty else { throw ModelError.unusedTensors(path: path, names: unused) }
+        guard unused.isEmpty else { throw ModelError.unusedTensors(path: directory, names: unused) }
         configuration = c
         self.url = checkpoint.directory
     }

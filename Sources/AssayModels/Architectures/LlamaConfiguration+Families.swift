@@ -9,7 +9,7 @@ extension LlamaModel.Configuration {
     /// Gemma 3: five of every six, with their own RoPE base); Gemma 2 soft-caps attention scores
     /// (50) and logits (30). `value` reads a number by its key without the architecture prefix
     /// (GGUF keys when `ggufKeys`, else `config.json`'s); errors name `keyPrefix` + key.
-    mutating func setGemma(path: String, value: (String) -> Double?, ggufKeys: Bool, keyPrefix: String) throws {
+    mutating func setGemma(path: String, value: (String) throws -> Double?, ggufKeys: Bool, keyPrefix: String) throws {
         let check = MetadataCheck(path: path)
         func key(_ name: String) -> String { keyPrefix + name }
         embeddingScale = Float(embedding).squareRoot()
@@ -23,7 +23,7 @@ extension LlamaModel.Configuration {
         }
         let windowKey = ggufKeys ? "attention.sliding_window" : "sliding_window"
         let pattern = architecture == "gemma2" ? 2 : 6
-        let window = value(windowKey) ?? (architecture == "gemma2" ? 4096 : nil)
+        let window = try value(windowKey) ?? (architecture == "gemma2" ? 4096 : nil)
         if let window, window != 0 {
             slidingWindow = try check.count(Int(exactly: window) ?? -1, key(windowKey), maximum: MetadataCheck.Limit.context)
             slidingLayers = (0..<layers).map { $0 % pattern < pattern - 1 }
@@ -32,7 +32,7 @@ extension LlamaModel.Configuration {
             attentionSoftCap = try check.positive(value("attn_logit_softcapping") ?? 50, key("attn_logit_softcapping"))
             finalSoftCap = try check.positive(value("final_logit_softcapping") ?? 30, key("final_logit_softcapping"))
         } else {
-            if let cap = value("final_logit_softcapping"), cap != 0 { finalSoftCap = try check.positive(cap, key("final_logit_softcapping")) }
+            if let cap = try value("final_logit_softcapping"), cap != 0 { finalSoftCap = try check.positive(cap, key("final_logit_softcapping")) }
             if slidingWindow != nil {
                 let base = ggufKeys ? "rope.freq_base_swa" : "rope_local_base_freq"
                 localRopeBase = try check.positive(value(base) ?? 10000, key(base))

@@ -16,15 +16,30 @@ extension LlamaModel {
         guard Self.supportedArchitectures.contains(arch) else {
             throw ModelError.unsupportedArchitecture(path: path, name: arch, supported: Self.supportedArchitectures)
         }
+        // A value present with the wrong type is an error naming it, never read as absent.
+        func optionalInt(_ key: String) throws -> Int? {
+            guard let value = file.value("\(arch).\(key)") else { return nil }
+            guard let v = value.integer.flatMap({ Int(exactly: $0) }) else {
+                throw ModelError.invalidMetadata(path: path, key: "\(arch).\(key)", value: value.description, reason: "expected a whole number")
+            }
+            return v
+        }
         func int(_ key: String) throws -> Int {
-            guard let v = file.value("\(arch).\(key)")?.integer else { throw ModelError.missingMetadata(path: path, key: "\(arch).\(key)") }
-            return Int(v)
+            guard let v = try optionalInt(key) else { throw ModelError.missingMetadata(path: path, key: "\(arch).\(key)") }
+            return v
+        }
+        func number(_ key: String) throws -> Double? {
+            guard let value = file.value("\(arch).\(key)") else { return nil }
+            guard let v = value.number else {
+                throw ModelError.invalidMetadata(path: path, key: "\(arch).\(key)", value: value.description, reason: "expected a number")
+            }
+            return v
         }
         let check = MetadataCheck(path: path)
         let embedding = try check.count(try int("embedding_length"), "\(arch).embedding_length", maximum: MetadataCheck.Limit.width)
         let heads = try check.count(try int("attention.head_count"), "\(arch).attention.head_count", maximum: MetadataCheck.Limit.heads)
         let headDimension: Int
-        if let given = try? int("attention.key_length") {
+        if let given = try optionalInt("attention.key_length") {
             headDimension = given
         } else {
             try check.divides(heads, "\(arch).attention.head_count", into: embedding, "\(arch).embedding_length")
@@ -34,7 +49,7 @@ extension LlamaModel {
         switch file.value("\(arch).rope.scaling.type")?.string {
         case nil, "none": break
         case "linear":
-            let factor = file.value("\(arch).rope.scaling.factor")?.number ?? 1
+            let factor = try number("rope.scaling.factor") ?? 1
             positionScale = 1 / (try check.positive(factor, "\(arch).rope.scaling.factor"))
         case "yarn": break  // below, once the rotary dimension is known
         case let other?:
@@ -42,13 +57,13 @@ extension LlamaModel {
         }
         var configuration = try Configuration(
             architecture: arch, layers: try int("block_count"), embedding: embedding, feedForward: try int("feed_forward_length"),
-            heads: heads, kvHeads: (try? int("attention.head_count_kv")) ?? heads, headDimension: headDimension,
-            rotaryDimension: (try? int("rope.dimension_count")) ?? headDimension,
-            ropeBase: Float(file.value("\(arch).rope.freq_base")?.number ?? 10000),
+            heads: heads, kvHeads: try optionalInt("attention.head_count_kv") ?? heads, headDimension: headDimension,
+            rotaryDimension: try optionalInt("rope.dimension_count") ?? headDimension,
+            ropeBase: Float(try number("rope.freq_base") ?? 10000),
             ropeNeoX: ["qwen2", "qwen3", "qwen2moe", "qwen3moe", "phi3", "gemma", "gemma2", "gemma3"].contains(arch), ropePositionScale: positionScale,
-            epsilon: Float(file.value("\(arch).attention.layer_norm_rms_epsilon")?.number ?? 1e-5),
+            epsilon: Float(try number("attention.layer_norm_rms_epsilon") ?? 1e-5),
             vocabulary: file.value("tokenizer.ggml.tokens")?.array?.count ?? 0,
-            trainedContext: try? int("context_length"), headNorms: ["qwen3", "qwen3moe", "gemma3"].contains(arch)).checked(path: path, keys: .gguf(arch))
+            trainedContext: try optionalInt("context_length"), headNorms: ["qwen3", "qwen3moe", "gemma3"].contains(arch)).checked(path: path, keys: .gguf(arch))
         if let count = file.value("\(arch).expert_count")?.integer, count != 0 {
             // Mixtral (`llama`), Qwen2-MoE (with a shared expert; weights not renormalized, as
             // llama.cpp's qwen2moe), Qwen3-MoE.
@@ -61,13 +76,13 @@ extension LlamaModel {
             configuration.sharedExpertGated = arch == "qwen2moe"
         }
         if arch == "deepseek2" {
-            func key(_ name: String) -> Int? { file.value("\(arch).\(name)")?.integer.flatMap { Int(exactly: $0) } }
-            let rope = key("rope.dimension_count") ?? -1
+            func key(_ name: String) throws -> Int? { try optionalInt(name) }
+            let rope = try key("rope.dimension_count") ?? -1
             // Older converters (attn_kv_b) wrote the head sizes as key_length/value_length only.
-            let qk = key("attention.key_length_mla") ?? key("attention.key_length") ?? -1
-            let value = key("attention.value_length_mla") ?? key("attention.value_length") ?? -1
+            let qk = try key("attention.key_length_mla") ?? key("attention.key_length") ?? -1
+            let value = try key("attention.value_length_mla") ?? key("attention.value_length") ?? -1
             let gating: ExpertGating
-            switch key("expert_gating_func") {
+            switch try key("expert_gating_func") {
             case 1?: gating = .softmax
             case 2?: gating = .sigmoid
             case nil:
@@ -78,12 +93,12 @@ extension LlamaModel {
                 throw ModelError.invalidMetadata(path: path, key: "\(arch).expert_gating_func", value: "\(other)", reason: "1 (softmax) and 2 (sigmoid) are supported")
             }
             try configuration.setDeepSeek(
-                path: path, keys: .gguf(arch), qLoraRank: key("attention.q_lora_rank"), kvLoraRank: key("attention.kv_lora_rank") ?? -1,
-                nope: qk - rope, rope: rope, value: value, denseLeading: key("leading_dense_block_count") ?? 0,
-                experts: key("expert_count") ?? 0, used: key("expert_used_count") ?? 0, expertWidth: key("expert_feed_forward_length") ?? -1,
-                sharedCount: key("expert_shared_count") ?? 0, scale: file.value("\(arch).expert_weights_scale")?.number ?? 1,
+                path: path, keys: .gguf(arch), qLoraRank: try key("attention.q_lora_rank"), kvLoraRank: try key("attention.kv_lora_rank") ?? -1,
+                nope: qk - rope, rope: rope, value: value, denseLeading: try key("leading_dense_block_count") ?? 0,
+                experts: try key("expert_count") ?? 0, used: try key("expert_used_count") ?? 0, expertWidth: try key("expert_feed_forward_length") ?? -1,
+                sharedCount: try key("expert_shared_count") ?? 0, scale: try number("expert_weights_scale") ?? 1,
                 normalize: { if case .bool(true)? = file.value("\(arch).expert_weights_norm") { return true } else { return false } }(), gating: gating,
-                groups: key("expert_group_count") ?? 1, groupsUsed: key("expert_group_used_count") ?? 1)
+                groups: try key("expert_group_count") ?? 1, groupsUsed: try key("expert_group_used_count") ?? 1)
         }
         if arch == "phi3" {
             configuration.fusedProjections = true
@@ -92,7 +107,7 @@ extension LlamaModel {
             }
         }
         if arch.hasPrefix("gemma") {
-            try configuration.setGemma(path: path, value: { file.value("\(arch).\($0)")?.number }, ggufKeys: true, keyPrefix: "\(arch).")
+            try configuration.setGemma(path: path, value: { try number($0) }, ggufKeys: true, keyPrefix: "\(arch).")
             // llama.cpp honours an explicit pattern: a period, or one flag per layer.
             let patternKey = "\(arch).attention.sliding_window_pattern"
             if configuration.slidingWindow != nil, let value = file.value(patternKey) {
@@ -120,17 +135,16 @@ extension LlamaModel {
             configuration.ropeFrequencyFactors = factors
         }
         if file.value("\(arch).rope.scaling.type")?.string == "yarn" {
-            func number(_ key: String) -> Double? { file.value("\(arch).rope.scaling.\(key)")?.number }
             let key = "\(arch).rope.scaling."
-            guard let original = number("original_context_length") else { throw ModelError.missingMetadata(path: path, key: key + "original_context_length") }
+            guard let original = try number("rope.scaling.original_context_length") else { throw ModelError.missingMetadata(path: path, key: key + "original_context_length") }
             // As llama.cpp reads them: DeepSeek's converter writes 0.1 · mscale_all_dim as
             // yarn_log_multiplier (llama.cpp takes mscale = mscale_all_dim then, so the rotation's
             // factor is 1); other architectures ignore it; beta_fast/beta_slow keep their defaults.
-            let mscaleAll = arch == "deepseek2" ? number("yarn_log_multiplier").map { $0 / 0.1 } : nil
+            let mscaleAll = arch == "deepseek2" ? try number("rope.scaling.yarn_log_multiplier").map { $0 / 0.1 } : nil
             try configuration.applyYarn(
-                path: path, factor: number("factor") ?? 1, factorKey: key + "factor", original: Int(exactly: original) ?? -1,
+                path: path, factor: try number("rope.scaling.factor") ?? 1, factorKey: key + "factor", original: Int(exactly: original) ?? -1,
                 originalKey: key + "original_context_length", betaFast: 32, betaSlow: 1,
-                attentionFactor: nil, mscale: mscaleAll, mscaleAllDim: mscaleAll, extraFactor: number("attn_factor") ?? 1)
+                attentionFactor: nil, mscale: mscaleAll, mscaleAllDim: mscaleAll, extraFactor: try number("rope.scaling.attn_factor") ?? 1)
         }
         let source = WeightSource(
             path: path, name: { $0.ggufName($1) },
@@ -149,21 +163,21 @@ extension LlamaModel {
     /// HF keeps Q/K rows in the rotate-half order, so the NeoX rotary layout applies.
     public init(safetensors checkpoint: SafetensorsCheckpoint) throws {
         let config = checkpoint.config, path = config.url.path
-        let modelType = config.string("model_type") ?? "?"
+        let modelType = try config.string("model_type") ?? "?"
         let arch = ["gemma3_text": "gemma3", "qwen2_moe": "qwen2moe", "qwen3_moe": "qwen3moe", "deepseek_v2": "deepseek2",
                     "deepseek_v3": "deepseek2"][modelType] ?? modelType
         guard Self.supportedArchitectures.contains(arch) else {
             throw ModelError.unsupportedArchitecture(path: path, name: arch, supported: Self.supportedArchitectures)
         }
         func int(_ key: String) throws -> Int {
-            guard let v = config.integer(key) else { throw ModelError.missingMetadata(path: path, key: key) }
+            guard let v = try config.integer(key) else { throw ModelError.missingMetadata(path: path, key: key) }
             return v
         }
         let check = MetadataCheck(path: path)
         let embedding = try check.count(try int("hidden_size"), "hidden_size", maximum: MetadataCheck.Limit.width)
         let heads = try check.count(try int("num_attention_heads"), "num_attention_heads", maximum: MetadataCheck.Limit.heads)
         let headDimension: Int
-        if let given = config.integer("head_dim") {
+        if let given = try config.integer("head_dim") {
             headDimension = given
         } else {
             try check.divides(heads, "num_attention_heads", into: embedding, "hidden_size")
@@ -178,26 +192,26 @@ extension LlamaModel {
                                                 supported: "rope_theta and rope_scaling as transformers 4 writes them")
         }
         if let scaling = config.nested("rope_scaling") ?? ropeParameters {
-            let type = scaling.string("rope_type") ?? scaling.string("type") ?? "?"
+            let type = try scaling.string("rope_type") ?? scaling.string("type") ?? "?"
             switch type {
             case "default": break
-            case "?" where scaling.number("factor") == nil: break
-            case "linear": positionScale = 1 / (try check.positive(scaling.number("factor") ?? 1, "rope_scaling.factor"))
+            case "?" where try scaling.number("factor") == nil: break
+            case "linear": positionScale = 1 / (try check.positive(try scaling.number("factor") ?? 1, "rope_scaling.factor"))
             case "llama3", "yarn": break  // below, once the rotary dimension and base are known
             default: throw ModelError.unsupportedRopeScaling(path: path, type: type)
             }
         }
         var configuration = try Configuration(
             architecture: arch, layers: try int("num_hidden_layers"), embedding: embedding, feedForward: try int("intermediate_size"),
-            heads: heads, kvHeads: config.integer("num_key_value_heads") ?? heads, headDimension: headDimension,
-            rotaryDimension: headDimension, ropeBase: Float(config.number("rope_theta") ?? ropeParameters?.number("rope_theta") ?? 10000),
+            heads: heads, kvHeads: try config.integer("num_key_value_heads") ?? heads, headDimension: headDimension,
+            rotaryDimension: headDimension, ropeBase: Float(try config.number("rope_theta") ?? ropeParameters?.number("rope_theta") ?? 10000),
             ropeNeoX: true,
-            ropePositionScale: positionScale, epsilon: Float(config.number("rms_norm_eps") ?? 1e-6),
-            vocabulary: try int("vocab_size"), trainedContext: config.integer("max_position_embeddings"),
+            ropePositionScale: positionScale, epsilon: Float(try config.number("rms_norm_eps") ?? 1e-6),
+            vocabulary: try int("vocab_size"), trainedContext: try config.integer("max_position_embeddings"),
             headNorms: ["qwen3", "qwen3moe", "gemma3"].contains(arch)).checked(path: path, keys: .huggingFace)
         if arch == "mixtral" || arch == "qwen2moe" || arch == "qwen3moe" {
             let isMixtral = arch == "mixtral"
-            if let step = config.integer("decoder_sparse_step"), step != 1 {
+            if let step = try config.integer("decoder_sparse_step"), step != 1 {
                 throw ModelError.unsupportedSetting(path: path, key: "decoder_sparse_step", value: "\(step)", supported: "every layer a mixture of experts (1)")
             }
             if let dense = config.listCount("mlp_only_layers"), dense > 0 {
@@ -209,41 +223,41 @@ extension LlamaModel {
                                          width: isMixtral ? nil : try int("moe_intermediate_size"), widthKey: "moe_intermediate_size",
                                          shared: arch == "qwen2moe" ? try int("shared_expert_intermediate_size") : nil,
                                          sharedKey: "shared_expert_intermediate_size",
-                                         normalize: isMixtral || (config.bool("norm_topk_prob") ?? (arch == "qwen3moe")))
+                                         normalize: isMixtral || (try config.bool("norm_topk_prob") ?? (arch == "qwen3moe")))
             configuration.sharedExpertGated = arch == "qwen2moe"
         }
         if arch == "deepseek2" {
             let isV3 = modelType == "deepseek_v3"
-            let scoring = config.string("scoring_func") ?? (isV3 ? "sigmoid" : "softmax")
+            let scoring = try config.string("scoring_func") ?? (isV3 ? "sigmoid" : "softmax")
             guard let gating = ExpertGating(rawValue: scoring) else {
                 throw ModelError.unsupportedSetting(path: path, key: "scoring_func", value: scoring, supported: "softmax and sigmoid")
             }
             func required(_ key: String) throws -> Int {
-                guard let value = config.integer(key) else { throw ModelError.missingMetadata(path: path, key: key) }
+                guard let value = try config.integer(key) else { throw ModelError.missingMetadata(path: path, key: key) }
                 return value
             }
             try configuration.setDeepSeek(
-                path: path, keys: .huggingFace, qLoraRank: config.integer("q_lora_rank"), kvLoraRank: try required("kv_lora_rank"),
+                path: path, keys: .huggingFace, qLoraRank: try config.integer("q_lora_rank"), kvLoraRank: try required("kv_lora_rank"),
                 nope: try required("qk_nope_head_dim"), rope: try required("qk_rope_head_dim"), value: try required("v_head_dim"),
-                denseLeading: config.integer("first_k_dense_replace") ?? 0, experts: config.integer("n_routed_experts") ?? 0,
-                used: config.integer("num_experts_per_tok") ?? 0, expertWidth: config.integer("moe_intermediate_size") ?? -1,
-                sharedCount: config.integer("n_shared_experts") ?? 0, scale: config.number("routed_scaling_factor") ?? 1,
-                normalize: config.bool("norm_topk_prob") ?? false, gating: gating,
+                denseLeading: try config.integer("first_k_dense_replace") ?? 0, experts: try config.integer("n_routed_experts") ?? 0,
+                used: try config.integer("num_experts_per_tok") ?? 0, expertWidth: try config.integer("moe_intermediate_size") ?? -1,
+                sharedCount: try config.integer("n_shared_experts") ?? 0, scale: try config.number("routed_scaling_factor") ?? 1,
+                normalize: try config.bool("norm_topk_prob") ?? false, gating: gating,
                 // transformers' "greedy" (DeepSeek-V2-Lite) ignores the groups.
-                groups: config.string("topk_method") == "greedy" ? 1 : config.integer("n_group") ?? 1,
-                groupsUsed: config.string("topk_method") == "greedy" ? 1 : config.integer("topk_group") ?? 1)
+                groups: try config.string("topk_method") == "greedy" ? 1 : try config.integer("n_group") ?? 1,
+                groupsUsed: try config.string("topk_method") == "greedy" ? 1 : try config.integer("topk_group") ?? 1)
         }
         if arch == "phi3" {
             configuration.fusedProjections = true
-            if let factor = config.number("partial_rotary_factor") {
+            if let factor = try config.number("partial_rotary_factor") {
                 let rotary = Int(Double(headDimension) * Double(try check.positive(factor, "partial_rotary_factor", maximum: 1)))
                 configuration.rotaryDimension = try check.count(rotary - rotary % 2, "partial_rotary_factor", minimum: 2, maximum: headDimension)
             }
         }
         if arch.hasPrefix("gemma") {
-            let activation = config.string("hidden_activation") ?? config.string("hidden_act") ?? "gelu_pytorch_tanh"
+            let activation = try config.string("hidden_activation") ?? config.string("hidden_act") ?? "gelu_pytorch_tanh"
             guard activation == "gelu_pytorch_tanh" else { throw ModelError.unsupportedActivation(path: path, name: activation) }
-            try configuration.setGemma(path: path, value: { config.number($0) }, ggufKeys: false, keyPrefix: "")
+            try configuration.setGemma(path: path, value: { try config.number($0) }, ggufKeys: false, keyPrefix: "")
             if let types = config.strings("layer_types") {
                 let sliding = types.map { $0 == "sliding_attention" }
                 guard sliding.count == configuration.layers else {
@@ -252,30 +266,31 @@ extension LlamaModel {
                 }
                 configuration.slidingLayers = sliding
             }
-            if let scalar = config.number("query_pre_attn_scalar") {
+            if let scalar = try config.number("query_pre_attn_scalar") {
                 configuration.attentionScale = 1 / (try check.positive(scalar, "query_pre_attn_scalar")).squareRoot()
             }
         }
-        if let scaling = config.nested("rope_scaling") ?? ropeParameters, (scaling.string("rope_type") ?? scaling.string("type")) == "llama3" {
+        if let scaling = config.nested("rope_scaling") ?? ropeParameters, (try scaling.string("rope_type") ?? scaling.string("type")) == "llama3" {
             configuration.ropeFrequencyFactors = try Self.llama3FrequencyFactors(scaling, configuration: configuration, check: check)
         }
-        if let scaling = config.nested("rope_scaling") ?? ropeParameters, (scaling.string("rope_type") ?? scaling.string("type")) == "yarn" {
-            let original = scaling.integer("original_max_position_embeddings") ?? config.integer("max_position_embeddings") ?? -1
+        if let scaling = config.nested("rope_scaling") ?? ropeParameters, (try scaling.string("rope_type") ?? scaling.string("type")) == "yarn" {
+            let original = try scaling.integer("original_max_position_embeddings") ?? config.integer("max_position_embeddings") ?? -1
             try configuration.applyYarn(
-                path: path, factor: scaling.number("factor") ?? 1, factorKey: "rope_scaling.factor", original: original,
-                originalKey: "rope_scaling.original_max_position_embeddings", betaFast: scaling.number("beta_fast") ?? 32,
-                betaSlow: scaling.number("beta_slow") ?? 1, attentionFactor: scaling.number("attention_factor"),
-                mscale: scaling.number("mscale"), mscaleAllDim: scaling.number("mscale_all_dim"), extraFactor: 1)
+                path: path, factor: try scaling.number("factor") ?? 1, factorKey: "rope_scaling.factor", original: original,
+                originalKey: "rope_scaling.original_max_position_embeddings", betaFast: try scaling.number("beta_fast") ?? 32,
+                betaSlow: try scaling.number("beta_slow") ?? 1, attentionFactor: try scaling.number("attention_factor"),
+                mscale: try scaling.number("mscale"), mscaleAllDim: try scaling.number("mscale_all_dim"), extraFactor: 1)
         }
-        if ["mistral", "mixtral", "phi3"].contains(arch), let window = config.integer("sliding_window") {
+        if ["mistral", "mixtral", "phi3"].contains(arch), let window = try config.integer("sliding_window") {
             configuration.slidingWindow = try check.count(window, "sliding_window", maximum: MetadataCheck.Limit.context)
         }
-        if arch.hasPrefix("qwen"), config.bool("use_sliding_window") == true {
+        if arch.hasPrefix("qwen"), try config.bool("use_sliding_window") == true {
             throw ModelError.unsupportedSetting(path: path, key: "use_sliding_window", value: "true",
                                                 supported: "Qwen models run with full attention in every layer")
         }
         // Gemma's RMSNorm multiplies by 1 + weight (llama.cpp's converter stores 1 + weight).
         let plusOne = arch.hasPrefix("gemma")
+        let nextN = try config.integer("num_nextn_predict_layers") ?? 0
         let source = WeightSource(
             path: checkpoint.directory.path, name: { $0.hfName($1, architecture: arch) },
             read: { name in
@@ -289,13 +304,13 @@ extension LlamaModel {
             // DeepSeek-V3/R1 checkpoints carry the multi-token-prediction layer(s) after the last
             // layer; transformers, DeepSeek's code and llama.cpp's converter leave them out.
             allNames: checkpoint.tensors.map(\.tensor.name).filter { name in
-                guard arch == "deepseek2", (config.integer("num_nextn_predict_layers") ?? 0) > 0, name.hasPrefix("model.layers.") else { return true }
+                guard arch == "deepseek2", nextN > 0, name.hasPrefix("model.layers.") else { return true }
                 let index = name.dropFirst("model.layers.".count).prefix { $0.isNumber }
                 return (Int(index) ?? 0) < configuration.layers
             },
             expertName: { $0.hfExpertName($1, expert: $2, architecture: arch) })
         try self.init(configuration: configuration, source: source)
-        if config.bool("tie_word_embeddings") == false, checkpoint.tensor("lm_head.weight") == nil {
+        if try config.bool("tie_word_embeddings") == false, checkpoint.tensor("lm_head.weight") == nil {
             throw ModelError.missingTensor(path: source.path, name: "lm_head.weight")
         }
     }
@@ -306,10 +321,10 @@ extension LlamaModel {
     /// context / low_freq_factor turn `factor` times slower, and the band between is interpolated.
     /// Returns the divisor of each pair's angle.
     static func llama3FrequencyFactors(_ scaling: HFConfig, configuration c: Configuration, check: MetadataCheck) throws -> [Float] {
-        let factor = Double(try check.positive(scaling.number("factor") ?? 8, "rope_scaling.factor"))
-        let low = Double(try check.positive(scaling.number("low_freq_factor") ?? 1, "rope_scaling.low_freq_factor"))
-        let high = Double(try check.positive(scaling.number("high_freq_factor") ?? 4, "rope_scaling.high_freq_factor"))
-        let original = Double(try check.count(scaling.integer("original_max_position_embeddings") ?? 8192,
+        let factor = Double(try check.positive(try scaling.number("factor") ?? 8, "rope_scaling.factor"))
+        let low = Double(try check.positive(try scaling.number("low_freq_factor") ?? 1, "rope_scaling.low_freq_factor"))
+        let high = Double(try check.positive(try scaling.number("high_freq_factor") ?? 4, "rope_scaling.high_freq_factor"))
+        let original = Double(try check.count(try scaling.integer("original_max_position_embeddings") ?? 8192,
                                               "rope_scaling.original_max_position_embeddings", maximum: MetadataCheck.Limit.context))
         guard high > low else {
             throw ModelError.invalidMetadata(path: check.path, key: "rope_scaling.high_freq_factor", value: "\(high)",

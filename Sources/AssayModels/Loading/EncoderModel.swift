@@ -39,7 +39,7 @@ public struct EncoderModel: Sendable {
     static func modelMaxLength(_ directory: URL) -> Int? {
         let url = directory.appendingPathComponent("tokenizer_config.json")
         guard FileManager.default.fileExists(atPath: url.path), let config = try? HFConfig(contentsOf: url),
-              let value = config.number("model_max_length"), value >= 2, value < 1e9 else { return nil }
+              let value = (try? config.number("model_max_length")) ?? nil, value >= 2, value < 1e9 else { return nil }
         return Int(value)
     }
 }

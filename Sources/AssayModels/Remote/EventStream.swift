@@ -7,7 +7,7 @@ import FoundationNetworking
 /// events separated by a blank line) stamped with the monotonic clock when their last byte came
 /// in, or a plain body. A fresh connection per request, as benchmark_serving's aiohttp client
 /// opens one.
-enum EventStream {
+package enum EventStream {
     /// One event's `data` (its `data:` lines joined by newlines) and arrival time.
     struct Event: Sendable {
         var data: String
@@ -16,7 +16,7 @@ enum EventStream {
     }
 
     /// The response.
-    struct Result: Sendable {
+    package struct Result: Sendable {
         var events: [Event]
         /// The whole body (for non-streamed answers).
         var body: Data
@@ -82,7 +82,7 @@ enum EventStream {
     }
 
     /// Cuts a body into server-sent events as bytes arrive.
-    struct EventCutter {
+    package struct EventCutter {
         var start: UInt64 = 0
         var body = Data()
         var pending = Data()
@@ -90,8 +90,10 @@ enum EventStream {
         var last: UInt64 = 0
         var handler: UInt64 = 0
 
+        package init() {}
+
         /// Takes bytes that arrived at `arrival` (monotonic nanoseconds).
-        mutating func append(_ data: Data, arrival: UInt64) {
+        package mutating func append(_ data: Data, arrival: UInt64) {
             last = arrival - start
             body.append(data)
             pending.append(data)
@@ -112,7 +114,7 @@ enum EventStream {
         }
 
         /// The response, or the HTTP error with the server's message.
-        func result(status: Int, url: String) throws -> Result {
+        package func result(status: Int, url: String) throws -> Result {
             guard (200..<300).contains(status) else {
                 let message = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])
                     .flatMap { $0["error"] ?? $0["detail"] ?? $0["message"] }

@@ -176,7 +176,7 @@ public struct StreamedCompletion: Sendable, Equatable {
         self.finishReason = finishReason
     }
 
-    init(parsing stream: EventStream.Result, api: CompletionAPI = .completions, url: String) throws {
+    package init(parsing stream: EventStream.Result, api: CompletionAPI = .completions, url: String) throws {
         self.init(text: "", choiceNanoseconds: [], endNanoseconds: stream.endNanoseconds)
         clientNanoseconds = stream.handlerNanoseconds
         for (index, event) in stream.events.enumerated() {

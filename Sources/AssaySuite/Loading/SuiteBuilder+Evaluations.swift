@@ -8,7 +8,8 @@ extension SuiteBuilder {
     static let evaluationKeys = ["id", "evaluator", "dataset", "model", "reference", "options"]
     static let gateKeys = ["metric", "min", "max", "max_regression", "judge"]
 
-    func evaluations(_ cursor: YAMLCursor, suite: Suite) -> [EvaluationSpec] {
+    /// The evaluations; a reference to a dataset or model in `broken` fails without a second error.
+    func evaluations(_ cursor: YAMLCursor, suite: Suite, broken: BrokenEntries) -> [EvaluationSpec] {
         guard let list = cursor.list() else { return [] }
         if list.isEmpty { cursor.error("no evaluations", hint: "add at least one entry with `id:` and `evaluator:`") }
         var result: [EvaluationSpec] = []
@@ -59,6 +60,8 @@ extension SuiteBuilder {
                             ok = false
                         }
                         spec.dataset = name
+                    } else if broken.datasets.contains(name) {
+                        ok = false
                     } else {
                         let names = suite.datasets.keys.sorted()
                         let suggestion = Suggestions.closest(to: name, in: names)
@@ -76,7 +79,9 @@ extension SuiteBuilder {
             for (role, key) in [(ModelRoles.model, "model"), (ModelRoles.reference, "reference")] {
                 if let modelCursor = field(key) {
                     guard let name = modelCursor.string() else { ok = false; continue }
-                    if suite.model(name) == nil {
+                    if suite.model(name) == nil && broken.models.contains(name) {
+                        ok = false
+                    } else if suite.model(name) == nil {
                         let names = suite.models.map(\.name)
                         let suggestion = Suggestions.closest(to: name, in: names)
                         modelCursor.error("unknown model '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""),
@@ -159,7 +164,8 @@ extension SuiteBuilder {
         }
     }
 
-    func gates(_ cursor: YAMLCursor, evaluations: [EvaluationSpec]) -> [GateSpec] {
+    /// The gates; one on an evaluation in `broken` is dropped without a second error.
+    func gates(_ cursor: YAMLCursor, evaluations: [EvaluationSpec], broken: BrokenEntries) -> [GateSpec] {
         guard let list = cursor.list() else { return [] }
         var result: [GateSpec] = []
         for item in list {
@@ -174,6 +180,7 @@ extension SuiteBuilder {
                 continue
             }
             guard let evaluation = evaluations.first(where: { $0.id == parts[0] }) else {
+                if broken.evaluations.contains(parts[0]) { continue }
                 let ids = evaluations.map(\.id)
                 let suggestion = Suggestions.closest(to: parts[0], in: ids)
                 metricCursor.error("gate on unknown evaluation '\(parts[0])'" + (suggestion.map { "; did you mean '\($0).\(parts[1])'?" } ?? ""),

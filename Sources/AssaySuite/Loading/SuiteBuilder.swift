@@ -26,6 +26,8 @@ struct SuiteBuilder {
                           evaluations: [], gates: [])
         var evaluationsCursor: YAMLCursor?
         var gatesCursor: YAMLCursor?
+        // Entries declared with an error of their own: a reference to one is not "unknown" too.
+        var broken = BrokenEntries()
         for (key, value) in entries {
             switch key {
             case "version":
@@ -44,8 +46,10 @@ struct SuiteBuilder {
                 suite.description = value.string()
             case "models":
                 suite.models = models(value)
+                broken.models = Self.declaredNames(value).subtracting(suite.models.map(\.name))
             case "datasets":
                 suite.datasets = datasets(value)
+                broken.datasets = Self.declaredNames(value).subtracting(suite.datasets.keys)
             case "evaluations":
                 evaluationsCursor = value
             case "gates":
@@ -54,10 +58,35 @@ struct SuiteBuilder {
                 break
             }
         }
-        if let evaluationsCursor { suite.evaluations = evaluations(evaluationsCursor, suite: suite) }
+        if let evaluationsCursor {
+            suite.evaluations = evaluations(evaluationsCursor, suite: suite, broken: broken)
+            broken.evaluations = Self.declaredIDs(evaluationsCursor).subtracting(suite.evaluations.map(\.id))
+        }
         suite.warnings = diagnostics.warnings
-        if let gatesCursor { suite.gates = gates(gatesCursor, evaluations: suite.evaluations) }
+        if let gatesCursor { suite.gates = gates(gatesCursor, evaluations: suite.evaluations, broken: broken) }
         return suite
+    }
+
+    /// Names declared in a section, valid or not.
+    struct BrokenEntries {
+        var models: Set<String> = []
+        var datasets: Set<String> = []
+        var evaluations: Set<String> = []
+    }
+
+    /// The keys of a mapping section (`models:`, `datasets:`).
+    static func declaredNames(_ cursor: YAMLCursor) -> Set<String> {
+        guard case let .mapping(mapping) = cursor.node else { return [] }
+        return Set(mapping.keys.compactMap(\.string))
+    }
+
+    /// The `id`s of the entries of the `evaluations:` list.
+    static func declaredIDs(_ cursor: YAMLCursor) -> Set<String> {
+        guard case let .sequence(items) = cursor.node else { return [] }
+        return Set(items.compactMap { item in
+            guard case let .mapping(mapping) = item else { return nil }
+            return mapping["id"]?.string
+        })
     }
 
     // MARK: Strings and paths
