@@ -11,23 +11,7 @@ rows=${1:-1000000}
 repeats=${REPEATS:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-python3 - "$rows" "$work/ratings.csv" <<'PY'
-import random, sys
-random.seed(1)
-n, path = int(sys.argv[1]), sys.argv[2]
-raters = [f"r{i:02d}" for i in range(50)]
-with open(path, "w") as f:
-    f.write("item,rater,label\n")
-    written, item = 0, 0
-    while written < n:
-        item += 1
-        base = random.randint(1, 5)
-        for r in random.sample(raters, 3):
-            f.write(f"it{item:07d},{r},{min(5, max(1, base + random.choice([-1, 0, 0, 1])))}\n")
-            written += 1
-            if written >= n:
-                break
-PY
+python3 bench/lib/ratings-csv.py "$rows" "$work/ratings.csv"
 assay=$(scripts/build.sh)
 now() { date +%s.%N; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }

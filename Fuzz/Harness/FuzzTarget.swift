@@ -32,31 +32,32 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     @discardableResult
     public func run(_ data: Data) -> [String] {
         var messages: [String] = []
+        let scratch = Scratch()
         func attempt(_ body: () throws -> Void) {
             do { try body() } catch { messages.append(Self.message(of: error)) }
         }
         switch self {
         case .gguf:
-            let url = Scratch.write(data, to: "input.gguf")
+            let url = scratch.write(data, to: "input.gguf")
             attempt { Self.exercise(try LlamaModel(contentsOf: url)) }
             attempt { Self.exercise(try CausalTokenizer(loading: url)) }
         case .safetensors:
-            let directory = Scratch.directory("safetensors")
-            Scratch.copy(Fixture.url("models/tiny-llama/config.json"), to: directory.appendingPathComponent("config.json"))
-            let url = Scratch.write(data, to: "safetensors/model.safetensors")
+            let directory = scratch.directory("safetensors")
+            scratch.link(Fixture.url("models/tiny-llama/config.json"), at: "safetensors/config.json")
+            let url = scratch.write(data, to: "safetensors/model.safetensors")
             attempt {
                 let file = try SafetensorsFile(contentsOf: url)
                 for tensor in file.tensors { _ = try file.floats(tensor) }
             }
             attempt { Self.exercise(try LlamaModel(contentsOf: directory)) }
         case .configJSON:
-            let directory = Scratch.directory("config")
-            Scratch.copy(Fixture.url("models/tiny-llama/model.safetensors"), to: directory.appendingPathComponent("model.safetensors"))
-            _ = Scratch.write(data, to: "config/config.json")
+            let directory = scratch.directory("config")
+            scratch.link(Fixture.url("models/tiny-llama/model.safetensors"), at: "config/model.safetensors")
+            _ = scratch.write(data, to: "config/config.json")
             attempt { Self.exercise(try LlamaModel(contentsOf: directory)) }
             attempt { Self.exercise(try BertEncoder(contentsOf: directory)) }
         case .tokenizer:
-            let json = Scratch.write(data, to: "tokenizer.json"), vocab = Scratch.write(data, to: "vocab.txt")
+            let json = scratch.write(data, to: "tokenizer.json"), vocab = scratch.write(data, to: "vocab.txt")
             attempt {
                 switch try ModelTokenizer.load(json) {
                 case .wordPiece: Self.exercise(try ModelTokenizer.load(json))
@@ -67,14 +68,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .suite:
             // Two levels down, beside links to the fixtures, so that the relative paths of the
             // repository's suites (../Fixtures, ../../Fixtures) resolve as they do in suites/.
-            _ = Scratch.directory("suites/examples")
-            Scratch.link(Fixture.url(""), at: Scratch.root.appendingPathComponent("Fixtures"))
-            Scratch.link(Fixture.url(""), at: Scratch.root.appendingPathComponent("suites/Fixtures"))
-            let url = Scratch.write(data, to: "suites/examples/suite.yaml")
+            _ = scratch.directory("suites/examples")
+            scratch.link(Fixture.url(""), at: "Fixtures")
+            scratch.link(Fixture.url(""), at: "suites/Fixtures")
+            let url = scratch.write(data, to: "suites/examples/suite.yaml")
             attempt { _ = try SuiteLoader().load(url) }
         case .ratings:
             for format in RatingsFormat.allCases {
-                let url = Scratch.write(data, to: "ratings.\(format.rawValue)")
+                let url = scratch.write(data, to: "ratings.\(format.rawValue)")
                 for scale in [RatingScale.numeric(bins: nil), .categories(["1", "2", "3", "4", "5"])] {
                     attempt {
                         let set = try RatingSet.load(url, name: "fuzz", format: format, columns: RatingsColumns(), scale: scale)

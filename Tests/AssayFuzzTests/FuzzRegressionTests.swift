@@ -68,7 +68,7 @@ import Testing
         #expect(try run(.tokenizer, "Fuzz/seeds/tokenizer/vocab.txt").count == 1)
         // CSV with numbers: both scales (1–5 categories, numeric) and every level pass as CSV.
         let ratings = try run(.ratings, "Fixtures/ratings/quickstart.csv")
-        #expect(ratings.count == 6, "\(ratings)")
+        #expect(ratings.count == 6, "\(ratings.joined(separator: "\n"))")
     }
 
     @Test func regressionsAreFiledUnderATarget() throws {

@@ -287,7 +287,17 @@ enum CSVRecords {
                 let c = chars[i]
                 if inQuotes {
                     if c == "\"" {
-                        if i + 1 < chars.count, chars[i + 1] == "\"" { field.append("\""); i += 1 } else { inQuotes = false }
+                        if i + 1 < chars.count, chars[i + 1] == "\"" {
+                            field.append("\"")
+                            i += 1
+                        } else {
+                            inQuotes = false
+                            // RFC 4180: a closing quote ends the field. `"ab"c` is a broken export
+                            // (Python's csv joins it to abc unless strict): say so rather than guess.
+                            if i + 1 < chars.count, chars[i + 1] != separator {
+                                problems.append("line \(startLine): text after the closing quote of field \(fields.count + 1) (a quoted field ends at its quote; write a quote inside it as \"\")")
+                            }
+                        }
                     } else {
                         field.append(c)
                     }
