@@ -93,6 +93,7 @@ extension AssayCommand {
             let progress = TerminalProgress()
             let context = self.context
             let backend: any LanguageModelBackend, hash: String
+            var retries: RetryLog?
             if let endpoint {
                 guard let base = URL(string: endpoint), base.scheme == "http" || base.scheme == "https" else {
                     throw ValidationError("--endpoint must be an http:// or https:// URL ending in /v1")
@@ -100,7 +101,7 @@ extension AssayCommand {
                 _ = Redaction.url(base)  // registers credentials in the URL, so echoes of them are masked too
                 let server = OpenAIServer(baseURL: base, model: model)
                 try await server.checkModel()
-                (backend, hash) = (OpenAIBackend(server: server), "served:\(model)")
+                (backend, hash, retries) = (OpenAIBackend(server: server), "served:\(model)", server.retries)
             } else {
                 let url = URL(fileURLWithPath: model)
                 hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
@@ -115,6 +116,7 @@ extension AssayCommand {
             interrupt.onInterrupt { task.cancel() }
             let report = try await task.value
             interrupt.cancel()
+            if let summary = retries?.summary { Terminal.error("note: \(summary)\n") }
             if format == .json {
                 try JSONOutput.print(WithPeakRSS(report), pretty: false)
             } else {

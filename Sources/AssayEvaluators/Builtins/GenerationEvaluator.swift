@@ -48,6 +48,7 @@ public struct GenerationEvaluator: Evaluator {
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         let corpus = try context.parallelCorpus(for: Self.id)
         let backend: any LanguageModelBackend, modelName: String
+        var retries: RetryLog?
         switch context.model {
         case let .file(url)?:
             var local = try InProcessBackend(modelAt: url)
@@ -61,7 +62,7 @@ public struct GenerationEvaluator: Evaluator {
             }
             let server = OpenAIServer(baseURL: url, model: name)
             try await server.checkModel()
-            (backend, modelName) = (OpenAIBackend(server: server), "\(name)@\(url.absoluteString)")
+            (backend, modelName, retries) = (OpenAIBackend(server: server), "\(name)@\(url.absoluteString)", server.retries)
         case nil:
             throw EvaluatorError.invalidOption(name: "model", message: "generation needs a model: a local Llama-family file or an endpoint")
         }
@@ -86,12 +87,14 @@ public struct GenerationEvaluator: Evaluator {
                                          ("sampling", parameters.sampling == .greedy ? "greedy" : "temperature")]
         for part in chrf.signature(references: ReferenceCount(corpus.references)).parts { parts.append((part.key, part.value)) }
         let signature = Signature(parts).description
-        return EvaluationResult(
+        var result = EvaluationResult(
             metrics: [
                 MetricValue(name: "chrf", value: chrf.score(chrf.sum(chrfStats)), higherIsBetter: true),
                 MetricValue(name: "bleu", value: bleu.score(BLEUStatistics.sum(bleuStats, order: 4)).score, unit: "BLEU", higherIsBetter: true),
                 MetricValue(name: "tokens_generated", value: Double(tokens), higherIsBetter: true),
             ],
             items: items, signature: signature)
+        result.noteRetries(retries?.summary)
+        return result
     }
 }

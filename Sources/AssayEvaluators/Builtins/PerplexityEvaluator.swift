@@ -53,6 +53,7 @@ public struct PerplexityEvaluator: Evaluator {
         guard case let .text(path)? = context.dataset else { throw EvaluatorError.missingDataset(evaluator: Self.id) }
         let progress = context.progress, id = context.evaluationID
         let backend: any LanguageModelBackend, hash: String
+        var retries: RetryLog?
         switch context.model {
         case let .file(url)?:
             hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
@@ -61,7 +62,7 @@ public struct PerplexityEvaluator: Evaluator {
             // The server's own prompt log-probabilities (RemoteScoring); its probe runs first.
             let server = OpenAIServer(baseURL: url, model: name)
             try await server.checkModel()
-            (backend, hash) = (OpenAIBackend(server: server), "served:\(name)")
+            (backend, hash, retries) = (OpenAIBackend(server: server), "served:\(name)", server.retries)
         case nil:
             throw EvaluatorError.invalidOption(name: "model", message: "perplexity needs a model: a GGUF file, a Hugging Face directory or an endpoint")
         }
@@ -81,6 +82,8 @@ public struct PerplexityEvaluator: Evaluator {
                 MetricValue(name: "bits_per_byte", value: report.bitsPerByte, unit: "bits", higherIsBetter: false),
             ]
         }
-        return EvaluationResult(metrics: metrics, items: [], signature: report.signature)
+        var result = EvaluationResult(metrics: metrics, items: [], signature: report.signature)
+        result.noteRetries(retries?.summary)
+        return result
     }
 }

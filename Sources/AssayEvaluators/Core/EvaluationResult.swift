@@ -22,6 +22,13 @@ public struct EvaluationResult: Sendable, Equatable {
 
     /// The metric called `name`, if present.
     public func metric(_ name: String) -> MetricValue? { metrics.first { $0.name == name } }
+
+    /// Says on the first metric (a note every report shows) how many requests to a served model
+    /// had to be repeated, when any was: the numbers stand, but a reader should know.
+    public mutating func noteRetries(_ summary: String?) {
+        guard let summary, !metrics.isEmpty else { return }
+        metrics[0].note = metrics[0].note.map { $0 + "; " + summary } ?? summary
+    }
 }
 
 /// Statistics of one item: its id in the dataset and named values.

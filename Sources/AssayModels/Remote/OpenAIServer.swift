@@ -20,13 +20,19 @@ public struct OpenAIServer: Sendable {
     public let apiKey: String?
     /// Seconds without a byte from the server before a request fails.
     public let timeout: TimeInterval
+    /// How failed requests are repeated (HTTP 429 and 5xx, no answer).
+    public let retry: RetryPolicy
+    /// The retries made so far, for the report.
+    public let retries = RetryLog()
 
     /// A server at `baseURL` serving `model`.
-    public init(baseURL: URL, model: String, apiKey: String? = ProcessInfo.processInfo.environment["OPENAI_API_KEY"], timeout: TimeInterval = 600) {
+    public init(baseURL: URL, model: String, apiKey: String? = ProcessInfo.processInfo.environment["OPENAI_API_KEY"],
+                timeout: TimeInterval = 600, retry: RetryPolicy = .standard) {
         self.baseURL = baseURL
         self.model = model
         self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
         self.timeout = timeout
+        self.retry = retry
     }
 
     /// Names the server lists at `/v1/models`.
@@ -53,10 +59,12 @@ public struct OpenAIServer: Sendable {
     }
 
     /// Sends one streamed completion request and waits for the whole stream.
+    /// - Parameter retrying: repeat it under ``retry`` when it fails so; load tests pass `false`,
+    ///   as vLLM's benchmark_serving does not repeat a request (a failure is part of the measurement).
     /// - Returns: the text, the arrival time of every event that carried a choice, and the usage
     ///   the server reported (when it reports one in the stream).
     /// - Throws: `ModelError` for an unreachable server, an HTTP error or a stream Assay cannot read.
-    public func streamCompletion(_ completion: CompletionRequest) async throws -> StreamedCompletion {
+    public func streamCompletion(_ completion: CompletionRequest, retrying: Bool = true) async throws -> StreamedCompletion {
         var payload: [String: Any] = [
             "model": model, "max_tokens": completion.maxTokens,
             "temperature": completion.temperature, "stream": true, "stream_options": ["include_usage": true],
@@ -82,7 +90,8 @@ public struct OpenAIServer: Sendable {
         if let seed = completion.seed { payload["seed"] = seed }
         let url = baseURL.appendingPathComponent(completion.api.rawValue)
         let body = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
-        let stream = try await EventStream.run(request(url, method: "POST", body: body), timeout: timeout)
+        let request = request(url, method: "POST", body: body), timeout = timeout
+        let stream = try await (retrying ? retry : .never).run(log: retries) { try await EventStream.run(request, timeout: timeout) }
         return try StreamedCompletion(parsing: stream, api: completion.api, url: url.absoluteString)
     }
 
@@ -95,10 +104,11 @@ public struct OpenAIServer: Sendable {
         return request
     }
 
-    /// One request, the whole body back; HTTP errors thrown with the server's message.
+    /// One request, the whole body back, repeated under ``retry``; HTTP errors thrown with the
+    /// server's message.
     func send(_ request: URLRequest) async throws -> Data {
-        let events = try await EventStream.run(request, timeout: timeout)
-        return events.body
+        let timeout = timeout
+        return try await retry.run(log: retries) { try await EventStream.run(request, timeout: timeout) }.body
     }
 }
 

@@ -104,11 +104,13 @@ public enum ServingBench {
         return ServingRun(outcomes: outcomes, durationSeconds: seconds)
     }
 
-    /// One request; failures become failed outcomes (benchmark_serving counts them, the run goes on).
+    /// One request, never repeated; failures become failed outcomes (benchmark_serving counts them,
+    /// the run goes on).
     static func send(_ request: ServingWorkload.Request, workload: ServingWorkload, server: OpenAIServer) async -> ServingOutcome {
         do {
             let completion = try await server.streamCompletion(CompletionRequest(prompt: request.prompt, maxTokens: request.maxTokens,
-                                                                                  api: workload.api, ignoreEOS: workload.ignoreEOS))
+                                                                                  api: workload.api, ignoreEOS: workload.ignoreEOS),
+                                                            retrying: false)
             return ServingOutcome(completion: completion, api: workload.api)
         } catch {
             return ServingOutcome(error: (error as? LocalizedError)?.errorDescription ?? "\(error)")

@@ -1,0 +1,105 @@
+import Foundation
+
+/// How a request that failed in a way worth repeating is repeated: HTTP 429 and 5xx (502, 503,
+/// 504 and 500 — servers under load answer so), a connection refused, reset or closed mid-answer,
+/// and no byte within the timeout. Each retry waits a random time between 0 and
+/// `min(maxDelay, baseDelay · 2^(retry−1))` ("full jitter", so that many clients do not come back
+/// at once), at most `attempts` tries in all. Anything else — 400, 401, 404, an answer that is not
+/// what the API defines, a cancellation — fails at once.
+public struct RetryPolicy: Sendable, Equatable {
+    /// Tries in all, the first included (1: never repeat).
+    public var attempts: Int
+    /// The longest wait before the first retry, in seconds.
+    public var baseDelay: TimeInterval
+    /// The cap on any one wait, in seconds.
+    public var maxDelay: TimeInterval
+
+    public init(attempts: Int, baseDelay: TimeInterval, maxDelay: TimeInterval) {
+        self.attempts = max(1, attempts)
+        self.baseDelay = max(0, baseDelay)
+        self.maxDelay = max(0, maxDelay)
+    }
+
+    /// Four tries, waits of up to 0.5, 1 and 2 seconds.
+    public static let standard = RetryPolicy(attempts: 4, baseDelay: 0.5, maxDelay: 8)
+    /// One try (load tests: a failed request is a measurement, not something to hide).
+    public static let never = RetryPolicy(attempts: 1, baseDelay: 0, maxDelay: 0)
+
+    /// The wait before retry number `retry` (1-based), in seconds.
+    func delay(beforeRetry retry: Int) -> TimeInterval {
+        let cap = min(maxDelay, baseDelay * pow(2, Double(min(retry - 1, 30))))
+        return cap > 0 ? Double.random(in: 0...cap) : 0
+    }
+
+    /// Why `error` is worth another try (its name in the report), or nil when it is not.
+    static func retryReason(_ error: any Error) -> String? {
+        switch error {
+        case let ModelError.serverStatus(_, status, _) where status == 429 || (500...599).contains(status) && status != 501 && status != 505:
+            return "HTTP \(status)"
+        case ModelError.serverUnreachable: return "no answer"
+        default: return nil
+        }
+    }
+
+    /// Runs `body` under this policy, recording every retry in `log`.
+    /// - Throws: `body`'s error when it is not worth repeating or the tries are used up (then
+    ///   saying how many were made), or `CancellationError` when cancelled while waiting.
+    func run<T: Sendable>(log: RetryLog, _ body: () async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch {
+                guard let reason = Self.retryReason(error) else { throw error }
+                guard attempt < attempts else { throw attempt > 1 ? Self.exhausted(error, attempts: attempt) : error }
+                log.record(reason)
+                try await Task.sleep(nanoseconds: UInt64(delay(beforeRetry: attempt) * 1e9))
+                attempt += 1
+            }
+        }
+    }
+
+    /// `error` with the number of tries said.
+    static func exhausted(_ error: any Error, attempts: Int) -> any Error {
+        switch error {
+        case let ModelError.serverStatus(url, status, message):
+            return ModelError.serverStatus(url: url, status: status, message: message + " (\(attempts) tries)")
+        case let ModelError.serverUnreachable(url, reason):
+            return ModelError.serverUnreachable(url: url, reason: reason + " (\(attempts) tries)")
+        default: return error
+        }
+    }
+}
+
+/// The retries a server's requests needed, shared by every copy of the ``OpenAIServer`` (for the
+/// report: a number that needed them is still right, but the reader should know).
+public final class RetryLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var reasons: [String: Int] = [:]
+
+    public init() {}
+
+    func record(_ reason: String) {
+        lock.lock()
+        reasons[reason, default: 0] += 1
+        lock.unlock()
+    }
+
+    /// Retries so far.
+    public var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return reasons.values.reduce(0, +)
+    }
+
+    /// "3 requests repeated (HTTP 503 ×2, no answer ×1)", or nil when none was.
+    public var summary: String? {
+        lock.lock()
+        let reasons = reasons
+        lock.unlock()
+        let total = reasons.values.reduce(0, +)
+        guard total > 0 else { return nil }
+        let parts = reasons.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }
+        return "\(total) request\(total == 1 ? "" : "s") repeated (\(parts.joined(separator: ", ")))"
+    }
+}

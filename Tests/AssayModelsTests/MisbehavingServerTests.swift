@@ -1,0 +1,150 @@
+import AssayModels
+import AssayTestSupport
+import Foundation
+import Testing
+
+/// A loopback server that misbehaves as loaded or broken servers do — 503s, 429s, stalls, a
+/// connection closed mid-answer, an answer that is not JSON — selected by the first path segment
+/// of the base URL (`/flaky-<id>/v1`): every failure is repeated when that can help and ends in a
+/// clear error when it cannot, never a hang.
+@Suite(.serialized) struct MisbehavingServerTests {
+    static let script = """
+        import http.server, json, sys, time, threading
+        seen, lock = {}, threading.Lock()
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def send_json(self, status, obj, extra=b""):
+                body = json.dumps(obj).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body) + len(extra)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+            def answer(self):
+                if self.path.endswith("/models"):
+                    return self.send_json(200, {"data": [{"id": "m"}]})
+                events = 'data: {"choices":[{"index":0,"text":"ok","finish_reason":"length"}]}\\n\\ndata: [DONE]\\n\\n'.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Content-Length", str(len(events)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(events)
+            def handle_any(self):
+                if self.command == "POST":
+                    self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                mode = self.path.strip("/").split("/")[0].split("-")[0]
+                with lock:
+                    seen[self.path] = seen.get(self.path, 0) + 1
+                    count = seen[self.path]
+                if mode == "flaky" and count <= 2:
+                    return self.send_json(503, {"error": {"message": "overloaded, try again"}})
+                if mode == "busy" and count <= 1:
+                    return self.send_json(429, {"error": {"message": "rate limited"}})
+                if mode == "down":
+                    return self.send_json(503, {"error": {"message": "the engine is down"}})
+                if mode == "denied":
+                    return self.send_json(401, {"error": {"message": "invalid API key"}})
+                if mode == "stall":
+                    time.sleep(30)
+                    return
+                if mode == "cut" and count <= 1:
+                    return self.send_json(200, {"data": []}, extra=b"x" * 100)  # promises more than it sends, then closes
+                if mode == "garbage":
+                    body = b"<html>this is not JSON</html>"
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    return self.wfile.write(body)
+                self.answer()
+            do_GET = do_POST = handle_any
+            def log_message(self, *args): pass
+        http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+        """
+
+    static let fast = RetryPolicy(attempts: 4, baseDelay: 0.01, maxDelay: 0.05)
+
+    static func server(_ child: ChildServer, _ mode: String, timeout: TimeInterval = 5, retry: RetryPolicy = fast) -> OpenAIServer {
+        OpenAIServer(baseURL: URL(string: "http://127.0.0.1:\(child.port)/\(mode)-\(UUID().uuidString)/v1")!, model: "m",
+                     apiKey: nil, timeout: timeout, retry: retry)
+    }
+
+    static let request = CompletionRequest(prompt: "Hi", maxTokens: 1)
+
+    @Test func repeatableFailuresAreRepeatedAndCounted() async throws {
+        let child = try ChildServer.start(python: "python3", arguments: ["-c", Self.script, "{port}"])
+        defer { withExtendedLifetime(child) {} }
+        // Two 503s, then an answer: served, with the two retries on record.
+        let flaky = Self.server(child, "flaky")
+        #expect(try await flaky.servedModels() == ["m"])
+        #expect(flaky.retries.summary == "2 requests repeated (HTTP 503 ×2)")
+        let flakyStream = Self.server(child, "flaky")
+        #expect(try await flakyStream.streamCompletion(Self.request).text == "ok")
+        #expect(flakyStream.retries.count == 2)
+        // A 429, then an answer.
+        let busy = Self.server(child, "busy")
+        #expect(try await busy.servedModels() == ["m"])
+        #expect(busy.retries.summary == "1 request repeated (HTTP 429 ×1)")
+        // A connection closed before the promised bytes, then an answer.
+        let cut = Self.server(child, "cut")
+        #expect(try await cut.servedModels() == ["m"])
+        #expect(cut.retries.summary == "1 request repeated (no answer ×1)")
+        // A load test does not repeat: the failure is its measurement.
+        let measured = Self.server(child, "flaky")
+        await #expect(throws: ModelError.self) { try await measured.streamCompletion(Self.request, retrying: false) }
+        #expect(measured.retries.count == 0)
+    }
+
+    @Test func failuresThatPersistEndInAClearError() async throws {
+        let child = try ChildServer.start(python: "python3", arguments: ["-c", Self.script, "{port}"])
+        defer { withExtendedLifetime(child) {} }
+        // Down for good: four tries, then the server's message and the count.
+        let down = Self.server(child, "down")
+        do {
+            _ = try await down.servedModels()
+            Issue.record("no error")
+        } catch let error as ModelError {
+            guard case let .serverStatus(_, status, message) = error else { Issue.record("\(error)"); return }
+            #expect(status == 503 && message == "the engine is down (4 tries)")
+        }
+        #expect(down.retries.count == 3)
+        // Not worth repeating: a 401 and an answer that is not JSON fail at once.
+        let denied = Self.server(child, "denied")
+        await #expect(throws: ModelError.self) { try await denied.servedModels() }
+        #expect(denied.retries.count == 0)
+        let garbage = Self.server(child, "garbage")
+        do {
+            _ = try await garbage.servedModels()
+            Issue.record("no error")
+        } catch let error as ModelError {
+            guard case .serverProtocol = error else { Issue.record("\(error)"); return }
+        }
+        #expect(garbage.retries.count == 0)
+    }
+
+    @Test func aStalledServerTimesOutInsteadOfHanging() async throws {
+        let child = try ChildServer.start(python: "python3", arguments: ["-c", Self.script, "{port}"])
+        defer { withExtendedLifetime(child) {} }
+        let stalled = Self.server(child, "stall", timeout: 0.5, retry: RetryPolicy(attempts: 2, baseDelay: 0.01, maxDelay: 0.01))
+        let start = Date()
+        do {
+            _ = try await stalled.streamCompletion(Self.request)
+            Issue.record("no error")
+        } catch let error as ModelError {
+            guard case let .serverUnreachable(_, reason) = error else { Issue.record("\(error)"); return }
+            #expect(reason.hasSuffix("(2 tries)"), "\(reason)")
+        }
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(stalled.retries.count == 1)
+        // Cancelling a request in flight ends it at once.
+        let waiting = Self.server(child, "stall", timeout: 60)
+        let task = Task { try await waiting.streamCompletion(Self.request) }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        let cancelled = Date()
+        task.cancel()
+        await #expect(throws: (any Error).self) { try await task.value }
+        #expect(Date().timeIntervalSince(cancelled) < 5)
+    }
+}
