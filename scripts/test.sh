@@ -3,8 +3,9 @@
 # Fetches the real test models into $ASSAY_MODELS (scripts/fetch-models.sh, verified by SHA-256),
 # writes the ones derived from them (scripts/make-derived-models.sh) and starts a real
 # OpenAI-compatible server (llama-cpp-python, scripts/setup-test-server.sh) serving SmolLM2 for
-# the remote-backend tests, runs a short kill-and-concurrency soak (scripts/soak.sh) and a 60 s
-# fuzz smoke of every parser under AddressSanitizer (scripts/fuzz).
+# the remote-backend tests, runs a short kill-and-concurrency soak (scripts/soak.sh), a 60 s
+# fuzz smoke of every parser (scripts/fuzz) and the parser-facing tests under AddressSanitizer
+# (scripts/asan-tests.sh).
 # Tests that need ../shared/data (or $ASSAY_DATA), the models or the server skip with a message
 # locally and fail in CI (CI=true).
 set -euo pipefail
@@ -17,8 +18,10 @@ swift build --build-tests --explicit-target-dependency-import-check error
 scripts/make-derived-models.sh "$(swift build --show-bin-path)/assay"
 # A short kill-and-concurrency soak of one store (the full one: scripts/soak.sh, 200 kills).
 scripts/soak.sh 4 60
-# Every committed fuzz regression, then 60 s of libFuzzer per parser (ASSAY_FUZZ_SECONDS to change).
+# Every committed fuzz regression, then 60 s of libFuzzer per parser (ASSAY_FUZZ_SECONDS to change),
+# and the parser-facing tests under AddressSanitizer.
 scripts/fuzz all "${ASSAY_FUZZ_SECONDS:-60}"
+scripts/asan-tests.sh
 
 models=${ASSAY_MODELS:-$HOME/.cache/assay/models}
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
