@@ -27,4 +27,18 @@ struct ChartTests {
         #expect(svg.contains("a &lt; b &amp; c") && svg.contains(">500<"))  // axis up to 500
         #expect(svg.components(separatedBy: "<rect").count == 3)
     }
+
+    /// A bootstrap distribution: every replicate counted in a bin, the interval shaded, the
+    /// estimate and both ends marked with their values; a flat distribution still draws.
+    @Test func bootstrapDistributionCountsEveryReplicate() throws {
+        let replicates = (0..<1000).map { 20 + 4 * sin(Double($0)) }
+        let svg = ChartRenderer.svg(.distribution(title: "BLEU <&>", unit: "BLEU", values: replicates, estimate: 20.1, low: 16.2, high: 23.9))
+        #expect(XMLParser(data: Data(svg.utf8)).parse())
+        #expect(svg.contains("BLEU &lt;&amp;&gt;") && svg.contains("estimate 20.1") && svg.contains("2.5 % 16.2") && svg.contains("97.5 % 23.9"))
+        let counts = svg.matches(of: /<title>(\d+) of 1000 replicates/).map { Int($0.1)! }
+        #expect(counts.reduce(0, +) == 1000 && counts.count > 10)
+        #expect(svg.contains("95 % interval 16.2 to 23.9"))
+        let flat = ChartRenderer.svg(.distribution(title: "t", unit: "", values: [5, 5, 5], estimate: 5, low: 5, high: 5))
+        #expect(XMLParser(data: Data(flat.utf8)).parse() && flat.contains("3 of 3 replicates"))
+    }
 }

@@ -63,6 +63,11 @@ struct HTMLReportTests {
         #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("<link"))
         // Readable without script: the rows are in the HTML itself.
         #expect(html.components(separatedBy: "<tr").count > 5 + 3)
+        // confidence: true draws the BLEU bootstrap replicates with the estimate and interval marked
+        // (an image, as every chart: the SVG inline as a data: address).
+        let bootstrap = try #require(run.charts["bleu"]?.first { $0.title == "BLEU: bootstrap distribution" })
+        #expect(bootstrap.svg.contains("of 1000 replicates") && bootstrap.svg.contains("estimate "))
+        #expect(html.contains("BLEU: bootstrap distribution") && html.contains(Data(bootstrap.svg.utf8).base64EncodedString()))
     }
 
     @Test func tenThousandItemsStayUnderTwoMegabytesAndWorkInABrowser() async throws {

@@ -46,9 +46,13 @@ public struct BLEUEvaluator: Evaluator {
         let total = BLEUStatistics.sum(stats, order: bleu.configuration.maxOrder)
         let score = bleu.score(total)
         var interval: Bootstrap.Interval?
+        var artifacts: [Artifact] = []
         if let bootstrap {
             let draws = Bootstrap.indices(count: stats.count, resamples: bootstrap.resamples, seed: bootstrap.seed)
-            interval = Bootstrap.interval(draws.map { bleu.score(BLEUStatistics.sum($0.lazy.map { stats[$0] }, order: 4)).score })
+            let replicates = draws.map { bleu.score(BLEUStatistics.sum($0.lazy.map { stats[$0] }, order: 4)).score }
+            let ci = Bootstrap.interval(replicates)
+            interval = ci
+            artifacts.append(Artifact.bootstrap(of: "BLEU", unit: "BLEU", replicates: replicates, estimate: score.score, interval: ci))
         }
         let ratio = total.referenceLength > 0 ? Double(total.hypothesisLength) / Double(total.referenceLength) : 0
         let items = zip(corpus.ids, stats).map { id, s in
@@ -65,6 +69,7 @@ public struct BLEUEvaluator: Evaluator {
                 MetricValue(name: "ratio", value: ratio, higherIsBetter: true),
             ],
             items: items,
-            signature: bleu.signature(references: ReferenceCount(corpus.references), bootstrap: bootstrap).description)
+            signature: bleu.signature(references: ReferenceCount(corpus.references), bootstrap: bootstrap).description,
+            artifacts: artifacts)
     }
 }

@@ -45,9 +45,13 @@ public struct ChrFEvaluator: Evaluator {
         try context.checkCancellation()
         let score = chrf.score(chrf.sum(stats))
         var interval: Bootstrap.Interval?
+        var artifacts: [Artifact] = []
         if let bootstrap {
             let draws = Bootstrap.indices(count: stats.count, resamples: bootstrap.resamples, seed: bootstrap.seed)
-            interval = Bootstrap.interval(draws.map { chrf.score(chrf.sum($0.lazy.map { stats[$0] })) })
+            let replicates = draws.map { chrf.score(chrf.sum($0.lazy.map { stats[$0] })) }
+            let ci = Bootstrap.interval(replicates)
+            interval = ci
+            artifacts.append(Artifact.bootstrap(of: chrf.name, unit: chrf.name, replicates: replicates, estimate: score, interval: ci))
         }
         let items = zip(corpus.ids, stats).map { id, s in
             ItemRow(id: id, values: [
@@ -59,6 +63,7 @@ public struct ChrFEvaluator: Evaluator {
             metrics: [MetricValue(name: "score", value: score, ciLow: interval?.low, ciHigh: interval?.high,
                                   unit: chrf.name, higherIsBetter: true)],
             items: items,
-            signature: chrf.signature(references: ReferenceCount(corpus.references), bootstrap: bootstrap).description)
+            signature: chrf.signature(references: ReferenceCount(corpus.references), bootstrap: bootstrap).description,
+            artifacts: artifacts)
     }
 }

@@ -7,6 +7,9 @@ public enum Chart: Sendable, Equatable {
     case bars(title: String, unit: String, bars: [ChartBar])
     /// A symmetric matrix of values in [−1, 1] over labels (pairwise kappa); the diagonal is 1.
     case heatmap(title: String, caption: String, labels: [String], cells: [[HeatmapCell]])
+    /// The bootstrap replicates of a metric as a histogram, with the estimate and the ends of its
+    /// 95 % interval marked (how wide and how lopsided the uncertainty is).
+    case distribution(title: String, unit: String, values: [Double], estimate: Double, low: Double, high: Double)
 }
 
 /// One bar of ``Chart/bars(title:unit:bars:)``: the value and the ends of its error bar.

@@ -1,3 +1,5 @@
+import AssayStats
+
 /// What one evaluation produced: metric values, per-item statistics and the signature.
 public struct EvaluationResult: Sendable, Equatable {
     /// Metric values, in the order the evaluator declares them.
@@ -47,6 +49,13 @@ public struct ItemRow: Sendable, Equatable, Codable {
 
 /// A chart an evaluation produces for its report, written beside it.
 public struct Artifact: Sendable, Equatable {
+    /// The chart of a metric's bootstrap replicates (`<run>.<evaluation>.bootstrap.svg`).
+    public static func bootstrap(of metric: String, unit: String, replicates: [Double], estimate: Double, interval: Bootstrap.Interval) -> Artifact {
+        Artifact(name: "bootstrap.svg", title: "\(metric): bootstrap distribution",
+                 chart: .distribution(title: "\(metric) over \(replicates.count) bootstrap resamples (estimate and 95 % interval)", unit: unit,
+                                      values: replicates, estimate: estimate, low: interval.low, high: interval.high))
+    }
+
     /// File name suffix, e.g. `kappa-heatmap.svg`; written as `<run-id>.<evaluation>.<name>`.
     public var name: String
     /// What it shows, for the Markdown link.

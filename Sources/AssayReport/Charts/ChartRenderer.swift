@@ -8,6 +8,8 @@ public enum ChartRenderer {
         case let .kldHistogram(title, kld, mean, p99): KLDHistogram.svg(title: title, kld: kld, mean: mean, p99: p99)
         case let .bars(title, unit, bars): BarChart.svg(title: title, bars: bars, unit: unit)
         case let .heatmap(title, caption, labels, cells): Heatmap.svg(title: title, caption: caption, labels: labels, cells: cells)
+        case let .distribution(title, unit, values, estimate, low, high):
+            DistributionChart.svg(title: title, unit: unit, values: values, estimate: estimate, low: low, high: high)
         }
     }
 }
