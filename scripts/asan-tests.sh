@@ -3,7 +3,7 @@
 # tokenizers, suites, ratings, hostile metadata, the fuzz seeds and regressions, redaction and the
 # misbehaving-server tests, built with --sanitize=address into .build-asan/. The whole suite does
 # not fit CI's time under ASan (it runs every model test again ~10× slower); this subset takes
-# about 3 minutes to build and 1 to run on 2 cores. Extra arguments go to `swift test`.
+# about 2.5 minutes to build and half a minute to run on 2 cores. Extra arguments go to `swift test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suites="AssayCheckpointTests|AssayTokenizerTests|AssaySuiteTests|AssayFuzzTests|AssayCoreTests|RatingsFileTests|HostileMetadataTests|MisbehavingServerTests"

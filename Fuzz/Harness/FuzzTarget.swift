@@ -12,8 +12,9 @@ import Foundation
 /// or an unbounded message is a finding. The libFuzzer executables in `Fuzz/Package.swift` call
 /// ``run(_:)`` and `FuzzRegressionTests` replays the seeds and every committed regression through it.
 public enum FuzzTarget: String, CaseIterable, Sendable {
-    /// A GGUF file: the reader, the model configuration and its checks, the weights, a forward
-    /// pass when it loads, and its tokenizer (byte-level BPE or SentencePiece).
+    /// A GGUF file: the reader (mapped and from memory, every tensor dequantized), the model
+    /// configuration and its checks, the weights, a forward pass when it loads, and its tokenizer
+    /// (byte-level BPE or SentencePiece).
     case gguf
     /// A `model.safetensors` header and data beside a valid `config.json`.
     case safetensors
@@ -39,6 +40,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         switch self {
         case .gguf:
             let url = scratch.write(data, to: "input.gguf")
+            // Parsed from memory too, every tensor dequantized: a mapped file rounds up to a page,
+            // so a read just past its end would not show; a heap copy of the exact size does.
+            attempt {
+                let file = try GGUFFile(data: data, url: url)
+                for tensor in file.tensors { _ = try file.floats(tensor) }
+            }
             attempt { Self.exercise(try LlamaModel(contentsOf: url)) }
             attempt { Self.exercise(try CausalTokenizer(loading: url)) }
         case .safetensors:

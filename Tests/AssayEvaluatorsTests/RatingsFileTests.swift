@@ -51,15 +51,16 @@ struct RatingsFileTests {
     /// RFC 4180 quoting: separators, doubled quotes and line breaks inside quotes are data; text
     /// after a closing quote and a quote left open are problems with their line.
     @Test func quotedFieldsFollowRFC4180() {
-        let good = Data("item,rater,label\n\"1,x\",a,\"say \"\"ok\"\"\"\n\"2\n3\",b,bad\n".utf8)
+        let good = Data("item,rater,label\n\"1,x\",a,\"say \"\"ok\"\"\"\n\"2\n3\"  ,b,bad\n".utf8)
         let (raw, goodProblems) = RatingsFile.read(good, path: "r", format: .csv, columns: RatingsColumns())
         #expect(goodProblems.isEmpty)
         #expect(raw.map(\.item) == ["1,x", "2\n3"] && raw.map(\.label) == ["say \"ok\"", "bad"])
-        let broken = Data("item,rater,label\n1,a,\"good\"ish\n2,a,\"open\n3,a,ok\n".utf8)
+        let broken = Data("item,rater,label\n1,a,\"good\"ish\n\"2\n2\"x,a,ok\n2,a,\"open\n3,a,ok\n".utf8)
         let (_, found) = RatingsFile.read(broken, path: "r", format: .csv, columns: RatingsColumns())
         #expect(found == [
             "line 2: text after the closing quote of field 3 (a quoted field ends at its quote; write a quote inside it as \"\")",
-            "line 3: unterminated quoted field",
+            "line 4: text after the closing quote of field 1 (a quoted field ends at its quote; write a quote inside it as \"\")",
+            "line 5: unterminated quoted field",
         ])
     }
 

@@ -4,7 +4,8 @@ import Testing
 
 /// Every seed and every committed fuzz finding (`Fuzz/regressions/<target>/`) through the same
 /// entry points the fuzzers use, without sanitizers: a trap here fails the test run. Errors must
-/// say something and stay short (a hostile file must not become a megabyte message).
+/// say something and stay short (a hostile file must not become a megabyte message). A finding
+/// that was a hang is replayed with a time limit by `scripts/fuzz` (libFuzzer's -timeout), not here.
 @Suite struct FuzzRegressionTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -30,8 +31,9 @@ import Testing
     func seedsAndRegressionsGiveShortErrorsNotTraps(_ target: FuzzTarget) throws {
         let inputs = Self.inputs(target)
         #expect(!inputs.isEmpty, "no seeds found for \(target.rawValue): \(target.seeds)")
-        for input in inputs {
-            for message in target.run(try Data(contentsOf: input)) {
+        // The empty input first (libFuzzer always tries it), then the files.
+        for (input, data) in [(URL(fileURLWithPath: "(empty input)"), Data())] + (try inputs.map { ($0, try Data(contentsOf: $0)) }) {
+            for message in target.run(data) {
                 #expect(!message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(input.lastPathComponent): an empty error message")
                 #expect(message.utf8.count <= 4_000, "\(input.lastPathComponent): a \(message.utf8.count)-byte error message: \(message.prefix(200))…")
             }

@@ -80,17 +80,21 @@ struct HostileMetadataTests {
     @Test func wrongTypesAreNamedNotTreatedAsAbsent() throws {
         for (key, value, shown) in [("llama.attention.head_count", GGUFValue.string("4"), "\"4\""),
                                     ("llama.attention.head_count_kv", .float32(2.5), "2.5"),
-                                    ("llama.rope.freq_base", .string("10000"), "\"10000\"")] {
+                                    ("llama.rope.freq_base", .string("10000"), "\"10000\""),
+                                    ("llama.rope.scaling.type", .uint32(2), "2"),
+                                    ("llama.expert_count", .string("8"), "\"8\"")] {
             let url = try Self.craftedGGUF([key: value])
             do {
                 _ = try LlamaModel(contentsOf: url)
                 Issue.record("\(key): no error")
             } catch let error as ModelError {
-                #expect(error.errorDescription == "\(url.path): metadata '\(key)' is \(shown): expected \(key.hasSuffix("freq_base") ? "a number" : "a whole number")")
+                let expected = key.hasSuffix("freq_base") ? "a number" : key.hasSuffix("scaling.type") ? "a string" : "a whole number"
+                #expect(error.errorDescription == "\(url.path): metadata '\(key)' is \(shown): expected \(expected)")
             }
         }
         for (key, value, shown) in [("num_attention_heads", "4" as Any, "\"4\""), ("rope_theta", "1e4" as Any, "\"1e4\""),
-                                    ("num_key_value_heads", 2.5 as Any, "2.5"), ("tie_word_embeddings", 1 as Any, "1")] {
+                                    ("num_key_value_heads", 2.5 as Any, "2.5"), ("tie_word_embeddings", 1 as Any, "1"),
+                                    ("rope_scaling", "linear" as Any, "\"linear\"")] {
             let directory = try Self.craftedDirectory("tiny-llama") { $0[key] = value }
             let config = directory.appendingPathComponent("config.json").path
             do {

@@ -118,6 +118,9 @@ struct SuiteLoaderTests {
         #expect(modelDiagnostics.first?.keyPath == "models.candidate.path")
         let badEvaluation = try sandbox.diagnostics(validSuite.replacingOccurrences(of: "options: { tokenize: 13a }", with: "options: { tokenize: 14a }"))
         #expect(badEvaluation.map(\.keyPath) == ["evaluations[0].options.tokenize"], "\(badEvaluation.map(\.message))")
+        // An empty reference list is an error of its own, so the suite cannot load without the evaluation.
+        let noReferences = try sandbox.diagnostics(validSuite.replacingOccurrences(of: "references: [data/ref.txt]", with: "references: []"))
+        #expect(noReferences.map(\.message) == ["no reference files"], "\(noReferences.map(\.message))")
     }
 
     @Test func pathThatIsADirectory() throws {

@@ -94,9 +94,12 @@ public struct HFConfig: @unchecked Sendable {
     /// The keys present.
     public var keys: [String] { object.keys.sorted() }
 
-    /// A nested object (such as `rope_scaling`), or nil when absent or not an object.
-    public func nested(_ key: String) -> HFConfig? {
-        (object[key] as? [String: Any]).map { HFConfig(url: url, object: $0) }
+    /// A nested object (such as `rope_scaling`); nil when absent or null.
+    /// - Throws: ``CheckpointError/invalidHeader(path:message:)`` when the key holds something else.
+    public func nested(_ key: String) throws -> HFConfig? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let nested = value as? [String: Any] else { throw wrongType(key, expected: "an object") }
+        return HFConfig(url: url, object: nested)
     }
 
     /// A string value.
@@ -146,8 +149,13 @@ public struct HFConfig: @unchecked Sendable {
     /// How many entries a list has (nil when absent or not a list).
     public func listCount(_ key: String) -> Int? { (object[key] as? [Any])?.count }
 
-    /// A list of strings (`architectures`).
-    public func strings(_ key: String) -> [String]? { object[key] as? [String] }
+    /// A list of strings (`architectures`, `layer_types`); nil when absent or null.
+    /// - Throws: ``CheckpointError/invalidHeader(path:message:)`` when the key holds something else.
+    public func strings(_ key: String) throws -> [String]? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let list = value as? [String] else { throw wrongType(key, expected: "a list of strings") }
+        return list
+    }
 
     /// A required integer.
     /// - Throws: ``CheckpointError/invalidHeader(path:message:)`` naming the key.

@@ -292,10 +292,15 @@ enum CSVRecords {
                             i += 1
                         } else {
                             inQuotes = false
-                            // RFC 4180: a closing quote ends the field. `"ab"c` is a broken export
-                            // (Python's csv joins it to abc unless strict): say so rather than guess.
-                            if i + 1 < chars.count, chars[i + 1] != separator {
-                                problems.append("line \(startLine): text after the closing quote of field \(fields.count + 1) (a quoted field ends at its quote; write a quote inside it as \"\")")
+                            // RFC 4180: a closing quote ends the field; spaces before the separator
+                            // are let pass. `"ab"c` is a broken export (Python's csv joins it to abc
+                            // unless strict): say so, on the line of the quote, rather than guess.
+                            var next = i + 1
+                            while next < chars.count, chars[next] == " " { next += 1 }
+                            if next < chars.count, chars[next] != separator {
+                                problems.append("line \(lines[index - 1].number): text after the closing quote of field \(fields.count + 1) (a quoted field ends at its quote; write a quote inside it as \"\")")
+                            } else {
+                                i = next - 1
                             }
                         }
                     } else {

@@ -35,6 +35,20 @@ extension LlamaModel {
             }
             return v
         }
+        func string(_ key: String) throws -> String? {
+            guard let value = file.value("\(arch).\(key)") else { return nil }
+            guard let v = value.string else {
+                throw ModelError.invalidMetadata(path: path, key: "\(arch).\(key)", value: value.description, reason: "expected a string")
+            }
+            return v
+        }
+        func bool(_ key: String) throws -> Bool? {
+            guard let value = file.value("\(arch).\(key)") else { return nil }
+            guard case let .bool(v) = value else {
+                throw ModelError.invalidMetadata(path: path, key: "\(arch).\(key)", value: value.description, reason: "expected true or false")
+            }
+            return v
+        }
         let check = MetadataCheck(path: path)
         let embedding = try check.count(try int("embedding_length"), "\(arch).embedding_length", maximum: MetadataCheck.Limit.width)
         let heads = try check.count(try int("attention.head_count"), "\(arch).attention.head_count", maximum: MetadataCheck.Limit.heads)
@@ -46,7 +60,7 @@ extension LlamaModel {
             headDimension = embedding / heads
         }
         var positionScale: Float = 1
-        switch file.value("\(arch).rope.scaling.type")?.string {
+        switch try string("rope.scaling.type") {
         case nil, "none": break
         case "linear":
             let factor = try number("rope.scaling.factor") ?? 1
@@ -64,11 +78,11 @@ extension LlamaModel {
             epsilon: Float(try number("attention.layer_norm_rms_epsilon") ?? 1e-5),
             vocabulary: file.value("tokenizer.ggml.tokens")?.array?.count ?? 0,
             trainedContext: try optionalInt("context_length"), headNorms: ["qwen3", "qwen3moe", "gemma3"].contains(arch)).checked(path: path, keys: .gguf(arch))
-        if let count = file.value("\(arch).expert_count")?.integer, count != 0 {
+        if let count = try optionalInt("expert_count"), count != 0 {
             // Mixtral (`llama`), Qwen2-MoE (with a shared expert; weights not renormalized, as
             // llama.cpp's qwen2moe), Qwen3-MoE.
             let isQwen = arch == "qwen2moe" || arch == "qwen3moe"
-            try configuration.setExperts(path: path, count: Int(exactly: count) ?? -1, countKey: "\(arch).expert_count",
+            try configuration.setExperts(path: path, count: count, countKey: "\(arch).expert_count",
                                          used: try int("expert_used_count"), usedKey: "\(arch).expert_used_count",
                                          width: isQwen ? try int("expert_feed_forward_length") : nil, widthKey: "\(arch).expert_feed_forward_length",
                                          shared: arch == "qwen2moe" ? try int("expert_shared_feed_forward_length") : nil,
@@ -97,7 +111,7 @@ extension LlamaModel {
                 nope: qk - rope, rope: rope, value: value, denseLeading: try key("leading_dense_block_count") ?? 0,
                 experts: try key("expert_count") ?? 0, used: try key("expert_used_count") ?? 0, expertWidth: try key("expert_feed_forward_length") ?? -1,
                 sharedCount: try key("expert_shared_count") ?? 0, scale: try number("expert_weights_scale") ?? 1,
-                normalize: { if case .bool(true)? = file.value("\(arch).expert_weights_norm") { return true } else { return false } }(), gating: gating,
+                normalize: try bool("expert_weights_norm") ?? false, gating: gating,
                 groups: try key("expert_group_count") ?? 1, groupsUsed: try key("expert_group_used_count") ?? 1)
         }
         if arch == "phi3" {
@@ -112,7 +126,12 @@ extension LlamaModel {
             let patternKey = "\(arch).attention.sliding_window_pattern"
             if configuration.slidingWindow != nil, let value = file.value(patternKey) {
                 if let flags = value.array {
-                    let sliding = flags.map { if case .bool(true) = $0 { return true } else { return false } }
+                    let sliding = try flags.map { flag -> Bool in
+                        guard case let .bool(b) = flag else {
+                            throw ModelError.invalidMetadata(path: path, key: patternKey, value: value.description, reason: "expected one true or false per layer")
+                        }
+                        return b
+                    }
                     guard sliding.count == configuration.layers else {
                         throw ModelError.invalidMetadata(path: path, key: patternKey, value: "\(sliding.count) entries", reason: "it must list the \(configuration.layers) layers")
                     }
@@ -120,6 +139,8 @@ extension LlamaModel {
                 } else if let period = value.integer {
                     let n = try check.count(Int(exactly: period) ?? -1, patternKey, minimum: 0, maximum: MetadataCheck.Limit.layers)
                     configuration.slidingLayers = (0..<configuration.layers).map { n == 0 || $0 % n < n - 1 }
+                } else {
+                    throw ModelError.invalidMetadata(path: path, key: patternKey, value: value.description, reason: "expected a period or one true or false per layer")
                 }
             }
         }
@@ -134,7 +155,7 @@ extension LlamaModel {
             for factor in factors { _ = try check.positive(Double(factor), frequencies) }
             configuration.ropeFrequencyFactors = factors
         }
-        if file.value("\(arch).rope.scaling.type")?.string == "yarn" {
+        if try string("rope.scaling.type") == "yarn" {
             let key = "\(arch).rope.scaling."
             guard let original = try number("rope.scaling.original_context_length") else { throw ModelError.missingMetadata(path: path, key: key + "original_context_length") }
             // As llama.cpp reads them: DeepSeek's converter writes 0.1 · mscale_all_dim as
@@ -186,12 +207,12 @@ extension LlamaModel {
         var positionScale: Float = 1
         // transformers ≥ 5 writes `rope_parameters` (rope_theta, rope_type, factor); older files
         // `rope_theta` and `rope_scaling`.
-        let ropeParameters = config.nested("rope_parameters")
-        if ropeParameters?.nested("full_attention") != nil || ropeParameters?.nested("sliding_attention") != nil {
+        let ropeParameters = try config.nested("rope_parameters")
+        if try ropeParameters?.nested("full_attention") != nil || ropeParameters?.nested("sliding_attention") != nil {
             throw ModelError.unsupportedSetting(path: path, key: "rope_parameters", value: "parameters per layer type (transformers ≥ 5)",
                                                 supported: "rope_theta and rope_scaling as transformers 4 writes them")
         }
-        if let scaling = config.nested("rope_scaling") ?? ropeParameters {
+        if let scaling = try config.nested("rope_scaling") ?? ropeParameters {
             let type = try scaling.string("rope_type") ?? scaling.string("type") ?? "?"
             switch type {
             case "default": break
@@ -258,7 +279,7 @@ extension LlamaModel {
             let activation = try config.string("hidden_activation") ?? config.string("hidden_act") ?? "gelu_pytorch_tanh"
             guard activation == "gelu_pytorch_tanh" else { throw ModelError.unsupportedActivation(path: path, name: activation) }
             try configuration.setGemma(path: path, value: { try config.number($0) }, ggufKeys: false, keyPrefix: "")
-            if let types = config.strings("layer_types") {
+            if let types = try config.strings("layer_types") {
                 let sliding = types.map { $0 == "sliding_attention" }
                 guard sliding.count == configuration.layers else {
                     throw ModelError.invalidMetadata(path: path, key: "layer_types", value: "\(types.count) entries",
@@ -270,10 +291,10 @@ extension LlamaModel {
                 configuration.attentionScale = 1 / (try check.positive(scalar, "query_pre_attn_scalar")).squareRoot()
             }
         }
-        if let scaling = config.nested("rope_scaling") ?? ropeParameters, (try scaling.string("rope_type") ?? scaling.string("type")) == "llama3" {
+        if let scaling = try config.nested("rope_scaling") ?? ropeParameters, (try scaling.string("rope_type") ?? scaling.string("type")) == "llama3" {
             configuration.ropeFrequencyFactors = try Self.llama3FrequencyFactors(scaling, configuration: configuration, check: check)
         }
-        if let scaling = config.nested("rope_scaling") ?? ropeParameters, (try scaling.string("rope_type") ?? scaling.string("type")) == "yarn" {
+        if let scaling = try config.nested("rope_scaling") ?? ropeParameters, (try scaling.string("rope_type") ?? scaling.string("type")) == "yarn" {
             let original = try scaling.integer("original_max_position_embeddings") ?? config.integer("max_position_embeddings") ?? -1
             try configuration.applyYarn(
                 path: path, factor: try scaling.number("factor") ?? 1, factorKey: "rope_scaling.factor", original: original,
@@ -290,7 +311,7 @@ extension LlamaModel {
         }
         // Gemma's RMSNorm multiplies by 1 + weight (llama.cpp's converter stores 1 + weight).
         let plusOne = arch.hasPrefix("gemma")
-        let nextN = try config.integer("num_nextn_predict_layers") ?? 0
+        let nextN = arch == "deepseek2" ? try config.integer("num_nextn_predict_layers") ?? 0 : 0
         let source = WeightSource(
             path: checkpoint.directory.path, name: { $0.hfName($1, architecture: arch) },
             read: { name in

@@ -1,11 +1,13 @@
 import Foundation
 
-/// How a request that failed in a way worth repeating is repeated: HTTP 429 and 5xx (502, 503,
-/// 504 and 500 — servers under load answer so), a connection refused, reset or closed mid-answer,
-/// and no byte within the timeout. Each retry waits a random time between 0 and
+/// How a request that failed in a way worth repeating is repeated: HTTP 429, 502, 503 and 504
+/// (a server or the proxy in front of it overloaded or restarting), a connection refused, reset or
+/// closed in the middle of the answer. Each retry waits a random time between 0 and
 /// `min(maxDelay, baseDelay · 2^(retry−1))` ("full jitter", so that many clients do not come back
-/// at once), at most `attempts` tries in all. Anything else — 400, 401, 404, an answer that is not
-/// what the API defines, a cancellation — fails at once.
+/// at once), at most `attempts` tries in all. Anything else fails at once: 400, 401, 404 and 500
+/// (a server's answer to a request it cannot take — llama-cpp-python refuses token-id prompts so —
+/// comes back the same), an answer that is not the API's, a cancellation, and a timeout (a server
+/// that sent nothing for the whole timeout is stalled, and waiting that long again helps nobody).
 public struct RetryPolicy: Sendable, Equatable {
     /// Tries in all, the first included (1: never repeat).
     public var attempts: Int
@@ -34,9 +36,14 @@ public struct RetryPolicy: Sendable, Equatable {
     /// Why `error` is worth another try (its name in the report), or nil when it is not.
     static func retryReason(_ error: any Error) -> String? {
         switch error {
-        case let ModelError.serverStatus(_, status, _) where status == 429 || (500...599).contains(status) && status != 501 && status != 505:
+        case let ModelError.serverStatus(_, status, _) where [429, 502, 503, 504].contains(status):
             return "HTTP \(status)"
-        case ModelError.serverUnreachable: return "no answer"
+        case let ModelError.serverUnreachable(_, reason):
+            // The socket client's own words (SocketHTTP) and the C library's for the connection.
+            if reason.hasPrefix("the connection closed") { return "connection closed mid-answer" }
+            if reason.localizedCaseInsensitiveContains("connection refused") { return "connection refused" }
+            if reason.localizedCaseInsensitiveContains("connection reset") { return "connection reset" }
+            return nil
         default: return nil
         }
     }

@@ -46,10 +46,10 @@ struct SuiteBuilder {
                 suite.description = value.string()
             case "models":
                 suite.models = models(value)
-                broken.models = Self.declaredNames(value).subtracting(suite.models.map(\.name))
+                broken.models = reported(Self.declaredNames(value).subtracting(suite.models.map(\.name)), under: "models")
             case "datasets":
                 suite.datasets = datasets(value)
-                broken.datasets = Self.declaredNames(value).subtracting(suite.datasets.keys)
+                broken.datasets = reported(Self.declaredNames(value).subtracting(suite.datasets.keys), under: "datasets")
             case "evaluations":
                 evaluationsCursor = value
             case "gates":
@@ -60,14 +60,33 @@ struct SuiteBuilder {
         }
         if let evaluationsCursor {
             suite.evaluations = evaluations(evaluationsCursor, suite: suite, broken: broken)
-            broken.evaluations = Self.declaredIDs(evaluationsCursor).subtracting(suite.evaluations.map(\.id))
+            let valid = Set(suite.evaluations.map(\.id))
+            // Broken: an error reported for it, or it names a broken dataset or model (and was
+            // dropped for that without a second message).
+            broken.evaluations = Set(Self.declaredEvaluations(evaluationsCursor).enumerated().compactMap { index, entry in
+                guard let id = entry.id, !valid.contains(id) else { return nil }
+                let usesBroken = entry.dataset.map(broken.datasets.contains) == true
+                    || !entry.models.isDisjoint(with: broken.models)
+                return hasError(under: "evaluations[\(index)]") || usesBroken ? id : nil
+            })
         }
         suite.warnings = diagnostics.warnings
         if let gatesCursor { suite.gates = gates(gatesCursor, evaluations: suite.evaluations, broken: broken) }
         return suite
     }
 
-    /// Names declared in a section, valid or not.
+    /// The names among `names` that an error was reported for, at or under `section.<name>` (an
+    /// entry dropped without a message of its own stays "unknown" where it is used).
+    func reported(_ names: Set<String>, under section: String) -> Set<String> {
+        names.filter { hasError(under: "\(section).\($0)") }
+    }
+
+    /// Whether a diagnostic names `keyPath` or a key below it.
+    func hasError(under keyPath: String) -> Bool {
+        diagnostics.items.contains { $0.keyPath == keyPath || $0.keyPath.hasPrefix(keyPath + ".") || $0.keyPath.hasPrefix(keyPath + "[") }
+    }
+
+    /// Entries declared with an error reported for them.
     struct BrokenEntries {
         var models: Set<String> = []
         var datasets: Set<String> = []
@@ -80,13 +99,14 @@ struct SuiteBuilder {
         return Set(mapping.keys.compactMap(\.string))
     }
 
-    /// The `id`s of the entries of the `evaluations:` list.
-    static func declaredIDs(_ cursor: YAMLCursor) -> Set<String> {
+    /// The `id`, `dataset` and models (`model`, `reference`) of each entry of the `evaluations:`
+    /// list, in order.
+    static func declaredEvaluations(_ cursor: YAMLCursor) -> [(id: String?, dataset: String?, models: Set<String>)] {
         guard case let .sequence(items) = cursor.node else { return [] }
-        return Set(items.compactMap { item in
-            guard case let .mapping(mapping) = item else { return nil }
-            return mapping["id"]?.string
-        })
+        return items.map { item in
+            guard case let .mapping(mapping) = item else { return (nil, nil, []) }
+            return (mapping["id"]?.string, mapping["dataset"]?.string, Set(["model", "reference"].compactMap { mapping[$0]?.string }))
+        }
     }
 
     // MARK: Strings and paths
@@ -219,7 +239,11 @@ struct SuiteBuilder {
                   cursor.requireKeys(["hypotheses", "references"], in: fields,
                                      example: "{ kind: parallel, hypotheses: hyp.txt, references: [ref.txt] }") else { return nil }
             let hypotheses = existingFile(fields.first { $0.key == "hypotheses" }!.value)
-            let referenceCursors = fields.first { $0.key == "references" }!.value.list(allowScalar: true) ?? []
+            let referencesCursor = fields.first { $0.key == "references" }!.value
+            let referenceCursors = referencesCursor.list(allowScalar: true) ?? []
+            if case .sequence = referencesCursor.node, referenceCursors.isEmpty {
+                referencesCursor.error("no reference files", hint: "list at least one: references: [ref.txt]")
+            }
             let references = referenceCursors.compactMap { existingFile($0) }
             guard let hypotheses, references.count == referenceCursors.count, !references.isEmpty else { return nil }
             return .parallel(hypotheses: hypotheses, references: references)
