@@ -287,6 +287,10 @@ struct RatingsSuiteTests {
         #expect(d.message == "reads evaluation 'blue', which is not an earlier evaluation of this suite; did you mean 'bleu'?")
         let missing = try #require(try sandbox.diagnostics(Self.ratingsSuite.replacingOccurrences(of: ", options: { metric: bleu.sentence_bleu }", with: "")).first)
         #expect(missing.message.contains("option 'metric': required"))
+        // An earlier evaluation dropped for its own error is reported once, not again where it is read.
+        let broken = try sandbox.diagnostics(Self.ratingsSuite.replacingOccurrences(of: "{ id: bleu, evaluator: bleu, dataset: mt }",
+                                                                                    with: "{ id: bleu, evaluator: bleu, dataset: mt, options: { tokenize: 14a } }"))
+        #expect(broken.map(\.keyPath) == ["evaluations[0].options.tokenize"], "\(broken.map(\.message))")
     }
 
     @Test func ratingsDatasetNeedsOneScale() throws {

@@ -126,11 +126,11 @@ extension LlamaModel {
             let patternKey = "\(arch).attention.sliding_window_pattern"
             if configuration.slidingWindow != nil, let value = file.value(patternKey) {
                 if let flags = value.array {
+                    // One flag per layer: booleans, or integers (non-zero: sliding) as some converters write.
                     let sliding = try flags.map { flag -> Bool in
-                        guard case let .bool(b) = flag else {
-                            throw ModelError.invalidMetadata(path: path, key: patternKey, value: value.description, reason: "expected one true or false per layer")
-                        }
-                        return b
+                        if case let .bool(b) = flag { return b }
+                        if let n = flag.integer { return n != 0 }
+                        throw ModelError.invalidMetadata(path: path, key: patternKey, value: value.description, reason: "expected one true or false per layer")
                     }
                     guard sliding.count == configuration.layers else {
                         throw ModelError.invalidMetadata(path: path, key: patternKey, value: "\(sliding.count) entries", reason: "it must list the \(configuration.layers) layers")

@@ -145,6 +145,19 @@ package enum EventStream {
 
     /// The URLSession delegate: hands arriving bytes to an ``EventCutter``.
     final class Collector: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+        /// URLSession's error in the socket client's words where they mean the same, so that
+        /// ``RetryPolicy`` treats `https://` as it treats `http://`.
+        static func reason(_ error: any Error) -> String {
+            let text = error.localizedDescription
+            switch (error as? URLError)?.code {
+            case .cannotConnectToHost?: return "connection refused (\(text))"
+            case .networkConnectionLost?, .badServerResponse?: return "the connection closed in the middle of the response (\(text))"
+            case .timedOut?: return "no data within the timeout"
+            case .dnsLookupFailed?: return "temporary failure in name resolution (\(text))"
+            default: return text
+            }
+        }
+
         private let lock = NSLock()
         private var task: URLSessionDataTask?
         private var url = ""
@@ -198,7 +211,7 @@ package enum EventStream {
             if cancelled {
                 continuation.resume(throwing: CancellationError())
             } else if let error {
-                continuation.resume(throwing: ModelError.serverUnreachable(url: url, reason: error.localizedDescription))
+                continuation.resume(throwing: ModelError.serverUnreachable(url: url, reason: Self.reason(error)))
             } else {
                 continuation.resume(with: Swift.Result { try cutter.result(status: status, url: url) })
             }

@@ -40,9 +40,12 @@ public struct RetryPolicy: Sendable, Equatable {
             return "HTTP \(status)"
         case let ModelError.serverUnreachable(_, reason):
             // The socket client's own words (SocketHTTP) and the C library's for the connection.
+            // (URLSession's errors are put in the same words, EventStream.Collector.reason.)
             if reason.hasPrefix("the connection closed") { return "connection closed mid-answer" }
             if reason.localizedCaseInsensitiveContains("connection refused") { return "connection refused" }
             if reason.localizedCaseInsensitiveContains("connection reset") { return "connection reset" }
+            if reason.localizedCaseInsensitiveContains("broken pipe") { return "connection closed mid-request" }
+            if reason.localizedCaseInsensitiveContains("temporary failure in name resolution") { return "name resolution" }
             return nil
         default: return nil
         }

@@ -14,7 +14,12 @@ public enum DistributionChart {
         (lowest, highest) = (lowest - pad, highest + pad)
         let binCount = 30, step = (highest - lowest) / Double(binCount)
         var bins = [Int](repeating: 0, count: binCount)
-        for v in finite { bins[min(binCount - 1, max(0, Int(((v - lowest) / step).rounded(.down))))] += 1 }
+        // A range rounding cannot split (huge equal values) or that overflows: one bin holds all.
+        let usable = step > 0 && step.isFinite
+        for v in finite {
+            let position = usable ? ((v - lowest) / step).rounded(.down) : 0
+            bins[min(binCount - 1, max(0, position.isFinite ? Int(max(-1, min(Double(binCount), position))) : 0))] += 1
+        }
         let maxCount = max(1, bins.max() ?? 1)
         func x(_ v: Double) -> Double { Double(left) + (v - lowest) / (highest - lowest) * Double(plotWidth) }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }

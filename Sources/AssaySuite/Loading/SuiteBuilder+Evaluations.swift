@@ -112,7 +112,9 @@ extension SuiteBuilder {
             }
             spec.givenOptions = given
             spec.options = OptionValues(specs: type.options, given: given)
+            // An earlier evaluation dropped for its own error is not reported again as missing.
             for dependency in type.dependencies(spec.options) where !result.contains(where: { $0.id == dependency }) {
+                if dependency != id, seen[dependency] != nil { ok = false; continue }  // declared earlier, dropped with its error
                 let earlier = result.map(\.id)
                 let suggestion = Suggestions.closest(to: dependency, in: earlier)
                 (field("options") ?? item).error(

@@ -259,7 +259,11 @@ struct SuiteBuilder {
                 for (key, value) in entries {
                     switch key {
                     case "hypothesis": if let s = value.string() { mapping.hypothesis = s }
-                    case "references": mapping.references = (value.list(allowScalar: true) ?? []).compactMap { $0.string() }
+                    case "references":
+                        mapping.references = (value.list(allowScalar: true) ?? []).compactMap { $0.string() }
+                        if case .sequence = value.node, mapping.references.isEmpty {
+                            value.error("no reference fields", hint: "name at least one: references: [ref]")
+                        }
                     case "id": mapping.id = (value.list(allowScalar: true) ?? []).compactMap { $0.string() }
                     default: break
                     }
