@@ -19,7 +19,7 @@ let package = Package(
     products: [
         .executable(name: "assay", targets: ["assay"]),
         .library(name: "AssayCLI", targets: ["AssayCLI"]),
-        // What the libFuzzer executables of Fuzz/Package.swift call (scripts/fuzz).
+        // What the libFuzzer executable of Fuzz/Package.swift calls (scripts/fuzz).
         .library(name: "AssayFuzzHarness", targets: ["AssayFuzzHarness"]),
     ],
     dependencies: [

@@ -9,7 +9,7 @@ import Foundation
 
 /// What the fuzzers feed: one input, read through the same entry points a user's file takes.
 /// Rejecting bad input with an error is the expected outcome; a trap, a sanitizer report, a hang
-/// or an unbounded message is a finding. The libFuzzer executables in `Fuzz/Package.swift` call
+/// or an unbounded message is a finding. The libFuzzer executable in `Fuzz/Package.swift` calls
 /// ``run(_:)`` and `FuzzRegressionTests` replays the seeds and every committed regression through it.
 public enum FuzzTarget: String, CaseIterable, Sendable {
     /// A GGUF file: the reader (mapped and from memory, every tensor dequantized), the model
