@@ -14,7 +14,7 @@ struct HTMLReportCommandTests {
             datasets:
               mt: { kind: parallel, hypotheses: \(mt.appendingPathComponent("\(system).txt").path), references: [\(mt.appendingPathComponent("reference.txt").path)] }
             evaluations:
-              - { id: bleu, evaluator: bleu, dataset: mt }
+              - { id: bleu, evaluator: bleu, dataset: mt, options: { confidence: true } }
               - { id: chrf, evaluator: chrf, dataset: mt }
             gates:
               - { metric: bleu.score, min: 1 }
@@ -47,6 +47,10 @@ struct HTMLReportCommandTests {
             #expect(page.errors.isEmpty && page.dom.contains("data-errors=\"0\""))
             #expect(page.dom.contains("id=\"gates\"") && page.dom.contains("bleu.score") && page.dom.contains("data-visible-rows=\"20\""))
         }
+        // The bootstrap chart: titled by the evaluator on the run's page, by the chart's own title
+        // (not its file name) on the page drawn from the store.
+        #expect(written.dom.contains("BLEU: bootstrap distribution"))
+        #expect(drawn.dom.contains("BLEU over 1000 bootstrap resamples (estimate and 95 % interval)") && !drawn.dom.contains(">bootstrap.svg<"))
         let comparison = try Chromium.dumpDOM(directory.appendingPathComponent("compare.html"))
         #expect(comparison.errors.isEmpty && comparison.dom.contains("data-errors=\"0\""))
         #expect(comparison.dom.contains("20 paired items on sentence_bleu") && comparison.dom.contains("significantly worse"))

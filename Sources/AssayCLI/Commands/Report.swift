@@ -90,7 +90,8 @@ extension AssayCommand {
                 for name in evaluation.artifacts ?? [] {
                     // A chart that is gone is left out; the page says nothing false without it.
                     guard let svg = try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) else { continue }
-                    let title = String(name.dropFirst(summary.id.count + evaluation.id.count + 2))
+                    // The chart's own title, as the page `assay run` writes shows it; else the file's name.
+                    let title = ChartRenderer.title(ofSVG: svg) ?? String(name.dropFirst(summary.id.count + evaluation.id.count + 2))
                     charts[evaluation.id, default: []].append(HTMLChart(title: title, svg: svg))
                 }
             }
