@@ -13,9 +13,11 @@ import Testing
         seen, lock = {}, threading.Lock()
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            def send_json(self, status, obj, extra=b""):
+            def send_json(self, status, obj, extra=b"", retry_after=None):
                 body = json.dumps(obj).encode()
                 self.send_response(status)
+                if retry_after is not None:
+                    self.send_header("Retry-After", retry_after)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body) + len(extra)))
                 self.send_header("Connection", "close")
@@ -40,6 +42,8 @@ import Testing
                     count = seen[self.path]
                 if mode == "flaky" and count <= 2:
                     return self.send_json(503, {"error": {"message": "overloaded, try again"}})
+                if mode == "later" and count <= 1:
+                    return self.send_json(503, {"error": {"message": "warming up"}}, retry_after="1")
                 if mode == "busy" and count <= 1:
                     return self.send_json(429, {"error": {"message": "rate limited"}})
                 if mode == "down":
@@ -85,6 +89,11 @@ import Testing
         let flakyStream = Self.server(child, "flaky")
         #expect(try await flakyStream.streamCompletion(Self.request).text == "ok")
         #expect(flakyStream.retries.count == 2)
+        // A 503 asking to come back in 1 s: the wait is the server's (up to the policy's cap), not the drawn one.
+        let later = Self.server(child, "later", retry: RetryPolicy(attempts: 2, baseDelay: 0.01, maxDelay: 5))
+        let started = Date()
+        #expect(try await later.servedModels() == ["m"])
+        #expect(Date().timeIntervalSince(started) >= 0.95 && later.retries.count == 1)
         // A 429, then an answer.
         let busy = Self.server(child, "busy")
         #expect(try await busy.servedModels() == ["m"])

@@ -46,11 +46,11 @@ package enum EventStream {
                     let start = DispatchTime.now().uptimeNanoseconds
                     cutter.start = start
                     do {
-                        let status = try SocketHTTP.exchange(request, timeout: timeout, connection: connection) { data, arrival in
+                        let (status, retryAfter) = try SocketHTTP.exchange(request, timeout: timeout, connection: connection) { data, arrival in
                             cutter.append(data, arrival: arrival)
                         }
                         if connection.isCancelled { throw CancellationError() }
-                        continuation.resume(with: Swift.Result { try cutter.result(status: status, url: url) })
+                        continuation.resume(with: Swift.Result { try RetryAfter.attach(retryAfter) { try cutter.result(status: status, url: url) } })
                     } catch {
                         continuation.resume(throwing: connection.isCancelled ? CancellationError() : error)
                     }
@@ -164,6 +164,7 @@ package enum EventStream {
         private var continuation: CheckedContinuation<Result, Error>?
         private var cutter = EventCutter()
         private var status = 0
+        private var retryAfter: String?
         private var cancelled = false
 
         func start(task: URLSessionDataTask, url: String, continuation: CheckedContinuation<Result, Error>) {
@@ -190,6 +191,7 @@ package enum EventStream {
                         completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
             lock.lock()
             status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            retryAfter = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After")
             lock.unlock()
             completionHandler(.allow)
         }
@@ -205,7 +207,7 @@ package enum EventStream {
             lock.lock()
             let continuation = continuation
             self.continuation = nil
-            let (status, cutter, url, cancelled) = (status, cutter, url, cancelled)
+            let (status, cutter, url, cancelled, retryAfter) = (status, cutter, url, cancelled, retryAfter)
             lock.unlock()
             guard let continuation else { return }
             if cancelled {
@@ -213,7 +215,7 @@ package enum EventStream {
             } else if let error {
                 continuation.resume(throwing: ModelError.serverUnreachable(url: url, reason: Self.reason(error)))
             } else {
-                continuation.resume(with: Swift.Result { try cutter.result(status: status, url: url) })
+                continuation.resume(with: Swift.Result { try RetryAfter.attach(retryAfter) { try cutter.result(status: status, url: url) } })
             }
         }
     }

@@ -60,10 +60,13 @@ public struct RetryPolicy: Sendable, Equatable {
             do {
                 return try await body()
             } catch {
+                // A server's Retry-After (seconds) replaces the drawn wait, up to `maxDelay`.
+                let (error, asked) = RetryAfter.split(error)
                 guard let reason = Self.retryReason(error) else { throw error }
                 guard attempt < attempts else { throw attempt > 1 ? Self.exhausted(error, attempts: attempt) : error }
                 log.record(reason)
-                try await Task.sleep(nanoseconds: UInt64(delay(beforeRetry: attempt) * 1e9))
+                let wait = asked.map { min($0, maxDelay) } ?? delay(beforeRetry: attempt)
+                try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
                 attempt += 1
             }
         }
@@ -78,6 +81,27 @@ public struct RetryPolicy: Sendable, Equatable {
             return ModelError.serverUnreachable(url: url, reason: reason + " (\(attempts) tries)")
         default: return error
         }
+    }
+}
+
+/// An HTTP error with the server's `Retry-After` in seconds, as the transport throws it; only
+/// ``RetryPolicy/run(log:_:)`` sees it, and it passes on the error inside.
+struct RetryAfter: Error {
+    var error: any Error
+    var seconds: Double
+
+    /// Runs `body`, attaching `header` (whole seconds, as servers send it; an HTTP date is ignored)
+    /// to the error it throws.
+    static func attach<T>(_ header: String?, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch {
+            guard let header, let seconds = Double(header.trimmingCharacters(in: .whitespaces)), seconds.isFinite, seconds >= 0 else { throw error }
+            throw RetryAfter(error: error, seconds: seconds)
+        }
+    }
+
+    /// The error and the seconds the server asked for, if it did.
+    static func split(_ error: any Error) -> (any Error, Double?) {
+        (error as? RetryAfter).map { ($0.error, $0.seconds) } ?? (error, nil)
     }
 }
 

@@ -27,10 +27,10 @@ private let noSignal: Int32 = 0  // SO_NOSIGPIPE is set on the socket instead
 enum SocketHTTP {
     /// Sends `request` (method, URL, headers, body) and calls `received(bytes, arrival)` with the
     /// decoded body (chunked transfer encoding undone) as it arrives.
-    /// - Returns: the HTTP status.
+    /// - Returns: the HTTP status and the `Retry-After` header, if any.
     /// - Throws: `ModelError.serverUnreachable` on connection, timeout or framing errors.
     static func exchange(_ request: URLRequest, timeout: TimeInterval, connection: Connection,
-                         received: (Data, UInt64) -> Void) throws -> Int {
+                         received: (Data, UInt64) -> Void) throws -> (status: Int, retryAfter: String?) {
         guard let url = request.url, let host = url.host else { throw ModelError.serverUnreachable(url: "?", reason: "the URL has no host") }
         let port = url.port ?? 80
         let fd = try connect(host: host, port: port, timeout: timeout, url: url.absoluteString)
@@ -74,7 +74,7 @@ enum SocketHTTP {
         } else {
             try reader.readToEnd(into: received)
         }
-        return status
+        return (status, headers["retry-after"])
     }
 
     /// The socket of a request in flight, closable from another thread (cancellation).
