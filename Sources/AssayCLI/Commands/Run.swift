@@ -151,7 +151,18 @@ extension AssayCommand {
 /// the process without a report. Keep it until the reports are written and the store is updated.
 final class InterruptHandler: @unchecked Sendable {
     static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
-    private var sources: [DispatchSourceSignal] = []
+    /// A self-pipe: the C handler writes the signal's number (async-signal-safe), a dispatch source
+    /// reads it. (A dispatch signal source on Linux loses a signal the kernel hands to a thread
+    /// that does not block it, and threads started before the handler do not.)
+    private static let pipeFDs: (read: Int32, write: Int32) = {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return (-1, -1) }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
+        interruptPipeWrite = fds[1]
+        return (fds[0], fds[1])
+    }()
+    private var source: DispatchSourceRead?
     /// Each handled signal's disposition before, restored by ``cancel()``.
     private var previous: [(Int32, __sighandler_t?)] = []
     private let lock = NSLock()
@@ -160,16 +171,23 @@ final class InterruptHandler: @unchecked Sendable {
     private var action: (@Sendable () -> Void)?
 
     init() {
+        let fds = Self.pipeFDs
+        guard fds.read >= 0 else { return }
+        let source = DispatchSource.makeReadSource(fileDescriptor: fds.read, queue: .global())
+        source.setEventHandler { [self] in
+            var bytes = [UInt8](repeating: 0, count: 16)
+            let n = read(fds.read, &bytes, bytes.count)
+            for byte in bytes.prefix(max(0, n)) { received(Int32(byte)) }
+        }
+        source.resume()
+        self.source = source
         for number in Self.signals {
             let before = signal(number, SIG_IGN)
             if number != SIGTERM, unsafeBitCast(before, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) {
                 continue  // ignored from the start (nohup): leave it so
             }
             previous.append((number, before))
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in received(number) }
-            source.resume()
-            sources.append(source)
+            signal(number, interruptSignalHandler)
         }
     }
 
@@ -198,9 +216,18 @@ final class InterruptHandler: @unchecked Sendable {
     }
 
     func cancel() {
-        for source in sources { source.cancel() }
         for (number, disposition) in previous { signal(number, disposition) }
+        source?.cancel()
     }
+}
+
+/// The write end of ``InterruptHandler``'s pipe, for the C signal handler (set before it is installed).
+nonisolated(unsafe) private var interruptPipeWrite: Int32 = -1
+
+/// Writes the signal's number to the pipe: all a signal handler may safely do.
+private func interruptSignalHandler(_ number: Int32) {
+    var byte = UInt8(truncatingIfNeeded: number)
+    _ = write(interruptPipeWrite, &byte, 1)
 }
 
 /// The git commit of the working directory, if it is a repository.
