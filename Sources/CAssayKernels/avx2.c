@@ -35,6 +35,17 @@ AVX2 static inline __m256 dot_i8_i8(__m256i x, __m256i y) {
     return dot_u8_i8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
 }
 
+// Weights are asked for 8 KB ahead of the block being multiplied, a line at a time as the
+// product moves on (placed where a loop has moved about 64 bytes). The hardware prefetcher alone
+// kept too little of a matrix-vector product's stream in flight — it stops at each 4 KB page of a
+// mapped file — and asking for a whole row ahead at the row's start did worse than this. Integer
+// (ggml) products on two Zen 2 cores, 5632 × 2048 matrices from memory (bench/kernels.sh): Q4_0
+// 6.6–8 → 16.7 GB/s, Q4_1 8.9 → 15.9, Q8_0 17.7 → 21.8, Q4_K 11–16 → 17.6, Q6_K 15.7 → 19.2.
+// Exact Q4_0/Q4_1/Q8_0 products are bound by their int8 → f32 conversions and gained nothing (Q4_1
+// lost 10 %), so only the exact K-quant loops ask. A prefetch past a matrix's end never faults.
+#define PREFETCH_DISTANCE 8192
+#define PREFETCH(p) _mm_prefetch((const char *)(p) + PREFETCH_DISTANCE, _MM_HINT_T0)
+
 // The 32-value formats below take the activations' block scales already as floats (`ad`, and
 // for q8_1 the block sums `as`), converted once per product instead of once per row, and run two
 // blocks per step on two accumulators so the FMA latency chain is split.
@@ -44,6 +55,7 @@ AVX2 static float dot_q4_0_avx2(const uint8_t *w, const uint8_t *a, const float 
     const __m256i eight = _mm256_set1_epi8(8);
     int64_t i = 0;
     for (; i + 2 <= blocks; i += 2, w += 36, a += 68) {
+        if (i % 4 == 0) PREFETCH(w);
         __m256i x0 = _mm256_sub_epi8(nibbles(w + 2), eight), x1 = _mm256_sub_epi8(nibbles(w + 20), eight);
         __m256 p0 = dot_i8_i8(x0, _mm256_loadu_si256((const __m256i *)(a + 2)));
         __m256 p1 = dot_i8_i8(x1, _mm256_loadu_si256((const __m256i *)(a + 36)));
@@ -62,6 +74,7 @@ AVX2 static float dot_q4_1_avx2(const uint8_t *w, const uint8_t *a, const float 
     float mins0 = 0, mins1 = 0;
     int64_t i = 0;
     for (; i + 2 <= blocks; i += 2, w += 40, a += 72) {
+        if (i % 4 == 0) PREFETCH(w);
         // Each block's d and m: two halves side by side, converted in one instruction.
         __m128 dm0 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w))), dm1 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w + 20)));
         __m256 p0 = dot_u8_i8(nibbles(w + 4), _mm256_loadu_si256((const __m256i *)(a + 4)));
@@ -87,6 +100,7 @@ AVX2 static void dot2_q4_0_avx2(const uint8_t *w0, const uint8_t *w1, const uint
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     float offset0 = 0, offset1 = 0;
     for (int64_t i = 0; i < blocks; i++, w0 += 18, w1 += 18, a += 34) {
+        if (i % 4 == 0) { PREFETCH(w0); PREFETCH(w1); }
         __m256i y = _mm256_loadu_si256((const __m256i *)(a + 2));
         float d0 = half_f16c(w0), d1 = half_f16c(w1);
         acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * ad[i]), dot_u8_i8(nibbles(w0 + 2), y), acc0);
@@ -103,6 +117,7 @@ AVX2 static void dot2_q4_1_avx2(const uint8_t *w0, const uint8_t *w1, const uint
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     float mins0 = 0, mins1 = 0;
     for (int64_t i = 0; i < blocks; i++, w0 += 20, w1 += 20, a += 36) {
+        if (i % 4 == 0) { PREFETCH(w0); PREFETCH(w1); }
         __m256i y = _mm256_loadu_si256((const __m256i *)(a + 4));
         __m128 dm0 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w0))), dm1 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w1)));
         acc0 = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm0) * ad[i]), dot_u8_i8(nibbles(w0 + 4), y), acc0);
@@ -118,6 +133,7 @@ AVX2 static float dot_q8_0_avx2(const uint8_t *w, const uint8_t *a, const float 
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 2 <= blocks; i += 2, w += 68, a += 68) {
+        PREFETCH(w);
         __m256 p0 = dot_i8_i8(_mm256_loadu_si256((const __m256i *)(w + 2)), _mm256_loadu_si256((const __m256i *)(a + 2)));
         __m256 p1 = dot_i8_i8(_mm256_loadu_si256((const __m256i *)(w + 36)), _mm256_loadu_si256((const __m256i *)(a + 36)));
         acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w) * ad[i]), p0, acc0);
@@ -135,6 +151,7 @@ AVX2 static float dot_q8_0_avx2(const uint8_t *w, const uint8_t *a, const float 
 AVX2 static float dot_q4_K_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
     float sum = 0;
     for (int64_t i = 0; i < blocks; i++, w += 144, a += ASSAY_Q8_K_BYTES) {
+        PREFETCH(w); PREFETCH(w + 64); PREFETCH(w + 128);
         const int8_t *q = q8_K_values(a);
         __m256i scaled = _mm256_setzero_si256();
         int mins = 0;
@@ -166,6 +183,7 @@ AVX2 static float dot_q4_K_avx2(const uint8_t *w, const uint8_t *a, int64_t bloc
 AVX2 static float dot_q6_K_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
     float sum = 0;
     for (int64_t i = 0; i < blocks; i++, w += 210, a += ASSAY_Q8_K_BYTES) {
+        PREFETCH(w); PREFETCH(w + 64); PREFETCH(w + 128); PREFETCH(w + 192);
         const int8_t *q = q8_K_values(a);
         const int8_t *scales = (const int8_t *)(w + 192);
         __m256i scaled = _mm256_setzero_si256();
@@ -307,6 +325,7 @@ AVX2 static float exact_q4_K(const uint8_t *w, const float *x, const float *xs, 
     float mins = 0;
     const __m256i mask = _mm256_set1_epi8(0x0F);
     for (int64_t i = 0; i < blocks; i++, w += 144, x += 256, xs += 8) {
+        PREFETCH(w); PREFETCH(w + 64); PREFETCH(w + 128);
         float d = half_f16c(w), dmin = half_f16c(w + 2);
         for (int pair = 0; pair < 4; pair++) {
             __m256i bytes = _mm256_loadu_si256((const __m256i *)(w + 16 + pair * 32));
@@ -327,6 +346,7 @@ AVX2 static float exact_q6_K(const uint8_t *w, const float *x, int64_t blocks) {
     __m256 acc = _mm256_setzero_ps();
     const __m256i mask = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x03), offset = _mm256_set1_epi8(32);
     for (int64_t i = 0; i < blocks; i++, w += 210, x += 256) {
+        PREFETCH(w); PREFETCH(w + 64); PREFETCH(w + 128); PREFETCH(w + 192);
         float d = half_f16c(w + 208);
         const int8_t *scales = (const int8_t *)(w + 192);
         for (int half = 0; half < 2; half++) {
@@ -357,17 +377,6 @@ AVX2 static float exact_q6_K(const uint8_t *w, const float *x, int64_t blocks) {
     return hsum(acc);
 }
 
-// The rows two ahead of the one being multiplied, asked for ahead of time: the hardware
-// prefetcher alone keeps only part of a matrix-vector product's stream in flight (two rows read
-// side by side, 18-byte blocks), and a Q4_0 product from memory ran at 4.3 GB/s on one Zen 2 core
-// without this and 7.6 GB/s with it (8.5 → 14 GB/s on two). Within the caller's rows only.
-#define PREFETCH_ROWS 2
-
-AVX2 static inline void prefetch_rows(const uint8_t *row, size_t row_bytes, int64_t count) {
-    const char *ahead = (const char *)row + (size_t)PREFETCH_ROWS * row_bytes;
-    for (size_t offset = 0; offset < (size_t)count * row_bytes; offset += 64) _mm_prefetch(ahead + offset, _MM_HINT_T0);
-}
-
 // Most 32-value activation blocks whose scales are converted ahead (k ≤ 262,144); longer rows
 // take the portable products.
 #define SCALED_BLOCKS 8192
@@ -375,7 +384,6 @@ AVX2 static inline void prefetch_rows(const uint8_t *row, size_t row_bytes, int6
 AVX2 void assay_gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const float *x, const uint8_t *xq, float *y,
                           int64_t r0, int64_t r1) {
     float ad[SCALED_BLOCKS], as[SCALED_BLOCKS];
-    int blocked = block_size(type) > 1;
     int scaled = xq && (type == Q4_0 || type == Q4_1 || type == Q8_0) && k / 32 <= SCALED_BLOCKS;
     // Exact products: Σ x per 32 values, for the factorized kernels.
     int summed = !xq && (type == Q4_0 || type == Q4_1 || type == Q8_0 || type == Q4_K || type == Q6_K) && k / 32 <= SCALED_BLOCKS;
@@ -401,7 +409,6 @@ AVX2 void assay_gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t 
             // r0 and y advance together, so the loop below still writes y[r − r0].
             for (; r0 + 2 <= r1; r0 += 2, y += 2) {
                 const uint8_t *row = w + (size_t)r0 * row_bytes;
-                if (r0 + 2 + PREFETCH_ROWS <= r1) prefetch_rows(row, row_bytes, 2);
                 if (type == Q4_0) dot2_q4_0_avx2(row, row + row_bytes, xq, ad, as, k / 32, y);
                 else dot2_q4_1_avx2(row, row + row_bytes, xq, ad, as, k / 32, y);
             }
@@ -409,7 +416,6 @@ AVX2 void assay_gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t 
     }
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * row_bytes;
-        if (blocked && r + 1 + PREFETCH_ROWS <= r1) prefetch_rows(row, row_bytes, 1);
         float value;
         if (!xq) {
             switch (summed ? type : -1) {

@@ -1,5 +1,6 @@
 import AssayEvaluators
 import AssaySuite
+import AssayTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ struct SuiteSandbox {
     let directory: URL
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("assay-suite-\(UUID().uuidString)")
+        directory = try TestEnvironment.temporaryDirectory("assay-suite")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("data/subdir"), withIntermediateDirectories: true)
         try "a small test\nanother line\n".write(to: directory.appendingPathComponent("data/hyp.txt"), atomically: true, encoding: .utf8)
         try "a small test\nanother line here\n".write(to: directory.appendingPathComponent("data/ref.txt"), atomically: true, encoding: .utf8)

@@ -9,12 +9,22 @@ public enum TestEnvironment {
     /// The report JSON Schema.
     public static var reportSchema: URL { root.appendingPathComponent("docs/report.schema.json") }
 
-    /// A fresh temporary directory.
+    /// A fresh temporary directory, inside one directory per test process that is removed when
+    /// the process exits (the tests made thousands a run, and a developer's /tmp filled up).
     public static func temporaryDirectory(_ prefix: String = "assay-test") throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        let url = temporaryRoot.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    private static func temporaryRootPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("assay-tests-\(getpid())").path
+    }
+
+    private static let temporaryRoot: URL = {
+        atexit { try? FileManager.default.removeItem(atPath: TestEnvironment.temporaryRootPath()) }
+        return URL(fileURLWithPath: temporaryRootPath())
+    }()
 
     /// The built `assay` executable next to the test bundle (`$ASSAY_BIN` overrides).
     public static var assayBinary: URL {

@@ -36,7 +36,7 @@ struct WordPieceTests {
     }
 
     @Test func notAWordPieceFileIsRejected() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bpe-\(UUID().uuidString).json")
+        let url = try TestEnvironment.temporaryDirectory("assay-wordpiece").appendingPathComponent("bpe.json")
         try #"{"model": {"type": "BPE", "vocab": {}}}"#.write(to: url, atomically: true, encoding: .utf8)
         #expect(throws: TokenizerError.unsupported(path: url.path, message: "model type 'BPE' is not WordPiece")) {
             try WordPieceTokenizer(tokenizerJSON: url)
