@@ -64,6 +64,17 @@ struct RatingsFileTests {
         ])
     }
 
+    /// A field may begin with a combining mark: the separator and the quote before it stay
+    /// separate (a reader that splits on Swift Characters joins `,` + U+0301 into one grapheme).
+    @Test func combiningMarksAfterSeparatorsAndQuotes() {
+        let data = Data("item,rater,label\na,\u{301}r,good\n\"\u{301}b\",r,\"\u{301}\"\n".utf8)
+        let (raw, problems) = RatingsFile.read(data, path: "r", format: .csv, columns: RatingsColumns())
+        #expect(problems.isEmpty)
+        #expect(raw.map(\.item) == ["a", "\u{301}b"])
+        #expect(raw.map(\.rater) == ["\u{301}r", "r"])
+        #expect(raw.map(\.label) == ["good", "\u{301}"])
+    }
+
     @Test func atMostTwentyProblemsAreListed() {
         let rows = (1...30).map { "\($0),a,nope" }.joined(separator: "\n")
         let (raw, read) = RatingsFile.read(Data("item,rater,label\n\(rows)\n".utf8), path: "r", format: .csv, columns: RatingsColumns())

@@ -224,10 +224,13 @@ final class InterruptHandler: @unchecked Sendable {
 /// The write end of ``InterruptHandler``'s pipe, for the C signal handler (set before it is installed).
 nonisolated(unsafe) private var interruptPipeWrite: Int32 = -1
 
-/// Writes the signal's number to the pipe: all a signal handler may safely do.
+/// Writes the signal's number to the pipe: all a signal handler may safely do. `errno` is put
+/// back afterwards: the interrupted thread may be between a failing call and reading its errno.
 private func interruptSignalHandler(_ number: Int32) {
+    let saved = errno
     var byte = UInt8(truncatingIfNeeded: number)
     _ = write(interruptPipeWrite, &byte, 1)
+    errno = saved
 }
 
 /// The git commit of the working directory, if it is a repository.

@@ -108,7 +108,7 @@ public enum RatingsFile {
     static func delimited(_ data: Data, separator: UInt8, columns: RatingsColumns) -> ([RawRating], [String]) {
         let (lines, encodingProblems) = utf8Lines(data)
         var problems = encodingProblems
-        let records = CSVRecords.parse(lines, separator: Character(Unicode.Scalar(separator)), problems: &problems)
+        let records = CSVRecords.parse(lines, separator: Unicode.Scalar(separator), problems: &problems)
         guard let header = records.first else {
             return ([], problems + ["the file is empty (expected a header row naming the columns)"])
         }
@@ -249,27 +249,30 @@ public enum RatingsFile {
     }
 }
 
-/// RFC 4180 records (quoted fields may hold separators, quotes and newlines).
+/// RFC 4180 records (quoted fields may hold separators, quotes and newlines). Read scalar by
+/// scalar, not by Swift `Character`: a combining mark after a separator or a quote would join it
+/// into one grapheme, and `a,\u{301}b` would be one field.
 enum CSVRecords {
     struct Record { var line: Int; var fields: [String] }
 
-    static func parse(_ lines: [(number: Int, text: String)], separator: Character, problems: inout [String]) -> [Record] {
+    static func parse(_ lines: [(number: Int, text: String)], separator: Unicode.Scalar, problems: inout [String]) -> [Record] {
         var records: [Record] = []
         var index = 0
         while index < lines.count {
             let startLine = lines[index].number
             if !lines[index].text.utf8.contains(0x22) {
                 // Fast path: no quoting on this line.
-                records.append(Record(line: startLine, fields: lines[index].text.split(separator: separator, omittingEmptySubsequences: false).map(String.init)))
+                let fields = lines[index].text.unicodeScalars.split(separator: separator, omittingEmptySubsequences: false)
+                records.append(Record(line: startLine, fields: fields.map { String(String.UnicodeScalarView($0)) }))
                 index += 1
                 continue
             }
             var fields: [String] = []
-            var field = ""
+            var field = String.UnicodeScalarView()
             var inQuotes = false
             var text = lines[index].text
             index += 1
-            var chars = Array(text)
+            var chars = Array(text.unicodeScalars)
             var i = 0
             while true {
                 if i >= chars.count {
@@ -277,7 +280,7 @@ enum CSVRecords {
                         field.append("\n")
                         text = lines[index].text
                         index += 1
-                        chars = Array(text)
+                        chars = Array(text.unicodeScalars)
                         i = 0
                         continue
                     }
@@ -309,14 +312,14 @@ enum CSVRecords {
                 } else if c == "\"" && field.isEmpty {
                     inQuotes = true
                 } else if c == separator {
-                    fields.append(field)
-                    field = ""
+                    fields.append(String(field))
+                    field = String.UnicodeScalarView()
                 } else {
                     field.append(c)
                 }
                 i += 1
             }
-            fields.append(field)
+            fields.append(String(field))
             records.append(Record(line: startLine, fields: fields))
         }
         return records
