@@ -76,7 +76,8 @@ public enum MarkdownReport {
                 md += "![\(MarkdownEscaping.cell(artifact.title))](\(outcome.runID).\(ReportWriter.artifactSuffix(e, artifact)))\n\n"
             }
             if e.itemsInReport, !e.items.isEmpty, e.items.count <= 200 {
-                let keys = Array(Set(e.items.flatMap(\.values.keys))).sorted()
+                // Texts (a hypothesis, its references) stay in the items file and the HTML drill-down.
+                let keys = Array(Set(e.items.flatMap(\.values.keys)).subtracting(HTMLReport.ItemTexts.keys)).sorted()
                 md += "| Item | " + keys.map(MarkdownEscaping.cell).joined(separator: " | ") + " |\n|---|" + keys.map { _ in "---:|" }.joined() + "\n"
                 for item in e.items {
                     md += "| \(MarkdownEscaping.cell(item.id)) | " + keys.map { key in

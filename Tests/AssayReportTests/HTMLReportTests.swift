@@ -1,5 +1,5 @@
 import AssayEvaluators
-import AssayReport
+@testable import AssayReport
 import AssaySuite
 import AssayTestSupport
 import Foundation
@@ -70,6 +70,39 @@ struct HTMLReportTests {
         #expect(html.contains("BLEU: bootstrap distribution") && html.contains(Data(bootstrap.svg.utf8).base64EncodedString()))
     }
 
+    /// Each item's hypothesis and references open in a drill-down, the words that differ marked
+    /// (clipped counts: a second "the" the references have once), escaped like every text.
+    @Test func itemTextsOpenWithTheDifferingWordsMarked() async throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        var run = HTMLReport.Run(try await Self.outcome(lines: 5, in: directory), itemsFile: nil)
+        let items = try #require(run.items["bleu"])
+        #expect(items.allSatisfy { HTMLReport.ItemTexts.hypothesis($0) != nil && HTMLReport.ItemTexts.references($0).count == 1 })
+        run.items["bleu"]?[0].values["hypothesis"] = .string("the cat sat on the mat")
+        run.items["bleu"]?[0].values["references"] = .array([.string("the cat is on a mat"), .string("a cat sat")])
+        run.items["bleu"]?[1].values["hypothesis"] = .string("<script>alert(1)</script> & done")
+        let html = HTMLReport.render(run)
+        #expect(html.components(separatedBy: "<details><summary>texts</summary>").count == 6)
+        #expect(html.contains("<p class=\"h\">the cat sat on <mark>the</mark> mat</p>"))
+        #expect(html.contains("<p class=\"r\">the cat <mark>is</mark> on <mark>a</mark> mat</p><p class=\"r\"><mark>a</mark> cat sat</p>"))
+        #expect(!html.contains("<script>alert") && html.contains("<mark>&lt;script&gt;alert(1)&lt;/script&gt;</mark>"))
+        #expect(html.contains("data-col=\"text\"") && !html.contains("data-col=\"hypothesis\"") && !html.contains("data-col=\"references\""))
+    }
+
+    /// When the texts do not all fit the page's budget, the lowest-scoring items keep theirs.
+    @Test func textsBeyondTheBudgetGoToTheLowestScores() {
+        func item(_ id: String, _ score: Double) -> ItemRow {
+            ItemRow(id: id, values: ["sentence_bleu": .number(score), "hypothesis": .string("abcde"), "references": .array([.string("fghij")])])
+        }
+        let items = [item("a", 50), item("b", 10), item("c", 30), item("d", .nan)]
+        let each = HTMLReport.ItemTexts.byteCount(items[0])
+        #expect(each == 10 + HTMLReport.ItemTexts.markupBytes)
+        let (two, by) = HTMLReport.ItemTexts.chosen(items, budget: 2 * each + 1)
+        #expect(two == [1, 2] && by == "sentence_bleu")
+        #expect(HTMLReport.ItemTexts.chosen(items, budget: 4 * each).indices == [0, 1, 2, 3])
+        let table = HTMLReport.itemTable(items, evaluation: "bleu", textBudget: 2 * each)
+        #expect((table["caption"] as? String)?.contains("texts of 2 lowest by sentence_bleu") == true)
+    }
+
     @Test func tenThousandItemsStayUnderTwoMegabytesAndWorkInABrowser() async throws {
         let directory = try TestEnvironment.temporaryDirectory()
         let outcome = try await Self.outcome(lines: 10_000, in: directory)
@@ -98,6 +131,10 @@ struct HTMLReportTests {
         #expect(values.count == expected && values == values.sorted(by: >) && values.allSatisfy { $0 < threshold })
         let ready = try #require(Self.attribute("data-ready-ms", in: page.dom).flatMap(Double.init))
         print("10,000-item report: \(size) bytes, tables ready \(ready) ms after navigation start")
+
+        // Texts open from the rows within the page's budget, lowest scores first.
+        let drilled = page.dom.components(separatedBy: "<summary>texts</summary>").count - 1
+        #expect(drilled > 1000 && drilled < items.count, "\(drilled) drill-downs")
 
         // A search keeps the rows with the text in any cell.
         let query = items[1234].id

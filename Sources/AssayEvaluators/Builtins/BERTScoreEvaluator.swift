@@ -72,8 +72,10 @@ public struct BERTScoreEvaluator: Evaluator {
         if resamples > 0 {
             interval = Bootstrap.meanInterval(result.scores.map(\.f1), resamples: resamples, seed: seed)
         }
-        let items = zip(corpus.ids, result.scores).map { id, s in
-            ItemRow(id: id, values: ["precision": .number(s.precision), "recall": .number(s.recall), "f1": .number(s.f1)])
+        let items = result.scores.indices.map { i in
+            let s = result.scores[i]
+            return ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i).merging(
+                ["precision": .number(s.precision), "recall": .number(s.recall), "f1": .number(s.f1)]) { _, score in score })
         }
         return EvaluationResult(
             metrics: [

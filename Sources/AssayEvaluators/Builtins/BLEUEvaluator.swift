@@ -55,11 +55,11 @@ public struct BLEUEvaluator: Evaluator {
             artifacts.append(Artifact.bootstrap(of: "BLEU", unit: "BLEU", replicates: replicates, estimate: score.score, interval: ci))
         }
         let ratio = total.referenceLength > 0 ? Double(total.hypothesisLength) / Double(total.referenceLength) : 0
-        let items = zip(corpus.ids, stats).map { id, s in
-            ItemRow(id: id, values: [
-                "sentence_bleu": .number(sentenceBLEU.score(s).score),
-                "stats": .array(s.flat.map { .number(Double($0)) }),
-            ])
+        let items = stats.indices.map { i in
+            ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i).merging([
+                "sentence_bleu": .number(sentenceBLEU.score(stats[i]).score),
+                "stats": .array(stats[i].flat.map { .number(Double($0)) }),
+            ]) { _, statistic in statistic })
         }
         return EvaluationResult(
             metrics: [

@@ -53,11 +53,11 @@ public struct ChrFEvaluator: Evaluator {
             interval = ci
             artifacts.append(Artifact.bootstrap(of: chrf.name, unit: chrf.name, replicates: replicates, estimate: score, interval: ci))
         }
-        let items = zip(corpus.ids, stats).map { id, s in
-            ItemRow(id: id, values: [
-                "sentence_chrf": .number(chrf.score(s)),
-                "stats": .array(s.map { .number(Double($0)) }),
-            ])
+        let items = stats.indices.map { i in
+            ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i).merging([
+                "sentence_chrf": .number(chrf.score(stats[i])),
+                "stats": .array(stats[i].map { .number(Double($0)) }),
+            ]) { _, statistic in statistic })
         }
         return EvaluationResult(
             metrics: [MetricValue(name: "score", value: score, ciLow: interval?.low, ciHigh: interval?.high,

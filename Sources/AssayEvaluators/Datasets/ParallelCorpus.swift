@@ -114,6 +114,12 @@ public struct ParallelCorpus: Sendable, Equatable {
         }
         return corpus
     }
+
+    /// Item `index`'s texts for its per-item row — `hypothesis` and `references` — which the HTML
+    /// report shows in its drill-down and the items file keeps.
+    public func itemTexts(_ index: Int) -> [String: JSONValue] {
+        ["hypothesis": .string(hypotheses[index]), "references": .array(references[index].map { .string($0) })]
+    }
 }
 
 /// Results of reading files concurrently, one slot per file.

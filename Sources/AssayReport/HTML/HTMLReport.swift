@@ -68,10 +68,12 @@ public enum HTMLReport {
              "baseline": format(gate.baseline), "delta": signed(gate.delta), "message": gate.message]
         }
         let models: [[String: Any]] = d.models.map { ["name": $0.name, "path": $0.path, "format": $0.format, "sha": $0.sha256.map { String($0.prefix(16)) } ?? ""] }
+        let withTexts = d.evaluations.filter { ItemTexts.hasTexts(run.items[$0.id] ?? []) }.count
+        let textBudget = ItemTexts.pageBudget / max(1, withTexts)
         return ["verdict": d.verdict, "verdictLabel": verdictLabel(d.verdict), "suite": d.suite, "sentence": verdictSentence(d), "meta": meta,
                 "suiteFile": d.suite_file, "suiteHash": String(d.suite_sha256.prefix(16)),
                 "gates": gates, "hasGates": !gates.isEmpty, "baselineRun": nonEmpty(d.baseline_run_id),
-                "evaluations": d.evaluations.map { evaluation($0, run: run) },
+                "evaluations": d.evaluations.map { evaluation($0, run: run, textBudget: textBudget) },
                 "models": models, "hasModels": !models.isEmpty,
                 "footer": "assay \(d.assay_version) · schema \(d.schema) · generated from run \(d.run_id)"]
     }
@@ -117,7 +119,7 @@ public enum HTMLReport {
         return (value >= 0 ? "+" : "") + GateJudge.format(value)
     }
 
-    static func evaluation(_ e: ReportDocument.Evaluation, run: Run) -> [String: Any] {
+    static func evaluation(_ e: ReportDocument.Evaluation, run: Run, textBudget: Int) -> [String: Any] {
         let metrics: [[String: Any]] = e.metrics.map { m in
             ["name": m.name, "note": nonEmpty(m.note), "value": format(m.value),
              "ci": m.ci_low.flatMap { low in m.ci_high.map { "[\(GateJudge.format(low)), \(GateJudge.format($0))]" } } ?? "",
@@ -131,7 +133,7 @@ public enum HTMLReport {
         return ["id": e.id, "anchor": anchor(e.id), "evaluator": e.evaluator, "status": e.status, "statusClass": e.status == "ok" ? "pass" : "error",
                 "seconds": GateJudge.format(e.seconds), "headline": headline, "error": nonEmpty(e.error),
                 "signature": nonEmpty(e.signature), "metrics": metrics, "hasMetrics": !metrics.isEmpty, "charts": charts,
-                "itemTable": items.isEmpty ? false : itemTable(items, evaluation: e.id)]
+                "itemTable": items.isEmpty ? false : itemTable(items, evaluation: e.id, textBudget: textBudget)]
     }
 
     static func cell(_ value: JSONValue?) -> (text: String, numeric: Bool) {
@@ -145,20 +147,33 @@ public enum HTMLReport {
         }
     }
 
-    /// The view of an `items` table: `id` and every key of the rows, in name order. A column is
-    /// numeric (right-aligned, sorted and filtered as numbers) when all its values are numbers.
-    static func itemTable(_ items: [ItemRow], evaluation: String) -> [String: Any] {
-        let keys = Array(Set(items.flatMap(\.values.keys))).sorted()
+    /// The view of an `items` table: `id` and every key of the rows but their texts, in name
+    /// order. A column is numeric (right-aligned, sorted and filtered as numbers) when all its
+    /// values are numbers. Items with texts (``ItemTexts``) get a last `text` column holding each
+    /// one's drill-down, for as many items as `textBudget` bytes of text allow.
+    static func itemTable(_ items: [ItemRow], evaluation: String, textBudget: Int) -> [String: Any] {
+        let keys = Array(Set(items.flatMap(\.values.keys)).subtracting(ItemTexts.keys)).sorted()
         let numeric = Set(keys.filter { key in items.allSatisfy { item in
             if case .number = item.values[key] { return true } else { return item.values[key] == nil }
         } })
+        let texts = ItemTexts.hasTexts(items)
+        let (shown, chosenBy) = texts ? ItemTexts.chosen(items, budget: textBudget) : ([], nil)
         let columns: [[String: Any]] = [["name": "id", "cls": false]] + keys.map { ["name": $0, "cls": classAttribute(numeric.contains($0) ? "n" : "")] }
-        let rows: [[String: Any]] = items.map { item in
-            ["cells": [["text": item.id, "cls": false]] + keys.map { key -> [String: Any] in
+            + (texts ? [["name": "text", "cls": false]] : [])
+        let rows: [[String: Any]] = items.indices.map { i in
+            let item = items[i]
+            var cells: [[String: Any]] = [["text": item.id, "cls": false]] + keys.map { key -> [String: Any] in
                 let (text, isNumber) = cell(item.values[key])
                 return ["text": text, "cls": classAttribute(isNumber ? "n" : "")]
-            }]
+            }
+            if texts { cells.append(["text": "", "cls": false, "drill": shown.contains(i) ? ItemTexts.view(item) : false]) }
+            return ["cells": cells]
         }
-        return ["caption": "Items (\(items.count))", "evaluation": evaluation, "columns": columns, "rows": rows]
+        var caption = "Items (\(items.count))"
+        if texts, shown.count < items.count {
+            caption += " — texts of \(shown.count) " + (chosenBy.map { "lowest by \($0)" } ?? "first")
+                + " in the text column (the page keeps about \(ItemTexts.pageBudget / 1024) KB of them); the items file has them all"
+        }
+        return ["caption": caption, "evaluation": evaluation, "columns": columns, "rows": rows]
     }
 }
