@@ -155,6 +155,10 @@ struct HTMLReportTests {
         let comparison = RunComparison(runA: a.document.run_id, runB: b.document.run_id, metrics: sa.keys.sorted().map { ($0, sa[$0], sb[$0]) })
         let html = HTMLReport.renderComparison(a: a, b: b, comparison: comparison, movedItems: 25)
         #expect(html.contains("300 paired items on sentence_bleu"))
+        // Each moved item opens A's and B's hypotheses, marked against the reference.
+        #expect(html.components(separatedBy: "<summary>texts</summary><p class=\"a\">").count == 26)
+        #expect(html.components(separatedBy: "<p class=\"b\">").count == 26 && html.components(separatedBy: "<p class=\"r\">").count == 26)
+        #expect(html.contains("<mark>"))
         let url = directoryA.appendingPathComponent("compare.html")
         try html.write(to: url, atomically: true, encoding: .utf8)
         let page = try Chromium.dumpDOM(url, fragment: "sort=delta:asc")

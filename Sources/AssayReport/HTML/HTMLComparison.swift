@@ -13,6 +13,8 @@ extension HTMLReport {
         /// (id, A, B) of the items that changed, largest |B − A| first.
         var moved: [(id: String, a: Double, b: Double)]
         var count: Int
+        /// The moved items' rows in A and B where both carry texts (``ItemTexts``), by id.
+        var texts: [String: (a: ItemRow, b: ItemRow)] = [:]
     }
 
     /// Per-item scores whose direction is known, in order of preference.
@@ -47,8 +49,15 @@ extension HTMLReport {
             moved.append((id: id, a: reference[index], b: candidate[index]))
         }
         moved.sort { abs($0.b - $0.a) > abs($1.b - $1.a) }
-        return ItemComparison(evaluation: evaluation, key: key, higherIsBetter: higherIsBetter, paired: paired,
-                              moved: Array(moved.prefix(limit)), count: ids.count)
+        moved = Array(moved.prefix(limit))
+        var comparison = ItemComparison(evaluation: evaluation, key: key, higherIsBetter: higherIsBetter, paired: paired, moved: moved, count: ids.count)
+        let wanted = Set(moved.map(\.id))
+        func rowsWithTexts(_ rows: [ItemRow]) -> [String: ItemRow] {
+            Dictionary(rows.filter { wanted.contains($0.id) && ItemTexts.hypothesis($0) != nil }.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+        let textsA = rowsWithTexts(a), textsB = rowsWithTexts(b)
+        for id in wanted { if let rowA = textsA[id], let rowB = textsB[id] { comparison.texts[id] = (rowA, rowB) } }
+        return comparison
     }
 
     /// The page comparing run B with run A (the reference): per-metric deltas with z tests, and per
@@ -89,10 +98,17 @@ extension HTMLReport {
         let summary = "\(c.count) paired items on \(c.key) (\(c.higherIsBetter ? "higher" : "lower") is better): mean A \(GateJudge.format(p.referenceMean)), "
             + "mean B \(GateJudge.format(p.candidateMean)), Δ \(signed(p.delta)) [\(GateJudge.format(p.deltaLow)), \(GateJudge.format(p.deltaHigh))], "
             + "p = \(GateJudge.format(p.pValue)) —" + (c.moved.isEmpty ? " no item changed;" : "")
-        let columns = [("id", ""), ("a", "n"), ("b", "n"), ("delta", "n")].map { ["name": $0.0, "cls": classAttribute($0.1)] }
+        // The moved items' texts: A's and B's hypotheses against the references.
+        let texts = !c.texts.isEmpty
+        let columns = ([("id", ""), ("a", "n"), ("b", "n"), ("delta", "n")] + (texts ? [("text", "")] : [])).map { ["name": $0.0, "cls": classAttribute($0.1)] }
         let rows: [[String: Any]] = c.moved.map { m in
-            ["cells": [["text": m.id, "cls": false], ["text": GateJudge.format(m.a), "cls": "n"], ["text": GateJudge.format(m.b), "cls": "n"],
-                       ["text": signed(m.b - m.a), "cls": "n"]]]
+            var cells: [[String: Any]] = [["text": m.id, "cls": false], ["text": GateJudge.format(m.a), "cls": "n"], ["text": GateJudge.format(m.b), "cls": "n"],
+                                          ["text": signed(m.b - m.a), "cls": "n"]]
+            if texts {
+                let drill: Any = c.texts[m.id].map { ItemTexts.comparisonView(a: $0.a, b: $0.b) } ?? false
+                cells.append(["text": "", "cls": false, "drill": drill])
+            }
+            return ["cells": cells]
         }
         return ["id": c.evaluation, "anchor": anchor(c.evaluation), "summary": summary, "verdict": p.verdict.rawValue,
                 "verdictClass": p.verdict == .significantlyBetter ? "better" : (p.verdict == .significantlyWorse ? "worse" : ""),

@@ -66,20 +66,41 @@ extension HTMLReport {
             return (chosen, key)
         }
 
-        /// One item's drill-down for the `items` template: `prompt` (or false), `kind` (`h` for a
-        /// hypothesis, `o` for a model's output), `hypothesis` and `references` as segments `{t, m}` — `m` true for a word the other side lacks: a word of
-        /// the hypothesis that no reference has as often, a word of a reference the hypothesis
-        /// has fewer times (BLEU's clipped unigram matching, on whitespace-separated words).
+        /// One item's drill-down for the `items` template: `lines`, each a paragraph of `kind` —
+        /// `p` prompt, `h` hypothesis or `o` a model's output, `r` a reference — cut into segments
+        /// `{t, m}`, `m` true for a word the other side lacks: a word of the hypothesis that no
+        /// reference has as often, a word of a reference the hypothesis has fewer times (BLEU's
+        /// clipped unigram matching, on whitespace-separated words).
         static func view(_ item: ItemRow) -> [String: Any] {
             let hypothesis = hypothesis(item) ?? "", references = references(item)
+            var lines: [[String: Any]] = []
+            if let prompt = prompt(item), !prompt.isEmpty { lines.append(["kind": "p", "segments": [["t": prompt, "m": false]]]) }
+            lines.append(["kind": item.values["output"] != nil ? "o" : "h", "segments": segments(hypothesis, allowed: referenceCounts(references))])
             let hypothesisCounts = counts(hypothesis)
-            var referenceCounts: [Substring: Int] = [:]
+            for reference in references { lines.append(["kind": "r", "segments": segments(reference, allowed: hypothesisCounts)]) }
+            return ["lines": lines]
+        }
+
+        /// The drill-down of an item that two runs share, for the comparison: A's and B's
+        /// hypotheses (`a`, `b`), each marked against the references, then the references unmarked.
+        static func comparisonView(a: ItemRow, b: ItemRow) -> [String: Any] {
+            let references = references(b).isEmpty ? references(a) : references(b)
+            let allowed = referenceCounts(references)
+            var lines: [[String: Any]] = []
+            if let prompt = prompt(b) ?? prompt(a), !prompt.isEmpty { lines.append(["kind": "p", "segments": [["t": prompt, "m": false]]]) }
+            lines.append(["kind": "a", "segments": segments(hypothesis(a) ?? "", allowed: allowed)])
+            lines.append(["kind": "b", "segments": segments(hypothesis(b) ?? "", allowed: allowed)])
+            for reference in references { lines.append(["kind": "r", "segments": [["t": reference, "m": false]]]) }
+            return ["lines": lines]
+        }
+
+        /// Each word's largest count in any one reference: how often a hypothesis may use it.
+        static func referenceCounts(_ references: [String]) -> [Substring: Int] {
+            var allowed: [Substring: Int] = [:]
             for reference in references {
-                for (word, n) in counts(reference) { referenceCounts[word] = max(referenceCounts[word] ?? 0, n) }
+                for (word, n) in counts(reference) { allowed[word] = max(allowed[word] ?? 0, n) }
             }
-            return ["prompt": HTMLReport.nonEmpty(prompt(item)), "kind": item.values["output"] != nil ? "o" : "h",
-                    "hypothesis": segments(hypothesis, allowed: referenceCounts),
-                    "references": references.map { ["segments": segments($0, allowed: hypothesisCounts)] }]
+            return allowed
         }
 
         static func counts(_ text: String) -> [Substring: Int] {

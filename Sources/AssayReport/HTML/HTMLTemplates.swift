@@ -62,14 +62,14 @@ enum HTMLTemplates {
     """
 
     /// A per-item table: `caption`, `evaluation`, `columns` ({name, cls}), `rows` ({cells: [{text, cls,
-    /// drill}]}, `drill` an item's texts from ``HTMLReport/ItemTexts/view(_:)`` or absent);
+    /// drill}]}, `drill` an item's texts — `lines` of {kind, segments: [{t, m}]}, from
+    /// ``HTMLReport/ItemTexts`` — or absent);
     /// `cls` is a class name or false (no attribute: ten thousand `class=""` weigh on parsing).
     static let items = escaping + """
     <h4>{{caption}}</h4><div class="scroll"><table class="items" data-evaluation="{{evaluation}}"><thead><tr>\
     {{#columns}}<th{{#cls}} class="{{cls}}"{{/cls}} data-col="{{name}}">{{name}}</th>{{/columns}}</tr></thead><tbody>
     {{#rows}}<tr>{{#cells}}<td{{#cls}} class="{{cls}}"{{/cls}}>{{text}}{{#drill}}<details><summary>texts</summary>\
-    {{#prompt}}<p class="p">{{prompt}}</p>{{/prompt}}<p class="{{kind}}">{{#hypothesis}}{{#m}}<mark>{{t}}</mark>{{/m}}{{^m}}{{t}}{{/m}}{{/hypothesis}}</p>\
-    {{#references}}<p class="r">{{#segments}}{{#m}}<mark>{{t}}</mark>{{/m}}{{^m}}{{t}}{{/m}}{{/segments}}</p>{{/references}}</details>{{/drill}}</td>{{/cells}}</tr>
+    {{#lines}}<p class="{{kind}}">{{#segments}}{{#m}}<mark>{{t}}</mark>{{/m}}{{^m}}{{t}}{{/m}}{{/segments}}</p>{{/lines}}</details>{{/drill}}</td>{{/cells}}</tr>
     {{/rows}}</tbody></table></div>
 
     """
