@@ -27,6 +27,12 @@ struct HumanAgreementSuiteTests {
             }
             let tau = try #require(metrics.first { $0.name == "kendall_tau_b" })
             #expect(tau.ciLow! < tau.value! && tau.value! < tau.ciHigh!)
+            // Each item carries its raters' labels and the metric's texts, for the report's drill-down.
+            let items = try #require(outcome.evaluations.first { $0.id == evaluation }?.items)
+            #expect(items.allSatisfy { item in
+                guard case let .object(labels)? = item.values["ratings"], !labels.isEmpty, case .string? = item.values["hypothesis"] else { return false }
+                return labels.values.allSatisfy { if case .string = $0 { true } else { false } }
+            })
         }
         let raters = try #require(outcome.evaluations.first { $0.id == "raters" }?.metrics)
         let fleiss = try #require(wmt["fleiss"] as? [String: Double])

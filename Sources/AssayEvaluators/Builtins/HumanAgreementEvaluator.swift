@@ -123,9 +123,19 @@ public struct HumanAgreementEvaluator: Evaluator {
             return MetricValue(name: spec.name, value: v, ciLow: intervals[spec.name]?.low, ciHigh: intervals[spec.name]?.high,
                                higherIsBetter: true, note: v == nil ? "undefined for this data (constant values)" : nil)
         }
+        // Each item's labels by rater, and the texts the metric's items carry, for the report's drill-down.
+        var labels: [String: [String: JSONValue]] = [:]
+        for r in ratings.ratings { labels[r.item, default: [:]][r.rater] = .string(ratings.categories[r.category]) }
+        var texts: [String: [String: JSONValue]] = [:]
+        for item in context.earlierResults[evaluation]?.items ?? [] where texts[item.id] == nil {
+            texts[item.id] = item.values.filter { ItemRow.textKeys.contains($0.key) }
+        }
         let items = joined.indices.map { i in
-            ItemRow(id: joined[i], values: ["human": .number(humanValue[i]), "human_category": .number(Double(humanCategory[i])),
-                                            "metric": .number(metric[i]), "metric_category": .number(Double(statistics.metricCategory[i]))])
+            ItemRow(id: joined[i], values: (texts[joined[i]] ?? [:]).merging([
+                "human": .number(humanValue[i]), "human_category": .number(Double(humanCategory[i])),
+                "metric": .number(metric[i]), "metric_category": .number(Double(statistics.metricCategory[i])),
+                "ratings": .object(labels[joined[i]] ?? [:]),
+            ]) { _, statistic in statistic })
         }
         let signature = Signature([
             ("metric", "\(evaluation).\(value)"), ("consensus", consensus), ("human", humanHigherIsBetter ? "higher-better" : "lower-better"),

@@ -9,7 +9,7 @@ extension HTMLReport {
     /// they open with script off and the table's search finds items by their words.
     enum ItemTexts {
         /// Item values that are texts, not statistics: never a column of their own.
-        static let keys: Set<String> = ["hypothesis", "output", "prompt", "references"]
+        static let keys = ItemRow.textKeys
 
         /// Bytes the drill-downs of one page may take, shared by its evaluations: the texts plus
         /// ``markupBytes`` an item. A 10,000-item page is about 0.86 MB without texts and the
