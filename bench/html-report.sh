@@ -53,7 +53,8 @@ open(sys.argv[2], "w", encoding="utf-8").write("<!DOCTYPE html><html><body>" + b
     "document.documentElement.dataset.readyMs=performance.now().toFixed(1)</script></body></html>")
 PY
 rows=$(grep -c "^<tr>" "$page" || true)
-echo "report: $(stat -c %s "$page") bytes, $rows table rows; bare table: $(stat -c %s "$work/bare.html") bytes"
+drills=$(grep -o "<summary>texts</summary>" "$page" | wc -l)
+echo "report: $(stat -c %s "$page") bytes, $rows table rows, $drills with their texts; bare table: $(stat -c %s "$work/bare.html") bytes"
 measure() {
   local file=$1 label=$2 paints=() readies=()
   for i in $(seq "$repeats"); do

@@ -84,21 +84,27 @@ struct HTMLReportTests {
         #expect(html.components(separatedBy: "<details><summary>texts</summary>").count == 6)
         #expect(html.contains("<p class=\"h\">the cat sat on <mark>the</mark> mat</p>"))
         #expect(html.contains("<p class=\"r\">the cat <mark>is</mark> on <mark>a</mark> mat</p><p class=\"r\"><mark>a</mark> cat sat</p>"))
-        #expect(!html.contains("<script>alert") && html.contains("<mark>&lt;script&gt;alert(1)&lt;/script&gt;</mark>"))
+        #expect(!html.contains("<script>alert") && html.contains("<mark>&lt;script&gt;alert(1)&lt;/script&gt; &amp; done</mark>"))
         #expect(html.contains("data-col=\"text\"") && !html.contains("data-col=\"hypothesis\"") && !html.contains("data-col=\"references\""))
     }
 
     /// When the texts do not all fit the page's budget, the lowest-scoring items keep theirs.
-    @Test func textsBeyondTheBudgetGoToTheLowestScores() {
+    @Test func textsBeyondTheBudgetGoToTheLowestScores() throws {
         func item(_ id: String, _ score: Double) -> ItemRow {
-            ItemRow(id: id, values: ["sentence_bleu": .number(score), "hypothesis": .string("abcde"), "references": .array([.string("fghij")])])
+            ItemRow(id: id, values: ["sentence_bleu": .number(score), "hypothesis": .string("a <b> & \"c\" d'e x"),
+                                     "references": .array([.string("x y z")])])
         }
         let items = [item("a", 50), item("b", 10), item("c", 30), item("d", .nan)]
-        let each = HTMLReport.ItemTexts.byteCount(items[0])
-        #expect(each == 10 + HTMLReport.ItemTexts.markupBytes)
+        let lines = HTMLReport.ItemTexts.lines(items[0])
+        let each = HTMLReport.ItemTexts.renderedBytes(lines)
+        // The count is what the template writes: one item's drill-down rendered alone.
+        let rendered = HTMLReport.itemTable([items[0]], evaluation: "bleu", textBudget: .max)
+        let html = HTMLTemplates.library.render(rendered, withTemplate: "items") ?? ""
+        let drill = try #require(html.range(of: "<details>").flatMap { start in html.range(of: "</details>").map { html[start.lowerBound..<$0.upperBound] } })
+        #expect(drill.utf8.count == each, "\(drill)")
         let (two, by) = HTMLReport.ItemTexts.chosen(items, budget: 2 * each + 1)
-        #expect(two == [1, 2] && by == "sentence_bleu")
-        #expect(HTMLReport.ItemTexts.chosen(items, budget: 4 * each).indices == [0, 1, 2, 3])
+        #expect(Set(two.keys) == [1, 2] && by == "sentence_bleu")
+        #expect(HTMLReport.ItemTexts.chosen(items, budget: 4 * each).lines.count == 4)
         let table = HTMLReport.itemTable(items, evaluation: "bleu", textBudget: 2 * each)
         #expect((table["caption"] as? String)?.contains("texts of 2 lowest by sentence_bleu") == true)
     }

@@ -105,7 +105,7 @@ extension HTMLReport {
             var cells: [[String: Any]] = [["text": m.id, "cls": false], ["text": GateJudge.format(m.a), "cls": "n"], ["text": GateJudge.format(m.b), "cls": "n"],
                                           ["text": signed(m.b - m.a), "cls": "n"]]
             if texts {
-                let drill: Any = c.texts[m.id].map { ItemTexts.comparisonView(a: $0.a, b: $0.b) } ?? false
+                let drill: Any = c.texts[m.id].map { ItemTexts.view(ItemTexts.lines(comparing: $0.a, with: $0.b)) } ?? false
                 cells.append(["text": "", "cls": false, "drill": drill])
             }
             return ["cells": cells]

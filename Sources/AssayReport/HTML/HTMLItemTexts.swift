@@ -11,16 +11,12 @@ extension HTMLReport {
         /// Item values that are texts, not statistics: never a column of their own.
         static let keys = ItemRow.textKeys
 
-        /// Bytes the drill-downs of one page may take, shared by its evaluations: the texts plus
-        /// ``markupBytes`` an item. A 10,000-item page is about 0.86 MB without texts and the
-        /// page budget is 2 MB; WMT segments with their references take about 300 bytes an item,
-        /// so a page of 10,000 shows the texts of the lowest-scoring few thousand and the items
-        /// file keeps them all.
-        static let pageBudget = 800 * 1024
-
-        /// About what the `<details>` element, its paragraphs and the `<mark>` tags add to an
-        /// item's texts (measured on generated and WMT items: 70–110 bytes).
-        static let markupBytes = 100
+        /// Bytes the drill-downs of one page may take, shared by its evaluations, counted as the
+        /// template writes them (escaped text, `<p>` and `<mark>` tags). A 10,000-item page is
+        /// about 0.86 MB without texts and the page budget is 2 MB; a WMT segment with its
+        /// reference takes about 560 bytes marked up, so a page of 10,000 shows the texts of the
+        /// lowest-scoring 1,600 or so and the items file keeps them all.
+        static let pageBudget = 900 * 1024
 
         /// Per-item scores that decide which items keep their texts when not all fit (lowest first).
         static let scoreKeys = ["sentence_bleu", "sentence_chrf", "f1"]
@@ -42,56 +38,89 @@ extension HTMLReport {
 
         static func hasTexts(_ items: [ItemRow]) -> Bool { items.contains { hypothesis($0) != nil } }
 
-        static func byteCount(_ item: ItemRow) -> Int {
-            (hypothesis(item)?.utf8.count ?? 0) + references(item).reduce(0) { $0 + $1.utf8.count } + (prompt(item)?.utf8.count ?? 0) + markupBytes
+        /// A paragraph of the drill-down: `kind` (`p` prompt, `h` hypothesis, `o` a model's
+        /// output, `a`/`b` run A's and B's, `r` a reference) and its text in runs, `marked` for
+        /// the words the other side lacks.
+        struct Line {
+            var kind: String
+            var segments: [(text: String, marked: Bool)]
         }
 
         /// Which items show their texts within `budget` bytes: every one when all fit, otherwise
         /// the lowest-scoring first by the first of ``scoreKeys`` the items have (in item order
-        /// when they have none). Returns the chosen indices and the score they were chosen by.
-        static func chosen(_ items: [ItemRow], budget: Int) -> (indices: Set<Int>, by: String?) {
-            let sizes = items.map(byteCount)
-            if sizes.reduce(0, +) <= budget { return (Set(items.indices), nil) }
+        /// when they have none). Returns each chosen item's lines and the score they were chosen by.
+        static func chosen(_ items: [ItemRow], budget: Int) -> (lines: [Int: [Line]], by: String?) {
+            var all: [Int: [Line]] = [:], sizes: [Int: Int] = [:]
+            for i in items.indices where hypothesis(items[i]) != nil {
+                all[i] = lines(items[i])
+                sizes[i] = renderedBytes(all[i]!)
+            }
+            if sizes.values.reduce(0, +) <= budget { return (all, nil) }
             let key = scoreKeys.first { key in items.contains { if case .number? = $0.values[key] { true } else { false } } }
             func score(_ i: Int) -> Double {
                 if let key, case let .number(v)? = items[i].values[key], !v.isNaN { return v }
                 return .infinity
             }
-            let order = key == nil ? Array(items.indices) : items.indices.sorted { (score($0), $0) < (score($1), $1) }
-            var chosen = Set<Int>(), used = 0
-            for i in order where used + sizes[i] <= budget {
-                chosen.insert(i)
-                used += sizes[i]
+            let order = key == nil ? all.keys.sorted() : all.keys.sorted { (score($0), $0) < (score($1), $1) }
+            var chosen: [Int: [Line]] = [:], used = 0
+            for i in order where used + sizes[i]! <= budget {
+                chosen[i] = all[i]
+                used += sizes[i]!
             }
             return (chosen, key)
         }
 
-        /// One item's drill-down for the `items` template: `lines`, each a paragraph of `kind` —
-        /// `p` prompt, `h` hypothesis or `o` a model's output, `r` a reference — cut into segments
-        /// `{t, m}`, `m` true for a word the other side lacks: a word of the hypothesis that no
-        /// reference has as often, a word of a reference the hypothesis has fewer times (BLEU's
-        /// clipped unigram matching, on whitespace-separated words).
-        static func view(_ item: ItemRow) -> [String: Any] {
+        /// An item's lines: its prompt, its hypothesis (or output) with the words no reference has
+        /// as often marked, and each reference with the words the hypothesis has fewer times
+        /// marked (BLEU's clipped unigram matching, on whitespace-separated words).
+        static func lines(_ item: ItemRow) -> [Line] {
             let hypothesis = hypothesis(item) ?? "", references = references(item)
-            var lines: [[String: Any]] = []
-            if let prompt = prompt(item), !prompt.isEmpty { lines.append(["kind": "p", "segments": [["t": prompt, "m": false]]]) }
-            lines.append(["kind": item.values["output"] != nil ? "o" : "h", "segments": segments(hypothesis, allowed: referenceCounts(references))])
+            var lines: [Line] = []
+            if let prompt = prompt(item), !prompt.isEmpty { lines.append(Line(kind: "p", segments: [(prompt, false)])) }
+            lines.append(Line(kind: item.values["output"] != nil ? "o" : "h", segments: segments(hypothesis, allowed: referenceCounts(references))))
             let hypothesisCounts = counts(hypothesis)
-            for reference in references { lines.append(["kind": "r", "segments": segments(reference, allowed: hypothesisCounts)]) }
-            return ["lines": lines]
+            for reference in references { lines.append(Line(kind: "r", segments: segments(reference, allowed: hypothesisCounts))) }
+            return lines
         }
 
-        /// The drill-down of an item that two runs share, for the comparison: A's and B's
-        /// hypotheses (`a`, `b`), each marked against the references, then the references unmarked.
-        static func comparisonView(a: ItemRow, b: ItemRow) -> [String: Any] {
+        /// The lines of an item two runs share, for the comparison: A's and B's hypotheses, each
+        /// marked against the references, then the references unmarked.
+        static func lines(comparing a: ItemRow, with b: ItemRow) -> [Line] {
             let references = references(b).isEmpty ? references(a) : references(b)
             let allowed = referenceCounts(references)
-            var lines: [[String: Any]] = []
-            if let prompt = prompt(b) ?? prompt(a), !prompt.isEmpty { lines.append(["kind": "p", "segments": [["t": prompt, "m": false]]]) }
-            lines.append(["kind": "a", "segments": segments(hypothesis(a) ?? "", allowed: allowed)])
-            lines.append(["kind": "b", "segments": segments(hypothesis(b) ?? "", allowed: allowed)])
-            for reference in references { lines.append(["kind": "r", "segments": [["t": reference, "m": false]]]) }
-            return ["lines": lines]
+            var lines: [Line] = []
+            if let prompt = prompt(b) ?? prompt(a), !prompt.isEmpty { lines.append(Line(kind: "p", segments: [(prompt, false)])) }
+            lines.append(Line(kind: "a", segments: segments(hypothesis(a) ?? "", allowed: allowed)))
+            lines.append(Line(kind: "b", segments: segments(hypothesis(b) ?? "", allowed: allowed)))
+            for reference in references { lines.append(Line(kind: "r", segments: [(reference, false)])) }
+            return lines
+        }
+
+        /// The `drill` view the `items` template renders.
+        static func view(_ lines: [Line]) -> [String: Any] {
+            ["lines": lines.map { line in ["kind": line.kind, "segments": line.segments.map { ["t": $0.text, "m": $0.marked] }] }]
+        }
+
+        /// The bytes the template writes for `lines`: the `<details>` element, a `<p class="k">`
+        /// per line, a `<mark>` per marked run, and the text escaped as ``ScalarHTMLEscaping``
+        /// escapes it.
+        static func renderedBytes(_ lines: [Line]) -> Int {
+            var bytes = "<details><summary>texts</summary></details>".utf8.count
+            for line in lines {
+                bytes += "<p class=\"\"></p>".utf8.count + line.kind.utf8.count
+                for segment in line.segments {
+                    if segment.marked { bytes += "<mark></mark>".utf8.count }
+                    for byte in segment.text.utf8 {
+                        switch byte {
+                        case UInt8(ascii: "&"), UInt8(ascii: "'"): bytes += 5
+                        case UInt8(ascii: "<"), UInt8(ascii: ">"): bytes += 4
+                        case UInt8(ascii: "\""): bytes += 6
+                        default: bytes += 1
+                        }
+                    }
+                }
+            }
+            return bytes
         }
 
         /// Each word's largest count in any one reference: how often a hypothesis may use it.
@@ -110,9 +139,10 @@ extension HTMLReport {
         }
 
         /// `text` cut into runs: unmarked text (words that match and the spaces between words) and
-        /// marked words (the n-th occurrence of a word that `allowed` has fewer than n times).
-        static func segments(_ text: String, allowed: [Substring: Int]) -> [[String: Any]] {
-            var segments: [[String: Any]] = [], plain = "", seen: [Substring: Int] = [:]
+        /// marked words (the n-th occurrence of a word that `allowed` has fewer than n times);
+        /// marked words with only spaces between them share one run.
+        static func segments(_ text: String, allowed: [Substring: Int]) -> [(text: String, marked: Bool)] {
+            var segments: [(text: String, marked: Bool)] = [], plain = "", seen: [Substring: Int] = [:]
             var index = text.startIndex
             while index < text.endIndex {
                 if text[index].isWhitespace {
@@ -125,15 +155,19 @@ extension HTMLReport {
                 let word = text[index..<end]
                 seen[word, default: 0] += 1
                 if seen[word]! > allowed[word, default: 0] {
-                    if !plain.isEmpty { segments.append(["t": plain, "m": false]) }
+                    if let last = segments.last, last.marked, plain.allSatisfy(\.isWhitespace) {
+                        segments[segments.count - 1].text += plain + word
+                    } else {
+                        if !plain.isEmpty { segments.append((plain, false)) }
+                        segments.append((String(word), true))
+                    }
                     plain = ""
-                    segments.append(["t": String(word), "m": true])
                 } else {
                     plain += word
                 }
                 index = end
             }
-            if !plain.isEmpty { segments.append(["t": plain, "m": false]) }
+            if !plain.isEmpty { segments.append((plain, false)) }
             return segments
         }
     }

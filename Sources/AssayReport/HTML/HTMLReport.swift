@@ -157,7 +157,7 @@ public enum HTMLReport {
             if case .number = item.values[key] { return true } else { return item.values[key] == nil }
         } })
         let texts = ItemTexts.hasTexts(items)
-        let (shown, chosenBy) = texts ? ItemTexts.chosen(items, budget: textBudget) : ([], nil)
+        let (shown, chosenBy) = texts ? ItemTexts.chosen(items, budget: textBudget) : ([:], nil)
         let columns: [[String: Any]] = [["name": "id", "cls": false]] + keys.map { ["name": $0, "cls": classAttribute(numeric.contains($0) ? "n" : "")] }
             + (texts ? [["name": "text", "cls": false]] : [])
         let rows: [[String: Any]] = items.indices.map { i in
@@ -166,7 +166,7 @@ public enum HTMLReport {
                 let (text, isNumber) = cell(item.values[key])
                 return ["text": text, "cls": classAttribute(isNumber ? "n" : "")]
             }
-            if texts { cells.append(["text": "", "cls": false, "drill": shown.contains(i) ? ItemTexts.view(item) : false]) }
+            if texts { cells.append(["text": "", "cls": false, "drill": shown[i].map(ItemTexts.view) ?? false]) }
             return ["cells": cells]
         }
         var caption = "Items (\(items.count))"
