@@ -35,16 +35,17 @@ AVX2 static inline __m256 dot_i8_i8(__m256i x, __m256i y) {
     return dot_u8_i8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
 }
 
-// Weights are asked for 8 KB ahead of the block being multiplied, a line at a time as the
-// product moves on (placed where a loop has moved about 64 bytes). The hardware prefetcher alone
-// kept too little of a matrix-vector product's stream in flight — it stops at each 4 KB page of a
-// mapped file — and asking for a whole row ahead at the row's start did worse than this. Integer
-// (ggml) products on two Zen 2 cores, 5632 × 2048 matrices from memory (bench/kernels.sh): Q4_0
-// 6.6–8 → 16.7 GB/s, Q4_1 8.9 → 15.9, Q8_0 17.7 → 21.8, Q4_K 11–16 → 17.6, Q6_K 15.7 → 19.2.
-// Exact Q4_0/Q4_1/Q8_0 products are bound by their int8 → f32 conversions and gained nothing (Q4_1
-// lost 10 %), so only the exact K-quant loops ask. A prefetch past a matrix's end never faults.
+// Weights are asked for 8 KB ahead of the block being multiplied, one line each time a loop has
+// moved on by 64–80 bytes (every 2–4 blocks, so some lines are not asked for). The hardware prefetcher alone kept too little of a matrix-vector product's stream in
+// flight — it stops at each 4 KB page of a mapped file — and asking for a whole row ahead at the
+// row's start did worse than this. Integer (ggml) products on two Zen 2 cores, 5632 × 2048 matrices
+// from memory (bench/kernels.sh): Q4_0 6.6–8 → 16.7 GB/s, Q4_1 8.9 → 15.9, Q8_0 17.7 → 21.8, Q4_K
+// 11–16 → 17.6, Q6_K 15.7 → 19.2. Exact Q4_0/Q4_1/Q8_0 products are bound by their int8 → f32
+// conversions and gained nothing (Q4_1 lost 10 %), so only the exact K-quant loops ask. A prefetch
+// past a matrix's end never faults.
 #define PREFETCH_DISTANCE 8192
-#define PREFETCH(p) _mm_prefetch((const char *)(p) + PREFETCH_DISTANCE, _MM_HINT_T0)
+// The address is formed as an integer: a pointer past the end of the matrix would be undefined.
+#define PREFETCH(p) _mm_prefetch((const char *)((uintptr_t)(p) + PREFETCH_DISTANCE), _MM_HINT_T0)
 
 // The 32-value formats below take the activations' block scales already as floats (`ad`, and
 // for q8_1 the block sums `as`), converted once per product instead of once per row, and run two

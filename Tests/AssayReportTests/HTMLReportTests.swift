@@ -103,10 +103,25 @@ struct HTMLReportTests {
         let drill = try #require(html.range(of: "<details>").flatMap { start in html.range(of: "</details>").map { html[start.lowerBound..<$0.upperBound] } })
         #expect(drill.utf8.count == each, "\(drill)")
         let (two, by) = HTMLReport.ItemTexts.chosen(items, budget: 2 * each + 1)
-        #expect(Set(two.keys) == [1, 2] && by == "sentence_bleu")
+        #expect(Set(two.keys) == [1, 2] && by == "lowest sentence_bleu")
+        // In order until one does not fit: a long text is cut, never the reason a low score is skipped.
+        var long = items
+        long[1].values["hypothesis"] = .string(String(repeating: "word ", count: 5_000))
+        let cut = HTMLReport.ItemTexts.lines(long[1])[0].segments.map(\.text).joined()
+        #expect(cut.count <= HTMLReport.ItemTexts.textLimit + 2 && cut.hasSuffix(" …"))
+        let bigBudget = HTMLReport.ItemTexts.renderedBytes(HTMLReport.ItemTexts.lines(long[1])) + each
+        #expect(Set(HTMLReport.ItemTexts.chosen(long, budget: bigBudget).lines.keys) == [1, 2])
+        // human-agreement items: the largest gap between the human and the metric category first.
+        let agreement = (0..<3).map { i in
+            ItemRow(id: "\(i)", values: ["human_category": .number(Double(i)), "metric_category": .number(0), "hypothesis": .string("abc"),
+                                         "references": .array([.string("abd")])])
+        }
+        let oneAgreement = HTMLReport.ItemTexts.renderedBytes(HTMLReport.ItemTexts.lines(agreement[0]))
+        let (gapFirst, gapBy) = HTMLReport.ItemTexts.chosen(agreement, budget: oneAgreement)
+        #expect(Set(gapFirst.keys) == [2] && gapBy?.contains("gap") == true)
         #expect(HTMLReport.ItemTexts.chosen(items, budget: 4 * each).lines.count == 4)
         let table = HTMLReport.itemTable(items, evaluation: "bleu", textBudget: 2 * each)
-        #expect((table["caption"] as? String)?.contains("texts of 2 lowest by sentence_bleu") == true)
+        #expect((table["caption"] as? String)?.contains("texts of 2 (lowest sentence_bleu first) in the text column") == true)
     }
 
     @Test func tenThousandItemsStayUnderTwoMegabytesAndWorkInABrowser() async throws {
@@ -141,6 +156,8 @@ struct HTMLReportTests {
         // Texts open from the rows within the page's budget, lowest scores first.
         let drilled = page.dom.components(separatedBy: "<summary>texts</summary>").count - 1
         #expect(drilled > 1000 && drilled < items.count, "\(drilled) drill-downs")
+        // The search reads a drill-down's paragraphs, not its "texts" label (no item has that word).
+        #expect(Self.visibleRows(try Chromium.dumpDOM(url, fragment: "q=texts").dom).isEmpty)
 
         // A search keeps the rows with the text in any cell.
         let query = items[1234].id

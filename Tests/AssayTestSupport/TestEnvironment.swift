@@ -17,13 +17,12 @@ public enum TestEnvironment {
         return url
     }
 
-    private static func temporaryRootPath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("assay-tests-\(getpid())").path
-    }
-
+    /// `assay-tests-<pid>-<uuid>` in the system's temporary directory (a name no one can guess
+    /// ahead), removed at exit; a crashed process leaves it for the next clean-up of /tmp.
     private static let temporaryRoot: URL = {
-        atexit { try? FileManager.default.removeItem(atPath: TestEnvironment.temporaryRootPath()) }
-        return URL(fileURLWithPath: temporaryRootPath())
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("assay-tests-\(getpid())-\(UUID().uuidString)")
+        atexit { try? FileManager.default.removeItem(at: TestEnvironment.temporaryRoot) }
+        return url
     }()
 
     /// The built `assay` executable next to the test bundle (`$ASSAY_BIN` overrides).

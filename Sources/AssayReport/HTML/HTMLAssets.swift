@@ -76,8 +76,10 @@ enum HTMLAssets {
       var count=document.createElement("span");count.className="count";count.setAttribute("aria-live","polite");
       tools.appendChild(search);tools.appendChild(filter);tools.appendChild(count);
       table.parentNode.parentNode.insertBefore(tools,table.parentNode);
-      // A row's cells as one lower-case text, tab-separated so a search never spans two cells.
-      function text(r){if(r._text===undefined){var t=[];for(var i=0;i<r.cells.length;i++)t.push(r.cells[i].textContent);r._text=t.join("\\t").toLowerCase()}return r._text}
+      // A row's cells as one lower-case text, tab-separated so a search never spans two cells; a
+      // drill-down counts as its paragraphs (not its "texts" label), one per line.
+      function cellText(c){var d=c.querySelector("details");if(!d)return c.textContent;return Array.prototype.map.call(d.querySelectorAll("p"),function(p){return p.textContent}).join("\\n")}
+      function text(r){if(r._text===undefined){var t=[];for(var i=0;i<r.cells.length;i++)t.push(cellText(r.cells[i]));r._text=t.join("\\t").toLowerCase()}return r._text}
       function apply(){
         var q=search.value.trim().toLowerCase(),f=parseFilter(filter.value),col=f?names.indexOf(f.col):-1,shown=0;
         filter.setCustomValidity(filter.value.trim()&&(!f||col<0)?"use: column < number":"");
@@ -103,16 +105,16 @@ enum HTMLAssets {
         b.addEventListener("click",function(){sortBy(i,h.getAttribute("aria-sort")==="ascending"?-1:1)})});
       if(rows.length)rows[0].tabIndex=0;  // one row in the tab order; the arrow keys move it
       body.addEventListener("keydown",function(e){
-        var r=e.target.closest("tr");if(!r||r.className==="detail")return;
+        var r=e.target.closest("tr");if(!r||r.className==="detail"||e.target.closest("details"))return;
         var visible=rows.filter(function(x){return!x.hidden}),i=visible.indexOf(r);
         if(e.key==="ArrowDown"||e.key==="ArrowUp"){var n=visible[i+(e.key==="ArrowDown"?1:-1)];if(n){r.tabIndex=-1;n.tabIndex=0;n.focus()}e.preventDefault()}
         else if(e.key==="Enter"){toggle(r);e.preventDefault()}});
-      body.addEventListener("dblclick",function(e){var r=e.target.closest("tr");if(r&&r.className!=="detail")toggle(r)});
+      body.addEventListener("dblclick",function(e){var r=e.target.closest("tr");if(r&&r.className!=="detail"&&!e.target.closest("details"))toggle(r)});
       function toggle(r){
         if(r._detail){r._detail.remove();r._detail=null;r.removeAttribute("aria-expanded");return}
         var d=document.createElement("tr");d.className="detail";var td=document.createElement("td");td.colSpan=names.length;
         var dl=document.createElement("dl");dl.className="kv";
-        names.forEach(function(n,i){var dt=document.createElement("dt");dt.textContent=n;var dd=document.createElement("dd");dd.textContent=r.cells[i].textContent;dl.appendChild(dt);dl.appendChild(dd)});
+        names.forEach(function(n,i){var dt=document.createElement("dt");dt.textContent=n;var dd=document.createElement("dd");dd.textContent=cellText(r.cells[i]);dl.appendChild(dt);dl.appendChild(dd)});
         td.appendChild(dl);d.appendChild(td);r.parentNode.insertBefore(d,r.nextSibling);r._detail=d;r.setAttribute("aria-expanded","true")}
       search.addEventListener("input",apply);filter.addEventListener("input",apply);
       // From the address: a search for every table, a filter or sort only where the column exists.

@@ -46,9 +46,15 @@ extension HTMLReport {
             var segments: [(text: String, marked: Bool)]
         }
 
-        /// Which items show their texts within `budget` bytes: every one when all fit, otherwise
-        /// the lowest-scoring first by the first of ``scoreKeys`` the items have (in item order
-        /// when they have none). Returns each chosen item's lines and the score they were chosen by.
+        /// Longest text a drill-down shows of one hypothesis, output, prompt or reference; a longer
+        /// one (a runaway generation) is cut there with " …" — the items file has it whole.
+        static let textLimit = 2_000
+
+        /// Which items show their texts within `budget` bytes: every one when all fit; otherwise
+        /// the most telling first, as many as fit in that order — the lowest-scoring by the first of
+        /// ``scoreKeys`` the items have, or for `human-agreement` items those where the human and
+        /// the metric categories differ most (in item order when neither). Returns each chosen
+        /// item's lines and how they were ordered.
         static func chosen(_ items: [ItemRow], budget: Int) -> (lines: [Int: [Line]], by: String?) {
             var all: [Int: [Line]] = [:], sizes: [Int: Int] = [:]
             for i in items.indices where hypothesis(items[i]) != nil {
@@ -56,27 +62,47 @@ extension HTMLReport {
                 sizes[i] = renderedBytes(all[i]!)
             }
             if sizes.values.reduce(0, +) <= budget { return (all, nil) }
-            let key = scoreKeys.first { key in items.contains { if case .number? = $0.values[key] { true } else { false } } }
-            func score(_ i: Int) -> Double {
-                if let key, case let .number(v)? = items[i].values[key], !v.isNaN { return v }
-                return .infinity
+            func number(_ i: Int, _ key: String) -> Double? {
+                if case let .number(v)? = items[i].values[key], !v.isNaN { return v }
+                return nil
             }
-            let order = key == nil ? all.keys.sorted() : all.keys.sorted { (score($0), $0) < (score($1), $1) }
+            let key = scoreKeys.first { key in items.indices.contains { number($0, key) != nil } }
+            let order: [Int], by: String?
+            if let key {
+                order = all.keys.sorted { (number($0, key) ?? .infinity, $0) < (number($1, key) ?? .infinity, $1) }
+                by = "lowest \(key)"
+            } else if items.indices.contains(where: { number($0, "human_category") != nil && number($0, "metric_category") != nil }) {
+                func gap(_ i: Int) -> Double { abs((number(i, "human_category") ?? 0) - (number(i, "metric_category") ?? 0)) }
+                order = all.keys.sorted { (-gap($0), $0) < (-gap($1), $1) }
+                by = "largest gap between human_category and metric_category"
+            } else {
+                (order, by) = (all.keys.sorted(), nil)
+            }
+            // In that order until one does not fit: the caption's "first N" stays true.
             var chosen: [Int: [Line]] = [:], used = 0
-            for i in order where used + sizes[i]! <= budget {
+            for i in order {
+                guard used + sizes[i]! <= budget else { break }
                 chosen[i] = all[i]
                 used += sizes[i]!
             }
-            return (chosen, key)
+            return (chosen, by)
+        }
+
+        /// `text` cut to ``textLimit`` characters (at a word break when there is one near) with " …".
+        static func shortened(_ text: String) -> String {
+            guard text.count > textLimit else { return text }
+            let head = text.prefix(textLimit)
+            let cut = head.lastIndex(where: \.isWhitespace).flatMap { head.distance(from: head.startIndex, to: $0) > textLimit * 3 / 4 ? $0 : nil }
+            return String(head[..<(cut ?? head.endIndex)]) + " …"
         }
 
         /// An item's lines: its prompt, its hypothesis (or output) with the words no reference has
         /// as often marked, and each reference with the words the hypothesis has fewer times
         /// marked (BLEU's clipped unigram matching, on whitespace-separated words).
         static func lines(_ item: ItemRow) -> [Line] {
-            let hypothesis = hypothesis(item) ?? "", references = references(item)
+            let hypothesis = shortened(hypothesis(item) ?? ""), references = references(item).map(shortened)
             var lines: [Line] = []
-            if let prompt = prompt(item), !prompt.isEmpty { lines.append(Line(kind: "p", segments: [(prompt, false)])) }
+            if let prompt = prompt(item), !prompt.isEmpty { lines.append(Line(kind: "p", segments: [(shortened(prompt), false)])) }
             lines.append(Line(kind: item.values["output"] != nil ? "o" : "h", segments: segments(hypothesis, allowed: referenceCounts(references))))
             let hypothesisCounts = counts(hypothesis)
             for reference in references { lines.append(Line(kind: "r", segments: segments(reference, allowed: hypothesisCounts))) }
@@ -86,12 +112,12 @@ extension HTMLReport {
         /// The lines of an item two runs share, for the comparison: A's and B's hypotheses, each
         /// marked against the references, then the references unmarked.
         static func lines(comparing a: ItemRow, with b: ItemRow) -> [Line] {
-            let references = references(b).isEmpty ? references(a) : references(b)
+            let references = (references(b).isEmpty ? references(a) : references(b)).map(shortened)
             let allowed = referenceCounts(references)
             var lines: [Line] = []
-            if let prompt = prompt(b) ?? prompt(a), !prompt.isEmpty { lines.append(Line(kind: "p", segments: [(prompt, false)])) }
-            lines.append(Line(kind: "a", segments: segments(hypothesis(a) ?? "", allowed: allowed)))
-            lines.append(Line(kind: "b", segments: segments(hypothesis(b) ?? "", allowed: allowed)))
+            if let prompt = prompt(b) ?? prompt(a), !prompt.isEmpty { lines.append(Line(kind: "p", segments: [(shortened(prompt), false)])) }
+            lines.append(Line(kind: "a", segments: segments(shortened(hypothesis(a) ?? ""), allowed: allowed)))
+            lines.append(Line(kind: "b", segments: segments(shortened(hypothesis(b) ?? ""), allowed: allowed)))
             for reference in references { lines.append(Line(kind: "r", segments: [(reference, false)])) }
             return lines
         }

@@ -167,12 +167,16 @@ public enum HTMLReport {
                 return ["text": text, "cls": classAttribute(isNumber ? "n" : "")]
             }
             if texts { cells.append(["text": "", "cls": false, "drill": shown[i].map(ItemTexts.view) ?? false]) }
+            // Every cell says whether it has a drill-down: a key a cell lacks would be looked up
+            // in the enclosing views.
+            for c in cells.indices where cells[c]["drill"] == nil { cells[c]["drill"] = false }
             return ["cells": cells]
         }
         var caption = "Items (\(items.count))"
-        if texts, shown.count < items.count {
-            caption += " — texts of \(shown.count) " + (chosenBy.map { "lowest by \($0)" } ?? "first")
-                + " in the text column (the page keeps about \(ItemTexts.pageBudget / 1024) KB of them); the items file has them all"
+        let withTexts = items.filter { ItemTexts.hypothesis($0) != nil }.count
+        if texts, shown.count < withTexts {
+            caption += " — texts of \(shown.count) (\(chosenBy.map { $0 + " first" } ?? "in item order")) in the text column"
+                + " (the page keeps about \(ItemTexts.pageBudget / 1024) KB of them); the items file has them all"
         }
         return ["caption": caption, "evaluation": evaluation, "columns": columns, "rows": rows]
     }
