@@ -78,10 +78,10 @@ public struct GenerationEvaluator: Evaluator {
         let chrfStats = chrf.statistics(hypotheses: outputs, references: corpus.references)
         let bleuStats = bleu.statistics(hypotheses: outputs, references: corpus.references)
         let items = corpus.ids.indices.map { i in
-            ItemRow(id: corpus.ids[i], values: ["sentence_chrf": .number(chrf.score(chrfStats[i])),
-                                                "sentence_bleu": .number(sentenceBLEU.score(bleuStats[i]).score), "output": .string(outputs[i]),
-                                                "prompt": .string(corpus.hypotheses[i]),
-                                                "references": .array(corpus.references[i].map { .string($0) })])
+            ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i, hypothesisKey: "prompt").merging([
+                "sentence_chrf": .number(chrf.score(chrfStats[i])), "sentence_bleu": .number(sentenceBLEU.score(bleuStats[i]).score),
+                "output": .string(outputs[i]),
+            ]) { _, statistic in statistic })
         }
         let quantizeTag = quantize.map { "+" + $0.description.lowercased() } ?? ""
         var parts: [(String, String)] = [("model", modelName + quantizeTag), ("template", parameters.template ?? "{prompt}"),

@@ -115,10 +115,11 @@ public struct ParallelCorpus: Sendable, Equatable {
         return corpus
     }
 
-    /// Item `index`'s texts for its per-item row — `hypothesis` and `references` — which the HTML
+    /// Item `index`'s texts for its per-item row — its hypothesis (under `hypothesisKey`:
+    /// `prompt` where the hypotheses are a model's prompts) and `references` — which the HTML
     /// report shows in its drill-down and the items file keeps.
-    public func itemTexts(_ index: Int) -> [String: JSONValue] {
-        ["hypothesis": .string(hypotheses[index]), "references": .array(references[index].map { .string($0) })]
+    public func itemTexts(_ index: Int, hypothesisKey: String = "hypothesis") -> [String: JSONValue] {
+        [hypothesisKey: .string(hypotheses[index]), "references": .array(references[index].map { .string($0) })]
     }
 }
 

@@ -3,14 +3,12 @@ import Foundation
 
 extension HTMLReport {
     /// The drill-down of an item's texts: the hypothesis (or a model's output) against its
-    /// references, with the words that differ marked. Items carry their texts under `keys`
+    /// references, with the words that differ marked. Items carry their texts under
+    /// ``ItemRow/textKeys``
     /// (BLEU, chrF, BERTScore: `hypothesis` and `references`; generation: `prompt`, `output` and
     /// `references`); the item table shows them in one `text` column as a `<details>` element, so
     /// they open with script off and the table's search finds items by their words.
     enum ItemTexts {
-        /// Item values that are texts, not statistics: never a column of their own.
-        static let keys = ItemRow.textKeys
-
         /// Bytes the drill-downs of one page may take, shared by its evaluations, counted as the
         /// template writes them (escaped text, `<p>` and `<mark>` tags). A 10,000-item page is
         /// about 0.86 MB without texts and the page budget is 2 MB; a WMT segment with its
@@ -21,20 +19,11 @@ extension HTMLReport {
         /// Per-item scores that decide which items keep their texts when not all fit (lowest first).
         static let scoreKeys = ["sentence_bleu", "sentence_chrf", "f1"]
 
-        static func hypothesis(_ item: ItemRow) -> String? {
-            if case let .string(text)? = item.values["hypothesis"] ?? item.values["output"] { return text }
-            return nil
-        }
+        static func hypothesis(_ item: ItemRow) -> String? { (item.values["hypothesis"] ?? item.values["output"])?.string }
 
-        static func references(_ item: ItemRow) -> [String] {
-            guard case let .array(values)? = item.values["references"] else { return [] }
-            return values.compactMap { if case let .string(text) = $0 { return text } else { return nil } }
-        }
+        static func references(_ item: ItemRow) -> [String] { item.values["references"]?.array?.compactMap(\.string) ?? [] }
 
-        static func prompt(_ item: ItemRow) -> String? {
-            if case let .string(text)? = item.values["prompt"] { return text }
-            return nil
-        }
+        static func prompt(_ item: ItemRow) -> String? { item.values["prompt"]?.string }
 
         static func hasTexts(_ items: [ItemRow]) -> Bool { items.contains { hypothesis($0) != nil } }
 
@@ -62,10 +51,7 @@ extension HTMLReport {
                 sizes[i] = renderedBytes(all[i]!)
             }
             if sizes.values.reduce(0, +) <= budget { return (all, nil) }
-            func number(_ i: Int, _ key: String) -> Double? {
-                if case let .number(v)? = items[i].values[key], !v.isNaN { return v }
-                return nil
-            }
+            func number(_ i: Int, _ key: String) -> Double? { items[i].values[key]?.number.flatMap { $0.isNaN ? nil : $0 } }
             let key = scoreKeys.first { key in items.indices.contains { number($0, key) != nil } }
             let order: [Int], by: String?
             if let key {

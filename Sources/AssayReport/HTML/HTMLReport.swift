@@ -152,7 +152,7 @@ public enum HTMLReport {
     /// values are numbers. Items with texts (``ItemTexts``) get a last `text` column holding each
     /// one's drill-down, for as many items as `textBudget` bytes of text allow.
     static func itemTable(_ items: [ItemRow], evaluation: String, textBudget: Int) -> [String: Any] {
-        let keys = Array(Set(items.flatMap(\.values.keys)).subtracting(ItemTexts.keys)).sorted()
+        let keys = Array(Set(items.flatMap(\.values.keys)).subtracting(ItemRow.textKeys)).sorted()
         let numeric = Set(keys.filter { key in items.allSatisfy { item in
             if case .number = item.values[key] { return true } else { return item.values[key] == nil }
         } })
@@ -162,14 +162,13 @@ public enum HTMLReport {
             + (texts ? [["name": "text", "cls": false]] : [])
         let rows: [[String: Any]] = items.indices.map { i in
             let item = items[i]
-            var cells: [[String: Any]] = [["text": item.id, "cls": false]] + keys.map { key -> [String: Any] in
-                let (text, isNumber) = cell(item.values[key])
-                return ["text": text, "cls": classAttribute(isNumber ? "n" : "")]
-            }
-            if texts { cells.append(["text": "", "cls": false, "drill": shown[i].map(ItemTexts.view) ?? false]) }
             // Every cell says whether it has a drill-down: a key a cell lacks would be looked up
             // in the enclosing views.
-            for c in cells.indices where cells[c]["drill"] == nil { cells[c]["drill"] = false }
+            var cells: [[String: Any]] = [["text": item.id, "cls": false, "drill": false]] + keys.map { key -> [String: Any] in
+                let (text, isNumber) = cell(item.values[key])
+                return ["text": text, "cls": classAttribute(isNumber ? "n" : ""), "drill": false]
+            }
+            if texts { cells.append(["text": "", "cls": false, "drill": shown[i].map(ItemTexts.view) ?? false]) }
             return ["cells": cells]
         }
         var caption = "Items (\(items.count))"
