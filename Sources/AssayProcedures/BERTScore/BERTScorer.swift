@@ -235,7 +235,9 @@ public struct BERTScorer: Sendable {
             return (a, b)
         }
         let layers = Set(0...encoder.configuration.layers)
-        let used = Set(drawn.flatMap { [$0.0, $0.1] }).map { distinct[$0] }
+        // In index order: a Set's own order changes from instance to instance, and `embed` breaks
+        // length ties by input order, so an unordered list would batch — and round — differently.
+        let used = Set(drawn.flatMap { [$0.0, $0.1] }).sorted().map { distinct[$0] }
         let embeddings = embed(used, layers: layers, batchTokens: batchTokens, progress: progress)
         let weights = BERTScore.Weights.uniform(special: special)
         var result: [Int: BERTScore.Score] = [:]
