@@ -18,7 +18,7 @@ public struct AssayCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Run.self, Validate.self, List.self, BLEUCommand.self, ChrFCommand.self,
-            History.self, Show.self, Compare.self, Report.self, Ratings.self, Agreement.self, Inspect.self, Tokenize.self, Perplexity.self, Generate.self, Bench.self, BenchServe.self,
+            Merge.self, History.self, Show.self, Compare.self, Report.self, Ratings.self, Agreement.self, Inspect.self, Tokenize.self, Perplexity.self, Generate.self, Bench.self, BenchServe.self,
             BERTScoreCommand.self, BERTScoreBaselineCommand.self, Quantize.self, Drift.self,
         ])
 

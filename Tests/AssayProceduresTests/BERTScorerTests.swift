@@ -94,7 +94,14 @@ struct BERTScorerTests {
         let sentences = text.split(separator: "\n").map(String.init)
         let a = try scorer.baseline(sentences: sentences, pairs: 50, seed: 7)
         let b = try scorer.baseline(sentences: sentences, pairs: 50, seed: 7)
-        #expect(a == b && a.layers.keys.sorted() == Array(0...6))
+        // The same pairs, so the same baseline — to OpenBLAS's rounding: other tests running in
+        // this process change its thread count, and sgemm's edge kernels then differ in the last
+        // bits (seen: a CI run where two equal calls differed).
+        #expect(a.layers.keys.sorted() == Array(0...6) && b.layers.keys.sorted() == Array(0...6))
+        for layer in 0...6 {
+            let x = try a.baseline(layer: layer), y = try b.baseline(layer: layer)
+            #expect(abs(x.precision - y.precision) < 1e-6 && abs(x.recall - y.recall) < 1e-6 && abs(x.f1 - y.f1) < 1e-6, "layer \(layer)")
+        }
         let six = try a.baseline(layer: 6)
         #expect(six.f1 > 0.3 && six.f1 < 0.9)
         #expect(throws: MetricsError.self) { try scorer.baseline(sentences: ["same", "same", ""], pairs: 5, seed: 1) }

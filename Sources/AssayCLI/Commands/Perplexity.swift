@@ -109,9 +109,9 @@ extension AssayCommand {
             }
             let interrupt = InterruptHandler()
             let task = Task {
-                try await PerplexityRunner.run(model: backend, textAt: textURL, context: context, mode: runMode, modelHash: hash) { done, total in
+                try await PerplexityRunner.run(model: backend, textAt: textURL, context: context, mode: runMode, modelHash: hash, progress: { done, total in
                     progress.update(evaluation: "perplexity", completed: done, total: total, detail: "tokens")
-                }
+                })
             }
             interrupt.onInterrupt { task.cancel() }
             let report = try await task.value

@@ -17,10 +17,18 @@ extension AssayCommand {
                 gate failed, 2 when an evaluation could not run, 130 when interrupted (Ctrl-C, SIGTERM or \
                 SIGHUP: the run stops after the current step and still writes every report).
 
+                With --shard I/N the run evaluates the I-th of N contiguous parts of every dataset's \
+                items and writes only <out>/<suite>/shard-I-of-N.json (no gates, no store); \
+                `assay merge` puts the N files together into the report an unsharded run gives, \
+                judges the gates and records the run (docs/distributed.md). --shard auto reads the \
+                index from ASSAY_SHARD (I/N), a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with \
+                --shard auto/N) or a Slurm array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT).
+
                 Examples:
                   assay run suites/quickstart.yaml
                   assay run suites/release.yaml --baseline latest --junit reports/junit.xml
                   assay run suites/release.yaml --model candidate=/models/new.gguf
+                  assay run suites/release.yaml --shard 2/4      # then: assay merge reports/release/shard-*-of-4.json
                 """)
 
         @Argument(help: ArgumentHelp("Suite file (YAML).", valueName: "suite"))
@@ -29,26 +37,29 @@ extension AssayCommand {
         @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Replace a model's path: NAME=PATH (repeatable).", valueName: "name=path"))
         var model: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("Compare max_regression gates with this run: 'latest' (newest completed run of the suite) or a run id.", valueName: "latest|run"))
-        var baseline: String?
+        @OptionGroup var report: RunReportOptions
 
-        @Option(name: .long, help: ArgumentHelp("Reports directory.", valueName: "dir"))
-        var out: String = "reports"
-
-        @Option(name: .long, help: ArgumentHelp("Also write JUnit XML here (one test case per gate).", valueName: "file"))
-        var junit: String?
-
-        @Flag(name: .customLong("no-html"), help: "Do not write the HTML report (<run>.html beside the JSON and Markdown).")
-        var noHTML = false
-
-        @Option(name: .long, help: "What to print on stdout: md (the Markdown report), json (the JSON report) or text (the verdict line).")
-        var format: OutputFormat = .md
+        @Option(name: .long, help: ArgumentHelp("Evaluate part I of N of every dataset and write a shard file for `assay merge`: I/N, auto or auto/N (index from the scheduler's environment).", valueName: "I/N"))
+        var shard: String?
 
         @OptionGroup var storeOptions: StoreOptions
 
         func validate() throws {
             for entry in model where !entry.contains("=") {
                 throw ValidationError("--model takes NAME=PATH, got '\(entry)'")
+            }
+            if shard != nil {
+                _ = try parsedShard()
+                if report.baseline != nil || report.junit != nil {
+                    throw ValidationError("--shard writes a shard file only: give --baseline and --junit to `assay merge`, which judges the gates")
+                }
+            }
+        }
+
+        func parsedShard() throws -> Shard? {
+            guard let shard else { return nil }
+            do { return try Shard(parsing: shard, environment: ProcessInfo.processInfo.environment) } catch let problem as Diagnostic {
+                throw ValidationError(problem.message + (problem.hint.map { " (\($0))" } ?? ""))
             }
         }
 
@@ -62,23 +73,18 @@ extension AssayCommand {
             }
             for warning in loaded.warnings { Terminal.warning("\(warning)") }
             try applyModelOverrides(&loaded)
+            if let shard = try parsedShard() {
+                try await runShard(loaded, shard: shard)
+                return
+            }
             let store = try storeOptions.open()
             let identity = SuiteRunner.RunIdentity(runID: SuiteRunner.RunIdentity.newRunID(), host: ProcessInfo.processInfo.hostName,
                                                    gitCommit: GitInfo.head())
-            var baselineValues: Baseline?
-            if let baseline {
-                do {
-                    baselineValues = try store.baseline(baseline, suite: loaded.name)
-                } catch StoreError.noBaseline(let name) where baseline == "latest" {
-                    Terminal.warning("no completed run of suite '\(name)' yet; max_regression gates are skipped this time")
-                }
-            }
+            let baselineValues = try report.baselineValues(in: store, suite: loaded.name)
             let models = loaded.models.map { ModelInspector.inspect(name: $0.name, spec: $0.spec) }
-            let writer = ReportWriter(directory: URL(fileURLWithPath: out))
-            let junitURL = junit.map { URL(fileURLWithPath: $0) }
             try store.begin(runID: identity.runID, suite: loaded, started: Date(), host: identity.host,
                             gitCommit: identity.gitCommit, models: models,
-                            scratchDirectories: writer.scratchDirectories(suite: loaded.name, junit: junitURL))
+                            scratchDirectories: report.writer.scratchDirectories(suite: loaded.name, junit: report.junitURL))
             let progress = TerminalProgress()
             let runner = SuiteRunner(progress: progress)
             let suiteToRun = loaded
@@ -89,39 +95,42 @@ extension AssayCommand {
             let outcome = await task.value
 
             // The handler stays until the store is updated: a signal now changes nothing (the
-            // task is done). The order survives a SIGKILL too: the reports are written whole under
-            // pending names, the store commits the run naming them, then they move into place; a
-            // process killed before the commit leaves an incomplete run whose pending files the
-            // next command removes, one killed after it a finished run whose reports the next
-            // command moves into place (ResultsStore.recover).
-            let summary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
-            let pending = try writer.prepare(outcome, junit: junitURL, html: !noHTML)
-            let written = pending.written
-            try store.finish(outcome, reportPath: written.json.path, pending: pending.files.map { ($0.pending.path, $0.final.path) })
-            // scripts/soak.sh widens the window between the commit and the renames, so that its
-            // random kills land there too and the recovery is exercised (milliseconds).
-            if let pause = ProcessInfo.processInfo.environment["ASSAY_SOAK_PAUSE_AFTER_COMMIT_MS"].flatMap(Double.init), pause > 0, pause < 10_000 {
-                usleep(useconds_t(pause * 1000))
-            }
-            try store.completeReports(run: outcome.runID)
-            if let summary { try ReportWriter.append(pending.markdown, to: summary) }
+            // task is done).
+            try report.recorder.record(outcome, in: store)
             interrupt.cancel()
+            if outcome.verdict != .pass { throw ExitCode(outcome.verdict.exitCode) }
+        }
 
-            switch format {
-            case .md: Terminal.output(MarkdownReport.render(outcome))
-            case .json:
-                let document = try ReportDocument(outcome, itemsFile: written.items?.lastPathComponent).encoded()
-                FileHandle.standardOutput.write(String(data: document, encoding: .utf8).map { Data(Redaction.scrub($0).utf8) } ?? document)
-            case .text: Terminal.output("\(outcome.verdict.rawValue) \(outcome.runID)")
-            }
-            let files = [written.markdown, written.json] + (written.html.map { [$0] } ?? [])
-            Terminal.error("wrote \(files.map(\.path).joined(separator: ", ")); run \(outcome.runID) recorded in \(store.url.path)\n")
-            for e in outcome.evaluations where e.status == .error {
+        /// `--shard`: runs this shard's part, writes `<out>/<suite>/shard-I-of-N.json` atomically,
+        /// and exits 0 when every evaluation that ran here succeeded (2 on an error, 130 when
+        /// interrupted: the file is written either way, and `assay merge` refuses an interrupted one).
+        func runShard(_ suite: Suite, shard: Shard) async throws {
+            let identity = SuiteRunner.RunIdentity(runID: SuiteRunner.RunIdentity.newRunID(), host: ProcessInfo.processInfo.hostName,
+                                                   gitCommit: GitInfo.head())
+            let models = suite.models.map { ModelInspector.inspect(name: $0.name, spec: $0.spec) }
+            let runner = SuiteRunner(progress: TerminalProgress())
+            let interrupt = InterruptHandler()
+            let task = Task { await runner.runShard(suite, shard: shard, identity: identity, models: models) }
+            interrupt.onInterrupt { task.cancel() }
+            let shardReport = await task.value
+            let url = URL(fileURLWithPath: report.out).appendingPathComponent(suite.name)
+                .appendingPathComponent(ShardReport.fileName(shard))
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let data = try encoder.encode(shardReport)
+            try AtomicFile.write(Data(Redaction.scrub(String(decoding: data, as: UTF8.self)).utf8), to: url)
+            interrupt.cancel()
+            let ran = shardReport.evaluations.filter { $0.status != nil }
+            let items = ran.reduce(0) { $0 + $1.items.count }
+            Terminal.output("shard \(shard): \(ran.count) of \(shardReport.evaluations.count) evaluations ran here, \(items) item rows")
+            Terminal.error("wrote \(url.path); merge every shard with: assay merge \(url.deletingLastPathComponent().path)/shard-*-of-\(shard.count).json\n")
+            for e in ran where e.status == .error {
                 Terminal.error("error: evaluation '\(e.id)': \(e.error?.errorDescription ?? "failed")\n")
                 if let hint = e.error?.hint { Terminal.error("hint: \(hint)\n") }
             }
-            for g in outcome.gates where g.status == .fail { Terminal.error("gate failed: \(g.metric) \(g.rule): \(g.message)\n") }
-            if outcome.verdict != .pass { throw ExitCode(outcome.verdict.exitCode) }
+            if ran.contains(where: { $0.status == .interrupted }) { throw ExitCode(130) }
+            if ran.contains(where: { $0.status == .error }) { throw ExitCode(2) }
         }
 
         func applyModelOverrides(_ suite: inout Suite) throws {

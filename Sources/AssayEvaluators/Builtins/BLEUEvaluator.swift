@@ -39,28 +39,44 @@ public struct BLEUEvaluator: Evaluator {
             ? (options.integer("resamples") ?? 1000, UInt64(options.integer("seed") ?? 12345)) : nil
     }
 
+    public static let sharding = ShardMode.items
+
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         let corpus = try context.parallelCorpus(for: Self.id)
-        let stats = bleu.statistics(hypotheses: corpus.hypotheses, references: corpus.references)
+        let range = context.itemRange(of: corpus.ids.count)
+        let stats = bleu.statistics(hypotheses: Array(corpus.hypotheses[range]), references: Array(corpus.references[range]))
         try context.checkCancellation()
-        let total = BLEUStatistics.sum(stats, order: bleu.configuration.maxOrder)
+        let items = zip(range, stats).map { i, stats in
+            ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i).merging([
+                "sentence_bleu": .number(sentenceBLEU.score(stats).score),
+                "stats": .array(stats.flat.map { .number(Double($0)) }),
+            ]) { _, statistic in statistic })
+        }
+        return try finish(items: items, signature: bleu.signature(references: ReferenceCount(corpus.references), bootstrap: bootstrap).description,
+                          in: context)
+    }
+
+    /// Corpus BLEU from the rows' sufficient statistics (`stats`, sacrebleu's flat layout).
+    public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
+        guard !items.isEmpty else { throw MetricsError.emptyInput(what: "segments") }
+        let order = bleu.configuration.maxOrder
+        let stats = try items.map { row in
+            let flat = try row.counts("stats", count: 2 + 2 * order)
+            return BLEUStatistics(hypothesisLength: flat[0], referenceLength: flat[1], correct: Array(flat[2..<(2 + order)]),
+                                  total: Array(flat[(2 + order)...]))
+        }
+        let total = BLEUStatistics.sum(stats, order: order)
         let score = bleu.score(total)
         var interval: Bootstrap.Interval?
         var artifacts: [Artifact] = []
         if let bootstrap {
             let draws = Bootstrap.indices(count: stats.count, resamples: bootstrap.resamples, seed: bootstrap.seed)
-            let replicates = draws.map { bleu.score(BLEUStatistics.sum($0.lazy.map { stats[$0] }, order: 4)).score }
+            let replicates = draws.map { bleu.score(BLEUStatistics.sum($0.lazy.map { stats[$0] }, order: order)).score }
             let ci = Bootstrap.interval(replicates)
             interval = ci
             artifacts.append(Artifact.bootstrap(of: "BLEU", unit: "BLEU", replicates: replicates, estimate: score.score, interval: ci))
         }
         let ratio = total.referenceLength > 0 ? Double(total.hypothesisLength) / Double(total.referenceLength) : 0
-        let items = stats.indices.map { i in
-            ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i).merging([
-                "sentence_bleu": .number(sentenceBLEU.score(stats[i]).score),
-                "stats": .array(stats[i].flat.map { .number(Double($0)) }),
-            ]) { _, statistic in statistic })
-        }
         return EvaluationResult(
             metrics: [
                 MetricValue(name: "score", value: score.score, ciLow: interval?.low, ciHigh: interval?.high,
@@ -68,8 +84,6 @@ public struct BLEUEvaluator: Evaluator {
                 MetricValue(name: "bp", value: score.brevityPenalty, higherIsBetter: true),
                 MetricValue(name: "ratio", value: ratio, higherIsBetter: true),
             ],
-            items: items,
-            signature: bleu.signature(references: ReferenceCount(corpus.references), bootstrap: bootstrap).description,
-            artifacts: artifacts)
+            items: items, signature: signature, artifacts: artifacts)
     }
 }

@@ -39,10 +39,27 @@ public struct ChrFEvaluator: Evaluator {
             ? (options.integer("resamples") ?? 1000, UInt64(options.integer("seed") ?? 12345)) : nil
     }
 
+    public static let sharding = ShardMode.items
+
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         let corpus = try context.parallelCorpus(for: Self.id)
-        let stats = chrf.statistics(hypotheses: corpus.hypotheses, references: corpus.references)
+        let range = context.itemRange(of: corpus.ids.count)
+        let stats = chrf.statistics(hypotheses: Array(corpus.hypotheses[range]), references: Array(corpus.references[range]))
         try context.checkCancellation()
+        let items = zip(range, stats).map { i, stats in
+            ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i).merging([
+                "sentence_chrf": .number(chrf.score(stats)),
+                "stats": .array(stats.map { .number(Double($0)) }),
+            ]) { _, statistic in statistic })
+        }
+        return try finish(items: items, signature: chrf.signature(references: ReferenceCount(corpus.references), bootstrap: bootstrap).description,
+                          in: context)
+    }
+
+    /// Corpus chrF from the rows' sufficient statistics (`stats`).
+    public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
+        guard !items.isEmpty else { throw MetricsError.emptyInput(what: "segments") }
+        let stats = try items.map { try $0.counts("stats", count: 3 * chrf.order) }
         let score = chrf.score(chrf.sum(stats))
         var interval: Bootstrap.Interval?
         var artifacts: [Artifact] = []
@@ -53,17 +70,9 @@ public struct ChrFEvaluator: Evaluator {
             interval = ci
             artifacts.append(Artifact.bootstrap(of: chrf.name, unit: chrf.name, replicates: replicates, estimate: score, interval: ci))
         }
-        let items = stats.indices.map { i in
-            ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i).merging([
-                "sentence_chrf": .number(chrf.score(stats[i])),
-                "stats": .array(stats[i].map { .number(Double($0)) }),
-            ]) { _, statistic in statistic })
-        }
         return EvaluationResult(
             metrics: [MetricValue(name: "score", value: score, ciLow: interval?.low, ciHigh: interval?.high,
                                   unit: chrf.name, higherIsBetter: true)],
-            items: items,
-            signature: chrf.signature(references: ReferenceCount(corpus.references), bootstrap: bootstrap).description,
-            artifacts: artifacts)
+            items: items, signature: signature, artifacts: artifacts)
     }
 }

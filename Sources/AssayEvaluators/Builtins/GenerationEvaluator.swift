@@ -28,6 +28,7 @@ public struct GenerationEvaluator: Evaluator {
     ]
     public static let datasetKinds: [DatasetKind] = [.parallel, .jsonl]
     public static let modelRoles: ModelRoles = .model
+    public static let sharding = ShardMode.items
 
     let parameters: GenerationParameters
     let quantize: GGMLType?
@@ -66,37 +67,56 @@ public struct GenerationEvaluator: Evaluator {
         case nil:
             throw EvaluatorError.invalidOption(name: "model", message: "generation needs a model: a local Llama-family file or an endpoint")
         }
-        var outputs: [String] = [], tokens = 0
-        for (i, prompt) in corpus.hypotheses.enumerated() {
+        let range = context.itemRange(of: corpus.ids.count)
+        var items: [ItemRow] = []
+        for i in range {
             try context.checkCancellation()
-            let generation = try await backend.generate(prompt, parameters: parameters)
-            outputs.append(generation.text.trimmingCharacters(in: .whitespacesAndNewlines))
-            tokens += generation.tokenCount
-            context.progress.update(evaluation: context.evaluationID, completed: i + 1, total: corpus.hypotheses.count, detail: "prompts")
-        }
-        let chrf = try ChrF(), bleu = try BLEU(), sentenceBLEU = try BLEU(BLEU.Configuration(effectiveOrder: true))
-        let chrfStats = chrf.statistics(hypotheses: outputs, references: corpus.references)
-        let bleuStats = bleu.statistics(hypotheses: outputs, references: corpus.references)
-        let items = corpus.ids.indices.map { i in
-            ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i, hypothesisKey: "prompt").merging([
-                "sentence_chrf": .number(chrf.score(chrfStats[i])), "sentence_bleu": .number(sentenceBLEU.score(bleuStats[i]).score),
-                "output": .string(outputs[i]),
-            ]) { _, statistic in statistic })
+            let generation = try await backend.generate(corpus.hypotheses[i], parameters: parameters)
+            items.append(ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i, hypothesisKey: "prompt").merging([
+                "output": .string(generation.text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                "tokens": .number(Double(generation.tokenCount)),
+            ]) { _, value in value }))
+            context.progress.update(evaluation: context.evaluationID, completed: items.count, total: range.count, detail: "prompts")
         }
         let quantizeTag = quantize.map { "+" + $0.description.lowercased() } ?? ""
         var parts: [(String, String)] = [("model", modelName + quantizeTag), ("template", parameters.template ?? "{prompt}"),
                                          ("max_tokens", String(parameters.maxTokens)),
                                          ("sampling", parameters.sampling == .greedy ? "greedy" : "temperature")]
-        for part in chrf.signature(references: ReferenceCount(corpus.references)).parts { parts.append((part.key, part.value)) }
-        let signature = Signature(parts).description
-        var result = EvaluationResult(
+        for part in try ChrF().signature(references: ReferenceCount(corpus.references)).parts { parts.append((part.key, part.value)) }
+        var result = try finish(items: items, signature: Signature(parts).description, in: context)
+        result.noteRetries(retries?.summary)
+        return result
+    }
+
+    /// chrF and BLEU of the rows' outputs against their references, and the tokens generated.
+    public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
+        guard !items.isEmpty else { throw MetricsError.emptyInput(what: "prompts") }
+        let chrf = try ChrF(), bleu = try BLEU(), sentenceBLEU = try BLEU(BLEU.Configuration(effectiveOrder: true))
+        var outputs: [String] = [], references: [[String]] = [], tokens = 0
+        for row in items {
+            guard let output = row.values["output"]?.string, let refs = row.values["references"]?.array?.compactMap(\.string),
+                  refs.count == row.values["references"]?.array?.count else {
+                throw EvaluatorError.malformedDataset(path: "item '\(row.id)'", line: nil, message: "needs 'output' and 'references' texts",
+                                                      hint: "run the shard that wrote it again with this version of assay")
+            }
+            outputs.append(output)
+            references.append(refs)
+            tokens += try row.count("tokens")
+        }
+        let chrfStats = chrf.statistics(hypotheses: outputs, references: references)
+        let bleuStats = bleu.statistics(hypotheses: outputs, references: references)
+        let rows = items.indices.map { i in
+            var row = items[i]
+            row.values["sentence_chrf"] = .number(chrf.score(chrfStats[i]))
+            row.values["sentence_bleu"] = .number(sentenceBLEU.score(bleuStats[i]).score)
+            return row
+        }
+        return EvaluationResult(
             metrics: [
                 MetricValue(name: "chrf", value: chrf.score(chrf.sum(chrfStats)), higherIsBetter: true),
                 MetricValue(name: "bleu", value: bleu.score(BLEUStatistics.sum(bleuStats, order: 4)).score, unit: "BLEU", higherIsBetter: true),
                 MetricValue(name: "tokens_generated", value: Double(tokens), higherIsBetter: true),
             ],
-            items: items, signature: signature)
-        result.noteRetries(retries?.summary)
-        return result
+            items: rows, signature: signature)
     }
 }

@@ -38,6 +38,7 @@ public struct HumanAgreementEvaluator: Evaluator {
     ]
     public static let datasetKinds: [DatasetKind] = [.ratings]
     public static let modelRoles: ModelRoles = .none
+    public static let sharding = ShardMode.atMerge
 
     public static func dependencies(_ options: OptionValues) -> [String] {
         guard let metric = options.string("metric"), let dot = metric.firstIndex(of: ".") else { return [] }

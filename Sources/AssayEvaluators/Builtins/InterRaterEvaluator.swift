@@ -20,6 +20,7 @@ public struct InterRaterEvaluator: Evaluator {
     ]
     public static let datasetKinds: [DatasetKind] = [.ratings]
     public static let modelRoles: ModelRoles = .none
+    public static let sharding = ShardMode.atMerge
 
     let weighting: KappaWeighting
     let level: KrippendorffAlpha.Level

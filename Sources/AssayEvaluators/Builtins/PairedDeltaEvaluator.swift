@@ -27,6 +27,7 @@ public struct PairedDeltaEvaluator: Evaluator {
     ]
     public static let datasetKinds: [DatasetKind] = []
     public static let modelRoles: ModelRoles = .none
+    public static let sharding = ShardMode.atMerge
 
     static func split(_ value: String?, _ name: String) throws -> (String, String) {
         guard let value else {

@@ -66,24 +66,57 @@ public struct PerplexityEvaluator: Evaluator {
         case nil:
             throw EvaluatorError.invalidOption(name: "model", message: "perplexity needs a model: a GGUF file, a Hugging Face directory or an endpoint")
         }
-        let report = try await PerplexityRunner.run(model: backend, textAt: path, context: self.context, mode: mode, modelHash: hash) { done, total in
+        let report = try await PerplexityRunner.run(model: backend, textAt: path, context: self.context, mode: mode, modelHash: hash,
+                                                    select: context.itemRange(of:)) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
         }
         guard report.complete else { throw CancellationError() }
-        var metrics = [
-            MetricValue(name: "perplexity", value: report.perplexity, stderr: report.stderr, higherIsBetter: false),
-            MetricValue(name: "mean_nll", value: report.nllMean, unit: "nats", higherIsBetter: false),
-            MetricValue(name: "tokens_scored", value: Double(report.tokensScored), higherIsBetter: true),
-        ]
-        if report.mode == "rolling" {
-            metrics += [
-                MetricValue(name: "word_perplexity", value: report.wordPerplexity, higherIsBetter: false),
-                MetricValue(name: "byte_perplexity", value: report.bytePerplexity, higherIsBetter: false),
-                MetricValue(name: "bits_per_byte", value: report.bitsPerByte, unit: "bits", higherIsBetter: false),
+        let rolling = report.mode == "rolling"
+        let items = report.parts.map { part in
+            var values: [String: JSONValue] = [
+                "tokens": .number(Double(part.accumulator.count)), "nll_sum": .number(part.accumulator.totalNLL),
+                "nll_sq_sum": .number(part.accumulator.totalSquaredNLL), "perplexity": part.accumulator.perplexity.map(JSONValue.number) ?? .null,
             ]
+            if let words = part.words, let bytes = part.bytes {
+                values["words"] = .number(Double(words))
+                values["bytes"] = .number(Double(bytes))
+            }
+            return ItemRow(id: (rolling ? "document-" : "chunk-") + String(part.index + 1), values: values)
         }
-        var result = EvaluationResult(metrics: metrics, items: [], signature: report.signature)
+        var result = try finish(items: items, signature: report.signature, in: context)
         result.noteRetries(retries?.summary)
         return result
+    }
+
+    public static let sharding = ShardMode.items
+
+    /// The totals of the rows (one per chunk, or per document when rolling) added in order, as
+    /// an unsharded run adds them.
+    public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
+        guard !items.isEmpty else { throw MetricsError.emptyInput(what: "chunks") }
+        var total = PerplexityAccumulator()
+        var words = 0, bytes = 0
+        for row in items {
+            let nll = try row.finite("nll_sum"), squares = try row.finite("nll_sq_sum")
+            total.add(PerplexityAccumulator(count: try row.count("tokens"), sum: nll, sumOfSquares: squares))
+            if case .rolling = mode {
+                words += try row.count("words")
+                bytes += try row.count("bytes")
+            }
+        }
+        var metrics = [
+            MetricValue(name: "perplexity", value: total.perplexity, stderr: total.standardError, higherIsBetter: false),
+            MetricValue(name: "mean_nll", value: total.meanNLL, unit: "nats", higherIsBetter: false),
+            MetricValue(name: "tokens_scored", value: Double(total.count), higherIsBetter: true),
+        ]
+        if case .rolling = mode {
+            let logLikelihood = -total.totalNLL
+            metrics += [
+                MetricValue(name: "word_perplexity", value: words > 0 ? exp(-logLikelihood / Double(words)) : nil, higherIsBetter: false),
+                MetricValue(name: "byte_perplexity", value: bytes > 0 ? exp(-logLikelihood / Double(bytes)) : nil, higherIsBetter: false),
+                MetricValue(name: "bits_per_byte", value: bytes > 0 ? -logLikelihood / Double(bytes) / M_LN2 : nil, unit: "bits", higherIsBetter: false),
+            ]
+        }
+        return EvaluationResult(metrics: metrics, items: items, signature: signature)
     }
 }

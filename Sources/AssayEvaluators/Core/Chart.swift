@@ -1,6 +1,6 @@
 /// What a chart shows, as data: evaluators and commands describe a chart; `AssayReport` draws it
 /// (SVG today, the HTML report later), so no module below the report writes markup.
-public enum Chart: Sendable, Equatable {
+public enum Chart: Sendable, Equatable, Codable {
     /// The distribution of per-token KL divergence on a log scale, with the mean and p99 marked.
     case kldHistogram(title: String, kld: [Float], mean: Double, p99: Double)
     /// Bars with error bars (tokens/s per test with an interval or ± stddev).
@@ -13,7 +13,7 @@ public enum Chart: Sendable, Equatable {
 }
 
 /// One bar of ``Chart/bars(title:unit:bars:)``: the value and the ends of its error bar.
-public struct ChartBar: Sendable, Equatable {
+public struct ChartBar: Sendable, Equatable, Codable {
     public var label: String
     public var value: Double
     public var low: Double
@@ -29,7 +29,7 @@ public struct ChartBar: Sendable, Equatable {
 }
 
 /// One cell of ``Chart/heatmap(title:caption:labels:cells:)``.
-public enum HeatmapCell: Sendable, Equatable {
+public enum HeatmapCell: Sendable, Equatable, Codable {
     /// A value, coloured and printed.
     case value(Double)
     /// The pair exists but its value is undefined (printed `n/a`).

@@ -51,8 +51,42 @@ public struct ItemRow: Sendable, Equatable, Codable {
     }
 }
 
+extension ItemRow {
+    /// The `count` non-negative integers under `key` (sufficient statistics a merge sums).
+    /// - Throws: ``EvaluatorError/malformedDataset(path:line:message:hint:)`` naming the item.
+    public func counts(_ key: String, count: Int) throws -> [Int] {
+        guard case let .array(values)? = values[key], values.count == count else {
+            throw malformed("'\(key)' must be an array of \(count) counts")
+        }
+        return try values.map { value in
+            guard let d = value.number, let n = Int(exactly: d), n >= 0, n <= Int(Int32.max) else {
+                throw malformed("'\(key)' holds \(value), not a count")
+            }
+            return n
+        }
+    }
+
+    /// The finite number under `key`.
+    /// - Throws: ``EvaluatorError/malformedDataset(path:line:message:hint:)`` naming the item.
+    public func finite(_ key: String) throws -> Double {
+        guard let d = values[key]?.number, d.isFinite else { throw malformed("'\(key)' must be a finite number") }
+        return d
+    }
+
+    /// The count under `key`.
+    public func count(_ key: String) throws -> Int {
+        guard let d = values[key]?.number, let n = Int(exactly: d), n >= 0 else { throw malformed("'\(key)' must be a count") }
+        return n
+    }
+
+    private func malformed(_ message: String) -> EvaluatorError {
+        .malformedDataset(path: "item '\(id)'", line: nil, message: message,
+                          hint: "the rows a merge reads come from `assay run --shard`; run that shard again with this version of assay")
+    }
+}
+
 /// A chart an evaluation produces for its report, written beside it.
-public struct Artifact: Sendable, Equatable {
+public struct Artifact: Sendable, Equatable, Codable {
     /// The chart of a metric's bootstrap replicates (`<run>.<evaluation>.bootstrap.svg`).
     public static func bootstrap(of metric: String, unit: String, replicates: [Double], estimate: Double, interval: Bootstrap.Interval) -> Artifact {
         Artifact(name: "bootstrap.svg", title: "\(metric): bootstrap distribution",

@@ -34,10 +34,32 @@ public protocol Evaluator: Sendable {
     /// - Throws: anything that prevents a result; the runner records it as the evaluation's
     ///   error and carries on with the other evaluations.
     func evaluate(in context: EvaluationContext) async throws -> EvaluationResult
+
+    /// How `assay run --shard` splits the evaluation (``ShardMode/firstShard`` unless declared).
+    static var sharding: ShardMode { get }
+
+    /// For ``ShardMode/items``: the result of all items from their rows — every shard's, in shard
+    /// order — and the signature every shard reported. An unsharded `evaluate` ends in this same
+    /// function, so a merged run equals an unsharded one value for value.
+    /// - Throws: ``EvaluatorError/malformedDataset(path:line:message:hint:)`` when a row lacks
+    ///   what it needs (a shard file edited by hand, or from another version).
+    func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult
 }
 
 extension Evaluator {
     public static func dependencies(_ options: OptionValues) -> [String] { [] }
+    public static var sharding: ShardMode { .firstShard }
+    public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
+        throw EvaluatorError.invalidOption(name: "evaluator", message: "'\(Self.id)' does not merge items (it runs whole in shard 1)")
+    }
+
+    /// How an ``ShardMode/items`` evaluator's `evaluate` ends once it has its rows: in a shard the
+    /// rows and the signature alone (the merge computes the metrics from every shard's rows),
+    /// otherwise ``merge(items:signature:in:)`` of all rows.
+    public func finish(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
+        guard context.shard != nil else { return try merge(items: items, signature: signature, in: context) }
+        return EvaluationResult(metrics: [], items: items, signature: signature)
+    }
 }
 
 /// Which models an evaluator needs.
@@ -67,6 +89,8 @@ public struct EvaluationContext: Sendable {
     public var progress: any ProgressReporter
     /// Results of the suite's earlier evaluations that finished, by evaluation id.
     public var earlierResults: [String: EvaluationResult]
+    /// The part of every dataset's items to evaluate (`assay run --shard`), or nil for all.
+    public var shard: Shard?
 
     /// Creates a context.
     public init(evaluationID: String, dataset: DatasetSpec? = nil, model: ModelSpec? = nil,
@@ -108,6 +132,9 @@ public struct EvaluationContext: Sendable {
         }
         return byItem
     }
+
+    /// The indices of `total` items this evaluation evaluates: all, or its shard's block.
+    public func itemRange(of total: Int) -> Range<Int> { shard?.range(of: total) ?? 0..<total }
 
     /// Throws ``EvaluatorError/cancelled`` when the run was interrupted.
     public func checkCancellation() throws {

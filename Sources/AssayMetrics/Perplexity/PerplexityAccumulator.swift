@@ -10,6 +10,26 @@ public struct PerplexityAccumulator: Sendable, Equatable {
 
     public init() {}
 
+    /// An accumulator holding these totals (one read back from a chunk's row).
+    /// - Precondition: `count ≥ 0`.
+    public init(count: Int, sum: Double, sumOfSquares: Double) {
+        precondition(count >= 0, "negative token count")
+        self.count = count
+        self.sum = sum
+        self.sumOfSquares = sumOfSquares
+    }
+
+    /// Adds another accumulator's tokens (a chunk's, or a document's): runs sum per chunk and
+    /// then chunk by chunk, so a run split into shards sums in the same order.
+    public mutating func add(_ other: PerplexityAccumulator) {
+        count += other.count
+        sum += other.sum
+        sumOfSquares += other.sumOfSquares
+    }
+
+    /// Σ NLL² (nats²).
+    public var totalSquaredNLL: Double { sumOfSquares }
+
     /// Adds one token's negative log-likelihood (natural log).
     public mutating func add(_ nll: Double) {
         count += 1

@@ -10,38 +10,60 @@ import Foundation
 public enum ChunkedPerplexity {
     /// The result and the settings that produced it.
     public struct Result: Sendable, Equatable {
+        /// All scored tokens: the chunks' accumulators added in chunk order.
         public var accumulator: PerplexityAccumulator
+        /// Chunks evaluated.
         public var chunks: Int
+        /// Each evaluated chunk, in order.
+        public var perChunk: [Chunk] = []
+        /// Chunks in the whole text (what an unsharded run evaluates).
+        public var plannedChunks = 0
         public var context: Int
         public var bosReplaced: Bool
         /// False when the run was cancelled (Ctrl-C) before the last chunk: the numbers cover the
         /// `chunks` evaluated so far.
         public var complete: Bool
+
+        /// Tokens each chunk scores: positions `context/2 … context−2` predict.
+        public static func scoredPerChunk(context: Int) -> Int { context - context / 2 - 1 }
+    }
+
+    /// One evaluated chunk: its index in the whole text (0-based) and its tokens' NLLs.
+    public struct Chunk: Sendable, Equatable {
+        public var index: Int
+        public var accumulator: PerplexityAccumulator
     }
 
     /// Runs the procedure on `model`; `progress` is called after each chunk with (done, total).
-    /// When the task is cancelled it stops after the current chunk and returns the partial result
-    /// (`complete == false`).
+    /// `select` picks the chunks to evaluate from the count in the whole text (a shard's block;
+    /// all by default). When the task is cancelled it stops after the current chunk and returns the
+    /// partial result (`complete == false`).
     /// - Precondition: `context ≥ 4`.
     /// - Throws: what the backend throws while scoring.
     public static func run(model: any LanguageModelBackend, tokens: [Int], context: Int, maxChunks: Int?, bos: Int?,
+                           select: (Int) -> Range<Int> = { 0..<$0 },
                            progress: (Int, Int) -> Void = { _, _ in }) async throws -> Result {
         precondition(context >= 4, "context too small")
-        var total = tokens.count / context
-        if let maxChunks, maxChunks > 0 { total = min(total, maxChunks) }
-        var accumulator = PerplexityAccumulator()
+        var planned = tokens.count / context
+        if let maxChunks, maxChunks > 0 { planned = min(planned, maxChunks) }
+        let range = select(planned)
+        var result = Result(accumulator: PerplexityAccumulator(), chunks: 0, plannedChunks: planned, context: context,
+                            bosReplaced: bos != nil, complete: false)
         let first = context / 2
-        var done = 0
-        for c in 0..<total {
+        for c in range {
             if Task.isCancelled { break }
             var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
             if let bos { chunk[0] = bos }
             // Positions first … context − 2 predict the next token: ln p(chunk[j + 1] | chunk[...j]).
             let scores = try await model.scoreTokens(chunk, from: first, options: ScoreOptions())
+            var accumulator = PerplexityAccumulator()
             for logProbability in scores.logProbabilities { accumulator.add(-logProbability) }
-            done = c + 1
-            progress(done, total)
+            result.perChunk.append(Chunk(index: c, accumulator: accumulator))
+            result.accumulator.add(accumulator)
+            result.chunks += 1
+            progress(result.chunks, range.count)
         }
-        return Result(accumulator: accumulator, chunks: done, context: context, bosReplaced: bos != nil, complete: done == total)
+        result.complete = result.chunks == range.count
+        return result
     }
 }

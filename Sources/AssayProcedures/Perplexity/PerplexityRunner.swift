@@ -1,4 +1,5 @@
 import AssayCore
+import AssayMetrics
 import AssayModels
 import Foundation
 
@@ -33,6 +34,18 @@ public struct PerplexityReport: Sendable {
     public var tokensProcessed = 0
     /// Seconds spent in the model and scoring (load and tokenization excluded).
     public var evalSeconds = 0.0
+    /// Each evaluated chunk (chunked) or document (rolling), in order: what a merge of shards adds up.
+    public var parts: [Part] = []
+
+    /// One chunk's or document's totals.
+    public struct Part: Sendable, Equatable {
+        /// 0-based index of the chunk or document in the whole text.
+        public var index: Int
+        public var accumulator: PerplexityAccumulator
+        /// Rolling: the document's words (`re.split(r"\s+")`) and UTF-8 bytes.
+        public var words: Int?
+        public var bytes: Int?
+    }
 
     /// Prefill speed: tokens through the model per second of evaluation.
     public var prefillTokensPerSecond: Double? { evalSeconds > 0 ? Double(tokensProcessed) / evalSeconds : nil }
@@ -74,7 +87,7 @@ public enum PerplexityRunner {
     ///   missing file or one that is not UTF-8, a stride outside 1…context), ``ModelError`` (context
     ///   beyond the trained length, no BOS or EOS for the rolling prefix, a backend that cannot score).
     public static func run(model: any LanguageModelBackend, textAt textURL: URL, context: Int, mode: PerplexityMode,
-                           modelHash: String, version: String = AssayVersion.current,
+                           modelHash: String, version: String = AssayVersion.current, select: (Int) -> Range<Int> = { 0..<$0 },
                            progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> PerplexityReport {
         let text = try readText(textURL)
         let facts = try await model.scoringFacts()
@@ -88,15 +101,19 @@ public enum PerplexityRunner {
             guard tokens.count / 2 >= context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
             let started = Date()
             let result = try await ChunkedPerplexity.run(model: model, tokens: tokens, context: context, maxChunks: maxChunks,
-                                                         bos: facts.addedBOS) { done, total in progress(done * context, total * context) }
+                                                         bos: facts.addedBOS, select: select) { done, total in progress(done * context, total * context) }
             let a = result.accumulator
+            // The signature names the whole text's chunks and tokens, which a shard's block merges into.
+            let chunks = result.complete ? result.plannedChunks : result.chunks
+            let scored = result.complete ? result.plannedChunks * ChunkedPerplexity.Result.scoredPerChunk(context: context) : a.count
             var report = PerplexityReport(
                 mode: "chunked", context: context, perplexity: a.perplexity, stderr: a.standardError, nllMean: a.meanNLL,
                 tokensScored: a.count, chunks: result.chunks, complete: result.complete,
-                signature: "mode:chunked|ctx:\(context)|chunks:\(result.chunks)|score:second-half|bos:\(result.bosReplaced ? "yes" : "no")|tokens:\(a.count)|tokenizer:\(facts.tokenizerName)|model:\(modelHash)|version:assay-\(version)"
+                signature: "mode:chunked|ctx:\(context)|chunks:\(chunks)|score:second-half|bos:\(result.bosReplaced ? "yes" : "no")|tokens:\(scored)|tokenizer:\(facts.tokenizerName)|model:\(modelHash)|version:assay-\(version)"
                     + numericsTag + (result.complete ? "" : "|partial"))
             report.evalSeconds = Date().timeIntervalSince(started)
             report.tokensProcessed = result.chunks * context
+            report.parts = result.perChunk.map { PerplexityReport.Part(index: $0.index, accumulator: $0.accumulator) }
             return report
         case let .rolling(split, stride):
             let stride = stride ?? context
@@ -111,17 +128,24 @@ public enum PerplexityRunner {
             for document in documents { encoded.append(try await model.tokenize(document, addSpecial: false, parseSpecial: false)) }
             let started = Date()
             let result = try await RollingPerplexity.run(model: model, documents: documents, encoded: encoded, prefix: prefix,
-                                                         context: context, stride: stride, progress: progress)
+                                                         context: context, stride: stride, select: select, progress: progress)
             let a = result.accumulator
+            // The signature names the whole file's documents and tokens, which a shard's block merges into.
+            var whole = result
+            if result.complete {
+                whole.documents = documents.count
+                whole.accumulator = PerplexityAccumulator(count: encoded.reduce(0) { $0 + $1.count }, sum: 0, sumOfSquares: 0)
+            }
             var report = PerplexityReport(
                 mode: "rolling", context: context, perplexity: a.perplexity, stderr: a.standardError, nllMean: a.meanNLL,
                 tokensScored: a.count, chunks: result.windows, documents: result.documents,
                 wordPerplexity: result.wordPerplexity, bytePerplexity: result.bytePerplexity, bitsPerByte: result.bitsPerByte,
                 complete: result.complete,
-                signature: RollingPerplexity.signature(result, split: split.description, tokenizer: facts.tokenizerName, modelHash: modelHash, version: version)
+                signature: RollingPerplexity.signature(whole, split: split.description, tokenizer: facts.tokenizerName, modelHash: modelHash, version: version)
                     + numericsTag + (result.complete ? "" : "|partial"))
             report.evalSeconds = Date().timeIntervalSince(started)
             report.tokensProcessed = result.tokensProcessed
+            report.parts = result.perDocument.map { PerplexityReport.Part(index: $0.index, accumulator: $0.accumulator, words: $0.words, bytes: $0.bytes) }
             return report
         }
     }

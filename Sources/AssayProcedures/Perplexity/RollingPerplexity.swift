@@ -57,6 +57,19 @@ public enum RollingPerplexity {
         public var prefix: Int
         /// False when cancelled (Ctrl-C) before the last document.
         public var complete = false
+        /// Each evaluated document, in order.
+        public var perDocument: [Document] = []
+
+        /// Adds a document's totals (documents are summed one by one, in order, so shards merge
+        /// to the same numbers).
+        public mutating func add(_ document: Document) {
+            accumulator.add(document.accumulator)
+            documents += 1
+            windows += document.windows
+            words += document.words
+            bytes += document.bytes
+            perDocument.append(document)
+        }
 
         /// Σ log-likelihood (nats, ≤ 0).
         public var logLikelihood: Double { -accumulator.totalNLL }
@@ -68,17 +81,31 @@ public enum RollingPerplexity {
         public var bitsPerByte: Double? { bytes > 0 ? -logLikelihood / Double(bytes) / M_LN2 : nil }
     }
 
+    /// One evaluated document: its index (0-based), its tokens' NLLs, words and UTF-8 bytes.
+    public struct Document: Sendable, Equatable {
+        public var index: Int
+        public var accumulator = PerplexityAccumulator()
+        public var words = 0
+        public var bytes = 0
+        public var windows = 0
+    }
+
     /// Runs every document through `model` in windows (``windows(tokens:prefix:context:stride:)``)
     /// and accumulates the targets' NLL; `encoded` holds each document's token ids (no special
-    /// tokens). `progress` gets (targets done, targets total). Cancelling stops after the current
+    /// tokens). `select` picks the documents from their count (a shard's block; all by default).
+    /// `progress` gets (targets done, targets total). Cancelling stops after the current
     /// window with `complete == false`.
     /// - Throws: what the backend throws while scoring.
     public static func run(model: any LanguageModelBackend, documents: [String], encoded: [[Int]], prefix: Int,
-                           context: Int, stride: Int, progress: (Int, Int) -> Void = { _, _ in }) async throws -> Result {
-        let total = encoded.reduce(0) { $0 + $1.count }
+                           context: Int, stride: Int, select: (Int) -> Range<Int> = { 0..<$0 },
+                           progress: (Int, Int) -> Void = { _, _ in }) async throws -> Result {
+        let range = select(min(documents.count, encoded.count))
+        let total = encoded[range].reduce(0) { $0 + $1.count }
         var result = Result(context: context, stride: stride, prefix: prefix)
         var done = 0
-        for (document, tokens) in zip(documents, encoded) {
+        for d in range {
+            let (document, tokens) = (documents[d], encoded[d])
+            var scored = Document(index: d)
             for window in windows(tokens: tokens, prefix: prefix, context: context, stride: stride) {
                 if Task.isCancelled { return result }
                 // Input position offset + j predicts targets[j]; the last target follows the input, so
@@ -86,15 +113,15 @@ public enum RollingPerplexity {
                 let offset = window.input.count - window.targets.count
                 let scores = try await model.scoreTokens(window.input + [window.targets[window.targets.count - 1]], from: offset,
                                                          options: ScoreOptions())
-                for logProbability in scores.logProbabilities { result.accumulator.add(-logProbability) }
-                result.windows += 1
+                for logProbability in scores.logProbabilities { scored.accumulator.add(-logProbability) }
+                scored.windows += 1
                 result.tokensProcessed += window.input.count + 1
                 done += window.targets.count
                 progress(done, total)
             }
-            result.documents += 1
-            result.words += PythonText.whitespaceSplitCount(document)
-            result.bytes += document.utf8.count
+            scored.words = PythonText.whitespaceSplitCount(document)
+            scored.bytes = document.utf8.count
+            result.add(scored)
         }
         result.complete = true
         return result

@@ -52,54 +52,8 @@ public struct SuiteRunner: Sendable {
         var finished: [String: EvaluationResult] = [:]
         var interrupted = false
         for (index, evaluation) in suite.evaluations.enumerated() {
-            let begin = Date()
-            var outcome = EvaluationOutcome(id: evaluation.id, evaluator: evaluation.evaluator.id, status: .ok, signature: "",
-                                            metrics: [], items: [], error: nil, options: evaluation.options.values, seconds: 0)
-            if interrupted || Task.isCancelled {
-                interrupted = true
-                outcome.status = .interrupted
-                outcome.error = Diagnostic("not run: the run was interrupted")
-                outcomes.append(outcome)
-                continue
-            }
-            progress.evaluationStarted(evaluation.id, evaluator: evaluation.evaluator.id, index: index + 1,
-                                       count: suite.evaluations.count)
-            let context = EvaluationContext(
-                evaluationID: evaluation.id, dataset: evaluation.dataset.flatMap { suite.datasets[$0] },
-                model: evaluation.model.flatMap { suite.model($0) }, reference: evaluation.reference.flatMap { suite.model($0) },
-                progress: progress, earlierResults: finished)
-            do {
-                let evaluator = try evaluation.evaluator.init(options: evaluation.options)
-                let result = try await evaluator.evaluate(in: context)
-                try Self.checkDeclared(result, of: evaluation.evaluator)
-                outcome.signature = result.signature
-                let (metrics, nonFinite) = Self.finite(result.metrics, of: evaluation.evaluator)
-                outcome.metrics = metrics
-                if let nonFinite {
-                    outcome.status = .error
-                    outcome.error = nonFinite
-                }
-                outcome.items = result.items
-                outcome.artifacts = result.artifacts
-                outcome.itemsInReport = result.itemsInReport
-                if outcome.status == .ok { finished[evaluation.id] = result }
-                if Task.isCancelled { interrupted = true }
-            } catch EvaluatorError.cancelled {
-                interrupted = true
-                outcome.status = .interrupted
-                outcome.error = Diagnostic("interrupted")
-            } catch {
-                if Task.isCancelled {
-                    interrupted = true
-                    outcome.status = .interrupted
-                    outcome.error = Diagnostic("interrupted")
-                } else {
-                    outcome.status = .error
-                    outcome.error = error.diagnostic
-                }
-            }
-            outcome.seconds = Date().timeIntervalSince(begin)
-            progress.evaluationFinished(evaluation.id, status: outcome.status.rawValue, seconds: outcome.seconds)
+            let (outcome, result) = await evaluate(evaluation, of: suite, index: index, earlier: finished, shard: nil, interrupted: &interrupted)
+            if let result { finished[evaluation.id] = result }
             outcomes.append(outcome)
         }
         let gates = GateJudge.judge(suite.gates, evaluations: outcomes, baseline: baseline)
@@ -108,6 +62,161 @@ public struct SuiteRunner: Sendable {
             started: started, finished: Date(), host: identity.host, gitCommit: identity.gitCommit, models: models,
             evaluations: outcomes, gates: gates, baselineRunID: baseline?.runID,
             verdict: GateJudge.verdict(evaluations: outcomes, gates: gates, interrupted: interrupted))
+    }
+
+    /// Runs one shard of `suite` (`assay run --shard`): ``ShardMode/items`` evaluations on the
+    /// shard's block of their items, ``ShardMode/firstShard`` ones whole in shard 1; those that
+    /// run at merge time are listed without running. Gates are judged by ``merge(_:shards:identity:models:baseline:)``.
+    public func runShard(_ suite: Suite, shard: Shard, identity: RunIdentity, models: [ModelInfo]) async -> ShardReport {
+        let started = Date()
+        var evaluations: [ShardReport.Evaluation] = []
+        var finished: [String: EvaluationResult] = [:]
+        var interrupted = false
+        for (index, evaluation) in suite.evaluations.enumerated() {
+            let mode = evaluation.evaluator.sharding
+            guard mode == .items || (mode == .firstShard && shard.index == 1) else {
+                evaluations.append(ShardReport.Evaluation(id: evaluation.id, evaluator: evaluation.evaluator.id, mode: mode))
+                continue
+            }
+            let (outcome, result) = await evaluate(evaluation, of: suite, index: index, earlier: finished,
+                                                   shard: mode == .items ? shard : nil, interrupted: &interrupted)
+            if let result { finished[evaluation.id] = result }
+            evaluations.append(ShardReport.Evaluation(outcome, mode: mode))
+        }
+        return ShardReport(suite: suite.name, suiteFile: suite.file.path, suiteHash: suite.contentHash, shard: shard,
+                           runID: identity.runID, host: identity.host, gitCommit: identity.gitCommit, started: started,
+                           finished: Date(), models: models, evaluations: evaluations)
+    }
+
+    /// Puts the shards of one run back together (`assay merge`): each ``ShardMode/items``
+    /// evaluation's metrics from every shard's rows in shard order (exactly as an unsharded run
+    /// computes them), ``ShardMode/firstShard`` results from shard 1, and ``ShardMode/atMerge``
+    /// evaluations run here on the merged results; then the gates.
+    /// - Throws: a ``Diagnostic`` from ``ShardReport/check(_:against:)`` when the shards do not
+    ///   make one whole run of `suite`.
+    public func merge(_ suite: Suite, shards: [ShardReport], identity: RunIdentity, models: [ModelInfo],
+                      baseline: Baseline?) async throws -> RunOutcome {
+        let ordered = try ShardReport.check(shards, against: suite)
+        var outcomes: [EvaluationOutcome] = []
+        var finished: [String: EvaluationResult] = [:]
+        var interrupted = false
+        for (index, evaluation) in suite.evaluations.enumerated() {
+            let parts = ordered.map { $0.evaluations[index] }
+            var outcome = EvaluationOutcome(id: evaluation.id, evaluator: evaluation.evaluator.id, status: .ok, signature: "",
+                                            metrics: [], items: [], error: nil, options: evaluation.options.values, seconds: 0)
+            switch evaluation.evaluator.sharding {
+            case .atMerge:
+                let (merged, result) = await evaluate(evaluation, of: suite, index: index, earlier: finished, shard: nil, interrupted: &interrupted)
+                if let result { finished[evaluation.id] = result }
+                outcomes.append(merged)
+                continue
+            case .firstShard:
+                let first = parts[0]
+                outcome.status = first.status ?? .error
+                outcome.signature = first.signature
+                outcome.metrics = first.metrics
+                outcome.items = first.items
+                outcome.artifacts = first.artifacts
+                outcome.itemsInReport = first.itemsInReport
+                outcome.error = first.error
+                outcome.seconds = first.seconds
+            case .items:
+                outcome.seconds = parts.reduce(0) { $0 + $1.seconds }
+                if let (shard, failed) = zip(ordered, parts).first(where: { $0.1.status != .ok }) {
+                    outcome.status = .error
+                    let cause = failed.error ?? Diagnostic("failed")
+                    outcome.error = Diagnostic("in shard \(shard.shard): \(cause.errorDescription ?? "failed")", hint: cause.hint)
+                    break
+                }
+                do {
+                    let evaluator = try evaluation.evaluator.init(options: evaluation.options)
+                    let context = self.context(for: evaluation, of: suite, earlier: finished, shard: nil)
+                    let result = try evaluator.merge(items: parts.flatMap(\.items), signature: parts[0].signature, in: context)
+                    try Self.record(result, in: &outcome, of: evaluation.evaluator)
+                } catch {
+                    outcome.status = .error
+                    outcome.error = error.diagnostic
+                }
+            }
+            if outcome.status == .ok {
+                var result = EvaluationResult(metrics: outcome.metrics, items: outcome.items, signature: outcome.signature, artifacts: outcome.artifacts)
+                result.itemsInReport = outcome.itemsInReport
+                finished[evaluation.id] = result
+            }
+            outcomes.append(outcome)
+        }
+        let gates = GateJudge.judge(suite.gates, evaluations: outcomes, baseline: baseline)
+        return RunOutcome(
+            runID: identity.runID, suite: suite.name, suiteFile: suite.file.path, suiteHash: suite.contentHash,
+            started: ordered.map(\.started).min() ?? Date(), finished: Date(), host: identity.host, gitCommit: identity.gitCommit,
+            models: models, evaluations: outcomes, gates: gates, baselineRunID: baseline?.runID,
+            verdict: GateJudge.verdict(evaluations: outcomes, gates: gates, interrupted: interrupted))
+    }
+
+    private func context(for evaluation: EvaluationSpec, of suite: Suite, earlier: [String: EvaluationResult], shard: Shard?) -> EvaluationContext {
+        var context = EvaluationContext(
+            evaluationID: evaluation.id, dataset: evaluation.dataset.flatMap { suite.datasets[$0] },
+            model: evaluation.model.flatMap { suite.model($0) }, reference: evaluation.reference.flatMap { suite.model($0) },
+            progress: progress, earlierResults: earlier)
+        context.shard = shard
+        return context
+    }
+
+    /// Runs one evaluation (or marks it interrupted when the run already was); returns its
+    /// outcome and, when it succeeded, its result for the evaluations after it.
+    private func evaluate(_ evaluation: EvaluationSpec, of suite: Suite, index: Int, earlier: [String: EvaluationResult], shard: Shard?,
+                          interrupted: inout Bool) async -> (EvaluationOutcome, EvaluationResult?) {
+        let begin = Date()
+        var outcome = EvaluationOutcome(id: evaluation.id, evaluator: evaluation.evaluator.id, status: .ok, signature: "",
+                                        metrics: [], items: [], error: nil, options: evaluation.options.values, seconds: 0)
+        if interrupted || Task.isCancelled {
+            interrupted = true
+            outcome.status = .interrupted
+            outcome.error = Diagnostic("not run: the run was interrupted")
+            return (outcome, nil)
+        }
+        progress.evaluationStarted(evaluation.id, evaluator: evaluation.evaluator.id, index: index + 1, count: suite.evaluations.count)
+        var finished: EvaluationResult?
+        do {
+            let evaluator = try evaluation.evaluator.init(options: evaluation.options)
+            let result = try await evaluator.evaluate(in: context(for: evaluation, of: suite, earlier: earlier, shard: shard))
+            try Self.record(result, in: &outcome, of: evaluation.evaluator)
+            if outcome.status == .ok { finished = result }
+            if Task.isCancelled { interrupted = true }
+        } catch EvaluatorError.cancelled {
+            interrupted = true
+            outcome.status = .interrupted
+            outcome.error = Diagnostic("interrupted")
+        } catch {
+            if Task.isCancelled {
+                interrupted = true
+                outcome.status = .interrupted
+                outcome.error = Diagnostic("interrupted")
+            } else {
+                outcome.status = .error
+                outcome.error = error.diagnostic
+            }
+        }
+        outcome.seconds = Date().timeIntervalSince(begin)
+        progress.evaluationFinished(evaluation.id, status: outcome.status.rawValue, seconds: outcome.seconds)
+        return (outcome, finished)
+    }
+
+    /// Puts `result` in `outcome` once its metrics are declared ones; a non-finite number makes
+    /// the outcome an error (``finite(_:of:)``).
+    /// - Throws: what ``checkDeclared(_:of:)`` throws.
+    static func record(_ result: EvaluationResult, in outcome: inout EvaluationOutcome, of type: any Evaluator.Type) throws {
+        try checkDeclared(result, of: type)
+        outcome.signature = result.signature
+        let (metrics, nonFinite) = finite(result.metrics, of: type)
+        outcome.metrics = metrics
+        if let nonFinite {
+            outcome.status = .error
+            outcome.error = nonFinite
+        }
+        outcome.items = result.items
+        outcome.artifacts = result.artifacts
+        outcome.itemsInReport = result.itemsInReport
     }
 
     /// A NaN or infinite number never passes: each non-finite value, interval bound or standard

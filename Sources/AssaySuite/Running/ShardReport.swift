@@ -1,0 +1,198 @@
+import AssayCore
+import AssayEvaluators
+import Foundation
+
+/// What one shard of a run wrote (`assay run --shard I/N` → `<out>/<suite>/shard-I-of-N.json`):
+/// the suite it ran, the models, and per evaluation its rows — the sufficient statistics
+/// `assay merge` computes the run's metrics from.
+public struct ShardReport: Codable, Sendable, Equatable {
+    /// The file format's name and version.
+    public static let currentFormat = "assay-shard/1"
+
+    public var format = ShardReport.currentFormat
+    public var suite: String
+    public var suiteFile: String
+    public var suiteHash: String
+    public var shard: Shard
+    public var runID: String
+    public var host: String
+    public var gitCommit: String?
+    public var started: Date
+    public var finished: Date
+    public var models: [ModelInfo]
+    public var evaluations: [Evaluation]
+
+    enum CodingKeys: String, CodingKey {
+        case format, suite, shard, host, models, evaluations, started, finished
+        case suiteFile = "suite_file", suiteHash = "suite_hash", runID = "run_id", gitCommit = "git_commit"
+    }
+
+    /// Creates a shard report.
+    public init(suite: String, suiteFile: String, suiteHash: String, shard: Shard, runID: String, host: String, gitCommit: String?,
+                started: Date, finished: Date, models: [ModelInfo], evaluations: [Evaluation]) {
+        self.suite = suite
+        self.suiteFile = suiteFile
+        self.suiteHash = suiteHash
+        self.shard = shard
+        self.runID = runID
+        self.host = host
+        self.gitCommit = gitCommit
+        self.started = started
+        self.finished = finished
+        self.models = models
+        self.evaluations = evaluations
+    }
+
+    /// One evaluation in a shard.
+    public struct Evaluation: Codable, Sendable, Equatable {
+        public var id: String
+        public var evaluator: String
+        public var mode: ShardMode
+        /// nil when it did not run in this shard (it runs in shard 1, or at merge time).
+        public var status: EvaluationOutcome.Status?
+        public var signature = ""
+        /// Metrics of a ``ShardMode/firstShard`` evaluation (an items evaluation's come from the merge).
+        public var metrics: [MetricValue] = []
+        public var items: [ItemRow] = []
+        public var artifacts: [Artifact] = []
+        public var itemsInReport = false
+        public var error: Diagnostic?
+        public var seconds = 0.0
+
+        enum CodingKeys: String, CodingKey {
+            case id, evaluator, mode, status, signature, metrics, items, artifacts, error, seconds
+            case itemsInReport = "items_in_report"
+        }
+
+        /// An evaluation this shard does not run.
+        public init(id: String, evaluator: String, mode: ShardMode) {
+            self.id = id
+            self.evaluator = evaluator
+            self.mode = mode
+        }
+
+        /// An evaluation this shard ran.
+        public init(_ outcome: EvaluationOutcome, mode: ShardMode) {
+            self.init(id: outcome.id, evaluator: outcome.evaluator, mode: mode)
+            status = outcome.status
+            signature = outcome.signature
+            metrics = outcome.metrics
+            items = outcome.items
+            artifacts = outcome.artifacts
+            itemsInReport = outcome.itemsInReport
+            error = outcome.error
+            seconds = outcome.seconds
+        }
+    }
+
+    /// The file name of shard `shard`: `shard-I-of-N.json`.
+    public static func fileName(_ shard: Shard) -> String { "shard-\(shard.index)-of-\(shard.count).json" }
+
+    /// Reads a shard file.
+    /// - Throws: a ``Diagnostic`` naming the file when it cannot be read or is not a shard report.
+    public static func load(_ url: URL) throws -> ShardReport {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw Diagnostic("\(url.path): cannot be read (\(error.localizedDescription))", hint: "give the shard files `assay run --shard` wrote")
+        }
+        let report: ShardReport
+        do { report = try JSONDecoder().decode(ShardReport.self, from: data) } catch {
+            throw Diagnostic("\(url.path): not a shard report (\(Self.decodingProblem(error)))",
+                             hint: "give the shard-I-of-N.json files `assay run --shard` wrote, unedited")
+        }
+        guard report.format == currentFormat else {
+            throw Diagnostic("\(url.path): format '\(report.format)', this assay reads '\(currentFormat)'", hint: "run the shards and the merge with the same version of assay")
+        }
+        // A Shard decoded from JSON bypasses its initializer's checks.
+        _ = try Shard(index: report.shard.index, count: report.shard.count)
+        return report
+    }
+
+    /// Checks that `shards` are every shard of one run of `suite`, each once, with the same
+    /// models and the same signature for every split evaluation; returns them in shard order.
+    /// - Throws: a ``Diagnostic`` saying which shard differs and how.
+    public static func check(_ shards: [ShardReport], against suite: Suite) throws -> [ShardReport] {
+        guard let first = shards.first else { throw Diagnostic("no shard files given", hint: "assay merge reports/<suite>/shard-*-of-N.json") }
+        let count = first.shard.count
+        for s in shards {
+            guard s.suiteHash == suite.contentHash else {
+                throw Diagnostic("shard \(s.shard) ran suite '\(s.suite)' with hash \(s.suiteHash.prefix(12)), but \(suite.file.path) now has \(suite.contentHash.prefix(12))",
+                                 hint: "every shard and the merge must use the same suite file; run the shards again after changing it")
+            }
+            guard s.shard.count == count else {
+                throw Diagnostic("shard \(s.shard) belongs to a run in \(s.shard.count) shards, shard \(first.shard) to one in \(count)",
+                                 hint: "merge the shards of one run, all with the same N")
+            }
+        }
+        var byIndex: [Int: ShardReport] = [:]
+        for s in shards {
+            if let other = byIndex[s.shard.index] {
+                throw Diagnostic("shard \(s.shard) is given twice (runs \(other.runID) and \(s.runID))", hint: "give each shard's file once")
+            }
+            byIndex[s.shard.index] = s
+        }
+        let missing = (1...count).filter { byIndex[$0] == nil }
+        guard missing.isEmpty else {
+            throw Diagnostic("shard\(missing.count == 1 ? "" : "s") \(missing.map(String.init).joined(separator: ", ")) of \(count) missing",
+                             hint: "run them (assay run SUITE --shard I/\(count)) and give every shard-I-of-\(count).json")
+        }
+        let ordered = (1...count).map { byIndex[$0]! }
+        let reference = ordered[0]
+        let models = Dictionary(reference.models.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for s in ordered.dropFirst() {
+            for model in s.models {
+                let expected = models[model.name]
+                guard let expected, expected.sha256 == model.sha256, expected.sha256 != nil || expected.path == model.path else {
+                    throw Diagnostic("model '\(model.name)' differs between shard \(reference.shard) (\(Self.describe(expected))) and shard \(s.shard) (\(Self.describe(model)))",
+                                     hint: "every shard must evaluate the same model files (compare their sha256)")
+                }
+            }
+            guard s.models.count == reference.models.count else {
+                throw Diagnostic("shard \(s.shard) names \(s.models.count) models, shard \(reference.shard) \(reference.models.count)", hint: "run every shard with the same --model overrides")
+            }
+        }
+        let expected = suite.evaluations.map { "\($0.id):\($0.evaluator.id)" }
+        for s in ordered {
+            guard s.evaluations.map({ "\($0.id):\($0.evaluator)" }) == expected else {
+                throw Diagnostic("shard \(s.shard) has evaluations \(s.evaluations.map(\.id).joined(separator: ", ")), the suite \(suite.evaluations.map(\.id).joined(separator: ", "))",
+                                 hint: "run every shard with the suite the merge reads")
+            }
+            for (e, spec) in zip(s.evaluations, suite.evaluations) {
+                let mode = spec.evaluator.sharding
+                guard e.mode == mode else {
+                    throw Diagnostic("evaluation '\(e.id)' was split as '\(e.mode.rawValue)' in shard \(s.shard); this assay splits it as '\(mode.rawValue)'",
+                                     hint: "run the shards and the merge with the same version of assay")
+                }
+                let ranHere = mode == .items || (mode == .firstShard && s.shard.index == 1)
+                guard ranHere == (e.status != nil) else {
+                    throw Diagnostic("evaluation '\(e.id)' \(ranHere ? "did not run" : "ran") in shard \(s.shard)", hint: "the shard file was edited or is damaged; run the shard again")
+                }
+                if e.status == .interrupted {
+                    throw Diagnostic("evaluation '\(e.id)' was interrupted in shard \(s.shard)", hint: "run that shard again (assay run SUITE --shard \(s.shard)) and merge")
+                }
+                if mode == .items, e.status == .ok, let other = ordered.first(where: { $0.evaluations.first { $0.id == e.id }?.status == .ok }),
+                   let signature = other.evaluations.first(where: { $0.id == e.id })?.signature, signature != e.signature {
+                    throw Diagnostic("evaluation '\(e.id)' has signature \(e.signature) in shard \(s.shard) but \(signature) in shard \(other.shard)",
+                                     hint: "the shards measured different things (another tokenizer, model or version of assay); run them alike")
+                }
+            }
+        }
+        return ordered
+    }
+
+    private static func describe(_ model: ModelInfo?) -> String {
+        guard let model else { return "absent" }
+        return model.sha256.map { "sha256 \($0.prefix(12))" } ?? model.path
+    }
+
+    private static func decodingProblem(_ error: any Error) -> String {
+        switch error {
+        case let DecodingError.keyNotFound(key, context): return "no '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+        case let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context):
+            return "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+        case let DecodingError.dataCorrupted(context):
+            return context.codingPath.isEmpty ? "not JSON" : "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is malformed"
+        default: return "unreadable"
+        }
+    }
+}

@@ -1,0 +1,231 @@
+import AssayCore
+import AssayEvaluators
+import AssaySuite
+import AssayTestSupport
+import Foundation
+import Testing
+
+/// `assay run --shard I/N` and `assay merge`: the shards' blocks partition every dataset, the
+/// scheduler's index is read from its environment, a merge of the shard files equals an unsharded
+/// run value for value for every evaluator, and shards that do not make one run are refused.
+struct ShardingTests {
+    @Test func blocksPartitionTheItemsInOrder() throws {
+        for total in [0, 1, 2, 7, 20, 1000] {
+            for count in [1, 2, 3, 7, 25] {
+                let ranges = try (1...count).map { try Shard(index: $0, count: count).range(of: total) }
+                #expect(ranges.flatMap { Array($0) } == Array(0..<total), "\(total) items in \(count) shards")
+                #expect(ranges.map(\.count).max()! - ranges.map(\.count).min()! <= 1)
+            }
+        }
+        #expect(throws: Diagnostic.self) { try Shard(index: 0, count: 4) }
+        #expect(throws: Diagnostic.self) { try Shard(index: 5, count: 4) }
+        #expect(throws: Diagnostic.self) { try Shard(index: 1, count: 0) }
+        #expect(throws: Diagnostic.self) { try Shard(index: 1, count: Shard.maximumCount + 1) }
+    }
+
+    @Test func theIndexComesFromTheSchedulersEnvironment() throws {
+        #expect(try Shard(parsing: "2/4", environment: [:]) == Shard(index: 2, count: 4))
+        // Kubernetes Indexed Job: a 0-based index, the count from the command line.
+        #expect(try Shard(parsing: "auto/4", environment: ["JOB_COMPLETION_INDEX": "0"]) == Shard(index: 1, count: 4))
+        #expect(throws: Diagnostic.self) { try Shard(parsing: "auto", environment: ["JOB_COMPLETION_INDEX": "0"]) }
+        // Slurm: --array=1-4 gives ids 1…4 with SLURM_ARRAY_TASK_MIN=1.
+        let slurm = ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "4"]
+        #expect(try Shard(parsing: "auto", environment: slurm) == Shard(index: 3, count: 4))
+        #expect(throws: Diagnostic.self) { try Shard(parsing: "auto/5", environment: slurm) }
+        #expect(throws: Diagnostic.self) { try Shard(parsing: "auto", environment: slurm.merging(["SLURM_ARRAY_TASK_STEP": "2"]) { $1 }) }
+        #expect(try Shard(parsing: "auto", environment: ["ASSAY_SHARD": "4/4", "JOB_COMPLETION_INDEX": "0"]) == Shard(index: 4, count: 4))
+        for bad in ["", "2", "2/", "/4", "a/4", "2/4/6", "auto/x", "0/4", "5/4", "-1/4"] {
+            #expect(throws: Diagnostic.self, "\(bad)") { try Shard(parsing: bad, environment: [:]) }
+        }
+        #expect(throws: Diagnostic.self) { try Shard(parsing: "auto", environment: [:]) }
+        #expect(throws: Diagnostic.self) { try Shard(parsing: "auto/4", environment: ["JOB_COMPLETION_INDEX": "four"]) }
+        #expect(throws: Diagnostic.self) { try Shard(parsing: "auto/4", environment: ["JOB_COMPLETION_INDEX": "4"]) }
+    }
+
+    /// Every evaluator but `serving` (which needs a server; it runs whole in shard 1 as
+    /// `throughput` does), on the project's fixtures, SmolLM2 and MiniLM.
+    static func suite(in directory: URL) throws -> URL {
+        let root = TestEnvironment.root.path
+        let smollm2 = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        let minilm = try TestEnvironment.model("all-minilm-l6-v2").path
+        let yaml = """
+            version: 1
+            name: sharding
+            models:
+              smollm2: { path: "\(smollm2)" }
+              minilm: { path: "\(minilm)" }
+            datasets:
+              notes: { kind: text, path: "\(root)/Fixtures/text/field-notes.txt" }
+              a: { kind: parallel, hypotheses: "\(root)/Fixtures/mt/system-a.txt", references: ["\(root)/Fixtures/mt/reference.txt"] }
+              b: { kind: parallel, hypotheses: "\(root)/Fixtures/mt/system-b.txt", references: ["\(root)/Fixtures/mt/reference.txt"] }
+              mt: { kind: jsonl, path: "\(root)/Fixtures/mt/quickstart.jsonl", fields: { id: id, hypothesis: hypothesis, references: [references] } }
+              ratings: { kind: ratings, path: "\(root)/Fixtures/ratings/quickstart.csv", scale: [1, 2, 3, 4, 5] }
+            evaluations:
+              - { id: bleu-a, evaluator: bleu, dataset: a, options: { confidence: true, resamples: 200 } }
+              - { id: chrf-a, evaluator: chrf, dataset: a, options: { confidence: true, resamples: 200 } }
+              - { id: chrfpp-b, evaluator: chrf, dataset: b, options: { word_order: 2 } }
+              - { id: bleu-mt, evaluator: bleu, dataset: mt }
+              - { id: bertscore-a, evaluator: bertscore, model: minilm, dataset: a, options: { idf: true } }
+              - { id: encoder-drift, evaluator: encoder-drift, model: minilm, dataset: b, options: { resamples: 200 } }
+              - { id: ppl, evaluator: perplexity, model: smollm2, dataset: notes, options: { context: 64 } }
+              - { id: ppl-rolling, evaluator: perplexity, model: smollm2, dataset: notes, options: { mode: rolling, split: paragraphs, context: 64 } }
+              - { id: gen, evaluator: generation, model: smollm2, dataset: b, options: { max_tokens: 3 } }
+              - { id: speed, evaluator: throughput, model: smollm2, options: { prompt: 8, generate: 2, repetitions: 2, warmup: 0 } }
+              - { id: drift, evaluator: quant-drift, model: smollm2, reference: smollm2, dataset: notes, options: { context: 64, chunks: 2, quantize: q8_0 } }
+              - { id: delta, evaluator: paired-delta, options: { reference: chrfpp-b.sentence_chrf, candidate: gen.sentence_chrf } }
+              - { id: humans, evaluator: human-agreement, dataset: ratings, options: { metric: bleu-mt.sentence_bleu, resamples: 200 } }
+              - { id: raters, evaluator: inter-rater, dataset: ratings }
+            gates:
+              - { metric: bleu-a.score, min: 40 }
+              - { metric: ppl.perplexity, max: 1000 }
+              - { metric: delta.delta, max: 1000 }
+            """
+        let url = directory.appendingPathComponent("sharding.yaml")
+        try Data(yaml.utf8).write(to: url)
+        return url
+    }
+
+    /// Runs each shard, writes and reads its file as `assay run --shard` and `assay merge` do.
+    static func shards(of suite: Suite, count: Int, in directory: URL) async throws -> [ShardReport] {
+        var reports: [ShardReport] = []
+        for index in 1...count {
+            let shard = try Shard(index: index, count: count)
+            let report = await SuiteRunner().runShard(suite, shard: shard, identity: .init(runID: "shard-\(index)", host: "h", gitCommit: nil), models: [])
+            let url = directory.appendingPathComponent(ShardReport.fileName(shard))
+            try JSONEncoder().encode(report).write(to: url)
+            reports.append(try ShardReport.load(url))
+            #expect(reports.last == report, "the shard file keeps every value")
+        }
+        return reports
+    }
+
+    /// A run's JSON report and items file, by evaluation id: (signature, metrics, items).
+    static func report(in directory: URL) throws -> [String: (signature: String, metrics: NSArray, items: [String])] {
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+        let json = try #require(files.first { $0.pathExtension == "json" && !$0.lastPathComponent.hasPrefix("shard-") })
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        var items: [String: [String]] = [:]
+        if let file = files.first(where: { $0.lastPathComponent.hasSuffix(".items.jsonl") }) {
+            for line in try String(contentsOf: file, encoding: .utf8).split(separator: "\n") {
+                let row = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                items[row["evaluation"] as? String ?? "?", default: []].append(String(line))
+            }
+        }
+        var result: [String: (String, NSArray, [String])] = [:]
+        for evaluation in document["evaluations"] as? [[String: Any]] ?? [] {
+            let id = evaluation["id"] as? String ?? "?"
+            #expect(evaluation["status"] as? String == "ok", "\(id): \(evaluation)")
+            result[id] = (evaluation["signature"] as? String ?? "", (evaluation["metrics"] as? NSArray) ?? [], items[id] ?? [])
+        }
+        return result
+    }
+
+    /// Through the executable, each shard and the merge in their own process as on a cluster (and
+    /// so that no other test changes OpenBLAS's thread count mid-run: its sgemm rounds differently
+    /// with another thread count).
+    @Test func aMergeOfShardFilesEqualsTheUnshardedRun() throws {
+        let directory = try TestEnvironment.temporaryDirectory("assay-sharding")
+        _ = try Self.suite(in: directory)
+        let whole = try AssayProcess.run(["run", "sharding.yaml", "--out", "whole", "--store", "whole.db", "--format", "text"], in: directory)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let expected = try Self.report(in: directory.appendingPathComponent("whole/sharding"))
+        #expect(Set(expected.keys).count == 14)
+
+        // 3 shards; 7 leave the 4-paragraph rolling split and the 2-chunk drift with empty shards.
+        for count in [3, 7] {
+            let out = "shards-\(count)"
+            for index in 1...count {
+                let shard = try AssayProcess.run(["run", "sharding.yaml", "--shard", "\(index)/\(count)", "--out", out], in: directory)
+                #expect(shard.status == 0, "shard \(index)/\(count): \(shard.stderr)")
+            }
+            let files = (1...count).map { "\(out)/sharding/shard-\($0)-of-\(count).json" }
+            let merge = try AssayProcess.run(["merge"] + files.reversed() + ["--out", "merged-\(count)", "--store", "merged.db", "--format", "text"], in: directory)
+            #expect(merge.status == 0 && merge.stdout.hasPrefix("pass "), "\(merge.stderr)")
+            let merged = try Self.report(in: directory.appendingPathComponent("merged-\(count)/sharding"))
+            let first = try ShardReport.load(directory.appendingPathComponent(files[0]))
+            for (id, a) in expected {
+                let b = try #require(merged[id], "\(id)")
+                if id == "speed" {
+                    // Timings differ from run to run: the merge takes shard 1's unchanged.
+                    let shard1 = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent(files[0]))) as? [String: Any])
+                    let evaluation = (shard1["evaluations"] as? [[String: Any]])?.first { $0["id"] as? String == id }
+                    let values = { (metrics: NSArray?) in (metrics as? [[String: Any]])?.map { $0["value"] as? NSNumber } }
+                    #expect(b.signature == first.evaluations.first { $0.id == id }?.signature)
+                    #expect(values(b.metrics) == values(evaluation?["metrics"] as? NSArray) && b.metrics.count > 0)
+                    continue
+                }
+                #expect(a.signature == b.signature, "\(id)")
+                #expect(a.metrics == b.metrics, "\(id): \(a.metrics) vs \(b.metrics)")
+                #expect(a.items == b.items, "\(id)")
+            }
+            // Split evaluations ran on each shard's block only.
+            let perShard = try (1...count).map { Self.outcome(try ShardReport.load(directory.appendingPathComponent(files[$0 - 1])), "ppl").items.count }
+            #expect(perShard.reduce(0, +) == expected["ppl"]!.items.count && perShard.max()! < expected["ppl"]!.items.count)
+        }
+    }
+
+    static func outcome(_ shard: ShardReport, _ id: String) -> ShardReport.Evaluation {
+        shard.evaluations.first(where: { $0.id == id }) ?? ShardReport.Evaluation(id: id, evaluator: "?", mode: .items)
+    }
+
+    @Test func shardsThatAreNotOneRunAreRefused() async throws {
+        let directory = try TestEnvironment.temporaryDirectory("assay-sharding")
+        let root = TestEnvironment.root.path
+        let yaml = """
+            version: 1
+            name: refusals
+            datasets:
+              a: { kind: parallel, hypotheses: "\(root)/Fixtures/mt/system-a.txt", references: ["\(root)/Fixtures/mt/reference.txt"] }
+            evaluations:
+              - { id: bleu, evaluator: bleu, dataset: a }
+              - { id: chrf, evaluator: chrf, dataset: a }
+            """
+        let url = directory.appendingPathComponent("refusals.yaml")
+        try Data(yaml.utf8).write(to: url)
+        let suite = try SuiteLoader().load(url)
+        let shards = try await Self.shards(of: suite, count: 3, in: directory)
+        func refusal(_ shards: [ShardReport], _ text: String, sourceLocation: SourceLocation = #_sourceLocation) async {
+            do {
+                _ = try await SuiteRunner().merge(suite, shards: shards, identity: .init(runID: "m", host: "h", gitCommit: nil), models: [], baseline: nil)
+                Issue.record("merged, expected a refusal containing '\(text)'", sourceLocation: sourceLocation)
+            } catch let problem as Diagnostic {
+                #expect(problem.message.contains(text), "\(problem.message)", sourceLocation: sourceLocation)
+                #expect(problem.hint != nil, sourceLocation: sourceLocation)
+            } catch {
+                Issue.record("\(error)", sourceLocation: sourceLocation)
+            }
+        }
+        await refusal([shards[0], shards[2]], "shard 2 of 3 missing")
+        await refusal(shards + [shards[1]], "given twice")
+        await refusal([], "no shard files")
+        var other = shards[1]
+        other.suiteHash = String(repeating: "0", count: 64)
+        await refusal([shards[0], other, shards[2]], "now has")
+        var four = try await Self.shards(of: suite, count: 4, in: directory)
+        await refusal([shards[0], four[1], shards[2]], "in 4")
+        var signed = shards[2]
+        signed.evaluations[0].signature = signed.evaluations[0].signature.replacingOccurrences(of: "tok:13a", with: "tok:intl")
+        await refusal([shards[0], shards[1], signed], "signature")
+        var stopped = shards[1]
+        stopped.evaluations[1].status = .interrupted
+        await refusal([shards[0], stopped, shards[2]], "interrupted")
+        var models = shards.map { shard in
+            var s = shard
+            s.models = [ModelInfo(name: "m", path: "/m.gguf", sha256: String(repeating: s.shard.index == 2 ? "b" : "a", count: 64), format: "gguf")]
+            return s
+        }
+        await refusal(models, "model 'm' differs")
+        models[1].models[0].sha256 = models[0].models[0].sha256
+        _ = try await SuiteRunner().merge(suite, shards: models, identity: .init(runID: "m", host: "h", gitCommit: nil), models: [], baseline: nil)
+
+        // A row without its statistics fails that evaluation with the item named; the other merges.
+        four[3].evaluations[0].items[0].values["stats"] = .array([.number(1.5)])
+        let merged = try await SuiteRunner().merge(suite, shards: four, identity: .init(runID: "m", host: "h", gitCommit: nil), models: [], baseline: nil)
+        #expect(merged.evaluations[0].status == .error && merged.evaluations[1].status == .ok)
+        #expect(merged.evaluations[0].error?.location == "item '16'", "\(String(describing: merged.evaluations[0].error))")
+        // A file that is not a shard report is named with what is wrong.
+        let bad = directory.appendingPathComponent("bad.json")
+        try Data(#"{"format": "assay-shard/1"}"#.utf8).write(to: bad)
+        #expect { try ShardReport.load(bad) } throws: { ($0 as? Diagnostic)?.message.contains("bad.json") == true }
+    }
+}
