@@ -68,6 +68,7 @@ struct ShardingTests {
               - { id: bertscore-a, evaluator: bertscore, model: minilm, dataset: a, options: { idf: true } }
               - { id: encoder-drift, evaluator: encoder-drift, model: minilm, dataset: b, options: { resamples: 200 } }
               - { id: ppl, evaluator: perplexity, model: smollm2, dataset: notes, options: { context: 64 } }
+              - { id: ppl-256, evaluator: perplexity, model: smollm2, dataset: notes, options: { context: 256 } }
               - { id: ppl-rolling, evaluator: perplexity, model: smollm2, dataset: notes, options: { mode: rolling, split: paragraphs, context: 64 } }
               - { id: gen, evaluator: generation, model: smollm2, dataset: b, options: { max_tokens: 3 } }
               - { id: speed, evaluator: throughput, model: smollm2, options: { prompt: 8, generate: 2, repetitions: 2, warmup: 0 } }
@@ -129,9 +130,9 @@ struct ShardingTests {
         let whole = try AssayProcess.run(["run", "sharding.yaml", "--out", "whole", "--store", "whole.db", "--format", "text"], in: directory)
         #expect(whole.status == 0, "\(whole.stderr)")
         let expected = try Self.report(in: directory.appendingPathComponent("whole/sharding"))
-        #expect(Set(expected.keys).count == 14)
+        #expect(Set(expected.keys).count == 15)
 
-        // 3 shards; 7 leave the 4-paragraph rolling split and the 2-chunk drift with empty shards.
+        // 3 shards, and 7: the 3 chunks of ppl-256 leave 4 shards without a chunk.
         for count in [3, 7] {
             let out = "shards-\(count)"
             for index in 1...count {
