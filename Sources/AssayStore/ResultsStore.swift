@@ -125,6 +125,16 @@ public final class ResultsStore: Sendable {
                 t.add(column: "reports_recovered", .text)
             }
         }
+        migrator.registerMigration("v5 item cache") { db in
+            // Per-item results as they finish, by a key naming the evaluator, its options, the
+            // model, the item's content and the assay version (EvaluationItemCache): `--resume`.
+            try db.create(table: "item_cache") { t in
+                t.primaryKey("key", .text)
+                t.column("item_id", .text).notNull()
+                t.column("stats", .text).notNull()
+                t.column("created", .text).notNull()
+            }
+        }
         return migrator
     }
 

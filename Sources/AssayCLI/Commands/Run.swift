@@ -17,6 +17,10 @@ extension AssayCommand {
                 gate failed, 2 when an evaluation could not run, 130 when interrupted (Ctrl-C, SIGTERM or \
                 SIGHUP: the run stops after the current step and still writes every report).
 
+                Perplexity chunks (or documents) and generated completions are kept in the store as \
+                they finish; --resume takes those an earlier run of the same evaluation, model and \
+                data finished — after a kill, Ctrl-C or a lost node — and the report says how many.
+
                 With --shard I/N the run evaluates the I-th of N contiguous parts of every dataset's \
                 items and writes only <out>/<suite>/shard-I-of-N.json (no gates, no store); \
                 `assay merge` puts the N files together into the report an unsharded run gives, \
@@ -29,6 +33,7 @@ extension AssayCommand {
                   assay run suites/release.yaml --baseline latest --junit reports/junit.xml
                   assay run suites/release.yaml --model candidate=/models/new.gguf
                   assay run suites/release.yaml --shard 2/4      # then: assay merge reports/release/shard-*-of-4.json
+                  assay run suites/release.yaml --resume         # after a kill: finished chunks and prompts are kept
                 """)
 
         @Argument(help: ArgumentHelp("Suite file (YAML).", valueName: "suite"))
@@ -41,6 +46,9 @@ extension AssayCommand {
 
         @Option(name: .long, help: ArgumentHelp("Evaluate part I of N of every dataset and write a shard file for `assay merge`: I/N, auto or auto/N (index from the scheduler's environment).", valueName: "I/N"))
         var shard: String?
+
+        @Flag(name: .long, help: "Take the items an earlier run of this suite finished before it was killed or interrupted (kept in the store as they finish) instead of evaluating them again.")
+        var resume = false
 
         @OptionGroup var storeOptions: StoreOptions
 
@@ -86,7 +94,7 @@ extension AssayCommand {
                             gitCommit: identity.gitCommit, models: models,
                             scratchDirectories: report.writer.scratchDirectories(suite: loaded.name, junit: report.junitURL))
             let progress = TerminalProgress()
-            let runner = SuiteRunner(progress: progress)
+            let runner = SuiteRunner(progress: progress, itemCache: store, resume: resume)
             let suiteToRun = loaded
             let baselineToUse = baselineValues
             let interrupt = InterruptHandler()
@@ -108,7 +116,7 @@ extension AssayCommand {
             let identity = SuiteRunner.RunIdentity(runID: SuiteRunner.RunIdentity.newRunID(), host: ProcessInfo.processInfo.hostName,
                                                    gitCommit: GitInfo.head())
             let models = suite.models.map { ModelInspector.inspect(name: $0.name, spec: $0.spec) }
-            let runner = SuiteRunner(progress: TerminalProgress())
+            let runner = SuiteRunner(progress: TerminalProgress(), itemCache: try storeOptions.open(), resume: resume)
             let interrupt = InterruptHandler()
             let task = Task { await runner.runShard(suite, shard: shard, identity: identity, models: models) }
             interrupt.onInterrupt { task.cancel() }

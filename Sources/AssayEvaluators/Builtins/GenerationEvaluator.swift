@@ -50,8 +50,10 @@ public struct GenerationEvaluator: Evaluator {
         let corpus = try context.parallelCorpus(for: Self.id)
         let backend: any LanguageModelBackend, modelName: String
         var retries: RetryLog?
+        var identity: String?  // what names the weights in the item cache's keys
         switch context.model {
         case let .file(url)?:
+            if context.itemCache != nil { identity = try? SHA256.hex(modelAt: url) }
             var local = try InProcessBackend(modelAt: url)
             if let quantize {
                 local = InProcessBackend(model: try local.model.quantized(quantize), tokenizer: local.tokenizer, name: local.name + " → " + quantize.description)
@@ -64,17 +66,29 @@ public struct GenerationEvaluator: Evaluator {
             let server = OpenAIServer(baseURL: url, model: name)
             try await server.checkModel()
             (backend, modelName, retries) = (OpenAIBackend(server: server), "\(name)@\(url.absoluteString)", server.retries)
+            identity = "served:\(name)@\(Redaction.scrub(url.absoluteString))"
         case nil:
             throw EvaluatorError.invalidOption(name: "model", message: "generation needs a model: a local Llama-family file or an endpoint")
         }
         let range = context.itemRange(of: corpus.ids.count)
         var items: [ItemRow] = []
+        let cache = identity.flatMap { model in context.itemCache.map { ($0, model) } }
         for i in range {
             try context.checkCancellation()
-            let generation = try await backend.generate(corpus.hypotheses[i], parameters: parameters)
+            let key = cache.map { cache, model in cache.key(model: model, content: Data(corpus.hypotheses[i].utf8)) }
+            var generated: (output: String, tokens: Int)
+            if let key, let kept = cache?.0.row(forKey: key), let output = kept.values["output"]?.string, let tokens = try? kept.count("tokens") {
+                generated = (output, tokens)
+            } else {
+                let generation = try await backend.generate(corpus.hypotheses[i], parameters: parameters)
+                generated = (generation.text.trimmingCharacters(in: .whitespacesAndNewlines), generation.tokenCount)
+                if let key {
+                    cache?.0.record(ItemRow(id: corpus.ids[i], values: ["output": .string(generated.output), "tokens": .number(Double(generated.tokens))]),
+                                    forKey: key)
+                }
+            }
             items.append(ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i, hypothesisKey: "prompt").merging([
-                "output": .string(generation.text.trimmingCharacters(in: .whitespacesAndNewlines)),
-                "tokens": .number(Double(generation.tokenCount)),
+                "output": .string(generated.output), "tokens": .number(Double(generated.tokens)),
             ]) { _, value in value }))
             context.progress.update(evaluation: context.evaluationID, completed: items.count, total: range.count, detail: "prompts")
         }
@@ -84,7 +98,7 @@ public struct GenerationEvaluator: Evaluator {
                                          ("sampling", parameters.sampling == .greedy ? "greedy" : "temperature")]
         for part in try ChrF().signature(references: ReferenceCount(corpus.references)).parts { parts.append((part.key, part.value)) }
         var result = try finish(items: items, signature: Signature(parts).description, in: context)
-        result.noteRetries(retries?.summary)
+        result.addNote(retries?.summary)
         return result
     }
 

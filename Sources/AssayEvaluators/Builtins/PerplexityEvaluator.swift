@@ -54,20 +54,24 @@ public struct PerplexityEvaluator: Evaluator {
         let progress = context.progress, id = context.evaluationID
         let backend: any LanguageModelBackend, hash: String
         var retries: RetryLog?
+        var identity: String?  // what names the weights in the item cache's keys
         switch context.model {
         case let .file(url)?:
-            hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
+            identity = try? SHA256.hex(modelAt: url)
+            hash = identity.map { String($0.prefix(12)) } ?? "?"
             backend = try InProcessBackend(modelAt: url, numerics: numerics)
         case let .endpoint(url, name)?:
             // The server's own prompt log-probabilities (RemoteScoring); its probe runs first.
             let server = OpenAIServer(baseURL: url, model: name)
             try await server.checkModel()
             (backend, hash, retries) = (OpenAIBackend(server: server), "served:\(name)", server.retries)
+            identity = "served:\(name)@\(Redaction.scrub(url.absoluteString))"
         case nil:
             throw EvaluatorError.invalidOption(name: "model", message: "perplexity needs a model: a GGUF file, a Hugging Face directory or an endpoint")
         }
         let report = try await PerplexityRunner.run(model: backend, textAt: path, context: self.context, mode: mode, modelHash: hash,
-                                                    select: context.itemRange(of:)) { done, total in
+                                                    select: context.itemRange(of:),
+                                                    cache: identity.flatMap { Self.partCache(context.itemCache, model: $0) }) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
         }
         guard report.complete else { throw CancellationError() }
@@ -84,11 +88,31 @@ public struct PerplexityEvaluator: Evaluator {
             return ItemRow(id: (rolling ? "document-" : "chunk-") + String(part.index + 1), values: values)
         }
         var result = try finish(items: items, signature: report.signature, in: context)
-        result.noteRetries(retries?.summary)
+        result.addNote(retries?.summary)
         return result
     }
 
     public static let sharding = ShardMode.items
+
+    /// Scored chunks (documents) kept in the item cache by their tokens, for `--resume`.
+    static func partCache(_ cache: EvaluationItemCache?, model: String) -> ScoredPartCache? {
+        guard let cache else { return nil }
+        @Sendable func key(_ tokens: [Int]) -> String {
+            var data = Data(capacity: tokens.count * 4)
+            for token in tokens { withUnsafeBytes(of: Int32(truncatingIfNeeded: token).littleEndian) { data.append(contentsOf: $0) } }
+            return cache.key(model: model, content: data)
+        }
+        return ScoredPartCache(
+            lookup: { tokens in
+                guard let row = cache.row(forKey: key(tokens)), let count = try? row.count("tokens"),
+                      let sum = try? row.finite("nll_sum"), let squares = try? row.finite("nll_sq_sum") else { return nil }
+                return PerplexityAccumulator(count: count, sum: sum, sumOfSquares: squares)
+            },
+            record: { tokens, part in
+                cache.record(ItemRow(id: "part", values: ["tokens": .number(Double(part.count)), "nll_sum": .number(part.totalNLL),
+                                                          "nll_sq_sum": .number(part.totalSquaredNLL)]), forKey: key(tokens))
+            })
+    }
 
     /// The totals of the rows (one per chunk, or per document when rolling) added in order, as
     /// an unsharded run adds them.

@@ -25,9 +25,10 @@ public struct EvaluationResult: Sendable, Equatable {
     /// The metric called `name`, if present.
     public func metric(_ name: String) -> MetricValue? { metrics.first { $0.name == name } }
 
-    /// Says on the first metric (a note every report shows) how many requests to a served model
-    /// had to be repeated, when any was: the numbers stand, but a reader should know.
-    public mutating func noteRetries(_ summary: String?) {
+    /// Says on the first metric (a note every report shows) what a reader should know though the
+    /// numbers stand: how many requests to a served model had to be repeated, how many items an
+    /// interrupted run had finished (`--resume`).
+    public mutating func addNote(_ summary: String?) {
         guard let summary, !metrics.isEmpty else { return }
         metrics[0].note = metrics[0].note.map { $0 + "; " + summary } ?? summary
     }

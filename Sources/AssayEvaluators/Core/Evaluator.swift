@@ -91,6 +91,8 @@ public struct EvaluationContext: Sendable {
     public var earlierResults: [String: EvaluationResult]
     /// The part of every dataset's items to evaluate (`assay run --shard`), or nil for all.
     public var shard: Shard?
+    /// Where per-item results are kept as they finish (and read back on `--resume`), if anywhere.
+    public var itemCache: EvaluationItemCache?
 
     /// Creates a context.
     public init(evaluationID: String, dataset: DatasetSpec? = nil, model: ModelSpec? = nil,

@@ -41,7 +41,7 @@ public enum ChunkedPerplexity {
     /// - Precondition: `context ≥ 4`.
     /// - Throws: what the backend throws while scoring.
     public static func run(model: any LanguageModelBackend, tokens: [Int], context: Int, maxChunks: Int?, bos: Int?,
-                           select: (Int) -> Range<Int> = { 0..<$0 },
+                           select: (Int) -> Range<Int> = { 0..<$0 }, cache: ScoredPartCache? = nil,
                            progress: (Int, Int) -> Void = { _, _ in }) async throws -> Result {
         precondition(context >= 4, "context too small")
         var planned = tokens.count / context
@@ -54,10 +54,15 @@ public enum ChunkedPerplexity {
             if Task.isCancelled { break }
             var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
             if let bos { chunk[0] = bos }
-            // Positions first … context − 2 predict the next token: ln p(chunk[j + 1] | chunk[...j]).
-            let scores = try await model.scoreTokens(chunk, from: first, options: ScoreOptions())
             var accumulator = PerplexityAccumulator()
-            for logProbability in scores.logProbabilities { accumulator.add(-logProbability) }
+            if let kept = cache?.lookup(chunk) {
+                accumulator = kept
+            } else {
+                // Positions first … context − 2 predict the next token: ln p(chunk[j + 1] | chunk[...j]).
+                let scores = try await model.scoreTokens(chunk, from: first, options: ScoreOptions())
+                for logProbability in scores.logProbabilities { accumulator.add(-logProbability) }
+                cache?.record(chunk, accumulator)
+            }
             result.perChunk.append(Chunk(index: c, accumulator: accumulator))
             result.accumulator.add(accumulator)
             result.chunks += 1
@@ -65,5 +70,20 @@ public enum ChunkedPerplexity {
         }
         result.complete = result.chunks == range.count
         return result
+    }
+}
+
+/// Where chunks (or rolling documents) already scored are kept, by their tokens: a run resumed
+/// after a kill takes them instead of scoring them again (`assay run --resume`).
+public struct ScoredPartCache: Sendable {
+    /// The totals kept for a chunk's tokens (a rolling document's, after its prefix token).
+    public var lookup: @Sendable ([Int]) -> PerplexityAccumulator?
+    /// Keeps a part's totals once scored.
+    public var record: @Sendable ([Int], PerplexityAccumulator) -> Void
+
+    public init(lookup: @escaping @Sendable ([Int]) -> PerplexityAccumulator?,
+                record: @escaping @Sendable ([Int], PerplexityAccumulator) -> Void) {
+        self.lookup = lookup
+        self.record = record
     }
 }

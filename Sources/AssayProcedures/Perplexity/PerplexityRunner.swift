@@ -88,6 +88,7 @@ public enum PerplexityRunner {
     ///   beyond the trained length, no BOS or EOS for the rolling prefix, a backend that cannot score).
     public static func run(model: any LanguageModelBackend, textAt textURL: URL, context: Int, mode: PerplexityMode,
                            modelHash: String, version: String = AssayVersion.current, select: (Int) -> Range<Int> = { 0..<$0 },
+                           cache: ScoredPartCache? = nil,
                            progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> PerplexityReport {
         let text = try readText(textURL)
         let facts = try await model.scoringFacts()
@@ -101,7 +102,7 @@ public enum PerplexityRunner {
             guard tokens.count / 2 >= context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
             let started = Date()
             let result = try await ChunkedPerplexity.run(model: model, tokens: tokens, context: context, maxChunks: maxChunks,
-                                                         bos: facts.addedBOS, select: select) { done, total in progress(done * context, total * context) }
+                                                         bos: facts.addedBOS, select: select, cache: cache) { done, total in progress(done * context, total * context) }
             let a = result.accumulator
             // The signature names the whole text's chunks and tokens, which a shard's block merges into.
             let chunks = result.complete ? result.plannedChunks : result.chunks
@@ -128,7 +129,7 @@ public enum PerplexityRunner {
             for document in documents { encoded.append(try await model.tokenize(document, addSpecial: false, parseSpecial: false)) }
             let started = Date()
             let result = try await RollingPerplexity.run(model: model, documents: documents, encoded: encoded, prefix: prefix,
-                                                         context: context, stride: stride, select: select, progress: progress)
+                                                         context: context, stride: stride, select: select, cache: cache, progress: progress)
             let a = result.accumulator
             // The signature names the whole file's documents and tokens, which a shard's block merges into.
             var whole = result

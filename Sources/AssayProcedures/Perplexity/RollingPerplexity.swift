@@ -97,7 +97,7 @@ public enum RollingPerplexity {
     /// window with `complete == false`.
     /// - Throws: what the backend throws while scoring.
     public static func run(model: any LanguageModelBackend, documents: [String], encoded: [[Int]], prefix: Int,
-                           context: Int, stride: Int, select: (Int) -> Range<Int> = { 0..<$0 },
+                           context: Int, stride: Int, select: (Int) -> Range<Int> = { 0..<$0 }, cache: ScoredPartCache? = nil,
                            progress: (Int, Int) -> Void = { _, _ in }) async throws -> Result {
         let range = select(min(documents.count, encoded.count))
         let total = encoded[range].reduce(0) { $0 + $1.count }
@@ -106,18 +106,29 @@ public enum RollingPerplexity {
         for d in range {
             let (document, tokens) = (documents[d], encoded[d])
             var scored = Document(index: d)
-            for window in windows(tokens: tokens, prefix: prefix, context: context, stride: stride) {
-                if Task.isCancelled { return result }
-                // Input position offset + j predicts targets[j]; the last target follows the input, so
-                // the scored sequence is the input plus that token, from `offset` on.
-                let offset = window.input.count - window.targets.count
-                let scores = try await model.scoreTokens(window.input + [window.targets[window.targets.count - 1]], from: offset,
-                                                         options: ScoreOptions())
-                for logProbability in scores.logProbabilities { scored.accumulator.add(-logProbability) }
-                scored.windows += 1
-                result.tokensProcessed += window.input.count + 1
-                done += window.targets.count
+            let windows = windows(tokens: tokens, prefix: prefix, context: context, stride: stride)
+            if Task.isCancelled { return result }
+            if let kept = cache?.lookup([prefix] + tokens) {
+                scored.accumulator = kept
+                scored.windows = windows.count
+                result.tokensProcessed += windows.reduce(0) { $0 + $1.input.count + 1 }
+                done += tokens.count
                 progress(done, total)
+            } else {
+                for window in windows {
+                    if Task.isCancelled { return result }
+                    // Input position offset + j predicts targets[j]; the last target follows the input, so
+                    // the scored sequence is the input plus that token, from `offset` on.
+                    let offset = window.input.count - window.targets.count
+                    let scores = try await model.scoreTokens(window.input + [window.targets[window.targets.count - 1]], from: offset,
+                                                             options: ScoreOptions())
+                    for logProbability in scores.logProbabilities { scored.accumulator.add(-logProbability) }
+                    scored.windows += 1
+                    result.tokensProcessed += window.input.count + 1
+                    done += window.targets.count
+                    progress(done, total)
+                }
+                cache?.record([prefix] + tokens, scored.accumulator)
             }
             scored.words = PythonText.whitespaceSplitCount(document)
             scored.bytes = document.utf8.count

@@ -10,10 +10,16 @@ import Foundation
 public struct SuiteRunner: Sendable {
     /// Where evaluators report progress.
     public var progress: any ProgressReporter
+    /// Where evaluations keep per-item results as they finish (the results store), if anywhere.
+    public var itemCache: (any ItemCache)?
+    /// Whether evaluations take the results kept by an earlier, killed or interrupted run.
+    public var resume: Bool
 
     /// Creates a runner.
-    public init(progress: any ProgressReporter = SilentProgress()) {
+    public init(progress: any ProgressReporter = SilentProgress(), itemCache: (any ItemCache)? = nil, resume: Bool = false) {
         self.progress = progress
+        self.itemCache = itemCache
+        self.resume = resume
     }
 
     /// Identity of a run, supplied by the caller.
@@ -159,6 +165,10 @@ public struct SuiteRunner: Sendable {
             model: evaluation.model.flatMap { suite.model($0) }, reference: evaluation.reference.flatMap { suite.model($0) },
             progress: progress, earlierResults: earlier)
         context.shard = shard
+        context.itemCache = itemCache.map {
+            EvaluationItemCache(cache: $0, resume: resume, evaluator: evaluation.evaluator.id,
+                                options: evaluation.options.values.mapValues(\.description))
+        }
         return context
     }
 
@@ -179,7 +189,11 @@ public struct SuiteRunner: Sendable {
         var finished: EvaluationResult?
         do {
             let evaluator = try evaluation.evaluator.init(options: evaluation.options)
-            let result = try await evaluator.evaluate(in: context(for: evaluation, of: suite, earlier: earlier, shard: shard))
+            let context = context(for: evaluation, of: suite, earlier: earlier, shard: shard)
+            var result = try await evaluator.evaluate(in: context)
+            if let reused = context.itemCache?.reusedCount, reused > 0 {
+                result.addNote("resumed: \(reused) item\(reused == 1 ? "" : "s") taken from the store (--resume)")
+            }
             try Self.record(result, in: &outcome, of: evaluation.evaluator)
             if outcome.status == .ok { finished = result }
             if Task.isCancelled { interrupted = true }

@@ -1,0 +1,57 @@
+import AssayCore
+import Foundation
+
+/// Per-item results kept as they finish (the results store), so that `assay run --resume` after
+/// a kill or Ctrl-C skips what was done. A row is found by a key naming everything that made it:
+/// the evaluator, its options, the model's hash, the item's content and the assay version.
+public protocol ItemCache: Sendable {
+    /// The row kept under `key`, if any.
+    func row(forKey key: String) -> ItemRow?
+    /// Keeps `row` under `key` at once (committed: a kill right after loses nothing).
+    func record(_ row: ItemRow, forKey key: String)
+}
+
+/// The cache as one evaluation sees it: rows are always recorded, and read back only on
+/// `--resume`; counts what it reused for the report.
+public final class EvaluationItemCache: @unchecked Sendable {
+    let cache: any ItemCache
+    let resume: Bool
+    /// The evaluation's settings: its evaluator id and options after defaults, canonical.
+    let settings: String
+    private let lock = NSLock()
+    private var reused = 0
+
+    /// Creates the view of `cache` for one evaluation.
+    public init(cache: any ItemCache, resume: Bool, evaluator: String, options: [String: String]) {
+        self.cache = cache
+        self.resume = resume
+        settings = ([evaluator] + options.keys.sorted().map { "\($0)=\(options[$0]!)" }).joined(separator: "\u{1F}")
+    }
+
+    /// The key of an item: these settings, `model` (a hash or a served model's name) and the
+    /// item's `content`, with the assay version.
+    public func key(model: String, content: Data) -> String {
+        var data = Data((settings + "\u{1E}" + model + "\u{1E}" + AssayVersion.current + "\u{1E}").utf8)
+        data.append(content)
+        return SHA256.hex(data)
+    }
+
+    /// The row kept for `key` when resuming.
+    public func row(forKey key: String) -> ItemRow? {
+        guard resume, let row = cache.row(forKey: key) else { return nil }
+        lock.lock()
+        reused += 1
+        lock.unlock()
+        return row
+    }
+
+    /// Keeps `row` for a later `--resume`.
+    public func record(_ row: ItemRow, forKey key: String) { cache.record(row, forKey: key) }
+
+    /// Items taken from the store so far.
+    public var reusedCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return reused
+    }
+}

@@ -1,0 +1,33 @@
+import AssayEvaluators
+import Foundation
+import GRDB
+
+/// The store keeps each item's result as it finishes (`item_cache`), so that a run killed or
+/// interrupted part-way can be resumed (`assay run --resume`) without doing those items again.
+extension ResultsStore: ItemCache {
+    /// The row kept under `key`; nil when there is none or it cannot be read (it is then redone).
+    public func row(forKey key: String) -> ItemRow? {
+        guard let found = try? pool.read({ db in
+            try Row.fetchOne(db, sql: "SELECT item_id, stats FROM item_cache WHERE key = ?", arguments: [key])
+        }), let id: String = found["item_id"], let stats: String = found["stats"],
+            let values = try? JSONDecoder().decode([String: JSONValue].self, from: Data(stats.utf8)) else { return nil }
+        return ItemRow(id: id, values: values)
+    }
+
+    /// Keeps `row` under `key`, committed at once. A failure to write is not the run's failure:
+    /// the row is only lost for a later `--resume`.
+    public func record(_ row: ItemRow, forKey key: String) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let stats = try? encoder.encode(row.values) else { return }
+        _ = try? pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO item_cache (key, item_id, stats, created) VALUES (?, ?, ?, ?)",
+                           arguments: [key, row.id, String(decoding: stats, as: UTF8.self), Self.timestamp(Date())])
+        }
+    }
+
+    /// Rows kept for `--resume`.
+    public func cachedItemCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM item_cache") ?? 0 }
+    }
+}

@@ -1,0 +1,86 @@
+import AssayStore
+import AssayTestSupport
+import Foundation
+import Testing
+
+/// `assay run --resume`: chunks, rolling documents and generated completions are kept in the store
+/// as they finish; a run killed with SIGKILL at five points, each time resumed, ends with the
+/// report an uninterrupted run gives.
+struct ResumeTests {
+    static func suite(in directory: URL) throws {
+        let root = TestEnvironment.root.path
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        try """
+            version: 1
+            name: resume
+            models:
+              smollm2: { path: "\(model)" }
+            datasets:
+              notes: { kind: text, path: "\(root)/Fixtures/text/field-notes.txt" }
+              a: { kind: parallel, hypotheses: "\(root)/Fixtures/mt/system-a.txt", references: ["\(root)/Fixtures/mt/reference.txt"] }
+            evaluations:
+              - { id: ppl, evaluator: perplexity, model: smollm2, dataset: notes, options: { context: 32, chunks: 12 } }
+              - { id: rolling, evaluator: perplexity, model: smollm2, dataset: notes, options: { mode: rolling, split: paragraphs, context: 32 } }
+              - { id: gen, evaluator: generation, model: smollm2, dataset: a, options: { max_tokens: 6 } }
+            """.write(to: directory.appendingPathComponent("suite.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    /// Each evaluation's metrics (JSON, as written) and the items file of the run in `directory`.
+    static func report(in directory: URL) throws -> (metrics: [String: NSArray], notes: [String], items: String) {
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+        let json = try #require(files.first { $0.pathExtension == "json" })
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        var metrics: [String: NSArray] = [:], notes: [String] = []
+        for evaluation in document["evaluations"] as? [[String: Any]] ?? [] {
+            let list = evaluation["metrics"] as? [[String: Any]] ?? []
+            notes += list.compactMap { $0["note"] as? String }
+            // The note saying how many items were resumed is the only difference allowed.
+            metrics[evaluation["id"] as? String ?? "?"] = list.map { $0.filter { $0.key != "note" } } as NSArray
+        }
+        let items = try #require(files.first { $0.lastPathComponent.hasSuffix(".items.jsonl") })
+        return (metrics, notes, try String(contentsOf: items, encoding: .utf8))
+    }
+
+    static func kept(in store: URL) -> Int {
+        guard FileManager.default.fileExists(atPath: store.path) else { return 0 }
+        return (try? ResultsStore(url: store).cachedItemCount()) ?? 0
+    }
+
+    @Test func fiveKillsThenResumeEqualAnUninterruptedRun() throws {
+        let directory = try TestEnvironment.temporaryDirectory("assay-resume")
+        try Self.suite(in: directory)
+        let whole = try AssayProcess.run(["run", "suite.yaml", "--store", "whole.sqlite", "--out", "whole", "--format", "text"], in: directory)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let expected = try Self.report(in: directory.appendingPathComponent("whole/resume"))
+        #expect(expected.metrics.count == 3 && expected.notes.isEmpty)
+
+        // 12 chunks, 9 paragraphs and 20 prompts are kept one by one: kill after the 3rd, 9th
+        // (in the documents), 15th, 24th (in the prompts) and 33rd, resuming every time.
+        let store = directory.appendingPathComponent("killed.sqlite")
+        var counts: [Int] = []
+        for target in [3, 9, 15, 24, 33] {
+            let running = try AssayProcess.start(["run", "suite.yaml", "--store", store.path, "--out", "killed", "--resume"], in: directory)
+            let deadline = Date().addingTimeInterval(600)
+            while Self.kept(in: store) < target, running.process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            kill(running.process.processIdentifier, SIGKILL)
+            running.process.waitUntilExit()
+            #expect(running.process.terminationReason == .uncaughtSignal, "the run ended before item \(target)")
+            counts.append(Self.kept(in: store))
+        }
+        #expect(counts == counts.sorted() && counts.first! >= 3 && counts.last! < 41, "\(counts)")
+
+        let resumed = try AssayProcess.run(["run", "suite.yaml", "--store", store.path, "--out", "resumed", "--resume", "--format", "text"], in: directory)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let got = try Self.report(in: directory.appendingPathComponent("resumed/resume"))
+        #expect(got.metrics == expected.metrics)
+        #expect(got.items == expected.items)
+        let taken = got.notes.compactMap { note in note.split(separator: " ").dropFirst().first.flatMap { Int($0) } }.reduce(0, +)
+        #expect(taken == counts.last!, "\(got.notes)")
+        #expect(got.notes.allSatisfy { $0.hasPrefix("resumed: ") })
+
+        // Without --resume nothing is taken.
+        let again = try AssayProcess.run(["run", "suite.yaml", "--store", store.path, "--out", "again", "--format", "text"], in: directory)
+        let fresh = try Self.report(in: directory.appendingPathComponent("again/resume"))
+        #expect(again.status == 0 && fresh.notes.isEmpty && fresh.metrics == expected.metrics)
+    }
+}
