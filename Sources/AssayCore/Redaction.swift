@@ -54,8 +54,10 @@ public enum Redaction {
     }
 
     // scheme://user[:password]@ and ?key=value / &key=value in free text.
-    private static let userInfo = pattern(#"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@'"<>]+@"#)
-    private static let queryValue = pattern(#"([?&]([A-Za-z_\-]+)=)([^&#\s'"<>]+)"#)
+    // A backslash ends a value: in JSON text it escapes the quote that closes the string, which a
+    // mask must not swallow.
+    private static let userInfo = pattern(#"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@'"<>\\]+@"#)
+    private static let queryValue = pattern(#"([?&]([A-Za-z_\-]+)=)([^&#\s'"<>\\]+)"#)
     private static let bearer = pattern(#"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{4,}"#)
 
     /// A pattern of this file (constants; a failure is a programming error, never input's).

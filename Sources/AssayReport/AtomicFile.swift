@@ -8,7 +8,12 @@ public enum AtomicFile {
     /// - Throws: when the directory cannot be created or the file cannot be written.
     /// Text is written with secrets masked (``Redaction``): every report goes through here.
     public static func write(_ data: Data, to url: URL) throws {
-        let data = scrubbed(data)
+        try write(exactly: scrubbed(data), to: url)
+    }
+
+    /// Writes `data` as it is, atomically: for files whose secrets were masked field by field
+    /// (a shard file's item texts must reach the merge unchanged).
+    public static func write(exactly data: Data, to url: URL) throws {
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")

@@ -8,7 +8,7 @@ import Yams
 /// matrix and its merge job — run as the scheduler would run them (its index variables set, its
 /// file moves done) against a real server: llama-cpp-python serving SmolLM2 with BOS added, so
 /// the example suite's perplexity is scored from the server's prompt log-probabilities. Each
-/// merge passes and equals the unsharded run of the same suite.
+/// merge passes and equals the unsharded run of the same suite (to 1e-6).
 struct DistributedExamplesTests {
     static let examples = TestEnvironment.root.appendingPathComponent("examples/distributed")
 
@@ -94,7 +94,7 @@ struct DistributedExamplesTests {
         #expect(mergeCommand.prefix(2) == ["sh", "-c"])
         let merged = try Self.shell(mergeCommand[2].replacingOccurrences(of: "/reports", with: "reports"), in: kubernetes, environment: [:])
         #expect(merged.status == 0, "\(merged.output)")
-        #expect(try Self.metrics(ofReportIn: kubernetes.appendingPathComponent("reports/served-release")) == expected)
+        #expect(Self.close(try Self.metrics(ofReportIn: kubernetes.appendingPathComponent("reports/served-release")), expected))
         #expect(FileManager.default.fileExists(atPath: kubernetes.appendingPathComponent("reports/junit.xml").path))
 
         // Slurm: the array script's assay line once per task id of `--array`, then the --wrap of the merge.
@@ -119,7 +119,7 @@ struct DistributedExamplesTests {
         let wrapped = submit[wrap...].dropFirst("--wrap \"".count).prefix { $0 != "\"" }
         let slurmMerge = try Self.shell(String(wrapped), in: slurm, environment: [:])
         #expect(slurmMerge.status == 0, "\(slurmMerge.output)")
-        #expect(try Self.metrics(ofReportIn: slurm.appendingPathComponent("reports/served-release")) == expected)
+        #expect(Self.close(try Self.metrics(ofReportIn: slurm.appendingPathComponent("reports/served-release")), expected))
 
         // GitHub Actions: each matrix job's `run` with its matrix value, the artifacts moved as
         // upload/download-artifact move them, then the merge job's `run`.
@@ -141,7 +141,17 @@ struct DistributedExamplesTests {
         try FileManager.default.removeItem(at: actions.appendingPathComponent("reports"))  // a fresh runner
         let actionsMerge = try Self.shell(mergeRun, in: actions, environment: [:])
         #expect(actionsMerge.status == 0, "\(actionsMerge.output)")
-        #expect(try Self.metrics(ofReportIn: actions.appendingPathComponent("reports/served-release")) == expected)
+        #expect(Self.close(try Self.metrics(ofReportIn: actions.appendingPathComponent("reports/served-release")), expected))
+    }
+
+    /// The same metrics, to 1e-6 relative: the server reuses the KV cache of the prefix it shares
+    /// with the previous request, and the shards send requests in another order than one run does
+    /// (exactness of the merge itself is `ShardingTests`' business, with the in-process engine).
+    static func close(_ a: [String: [String: Double]], _ b: [String: [String: Double]]) -> Bool {
+        a.keys.sorted() == b.keys.sorted() && a.allSatisfy { id, metrics in
+            guard let other = b[id], metrics.keys.sorted() == other.keys.sorted() else { return false }
+            return metrics.allSatisfy { name, value in abs(value - other[name]!) <= 1e-6 * max(1, abs(value)) }
+        }
     }
 
     static func container(of job: [String: Any]) -> [String: Any] {

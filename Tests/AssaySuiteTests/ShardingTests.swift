@@ -34,6 +34,10 @@ struct ShardingTests {
         #expect(throws: Diagnostic.self) { try Shard(parsing: "auto/5", environment: slurm) }
         #expect(throws: Diagnostic.self) { try Shard(parsing: "auto", environment: slurm.merging(["SLURM_ARRAY_TASK_STEP": "2"]) { $1 }) }
         #expect(try Shard(parsing: "auto", environment: ["ASSAY_SHARD": "4/4", "JOB_COMPLETION_INDEX": "0"]) == Shard(index: 4, count: 4))
+        #expect(throws: Diagnostic.self) { try Shard(parsing: "auto/4", environment: ["JOB_COMPLETION_INDEX": "\(Int.max)"]) }
+        #expect(throws: Diagnostic.self) { try Shard(parsing: "auto", environment: ["SLURM_ARRAY_TASK_ID": "\(Int.min)", "SLURM_ARRAY_TASK_MIN": "\(Int.max)", "SLURM_ARRAY_TASK_COUNT": "4"]) }
+        #expect(throws: Diagnostic.self) { try Shard(parsing: "auto", environment: ["SLURM_ARRAY_TASK_ID": "9", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_COUNT": "4"]) }
+        #expect { try Shard(parsing: "auto", environment: ["ASSAY_SHARD": "5/4"]) } throws: { ($0 as? Diagnostic)?.message.contains("ASSAY_SHARD") == true }
         for bad in ["", "2", "2/", "/4", "a/4", "2/4/6", "auto/x", "0/4", "5/4", "-1/4"] {
             #expect(throws: Diagnostic.self, "\(bad)") { try Shard(parsing: bad, environment: [:]) }
         }
@@ -60,7 +64,9 @@ struct ShardingTests {
               b: { kind: parallel, hypotheses: "\(root)/Fixtures/mt/system-b.txt", references: ["\(root)/Fixtures/mt/reference.txt"] }
               mt: { kind: jsonl, path: "\(root)/Fixtures/mt/quickstart.jsonl", fields: { id: id, hypothesis: hypothesis, references: [references] } }
               ratings: { kind: ratings, path: "\(root)/Fixtures/ratings/quickstart.csv", scale: [1, 2, 3, 4, 5] }
+              hostile: { kind: jsonl, path: hostile.jsonl }
             evaluations:
+              - { id: bleu-hostile, evaluator: bleu, dataset: hostile }
               - { id: bleu-a, evaluator: bleu, dataset: a, options: { confidence: true, resamples: 200 } }
               - { id: chrf-a, evaluator: chrf, dataset: a, options: { confidence: true, resamples: 200 } }
               - { id: chrfpp-b, evaluator: chrf, dataset: b, options: { word_order: 2 } }
@@ -83,8 +89,20 @@ struct ShardingTests {
             """
         let url = directory.appendingPathComponent("sharding.yaml")
         try Data(yaml.utf8).write(to: url)
+        let lines = try hostile.map { hypothesis, reference in
+            String(decoding: try JSONSerialization.data(withJSONObject: ["hypothesis": hypothesis, "reference": reference]), as: UTF8.self)
+        }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: directory.appendingPathComponent("hostile.jsonl"))
         return url
     }
+
+    /// Texts that look like secrets to a mask over free text: a shard file keeps them exactly.
+    static let hostile = [
+        ("The bearer bonds matured in May.", "The bearer bonds matured in May."),
+        (#"See https://example.org/?token=abc"q and &key=value."#, #"See https://example.org/?token=abc"q and &key=value."#),
+        ("Log in as https://user:pass@host/ now.", "Log in as https://user:pass@host/ now, please."),
+        (#"A backslash \ and a quote " in one."#, #"A backslash \ and a quote " in one line."#),
+    ]
 
     /// Runs each shard, writes and reads its file as `assay run --shard` and `assay merge` do.
     static func shards(of suite: Suite, count: Int, in directory: URL) async throws -> [ShardReport] {
@@ -130,7 +148,7 @@ struct ShardingTests {
         let whole = try AssayProcess.run(["run", "sharding.yaml", "--out", "whole", "--store", "whole.db", "--format", "text"], in: directory)
         #expect(whole.status == 0, "\(whole.stderr)")
         let expected = try Self.report(in: directory.appendingPathComponent("whole/sharding"))
-        #expect(Set(expected.keys).count == 15)
+        #expect(Set(expected.keys).count == 16)
 
         // 3 shards, and 7: the 3 chunks of ppl-256 leave 4 shards without a chunk.
         for count in [3, 7] {
@@ -159,6 +177,11 @@ struct ShardingTests {
                 #expect(a.metrics == b.metrics, "\(id): \(a.metrics) vs \(b.metrics)")
                 #expect(a.items == b.items, "\(id)")
             }
+            // The shard files keep texts a mask over free text would change, exactly.
+            let texts = try (1...count).flatMap { index in
+                Self.outcome(try ShardReport.load(directory.appendingPathComponent(files[index - 1])), "bleu-hostile").items.compactMap { $0.values["hypothesis"]?.string }
+            }
+            #expect(texts == Self.hostile.map(\.0))
             // Split evaluations ran on each shard's block only.
             let perShard = try (1...count).map { Self.outcome(try ShardReport.load(directory.appendingPathComponent(files[$0 - 1])), "ppl").items.count }
             #expect(perShard.reduce(0, +) == expected["ppl"]!.items.count && perShard.max()! < expected["ppl"]!.items.count)
@@ -219,14 +242,53 @@ struct ShardingTests {
         models[1].models[0].sha256 = models[0].models[0].sha256
         _ = try await SuiteRunner().merge(suite, shards: models, identity: .init(runID: "m", host: "h", gitCommit: nil), models: [], baseline: nil)
 
+        // Shards that read different data: another file, another item count, a block of the wrong size.
+        var data = shards[1]
+        data.evaluations[0].datasetSHA256 = String(repeating: "f", count: 64)
+        await refusal([shards[0], data, shards[2]], "read different data")
+        var counted = shards[2]
+        counted.evaluations[0].itemsTotal = 21
+        await refusal([shards[0], shards[1], counted], "read different data")
+        var short = shards[1]
+        short.evaluations[0].items.removeLast()
+        await refusal([shards[0], short, shards[2]], "rows in shard 2/3")
+        var untold = shards[0]
+        untold.evaluations[0].itemsTotal = nil
+        await refusal([untold, shards[1], shards[2]], "how many items")
+
         // A row without its statistics fails that evaluation with the item named; the other merges.
         four[3].evaluations[0].items[0].values["stats"] = .array([.number(1.5)])
         let merged = try await SuiteRunner().merge(suite, shards: four, identity: .init(runID: "m", host: "h", gitCommit: nil), models: [], baseline: nil)
         #expect(merged.evaluations[0].status == .error && merged.evaluations[1].status == .ok)
         #expect(merged.evaluations[0].error?.location == "item '16'", "\(String(describing: merged.evaluations[0].error))")
+        // A chart name that is a path is refused before anything is written.
+        var charted = four[0]
+        charted.evaluations[0].artifacts = [Artifact(name: "../../escape.svg", title: "t", chart: .bars(title: "t", unit: "u", bars: []))]
+        let chartFile = directory.appendingPathComponent("charted.json")
+        try JSONEncoder().encode(charted).write(to: chartFile)
+        #expect { try ShardReport.load(chartFile) } throws: { ($0 as? Diagnostic)?.message.contains("not a plain file name") == true }
         // A file that is not a shard report is named with what is wrong.
         let bad = directory.appendingPathComponent("bad.json")
         try Data(#"{"format": "assay-shard/1"}"#.utf8).write(to: bad)
         #expect { try ShardReport.load(bad) } throws: { ($0 as? Diagnostic)?.message.contains("bad.json") == true }
+    }
+
+    /// Rows a merge reads are checked before arithmetic touches them: no overflow, no empty
+    /// reference list, and a NaN written as null still ends as the run's non-finite error.
+    @Test func hostileRowsGiveErrorsNotTraps() throws {
+        let context = EvaluationContext(evaluationID: "e")
+        let perplexity = try PerplexityEvaluator(options: OptionValues(specs: PerplexityEvaluator.options, given: [:]))
+        let huge: [String: JSONValue] = ["tokens": .number(9.2e18), "nll_sum": .number(1), "nll_sq_sum": .number(1)]
+        #expect(throws: EvaluatorError.self) { try perplexity.merge(items: [ItemRow(id: "chunk-1", values: huge)], signature: "s", in: context) }
+        let null: [String: JSONValue] = ["tokens": .number(3), "nll_sum": .null, "nll_sq_sum": .number(1)]
+        let result = try perplexity.merge(items: [ItemRow(id: "chunk-1", values: null)], signature: "s", in: context)
+        let (_, problem) = SuiteRunner.finite(result.metrics, of: PerplexityEvaluator.self)
+        #expect(problem?.message.contains("non-finite") == true)
+
+        let generation = try GenerationEvaluator(options: OptionValues(specs: GenerationEvaluator.options, given: [:]))
+        let noReference: [String: JSONValue] = ["output": .string("a"), "references": .array([]), "tokens": .number(1)]
+        #expect(throws: EvaluatorError.self) { try generation.merge(items: [ItemRow(id: "1", values: noReference)], signature: "s", in: context) }
+        let tooMany: [String: JSONValue] = ["output": .string("a"), "references": .array([.string("a")]), "tokens": .number(1e12)]
+        #expect(throws: EvaluatorError.self) { try generation.merge(items: [ItemRow(id: "1", values: tooMany)], signature: "s", in: context) }
     }
 }

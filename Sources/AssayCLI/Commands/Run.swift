@@ -58,8 +58,8 @@ extension AssayCommand {
             }
             if shard != nil {
                 _ = try parsedShard()
-                if report.baseline != nil || report.junit != nil {
-                    throw ValidationError("--shard writes a shard file only: give --baseline and --junit to `assay merge`, which judges the gates")
+                if report.baseline != nil || report.junit != nil || report.noHTML {
+                    throw ValidationError("--shard writes a shard file only: give --baseline, --junit and --no-html to `assay merge`, which judges the gates and writes the reports")
                 }
             }
         }
@@ -126,12 +126,17 @@ extension AssayCommand {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            let data = try encoder.encode(shardReport)
-            try AtomicFile.write(Data(Redaction.scrub(String(decoding: data, as: UTF8.self)).utf8), to: url)
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let data = try encoder.encode(shardReport.redacted())
+            try AtomicFile.write(exactly: data, to: url)
             interrupt.cancel()
             let ran = shardReport.evaluations.filter { $0.status != nil }
             let items = ran.reduce(0) { $0 + $1.items.count }
-            Terminal.output("shard \(shard): \(ran.count) of \(shardReport.evaluations.count) evaluations ran here, \(items) item rows")
+            if report.format == .json {
+                FileHandle.standardOutput.write(data)
+            } else {
+                Terminal.output("shard \(shard): \(ran.count) of \(shardReport.evaluations.count) evaluations ran here, \(items) item rows")
+            }
             Terminal.error("wrote \(url.path); merge every shard with: assay merge \(url.deletingLastPathComponent().path)/shard-*-of-\(shard.count).json\n")
             for e in ran where e.status == .error {
                 Terminal.error("error: evaluation '\(e.id)': \(e.error?.errorDescription ?? "failed")\n")

@@ -109,8 +109,8 @@ public struct GenerationEvaluator: Evaluator {
         var outputs: [String] = [], references: [[String]] = [], tokens = 0
         for row in items {
             guard let output = row.values["output"]?.string, let refs = row.values["references"]?.array?.compactMap(\.string),
-                  refs.count == row.values["references"]?.array?.count else {
-                throw EvaluatorError.malformedDataset(path: "item '\(row.id)'", line: nil, message: "needs 'output' and 'references' texts",
+                  !refs.isEmpty, refs.count == row.values["references"]?.array?.count else {
+                throw EvaluatorError.malformedDataset(path: "item '\(row.id)'", line: nil, message: "needs an 'output' text and at least one 'references' text",
                                                       hint: "run the shard that wrote it again with this version of assay")
             }
             outputs.append(output)

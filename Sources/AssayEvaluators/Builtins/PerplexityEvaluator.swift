@@ -121,7 +121,9 @@ public struct PerplexityEvaluator: Evaluator {
         var total = PerplexityAccumulator()
         var words = 0, bytes = 0
         for row in items {
-            let nll = try row.finite("nll_sum"), squares = try row.finite("nll_sq_sum")
+            // A NaN or infinite NLL (a broken model) reaches the run's finite-number check, which
+            // names the model as the thing to look at.
+            let nll = try row.number("nll_sum"), squares = try row.number("nll_sq_sum")
             total.add(PerplexityAccumulator(count: try row.count("tokens"), sum: nll, sumOfSquares: squares))
             if case .rolling = mode {
                 words += try row.count("words")

@@ -10,6 +10,9 @@ public struct EvaluationResult: Sendable, Equatable {
     public var signature: String
     /// Files for the report (charts), written beside it.
     public var artifacts: [Artifact]
+    /// Notes made while there were no metrics to carry them (a shard's result): the merge puts
+    /// them on the merged metrics.
+    public var notes: [String] = []
     /// Show the per-item rows as a table in the Markdown report (for a few rows, such as per-chunk
     /// statistics); they are always in the items file.
     public var itemsInReport = false
@@ -29,7 +32,8 @@ public struct EvaluationResult: Sendable, Equatable {
     /// numbers stand: how many requests to a served model had to be repeated, how many items an
     /// interrupted run had finished (`--resume`).
     public mutating func addNote(_ summary: String?) {
-        guard let summary, !metrics.isEmpty else { return }
+        guard let summary else { return }
+        guard !metrics.isEmpty else { return notes.append(summary) }
         metrics[0].note = metrics[0].note.map { $0 + "; " + summary } ?? summary
     }
 }
@@ -74,10 +78,20 @@ extension ItemRow {
         return d
     }
 
-    /// The count under `key`.
+    /// The count under `key` (at most 2³¹ − 1, so that sums over rows cannot overflow).
     public func count(_ key: String) throws -> Int {
-        guard let d = values[key]?.number, let n = Int(exactly: d), n >= 0 else { throw malformed("'\(key)' must be a count") }
+        guard let d = values[key]?.number, let n = Int(exactly: d), n >= 0, n <= Int(Int32.max) else { throw malformed("'\(key)' must be a count") }
         return n
+    }
+
+    /// The number under `key`, where null stands for a value that was not finite (JSON has no
+    /// NaN): the caller's result is then not finite either, and the run says so.
+    public func number(_ key: String) throws -> Double {
+        switch values[key] {
+        case let .number(d)?: return d
+        case .null?: return .nan
+        default: throw malformed("'\(key)' must be a number")
+        }
     }
 
     private func malformed(_ message: String) -> EvaluatorError {

@@ -1,4 +1,5 @@
 import AssayMetrics
+import Foundation
 
 /// An evaluation method that plugs into suites: BLEU, chrF, perplexity, …
 ///
@@ -135,8 +136,15 @@ public struct EvaluationContext: Sendable {
         return byItem
     }
 
-    /// The indices of `total` items this evaluation evaluates: all, or its shard's block.
-    public func itemRange(of total: Int) -> Range<Int> { shard?.range(of: total) ?? 0..<total }
+    /// The indices of `total` items this evaluation evaluates: all, or its shard's block. A shard
+    /// records `total` in ``itemTotal``: the merge checks every shard saw the same number.
+    public func itemRange(of total: Int) -> Range<Int> {
+        itemTotal?.record(total)
+        return shard?.range(of: total) ?? 0..<total
+    }
+
+    /// Where ``itemRange(of:)`` records the dataset's item count, in a shard.
+    public var itemTotal: ItemTotal?
 
     /// Throws ``EvaluatorError/cancelled`` when the run was interrupted.
     public func checkCancellation() throws {
@@ -163,4 +171,25 @@ extension ProgressReporter {
 public struct SilentProgress: ProgressReporter {
     public init() {}
     public func update(evaluation: String, completed: Int, total: Int, detail: String) {}
+}
+
+/// The number of items an evaluation's dataset holds, as ``EvaluationContext/itemRange(of:)`` saw it.
+public final class ItemTotal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total: Int?
+
+    public init() {}
+
+    func record(_ count: Int) {
+        lock.lock()
+        total = count
+        lock.unlock()
+    }
+
+    /// The count, once the evaluation asked for its items.
+    public var value: Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        return total
+    }
 }

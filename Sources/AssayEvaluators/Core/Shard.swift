@@ -54,6 +54,7 @@ public struct Shard: Sendable, Equatable, Codable, CustomStringConvertible {
             guard let n = Int(parts[1]) else { throw Self.syntax(text) }
             count = n
         }
+        if let count { _ = try Shard(index: 1, count: count) }  // N in range before any arithmetic with it
         guard first == "auto" else {
             guard let index = Int(first), let count else { throw Self.syntax(text) }
             try self.init(index: index, count: count)
@@ -67,8 +68,13 @@ public struct Shard: Sendable, Equatable, Codable, CustomStringConvertible {
             return n
         }
         if let given = environment["ASSAY_SHARD"], !given.isEmpty {
-            guard !given.hasPrefix("auto") else { throw Diagnostic("ASSAY_SHARD must be I/N, got '\(given)'", hint: "e.g. ASSAY_SHARD=2/4") }
-            let shard = try Shard(parsing: given, environment: [:])
+            let shard: Shard
+            do {
+                guard !given.hasPrefix("auto") else { throw Diagnostic("auto") }
+                shard = try Shard(parsing: given, environment: [:])
+            } catch {
+                throw Diagnostic("--shard auto: ASSAY_SHARD is '\(given)', not a shard I/N with 1 ≤ I ≤ N", hint: "e.g. ASSAY_SHARD=2/4, or unset it")
+            }
             if let count, count != shard.count {
                 throw Diagnostic("--shard auto/\(count) but ASSAY_SHARD=\(given) says \(shard.count) shards", hint: "make the two agree")
             }
@@ -77,6 +83,10 @@ public struct Shard: Sendable, Equatable, Codable, CustomStringConvertible {
             guard let count else {
                 throw Diagnostic("--shard auto: JOB_COMPLETION_INDEX gives the index but not the number of shards",
                                  hint: "give it as --shard auto/N with N the Job's completions (docs/distributed.md)")
+            }
+            guard index >= 0, index < count else {
+                throw Diagnostic("--shard auto/\(count): JOB_COMPLETION_INDEX=\(index) is outside 0…\(count - 1)",
+                                 hint: "N in auto/N must be the Job's completions (more than \(index) here)")
             }
             try self.init(index: index + 1, count: count)
         } else if let id = try number("SLURM_ARRAY_TASK_ID") {
@@ -89,6 +99,10 @@ public struct Shard: Sendable, Equatable, Codable, CustomStringConvertible {
             }
             if let count, count != total {
                 throw Diagnostic("--shard auto/\(count) but the Slurm array has \(total) tasks", hint: "make the two agree")
+            }
+            guard minimum >= 0, id >= minimum, id - minimum < total else {
+                throw Diagnostic("--shard auto: SLURM_ARRAY_TASK_ID=\(id) with SLURM_ARRAY_TASK_MIN=\(minimum) is not one of the array's \(total) tasks",
+                                 hint: "use a contiguous array (--array=0-\(max(total, 1) - 1)) or give --shard I/N")
             }
             try self.init(index: id - minimum + 1, count: total)
         } else {

@@ -89,6 +89,10 @@ public struct ParallelCorpus: Sendable, Equatable {
                                "fields present: \(object.keys.sorted().joined(separator: ", "))")
                 }
             }
+            guard !references.isEmpty else {
+                throw fail("no reference: \(fields.references.map { "'\($0)'" }.joined(separator: ", ")) \(fields.references.count == 1 ? "is" : "are") null or empty",
+                           "give every item at least one reference text (an empty string is a reference)")
+            }
             var id = String(number)
             if let idFields = fields.id {
                 var parts: [String] = []

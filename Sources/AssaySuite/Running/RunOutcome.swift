@@ -72,6 +72,8 @@ public struct EvaluationOutcome: Sendable {
     public var artifacts: [Artifact] = []
     /// Whether the Markdown report shows the items as a table.
     public var itemsInReport = false
+    /// Notes of a shard's result, which has no metrics to carry them (the merge moves them onto its metrics).
+    public var notes: [String] = []
     /// What went wrong, where and how to fix it, when `status` is `error` (or why it did not
     /// finish, when `interrupted`).
     public var error: Diagnostic?

@@ -58,10 +58,16 @@ public struct ShardReport: Codable, Sendable, Equatable {
         public var itemsInReport = false
         public var error: Diagnostic?
         public var seconds = 0.0
+        /// Notes of the shard's result (requests repeated, items resumed).
+        public var notes: [String] = []
+        /// ``ShardMode/items``: how many items the dataset held in this shard's eyes, and the
+        /// SHA-256 of its files — the merge requires every shard to have seen the same.
+        public var itemsTotal: Int?
+        public var datasetSHA256: String?
 
         enum CodingKeys: String, CodingKey {
-            case id, evaluator, mode, status, signature, metrics, items, artifacts, error, seconds
-            case itemsInReport = "items_in_report"
+            case id, evaluator, mode, status, signature, metrics, items, artifacts, error, seconds, notes
+            case itemsInReport = "items_in_report", itemsTotal = "items_total", datasetSHA256 = "dataset_sha256"
         }
 
         /// An evaluation this shard does not run.
@@ -82,7 +88,42 @@ public struct ShardReport: Codable, Sendable, Equatable {
             itemsInReport = outcome.itemsInReport
             error = outcome.error
             seconds = outcome.seconds
+            notes = outcome.notes
         }
+    }
+
+    /// The SHA-256 of a dataset's files, in order (what the shards must agree on).
+    public static func contentHash(of dataset: DatasetSpec) -> String? {
+        var hashes: [String] = []
+        for file in dataset.files {
+            guard let hash = try? SHA256.hex(fileAt: file) else { return nil }
+            hashes.append(hash)
+        }
+        return SHA256.hex(Data(hashes.joined(separator: ",").utf8))
+    }
+
+    /// This report with secrets masked where they can be — model paths (endpoint URLs), errors and
+    /// notes — and the items left exactly as they are: the merge computes from their texts, which a
+    /// mask over the whole file would change ("bearer bonds", `?code=…` in a sentence).
+    public func redacted() -> ShardReport {
+        var copy = self
+        copy.models = models.map { model in
+            var m = model
+            m.path = Redaction.scrub(m.path)
+            return m
+        }
+        copy.evaluations = evaluations.map { evaluation in
+            var e = evaluation
+            e.error = e.error.map { Diagnostic(Redaction.scrub($0.message), location: $0.location.map(Redaction.scrub), hint: $0.hint.map(Redaction.scrub)) }
+            e.notes = e.notes.map(Redaction.scrub)
+            e.metrics = e.metrics.map { metric in
+                var m = metric
+                m.note = m.note.map(Redaction.scrub)
+                return m
+            }
+            return e
+        }
+        return copy
     }
 
     /// The file name of shard `shard`: `shard-I-of-N.json`.
@@ -105,6 +146,14 @@ public struct ShardReport: Codable, Sendable, Equatable {
         }
         // A Shard decoded from JSON bypasses its initializer's checks.
         _ = try Shard(index: report.shard.index, count: report.shard.count)
+        // Chart names become file names beside the report.
+        for evaluation in report.evaluations {
+            for artifact in evaluation.artifacts where artifact.name.isEmpty || artifact.name.hasPrefix(".")
+                || !artifact.name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }) {
+                throw Diagnostic("\(url.path): evaluation '\(evaluation.id)' names a chart '\(artifact.name)', which is not a plain file name",
+                                 hint: "the file was edited or damaged; run that shard again")
+            }
+        }
         return report
     }
 
@@ -169,6 +218,22 @@ public struct ShardReport: Codable, Sendable, Equatable {
                 }
                 if e.status == .interrupted {
                     throw Diagnostic("evaluation '\(e.id)' was interrupted in shard \(s.shard)", hint: "run that shard again (assay run SUITE --shard \(s.shard)) and merge")
+                }
+                if mode == .items, e.status == .ok {
+                    let first = ordered[0].evaluations.first { $0.id == e.id }
+                    guard let total = e.itemsTotal, total >= 0 else {
+                        throw Diagnostic("evaluation '\(e.id)' in shard \(s.shard) does not say how many items its dataset holds",
+                                         hint: "the file was edited or is from another version of assay; run that shard again")
+                    }
+                    if let first, first.status == .ok, first.itemsTotal != total || first.datasetSHA256 != e.datasetSHA256 {
+                        throw Diagnostic("evaluation '\(e.id)' read different data in shard \(ordered[0].shard) (\(first.itemsTotal.map(String.init) ?? "?") items, files \(first.datasetSHA256?.prefix(12) ?? "?")) and in shard \(s.shard) (\(total) items, files \(e.datasetSHA256?.prefix(12) ?? "?"))",
+                                         hint: "every shard must read the same dataset files; copy them alike to every node and run the shards again")
+                    }
+                    let expected = s.shard.range(of: total).count
+                    guard e.items.count == expected else {
+                        throw Diagnostic("evaluation '\(e.id)' has \(e.items.count) rows in shard \(s.shard), whose block of \(total) items holds \(expected)",
+                                         hint: "the file was edited or damaged; run that shard again")
+                    }
                 }
                 if mode == .items, e.status == .ok, let other = ordered.first(where: { $0.evaluations.first { $0.id == e.id }?.status == .ok }),
                    let signature = other.evaluations.first(where: { $0.id == e.id })?.signature, signature != e.signature {

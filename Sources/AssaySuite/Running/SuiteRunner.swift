@@ -84,10 +84,16 @@ public struct SuiteRunner: Sendable {
                 evaluations.append(ShardReport.Evaluation(id: evaluation.id, evaluator: evaluation.evaluator.id, mode: mode))
                 continue
             }
+            let total = ItemTotal()
             let (outcome, result) = await evaluate(evaluation, of: suite, index: index, earlier: finished,
-                                                   shard: mode == .items ? shard : nil, interrupted: &interrupted)
+                                                   shard: mode == .items ? shard : nil, total: total, interrupted: &interrupted)
             if let result { finished[evaluation.id] = result }
-            evaluations.append(ShardReport.Evaluation(outcome, mode: mode))
+            var entry = ShardReport.Evaluation(outcome, mode: mode)
+            if mode == .items {
+                entry.itemsTotal = total.value
+                entry.datasetSHA256 = evaluation.dataset.flatMap { suite.datasets[$0] }.flatMap(ShardReport.contentHash)
+            }
+            evaluations.append(entry)
         }
         return ShardReport(suite: suite.name, suiteFile: suite.file.path, suiteHash: suite.contentHash, shard: shard,
                            runID: identity.runID, host: identity.host, gitCommit: identity.gitCommit, started: started,
@@ -119,13 +125,17 @@ public struct SuiteRunner: Sendable {
             case .firstShard:
                 let first = parts[0]
                 outcome.status = first.status ?? .error
-                outcome.signature = first.signature
-                outcome.metrics = first.metrics
-                outcome.items = first.items
-                outcome.artifacts = first.artifacts
-                outcome.itemsInReport = first.itemsInReport
                 outcome.error = first.error
                 outcome.seconds = first.seconds
+                var result = EvaluationResult(metrics: first.metrics, items: first.items, signature: first.signature, artifacts: first.artifacts)
+                result.itemsInReport = first.itemsInReport
+                do {
+                    // Checked as if it ran here: declared metrics only, no non-finite number.
+                    try Self.record(result, in: &outcome, of: evaluation.evaluator)
+                } catch {
+                    outcome.status = .error
+                    outcome.error = error.diagnostic
+                }
             case .items:
                 outcome.seconds = parts.reduce(0) { $0 + $1.seconds }
                 if let (shard, failed) = zip(ordered, parts).first(where: { $0.1.status != .ok }) {
@@ -137,7 +147,9 @@ public struct SuiteRunner: Sendable {
                 do {
                     let evaluator = try evaluation.evaluator.init(options: evaluation.options)
                     let context = self.context(for: evaluation, of: suite, earlier: finished, shard: nil)
-                    let result = try evaluator.merge(items: parts.flatMap(\.items), signature: parts[0].signature, in: context)
+                    var result = try evaluator.merge(items: parts.flatMap(\.items), signature: parts[0].signature, in: context)
+                    // What a shard noted (requests repeated, items resumed) stays with the numbers.
+                    for (shard, part) in zip(ordered, parts) { for note in part.notes { result.addNote("shard \(shard.shard): \(note)") } }
                     try Self.record(result, in: &outcome, of: evaluation.evaluator)
                 } catch {
                     outcome.status = .error
@@ -175,7 +187,7 @@ public struct SuiteRunner: Sendable {
     /// Runs one evaluation (or marks it interrupted when the run already was); returns its
     /// outcome and, when it succeeded, its result for the evaluations after it.
     private func evaluate(_ evaluation: EvaluationSpec, of suite: Suite, index: Int, earlier: [String: EvaluationResult], shard: Shard?,
-                          interrupted: inout Bool) async -> (EvaluationOutcome, EvaluationResult?) {
+                          total: ItemTotal? = nil, interrupted: inout Bool) async -> (EvaluationOutcome, EvaluationResult?) {
         let begin = Date()
         var outcome = EvaluationOutcome(id: evaluation.id, evaluator: evaluation.evaluator.id, status: .ok, signature: "",
                                         metrics: [], items: [], error: nil, options: evaluation.options.values, seconds: 0)
@@ -189,7 +201,8 @@ public struct SuiteRunner: Sendable {
         var finished: EvaluationResult?
         do {
             let evaluator = try evaluation.evaluator.init(options: evaluation.options)
-            let context = context(for: evaluation, of: suite, earlier: earlier, shard: shard)
+            var context = context(for: evaluation, of: suite, earlier: earlier, shard: shard)
+            context.itemTotal = total
             var result = try await evaluator.evaluate(in: context)
             if let reused = context.itemCache?.reusedCount, reused > 0 {
                 result.addNote("resumed: \(reused) item\(reused == 1 ? "" : "s") taken from the store (--resume)")
@@ -231,6 +244,7 @@ public struct SuiteRunner: Sendable {
         outcome.items = result.items
         outcome.artifacts = result.artifacts
         outcome.itemsInReport = result.itemsInReport
+        outcome.notes = result.notes
     }
 
     /// A NaN or infinite number never passes: each non-finite value, interval bound or standard
