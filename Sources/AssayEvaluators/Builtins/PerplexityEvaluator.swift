@@ -71,7 +71,8 @@ public struct PerplexityEvaluator: Evaluator {
         }
         let report = try await PerplexityRunner.run(model: backend, textAt: path, context: self.context, mode: mode, modelHash: hash,
                                                     select: context.itemRange(of:),
-                                                    cache: identity.flatMap { Self.partCache(context.itemCache, model: $0) }) { done, total in
+                                                    cache: identity.flatMap { Self.partCache(context.itemCache, model: $0) },
+                                                    tokenTexts: backend is InProcessBackend) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
         }
         guard report.complete else { throw CancellationError() }
@@ -84,6 +85,12 @@ public struct PerplexityEvaluator: Evaluator {
             if let words = part.words, let bytes = part.bytes {
                 values["words"] = .number(Double(words))
                 values["bytes"] = .number(Double(bytes))
+            }
+            // Each scored token's text and NLL (to 1e-4 nats) for the report's shading.
+            if let texts = part.tokenTexts, texts.count == part.nll.count {
+                values["token_texts"] = .array(texts.map(JSONValue.string))
+                values["token_nll"] = .array(part.nll.map { .number((Double($0) * 1e4).rounded() / 1e4) })
+                if let text = part.context { values["context"] = .string(text) }
             }
             return ItemRow(id: (rolling ? "document-" : "chunk-") + String(part.index + 1), values: values)
         }
@@ -105,12 +112,18 @@ public struct PerplexityEvaluator: Evaluator {
         return ScoredPartCache(
             lookup: { tokens in
                 guard let row = cache.row(forKey: key(tokens)), let count = try? row.count("tokens"),
-                      let sum = try? row.finite("nll_sum"), let squares = try? row.finite("nll_sq_sum") else { return nil }
-                return PerplexityAccumulator(count: count, sum: sum, sumOfSquares: squares)
+                      let sum = try? row.finite("nll_sum"), let squares = try? row.finite("nll_sq_sum"),
+                      let values = row.values["nll"]?.array, values.count == count else { return nil }
+                let nll = values.compactMap { $0.number.map(Float.init) }
+                guard nll.count == count else { return nil }
+                return ScoredPart(accumulator: PerplexityAccumulator(count: count, sum: sum, sumOfSquares: squares), nll: nll)
             },
             record: { tokens, part in
-                cache.record(ItemRow(id: "part", values: ["tokens": .number(Double(part.count)), "nll_sum": .number(part.totalNLL),
-                                                          "nll_sq_sum": .number(part.totalSquaredNLL)]), forKey: key(tokens))
+                let a = part.accumulator
+                cache.record(ItemRow(id: "part", values: [
+                    "tokens": .number(Double(a.count)), "nll_sum": .number(a.totalNLL), "nll_sq_sum": .number(a.totalSquaredNLL),
+                    "nll": .array(part.nll.map { .number(Double($0)) }),
+                ]), forKey: key(tokens))
             })
     }
 

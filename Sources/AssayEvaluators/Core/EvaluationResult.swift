@@ -41,8 +41,9 @@ public struct EvaluationResult: Sendable, Equatable {
 /// Statistics of one item: its id in the dataset and named values.
 public struct ItemRow: Sendable, Equatable, Codable {
     /// Values that hold an item's texts rather than statistics: `hypothesis` (or a model's
-    /// `output`, with its `prompt`) and `references`. Reports show them apart from the numbers.
-    public static let textKeys: Set<String> = ["hypothesis", "output", "prompt", "references"]
+    /// `output`, with its `prompt`) and `references`; a perplexity chunk's `context`,
+    /// `token_texts` and `token_nll`. Reports show them apart from the numbers.
+    public static let textKeys: Set<String> = ["hypothesis", "output", "prompt", "references", "context", "token_texts", "token_nll"]
 
     /// Item id (a JSONL `id` field or the 1-based line number).
     public var id: String

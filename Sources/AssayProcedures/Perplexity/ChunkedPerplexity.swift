@@ -28,10 +28,12 @@ public enum ChunkedPerplexity {
         public static func scoredPerChunk(context: Int) -> Int { context - context / 2 - 1 }
     }
 
-    /// One evaluated chunk: its index in the whole text (0-based) and its tokens' NLLs.
+    /// One evaluated chunk: its index in the whole text (0-based), its tokens' NLL totals and
+    /// each scored token's NLL (positions `context/2 + 1 …` of the chunk, for the report's shading).
     public struct Chunk: Sendable, Equatable {
         public var index: Int
         public var accumulator: PerplexityAccumulator
+        public var nll: [Float]
     }
 
     /// Runs the procedure on `model`; `progress` is called after each chunk with (done, total).
@@ -54,16 +56,17 @@ public enum ChunkedPerplexity {
             if Task.isCancelled { break }
             var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
             if let bos { chunk[0] = bos }
-            var accumulator = PerplexityAccumulator()
+            var part = ScoredPart()
             if let kept = cache?.lookup(chunk) {
-                accumulator = kept
+                part = kept
             } else {
                 // Positions first … context − 2 predict the next token: ln p(chunk[j + 1] | chunk[...j]).
                 let scores = try await model.scoreTokens(chunk, from: first, options: ScoreOptions())
-                for logProbability in scores.logProbabilities { accumulator.add(-logProbability) }
-                cache?.record(chunk, accumulator)
+                part = ScoredPart(logProbabilities: scores.logProbabilities)
+                cache?.record(chunk, part)
             }
-            result.perChunk.append(Chunk(index: c, accumulator: accumulator))
+            let accumulator = part.accumulator
+            result.perChunk.append(Chunk(index: c, accumulator: accumulator, nll: part.nll))
             result.accumulator.add(accumulator)
             result.chunks += 1
             progress(result.chunks, range.count)
@@ -73,16 +76,42 @@ public enum ChunkedPerplexity {
     }
 }
 
+/// A scored chunk or rolling document: its NLL totals (summed in position order) and each
+/// scored token's NLL as a `Float` (for the report's shading; the totals are exact doubles).
+public struct ScoredPart: Sendable, Equatable {
+    public var accumulator = PerplexityAccumulator()
+    public var nll: [Float] = []
+
+    public init() {}
+
+    /// The part of these log-probabilities, in position order.
+    public init(logProbabilities: [Double]) {
+        for logProbability in logProbabilities { add(logProbability) }
+    }
+
+    /// Both totals and per-token values, as kept (`nll.count == accumulator.count`).
+    public init(accumulator: PerplexityAccumulator, nll: [Float]) {
+        self.accumulator = accumulator
+        self.nll = nll
+    }
+
+    /// Adds the next scored position.
+    public mutating func add(_ logProbability: Double) {
+        accumulator.add(-logProbability)
+        nll.append(Float(-logProbability))
+    }
+}
+
 /// Where chunks (or rolling documents) already scored are kept, by their tokens: a run resumed
 /// after a kill takes them instead of scoring them again (`assay run --resume`).
 public struct ScoredPartCache: Sendable {
-    /// The totals kept for a chunk's tokens (a rolling document's, after its prefix token).
-    public var lookup: @Sendable ([Int]) -> PerplexityAccumulator?
-    /// Keeps a part's totals once scored.
-    public var record: @Sendable ([Int], PerplexityAccumulator) -> Void
+    /// The part kept for a chunk's tokens (a rolling document's, after its prefix token).
+    public var lookup: @Sendable ([Int]) -> ScoredPart?
+    /// Keeps a part once scored.
+    public var record: @Sendable ([Int], ScoredPart) -> Void
 
-    public init(lookup: @escaping @Sendable ([Int]) -> PerplexityAccumulator?,
-                record: @escaping @Sendable ([Int], PerplexityAccumulator) -> Void) {
+    public init(lookup: @escaping @Sendable ([Int]) -> ScoredPart?,
+                record: @escaping @Sendable ([Int], ScoredPart) -> Void) {
         self.lookup = lookup
         self.record = record
     }

@@ -45,6 +45,12 @@ public struct PerplexityReport: Sendable {
         /// Rolling: the document's words (`re.split(r"\s+")`) and UTF-8 bytes.
         public var words: Int?
         public var bytes: Int?
+        /// Each scored token's NLL, in order.
+        public var nll: [Float] = []
+        /// With `tokenTexts`: the text before the scored tokens (a chunk's first half) and each
+        /// scored token's text ("" for a token that ends inside a character; the next carries it).
+        public var context: String?
+        public var tokenTexts: [String]?
     }
 
     /// Prefill speed: tokens through the model per second of evaluation.
@@ -80,6 +86,24 @@ extension PerplexityReport: Encodable {
 /// `perplexity` evaluator run). The model is any ``LanguageModelBackend`` that scores tokens: the
 /// in-process engine today, a served model where the server returns prompt log-probabilities.
 public enum PerplexityRunner {
+    /// Each token's text, decoding as few tokens together as keep UTF-8 whole (a token that ends
+    /// inside a character gets "" and the next token the character).
+    static func pieces(_ ids: [Int], model: any LanguageModelBackend) async throws -> [String] {
+        var pieces: [String] = [], pending: [Int] = []
+        pieces.reserveCapacity(ids.count)
+        for id in ids {
+            pending.append(id)
+            let text = try await model.detokenize(pending)
+            if text.hasSuffix("\u{FFFD}"), pending.count < 4 {
+                pieces.append("")
+                continue
+            }
+            pieces.append(text)
+            pending.removeAll(keepingCapacity: true)
+        }
+        return pieces
+    }
+
     /// Reads `textURL` and runs `mode` on `model`. `modelHash` names the weights in the signature.
     /// `progress` gets (tokens done, tokens total). Cancelling the task stops after the current
     /// chunk/window with a partial report (`complete == false`).
@@ -88,7 +112,7 @@ public enum PerplexityRunner {
     ///   beyond the trained length, no BOS or EOS for the rolling prefix, a backend that cannot score).
     public static func run(model: any LanguageModelBackend, textAt textURL: URL, context: Int, mode: PerplexityMode,
                            modelHash: String, version: String = AssayVersion.current, select: (Int) -> Range<Int> = { 0..<$0 },
-                           cache: ScoredPartCache? = nil,
+                           cache: ScoredPartCache? = nil, tokenTexts: Bool = false,
                            progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> PerplexityReport {
         let text = try readText(textURL)
         let facts = try await model.scoringFacts()
@@ -114,7 +138,18 @@ public enum PerplexityRunner {
                     + numericsTag + (result.complete ? "" : "|partial"))
             report.evalSeconds = Date().timeIntervalSince(started)
             report.tokensProcessed = result.chunks * context
-            report.parts = result.perChunk.map { PerplexityReport.Part(index: $0.index, accumulator: $0.accumulator) }
+            let first = context / 2
+            for chunk in result.perChunk {
+                var part = PerplexityReport.Part(index: chunk.index, accumulator: chunk.accumulator, nll: chunk.nll)
+                if tokenTexts {
+                    let ids = tokens[(chunk.index * context)..<((chunk.index + 1) * context)]
+                    // The context after the first token (BOS when the vocabulary adds one); the
+                    // scored targets are positions first + 1 … context − 1.
+                    part.context = try await model.detokenize(Array(ids.dropFirst().prefix(first)))
+                    part.tokenTexts = try await pieces(Array(ids.suffix(context - first - 1)), model: model)
+                }
+                report.parts.append(part)
+            }
             return report
         case let .rolling(split, stride):
             let stride = stride ?? context
@@ -146,7 +181,12 @@ public enum PerplexityRunner {
                     + numericsTag + (result.complete ? "" : "|partial"))
             report.evalSeconds = Date().timeIntervalSince(started)
             report.tokensProcessed = result.tokensProcessed
-            report.parts = result.perDocument.map { PerplexityReport.Part(index: $0.index, accumulator: $0.accumulator, words: $0.words, bytes: $0.bytes) }
+            for document in result.perDocument {
+                var part = PerplexityReport.Part(index: document.index, accumulator: document.accumulator, words: document.words,
+                                                 bytes: document.bytes, nll: document.nll)
+                if tokenTexts { part.tokenTexts = try await pieces(encoded[document.index], model: model) }
+                report.parts.append(part)
+            }
             return report
         }
     }

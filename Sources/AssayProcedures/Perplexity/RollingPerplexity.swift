@@ -85,6 +85,8 @@ public enum RollingPerplexity {
     public struct Document: Sendable, Equatable {
         public var index: Int
         public var accumulator = PerplexityAccumulator()
+        /// Each token's NLL, in order (every token of a document is predicted).
+        public var nll: [Float] = []
         public var words = 0
         public var bytes = 0
         public var windows = 0
@@ -109,12 +111,13 @@ public enum RollingPerplexity {
             let windows = windows(tokens: tokens, prefix: prefix, context: context, stride: stride)
             if Task.isCancelled { return result }
             if let kept = cache?.lookup([prefix] + tokens) {
-                scored.accumulator = kept
+                (scored.accumulator, scored.nll) = (kept.accumulator, kept.nll)
                 scored.windows = windows.count
                 result.tokensProcessed += windows.reduce(0) { $0 + $1.input.count + 1 }
                 done += tokens.count
                 progress(done, total)
             } else {
+                var part = ScoredPart()
                 for window in windows {
                     if Task.isCancelled { return result }
                     // Input position offset + j predicts targets[j]; the last target follows the input, so
@@ -122,13 +125,14 @@ public enum RollingPerplexity {
                     let offset = window.input.count - window.targets.count
                     let scores = try await model.scoreTokens(window.input + [window.targets[window.targets.count - 1]], from: offset,
                                                              options: ScoreOptions())
-                    for logProbability in scores.logProbabilities { scored.accumulator.add(-logProbability) }
+                    for logProbability in scores.logProbabilities { part.add(logProbability) }
                     scored.windows += 1
                     result.tokensProcessed += window.input.count + 1
                     done += window.targets.count
                     progress(done, total)
                 }
-                cache?.record([prefix] + tokens, scored.accumulator)
+                (scored.accumulator, scored.nll) = (part.accumulator, part.nll)
+                cache?.record([prefix] + tokens, part)
             }
             scored.words = PythonText.whitespaceSplitCount(document)
             scored.bytes = document.utf8.count

@@ -25,15 +25,47 @@ extension HTMLReport {
 
         static func prompt(_ item: ItemRow) -> String? { item.values["prompt"]?.string }
 
-        static func hasTexts(_ items: [ItemRow]) -> Bool { items.contains { hypothesis($0) != nil } }
+        /// A perplexity chunk's (or document's) scored tokens' texts and NLLs, when kept.
+        static func scoredTokens(_ item: ItemRow) -> [(text: String, nll: Double)]? {
+            guard let texts = item.values["token_texts"]?.array, let nll = item.values["token_nll"]?.array, texts.count == nll.count else { return nil }
+            var tokens: [(text: String, nll: Double)] = []
+            for (text, value) in zip(texts, nll) {
+                guard let text = text.string, let value = value.number else { return nil }
+                tokens.append((text, value))
+            }
+            return tokens
+        }
+
+        /// Whether an item has a drill-down: texts to compare, or scored tokens to shade.
+        static func hasDrill(_ item: ItemRow) -> Bool { hypothesis(item) != nil || scoredTokens(item) != nil }
+
+        static func hasTexts(_ items: [ItemRow]) -> Bool { items.contains(where: hasDrill) }
 
         /// A paragraph of the drill-down: `kind` (`p` prompt, `h` hypothesis, `o` a model's
-        /// output, `a`/`b` run A's and B's, `r` a reference) and its text in runs, `marked` for
-        /// the words the other side lacks.
+        /// output, `a`/`b` run A's and B's, `r` a reference; `c` a perplexity chunk's context, `s`
+        /// its scored tokens) and its text in runs.
         struct Line {
             var kind: String
-            var segments: [(text: String, marked: Bool)]
+            var segments: [Segment]
         }
+
+        /// A run of text: `marked` for the words the other side lacks, or shaded (`shade` 1…4) by
+        /// its token's NLL, given in `nll` ("5.21 nats").
+        struct Segment {
+            var text: String
+            var marked = false
+            var shade = 0
+            var nll: String?
+
+            init(_ text: String, marked: Bool = false) {
+                self.text = text
+                self.marked = marked
+            }
+        }
+
+        /// A scored token's shade: none below 2 nats (p > 0.14), then one step per 2 nats up to 4
+        /// (8 nats and more: p < 0.0003).
+        static func shade(_ nll: Double) -> Int { nll.isFinite ? min(4, max(0, Int(nll / 2))) : 4 }
 
         /// Longest text a drill-down shows of one hypothesis, output, prompt or reference; a longer
         /// one (a runaway generation) is cut there with " …" — the items file has it whole.
@@ -46,7 +78,7 @@ extension HTMLReport {
         /// item's lines and how they were ordered.
         static func chosen(_ items: [ItemRow], budget: Int) -> (lines: [Int: [Line]], by: String?) {
             var all: [Int: [Line]] = [:], sizes: [Int: Int] = [:]
-            for i in items.indices where hypothesis(items[i]) != nil {
+            for i in items.indices where hasDrill(items[i]) {
                 all[i] = lines(items[i])
                 sizes[i] = renderedBytes(all[i]!)
             }
@@ -54,7 +86,10 @@ extension HTMLReport {
             func number(_ i: Int, _ key: String) -> Double? { items[i].values[key]?.number.flatMap { $0.isNaN ? nil : $0 } }
             let key = scoreKeys.first { key in items.indices.contains { number($0, key) != nil } }
             let order: [Int], by: String?
-            if let key {
+            if items.indices.contains(where: { scoredTokens(items[$0]) != nil && number($0, "perplexity") != nil }) {
+                order = all.keys.sorted { (-(number($0, "perplexity") ?? -.infinity), $0) < (-(number($1, "perplexity") ?? -.infinity), $1) }
+                by = "highest perplexity"
+            } else if let key {
                 order = all.keys.sorted { (number($0, key) ?? .infinity, $0) < (number($1, key) ?? .infinity, $1) }
                 by = "lowest \(key)"
             } else if items.indices.contains(where: { number($0, "human_category") != nil && number($0, "metric_category") != nil }) {
@@ -86,9 +121,10 @@ extension HTMLReport {
         /// as often marked, and each reference with the words the hypothesis has fewer times
         /// marked (BLEU's clipped unigram matching, on whitespace-separated words).
         static func lines(_ item: ItemRow) -> [Line] {
+            if let tokens = scoredTokens(item) { return scoredLines(item, tokens) }
             let hypothesis = shortened(hypothesis(item) ?? ""), references = references(item).map(shortened)
             var lines: [Line] = []
-            if let prompt = prompt(item), !prompt.isEmpty { lines.append(Line(kind: "p", segments: [(shortened(prompt), false)])) }
+            if let prompt = prompt(item), !prompt.isEmpty { lines.append(Line(kind: "p", segments: [Segment(shortened(prompt))])) }
             lines.append(Line(kind: item.values["output"] != nil ? "o" : "h", segments: segments(hypothesis, allowed: referenceCounts(references))))
             let hypothesisCounts = counts(hypothesis)
             for reference in references { lines.append(Line(kind: "r", segments: segments(reference, allowed: hypothesisCounts))) }
@@ -101,16 +137,50 @@ extension HTMLReport {
             let references = (references(b).isEmpty ? references(a) : references(b)).map(shortened)
             let allowed = referenceCounts(references)
             var lines: [Line] = []
-            if let prompt = prompt(b) ?? prompt(a), !prompt.isEmpty { lines.append(Line(kind: "p", segments: [(shortened(prompt), false)])) }
+            if let prompt = prompt(b) ?? prompt(a), !prompt.isEmpty { lines.append(Line(kind: "p", segments: [Segment(shortened(prompt))])) }
             lines.append(Line(kind: "a", segments: segments(shortened(hypothesis(a) ?? ""), allowed: allowed)))
             lines.append(Line(kind: "b", segments: segments(shortened(hypothesis(b) ?? ""), allowed: allowed)))
-            for reference in references { lines.append(Line(kind: "r", segments: [(reference, false)])) }
+            for reference in references { lines.append(Line(kind: "r", segments: [Segment(reference)])) }
+            return lines
+        }
+
+        /// A perplexity chunk's lines: its context, then its scored tokens shaded by NLL (adjacent
+        /// unshaded tokens in one run), cut after ``textLimit`` characters.
+        static func scoredLines(_ item: ItemRow, _ tokens: [(text: String, nll: Double)]) -> [Line] {
+            var lines: [Line] = []
+            if let context = item.values["context"]?.string, !context.isEmpty {
+                lines.append(Line(kind: "c", segments: [Segment(shortened(String(context.suffix(textLimit))))]))
+            }
+            var segments: [Segment] = [], characters = 0
+            for token in tokens {
+                if characters > textLimit {
+                    segments.append(Segment(" …"))
+                    break
+                }
+                characters += token.text.count
+                let level = shade(token.nll)
+                if level == 0, let last = segments.last, last.shade == 0 {
+                    segments[segments.count - 1].text += token.text
+                } else {
+                    var segment = Segment(token.text)
+                    if level > 0 {
+                        segment.shade = level
+                        segment.nll = String(format: "%.2f nats", token.nll)
+                    }
+                    segments.append(segment)
+                }
+            }
+            lines.append(Line(kind: "s", segments: segments))
             return lines
         }
 
         /// The `drill` view the `items` template renders.
         static func view(_ lines: [Line]) -> [String: Any] {
-            ["lines": lines.map { line in ["kind": line.kind, "segments": line.segments.map { ["t": $0.text, "m": $0.marked] }] }]
+            ["lines": lines.map { line in
+                ["kind": line.kind, "segments": line.segments.map { segment -> [String: Any] in
+                    ["t": segment.text, "m": segment.marked, "s": segment.shade > 0 ? "n\(segment.shade)" as Any : false, "n": segment.nll ?? ""]
+                }]
+            }]
         }
 
         /// The bytes the template writes for `lines`: the `<details>` element, a `<p class="k">`
@@ -121,15 +191,26 @@ extension HTMLReport {
             for line in lines {
                 bytes += "<p class=\"\"></p>".utf8.count + line.kind.utf8.count
                 for segment in line.segments {
-                    if segment.marked { bytes += "<mark></mark>".utf8.count }
-                    for byte in segment.text.utf8 {
-                        switch byte {
-                        case UInt8(ascii: "&"), UInt8(ascii: "'"): bytes += 5
-                        case UInt8(ascii: "<"), UInt8(ascii: ">"): bytes += 4
-                        case UInt8(ascii: "\""): bytes += 6
-                        default: bytes += 1
-                        }
+                    if segment.shade > 0 {
+                        bytes += "<span class=\"n0\" title=\"\"></span>".utf8.count + escapedBytes(segment.nll ?? "")
+                    } else if segment.marked {
+                        bytes += "<mark></mark>".utf8.count
                     }
+                    bytes += escapedBytes(segment.text)
+                }
+            }
+            return bytes
+        }
+
+        /// The bytes of `text` escaped as ``ScalarHTMLEscaping`` escapes it.
+        static func escapedBytes(_ text: String) -> Int {
+            var bytes = 0
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "&"), UInt8(ascii: "'"): bytes += 5
+                case UInt8(ascii: "<"), UInt8(ascii: ">"): bytes += 4
+                case UInt8(ascii: "\""): bytes += 6
+                default: bytes += 1
                 }
             }
             return bytes
@@ -153,7 +234,7 @@ extension HTMLReport {
         /// `text` cut into runs: unmarked text (words that match and the spaces between words) and
         /// marked words (the n-th occurrence of a word that `allowed` has fewer than n times);
         /// marked words with only spaces between them share one run.
-        static func segments(_ text: String, allowed: [Substring: Int]) -> [(text: String, marked: Bool)] {
+        static func segments(_ text: String, allowed: [Substring: Int]) -> [Segment] {
             var segments: [(text: String, marked: Bool)] = [], plain = "", seen: [Substring: Int] = [:]
             var index = text.startIndex
             while index < text.endIndex {
@@ -180,7 +261,7 @@ extension HTMLReport {
                 index = end
             }
             if !plain.isEmpty { segments.append((plain, false)) }
-            return segments
+            return segments.map { Segment($0.text, marked: $0.marked) }
         }
     }
 }

@@ -172,7 +172,7 @@ public enum HTMLReport {
             return ["cells": cells]
         }
         var caption = "Items (\(items.count))"
-        let withTexts = items.filter { ItemTexts.hypothesis($0) != nil }.count
+        let withTexts = items.filter(ItemTexts.hasDrill).count
         if texts, shown.count < withTexts {
             caption += " — texts of \(shown.count) (\(chosenBy.map { $0 + " first" } ?? "in item order")) in the text column"
                 + " (the page keeps about \(ItemTexts.pageBudget / 1024) KB of them); the items file has them all"

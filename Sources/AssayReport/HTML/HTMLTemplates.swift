@@ -69,7 +69,7 @@ enum HTMLTemplates {
     <h4>{{caption}}</h4><div class="scroll"><table class="items" data-evaluation="{{evaluation}}"><thead><tr>\
     {{#columns}}<th{{#cls}} class="{{cls}}"{{/cls}} data-col="{{name}}">{{name}}</th>{{/columns}}</tr></thead><tbody>
     {{#rows}}<tr>{{#cells}}<td{{#cls}} class="{{cls}}"{{/cls}}>{{text}}{{#drill}}<details><summary>texts</summary>\
-    {{#lines}}<p class="{{kind}}">{{#segments}}{{#m}}<mark>{{t}}</mark>{{/m}}{{^m}}{{t}}{{/m}}{{/segments}}</p>{{/lines}}</details>{{/drill}}</td>{{/cells}}</tr>
+    {{#lines}}<p class="{{kind}}">{{#segments}}{{#s}}<span class="{{s}}" title="{{n}}">{{t}}</span>{{/s}}{{^s}}{{#m}}<mark>{{t}}</mark>{{/m}}{{^m}}{{t}}{{/m}}{{/s}}{{/segments}}</p>{{/lines}}</details>{{/drill}}</td>{{/cells}}</tr>
     {{/rows}}</tbody></table></div>
 
     """
