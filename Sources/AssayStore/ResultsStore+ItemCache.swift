@@ -26,6 +26,14 @@ extension ResultsStore: ItemCache {
         }
     }
 
+    /// Removes rows kept longer than `days` (7): a run killed a week ago is not resumed, and the
+    /// table stays the size of recent work. Commands that open the store call it.
+    public func pruneItemCache(olderThan days: Double = 7, now: Date = Date()) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM item_cache WHERE created < ?", arguments: [Self.timestamp(now.addingTimeInterval(-days * 86_400))])
+        }
+    }
+
     /// Rows kept for `--resume`.
     public func cachedItemCount() throws -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM item_cache") ?? 0 }

@@ -4,8 +4,8 @@ import Foundation
 import Testing
 
 /// `assay run --resume`: chunks, rolling documents and generated completions are kept in the store
-/// as they finish; a run killed with SIGKILL at five points, each time resumed, ends with the
-/// report an uninterrupted run gives.
+/// as they finish; a run killed with SIGKILL at four points and
+/// interrupted with Ctrl-C at a fifth, each time resumed, ends with the report an uninterrupted run gives.
 struct ResumeTests {
     static func suite(in directory: URL) throws {
         let root = TestEnvironment.root.path
@@ -54,17 +54,22 @@ struct ResumeTests {
         let expected = try Self.report(in: directory.appendingPathComponent("whole/resume"))
         #expect(expected.metrics.count == 3 && expected.notes.isEmpty)
 
-        // 12 chunks, 9 paragraphs and 20 prompts are kept one by one: kill after the 3rd, 9th
-        // (in the documents), 15th, 24th (in the prompts) and 33rd, resuming every time.
+        // 12 chunks, 9 paragraphs and 20 prompts are kept one by one: SIGKILL after the 3rd, 9th
+        // (in the documents), 15th and 24th (in the prompts), then Ctrl-C after the 33rd (the
+        // engine stops the completion in progress early: it must not be kept), resuming every time.
         let store = directory.appendingPathComponent("killed.sqlite")
         var counts: [Int] = []
-        for target in [3, 9, 15, 24, 33] {
+        for (target, signal) in [(3, SIGKILL), (9, SIGKILL), (15, SIGKILL), (24, SIGKILL), (33, SIGINT)] {
             let running = try AssayProcess.start(["run", "suite.yaml", "--store", store.path, "--out", "killed", "--resume"], in: directory)
             let deadline = Date().addingTimeInterval(600)
             while Self.kept(in: store) < target, running.process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-            kill(running.process.processIdentifier, SIGKILL)
+            kill(running.process.processIdentifier, signal)
             running.process.waitUntilExit()
-            #expect(running.process.terminationReason == .uncaughtSignal, "the run ended before item \(target)")
+            if signal == SIGKILL {
+                #expect(running.process.terminationReason == .uncaughtSignal, "the run ended before item \(target)")
+            } else {
+                #expect(running.process.terminationStatus == 130, "Ctrl-C: interrupted")
+            }
             counts.append(Self.kept(in: store))
         }
         #expect(counts == counts.sorted() && counts.first! >= 3 && counts.last! < 41, "\(counts)")

@@ -94,8 +94,8 @@ struct HTMLReportTests {
         func chunk(_ id: String, _ perplexity: Double) -> ItemRow {
             ItemRow(id: id, values: [
                 "perplexity": .number(perplexity), "tokens": .number(4), "context": .string("Before <b> & after"),
-                "token_texts": .array([" the", " cat", "<", "\u{301}s"].map(JSONValue.string)),
-                "token_nll": .array([0.5, 9.25, 3.0, 5.5].map(JSONValue.number)),
+                "token_texts": .array([" the", " cat", "<", "", "\u{301}s"].map(JSONValue.string)),
+                "token_nll": .array([0.5, 9.25, 3.0, 1.0, 5.5].map(JSONValue.number)),
             ])
         }
         let items = [chunk("chunk-1", 20), chunk("chunk-2", 80), chunk("chunk-3", 40)]
@@ -103,7 +103,7 @@ struct HTMLReportTests {
         #expect(lines.map(\.kind) == ["c", "s"])
         let html = HTMLTemplates.library.render(HTMLReport.itemTable([items[0]], evaluation: "ppl", textBudget: .max), withTemplate: "items") ?? ""
         #expect(html.contains("<p class=\"c\">Before &lt;b&gt; &amp; after</p>"))
-        #expect(html.contains(#"<p class="s"> the<span class="n4" title="9.25 nats"> cat</span><span class="n1" title="3.00 nats">&lt;</span><span class="n2" title="5.50 nats">\#u{301}s</span></p>"#), "\(html)")
+        #expect(html.contains(#"<p class="s"> the<span class="n4" title="9.25 nats"> cat</span><span class="n1" title="3.00 nats">&lt;</span><span class="n3" title="6.50 nats">\#u{301}s</span></p>"#), "\(html)")
         #expect(!html.contains("data-col=\"token_texts\"") && !html.contains("data-col=\"context\"") && html.contains("data-col=\"perplexity\""))
         let drill = try #require(html.range(of: "<details>").flatMap { start in html.range(of: "</details>").map { html[start.lowerBound..<$0.upperBound] } })
         let each = HTMLReport.ItemTexts.renderedBytes(lines)
@@ -111,6 +111,10 @@ struct HTMLReportTests {
         let (chosen, by) = HTMLReport.ItemTexts.chosen(items, budget: 2 * each)
         #expect(Set(chosen.keys) == [1, 2] && by == "highest perplexity")
         #expect(HTMLReport.ItemTexts.shade(1.99) == 0 && HTMLReport.ItemTexts.shade(2) == 1 && HTMLReport.ItemTexts.shade(50) == 4 && HTMLReport.ItemTexts.shade(.nan) == 4)
+        #expect(HTMLReport.ItemTexts.shade(1e300) == 4 && HTMLReport.ItemTexts.shade(.infinity) == 4 && HTMLReport.ItemTexts.shade(-1e300) == 0)
+        // Chunks pair across runs only when they cut the text alike.
+        #expect(HTMLReport.sameItems("mode:chunked|ctx:512|chunks:4|tokenizer:bpe|model:a", "mode:chunked|ctx:512|chunks:4|tokenizer:bpe|model:b"))
+        #expect(!HTMLReport.sameItems("mode:chunked|ctx:512|tokenizer:bpe|model:a", "mode:chunked|ctx:512|tokenizer:spm|model:b"))
     }
 
     /// When the texts do not all fit the page's budget, the lowest-scoring items keep theirs.

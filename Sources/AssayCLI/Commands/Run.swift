@@ -22,7 +22,8 @@ extension AssayCommand {
                 data finished — after a kill, Ctrl-C or a lost node — and the report says how many.
 
                 With --shard I/N the run evaluates the I-th of N contiguous parts of every dataset's \
-                items and writes only <out>/<suite>/shard-I-of-N.json (no gates, no store); \
+                items and writes only <out>/<suite>/shard-I-of-N.json (no gates, no run in the store; \
+                finished items are kept only in a store given with --store, one per shard); \
                 `assay merge` puts the N files together into the report an unsharded run gives, \
                 judges the gates and records the run (docs/distributed.md). --shard auto reads the \
                 index from ASSAY_SHARD (I/N), a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with \
@@ -116,7 +117,12 @@ extension AssayCommand {
             let identity = SuiteRunner.RunIdentity(runID: SuiteRunner.RunIdentity.newRunID(), host: ProcessInfo.processInfo.hostName,
                                                    gitCommit: GitInfo.head())
             let models = suite.models.map { ModelInspector.inspect(name: $0.name, spec: $0.spec) }
-            let runner = SuiteRunner(progress: TerminalProgress(), itemCache: try storeOptions.open(), resume: resume)
+            // A shard keeps finished items only in a store it was given (--store, or --resume with the
+            // default store): shards on other nodes must not share one SQLite file over a network
+            // filesystem, and a read-only working directory stays usable.
+            var cache: ResultsStore?
+            if resume || storeOptions.store != nil { cache = try storeOptions.open() }
+            let runner = SuiteRunner(progress: TerminalProgress(), itemCache: cache, resume: resume)
             let interrupt = InterruptHandler()
             let task = Task { await runner.runShard(suite, shard: shard, identity: identity, models: models) }
             interrupt.onInterrupt { task.cancel() }

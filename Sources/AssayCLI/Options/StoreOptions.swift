@@ -14,6 +14,7 @@ struct StoreOptions: ParsableArguments {
     func open() throws -> ResultsStore {
         let store = try ResultsStore(url: url)
         do { try store.recover() } catch { Terminal.warning("could not finish what an interrupted run left: \(error.localizedDescription)") }
+        do { try store.pruneItemCache() } catch { Terminal.warning("could not remove week-old items kept for --resume: \(error.localizedDescription)") }
         return store
     }
 }

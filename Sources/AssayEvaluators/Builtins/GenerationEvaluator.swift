@@ -53,7 +53,7 @@ public struct GenerationEvaluator: Evaluator {
         var identity: String?  // what names the weights in the item cache's keys
         switch context.model {
         case let .file(url)?:
-            if context.itemCache != nil { identity = try? SHA256.hex(modelAt: url) }
+            if context.itemCache != nil { identity = Self.identity(ofModelAt: url) }
             var local = try InProcessBackend(modelAt: url)
             if let quantize {
                 local = InProcessBackend(model: try local.model.quantized(quantize), tokenizer: local.tokenizer, name: local.name + " → " + quantize.description)
@@ -65,7 +65,7 @@ public struct GenerationEvaluator: Evaluator {
             }
             let server = OpenAIServer(baseURL: url, model: name)
             try await server.checkModel()
-            (backend, modelName, retries) = (OpenAIBackend(server: server), "\(name)@\(url.absoluteString)", server.retries)
+            (backend, modelName, retries) = (OpenAIBackend(server: server), "\(name)@\(Redaction.url(url))", server.retries)
             identity = "served:\(name)@\(Redaction.scrub(url.absoluteString))"
         case nil:
             throw EvaluatorError.invalidOption(name: "model", message: "generation needs a model: a local Llama-family file or an endpoint")
@@ -78,9 +78,13 @@ public struct GenerationEvaluator: Evaluator {
             let key = cache.map { cache, model in cache.key(model: model, content: Data(corpus.hypotheses[i].utf8)) }
             var generated: (output: String, tokens: Int)
             if let key, let kept = cache?.0.row(forKey: key), let output = kept.values["output"]?.string, let tokens = try? kept.count("tokens") {
+                cache?.0.taken()
                 generated = (output, tokens)
             } else {
                 let generation = try await backend.generate(corpus.hypotheses[i], parameters: parameters)
+                // The engine stops a generation early when the run is interrupted: that one is
+                // neither kept nor counted.
+                try context.checkCancellation()
                 generated = (generation.text.trimmingCharacters(in: .whitespacesAndNewlines), generation.tokenCount)
                 if let key {
                     cache?.0.record(ItemRow(id: corpus.ids[i], values: ["output": .string(generated.output), "tokens": .number(Double(generated.tokens))]),
@@ -100,6 +104,20 @@ public struct GenerationEvaluator: Evaluator {
         var result = try finish(items: items, signature: Signature(parts).description, in: context)
         result.addNote(retries?.summary)
         return result
+    }
+
+    /// What names a local model's weights and tokenizer in the item cache's keys: the weights'
+    /// hash, and for a model directory its tokenizer files' too (a changed template or special
+    /// token changes every completion).
+    static func identity(ofModelAt url: URL) -> String? {
+        guard var identity = try? SHA256.hex(modelAt: url) else { return nil }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "vocab.txt"] {
+                if let hash = try? SHA256.hex(fileAt: url.appendingPathComponent(name)) { identity += "|\(name):\(hash)" }
+            }
+        }
+        return identity
     }
 
     /// chrF and BLEU of the rows' outputs against their references, and the tokens generated.

@@ -20,6 +20,8 @@ public struct PerplexityEvaluator: Evaluator {
         OptionSpec("field", .string, default: .string("text"), "rolling with split: jsonl: the field holding the text"),
         OptionSpec("stride", .integer(minimum: 0), default: .integer(0), "rolling: tokens predicted per window after the first (0: context, as lm-eval)"),
         OptionSpec("numerics", .choice(["exact", "ggml"]), default: .string("exact"), "exact = f32 throughout; ggml = round activations and the KV cache as llama.cpp's CPU kernels do"),
+        OptionSpec("token_texts", .bool, default: .bool(true),
+                   "keep each scored token's text and NLL in the items (the HTML report shades them; about 18 bytes a token); false keeps per-chunk sums only"),
     ]
     public static let metrics: [MetricSpec] = [
         MetricSpec("perplexity", higherIsBetter: false, summary: "token perplexity exp(mean NLL) over the scored tokens, with llama-perplexity's ±"),
@@ -35,10 +37,12 @@ public struct PerplexityEvaluator: Evaluator {
     let context: Int
     let mode: PerplexityMode
     let numerics: LlamaModel.Numerics
+    let tokenTexts: Bool
 
     public init(options: OptionValues) throws {
         context = options.integer("context") ?? 512
         numerics = LlamaModel.Numerics(rawValue: options.string("numerics") ?? "exact") ?? .exact
+        tokenTexts = options.bool("token_texts")
         if options.string("mode") == "rolling" {
             let stride = options.integer("stride") ?? 0
             guard stride <= context else { throw EvaluatorError.invalidOption(name: "stride", message: "must be at most the context (\(context))") }
@@ -51,6 +55,10 @@ public struct PerplexityEvaluator: Evaluator {
 
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         guard case let .text(path)? = context.dataset else { throw EvaluatorError.missingDataset(evaluator: Self.id) }
+        // Tokens a part scores: a chunk its second half but the last, a rolling document (after
+        // its prefix token) every one.
+        let expected: @Sendable (Int) -> Int
+        if case .rolling = mode { expected = { $0 - 1 } } else { expected = { $0 - $0 / 2 - 1 } }
         let progress = context.progress, id = context.evaluationID
         let backend: any LanguageModelBackend, hash: String
         var retries: RetryLog?
@@ -71,8 +79,8 @@ public struct PerplexityEvaluator: Evaluator {
         }
         let report = try await PerplexityRunner.run(model: backend, textAt: path, context: self.context, mode: mode, modelHash: hash,
                                                     select: context.itemRange(of:),
-                                                    cache: identity.flatMap { Self.partCache(context.itemCache, model: $0) },
-                                                    tokenTexts: backend is InProcessBackend) { done, total in
+                                                    cache: identity.flatMap { Self.partCache(context.itemCache, model: $0, expected: expected) },
+                                                    tokenTexts: tokenTexts && backend is InProcessBackend) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
         }
         guard report.complete else { throw CancellationError() }
@@ -101,8 +109,10 @@ public struct PerplexityEvaluator: Evaluator {
 
     public static let sharding = ShardMode.items
 
-    /// Scored chunks (documents) kept in the item cache by their tokens, for `--resume`.
-    static func partCache(_ cache: EvaluationItemCache?, model: String) -> ScoredPartCache? {
+    /// Scored chunks (documents) kept in the item cache by their tokens, for `--resume`;
+    /// `expected` is how many tokens a part of these tokens scores (a row with another count is
+    /// not taken).
+    static func partCache(_ cache: EvaluationItemCache?, model: String, expected: @escaping @Sendable (Int) -> Int) -> ScoredPartCache? {
         guard let cache else { return nil }
         @Sendable func key(_ tokens: [Int]) -> String {
             var data = Data(capacity: tokens.count * 4)
@@ -111,18 +121,20 @@ public struct PerplexityEvaluator: Evaluator {
         }
         return ScoredPartCache(
             lookup: { tokens in
-                guard let row = cache.row(forKey: key(tokens)), let count = try? row.count("tokens"),
+                guard let row = cache.row(forKey: key(tokens)), let count = try? row.count("tokens"), count == expected(tokens.count),
                       let sum = try? row.finite("nll_sum"), let squares = try? row.finite("nll_sq_sum"),
                       let values = row.values["nll"]?.array, values.count == count else { return nil }
                 let nll = values.compactMap { $0.number.map(Float.init) }
                 guard nll.count == count else { return nil }
+                cache.taken()
                 return ScoredPart(accumulator: PerplexityAccumulator(count: count, sum: sum, sumOfSquares: squares), nll: nll)
             },
             record: { tokens, part in
                 let a = part.accumulator
                 cache.record(ItemRow(id: "part", values: [
                     "tokens": .number(Double(a.count)), "nll_sum": .number(a.totalNLL), "nll_sq_sum": .number(a.totalSquaredNLL),
-                    "nll": .array(part.nll.map { .number(Double($0)) }),
+                    // Each Float in its shortest form, which reads back to the same Float.
+                    "nll": .array(part.nll.map { .number(Double(String($0)) ?? Double($0)) }),
                 ]), forKey: key(tokens))
             })
     }

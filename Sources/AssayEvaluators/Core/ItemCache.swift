@@ -3,7 +3,8 @@ import Foundation
 
 /// Per-item results kept as they finish (the results store), so that `assay run --resume` after
 /// a kill or Ctrl-C skips what was done. A row is found by a key naming everything that made it:
-/// the evaluator, its options, the model's hash, the item's content and the assay version.
+/// the evaluator, its options, the model's hash, the item's content and the build of assay that
+/// computed it (``buildIdentity``: a rebuilt engine never takes an older build's rows).
 public protocol ItemCache: Sendable {
     /// The row kept under `key`, if any.
     func row(forKey key: String) -> ItemRow?
@@ -29,20 +30,30 @@ public final class EvaluationItemCache: @unchecked Sendable {
     }
 
     /// The key of an item: these settings, `model` (a hash or a served model's name) and the
-    /// item's `content`, with the assay version.
+    /// item's `content`, with the build of assay.
     public func key(model: String, content: Data) -> String {
-        var data = Data((settings + "\u{1E}" + model + "\u{1E}" + AssayVersion.current + "\u{1E}").utf8)
+        var data = Data((settings + "\u{1E}" + model + "\u{1E}" + Self.buildIdentity + "\u{1E}").utf8)
         data.append(content)
         return SHA256.hex(data)
     }
 
-    /// The row kept for `key` when resuming.
+    /// The build of assay: the SHA-256 of the running executable (any rebuild changes it, where a
+    /// version number would stay), or the version where the executable cannot be read.
+    public static let buildIdentity: String = {
+        (try? SHA256.hex(fileAt: URL(fileURLWithPath: "/proc/self/exe"))) ?? "assay-" + AssayVersion.current
+    }()
+
+    /// The row kept for `key` when resuming; the caller calls ``taken()`` once it used it.
     public func row(forKey key: String) -> ItemRow? {
-        guard resume, let row = cache.row(forKey: key) else { return nil }
+        guard resume else { return nil }
+        return cache.row(forKey: key)
+    }
+
+    /// Counts one item taken from the store (for the report's note).
+    public func taken() {
         lock.lock()
         reused += 1
         lock.unlock()
-        return row
     }
 
     /// Keeps `row` for a later `--resume`.

@@ -101,6 +101,8 @@ public enum PerplexityRunner {
             pieces.append(text)
             pending.removeAll(keepingCapacity: true)
         }
+        // A character still open at the end shows as far as it goes, on the last token.
+        if !pending.isEmpty, !pieces.isEmpty { pieces[pieces.count - 1] = try await model.detokenize(pending) }
         return pieces
     }
 
@@ -143,9 +145,9 @@ public enum PerplexityRunner {
                 var part = PerplexityReport.Part(index: chunk.index, accumulator: chunk.accumulator, nll: chunk.nll)
                 if tokenTexts {
                     let ids = tokens[(chunk.index * context)..<((chunk.index + 1) * context)]
-                    // The context after the first token (BOS when the vocabulary adds one); the
+                    // The context (after BOS, when the chunk's first token became one); the
                     // scored targets are positions first + 1 … context − 1.
-                    part.context = try await model.detokenize(Array(ids.dropFirst().prefix(first)))
+                    part.context = try await model.detokenize(Array(ids.prefix(first + 1).dropFirst(result.bosReplaced ? 1 : 0)))
                     part.tokenTexts = try await pieces(Array(ids.suffix(context - first - 1)), model: model)
                 }
                 report.parts.append(part)

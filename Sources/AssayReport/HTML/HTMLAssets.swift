@@ -44,6 +44,7 @@ enum HTMLAssets {
     td>details{min-width:18em;max-width:40em}td>details summary{cursor:pointer;color:var(--accent)}td>details p{margin:2px 0 4px}
     td>details p::before{color:var(--muted);font-size:12px}td>details p.p::before{content:"prompt: "}td>details p.h::before{content:"hypothesis: "}td>details p.o::before{content:"output: "}td>details p.r::before{content:"reference: "}td>details p.a::before{content:"A: "}td>details p.b::before{content:"B: "}td>details p.c::before{content:"context: "}td>details p.s::before{content:"scored (darker: less likely; hover for NLL): "}
     td>details p.c,td>details p.s{white-space:pre-wrap}span.n1{background:rgba(207,34,46,.16)}span.n2{background:rgba(207,34,46,.32)}span.n3{background:rgba(207,34,46,.5)}span.n4{background:rgba(207,34,46,.7)}
+    @media (prefers-color-scheme:dark){span.n1{background:rgba(248,81,73,.28)}span.n2{background:rgba(248,81,73,.45)}span.n3{background:rgba(248,81,73,.62)}span.n4{background:rgba(248,81,73,.8)}}
     .spark{vertical-align:middle}
     footer{color:var(--muted);font-size:12px;margin-top:30px}
     """

@@ -30,6 +30,22 @@ extension HTMLReport {
         return metrics.first { shared.contains($0.name) }.map { ($0.name, $0.higher_is_better) }
     }
 
+    /// Whether two runs' items of an evaluation are the same items: perplexity chunks (or
+    /// documents) pair by number, so the tokenizer, context, mode, split and stride must agree —
+    /// another tokenizer cuts the text into other chunks, and chunk 7 of A is not chunk 7 of B.
+    static func sameItems(_ a: String, _ b: String) -> Bool {
+        func parts(_ signature: String) -> [String: Substring] {
+            var out: [String: Substring] = [:]
+            for part in signature.split(separator: "|") {
+                guard let colon = part.firstIndex(of: ":") else { continue }
+                let key = String(part[..<colon])
+                if ["tokenizer", "ctx", "mode", "split", "stride", "chunks"].contains(key) { out[key] = part[part.index(after: colon)...] }
+            }
+            return out
+        }
+        return parts(a) == parts(b)
+    }
+
     static func itemComparison(_ evaluation: String, a: [ItemRow], b: [ItemRow], metrics: [ReportDocument.Metric], limit: Int) -> ItemComparison? {
         func numbers(_ rows: [ItemRow]) -> [String: [String: Double]] {
             var out: [String: [String: Double]] = [:]
@@ -66,7 +82,8 @@ extension HTMLReport {
         let title = "Comparison — \(a.document.suite): \(b.document.run_id) vs \(a.document.run_id)"
         // Evaluations whose items changed first, the most significant first; then the rest in suite order.
         let compared: [ItemComparison] = a.document.evaluations.compactMap { e in
-            guard let rowsA = a.items[e.id], let rowsB = b.items[e.id] else { return nil }
+            guard let rowsA = a.items[e.id], let rowsB = b.items[e.id],
+                  let other = b.document.evaluations.first(where: { $0.id == e.id }), sameItems(e.signature, other.signature) else { return nil }
             return itemComparison(e.id, a: rowsA, b: rowsB, metrics: e.metrics, limit: movedItems)
         }
         let changed = compared.filter { !$0.moved.isEmpty }.sorted { $0.paired.pValue < $1.paired.pValue }

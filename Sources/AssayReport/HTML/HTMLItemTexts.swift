@@ -65,7 +65,7 @@ extension HTMLReport {
 
         /// A scored token's shade: none below 2 nats (p > 0.14), then one step per 2 nats up to 4
         /// (8 nats and more: p < 0.0003).
-        static func shade(_ nll: Double) -> Int { nll.isFinite ? min(4, max(0, Int(nll / 2))) : 4 }
+        static func shade(_ nll: Double) -> Int { nll.isNaN || nll >= 8 ? 4 : nll < 2 ? 0 : Int(nll / 2) }
 
         /// Longest text a drill-down shows of one hypothesis, output, prompt or reference; a longer
         /// one (a runaway generation) is cut there with " …" — the items file has it whole.
@@ -149,23 +149,31 @@ extension HTMLReport {
         static func scoredLines(_ item: ItemRow, _ tokens: [(text: String, nll: Double)]) -> [Line] {
             var lines: [Line] = []
             if let context = item.values["context"]?.string, !context.isEmpty {
-                lines.append(Line(kind: "c", segments: [Segment(shortened(String(context.suffix(textLimit))))]))
+                lines.append(Line(kind: "c", segments: [Segment(context.count > textLimit ? "… " + context.suffix(textLimit) : context)]))
             }
-            var segments: [Segment] = [], characters = 0
-            for token in tokens {
+            var segments: [Segment] = [], characters = 0, carried = 0.0
+            for (index, token) in tokens.enumerated() {
                 if characters > textLimit {
-                    segments.append(Segment(" …"))
+                    segments.append(Segment(" … (\(tokens.count - index) more tokens in the items file)"))
                     break
                 }
+                // A token that ends inside a character has no text of its own: its NLL goes to the
+                // token that completes the character (their joint surprisal).
+                guard !token.text.isEmpty else {
+                    carried += token.nll
+                    continue
+                }
+                let nll = token.nll + carried
+                carried = 0
                 characters += token.text.count
-                let level = shade(token.nll)
+                let level = shade(nll)
                 if level == 0, let last = segments.last, last.shade == 0 {
                     segments[segments.count - 1].text += token.text
                 } else {
                     var segment = Segment(token.text)
                     if level > 0 {
                         segment.shade = level
-                        segment.nll = String(format: "%.2f nats", token.nll)
+                        segment.nll = String(format: "%.2f nats", nll)
                     }
                     segments.append(segment)
                 }

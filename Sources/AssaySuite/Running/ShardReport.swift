@@ -116,6 +116,7 @@ public struct ShardReport: Codable, Sendable, Equatable {
             var e = evaluation
             e.error = e.error.map { Diagnostic(Redaction.scrub($0.message), location: $0.location.map(Redaction.scrub), hint: $0.hint.map(Redaction.scrub)) }
             e.notes = e.notes.map(Redaction.scrub)
+            e.signature = Redaction.scrub(e.signature)
             e.metrics = e.metrics.map { metric in
                 var m = metric
                 m.note = m.note.map(Redaction.scrub)
