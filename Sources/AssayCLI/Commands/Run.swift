@@ -131,7 +131,6 @@ extension AssayCommand {
                 .appendingPathComponent(ShardReport.fileName(shard))
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let data = try encoder.encode(shardReport.redacted())
             try AtomicFile.write(exactly: data, to: url)

@@ -169,17 +169,13 @@ public enum PerplexityRunner {
                                                          context: context, stride: stride, select: select, cache: cache, progress: progress)
             let a = result.accumulator
             // The signature names the whole file's documents and tokens, which a shard's block merges into.
-            var whole = result
-            if result.complete {
-                whole.documents = documents.count
-                whole.accumulator = PerplexityAccumulator(count: encoded.reduce(0) { $0 + $1.count }, sum: 0, sumOfSquares: 0)
-            }
+            let (documentCount, tokenCount) = result.complete ? (documents.count, encoded.reduce(0) { $0 + $1.count }) : (result.documents, a.count)
             var report = PerplexityReport(
                 mode: "rolling", context: context, perplexity: a.perplexity, stderr: a.standardError, nllMean: a.meanNLL,
                 tokensScored: a.count, chunks: result.windows, documents: result.documents,
                 wordPerplexity: result.wordPerplexity, bytePerplexity: result.bytePerplexity, bitsPerByte: result.bitsPerByte,
                 complete: result.complete,
-                signature: RollingPerplexity.signature(whole, split: split.description, tokenizer: facts.tokenizerName, modelHash: modelHash, version: version)
+                signature: RollingPerplexity.signature(result, documents: documentCount, tokens: tokenCount, split: split.description, tokenizer: facts.tokenizerName, modelHash: modelHash, version: version)
                     + numericsTag + (result.complete ? "" : "|partial"))
             report.evalSeconds = Date().timeIntervalSince(started)
             report.tokensProcessed = result.tokensProcessed

@@ -143,7 +143,10 @@ public enum RollingPerplexity {
     }
 
     /// The signature: `mode:rolling|ctx:…|stride:…|prefix:…|docs:…|tokens:…|split:…|tokenizer:…|model:…|version:…`.
-    public static func signature(_ result: Result, split: String, tokenizer: String, modelHash: String, version: String) -> String {
-        "mode:rolling|ctx:\(result.context)|stride:\(result.stride)|prefix:\(result.prefix)|docs:\(result.documents)|tokens:\(result.accumulator.count)|split:\(split)|tokenizer:\(tokenizer)|model:\(modelHash)|version:assay-\(version)"
+    /// `documents` and `tokens` name what the numbers cover: the whole file's, for a complete run
+    /// (of which a shard's block is a part), or what was evaluated before an interruption.
+    public static func signature(_ result: Result, documents: Int, tokens: Int, split: String, tokenizer: String, modelHash: String,
+                                 version: String) -> String {
+        "mode:rolling|ctx:\(result.context)|stride:\(result.stride)|prefix:\(result.prefix)|docs:\(documents)|tokens:\(tokens)|split:\(split)|tokenizer:\(tokenizer)|model:\(modelHash)|version:assay-\(version)"
     }
 }
