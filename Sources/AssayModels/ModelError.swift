@@ -75,7 +75,7 @@ public enum ModelError: AssayError, Equatable {
         case .invalidMetadata: return "the file's metadata is damaged or was written by a broken converter; convert the model again"
         case let .contextTooLong(_, _, trained): return "use --context \(trained) or less"
         case .serverUnreachable: return "start the server (e.g. llama.cpp's llama-server or vllm serve) and check the endpoint URL, which ends in /v1"
-        case .serverStatus: return "check the model name, the API key (OPENAI_API_KEY) and the server's log"
+        case .serverStatus: return "check the model name, the API key ($OPENAI_API_KEY, or the variable the model's api_key_env names) and the server's log"
         case .serverProtocol: return "the endpoint must implement OpenAI's /v1/completions with streaming (server-sent events)"
         case .serverModelUnknown: return "use one of the served names as the model"
         case .unsupportedRemote: return "run the model in-process (a GGUF file or a Hugging Face directory)"

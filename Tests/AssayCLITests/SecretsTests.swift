@@ -7,11 +7,14 @@ import Testing
 struct SecretsTests {
     /// A loopback server that answers every request with 401 and a message echoing the request's
     /// Authorization header and path (what some servers do).
-    static func echoingServer() throws -> ChildServer {
+    /// With `headerLog`, each request's Authorization header is appended to that file as well.
+    static func echoingServer(headerLog: URL? = nil) throws -> ChildServer {
         let script = """
             import http.server, json, sys
             class Handler(http.server.BaseHTTPRequestHandler):
                 def reply(self):
+                    if len(sys.argv) > 2:
+                        with open(sys.argv[2], "a") as log: log.write(f"{self.headers.get('Authorization')}\\n")
                     body = json.dumps({"error": {"message": f"invalid credentials {self.headers.get('Authorization')} for {self.path}"}}).encode()
                     self.send_response(401)
                     self.send_header("Content-Type", "application/json")
@@ -22,7 +25,7 @@ struct SecretsTests {
                 def log_message(self, *args): pass
             http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
             """
-        return try ChildServer.start(python: "python3", arguments: ["-c", script, "{port}"])
+        return try ChildServer.start(python: "python3", arguments: ["-c", script, "{port}"] + (headerLog.map { [$0.path] } ?? []))
     }
 
     @Test func plantedCredentialsAppearNowhere() throws {
@@ -75,5 +78,57 @@ struct SecretsTests {
         for secret in ["planted-pass", "planted-query", "planted-env-key"] {
             #expect(!outputs.contains { $0.contains(secret) }, "\(secret) leaked")
         }
+    }
+
+    /// A suite names the variable that holds an endpoint's key (`api_key_env`): that key, not
+    /// `$OPENAI_API_KEY`, is what the server receives, and it appears in no output; an unset
+    /// variable fails before any request with the variable named; a key written in its place is refused.
+    @Test func apiKeyFromTheVariableTheSuiteNames() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let headerLog = directory.appendingPathComponent("headers.log")
+        let server = try Self.echoingServer(headerLog: headerLog)
+        defer { withExtendedLifetime(server) {} }
+        try "Say hello.\n".write(to: directory.appendingPathComponent("prompts.txt"), atomically: true, encoding: .utf8)
+        func suite(_ keyEnv: String) throws {
+            try """
+                version: 1
+                name: named-key
+                models:
+                  served: { endpoint: "http://127.0.0.1:\(server.port)/v1", model: smollm2, api_key_env: \(keyEnv) }
+                datasets:
+                  prompts: { kind: parallel, hypotheses: prompts.txt, references: [prompts.txt] }
+                evaluations:
+                  - id: gen
+                    evaluator: generation
+                    model: served
+                    dataset: prompts
+                    options: { max_tokens: 4 }
+                """.write(to: directory.appendingPathComponent("suite.yaml"), atomically: true, encoding: .utf8)
+        }
+        try suite("ASSAY_TEST_VLLM_KEY")
+        let run = try AssayProcess.run(["run", "suite.yaml", "--store", "s.sqlite", "--out", "out", "--format", "json"], in: directory,
+                                       environment: ["ASSAY_TEST_VLLM_KEY": "planted-named-key", "OPENAI_API_KEY": "planted-default-key"])
+        #expect(run.status == 2 && run.stderr.contains("401") && run.stderr.contains("***"), "\(run.stderr)")
+        let sent = (try? String(contentsOf: headerLog, encoding: .utf8)) ?? ""
+        #expect(sent.contains("Bearer planted-named-key") && !sent.contains("planted-default-key"), "\(sent)")
+        var outputs = [run.stdout, run.stderr]
+        let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)!.compactMap { $0 as? URL }
+            .filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true && $0 != headerLog }
+        #expect(files.contains { $0.lastPathComponent == "s.sqlite" } && files.contains { $0.pathExtension == "json" })
+        for file in files { outputs.append(String(decoding: try Data(contentsOf: file), as: UTF8.self)) }
+        #expect(!outputs.contains { $0.contains("planted-named-key") }, "the named key leaked")
+
+        // Unset: the evaluation fails naming the variable, and the server hears nothing.
+        try FileManager.default.removeItem(at: headerLog)
+        let unset = try AssayProcess.run(["run", "suite.yaml", "--out", "out"], in: directory, environment: ["OPENAI_API_KEY": "planted-default-key"])
+        #expect(unset.status == 2 && unset.stderr.contains("ASSAY_TEST_VLLM_KEY is not set"), "\(unset.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: headerLog.path))
+
+        // The key written where its variable's name belongs is refused, and not echoed back.
+        try suite("sk-planted-literal-key")
+        let literal = try AssayProcess.run(["run", "suite.yaml", "--out", "out"], in: directory)
+        #expect(literal.status == 2 && literal.stderr.contains("api_key_env must name an environment variable"), "\(literal.stderr)")
+        #expect(!literal.stderr.contains("sk-planted-literal-key") && !literal.stdout.contains("sk-planted-literal-key"), "\(literal.stderr)")
     }
 }

@@ -69,6 +69,25 @@ struct SuiteLoaderTests {
         #expect(suite.name == "fallback")
     }
 
+    @Test func endpointKeyVariableIsANameAndOnlyForEndpoints() throws {
+        let sandbox = try SuiteSandbox()
+        func suite(_ model: String) -> String {
+            validSuite.replacingOccurrences(of: "datasets:", with: "models:\n  m: \(model)\ndatasets:")
+        }
+        let loaded = try sandbox.load(suite("{ endpoint: http://127.0.0.1:1/v1, model: x, api_key_env: VLLM_API_KEY }"))
+        #expect(loaded.models.first?.spec == .endpoint(URL(string: "http://127.0.0.1:1/v1")!, model: "x", apiKeyVariable: "VLLM_API_KEY"))
+        // Unset at load is no error: a merge job or a suite that never calls the server needs no key.
+        #expect(try ModelSpec.apiKey(variable: "VLLM_API_KEY", environment: ["VLLM_API_KEY": "k-1234"]) == "k-1234")
+        #expect(throws: EvaluatorError.self) { try ModelSpec.apiKey(variable: "VLLM_API_KEY", environment: ["OPENAI_API_KEY": "other"]) }
+        #expect(try ModelSpec.apiKey(variable: nil, environment: ["OPENAI_API_KEY": "other"]) == "other")
+        let literal = try #require(try sandbox.diagnostics(suite("{ endpoint: http://127.0.0.1:1/v1, model: x, api_key_env: sk-abc123 }")).first)
+        #expect(literal.message.contains("must name an environment variable") && literal.keyPath == "models.m.api_key_env")
+        try sandbox.directory.appendingPathComponent("m.gguf").path.write(toFile: sandbox.directory.appendingPathComponent("m.gguf").path,
+                                                                            atomically: true, encoding: .utf8)
+        let onFile = try #require(try sandbox.diagnostics(suite("{ path: m.gguf, api_key_env: VLLM_API_KEY }")).first)
+        #expect(onFile.message.contains("applies to an endpoint"))
+    }
+
     @Test func unsetVariableIsNamed() throws {
         let sandbox = try SuiteSandbox()
         let text = validSuite.replacingOccurrences(of: "hypotheses: data/hyp.txt", with: "hypotheses: \"${NOT_SET_ANYWHERE}/hyp.txt\"")

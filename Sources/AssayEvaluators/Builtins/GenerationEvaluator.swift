@@ -59,11 +59,11 @@ public struct GenerationEvaluator: Evaluator {
                 local = InProcessBackend(model: try local.model.quantized(quantize), tokenizer: local.tokenizer, name: local.name + " → " + quantize.description)
             }
             (backend, modelName) = (local, url.lastPathComponent)
-        case let .endpoint(url, name)?:
+        case let .endpoint(url, name, keyVariable)?:
             guard quantize == nil else {
                 throw EvaluatorError.invalidOption(name: "quantize", message: "a served model cannot be quantized by Assay; quantize the file the server loads")
             }
-            let server = OpenAIServer(baseURL: url, model: name)
+            let server = OpenAIServer(baseURL: url, model: name, apiKey: try ModelSpec.apiKey(variable: keyVariable))
             try await server.checkModel()
             (backend, modelName, retries) = (OpenAIBackend(server: server), "\(name)@\(Redaction.url(url))", server.retries)
             identity = "served:\(name)@\(Redaction.scrub(url.absoluteString))"

@@ -68,9 +68,9 @@ public struct PerplexityEvaluator: Evaluator {
             identity = try? SHA256.hex(modelAt: url)
             hash = identity.map { String($0.prefix(12)) } ?? "?"
             backend = try InProcessBackend(modelAt: url, numerics: numerics)
-        case let .endpoint(url, name)?:
+        case let .endpoint(url, name, keyVariable)?:
             // The server's own prompt log-probabilities (RemoteScoring); its probe runs first.
-            let server = OpenAIServer(baseURL: url, model: name)
+            let server = OpenAIServer(baseURL: url, model: name, apiKey: try ModelSpec.apiKey(variable: keyVariable))
             try await server.checkModel()
             (backend, hash, retries) = (OpenAIBackend(server: server), "served:\(name)", server.retries)
             identity = "served:\(name)@\(Redaction.scrub(url.absoluteString))"

@@ -72,13 +72,13 @@ public struct ServingEvaluator: Evaluator {
     }
 
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
-        guard case let .endpoint(url, name)? = context.model else {
+        guard case let .endpoint(url, name, keyVariable)? = context.model else {
             throw EvaluatorError.invalidOption(name: "model", message: "serving needs a model served over HTTP: { endpoint: http://…/v1, model: NAME }")
         }
         guard case let .text(path)? = context.dataset else { throw EvaluatorError.missingDataset(evaluator: Self.id) }
         let counter = try tokenizer.map { try CausalTokenizer(loading: URL(fileURLWithPath: $0)) }
         let requests = try ServingPrompts.file(path, count: numPrompts, outputLength: outputLength, tokenizer: counter)
-        let server = OpenAIServer(baseURL: url, model: name, timeout: timeout)
+        let server = OpenAIServer(baseURL: url, model: name, apiKey: try ModelSpec.apiKey(variable: keyVariable), timeout: timeout)
         try await ServingBench.prepare(server, first: requests[0], api: api, ignoreEOS: ignoreEOS, warmup: warmup)
         try context.checkCancellation()
         let workload = ServingWorkload(requests: requests, requestRate: rate, burstiness: burstiness, maxConcurrency: concurrency,

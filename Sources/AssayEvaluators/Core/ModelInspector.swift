@@ -9,7 +9,7 @@ public enum ModelInspector {
     /// Info for a model as declared in a suite.
     public static func inspect(name: String, spec: ModelSpec) -> ModelInfo {
         switch spec {
-        case let .endpoint(url, model):
+        case let .endpoint(url, model, _):
             return ModelInfo(name: name, path: "\(Redaction.url(url))#\(model)", sha256: nil, format: "endpoint")
         case let .file(url):
             var isDirectory: ObjCBool = false

@@ -5,15 +5,34 @@ import Foundation
 public enum ModelSpec: Sendable, Equatable {
     /// A checkpoint on disk (GGUF file, or a safetensors directory/file).
     case file(URL)
-    /// A model behind an OpenAI-compatible server.
-    case endpoint(URL, model: String)
+    /// A model behind an OpenAI-compatible server; its API key is read from the environment
+    /// variable `apiKeyVariable` names (the suite's `api_key_env`), else from `OPENAI_API_KEY`.
+    case endpoint(URL, model: String, apiKeyVariable: String? = nil)
 
     /// Where the model is, for reports.
     public var location: String {
         switch self {
         case let .file(url): return url.path
-        case let .endpoint(url, model): return "\(Redaction.url(url)) (\(model))"
+        case let .endpoint(url, model, _): return "\(Redaction.url(url)) (\(model))"
         }
+    }
+
+    /// The key an endpoint's requests carry as `Authorization: Bearer …`: the value of
+    /// `apiKeyVariable` when the suite names one, else of `OPENAI_API_KEY` (nil when unset or
+    /// empty). The value is registered with ``Redaction`` so that no output shows it.
+    /// - Throws: `EvaluatorError.invalidOption` when the named variable is unset or empty — a
+    ///   request without the key the suite asks for would only fail later with a 401.
+    public static func apiKey(variable: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
+        guard let variable else {
+            return environment["OPENAI_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        guard let value = environment[variable], !value.isEmpty else {
+            throw EvaluatorError.invalidOption(name: "api_key_env",
+                                               message: "the model's API key variable \(variable) is not set; export \(variable)=… with the server's key, "
+                                                   + "or remove api_key_env to send $OPENAI_API_KEY")
+        }
+        Redaction.register(value)
+        return value
     }
 }
 

@@ -169,10 +169,13 @@ struct SuiteBuilder {
         guard let entries = cursor.mapping(allowed: [], what: "models by name") else { return [] }
         var result: [Suite.NamedModel] = []
         for (name, value) in entries {
-            guard let fields = value.mapping(allowed: ["path", "endpoint", "model"], what: "a model") else { continue }
+            guard let fields = value.mapping(allowed: ["path", "endpoint", "model", "api_key_env"], what: "a model") else { continue }
             let keys = Set(fields.map(\.key))
             if keys.contains("path") {
                 if keys.contains("endpoint") { value.error("give either 'path' or 'endpoint', not both") }
+                if let keyCursor = fields.first(where: { $0.key == "api_key_env" })?.value {
+                    keyCursor.error("api_key_env applies to an endpoint, not a file", hint: "remove it, or serve the model and give 'endpoint'")
+                }
                 guard let pathCursor = fields.first(where: { $0.key == "path" })?.value, let url = path(pathCursor) else { continue }
                 if !FileManager.default.fileExists(atPath: url.path) {
                     pathCursor.error("model not found: \(url.path)",
@@ -193,12 +196,34 @@ struct SuiteBuilder {
                 }
                 guard let model = expand(modelCursor) else { continue }
                 _ = Redaction.url(url)  // registers credentials in the URL: they are masked wherever they appear
-                result.append(.init(name: name, spec: .endpoint(url, model: model)))
+                var keyVariable: String?
+                if let keyCursor = fields.first(where: { $0.key == "api_key_env" })?.value {
+                    guard let variable = apiKeyVariable(keyCursor) else { continue }
+                    keyVariable = variable
+                }
+                result.append(.init(name: name, spec: .endpoint(url, model: model, apiKeyVariable: keyVariable)))
             } else {
                 value.error("a model needs 'path' or 'endpoint'", hint: "e.g. { path: models/model.gguf }")
             }
         }
         return result
+    }
+
+    /// The name of the environment variable holding an endpoint's API key — a name, never the key.
+    /// Its value is registered for masking now; an unset variable is reported by the evaluation
+    /// that calls the server, so that `assay merge` and suites that never call it need no key.
+    func apiKeyVariable(_ cursor: YAMLCursor) -> String? {
+        guard let name = cursor.string() else { return nil }
+        let isName = name.first.map { $0 == "_" || ($0.isASCII && $0.isLetter) } == true
+            && name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+        guard isName else {
+            Redaction.register(name)  // most likely the key itself: masked in this error and everywhere else
+            cursor.error("api_key_env must name an environment variable, e.g. VLLM_API_KEY",
+                         hint: "write the variable's name, not the key: the key stays in the environment and out of the suite")
+            return nil
+        }
+        if let value = environment[name] { Redaction.register(value) }
+        return name
     }
 
     func datasets(_ cursor: YAMLCursor) -> [String: DatasetSpec] {
