@@ -27,15 +27,38 @@ extension ResultsStore: ItemCache {
     }
 
     /// Removes rows kept longer than `days` (7): a run killed a week ago is not resumed, and the
-    /// table stays the size of recent work. Commands that open the store call it.
-    public func pruneItemCache(olderThan days: Double = 7, now: Date = Date()) throws {
+    /// table stays the size of recent work. Results kept for `--reuse` go after `reuseDays` (30).
+    /// Commands that open the store call it.
+    public func pruneItemCache(olderThan days: Double = 7, reuseDays: Double = 30, now: Date = Date()) throws {
         try write { db in
             try db.execute(sql: "DELETE FROM item_cache WHERE created < ?", arguments: [Self.timestamp(now.addingTimeInterval(-days * 86_400))])
+            try db.execute(sql: "DELETE FROM evaluation_cache WHERE created < ?", arguments: [Self.timestamp(now.addingTimeInterval(-reuseDays * 86_400))])
         }
     }
 
     /// Rows kept for `--resume`.
     public func cachedItemCount() throws -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM item_cache") ?? 0 }
+    }
+}
+
+/// Whole evaluation results, kept after each successful evaluation, for `assay run --reuse`.
+extension ResultsStore: ResultCache {
+    /// The result kept under `key`; nil when there is none or it cannot be read (it is then redone).
+    public func result(forKey key: String) -> (result: EvaluationResult, runID: String)? {
+        guard let found = try? pool.read({ db in
+            try Row.fetchOne(db, sql: "SELECT run_id, result FROM evaluation_cache WHERE key = ?", arguments: [key])
+        }), let runID: String = found["run_id"], let text: String = found["result"],
+            let result = try? JSONDecoder().decode(EvaluationResult.self, from: Data(text.utf8)) else { return nil }
+        return (result, runID)
+    }
+
+    /// Keeps `result` under `key`, replacing what was there.
+    public func keep(_ result: EvaluationResult, forKey key: String, runID: String) {
+        guard let data = try? JSONEncoder().encode(result) else { return }
+        _ = try? pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO evaluation_cache (key, run_id, result, created) VALUES (?, ?, ?, ?)",
+                           arguments: [key, runID, String(decoding: data, as: UTF8.self), Self.timestamp(Date())])
+        }
     }
 }

@@ -135,6 +135,16 @@ public final class ResultsStore: Sendable {
                 t.column("created", .text).notNull()
             }
         }
+        migrator.registerMigration("v6 evaluation cache") { db in
+            // Whole results by a key naming everything they depend on (SuiteRunner.reuseKey):
+            // `--reuse`. `result` is the EvaluationResult as JSON; `run_id` the run that produced it.
+            try db.create(table: "evaluation_cache") { t in
+                t.primaryKey("key", .text)
+                t.column("run_id", .text).notNull()
+                t.column("result", .text).notNull()
+                t.column("created", .text).notNull()
+            }
+        }
         return migrator
     }
 

@@ -21,6 +21,11 @@ extension AssayCommand {
                 they finish; --resume takes those an earlier run of the same evaluation, model and \
                 data finished — after a kill, Ctrl-C or a lost node — and the report says how many.
 
+                Each evaluation that succeeds is kept in the store too; --reuse takes it instead of \
+                evaluating again when its evaluator, options, models (SHA-256), data files, the earlier \
+                results it reads and the assay build are all unchanged, and says so on its first metric. \
+                Speed measurements (throughput, serving) and served models are always evaluated anew.
+
                 With --shard I/N the run evaluates the I-th of N contiguous parts of every dataset's \
                 items and writes only <out>/<suite>/shard-I-of-N.json (no gates, no run in the store; \
                 finished items are kept only in a store given with --store, one per shard); \
@@ -35,6 +40,7 @@ extension AssayCommand {
                   assay run suites/release.yaml --model candidate=/models/new.gguf
                   assay run suites/release.yaml --shard 2/4      # then: assay merge reports/release/shard-*-of-4.json
                   assay run suites/release.yaml --resume         # after a kill: finished chunks and prompts are kept
+                  assay run suites/release.yaml --reuse          # only what changed since the last run is evaluated
                 """)
 
         @Argument(help: ArgumentHelp("Suite file (YAML).", valueName: "suite"))
@@ -51,6 +57,9 @@ extension AssayCommand {
         @Flag(name: .long, help: "Take the items an earlier run of this suite finished before it was killed or interrupted (kept in the store as they finish) instead of evaluating them again.")
         var resume = false
 
+        @Flag(name: .long, help: "Take each evaluation an earlier run finished when nothing it depends on changed (evaluator, options, models, data, the earlier results it reads, the assay build) instead of evaluating it again.")
+        var reuse = false
+
         @OptionGroup var storeOptions: StoreOptions
 
         func validate() throws {
@@ -59,6 +68,9 @@ extension AssayCommand {
             }
             if shard != nil {
                 _ = try parsedShard()
+                if reuse {
+                    throw ValidationError("--reuse takes whole evaluations from the store, which a shard does not open: use --resume to keep a shard's finished items")
+                }
                 if report.baseline != nil || report.junit != nil || report.noHTML {
                     throw ValidationError("--shard writes a shard file only: give --baseline, --junit and --no-html to `assay merge`, which judges the gates and writes the reports")
                 }
@@ -95,7 +107,7 @@ extension AssayCommand {
                             gitCommit: identity.gitCommit, models: models,
                             scratchDirectories: report.writer.scratchDirectories(suite: loaded.name, junit: report.junitURL))
             let progress = TerminalProgress()
-            let runner = SuiteRunner(progress: progress, itemCache: store, resume: resume)
+            let runner = SuiteRunner(progress: progress, itemCache: store, resume: resume, resultCache: store, reuse: reuse)
             let suiteToRun = loaded
             let baselineToUse = baselineValues
             let interrupt = InterruptHandler()

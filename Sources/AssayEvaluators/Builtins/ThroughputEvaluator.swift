@@ -9,6 +9,8 @@ import Foundation
 /// llama-bench measure it (docs/throughput.md): one pp test and one tg test per evaluation.
 public struct ThroughputEvaluator: Evaluator {
     public static let id = "throughput"
+    /// Speed measures this machine now: never taken from an earlier run.
+    public static let reusable = false
     public static let summary = "llama-bench-style prompt-processing and generation tokens/s, TTFT and inter-token latency (in-process engine)"
     public static let options: [OptionSpec] = [
         OptionSpec("prompt", .integer(minimum: 0), default: .integer(512), "pp test: tokens processed in one batch (0: no pp test)"),

@@ -1,7 +1,7 @@
 import AssayStats
 
 /// What one evaluation produced: metric values, per-item statistics and the signature.
-public struct EvaluationResult: Sendable, Equatable {
+public struct EvaluationResult: Sendable, Equatable, Codable {
     /// Metric values, in the order the evaluator declares them.
     public var metrics: [MetricValue]
     /// Per-item statistics (one row per segment, document or rated item).

@@ -39,6 +39,11 @@ public protocol Evaluator: Sendable {
     /// How `assay run --shard` splits the evaluation (``ShardMode/firstShard`` unless declared).
     static var sharding: ShardMode { get }
 
+    /// Whether `assay run --reuse` may take an earlier run's result when nothing it depends on
+    /// changed (true unless declared). Speed measurements say false: they measure the machine
+    /// now, which no file's hash captures.
+    static var reusable: Bool { get }
+
     /// For ``ShardMode/items``: the result of all items from their rows — every shard's, in shard
     /// order — and the signature every shard reported. An unsharded `evaluate` ends in this same
     /// function, so a merged run equals an unsharded one value for value.
@@ -50,6 +55,7 @@ public protocol Evaluator: Sendable {
 extension Evaluator {
     public static func dependencies(_ options: OptionValues) -> [String] { [] }
     public static var sharding: ShardMode { .firstShard }
+    public static var reusable: Bool { true }
     public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
         throw EvaluatorError.invalidOption(name: "evaluator", message: "'\(Self.id)' does not merge items (it runs whole in shard 1)")
     }

@@ -66,3 +66,13 @@ public final class EvaluationItemCache: @unchecked Sendable {
         return reused
     }
 }
+
+/// Where whole evaluation results are kept (the results store's `evaluation_cache`), so that
+/// `assay run --reuse` can take an evaluation whose evaluator, options, models, data, earlier
+/// results it reads and assay build are all unchanged.
+public protocol ResultCache: Sendable {
+    /// The result kept under `key` and the run that produced it, if any.
+    func result(forKey key: String) -> (result: EvaluationResult, runID: String)?
+    /// Keeps `result`, produced by run `runID`, under `key` (a failure to write only loses the reuse).
+    func keep(_ result: EvaluationResult, forKey key: String, runID: String)
+}

@@ -14,12 +14,20 @@ public struct SuiteRunner: Sendable {
     public var itemCache: (any ItemCache)?
     /// Whether evaluations take the results kept by an earlier, killed or interrupted run.
     public var resume: Bool
+    /// Where a whole run keeps each successful evaluation's result (the results store), if anywhere.
+    public var resultCache: (any ResultCache)?
+    /// Whether a whole run takes an evaluation's kept result when nothing it depends on changed
+    /// (``reuseKey(_:of:models:earlier:)``) instead of evaluating it again.
+    public var reuse: Bool
 
     /// Creates a runner.
-    public init(progress: any ProgressReporter = SilentProgress(), itemCache: (any ItemCache)? = nil, resume: Bool = false) {
+    public init(progress: any ProgressReporter = SilentProgress(), itemCache: (any ItemCache)? = nil, resume: Bool = false,
+                resultCache: (any ResultCache)? = nil, reuse: Bool = false) {
         self.progress = progress
         self.itemCache = itemCache
         self.resume = resume
+        self.resultCache = resultCache
+        self.reuse = reuse
     }
 
     /// Identity of a run, supplied by the caller.
@@ -58,7 +66,9 @@ public struct SuiteRunner: Sendable {
         var finished: [String: EvaluationResult] = [:]
         var interrupted = false
         for (index, evaluation) in suite.evaluations.enumerated() {
-            let (outcome, result) = await evaluate(evaluation, of: suite, index: index, earlier: finished, shard: nil, interrupted: &interrupted)
+            let keep = resultCache.flatMap { cache in reuseKey(evaluation, of: suite, models: models, earlier: finished).map { (cache, $0) } }
+            let (outcome, result) = await evaluate(evaluation, of: suite, index: index, earlier: finished, shard: nil,
+                                                   keep: keep.map { ($0.0, $0.1, identity.runID) }, interrupted: &interrupted)
             if let result { finished[evaluation.id] = result }
             outcomes.append(outcome)
         }
@@ -184,10 +194,58 @@ public struct SuiteRunner: Sendable {
         return context
     }
 
+    /// The key under which a whole run keeps `evaluation`'s result and `--reuse` looks it up: the
+    /// SHA-256 of the evaluation's id, its evaluator and options after defaults, the content of
+    /// every file an option names (an encoder, a baseline), the SHA-256 of its models, its
+    /// dataset's declaration and files' SHA-256, the earlier results it reads
+    /// (``Evaluator/dependencies(_:)``) and the assay executable's SHA-256. Nil — never reused —
+    /// for a speed measurement (``Evaluator/reusable``), a served model (whose weights no hash
+    /// names) or a model, file or earlier result that cannot be read.
+    public func reuseKey(_ evaluation: EvaluationSpec, of suite: Suite, models: [ModelInfo], earlier: [String: EvaluationResult]) -> String? {
+        let type = evaluation.evaluator
+        guard type.reusable else { return nil }
+        let options = evaluation.options.values
+        var parts = ["assay-reuse/1", evaluation.id, type.id, EvaluationItemCache.buildIdentity]
+        for name in options.keys.sorted() {
+            let value = options[name]!
+            parts.append("option \(name)=\(value.description)")
+            guard case let .string(text) = value, !text.isEmpty else { continue }
+            let candidates = [URL(fileURLWithPath: text), suite.file.deletingLastPathComponent().appendingPathComponent(text)]
+            if let file = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
+                guard let hash = try? SHA256.hex(modelAt: file) else { return nil }
+                parts.append("file \(name) \(hash)")
+            }
+        }
+        for (role, name) in [("model", evaluation.model), ("reference", evaluation.reference)] {
+            guard let name else { continue }
+            guard let hash = models.first(where: { $0.name == name })?.sha256 else { return nil }
+            parts.append("\(role) \(hash)")
+        }
+        if let name = evaluation.dataset {
+            guard let dataset = suite.datasets[name], let hash = ShardReport.contentHash(of: dataset) else { return nil }
+            parts.append("dataset \(dataset) \(hash)")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for dependency in type.dependencies(evaluation.options).sorted() {
+            // Its numbers, items and signature; not the notes, which say how it was obtained
+            // (taken by --reuse, resumed) rather than what it is.
+            guard var result = earlier[dependency] else { return nil }
+            result.notes = []
+            for index in result.metrics.indices { result.metrics[index].note = nil }
+            guard let data = try? encoder.encode(result) else { return nil }
+            parts.append("earlier \(dependency) \(SHA256.hex(data))")
+        }
+        return SHA256.hex(Data(parts.joined(separator: "\u{1E}").utf8))
+    }
+
     /// Runs one evaluation (or marks it interrupted when the run already was); returns its
-    /// outcome and, when it succeeded, its result for the evaluations after it.
+    /// outcome and, when it succeeded, its result for the evaluations after it. With `keep`, a
+    /// successful result is kept in the cache under the key for run id, and with ``reuse`` a
+    /// result kept there earlier is taken instead of evaluating.
     private func evaluate(_ evaluation: EvaluationSpec, of suite: Suite, index: Int, earlier: [String: EvaluationResult], shard: Shard?,
-                          total: ItemTotal? = nil, interrupted: inout Bool) async -> (EvaluationOutcome, EvaluationResult?) {
+                          total: ItemTotal? = nil, keep: (any ResultCache, String, String)? = nil,
+                          interrupted: inout Bool) async -> (EvaluationOutcome, EvaluationResult?) {
         let begin = Date()
         var outcome = EvaluationOutcome(id: evaluation.id, evaluator: evaluation.evaluator.id, status: .ok, signature: "",
                                         metrics: [], items: [], error: nil, options: evaluation.options.values, seconds: 0)
@@ -199,16 +257,28 @@ public struct SuiteRunner: Sendable {
         }
         progress.evaluationStarted(evaluation.id, evaluator: evaluation.evaluator.id, index: index + 1, count: suite.evaluations.count)
         var finished: EvaluationResult?
+        var reusedFrom: String?
         do {
             let evaluator = try evaluation.evaluator.init(options: evaluation.options)
-            var context = context(for: evaluation, of: suite, earlier: earlier, shard: shard)
-            context.itemTotal = total
-            var result = try await evaluator.evaluate(in: context)
-            if let reused = context.itemCache?.reusedCount, reused > 0 {
-                result.addNote("resumed: \(reused) item\(reused == 1 ? "" : "s") taken from the store (--resume)")
+            if reuse, let (cache, key, _) = keep, let (kept, runID) = cache.result(forKey: key) {
+                var result = kept
+                result.addNote("reused: the result of run \(runID), whose evaluator, options, models, data and assay build were the same (--reuse)")
+                try Self.record(result, in: &outcome, of: evaluation.evaluator)
+                if outcome.status == .ok { finished = result }
+                reusedFrom = runID
+            } else {
+                var context = context(for: evaluation, of: suite, earlier: earlier, shard: shard)
+                context.itemTotal = total
+                var result = try await evaluator.evaluate(in: context)
+                if let reused = context.itemCache?.reusedCount, reused > 0 {
+                    result.addNote("resumed: \(reused) item\(reused == 1 ? "" : "s") taken from the store (--resume)")
+                }
+                try Self.record(result, in: &outcome, of: evaluation.evaluator)
+                if outcome.status == .ok {
+                    finished = result
+                    if !Task.isCancelled, let (cache, key, runID) = keep { cache.keep(result, forKey: key, runID: runID) }
+                }
             }
-            try Self.record(result, in: &outcome, of: evaluation.evaluator)
-            if outcome.status == .ok { finished = result }
             if Task.isCancelled { interrupted = true }
         } catch EvaluatorError.cancelled {
             interrupted = true
@@ -225,7 +295,7 @@ public struct SuiteRunner: Sendable {
             }
         }
         outcome.seconds = Date().timeIntervalSince(begin)
-        progress.evaluationFinished(evaluation.id, status: outcome.status.rawValue, seconds: outcome.seconds)
+        progress.evaluationFinished(evaluation.id, status: reusedFrom.map { "reused from run \($0)" } ?? outcome.status.rawValue, seconds: outcome.seconds)
         return (outcome, finished)
     }
 
