@@ -64,4 +64,33 @@ struct DriftAccumulatorTests {
         #expect(small.meanKLDStderr == 0 && small.pplCandidateStderr == 0)   // ≤ 10 tokens, as llama.cpp
         #expect(DriftAccumulator().summary == nil)
     }
+
+    /// The top-k KLD is a lower bound of the full one on random distributions, equal to it when
+    /// the lists name every token, and says how much of the reference it could not see.
+    @Test func topKDivergenceBoundsTheFullDivergence() {
+        var generator = SystemRandomNumberGenerator()
+        for trial in 0..<200 {
+            let n = 50
+            func distribution() -> [Double] {
+                let logits = (0..<n).map { _ in Double.random(in: -4...4, using: &generator) }
+                let z = log(logits.map(exp).reduce(0, +))
+                return logits.map { $0 - z }
+            }
+            let p = distribution(), q = trial % 3 == 0 ? p : distribution()
+            let full = zip(p, q).reduce(0) { $0 + exp($1.0) * ($1.0 - $1.1) }
+            func top(_ row: [Double], _ k: Int) -> [(token: Int, logProbability: Double)] {
+                row.enumerated().sorted { $0.element > $1.element }.prefix(k).map { (token: $0.offset, logProbability: $0.element) }
+            }
+            let k = [1, 5, 20][trial % 3]
+            let (bound, outside) = DriftAccumulator.topKDivergence(base: top(p, k), candidate: top(q, k))
+            #expect(bound <= full + 1e-12 && bound >= 0, "trial \(trial): \(bound) > \(full)")
+            #expect(outside > 0 && outside <= 1)  // 1 when the two lists share no token
+            let (whole, none) = DriftAccumulator.topKDivergence(base: top(p, n), candidate: top(q, n))
+            #expect(abs(whole - full) < 1e-9 && none < 1e-12, "trial \(trial)")
+        }
+        var a = DriftAccumulator()
+        a.add(nll: 1, nllBase: 1, kld: 0.1, sameTop: true, outside: 0.2)
+        a.add(nll: 1, nllBase: 1, kld: 0.1, sameTop: true, outside: 0.4)
+        #expect(abs((a.summary?.outsideTopK ?? 0) - 0.3) < 1e-12 && filled().summary?.outsideTopK == nil)
+    }
 }

@@ -8,6 +8,9 @@ import Foundation
 /// Quantization drift of the evaluation's `model:` (the candidate) against its `reference:` on a
 /// text, as `assay drift` computes it (docs/drift.md). With `quantize:` the candidate is quantized
 /// in memory first — `model:` and `reference:` may then name the same file (what-if quantization).
+/// Either model may be served (an endpoint): servers return the top k log-probabilities of each
+/// position only, so the KLD is then a lower bound from the top k (`top_k`, said in the signature)
+/// and `outside_top_k` reports the probability it cannot see.
 public struct QuantDriftEvaluator: Evaluator {
     public static let id = "quant-drift"
     public static let summary = "KL divergence, top-token agreement, Δp and perplexity ratio of a candidate model against a reference (llama-perplexity --kl-divergence)"
@@ -17,6 +20,8 @@ public struct QuantDriftEvaluator: Evaluator {
         OptionSpec("quantize", .choice(["none"] + Quantizer.supportedTypes.map { $0.description.lowercased() }), default: .string("none"),
                    "quantize the candidate in memory first (what-if quantization)"),
         OptionSpec("numerics", .choice(["exact", "ggml"]), default: .string("exact"), "exact = f32; ggml = round activations as llama.cpp's CPU kernels do"),
+        OptionSpec("top_k", .integer(minimum: 0), default: .integer(0),
+                   "compare the top k log-probabilities of each position only (the KLD is then a lower bound); 0: the whole vocabulary, or 20 when a model is served (vLLM's --max-logprobs default)"),
         OptionSpec("throughput_reference", .string, default: nil, "id of an earlier throughput evaluation of the reference (for the speed-up)"),
         OptionSpec("throughput_candidate", .string, default: nil, "id of an earlier throughput evaluation of the candidate (for the speed-up)"),
     ]
@@ -31,6 +36,8 @@ public struct QuantDriftEvaluator: Evaluator {
         MetricSpec("ppl_base", higherIsBetter: false, summary: "the reference's perplexity on the scored tokens"),
         MetricSpec("ppl_candidate", higherIsBetter: false, summary: "the candidate's perplexity on the same tokens"),
         MetricSpec("cor_ln_ppl", higherIsBetter: true, summary: "correlation of the two models' per-token log-probabilities"),
+        MetricSpec("outside_top_k", higherIsBetter: false,
+                   summary: "top-k drift only: the mean probability the reference puts outside the tokens both top-k lists name, which the KLD bound cannot see"),
         MetricSpec("size_ratio", higherIsBetter: false, summary: "candidate bytes / reference bytes (GGUF files; an in-memory quantization counts the bytes its file would have)"),
         MetricSpec("pp_speedup", higherIsBetter: true, unit: "×", judgedOnInterval: true,
                    summary: "candidate / reference prompt-processing tokens/s, from the throughput evaluations named in the options; 95 % interval from both means' stderr on the log scale; gates judge the interval"),
@@ -39,7 +46,7 @@ public struct QuantDriftEvaluator: Evaluator {
     public static let datasetKinds: [DatasetKind] = [.text]
     public static let modelRoles: ModelRoles = [.model, .reference]
 
-    let context: Int, chunks: Int, quantize: GGMLType?, numerics: LlamaModel.Numerics
+    let context: Int, chunks: Int, quantize: GGMLType?, numerics: LlamaModel.Numerics, topK: Int
     let throughputReference: String?, throughputCandidate: String?
 
     public static func dependencies(_ options: OptionValues) -> [String] {
@@ -52,6 +59,7 @@ public struct QuantDriftEvaluator: Evaluator {
         let name = options.string("quantize") ?? "none"
         quantize = Quantizer.supportedTypes.first { $0.description.lowercased() == name }
         numerics = LlamaModel.Numerics(rawValue: options.string("numerics") ?? "exact") ?? .exact
+        topK = options.integer("top_k") ?? 0
         throughputReference = options.string("throughput_reference")
         throughputCandidate = options.string("throughput_candidate")
         guard (throughputReference == nil) == (throughputCandidate == nil) else {
@@ -86,8 +94,11 @@ public struct QuantDriftEvaluator: Evaluator {
 
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         guard case let .text(text)? = context.dataset else { throw EvaluatorError.missingDataset(evaluator: Self.id) }
-        guard case let .file(candidate)? = context.model, case let .file(reference)? = context.reference else {
-            throw EvaluatorError.invalidOption(name: "model", message: "quant-drift needs local models for model: (candidate) and reference:")
+        guard let candidateSpec = context.model, let referenceSpec = context.reference else {
+            throw EvaluatorError.invalidOption(name: "model", message: "quant-drift needs model: (the candidate) and reference:")
+        }
+        guard case let .file(candidate) = candidateSpec, case let .file(reference) = referenceSpec, topK == 0 else {
+            return try await evaluateTopK(candidate: candidateSpec, reference: referenceSpec, text: text, in: context)
         }
         let sameFile = candidate.standardizedFileURL == reference.standardizedFileURL
         guard !sameFile || quantize != nil else {
@@ -102,7 +113,18 @@ public struct QuantDriftEvaluator: Evaluator {
             progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
         }
         guard result.complete, let s = result.accumulator.summary else { throw CancellationError() }
-        let metrics = [
+        let referenceBytes = Self.ggufBytes(reference, quantization: nil)
+        let candidateBytes = sameFile ? Self.ggufBytes(reference, quantization: quantize) : Self.ggufBytes(candidate, quantization: quantize)
+        let sizeRatio = referenceBytes.flatMap { r in candidateBytes.map { $0 / r } }
+        let extra = [MetricValue(name: "size_ratio", value: sizeRatio, higherIsBetter: false, note: sizeRatio == nil ? "GGUF files only" : nil)]
+            + [speedup("pp_tokens_per_second", name: "pp_speedup", context), speedup("tg_tokens_per_second", name: "tg_speedup", context)].compactMap { $0 }
+        return Self.result(result, summary: s, extra: extra, signature: signature,
+                           title: "\(candidate.lastPathComponent)\(quantize.map { " → " + $0.description } ?? "") vs \(reference.lastPathComponent)")
+    }
+
+    /// The metrics every drift reports, from `s`.
+    static func metrics(_ s: DriftSummary) -> [MetricValue] {
+        [
             MetricValue(name: "mean_kld", value: s.meanKLD, stderr: s.meanKLDStderr, higherIsBetter: false),
             MetricValue(name: "kld_p99", value: s.kldPercentiles[0.99], higherIsBetter: false),
             MetricValue(name: "kld_max", value: s.kldMax, higherIsBetter: false),
@@ -116,20 +138,62 @@ public struct QuantDriftEvaluator: Evaluator {
             MetricValue(name: "ppl_candidate", value: s.pplCandidate, stderr: s.pplCandidateStderr, higherIsBetter: false),
             MetricValue(name: "cor_ln_ppl", value: s.corLnPPL, higherIsBetter: true),
         ]
-        let referenceBytes = Self.ggufBytes(reference, quantization: nil)
-        let candidateBytes = sameFile ? Self.ggufBytes(reference, quantization: quantize) : Self.ggufBytes(candidate, quantization: quantize)
-        let sizeRatio = referenceBytes.flatMap { r in candidateBytes.map { $0 / r } }
-        let extra = [MetricValue(name: "size_ratio", value: sizeRatio, higherIsBetter: false, note: sizeRatio == nil ? "GGUF files only" : nil)]
-            + [speedup("pp_tokens_per_second", name: "pp_speedup", context), speedup("tg_tokens_per_second", name: "tg_speedup", context)].compactMap { $0 }
+    }
+
+    /// The evaluation's result: metrics, the per-chunk table and the KLD histogram.
+    static func result(_ result: DriftRunner.Result, summary s: DriftSummary, extra: [MetricValue], signature: String, title: String) -> EvaluationResult {
         let items = result.perChunk.enumerated().map { i, c in
             ItemRow(id: "chunk-\(i + 1)", values: ["ppl_candidate": .number(c.pplCandidate), "ln_ppl_ratio": .number(c.lnPPLRatio),
                                                   "mean_kld": .number(c.meanKLD), "rms_dp": .number(c.rmsDeltaP), "same_top_p": .number(c.sameTop)])
         }
-        let chart = Chart.kldHistogram(title: "KL divergence per token: \(candidate.lastPathComponent)\(quantize.map { " → " + $0.description } ?? "") vs \(reference.lastPathComponent)",
+        let chart = Chart.kldHistogram(title: "KL divergence per token: " + title,
                                        kld: result.accumulator.kldValues, mean: s.meanKLD, p99: s.kldPercentiles[0.99] ?? 0)
-        var out = EvaluationResult(metrics: metrics + extra, items: items, signature: signature,
+        var out = EvaluationResult(metrics: metrics(s) + extra, items: items, signature: signature,
                                    artifacts: [Artifact(name: "kld.svg", title: "KL divergence distribution", chart: chart)])
         out.itemsInReport = true   // the per-chunk table
+        return out
+    }
+
+    /// Drift from top-k log-probabilities: a served model on either side, or `top_k` set.
+    func evaluateTopK(candidate: ModelSpec, reference: ModelSpec, text: URL, in context: EvaluationContext) async throws -> EvaluationResult {
+        let served = [candidate, reference].contains { if case .endpoint = $0 { return true } else { return false } }
+        if served, quantize != nil {
+            throw EvaluatorError.invalidOption(name: "quantize", message: "a served model cannot be quantized by Assay; serve the quantized file, or compare local files")
+        }
+        if quantize == nil, candidate == reference {
+            throw EvaluatorError.invalidOption(name: "quantize", message: "model: and reference: are the same model; set quantize: to compare a local file with a quantized copy")
+        }
+        func backend(_ spec: ModelSpec, quantized: GGMLType?) async throws -> (any LanguageModelBackend, String) {
+            switch spec {
+            case let .file(url):
+                var local = try InProcessBackend(modelAt: url, numerics: numerics)
+                if let quantized { local = try local.candidate(file: nil, quantization: quantized, numerics: numerics) }
+                return (local, local.label)
+            case let .endpoint(url, name, keyVariable):
+                let server = OpenAIServer(baseURL: url, model: name, apiKey: try ModelSpec.apiKey(variable: keyVariable))
+                try await server.checkModel()
+                return (OpenAIBackend(server: server), "served:\(name)")
+            }
+        }
+        let (base, baseLabel) = try await backend(reference, quantized: nil)
+        let (other, otherLabel) = try await backend(candidate, quantized: quantize)
+        let k = topK > 0 ? topK : 20
+        let progress = context.progress, id = context.evaluationID
+        let (result, signature) = try await DriftRunner.runTopK(reference: base, candidate: other, labels: (baseLabel, otherLabel), textAt: text,
+                                                                context: self.context, maxChunks: chunks, topK: k) { done, total in
+            progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
+        }
+        guard result.complete, let s = result.accumulator.summary else { throw CancellationError() }
+        func bytes(_ spec: ModelSpec, _ quantization: GGMLType?) -> Double? {
+            if case let .file(url) = spec { return Self.ggufBytes(url, quantization: quantization) }
+            return nil
+        }
+        let sizeRatio = bytes(reference, nil).flatMap { r in bytes(candidate, quantize).map { $0 / r } }
+        let extra = [MetricValue(name: "outside_top_k", value: s.outsideTopK, higherIsBetter: false),
+                     MetricValue(name: "size_ratio", value: sizeRatio, higherIsBetter: false, note: sizeRatio == nil ? "GGUF files only" : nil)]
+            + [speedup("pp_tokens_per_second", name: "pp_speedup", context), speedup("tg_tokens_per_second", name: "tg_speedup", context)].compactMap { $0 }
+        var out = Self.result(result, summary: s, extra: extra, signature: signature, title: "\(otherLabel) vs \(baseLabel) (top \(k))")
+        out.metrics[0].note = "a lower bound from the top \(k) log-probabilities, as are kld_p99 and kld_max; outside_top_k is the probability it cannot see"
         return out
     }
 }

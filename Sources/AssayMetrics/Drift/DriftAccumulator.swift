@@ -15,6 +15,9 @@ public struct DriftAccumulator: Sendable, Equatable {
     var sumNLL = 0.0, sumNLL2 = 0.0, sumNLLBase = 0.0, sumNLLBase2 = 0.0, sumNLLNLLBase = 0.0
     var sumKLD = 0.0, sumKLD2 = 0.0, sumPDiff = 0.0, sumPDiff2 = 0.0, sumPDiff4 = 0.0
     var sameTop = 0
+    /// Top-k drift only: the sum of the reference's probability outside the tokens both top-k
+    /// lists name, and how many positions added one.
+    var sumOutside = 0.0, outsideCount = 0
     public private(set) var kldValues: [Float] = []
     public private(set) var pDiffValues: [Float] = []
 
@@ -25,7 +28,13 @@ public struct DriftAccumulator: Sendable, Equatable {
     ///   - nll: −ln p_candidate(correct token); `nllBase` the same under the reference.
     ///   - kld: KL(base ‖ candidate) over the vocabulary at this position.
     ///   - sameTop: whether both models' most likely tokens are the same.
-    public mutating func add(nll: Double, nllBase: Double, kld: Double, sameTop: Bool) {
+    ///   - outside: with top-k log-probabilities, the reference's probability outside the tokens
+    ///     both lists name (``topKDivergence(base:candidate:)``); nil over the whole vocabulary.
+    public mutating func add(nll: Double, nllBase: Double, kld: Double, sameTop: Bool, outside: Double? = nil) {
+        if let outside {
+            sumOutside += outside
+            outsideCount += 1
+        }
         count += 1
         sumNLL += nll
         sumNLL2 += nll * nll
@@ -57,6 +66,8 @@ public struct DriftAccumulator: Sendable, Equatable {
         sumPDiff2 += other.sumPDiff2
         sumPDiff4 += other.sumPDiff4
         sameTop += other.sameTop
+        sumOutside += other.sumOutside
+        outsideCount += other.outsideCount
         kldValues += other.kldValues
         pDiffValues += other.pDiffValues
     }
@@ -121,7 +132,39 @@ public struct DriftAccumulator: Sendable, Equatable {
             deltaPPercentiles: Dictionary(uniqueKeysWithValues: fractions.map { ($0, Self.percentile(d, $0)) }),
             deltaPMax: Double(d.last!), deltaPMedian: Self.median(d), deltaPMin: Double(d.first!),
             rmsDeltaP: rms, rmsDeltaPStderr: rms > 0 ? 0.5 / rms * mse.1 : 0,
-            sameTop: same, sameTopStderr: n > 1 ? (same * (1 - same) / Double(n - 1)).squareRoot() : 0)
+            sameTop: same, sameTopStderr: n > 1 ? (same * (1 - same) / Double(n - 1)).squareRoot() : 0,
+            outsideTopK: outsideCount > 0 ? sumOutside / Double(outsideCount) : nil)
+    }
+
+    /// KL(base ‖ candidate) from the two models' top-k log-probabilities at one position, when the
+    /// whole rows are not available (a served model): the divergence of the two distributions
+    /// over the cells {each token both lists name} and {every other token}, whose probabilities
+    /// both lists give exactly (the rest is 1 minus the named ones). Merging tokens into one cell
+    /// never increases a KL divergence (the data-processing inequality), so this is a lower bound
+    /// of the full-vocabulary KLD, and equals it when the named tokens hold all the mass.
+    /// - Returns: the bound and `outside`, the reference's probability in the merged cell (how
+    ///   much the bound may miss).
+    public static func topKDivergence(base: [(token: Int, logProbability: Double)],
+                                      candidate: [(token: Int, logProbability: Double)]) -> (kld: Double, outside: Double) {
+        var candidateByToken: [Int: Double] = [:]
+        for entry in candidate { candidateByToken[entry.token] = entry.logProbability }
+        var kld = 0.0, baseNamed = 0.0, candidateNamed = 0.0
+        var seen = Set<Int>()
+        for entry in base where seen.insert(entry.token).inserted {
+            guard let c = candidateByToken[entry.token] else { continue }
+            let p = exp(entry.logProbability)
+            kld += p * (entry.logProbability - c)
+            baseNamed += p
+            candidateNamed += exp(c)
+        }
+        // Rounding can leave the named mass a hair above 1; the merged cell is then empty.
+        let baseRest = max(0, 1 - baseNamed), candidateRest = max(0, 1 - candidateNamed)
+        if baseRest > 0 {
+            // A candidate that names all its mass leaves nothing for the rest: the smallest
+            // positive double stands in, so the bound stays finite and large.
+            kld += baseRest * (log(baseRest) - log(max(candidateRest, Double.leastNormalMagnitude)))
+        }
+        return (max(0, kld), baseRest)
     }
 }
 
@@ -144,6 +187,8 @@ public struct DriftSummary: Sendable, Equatable {
     public var deltaPMax: Double, deltaPMedian: Double, deltaPMin: Double
     public var rmsDeltaP: Double, rmsDeltaPStderr: Double
     public var sameTop: Double, sameTopStderr: Double
+    /// Top-k drift: the mean probability the reference puts outside the tokens both lists name.
+    public var outsideTopK: Double? = nil
 }
 
 extension DriftSummary: Encodable {

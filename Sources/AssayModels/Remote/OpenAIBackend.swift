@@ -23,7 +23,9 @@ public struct OpenAIBackend: LanguageModelBackend {
         // llama-server: content/add_special/parse_special; vLLM: model/prompt/add_special_tokens.
         let common: [String: Any] = ["content": text, "add_special": addSpecial, "parse_special": parseSpecial,
                                      "model": server.model, "prompt": text, "add_special_tokens": addSpecial]
-        let (object, path) = try await firstAnswer([("tokenize", common), ("extras/tokenize", ["input": text, "model": server.model])], what: "tokenization")
+        var attempts: [(String, [String: Any])] = [("tokenize", common), ("extras/tokenize", ["input": text, "model": server.model])]
+        if scoring.isLlamaCppPython == true { attempts.reverse() }  // no 404 first each time
+        let (object, path) = try await firstAnswer(attempts, what: "tokenization")
         scoring.isLlamaCppPython = path == "extras/tokenize"
         guard let tokens = object["tokens"] as? [Any] else {
             throw ModelError.serverProtocol(url: root.absoluteString, message: "the tokenize answer has no \"tokens\" list")
@@ -42,8 +44,9 @@ public struct OpenAIBackend: LanguageModelBackend {
     }
 
     public func detokenize(_ tokens: [Int]) async throws -> String {
-        let (object, _) = try await firstAnswer([("detokenize", ["tokens": tokens, "model": server.model]), ("extras/detokenize", ["tokens": tokens])],
-                                                what: "detokenization")
+        var attempts: [(String, [String: Any])] = [("detokenize", ["tokens": tokens, "model": server.model]), ("extras/detokenize", ["tokens": tokens])]
+        if scoring.isLlamaCppPython == true { attempts.reverse() }
+        let (object, _) = try await firstAnswer(attempts, what: "detokenization")
         guard let text = (object["content"] ?? object["prompt"] ?? object["text"]) as? String else {
             throw ModelError.serverProtocol(url: root.absoluteString, message: "the detokenize answer has no text")
         }

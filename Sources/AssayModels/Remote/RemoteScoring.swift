@@ -21,6 +21,7 @@ extension OpenAIBackend {
         private var _acceptsTokenIDs: Bool?
         private var _isLlamaCppPython: Bool?
         private var _addedBOS: Int??
+        private var _textIDs: [String: Int?] = [:]
 
         var acceptsTokenIDs: Bool? {
             get { lock.withLock { _acceptsTokenIDs } }
@@ -36,6 +37,9 @@ extension OpenAIBackend {
             get { lock.withLock { _addedBOS } }
             set { lock.withLock { _addedBOS = newValue } }
         }
+        /// Token ids of top-k entries named by text, as resolved (nil inside: names no single token).
+        func textID(_ text: String) -> Int?? { lock.withLock { _textIDs[text] } }
+        func setTextID(_ text: String, _ id: Int?) { lock.withLock { _textIDs[text] = .some(id) } }
     }
 
     /// The served model's tokenizer name, BOS and trained length, after a capability probe: a
@@ -157,9 +161,47 @@ extension OpenAIBackend {
                 throw ModelError.serverProtocol(url: url.absoluteString, message: "log-probability \(index) (prompt position \(j + 1)) is null")
             }
             scores.logProbabilities.append(logProbability)
-            if options.topK > 0 { scores.top?.append(try topTokens(top, index, url: url)) }
+        }
+        if options.topK > 0 {
+            let ids = try await textIDs(in: top, positions: (start + 1 - offset)..<(n - offset))
+            for j in start..<(n - 1) { scores.top?.append(try topTokens(top, j + 1 - offset, ids: ids, url: url)) }
         }
         return scores
+    }
+
+    /// The token ids of the top-k entries a server names by their text (llama-cpp-python, which
+    /// has no `return_tokens_as_token_ids`), asked of its tokenizer once per text: a text that
+    /// tokenizes to one token which detokenizes back to it. Texts that name no single token —
+    /// empty, holding U+FFFD (a piece of a UTF-8 character: several byte tokens read alike), or
+    /// not round-tripping — get none, and their entries are left out.
+    func textIDs(in top: [Any]?, positions: Range<Int>) async throws -> [String: Int] {
+        var texts = Set<String>()
+        for index in positions {
+            guard let top, index < top.count, let row = top[index] as? [String: Any] else { continue }
+            for key in row.keys where !key.hasPrefix("token_id:") { texts.insert(key) }
+        }
+        var ids: [String: Int] = [:]
+        for text in texts {
+            if let known = scoring.textID(text) {
+                if let id = known { ids[text] = id }
+                continue
+            }
+            var id: Int?
+            if !text.isEmpty, !text.contains("\u{FFFD}") {
+                do {
+                    let tokens = try await tokenize(text, addSpecial: false, parseSpecial: false)
+                    if tokens.count == 1, try await detokenize(tokens) == text { id = tokens[0] }
+                } catch ModelError.unsupportedRemote {
+                    throw ModelError.serverCannotScore(
+                        url: root.absoluteString,
+                        missing: "top-k log-probabilities by token id: it names tokens by text ('\(text)') and has no tokenize and detokenize endpoints to map them",
+                        fix: "serve the model with vLLM (which names them by id when asked) or llama-cpp-python")
+                }
+            }
+            scoring.setTextID(text, id)
+            if let id { ids[text] = id }
+        }
+        return ids
     }
 
     /// llama-cpp-python gives the first token after BOS no value.
@@ -168,19 +210,25 @@ extension OpenAIBackend {
                            fix: "use mode: chunked (it scores the second half of each chunk only), or serve the model with vLLM")
     }
 
-    /// The top log-probabilities at `index`, keyed `token_id:N` (vLLM's `return_tokens_as_token_ids`).
-    func topTokens(_ top: [Any]?, _ index: Int, url: URL) throws -> [(token: Int, logProbability: Double)] {
+    /// The top log-probabilities at `index`, most likely first: keyed `token_id:N` (vLLM's
+    /// `return_tokens_as_token_ids`) or by text, resolved through `ids` (entries without an id are
+    /// left out). Every value must be a finite log-probability ≤ 0.
+    func topTokens(_ top: [Any]?, _ index: Int, ids: [String: Int], url: URL) throws -> [(token: Int, logProbability: Double)] {
         guard let top, index < top.count, let row = top[index] as? [String: Any] else {
             throw ModelError.serverProtocol(url: url.absoluteString, message: "no top_logprobs at position \(index)")
         }
-        return try row.map { key, value in
-            guard key.hasPrefix("token_id:"), let id = Int(key.dropFirst("token_id:".count)),
-                  let number = (value as? NSNumber)?.doubleValue, number.isFinite else {
-                throw ModelError.serverCannotScore(url: url.absoluteString, missing: "top-k log-probabilities by token id (it names tokens by text: '\(key)')",
-                                                   fix: "serve the model with vLLM, which names them by id when asked (return_tokens_as_token_ids)")
+        return try row.compactMap { key, value -> (token: Int, logProbability: Double)? in
+            guard let number = (value as? NSNumber)?.doubleValue, number.isFinite, number <= 1e-4 else {
+                throw ModelError.serverProtocol(url: url.absoluteString, message: "top log-probability '\(key)' at position \(index) is \(value), not a finite value ≤ 0")
             }
-            return (id, number)
-        }.sorted { $0.logProbability > $1.logProbability }
+            if key.hasPrefix("token_id:") {
+                guard let id = Int(key.dropFirst("token_id:".count)), id >= 0 else {
+                    throw ModelError.serverProtocol(url: url.absoluteString, message: "top log-probability key '\(key)' at position \(index) names no token id")
+                }
+                return (id, min(0, number))
+            }
+            return ids[key].map { ($0, min(0, number)) }
+        }.sorted { $0.logProbability > $1.logProbability || ($0.logProbability == $1.logProbability && $0.token < $1.token) }
     }
 
     /// POSTs the completion with `tokens` as the prompt: token ids where the server takes them,

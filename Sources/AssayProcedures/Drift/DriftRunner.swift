@@ -134,4 +134,83 @@ public enum DriftRunner {
         if !result.complete { parts.append(("partial", "yes")) }
         return (result, Signature(parts).description)
     }
+
+    /// Drift from the two models' top-k log-probabilities (`quant-drift` with a served model, or
+    /// `top_k:`): the same chunks as ``run(reference:candidate:textAt:context:maxChunks:progress:)``,
+    /// scored through ``LanguageModelBackend/scoreTokens(_:from:options:)`` — a server's prompt
+    /// log-probabilities — with the correct token's log-probability exact under both models (so
+    /// perplexities, their ratio, Δp and the correlation are exact), the top tokens compared for
+    /// agreement, and the KLD a lower bound (``DriftAccumulator/topKDivergence(base:candidate:)``)
+    /// whose missing mass the accumulator reports. The signature says `kld:top-K-lower-bound`.
+    /// - Throws: ``ProcedureError`` (different tokenizations or BOS, a short text), ``ModelError``
+    ///   (a server that cannot score, context beyond the trained length).
+    public static func runTopK(reference: any LanguageModelBackend, candidate: any LanguageModelBackend,
+                               labels: (reference: String, candidate: String), textAt textURL: URL, context: Int, maxChunks: Int, topK: Int,
+                               progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> (Result, signature: String) {
+        precondition(context >= 4 && topK >= 1, "context or k too small")
+        let text = PerplexityRunner.droppingOneNewline(try PerplexityRunner.readText(textURL))
+        let facts = try await reference.scoringFacts(), otherFacts = try await candidate.scoringFacts()
+        for trained in [facts.trainedContext, otherFacts.trainedContext].compactMap({ $0 }) where context > trained {
+            throw ModelError.contextTooLong(path: reference.name, context: context, trained: trained)
+        }
+        let tokens = try await reference.tokenize(text, addSpecial: true, parseSpecial: false)
+        let other = try await candidate.tokenize(text, addSpecial: true, parseSpecial: false)
+        if let index = (0..<min(tokens.count, other.count)).first(where: { tokens[$0] != other[$0] }) ?? (tokens.count != other.count ? min(tokens.count, other.count) : nil) {
+            func piece(_ list: [Int]) -> String { index < list.count ? "\(list[index])" : "end of text" }
+            throw ProcedureError.differentTokenizations(reference: labels.reference, candidate: labels.candidate, position: index,
+                                                        referenceToken: piece(tokens), candidateToken: piece(other))
+        }
+        guard facts.addedBOS == otherFacts.addedBOS else {
+            throw ProcedureError.differentTokenizations(reference: labels.reference, candidate: labels.candidate, position: 0,
+                                                        referenceToken: "BOS \(facts.addedBOS.map(String.init) ?? "none")",
+                                                        candidateToken: "BOS \(otherFacts.addedBOS.map(String.init) ?? "none")")
+        }
+        guard tokens.count / 2 >= context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
+        let result = try await runTopK(reference: reference, candidate: candidate, labels: labels, tokens: tokens, context: context,
+                                       maxChunks: maxChunks, bos: facts.addedBOS, topK: topK, progress: progress)
+        var parts = [("ctx", String(context)), ("chunks", String(result.chunks)), ("score", "second-half"),
+                     ("tokens", String(result.accumulator.count)), ("reference", labels.reference), ("candidate", labels.candidate),
+                     ("kld", "top-\(topK)-lower-bound")]
+        if !result.complete { parts.append(("partial", "yes")) }
+        return (result, Signature(parts).description)
+    }
+
+    /// The chunks of `tokens` scored by both models' top-k log-probabilities (see
+    /// ``runTopK(reference:candidate:labels:textAt:context:maxChunks:topK:progress:)``); `bos`
+    /// replaces each chunk's first token. `progress(tokens done, tokens total)` after each chunk.
+    public static func runTopK(reference: any LanguageModelBackend, candidate: any LanguageModelBackend,
+                               labels: (reference: String, candidate: String), tokens: [Int], context: Int, maxChunks: Int, bos: Int?, topK: Int,
+                               progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> Result {
+        var total = tokens.count / context
+        if maxChunks > 0 { total = min(total, maxChunks) }
+        let first = context / 2, options = ScoreOptions(topK: topK)
+        var accumulator = DriftAccumulator(), perChunk: [DriftSummary] = []
+        let started = Date()
+        var done = 0
+        for c in 0..<total {
+            if Task.isCancelled { break }
+            var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
+            if let bos { chunk[0] = bos }
+            let base = try await reference.scoreTokens(chunk, from: first, options: options)
+            let scored = try await candidate.scoreTokens(chunk, from: first, options: options)
+            let positions = context - 1 - first
+            guard base.logProbabilities.count == positions, scored.logProbabilities.count == positions,
+                  let baseTop = base.top, let scoredTop = scored.top, baseTop.count == positions, scoredTop.count == positions else {
+                throw ModelError.serverProtocol(url: labels.reference + ", " + labels.candidate,
+                                                message: "chunk \(c + 1): scores for \(positions) positions were asked, other counts came back")
+            }
+            var local = DriftAccumulator()
+            for j in 0..<positions {
+                let (kld, outside) = DriftAccumulator.topKDivergence(base: baseTop[j], candidate: scoredTop[j])
+                let sameTop = baseTop[j].first.map { $0.token } == scoredTop[j].first.map { $0.token } && !baseTop[j].isEmpty
+                local.add(nll: -scored.logProbabilities[j], nllBase: -base.logProbabilities[j], kld: kld, sameTop: sameTop, outside: outside)
+            }
+            if let summary = local.summary { perChunk.append(summary) }
+            accumulator.merge(local)
+            done = c + 1
+            progress(done * context, total * context)
+        }
+        return Result(accumulator: accumulator, perChunk: perChunk, chunks: done, context: context, complete: done == total,
+                      evalSeconds: Date().timeIntervalSince(started))
+    }
 }
