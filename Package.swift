@@ -97,7 +97,8 @@ let package = Package(
         .testTarget(name: "AssayStoreTests", dependencies: ["AssayCore", "AssayStore", "AssaySuite", "AssayEvaluators", "AssayTestSupport",
                                                      .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "AssayFuzzTests", dependencies: ["AssayFuzzHarness"]),
-        .testTarget(name: "AssayCLITests", dependencies: ["AssayTestSupport", "AssayStore", "AssayCheckpoint", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "AssayCLITests", dependencies: ["AssayTestSupport", "AssayStore", "AssayCheckpoint", .product(name: "Yams", package: "Yams"),
+                                                   .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import AssayEvaluators
+import AssayMetrics
 import Foundation
 import GRDB
 
@@ -27,12 +28,14 @@ extension ResultsStore: ItemCache {
     }
 
     /// Removes rows kept longer than `days` (7): a run killed a week ago is not resumed, and the
-    /// table stays the size of recent work. Results kept for `--reuse` go after `reuseDays` (30).
+    /// table stays the size of recent work. Results kept for `--reuse` and BERTScore reference
+    /// embeddings go after `reuseDays` (30).
     /// Commands that open the store call it.
     public func pruneItemCache(olderThan days: Double = 7, reuseDays: Double = 30, now: Date = Date()) throws {
         try write { db in
             try db.execute(sql: "DELETE FROM item_cache WHERE created < ?", arguments: [Self.timestamp(now.addingTimeInterval(-days * 86_400))])
             try db.execute(sql: "DELETE FROM evaluation_cache WHERE created < ?", arguments: [Self.timestamp(now.addingTimeInterval(-reuseDays * 86_400))])
+            try db.execute(sql: "DELETE FROM embedding_cache WHERE created < ?", arguments: [Self.timestamp(now.addingTimeInterval(-reuseDays * 86_400))])
         }
     }
 
@@ -60,5 +63,45 @@ extension ResultsStore: ResultCache {
             try db.execute(sql: "INSERT OR REPLACE INTO evaluation_cache (key, run_id, result, created) VALUES (?, ?, ?, ?)",
                            arguments: [key, runID, String(decoding: data, as: UTF8.self), Self.timestamp(Date())])
         }
+    }
+}
+
+/// BERTScore reference embeddings, for a gate that scores new candidates against fixed references.
+extension ResultsStore: BERTScore.EmbeddingCache {
+    /// The embeddings kept under `keys` (those that are present and read back whole).
+    public func embeddings(forKeys keys: [String]) -> [String: BERTScore.Embedding] {
+        var found: [String: BERTScore.Embedding] = [:]
+        for start in stride(from: 0, to: keys.count, by: 500) {
+            let batch = Array(keys[start..<min(start + 500, keys.count)])
+            let placeholders = Array(repeating: "?", count: batch.count).joined(separator: ",")
+            guard let rows = try? pool.read({ db in
+                try Row.fetchAll(db, sql: "SELECT key, tokens, vectors, dimension FROM embedding_cache WHERE key IN (\(placeholders))",
+                                 arguments: StatementArguments(batch))
+            }) else { continue }
+            for row in rows {
+                guard let key: String = row["key"], let tokens: Data = row["tokens"], let vectors: Data = row["vectors"],
+                      let dimension: Int = row["dimension"],
+                      let embedding = BERTScore.Embedding(tokenData: tokens, vectorData: vectors, dimension: dimension) else { continue }
+                found[key] = embedding
+            }
+        }
+        return found
+    }
+
+    /// Keeps `embeddings` in one transaction.
+    public func keep(_ embeddings: [(key: String, embedding: BERTScore.Embedding)]) {
+        guard !embeddings.isEmpty else { return }
+        let created = Self.timestamp(Date())
+        _ = try? pool.write { db in
+            for (key, embedding) in embeddings {
+                try db.execute(sql: "INSERT OR REPLACE INTO embedding_cache (key, tokens, vectors, dimension, created) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [key, embedding.tokenData, embedding.vectorData, embedding.dimension, created])
+            }
+        }
+    }
+
+    /// Reference embeddings kept for BERTScore.
+    public func cachedEmbeddingCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM embedding_cache") ?? 0 }
     }
 }

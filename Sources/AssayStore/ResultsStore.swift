@@ -145,6 +145,17 @@ public final class ResultsStore: Sendable {
                 t.column("created", .text).notNull()
             }
         }
+        migrator.registerMigration("v7 embedding cache") { db in
+            // BERTScore reference embeddings by a key naming the encoder's weights, layer, build and
+            // text (BERTScorer.ReferenceCache): token ids (Int32) and unit vectors (Float32), little-endian.
+            try db.create(table: "embedding_cache") { t in
+                t.primaryKey("key", .text)
+                t.column("tokens", .blob).notNull()
+                t.column("vectors", .blob).notNull()
+                t.column("dimension", .integer).notNull()
+                t.column("created", .text).notNull()
+            }
+        }
         return migrator
     }
 

@@ -1,5 +1,7 @@
 import ArgumentParser
 import AssayCheckpoint
+import AssayCore
+import AssayEvaluators
 import AssayMetrics
 import AssayModels
 import AssayProcedures
@@ -70,12 +72,17 @@ extension AssayCommand {
                 bert_score's format (LAYER,P,R,F); `assay bertscore-baseline` builds one.
 
                 The signature names the model, layer, idf, version and rescaling like bert_score's hash.
+                --cache-references keeps the references' embeddings in the store (--store) and takes \
+                them from there when the encoder's weights, its quantization, the layer and the assay \
+                build are the same: a gate that scores new candidates against fixed references then \
+                embeds only the candidates. (A `bertscore` evaluation in a suite does this with the run's store.)
 
                 Examples:
                   assay bertscore hyp.txt --ref ref.txt
                   assay bertscore hyp.txt --ref refA.txt --ref refB.txt --idf --layer 4 --format json
                   assay bertscore hyp.txt --ref ref.txt --encoder ~/models/roberta-large --rescale roberta-large.tsv
                   assay bertscore data.jsonl --hyp-field output --ref-field reference
+                  assay bertscore new-hyp.txt --ref ref.txt --cache-references --store gate.sqlite
                 """)
 
         @OptionGroup var input: MTInputOptions
@@ -93,6 +100,9 @@ extension AssayCommand {
         @Flag(name: .customLong("exclude-special-from-matching"), help: "Leave [CLS]/[SEP] out of the similarity matrix, not only out of the weights (bert_score issue #180; changes the numbers).")
         var excludeSpecial = false
 
+        @Flag(name: .customLong("cache-references"), help: "Keep the references' embeddings in the store and take them from there next time (same encoder weights, quantization, layer and assay build).")
+        var cacheReferences = false
+        @OptionGroup var storeOptions: StoreOptions
         @Option(name: .long, help: "text (bert_score's line), json (per-item and mean P, R, F) or tsv (one line per item).")
         var format: Format = .text
 
@@ -106,10 +116,13 @@ extension AssayCommand {
             let baseline = try rescale.map { try BERTScoreBaseline(contentsOf: URL(fileURLWithPath: $0)) }
             let progress = TerminalProgress()
             let started = Date()
+            let cache = try cacheReferences ? BERTScorer.ReferenceCache(
+                cache: storeOptions.open(),
+                identity: [try SHA256.hex(modelAt: encoder.directory), encoder.quantize ?? "none", EvaluationItemCache.buildIdentity].joined(separator: "|")) : nil
             let result = try scorer.score(
                 candidates: corpus.hypotheses, references: corpus.references,
                 options: .init(layer: layer, idf: idf, baseline: baseline, excludeSpecialFromMatching: excludeSpecial,
-                               batchTokens: encoder.batchTokens)) { done, total in
+                               batchTokens: encoder.batchTokens), referenceCache: cache) { done, total in
                 progress.update(evaluation: "bertscore", completed: done, total: total, detail: "texts")
             }
             let seconds = Date().timeIntervalSince(started)
@@ -119,14 +132,17 @@ extension AssayCommand {
                     precision: result.scores.map(\.precision), recall: result.scores.map(\.recall), f1: result.scores.map(\.f1),
                     mean: .init(precision: result.mean.precision, recall: result.mean.recall, f1: result.mean.f1), layer: result.layer,
                     signature: result.signature, pairs: result.scores.count, textsEncoded: result.textsEncoded,
-                    tokensEncoded: result.tokensEncoded, seconds: seconds, loadSeconds: loadSeconds)), pretty: false)
+                    tokensEncoded: result.tokensEncoded, referencesCached: result.referencesFromCache, seconds: seconds,
+                    loadSeconds: loadSeconds)), pretty: false)
             case .tsv:
                 print("precision\trecall\tf1")
                 for s in result.scores { print(String(format: "%.6f\t%.6f\t%.6f", s.precision, s.recall, s.f1)) }
             case .text:
                 print(String(format: "%@ P: %.6f R: %.6f F1: %.6f", result.signature, result.mean.precision, result.mean.recall, result.mean.f1))
-                Terminal.error(String(format: "%d pairs (%d distinct texts, %d tokens) in %.2f s: %.1f pairs/s\n", result.scores.count,
-                                      result.textsEncoded, result.tokensEncoded, seconds, Double(result.scores.count) / max(seconds, 1e-9)))
+                Terminal.error(String(format: "%d pairs (%d distinct texts, %d tokens embedded%@) in %.2f s: %.1f pairs/s\n", result.scores.count,
+                                      result.textsEncoded, result.tokensEncoded,
+                                      cache == nil ? "" : "; \(result.referencesFromCache) references from the store",
+                                      seconds, Double(result.scores.count) / max(seconds, 1e-9)))
             }
         }
 
@@ -138,12 +154,12 @@ extension AssayCommand {
             var mean: Mean
             var layer: Int
             var signature: String
-            var pairs, textsEncoded, tokensEncoded: Int
+            var pairs, textsEncoded, tokensEncoded, referencesCached: Int
             var seconds, loadSeconds: Double
 
             enum CodingKeys: String, CodingKey {
                 case precision, recall, f1, mean, layer, signature, pairs, textsEncoded = "texts_encoded", tokensEncoded = "tokens_encoded",
-                     seconds, loadSeconds = "load_seconds"
+                     referencesCached = "references_cached", seconds, loadSeconds = "load_seconds"
             }
         }
     }

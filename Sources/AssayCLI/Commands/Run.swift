@@ -107,7 +107,7 @@ extension AssayCommand {
                             gitCommit: identity.gitCommit, models: models,
                             scratchDirectories: report.writer.scratchDirectories(suite: loaded.name, junit: report.junitURL))
             let progress = TerminalProgress()
-            let runner = SuiteRunner(progress: progress, itemCache: store, resume: resume, resultCache: store, reuse: reuse)
+            let runner = SuiteRunner(progress: progress, itemCache: store, resume: resume, resultCache: store, reuse: reuse, embeddingCache: store)
             let suiteToRun = loaded
             let baselineToUse = baselineValues
             let interrupt = InterruptHandler()
@@ -134,7 +134,7 @@ extension AssayCommand {
             // filesystem, and a read-only working directory stays usable.
             var cache: ResultsStore?
             if resume || storeOptions.store != nil { cache = try storeOptions.open() }
-            let runner = SuiteRunner(progress: TerminalProgress(), itemCache: cache, resume: resume)
+            let runner = SuiteRunner(progress: TerminalProgress(), itemCache: cache, resume: resume, embeddingCache: cache)
             let interrupt = InterruptHandler()
             let task = Task { await runner.runShard(suite, shard: shard, identity: identity, models: models) }
             interrupt.onInterrupt { task.cancel() }

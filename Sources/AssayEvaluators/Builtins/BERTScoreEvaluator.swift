@@ -1,3 +1,4 @@
+import AssayCore
 import AssayMetrics
 import AssayModels
 import AssayProcedures
@@ -64,7 +65,13 @@ public struct BERTScoreEvaluator: Evaluator {
             options.baselineIsCustom = true
         }
         let progress = context.progress, id = context.evaluationID
-        let result = try scorer.score(candidates: corpus.hypotheses, references: corpus.references, options: options) { done, total in
+        // References embedded by an earlier run of the same encoder (weights, quantization, build) are taken from the store.
+        let cache = try context.embeddingCache.map { store in
+            BERTScorer.ReferenceCache(cache: store, identity: [try SHA256.hex(modelAt: url), quantize?.description ?? "none",
+                                                               EvaluationItemCache.buildIdentity].joined(separator: "|"))
+        }
+        let result = try scorer.score(candidates: corpus.hypotheses, references: corpus.references, options: options,
+                                      referenceCache: cache) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "texts")
         }
         try context.checkCancellation()
@@ -77,12 +84,16 @@ public struct BERTScoreEvaluator: Evaluator {
             return ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i).merging(
                 ["precision": .number(s.precision), "recall": .number(s.recall), "f1": .number(s.f1)]) { _, score in score })
         }
-        return EvaluationResult(
+        var out = EvaluationResult(
             metrics: [
                 MetricValue(name: "f1", value: result.mean.f1, ciLow: interval?.low, ciHigh: interval?.high, higherIsBetter: true),
                 MetricValue(name: "precision", value: result.mean.precision, higherIsBetter: true),
                 MetricValue(name: "recall", value: result.mean.recall, higherIsBetter: true),
             ],
             items: items, signature: result.signature)
+        if result.referencesFromCache > 0 {
+            out.addNote("\(result.referencesFromCache) reference embedding\(result.referencesFromCache == 1 ? "" : "s") taken from the store")
+        }
+        return out
     }
 }

@@ -100,6 +100,8 @@ public struct EvaluationContext: Sendable {
     public var shard: Shard?
     /// Where per-item results are kept as they finish (and read back on `--resume`), if anywhere.
     public var itemCache: EvaluationItemCache?
+    /// Where BERTScore keeps reference embeddings between runs (the results store), if anywhere.
+    public var embeddingCache: (any BERTScore.EmbeddingCache)?
 
     /// Creates a context.
     public init(evaluationID: String, dataset: DatasetSpec? = nil, model: ModelSpec? = nil,

@@ -50,6 +50,57 @@ public enum BERTScore {
             vectors = v
             self.dimension = dimension
         }
+
+        /// An embedding kept earlier (``EmbeddingCache``): token ids as little-endian Int32 and
+        /// the normalised vectors as little-endian Float32, checked before use — nil when the
+        /// sizes disagree, a value is not finite, or a row is not of unit length (a damaged row
+        /// is then embedded again, never scored).
+        public init?(tokenData: Data, vectorData: Data, dimension: Int) {
+            guard dimension > 0, tokenData.count % 4 == 0, vectorData.count % 4 == 0 else { return nil }
+            let tokens = stride(from: 0, to: tokenData.count, by: 4).map { offset in
+                Int(Int32(littleEndian: tokenData.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int32.self) }))
+            }
+            guard !tokens.isEmpty, vectorData.count / 4 == tokens.count * dimension else { return nil }
+            let vectors = stride(from: 0, to: vectorData.count, by: 4).map { offset in
+                Float(bitPattern: UInt32(littleEndian: vectorData.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }))
+            }
+            for row in 0..<tokens.count {
+                var sum = 0.0
+                for value in vectors[(row * dimension)..<((row + 1) * dimension)] {
+                    guard value.isFinite else { return nil }
+                    sum += Double(value) * Double(value)
+                }
+                guard abs(sum - 1) < 1e-3 else { return nil }
+            }
+            self.tokens = tokens
+            self.vectors = vectors
+            self.dimension = dimension
+        }
+
+        /// The token ids as ``init(tokenData:vectorData:dimension:)`` reads them.
+        public var tokenData: Data {
+            var data = Data(capacity: tokens.count * 4)
+            for token in tokens { withUnsafeBytes(of: Int32(truncatingIfNeeded: token).littleEndian) { data.append(contentsOf: $0) } }
+            return data
+        }
+
+        /// The vectors as ``init(tokenData:vectorData:dimension:)`` reads them.
+        public var vectorData: Data {
+            var data = Data(capacity: vectors.count * 4)
+            for value in vectors { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            return data
+        }
+    }
+
+    /// Where reference embeddings are kept between runs (the results store's `embedding_cache`),
+    /// under keys that name the encoder's weights, the layer, the build and the text
+    /// (`BERTScorer.ReferenceCache`), so that a gate scoring new candidates against fixed
+    /// references embeds only the candidates.
+    public protocol EmbeddingCache: Sendable {
+        /// The embeddings kept under any of `keys`.
+        func embeddings(forKeys keys: [String]) -> [String: Embedding]
+        /// Keeps each embedding under its key (a failure to write only loses the reuse).
+        func keep(_ embeddings: [(key: String, embedding: Embedding)])
     }
 
     /// Per-token weights: 1 for every token but the special ones (bert_score without idf), or

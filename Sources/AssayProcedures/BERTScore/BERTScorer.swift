@@ -57,6 +57,26 @@ public struct BERTScorer: Sendable {
         /// Distinct texts embedded and their tokens.
         public var textsEncoded: Int
         public var tokensEncoded: Int
+        /// Distinct references whose embeddings came from the ``ReferenceCache`` (not embedded).
+        public var referencesFromCache = 0
+    }
+
+    /// Reference embeddings kept between runs: `cache` (the results store) under keys naming
+    /// `identity` — the encoder's weights (SHA-256), its in-memory quantization and the build of
+    /// assay, which the caller knows — with the model's name, maximum length, the layer and the text.
+    public struct ReferenceCache: Sendable {
+        public var cache: any BERTScore.EmbeddingCache
+        public var identity: String
+
+        public init(cache: any BERTScore.EmbeddingCache, identity: String) {
+            self.cache = cache
+            self.identity = identity
+        }
+    }
+
+    /// The key of `text`'s embedding at `layer` in `cache`.
+    func cacheKey(_ text: String, layer: Int, cache: ReferenceCache) -> String {
+        SHA256.hex(Data(["bertscore-embedding/1", cache.identity, name, String(maxLength), String(layer), text].joined(separator: "\u{1E}").utf8))
     }
 
     /// Scores with `model` (loaded by the caller: `EncoderModel(directory:)`, possibly quantized).
@@ -172,7 +192,7 @@ public struct BERTScorer: Sendable {
     /// `candidates[i]`; their number may vary).
     /// - Throws: ``MetricsError`` for mismatched counts, a candidate without references, a layer
     ///   outside the encoder, or a baseline without that layer.
-    public func score(candidates: [String], references: [[String]], options: Options = Options(),
+    public func score(candidates: [String], references: [[String]], options: Options = Options(), referenceCache: ReferenceCache? = nil,
                       progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
         guard !candidates.isEmpty else { throw MetricsError.emptyInput(what: "candidates") }
         guard references.count == candidates.count else {
@@ -187,8 +207,36 @@ public struct BERTScorer: Sendable {
         }
         _ = try options.baseline.map { try $0.baseline(layer: layer) }  // fail before the expensive part
         let allReferences = references.flatMap { $0 }
-        let embeddings = embed(candidates + allReferences, layers: [layer], batchTokens: options.batchTokens, progress: progress)
-        return try score(candidates: candidates, references: references, embeddings: embeddings, layer: layer, options: options)
+        guard let referenceCache else {
+            let embeddings = embed(candidates + allReferences, layers: [layer], batchTokens: options.batchTokens, progress: progress)
+            return try score(candidates: candidates, references: references, embeddings: embeddings, layer: layer, options: options)
+        }
+        // References kept by an earlier run are taken; the rest are embedded with the candidates and kept.
+        var seen = Set<String>()
+        let distinctReferences = allReferences.filter { seen.insert($0).inserted }
+        let keys = distinctReferences.map { cacheKey($0, layer: layer, cache: referenceCache) }
+        let kept = referenceCache.cache.embeddings(forKeys: keys)
+        var cached: [String: [Int: BERTScore.Embedding]] = [:]
+        for (text, key) in zip(distinctReferences, keys) {
+            // Taken only when its tokens are the ones this tokenizer gives the text now.
+            if let embedding = kept[key], embedding.dimension == encoder.configuration.hidden, embedding.tokens == tokens(text) {
+                cached[text] = [layer: embedding]
+            }
+        }
+        let candidateSet = Set(candidates)
+        var embeddings = embed(candidates + allReferences.filter { cached[$0] == nil || candidateSet.contains($0) }, layers: [layer],
+                               batchTokens: options.batchTokens, progress: progress)
+        let fresh = zip(distinctReferences, keys).compactMap { text, key in
+            cached[text] == nil ? embeddings[text]?[layer].map { (key: key, embedding: $0) } : nil
+        }
+        referenceCache.cache.keep(fresh)
+        let embedded = embeddings.count, tokensEmbedded = embeddings.values.reduce(0) { $0 + ($1[layer]?.tokens.count ?? 0) }
+        for (text, embedding) in cached where embeddings[text] == nil { embeddings[text] = embedding }
+        var result = try score(candidates: candidates, references: references, embeddings: embeddings, layer: layer, options: options)
+        result.textsEncoded = embedded
+        result.tokensEncoded = tokensEmbedded
+        result.referencesFromCache = cached.keys.filter { !candidateSet.contains($0) }.count
+        return result
     }
 
     /// BERTScore from embeddings already computed with ``embed(_:layers:batchTokens:progress:)`` at `layer`.

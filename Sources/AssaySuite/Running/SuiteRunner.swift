@@ -1,5 +1,6 @@
 import AssayCore
 import AssayEvaluators
+import AssayMetrics
 import Foundation
 
 /// Runs a suite's evaluations one after another and judges its gates.
@@ -19,15 +20,18 @@ public struct SuiteRunner: Sendable {
     /// Whether a whole run takes an evaluation's kept result when nothing it depends on changed
     /// (``reuseKey(_:of:models:earlier:)``) instead of evaluating it again.
     public var reuse: Bool
+    /// Where BERTScore keeps reference embeddings between runs (the results store), if anywhere.
+    public var embeddingCache: (any BERTScore.EmbeddingCache)?
 
     /// Creates a runner.
     public init(progress: any ProgressReporter = SilentProgress(), itemCache: (any ItemCache)? = nil, resume: Bool = false,
-                resultCache: (any ResultCache)? = nil, reuse: Bool = false) {
+                resultCache: (any ResultCache)? = nil, reuse: Bool = false, embeddingCache: (any BERTScore.EmbeddingCache)? = nil) {
         self.progress = progress
         self.itemCache = itemCache
         self.resume = resume
         self.resultCache = resultCache
         self.reuse = reuse
+        self.embeddingCache = embeddingCache
     }
 
     /// Identity of a run, supplied by the caller.
@@ -187,6 +191,7 @@ public struct SuiteRunner: Sendable {
             model: evaluation.model.flatMap { suite.model($0) }, reference: evaluation.reference.flatMap { suite.model($0) },
             progress: progress, earlierResults: earlier)
         context.shard = shard
+        context.embeddingCache = embeddingCache
         context.itemCache = itemCache.map {
             EvaluationItemCache(cache: $0, resume: resume, evaluator: evaluation.evaluator.id,
                                 options: evaluation.options.values.mapValues(\.description))
