@@ -49,7 +49,8 @@ public enum MarkdownReport {
         md += "| Evaluation | Evaluator | Status | Metrics | Time |\n|---|---|---|---|---:|\n"
         for e in outcome.evaluations {
             let summary = e.metrics.prefix(3).map { "\($0.name) \(number($0.value))" }.joined(separator: ", ")
-            md += "| \(MarkdownEscaping.cell(e.id)) | \(e.evaluator) | \(statusText(e.status)) | \(MarkdownEscaping.cell(summary)) | "
+            let status = statusText(e.status) + (e.reusedFrom.map { " (reused from \(MarkdownEscaping.cell($0)))" } ?? "")
+            md += "| \(MarkdownEscaping.cell(e.id)) | \(e.evaluator) | \(status) | \(MarkdownEscaping.cell(summary)) | "
             md += String(format: "%.2f s", e.seconds) + " |\n"
         }
         md += "\n"

@@ -39,6 +39,9 @@ public struct ReportDocument: Codable, Sendable {
         public var items_file: String?
         public var artifacts: [String]?
         public var seconds: Double
+        /// The run whose result `assay run --reuse` took (the numbers are that run's; `seconds`
+        /// is the time to take them).
+        public var reused_from: String?
     }
 
     /// One metric value.
@@ -114,7 +117,7 @@ public struct ReportDocument: Codable, Sendable {
                 error: e.error.map { ($0.errorDescription ?? $0.message) + ($0.hint.map { " (hint: \($0))" } ?? "") },
                 error_detail: e.error, items: e.items.count, items_file: e.items.isEmpty ? nil : itemsFile,
                 artifacts: e.artifacts.isEmpty ? nil : e.artifacts.map { "\(outcome.runID).\(ReportWriter.artifactSuffix(e, $0))" },
-                seconds: e.seconds)
+                seconds: e.seconds, reused_from: e.reusedFrom)
         }
         gates = outcome.gates.map {
             Gate(metric: $0.metric, rule: $0.rule, threshold: $0.threshold, value: $0.value, baseline: $0.baseline,

@@ -56,30 +56,49 @@ struct BERTScoreCacheTests {
         #expect(layer4["references_cached"] as? Int == 0 && layer4["texts_encoded"] as? Int == 40)
     }
 
+    /// In a suite the run's store keeps the references; `--reuse` takes the whole evaluation,
+    /// without the first run's note about the store, and takes it no more once a file of the
+    /// encoder's directory other than its weights (tokenizer_config.json) changes.
     @Test func aSuiteEvaluationTakesReferencesFromTheRunsStore() throws {
-        let encoder = try TestEnvironment.model("all-minilm-l6-v2").path
         let root = TestEnvironment.root.path
         let directory = try TestEnvironment.temporaryDirectory("assay-bertscore-cache")
         defer { try? FileManager.default.removeItem(at: directory) }
+        let encoder = directory.appendingPathComponent("minilm")
+        try FileManager.default.copyItem(at: try TestEnvironment.model("all-minilm-l6-v2"), to: encoder)
         try """
             version: 1
             name: cache
             models:
-              minilm: { path: "\(encoder)" }
+              minilm: { path: minilm }
             datasets:
-              a: { kind: parallel, hypotheses: "\(root)/Fixtures/mt/system-b.txt", references: ["\(root)/Fixtures/mt/reference.txt"] }
+              b: { kind: parallel, hypotheses: "\(root)/Fixtures/mt/system-b.txt", references: ["\(root)/Fixtures/mt/reference.txt"] }
             evaluations:
-              - { id: bs, evaluator: bertscore, model: minilm, dataset: a, options: { resamples: 0 } }
+              - { id: bs, evaluator: bertscore, model: minilm, dataset: b, options: { resamples: 0 } }
             """.write(to: directory.appendingPathComponent("suite.yaml"), atomically: true, encoding: .utf8)
-        var f1: [Double] = []
-        for (run, note) in [("one", false), ("two", true)] {
-            let result = try AssayProcess.run(["run", "suite.yaml", "--store", "s.sqlite", "--out", run, "--format", "json"], in: directory)
+        func run(_ out: String, _ extra: [String] = []) throws -> (note: String, f1: Double, reusedFrom: String?, runID: String) {
+            let result = try AssayProcess.run(["run", "suite.yaml", "--store", "s.sqlite", "--out", out, "--format", "json"] + extra, in: directory)
             #expect(result.status == 0, "\(result.stderr)")
             let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-            let metric = try #require(((document["evaluations"] as? [[String: Any]])?.first?["metrics"] as? [[String: Any]])?.first)
-            #expect((metric["note"] as? String)?.contains("20 reference embeddings taken from the store") ?? false == note, "\(metric)")
-            f1.append(metric["value"] as? Double ?? .nan)
+            let evaluation = try #require((document["evaluations"] as? [[String: Any]])?.first)
+            let metric = try #require((evaluation["metrics"] as? [[String: Any]])?.first)
+            return (metric["note"] as? String ?? "", metric["value"] as? Double ?? .nan, evaluation["reused_from"] as? String,
+                    document["run_id"] as? String ?? "")
         }
-        #expect(abs(f1[0] - f1[1]) < 1e-6)
+        let one = try run("one"), two = try run("two")
+        #expect(!one.note.contains("taken from the store") && two.note.contains("20 reference embeddings taken from the store"), "\(two.note)")
+        #expect(abs(one.f1 - two.f1) < 1e-6 && one.reusedFrom == nil)
+
+        // --reuse: the last kept result, with the note of how it was obtained left behind.
+        let three = try run("three", ["--reuse"])
+        #expect(three.reusedFrom == two.runID && three.f1 == two.f1, "\(three)")
+        #expect(three.note.contains("reused: the result of run \(two.runID)") && !three.note.contains("taken from the store"), "\(three.note)")
+
+        // A tokenizer setting changes: the encoder is not the same, nothing is reused.
+        let config = encoder.appendingPathComponent("tokenizer_config.json")
+        var settings = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any])
+        settings["assay_test_marker"] = true
+        try JSONSerialization.data(withJSONObject: settings).write(to: config)
+        let four = try run("four", ["--reuse"])
+        #expect(four.reusedFrom == nil && !four.note.contains("reused"), "\(four.note)")
     }
 }

@@ -93,4 +93,24 @@ struct DriftAccumulatorTests {
         a.add(nll: 1, nllBase: 1, kld: 0.1, sameTop: true, outside: 0.4)
         #expect(abs((a.summary?.outsideTopK ?? 0) - 0.3) < 1e-12 && filled().summary?.outsideTopK == nil)
     }
+
+    /// Rounded server values: a candidate certain of one token (log-probability exactly 0, its
+    /// rest read as 0) gives a bounded value, not the 353 nats ln(1/10⁻³⁰⁸) would; named mass a hair
+    /// above 1, repeats, tokens without an id and empty lists are handled.
+    @Test func topKDivergenceSurvivesRoundedServerValues() {
+        // Reference: 0.5 on token 1, the rest elsewhere; candidate: token 1 certain (true rest 1e-8).
+        let (certain, outside) = DriftAccumulator.topKDivergence(base: [(1, log(0.5)), (2, log(0.3))], candidate: [(1, 0.0), (2, -18.4)])
+        // True KLD over {1, 2, rest} with q = (1 − 1e-8, 1e-8, ~0): 0.5 ln 0.5 + 0.3 ln(0.3/1e-8) + 0.2 ln(0.2/q_rest) ≥ 0.5 ln 0.5 + 5.17 + …
+        #expect(certain.isFinite && certain > 5 && certain < 10, "\(certain)")
+        #expect(abs(outside - 0.2) < 1e-12)
+        // Named mass above 1 from rounding: no negative rest, no NaN.
+        let (above, rest) = DriftAccumulator.topKDivergence(base: [(1, 0.0), (2, -17)], candidate: [(1, 0.0), (2, -16)])
+        #expect(above.isFinite && above >= 0 && rest == 0)
+        // Repeats count once; a token without an id (−1) is in the rest on both sides.
+        let (repeated, _) = DriftAccumulator.topKDivergence(base: [(1, log(0.6)), (1, log(0.6)), (-1, log(0.3))],
+                                                            candidate: [(1, log(0.6)), (-1, log(0.3))])
+        #expect(abs(repeated) < 1e-5)
+        let (empty, all) = DriftAccumulator.topKDivergence(base: [], candidate: [])
+        #expect(abs(empty) < 1e-12 && all == 1)
+    }
 }

@@ -82,6 +82,9 @@ struct SuiteLoaderTests {
         #expect(try ModelSpec.apiKey(variable: nil, environment: ["OPENAI_API_KEY": "other"]) == "other")
         let literal = try #require(try sandbox.diagnostics(suite("{ endpoint: http://127.0.0.1:1/v1, model: x, api_key_env: sk-abc123 }")).first)
         #expect(literal.message.contains("must name an environment variable") && literal.keyPath == "models.m.api_key_env")
+        // A key that happens to be letters and digits is refused too (lower case): never echoed as a variable's name.
+        let lower = try #require(try sandbox.diagnostics(suite("{ endpoint: http://127.0.0.1:1/v1, model: x, api_key_env: abc123XYZ }")).first)
+        #expect(lower.message.contains("in capitals"))
         try sandbox.directory.appendingPathComponent("m.gguf").path.write(toFile: sandbox.directory.appendingPathComponent("m.gguf").path,
                                                                             atomically: true, encoding: .utf8)
         let onFile = try #require(try sandbox.diagnostics(suite("{ path: m.gguf, api_key_env: VLLM_API_KEY }")).first)

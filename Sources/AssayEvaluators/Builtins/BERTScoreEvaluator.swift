@@ -13,6 +13,7 @@ import Foundation
 public struct BERTScoreEvaluator: Evaluator {
     public static let id = "bertscore"
     public static let summary = "BERTScore P/R/F1 identical to bert_score 0.3.13, on the in-repo BERT/RoBERTa encoder (model: an encoder directory)"
+    public static let fileOptions = ["rescale"]
     public static let options: [OptionSpec] = [
         OptionSpec("layer", .integer(minimum: 0), default: nil, "hidden layer (default: bert_score's tuned layer for known models, else the last)"),
         OptionSpec("idf", .bool, default: .bool(false), "weight tokens by idf over the references"),
@@ -67,7 +68,7 @@ public struct BERTScoreEvaluator: Evaluator {
         let progress = context.progress, id = context.evaluationID
         // References embedded by an earlier run of the same encoder (weights, quantization, build) are taken from the store.
         let cache = try context.embeddingCache.map { store in
-            BERTScorer.ReferenceCache(cache: store, identity: [try SHA256.hex(modelAt: url), quantize?.description ?? "none",
+            BERTScorer.ReferenceCache(cache: store, identity: [try SHA256.hex(modelAt: url), quantize?.description.lowercased() ?? "none",
                                                                EvaluationItemCache.buildIdentity].joined(separator: "|"))
         }
         let result = try scorer.score(candidates: corpus.hypotheses, references: corpus.references, options: options,
@@ -92,7 +93,7 @@ public struct BERTScoreEvaluator: Evaluator {
             ],
             items: items, signature: result.signature)
         if result.referencesFromCache > 0 {
-            out.addNote("\(result.referencesFromCache) reference embedding\(result.referencesFromCache == 1 ? "" : "s") taken from the store")
+            out.addRunNote("\(result.referencesFromCache) reference embedding\(result.referencesFromCache == 1 ? "" : "s") taken from the store")
         }
         return out
     }

@@ -163,20 +163,26 @@ public struct QuantDriftEvaluator: Evaluator {
         if quantize == nil, candidate == reference {
             throw EvaluatorError.invalidOption(name: "quantize", message: "model: and reference: are the same model; set quantize: to compare a local file with a quantized copy")
         }
-        func backend(_ spec: ModelSpec, quantized: GGMLType?) async throws -> (any LanguageModelBackend, String) {
+        // Both keys first: an unset variable fails before either server hears a request.
+        func key(_ spec: ModelSpec) throws -> String? {
+            if case let .endpoint(_, _, variable) = spec { return try ModelSpec.apiKey(variable: variable) }
+            return nil
+        }
+        let keys = (reference: try key(reference), candidate: try key(candidate))
+        func backend(_ spec: ModelSpec, key: String?, quantized: GGMLType?) async throws -> (any LanguageModelBackend, String) {
             switch spec {
             case let .file(url):
                 var local = try InProcessBackend(modelAt: url, numerics: numerics)
                 if let quantized { local = try local.candidate(file: nil, quantization: quantized, numerics: numerics) }
-                return (local, local.label)
-            case let .endpoint(url, name, keyVariable):
-                let server = OpenAIServer(baseURL: url, model: name, apiKey: try ModelSpec.apiKey(variable: keyVariable))
+                return (local, local.label + (numerics == .exact ? "" : "@numerics-\(numerics.rawValue)"))
+            case let .endpoint(url, name, _):
+                let server = OpenAIServer(baseURL: url, model: name, apiKey: key)
                 try await server.checkModel()
                 return (OpenAIBackend(server: server), "served:\(name)")
             }
         }
-        let (base, baseLabel) = try await backend(reference, quantized: nil)
-        let (other, otherLabel) = try await backend(candidate, quantized: quantize)
+        let (base, baseLabel) = try await backend(reference, key: keys.reference, quantized: nil)
+        let (other, otherLabel) = try await backend(candidate, key: keys.candidate, quantized: quantize)
         let k = topK > 0 ? topK : 20
         let progress = context.progress, id = context.evaluationID
         let (result, signature) = try await DriftRunner.runTopK(reference: base, candidate: other, labels: (baseLabel, otherLabel), textAt: text,

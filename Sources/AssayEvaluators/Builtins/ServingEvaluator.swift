@@ -14,6 +14,7 @@ public struct ServingEvaluator: Evaluator {
     public static let id = "serving"
     /// A load test measures the server now: never taken from an earlier run.
     public static let reusable = false
+    public static let fileOptions = ["tokenizer"]
     public static let summary = "An OpenAI-compatible server under load: TTFT/TPOT/ITL/E2EL percentiles, throughput and goodput (vLLM benchmark_serving's definitions)"
     public static let options: [OptionSpec] = [
         OptionSpec("num_prompts", .integer(minimum: 1), default: .integer(32), "requests (the dataset's prompts, repeated when fewer)"),

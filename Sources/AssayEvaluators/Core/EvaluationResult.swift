@@ -16,6 +16,14 @@ public struct EvaluationResult: Sendable, Equatable, Codable {
     /// Show the per-item rows as a table in the Markdown report (for a few rows, such as per-chunk
     /// statistics); they are always in the items file.
     public var itemsInReport = false
+    /// Notes on how this run obtained the result (items resumed, embeddings taken from the store),
+    /// shown as ``addNote(_:)``'s are; ``withoutRunNotes()`` drops them from a result kept for
+    /// `--reuse`, whose later run obtained it otherwise. Not encoded.
+    public private(set) var runNotes: [String] = []
+
+    enum CodingKeys: String, CodingKey {
+        case metrics, items, signature, artifacts, notes, itemsInReport
+    }
 
     /// Creates a result.
     public init(metrics: [MetricValue], items: [ItemRow] = [], signature: String, artifacts: [Artifact] = []) {
@@ -35,6 +43,25 @@ public struct EvaluationResult: Sendable, Equatable, Codable {
         guard let summary else { return }
         guard !metrics.isEmpty else { return notes.append(summary) }
         metrics[0].note = metrics[0].note.map { $0 + "; " + summary } ?? summary
+    }
+
+    /// ``addNote(_:)`` for a note about how this run obtained the result (see ``runNotes``).
+    public mutating func addRunNote(_ summary: String) {
+        runNotes.append(summary)
+        addNote(summary)
+    }
+
+    /// This result without its ``runNotes``.
+    public func withoutRunNotes() -> EvaluationResult {
+        var copy = self
+        let drop = Set(runNotes)
+        copy.notes.removeAll { drop.contains($0) }
+        if let note = copy.metrics.first?.note {
+            let kept = note.components(separatedBy: "; ").filter { !drop.contains($0) }
+            copy.metrics[0].note = kept.isEmpty ? nil : kept.joined(separator: "; ")
+        }
+        copy.runNotes = []
+        return copy
     }
 }
 

@@ -44,6 +44,10 @@ public protocol Evaluator: Sendable {
     /// now, which no file's hash captures.
     static var reusable: Bool { get }
 
+    /// Options whose values name files the evaluator reads (a rescaling baseline): their content
+    /// is part of the `--reuse` key.
+    static var fileOptions: [String] { get }
+
     /// For ``ShardMode/items``: the result of all items from their rows — every shard's, in shard
     /// order — and the signature every shard reported. An unsharded `evaluate` ends in this same
     /// function, so a merged run equals an unsharded one value for value.
@@ -56,6 +60,7 @@ extension Evaluator {
     public static func dependencies(_ options: OptionValues) -> [String] { [] }
     public static var sharding: ShardMode { .firstShard }
     public static var reusable: Bool { true }
+    public static var fileOptions: [String] { [] }
     public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
         throw EvaluatorError.invalidOption(name: "evaluator", message: "'\(Self.id)' does not merge items (it runs whole in shard 1)")
     }

@@ -60,7 +60,8 @@ public enum BERTScore {
             let tokens = stride(from: 0, to: tokenData.count, by: 4).map { offset in
                 Int(Int32(littleEndian: tokenData.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int32.self) }))
             }
-            guard !tokens.isEmpty, vectorData.count / 4 == tokens.count * dimension else { return nil }
+            let (expected, overflow) = tokens.count.multipliedReportingOverflow(by: dimension)
+            guard !tokens.isEmpty, !overflow, vectorData.count / 4 == expected else { return nil }
             let vectors = stride(from: 0, to: vectorData.count, by: 4).map { offset in
                 Float(bitPattern: UInt32(littleEndian: vectorData.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }))
             }

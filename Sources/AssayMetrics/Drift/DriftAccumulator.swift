@@ -142,28 +142,34 @@ public struct DriftAccumulator: Sendable, Equatable {
     /// both lists give exactly (the rest is 1 minus the named ones). Merging tokens into one cell
     /// never increases a KL divergence (the data-processing inequality), so this is a lower bound
     /// of the full-vocabulary KLD, and equals it when the named tokens hold all the mass.
+    ///
+    /// Log-probabilities come rounded (a server sends float32; a nearly certain token's comes back
+    /// as 0), so the candidate's rest, 1 − Σ q, could read 0 where it is 1e-8 and blow the term
+    /// p·ln(p/q) up. The rest is taken as max(0, 1 − Σ q) + ε with ε = 1e-6 per named token and one
+    /// more: at least the true rest, and a larger q only lowers p·ln(p/q), so the value stays a
+    /// lower bound. Entries with a negative token (a server's token that has no id) and repeats
+    /// fall into the rest.
     /// - Returns: the bound and `outside`, the reference's probability in the merged cell (how
     ///   much the bound may miss).
     public static func topKDivergence(base: [(token: Int, logProbability: Double)],
                                       candidate: [(token: Int, logProbability: Double)]) -> (kld: Double, outside: Double) {
         var candidateByToken: [Int: Double] = [:]
-        for entry in candidate { candidateByToken[entry.token] = entry.logProbability }
-        var kld = 0.0, baseNamed = 0.0, candidateNamed = 0.0
+        for entry in candidate where entry.token >= 0 && candidateByToken[entry.token] == nil {
+            candidateByToken[entry.token] = min(0, entry.logProbability)
+        }
+        var kld = 0.0, baseNamed = 0.0, candidateNamed = 0.0, shared = 0
         var seen = Set<Int>()
-        for entry in base where seen.insert(entry.token).inserted {
+        for entry in base where entry.token >= 0 && seen.insert(entry.token).inserted {
             guard let c = candidateByToken[entry.token] else { continue }
-            let p = exp(entry.logProbability)
-            kld += p * (entry.logProbability - c)
+            let b = min(0, entry.logProbability), p = exp(b)
+            kld += p * (b - c)
             baseNamed += p
             candidateNamed += exp(c)
+            shared += 1
         }
-        // Rounding can leave the named mass a hair above 1; the merged cell is then empty.
-        let baseRest = max(0, 1 - baseNamed), candidateRest = max(0, 1 - candidateNamed)
-        if baseRest > 0 {
-            // A candidate that names all its mass leaves nothing for the rest: the smallest
-            // positive double stands in, so the bound stays finite and large.
-            kld += baseRest * (log(baseRest) - log(max(candidateRest, Double.leastNormalMagnitude)))
-        }
+        let slack = 1e-6 * Double(shared + 1)
+        let baseRest = max(0, 1 - baseNamed), candidateRest = max(0, 1 - candidateNamed) + slack
+        if baseRest > 0 { kld += baseRest * (log(baseRest) - log(candidateRest)) }
         return (max(0, kld), baseRest)
     }
 }

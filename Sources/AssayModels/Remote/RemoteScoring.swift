@@ -163,8 +163,22 @@ extension OpenAIBackend {
             scores.logProbabilities.append(logProbability)
         }
         if options.topK > 0 {
-            let ids = try await textIDs(in: top, positions: (start + 1 - offset)..<(n - offset))
-            for j in start..<(n - 1) { scores.top?.append(try topTokens(top, j + 1 - offset, ids: ids, url: url)) }
+            let ids = try await textIDs(in: top, positions: (start + 1 - offset)..<(n - offset), keep: options.topK + 1)
+            var named = 0, total = 0
+            for j in start..<(n - 1) {
+                let row = try topTokens(top, j + 1 - offset, ids: ids, keep: options.topK + 1, url: url)
+                named += row.filter { $0.token >= 0 }.count
+                total += row.count
+                scores.top?.append(row)
+            }
+            // A server whose texts mostly name no single token (a SentencePiece vocabulary, where
+            // a piece reads with a leading space that tokenizes apart) would leave the bound blind.
+            guard total == 0 || Double(named) >= 0.8 * Double(total) else {
+                throw ModelError.serverCannotScore(
+                    url: url.absoluteString,
+                    missing: "top-k log-probabilities by token id: it names them by text, and only \(named) of \(total) texts map back to one token each",
+                    fix: "serve the model with vLLM, which names them by id (return_tokens_as_token_ids)")
+            }
         }
         return scores
     }
@@ -174,11 +188,11 @@ extension OpenAIBackend {
     /// tokenizes to one token which detokenizes back to it. Texts that name no single token —
     /// empty, holding U+FFFD (a piece of a UTF-8 character: several byte tokens read alike), or
     /// not round-tripping — get none, and their entries are left out.
-    func textIDs(in top: [Any]?, positions: Range<Int>) async throws -> [String: Int] {
+    func textIDs(in top: [Any]?, positions: Range<Int>, keep: Int) async throws -> [String: Int] {
         var texts = Set<String>()
         for index in positions {
             guard let top, index < top.count, let row = top[index] as? [String: Any] else { continue }
-            for key in row.keys where !key.hasPrefix("token_id:") { texts.insert(key) }
+            for (key, _) in Self.mostLikely(row, keep) where !key.hasPrefix("token_id:") { texts.insert(key) }
         }
         var ids: [String: Int] = [:]
         for text in texts {
@@ -210,24 +224,41 @@ extension OpenAIBackend {
                            fix: "use mode: chunked (it scores the second half of each chunk only), or serve the model with vLLM")
     }
 
-    /// The top log-probabilities at `index`, most likely first: keyed `token_id:N` (vLLM's
-    /// `return_tokens_as_token_ids`) or by text, resolved through `ids` (entries without an id are
-    /// left out). Every value must be a finite log-probability ≤ 0.
-    func topTokens(_ top: [Any]?, _ index: Int, ids: [String: Int], url: URL) throws -> [(token: Int, logProbability: Double)] {
+    /// The `keep` entries of a top_logprobs row with the largest values (a server may send more
+    /// than asked; more would only cost tokenizer requests).
+    static func mostLikely(_ row: [String: Any], _ keep: Int) -> [(String, Any)] {
+        row.map { ($0.key, $0.value) }
+            .sorted { (($0.1 as? NSNumber)?.doubleValue ?? -.infinity, $1.0) > (($1.1 as? NSNumber)?.doubleValue ?? -.infinity, $0.0) }
+            .prefix(keep).map { $0 }
+    }
+
+    /// The top log-probabilities at `index`, most likely first, at most `keep`: keyed `token_id:N`
+    /// (vLLM's `return_tokens_as_token_ids`) or by text, resolved through `ids` — an entry whose
+    /// text names no single token gets token −1 (it counts for no cell of the KLD bound, and a
+    /// top token without an id agrees with nothing). Every value must be a finite log-probability
+    /// ≤ 0, and no id may appear twice.
+    func topTokens(_ top: [Any]?, _ index: Int, ids: [String: Int], keep: Int, url: URL) throws -> [(token: Int, logProbability: Double)] {
         guard let top, index < top.count, let row = top[index] as? [String: Any] else {
             throw ModelError.serverProtocol(url: url.absoluteString, message: "no top_logprobs at position \(index)")
         }
-        return try row.compactMap { key, value -> (token: Int, logProbability: Double)? in
+        var seen = Set<Int>()
+        return try Self.mostLikely(row, keep).map { key, value -> (token: Int, logProbability: Double) in
             guard let number = (value as? NSNumber)?.doubleValue, number.isFinite, number <= 1e-4 else {
                 throw ModelError.serverProtocol(url: url.absoluteString, message: "top log-probability '\(key)' at position \(index) is \(value), not a finite value ≤ 0")
             }
+            var token = -1
             if key.hasPrefix("token_id:") {
                 guard let id = Int(key.dropFirst("token_id:".count)), id >= 0 else {
                     throw ModelError.serverProtocol(url: url.absoluteString, message: "top log-probability key '\(key)' at position \(index) names no token id")
                 }
-                return (id, min(0, number))
+                token = id
+            } else if let id = ids[key] {
+                token = id
             }
-            return ids[key].map { ($0, min(0, number)) }
+            if token >= 0, !seen.insert(token).inserted {
+                throw ModelError.serverProtocol(url: url.absoluteString, message: "token \(token) appears twice among the top log-probabilities at position \(index)")
+            }
+            return (token, min(0, number))
         }.sorted { $0.logProbability > $1.logProbability || ($0.logProbability == $1.logProbability && $0.token < $1.token) }
     }
 

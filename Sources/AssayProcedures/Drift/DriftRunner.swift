@@ -202,7 +202,8 @@ public enum DriftRunner {
             var local = DriftAccumulator()
             for j in 0..<positions {
                 let (kld, outside) = DriftAccumulator.topKDivergence(base: baseTop[j], candidate: scoredTop[j])
-                let sameTop = baseTop[j].first.map { $0.token } == scoredTop[j].first.map { $0.token } && !baseTop[j].isEmpty
+                // A top token without an id (a server's text that names no single token) agrees with nothing.
+                let sameTop = baseTop[j].first.map { $0.token } == scoredTop[j].first.map { $0.token } && (baseTop[j].first?.token ?? -1) >= 0
                 local.add(nll: -scored.logProbabilities[j], nllBase: -base.logProbabilities[j], kld: kld, sameTop: sameTop, outside: outside)
             }
             if let summary = local.summary { perChunk.append(summary) }

@@ -214,11 +214,13 @@ struct SuiteBuilder {
     /// that calls the server, so that `assay merge` and suites that never call it need no key.
     func apiKeyVariable(_ cursor: YAMLCursor) -> String? {
         guard let name = cursor.string() else { return nil }
-        let isName = name.first.map { $0 == "_" || ($0.isASCII && $0.isLetter) } == true
-            && name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+        // Upper case only: a key pasted here by mistake (most have lower-case letters or dashes)
+        // must never be echoed back as "variable … is not set".
+        let isName = name.first.map { $0 == "_" || ("A"..."Z").contains($0) } == true
+            && name.allSatisfy { $0 == "_" || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
         guard isName else {
             Redaction.register(name)  // most likely the key itself: masked in this error and everywhere else
-            cursor.error("api_key_env must name an environment variable, e.g. VLLM_API_KEY",
+            cursor.error("api_key_env must name an environment variable in capitals, e.g. VLLM_API_KEY",
                          hint: "write the variable's name, not the key: the key stays in the environment and out of the suite")
             return nil
         }

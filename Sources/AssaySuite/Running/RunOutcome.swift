@@ -81,6 +81,8 @@ public struct EvaluationOutcome: Sendable {
     public var options: [String: OptionValue]
     /// Wall time in seconds.
     public var seconds: Double
+    /// The run whose kept result `--reuse` took instead of evaluating (nil: evaluated in this run).
+    public var reusedFrom: String?
 
     /// Status of an evaluation.
     public enum Status: String, Sendable, Codable {

@@ -66,11 +66,12 @@ public struct SuiteRunner: Sendable {
     ///   - models: model infos for the report (see ``ModelInspector``).
     public func run(_ suite: Suite, identity: RunIdentity, models: [ModelInfo], baseline: Baseline?) async -> RunOutcome {
         let started = Date()
+        let hashes = ContentHashes()
         var outcomes: [EvaluationOutcome] = []
         var finished: [String: EvaluationResult] = [:]
         var interrupted = false
         for (index, evaluation) in suite.evaluations.enumerated() {
-            let keep = resultCache.flatMap { cache in reuseKey(evaluation, of: suite, models: models, earlier: finished).map { (cache, $0) } }
+            let keep = resultCache.flatMap { cache in reuseKey(evaluation, of: suite, models: models, earlier: finished, hashes: hashes).map { (cache, $0) } }
             let (outcome, result) = await evaluate(evaluation, of: suite, index: index, earlier: finished, shard: nil,
                                                    keep: keep.map { ($0.0, $0.1, identity.runID) }, interrupted: &interrupted)
             if let result { finished[evaluation.id] = result }
@@ -201,29 +202,29 @@ public struct SuiteRunner: Sendable {
 
     /// The key under which a whole run keeps `evaluation`'s result and `--reuse` looks it up: the
     /// SHA-256 of the evaluation's id, its evaluator and options after defaults, the content of
-    /// every file an option names (an encoder, a baseline), the SHA-256 of its models, its
+    /// the files its ``Evaluator/fileOptions`` name (a baseline), the content of its models
+    /// (a file's SHA-256; every file of a directory — weights, config, tokenizer, templates), its
     /// dataset's declaration and files' SHA-256, the earlier results it reads
     /// (``Evaluator/dependencies(_:)``) and the assay executable's SHA-256. Nil — never reused —
     /// for a speed measurement (``Evaluator/reusable``), a served model (whose weights no hash
     /// names) or a model, file or earlier result that cannot be read.
-    public func reuseKey(_ evaluation: EvaluationSpec, of suite: Suite, models: [ModelInfo], earlier: [String: EvaluationResult]) -> String? {
+    public func reuseKey(_ evaluation: EvaluationSpec, of suite: Suite, models: [ModelInfo], earlier: [String: EvaluationResult],
+                         hashes: ContentHashes = ContentHashes()) -> String? {
         let type = evaluation.evaluator
         guard type.reusable else { return nil }
         let options = evaluation.options.values
         var parts = ["assay-reuse/1", evaluation.id, type.id, EvaluationItemCache.buildIdentity]
-        for name in options.keys.sorted() {
-            let value = options[name]!
-            parts.append("option \(name)=\(value.description)")
-            guard case let .string(text) = value, !text.isEmpty else { continue }
-            let candidates = [URL(fileURLWithPath: text), suite.file.deletingLastPathComponent().appendingPathComponent(text)]
-            if let file = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
-                guard let hash = try? SHA256.hex(modelAt: file) else { return nil }
-                parts.append("file \(name) \(hash)")
-            }
+        for name in options.keys.sorted() { parts.append("option \(name)=\(options[name]!.description)") }
+        for name in type.fileOptions.sorted() {
+            guard case let .string(path)? = options[name] else { continue }
+            guard let hash = hashes.hash(URL(fileURLWithPath: path)) else { return nil }
+            parts.append("file \(name) \(hash)")
         }
         for (role, name) in [("model", evaluation.model), ("reference", evaluation.reference)] {
             guard let name else { continue }
-            guard let hash = models.first(where: { $0.name == name })?.sha256 else { return nil }
+            guard case let .file(url)? = suite.model(name) else { return nil }
+            let known = models.first(where: { $0.name == name && $0.format == "gguf" })?.sha256
+            guard let hash = known ?? hashes.hash(url) else { return nil }
             parts.append("\(role) \(hash)")
         }
         if let name = evaluation.dataset {
@@ -269,6 +270,7 @@ public struct SuiteRunner: Sendable {
                 var result = kept
                 result.addNote("reused: the result of run \(runID), whose evaluator, options, models, data and assay build were the same (--reuse)")
                 try Self.record(result, in: &outcome, of: evaluation.evaluator)
+                outcome.reusedFrom = runID
                 if outcome.status == .ok { finished = result }
                 reusedFrom = runID
             } else {
@@ -276,12 +278,12 @@ public struct SuiteRunner: Sendable {
                 context.itemTotal = total
                 var result = try await evaluator.evaluate(in: context)
                 if let reused = context.itemCache?.reusedCount, reused > 0 {
-                    result.addNote("resumed: \(reused) item\(reused == 1 ? "" : "s") taken from the store (--resume)")
+                    result.addRunNote("resumed: \(reused) item\(reused == 1 ? "" : "s") taken from the store (--resume)")
                 }
                 try Self.record(result, in: &outcome, of: evaluation.evaluator)
                 if outcome.status == .ok {
                     finished = result
-                    if !Task.isCancelled, let (cache, key, runID) = keep { cache.keep(result, forKey: key, runID: runID) }
+                    if !Task.isCancelled, let (cache, key, runID) = keep { cache.keep(result.withoutRunNotes(), forKey: key, runID: runID) }
                 }
             }
             if Task.isCancelled { interrupted = true }
@@ -370,5 +372,43 @@ public struct SuiteRunner: Sendable {
                 throw Diagnostic("evaluator '\(type.id)' produced metric '\(metric.name)' twice", hint: "a bug in the evaluator")
             }
         }
+    }
+}
+
+/// Content hashes of model files and directories for ``SuiteRunner/reuseKey(_:of:models:earlier:hashes:)``,
+/// each computed once per run: a regular file's SHA-256, or for a directory the SHA-256 of every
+/// regular file's relative path and SHA-256 (its weights, config, tokenizer and templates alike).
+/// Nil for what cannot be read, or is neither a regular file nor a directory (a FIFO is never read).
+public final class ContentHashes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var known: [String: String?] = [:]
+
+    public init() {}
+
+    public func hash(_ url: URL) -> String? {
+        let path = url.standardizedFileURL.path
+        lock.lock()
+        if let hash = known[path] { lock.unlock(); return hash }
+        lock.unlock()
+        let hash = Self.compute(URL(fileURLWithPath: path))
+        lock.lock()
+        known[path] = .some(hash)
+        lock.unlock()
+        return hash
+    }
+
+    static func compute(_ url: URL) -> String? {
+        guard let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isDirectoryKey]) else { return nil }
+        if values.isRegularFile == true { return try? SHA256.hex(fileAt: url) }
+        guard values.isDirectory == true,
+              let walker = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey]) else { return nil }
+        var lines: [String] = []
+        let base = url.path.hasSuffix("/") ? url.path : url.path + "/"
+        for case let file as URL in walker where (try? file.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
+            guard let hash = try? SHA256.hex(fileAt: file) else { return nil }
+            lines.append(String(file.standardizedFileURL.path.dropFirst(base.count)) + " " + hash)
+        }
+        guard !lines.isEmpty else { return nil }
+        return SHA256.hex(Data(lines.sorted().joined(separator: "\n").utf8))
     }
 }
