@@ -46,6 +46,40 @@ struct DriftEvaluatorTests {
         }
     }
 
+    /// `top_k` compares the two models' top-k lists, as a served model must: the KLD a lower
+    /// bound of the full-vocabulary value on the same chunks, the exact statistics unchanged, the
+    /// unseen mass reported and k named in the signature; an unset key variable of a served model
+    /// fails before any request (no server listens here).
+    @Test func quantDriftFromTopK() async throws {
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+        func run(_ options: [String: OptionValue]) async throws -> EvaluationResult {
+            let evaluator = try QuantDriftEvaluator(options: OptionValues(specs: QuantDriftEvaluator.options,
+                                                                         given: ["quantize": .string("q4_0"), "context": .integer(64), "chunks": .integer(2)]
+                                                                             .merging(options) { _, new in new }))
+            return try await evaluator.evaluate(in: EvaluationContext(evaluationID: "d", dataset: .text(path: Self.notes),
+                                                                      model: .file(model), reference: .file(model)))
+        }
+        let full = try await run([:]), top = try await run(["top_k": .integer(10)])
+        let bound = try #require(top.metric("mean_kld")?.value), exact = try #require(full.metric("mean_kld")?.value)
+        #expect(bound > 0 && bound <= exact, "\(bound) vs \(exact)")
+        for name in ["ppl_ratio", "same_top_p", "rms_dp"] {
+            #expect(abs((top.metric(name)?.value ?? .nan) - (full.metric(name)?.value ?? -1)) < 1e-6, "\(name)")
+        }
+        let outside = try #require(top.metric("outside_top_k")?.value)
+        #expect(outside > 0 && outside < 1 && full.metric("outside_top_k") == nil)
+        #expect(top.signature.contains("kld:top-10-lower-bound") && (top.metric("mean_kld")?.note ?? "").contains("lower bound"))
+
+        let evaluator = try QuantDriftEvaluator(options: OptionValues(specs: QuantDriftEvaluator.options, given: [:]))
+        let reference = ModelSpec.endpoint(URL(string: "http://127.0.0.1:9/v1")!, model: "full")
+        let served = ModelSpec.endpoint(URL(string: "http://127.0.0.1:9/v1")!, model: "q4", apiKeyVariable: "ASSAY_TEST_UNSET_KEY_VARIABLE")
+        do {
+            _ = try await evaluator.evaluate(in: EvaluationContext(evaluationID: "d", dataset: .text(path: Self.notes), model: served, reference: reference))
+            Issue.record("a served model with an unset key variable ran")
+        } catch let EvaluatorError.invalidOption(name, message) {
+            #expect(name == "api_key_env" && message.contains("ASSAY_TEST_UNSET_KEY_VARIABLE is not set"), "\(message)")
+        }
+    }
+
     @Test func encoderDriftIsSmallForQ8AndTested() async throws {
         let encoder = try TestEnvironment.model("all-minilm-l6-v2")
         let dataset = DatasetSpec.parallel(hypotheses: Self.mt.appendingPathComponent("system-b.txt"),
