@@ -113,7 +113,7 @@ public enum DriftRunner {
         if candidate.source != reference.source {
             // Both tokenizers must give the same ids (a copy of the reference quantized in memory shares its tokenizer).
             let other = try await candidate.tokenize(text, addSpecial: true, parseSpecial: false)
-            if let index = (0..<min(tokens.count, other.count)).first(where: { tokens[$0] != other[$0] }) ?? (tokens.count != other.count ? min(tokens.count, other.count) : nil) {
+            if let index = firstDifference(tokens, other) {
                 func piece(_ list: [Int]) -> String { index < list.count ? "\(list[index]) '\(reference.tokenizer.decode([list[index]]))'" : "end of text" }
                 throw ProcedureError.differentTokenizations(reference: reference.source, candidate: candidate.source, position: index,
                                                             referenceToken: piece(tokens), candidateToken: piece(other))
@@ -155,7 +155,7 @@ public enum DriftRunner {
         }
         let tokens = try await reference.tokenize(text, addSpecial: true, parseSpecial: false)
         let other = try await candidate.tokenize(text, addSpecial: true, parseSpecial: false)
-        if let index = (0..<min(tokens.count, other.count)).first(where: { tokens[$0] != other[$0] }) ?? (tokens.count != other.count ? min(tokens.count, other.count) : nil) {
+        if let index = firstDifference(tokens, other) {
             func piece(_ list: [Int]) -> String { index < list.count ? "\(list[index])" : "end of text" }
             throw ProcedureError.differentTokenizations(reference: labels.reference, candidate: labels.candidate, position: index,
                                                         referenceToken: piece(tokens), candidateToken: piece(other))
@@ -213,5 +213,11 @@ public enum DriftRunner {
         }
         return Result(accumulator: accumulator, perChunk: perChunk, chunks: done, context: context, complete: done == total,
                       evalSeconds: Date().timeIntervalSince(started))
+    }
+
+    /// The first position where two tokenizations differ (the shorter one's end when one is a
+    /// prefix of the other); nil when they are the same.
+    static func firstDifference(_ a: [Int], _ b: [Int]) -> Int? {
+        (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? (a.count != b.count ? min(a.count, b.count) : nil)
     }
 }
