@@ -29,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         // HTML reports: Mustache templates, every {{value}} HTML-escaped (& < > " ') by construction.
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // Served models: HTTP/1.1 over http:// and https:// on SwiftNIO (event loops asleep in epoll).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(name: "COpenSSL"),
@@ -42,7 +46,11 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "AssayCheckpoint", dependencies: ["AssayCore", "AssayTensor"]),
         .target(name: "AssayTokenizer", dependencies: ["AssayCore"]),
-        .target(name: "AssayModels", dependencies: ["AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer"],
+        .target(name: "AssayModels", dependencies: ["AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer",
+                                                   .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                   .product(name: "NIOCore", package: "swift-nio"),
+                                                   .product(name: "NIOHTTP1", package: "swift-nio"),
+                                                   .product(name: "NIOSSL", package: "swift-nio-ssl")],
                 // The tests run real models through the forward pass: optimise it in debug builds too.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "AssayStats", dependencies: ["AssayCore"]),

@@ -19,7 +19,7 @@ allowed = {
     "AssayTensor": {"COpenBLAS", "CAssayKernels"},
     "AssayCheckpoint": {"AssayCore", "AssayTensor"},
     "AssayTokenizer": {"AssayCore"},
-    "AssayModels": {"AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer"},
+    "AssayModels": {"AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AsyncHTTPClient", "NIOCore", "NIOHTTP1", "NIOSSL"},
     "AssayStats": {"AssayCore"},
     "AssayMetrics": {"AssayCore", "AssayStats", "Histogram"},
     "AssayProcedures": {"AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AssayModels", "AssayStats", "AssayMetrics"},

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Assay needs (OpenBLAS, SQLite and OpenSSL headers; chromium, which
+# Installs the Debian packages Assay needs (OpenBLAS, SQLite and OpenSSL headers; the openssl command,
+# which makes the TLS test's certificate; chromium, which
 # the tests drive headless to check the HTML reports) when they are missing.
 set -euo pipefail
 missing=()
-for package in libopenblas-dev libsqlite3-dev libssl-dev chromium; do
+for package in libopenblas-dev libsqlite3-dev libssl-dev openssl chromium; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

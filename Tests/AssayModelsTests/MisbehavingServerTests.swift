@@ -9,7 +9,7 @@ import Testing
 /// clear error when it cannot, never a hang.
 @Suite(.serialized) struct MisbehavingServerTests {
     static let script = """
-        import http.server, json, sys, time, threading
+        import http.server, json, socket, struct, sys, time, threading
         seen, lock = {}, threading.Lock()
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -57,6 +57,18 @@ import Testing
                     return
                 if mode == "cut" and count <= 1:
                     return self.send_json(200, {"data": []}, extra=b"x" * 100)  # promises more than it sends, then closes
+                if mode == "reset" and count <= 1:
+                    # An abortive close (RST) before any answer, as a crashing proxy gives.
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+                if mode == "moved":
+                    self.send_response(307)
+                    self.send_header("Location", "http://127.0.0.1:%d/elsewhere/v1/models" % self.server.server_address[1])
+                    self.send_header("Content-Length", "0")
+                    self.send_header("Connection", "close")
+                    return self.end_headers()
                 if mode == "garbage":
                     body = b"<html>this is not JSON</html>"
                     self.send_response(200)
@@ -102,6 +114,10 @@ import Testing
         let cut = Self.server(child, "cut")
         #expect(try await cut.servedModels() == ["m"])
         #expect(cut.retries.summary == "1 request repeated (connection closed mid-answer ×1)")
+        // A connection reset before any answer, then an answer.
+        let reset = Self.server(child, "reset")
+        #expect(try await reset.servedModels() == ["m"])
+        #expect(reset.retries.summary == "1 request repeated (connection reset ×1)")
         // A load test does not repeat: the failure is its measurement.
         let measured = Self.server(child, "flaky")
         await #expect(throws: ModelError.self) { try await measured.streamCompletion(Self.request, retrying: false) }
@@ -128,6 +144,16 @@ import Testing
             await #expect(throws: ModelError.self) { try await server.servedModels() }
             #expect(server.retries.count == 0, "\(mode)")
         }
+        // A redirect is not followed: the API key in its header must not travel to a host the
+        // suite did not name.
+        let moved = Self.server(child, "moved")
+        do {
+            _ = try await moved.servedModels()
+            Issue.record("the redirect was followed")
+        } catch let error as ModelError {
+            guard case .serverStatus(_, 307, _) = error else { Issue.record("\(error)"); return }
+        }
+        #expect(moved.retries.count == 0)
         let garbage = Self.server(child, "garbage")
         do {
             _ = try await garbage.servedModels()

@@ -189,7 +189,8 @@ extension AssayCommand {
         }
 
         /// One `--format json` row: vLLM `benchmark_serving`'s result keys (`--save-detailed` adds
-        /// the per-request arrays) and Assay's own (`output_tokens_from`, `harness_overhead_pct`).
+        /// the per-request arrays) and Assay's own (`output_tokens_from`, `harness_overhead_pct`,
+        /// `client_cpu_pct`: the client's CPU time over the run's wall time, 100 = one core busy).
         struct Row: Encodable {
             var endpoint, model: String
             var numPrompts: Int
@@ -226,6 +227,7 @@ extension AssayCommand {
                 let client = run.outcomes.reduce(0) { $0 + $1.clientSeconds }
                 let measured = run.outcomes.filter(\.success).reduce(0) { $0 + $1.latencySeconds }
                 try c.encode(measured > 0 ? 100 * client / measured : nil, "harness_overhead_pct")
+                try c.encode(run.durationSeconds > 0 ? 100 * run.clientCPUSeconds / run.durationSeconds : nil, "client_cpu_pct")
                 if detailed {
                     try c.encode(run.outcomes.map(\.promptTokens), "input_lens")
                     try c.encode(metrics.outputTokens, "output_lens")

@@ -27,58 +27,12 @@ package enum EventStream {
         var handlerNanoseconds: UInt64
     }
 
-    /// Sends `request` and collects the response: `http://` on ``SocketHTTP`` (a thread asleep in
-    /// `read()`), `https://` on URLSession.
+    /// Sends `request` and collects the response (``HTTPTransport``: AsyncHTTPClient, `http://`
+    /// and `https://` alike).
     /// - Throws: `ModelError.serverUnreachable` when no answer came, `.serverStatus` for an HTTP
     ///   status other than 2xx (with the server's error message). Cancelling the task cancels the request.
     static func run(_ request: URLRequest, timeout: TimeInterval) async throws -> Result {
-        request.url?.scheme == "http" ? try await runOnSocket(request, timeout: timeout) : try await runOnURLSession(request, timeout: timeout)
-    }
-
-    static func runOnSocket(_ request: URLRequest, timeout: TimeInterval) async throws -> Result {
-        let connection = SocketHTTP.Connection()
-        let url = request.url?.absoluteString ?? "?"
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, Error>) in
-                // A thread of its own: blocking reads must not hold one of the few cooperative threads.
-                let thread = Thread {
-                    var cutter = EventCutter()
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    cutter.start = start
-                    do {
-                        let (status, retryAfter) = try SocketHTTP.exchange(request, timeout: timeout, connection: connection) { data, arrival in
-                            cutter.append(data, arrival: arrival)
-                        }
-                        if connection.isCancelled { throw CancellationError() }
-                        continuation.resume(with: Swift.Result { try RetryAfter.attach(retryAfter) { try cutter.result(status: status, url: url) } })
-                    } catch {
-                        continuation.resume(throwing: connection.isCancelled ? CancellationError() : error)
-                    }
-                }
-                thread.stackSize = 1 << 20
-                thread.start()
-            }
-        } onCancel: {
-            connection.cancel()
-        }
-    }
-
-    static func runOnURLSession(_ request: URLRequest, timeout: TimeInterval) async throws -> Result {
-        let collector = Collector()
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = max(timeout, 24 * 3600)
-        let session = URLSession(configuration: configuration, delegate: collector, delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
-        let url = request.url?.absoluteString ?? "?"
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, Error>) in
-                let task = session.dataTask(with: request)
-                collector.start(task: task, url: url, continuation: continuation)
-            }
-        } onCancel: {
-            collector.cancel()
-        }
+        try await HTTPTransport.exchange(request, timeout: timeout)
     }
 
     /// Cuts a body into server-sent events as bytes arrive.
@@ -140,83 +94,6 @@ package enum EventStream {
                 index = data.index(after: index)
             }
             return nil
-        }
-    }
-
-    /// The URLSession delegate: hands arriving bytes to an ``EventCutter``.
-    final class Collector: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-        /// URLSession's error in the socket client's words where they mean the same, so that
-        /// ``RetryPolicy`` treats `https://` as it treats `http://`.
-        static func reason(_ error: any Error) -> String {
-            let text = error.localizedDescription
-            switch (error as? URLError)?.code {
-            case .cannotConnectToHost?: return "connection refused (\(text))"
-            case .networkConnectionLost?, .badServerResponse?: return "the connection closed in the middle of the response (\(text))"
-            case .timedOut?: return "no data within the timeout"
-            case .dnsLookupFailed?: return "temporary failure in name resolution (\(text))"
-            default: return text
-            }
-        }
-
-        private let lock = NSLock()
-        private var task: URLSessionDataTask?
-        private var url = ""
-        private var continuation: CheckedContinuation<Result, Error>?
-        private var cutter = EventCutter()
-        private var status = 0
-        private var retryAfter: String?
-        private var cancelled = false
-
-        func start(task: URLSessionDataTask, url: String, continuation: CheckedContinuation<Result, Error>) {
-            lock.lock()
-            self.task = task
-            self.url = url
-            self.continuation = continuation
-            let cancelledEarly = cancelled
-            cutter.start = DispatchTime.now().uptimeNanoseconds
-            lock.unlock()
-            if cancelledEarly { task.cancel() }
-            task.resume()
-        }
-
-        func cancel() {
-            lock.lock()
-            cancelled = true
-            let task = task
-            lock.unlock()
-            task?.cancel()
-        }
-
-        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-            lock.lock()
-            status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            retryAfter = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After")
-            lock.unlock()
-            completionHandler(.allow)
-        }
-
-        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-            let now = DispatchTime.now().uptimeNanoseconds
-            lock.lock()
-            cutter.append(data, arrival: now)
-            lock.unlock()
-        }
-
-        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-            lock.lock()
-            let continuation = continuation
-            self.continuation = nil
-            let (status, cutter, url, cancelled, retryAfter) = (status, cutter, url, cancelled, retryAfter)
-            lock.unlock()
-            guard let continuation else { return }
-            if cancelled {
-                continuation.resume(throwing: CancellationError())
-            } else if let error {
-                continuation.resume(throwing: ModelError.serverUnreachable(url: url, reason: Self.reason(error)))
-            } else {
-                continuation.resume(with: Swift.Result { try RetryAfter.attach(retryAfter) { try cutter.result(status: status, url: url) } })
-            }
         }
     }
 }

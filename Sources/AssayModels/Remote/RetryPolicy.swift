@@ -39,8 +39,7 @@ public struct RetryPolicy: Sendable, Equatable {
         case let ModelError.serverStatus(_, status, _) where [429, 502, 503, 504].contains(status):
             return "HTTP \(status)"
         case let ModelError.serverUnreachable(_, reason):
-            // The socket client's own words (SocketHTTP) and the C library's for the connection.
-            // (URLSession's errors are put in the same words, EventStream.Collector.reason.)
+            // HTTPTransport's words (HTTPTransport.failure) and the C library's for the connection.
             if reason.hasPrefix("the connection closed") { return "connection closed mid-answer" }
             if reason.localizedCaseInsensitiveContains("connection refused") { return "connection refused" }
             if reason.localizedCaseInsensitiveContains("connection reset") { return "connection reset" }

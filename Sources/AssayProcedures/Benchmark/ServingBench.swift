@@ -78,6 +78,7 @@ public enum ServingBench {
         let releases = workload.releaseTimes()
         let slots = workload.maxConcurrency.map { AsyncSemaphore($0) }
         let start = DispatchTime.now().uptimeNanoseconds
+        let cpuAtStart = ProcessStats.cpuSeconds
         let finished = Counter()
         let outcomes = try await withThrowingTaskGroup(of: (Int, ServingOutcome).self) { group in
             for (index, request) in workload.requests.enumerated() {
@@ -101,7 +102,7 @@ public enum ServingBench {
         // An interrupted run is not a run with failed requests.
         try Task.checkCancellation()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return ServingRun(outcomes: outcomes, durationSeconds: seconds)
+        return ServingRun(outcomes: outcomes, durationSeconds: seconds, clientCPUSeconds: ProcessStats.cpuSeconds - cpuAtStart)
     }
 
     /// One request, never repeated; failures become failed outcomes (benchmark_serving counts them,
@@ -130,6 +131,9 @@ public struct ServingRun: Sendable {
     public var outcomes: [ServingOutcome]
     /// From the first release to the last finished request.
     public var durationSeconds: Double
+    /// CPU time this process used over the run (all its threads: the requests' tasks, the HTTP
+    /// client's event loops, and anything else the process did meanwhile).
+    public var clientCPUSeconds: Double
 
     /// Output tokens per request (0 for failures): the server's `usage.completion_tokens`, else
     /// `tokenizer`'s count of the text (benchmark_serving's fallback), else one per event — and

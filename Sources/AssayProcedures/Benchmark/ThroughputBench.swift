@@ -105,6 +105,18 @@ public enum ProcessStats {
         #endif
     }
 
+    /// CPU time this process has used, user and system, in seconds (`getrusage`).
+    public static var cpuSeconds: Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// `model name` from /proc/cpuinfo (or `unknown`).
     public static var cpuModel: String {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),

@@ -1,0 +1,182 @@
+import AsyncHTTPClient
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// The HTTP client under ``EventStream``: AsyncHTTPClient on SwiftNIO's event loops, for `http://`
+/// and `https://` alike.
+///
+/// Why this client: the event loops sleep in `epoll` until bytes arrive, and the body handler
+/// stamps the monotonic clock on the loop the moment they do. URLSession on Linux (libcurl) spins
+/// about one core while a stream is open, which on a small machine takes CPU from the server being
+/// measured; the blocking-socket client this replaced spoke no TLS.
+///
+/// Each request gets a connection of its own (one use per connection), as vLLM's
+/// benchmark_serving opens an aiohttp session per request, so that a time to first token measured
+/// here includes the same connection set-up as theirs. Redirects are not followed: an
+/// `Authorization` header must not travel to a host the suite did not name. `https://` trusts the
+/// system's certificate authorities, or only those in the file `SSL_CERT_FILE` names (as Python's
+/// ssl, requests and the OpenAI client read it) — for a server behind a private CA.
+enum HTTPTransport {
+    /// The largest body read (a scoring answer for 4,096 tokens with 20 alternatives each is about
+    /// 10 MB); a server sending more is refused instead of filling memory.
+    static let maximumBodyBytes = 256 << 20
+
+    /// Sends `request` and hands the body to `cutter` as it arrives.
+    /// - Parameter timeout: the longest wait for a connection and, after it, between two reads.
+    /// - Throws: `ModelError.serverUnreachable` (with the reasons ``RetryPolicy`` reads),
+    ///   `.serverProtocol` for an answer that is not HTTP/1.1, `.serverStatus` for a status other
+    ///   than 2xx; `CancellationError` when the task is cancelled.
+    static func exchange(_ request: URLRequest, timeout: TimeInterval) async throws -> EventStream.Result {
+        let url = request.url?.absoluteString ?? "?"
+        let outgoing: HTTPClient.Request
+        do {
+            guard let target = request.url else { throw ModelError.serverUnreachable(url: url, reason: "the request has no URL") }
+            var headers = HTTPHeaders()
+            for (name, value) in request.allHTTPHeaderFields ?? [:] { headers.add(name: name, value: value) }
+            outgoing = try HTTPClient.Request(url: target, method: HTTPMethod(rawValue: request.httpMethod ?? "GET"),
+                                              headers: headers, body: request.httpBody.map { .bytes($0) })
+        } catch let error as ModelError {
+            throw error
+        } catch {
+            throw ModelError.serverUnreachable(url: url, reason: "not a URL this client can call (\(error))")
+        }
+        let collector = Collector(url: url)
+        let task = try client(timeout: timeout, url: url).execute(request: outgoing, delegate: collector)
+        return try await withTaskCancellationHandler {
+            do {
+                return try await task.futureResult.get()
+            } catch {
+                throw failure(error, url: url)
+            }
+        } onCancel: {
+            task.cancel()
+        }
+    }
+
+    /// AsyncHTTPClient's errors in the words ``RetryPolicy`` reads (the same the blocking-socket
+    /// client and the C library used), so that what is repeated does not depend on the transport.
+    static func failure(_ error: any Error, url: String) -> any Error {
+        switch error {
+        case is ModelError, is RetryAfter, is CancellationError: return error
+        case let error as HTTPClientError:
+            switch error {
+            case .cancelled: return CancellationError()
+            case .readTimeout, .connectTimeout, .tlsHandshakeTimeout, .deadlineExceeded:
+                return ModelError.serverUnreachable(url: url, reason: "no data within the timeout")
+            case .remoteConnectionClosed, .bodyLengthMismatch, .uncleanShutdown:
+                return ModelError.serverUnreachable(url: url, reason: "the connection closed in the middle of the response")
+            default:
+                return ModelError.serverUnreachable(url: url, reason: "\(error)")
+            }
+        case HTTPParserError.invalidEOFState:
+            // The server closed before the bytes its Content-Length or chunking promised.
+            return ModelError.serverUnreachable(url: url, reason: "the connection closed in the middle of the response")
+        case NIOSSLError.uncleanShutdown:
+            // A TLS connection dropped without close_notify: a body that ends at the close may be cut.
+            return ModelError.serverUnreachable(url: url, reason: "the connection closed in the middle of the response (TLS closed without close_notify)")
+        case let NIOSSLError.handshakeFailed(reason):
+            // BoringSSL's reason ("…:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at …") without its source path.
+            let text = "\(reason)"
+            let name = text.range(of: #"OPENSSL_internal:[A-Z_0-9]+"#, options: .regularExpression)
+                .map { String(text[$0].dropFirst("OPENSSL_internal:".count)) } ?? "\(reason)"
+            let hint = name == "CERTIFICATE_VERIFY_FAILED"
+                ? "; if a private CA signed the server's certificate, set SSL_CERT_FILE to that CA's PEM file" : ""
+            return ModelError.serverUnreachable(url: url, reason: "the TLS handshake failed (\(name))\(hint)")
+        case is HTTPParserError:
+            return ModelError.serverProtocol(url: url, message: "the answer is not HTTP/1.1 (\(error))")
+        case let error as IOError:
+            // The C library's words for the connection ("connection refused", "connection reset by peer").
+            return ModelError.serverUnreachable(url: url, reason: String(cString: strerror(error.errnoCode)).lowercased())
+        case let SocketAddressError.unknown(host, _):
+            return ModelError.serverUnreachable(url: url, reason: "cannot resolve \(host)")
+        default:
+            return ModelError.serverUnreachable(url: url, reason: "\(error)")
+        }
+    }
+
+    // MARK: - Clients
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var clients: [Int64: HTTPClient] = [:]
+
+    /// The process's client for one timeout (AsyncHTTPClient's timeouts belong to the client). Kept
+    /// for the life of the process: a client costs no thread of its own (all share NIO's singleton
+    /// event loops, one per core), and a run uses one or two timeouts.
+    /// - Throws: `ModelError.serverUnreachable` when `SSL_CERT_FILE` names a file that is not PEM certificates.
+    static func client(timeout: TimeInterval, url: String) throws -> HTTPClient {
+        // An infinite or absurd timeout means "wait a very long time", not a trap in Int64(_:).
+        let seconds = timeout.isFinite ? min(max(timeout, 0.001), 1e9) : 1e9
+        let nanoseconds = Int64(seconds * 1e9)
+        lock.lock()
+        defer { lock.unlock() }
+        if let client = clients[nanoseconds] { return client }
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
+                                                     timeout: .init(connect: .nanoseconds(nanoseconds), read: .nanoseconds(nanoseconds)))
+        configuration.httpVersion = .http1Only
+        configuration.maximumUsesPerConnection = 1
+        // Callers bound their own concurrency (a load test may hold hundreds of streams); the pool
+        // must not queue requests behind a limit of its own.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 4_096
+        // A refused connection fails at once; RetryPolicy decides whether to try again.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        if let path = ProcessInfo.processInfo.environment["SSL_CERT_FILE"], !path.isEmpty {
+            let certificates: [NIOSSLCertificate]
+            do {
+                certificates = try NIOSSLCertificate.fromPEMFile(path)
+            } catch {
+                throw ModelError.serverUnreachable(url: url, reason: "SSL_CERT_FILE names \(path), which is not a readable PEM file of certificates (\(error))")
+            }
+            guard !certificates.isEmpty else {
+                throw ModelError.serverUnreachable(url: url, reason: "SSL_CERT_FILE names \(path), which holds no PEM certificate")
+            }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(certificates)
+            configuration.tlsConfiguration = tls
+        }
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        clients[nanoseconds] = client
+        return client
+    }
+
+    /// Collects one response on its connection's event loop: the status, `Retry-After`, and the
+    /// body through an ``EventStream/EventCutter``, stamped at arrival.
+    final class Collector: HTTPClientResponseDelegate, @unchecked Sendable {
+        typealias Response = EventStream.Result
+
+        // AsyncHTTPClient calls a delegate on one event loop, one call at a time.
+        private let url: String
+        private var cutter = EventStream.EventCutter()
+        private var status = 0
+        private var retryAfter: String?
+
+        init(url: String) {
+            self.url = url
+            cutter.start = DispatchTime.now().uptimeNanoseconds
+        }
+
+        func didReceiveHead(task: HTTPClient.Task<Response>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+            status = Int(head.status.code)
+            retryAfter = head.headers.first(name: "Retry-After")
+            return task.eventLoop.makeSucceededVoidFuture()
+        }
+
+        func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+            let arrival = DispatchTime.now().uptimeNanoseconds
+            guard cutter.body.count + buffer.readableBytes <= HTTPTransport.maximumBodyBytes else {
+                return task.eventLoop.makeFailedFuture(ModelError.serverProtocol(
+                    url: url, message: "the answer is longer than \(HTTPTransport.maximumBodyBytes >> 20) MiB"))
+            }
+            cutter.append(Data(buffer.readableBytesView), arrival: arrival)
+            return task.eventLoop.makeSucceededVoidFuture()
+        }
+
+        func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response {
+            try RetryAfter.attach(retryAfter) { try cutter.result(status: status, url: url) }
+        }
+    }
+}
