@@ -51,6 +51,23 @@ struct DequantizerTests {
         #expect(mismatches.isEmpty, "\(name): \(mismatches.count) of \(count) differ, first at \(mismatches.first.map { "\($0.offset): \(String($0.element.0.bitPattern, radix: 16)) vs \(String($0.element.1, radix: 16))" } ?? "")")
     }
 
+    @Test func kvCacheHalvesRoundToNearestEvenAndComeBackAsTheSameFloats() {
+        // Every finite half comes back as itself through the bulk (F16C) conversion.
+        let finite = (0...UInt16.max).filter { $0 & 0x7C00 != 0x7C00 }
+        let floats = finite.map { HalfPrecision.float(half: $0) }
+        var halves: [UInt16] = []
+        HalfPrecision.appendHalves(of: floats, to: &halves)
+        #expect(halves == finite)
+        #expect(HalfPrecision.floats(halves: halves).map(\.bitPattern) == floats.map(\.bitPattern))
+        // Ties go to even, beyond the largest half to infinity, and the portable path agrees.
+        var rounded: [UInt16] = []
+        HalfPrecision.appendHalves(of: [1 + 1.0 / 2048, 1 + 3.0 / 2048, 65_520, -70_000, 1e-8], to: &rounded)
+        #expect(rounded == [0x3C00, 0x3C02, 0x7C00, 0xFC00, 0x0000])
+        QuantizedKernels.forcePortable(true)
+        defer { QuantizedKernels.forcePortable(false) }
+        #expect(HalfPrecision.floats(halves: halves).map(\.bitPattern) == floats.map(\.bitPattern))
+    }
+
     @Test func halfConversionMatchesFloat16ForEveryBitPattern() {
         for bits in UInt16.min...UInt16.max {
             let reference = Float(Float16(bitPattern: bits))

@@ -56,6 +56,8 @@ extension AssayCommand {
 
         @Option(name: .long, help: ArgumentHelp("exact (f32 activations against the dequantized weights) or ggml (llama.cpp's CPU kernels: activations quantized to the weights' Q8 blocks, integer products in generation, KV cache in f16).", valueName: "numerics"))
         var numerics: LlamaModel.Numerics = .exact
+        @Option(name: .long, help: cacheTypeHelp)
+        var cacheType: LlamaModel.CacheType?
 
         @Option(name: .long, parsing: .unconditional, help: "Seed of the random token ids.")
         var seed: UInt64 = 1
@@ -82,13 +84,13 @@ extension AssayCommand {
 
         func run() async throws {
             let plan = ThroughputRun(tests: try tests(), repetitions: repetitions, warmup: warmup, seed: seed)
-            var models = [try Self.load(model, numerics: numerics)]
+            var models = [try Self.load(model, numerics: numerics, cacheType: cacheType)]
             if let vs {
                 // The same file is loaded once: two copies of the same weights can differ by a few
                 // percent in memory-bound generation (physical placement), which is not a property
                 // of the model (docs/throughput.md).
                 let same = URL(fileURLWithPath: vs).standardizedFileURL == URL(fileURLWithPath: model).standardizedFileURL
-                models.append(same ? models[0] : try Self.load(vs, numerics: numerics))
+                models.append(same ? models[0] : try Self.load(vs, numerics: numerics, cacheType: cacheType))
             }
             for test in plan.tests {
                 if let trained = models.compactMap(\.model.configuration.trainedContext).min(), test.tokens > trained {
@@ -127,8 +129,8 @@ extension AssayCommand {
         }
 
         /// The model at `path` with its checkpoint's facts.
-        static func load(_ path: String, numerics: LlamaModel.Numerics) throws -> BenchModel {
-            try BenchModel(contentsOf: URL(fileURLWithPath: path), numerics: numerics)
+        static func load(_ path: String, numerics: LlamaModel.Numerics, cacheType: LlamaModel.CacheType?) throws -> BenchModel {
+            try BenchModel(contentsOf: URL(fileURLWithPath: path), numerics: numerics, cacheType: cacheType)
         }
     }
 }

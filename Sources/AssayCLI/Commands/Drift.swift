@@ -52,6 +52,8 @@ extension AssayCommand {
 
         @Option(name: .long, help: ArgumentHelp("exact (default: f32 activations) or ggml (round activations as llama.cpp's CPU kernels do, for both models).", valueName: "numerics"))
         var numerics: LlamaModel.Numerics = .exact
+        @Option(name: .long, help: cacheTypeHelp)
+        var cacheType: LlamaModel.CacheType?
 
         @Option(name: .long, help: "text (llama-perplexity's layout) or json.")
         var format: OutputFormat = .text
@@ -73,9 +75,10 @@ extension AssayCommand {
 
         func run() async throws {
             threadOptions.apply()
-            let base = try InProcessBackend(modelAt: URL(fileURLWithPath: reference), numerics: numerics)
+            let base = try InProcessBackend(modelAt: URL(fileURLWithPath: reference), numerics: numerics, cacheType: cacheType)
             try base.model.checkContext(context, path: reference)  // before the candidate is loaded and quantized
-            let other = try base.candidate(file: candidate.map { URL(fileURLWithPath: $0) }, quantization: quantization, numerics: numerics)
+            let other = try base.candidate(file: candidate.map { URL(fileURLWithPath: $0) }, quantization: quantization, numerics: numerics,
+                                           cacheType: cacheType)
             let progress = TerminalProgress()
             let (textURL, context, chunks) = (URL(fileURLWithPath: text), self.context, self.chunks)
             let interrupt = InterruptHandler()

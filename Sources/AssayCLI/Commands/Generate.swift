@@ -55,6 +55,9 @@ extension AssayCommand {
         @Option(name: .long, help: "text or json.")
         var format: OutputFormat = .text
 
+        @Option(name: .long, help: cacheTypeHelp)
+        var cacheType: LlamaModel.CacheType?
+
         @OptionGroup var threadOptions: ThreadOptions
 
         func validate() throws {
@@ -68,7 +71,7 @@ extension AssayCommand {
 
         func run() async throws {
             threadOptions.apply()
-            let backend = try InProcessBackend(modelAt: URL(fileURLWithPath: model))
+            let backend = try InProcessBackend(modelAt: URL(fileURLWithPath: model), cacheType: cacheType)
             let parameters = GenerationParameters(
                 maxTokens: maxTokens, sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed),
                 stop: stop, template: template)

@@ -72,6 +72,8 @@ extension AssayCommand {
 
         @Option(name: .long, help: ArgumentHelp("exact (default: f32 activations against the weights as stored) or ggml (round as llama.cpp's CPU kernels do: activations to the weights' Q8 blocks, KV cache in f16).", valueName: "numerics"))
         var numerics: LlamaModel.Numerics = .exact
+        @Option(name: .long, help: cacheTypeHelp)
+        var cacheType: LlamaModel.CacheType?
 
         @Option(name: .long, help: "text or json.")
         var format: OutputFormat = .text
@@ -105,7 +107,7 @@ extension AssayCommand {
             } else {
                 let url = URL(fileURLWithPath: model)
                 hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
-                backend = try InProcessBackend(modelAt: url, numerics: numerics)
+                backend = try InProcessBackend(modelAt: url, numerics: numerics, cacheType: cacheType)
             }
             let interrupt = InterruptHandler()
             let task = Task {

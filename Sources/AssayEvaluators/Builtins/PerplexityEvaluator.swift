@@ -20,6 +20,8 @@ public struct PerplexityEvaluator: Evaluator {
         OptionSpec("field", .string, default: .string("text"), "rolling with split: jsonl: the field holding the text"),
         OptionSpec("stride", .integer(minimum: 0), default: .integer(0), "rolling: tokens predicted per window after the first (0: context, as lm-eval)"),
         OptionSpec("numerics", .choice(["exact", "ggml"]), default: .string("exact"), "exact = f32 throughout; ggml = round activations and the KV cache as llama.cpp's CPU kernels do"),
+        OptionSpec("cache_type", .choice(["f32", "f16"]), default: nil,
+                   "KV cache storage: f32 or f16 (half the memory; exact numbers move by f16 rounding). Default: f16 with ggml numerics, else f32"),
         OptionSpec("token_texts", .bool, default: .bool(true),
                    "keep each scored token's text and NLL in the items (the HTML report shades them; about 18 bytes a token); false keeps per-chunk sums only"),
     ]
@@ -37,11 +39,13 @@ public struct PerplexityEvaluator: Evaluator {
     let context: Int
     let mode: PerplexityMode
     let numerics: LlamaModel.Numerics
+    let cacheType: LlamaModel.CacheType?
     let tokenTexts: Bool
 
     public init(options: OptionValues) throws {
         context = options.integer("context") ?? 512
         numerics = LlamaModel.Numerics(rawValue: options.string("numerics") ?? "exact") ?? .exact
+        cacheType = options.string("cache_type").flatMap(LlamaModel.CacheType.init(rawValue:))
         tokenTexts = options.bool("token_texts")
         if options.string("mode") == "rolling" {
             let stride = options.integer("stride") ?? 0
@@ -67,7 +71,7 @@ public struct PerplexityEvaluator: Evaluator {
         case let .file(url)?:
             identity = try? SHA256.hex(modelAt: url)
             hash = identity.map { String($0.prefix(12)) } ?? "?"
-            backend = try InProcessBackend(modelAt: url, numerics: numerics)
+            backend = try InProcessBackend(modelAt: url, numerics: numerics, cacheType: cacheType)
         case let .endpoint(url, name, keyVariable)?:
             // The server's own prompt log-probabilities (RemoteScoring); its probe runs first.
             let server = OpenAIServer(baseURL: url, model: name, apiKey: try ModelSpec.apiKey(variable: keyVariable))

@@ -20,6 +20,8 @@ public struct QuantDriftEvaluator: Evaluator {
         OptionSpec("quantize", .choice(["none"] + Quantizer.supportedTypes.map { $0.description.lowercased() }), default: .string("none"),
                    "quantize the candidate in memory first (what-if quantization)"),
         OptionSpec("numerics", .choice(["exact", "ggml"]), default: .string("exact"), "exact = f32; ggml = round activations as llama.cpp's CPU kernels do"),
+        OptionSpec("cache_type", .choice(["f32", "f16"]), default: nil,
+                   "KV cache storage of both models: f32 or f16 (half the memory; exact numbers move by f16 rounding). Default: f16 with ggml numerics, else f32"),
         OptionSpec("top_k", .integer(minimum: 0), default: .integer(0),
                    "compare the top k log-probabilities of each position only (the KLD is then a lower bound); 0: the whole vocabulary, or 20 when a model is served (vLLM's --max-logprobs default)"),
         OptionSpec("throughput_reference", .string, default: nil, "id of an earlier throughput evaluation of the reference (for the speed-up)"),
@@ -47,6 +49,7 @@ public struct QuantDriftEvaluator: Evaluator {
     public static let modelRoles: ModelRoles = [.model, .reference]
 
     let context: Int, chunks: Int, quantize: GGMLType?, numerics: LlamaModel.Numerics, topK: Int
+    let cacheType: LlamaModel.CacheType?
     let throughputReference: String?, throughputCandidate: String?
 
     public static func dependencies(_ options: OptionValues) -> [String] {
@@ -59,6 +62,7 @@ public struct QuantDriftEvaluator: Evaluator {
         let name = options.string("quantize") ?? "none"
         quantize = Quantizer.supportedTypes.first { $0.description.lowercased() == name }
         numerics = LlamaModel.Numerics(rawValue: options.string("numerics") ?? "exact") ?? .exact
+        cacheType = options.string("cache_type").flatMap(LlamaModel.CacheType.init(rawValue:))
         topK = options.integer("top_k") ?? 0
         throughputReference = options.string("throughput_reference")
         throughputCandidate = options.string("throughput_candidate")
@@ -104,9 +108,9 @@ public struct QuantDriftEvaluator: Evaluator {
         guard !sameFile || quantize != nil else {
             throw EvaluatorError.invalidOption(name: "quantize", message: "model: and reference: are the same file; set quantize: to compare it with a quantized copy")
         }
-        let base = try InProcessBackend(modelAt: reference, numerics: numerics)
+        let base = try InProcessBackend(modelAt: reference, numerics: numerics, cacheType: cacheType)
         try base.model.checkContext(self.context, path: reference.path)  // before the candidate is loaded and quantized
-        let other = try base.candidate(file: sameFile ? nil : candidate, quantization: quantize, numerics: numerics)
+        let other = try base.candidate(file: sameFile ? nil : candidate, quantization: quantize, numerics: numerics, cacheType: cacheType)
         let progress = context.progress, id = context.evaluationID
         let (result, signature) = try await DriftRunner.run(reference: base, candidate: other, textAt: text, context: self.context,
                                                             maxChunks: chunks) { done, total in
@@ -172,9 +176,10 @@ public struct QuantDriftEvaluator: Evaluator {
         func backend(_ spec: ModelSpec, key: String?, quantized: GGMLType?) async throws -> (any LanguageModelBackend, String) {
             switch spec {
             case let .file(url):
-                var local = try InProcessBackend(modelAt: url, numerics: numerics)
-                if let quantized { local = try local.candidate(file: nil, quantization: quantized, numerics: numerics) }
-                return (local, local.label + (numerics == .exact ? "" : "@numerics-\(numerics.rawValue)"))
+                var local = try InProcessBackend(modelAt: url, numerics: numerics, cacheType: cacheType)
+                if let quantized { local = try local.candidate(file: nil, quantization: quantized, numerics: numerics, cacheType: cacheType) }
+                return (local, local.label + (numerics == .exact ? "" : "@numerics-\(numerics.rawValue)")
+                    + (numerics == .exact && local.model.cacheType == .f16 ? "@kv-f16" : ""))
             case let .endpoint(url, name, _):
                 let server = OpenAIServer(baseURL: url, model: name, apiKey: key)
                 try await server.checkModel()

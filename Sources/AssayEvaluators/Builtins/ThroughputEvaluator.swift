@@ -21,6 +21,8 @@ public struct ThroughputEvaluator: Evaluator {
         OptionSpec("seed", .integer(minimum: 0), default: .integer(1), "seed of the random token ids and of the bootstrap"),
         OptionSpec("numerics", .choice(["exact", "ggml"]), default: .string("exact"),
                    "exact (f32 activations) or ggml (llama.cpp's CPU kernels: activations quantized to the weights' Q8 blocks, integer products in generation)"),
+        OptionSpec("cache_type", .choice(["f32", "f16"]), default: nil,
+                   "KV cache storage: f32 or f16 (half the memory; exact numbers move by f16 rounding). Default: f16 with ggml numerics, else f32"),
     ]
     public static let metrics: [MetricSpec] = [
         MetricSpec("pp_tokens_per_second", higherIsBetter: true, unit: "tokens/s", judgedOnInterval: true, summary: "prompt processing: mean over repetitions, stderr and 95 % bootstrap CI of the mean; gates judge the CI"),
@@ -34,7 +36,7 @@ public struct ThroughputEvaluator: Evaluator {
     public static let modelRoles: ModelRoles = .model
 
     let prompt: Int, generate: Int, repetitions: Int, warmup: Int, threads: Int, seed: UInt64, numerics: LlamaModel.Numerics
-
+    let cacheType: LlamaModel.CacheType
     public init(options: OptionValues) throws {
         prompt = options.integer("prompt") ?? 512
         generate = options.integer("generate") ?? 64
@@ -43,6 +45,7 @@ public struct ThroughputEvaluator: Evaluator {
         threads = options.integer("threads") ?? 2
         seed = UInt64(options.integer("seed") ?? 1)
         numerics = LlamaModel.Numerics(rawValue: options.string("numerics") ?? "exact") ?? .exact
+        cacheType = options.string("cache_type").flatMap(LlamaModel.CacheType.init(rawValue:)) ?? .default(for: numerics)
         guard prompt > 0 || generate > 0 else { throw EvaluatorError.invalidOption(name: "prompt", message: "prompt and generate are both 0: nothing to measure") }
     }
 
@@ -50,7 +53,7 @@ public struct ThroughputEvaluator: Evaluator {
         guard case let .file(url)? = context.model else {
             throw EvaluatorError.invalidOption(name: "model", message: "throughput needs a local model: a GGUF file or a Hugging Face directory")
         }
-        let model = try BenchModel(contentsOf: url, numerics: numerics)
+        let model = try BenchModel(contentsOf: url, numerics: numerics, cacheType: cacheType)
         var tests: [ThroughputTest] = []
         if prompt > 0 { tests.append(ThroughputTest(prompt: prompt, generate: 0, threads: threads)) }
         if generate > 0 { tests.append(ThroughputTest(prompt: 0, generate: generate, threads: threads)) }
@@ -84,7 +87,8 @@ public struct ThroughputEvaluator: Evaluator {
         metrics.append(MetricValue(name: "peak_rss_bytes", value: Double(ProcessStats.peakResidentBytes), unit: "bytes", higherIsBetter: false))
         let chart = Chart.bars(title: "\(url.lastPathComponent): tokens/s (mean, 95 % CI), \(threads) threads", unit: "tokens/s", bars: bars)
         let signature = Signature([("tests", tests.map(\.name).joined(separator: ",")), ("threads", "\(threads)"), ("reps", "\(repetitions)"),
-                                   ("warmup", "\(warmup)"), ("seed", "\(seed)"), ("numerics", numerics.rawValue), ("blas", "openblas")])
+                                   ("warmup", "\(warmup)"), ("seed", "\(seed)"), ("numerics", numerics.rawValue), ("kv", cacheType.rawValue),
+                                   ("blas", "openblas")])
         return EvaluationResult(metrics: metrics, signature: signature.description,
                                 artifacts: [Artifact(name: "throughput.svg", title: "Tokens per second", chart: chart)])
     }

@@ -145,6 +145,8 @@ public struct LlamaModel: Sendable {
     public let configuration: Configuration
     /// `exact` (f32 activations) or `ggml` (llama.cpp's CPU rounding; see ``Numerics``).
     public var numerics: Numerics = .exact
+    /// How a new ``KVCache`` stores keys and values (f32 unless set).
+    public var cacheType: CacheType = .f32
     var embedding: WeightMatrix
     var layers: [Layer]
     let outputNorm: [Float]
@@ -325,7 +327,8 @@ public struct LlamaModel: Sendable {
                 q = ActivationRounding.f16.apply(q, rowLength: width)
             }
             cache.append(layer: index, keys: k, values: v)
-            return Attention.causal(q: q, keys: cache.keys[index], values: cache.values[index], start: start, n: n, f16Probabilities: ggml,
+            let (keys, values) = cache.attentionInputs(layer: index)
+            return Attention.causal(q: q, keys: keys, values: values, start: start, n: n, f16Probabilities: ggml,
                                     heads: c.heads, kvHeads: c.kvHeads, headDimension: d, window: sliding ? c.slidingWindow : nil,
                                     scale: c.attentionScale, softCap: c.attentionSoftCap)
     }

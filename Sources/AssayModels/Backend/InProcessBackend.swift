@@ -14,10 +14,12 @@ public struct InProcessBackend: LanguageModelBackend {
     /// keeps its original's, and its tokenizer).
     public let source: String
 
-    /// Loads the model and tokenizer of a GGUF file or a Hugging Face directory, running with `numerics`.
-    public init(modelAt url: URL, numerics: LlamaModel.Numerics = .exact) throws {
+    /// Loads the model and tokenizer of a GGUF file or a Hugging Face directory, running with
+    /// `numerics` and a KV cache of `cacheType` (nil: ``LlamaModel/CacheType/default(for:)``).
+    public init(modelAt url: URL, numerics: LlamaModel.Numerics = .exact, cacheType: LlamaModel.CacheType? = nil) throws {
         var model = try LlamaModel(contentsOf: url)
         model.numerics = numerics
+        model.cacheType = cacheType ?? .default(for: numerics)
         self.model = model
         tokenizer = try CausalTokenizer(loading: url)
         name = "\(url.lastPathComponent) (llama, in-process)"
@@ -28,14 +30,17 @@ public struct InProcessBackend: LanguageModelBackend {
 
     /// The candidate of a comparison with this model (drift): the checkpoint at `file`, quantized
     /// in memory to `quantization` when given; without a file, this model quantized in memory to
-    /// `quantization` (Q8_0 when that is nil too). The candidate runs with `numerics`.
+    /// `quantization` (Q8_0 when that is nil too). The candidate runs with `numerics` and a KV
+    /// cache of `cacheType` (nil: the default for `numerics`).
     /// - Throws: model and checkpoint errors, ``ModelError/unsupportedQuantization(type:supported:)``.
-    public func candidate(file: URL?, quantization: GGMLType?, numerics: LlamaModel.Numerics) throws -> InProcessBackend {
-        var base = try file.map { try InProcessBackend(modelAt: $0, numerics: numerics) } ?? self
+    public func candidate(file: URL?, quantization: GGMLType?, numerics: LlamaModel.Numerics,
+                          cacheType: LlamaModel.CacheType? = nil) throws -> InProcessBackend {
+        var base = try file.map { try InProcessBackend(modelAt: $0, numerics: numerics, cacheType: cacheType) } ?? self
         var label = file == nil ? "reference" : base.label
         guard let type = quantization ?? (file == nil ? .q8_0 : nil) else { return base }
         var quantized = try base.model.quantized(type)
         quantized.numerics = numerics
+        quantized.cacheType = cacheType ?? .default(for: numerics)
         label += "+" + type.description.lowercased()
         base = InProcessBackend(model: quantized, tokenizer: base.tokenizer, name: "\(label) (llama, in-process)", label: label,
                                 source: base.source)
@@ -73,7 +78,8 @@ public struct InProcessBackend: LanguageModelBackend {
 
     public func scoringFacts() async throws -> ScoringFacts {
         ScoringFacts(tokenizerName: tokenizer.name, vocabulary: model.configuration.vocabulary, bos: tokenizer.bos, eos: tokenizer.eos,
-                     addedBOS: tokenizer.addedBOS, trainedContext: model.configuration.trainedContext, numerics: model.numerics.rawValue)
+                     addedBOS: tokenizer.addedBOS, trainedContext: model.configuration.trainedContext, numerics: model.numerics.rawValue,
+                     cacheType: model.cacheType.rawValue)
     }
 
     public func scoreTokens(_ tokens: [Int], from start: Int, options: ScoreOptions) async throws -> TokenScores {

@@ -89,9 +89,12 @@ public struct ScoringFacts: Sendable, Equatable {
     public var trainedContext: Int?
     /// How the engine rounds (`exact`, `ggml`); nil for a served model.
     public var numerics: String?
+    /// How the engine's KV cache stores keys and values (`f32`, `f16`); nil for a served model.
+    public var cacheType: String?
 
     /// Facts; see the properties.
-    public init(tokenizerName: String, vocabulary: Int, bos: Int?, eos: Int?, addedBOS: Int?, trainedContext: Int?, numerics: String?) {
+    public init(tokenizerName: String, vocabulary: Int, bos: Int?, eos: Int?, addedBOS: Int?, trainedContext: Int?, numerics: String?,
+                cacheType: String? = nil) {
         self.tokenizerName = tokenizerName
         self.vocabulary = vocabulary
         self.bos = bos
@@ -99,6 +102,15 @@ public struct ScoringFacts: Sendable, Equatable {
         self.addedBOS = addedBOS
         self.trainedContext = trainedContext
         self.numerics = numerics
+        self.cacheType = cacheType
+    }
+
+    /// What a signature adds for the engine's rounding: `|numerics:ggml`, and `|kv:f16` where an f16
+    /// cache can change exact numbers (with ggml numerics the values are f16 already); empty for
+    /// exact numerics with an f32 cache and for served models.
+    public var numericsTag: String {
+        (numerics.map { $0 == "exact" ? "" : "|numerics:\($0)" } ?? "")
+            + (numerics == "exact" && cacheType == "f16" ? "|kv:f16" : "")
     }
 }
 

@@ -25,11 +25,12 @@ public struct BenchModel: Sendable {
 
     /// Loads the model at `url` (a GGUF file or a Hugging Face directory) and reads its summary; a
     /// file without a tokenizer (random-weight shapes for speed work) runs without BOS. The model
-    /// runs with `numerics`.
+    /// runs with `numerics` and a KV cache of `cacheType` (nil: the default for `numerics`).
     /// - Throws: model and checkpoint errors.
-    public init(contentsOf url: URL, numerics: LlamaModel.Numerics = .exact) throws {
+    public init(contentsOf url: URL, numerics: LlamaModel.Numerics = .exact, cacheType: LlamaModel.CacheType? = nil) throws {
         var model = try LlamaModel(contentsOf: url)
         model.numerics = numerics
+        model.cacheType = cacheType ?? .default(for: numerics)
         let tokenizer = try? CausalTokenizer(loading: url)
         if let tokenizer { try InProcessBackend.checkVocabulary(tokenizer, of: model, path: url.path) }
         self.init(name: url.lastPathComponent, model: model, bos: tokenizer?.addedBOS, summary: try CheckpointSummary(contentsOf: url))
@@ -96,7 +97,8 @@ public struct ThroughputRun: Sendable {
             buildCommit: buildCommit, assayVersion: AssayVersion.current, cpuInfo: ProcessStats.cpuModel, backends: "OpenBLAS",
             openblasCore: BLAS.coreName, modelFilename: model.name,
             modelType: "\(model.model.configuration.architecture) \(model.summary.quantization)"
-                + (model.model.numerics == .exact ? "" : ", \(model.model.numerics.rawValue) numerics"),
+                + (model.model.numerics == .exact ? "" : ", \(model.model.numerics.rawValue) numerics")
+                + (model.model.cacheType == .default(for: model.model.numerics) ? "" : ", \(model.model.cacheType.rawValue) KV cache"),
             modelSize: model.summary.tensorBytes, modelParameters: model.summary.parameters,
             threads: test.threads, prompt: test.prompt, generate: test.generate, test: test.name,
             repetitions: samples.count, warmup: warmup,

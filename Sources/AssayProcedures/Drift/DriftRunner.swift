@@ -131,6 +131,7 @@ public enum DriftRunner {
                      ("tokens", String(result.accumulator.count)), ("reference", reference.label), ("candidate", candidate.label),
                      ("kld", "full-vocab-f64")]
         if reference.model.numerics != .exact { parts.append(("numerics", reference.model.numerics.rawValue)) }
+        if reference.model.numerics == .exact, reference.model.cacheType == .f16 { parts.append(("kv", "f16")) }
         if !result.complete { parts.append(("partial", "yes")) }
         return (result, Signature(parts).description)
     }

@@ -121,7 +121,7 @@ public enum PerplexityRunner {
         if let trained = facts.trainedContext, context > trained {
             throw ModelError.contextTooLong(path: model.name, context: context, trained: trained)
         }
-        let numericsTag = facts.numerics.map { $0 == "exact" ? "" : "|numerics:\($0)" } ?? ""
+        let numericsTag = facts.numericsTag
         switch mode {
         case let .chunked(maxChunks):
             let tokens = try await model.tokenize(droppingOneNewline(text), addSpecial: true, parseSpecial: false)

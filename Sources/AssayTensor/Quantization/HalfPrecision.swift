@@ -1,3 +1,5 @@
+import CAssayKernels
+
 /// IEEE half and bfloat16 to single precision, bit-exact with NumPy's `float16 → float32` cast
 /// (the reference gguf-py uses): subnormals are normalised, NaN payloads are shifted, not quieted.
 public enum HalfPrecision {
@@ -32,4 +34,24 @@ public enum HalfPrecision {
     /// The bfloat16 with bits `b` as a Float (the upper half of a float32).
     @inlinable
     public static func float(bfloat b: UInt16) -> Float { Float(bitPattern: UInt32(b) << 16) }
+
+    /// Appends `x` rounded to the nearest half (ties to even; beyond ±65504 to ±infinity), as bit
+    /// patterns — what ggml's f16 KV cache stores.
+    public static func appendHalves(of x: [Float], to halves: inout [UInt16]) {
+        halves.reserveCapacity(halves.count + x.count)
+        for value in x { halves.append(Float16(value).bitPattern) }
+    }
+
+    /// The halves with bits `halves` as floats (F16C where the CPU has it; the same values as
+    /// ``float(half:)``).
+    public static func floats(halves: [UInt16]) -> [Float] {
+        [Float](unsafeUninitializedCapacity: halves.count) { buffer, initialized in
+            halves.withUnsafeBufferPointer { h in
+                if h.count > 0 {
+                    _ = assay_dequantize_row(Int32(GGMLType.f16.rawValue), h.baseAddress!, buffer.baseAddress!, Int64(h.count))
+                }
+            }
+            initialized = halves.count
+        }
+    }
 }
