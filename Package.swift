@@ -50,6 +50,7 @@ let package = Package(
                                                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                    .product(name: "NIOCore", package: "swift-nio"),
                                                    .product(name: "NIOHTTP1", package: "swift-nio"),
+                                                   .product(name: "NIOPosix", package: "swift-nio"),
                                                    .product(name: "NIOSSL", package: "swift-nio-ssl")],
                 // The tests run real models through the forward pass: optimise it in debug builds too.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),

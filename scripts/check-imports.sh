@@ -19,7 +19,7 @@ allowed = {
     "AssayTensor": {"COpenBLAS", "CAssayKernels"},
     "AssayCheckpoint": {"AssayCore", "AssayTensor"},
     "AssayTokenizer": {"AssayCore"},
-    "AssayModels": {"AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AsyncHTTPClient", "NIOCore", "NIOHTTP1", "NIOSSL"},
+    "AssayModels": {"AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AsyncHTTPClient", "NIOCore", "NIOHTTP1", "NIOPosix", "NIOSSL"},
     "AssayStats": {"AssayCore"},
     "AssayMetrics": {"AssayCore", "AssayStats", "Histogram"},
     "AssayProcedures": {"AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AssayModels", "AssayStats", "AssayMetrics"},

@@ -56,6 +56,28 @@ struct PerplexityCommandTests {
         #expect(tooLong.status == 2 && tooLong.stderr.contains("context 9000 is beyond the model's trained length (8192 tokens)"), "\(tooLong.stderr)")
     }
 
+    /// `--cache-type` reaches the engine: an f16 cache with exact numerics is named in the
+    /// signature and moves the perplexity a little; with ggml numerics f16 is the default and the
+    /// numbers are the f32 cache's.
+    @Test func cacheTypeIsNamedWhereItCanChangeTheNumbers() throws {
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+        let text = try TestEnvironment.sharedData("wikitext2/wiki.test.raw")
+        func run(_ extra: [String]) throws -> (perplexity: Double, signature: String) {
+            let result = try AssayProcess.run(["perplexity", model.path, text.path, "--context", "64", "--chunks", "2", "--format", "json"] + extra)
+            #expect(result.status == 0, "\(result.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            return (try #require(object["perplexity"] as? Double), try #require(object["signature"] as? String))
+        }
+        let exact32 = try run([]), exact16 = try run(["--cache-type", "f16"])
+        #expect(!exact32.signature.contains("kv:") && exact16.signature.hasSuffix("|kv:f16"))
+        #expect(exact16.perplexity != exact32.perplexity && abs(exact16.perplexity / exact32.perplexity - 1) < 1e-3)
+        let ggml16 = try run(["--numerics", "ggml"]), ggml32 = try run(["--numerics", "ggml", "--cache-type", "f32"])
+        #expect(ggml16.signature.hasSuffix("|numerics:ggml") && ggml16.signature == ggml32.signature)
+        #expect(ggml16.perplexity == ggml32.perplexity)
+        let bench = try AssayProcess.run(["bench", model.path, "-p", "8", "-n", "2", "-r", "1", "--cache-type", "f16", "--format", "json"])
+        #expect(bench.status == 0 && bench.stdout.contains("f16 KV cache"), "\(bench.stderr)")
+    }
+
     /// Rolling mode prints lm-eval's word/byte perplexity and bits per byte; documents are checked.
     @Test func rollingModeReportsWordAndBytePerplexity() throws {
         let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")

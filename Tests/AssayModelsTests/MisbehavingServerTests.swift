@@ -151,9 +151,20 @@ import Testing
             _ = try await moved.servedModels()
             Issue.record("the redirect was followed")
         } catch let error as ModelError {
-            guard case .serverStatus(_, 307, _) = error else { Issue.record("\(error)"); return }
+            guard case let .serverStatus(_, 307, message) = error else { Issue.record("\(error)"); return }
+            #expect(message.contains("a redirect to http://127.0.0.1:\(child.port)/elsewhere/v1/models, not followed"), "\(message)")
         }
         #expect(moved.retries.count == 0)
+        // An API key holding a line break (a pasted key and more) is refused before sending, without echoing it.
+        let crlf = OpenAIServer(baseURL: URL(string: "http://127.0.0.1:\(child.port)/ok/v1")!, model: "m",
+                                apiKey: "sk-planted-4242\r\nInjected: yes", timeout: 5, retry: Self.fast)
+        do {
+            _ = try await crlf.servedModels()
+            Issue.record("no error")
+        } catch let error as ModelError {
+            let text = error.errorDescription ?? ""
+            #expect(!text.contains("planted-4242") && text.contains("the API key holds a control character"), "\(text)")
+        }
         let garbage = Self.server(child, "garbage")
         do {
             _ = try await garbage.servedModels()

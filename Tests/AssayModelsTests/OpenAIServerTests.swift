@@ -20,6 +20,25 @@ struct OpenAIServerTests {
         #expect(result.endNanoseconds == 2_000)
     }
 
+    @Test func eventsAreTheSameHoweverTheBodyIsCutIntoReads() throws {
+        let body = Data("data: {\"a\":1}\r\n\r\n: note\n\ndata: x\ndata: y\n\n\ndata: \(String(repeating: "z", count: 3_000))\n\ndata: [DONE]\n\n".utf8)
+        var whole = EventStream.EventCutter()
+        whole.append(body, arrival: 1)
+        let expected = try whole.result(status: 200, url: "u").events.map(\.data)
+        #expect(expected == ["{\"a\":1}", "x\ny", String(repeating: "z", count: 3_000), "[DONE]"])
+        // Every read size from one byte up: the search for a blank line resumes where it stopped,
+        // also when "\n", "\r" and "\n" arrive in separate reads.
+        for size in [1, 2, 3, 5, 64, 1_000] {
+            var cutter = EventStream.EventCutter()
+            var offset = 0
+            while offset < body.count {
+                cutter.append(body.subdata(in: offset..<min(offset + size, body.count)), arrival: 1)
+                offset += size
+            }
+            #expect(try cutter.result(status: 200, url: "u").events.map(\.data) == expected, "reads of \(size) bytes")
+        }
+    }
+
     @Test func httpErrorsCarryTheServersMessage() {
         var cutter = EventStream.EventCutter()
         cutter.append(Data(#"{"error": {"message": "model 'x' not found", "type": "invalid_request_error"}}"#.utf8), arrival: 10)
@@ -61,6 +80,25 @@ struct OpenAIServerTests {
         await #expect(throws: ModelError.self) { try await server.servedModels() }
         do { _ = try await server.servedModels() } catch let error as ModelError {
             #expect(error.errorDescription?.hasPrefix("cannot reach http://127.0.0.1:9/v1/models") == true)
+        }
+        // By address, by a host name (every address it resolves to refuses), and a name that does
+        // not resolve: the reasons RetryPolicy reads, in words a person reads.
+        let fast = RetryPolicy(attempts: 2, baseDelay: 0.01, maxDelay: 0.01)
+        for host in ["127.0.0.1", "localhost"] {
+            do {
+                _ = try await OpenAIServer(baseURL: URL(string: "http://\(host):9/v1")!, model: "m", timeout: 5, retry: fast).servedModels()
+                Issue.record("no error")
+            } catch let error as ModelError {
+                guard case let .serverUnreachable(_, reason) = error else { Issue.record("\(error)"); continue }
+                #expect(reason == "connection refused (2 tries)", "\(host): \(reason)")
+            }
+        }
+        do {
+            _ = try await OpenAIServer(baseURL: URL(string: "http://no-such-host.invalid/v1")!, model: "m", timeout: 5, retry: fast).servedModels()
+            Issue.record("no error")
+        } catch let error as ModelError {
+            guard case let .serverUnreachable(_, reason) = error else { Issue.record("\(error)"); return }
+            #expect(reason.hasPrefix("cannot resolve no-such-host.invalid: "), "\(reason)")
         }
     }
 

@@ -55,7 +55,9 @@ extension AssayCommand {
         @Option(name: .long, help: "text or json.")
         var format: OutputFormat = .text
 
-        @Option(name: .long, help: cacheTypeHelp)
+        @Option(name: .long, help: ArgumentHelp(
+            "How the KV cache stores keys and values: f32 (default) or f16 (half the memory, llama.cpp's default; the logits move by f16 rounding).",
+            valueName: "type"))
         var cacheType: LlamaModel.CacheType?
 
         @OptionGroup var threadOptions: ThreadOptions

@@ -6,7 +6,7 @@ import AssayProcedures
 extension LlamaModel.Numerics: ExpressibleByArgument {}
 extension LlamaModel.CacheType: ExpressibleByArgument {}
 
-/// `--cache-type`'s help, the same on every command that runs the engine.
+/// `--cache-type`'s help, the same on every command that runs the engine with `--numerics`.
 let cacheTypeHelp = ArgumentHelp(
     "How the KV cache stores keys and values: f32, or f16 (half the memory, llama.cpp's default; exact numbers move by f16 rounding). Default: f16 with --numerics ggml (the same numbers), else f32.",
     valueName: "type")

@@ -87,8 +87,9 @@ public struct ThroughputEvaluator: Evaluator {
         metrics.append(MetricValue(name: "peak_rss_bytes", value: Double(ProcessStats.peakResidentBytes), unit: "bytes", higherIsBetter: false))
         let chart = Chart.bars(title: "\(url.lastPathComponent): tokens/s (mean, 95 % CI), \(threads) threads", unit: "tokens/s", bars: bars)
         let signature = Signature([("tests", tests.map(\.name).joined(separator: ",")), ("threads", "\(threads)"), ("reps", "\(repetitions)"),
-                                   ("warmup", "\(warmup)"), ("seed", "\(seed)"), ("numerics", numerics.rawValue), ("kv", cacheType.rawValue),
-                                   ("blas", "openblas")])
+                                   ("warmup", "\(warmup)"), ("seed", "\(seed)"), ("numerics", numerics.rawValue)]
+                                  // The cache type where it is not the numerics' default (signatures of earlier runs stay comparable).
+                                  + (cacheType == .default(for: numerics) ? [] : [("kv", cacheType.rawValue)]) + [("blas", "openblas")])
         return EvaluationResult(metrics: metrics, signature: signature.description,
                                 artifacts: [Artifact(name: "throughput.svg", title: "Tokens per second", chart: chart)])
     }

@@ -145,8 +145,13 @@ public struct LlamaModel: Sendable {
     public let configuration: Configuration
     /// `exact` (f32 activations) or `ggml` (llama.cpp's CPU rounding; see ``Numerics``).
     public var numerics: Numerics = .exact
-    /// How a new ``KVCache`` stores keys and values (f32 unless set).
-    public var cacheType: CacheType = .f32
+    /// How a new ``KVCache`` stores keys and values (f32 unless set). Latent attention (DeepSeek)
+    /// keeps an f32 cache whatever is set, and says so here.
+    public var cacheType: CacheType {
+        get { configuration.latent == nil ? requestedCacheType : .f32 }
+        set { requestedCacheType = newValue }
+    }
+    private var requestedCacheType: CacheType = .f32
     var embedding: WeightMatrix
     var layers: [Layer]
     let outputNorm: [Float]

@@ -31,16 +31,18 @@ public struct InProcessBackend: LanguageModelBackend {
     /// The candidate of a comparison with this model (drift): the checkpoint at `file`, quantized
     /// in memory to `quantization` when given; without a file, this model quantized in memory to
     /// `quantization` (Q8_0 when that is nil too). The candidate runs with `numerics` and a KV
-    /// cache of `cacheType` (nil: the default for `numerics`).
+    /// cache of `cacheType` (nil: this model's type when its numerics are the same, else the default
+    /// for `numerics`), so that the two models of a comparison store their caches alike.
     /// - Throws: model and checkpoint errors, ``ModelError/unsupportedQuantization(type:supported:)``.
     public func candidate(file: URL?, quantization: GGMLType?, numerics: LlamaModel.Numerics,
                           cacheType: LlamaModel.CacheType? = nil) throws -> InProcessBackend {
+        let cacheType = cacheType ?? (numerics == model.numerics ? model.cacheType : .default(for: numerics))
         var base = try file.map { try InProcessBackend(modelAt: $0, numerics: numerics, cacheType: cacheType) } ?? self
         var label = file == nil ? "reference" : base.label
         guard let type = quantization ?? (file == nil ? .q8_0 : nil) else { return base }
         var quantized = try base.model.quantized(type)
         quantized.numerics = numerics
-        quantized.cacheType = cacheType ?? .default(for: numerics)
+        quantized.cacheType = cacheType
         label += "+" + type.description.lowercased()
         base = InProcessBackend(model: quantized, tokenizer: base.tokenizer, name: "\(label) (llama, in-process)", label: label,
                                 source: base.source)

@@ -35,11 +35,17 @@ package enum EventStream {
         try await HTTPTransport.exchange(request, timeout: timeout)
     }
 
-    /// Cuts a body into server-sent events as bytes arrive.
+    /// Cuts a body into server-sent events as bytes arrive. Each byte is looked at once, however the
+    /// body is cut into reads: a 10 MB JSON answer (no blank line in it) is scanned once, not once
+    /// per read.
     package struct EventCutter {
         var start: UInt64 = 0
         var body = Data()
         var pending = Data()
+        /// Bytes of `pending` already searched for the end of an event, and where the last newline
+        /// among them is (offsets from `pending`'s start).
+        var scanned = 0
+        var lastNewline: Int?
         var events: [Event] = []
         var last: UInt64 = 0
         var handler: UInt64 = 0
@@ -52,9 +58,11 @@ package enum EventStream {
             body.append(data)
             pending.append(data)
             // Events end at a blank line ("\n\n"; "\r\n\r\n" reads the same once "\r" is dropped).
-            while let end = Self.eventEnd(in: pending) {
-                let raw = String(decoding: pending[pending.startIndex..<end.lowerBound], as: UTF8.self)
-                pending.removeSubrange(pending.startIndex..<end.upperBound)
+            while let end = nextEventEnd() {
+                let raw = String(decoding: pending[pending.startIndex..<(pending.startIndex + end.lowerBound)], as: UTF8.self)
+                pending.removeSubrange(pending.startIndex..<(pending.startIndex + end.upperBound))
+                scanned = 0
+                lastNewline = nil
                 let data = raw.split(separator: "\n", omittingEmptySubsequences: false)
                     .map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
                     .filter { $0.hasPrefix("data:") }
@@ -67,6 +75,28 @@ package enum EventStream {
             handler += DispatchTime.now().uptimeNanoseconds - arrival
         }
 
+        /// The offsets of the first blank line ("\n\n", "\n\r\n") in `pending`, searching on from
+        /// where the last call stopped.
+        mutating func nextEventEnd() -> Range<Int>? {
+            var position = scanned, newline = lastNewline
+            let found = pending.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Range<Int>? in
+                while position < bytes.count {
+                    let byte = bytes[position]
+                    position += 1
+                    if byte == 0x0A {
+                        if let previous = newline { return previous..<position }
+                        newline = position - 1
+                    } else if byte != 0x0D {
+                        newline = nil
+                    }
+                }
+                return nil
+            }
+            scanned = position
+            lastNewline = newline
+            return found
+        }
+
         /// The response, or the HTTP error with the server's message.
         package func result(status: Int, url: String) throws -> Result {
             guard (200..<300).contains(status) else {
@@ -77,23 +107,6 @@ package enum EventStream {
                 throw ModelError.serverStatus(url: url, status: status, message: message)
             }
             return Result(events: events, body: body, endNanoseconds: last, handlerNanoseconds: handler)
-        }
-
-        /// The range of the first blank line ("\n\n" or "\n\r\n") in `data`.
-        static func eventEnd(in data: Data) -> Range<Data.Index>? {
-            var previousNewline: Data.Index?
-            var index = data.startIndex
-            while index < data.endIndex {
-                let byte = data[index]
-                if byte == 0x0A {
-                    if let previous = previousNewline { return previous..<data.index(after: index) }
-                    previousNewline = index
-                } else if byte != 0x0D {
-                    previousNewline = nil
-                }
-                index = data.index(after: index)
-            }
-            return nil
         }
     }
 }

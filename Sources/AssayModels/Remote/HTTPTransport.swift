@@ -1,3 +1,4 @@
+import AssayCore
 import AsyncHTTPClient
 import Foundation
 #if canImport(FoundationNetworking)
@@ -5,6 +6,7 @@ import FoundationNetworking
 #endif
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
 
 /// The HTTP client under ``EventStream``: AsyncHTTPClient on SwiftNIO's event loops, for `http://`
@@ -46,7 +48,10 @@ enum HTTPTransport {
             throw ModelError.serverUnreachable(url: url, reason: "not a URL this client can call (\(error))")
         }
         let collector = Collector(url: url)
-        let task = try client(timeout: timeout, url: url).execute(request: outgoing, delegate: collector)
+        // The delegate runs on the connection's own loop, so an arrival is stamped where it is read.
+        let loop = HTTPClient.defaultEventLoopGroup.next()
+        let task = try client(timeout: timeout, https: outgoing.url.scheme == "https", url: url)
+            .execute(request: outgoing, delegate: collector, eventLoop: .delegateAndChannel(on: loop))
         return try await withTaskCancellationHandler {
             do {
                 return try await task.futureResult.get()
@@ -70,8 +75,12 @@ enum HTTPTransport {
                 return ModelError.serverUnreachable(url: url, reason: "no data within the timeout")
             case .remoteConnectionClosed, .bodyLengthMismatch, .uncleanShutdown:
                 return ModelError.serverUnreachable(url: url, reason: "the connection closed in the middle of the response")
+            case _ where error.shortDescription.hasPrefix("Invalid header field"):
+                return ModelError.serverUnreachable(
+                    url: url, reason: "a request header holds a character HTTP does not allow (an API key read with a line break or carriage return at its end?)")
             default:
-                return ModelError.serverUnreachable(url: url, reason: "\(error)")
+                // The short form never carries the request's values (its headers hold the API key).
+                return ModelError.serverUnreachable(url: url, reason: error.shortDescription.lowercased())
             }
         case HTTPParserError.invalidEOFState:
             // The server closed before the bytes its Content-Length or chunking promised.
@@ -92,8 +101,18 @@ enum HTTPTransport {
         case let error as IOError:
             // The C library's words for the connection ("connection refused", "connection reset by peer").
             return ModelError.serverUnreachable(url: url, reason: String(cString: strerror(error.errnoCode)).lowercased())
-        case let SocketAddressError.unknown(host, _):
-            return ModelError.serverUnreachable(url: url, reason: "cannot resolve \(host)")
+        case let error as NIOConnectionError:
+            // A host name: its lookup failed, or every address it resolved to refused.
+            if let lookup = error.dnsAError ?? error.dnsAAAAError {
+                let detail = (lookup as? SocketAddressError.UnknownHost)?.errorDescription ?? "\(lookup)"
+                return ModelError.serverUnreachable(url: url, reason: "cannot resolve \(error.host): \(detail.lowercased())")
+            }
+            if let first = error.connectionErrors.first {
+                return failure(first.error, url: url)
+            }
+            return ModelError.serverUnreachable(url: url, reason: "no address of \(error.host) answered")
+        case let error as SocketAddressError.UnknownHost:
+            return ModelError.serverUnreachable(url: url, reason: "cannot resolve \(error.host): \(error.errorDescription.lowercased())")
         default:
             return ModelError.serverUnreachable(url: url, reason: "\(error)")
         }
@@ -102,29 +121,38 @@ enum HTTPTransport {
     // MARK: - Clients
 
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var clients: [Int64: HTTPClient] = [:]
+    nonisolated(unsafe) private static var clients: [String: HTTPClient] = [:]
 
-    /// The process's client for one timeout (AsyncHTTPClient's timeouts belong to the client). Kept
-    /// for the life of the process: a client costs no thread of its own (all share NIO's singleton
-    /// event loops, one per core), and a run uses one or two timeouts.
-    /// - Throws: `ModelError.serverUnreachable` when `SSL_CERT_FILE` names a file that is not PEM certificates.
-    static func client(timeout: TimeInterval, url: String) throws -> HTTPClient {
+    /// The process's client for one timeout and scheme (AsyncHTTPClient's timeouts and TLS
+    /// settings belong to the client). Kept for the life of the process: a client costs no thread
+    /// of its own (all share NIO's singleton event loops, one per core), and a run uses one or two.
+    ///
+    /// A connection that cannot be made fails the requests waiting for a connection to that host at
+    /// that moment, not only its own (AsyncHTTPClient's pool, with its own retries off so that a
+    /// refused connection is reported at once and ``RetryPolicy`` decides). A load test against a
+    /// server that refuses connections counts those requests as failed together.
+    /// - Throws: `ModelError.serverUnreachable` for `https://` when `SSL_CERT_FILE` names a file
+    ///   that is not PEM certificates (plain `http://` never reads it).
+    static func client(timeout: TimeInterval, https: Bool, url: String) throws -> HTTPClient {
         // An infinite or absurd timeout means "wait a very long time", not a trap in Int64(_:).
         let seconds = timeout.isFinite ? min(max(timeout, 0.001), 1e9) : 1e9
         let nanoseconds = Int64(seconds * 1e9)
+        let certificateFile = https ? ProcessInfo.processInfo.environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 } : nil
+        let key = "\(nanoseconds)|\(https)|\(certificateFile ?? "")"
         lock.lock()
         defer { lock.unlock() }
-        if let client = clients[nanoseconds] { return client }
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
-                                                     timeout: .init(connect: .nanoseconds(nanoseconds), read: .nanoseconds(nanoseconds)))
+        if let client = clients[key] { return client }
+        let limit = TimeAmount.nanoseconds(nanoseconds)
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: limit, read: limit))
+        // Sending the request is bounded too (a server that never reads a large body).
+        configuration.timeout.write = limit
         configuration.httpVersion = .http1Only
         configuration.maximumUsesPerConnection = 1
         // Callers bound their own concurrency (a load test may hold hundreds of streams); the pool
         // must not queue requests behind a limit of its own.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 4_096
-        // A refused connection fails at once; RetryPolicy decides whether to try again.
         configuration.connectionPool.retryConnectionEstablishment = false
-        if let path = ProcessInfo.processInfo.environment["SSL_CERT_FILE"], !path.isEmpty {
+        if let path = certificateFile {
             let certificates: [NIOSSLCertificate]
             do {
                 certificates = try NIOSSLCertificate.fromPEMFile(path)
@@ -139,7 +167,7 @@ enum HTTPTransport {
             configuration.tlsConfiguration = tls
         }
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-        clients[nanoseconds] = client
+        clients[key] = client
         return client
     }
 
@@ -153,6 +181,7 @@ enum HTTPTransport {
         private var cutter = EventStream.EventCutter()
         private var status = 0
         private var retryAfter: String?
+        private var location: String?
 
         init(url: String) {
             self.url = url
@@ -162,6 +191,7 @@ enum HTTPTransport {
         func didReceiveHead(task: HTTPClient.Task<Response>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
             status = Int(head.status.code)
             retryAfter = head.headers.first(name: "Retry-After")
+            location = head.headers.first(name: "Location")
             return task.eventLoop.makeSucceededVoidFuture()
         }
 
@@ -176,7 +206,13 @@ enum HTTPTransport {
         }
 
         func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response {
-            try RetryAfter.attach(retryAfter) { try cutter.result(status: status, url: url) }
+            if (300..<400).contains(status) {
+                // Not followed (see HTTPTransport); say where it pointed, credentials masked.
+                let target = location.map { URL(string: $0).map(Redaction.url) ?? "a location that is not a URL" } ?? "no Location"
+                throw ModelError.serverStatus(url: url, status: status,
+                                              message: "a redirect to \(target), not followed: give that URL as the endpoint (an API key must not travel to a host the suite did not name)")
+            }
+            return try RetryAfter.attach(retryAfter) { try cutter.result(status: status, url: url) }
         }
     }
 }

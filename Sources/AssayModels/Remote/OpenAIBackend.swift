@@ -89,7 +89,7 @@ public struct OpenAIBackend: LanguageModelBackend {
             tried.append(url.absoluteString)
             let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
             do {
-                let answer = try await server.send(server.request(url, method: "POST", body: data))
+                let answer = try await server.send(try server.request(url, method: "POST", body: data))
                 guard let object = try? JSONSerialization.jsonObject(with: answer) as? [String: Any] else {
                     throw ModelError.serverProtocol(url: url.absoluteString, message: "the answer is not a JSON object")
                 }

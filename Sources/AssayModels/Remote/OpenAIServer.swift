@@ -39,7 +39,7 @@ public struct OpenAIServer: Sendable {
     /// - Throws: `ModelError.serverUnreachable`, `.serverStatus` or `.serverProtocol`.
     public func servedModels() async throws -> [String] {
         let url = baseURL.appendingPathComponent("models")
-        let body = try await send(request(url, method: "GET", body: nil))
+        let body = try await send(try request(url, method: "GET", body: nil))
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
               let data = object["data"] as? [[String: Any]] else {
             throw ModelError.serverProtocol(url: url.absoluteString, message: "/models did not return {\"data\": [{\"id\": …}]}")
@@ -90,12 +90,18 @@ public struct OpenAIServer: Sendable {
         if let seed = completion.seed { payload["seed"] = seed }
         let url = baseURL.appendingPathComponent(completion.api.rawValue)
         let body = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
-        let request = request(url, method: "POST", body: body), timeout = timeout
+        let request = try request(url, method: "POST", body: body), timeout = timeout
         let stream = try await (retrying ? retry : .never).run(log: retries) { try await EventStream.run(request, timeout: timeout) }
         return try StreamedCompletion(parsing: stream, api: completion.api, url: url.absoluteString)
     }
 
-    func request(_ url: URL, method: String, body: Data?) -> URLRequest {
+    /// - Throws: `ModelError.serverUnreachable` when the API key holds a control character
+    ///   (Foundation would drop the header without a word, and the server would answer 401).
+    func request(_ url: URL, method: String, body: Data?) throws -> URLRequest {
+        if let apiKey, apiKey.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw ModelError.serverUnreachable(
+                url: url.absoluteString, reason: "the API key holds a control character (a line break or carriage return at its end?); it was not sent")
+        }
         var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = method
         request.httpBody = body

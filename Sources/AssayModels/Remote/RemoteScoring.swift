@@ -48,7 +48,7 @@ extension OpenAIBackend {
     public func scoringFacts() async throws -> ScoringFacts {
         let bos = try await serverBOS()
         var trained: Int?
-        if let body = try? await server.send(server.request(server.baseURL.appendingPathComponent("models"), method: "GET", body: nil)),
+        if let body = try? await server.send(try server.request(server.baseURL.appendingPathComponent("models"), method: "GET", body: nil)),
            let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
            let entries = object["data"] as? [[String: Any]],
            let entry = entries.first(where: { $0["id"] as? String == server.model }) {
@@ -296,7 +296,7 @@ extension OpenAIBackend {
 
     func post(_ payload: [String: Any], url: URL) async throws -> [String: Any] {
         let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
-        let answer = try await server.send(server.request(url, method: "POST", body: data))
+        let answer = try await server.send(try server.request(url, method: "POST", body: data))
         guard let object = try? JSONSerialization.jsonObject(with: answer) as? [String: Any] else {
             throw ModelError.serverProtocol(url: url.absoluteString, message: "the answer is not a JSON object")
         }

@@ -38,8 +38,8 @@ public enum HalfPrecision {
     /// Appends `x` rounded to the nearest half (ties to even; beyond ±65504 to ±infinity), as bit
     /// patterns — what ggml's f16 KV cache stores.
     public static func appendHalves(of x: [Float], to halves: inout [UInt16]) {
-        halves.reserveCapacity(halves.count + x.count)
-        for value in x { halves.append(Float16(value).bitPattern) }
+        // (No reserveCapacity: an exact reservation per decode step would defeat the array's doubling.)
+        halves.append(contentsOf: x.lazy.map { Float16($0).bitPattern })
     }
 
     /// The halves with bits `halves` as floats (F16C where the CPU has it; the same values as
