@@ -2,6 +2,8 @@
 // when the CPU has them (dispatch.c).
 #include "internal.h"
 
+#include <stdlib.h>
+
 // MARK: - AVX2 + FMA + F16C
 
 #if ASSAY_X86
@@ -321,6 +323,90 @@ AVX2 static float exact_32(int type, const uint8_t *w, const float *x, const flo
     return hsum(acc) + mins;
 }
 
+// Exact 4-bit products without byte shuffles. The products above widen bytes to int32 lanes with
+// vpmovsxbd, a shuffle, and Zen 2 runs one 256-bit shuffle a cycle: a Q4_0 block of 32 weights
+// took 8 of them (about 10 cycles), so exact decode ran at half of ggml's integer speed. Here a
+// block's bytes are loaded as dwords and every lane shifts its own dword (dword i holds bytes
+// 4i…4i+3): step t's lanes take byte t of each dword — weights 4i + t — so the activations are
+// read in that order, transposed once per product (`xt`: within each 32 values xt[8t + i] = x[4i + t]).
+// For Q4_0/Q4_1 (16 bytes: low nibbles weights 0–15, high nibbles 16–31) the 16 bytes go to both
+// halves and the upper four lanes shift 4 more bits, so lane i ≥ 4 takes the high nibble of byte
+// 4(i − 4) + t, weight 16 + 4(i − 4) + t = 4i + t: the same order. Shifts, masks and conversions
+// spread over three pipes instead of one.
+
+// `x` in the lane order above, in a buffer of this thread's (grown as needed), or NULL when no
+// memory is left (the callers then take the shuffle kernels).
+static _Thread_local float *transposed_x = NULL;
+static _Thread_local int64_t transposed_capacity = 0;
+static const float *transpose_groups(const float *x, int64_t k) {
+    if (k > transposed_capacity) {
+        float *grown = aligned_alloc(32, (size_t)((k + 7) / 8) * 32);
+        if (!grown) return NULL;
+        free(transposed_x);
+        transposed_x = grown;
+        transposed_capacity = k;
+    }
+    for (int64_t g = 0; g + 32 <= k; g += 32)
+        for (int t = 0; t < 4; t++)
+            for (int i = 0; i < 8; i++) transposed_x[g + 8 * t + i] = x[g + 4 * i + t];
+    return transposed_x;
+}
+
+// Σ over 32 weights of q·x as 8 lanes: `u` holds the block's dwords already shifted for step 0
+// (nibble q of weight 4i + t at bits 8t…8t+3 of lane i), `xt` the transposed activations.
+AVX2 static inline __m256 nibble_products(__m256i u, const float *xt) {
+    const __m256i mask = _mm256_set1_epi32(0x0F);
+    __m256 g0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(u, mask)), _mm256_load_ps(xt));
+    __m256 g1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(u, 8), mask)), _mm256_load_ps(xt + 8));
+    g0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(u, 16), mask)), _mm256_load_ps(xt + 16), g0);
+    g1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(u, 24), mask)), _mm256_load_ps(xt + 24), g1);
+    return _mm256_add_ps(g0, g1);
+}
+
+// Q4_0 and Q4_1: d·Σ q·x + (Q4_0: −8·d, Q4_1: m)·Σ x, two blocks a step on two accumulators
+// (named registers: an accumulator array indexed by the block would live in memory).
+AVX2 static inline __m256 nibble_block(int type, const uint8_t *w, const float *xt, float xs, float *mins) {
+    const __m256i upper = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
+    __m256i u = _mm256_srlv_epi32(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(w + (type == Q4_0 ? 2 : 4)))), upper);
+    float d = half_f16c(w);
+    *mins += (type == Q4_0 ? -8 * d : half_f16c(w + 2)) * xs;
+    return _mm256_mul_ps(_mm256_set1_ps(d), nibble_products(u, xt));
+}
+
+AVX2 static float exact_4bit(int type, const uint8_t *w, const float *xt, const float *xs, int64_t blocks) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float mins0 = 0, mins1 = 0;
+    int bytes = block_bytes(type);
+    int64_t i = 0;
+    for (; i + 2 <= blocks; i += 2, w += 2 * bytes) {
+        acc0 = _mm256_add_ps(acc0, nibble_block(type, w, xt + 32 * i, xs[i], &mins0));
+        acc1 = _mm256_add_ps(acc1, nibble_block(type, w + bytes, xt + 32 * i + 32, xs[i + 1], &mins1));
+    }
+    if (i < blocks) acc0 = _mm256_add_ps(acc0, nibble_block(type, w, xt + 32 * i, xs[i], &mins0));
+    return hsum(_mm256_add_ps(acc0, acc1)) + (mins0 + mins1);
+}
+
+// Q4_K: eight groups of 32 weights a block, each with its 6-bit scale and min; a pair of groups
+// shares 32 bytes (low nibbles the first group, high nibbles the second).
+AVX2 static float exact_q4_K_transposed(const uint8_t *w, const float *xt, const float *xs, int64_t blocks) {
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    float mins = 0;
+    for (int64_t i = 0; i < blocks; i++, w += 144, xt += 256, xs += 8) {
+        PREFETCH(w); PREFETCH(w + 64); PREFETCH(w + 128);
+        float d = half_f16c(w), dmin = half_f16c(w + 2);
+        for (int pair = 0; pair < 4; pair++) {
+            __m256i bytes = _mm256_loadu_si256((const __m256i *)(w + 16 + pair * 32));
+            uint8_t sc0, m0, sc1, m1;
+            scale_min_k4(w + 4, 2 * pair, &sc0, &m0);
+            scale_min_k4(w + 4, 2 * pair + 1, &sc1, &m1);
+            acc[0] = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)sc0), nibble_products(bytes, xt + pair * 64), acc[0]);
+            acc[1] = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)sc1), nibble_products(_mm256_srli_epi32(bytes, 4), xt + pair * 64 + 32), acc[1]);
+            mins += dmin * (float)m0 * xs[2 * pair] + dmin * (float)m1 * xs[2 * pair + 1];
+        }
+    }
+    return hsum(_mm256_add_ps(acc[0], acc[1])) - mins;
+}
+
 AVX2 static float exact_q4_K(const uint8_t *w, const float *x, const float *xs, int64_t blocks) {
     __m256 acc = _mm256_setzero_ps();
     float mins = 0;
@@ -415,13 +501,15 @@ AVX2 void assay_gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t 
             }
         }
     }
+    const float *xt = summed && (type == Q4_0 || type == Q4_1 || type == Q4_K) ? transpose_groups(x, k) : NULL;
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * row_bytes;
         float value;
         if (!xq) {
             switch (summed ? type : -1) {
-            case Q4_0: case Q4_1: case Q8_0: value = exact_32(type, row, x, as, k / 32); break;
-            case Q4_K: value = exact_q4_K(row, x, as, k / 256); break;
+            case Q4_0: case Q4_1: value = xt ? exact_4bit(type, row, xt, as, k / 32) : exact_32(type, row, x, as, k / 32); break;
+            case Q8_0: value = exact_32(type, row, x, as, k / 32); break;
+            case Q4_K: value = xt ? exact_q4_K_transposed(row, xt, as, k / 256) : exact_q4_K(row, x, as, k / 256); break;
             case Q6_K: value = exact_q6_K(row, x, k / 256); break;
             default: value = dot_exact_avx2(type, row, x, k); break;
             }
