@@ -335,7 +335,7 @@ AVX2 static float exact_32(int type, const uint8_t *w, const float *x, const flo
 // spread over three pipes instead of one.
 
 // `x` in the lane order above, in a buffer of this thread's (grown as needed), or NULL when no
-// memory is left (the callers then take the shuffle kernels).
+// memory is left (the callers then take the shuffle or the block-dequantizing products).
 static _Thread_local float *transposed_x = NULL;
 static _Thread_local int64_t transposed_capacity = 0;
 static const float *transpose_groups(const float *x, int64_t k) {
@@ -388,7 +388,7 @@ AVX2 static float exact_4bit(int type, const uint8_t *w, const float *xt, const 
 
 // Q4_K: eight groups of 32 weights a block, each with its 6-bit scale and min; a pair of groups
 // shares 32 bytes (low nibbles the first group, high nibbles the second).
-AVX2 static float exact_q4_K_transposed(const uint8_t *w, const float *xt, const float *xs, int64_t blocks) {
+AVX2 static float exact_q4_K(const uint8_t *w, const float *xt, const float *xs, int64_t blocks) {
     __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
     float mins = 0;
     for (int64_t i = 0; i < blocks; i++, w += 144, xt += 256, xs += 8) {
@@ -405,28 +405,6 @@ AVX2 static float exact_q4_K_transposed(const uint8_t *w, const float *xt, const
         }
     }
     return hsum(_mm256_add_ps(acc[0], acc[1])) - mins;
-}
-
-AVX2 static float exact_q4_K(const uint8_t *w, const float *x, const float *xs, int64_t blocks) {
-    __m256 acc = _mm256_setzero_ps();
-    float mins = 0;
-    const __m256i mask = _mm256_set1_epi8(0x0F);
-    for (int64_t i = 0; i < blocks; i++, w += 144, x += 256, xs += 8) {
-        PREFETCH(w); PREFETCH(w + 64); PREFETCH(w + 128);
-        float d = half_f16c(w), dmin = half_f16c(w + 2);
-        for (int pair = 0; pair < 4; pair++) {
-            __m256i bytes = _mm256_loadu_si256((const __m256i *)(w + 16 + pair * 32));
-            uint8_t sc0, m0, sc1, m1;
-            scale_min_k4(w + 4, 2 * pair, &sc0, &m0);
-            scale_min_k4(w + 4, 2 * pair + 1, &sc1, &m1);
-            __m256 g0 = fma_bytes32(_mm256_and_si256(bytes, mask), x + pair * 64, _mm256_setzero_ps());
-            __m256 g1 = fma_bytes32(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask), x + pair * 64 + 32, _mm256_setzero_ps());
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)sc0), g0, acc);
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)sc1), g1, acc);
-            mins += dmin * (float)m0 * xs[2 * pair] + dmin * (float)m1 * xs[2 * pair + 1];
-        }
-    }
-    return hsum(acc) - mins;
 }
 
 AVX2 static float exact_q6_K(const uint8_t *w, const float *x, int64_t blocks) {
@@ -509,7 +487,7 @@ AVX2 void assay_gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t 
             switch (summed ? type : -1) {
             case Q4_0: case Q4_1: value = xt ? exact_4bit(type, row, xt, as, k / 32) : exact_32(type, row, x, as, k / 32); break;
             case Q8_0: value = exact_32(type, row, x, as, k / 32); break;
-            case Q4_K: value = xt ? exact_q4_K_transposed(row, xt, as, k / 256) : exact_q4_K(row, x, as, k / 256); break;
+            case Q4_K: value = xt ? exact_q4_K(row, xt, as, k / 256) : dot_exact_avx2(type, row, x, k); break;
             case Q6_K: value = exact_q6_K(row, x, k / 256); break;
             default: value = dot_exact_avx2(type, row, x, k); break;
             }
