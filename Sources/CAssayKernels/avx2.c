@@ -2,6 +2,7 @@
 // when the CPU has them (dispatch.c).
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 // MARK: - AVX2 + FMA + F16C
@@ -336,20 +337,62 @@ AVX2 static float exact_32(int type, const uint8_t *w, const float *x, const flo
 
 // `x` in the lane order above, in a buffer of this thread's (grown as needed), or NULL when no
 // memory is left (the callers then take the shuffle or the block-dequantizing products).
-static _Thread_local float *transposed_x = NULL;
-static _Thread_local int64_t transposed_capacity = 0;
-static const float *transpose_groups(const float *x, int64_t k) {
-    if (k > transposed_capacity) {
+//
+// A short batch (pool.c, kind 2) multiplies a few weight rows at a time by every activation row,
+// calling assay_gemv once per (tile, activation row): without a memo each call would transpose its
+// row again (on the 1.1B shape's down projection, 5,632 values for every 4 weight rows, 30 % of
+// the work). Between assay_transposed_memo(1) and (0) — one part of one product, whose activation
+// rows do not change — a thread keeps up to MEMO_ROWS transposed rows, found by their address.
+#define MEMO_ROWS 64
+typedef struct { float *data; int64_t capacity; } buffer_t;
+static _Thread_local buffer_t scratch, memo[MEMO_ROWS];
+static _Thread_local const float *memo_source[MEMO_ROWS];
+static _Thread_local int memo_on, memo_count;
+
+void assay_transposed_memo(int on) {
+    memo_on = on;
+    memo_count = 0;
+}
+
+// The buffers go when their thread ends (pool workers live as long as the process; a caller's
+// thread may not).
+static pthread_key_t buffers_key;
+static pthread_once_t buffers_once = PTHREAD_ONCE_INIT;
+static void free_buffers(void *unused) {
+    (void)unused;
+    free(scratch.data);
+    scratch = (buffer_t){NULL, 0};
+    for (int j = 0; j < MEMO_ROWS; j++) {
+        free(memo[j].data);
+        memo[j] = (buffer_t){NULL, 0};
+    }
+}
+static void make_buffers_key(void) { pthread_key_create(&buffers_key, free_buffers); }
+
+static float *fill(buffer_t *b, const float *x, int64_t k) {
+    if (k > b->capacity) {
         float *grown = aligned_alloc(32, (size_t)((k + 7) / 8) * 32);
         if (!grown) return NULL;
-        free(transposed_x);
-        transposed_x = grown;
-        transposed_capacity = k;
+        pthread_once(&buffers_once, make_buffers_key);
+        pthread_setspecific(buffers_key, (void *)1);
+        free(b->data);
+        b->data = grown;
+        b->capacity = k;
     }
     for (int64_t g = 0; g + 32 <= k; g += 32)
         for (int t = 0; t < 4; t++)
-            for (int i = 0; i < 8; i++) transposed_x[g + 8 * t + i] = x[g + 4 * i + t];
-    return transposed_x;
+            for (int i = 0; i < 8; i++) b->data[g + 8 * t + i] = x[g + 4 * i + t];
+    return b->data;
+}
+
+static const float *transpose_groups(const float *x, int64_t k) {
+    if (!memo_on) return fill(&scratch, x, k);
+    for (int j = 0; j < memo_count; j++)
+        if (memo_source[j] == x) return memo[j].data;
+    if (memo_count == MEMO_ROWS) return fill(&scratch, x, k);
+    const float *xt = fill(&memo[memo_count], x, k);
+    if (xt) memo_source[memo_count++] = x;
+    return xt;
 }
 
 // Σ over 32 weights of q·x as 8 lanes: `u` holds the block's dwords already shifted for step 0

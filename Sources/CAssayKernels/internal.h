@@ -264,4 +264,7 @@ void assay_gemv_portable(int type, const uint8_t *w, size_t row_bytes, int64_t k
 /// Rows r0 ..< r1 through the AVX2+FMA+F16C kernels (see assay_gemv).
 void assay_gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const float *x, const uint8_t *xq, float *y,
                      int64_t r0, int64_t r1);
+/// Between 1 and 0 (one part of a short-batch product, on this thread): the exact kernels keep
+/// the activation rows they transpose, by address, instead of transposing them for every call.
+void assay_transposed_memo(int on);
 #endif

@@ -4,6 +4,7 @@
 // tens of microseconds, more than many of those products take) and then sleep on a condition
 // variable, so a long sgemm in OpenBLAS's own threads never competes with spinning workers.
 #include "assay_kernels.h"
+#include "internal.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -70,6 +71,9 @@ static void run_part(const job_t *j, int part) {
         // while they are in L1: the weights are read from memory once, not m times.
         int64_t step = (int64_t)(16384 / (j->row_bytes ? j->row_bytes : 1)) & ~(int64_t)1;
         if (step < 2) step = 2;
+#if ASSAY_X86
+        assay_transposed_memo(1);
+#endif
         for (int64_t r = r0; r < r1; r += step) {
             int64_t end = r + step < r1 ? r + step : r1;
             for (int64_t a = 0; a < j->m; a++) {
@@ -78,6 +82,9 @@ static void run_part(const job_t *j, int part) {
                 assay_gemv(j->type, j->w, j->row_bytes, j->k, x, xq, j->y + a * j->ldy + r, r, end);
             }
         }
+#if ASSAY_X86
+        assay_transposed_memo(0);
+#endif
     } else {
         assay_dequantize_row(j->type, j->w + (size_t)r0 * j->row_bytes, j->y + r0 * j->k, (r1 - r0) * j->k);
     }

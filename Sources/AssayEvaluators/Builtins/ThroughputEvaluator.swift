@@ -89,7 +89,7 @@ public struct ThroughputEvaluator: Evaluator {
         let signature = Signature([("tests", tests.map(\.name).joined(separator: ",")), ("threads", "\(threads)"), ("reps", "\(repetitions)"),
                                    ("warmup", "\(warmup)"), ("seed", "\(seed)"), ("numerics", numerics.rawValue)]
                                   // The cache type where it is not the numerics' default (signatures of earlier runs stay comparable).
-                                  + (cacheType == .default(for: numerics) ? [] : [("kv", cacheType.rawValue)]) + [("blas", "openblas")])
+                                  + (model.model.cacheType == .default(for: numerics) ? [] : [("kv", model.model.cacheType.rawValue)]) + [("blas", "openblas")])
         return EvaluationResult(metrics: metrics, signature: signature.description,
                                 artifacts: [Artifact(name: "throughput.svg", title: "Tokens per second", chart: chart)])
     }
