@@ -28,7 +28,8 @@ enum HTTPTransport {
     /// 10 MB); a server sending more is refused instead of filling memory.
     static let maximumBodyBytes = 256 << 20
 
-    /// Sends `request` and hands the body to `cutter` as it arrives.
+    /// Sends `request` and collects the response, its body cut into server-sent events as it arrives
+    /// (``EventStream/EventCutter``, stamped on the connection's event loop).
     /// - Parameter timeout: the longest wait for a connection and, after it, between two reads.
     /// - Throws: `ModelError.serverUnreachable` (with the reasons ``RetryPolicy`` reads),
     ///   `.serverProtocol` for an answer that is not HTTP/1.1, `.serverStatus` for a status other
