@@ -1,6 +1,6 @@
 import AssayCheckpoint
-import AssayModels
-import AssayTensor
+@testable import AssayModels
+@testable import AssayTensor
 import AssayTestSupport
 import AssayTokenizer
 import Foundation
@@ -79,6 +79,57 @@ struct BertEncoderTests {
             #expect(drift > 0 && drift < (type == .q8_0 ? 0.05 : 0.5), "\(type): \(drift)")
         }
         #expect(throws: ModelError.self) { try encoder.quantized(.q6_K) }
+    }
+
+    /// A copy of `source` (a directory with `model.safetensors`) whose float tensors are stored
+    /// as `dtype` (F16, BF16 or F32) after `round` took each value's bits to that dtype's.
+    static func rewrite(_ source: URL, to directory: URL, as dtype: SafetensorsFile.DType, round: (Float) -> [UInt8]) throws {
+        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != "model.safetensors" {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: directory.appendingPathComponent(name))
+        }
+        let file = try SafetensorsFile(contentsOf: source.appendingPathComponent("model.safetensors"))
+        var header: [String: Any] = [:], data = Data()
+        for tensor in file.tensors {
+            let start = data.count
+            for value in try file.floats(tensor) { data.append(contentsOf: round(value)) }
+            header[tensor.name] = ["dtype": dtype.rawValue, "shape": tensor.shape, "data_offsets": [start, data.count]]
+        }
+        var json = try JSONSerialization.data(withJSONObject: header, options: .sortedKeys)
+        while (8 + json.count) % 8 != 0 { json.append(0x20) }
+        var out = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        try (out + json + data).write(to: directory.appendingPathComponent("model.safetensors"))
+    }
+
+    /// F16 and BF16 checkpoints are read in place — every table and projection references the
+    /// mapped file, nothing is expanded at load — and compute exactly what an F32 file holding
+    /// the same values computes (the panels dequantize exactly), quantized copies included.
+    @Test(arguments: [SafetensorsFile.DType.f16, .bf16])
+    func halfPrecisionFilesAreReadInPlace(dtype: SafetensorsFile.DType) throws {
+        let source = TestEnvironment.root.appendingPathComponent("Fixtures/models/tiny-roberta")
+        let root = try TestEnvironment.temporaryDirectory("assay-encoder-\(dtype.rawValue)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let half = root.appendingPathComponent("half"), wide = root.appendingPathComponent("wide")
+        for d in [half, wide] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+        func bits(_ value: Float) -> UInt16 { dtype == .f16 ? Float16(value).bitPattern : UInt16(value.bitPattern >> 16) }
+        func widened(_ value: Float) -> Float {
+            dtype == .f16 ? HalfPrecision.float(half: bits(value)) : HalfPrecision.float(bfloat: bits(value))
+        }
+        try Self.rewrite(source, to: half, as: dtype) { withUnsafeBytes(of: bits($0).littleEndian) { Array($0) } }
+        try Self.rewrite(source, to: wide, as: .f32) { withUnsafeBytes(of: widened($0).bitPattern.littleEndian) { Array($0) } }
+        let a = try BertEncoder(contentsOf: half), b = try BertEncoder(contentsOf: wide)
+        for encoder in [a, b] {
+            let matrices = [encoder.wordEmbedding, encoder.positionEmbedding]
+                + encoder.layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOutput, $0.up, $0.down] }
+            #expect(matrices.allSatisfy { $0.storage.owner is MappedFile && $0.storage.owned == nil }, "copied at load")
+        }
+        #expect(a.layers[0].up.type == (dtype == .f16 ? .f16 : .bf16) && b.layers[0].up.type == .f32)
+        let batch = [[0, 5, 17, 33, 9, 2], [0, 44, 2], Array(repeating: 7, count: 40)]
+        let layers = Set(0...2)
+        #expect(a.hiddenStates(batch, layers: layers) == b.hiddenStates(batch, layers: layers))
+        let qa = try a.quantized(.q4_1), qb = try b.quantized(.q4_1)
+        #expect(qa.hiddenStates(batch, layers: layers) == qb.hiddenStates(batch, layers: layers))
+        #expect(qa.hiddenStates(batch, layers: [2]) != a.hiddenStates(batch, layers: [2]))
     }
 
     @Test func rejectsWhatItCannotRun() throws {

@@ -7,7 +7,9 @@ import Foundation
 /// token-type embeddings and LayerNorm; post-LN layers of multi-head self-attention and an exact
 /// (erf) GELU feed-forward. Sequences are not padded: every token of a batch goes through each
 /// projection in one `cblas_sgemm`, and attention runs per sequence over its own tokens only —
-/// the same numbers a padding mask gives.
+/// the same numbers a padding mask gives. Embedding tables and projections stay in the
+/// memory-mapped safetensors file (F32 in place; F16/BF16 dequantized in panels per product, see
+/// ``WeightMatrix``); only biases and LayerNorm vectors are copied.
 public struct BertEncoder: Sendable {
     /// Hyper-parameters from `config.json`.
     public struct Configuration: Sendable, Equatable {
@@ -32,12 +34,13 @@ public struct BertEncoder: Sendable {
     public static let supportedArchitectures = ["bert", "roberta", "xlm-roberta"]
 
     struct Layer: Sendable {
-        /// Q, K and V stacked: (3·hidden) × hidden, and their biases.
-        var qkv: [Float], qkvBias: [Float]
-        var attentionOutput: [Float], attentionOutputBias: [Float]
+        /// The query, key and value projections (hidden × hidden each) and their biases stacked
+        /// (3·hidden): the three products write side by side into one (tokens × 3·hidden) buffer.
+        var query: WeightMatrix, key: WeightMatrix, value: WeightMatrix, qkvBias: [Float]
+        var attentionOutput: WeightMatrix, attentionOutputBias: [Float]
         var attentionNorm: [Float], attentionNormBias: [Float]
-        var up: [Float], upBias: [Float]
-        var down: [Float], downBias: [Float]
+        var up: WeightMatrix, upBias: [Float]
+        var down: WeightMatrix, downBias: [Float]
         var outputNorm: [Float], outputNormBias: [Float]
     }
 
@@ -46,7 +49,9 @@ public struct BertEncoder: Sendable {
     public let url: URL
     /// The weights' ggml type when they were quantized in memory (``quantized(_:)``), else nil.
     public private(set) var weightQuantization: GGMLType?
-    let wordEmbedding: [Float], positionEmbedding: [Float], typeEmbedding: [Float]
+    let wordEmbedding: WeightMatrix, positionEmbedding: WeightMatrix
+    /// Token type 0's embedding: every token's type (one segment, as bert_score encodes).
+    let typeEmbedding: [Float]
     let embeddingNorm: [Float], embeddingNormBias: [Float]
     var layers: [Layer]
 
@@ -105,33 +110,43 @@ public struct BertEncoder: Sendable {
         let names = checkpoint.tensors.map(\.tensor.name)
         let prefix = ["", "bert.", "roberta.", "model."].first { names.contains($0 + "embeddings.word_embeddings.weight") } ?? ""
         var used = Set<String>()
-        func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
+        func located(_ name: String, _ shape: [Int]) throws -> (SafetensorsFile, SafetensorsFile.TensorInfo) {
             let full = prefix + name
             guard let (file, info) = checkpoint.tensor(full) else { throw ModelError.missingTensor(path: directory, name: full) }
             guard info.shape == shape else { throw ModelError.wrongShape(path: directory, name: full, expected: shape, found: info.shape) }
             used.insert(full)
+            return (file, info)
+        }
+        /// A vector (bias, LayerNorm), copied as f32.
+        func vector(_ name: String, _ length: Int) throws -> [Float] {
+            let (file, info) = try located(name, [length])
             return try file.floats(info)
         }
+        /// A table or projection, referenced in place.
+        func matrix(_ name: String, _ rows: Int, _ columns: Int) throws -> WeightMatrix {
+            let (file, info) = try located(name, [rows, columns])
+            return try file.weightMatrix(info)
+        }
         let h = c.hidden, f = c.intermediate
-        wordEmbedding = try tensor("embeddings.word_embeddings.weight", [c.vocabulary, h])
-        positionEmbedding = try tensor("embeddings.position_embeddings.weight", [c.maxPositions, h])
-        typeEmbedding = try tensor("embeddings.token_type_embeddings.weight", [c.typeVocabulary, h])
-        embeddingNorm = try tensor("embeddings.LayerNorm.weight", [h])
-        embeddingNormBias = try tensor("embeddings.LayerNorm.bias", [h])
+        wordEmbedding = try matrix("embeddings.word_embeddings.weight", c.vocabulary, h)
+        positionEmbedding = try matrix("embeddings.position_embeddings.weight", c.maxPositions, h)
+        typeEmbedding = try matrix("embeddings.token_type_embeddings.weight", c.typeVocabulary, h).row(0)
+        embeddingNorm = try vector("embeddings.LayerNorm.weight", h)
+        embeddingNormBias = try vector("embeddings.LayerNorm.bias", h)
         layers = try (0..<c.layers).map { i in
             let p = "encoder.layer.\(i)."
             return Layer(
-                qkv: try tensor(p + "attention.self.query.weight", [h, h]) + tensor(p + "attention.self.key.weight", [h, h])
-                    + tensor(p + "attention.self.value.weight", [h, h]),
-                qkvBias: try tensor(p + "attention.self.query.bias", [h]) + tensor(p + "attention.self.key.bias", [h])
-                    + tensor(p + "attention.self.value.bias", [h]),
-                attentionOutput: try tensor(p + "attention.output.dense.weight", [h, h]),
-                attentionOutputBias: try tensor(p + "attention.output.dense.bias", [h]),
-                attentionNorm: try tensor(p + "attention.output.LayerNorm.weight", [h]),
-                attentionNormBias: try tensor(p + "attention.output.LayerNorm.bias", [h]),
-                up: try tensor(p + "intermediate.dense.weight", [f, h]), upBias: try tensor(p + "intermediate.dense.bias", [f]),
-                down: try tensor(p + "output.dense.weight", [h, f]), downBias: try tensor(p + "output.dense.bias", [h]),
-                outputNorm: try tensor(p + "output.LayerNorm.weight", [h]), outputNormBias: try tensor(p + "output.LayerNorm.bias", [h]))
+                query: try matrix(p + "attention.self.query.weight", h, h), key: try matrix(p + "attention.self.key.weight", h, h),
+                value: try matrix(p + "attention.self.value.weight", h, h),
+                qkvBias: try vector(p + "attention.self.query.bias", h) + vector(p + "attention.self.key.bias", h)
+                    + vector(p + "attention.self.value.bias", h),
+                attentionOutput: try matrix(p + "attention.output.dense.weight", h, h),
+                attentionOutputBias: try vector(p + "attention.output.dense.bias", h),
+                attentionNorm: try vector(p + "attention.output.LayerNorm.weight", h),
+                attentionNormBias: try vector(p + "attention.output.LayerNorm.bias", h),
+                up: try matrix(p + "intermediate.dense.weight", f, h), upBias: try vector(p + "intermediate.dense.bias", f),
+                down: try matrix(p + "output.dense.weight", h, f), downBias: try vector(p + "output.dense.bias", h),
+                outputNorm: try vector(p + "output.LayerNorm.weight", h), outputNormBias: try vector(p + "output.LayerNorm.bias", h))
         }
         // Heads for pre-training or pooling, and transformers' position-id buffers, are not part
         // of the encoder's hidden states.
@@ -145,9 +160,9 @@ public struct BertEncoder: Sendable {
     }
 
     /// This encoder with every projection matrix quantized to `type` (a 32-element format: Q8_0,
-    /// Q4_0, Q4_1, Q5_0, Q5_1) and back — embeddings, biases and LayerNorms stay f32, as llama.cpp
-    /// keeps norms and biases: the numbers a quantized copy of the model computes, for measuring
-    /// quantization drift.
+    /// Q4_0, Q4_1, Q5_0, Q5_1), held in memory in that type and dequantized in panels per product
+    /// — embeddings, biases and LayerNorms stay as loaded, as llama.cpp keeps norms and biases: the
+    /// numbers a quantized copy of the model computes, for measuring quantization drift.
     /// - Throws: ``ModelError/unsupportedQuantization(type:supported:)`` for a type the quantizer lacks.
     public func quantized(_ type: GGMLType) throws -> BertEncoder {
         let supported: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1]
@@ -155,18 +170,19 @@ public struct BertEncoder: Sendable {
             throw ModelError.unsupportedQuantization(type: type.description, supported: supported.map(\.description))
         }
         // A matrix whose rows do not hold whole blocks falls back to F16, as llama-quantize does.
-        func convert(_ values: [Float], rowLength: Int) -> [Float] {
-            rowLength % type.blockSize == 0 ? Quantizer.roundTrip(values, as: type) : values.map { Float(Float16($0)) }
+        func convert(_ matrix: WeightMatrix) -> WeightMatrix {
+            (matrix.columns % type.blockSize == 0 ? matrix.converted(to: type) : nil) ?? matrix.converted(to: .f16)!
         }
-        let h = configuration.hidden
         var copy = self
         copy.weightQuantization = type
         copy.layers = layers.map { layer in
             var l = layer
-            l.qkv = convert(l.qkv, rowLength: h)
-            l.attentionOutput = convert(l.attentionOutput, rowLength: h)
-            l.up = convert(l.up, rowLength: h)
-            l.down = convert(l.down, rowLength: configuration.intermediate)
+            l.query = convert(l.query)
+            l.key = convert(l.key)
+            l.value = convert(l.value)
+            l.attentionOutput = convert(l.attentionOutput)
+            l.up = convert(l.up)
+            l.down = convert(l.down)
             return l
         }
         return copy
@@ -176,6 +192,7 @@ public struct BertEncoder: Sendable {
     /// large activations are not allocated (and page-faulted) for every layer. One per thread.
     public final class Workspace {
         var x: [Float] = [], qkv: [Float] = [], attention: [Float] = [], projected: [Float] = [], up: [Float] = [], scores: [Float] = []
+        var position: [Float] = []
 
         public init() {}
 
@@ -187,6 +204,7 @@ public struct BertEncoder: Sendable {
             grow(&projected, n * c.hidden)
             grow(&up, n * c.intermediate)
             grow(&scores, longest * longest)
+            grow(&position, c.hidden)
         }
     }
 
@@ -236,12 +254,17 @@ public struct BertEncoder: Sendable {
         ws.x.withUnsafeMutableBufferPointer { px in
             let x = px.baseAddress!
             var row = 0
-            for tokens in sequences {
-                for (position, token) in tokens.enumerated() {
-                    precondition(token >= 0 && token < c.vocabulary, "token id \(token) is outside the vocabulary")
-                    let w = token * h, p = (position + c.positionOffset) * h, o = row * h
-                    for i in 0..<h { x[o + i] = wordEmbedding[w + i] + typeEmbedding[i] + positionEmbedding[p + i] }
-                    row += 1
+            ws.position.withUnsafeMutableBufferPointer { positionRow in
+                let p = positionRow.baseAddress!
+                for tokens in sequences {
+                    for (position, token) in tokens.enumerated() {
+                        precondition(token >= 0 && token < c.vocabulary, "token id \(token) is outside the vocabulary")
+                        let o = x + row * h
+                        wordEmbedding.dequantizeRow(token, into: o)
+                        positionEmbedding.dequantizeRow(position + c.positionOffset, into: p)
+                        for i in 0..<h { o[i] = o[i] + typeEmbedding[i] + p[i] }
+                        row += 1
+                    }
                 }
             }
             Kernels.residualLayerNorm(x, adding: nil, rows: n, weight: embeddingNorm, bias: embeddingNormBias, epsilon: c.epsilon)
@@ -256,17 +279,19 @@ public struct BertEncoder: Sendable {
                 for (index, layer) in layers.prefix(last).enumerated() {
                     // Each projection starts from its bias and adds the product (beta = 1).
                     Kernels.fillRows(qkv, rows: n, with: layer.qkvBias)
-                    Self.linear(x, layer.qkv, into: qkv, rows: n, outputs: 3 * h, inputs: h)
+                    layer.query.accumulate(x, rows: n, into: qkv, outputStride: 3 * h)
+                    layer.key.accumulate(x, rows: n, into: qkv + h, outputStride: 3 * h)
+                    layer.value.accumulate(x, rows: n, into: qkv + 2 * h, outputStride: 3 * h)
                     Attention.bidirectional(qkv: qkv, lengths: lengths, heads: c.heads, headDimension: h / c.heads, scores: scores.baseAddress!,
                                             into: attention)
                     Kernels.fillRows(projected, rows: n, with: layer.attentionOutputBias)
-                    Self.linear(attention, layer.attentionOutput, into: projected, rows: n, outputs: h, inputs: h)
+                    layer.attentionOutput.accumulate(attention, rows: n, into: projected, outputStride: h)
                     Kernels.residualLayerNorm(x, adding: projected, rows: n, weight: layer.attentionNorm, bias: layer.attentionNormBias, epsilon: c.epsilon)
                     Kernels.fillRows(up, rows: n, with: layer.upBias)
-                    Self.linear(x, layer.up, into: up, rows: n, outputs: f, inputs: h)
+                    layer.up.accumulate(x, rows: n, into: up, outputStride: f)
                     Kernels.gelu(up, count: n * f)
                     Kernels.fillRows(projected, rows: n, with: layer.downBias)
-                    Self.linear(up, layer.down, into: projected, rows: n, outputs: h, inputs: f)
+                    layer.down.accumulate(up, rows: n, into: projected, outputStride: h)
                     Kernels.residualLayerNorm(x, adding: projected, rows: n, weight: layer.outputNorm, bias: layer.outputNormBias, epsilon: c.epsilon)
                     observe(index + 1, x)
                 }
@@ -275,14 +300,6 @@ public struct BertEncoder: Sendable {
             }
             }
             }
-        }
-    }
-
-    /// out[rows × outputs] += x[rows × inputs] · Wᵀ (W stored one output row per line).
-    static func linear(_ x: UnsafePointer<Float>, _ w: [Float], into out: UnsafeMutablePointer<Float>, rows: Int, outputs: Int, inputs: Int) {
-        w.withUnsafeBufferPointer { pw in
-            BLAS.gemm(m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: pw.baseAddress!, ldb: inputs, transposeB: true,
-                      beta: 1, c: out, ldc: outputs)
         }
     }
 }

@@ -137,11 +137,17 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Row `index` as f32 (an embedding lookup).
     /// - Precondition: `0 ≤ index < rows`.
     public func row(_ index: Int) -> [Float] {
-        precondition(index >= 0 && index < rows, "row out of range")
         return [Float](unsafeUninitializedCapacity: columns) { buffer, initialized in
-            assay_dequantize_row(Int32(type.rawValue), storage.base + index * rowBytes, buffer.baseAddress, Int64(columns))
+            dequantizeRow(index, into: buffer.baseAddress!)
             initialized = columns
         }
+    }
+
+    /// Row `index` as f32 into `destination` (`columns` floats): an embedding lookup without an array.
+    /// - Precondition: `0 ≤ index < rows`.
+    public func dequantizeRow(_ index: Int, into destination: UnsafeMutablePointer<Float>) {
+        precondition(index >= 0 && index < rows, "row out of range")
+        assay_dequantize_row(Int32(type.rawValue), storage.base + index * rowBytes, destination, Int64(columns))
     }
 
     /// The whole matrix as f32 (to quantize it again, or to compare).
@@ -194,29 +200,45 @@ public struct WeightMatrix: @unchecked Sendable {
         }
         let input = ggml ? ActivationRounding.forWeights(type).apply(x, rowLength: columns) : x
         input.withUnsafeBufferPointer { a in
-            y.withUnsafeMutableBufferPointer { c in
-                if type == .f32 {
-                    BLAS.gemm(m: m, n: rows, k: columns, a: a.baseAddress!, lda: columns, b: storage.base.assumingMemoryBound(to: Float.self),
-                              ldb: columns, transposeB: true, c: c.baseAddress!, ldc: rows)
-                    return
-                }
-                // Panels of at most 64 MB of f32 (16 M values): a whole projection of a 1–8B model's
-                // attention in one sgemm, its feed-forward and output matrices in a few. Splitting
-                // a product changes sgemm's summation for some outputs by an ulp, and ggml numerics'
-                // activation rounding amplifies such differences (one chunk's perplexity moved 1 %
-                // with 2 MB panels), so panels stay few.
-                let panelRows = max(1, min(rows, Self.panelValues / columns))
-                let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * columns)
-                defer { panel.deallocate() }
-                for start in stride(from: 0, to: rows, by: panelRows) {
-                    let count = min(panelRows, rows - start)
-                    dequantizeRows(start..<(start + count), into: panel)
-                    BLAS.gemm(m: m, n: count, k: columns, a: a.baseAddress!, lda: columns, b: panel, ldb: columns, transposeB: true,
-                              c: c.baseAddress! + start, ldc: rows)
-                }
-            }
+            y.withUnsafeMutableBufferPointer { c in sgemmProducts(a.baseAddress!, rows: m, into: c.baseAddress!, outputStride: rows, beta: 0) }
         }
         return y
+    }
+
+    /// out (m rows, `outputStride` floats apart) += x (m × columns, row-major) · Wᵀ with f32
+    /// activations through `cblas_sgemm` (beta 1: a bias already in `out` costs no extra pass) —
+    /// f32 weights in place, others in panels of dequantized rows, whatever `m` is, so that a
+    /// row's result does not depend on the path a batch size picks. An encoder's projections
+    /// (``linear(_:rows:ggml:)`` returns a new array and takes the matrix-vector path for short
+    /// batches).
+    /// - Precondition: `m ≥ 0`; `out` has room for m rows of `outputStride ≥ rows` floats.
+    public func accumulate(_ x: UnsafePointer<Float>, rows m: Int, into out: UnsafeMutablePointer<Float>, outputStride: Int) {
+        precondition(m >= 0 && outputStride >= rows, "shape mismatch")
+        guard m > 0 else { return }
+        sgemmProducts(x, rows: m, into: out, outputStride: outputStride, beta: 1)
+    }
+
+    /// out = x · Wᵀ + beta · out through `cblas_sgemm`: f32 weights in place, others in panels.
+    private func sgemmProducts(_ a: UnsafePointer<Float>, rows m: Int, into c: UnsafeMutablePointer<Float>, outputStride ldc: Int, beta: Float) {
+        if type == .f32 {
+            BLAS.gemm(m: m, n: rows, k: columns, a: a, lda: columns, b: storage.base.assumingMemoryBound(to: Float.self),
+                      ldb: columns, transposeB: true, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        // Panels of at most 64 MB of f32 (16 M values): a whole projection of a 1–8B model's
+        // attention in one sgemm, its feed-forward and output matrices in a few. Splitting
+        // a product changes sgemm's summation for some outputs by an ulp, and ggml numerics'
+        // activation rounding amplifies such differences (one chunk's perplexity moved 1 %
+        // with 2 MB panels), so panels stay few.
+        let panelRows = max(1, min(rows, Self.panelValues / columns))
+        let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * columns)
+        defer { panel.deallocate() }
+        for start in stride(from: 0, to: rows, by: panelRows) {
+            let count = min(panelRows, rows - start)
+            dequantizeRows(start..<(start + count), into: panel)
+            BLAS.gemm(m: m, n: count, k: columns, a: a, lda: columns, b: panel, ldb: columns, transposeB: true, beta: beta,
+                      c: c + start, ldc: ldc)
+        }
     }
 
     /// y (m × rows) = x (m × columns, f32 or quantized rows `xqRowBytes` apart) · Wᵀ through the
