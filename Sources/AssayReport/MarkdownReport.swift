@@ -78,7 +78,7 @@ public enum MarkdownReport {
             }
             if e.itemsInReport, !e.items.isEmpty, e.items.count <= 200 {
                 // Texts (a hypothesis, its references) stay in the items file and the HTML drill-down.
-                let keys = Array(Set(e.items.flatMap(\.values.keys)).subtracting(ItemRow.textKeys)).sorted()
+                let keys = Array(Set(e.items.flatMap(\.values.keys)).subtracting(ItemRow.textKeys).subtracting(ItemRow.mergeOnlyKeys)).sorted()
                 md += "| Item | " + keys.map(MarkdownEscaping.cell).joined(separator: " | ") + " |\n|---|" + keys.map { _ in "---:|" }.joined() + "\n"
                 for item in e.items {
                     md += "| \(MarkdownEscaping.cell(item.id)) | " + keys.map { key in

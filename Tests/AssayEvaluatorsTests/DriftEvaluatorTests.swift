@@ -18,9 +18,9 @@ struct DriftEvaluatorTests {
         func speed(_ pp: Double) -> EvaluationResult {
             EvaluationResult(metrics: [MetricValue(name: "pp_tokens_per_second", value: pp, stderr: pp / 50, higherIsBetter: true)], signature: "s")
         }
-        let result = try await evaluator.evaluate(in: EvaluationContext(evaluationID: "q8", dataset: .text(path: Self.notes),
-                                                                        model: .file(model), reference: .file(model),
-                                                                        earlierResults: ["tp-full": speed(100), "tp-q8": speed(150)]))
+        let context = EvaluationContext(evaluationID: "q8", dataset: .text(path: Self.notes), model: .file(model), reference: .file(model),
+                                        earlierResults: ["tp-full": speed(100), "tp-q8": speed(150)])
+        let result = try await evaluator.evaluate(in: context)
         #expect(result.metric("pp_speedup")?.value == 1.5 && result.metric("tg_speedup") == nil)
         // The interval from both means' relative standard errors (2 % each) on the log scale.
         let speedup = try #require(result.metric("pp_speedup"))
@@ -39,6 +39,18 @@ struct DriftEvaluatorTests {
         guard case let .kldHistogram(_, kld, mean, _)? = result.artifacts.first?.chart else { Issue.record("no KLD histogram"); return }
         #expect(kld.count == 3 * 31 && abs(mean - kld.reduce(0) { $0 + Double($1) } / Double(kld.count)) < 1e-6)
         #expect(result.signature.contains("candidate:reference+q8_0") && result.signature.contains("ctx:64|chunks:3"))
+        // `assay merge` recomputes all of it from the rows, and refuses rows that lost their statistics.
+        let merged = try evaluator.merge(items: result.items, signature: result.signature, in: context)
+        #expect(merged.metrics == result.metrics && merged.artifacts == result.artifacts && merged.itemsInReport)
+        var broken = result.items
+        broken[1].values[QuantDriftEvaluator.statisticsKey] = nil
+        #expect(throws: EvaluatorError.self) { try evaluator.merge(items: broken, signature: result.signature, in: context) }
+        broken = result.items
+        if case var .object(statistics)? = broken[2].values[QuantDriftEvaluator.statisticsKey] {
+            statistics["kld"] = .array([.number(0.5)])
+            broken[2].values[QuantDriftEvaluator.statisticsKey] = .object(statistics)
+        }
+        #expect(throws: EvaluatorError.self) { try evaluator.merge(items: broken, signature: result.signature, in: context) }
 
         let plain = try QuantDriftEvaluator(options: OptionValues(specs: QuantDriftEvaluator.options, given: [:]))
         await #expect(throws: EvaluatorError.self) {

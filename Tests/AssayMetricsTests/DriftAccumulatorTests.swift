@@ -16,6 +16,23 @@ struct DriftAccumulatorTests {
         return a
     }
 
+    /// A chunk travels to `assay merge` as its sums and per-token values and comes back the same;
+    /// anything that does not describe one accumulator is refused.
+    @Test func sumsGiveBackTheSameAccumulator() throws {
+        var a = filled()
+        a.add(nll: 1, nllBase: 1.2, kld: 0.3, sameTop: false, outside: 0.25)
+        let back = try #require(DriftAccumulator(sums: a.sums, kld: a.kldValues, deltaP: a.pDiffValues))
+        #expect(back == a && back.summary == a.summary)
+        var merged = DriftAccumulator()
+        merged.merge(back)
+        #expect(merged == a)
+        #expect(DriftAccumulator(sums: a.sums, kld: Array(a.kldValues.dropLast()), deltaP: a.pDiffValues) == nil)
+        for (key, value) in [("count", 12.5), ("same_top", 99), ("outside_count", -1), ("count", 1e300)] {
+            #expect(DriftAccumulator(sums: a.sums.merging([key: value]) { $1 }, kld: a.kldValues, deltaP: a.pDiffValues) == nil, "\(key) \(value)")
+        }
+        #expect(DriftAccumulator(sums: a.sums.filter { $0.key != "kld2" }, kld: a.kldValues, deltaP: a.pDiffValues) == nil)
+    }
+
     @Test func perplexityStatisticsFollowLlamaCpp() throws {
         let s = try #require(filled().summary)
         let n = 12.0

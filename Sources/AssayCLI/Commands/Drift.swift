@@ -83,9 +83,8 @@ extension AssayCommand {
             let (textURL, context, chunks) = (URL(fileURLWithPath: text), self.context, self.chunks)
             let interrupt = InterruptHandler()
             let task = Task {
-                try await DriftRunner.run(reference: base, candidate: other, textAt: textURL, context: context, maxChunks: chunks) { done, total in
-                    progress.update(evaluation: "drift", completed: done, total: total, detail: "tokens")
-                }
+                try await DriftRunner.run(reference: base, candidate: other, textAt: textURL, context: context, maxChunks: chunks,
+                                          progress: { done, total in progress.update(evaluation: "drift", completed: done, total: total, detail: "tokens") })
             }
             interrupt.onInterrupt { task.cancel() }
             let (result, signature) = try await task.value

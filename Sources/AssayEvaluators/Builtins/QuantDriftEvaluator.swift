@@ -113,17 +113,82 @@ public struct QuantDriftEvaluator: Evaluator {
         let other = try base.candidate(file: sameFile ? nil : candidate, quantization: quantize, numerics: numerics, cacheType: cacheType)
         let progress = context.progress, id = context.evaluationID
         let (result, signature) = try await DriftRunner.run(reference: base, candidate: other, textAt: text, context: self.context,
-                                                            maxChunks: chunks) { done, total in
+                                                            maxChunks: chunks, select: context.itemRange(of:)) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
         }
-        guard result.complete, let s = result.accumulator.summary else { throw CancellationError() }
+        guard result.complete else { throw CancellationError() }
         let referenceBytes = Self.ggufBytes(reference, quantization: nil)
         let candidateBytes = sameFile ? Self.ggufBytes(reference, quantization: quantize) : Self.ggufBytes(candidate, quantization: quantize)
-        let sizeRatio = referenceBytes.flatMap { r in candidateBytes.map { $0 / r } }
-        let extra = [MetricValue(name: "size_ratio", value: sizeRatio, higherIsBetter: false, note: sizeRatio == nil ? "GGUF files only" : nil)]
-            + [speedup("pp_tokens_per_second", name: "pp_speedup", context), speedup("tg_tokens_per_second", name: "tg_speedup", context)].compactMap { $0 }
-        return Self.result(result, summary: s, extra: extra, signature: signature,
-                           title: "\(candidate.lastPathComponent)\(quantize.map { " → " + $0.description } ?? "") vs \(reference.lastPathComponent)")
+        let run = RunFacts(title: "\(candidate.lastPathComponent)\(quantize.map { " → " + $0.description } ?? "") vs \(reference.lastPathComponent)",
+                           sizeRatio: referenceBytes.flatMap { r in candidateBytes.map { $0 / r } }, topK: nil)
+        return try finish(items: Self.rows(result, run), signature: signature, in: context)
+    }
+
+    public static let sharding = ShardMode.items
+
+    /// What every chunk's row repeats so that a merge needs neither model: the chart's title,
+    /// the size ratio (from the GGUF headers) and k for top-k drift.
+    struct RunFacts: Equatable {
+        var title: String
+        var sizeRatio: Double?
+        var topK: Int?
+    }
+
+    /// The row key holding a chunk's sufficient statistics (``DriftAccumulator/sums``, each
+    /// token's KLD and Δp, and the ``RunFacts``): in the items file, not in the reports' tables.
+    public static let statisticsKey = "drift_stats"  // one of ItemRow.mergeOnlyKeys
+
+    /// One row per chunk evaluated: the per-chunk table's values and the statistics a merge reads.
+    static func rows(_ result: DriftRunner.Result, _ run: RunFacts) -> [ItemRow] {
+        // Each Float in its shortest form, which reads back to the same Float.
+        func floats(_ values: [Float]) -> JSONValue { .array(values.map { .number(Double(String($0)) ?? Double($0)) }) }
+        return result.parts.compactMap { index, part in
+            guard let c = part.summary else { return nil }
+            let statistics: [String: JSONValue] = [
+                "sums": .object(part.sums.mapValues { $0.isFinite ? .number($0) : .null }), "kld": floats(part.kldValues), "dp": floats(part.pDiffValues),
+                "title": .string(run.title), "size_ratio": run.sizeRatio.map(JSONValue.number) ?? .null,
+                "top_k": run.topK.map { .number(Double($0)) } ?? .null,
+            ]
+            return ItemRow(id: "chunk-\(index + 1)", values: [
+                "ppl_candidate": .number(c.pplCandidate), "ln_ppl_ratio": .number(c.lnPPLRatio), "mean_kld": .number(c.meanKLD),
+                "rms_dp": .number(c.rmsDeltaP), "same_top_p": .number(c.sameTop), Self.statisticsKey: .object(statistics),
+            ])
+        }
+    }
+
+    /// The chunks' rows (every shard's, in order) merged as an unsharded run merges its chunks:
+    /// the metrics, the per-chunk table and the KLD histogram.
+    public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
+        guard !items.isEmpty else { throw MetricsError.emptyInput(what: "chunks") }
+        var total = DriftAccumulator()
+        var run: RunFacts?
+        for row in items {
+            guard case let .object(statistics)? = row.values[Self.statisticsKey], case let .object(sums)? = statistics["sums"],
+                  let kld = statistics["kld"]?.array, let dp = statistics["dp"]?.array, let title = statistics["title"]?.string else {
+                throw row.malformed("'\(Self.statisticsKey)' must hold the chunk's sums, kld and dp values and the title")
+            }
+            func numbers(_ values: [JSONValue]) -> [Float] { values.compactMap { $0 == .null ? .nan : $0.number.map(Float.init) } }
+            guard let part = DriftAccumulator(sums: sums.compactMapValues { $0 == .null ? .nan : $0.number }, kld: numbers(kld), deltaP: numbers(dp)) else {
+                throw row.malformed("'\(Self.statisticsKey)' does not describe one chunk (a sum missing, or counts that disagree)")
+            }
+            let facts = RunFacts(title: title, sizeRatio: statistics["size_ratio"]?.number, topK: statistics["top_k"]?.number.flatMap { Int(exactly: $0) })
+            guard run == nil || run == facts else { throw row.malformed("its title, size ratio or k differs from the first chunk's") }
+            run = facts
+            total.merge(part)
+        }
+        guard let run, let s = total.summary else { throw MetricsError.emptyInput(what: "scored tokens") }
+        var extra = [MetricValue]()
+        if run.topK != nil { extra.append(MetricValue(name: "outside_top_k", value: s.outsideTopK, higherIsBetter: false)) }
+        extra.append(MetricValue(name: "size_ratio", value: run.sizeRatio, higherIsBetter: false, note: run.sizeRatio == nil ? "GGUF files only" : nil))
+        extra += [speedup("pp_tokens_per_second", name: "pp_speedup", context), speedup("tg_tokens_per_second", name: "tg_speedup", context)].compactMap { $0 }
+        let chart = Chart.kldHistogram(title: "KL divergence per token: " + run.title, kld: total.kldValues, mean: s.meanKLD, p99: s.kldPercentiles[0.99] ?? 0)
+        var out = EvaluationResult(metrics: Self.metrics(s) + extra, items: items, signature: signature,
+                                   artifacts: [Artifact(name: "kld.svg", title: "KL divergence distribution", chart: chart)])
+        out.itemsInReport = true   // the per-chunk table
+        if let k = run.topK {
+            out.metrics[0].note = "a lower bound from the top \(k) log-probabilities, as are kld_p99 and kld_max; outside_top_k is the probability it cannot see"
+        }
+        return out
     }
 
     /// The metrics every drift reports, from `s`.
@@ -142,20 +207,6 @@ public struct QuantDriftEvaluator: Evaluator {
             MetricValue(name: "ppl_candidate", value: s.pplCandidate, stderr: s.pplCandidateStderr, higherIsBetter: false),
             MetricValue(name: "cor_ln_ppl", value: s.corLnPPL, higherIsBetter: true),
         ]
-    }
-
-    /// The evaluation's result: metrics, the per-chunk table and the KLD histogram.
-    static func result(_ result: DriftRunner.Result, summary s: DriftSummary, extra: [MetricValue], signature: String, title: String) -> EvaluationResult {
-        let items = result.perChunk.enumerated().map { i, c in
-            ItemRow(id: "chunk-\(i + 1)", values: ["ppl_candidate": .number(c.pplCandidate), "ln_ppl_ratio": .number(c.lnPPLRatio),
-                                                  "mean_kld": .number(c.meanKLD), "rms_dp": .number(c.rmsDeltaP), "same_top_p": .number(c.sameTop)])
-        }
-        let chart = Chart.kldHistogram(title: "KL divergence per token: " + title,
-                                       kld: result.accumulator.kldValues, mean: s.meanKLD, p99: s.kldPercentiles[0.99] ?? 0)
-        var out = EvaluationResult(metrics: metrics(s) + extra, items: items, signature: signature,
-                                   artifacts: [Artifact(name: "kld.svg", title: "KL divergence distribution", chart: chart)])
-        out.itemsInReport = true   // the per-chunk table
-        return out
     }
 
     /// Drift from top-k log-probabilities: a served model on either side, or `top_k` set.
@@ -191,20 +242,17 @@ public struct QuantDriftEvaluator: Evaluator {
         let k = topK > 0 ? topK : 20
         let progress = context.progress, id = context.evaluationID
         let (result, signature) = try await DriftRunner.runTopK(reference: base, candidate: other, labels: (baseLabel, otherLabel), textAt: text,
-                                                                context: self.context, maxChunks: chunks, topK: k) { done, total in
+                                                                context: self.context, maxChunks: chunks, topK: k,
+                                                                select: context.itemRange(of:)) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
         }
-        guard result.complete, let s = result.accumulator.summary else { throw CancellationError() }
+        guard result.complete else { throw CancellationError() }
         func bytes(_ spec: ModelSpec, _ quantization: GGMLType?) -> Double? {
             if case let .file(url) = spec { return Self.ggufBytes(url, quantization: quantization) }
             return nil
         }
-        let sizeRatio = bytes(reference, nil).flatMap { r in bytes(candidate, quantize).map { $0 / r } }
-        let extra = [MetricValue(name: "outside_top_k", value: s.outsideTopK, higherIsBetter: false),
-                     MetricValue(name: "size_ratio", value: sizeRatio, higherIsBetter: false, note: sizeRatio == nil ? "GGUF files only" : nil)]
-            + [speedup("pp_tokens_per_second", name: "pp_speedup", context), speedup("tg_tokens_per_second", name: "tg_speedup", context)].compactMap { $0 }
-        var out = Self.result(result, summary: s, extra: extra, signature: signature, title: "\(otherLabel) vs \(baseLabel) (top \(k))")
-        out.metrics[0].note = "a lower bound from the top \(k) log-probabilities, as are kld_p99 and kld_max; outside_top_k is the probability it cannot see"
-        return out
+        let run = RunFacts(title: "\(otherLabel) vs \(baseLabel) (top \(k))",
+                           sizeRatio: bytes(reference, nil).flatMap { r in bytes(candidate, quantize).map { $0 / r } }, topK: k)
+        return try finish(items: Self.rows(result, run), signature: signature, in: context)
     }
 }

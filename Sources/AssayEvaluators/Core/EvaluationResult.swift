@@ -72,6 +72,10 @@ public struct ItemRow: Sendable, Equatable, Codable {
     /// `token_texts` and `token_nll`. Reports show them apart from the numbers.
     public static let textKeys: Set<String> = ["hypothesis", "output", "prompt", "references", "context", "token_texts", "token_nll"]
 
+    /// Values only a merge reads — `quant-drift`'s per-chunk sufficient statistics, each token's
+    /// KLD among them: in the items file and shard files, not in a report's tables.
+    public static let mergeOnlyKeys: Set<String> = ["drift_stats"]
+
     /// Item id (a JSONL `id` field or the 1-based line number).
     public var id: String
     /// Named statistics (sentence score, sufficient statistics, …).
@@ -122,7 +126,7 @@ extension ItemRow {
         }
     }
 
-    private func malformed(_ message: String) -> EvaluatorError {
+    func malformed(_ message: String) -> EvaluatorError {
         .malformedDataset(path: "item '\(id)'", line: nil, message: message,
                           hint: "the rows a merge reads come from `assay run --shard`; run that shard again with this version of assay")
     }

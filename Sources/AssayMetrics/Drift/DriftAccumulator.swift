@@ -72,6 +72,36 @@ public struct DriftAccumulator: Sendable, Equatable {
         pDiffValues += other.pDiffValues
     }
 
+    /// The sums and counts by name — with ``kldValues`` and ``pDiffValues``, everything the
+    /// accumulator holds: a shard's chunk travels as these and ``init(sums:kld:deltaP:)`` gives
+    /// back the same accumulator, bit for bit.
+    public var sums: [String: Double] {
+        ["count": Double(count), "nll": sumNLL, "nll2": sumNLL2, "nll_base": sumNLLBase, "nll_base2": sumNLLBase2,
+         "nll_nll_base": sumNLLNLLBase, "kld": sumKLD, "kld2": sumKLD2, "dp": sumPDiff, "dp2": sumPDiff2, "dp4": sumPDiff4,
+         "same_top": Double(sameTop), "outside": sumOutside, "outside_count": Double(outsideCount)]
+    }
+
+    /// The accumulator ``sums`` and the per-token values describe; nil when a sum is missing, a
+    /// count is not a whole number in range, or the value lists do not hold `count` entries each.
+    public init?(sums: [String: Double], kld: [Float], deltaP: [Float]) {
+        func whole(_ key: String) -> Int? {
+            guard let v = sums[key], v >= 0, v <= 1e15, v == v.rounded() else { return nil }
+            return Int(v)
+        }
+        guard let count = whole("count"), let sameTop = whole("same_top"), let outsideCount = whole("outside_count"),
+              sameTop <= count, outsideCount <= count, kld.count == count, deltaP.count == count,
+              let nll = sums["nll"], let nll2 = sums["nll2"], let nllBase = sums["nll_base"], let nllBase2 = sums["nll_base2"],
+              let cross = sums["nll_nll_base"], let sumKLD = sums["kld"], let sumKLD2 = sums["kld2"], let dp = sums["dp"],
+              let dp2 = sums["dp2"], let dp4 = sums["dp4"], let outside = sums["outside"] else { return nil }
+        self.count = count
+        self.sameTop = sameTop
+        self.outsideCount = outsideCount
+        (sumNLL, sumNLL2, sumNLLBase, sumNLLBase2, sumNLLNLLBase) = (nll, nll2, nllBase, nllBase2, cross)
+        (self.sumKLD, self.sumKLD2, sumPDiff, sumPDiff2, sumPDiff4, sumOutside) = (sumKLD, sumKLD2, dp, dp2, dp4, outside)
+        kldValues = kld
+        pDiffValues = deltaP
+    }
+
     /// llama.cpp's `mean_and_uncertainty`: the mean and sqrt(variance/(n − 1)), the latter 0 for
     /// ten values or fewer.
     static func meanAndUncertainty(_ sum: Double, _ sum2: Double, _ n: Int) -> (Double, Double) {

@@ -16,24 +16,35 @@ public enum DriftRunner {
         public var accumulator: DriftAccumulator
         /// Each chunk's own statistics (for the per-chunk table).
         public var perChunk: [DriftSummary]
+        /// Each chunk evaluated: its index among all the text's chunks (0-based) and its own
+        /// accumulator, which ``accumulator`` merged in this order (a shard's rows).
+        public var parts: [(index: Int, accumulator: DriftAccumulator)]
+        /// Chunks evaluated.
         public var chunks: Int
+        /// Chunks of the whole text (after `maxChunks`), sharded or not: what a signature names.
+        public var plannedChunks: Int
         public var context: Int
         public var complete: Bool
         public var evalSeconds: Double
+
+        /// Tokens scored in each chunk: its second half but the last.
+        public var tokensPerChunk: Int { context - 1 - context / 2 }
     }
 
-    /// Runs both models over the chunks of `tokens`; `progress(done, total)` after each chunk.
-    /// Stops after the current chunk when the task is cancelled (`complete == false`).
+    /// Runs both models over the chunks of `tokens` that `select` picks from their count (all,
+    /// or a shard's block: `EvaluationContext.itemRange(of:)`); `progress(done, total)` after each
+    /// chunk. Stops after the current chunk when the task is cancelled (`complete == false`).
     public static func run(reference: InProcessBackend, candidate: InProcessBackend, tokens: [Int], context: Int, maxChunks: Int?, bos: Int?,
-                           progress: (Int, Int) -> Void = { _, _ in }) -> Result {
+                           select: (Int) -> Range<Int> = { 0..<$0 }, progress: (Int, Int) -> Void = { _, _ in }) -> Result {
         precondition(context >= 4, "context too small")
-        var total = tokens.count / context
-        if let maxChunks, maxChunks > 0 { total = min(total, maxChunks) }
+        var planned = tokens.count / context
+        if let maxChunks, maxChunks > 0 { planned = min(planned, maxChunks) }
+        let selected = select(planned), total = selected.count
         let first = context / 2, vocabulary = reference.model.configuration.vocabulary
-        var accumulator = DriftAccumulator(), perChunk: [DriftSummary] = []
+        var accumulator = DriftAccumulator(), perChunk: [DriftSummary] = [], parts: [(index: Int, accumulator: DriftAccumulator)] = []
         let started = Date()
         var done = 0
-        for c in 0..<total {
+        for c in selected {
             if Task.isCancelled { break }
             var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
             if let bos { chunk[0] = bos }
@@ -51,11 +62,12 @@ public enum DriftRunner {
             }
             if let summary = local.summary { perChunk.append(summary) }
             accumulator.merge(local)
-            done = c + 1
+            parts.append((c, local))
+            done += 1
             progress(done, total)
         }
-        return Result(accumulator: accumulator, perChunk: perChunk, chunks: done, context: context, complete: done == total,
-                      evalSeconds: Date().timeIntervalSince(started))
+        return Result(accumulator: accumulator, perChunk: perChunk, parts: parts, chunks: done, plannedChunks: planned, context: context,
+                      complete: done == total, evalSeconds: Date().timeIntervalSince(started))
     }
 
     /// Adds one position from the two rows of logits: log-softmax normalisers in double (the
@@ -106,6 +118,7 @@ public enum DriftRunner {
     /// - Throws: ``ProcedureError`` (different vocabularies or tokenizations, text shorter than two
     ///   chunks, an unreadable text), ``ModelError`` (context beyond the trained length).
     public static func run(reference: InProcessBackend, candidate: InProcessBackend, textAt textURL: URL, context: Int, maxChunks: Int,
+                           select: (Int) -> Range<Int> = { 0..<$0 },
                            progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> (Result, signature: String) {
         let text = PerplexityRunner.droppingOneNewline(try PerplexityRunner.readText(textURL))
         try reference.model.checkContext(context, path: reference.source)
@@ -126,10 +139,8 @@ public enum DriftRunner {
         }
         guard tokens.count / 2 >= context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
         let result = run(reference: reference, candidate: candidate, tokens: tokens, context: context, maxChunks: maxChunks,
-                         bos: reference.tokenizer.addedBOS) { done, total in progress(done * context, total * context) }
-        var parts = [("ctx", String(context)), ("chunks", String(result.chunks)), ("score", "second-half"),
-                     ("tokens", String(result.accumulator.count)), ("reference", reference.label), ("candidate", candidate.label),
-                     ("kld", "full-vocab-f64")]
+                         bos: reference.tokenizer.addedBOS, select: select) { done, total in progress(done * context, total * context) }
+        var parts = signatureCounts(result) + [("reference", reference.label), ("candidate", candidate.label), ("kld", "full-vocab-f64")]
         if reference.model.numerics != .exact { parts.append(("numerics", reference.model.numerics.rawValue)) }
         if reference.model.numerics == .exact, reference.model.cacheType == .f16 { parts.append(("kv", "f16")) }
         if !result.complete { parts.append(("partial", "yes")) }
@@ -147,6 +158,7 @@ public enum DriftRunner {
     ///   (a server that cannot score, context beyond the trained length).
     public static func runTopK(reference: any LanguageModelBackend, candidate: any LanguageModelBackend,
                                labels: (reference: String, candidate: String), textAt textURL: URL, context: Int, maxChunks: Int, topK: Int,
+                               select: (Int) -> Range<Int> = { 0..<$0 },
                                progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> (Result, signature: String) {
         precondition(context >= 4 && topK >= 1, "context or k too small")
         let text = PerplexityRunner.droppingOneNewline(try PerplexityRunner.readText(textURL))
@@ -168,27 +180,29 @@ public enum DriftRunner {
         }
         guard tokens.count / 2 >= context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
         let result = try await runTopK(reference: reference, candidate: candidate, labels: labels, tokens: tokens, context: context,
-                                       maxChunks: maxChunks, bos: facts.addedBOS, topK: topK, progress: progress)
-        var parts = [("ctx", String(context)), ("chunks", String(result.chunks)), ("score", "second-half"),
-                     ("tokens", String(result.accumulator.count)), ("reference", labels.reference), ("candidate", labels.candidate),
-                     ("kld", "top-\(topK)-lower-bound")]
+                                       maxChunks: maxChunks, bos: facts.addedBOS, topK: topK, select: select, progress: progress)
+        var parts = signatureCounts(result) + [("reference", labels.reference), ("candidate", labels.candidate), ("kld", "top-\(topK)-lower-bound")]
         if !result.complete { parts.append(("partial", "yes")) }
         return (result, Signature(parts).description)
     }
 
     /// The chunks of `tokens` scored by both models' top-k log-probabilities (see
     /// ``runTopK(reference:candidate:labels:textAt:context:maxChunks:topK:progress:)``); `bos`
-    /// replaces each chunk's first token. `progress(tokens done, tokens total)` after each chunk.
+    /// replaces each chunk's first token; `select` picks chunks as in
+    /// ``run(reference:candidate:tokens:context:maxChunks:bos:select:progress:)``.
+    /// `progress(tokens done, tokens total)` after each chunk.
     public static func runTopK(reference: any LanguageModelBackend, candidate: any LanguageModelBackend,
                                labels: (reference: String, candidate: String), tokens: [Int], context: Int, maxChunks: Int, bos: Int?, topK: Int,
+                               select: (Int) -> Range<Int> = { 0..<$0 },
                                progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> Result {
-        var total = tokens.count / context
-        if maxChunks > 0 { total = min(total, maxChunks) }
+        var planned = tokens.count / context
+        if maxChunks > 0 { planned = min(planned, maxChunks) }
+        let selected = select(planned), total = selected.count
         let first = context / 2, options = ScoreOptions(topK: topK)
-        var accumulator = DriftAccumulator(), perChunk: [DriftSummary] = []
+        var accumulator = DriftAccumulator(), perChunk: [DriftSummary] = [], parts: [(index: Int, accumulator: DriftAccumulator)] = []
         let started = Date()
         var done = 0
-        for c in 0..<total {
+        for c in selected {
             if Task.isCancelled { break }
             var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
             if let bos { chunk[0] = bos }
@@ -209,11 +223,20 @@ public enum DriftRunner {
             }
             if let summary = local.summary { perChunk.append(summary) }
             accumulator.merge(local)
-            done = c + 1
+            parts.append((c, local))
+            done += 1
             progress(done * context, total * context)
         }
-        return Result(accumulator: accumulator, perChunk: perChunk, chunks: done, context: context, complete: done == total,
-                      evalSeconds: Date().timeIntervalSince(started))
+        return Result(accumulator: accumulator, perChunk: perChunk, parts: parts, chunks: done, plannedChunks: planned, context: context,
+                      complete: done == total, evalSeconds: Date().timeIntervalSince(started))
+    }
+
+    /// The signature's counts: the whole text's chunks and scored tokens once every selected chunk
+    /// ran (the same in every shard and unsharded), what was done when interrupted.
+    static func signatureCounts(_ result: Result) -> [(String, String)] {
+        let chunks = result.complete ? result.plannedChunks : result.chunks
+        let tokens = result.complete ? result.plannedChunks * result.tokensPerChunk : result.accumulator.count
+        return [("ctx", String(result.context)), ("chunks", String(chunks)), ("score", "second-half"), ("tokens", String(tokens))]
     }
 
     /// The first position where two tokenizations differ (the shorter one's end when one is a

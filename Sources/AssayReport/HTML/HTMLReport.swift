@@ -152,7 +152,7 @@ public enum HTMLReport {
     /// values are numbers. Items with texts (``ItemTexts``) get a last `text` column holding each
     /// one's drill-down, for as many items as `textBudget` bytes of text allow.
     static func itemTable(_ items: [ItemRow], evaluation: String, textBudget: Int) -> [String: Any] {
-        let keys = Array(Set(items.flatMap(\.values.keys)).subtracting(ItemRow.textKeys)).sorted()
+        let keys = Array(Set(items.flatMap(\.values.keys)).subtracting(ItemRow.textKeys).subtracting(ItemRow.mergeOnlyKeys)).sorted()
         let numeric = Set(keys.filter { key in items.allSatisfy { item in
             if case .number = item.values[key] { return true } else { return item.values[key] == nil }
         } })
