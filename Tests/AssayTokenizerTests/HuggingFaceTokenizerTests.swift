@@ -131,6 +131,21 @@ struct HuggingFaceTokenizerTests {
 
     /// Merges written as "a b" strings (older files) split at the space scalar, even when a
     /// combining mark follows it; a pair listed twice takes its last rank, as in Hugging Face.
+    /// SentencePiece text goes through the merges one line at a time only when no merge can take a
+    /// newline; a run of unknown pieces still becomes one `<unk>` across a line break.
+    @Test func linesAreTokenizedApartOnlyWhenNothingMergesANewline() {
+        func tokenizer(_ tokens: [String], unknown: Int? = nil, byteFallback: Bool = true) -> SentencePieceBPE {
+            SentencePieceBPE(tokens: tokens, scores: tokens.indices.map { -Float($0) }, tokenTypes: [], bos: nil, eos: nil, addBOS: false,
+                             addEOS: false, spacePrefix: .none, mergeRanks: nil, unknown: unknown, byteFallback: byteFallback, fuseUnknown: true)
+        }
+        let apart = tokenizer(["<unk>", "a", "b", "\n", "ab"])
+        #expect(apart.newlineStandsAlone && apart.encode("ab\nab\n\nb", addSpecial: false) == [4, 3, 4, 3, 3, 2])
+        let joined = tokenizer(["<unk>", "a", "b", "\n", "a\n", "a\nb"])
+        #expect(!joined.newlineStandsAlone && joined.encode("a\nb\na", addSpecial: false) == [5, 3, 1])
+        let unknowns = tokenizer(["<unk>", "a"], unknown: 0, byteFallback: false)
+        #expect(unknowns.newlineStandsAlone && unknowns.encode("xy\nz\na\nq", addSpecial: false) == [0, 1, 0])
+    }
+
     @Test func stringMergesAndDuplicates() throws {
         let directory = try TestEnvironment.temporaryDirectory("assay-hf-merges")
         let source = TestEnvironment.root.appendingPathComponent("Fixtures/tokenizers/spm-legacy-like.json")

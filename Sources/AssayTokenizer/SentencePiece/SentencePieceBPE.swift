@@ -38,6 +38,11 @@ public struct SentencePieceBPE: Sendable {
     /// A run of unknown pieces becomes one `<unk>` (Hugging Face's `fuse_unk`).
     let fuseUnknown: Bool
     let byteTokens: [Int?]
+    /// Whether no merge can take a newline (no multi-byte token, or no listed merge, holds one):
+    /// then ``tokenize(_:)`` runs line by line — the same tokens, since no pair across a newline
+    /// ever merges — holding one line's symbols and candidate pairs instead of the whole text's
+    /// (tens of bytes a character: ~100 MB for WikiText-2's test file in one piece).
+    let newlineStandsAlone: Bool
 
     /// Creates the tokenizer from GGUF metadata values.
     /// - Throws: ``TokenizerError/malformed(path:message:)`` when scores do not match the tokens.
@@ -66,6 +71,8 @@ public struct SentencePieceBPE: Sendable {
         self.mergeRanks = mergeRanks
         self.unknown = unknown
         self.fuseUnknown = fuseUnknown
+        newlineStandsAlone = mergeRanks.map { ranks in !ranks.keys.contains { $0.contains(0x0A) } }
+            ?? !ids.keys.contains { $0.count > 1 && $0.contains(0x0A) }
         byteTokens = (0..<256).map { b in
             guard byteFallback else { return nil }
             return ids[Array((String(format: "<0x%02X", b) + ">").utf8)] ?? (b < 0x80 && mergeRanks == nil ? ids[[UInt8(b)]] : nil)
@@ -106,17 +113,34 @@ public struct SentencePieceBPE: Sendable {
     /// characters takes O(n log n); rescanning every pair after each merge was quadratic (a
     /// 100 KB line without a break took minutes, and SentencePiece has no pre-tokenizer to split it).
     func tokenize(_ text: [UInt8]) -> [Int] {
+        var out: [Int] = [], previousUnknown = false
+        guard newlineStandsAlone else {
+            tokenize(text[...], into: &out, previousUnknown: &previousUnknown)
+            return out
+        }
+        var lineStart = 0
+        while lineStart < text.count {
+            let end = text[lineStart...].firstIndex(of: 0x0A).map { $0 + 1 } ?? text.count
+            tokenize(text[lineStart..<end], into: &out, previousUnknown: &previousUnknown)
+            lineStart = end
+        }
+        return out
+    }
+
+    /// ``tokenize(_:)`` of one stretch of the text (indices are the whole text's), appended to
+    /// `out`; `previousUnknown` carries a run of unknown pieces across stretches.
+    private func tokenize(_ text: ArraySlice<UInt8>, into out: inout [Int], previousUnknown: inout Bool) {
         // Symbols: UTF-8 characters (a lead byte and its continuation bytes) as ranges of `text`.
         var start: [Int] = [], length: [Int] = []
-        var i = 0
-        while i < text.count {
+        var i = text.startIndex
+        while i < text.endIndex {
             var j = i + 1
-            while j < text.count, text[j] & 0xC0 == 0x80 { j += 1 }
+            while j < text.endIndex, text[j] & 0xC0 == 0x80 { j += 1 }
             start.append(i)
             length.append(j - i)
             i = j
         }
-        guard !start.isEmpty else { return [] }
+        guard !start.isEmpty else { return }
         // A merged symbol and its right neighbour are adjacent in `text`: their pair is one range.
         let merged = MergeHeap.merge(lengths: length) { left, right, size in
             if let mergeRanks {
@@ -126,8 +150,6 @@ public struct SentencePieceBPE: Sendable {
             return ids[Array(text[start[left]..<(start[left] + size)])].map { -Double(scores[$0]) }
         }
         let symbols = merged.map { Array(text[start[$0.index]..<(start[$0.index] + $0.length)]) }
-        var out: [Int] = []
-        var previousUnknown = false
         for symbol in symbols {
             if let id = ids[symbol] { out.append(id); previousUnknown = false; continue }
             let spelled = symbol.compactMap { byteTokens[Int($0)] }
@@ -138,7 +160,6 @@ public struct SentencePieceBPE: Sendable {
             }
             previousUnknown = spelled.count != symbol.count && unknown != nil
         }
-        return out
     }
 
     /// The text of `ids`: `▁` back to spaces, byte tokens back to bytes.
