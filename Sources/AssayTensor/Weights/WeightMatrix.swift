@@ -38,7 +38,7 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Most f32 values a batch product dequantizes at once (see ``linear(_:rows:ggml:)``); tests
     /// lower it to cross panel seams.
-    nonisolated(unsafe) public static var panelValues = 1 << 24
+    nonisolated(unsafe) public static var panelValues = 1 << 22
 
     /// Batches of at most this many rows (of a non-f32 matrix) go through the matrix-vector
     /// kernels, a few weight rows at a time meeting every activation row, instead of dequantized
@@ -225,11 +225,12 @@ public struct WeightMatrix: @unchecked Sendable {
                       ldb: columns, transposeB: true, beta: beta, c: c, ldc: ldc)
             return
         }
-        // Panels of at most 64 MB of f32 (16 M values): a whole projection of a 1–8B model's
-        // attention in one sgemm, its feed-forward and output matrices in a few. Splitting
-        // a product changes sgemm's summation for some outputs by an ulp, and ggml numerics'
-        // activation rounding amplifies such differences (one chunk's perplexity moved 1 %
-        // with 2 MB panels), so panels stay few.
+        // Panels of at most 16 MB of f32 (4 M values): a 1B model's attention projection in one
+        // sgemm, its feed-forward and output matrices in a few. Splitting a product changes
+        // sgemm's summation for some outputs by an ulp, which ggml numerics' activation rounding
+        // amplifies (one chunk's perplexity moved 1 % with 2 MB panels; 64 MB → 16 MB moved a
+        // 1.1B shape's two chunks by 1e-5, exact numerics by 1.5e-8), so panels stay few; 64 MB
+        // panels put a 1.1B and a 7B perplexity run 36–46 MiB over file + KV cache + 128 MiB.
         let panelRows = max(1, min(rows, Self.panelValues / columns))
         let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * columns)
         defer { panel.deallocate() }
