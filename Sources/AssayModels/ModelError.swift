@@ -74,6 +74,16 @@ public enum ModelError: AssayError, Equatable {
             return "config.json is damaged or was written for another architecture; save or download the model again"
         case .invalidMetadata: return "the file's metadata is damaged or was written by a broken converter; convert the model again"
         case let .contextTooLong(_, _, trained): return "use --context \(trained) or less"
+        // The remedy follows the reason: a refused or dropped connection is a server to start,
+        // a handshake, a certificate file or an API key is something on this side to fix.
+        case let .serverUnreachable(_, reason) where reason.hasPrefix("the TLS handshake failed"):
+            return "check that the server speaks TLS on this port (https:// URL) and that its certificate is trusted here: the system's CAs, or SSL_CERT_FILE"
+        case let .serverUnreachable(_, reason) where reason.hasPrefix("SSL_CERT_FILE"):
+            return "point SSL_CERT_FILE at a readable PEM file of CA certificates, or unset it to trust the system's"
+        case let .serverUnreachable(_, reason) where reason.hasPrefix("the API key"):
+            return "set the API key variable without a line break (e.g. export OPENAI_API_KEY=\"$(tr -d '\\r\\n' < key.txt)\")"
+        case let .serverUnreachable(_, reason) where reason.hasPrefix("not a URL"):
+            return "give the endpoint as http://HOST:PORT/v1 or https://HOST/v1"
         case .serverUnreachable: return "start the server (e.g. llama.cpp's llama-server or vllm serve) and check the endpoint URL, which ends in /v1"
         case .serverStatus: return "check the model name, the API key ($OPENAI_API_KEY, or the variable the model's api_key_env names) and the server's log"
         case .serverProtocol: return "the endpoint must implement OpenAI's /v1/completions with streaming (server-sent events)"

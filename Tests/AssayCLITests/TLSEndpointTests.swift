@@ -73,6 +73,10 @@ struct TLSEndpointTests {
         #expect(refused.stderr.contains("TLS handshake failed (CERTIFICATE_VERIFY_FAILED)") && refused.stderr.contains("SSL_CERT_FILE"), "\(refused.stderr)")
         let unreadable = try AssayProcess.run(arguments, environment: ["SSL_CERT_FILE": directory.appendingPathComponent("none.pem").path])
         #expect(unreadable.status != 0 && unreadable.stderr.contains("not a readable PEM file"), "\(unreadable.stderr)")
+        // Each says what to fix on this side, not "start the server".
+        #expect(refused.stderr.contains("its certificate is trusted here") && !refused.stderr.contains("start the server"), "\(refused.stderr)")
+        #expect(unreadable.stderr.contains("point SSL_CERT_FILE at a readable PEM file") && !unreadable.stderr.contains("start the server"),
+                "\(unreadable.stderr)")
 
         // Trusted: every event of every stream arrives, stamped as it comes (six events 0.25 s apart).
         let result = try AssayProcess.run(arguments, environment: ["SSL_CERT_FILE": certificate])

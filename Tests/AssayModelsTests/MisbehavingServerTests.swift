@@ -164,6 +164,7 @@ import Testing
         } catch let error as ModelError {
             let text = error.errorDescription ?? ""
             #expect(!text.contains("planted-4242") && text.contains("the API key holds a control character"), "\(text)")
+            #expect(error.recoverySuggestion?.contains("without a line break") == true, "\(error.recoverySuggestion ?? "")")
         }
         let garbage = Self.server(child, "garbage")
         do {
