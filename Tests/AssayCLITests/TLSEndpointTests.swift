@@ -46,6 +46,50 @@ struct TLSEndpointTests {
         http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
         """
 
+    /// A CONNECT proxy on `{port}` (answering anything else with 405, which `/ready` gets): each
+    /// tunnel's target and `Proxy-Authorization` go to the file `argv[2]`, a line each.
+    static let proxyScript = """
+        import socket, sys, threading
+        log = open(sys.argv[2], "a", buffering=1)
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", int(sys.argv[1])))
+        listener.listen(64)
+        def pipe(source, sink):
+            try:
+                while True:
+                    data = source.recv(65536)
+                    if not data: break
+                    sink.sendall(data)
+            except OSError: pass
+            finally:
+                try: sink.shutdown(socket.SHUT_WR)
+                except OSError: pass
+        def handle(client):
+            head = b""
+            while b"\\r\\n\\r\\n" not in head:
+                data = client.recv(4096)
+                if not data: return client.close()
+                head += data
+            lines = head.split(b"\\r\\n")
+            method, target = lines[0].split(b" ")[:2]
+            if method != b"CONNECT":
+                client.sendall(b"HTTP/1.1 405 Method Not Allowed\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n")
+                return client.close()
+            auth = [l.split(b":", 1)[1].strip().decode() for l in lines[1:] if l.lower().startswith(b"proxy-authorization:")]
+            log.write("CONNECT %s %s\\n" % (target.decode(), auth[0] if auth else "-"))
+            host, port = target.decode().rsplit(":", 1)
+            upstream = socket.create_connection((host, int(port)))
+            client.sendall(b"HTTP/1.1 200 Connection established\\r\\n\\r\\n")
+            rest = head.split(b"\\r\\n\\r\\n", 1)[1]
+            if rest: upstream.sendall(rest)
+            threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+            pipe(client, upstream)
+        while True:
+            connection, _ = listener.accept()
+            threading.Thread(target=handle, args=(connection,), daemon=True).start()
+        """
+
     @Test func httpsEndpointsStreamWithTheTrustedCertificateAndAreRefusedWithout() throws {
         let directory = try TestEnvironment.temporaryDirectory("assay-tls")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -91,5 +135,27 @@ struct TLSEndpointTests {
         // percent of one core; one polling its sockets would use most of it.
         let cpu = try #require(row["client_cpu_pct"] as? Double)
         #expect(cpu < 25, "the client used \(cpu) % of a core while waiting for events")
+
+        // Through a CONNECT proxy named by https_proxy, with a password: the same streams tunnelled
+        // (TLS end to end), the credentials sent to the proxy only, and no message repeating them.
+        let proxyLog = directory.appendingPathComponent("proxy.log")
+        let proxy = try ChildServer.start(python: "python3", arguments: ["-c", Self.proxyScript, "{port}", proxyLog.path], ready: "ready")
+        defer { withExtendedLifetime(proxy) {} }
+        let credentials = "tester:s3cret-pw"
+        let viaProxy = ["SSL_CERT_FILE": certificate, "https_proxy": "http://\(credentials)@127.0.0.1:\(proxy.port)", "no_proxy": "", "NO_PROXY": ""]
+        let proxied = try AssayProcess.run(arguments, environment: viaProxy)
+        #expect(proxied.status == 0, "\(proxied.stderr)")
+        let tunnels = try String(contentsOf: proxyLog, encoding: .utf8).split(separator: "\n")
+        let expected = "CONNECT 127.0.0.1:\(port) Basic \(Data(credentials.utf8).base64EncodedString())"
+        #expect(tunnels.count >= 5 && tunnels.allSatisfy { $0 == expected }, "\(tunnels)")
+        // no_proxy keeps the endpoint's connections direct.
+        let direct = try AssayProcess.run(arguments, environment: viaProxy.merging(["no_proxy": "localhost, 127.0.0.1"]) { $1 })
+        #expect(direct.status == 0, "\(direct.stderr)")
+        #expect(try String(contentsOf: proxyLog, encoding: .utf8).split(separator: "\n").count == tunnels.count)
+        // A proxy that is not there: the error says which way the connection went.
+        let nowhere = try ChildServer.freePort()
+        let broken = try AssayProcess.run(arguments, environment: viaProxy.merging(["https_proxy": "http://\(credentials)@127.0.0.1:\(nowhere)"]) { $1 })
+        #expect(broken.status != 0 && broken.stderr.contains("(through the proxy http://127.0.0.1:\(nowhere) from https_proxy)"), "\(broken.stderr)")
+        #expect(![proxied, direct, broken].contains { $0.stderr.contains("s3cret") || $0.stdout.contains("s3cret") })
     }
 }

@@ -22,7 +22,9 @@ import NIOSSL
 /// here includes the same connection set-up as theirs. Redirects are not followed: an
 /// `Authorization` header must not travel to a host the suite did not name. `https://` trusts the
 /// system's certificate authorities, or only those in the file `SSL_CERT_FILE` names (as Python's
-/// ssl, requests and the OpenAI client read it) — for a server behind a private CA.
+/// ssl, requests and the OpenAI client read it) — for a server behind a private CA. A proxy named
+/// by `https_proxy`, `http_proxy`, `all_proxy` and `no_proxy` is used as Python's clients use it
+/// (``ProxyEnvironment``).
 enum HTTPTransport {
     /// The largest body read (a scoring answer for 4,096 tokens with 20 alternatives each is about
     /// 10 MB); a server sending more is refused instead of filling memory.
@@ -37,8 +39,10 @@ enum HTTPTransport {
     static func exchange(_ request: URLRequest, timeout: TimeInterval) async throws -> EventStream.Result {
         let url = request.url?.absoluteString ?? "?"
         let outgoing: HTTPClient.Request
+        let proxy: ProxyEnvironment?
         do {
             guard let target = request.url else { throw ModelError.serverUnreachable(url: url, reason: "the request has no URL") }
+            proxy = try ProxyEnvironment.proxy(for: target)
             var headers = HTTPHeaders()
             for (name, value) in request.allHTTPHeaderFields ?? [:] { headers.add(name: name, value: value) }
             outgoing = try HTTPClient.Request(url: target, method: HTTPMethod(rawValue: request.httpMethod ?? "GET"),
@@ -51,13 +55,18 @@ enum HTTPTransport {
         let collector = Collector(url: url)
         // The delegate runs on the connection's own loop, so an arrival is stamped where it is read.
         let loop = HTTPClient.defaultEventLoopGroup.next()
-        let task = try client(timeout: timeout, https: outgoing.url.scheme == "https", url: url)
+        let task = try client(timeout: timeout, https: outgoing.url.scheme == "https", url: url, proxy: proxy)
             .execute(request: outgoing, delegate: collector, eventLoop: .delegateAndChannel(on: loop))
         return try await withTaskCancellationHandler {
             do {
                 return try await task.futureResult.get()
             } catch {
-                throw failure(error, url: url)
+                let problem = failure(error, url: url)
+                // Through a proxy, "connection refused" may be the proxy's: say which way it went.
+                if let proxy, case let ModelError.serverUnreachable(url, reason) = problem {
+                    throw ModelError.serverUnreachable(url: url, reason: reason + " (through the proxy \(proxy.description))")
+                }
+                throw problem
             }
         } onCancel: {
             task.cancel()
@@ -134,12 +143,12 @@ enum HTTPTransport {
     /// server that refuses connections counts those requests as failed together.
     /// - Throws: `ModelError.serverUnreachable` for `https://` when `SSL_CERT_FILE` names a file
     ///   that is not PEM certificates (plain `http://` never reads it).
-    static func client(timeout: TimeInterval, https: Bool, url: String) throws -> HTTPClient {
+    static func client(timeout: TimeInterval, https: Bool, url: String, proxy: ProxyEnvironment? = nil) throws -> HTTPClient {
         // An infinite or absurd timeout means "wait a very long time", not a trap in Int64(_:).
         let seconds = timeout.isFinite ? min(max(timeout, 0.001), 1e9) : 1e9
         let nanoseconds = Int64(seconds * 1e9)
         let certificateFile = https ? ProcessInfo.processInfo.environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 } : nil
-        let key = "\(nanoseconds)|\(https)|\(certificateFile ?? "")"
+        let key = "\(nanoseconds)|\(https)|\(certificateFile ?? "")|" + (proxy.map { "\($0.socks)|\($0.host)|\($0.port)|\($0.username ?? "")|\($0.password ?? "")" } ?? "")
         lock.lock()
         defer { lock.unlock() }
         if let client = clients[key] { return client }
@@ -153,6 +162,11 @@ enum HTTPTransport {
         // must not queue requests behind a limit of its own.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 4_096
         configuration.connectionPool.retryConnectionEstablishment = false
+        if let proxy {
+            configuration.proxy = proxy.socks ? .socksServer(host: proxy.host, port: proxy.port)
+                : .server(host: proxy.host, port: proxy.port,
+                          authorization: proxy.username.map { .basic(username: $0, password: proxy.password ?? "") })
+        }
         if let path = certificateFile {
             let certificates: [NIOSSLCertificate]
             do {
