@@ -39,8 +39,10 @@ struct DriftEvaluatorTests {
         guard case let .kldHistogram(_, kld, mean, _)? = result.artifacts.first?.chart else { Issue.record("no KLD histogram"); return }
         #expect(kld.count == 3 * 31 && abs(mean - kld.reduce(0) { $0 + Double($1) } / Double(kld.count)) < 1e-6)
         #expect(result.signature.contains("candidate:reference+q8_0") && result.signature.contains("ctx:64|chunks:3"))
-        // `assay merge` recomputes all of it from the rows, and refuses rows that lost their statistics.
-        let merged = try evaluator.merge(items: result.items, signature: result.signature, in: context)
+        // `assay merge` recomputes all of it from the rows as a shard file holds them (JSON), and
+        // refuses rows that lost their statistics.
+        let written = try JSONDecoder().decode([ItemRow].self, from: JSONEncoder().encode(result.items))
+        let merged = try evaluator.merge(items: written, signature: result.signature, in: context)
         #expect(merged.metrics == result.metrics && merged.artifacts == result.artifacts && merged.itemsInReport)
         var broken = result.items
         broken[1].values[QuantDriftEvaluator.statisticsKey] = nil

@@ -129,8 +129,6 @@ struct HuggingFaceTokenizerTests {
         }
     }
 
-    /// Merges written as "a b" strings (older files) split at the space scalar, even when a
-    /// combining mark follows it; a pair listed twice takes its last rank, as in Hugging Face.
     /// SentencePiece text goes through the merges one line at a time only when no merge can take a
     /// newline; a run of unknown pieces still becomes one `<unk>` across a line break.
     @Test func linesAreTokenizedApartOnlyWhenNothingMergesANewline() {
@@ -146,6 +144,8 @@ struct HuggingFaceTokenizerTests {
         #expect(unknowns.newlineStandsAlone && unknowns.encode("xy\nz\na\nq", addSpecial: false) == [0, 1, 0])
     }
 
+    /// Merges written as "a b" strings (older files) split at the space scalar, even when a
+    /// combining mark follows it; a pair listed twice takes its last rank, as in Hugging Face.
     @Test func stringMergesAndDuplicates() throws {
         let directory = try TestEnvironment.temporaryDirectory("assay-hf-merges")
         let source = TestEnvironment.root.appendingPathComponent("Fixtures/tokenizers/spm-legacy-like.json")

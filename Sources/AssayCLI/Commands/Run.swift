@@ -17,8 +17,8 @@ extension AssayCommand {
                 gate failed, 2 when an evaluation could not run, 130 when interrupted (Ctrl-C, SIGTERM or \
                 SIGHUP: the run stops after the current step and still writes every report).
 
-                Perplexity chunks (or documents) and generated completions are kept in the store as \
-                they finish; --resume takes those an earlier run of the same evaluation, model and \
+                Perplexity chunks (or documents), quant-drift chunks and generated completions are kept \
+                in the store as they finish; --resume takes those an earlier run of the same evaluation, model and \
                 data finished — after a kill, Ctrl-C or a lost node — and the report says how many.
 
                 Each evaluation that succeeds is kept in the store too; --reuse takes it instead of \

@@ -118,11 +118,7 @@ public struct PerplexityEvaluator: Evaluator {
     /// not taken).
     static func partCache(_ cache: EvaluationItemCache?, model: String, expected: @escaping @Sendable (Int) -> Int) -> ScoredPartCache? {
         guard let cache else { return nil }
-        @Sendable func key(_ tokens: [Int]) -> String {
-            var data = Data(capacity: tokens.count * 4)
-            for token in tokens { withUnsafeBytes(of: Int32(truncatingIfNeeded: token).littleEndian) { data.append(contentsOf: $0) } }
-            return cache.key(model: model, content: data)
-        }
+        @Sendable func key(_ tokens: [Int]) -> String { cache.key(model: model, tokens: tokens) }
         return ScoredPartCache(
             lookup: { tokens in
                 guard let row = cache.row(forKey: key(tokens)), let count = try? row.count("tokens"), count == expected(tokens.count),

@@ -1,4 +1,5 @@
 import AssayCheckpoint
+import AssayCore
 import AssayMetrics
 import AssayModels
 import AssayProcedures
@@ -112,8 +113,11 @@ public struct QuantDriftEvaluator: Evaluator {
         try base.model.checkContext(self.context, path: reference.path)  // before the candidate is loaded and quantized
         let other = try base.candidate(file: sameFile ? nil : candidate, quantization: quantize, numerics: numerics, cacheType: cacheType)
         let progress = context.progress, id = context.evaluationID
+        let cache = Self.chunkCache(context.itemCache, identity: try context.itemCache.map { _ in
+            try [SHA256.hex(modelAt: reference), sameFile ? "same" : SHA256.hex(modelAt: candidate)].joined(separator: "|")
+        })
         let (result, signature) = try await DriftRunner.run(reference: base, candidate: other, textAt: text, context: self.context,
-                                                            maxChunks: chunks, select: context.itemRange(of:)) { done, total in
+                                                            maxChunks: chunks, select: context.itemRange(of:), cache: cache) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
         }
         guard result.complete else { throw CancellationError() }
@@ -140,20 +144,53 @@ public struct QuantDriftEvaluator: Evaluator {
 
     /// One row per chunk evaluated: the per-chunk table's values and the statistics a merge reads.
     static func rows(_ result: DriftRunner.Result, _ run: RunFacts) -> [ItemRow] {
-        // Each Float in its shortest form, which reads back to the same Float.
-        func floats(_ values: [Float]) -> JSONValue { .array(values.map { .number(Double(String($0)) ?? Double($0)) }) }
-        return result.parts.compactMap { index, part in
+        result.parts.compactMap { index, part in
             guard let c = part.summary else { return nil }
-            let statistics: [String: JSONValue] = [
-                "sums": .object(part.sums.mapValues { $0.isFinite ? .number($0) : .null }), "kld": floats(part.kldValues), "dp": floats(part.pDiffValues),
-                "title": .string(run.title), "size_ratio": run.sizeRatio.map(JSONValue.number) ?? .null,
-                "top_k": run.topK.map { .number(Double($0)) } ?? .null,
-            ]
+            var statistics = Self.statistics(part)
+            statistics["title"] = .string(run.title)
+            statistics["size_ratio"] = run.sizeRatio.map(JSONValue.number) ?? .null
+            statistics["top_k"] = run.topK.map { .number(Double($0)) } ?? .null
             return ItemRow(id: "chunk-\(index + 1)", values: [
                 "ppl_candidate": .number(c.pplCandidate), "ln_ppl_ratio": .number(c.lnPPLRatio), "mean_kld": .number(c.meanKLD),
                 "rms_dp": .number(c.rmsDeltaP), "same_top_p": .number(c.sameTop), Self.statisticsKey: .object(statistics),
             ])
         }
+    }
+
+    /// A chunk's accumulator as JSON: its sums, each token's KLD and Δp. Each Float in its shortest
+    /// form, which reads back to the same Float; a value that is not finite as null (JSON has no
+    /// infinity), which ``accumulator(_:)`` reads as NaN — from a shard's file, the store and
+    /// memory alike, so that sharded, resumed and plain runs agree there too.
+    static func statistics(_ part: DriftAccumulator) -> [String: JSONValue] {
+        func floats(_ values: [Float]) -> JSONValue {
+            .array(values.map { $0.isFinite ? .number(Double(String($0)) ?? Double($0)) : .null })
+        }
+        return ["sums": .object(part.sums.mapValues { $0.isFinite ? .number($0) : .null }), "kld": floats(part.kldValues), "dp": floats(part.pDiffValues)]
+    }
+
+    /// The accumulator ``statistics(_:)`` wrote, or nil when they do not describe one chunk.
+    static func accumulator(_ statistics: [String: JSONValue]) -> DriftAccumulator? {
+        guard case let .object(sums)? = statistics["sums"], let kld = statistics["kld"]?.array, let dp = statistics["dp"]?.array else { return nil }
+        func numbers(_ values: [JSONValue]) -> [Float] { values.compactMap { $0 == .null ? .nan : $0.number.map(Float.init) } }
+        return DriftAccumulator(sums: sums.compactMapValues { $0 == .null ? .nan : $0.number }, kld: numbers(kld), deltaP: numbers(dp))
+    }
+
+    /// Chunks kept in the store as they finish, by their tokens and both models (`identity`), for
+    /// `assay run --resume`.
+    static func chunkCache(_ cache: EvaluationItemCache?, identity: String?) -> PartCache<DriftAccumulator>? {
+        guard let cache, let identity else { return nil }
+        return PartCache(
+            lookup: { tokens in
+                guard let row = cache.row(forKey: cache.key(model: identity, tokens: tokens)),
+                      case let .object(statistics)? = row.values[Self.statisticsKey], let part = Self.accumulator(statistics),
+                      part.count == tokens.count - 1 - tokens.count / 2 else { return nil }
+                cache.taken()
+                return part
+            },
+            record: { tokens, part in
+                cache.record(ItemRow(id: "chunk", values: [Self.statisticsKey: .object(Self.statistics(part))]),
+                             forKey: cache.key(model: identity, tokens: tokens))
+            })
     }
 
     /// The chunks' rows (every shard's, in order) merged as an unsharded run merges its chunks:
@@ -163,12 +200,10 @@ public struct QuantDriftEvaluator: Evaluator {
         var total = DriftAccumulator()
         var run: RunFacts?
         for row in items {
-            guard case let .object(statistics)? = row.values[Self.statisticsKey], case let .object(sums)? = statistics["sums"],
-                  let kld = statistics["kld"]?.array, let dp = statistics["dp"]?.array, let title = statistics["title"]?.string else {
+            guard case let .object(statistics)? = row.values[Self.statisticsKey], let title = statistics["title"]?.string else {
                 throw row.malformed("'\(Self.statisticsKey)' must hold the chunk's sums, kld and dp values and the title")
             }
-            func numbers(_ values: [JSONValue]) -> [Float] { values.compactMap { $0 == .null ? .nan : $0.number.map(Float.init) } }
-            guard let part = DriftAccumulator(sums: sums.compactMapValues { $0 == .null ? .nan : $0.number }, kld: numbers(kld), deltaP: numbers(dp)) else {
+            guard let part = Self.accumulator(statistics) else {
                 throw row.malformed("'\(Self.statisticsKey)' does not describe one chunk (a sum missing, or counts that disagree)")
             }
             let facts = RunFacts(title: title, sizeRatio: statistics["size_ratio"]?.number, topK: statistics["top_k"]?.number.flatMap { Int(exactly: $0) })
@@ -241,9 +276,18 @@ public struct QuantDriftEvaluator: Evaluator {
         let (other, otherLabel) = try await backend(candidate, key: keys.candidate, quantized: quantize)
         let k = topK > 0 ? topK : 20
         let progress = context.progress, id = context.evaluationID
+        func identity(_ spec: ModelSpec) throws -> String {
+            switch spec {
+            case let .file(url): return try SHA256.hex(modelAt: url)
+            case let .endpoint(url, name, _): return "served:\(name)@\(Redaction.scrub(url.absoluteString))"
+            }
+        }
+        let cache = Self.chunkCache(context.itemCache, identity: try context.itemCache.map { _ in
+            try identity(reference) + "|" + identity(candidate)
+        })
         let (result, signature) = try await DriftRunner.runTopK(reference: base, candidate: other, labels: (baseLabel, otherLabel), textAt: text,
                                                                 context: self.context, maxChunks: chunks, topK: k,
-                                                                select: context.itemRange(of:)) { done, total in
+                                                                select: context.itemRange(of:), cache: cache) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "tokens")
         }
         guard result.complete else { throw CancellationError() }

@@ -37,6 +37,14 @@ public final class EvaluationItemCache: @unchecked Sendable {
         return SHA256.hex(data)
     }
 
+    /// The key of an item that is a run of token ids (a perplexity or drift chunk): each as 4
+    /// little-endian bytes.
+    public func key(model: String, tokens: [Int]) -> String {
+        var data = Data(capacity: tokens.count * 4)
+        for token in tokens { withUnsafeBytes(of: Int32(truncatingIfNeeded: token).littleEndian) { data.append(contentsOf: $0) } }
+        return key(model: model, content: data)
+    }
+
     /// The build of assay: the SHA-256 of the running executable (any rebuild changes it, where a
     /// version number would stay), or the version where the executable cannot be read.
     public static let buildIdentity: String = {

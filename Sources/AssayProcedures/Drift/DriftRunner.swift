@@ -32,10 +32,12 @@ public enum DriftRunner {
     }
 
     /// Runs both models over the chunks of `tokens` that `select` picks from their count (all,
-    /// or a shard's block: `EvaluationContext.itemRange(of:)`); `progress(done, total)` after each
-    /// chunk. Stops after the current chunk when the task is cancelled (`complete == false`).
+    /// or a shard's block: `EvaluationContext.itemRange(of:)`), taking a chunk `cache` kept (a
+    /// resumed run) instead of running it and keeping each one it runs; `progress(done, total)`
+    /// after each chunk. Stops after the current chunk when the task is cancelled (`complete == false`).
     public static func run(reference: InProcessBackend, candidate: InProcessBackend, tokens: [Int], context: Int, maxChunks: Int?, bos: Int?,
-                           select: (Int) -> Range<Int> = { 0..<$0 }, progress: (Int, Int) -> Void = { _, _ in }) -> Result {
+                           select: (Int) -> Range<Int> = { 0..<$0 }, cache: PartCache<DriftAccumulator>? = nil,
+                           progress: (Int, Int) -> Void = { _, _ in }) -> Result {
         precondition(context >= 4, "context too small")
         var planned = tokens.count / context
         if let maxChunks, maxChunks > 0 { planned = min(planned, maxChunks) }
@@ -48,17 +50,22 @@ public enum DriftRunner {
             if Task.isCancelled { break }
             var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
             if let bos { chunk[0] = bos }
-            let base = reference.logits(chunk, rows: first..<(context - 1))
-            let other = candidate.logits(chunk, rows: first..<(context - 1))
             var local = DriftAccumulator()
-            base.withUnsafeBufferPointer { b in
-                other.withUnsafeBufferPointer { o in
-                    for j in first..<(context - 1) {
-                        let row = (j - first) * vocabulary
-                        add(&local, base: UnsafeBufferPointer(rebasing: b[row..<(row + vocabulary)]),
-                            candidate: UnsafeBufferPointer(rebasing: o[row..<(row + vocabulary)]), token: chunk[j + 1])
+            if let kept = cache?.lookup(chunk) {
+                local = kept
+            } else {
+                let base = reference.logits(chunk, rows: first..<(context - 1))
+                let other = candidate.logits(chunk, rows: first..<(context - 1))
+                base.withUnsafeBufferPointer { b in
+                    other.withUnsafeBufferPointer { o in
+                        for j in first..<(context - 1) {
+                            let row = (j - first) * vocabulary
+                            add(&local, base: UnsafeBufferPointer(rebasing: b[row..<(row + vocabulary)]),
+                                candidate: UnsafeBufferPointer(rebasing: o[row..<(row + vocabulary)]), token: chunk[j + 1])
+                        }
                     }
                 }
+                cache?.record(chunk, local)
             }
             if let summary = local.summary { perChunk.append(summary) }
             accumulator.merge(local)
@@ -112,13 +119,13 @@ public enum DriftRunner {
     }
 
     /// What `assay drift` and the `quant-drift` evaluator run: the text read and tokenized by both
-    /// models' tokenizers, which must agree, then ``run(reference:candidate:tokens:context:maxChunks:bos:progress:)``.
+    /// models' tokenizers, which must agree, then ``run(reference:candidate:tokens:context:maxChunks:bos:select:cache:progress:)``.
     /// The callers load the models (`InProcessBackend(modelAt:numerics:)` and
     /// ``InProcessBackend/candidate(file:quantization:numerics:)``).
     /// - Throws: ``ProcedureError`` (different vocabularies or tokenizations, text shorter than two
     ///   chunks, an unreadable text), ``ModelError`` (context beyond the trained length).
     public static func run(reference: InProcessBackend, candidate: InProcessBackend, textAt textURL: URL, context: Int, maxChunks: Int,
-                           select: (Int) -> Range<Int> = { 0..<$0 },
+                           select: (Int) -> Range<Int> = { 0..<$0 }, cache: PartCache<DriftAccumulator>? = nil,
                            progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> (Result, signature: String) {
         let text = PerplexityRunner.droppingOneNewline(try PerplexityRunner.readText(textURL))
         try reference.model.checkContext(context, path: reference.source)
@@ -139,7 +146,7 @@ public enum DriftRunner {
         }
         guard tokens.count / 2 >= context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
         let result = run(reference: reference, candidate: candidate, tokens: tokens, context: context, maxChunks: maxChunks,
-                         bos: reference.tokenizer.addedBOS, select: select) { done, total in progress(done * context, total * context) }
+                         bos: reference.tokenizer.addedBOS, select: select, cache: cache) { done, total in progress(done * context, total * context) }
         var parts = signatureCounts(result) + [("reference", reference.label), ("candidate", candidate.label), ("kld", "full-vocab-f64")]
         if reference.model.numerics != .exact { parts.append(("numerics", reference.model.numerics.rawValue)) }
         if reference.model.numerics == .exact, reference.model.cacheType == .f16 { parts.append(("kv", "f16")) }
@@ -148,7 +155,7 @@ public enum DriftRunner {
     }
 
     /// Drift from the two models' top-k log-probabilities (`quant-drift` with a served model, or
-    /// `top_k:`): the same chunks as ``run(reference:candidate:textAt:context:maxChunks:progress:)``,
+    /// `top_k:`): the same chunks as ``run(reference:candidate:textAt:context:maxChunks:select:cache:progress:)``,
     /// scored through ``LanguageModelBackend/scoreTokens(_:from:options:)`` — a server's prompt
     /// log-probabilities — with the correct token's log-probability exact under both models (so
     /// perplexities, their ratio, Δp and the correlation are exact), the top tokens compared for
@@ -158,7 +165,7 @@ public enum DriftRunner {
     ///   (a server that cannot score, context beyond the trained length).
     public static func runTopK(reference: any LanguageModelBackend, candidate: any LanguageModelBackend,
                                labels: (reference: String, candidate: String), textAt textURL: URL, context: Int, maxChunks: Int, topK: Int,
-                               select: (Int) -> Range<Int> = { 0..<$0 },
+                               select: (Int) -> Range<Int> = { 0..<$0 }, cache: PartCache<DriftAccumulator>? = nil,
                                progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> (Result, signature: String) {
         precondition(context >= 4 && topK >= 1, "context or k too small")
         let text = PerplexityRunner.droppingOneNewline(try PerplexityRunner.readText(textURL))
@@ -180,20 +187,20 @@ public enum DriftRunner {
         }
         guard tokens.count / 2 >= context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
         let result = try await runTopK(reference: reference, candidate: candidate, labels: labels, tokens: tokens, context: context,
-                                       maxChunks: maxChunks, bos: facts.addedBOS, topK: topK, select: select, progress: progress)
+                                       maxChunks: maxChunks, bos: facts.addedBOS, topK: topK, select: select, cache: cache, progress: progress)
         var parts = signatureCounts(result) + [("reference", labels.reference), ("candidate", labels.candidate), ("kld", "top-\(topK)-lower-bound")]
         if !result.complete { parts.append(("partial", "yes")) }
         return (result, Signature(parts).description)
     }
 
     /// The chunks of `tokens` scored by both models' top-k log-probabilities (see
-    /// ``runTopK(reference:candidate:labels:textAt:context:maxChunks:topK:progress:)``); `bos`
+    /// ``runTopK(reference:candidate:labels:textAt:context:maxChunks:topK:select:cache:progress:)``); `bos`
     /// replaces each chunk's first token; `select` picks chunks as in
-    /// ``run(reference:candidate:tokens:context:maxChunks:bos:select:progress:)``.
+    /// ``run(reference:candidate:tokens:context:maxChunks:bos:select:cache:progress:)``.
     /// `progress(tokens done, tokens total)` after each chunk.
     public static func runTopK(reference: any LanguageModelBackend, candidate: any LanguageModelBackend,
                                labels: (reference: String, candidate: String), tokens: [Int], context: Int, maxChunks: Int, bos: Int?, topK: Int,
-                               select: (Int) -> Range<Int> = { 0..<$0 },
+                               select: (Int) -> Range<Int> = { 0..<$0 }, cache: PartCache<DriftAccumulator>? = nil,
                                progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> Result {
         var planned = tokens.count / context
         if maxChunks > 0 { planned = min(planned, maxChunks) }
@@ -206,20 +213,25 @@ public enum DriftRunner {
             if Task.isCancelled { break }
             var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
             if let bos { chunk[0] = bos }
-            let base = try await reference.scoreTokens(chunk, from: first, options: options)
-            let scored = try await candidate.scoreTokens(chunk, from: first, options: options)
-            let positions = context - 1 - first
-            guard base.logProbabilities.count == positions, scored.logProbabilities.count == positions,
-                  let baseTop = base.top, let scoredTop = scored.top, baseTop.count == positions, scoredTop.count == positions else {
-                throw ModelError.serverProtocol(url: labels.reference + ", " + labels.candidate,
-                                                message: "chunk \(c + 1): scores for \(positions) positions were asked, other counts came back")
-            }
             var local = DriftAccumulator()
-            for j in 0..<positions {
-                let (kld, outside) = DriftAccumulator.topKDivergence(base: baseTop[j], candidate: scoredTop[j])
-                // A top token without an id (a server's text that names no single token) agrees with nothing.
-                let sameTop = baseTop[j].first.map { $0.token } == scoredTop[j].first.map { $0.token } && (baseTop[j].first?.token ?? -1) >= 0
-                local.add(nll: -scored.logProbabilities[j], nllBase: -base.logProbabilities[j], kld: kld, sameTop: sameTop, outside: outside)
+            if let kept = cache?.lookup(chunk) {
+                local = kept
+            } else {
+                let base = try await reference.scoreTokens(chunk, from: first, options: options)
+                let scored = try await candidate.scoreTokens(chunk, from: first, options: options)
+                let positions = context - 1 - first
+                guard base.logProbabilities.count == positions, scored.logProbabilities.count == positions,
+                      let baseTop = base.top, let scoredTop = scored.top, baseTop.count == positions, scoredTop.count == positions else {
+                    throw ModelError.serverProtocol(url: labels.reference + ", " + labels.candidate,
+                                                    message: "chunk \(c + 1): scores for \(positions) positions were asked, other counts came back")
+                }
+                for j in 0..<positions {
+                    let (kld, outside) = DriftAccumulator.topKDivergence(base: baseTop[j], candidate: scoredTop[j])
+                    // A top token without an id (a server's text that names no single token) agrees with nothing.
+                    let sameTop = baseTop[j].first.map { $0.token } == scoredTop[j].first.map { $0.token } && (baseTop[j].first?.token ?? -1) >= 0
+                    local.add(nll: -scored.logProbabilities[j], nllBase: -base.logProbabilities[j], kld: kld, sameTop: sameTop, outside: outside)
+                }
+                cache?.record(chunk, local)
             }
             if let summary = local.summary { perChunk.append(summary) }
             accumulator.merge(local)

@@ -102,17 +102,21 @@ public struct ScoredPart: Sendable, Equatable {
     }
 }
 
-/// Where chunks (or rolling documents) already scored are kept, by their tokens: a run resumed
-/// after a kill takes them instead of scoring them again (`assay run --resume`).
-public struct ScoredPartCache: Sendable {
-    /// The part kept for a chunk's tokens (a rolling document's, after its prefix token).
-    public var lookup: @Sendable ([Int]) -> ScoredPart?
-    /// Keeps a part once scored.
-    public var record: @Sendable ([Int], ScoredPart) -> Void
+/// Where parts already evaluated are kept, by their tokens: a run resumed after a kill takes them
+/// instead of evaluating them again (`assay run --resume`). Perplexity keeps scored chunks (or
+/// rolling documents, after their prefix token) as ``ScoredPart``s, drift each chunk's
+/// `DriftAccumulator`.
+public struct PartCache<Part: Sendable>: Sendable {
+    /// The part kept for these tokens.
+    public var lookup: @Sendable ([Int]) -> Part?
+    /// Keeps a part once evaluated.
+    public var record: @Sendable ([Int], Part) -> Void
 
-    public init(lookup: @escaping @Sendable ([Int]) -> ScoredPart?,
-                record: @escaping @Sendable ([Int], ScoredPart) -> Void) {
+    public init(lookup: @escaping @Sendable ([Int]) -> Part?, record: @escaping @Sendable ([Int], Part) -> Void) {
         self.lookup = lookup
         self.record = record
     }
 }
+
+/// Scored chunks (or rolling documents) of a perplexity run.
+public typealias ScoredPartCache = PartCache<ScoredPart>
