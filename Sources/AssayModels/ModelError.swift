@@ -84,6 +84,12 @@ public enum ModelError: AssayError, Equatable {
             return "set the API key variable without a line break (e.g. export OPENAI_API_KEY=\"$(tr -d '\\r\\n' < key.txt)\")"
         case let .serverUnreachable(_, reason) where reason.hasPrefix("not a URL"):
             return "give the endpoint as http://HOST:PORT/v1 or https://HOST/v1"
+        case let .serverUnreachable(_, reason) where reason.contains("names a proxy this client cannot use"):
+            return "correct or unset that variable: http://[user:password@]HOST:PORT or socks5://HOST:PORT"
+        case let .serverUnreachable(_, reason) where reason.contains("proxy authentication required"):
+            return "check the user and password in the proxy variable (http://user:password@HOST:PORT, with special characters %-encoded)"
+        case let .serverUnreachable(_, reason) where reason.contains("(through the proxy "):
+            return "check that the proxy runs and lets this client CONNECT to the endpoint, or add the endpoint's host to no_proxy; then that the server runs"
         case .serverUnreachable: return "start the server (e.g. llama.cpp's llama-server or vllm serve) and check the endpoint URL, which ends in /v1"
         case .serverStatus: return "check the model name, the API key ($OPENAI_API_KEY, or the variable the model's api_key_env names) and the server's log"
         case .serverProtocol: return "the endpoint must implement OpenAI's /v1/completions with streaming (server-sent events)"

@@ -48,6 +48,9 @@ struct DriftEvaluatorTests {
         broken[1].values[QuantDriftEvaluator.statisticsKey] = nil
         #expect(throws: EvaluatorError.self) { try evaluator.merge(items: broken, signature: result.signature, in: context) }
         broken = result.items
+        broken[1].id = "chunk-9"  // not its place among the chunks
+        #expect(throws: EvaluatorError.self) { try evaluator.merge(items: broken, signature: result.signature, in: context) }
+        broken = result.items
         if case var .object(statistics)? = broken[2].values[QuantDriftEvaluator.statisticsKey] {
             statistics["kld"] = .array([.number(0.5)])
             broken[2].values[QuantDriftEvaluator.statisticsKey] = .object(statistics)

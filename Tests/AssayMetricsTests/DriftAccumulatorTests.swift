@@ -31,6 +31,13 @@ struct DriftAccumulatorTests {
             #expect(DriftAccumulator(sums: a.sums.merging([key: value]) { $1 }, kld: a.kldValues, deltaP: a.pDiffValues) == nil, "\(key) \(value)")
         }
         #expect(DriftAccumulator(sums: a.sums.filter { $0.key != "kld2" }, kld: a.kldValues, deltaP: a.pDiffValues) == nil)
+        // Sums a hand-edited shard file changed: squares below zero, a KLD sum its values do not add up to.
+        for (key, value) in [("nll2", -1e9), ("kld", 1e308), ("kld", a.sums["kld"]! + 1e-3), ("dp", 5)] {
+            #expect(DriftAccumulator(sums: a.sums.merging([key: value]) { $1 }, kld: a.kldValues, deltaP: a.pDiffValues) == nil, "\(key) \(value)")
+        }
+        #expect(DriftAccumulator(sums: a.sums, kld: [-5] + a.kldValues.dropFirst(), deltaP: a.pDiffValues) == nil)
+        // A broken model's NaN passes through (the run then names the model).
+        #expect(DriftAccumulator(sums: a.sums.merging(["kld": .nan]) { $1 }, kld: a.kldValues, deltaP: a.pDiffValues) != nil)
     }
 
     @Test func perplexityStatisticsFollowLlamaCpp() throws {

@@ -22,7 +22,9 @@ struct ProxyEnvironmentTests {
         #expect(try ProxyEnvironment.proxy(for: plain, environment: ["http_proxy": "proxy.corp"])?.port == 80)
         #expect(try ProxyEnvironment.proxy(for: plain, environment: ["http_proxy": "  "]) == nil)
         // What it cannot use is refused, naming the variable and never the password.
-        for value in ["https://me:hunter2@proxy.corp:443", "socks5://me:hunter2@s:1080", "http://:8080"] {
+        #expect(try ProxyEnvironment.proxy(for: Self.api, environment: ["https_proxy": "http://[::1]:3128"])?.host == "::1")
+        for value in ["https://me:hunter2@proxy.corp:443", "socks5://me:hunter2@s:1080", "http://:8080", "http://me:hunter2@p:99999",
+                      "http://me:hunter2@p:9999999999999999999999", "ftp://me:hunter2@p"] {
             do {
                 _ = try ProxyEnvironment.proxy(for: Self.api, environment: ["https_proxy": value])
                 Issue.record("\(value) accepted")
@@ -48,6 +50,9 @@ struct ProxyEnvironmentTests {
         #expect(try !direct("http://11.0.0.1:8000/v1", "10.0.0.0/8,bogus/99"))
         #expect(try direct("http://127.0.0.1:8000/v1", "127.0.0.1"))
         #expect(try direct("http://[::1]:8000/v1", "::1"))
+        #expect(try direct("http://[::1]:8000/v1", "[::1]:8000") && !direct("http://[::1]:8000/v1", "[::1]:9000"))
+        // An address matches itself or a range, never as a name's suffix.
+        #expect(try !direct("http://127.0.0.1:8000/v1", "0.1") && !direct("http://127.0.0.1:8000/v1", ".0.0.1"))
         #expect(try !direct("http://127.0.0.1:8000/v1", ""))
         // NO_PROXY when no_proxy is not set.
         #expect(try ProxyEnvironment.proxy(for: Self.api, environment: ["https_proxy": "p:1", "NO_PROXY": "example.org"]) == nil)

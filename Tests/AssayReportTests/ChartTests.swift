@@ -21,6 +21,12 @@ struct ChartTests {
         #expect(parser.parse())
     }
 
+    /// A broken model's tokens (NaN, infinite KLD) neither trap nor vanish unsaid.
+    @Test func kldHistogramTakesValuesThatAreNotFinite() {
+        let svg = KLDHistogram.svg(title: "t", kld: [.nan, .infinity, 0.1, 1e-9], mean: .infinity, p99: .nan)
+        #expect(svg.contains("3 tokens (1 not a number, left out)") && svg.hasSuffix("</svg>\n"))
+    }
+
     @Test func chartScalesAndEscapes() {
         let svg = BarChart.svg(title: "a < b & c", bars: [.init(label: "pp512", value: 410, low: 400, high: 420),
                                                                  .init(label: "tg64", value: 44, low: 43, high: 45)])

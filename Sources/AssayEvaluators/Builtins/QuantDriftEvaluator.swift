@@ -199,12 +199,18 @@ public struct QuantDriftEvaluator: Evaluator {
         guard !items.isEmpty else { throw MetricsError.emptyInput(what: "chunks") }
         var total = DriftAccumulator()
         var run: RunFacts?
-        for row in items {
+        for (index, row) in items.enumerated() {
+            // Every shard's rows in order are the text's chunks in order: chunk-1, chunk-2, …
+            guard row.id == "chunk-\(index + 1)" else { throw row.malformed("it is row \(index + 1) of the chunks, which should be 'chunk-\(index + 1)'") }
             guard case let .object(statistics)? = row.values[Self.statisticsKey], let title = statistics["title"]?.string else {
                 throw row.malformed("'\(Self.statisticsKey)' must hold the chunk's sums, kld and dp values and the title")
             }
             guard let part = Self.accumulator(statistics) else {
                 throw row.malformed("'\(Self.statisticsKey)' does not describe one chunk (a sum missing, or counts that disagree)")
+            }
+            guard [nil, .null].contains(statistics["top_k"]) || statistics["top_k"]?.number.flatMap({ Int(exactly: $0) }).map({ $0 >= 1 }) == true,
+                  [nil, .null].contains(statistics["size_ratio"]) || statistics["size_ratio"]?.number.map({ $0.isFinite && $0 > 0 }) == true else {
+                throw row.malformed("'\(Self.statisticsKey)' holds a top_k that is not a count or a size_ratio that is not a positive number")
             }
             let facts = RunFacts(title: title, sizeRatio: statistics["size_ratio"]?.number, topK: statistics["top_k"]?.number.flatMap { Int(exactly: $0) })
             guard run == nil || run == facts else { throw row.malformed("its title, size ratio or k differs from the first chunk's") }

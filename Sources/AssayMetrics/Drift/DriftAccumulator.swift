@@ -82,7 +82,9 @@ public struct DriftAccumulator: Sendable, Equatable {
     }
 
     /// The accumulator ``sums`` and the per-token values describe; nil when a sum is missing, a
-    /// count is not a whole number in range, or the value lists do not hold `count` entries each.
+    /// count is not a whole number in range, the value lists do not hold `count` entries each, a
+    /// sum of squares or a KLD is negative, or the KLD and Δp sums disagree with the values beyond
+    /// their rounding to Float (a hand-edited shard file).
     public init?(sums: [String: Double], kld: [Float], deltaP: [Float]) {
         func whole(_ key: String) -> Int? {
             guard let v = sums[key], v >= 0, v <= 1e15, v == v.rounded() else { return nil }
@@ -93,6 +95,13 @@ public struct DriftAccumulator: Sendable, Equatable {
               let nll = sums["nll"], let nll2 = sums["nll2"], let nllBase = sums["nll_base"], let nllBase2 = sums["nll_base2"],
               let cross = sums["nll_nll_base"], let sumKLD = sums["kld"], let sumKLD2 = sums["kld2"], let dp = sums["dp"],
               let dp2 = sums["dp2"], let dp4 = sums["dp4"], let outside = sums["outside"] else { return nil }
+        // NaN (a broken model's value, carried as null) passes each check: the run then reports it as not finite.
+        guard ![nll2, nllBase2, sumKLD, sumKLD2, dp2, dp4, outside].contains(where: { $0 < 0 }), !kld.contains(where: { $0 < 0 }) else { return nil }
+        func agrees(_ sum: Double, _ values: [Float]) -> Bool {
+            let total = values.reduce(0.0) { $0 + Double($1) }, magnitude = values.reduce(0.0) { $0 + abs(Double($1)) }
+            return !total.isFinite || !sum.isFinite || abs(total - sum) <= 1e-6 * magnitude + 1e-300
+        }
+        guard agrees(sumKLD, kld), agrees(dp, deltaP) else { return nil }
         self.count = count
         self.sameTop = sameTop
         self.outsideCount = outsideCount

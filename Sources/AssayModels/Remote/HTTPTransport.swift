@@ -123,6 +123,9 @@ enum HTTPTransport {
             return ModelError.serverUnreachable(url: url, reason: "no address of \(error.host) answered")
         case let error as SocketAddressError.UnknownHost:
             return ModelError.serverUnreachable(url: url, reason: "cannot resolve \(error.host): \(error.errorDescription.lowercased())")
+        case _ where String(reflecting: type(of: error)).hasPrefix("NIOSOCKS."):
+            // NIOSOCKS's errors (NoResult(), InvalidProtocolVersion(actual: 72)…) name no cause a user knows.
+            return ModelError.serverUnreachable(url: url, reason: "the SOCKS proxy did not complete its handshake (\(type(of: error)))")
         default:
             return ModelError.serverUnreachable(url: url, reason: "\(error)")
         }

@@ -39,13 +39,19 @@ struct ProxyEnvironment: Equatable {
             ModelError.serverUnreachable(url: url.absoluteString, reason: "\(variable) names a proxy this client cannot use: \(why)")
         }
         let text = value.contains("://") ? value : "http://" + value
-        guard let parts = URLComponents(string: text), let proxyHost = parts.host, !proxyHost.isEmpty else {
+        // An IPv6 proxy is written [addr]:port; the resolver wants the address alone.
+        guard let parts = URLComponents(string: text),
+              let proxyHost = parts.host?.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), !proxyHost.isEmpty else {
             throw unusable("it is not a URL with a host (expected http://HOST:PORT)")
+        }
+        // A port written but not a port (99999 would wrap to another one; too many digits would read as none).
+        if parts.rangeOfPort != nil, !(1...65535).contains(parts.port ?? 0) {
+            throw unusable("its port is not 1…65535")
         }
         let proxyScheme = parts.scheme?.lowercased() ?? "http"
         let socks = ["socks5", "socks5h", "socks"].contains(proxyScheme)
         guard socks || proxyScheme == "http" else {
-            throw unusable("a \(proxyScheme):// proxy (supported: http:// and socks5://)")
+            throw unusable("the scheme \(proxyScheme):// (supported: http:// and socks5://)")
         }
         if socks, parts.user != nil {
             throw unusable("a SOCKS proxy with a user name or password (supported: an http:// proxy with one, or a SOCKS proxy without)")
@@ -54,24 +60,38 @@ struct ProxyEnvironment: Equatable {
                                 socks: socks, variable: variable)
     }
 
-    /// Whether `no_proxy`'s `list` covers `host` (lower-case, no brackets) at `port`.
+    /// Whether `no_proxy`'s `list` covers `host` (lower-case, no brackets) at `port`. An address
+    /// matches only itself or a CIDR range; a name also covers its subdomains.
     static func bypasses(host: String, port: Int, list: String) -> Bool {
         let entries = list.split(whereSeparator: { $0 == "," || $0 == " " }).map { $0.lowercased() }
+        let address = IPv4Range.address(host) != nil || host.contains(":")
         for entry in entries {
             if entry == "*" { return true }
             if entry.contains("/") {
-                if let range = IPv4Range(entry), let address = IPv4Range.address(host), range.contains(address) { return true }
+                if let range = IPv4Range(entry), let number = IPv4Range.address(host), range.contains(number) { return true }
                 continue
             }
             var name = Substring(entry), wanted: Int?
-            // host:port — an IPv6 address has colons of its own and no port here.
-            if let colon = name.lastIndex(of: ":"), name.firstIndex(of: ":") == colon, let p = Int(name[name.index(after: colon)...]) {
+            if name.hasPrefix("["), let close = name.firstIndex(of: "]") {
+                // [IPv6]:port or [IPv6]
+                let rest = name[name.index(after: close)...]
+                if rest.hasPrefix(":") {
+                    guard let p = Int(rest.dropFirst()) else { continue }
+                    wanted = p
+                }
+                name = name[name.index(after: name.startIndex)..<close]
+            } else if let colon = name.lastIndex(of: ":"), name.firstIndex(of: ":") == colon, let p = Int(name[name.index(after: colon)...]) {
+                // host:port — a bare IPv6 address has colons of its own and no port.
                 wanted = p
                 name = name[..<colon]
             }
+            guard wanted == nil || wanted == port else { continue }
+            if address {
+                if host == name { return true }
+                continue
+            }
             while name.hasPrefix("*") || name.hasPrefix(".") { name = name.dropFirst() }
-            name = Substring(name.trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
-            guard !name.isEmpty, wanted == nil || wanted == port else { continue }
+            guard !name.isEmpty else { continue }
             if host == name || host.hasSuffix("." + name) { return true }
         }
         return false

@@ -8,9 +8,11 @@ public enum KLDHistogram {
         let lowest = -6.0, highest = 1.0, step = 0.25
         let binCount = Int((highest - lowest) / step)
         var bins = [Int](repeating: 0, count: binCount)
-        for v in values {
+        // A NaN (a broken model's token) has no place on the axis; an infinite one goes in the last bin.
+        let drawn = values.filter { !$0.isNaN }
+        for v in drawn {
             let x = log10(max(Double(v), 1e-12))
-            bins[min(binCount - 1, max(0, Int(((x - lowest) / step).rounded(.down))))] += 1
+            bins[Int(min(Double(binCount - 1), max(0, ((x - lowest) / step).rounded(.down))))] += 1
         }
         let left = 60, top = 40, plotWidth = 560, plotHeight = 200, width = left + plotWidth + 20, height = top + plotHeight + 50
         let maxCount = max(1, bins.max() ?? 1)
@@ -33,7 +35,7 @@ public enum KLDHistogram {
             svg += "<line x1=\"\(f(xx))\" y1=\"\(top)\" x2=\"\(f(xx))\" y2=\"\(top + plotHeight)\" stroke=\"\(color)\" stroke-dasharray=\"4 3\"/>\n"
             svg += "<text x=\"\(f(xx + 3))\" y=\"\(top + 10)\" fill=\"\(color)\">\(label) \(String(format: "%.4g", value))</text>\n"
         }
-        svg += "<text x=\"\(left + plotWidth / 2)\" y=\"\(height - 8)\" text-anchor=\"middle\">KL divergence per token (log scale), \(values.count) tokens</text>\n"
+        svg += "<text x=\"\(left + plotWidth / 2)\" y=\"\(height - 8)\" text-anchor=\"middle\">KL divergence per token (log scale), \(drawn.count) tokens\(drawn.count < values.count ? " (\(values.count - drawn.count) not a number, left out)" : "")</text>\n"
         return svg + "</svg>\n"
     }
 }
