@@ -286,6 +286,12 @@ struct ShardingTests {
         let result = try perplexity.merge(items: [ItemRow(id: "chunk-1", values: null)], signature: "s", in: context)
         let (_, problem) = SuiteRunner.finite(result.metrics, of: PerplexityEvaluator.self)
         #expect(problem?.message.contains("non-finite") == true)
+        // Rows out of their place among the chunks (an edited id) are refused.
+        let fine: [String: JSONValue] = ["tokens": .number(3), "nll_sum": .number(1), "nll_sq_sum": .number(1)]
+        _ = try perplexity.merge(items: [ItemRow(id: "chunk-1", values: fine), ItemRow(id: "chunk-2", values: fine)], signature: "s", in: context)
+        #expect(throws: EvaluatorError.self) {
+            try perplexity.merge(items: [ItemRow(id: "chunk-1", values: fine), ItemRow(id: "chunk-9", values: fine)], signature: "s", in: context)
+        }
 
         let generation = try GenerationEvaluator(options: OptionValues(specs: GenerationEvaluator.options, given: [:]))
         let noReference: [String: JSONValue] = ["output": .string("a"), "references": .array([]), "tokens": .number(1)]

@@ -145,7 +145,11 @@ public struct PerplexityEvaluator: Evaluator {
         guard !items.isEmpty else { throw MetricsError.emptyInput(what: "chunks") }
         var total = PerplexityAccumulator()
         var words = 0, bytes = 0
-        for row in items {
+        let kind: String
+        if case .rolling = mode { kind = "document-" } else { kind = "chunk-" }
+        for (index, row) in items.enumerated() {
+            // Every shard's rows in order are the text's chunks (documents) in order.
+            guard row.id == kind + String(index + 1) else { throw row.malformed("it is row \(index + 1), which should be '\(kind)\(index + 1)'") }
             // A NaN or infinite NLL (a broken model) reaches the run's finite-number check, which
             // names the model as the thing to look at.
             let nll = try row.number("nll_sum"), squares = try row.number("nll_sq_sum")
