@@ -14,13 +14,13 @@ public enum DriftRunner {
     /// The statistics, per-chunk summaries and the settings.
     public struct Result: Sendable {
         public var accumulator: DriftAccumulator
-        /// Each chunk's own statistics (for the per-chunk table).
-        public var perChunk: [DriftSummary]
         /// Each chunk evaluated: its index among all the text's chunks (0-based) and its own
         /// accumulator, which ``accumulator`` merged in this order (a shard's rows).
         public var parts: [(index: Int, accumulator: DriftAccumulator)]
+        /// Each chunk's own statistics (for the per-chunk table).
+        public var perChunk: [DriftSummary] { parts.compactMap(\.accumulator.summary) }
         /// Chunks evaluated.
-        public var chunks: Int
+        public var chunks: Int { parts.count }
         /// Chunks of the whole text (after `maxChunks`), sharded or not: what a signature names.
         public var plannedChunks: Int
         public var context: Int
@@ -43,7 +43,7 @@ public enum DriftRunner {
         if let maxChunks, maxChunks > 0 { planned = min(planned, maxChunks) }
         let selected = select(planned), total = selected.count
         let first = context / 2, vocabulary = reference.model.configuration.vocabulary
-        var accumulator = DriftAccumulator(), perChunk: [DriftSummary] = [], parts: [(index: Int, accumulator: DriftAccumulator)] = []
+        var accumulator = DriftAccumulator(), parts: [(index: Int, accumulator: DriftAccumulator)] = []
         let started = Date()
         var done = 0
         for c in selected {
@@ -67,13 +67,12 @@ public enum DriftRunner {
                 }
                 cache?.record(chunk, local)
             }
-            if let summary = local.summary { perChunk.append(summary) }
             accumulator.merge(local)
             parts.append((c, local))
             done += 1
             progress(done, total)
         }
-        return Result(accumulator: accumulator, perChunk: perChunk, parts: parts, chunks: done, plannedChunks: planned, context: context,
+        return Result(accumulator: accumulator, parts: parts, plannedChunks: planned, context: context,
                       complete: done == total, evalSeconds: Date().timeIntervalSince(started))
     }
 
@@ -206,7 +205,7 @@ public enum DriftRunner {
         if maxChunks > 0 { planned = min(planned, maxChunks) }
         let selected = select(planned), total = selected.count
         let first = context / 2, options = ScoreOptions(topK: topK)
-        var accumulator = DriftAccumulator(), perChunk: [DriftSummary] = [], parts: [(index: Int, accumulator: DriftAccumulator)] = []
+        var accumulator = DriftAccumulator(), parts: [(index: Int, accumulator: DriftAccumulator)] = []
         let started = Date()
         var done = 0
         for c in selected {
@@ -233,13 +232,12 @@ public enum DriftRunner {
                 }
                 cache?.record(chunk, local)
             }
-            if let summary = local.summary { perChunk.append(summary) }
             accumulator.merge(local)
             parts.append((c, local))
             done += 1
             progress(done * context, total * context)
         }
-        return Result(accumulator: accumulator, perChunk: perChunk, parts: parts, chunks: done, plannedChunks: planned, context: context,
+        return Result(accumulator: accumulator, parts: parts, plannedChunks: planned, context: context,
                       complete: done == total, evalSeconds: Date().timeIntervalSince(started))
     }
 
