@@ -50,6 +50,12 @@ struct PerplexityCommandTests {
         #expect((object["signature"] as? String)?.hasPrefix("mode:chunked|ctx:64|chunks:2|score:second-half|bos:no|tokens:62|tokenizer:bpe|model:") == true)
         #expect((object["perplexity"] as? Double ?? 0) > 1)
         #expect(object["complete"] as? Bool == true && object["mode"] as? String == "chunked" && object["word_perplexity"] == nil)
+        // Each chunk's totals, which add up to the whole (what compare_chunks.py reads).
+        let chunks = try #require(object["per_chunk"] as? [[String: Any]])
+        #expect(chunks.map { $0["index"] as? Int } == [0, 1] && chunks.allSatisfy { $0["tokens"] as? Int == 31 })
+        let sums = chunks.compactMap { $0["nll_sum"] as? Double }, mean = try #require(object["nll_mean"] as? Double)
+        #expect(sums.count == 2 && abs((sums[0] + sums[1]) / 62 - mean) < 1e-12)
+        #expect(abs(try #require(chunks[0]["perplexity"] as? Double) - exp(sums[0] / 31)) < 1e-9 * exp(sums[0] / 31))
         let tooShort = try AssayProcess.run(["perplexity", model.path, TestEnvironment.root.appendingPathComponent("Fixtures/mt/reference.txt").path, "--context", "512"])
         #expect(tooShort.status == 2 && tooShort.stderr.contains("fewer than two chunks of 512"))
         let tooLong = try AssayProcess.run(["perplexity", model.path, text.path, "--context", "9000"])
@@ -89,6 +95,8 @@ struct PerplexityCommandTests {
         #expect(result.status == 0, "\(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(object["mode"] as? String == "rolling" && object["documents"] as? Int == 2)
+        let documents = try #require(object["per_document"] as? [[String: Any]])
+        #expect(documents.map { $0["words"] as? Int } == [9, 4] && object["per_chunk"] == nil)
         let tokens = try #require(object["tokens_scored"] as? Int), windows = try #require(object["chunks"] as? Int)
         #expect(tokens > 10 && windows > 2)  // 8-token windows: both documents need more than one
         let bpb = try #require(object["bits_per_byte"] as? Double), bytePPL = try #require(object["byte_perplexity"] as? Double)

@@ -11,7 +11,7 @@ Per chunk it records Σ NLL and Σ NLL² (float64), so a test can recompute the 
 prefix of chunks.
 
   venv-run.sh "llama-cpp-python==0.3.36 numpy" llama_perplexity_goldens.py \
-      --model M.gguf --text FILE --ctx 512 [--chunks N] [--out golden.json]
+      --model M.gguf --text FILE --ctx 512 [--chunks N] [--batch B] [--out golden.json]
 
 The F16 copy of a quantized GGUF is made the way `llama-quantize --allow-requantize IN OUT F16`
 makes it (`--make-f16 OUT` runs llama.cpp's quantizer through the same library).
@@ -33,6 +33,9 @@ parser.add_argument("--text", required=True)
 parser.add_argument("--ctx", type=int, default=512)
 parser.add_argument("--chunks", type=int, default=0)
 parser.add_argument("--threads", type=int, default=2)
+parser.add_argument("--batch", type=int, default=0,
+                    help="tokens per llama_decode call (n_batch = n_ubatch; default n_ctx, llama-perplexity's); "
+                         "1 decodes token by token, which changes only the order of some sums")
 parser.add_argument("--make-f16", help="first write an F16 copy of --model here and evaluate that")
 parser.add_argument("--out")
 args = parser.parse_args()
@@ -48,7 +51,8 @@ if args.make_f16:
     model_path = args.make_f16
 
 n_ctx = args.ctx
-llm = llama_cpp.Llama(model_path=model_path, n_ctx=n_ctx, n_batch=n_ctx, n_ubatch=n_ctx, logits_all=True,
+batch = args.batch or n_ctx
+llm = llama_cpp.Llama(model_path=model_path, n_ctx=n_ctx, n_batch=batch, n_ubatch=batch, logits_all=True,
                       verbose=False, n_threads=args.threads, n_threads_batch=args.threads)
 raw = open(args.text, "rb").read()
 raw = raw[:-1] if raw.endswith(b"\n") else raw
@@ -83,7 +87,7 @@ ppl = math.exp(mean)
 stderr = math.sqrt((mean2 - mean * mean) / (n - 1)) * ppl
 sha = hashlib.sha256(open(model_path, "rb").read()).hexdigest()
 out = {"llama_cpp_python": llama_cpp.__version__, "model": os.path.basename(model_path), "model_sha256": sha,
-       "text": os.path.basename(args.text), "n_ctx": n_ctx, "chunks": n_chunks, "add_bos": add_bos,
+       "text": os.path.basename(args.text), "n_ctx": n_ctx, "n_batch": batch, "chunks": n_chunks, "add_bos": add_bos,
        "tokens_total": len(tokens), "tokens_scored": n, "perplexity": ppl, "stderr": stderr,
        "seconds": round(time.time() - start, 1), "per_chunk_nll_sum_sumsq_count": per_chunk}
 if args.out:
