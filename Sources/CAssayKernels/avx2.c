@@ -547,4 +547,84 @@ AVX2 void assay_gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t 
         y[r - r0] = value;
     }
 }
+
+// MARK: - Exact short batches: dequantized tiles against every activation row
+
+// Σ_k w[k]·x[k] as every pair of the tile product computes it, whatever the grouping: one
+// 8-lane accumulator over k in steps of 8, then hsum, then the k % 8 tail in order.
+AVX2 static inline float tile_dot(const float *w, const float *x, int64_t k) {
+    __m256 acc = _mm256_setzero_ps();
+    int64_t j = 0;
+    for (; j + 8 <= k; j += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(w + j), _mm256_loadu_ps(x + j), acc);
+    float tail = 0;
+    for (; j < k; j++) tail = fmaf(w[j], x[j], tail);
+    return hsum(acc) + tail;
+}
+
+// Four weight rows against A (1–3) activation rows: 4·A accumulators, each the same sequence of
+// multiply-adds as tile_dot's (so the outputs equal tile_dot's bit for bit), with every load
+// shared by A or four of them. Inlined with a constant A, the arrays live in registers.
+AVX2 static inline __attribute__((always_inline)) void tile_4xA(const float *w, const float *x, int64_t k, float *y, int64_t ldy,
+                                                                  const int A) {
+    __m256 c[4][3];
+    for (int r = 0; r < 4; r++)
+        for (int a = 0; a < A; a++) c[r][a] = _mm256_setzero_ps();
+    int64_t j = 0;
+    for (; j + 8 <= k; j += 8) {
+        __m256 v[3];
+        for (int a = 0; a < A; a++) v[a] = _mm256_loadu_ps(x + a * k + j);
+        for (int r = 0; r < 4; r++) {
+            __m256 b = _mm256_loadu_ps(w + r * k + j);
+            for (int a = 0; a < A; a++) c[r][a] = _mm256_fmadd_ps(b, v[a], c[r][a]);
+        }
+    }
+    for (int r = 0; r < 4; r++)
+        for (int a = 0; a < A; a++) {
+            float tail = 0;
+            for (int64_t t = j; t < k; t++) tail = fmaf(w[r * k + t], x[a * k + t], tail);
+            y[a * ldy + r] = hsum(c[r][a]) + tail;
+        }
+}
+
+AVX2 void assay_gemm_tile_avx2(const float *tile, int64_t n, int64_t k, const float *x, int64_t m, float *y, int64_t ldy) {
+    if (n != 4) {
+        for (int64_t a = 0; a < m; a++)
+            for (int64_t r = 0; r < n; r++) y[a * ldy + r] = tile_dot(tile + r * k, x + a * k, k);
+        return;
+    }
+    int64_t a = 0;
+    for (; a + 3 <= m; a += 3) tile_4xA(tile, x + a * k, k, y + a * ldy, ldy, 3);
+    if (m - a == 2) tile_4xA(tile, x + a * k, k, y + a * ldy, ldy, 2);
+    if (m - a == 1) tile_4xA(tile, x + a * k, k, y + a * ldy, ldy, 1);
+}
+
+// MARK: - Dequantization of 32-value blocks
+
+// Q4_0, Q4_1 and Q8_0 rows as f32, the same floats as dequantize_block's: q converted exactly,
+// times d (one rounding), plus m for Q4_1 (a second rounding: multiply and add are not fused).
+// A short batch dequantizes every weight once per product (pool.c, kind 3), so this runs at
+// memory speed instead of the scalar loop's ~3 values a nanosecond. Returns 0 for other types.
+AVX2 int assay_dequantize_row_avx2(int type, const uint8_t *b, float *y, int64_t k) {
+    if ((type != Q4_0 && type != Q4_1 && type != Q8_0) || k % 32 != 0) return 0;
+    int bytes = block_bytes(type);
+    for (int64_t i = 0; i < k / 32; i++, b += bytes, y += 32) {
+        __m256 d = _mm256_set1_ps(half_f16c(b));
+        __m128i parts[4];
+        if (type == Q8_0) {
+            for (int p = 0; p < 4; p++) parts[p] = _mm_loadl_epi64((const __m128i *)(b + 2 + 8 * p));
+        } else {
+            __m256i q = nibbles(b + (type == Q4_0 ? 2 : 4));
+            if (type == Q4_0) q = _mm256_sub_epi8(q, _mm256_set1_epi8(8));
+            __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+            parts[0] = lo, parts[1] = _mm_srli_si128(lo, 8), parts[2] = hi, parts[3] = _mm_srli_si128(hi, 8);
+        }
+        __m256 m = _mm256_set1_ps(type == Q4_1 ? half_f16c(b + 2) : 0);
+        for (int p = 0; p < 4; p++) {
+            __m256 v = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[p])));
+            if (type == Q4_1) v = _mm256_add_ps(v, m);
+            _mm256_storeu_ps(y + 8 * p, v);
+        }
+    }
+    return 1;
+}
 #endif

@@ -57,6 +57,18 @@ int assay_dequantize_row(int type, const void *w, float *y, int64_t k) {
         for (int64_t j = 0; j < k; j++) y[j] = half_to_float(load_u16(b + 2 * j));
         return 1;
     }
+#if ASSAY_X86
+    if (assay_simd_level() >= 1 && assay_dequantize_row_avx2(type, b, y, k)) return 1;
+#endif
     for (int64_t i = 0; i < k / size; i++) dequantize_block(type, b + i * bytes, y + i * size);
     return 1;
+}
+
+int assay_fast_dequantize(int type) {
+    if (type == BF16) return 1;  // a shift
+#if ASSAY_X86
+    return assay_simd_level() >= 1 && (type == F16 || type == Q4_0 || type == Q4_1 || type == Q8_0);
+#else
+    return 0;
+#endif
 }

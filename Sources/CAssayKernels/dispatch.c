@@ -31,3 +31,13 @@ void assay_gemv(int type, const void *w, size_t row_bytes, int64_t k, const floa
 #endif
     assay_gemv_portable(type, (const uint8_t *)w, row_bytes, k, x, (const uint8_t *)xq, y, r0, r1);
 }
+
+void assay_gemm_tile(const float *tile, int64_t n, int64_t k, const float *x, int64_t m, float *y, int64_t ldy) {
+#if ASSAY_X86
+    if (assay_simd_level() >= 1) {
+        assay_gemm_tile_avx2(tile, n, k, x, m, y, ldy);
+        return;
+    }
+#endif
+    assay_gemm_tile_portable(tile, n, k, x, m, y, ldy);
+}

@@ -267,4 +267,20 @@ void assay_gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, co
 /// Between 1 and 0 (one part of a short-batch product, on this thread): the exact kernels keep
 /// the activation rows they transpose, by address, instead of transposing them for every call.
 void assay_transposed_memo(int on);
+/// y[a · ldy + r] = Σ_j tile[r · k + j] · x[a · k + j] for r < n (≤ 4) and a < m: f32 rows of a
+/// dequantized weight tile against every activation row; each output is the same sum whatever n
+/// and m are (8-lane multiply-adds over k, their horizontal sum, then the k % 8 tail).
+void assay_gemm_tile_avx2(const float *tile, int64_t n, int64_t k, const float *x, int64_t m, float *y, int64_t ldy);
 #endif
+#if ASSAY_X86
+/// Q4_0, Q4_1 and Q8_0 rows dequantized with AVX2 (dequantize_block's floats); 0 for other types.
+int assay_dequantize_row_avx2(int type, const uint8_t *b, float *y, int64_t k);
+#endif
+/// Whether assay_dequantize_row has a SIMD path for `type` on this CPU (a short batch dequantizes
+/// tiles of it; other types go through the matrix-vector kernels).
+int assay_fast_dequantize(int type);
+/// assay_gemm_tile_avx2's products through the kernels the CPU runs.
+void assay_gemm_tile(const float *tile, int64_t n, int64_t k, const float *x, int64_t m, float *y, int64_t ldy);
+/// The same products in portable C (the same sum order as assay_gemm_tile_avx2 up to FMA:
+/// separate multiply and add where the CPU has no FMA).
+void assay_gemm_tile_portable(const float *tile, int64_t n, int64_t k, const float *x, int64_t m, float *y, int64_t ldy);

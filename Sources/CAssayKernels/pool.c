@@ -22,7 +22,7 @@
 #define SPINS 20000
 
 typedef struct {
-    int kind;  // 0: gemv, 1: dequantize, 2: gemv over m activation rows
+    int kind;  // 0: gemv, 1: dequantize, 2: gemv over m activation rows, 3: f32 tiles against m rows
     int type;
     const uint8_t *w;
     size_t row_bytes;
@@ -61,30 +61,50 @@ static int64_t boundary(const job_t *j, int part) {
     return j->kind != 1 ? r & ~(int64_t)1 : r;
 }
 
+// Rows r0 ..< r1 of every activation row through assay_gemv: a few weight rows at a time (an even
+// count, about 16 KB) meet every activation row while they are in L1, so the weights are read
+// from memory once, not m times.
+static void gemv_rows(const job_t *j, int64_t r0, int64_t r1) {
+    int64_t step = (int64_t)(16384 / (j->row_bytes ? j->row_bytes : 1)) & ~(int64_t)1;
+    if (step < 2) step = 2;
+#if ASSAY_X86
+    assay_transposed_memo(1);
+#endif
+    for (int64_t r = r0; r < r1; r += step) {
+        int64_t end = r + step < r1 ? r + step : r1;
+        for (int64_t a = 0; a < j->m; a++) {
+            const float *x = j->x ? j->x + a * j->k : NULL;
+            const uint8_t *xq = j->xq ? (const uint8_t *)j->xq + a * j->xq_row_bytes : NULL;
+            assay_gemv(j->type, j->w, j->row_bytes, j->k, x, xq, j->y + a * j->ldy + r, r, end);
+        }
+    }
+#if ASSAY_X86
+    assay_transposed_memo(0);
+#endif
+}
+
 static void run_part(const job_t *j, int part) {
     int64_t r0 = boundary(j, part), r1 = boundary(j, part + 1);
     if (r0 >= r1) return;
     if (j->kind == 0) {
         assay_gemv(j->type, j->w, j->row_bytes, j->k, j->x, j->xq, j->y + r0, r0, r1);
     } else if (j->kind == 2) {
-        // A few weight rows at a time (an even count, about 16 KB) meet every activation row
-        // while they are in L1: the weights are read from memory once, not m times.
-        int64_t step = (int64_t)(16384 / (j->row_bytes ? j->row_bytes : 1)) & ~(int64_t)1;
-        if (step < 2) step = 2;
-#if ASSAY_X86
-        assay_transposed_memo(1);
-#endif
-        for (int64_t r = r0; r < r1; r += step) {
-            int64_t end = r + step < r1 ? r + step : r1;
-            for (int64_t a = 0; a < j->m; a++) {
-                const float *x = j->x ? j->x + a * j->k : NULL;
-                const uint8_t *xq = j->xq ? (const uint8_t *)j->xq + a * j->xq_row_bytes : NULL;
-                assay_gemv(j->type, j->w, j->row_bytes, j->k, x, xq, j->y + a * j->ldy + r, r, end);
-            }
+        gemv_rows(j, r0, r1);
+    } else if (j->kind == 3) {
+        // Four weight rows at a time dequantized into an f32 tile (as a panel would hold them),
+        // which meets every activation row while it is in cache: each weight block is converted
+        // once, not once per activation row as the matrix-vector kernels would.
+        float *tile = aligned_alloc(32, (size_t)((4 * j->k + 7) / 8) * 32);
+        if (!tile) {
+            gemv_rows(j, r0, r1);
+            return;
         }
-#if ASSAY_X86
-        assay_transposed_memo(0);
-#endif
+        for (int64_t r = r0; r < r1; r += 4) {
+            int64_t n = r + 4 < r1 ? 4 : r1 - r;
+            assay_dequantize_row(j->type, j->w + (size_t)r * j->row_bytes, tile, n * j->k);
+            assay_gemm_tile(tile, n, j->k, j->x, j->m, j->y + r, j->ldy);
+        }
+        free(tile);
     } else {
         assay_dequantize_row(j->type, j->w + (size_t)r0 * j->row_bytes, j->y + r0 * j->k, (r1 - r0) * j->k);
     }
@@ -215,7 +235,9 @@ void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t
     if (min_bytes_per_part > 0 && total / min_bytes_per_part < (size_t)parts) parts = (int)(total / min_bytes_per_part);
     if (parts > rows) parts = (int)rows;
     if (parts < 1) parts = 1;
-    job_t j = {2, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, m, xq_row_bytes, ldy};
+    // f32 activations (exact numerics) against a block format or f16/bf16: dequantized tiles.
+    int kind = !xq && x && type != F32 && m > 1 && assay_fast_dequantize(type) ? 3 : 2;
+    job_t j = {kind, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, m, xq_row_bytes, ldy};
     run(&j);
     pthread_mutex_unlock(&run_lock);
 }

@@ -218,3 +218,20 @@ void assay_gemv_portable(int type, const uint8_t *w, size_t row_bytes, int64_t k
         y[r - r0] = xq ? assay_dot_quantized_portable(type, row, xq, k) : dot_exact(type, row, x, k);
     }
 }
+
+// The tile products in the order of the AVX2 kernel — eight lanes over k, summed as its hsum
+// does, then the tail — with a separate multiply and add where the AVX2 kernel fuses them.
+void assay_gemm_tile_portable(const float *tile, int64_t n, int64_t k, const float *x, int64_t m, float *y, int64_t ldy) {
+    for (int64_t a = 0; a < m; a++)
+        for (int64_t r = 0; r < n; r++) {
+            const float *w = tile + r * k, *v = x + a * k;
+            float lanes[8] = {0};
+            int64_t j = 0;
+            for (; j + 8 <= k; j += 8)
+                for (int l = 0; l < 8; l++) lanes[l] += w[j + l] * v[j + l];
+            float tail = 0;
+            for (; j < k; j++) tail += w[j] * v[j];
+            float t0 = lanes[0] + lanes[4], t1 = lanes[1] + lanes[5], t2 = lanes[2] + lanes[6], t3 = lanes[3] + lanes[7];
+            y[a * ldy + r] = ((t0 + t2) + (t1 + t3)) + tail;
+        }
+}

@@ -156,8 +156,11 @@ struct QuantizedKernelTests {
     }
 
     /// A short batch goes through the matrix-vector kernels, a few weight rows meeting every
-    /// activation row: each output equals the one-row product bit for bit (both numerics, any
-    /// thread count), and stays within rounding of sgemm on the dequantized matrix.
+    /// activation row, where each output equals the one-row product bit for bit (quantized
+    /// activations, and f32 ones for types without a SIMD dequantization) — or, with f32
+    /// activations and F16, BF16, Q4_0, Q4_1 or Q8_0 weights, through dequantized tiles, where each output is the same
+    /// whichever rows share the batch. Either way it does not depend on the thread count and
+    /// stays within rounding of sgemm on the dequantized matrix.
     @Test(arguments: matrixTypes.filter { $0 != .f32 })
     func shortBatchesEqualRowByRowProducts(type: GGMLType) {
         let rows = 300, columns = 512, m = 5
@@ -165,11 +168,20 @@ struct QuantizedKernelTests {
         let x = Self.activations(m * columns, seed: 62)
         let saved = Threads.count
         defer { Threads.count = saved }
+        let tiles = [GGMLType.f16, .bf16, .q4_0, .q4_1, .q8_0].contains(type)
         for ggml in [false, true] {
             let oneByOne = (0..<m).flatMap { a in w.linear(Array(x[(a * columns)..<((a + 1) * columns)]), rows: 1, ggml: ggml) }
+            // Rows 1–2 and 3–4 as batches of two: the tile kernels group rows by three.
+            let pairs = [1, 3].flatMap { a in w.linear(Array(x[(a * columns)..<((a + 2) * columns)]), rows: 2, ggml: ggml) }
             for threads in [1, 2, 3] {
                 Threads.count = threads
-                #expect(w.linear(x, rows: m, ggml: ggml) == oneByOne, "\(type) ggml \(ggml), \(threads) threads")
+                let batch = w.linear(x, rows: m, ggml: ggml)
+                // F16 and BF16 meet f32 activations with ggml numerics too (rounded to their type first).
+                if tiles && (!ggml || type == .f16 || type == .bf16) {
+                    #expect(Array(batch[rows...]) == pairs, "\(type) tiles, ggml \(ggml), \(threads) threads")
+                } else {
+                    #expect(batch == oneByOne, "\(type) ggml \(ggml), \(threads) threads")
+                }
             }
         }
         let whole = BLAS.matmulTransposed(x, w.dequantized(), m: m, n: rows, k: columns)
@@ -178,6 +190,32 @@ struct QuantizedKernelTests {
             let (_, magnitude) = Self.reference(w.dequantized(), Array(x[(a * columns)..<((a + 1) * columns)]), rows: rows)
             for r in 0..<rows where abs(batch[a * rows + r] - whole[a * rows + r]) > 1e-5 * Float(magnitude[r]) {
                 Issue.record("\(type) row \(a), output \(r): \(batch[a * rows + r]) against sgemm's \(whole[a * rows + r])")
+            }
+        }
+    }
+
+    /// Tiles of rows whose length is no multiple of 8 (F16), a thread's part ending mid-tile, and
+    /// the portable kernels: within rounding of sgemm, and AVX2's products the same for any
+    /// grouping of the activation rows.
+    @Test func exactShortBatchTilesTakeAnyShape() throws {
+        let rows = 37, columns = 100, m = 7
+        let w = Self.matrix(.f16, rows: rows, columns: columns, seed: 71)
+        let x = Self.activations(m * columns, seed: 72)
+        let whole = BLAS.matmulTransposed(x, w.dequantized(), m: m, n: rows, k: columns)
+        let saved = Threads.count
+        defer { Threads.count = saved; QuantizedKernels.forcePortable(false) }
+        for portable in [false, true] {
+            QuantizedKernels.forcePortable(portable)
+            for threads in [1, 2] {
+                Threads.count = threads
+                let batch = w.linear(x, rows: m)
+                for (i, (a, b)) in zip(batch, whole).enumerated() {
+                    #expect(abs(a - b) <= 1e-5 * max(1, abs(b)), "portable \(portable), \(threads) threads, output \(i)")
+                }
+                if !portable {
+                    let last2 = w.linear(Array(x[((m - 2) * columns)...]), rows: 2)
+                    #expect(Array(batch[((m - 2) * rows)...]) == last2)
+                }
             }
         }
     }

@@ -40,10 +40,11 @@ public struct WeightMatrix: @unchecked Sendable {
     /// lower it to cross panel seams.
     nonisolated(unsafe) public static var panelValues = 1 << 22
 
-    /// Batches of at most this many rows (of a non-f32 matrix) go through the matrix-vector
-    /// kernels, a few weight rows at a time meeting every activation row, instead of dequantized
-    /// panels and sgemm: the weights are read once and never written out as f32, which for a
-    /// short prompt costs less than dequantizing the whole matrix (see docs/engine.md).
+    /// Batches of at most this many rows (of a non-f32 matrix) go through the kernels of
+    /// `CAssayKernels`, a few weight rows at a time meeting every activation row (the
+    /// matrix-vector kernels, or dequantized tiles of four rows for f32 activations), instead of
+    /// dequantized panels and sgemm: the weights are read once and never written out as f32,
+    /// which for a short prompt costs less than dequantizing the whole matrix (see docs/engine.md).
     nonisolated(unsafe) public static var smallBatchRows = 32
 
     /// Whether the kernels handle weights of `type` (f32, f16, bf16 and every block format but q8_1).
@@ -165,10 +166,11 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// `m` rows of `x` (m × columns, row-major) through this layer: m × rows outputs. One row — or
-    /// up to ``smallBatchRows`` rows of a non-f32 matrix — goes through the matrix-vector kernels;
-    /// with `ggml` the activations are quantized to the weights' vec-dot type (q8_0, q8_1, q8_K)
-    /// and the products are ggml's integer ones, otherwise f32 activations meet the dequantized
-    /// weights. More rows go through `cblas_sgemm` on panels of dequantized rows, activations
+    /// up to ``smallBatchRows`` rows of a non-f32 matrix — goes through the kernels of
+    /// `CAssayKernels`; with `ggml` the activations are quantized to the weights' vec-dot type
+    /// (q8_0, q8_1, q8_K) and the products are ggml's integer ones, otherwise f32 activations meet
+    /// the dequantized weights (two or more rows of F16, BF16, Q4_0, Q4_1 or Q8_0 weights in
+    /// dequantized tiles: `assay_gemm_rows_parallel`). More rows go through `cblas_sgemm` on panels of dequantized rows, activations
     /// rounded as ggml would (``ActivationRounding``) with `ggml`.
     /// - Precondition: `x.count == m · columns`.
     public func linear(_ x: [Float], rows m: Int, ggml: Bool = false) -> [Float] {

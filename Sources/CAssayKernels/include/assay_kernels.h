@@ -48,9 +48,12 @@ void assay_gemv_parallel(int type, const void *w, size_t row_bytes, int64_t k, c
 /// across the pool.
 void assay_dequantize_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, float *y, int64_t rows);
 
-/// y[a · ldy + r] = row r of W · activation row a, for a < m and r < rows: assay_gemv's products
-/// (bit-identical to m separate calls), with a few weight rows at a time meeting every activation
-/// row so that the weights are read once. Activations are `m` f32 rows of `k` (`x`), or, with
-/// `xq`, `m` quantized rows `xq_row_bytes` apart. Split across the pool like assay_gemv_parallel.
+/// y[a · ldy + r] = row r of W · activation row a, for a < m and r < rows, with a few weight rows
+/// at a time meeting every activation row so that the weights are read once. Activations are `m`
+/// quantized rows `xq_row_bytes` apart (`xq`): assay_gemv's products, bit-identical to m separate
+/// calls; or `m` f32 rows of `k` (`x`): for F16, BF16, Q4_0, Q4_1 and Q8_0 weights (with AVX2)
+/// four weight rows at a time are dequantized into an f32 tile that meets every activation row
+/// (each output the same whatever rows share the batch, not the one-row kernel's sum), for other
+/// types assay_gemv's products. Split across the pool like assay_gemv_parallel.
 void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq,
                               size_t xq_row_bytes, int64_t m, float *y, int64_t ldy, int64_t rows, size_t min_bytes_per_part);
