@@ -598,33 +598,82 @@ AVX2 void assay_gemm_tile_avx2(const float *tile, int64_t n, int64_t k, const fl
     if (m - a == 1) tile_4xA(tile, x + a * k, k, y + a * ldy, ldy, 1);
 }
 
-// MARK: - Dequantization of 32-value blocks
+// MARK: - Dequantization for tiles and panels
 
-// Q4_0, Q4_1 and Q8_0 rows as f32, the same floats as dequantize_block's: q converted exactly,
-// times d (one rounding), plus m for Q4_1 (a second rounding: multiply and add are not fused).
-// A short batch dequantizes every weight once per product (pool.c, kind 3), so this runs at
-// memory speed instead of the scalar loop's ~3 values a nanosecond. Returns 0 for other types.
+// Eight values from the bytes `lo` 8-byte half `part` (0–3 across a 32-byte vector), as floats.
+AVX2 static inline __m256 bytes_as_floats(__m256i q, int part, int is_signed) {
+    __m128i half = part < 2 ? _mm256_castsi256_si128(q) : _mm256_extracti128_si256(q, 1);
+    if (part & 1) half = _mm_srli_si128(half, 8);
+    return _mm256_cvtepi32_ps(is_signed ? _mm256_cvtepi8_epi32(half) : _mm256_cvtepu8_epi32(half));
+}
+
+// Q4_0, Q4_1, Q8_0, Q4_K and Q6_K rows as f32, the same floats as dequantize_block's: q converted
+// exactly, times the (sub-)block scale (one rounding), minus or plus the minimum where the format
+// has one (a second rounding: multiply and add are not fused). A short batch dequantizes every
+// weight once per product (pool.c, kind 3), so this runs near memory speed instead of the scalar
+// loop's ~3 values a nanosecond. Returns 0 for other types.
 AVX2 int assay_dequantize_row_avx2(int type, const uint8_t *b, float *y, int64_t k) {
-    if ((type != Q4_0 && type != Q4_1 && type != Q8_0) || k % 32 != 0) return 0;
-    int bytes = block_bytes(type);
-    for (int64_t i = 0; i < k / 32; i++, b += bytes, y += 32) {
-        __m256 d = _mm256_set1_ps(half_f16c(b));
-        __m128i parts[4];
-        if (type == Q8_0) {
-            for (int p = 0; p < 4; p++) parts[p] = _mm_loadl_epi64((const __m128i *)(b + 2 + 8 * p));
-        } else {
-            __m256i q = nibbles(b + (type == Q4_0 ? 2 : 4));
+    int size = block_size(type), bytes = block_bytes(type);
+    if (size == 0 || k % size != 0) return 0;
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    switch (type) {
+    case Q4_0: case Q4_1: case Q8_0:
+        for (int64_t i = 0; i < k / 32; i++, b += bytes, y += 32) {
+            __m256 d = _mm256_set1_ps(half_f16c(b)), m = _mm256_set1_ps(type == Q4_1 ? half_f16c(b + 2) : 0);
+            __m256i q = type == Q8_0 ? _mm256_loadu_si256((const __m256i *)(b + 2)) : nibbles(b + (type == Q4_0 ? 2 : 4));
             if (type == Q4_0) q = _mm256_sub_epi8(q, _mm256_set1_epi8(8));
-            __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
-            parts[0] = lo, parts[1] = _mm_srli_si128(lo, 8), parts[2] = hi, parts[3] = _mm_srli_si128(hi, 8);
+            for (int p = 0; p < 4; p++) {
+                __m256 v = _mm256_mul_ps(d, bytes_as_floats(q, p, 1));
+                if (type == Q4_1) v = _mm256_add_ps(v, m);
+                _mm256_storeu_ps(y + 8 * p, v);
+            }
         }
-        __m256 m = _mm256_set1_ps(type == Q4_1 ? half_f16c(b + 2) : 0);
-        for (int p = 0; p < 4; p++) {
-            __m256 v = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[p])));
-            if (type == Q4_1) v = _mm256_add_ps(v, m);
-            _mm256_storeu_ps(y + 8 * p, v);
+        return 1;
+    case Q4_K:
+        for (int64_t i = 0; i < k / 256; i++, b += bytes, y += 256) {
+            float d = half_f16c(b), dmin = half_f16c(b + 2);
+            for (int group = 0; group < 8; group++) {
+                uint8_t sc, mn;
+                scale_min_k4(b + 4, group, &sc, &mn);
+                __m256 scale = _mm256_set1_ps(d * (float)sc), minimum = _mm256_set1_ps(dmin * (float)mn);
+                __m256i q = _mm256_loadu_si256((const __m256i *)(b + 16 + (group / 2) * 32));
+                q = _mm256_and_si256(group % 2 ? _mm256_srli_epi16(q, 4) : q, low);
+                for (int p = 0; p < 4; p++)
+                    _mm256_storeu_ps(y + group * 32 + 8 * p, _mm256_sub_ps(_mm256_mul_ps(scale, bytes_as_floats(q, p, 0)), minimum));
+            }
         }
+        return 1;
+    case Q6_K:
+        for (int64_t i = 0; i < k / 256; i++, b += bytes, y += 256) {
+            float d = half_f16c(b + 208);
+            const __m256i three = _mm256_set1_epi8(3), bias = _mm256_set1_epi8(32);
+            for (int half = 0; half < 2; half++) {
+                const uint8_t *ql = b + half * 64, *qh = b + 128 + half * 32;
+                const int8_t *sc = (const int8_t *)(b + 192 + half * 8);
+                __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+                __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+                __m256i q[4] = {
+                    _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(h, three), 4)),
+                    _mm256_or_si256(_mm256_and_si256(l1, low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), three), 4)),
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low),
+                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), three), 4)),
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low),
+                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), three), 4)),
+                };
+                float *out = y + half * 128;
+                for (int g = 0; g < 4; g++) {
+                    __m256i v = _mm256_sub_epi8(q[g], bias);
+                    // Values l < 16 take scale is = 2g, the rest 2g + 1 (the scalar loop's sc[is + 2g]).
+                    for (int p = 0; p < 4; p++) {
+                        __m256 scale = _mm256_set1_ps(d * (float)sc[2 * g + p / 2]);
+                        _mm256_storeu_ps(out + 32 * g + 8 * p, _mm256_mul_ps(scale, bytes_as_floats(v, p, 1)));
+                    }
+                }
+            }
+        }
+        return 1;
+    default:
+        return 0;
     }
-    return 1;
 }
 #endif

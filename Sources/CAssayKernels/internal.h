@@ -273,12 +273,9 @@ void assay_transposed_memo(int on);
 void assay_gemm_tile_avx2(const float *tile, int64_t n, int64_t k, const float *x, int64_t m, float *y, int64_t ldy);
 #endif
 #if ASSAY_X86
-/// Q4_0, Q4_1 and Q8_0 rows dequantized with AVX2 (dequantize_block's floats); 0 for other types.
+/// Q4_0, Q4_1, Q8_0, Q4_K and Q6_K rows dequantized with AVX2 (dequantize_block's floats); 0 for other types.
 int assay_dequantize_row_avx2(int type, const uint8_t *b, float *y, int64_t k);
 #endif
-/// Whether assay_dequantize_row has a SIMD path for `type` on this CPU (a short batch dequantizes
-/// tiles of it; other types go through the matrix-vector kernels).
-int assay_fast_dequantize(int type);
 /// assay_gemm_tile_avx2's products through the kernels the CPU runs.
 void assay_gemm_tile(const float *tile, int64_t n, int64_t k, const float *x, int64_t m, float *y, int64_t ldy);
 /// The same products in portable C (the same sum order as assay_gemm_tile_avx2 up to FMA:

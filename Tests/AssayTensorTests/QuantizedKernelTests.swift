@@ -158,7 +158,8 @@ struct QuantizedKernelTests {
     /// A short batch goes through the matrix-vector kernels, a few weight rows meeting every
     /// activation row, where each output equals the one-row product bit for bit (quantized
     /// activations, and f32 ones for types without a SIMD dequantization) — or, with f32
-    /// activations and F16, BF16, Q4_0, Q4_1 or Q8_0 weights, through dequantized tiles, where each output is the same
+    /// activations and weights the CPU dequantizes fast (F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q6_K
+    /// with AVX2), through dequantized tiles, where each output is the same
     /// whichever rows share the batch. Either way it does not depend on the thread count and
     /// stays within rounding of sgemm on the dequantized matrix.
     @Test(arguments: matrixTypes.filter { $0 != .f32 })
@@ -168,7 +169,7 @@ struct QuantizedKernelTests {
         let x = Self.activations(m * columns, seed: 62)
         let saved = Threads.count
         defer { Threads.count = saved }
-        let tiles = [GGMLType.f16, .bf16, .q4_0, .q4_1, .q8_0].contains(type)
+        let tiles = QuantizedKernels.tilesShortBatches(of: type)
         for ggml in [false, true] {
             let oneByOne = (0..<m).flatMap { a in w.linear(Array(x[(a * columns)..<((a + 1) * columns)]), rows: 1, ggml: ggml) }
             // Rows 1–2 and 3–4 as batches of two: the tile kernels group rows by three.
@@ -194,12 +195,13 @@ struct QuantizedKernelTests {
         }
     }
 
-    /// Tiles of rows whose length is no multiple of 8 (F16), a thread's part ending mid-tile, and
-    /// the portable kernels: within rounding of sgemm, and AVX2's products the same for any
-    /// grouping of the activation rows.
-    @Test func exactShortBatchTilesTakeAnyShape() throws {
+    /// Tiles of rows whose length is no multiple of 8, a thread's part ending mid-tile, and the
+    /// portable kernels (BF16 takes tiles there too): within rounding of sgemm, and each output
+    /// the same for any grouping of the activation rows.
+    @Test(arguments: [GGMLType.f16, .bf16])
+    func exactShortBatchTilesTakeAnyShape(type: GGMLType) throws {
         let rows = 37, columns = 100, m = 7
-        let w = Self.matrix(.f16, rows: rows, columns: columns, seed: 71)
+        let w = Self.matrix(type, rows: rows, columns: columns, seed: 71)
         let x = Self.activations(m * columns, seed: 72)
         let whole = BLAS.matmulTransposed(x, w.dequantized(), m: m, n: rows, k: columns)
         let saved = Threads.count
@@ -210,12 +212,10 @@ struct QuantizedKernelTests {
                 Threads.count = threads
                 let batch = w.linear(x, rows: m)
                 for (i, (a, b)) in zip(batch, whole).enumerated() {
-                    #expect(abs(a - b) <= 1e-5 * max(1, abs(b)), "portable \(portable), \(threads) threads, output \(i)")
+                    #expect(abs(a - b) <= 1e-5 * max(1, abs(b)), "\(type) portable \(portable), \(threads) threads, output \(i)")
                 }
-                if !portable {
-                    let last2 = w.linear(Array(x[((m - 2) * columns)...]), rows: 2)
-                    #expect(Array(batch[((m - 2) * rows)...]) == last2)
-                }
+                let last2 = w.linear(Array(x[((m - 2) * columns)...]), rows: 2)
+                #expect(Array(batch[((m - 2) * rows)...]) == last2, "\(type) portable \(portable), \(threads) threads")
             }
         }
     }

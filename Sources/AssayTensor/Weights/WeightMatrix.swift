@@ -169,8 +169,8 @@ public struct WeightMatrix: @unchecked Sendable {
     /// up to ``smallBatchRows`` rows of a non-f32 matrix — goes through the kernels of
     /// `CAssayKernels`; with `ggml` the activations are quantized to the weights' vec-dot type
     /// (q8_0, q8_1, q8_K) and the products are ggml's integer ones, otherwise f32 activations meet
-    /// the dequantized weights (two or more rows of F16, BF16, Q4_0, Q4_1 or Q8_0 weights in
-    /// dequantized tiles: `assay_gemm_rows_parallel`). More rows go through `cblas_sgemm` on panels of dequantized rows, activations
+    /// the dequantized weights (two or more rows of a type ``QuantizedKernels/tilesShortBatches(of:)``
+    /// names in dequantized tiles: `assay_gemm_rows_parallel`). More rows go through `cblas_sgemm` on panels of dequantized rows, activations
     /// rounded as ggml would (``ActivationRounding``) with `ggml`.
     /// - Precondition: `x.count == m · columns`.
     public func linear(_ x: [Float], rows m: Int, ggml: Bool = false) -> [Float] {
@@ -277,6 +277,10 @@ public enum QuantizedKernels {
 
     /// Runs the portable kernels (`true`) or the best the CPU has (`false`). Not thread-safe: tests only.
     public static func forcePortable(_ on: Bool) { assay_force_portable(on ? 1 : 0) }
+
+    /// Whether a short batch of f32 activations meets weights of `type` in dequantized tiles (the
+    /// CPU has a SIMD dequantization for it) rather than in the matrix-vector kernels.
+    public static func tilesShortBatches(of type: GGMLType) -> Bool { assay_fast_dequantize(Int32(type.rawValue)) != 0 }
 
     /// ggml's vec-dot partner of weights of `type` (the activations' block type), nil for float weights.
     public static func activationType(for type: GGMLType) -> GGMLType? {

@@ -48,11 +48,16 @@ void assay_gemv_parallel(int type, const void *w, size_t row_bytes, int64_t k, c
 /// across the pool.
 void assay_dequantize_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, float *y, int64_t rows);
 
+/// Whether assay_dequantize_row has a SIMD path for `type` on this CPU: a short batch of f32
+/// activations meets such weights in dequantized tiles (assay_gemm_rows_parallel), others in the
+/// matrix-vector kernels.
+int assay_fast_dequantize(int type);
+
 /// y[a · ldy + r] = row r of W · activation row a, for a < m and r < rows, with a few weight rows
 /// at a time meeting every activation row so that the weights are read once. Activations are `m`
 /// quantized rows `xq_row_bytes` apart (`xq`): assay_gemv's products, bit-identical to m separate
-/// calls; or `m` f32 rows of `k` (`x`): for F16, BF16, Q4_0, Q4_1 and Q8_0 weights (with AVX2)
-/// four weight rows at a time are dequantized into an f32 tile that meets every activation row
+/// calls; or `m` f32 rows of `k` (`x`): for the types of assay_fast_dequantize four weight rows
+/// at a time are dequantized into an f32 tile that meets every activation row
 /// (each output the same whatever rows share the batch, not the one-row kernel's sum), for other
 /// types assay_gemv's products. Split across the pool like assay_gemv_parallel.
 void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq,
