@@ -338,7 +338,8 @@ AVX2 static float exact_32(int type, const uint8_t *w, const float *x, const flo
 // `x` in the lane order above, in a buffer of this thread's (grown as needed), or NULL when no
 // memory is left (the callers then take the shuffle or the block-dequantizing products).
 //
-// A short batch (pool.c, kind 2) multiplies a few weight rows at a time by every activation row,
+// A short batch of kind 2 (pool.c; for exact products of these types only when its dequantized
+// tiles could not be allocated) multiplies a few weight rows at a time by every activation row,
 // calling assay_gemv once per (tile, activation row): without a memo each call would transpose its
 // row again (on the 1.1B shape's down projection, 5,632 values for every 4 weight rows, 30 % of
 // the work). Between assay_transposed_memo(1) and (0) — one part of one product, whose activation
@@ -600,7 +601,7 @@ AVX2 void assay_gemm_tile_avx2(const float *tile, int64_t n, int64_t k, const fl
 
 // MARK: - Dequantization for tiles and panels
 
-// Eight values from the bytes `lo` 8-byte half `part` (0–3 across a 32-byte vector), as floats.
+// Bytes 8·part … 8·part + 7 of `q` (part 0–3) as eight floats, read as int8 or uint8.
 AVX2 static inline __m256 bytes_as_floats(__m256i q, int part, int is_signed) {
     __m128i half = part < 2 ? _mm256_castsi256_si128(q) : _mm256_extracti128_si256(q, 1);
     if (part & 1) half = _mm_srli_si128(half, 8);

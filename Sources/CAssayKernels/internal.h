@@ -278,6 +278,6 @@ int assay_dequantize_row_avx2(int type, const uint8_t *b, float *y, int64_t k);
 #endif
 /// assay_gemm_tile_avx2's products through the kernels the CPU runs.
 void assay_gemm_tile(const float *tile, int64_t n, int64_t k, const float *x, int64_t m, float *y, int64_t ldy);
-/// The same products in portable C (the same sum order as assay_gemm_tile_avx2 up to FMA:
-/// separate multiply and add where the CPU has no FMA).
+/// The same products in portable C: the same sum order as assay_gemm_tile_avx2, but a separate
+/// multiply and add (rounded twice) where the AVX2 kernel fuses them.
 void assay_gemm_tile_portable(const float *tile, int64_t n, int64_t k, const float *x, int64_t m, float *y, int64_t ldy);

@@ -35,6 +35,8 @@ typedef struct {
     int64_t m;            // kind 2: activation rows,
     size_t xq_row_bytes;  // their quantized rows' stride,
     int64_t ldy;          // and the output's row stride
+    float *tiles;         // kind 3: one tile of 4 × tile_stride floats per part
+    int64_t tile_stride;
 } job_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -94,17 +96,12 @@ static void run_part(const job_t *j, int part) {
         // Four weight rows at a time dequantized into an f32 tile (as a panel would hold them),
         // which meets every activation row while it is in cache: each weight block is converted
         // once, not once per activation row as the matrix-vector kernels would.
-        float *tile = aligned_alloc(32, (size_t)((4 * j->k + 7) / 8) * 32);
-        if (!tile) {
-            gemv_rows(j, r0, r1);
-            return;
-        }
+        float *tile = j->tiles + (size_t)part * (size_t)(4 * j->tile_stride);
         for (int64_t r = r0; r < r1; r += 4) {
             int64_t n = r + 4 < r1 ? 4 : r1 - r;
             assay_dequantize_row(j->type, j->w + (size_t)r * j->row_bytes, tile, n * j->k);
             assay_gemm_tile(tile, n, j->k, j->x, j->m, j->y + r, j->ldy);
         }
-        free(tile);
     } else {
         assay_dequantize_row(j->type, j->w + (size_t)r0 * j->row_bytes, j->y + r0 * j->k, (r1 - r0) * j->k);
     }
@@ -211,7 +208,7 @@ void assay_gemv_parallel(int type, const void *w, size_t row_bytes, int64_t k, c
     if (min_bytes_per_part > 0 && total / min_bytes_per_part < (size_t)parts) parts = (int)(total / min_bytes_per_part);
     if (parts > rows) parts = (int)rows;
     if (parts < 1) parts = 1;
-    job_t j = {0, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, 1, 0, 0};
+    job_t j = {0, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, 1, 0, 0, NULL, 0};
     run(&j);
     pthread_mutex_unlock(&run_lock);
 }
@@ -221,7 +218,7 @@ void assay_dequantize_rows_parallel(int type, const void *w, size_t row_bytes, i
     int threads = ensure_workers();
     int parts = rows < threads ? (int)rows : threads;
     if (parts < 1) parts = 1;
-    job_t j = {1, type, (const uint8_t *)w, row_bytes, k, NULL, NULL, y, rows, parts, 1, 0, 0};
+    job_t j = {1, type, (const uint8_t *)w, row_bytes, k, NULL, NULL, y, rows, parts, 1, 0, 0, NULL, 0};
     run(&j);
     pthread_mutex_unlock(&run_lock);
 }
@@ -235,9 +232,15 @@ void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t
     if (min_bytes_per_part > 0 && total / min_bytes_per_part < (size_t)parts) parts = (int)(total / min_bytes_per_part);
     if (parts > rows) parts = (int)rows;
     if (parts < 1) parts = 1;
-    // f32 activations (exact numerics) against a block format or f16/bf16: dequantized tiles.
-    int kind = !xq && x && type != F32 && m > 1 && assay_fast_dequantize(type) ? 3 : 2;
-    job_t j = {kind, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, m, xq_row_bytes, ldy};
+    // f32 activations (exact numerics) against weights assay_dequantize_row converts fast:
+    // dequantized tiles, one per part, allocated here so that the whole product takes them or
+    // (only when no memory is left) none of it does.
+    int64_t stride = (k + 7) & ~(int64_t)7;
+    float *tiles = NULL;
+    if (!xq && x && type != F32 && m > 1 && assay_fast_dequantize(type))
+        tiles = aligned_alloc(32, (size_t)parts * (size_t)(4 * stride) * sizeof(float));
+    job_t j = {tiles ? 3 : 2, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, m, xq_row_bytes, ldy, tiles, stride};
     run(&j);
+    free(tiles);
     pthread_mutex_unlock(&run_lock);
 }

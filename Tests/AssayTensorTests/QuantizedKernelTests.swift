@@ -174,12 +174,15 @@ struct QuantizedKernelTests {
             let oneByOne = (0..<m).flatMap { a in w.linear(Array(x[(a * columns)..<((a + 1) * columns)]), rows: 1, ggml: ggml) }
             // Rows 1–2 and 3–4 as batches of two: the tile kernels group rows by three.
             let pairs = [1, 3].flatMap { a in w.linear(Array(x[(a * columns)..<((a + 2) * columns)]), rows: 2, ggml: ggml) }
+            var first: [Float]?
             for threads in [1, 2, 3] {
                 Threads.count = threads
                 let batch = w.linear(x, rows: m, ggml: ggml)
                 // F16 and BF16 meet f32 activations with ggml numerics too (rounded to their type first).
                 if tiles && (!ggml || type == .f16 || type == .bf16) {
                     #expect(Array(batch[rows...]) == pairs, "\(type) tiles, ggml \(ggml), \(threads) threads")
+                    #expect(batch == (first ?? batch), "\(type) tiles, ggml \(ggml), \(threads) threads against 1")
+                    first = first ?? batch
                 } else {
                     #expect(batch == oneByOne, "\(type) ggml \(ggml), \(threads) threads")
                 }
@@ -195,29 +198,51 @@ struct QuantizedKernelTests {
         }
     }
 
-    /// Tiles of rows whose length is no multiple of 8, a thread's part ending mid-tile, and the
-    /// portable kernels (BF16 takes tiles there too): within rounding of sgemm, and each output
-    /// the same for any grouping of the activation rows.
+    /// Tiles of rows whose length is no multiple of 8 (1,004), split between two threads in the
+    /// middle of a tile (rows 0–33 and 34–69), and the portable kernels (BF16 takes tiles there
+    /// too): within rounding of sgemm, and each output the same for any grouping of the
+    /// activation rows and any thread count.
     @Test(arguments: [GGMLType.f16, .bf16])
     func exactShortBatchTilesTakeAnyShape(type: GGMLType) throws {
-        let rows = 37, columns = 100, m = 7
+        let rows = 70, columns = 1004, m = 7
         let w = Self.matrix(type, rows: rows, columns: columns, seed: 71)
         let x = Self.activations(m * columns, seed: 72)
         let whole = BLAS.matmulTransposed(x, w.dequantized(), m: m, n: rows, k: columns)
+        // Σ |w·x| of each output: the scale of its rounding.
+        let magnitude = (0..<m).flatMap { a in Self.reference(w.dequantized(), Array(x[(a * columns)..<((a + 1) * columns)]), rows: rows).1 }
         let saved = Threads.count
         defer { Threads.count = saved; QuantizedKernels.forcePortable(false) }
         for portable in [false, true] {
             QuantizedKernels.forcePortable(portable)
+            var first: [Float]?
             for threads in [1, 2] {
                 Threads.count = threads
                 let batch = w.linear(x, rows: m)
                 for (i, (a, b)) in zip(batch, whole).enumerated() {
-                    #expect(abs(a - b) <= 1e-5 * max(1, abs(b)), "\(type) portable \(portable), \(threads) threads, output \(i)")
+                    #expect(abs(a - b) <= 1e-5 * Float(magnitude[i]), "\(type) portable \(portable), \(threads) threads, output \(i)")
                 }
                 let last2 = w.linear(Array(x[((m - 2) * columns)...]), rows: 2)
                 #expect(Array(batch[((m - 2) * rows)...]) == last2, "\(type) portable \(portable), \(threads) threads")
+                #expect(batch == (first ?? batch), "\(type) portable \(portable): 2 threads against 1")
+                first = first ?? batch
             }
         }
+    }
+
+    /// The AVX2 dequantization gives the scalar loop's floats bit for bit, over many blocks of
+    /// every type it handles.
+    @Test(arguments: [GGMLType.f16, .q4_0, .q4_1, .q8_0, .q4_K, .q6_K])
+    func simdDequantizationEqualsTheScalarLoop(type: GGMLType) throws {
+        try #require(QuantizedKernels.simdLevel >= 1, "no AVX2 on this CPU")
+        let w = Self.matrix(type, rows: 64, columns: 1024, seed: 81)
+        defer { QuantizedKernels.forcePortable(false) }
+        let simd = w.dequantized()
+        QuantizedKernels.forcePortable(true)
+        let scalar = w.dequantized()
+        #expect(simd.map(\.bitPattern) == scalar.map(\.bitPattern), "\(type)")
+        #expect(QuantizedKernels.tilesShortBatches(of: type) == false)  // forced portable
+        QuantizedKernels.forcePortable(false)
+        #expect(QuantizedKernels.tilesShortBatches(of: type))  // so short batches take the tiles
     }
 
     @Test func f16RowsKeepNaNPayloadsAsTheScalarConversion() throws {

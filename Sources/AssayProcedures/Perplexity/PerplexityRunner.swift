@@ -82,9 +82,9 @@ extension PerplexityReport: Encodable {
         try c.encode(parts.map(PartTotals.init), mode == "rolling" ? "per_document" : "per_chunk")
     }
 
-    /// A part's totals in the JSON (`per_chunk` / `per_document`): enough to add parts up or to
-    /// compare them one by one with another tool's (as llama-perplexity prints a running value
-    /// after each chunk).
+    /// A part's totals in the JSON (`per_chunk` / `per_document`, the keys of the perplexity
+    /// evaluator's item rows): enough to add parts up or to compare them one by one with another
+    /// tool's (as llama-perplexity prints a running value after each chunk).
     struct PartTotals: Encodable {
         var part: Part
         init(_ part: Part) { self.part = part }
@@ -95,7 +95,7 @@ extension PerplexityReport: Encodable {
             // A broken model's non-finite values print as null (JSON has no NaN).
             func finite(_ x: Double?) -> Double? { x.flatMap { $0.isFinite ? $0 : nil } }
             try c.encode(finite(part.accumulator.totalNLL), "nll_sum")
-            try c.encode(finite(part.accumulator.totalSquaredNLL), "nll_sum_sq")
+            try c.encode(finite(part.accumulator.totalSquaredNLL), "nll_sq_sum")
             try c.encode(finite(part.accumulator.perplexity), "perplexity")
             if let words = part.words { try c.encode(words, "words") }
             if let bytes = part.bytes { try c.encode(bytes, "bytes") }

@@ -4,7 +4,8 @@ import Foundation
 /// A linear layer's weight — `rows` outputs × `columns` inputs, row-major — kept in the type it
 /// is stored in (f32, f16, bf16 or a ggml block format), in place in a ``MappedFile`` or in memory
 /// it owns. Never expanded to f32 as a whole: one row goes through the quantized matrix-vector
-/// kernels of `CAssayKernels`; a batch of rows through `cblas_sgemm` on panels of dequantized rows.
+/// kernels of `CAssayKernels`; a short batch through those kernels or through tiles of four
+/// dequantized rows; a longer batch through `cblas_sgemm` on panels of dequantized rows.
 public struct WeightMatrix: @unchecked Sendable {
     /// The bytes and whoever keeps them alive.
     final class Storage: @unchecked Sendable {
@@ -43,8 +44,9 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Batches of at most this many rows (of a non-f32 matrix) go through the kernels of
     /// `CAssayKernels`, a few weight rows at a time meeting every activation row (the
     /// matrix-vector kernels, or dequantized tiles of four rows for f32 activations), instead of
-    /// dequantized panels and sgemm: the weights are read once and never written out as f32,
-    /// which for a short prompt costs less than dequantizing the whole matrix (see docs/engine.md).
+    /// dequantized panels and sgemm: the weights are read once and never written out as f32 beyond
+    /// a tile of four rows, which for a short prompt costs less than dequantizing the whole matrix
+    /// (see docs/engine.md).
     nonisolated(unsafe) public static var smallBatchRows = 32
 
     /// Whether the kernels handle weights of `type` (f32, f16, bf16 and every block format but q8_1).
@@ -245,7 +247,9 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// y (m × rows) = x (m × columns, f32 or quantized rows `xqRowBytes` apart) · Wᵀ through the
-    /// matrix-vector kernels, the weight rows split across threads.
+    /// kernels of `CAssayKernels` (matrix-vector kernels, or dequantized tiles for two or more f32
+    /// rows of a type ``QuantizedKernels/tilesShortBatches(of:)`` names), the weight rows split
+    /// across threads.
     private func products(m: Int, x: UnsafePointer<Float>?, xq: UnsafeRawPointer?, xqRowBytes: Int, into y: UnsafeMutablePointer<Float>) {
         if m == 1 {
             assay_gemv_parallel(Int32(type.rawValue), storage.base, rowBytes, Int64(columns), x, xq, y, Int64(rows), Threads.minimumBytesPerPart)
@@ -279,7 +283,8 @@ public enum QuantizedKernels {
     public static func forcePortable(_ on: Bool) { assay_force_portable(on ? 1 : 0) }
 
     /// Whether a short batch of f32 activations meets weights of `type` in dequantized tiles (the
-    /// CPU has a SIMD dequantization for it) rather than in the matrix-vector kernels.
+    /// CPU has a SIMD dequantization for it, or it is BF16, a shift) rather than in the
+    /// matrix-vector kernels.
     public static func tilesShortBatches(of type: GGMLType) -> Bool { assay_fast_dequantize(Int32(type.rawValue)) != 0 }
 
     /// ggml's vec-dot partner of weights of `type` (the activations' block type), nil for float weights.

@@ -48,9 +48,9 @@ void assay_gemv_parallel(int type, const void *w, size_t row_bytes, int64_t k, c
 /// across the pool.
 void assay_dequantize_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, float *y, int64_t rows);
 
-/// Whether assay_dequantize_row has a SIMD path for `type` on this CPU: a short batch of f32
-/// activations meets such weights in dequantized tiles (assay_gemm_rows_parallel), others in the
-/// matrix-vector kernels.
+/// Whether assay_dequantize_row converts `type` fast on this CPU (a SIMD path, or BF16's shift):
+/// a short batch of f32 activations meets such weights in dequantized tiles
+/// (assay_gemm_rows_parallel), others in the matrix-vector kernels.
 int assay_fast_dequantize(int type);
 
 /// y[a · ldy + r] = row r of W · activation row a, for a < m and r < rows, with a few weight rows
@@ -58,7 +58,9 @@ int assay_fast_dequantize(int type);
 /// quantized rows `xq_row_bytes` apart (`xq`): assay_gemv's products, bit-identical to m separate
 /// calls; or `m` f32 rows of `k` (`x`): for the types of assay_fast_dequantize four weight rows
 /// at a time are dequantized into an f32 tile that meets every activation row
-/// (each output the same whatever rows share the batch, not the one-row kernel's sum), for other
-/// types assay_gemv's products. Split across the pool like assay_gemv_parallel.
+/// (each output the same whatever other rows, m ≥ 2, share the batch and whatever the thread
+/// count, but not the one-row kernel's sum; assay_gemv's products if the tiles cannot be
+/// allocated), for other types assay_gemv's products. Split across the pool like
+/// assay_gemv_parallel.
 void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq,
                               size_t xq_row_bytes, int64_t m, float *y, int64_t ldy, int64_t rows, size_t min_bytes_per_part);
