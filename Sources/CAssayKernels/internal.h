@@ -281,3 +281,7 @@ void assay_gemm_tile(const float *tile, int64_t n, int64_t k, const float *x, in
 /// The same products in portable C: the same sum order as assay_gemm_tile_avx2, but a separate
 /// multiply and add (rounded twice) where the AVX2 kernel fuses them.
 void assay_gemm_tile_portable(const float *tile, int64_t n, int64_t k, const float *x, int64_t m, float *y, int64_t ldy);
+
+/// Columns j0 ..< j1 of assay_sgemm_ordered's product on this thread (ordered.c).
+void assay_sgemm_ordered_columns(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                                 int transposed, float *c, int64_t ldc, int64_t j0, int64_t j1);

@@ -21,8 +21,20 @@
 #define MAX_THREADS 256
 #define SPINS 20000
 
+// An ordered product's operands (assay_sgemm_ordered).
 typedef struct {
-    int kind;  // 0: gemv, 1: dequantize, 2: gemv over m activation rows, 3: f32 tiles against m rows
+    int64_t m, n, k;
+    const float *a;
+    int64_t lda;
+    const float *b;
+    int64_t ldb;
+    int transposed;
+    float *c;
+    int64_t ldc;
+} ordered_t;
+
+typedef struct {
+    int kind;  // 0: gemv, 1: dequantize, 2: gemv over m activation rows, 3: f32 tiles against m rows, 4: ordered f32 product
     int type;
     const uint8_t *w;
     size_t row_bytes;
@@ -37,6 +49,7 @@ typedef struct {
     int64_t ldy;          // and the output's row stride
     float *tiles;         // kind 3: one tile of 4 × tile_stride floats per part
     int64_t tile_stride;
+    const ordered_t *ordered;  // kind 4: the product, its columns split (rows = its n)
 } job_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -60,6 +73,7 @@ static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t boundary(const job_t *j, int part) {
     if (part >= j->parts) return j->rows;
     int64_t r = j->rows * part / j->parts;
+    if (j->kind == 4) return r & ~(int64_t)15;  // whole panels of 16 columns
     return j->kind != 1 ? r & ~(int64_t)1 : r;
 }
 
@@ -102,6 +116,9 @@ static void run_part(const job_t *j, int part) {
             assay_dequantize_row(j->type, j->w + (size_t)r * j->row_bytes, tile, n * j->k);
             assay_gemm_tile(tile, n, j->k, j->x, j->m, j->y + r, j->ldy);
         }
+    } else if (j->kind == 4) {
+        const ordered_t *o = j->ordered;
+        assay_sgemm_ordered_columns(o->m, o->n, o->k, o->a, o->lda, o->b, o->ldb, o->transposed, o->c, o->ldc, r0, r1);
     } else {
         assay_dequantize_row(j->type, j->w + (size_t)r0 * j->row_bytes, j->y + r0 * j->k, (r1 - r0) * j->k);
     }
@@ -242,5 +259,24 @@ void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t
     job_t j = {tiles ? 3 : 2, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, m, xq_row_bytes, ldy, tiles, stride};
     run(&j);
     free(tiles);
+    pthread_mutex_unlock(&run_lock);
+}
+
+void assay_sgemm_ordered(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, int transposed,
+                         float *c, int64_t ldc, int threads) {
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    // Below about 4 MFLOP a hand-off costs more than a second thread saves.
+    int64_t panels = (n + 15) / 16;
+    if (threads <= 1 || panels < 2 || (double)m * (double)n * (double)k < 2e6) {
+        assay_sgemm_ordered_columns(m, n, k, a, lda, b, ldb, transposed, c, ldc, 0, n);
+        return;
+    }
+    pthread_mutex_lock(&run_lock);
+    int usable = ensure_workers();
+    int parts = threads < usable ? threads : usable;
+    if (parts > panels) parts = (int)panels;
+    ordered_t o = {m, n, k, a, lda, b, ldb, transposed, c, ldc};
+    job_t j = {4, F32, NULL, 0, k, NULL, NULL, NULL, n, parts, m, 0, ldc, NULL, 0, &o};
+    run(&j);
     pthread_mutex_unlock(&run_lock);
 }

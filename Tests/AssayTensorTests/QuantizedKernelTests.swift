@@ -229,6 +229,70 @@ struct QuantizedKernelTests {
         }
     }
 
+    /// Ordered products (the encoder's): each output is one chain of fused multiply-adds over k
+    /// in order from its starting value — checked against that chain written out in Swift — so
+    /// the same bits come from any block of its rows, any thread count, the AVX2 and the portable
+    /// kernel, and a weight matrix of any type (dequantized panels). Shapes cross every blocking
+    /// edge: 6-row and 16-column register blocks, 512-deep and 768-wide packed blocks.
+    @Test(arguments: [(m: 13, n: 37, k: 5), (m: 9, n: 784, k: 1040), (m: 7, n: 16, k: 512), (m: 1, n: 3, k: 1)])
+    func orderedProductsAreOneChainPerOutput(m: Int, n: Int, k: Int) {
+        let a = Self.activations(m * k, seed: 91), b = Self.activations(n * k, seed: 92), start = Self.activations(m * n, seed: 93)
+        // The chain itself: fma over k in order, from the starting value.
+        var expected = start
+        for i in 0..<m {
+            for j in 0..<n {
+                var acc = start[i * n + j]
+                for kk in 0..<k { acc = acc.addingProduct(a[i * k + kk], b[j * k + kk]) }
+                expected[i * n + j] = acc
+            }
+        }
+        let bColumns = (0..<(k * n)).map { b[($0 % n) * k + $0 / n] }  // op(B) stored k-major
+        func product(rows: Range<Int>, threads: Int, transposed: Bool) -> [Float] {
+            var c = Array(start[(rows.lowerBound * n)..<(rows.upperBound * n)])
+            a.withUnsafeBufferPointer { pa in
+                (transposed ? b : bColumns).withUnsafeBufferPointer { pb in
+                    c.withUnsafeMutableBufferPointer { pc in
+                        Kernels.orderedProduct(m: rows.count, n: n, k: k, a: pa.baseAddress! + rows.lowerBound * k, lda: k, b: pb.baseAddress!,
+                                               ldb: transposed ? k : n, transposeB: transposed, c: pc.baseAddress!, ldc: n, threads: threads)
+                    }
+                }
+            }
+            return c
+        }
+        let saved = Threads.count
+        defer { Threads.count = saved; QuantizedKernels.forcePortable(false) }
+        Threads.count = 2
+        for portable in [false, true] {
+            QuantizedKernels.forcePortable(portable)
+            for threads in [1, 2] {
+                for transposed in [true, false] {
+                    let label = "\(m)×\(n)×\(k), portable \(portable), \(threads) threads, transposed \(transposed)"
+                    #expect(product(rows: 0..<m, threads: threads, transposed: transposed).map(\.bitPattern) == expected.map(\.bitPattern), "\(label)")
+                    let middle = (m / 3)..<min(m, m / 3 + 4)
+                    #expect(product(rows: middle, threads: threads, transposed: transposed).map(\.bitPattern)
+                        == expected[(middle.lowerBound * n)..<(middle.upperBound * n)].map(\.bitPattern), "\(label), rows \(middle)")
+                }
+            }
+        }
+        // Weights of another type: the chain over the dequantized values.
+        if k % 32 == 0 {
+            let w = Self.matrix(.q8_0, rows: n, columns: k, seed: 94), values = w.dequantized()
+            var chained = start
+            for i in 0..<m {
+                for j in 0..<n {
+                    var acc = start[i * n + j]
+                    for kk in 0..<k { acc = acc.addingProduct(a[i * k + kk], values[j * k + kk]) }
+                    chained[i * n + j] = acc
+                }
+            }
+            for threads in [1, 2] {
+                var c = start
+                a.withUnsafeBufferPointer { pa in c.withUnsafeMutableBufferPointer { w.accumulate(pa.baseAddress!, rows: m, into: $0.baseAddress!, outputStride: n, threads: threads) } }
+                #expect(c.map(\.bitPattern) == chained.map(\.bitPattern), "q8_0 \(m)×\(n)×\(k), \(threads) threads")
+            }
+        }
+    }
+
     /// The AVX2 dequantization gives the scalar loop's floats bit for bit, over many blocks of
     /// every type it handles.
     @Test(arguments: [GGMLType.f16, .q4_0, .q4_1, .q8_0, .q4_K, .q6_K])

@@ -6,8 +6,11 @@ import Foundation
 /// Hugging Face directory, following transformers' `BertModel`/`RobertaModel`: word + position +
 /// token-type embeddings and LayerNorm; post-LN layers of multi-head self-attention and an exact
 /// (erf) GELU feed-forward. Sequences are not padded: every token of a batch goes through each
-/// projection in one `cblas_sgemm`, and attention runs per sequence over its own tokens only —
-/// the same numbers a padding mask gives. Embedding tables and projections stay in the
+/// projection in one matrix product, and attention runs per sequence over its own tokens only —
+/// the same numbers a padding mask gives. The products are ordered (each output one chain of
+/// multiply-adds, ``Kernels/orderedProduct(m:n:k:a:lda:b:ldb:transposeB:c:ldc:threads:)``) and
+/// every other step works row by row, so a sequence's hidden states are the same bits whichever
+/// sequences share its batch, whatever the thread count and on any x86 CPU. Embedding tables and projections stay in the
 /// memory-mapped safetensors file (F32 in place; F16/BF16 dequantized in panels per product, see
 /// ``WeightMatrix``); only biases and LayerNorm vectors are copied.
 public struct BertEncoder: Sendable {
@@ -193,8 +196,12 @@ public struct BertEncoder: Sendable {
     public final class Workspace {
         var x: [Float] = [], qkv: [Float] = [], attention: [Float] = [], projected: [Float] = [], up: [Float] = [], scores: [Float] = []
         var position: [Float] = []
+        /// Threads each projection is split across: 1 when batches already run on several threads at once.
+        let threads: Int
 
-        public init() {}
+        public init(threads: Int = Threads.count) {
+            self.threads = threads
+        }
 
         func reserve(tokens n: Int, longest: Int, _ c: Configuration) {
             func grow(_ a: inout [Float], _ count: Int) { if a.count < count { a = [Float](repeating: 0, count: count) } }
@@ -279,19 +286,19 @@ public struct BertEncoder: Sendable {
                 for (index, layer) in layers.prefix(last).enumerated() {
                     // Each projection starts from its bias and adds the product (beta = 1).
                     Kernels.fillRows(qkv, rows: n, with: layer.qkvBias)
-                    layer.query.accumulate(x, rows: n, into: qkv, outputStride: 3 * h)
-                    layer.key.accumulate(x, rows: n, into: qkv + h, outputStride: 3 * h)
-                    layer.value.accumulate(x, rows: n, into: qkv + 2 * h, outputStride: 3 * h)
+                    layer.query.accumulate(x, rows: n, into: qkv, outputStride: 3 * h, threads: ws.threads)
+                    layer.key.accumulate(x, rows: n, into: qkv + h, outputStride: 3 * h, threads: ws.threads)
+                    layer.value.accumulate(x, rows: n, into: qkv + 2 * h, outputStride: 3 * h, threads: ws.threads)
                     Attention.bidirectional(qkv: qkv, lengths: lengths, heads: c.heads, headDimension: h / c.heads, scores: scores.baseAddress!,
                                             into: attention)
                     Kernels.fillRows(projected, rows: n, with: layer.attentionOutputBias)
-                    layer.attentionOutput.accumulate(attention, rows: n, into: projected, outputStride: h)
+                    layer.attentionOutput.accumulate(attention, rows: n, into: projected, outputStride: h, threads: ws.threads)
                     Kernels.residualLayerNorm(x, adding: projected, rows: n, weight: layer.attentionNorm, bias: layer.attentionNormBias, epsilon: c.epsilon)
                     Kernels.fillRows(up, rows: n, with: layer.upBias)
-                    layer.up.accumulate(x, rows: n, into: up, outputStride: f)
+                    layer.up.accumulate(x, rows: n, into: up, outputStride: f, threads: ws.threads)
                     Kernels.gelu(up, count: n * f)
                     Kernels.fillRows(projected, rows: n, with: layer.downBias)
-                    layer.down.accumulate(up, rows: n, into: projected, outputStride: h)
+                    layer.down.accumulate(up, rows: n, into: projected, outputStride: h, threads: ws.threads)
                     Kernels.residualLayerNorm(x, adding: projected, rows: n, weight: layer.outputNorm, bias: layer.outputNormBias, epsilon: c.epsilon)
                     observe(index + 1, x)
                 }

@@ -67,7 +67,9 @@ enum Attention {
     /// [Q | K | V] (3 · heads · headDimension values) per token, the tokens of each sequence
     /// consecutive; every token attends to all tokens of its own sequence and none of the others
     /// (what a padding mask computes). Writes one row of heads · headDimension values per token to
-    /// `output`; `scores` holds at least (longest sequence)² values.
+    /// `output`; `scores` holds at least (longest sequence)² values. The products are ordered
+    /// (``Kernels/orderedProduct(m:n:k:a:lda:b:ldb:transposeB:c:ldc:threads:)``) on this thread,
+    /// so a sequence's output depends on that sequence only.
     static func bidirectional(qkv: UnsafePointer<Float>, lengths: [Int], heads: Int, headDimension d: Int,
                               scores: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
         let width = heads * d, stride = 3 * width
@@ -78,20 +80,25 @@ enum Attention {
             guard length > 0 else { continue }
             let rows = qkv + start * stride
             for head in 0..<heads {
-                // scores[length × length] = scale · Q_h K_hᵀ (strided: no copies)
-                BLAS.gemm(m: length, n: length, k: d, alpha: scale, a: rows + head * d, lda: stride,
-                          b: rows + width + head * d, ldb: stride, transposeB: true, c: scores, ldc: length)
+                // scores[length × length] = Q_h K_hᵀ (strided: no copies), then scaled
                 let buffer = UnsafeMutableBufferPointer(start: scores, count: length * length)
+                buffer.update(repeating: 0)
+                Kernels.orderedProduct(m: length, n: length, k: d, a: rows + head * d, lda: stride, b: rows + width + head * d, ldb: stride,
+                                       transposeB: true, c: scores, ldc: length, threads: 1)
                 for i in 0..<length {
                     let row = (i * length)..<((i + 1) * length)
                     var maximum = -Float.infinity
-                    for j in row { maximum = max(maximum, buffer[j]) }
+                    for j in row {
+                        buffer[j] *= scale
+                        maximum = max(maximum, buffer[j])
+                    }
                     let inverse = 1 / VectorMath.expSubtracting(buffer, row, shift: maximum)
                     for j in row { buffer[j] *= inverse }
                 }
-                BLAS.gemm(m: length, n: d, k: length, a: scores, lda: length,
-                          b: rows + 2 * width + head * d, ldb: stride, transposeB: false,
-                          c: output + start * width + head * d, ldc: width)
+                let out = output + start * width + head * d
+                for i in 0..<length { (out + i * width).update(repeating: 0, count: d) }
+                Kernels.orderedProduct(m: length, n: d, k: length, a: scores, lda: length, b: rows + 2 * width + head * d, ldb: stride,
+                                       transposeB: false, c: out, ldc: width, threads: 1)
             }
         }
     }

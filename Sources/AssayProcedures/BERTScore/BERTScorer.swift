@@ -140,13 +140,15 @@ public struct BERTScorer: Sendable {
 
     /// Embeddings of each distinct text at each of `layers`, longest texts first in batches of
     /// about `batchTokens` tokens; `progress(done, total)` after each batch. Batches run on
-    /// `BLAS.threads` worker threads at once, each with single-threaded BLAS: whole batches in
+    /// `Threads.count` worker threads at once, each product on its worker alone: whole batches in
     /// parallel keep both cores busy through the element-wise work and the small per-sequence
-    /// attention products that a multi-threaded GEMM would leave to one core.
+    /// attention products that splitting each product would leave to one core. A text's
+    /// embedding depends on the text alone (``BertEncoder``'s products are ordered), not on the
+    /// batches, so a shard that embeds only its items' texts and a cache filled by another run
+    /// give the same bits as embedding everything at once.
     public func embed(_ texts: [String], layers: Set<Int>, batchTokens: Int = 8192,
                       progress: (@Sendable (Int, Int) -> Void)? = nil) -> [String: [Int: BERTScore.Embedding]] {
-        // Distinct texts in first-appearance order, longest first (ties keep that order), so the
-        // batches — and the numbers — are the same on every run.
+        // Distinct texts in first-appearance order, longest first (ties keep that order).
         var seen = Set<String>()
         let distinct = texts.filter { seen.insert($0).inserted }
         let tokenized = distinct.map(tokens)
@@ -163,13 +165,11 @@ public struct BERTScorer: Sendable {
             start = end
         }
         let batches = ranges
-        let threads = BLAS.threads, workers = max(1, min(threads, batches.count))
-        if workers > 1 { BLAS.threads = 1 }
-        defer { if workers > 1 { BLAS.threads = threads } }
+        let threads = Threads.count, workers = max(1, min(threads, batches.count))
         let collector = EmbeddingCollector()
         let dimension = encoder.configuration.hidden
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            let workspace = BertEncoder.Workspace()
+            let workspace = BertEncoder.Workspace(threads: workers > 1 ? 1 : threads)
             while let batch = collector.nextBatch(of: batches) {
                 let sequences = order[batch].map { tokenized[$0] }
                 let states = encoder.hiddenStates(sequences, layers: layers, workspace: workspace)

@@ -210,16 +210,37 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// out (m rows, `outputStride` floats apart) += x (m × columns, row-major) · Wᵀ with f32
-    /// activations through `cblas_sgemm` (beta 1: a bias already in `out` costs no extra pass) —
-    /// f32 weights in place, others in panels of dequantized rows, whatever `m` is, so that a
-    /// row's result does not depend on the path a batch size picks. An encoder's projections
-    /// (``linear(_:rows:ggml:)`` returns a new array and takes the matrix-vector path for short
-    /// batches).
+    /// activations through `assay_sgemm_ordered` (a bias already in `out` costs no extra pass) —
+    /// f32 weights in place, others in panels of dequantized rows. Each output is one chain of
+    /// fused multiply-adds over the columns in order, starting from its value in `out`: the same
+    /// bits whatever `m` is, whichever rows share the batch, however many `threads` split the
+    /// product (1: this thread alone, safe from several threads at once) and on any CPU, so an
+    /// encoder's output for a text depends on that text only. An encoder's projections
+    /// (``linear(_:rows:ggml:)`` returns a new array and takes the decoder's paths).
     /// - Precondition: `m ≥ 0`; `out` has room for m rows of `outputStride ≥ rows` floats.
-    public func accumulate(_ x: UnsafePointer<Float>, rows m: Int, into out: UnsafeMutablePointer<Float>, outputStride: Int) {
+    public func accumulate(_ x: UnsafePointer<Float>, rows m: Int, into out: UnsafeMutablePointer<Float>, outputStride: Int,
+                           threads: Int = Threads.count) {
         precondition(m >= 0 && outputStride >= rows, "shape mismatch")
         guard m > 0 else { return }
-        sgemmProducts(x, rows: m, into: out, outputStride: outputStride, beta: 1)
+        if type == .f32 {
+            assay_sgemm_ordered(Int64(m), Int64(rows), Int64(columns), x, Int64(columns), storage.base.assumingMemoryBound(to: Float.self),
+                                Int64(columns), 1, out, Int64(outputStride), Int32(threads))
+            return
+        }
+        // Panels of dequantized rows (at most 16 MB); splitting the rows changes no output's sum.
+        let panelRows = max(1, min(rows, Self.panelValues / columns))
+        let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * columns)
+        defer { panel.deallocate() }
+        for start in stride(from: 0, to: rows, by: panelRows) {
+            let count = min(panelRows, rows - start)
+            if threads > 1 {
+                dequantizeRows(start..<(start + count), into: panel)
+            } else {
+                for r in 0..<count { assay_dequantize_row(Int32(type.rawValue), storage.base + (start + r) * rowBytes, panel + r * columns, Int64(columns)) }
+            }
+            assay_sgemm_ordered(Int64(m), Int64(count), Int64(columns), x, Int64(columns), panel, Int64(columns), 1, out + start,
+                                Int64(outputStride), Int32(threads))
+        }
     }
 
     /// out = x · Wᵀ + beta · out through `cblas_sgemm`: f32 weights in place, others in panels.
