@@ -182,8 +182,8 @@ struct ShardingTests {
                 Self.outcome(try ShardReport.load(directory.appendingPathComponent(files[index - 1])), "bleu-hostile").items.compactMap { $0.values["hypothesis"]?.string }
             }
             #expect(texts == Self.hostile.map(\.0))
-            // Split evaluations ran on each shard's block only (drift: 2 chunks, one in each of the first two shards).
-            for id in ["ppl", "drift"] {
+            // Split evaluations ran on each shard's block only (drift: 2 chunks, one in each of the first two shards; bertscore and encoder drift: their pairs).
+            for id in ["ppl", "drift", "bertscore-a", "encoder-drift"] {
                 let perShard = try (1...count).map { Self.outcome(try ShardReport.load(directory.appendingPathComponent(files[$0 - 1])), id).items.count }
                 #expect(perShard.reduce(0, +) == expected[id]!.items.count && perShard.max()! < expected[id]!.items.count, "\(id): \(perShard)")
             }

@@ -15,9 +15,9 @@ extension AssayCommand {
                 Refuses shards of another suite file (by hash), another shard count, a missing or \
                 repeated shard, differing models (by sha256), an interrupted shard, and an evaluation \
                 whose signature differs between shards. Item evaluations (bleu, chrf, perplexity, \
-                generation, quant-drift) get their metrics and bootstrap intervals from every shard's \
-                rows in shard order — the numbers an unsharded run gives; the others (bertscore, \
-                encoder-drift, throughput, serving) ran whole in shard 1; those reading other evaluations (agreement, paired-delta, \
+                generation, quant-drift, bertscore, encoder-drift) get their metrics and bootstrap \
+                intervals from every shard's rows in shard order — the numbers an unsharded run gives; \
+                throughput and serving ran whole in shard 1; those reading other evaluations (agreement, paired-delta, \
                 inter-rater) run here on the merged items. Then it writes the reports, judges the \
                 gates, records the run and exits as `assay run` does (0 pass, 1 gate failed, 2 error).
 

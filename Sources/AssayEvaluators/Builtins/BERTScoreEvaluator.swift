@@ -52,6 +52,11 @@ public struct BERTScoreEvaluator: Evaluator {
         seed = UInt64(options.integer("seed") ?? 12345)
     }
 
+    /// Each shard scores its block of items, embedding only their texts (an embedding depends on
+    /// its text alone, so the rows equal an unsharded run's), with idf weights from every
+    /// reference of the dataset; the merge takes the means and the interval from all rows.
+    public static let sharding = ShardMode.items
+
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         let corpus = try context.parallelCorpus(for: Self.id)
         guard case let .file(url)? = context.model else {
@@ -71,30 +76,45 @@ public struct BERTScoreEvaluator: Evaluator {
             BERTScorer.ReferenceCache(cache: store, identity: [try SHA256.hex(modelAt: url), quantize?.description.lowercased() ?? "none",
                                                                EvaluationItemCache.buildIdentity].joined(separator: "|"))
         }
-        let result = try scorer.score(candidates: corpus.hypotheses, references: corpus.references, options: options,
-                                      referenceCache: cache) { done, total in
+        let range = context.itemRange(of: corpus.ids.count)
+        let sharded = range != 0..<corpus.ids.count
+        if range.isEmpty, context.shard != nil {
+            // A shard with no items (more shards than items): no rows, the signature any shard gives.
+            _ = try options.baseline.map { try $0.baseline(layer: options.layer ?? scorer.defaultLayer) }
+            return try finish(items: [], signature: scorer.signature(layer: options.layer ?? scorer.defaultLayer, options: options), in: context)
+        }
+        let result = try scorer.score(candidates: Array(corpus.hypotheses[range]), references: Array(corpus.references[range]), options: options,
+                                      referenceCache: cache, idfReferences: sharded && options.idf ? corpus.references.flatMap { $0 } : nil) { done, total in
             progress.update(evaluation: id, completed: done, total: total, detail: "texts")
         }
         try context.checkCancellation()
-        var interval: Bootstrap.Interval?
-        if resamples > 0 {
-            interval = Bootstrap.meanInterval(result.scores.map(\.f1), resamples: resamples, seed: seed)
-        }
-        let items = result.scores.indices.map { i in
-            let s = result.scores[i]
-            return ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i).merging(
+        let items = zip(range, result.scores).map { i, s in
+            ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i).merging(
                 ["precision": .number(s.precision), "recall": .number(s.recall), "f1": .number(s.f1)]) { _, score in score })
         }
-        var out = EvaluationResult(
-            metrics: [
-                MetricValue(name: "f1", value: result.mean.f1, ciLow: interval?.low, ciHigh: interval?.high, higherIsBetter: true),
-                MetricValue(name: "precision", value: result.mean.precision, higherIsBetter: true),
-                MetricValue(name: "recall", value: result.mean.recall, higherIsBetter: true),
-            ],
-            items: items, signature: result.signature)
+        var out = try finish(items: items, signature: result.signature, in: context)
         if result.referencesFromCache > 0 {
             out.addRunNote("\(result.referencesFromCache) reference embedding\(result.referencesFromCache == 1 ? "" : "s") taken from the store")
         }
         return out
+    }
+
+    /// Mean precision, recall and F1 over the rows, in item order, and the F1 mean's bootstrap interval.
+    public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
+        guard !items.isEmpty else { throw MetricsError.emptyInput(what: "candidates") }
+        let precision = try items.map { try $0.number("precision") }, recall = try items.map { try $0.number("recall") }
+        let f1 = try items.map { try $0.number("f1") }
+        let n = Double(items.count)
+        var interval: Bootstrap.Interval?
+        if resamples > 0 {
+            interval = Bootstrap.meanInterval(f1, resamples: resamples, seed: seed)
+        }
+        return EvaluationResult(
+            metrics: [
+                MetricValue(name: "f1", value: f1.reduce(0, +) / n, ciLow: interval?.low, ciHigh: interval?.high, higherIsBetter: true),
+                MetricValue(name: "precision", value: precision.reduce(0, +) / n, higherIsBetter: true),
+                MetricValue(name: "recall", value: recall.reduce(0, +) / n, higherIsBetter: true),
+            ],
+            items: items, signature: signature)
     }
 }

@@ -42,53 +42,81 @@ public struct EncoderDriftEvaluator: Evaluator {
         seed = UInt64(options.integer("seed") ?? 12345)
     }
 
+    /// Each shard takes its block of items: both encoders embed only those items' texts (an
+    /// embedding depends on its text alone) and each row carries the token cosines of the texts
+    /// that first appear in that item, so the merge sees every distinct text's tokens once, as an
+    /// unsharded run does; idf weights come from every reference of the dataset.
+    public static let sharding = ShardMode.items
+
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         let corpus = try context.parallelCorpus(for: Self.id)
         guard case let .file(url)? = context.model else {
             throw EvaluatorError.invalidOption(name: "model", message: "encoder-drift needs a local encoder directory")
         }
         let model = try EncoderModel(directory: url)
-        let full = try BERTScorer(model: model), quantized = try BERTScorer(model: try model.quantized(type))
+        let full = try BERTScorer(model: model)
         let layer = self.layer ?? full.defaultLayer
         guard (0...full.encoder.configuration.layers).contains(layer) else {
             throw EvaluatorError.invalidOption(name: "layer", message: "the encoder has layers 0…\(full.encoder.configuration.layers)")
         }
-        let texts = corpus.hypotheses + corpus.references.flatMap { $0 }
+        // Each distinct text belongs to the first item that holds it (as hypothesis or reference).
+        var owner: [String: Int] = [:]
+        for i in corpus.ids.indices {
+            for text in [corpus.hypotheses[i]] + corpus.references[i] where owner[text] == nil { owner[text] = i }
+        }
+        let tokens = owner.keys.reduce(0) { $0 + full.tokens($1).count }
+        let options = BERTScorer.Options(layer: layer, idf: idf)
+        let signature = Signature([("bertscore", full.signature(layer: layer, options: options)), ("vs", type.description.lowercased()),
+                                   ("tokens", String(tokens)), ("bs", String(resamples)), ("rs", String(seed))]).description
+        let range = context.itemRange(of: corpus.ids.count)
+        guard !range.isEmpty else { return try finish(items: [], signature: signature, in: context) }
+        let quantized = try BERTScorer(model: try model.quantized(type))
+        let texts = range.flatMap { [corpus.hypotheses[$0]] + corpus.references[$0] }
         let progress = context.progress, id = context.evaluationID
         let a = full.embed(texts, layers: [layer]) { done, total in progress.update(evaluation: id, completed: done, total: 2 * total, detail: "texts") }
         try context.checkCancellation()
         let b = quantized.embed(texts, layers: [layer]) { done, total in progress.update(evaluation: id, completed: total + done, total: 2 * total, detail: "texts") }
-        var cosines: [Float] = []
-        for (text, perLayer) in a {
-            let x = perLayer[layer]!, y = b[text]![layer]!
-            for t in 0..<x.tokens.count {
-                var dot: Float = 0
-                for i in 0..<x.dimension { dot += x.vectors[t * x.dimension + i] * y.vectors[t * x.dimension + i] }
-                cosines.append(dot)
+        let candidates = Array(corpus.hypotheses[range]), references = Array(corpus.references[range])
+        let idfReferences = range != 0..<corpus.ids.count && idf ? corpus.references.flatMap { $0 } : nil
+        let fullScores = try full.score(candidates: candidates, references: references, embeddings: a, layer: layer, options: options,
+                                        idfReferences: idfReferences)
+        let quantizedScores = try quantized.score(candidates: candidates, references: references, embeddings: b, layer: layer, options: options,
+                                                  idfReferences: idfReferences)
+        var seen = Set<String>()
+        let items = zip(range, zip(fullScores.scores, quantizedScores.scores)).map { i, pair in
+            // The cosine of each token's full and quantized hidden state (unit vectors: their dot product).
+            var cosines: [JSONValue] = []
+            for text in [corpus.hypotheses[i]] + corpus.references[i] where owner[text] == i && seen.insert(text).inserted {
+                let x = a[text]![layer]!, y = b[text]![layer]!
+                for t in 0..<x.tokens.count {
+                    var dot: Float = 0
+                    for j in 0..<x.dimension { dot += x.vectors[t * x.dimension + j] * y.vectors[t * x.dimension + j] }
+                    cosines.append(.number(Double(dot)))
+                }
             }
+            return ItemRow(id: corpus.ids[i], values: ["f1_full": .number(pair.0.f1), "f1_quantized": .number(pair.1.f1),
+                                                       "f1_delta": .number(pair.1.f1 - pair.0.f1), "token_cosines": .array(cosines)])
         }
-        cosines.sort()
-        let options = BERTScorer.Options(layer: layer, idf: idf)
-        let fullScores = try full.score(candidates: corpus.hypotheses, references: corpus.references, embeddings: a, layer: layer, options: options)
-        let quantizedScores = try quantized.score(candidates: corpus.hypotheses, references: corpus.references, embeddings: b, layer: layer,
-                                                  options: options)
-        let comparison = PairedComparison.compare(reference: fullScores.scores.map(\.f1), candidate: quantizedScores.scores.map(\.f1),
+        return try finish(items: items, signature: signature, in: context)
+    }
+
+    /// The cosine statistics over every row's token cosines, and the paired comparison of the rows' F1.
+    public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
+        guard !items.isEmpty else { throw MetricsError.emptyInput(what: "candidates") }
+        let cosines = try items.flatMap { try $0.finiteNumbers("token_cosines") }.sorted()
+        let comparison = PairedComparison.compare(reference: try items.map { try $0.number("f1_full") },
+                                                  candidate: try items.map { try $0.number("f1_quantized") },
                                                   higherIsBetter: true, resamples: resamples, trials: resamples, seed: seed)
         let metrics = [
-            MetricValue(name: "cosine_mean", value: Double(cosines.reduce(0, +)) / Double(max(1, cosines.count)), higherIsBetter: true),
-            MetricValue(name: "cosine_p1", value: cosines.isEmpty ? nil : Double(cosines[Int(Double(cosines.count - 1) * 0.01)]), higherIsBetter: true),
-            MetricValue(name: "cosine_min", value: cosines.first.map(Double.init), higherIsBetter: true),
+            MetricValue(name: "cosine_mean", value: cosines.reduce(0, +) / Double(max(1, cosines.count)), higherIsBetter: true),
+            MetricValue(name: "cosine_p1", value: cosines.isEmpty ? nil : cosines[Int(Double(cosines.count - 1) * 0.01)], higherIsBetter: true),
+            MetricValue(name: "cosine_min", value: cosines.first, higherIsBetter: true),
             MetricValue(name: "f1_delta", value: comparison.delta, ciLow: comparison.deltaLow, ciHigh: comparison.deltaHigh, higherIsBetter: true,
                         note: comparison.verdict.rawValue),
             MetricValue(name: "f1_delta_p", value: comparison.pValue, higherIsBetter: true),
             MetricValue(name: "f1_full", value: comparison.referenceMean, higherIsBetter: true),
             MetricValue(name: "f1_quantized", value: comparison.candidateMean, higherIsBetter: true),
         ]
-        let items = zip(corpus.ids, zip(fullScores.scores, quantizedScores.scores)).map { id, pair in
-            ItemRow(id: id, values: ["f1_full": .number(pair.0.f1), "f1_quantized": .number(pair.1.f1), "f1_delta": .number(pair.1.f1 - pair.0.f1)])
-        }
-        let signature = Signature([("bertscore", fullScores.signature), ("vs", type.description.lowercased()), ("tokens", String(cosines.count)),
-                                   ("bs", String(resamples)), ("rs", String(seed))]).description
         return EvaluationResult(metrics: metrics, items: items, signature: signature)
     }
 }

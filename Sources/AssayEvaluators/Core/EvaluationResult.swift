@@ -103,6 +103,16 @@ extension ItemRow {
         }
     }
 
+    /// The finite numbers in the array under `key` (values a merge concatenates).
+    /// - Throws: ``EvaluatorError/malformedDataset(path:line:message:hint:)`` naming the item.
+    public func finiteNumbers(_ key: String) throws -> [Double] {
+        guard case let .array(values)? = values[key] else { throw malformed("'\(key)' must be an array of numbers") }
+        return try values.map { value in
+            guard let d = value.number, d.isFinite else { throw malformed("'\(key)' holds \(value), not a finite number") }
+            return d
+        }
+    }
+
     /// The finite number under `key`.
     /// - Throws: ``EvaluatorError/malformedDataset(path:line:message:hint:)`` naming the item.
     public func finite(_ key: String) throws -> Double {

@@ -189,11 +189,13 @@ public struct BERTScorer: Sendable {
     }
 
     /// BERTScore of each candidate against its references (`references[i]` lists those of
-    /// `candidates[i]`; their number may vary).
+    /// `candidates[i]`; their number may vary). With idf the weights come from `idfReferences`
+    /// when given — every reference of a dataset of which these candidates are a part (a shard) —
+    /// and otherwise from `references`.
     /// - Throws: ``MetricsError`` for mismatched counts, a candidate without references, a layer
     ///   outside the encoder, or a baseline without that layer.
     public func score(candidates: [String], references: [[String]], options: Options = Options(), referenceCache: ReferenceCache? = nil,
-                      progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
+                      idfReferences: [String]? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
         guard !candidates.isEmpty else { throw MetricsError.emptyInput(what: "candidates") }
         guard references.count == candidates.count else {
             throw MetricsError.lineCountMismatch(hypotheses: candidates.count, references: references.count, referencePath: "the references")
@@ -209,7 +211,8 @@ public struct BERTScorer: Sendable {
         let allReferences = references.flatMap { $0 }
         guard let referenceCache else {
             let embeddings = embed(candidates + allReferences, layers: [layer], batchTokens: options.batchTokens, progress: progress)
-            return try score(candidates: candidates, references: references, embeddings: embeddings, layer: layer, options: options)
+            return try score(candidates: candidates, references: references, embeddings: embeddings, layer: layer, options: options,
+                             idfReferences: idfReferences)
         }
         // References kept by an earlier run are taken; the rest are embedded with the candidates and kept.
         var seen = Set<String>()
@@ -232,20 +235,22 @@ public struct BERTScorer: Sendable {
         referenceCache.cache.keep(fresh)
         let embedded = embeddings.count, tokensEmbedded = embeddings.values.reduce(0) { $0 + ($1[layer]?.tokens.count ?? 0) }
         for (text, embedding) in cached where embeddings[text] == nil { embeddings[text] = embedding }
-        var result = try score(candidates: candidates, references: references, embeddings: embeddings, layer: layer, options: options)
+        var result = try score(candidates: candidates, references: references, embeddings: embeddings, layer: layer, options: options,
+                               idfReferences: idfReferences)
         result.textsEncoded = embedded
         result.tokensEncoded = tokensEmbedded
         result.referencesFromCache = cached.keys.filter { !candidateSet.contains($0) }.count
         return result
     }
 
-    /// BERTScore from embeddings already computed with ``embed(_:layers:batchTokens:progress:)`` at `layer`.
+    /// BERTScore from embeddings already computed with ``embed(_:layers:batchTokens:progress:)`` at
+    /// `layer`; idf weights from `idfReferences` (tokenized here) when given, else from `references`.
     public func score(candidates: [String], references: [[String]], embeddings: [String: [Int: BERTScore.Embedding]], layer: Int,
-                      options: Options) throws -> Result {
+                      options: Options, idfReferences: [String]? = nil) throws -> Result {
         let baseline = try options.baseline.map { try $0.baseline(layer: layer) }
         let allReferences = references.flatMap { $0 }
         let weights = options.idf
-            ? BERTScore.Weights.idf(references: allReferences.map { embeddings[$0]![layer]!.tokens })
+            ? BERTScore.Weights.idf(references: idfReferences.map { $0.map(tokens) } ?? allReferences.map { embeddings[$0]![layer]!.tokens })
             : BERTScore.Weights.uniform(special: special)
         let excluded = options.excludeSpecialFromMatching ? special : []
         let scores = candidates.indices.map { i -> BERTScore.Score in
@@ -258,12 +263,16 @@ public struct BERTScorer: Sendable {
         let n = Double(scores.count)
         let mean = BERTScore.Score(precision: scores.map(\.precision).reduce(0, +) / n, recall: scores.map(\.recall).reduce(0, +) / n,
                                    f1: scores.map(\.f1).reduce(0, +) / n)
+        return Result(scores: scores, mean: mean, layer: layer, signature: signature(layer: layer, options: options), textsEncoded: embeddings.count,
+                      tokensEncoded: embeddings.values.reduce(0) { $0 + ($1[layer]?.tokens.count ?? 0) })
+    }
+
+    /// The signature of scores at `layer` with `options` (the model named with its quantization).
+    public func signature(layer: Int, options: Options) -> String {
         var model = name
         if let q = encoder.weightQuantization { model += "-" + q.description.lowercased() }
-        let signature = BERTScore.signature(model: model, layer: layer, idf: options.idf, rescaled: baseline != nil,
-                                            customBaseline: options.baselineIsCustom, excludeSpecial: options.excludeSpecialFromMatching)
-        return Result(scores: scores, mean: mean, layer: layer, signature: signature, textsEncoded: embeddings.count,
-                      tokensEncoded: embeddings.values.reduce(0) { $0 + ($1[layer]?.tokens.count ?? 0) })
+        return BERTScore.signature(model: model, layer: layer, idf: options.idf, rescaled: options.baseline != nil,
+                                   customBaseline: options.baselineIsCustom, excludeSpecial: options.excludeSpecialFromMatching)
     }
 
     /// A rescaling baseline as bert_score's were made: the mean P, R and F (no idf) at every layer
