@@ -140,8 +140,8 @@ struct ShardingTests {
     }
 
     /// Through the executable, each shard and the merge in their own process as on a cluster (and
-    /// so that no other test changes OpenBLAS's thread count mid-run: its sgemm rounds differently
-    /// with another thread count).
+    /// so that no other test changes OpenBLAS's thread count mid-run: the decoder's sgemm rounds
+    /// differently with another thread count; the encoder's products do not).
     @Test func aMergeOfShardFilesEqualsTheUnshardedRun() throws {
         let directory = try TestEnvironment.temporaryDirectory("assay-sharding")
         _ = try Self.suite(in: directory)
@@ -273,6 +273,46 @@ struct ShardingTests {
         let bad = directory.appendingPathComponent("bad.json")
         try Data(#"{"format": "assay-shard/1"}"#.utf8).write(to: bad)
         #expect { try ShardReport.load(bad) } throws: { ($0 as? Diagnostic)?.message.contains("bad.json") == true }
+    }
+
+    /// The encoder evaluations in more shards than pairs: the shards without a pair give no rows
+    /// and the signature, a layer the encoder lacks fails in them too, and the merge equals the
+    /// unsharded run (in process: the thread count here is whatever other tests set, which the
+    /// encoder's products do not depend on).
+    @Test func encoderEvaluationsMergeFromMoreShardsThanPairs() async throws {
+        let directory = try TestEnvironment.temporaryDirectory("assay-sharding-encoder")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let minilm = try TestEnvironment.model("all-minilm-l6-v2").path
+        try "A cat sat on the mat.\nThe results were published in May.\nIt rained.\n".write(to: directory.appendingPathComponent("h.txt"), atomically: true, encoding: .utf8)
+        try "The cat sat on the mat.\nResults came out in May.\nIt rained.\n".write(to: directory.appendingPathComponent("r.txt"), atomically: true, encoding: .utf8)
+        func suite(layer: Int) throws -> Suite {
+            let url = directory.appendingPathComponent("encoders-\(layer).yaml")
+            try """
+                version: 1
+                name: encoders
+                models: { minilm: { path: "\(minilm)" } }
+                datasets: { d: { kind: parallel, hypotheses: "\(directory.path)/h.txt", references: ["\(directory.path)/r.txt"] } }
+                evaluations:
+                  - { id: bs, evaluator: bertscore, model: minilm, dataset: d, options: { idf: true, layer: \(layer), resamples: 50 } }
+                  - { id: ed, evaluator: encoder-drift, model: minilm, dataset: d, options: { quantize: q4_0, layer: \(layer), resamples: 50 } }
+                """.write(to: url, atomically: true, encoding: .utf8)
+            return try SuiteLoader().load(url)
+        }
+        let identity = SuiteRunner.RunIdentity(runID: "r", host: "h", gitCommit: nil)
+        let whole = await SuiteRunner().run(try suite(layer: 6), identity: identity, models: [], baseline: nil)
+        let shards = try await Self.shards(of: try suite(layer: 6), count: 5, in: directory)
+        #expect(shards.map { Self.outcome($0, "bs").items.count } == [1, 1, 1, 0, 0])
+        #expect(shards.map { Self.outcome($0, "ed").items.count } == [1, 1, 1, 0, 0])
+        let merged = try await SuiteRunner().merge(try suite(layer: 6), shards: shards, identity: identity, models: [], baseline: nil)
+        for (a, b) in zip(whole.evaluations, merged.evaluations) {
+            #expect(a.status == .ok && b.status == .ok, "\(a.id): \(String(describing: a.error)) \(String(describing: b.error))")
+            #expect(a.signature == b.signature && a.metrics == b.metrics && a.items == b.items, "\(a.id)")
+        }
+        // Layer 9 of a 6-layer encoder fails in the empty shards as in the others.
+        let wrong = try await Self.shards(of: try suite(layer: 9), count: 5, in: directory)
+        for shard in wrong {
+            #expect(Self.outcome(shard, "bs").status == .error && Self.outcome(shard, "ed").status == .error, "shard \(shard.shard)")
+        }
     }
 
     /// Rows a merge reads are checked before arithmetic touches them: no overflow, no empty

@@ -39,7 +39,7 @@ struct EncoderOptions: ParsableArguments {
         return URL(fileURLWithPath: models).appendingPathComponent("all-minilm-l6-v2")
     }
 
-    /// Loads the scorer, quantized when asked, and sets the BLAS threads.
+    /// Loads the scorer, quantized when asked, and sets the threads (the encoder's workers, and OpenBLAS's).
     func load() throws -> BERTScorer {
         if let threads { BLAS.threads = threads }
         let url = directory

@@ -79,9 +79,14 @@ public struct BERTScoreEvaluator: Evaluator {
         let range = context.itemRange(of: corpus.ids.count)
         let sharded = range != 0..<corpus.ids.count
         if range.isEmpty, context.shard != nil {
-            // A shard with no items (more shards than items): no rows, the signature any shard gives.
-            _ = try options.baseline.map { try $0.baseline(layer: options.layer ?? scorer.defaultLayer) }
-            return try finish(items: [], signature: scorer.signature(layer: options.layer ?? scorer.defaultLayer, options: options), in: context)
+            // A shard with no items (more shards than items): no rows, the signature any shard
+            // gives, after the checks every shard makes.
+            let layer = options.layer ?? scorer.defaultLayer
+            guard (0...scorer.encoder.configuration.layers).contains(layer) else {
+                throw EvaluatorError.invalidOption(name: "layer", message: "the encoder has layers 0…\(scorer.encoder.configuration.layers)")
+            }
+            _ = try options.baseline.map { try $0.baseline(layer: layer) }
+            return try finish(items: [], signature: scorer.signature(layer: layer, options: options), in: context)
         }
         let result = try scorer.score(candidates: Array(corpus.hypotheses[range]), references: Array(corpus.references[range]), options: options,
                                       referenceCache: cache, idfReferences: sharded && options.idf ? corpus.references.flatMap { $0 } : nil) { done, total in

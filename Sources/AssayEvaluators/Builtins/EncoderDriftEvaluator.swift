@@ -76,6 +76,7 @@ public struct EncoderDriftEvaluator: Evaluator {
         let a = full.embed(texts, layers: [layer]) { done, total in progress.update(evaluation: id, completed: done, total: 2 * total, detail: "texts") }
         try context.checkCancellation()
         let b = quantized.embed(texts, layers: [layer]) { done, total in progress.update(evaluation: id, completed: total + done, total: 2 * total, detail: "texts") }
+        try context.checkCancellation()
         let candidates = Array(corpus.hypotheses[range]), references = Array(corpus.references[range])
         let idfReferences = range != 0..<corpus.ids.count && idf ? corpus.references.flatMap { $0 } : nil
         let fullScores = try full.score(candidates: candidates, references: references, embeddings: a, layer: layer, options: options,
@@ -91,7 +92,7 @@ public struct EncoderDriftEvaluator: Evaluator {
                 for t in 0..<x.tokens.count {
                     var dot: Float = 0
                     for j in 0..<x.dimension { dot += x.vectors[t * x.dimension + j] * y.vectors[t * x.dimension + j] }
-                    cosines.append(.number(Double(dot)))
+                    cosines.append(dot.isFinite ? .number(Double(dot)) : .null)  // JSON has no NaN: null, read back as NaN
                 }
             }
             return ItemRow(id: corpus.ids[i], values: ["f1_full": .number(pair.0.f1), "f1_quantized": .number(pair.1.f1),
@@ -103,7 +104,9 @@ public struct EncoderDriftEvaluator: Evaluator {
     /// The cosine statistics over every row's token cosines, and the paired comparison of the rows' F1.
     public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
         guard !items.isEmpty else { throw MetricsError.emptyInput(what: "candidates") }
-        let cosines = try items.flatMap { try $0.finiteNumbers("token_cosines") }.sorted()
+        // A token whose cosine is not finite (a NaN hidden state) makes the cosine statistics NaN, which the report flags.
+        let all = try items.flatMap { try $0.numbers("token_cosines") }
+        let cosines = all.allSatisfy(\.isFinite) ? all.sorted() : [.nan]
         let comparison = PairedComparison.compare(reference: try items.map { try $0.number("f1_full") },
                                                   candidate: try items.map { try $0.number("f1_quantized") },
                                                   higherIsBetter: true, resamples: resamples, trials: resamples, seed: seed)

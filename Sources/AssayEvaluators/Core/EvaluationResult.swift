@@ -74,7 +74,7 @@ public struct ItemRow: Sendable, Equatable, Codable {
 
     /// Values only a merge reads — `quant-drift`'s per-chunk sufficient statistics, each token's
     /// KLD among them: in the items file and shard files, not in a report's tables.
-    public static let mergeOnlyKeys: Set<String> = ["drift_stats"]
+    public static let mergeOnlyKeys: Set<String> = ["drift_stats", "token_cosines"]
 
     /// Item id (a JSONL `id` field or the 1-based line number).
     public var id: String
@@ -103,12 +103,14 @@ extension ItemRow {
         }
     }
 
-    /// The finite numbers in the array under `key` (values a merge concatenates).
+    /// The numbers in the array under `key` (values a merge concatenates), null read as NaN as
+    /// in ``number(_:)``.
     /// - Throws: ``EvaluatorError/malformedDataset(path:line:message:hint:)`` naming the item.
-    public func finiteNumbers(_ key: String) throws -> [Double] {
+    public func numbers(_ key: String) throws -> [Double] {
         guard case let .array(values)? = values[key] else { throw malformed("'\(key)' must be an array of numbers") }
         return try values.map { value in
-            guard let d = value.number, d.isFinite else { throw malformed("'\(key)' holds \(value), not a finite number") }
+            if value == .null { return .nan }
+            guard let d = value.number else { throw malformed("'\(key)' holds \(value), not a number") }
             return d
         }
     }

@@ -10,7 +10,7 @@ import Foundation
 /// the same numbers a padding mask gives. The products are ordered (each output one chain of
 /// multiply-adds, ``Kernels/orderedProduct(m:n:k:a:lda:b:ldb:transposeB:c:ldc:threads:)``) and
 /// every other step works row by row, so a sequence's hidden states are the same bits whichever
-/// sequences share its batch, whatever the thread count and on any x86 CPU. Embedding tables and projections stay in the
+/// sequences share its batch, whatever the thread count and SIMD level (one build of assay). Embedding tables and projections stay in the
 /// memory-mapped safetensors file (F32 in place; F16/BF16 dequantized in panels per product, see
 /// ``WeightMatrix``); only biases and LayerNorm vectors are copied.
 public struct BertEncoder: Sendable {

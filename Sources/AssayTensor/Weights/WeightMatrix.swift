@@ -214,7 +214,7 @@ public struct WeightMatrix: @unchecked Sendable {
     /// f32 weights in place, others in panels of dequantized rows. Each output is one chain of
     /// fused multiply-adds over the columns in order, starting from its value in `out`: the same
     /// bits whatever `m` is, whichever rows share the batch, however many `threads` split the
-    /// product (1: this thread alone, safe from several threads at once) and on any CPU, so an
+    /// product (1: this thread alone, safe from several threads at once) and SIMD level, so an
     /// encoder's output for a text depends on that text only. An encoder's projections
     /// (``linear(_:rows:ggml:)`` returns a new array and takes the decoder's paths).
     /// - Precondition: `m ≥ 0`; `out` has room for m rows of `outputStride ≥ rows` floats.
