@@ -237,15 +237,19 @@ struct QuantizedKernelTests {
     @Test(arguments: [(m: 13, n: 37, k: 5), (m: 9, n: 790, k: 1056), (m: 7, n: 16, k: 512), (m: 1, n: 3, k: 1)])
     func orderedProductsAreOneChainPerOutput(m: Int, n: Int, k: Int) {
         let a = Self.activations(m * k, seed: 91), b = Self.activations(n * k, seed: 92), start = Self.activations(m * n, seed: 93)
-        // The chain itself: fma over k in order, from the starting value.
-        var expected = start
-        for i in 0..<m {
-            for j in 0..<n {
-                var acc = start[i * n + j]
-                for kk in 0..<k { acc = acc.addingProduct(a[i * k + kk], b[j * k + kk]) }
-                expected[i * n + j] = acc
+        // The chain itself: fma over k in order, from the starting value (weights: n rows of k).
+        func chains(_ weights: [Float]) -> [Float] {
+            var result = start
+            for i in 0..<m {
+                for j in 0..<n {
+                    var acc = start[i * n + j]
+                    for kk in 0..<k { acc = acc.addingProduct(a[i * k + kk], weights[j * k + kk]) }
+                    result[i * n + j] = acc
+                }
             }
+            return result
         }
+        let expected = chains(b)
         let bColumns = (0..<(k * n)).map { b[($0 % n) * k + $0 / n] }  // op(B) stored k-major
         func product(rows: Range<Int>, threads: Int, transposed: Bool) -> [Float] {
             var c = Array(start[(rows.lowerBound * n)..<(rows.upperBound * n)])
@@ -276,15 +280,7 @@ struct QuantizedKernelTests {
         }
         // Weights of another type: the chain over the dequantized values.
         if k % 32 == 0 {
-            let w = Self.matrix(.q8_0, rows: n, columns: k, seed: 94), values = w.dequantized()
-            var chained = start
-            for i in 0..<m {
-                for j in 0..<n {
-                    var acc = start[i * n + j]
-                    for kk in 0..<k { acc = acc.addingProduct(a[i * k + kk], values[j * k + kk]) }
-                    chained[i * n + j] = acc
-                }
-            }
+            let w = Self.matrix(.q8_0, rows: n, columns: k, seed: 94), chained = chains(w.dequantized())
             for threads in [1, 2] {
                 var c = start
                 a.withUnsafeBufferPointer { pa in c.withUnsafeMutableBufferPointer { w.accumulate(pa.baseAddress!, rows: m, into: $0.baseAddress!, outputStride: n, threads: threads) } }

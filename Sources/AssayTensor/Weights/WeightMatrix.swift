@@ -227,19 +227,27 @@ public struct WeightMatrix: @unchecked Sendable {
                                 Int64(columns), 1, out, Int64(outputStride), Int32(threads))
             return
         }
-        // Panels of dequantized rows (at most 16 MB); splitting the rows changes no output's sum.
+        // Splitting the rows into panels changes no output's sum.
+        forEachPanel(onThisThread: threads <= 1) { start, count, panel in
+            assay_sgemm_ordered(Int64(m), Int64(count), Int64(columns), x, Int64(columns), panel, Int64(columns), 1, out + start,
+                                Int64(outputStride), Int32(threads))
+        }
+    }
+
+    /// The rows in panels of at most ``panelValues`` floats, each dequantized (across the pool, or
+    /// on this thread alone) and handed to `body` with its first row and row count.
+    private func forEachPanel(onThisThread: Bool, _ body: (_ start: Int, _ count: Int, _ panel: UnsafePointer<Float>) -> Void) {
         let panelRows = max(1, min(rows, Self.panelValues / columns))
         let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * columns)
         defer { panel.deallocate() }
         for start in stride(from: 0, to: rows, by: panelRows) {
             let count = min(panelRows, rows - start)
-            if threads > 1 {
-                dequantizeRows(start..<(start + count), into: panel)
-            } else {
+            if onThisThread {
                 for r in 0..<count { assay_dequantize_row(Int32(type.rawValue), storage.base + (start + r) * rowBytes, panel + r * columns, Int64(columns)) }
+            } else {
+                dequantizeRows(start..<(start + count), into: panel)
             }
-            assay_sgemm_ordered(Int64(m), Int64(count), Int64(columns), x, Int64(columns), panel, Int64(columns), 1, out + start,
-                                Int64(outputStride), Int32(threads))
+            body(start, count, panel)
         }
     }
 
@@ -256,12 +264,7 @@ public struct WeightMatrix: @unchecked Sendable {
         // amplifies (one chunk's perplexity moved 1 % with 2 MB panels; 64 MB → 16 MB moved a
         // 1.1B shape's two chunks by 1e-5, exact numerics by 1.5e-8), so panels stay few; 64 MB
         // panels put a 1.1B and a 7B perplexity run 36–46 MiB over file + KV cache + 128 MiB.
-        let panelRows = max(1, min(rows, Self.panelValues / columns))
-        let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * columns)
-        defer { panel.deallocate() }
-        for start in stride(from: 0, to: rows, by: panelRows) {
-            let count = min(panelRows, rows - start)
-            dequantizeRows(start..<(start + count), into: panel)
+        forEachPanel(onThisThread: false) { start, count, panel in
             BLAS.gemm(m: m, n: count, k: columns, a: a, lda: columns, b: panel, ldb: columns, transposeB: true, beta: beta,
                       c: c + start, ldc: ldc)
         }
