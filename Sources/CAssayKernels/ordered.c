@@ -5,9 +5,10 @@
 // the portable loop's fmaf round alike) — so an encoder's embedding of a text is the same bits
 // whichever texts share its batch, which shard computes it and how many cores the machine has.
 //
-// The AVX2 path is Goto's: B is packed in blocks of KC × NC into panels of 16 columns, k-major,
-// and a 6 × 16 register block of accumulators (twelve ymm) meets each panel, A's values
-// broadcast one at a time. Blocking k only stores the chain's value in C and loads it again.
+// Both paths are Goto's: B is packed in blocks of KC × NC into panels of 16 columns, k-major, and
+// a 6 × 16 register block of accumulators (twelve ymm with AVX2, an array of fmaf chains in the
+// portable C) meets each panel, A's values broadcast one at a time. Blocking k only stores the
+// chain's value in C and loads it again.
 #include "internal.h"
 
 #include <pthread.h>
