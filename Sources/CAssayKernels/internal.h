@@ -264,6 +264,12 @@ void assay_gemv_portable(int type, const uint8_t *w, size_t row_bytes, int64_t k
 /// Rows r0 ..< r1 through the AVX2+FMA+F16C kernels (see assay_gemv).
 void assay_gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const float *x, const uint8_t *xq, float *y,
                      int64_t r0, int64_t r1);
+/// Rows r0 ..< r1 of W against `m` quantized activation rows (`xq`, `xq_row_bytes` apart; y[a ·
+/// ldy + r]) for Q4_0, Q4_1, Q8_0, Q4_K and Q6_K: each output bit-identical to assay_gemv_avx2's,
+/// each weight block unpacked once for up to four activation rows. Returns 0 (nothing written)
+/// for other types, rows too long for decode's AVX2 products, or no memory.
+int assay_gemm_quantized_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes,
+                              int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1);
 /// Between 1 and 0 (one part of a short-batch product, on this thread): the exact kernels keep
 /// the activation rows they transpose, by address, instead of transposing them for every call.
 void assay_transposed_memo(int on);

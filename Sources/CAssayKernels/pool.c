@@ -81,6 +81,12 @@ static int64_t boundary(const job_t *j, int part) {
 // count, about 16 KB) meet every activation row while they are in L1, so the weights are read
 // from memory once, not m times.
 static void gemv_rows(const job_t *j, int64_t r0, int64_t r1) {
+#if ASSAY_X86
+    // Quantized activations of the common types: weight blocks unpacked once for several rows.
+    if (j->xq && assay_simd_level() >= 1 &&
+        assay_gemm_quantized_avx2(j->type, j->w, j->row_bytes, j->k, (const uint8_t *)j->xq, j->xq_row_bytes, j->m, j->y, j->ldy, r0, r1))
+        return;
+#endif
     int64_t step = (int64_t)(16384 / (j->row_bytes ? j->row_bytes : 1)) & ~(int64_t)1;
     if (step < 2) step = 2;
 #if ASSAY_X86

@@ -164,7 +164,8 @@ struct QuantizedKernelTests {
     /// stays within rounding of sgemm on the dequantized matrix.
     @Test(arguments: matrixTypes.filter { $0 != .f32 })
     func shortBatchesEqualRowByRowProducts(type: GGMLType) {
-        let rows = 300, columns = 512, m = 5
+        // An odd row count: Q4_0 and Q4_1 pair rows, and the last one goes alone.
+        let rows = 301, columns = 512, m = 5
         let w = Self.matrix(type, rows: rows, columns: columns, seed: 61)
         let x = Self.activations(m * columns, seed: 62)
         let saved = Threads.count
@@ -186,6 +187,11 @@ struct QuantizedKernelTests {
                 } else {
                     #expect(batch == oneByOne, "\(type) ggml \(ggml), \(threads) threads")
                 }
+            }
+            if !tiles || (ggml && type != .f16 && type != .bf16) {
+                // Batches of two and three (the integer kernels take up to four activation rows at a time).
+                let three = w.linear(Array(x[0..<(3 * columns)]), rows: 3, ggml: ggml)
+                #expect(pairs == Array(oneByOne[rows...]) && three == Array(oneByOne[..<(3 * rows)]), "\(type) ggml \(ggml), 2 and 3 rows")
             }
         }
         let whole = BLAS.matmulTransposed(x, w.dequantized(), m: m, n: rows, k: columns)
