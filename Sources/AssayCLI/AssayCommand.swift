@@ -1,4 +1,5 @@
 import AssayCore
+import AssayTensor
 import ArgumentParser
 import Foundation
 
@@ -28,6 +29,11 @@ public struct AssayCommand: AsyncParsableCommand {
     /// carry a location and hint print as `error:` / `hint:` and exit 2; usage errors exit 64.
     public static func main(_ arguments: [String]?) async {
         Redaction.registerKeys(from: ProcessInfo.processInfo.environment)
+        // OpenBLAS's threads and the kernels' pool start from the same count: the CPUs this
+        // process may use (OpenBLAS alone would ignore a cgroup CPU limit), unless the
+        // environment sets OpenBLAS's; `--threads` sets both.
+        let environment = ProcessInfo.processInfo.environment
+        if environment["OPENBLAS_NUM_THREADS"] == nil && environment["OMP_NUM_THREADS"] == nil { BLAS.threads = Threads.available }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -7,6 +7,7 @@
 #include "internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -67,6 +68,11 @@ static uint64_t start_ticket[MAX_THREADS];  // the ticket current when each work
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;  // one product at a time
 static atomic_int wanted;          // threads asked for (0: not set yet)
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+// More threads than CPUs to run them (`--threads` above assay_available_cpus()): a spinning thread
+// would take the CPU from the one it waits for, so workers sleep at once between products and the
+// caller yields while it waits (SmolLM2's decode, two threads under `taskset -c 0`: 4.3 tokens/s
+// spinning).
+static atomic_int oversubscribed;
 
 // Row boundaries of matrix-vector parts are even: rows go through the kernels in pairs from an
 // even row, so every row is computed the same way whatever the thread count.
@@ -156,15 +162,15 @@ static void *worker(void *arg) {
         run_part(&j, index);
         // A dequantized panel goes to sgemm next, on OpenBLAS's threads: sleep at once instead
         // of spinning against them. Decode products come in quick succession: spin.
-        spin_limit = j.kind == 1 ? 0 : SPINS;
+        spin_limit = j.kind == 1 || atomic_load_explicit(&oversubscribed, memory_order_relaxed) ? 0 : SPINS;
         atomic_fetch_sub_explicit(&remaining, 1, memory_order_release);
     }
     return NULL;
 }
 
 static int default_threads(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : (n > MAX_THREADS ? MAX_THREADS : (int)n);
+    int n = assay_available_cpus();
+    return n > MAX_THREADS ? MAX_THREADS : n;
 }
 
 void assay_set_threads(int n) {
@@ -195,6 +201,7 @@ static int ensure_workers(void) {
         started++;
     }
     int usable = started + 1 < threads ? started + 1 : threads;
+    atomic_store_explicit(&oversubscribed, usable > assay_available_cpus(), memory_order_relaxed);
     pthread_mutex_unlock(&start_lock);
     return usable;
 }
@@ -217,7 +224,10 @@ static void run(job_t *j) {
         pthread_mutex_unlock(&lock);
     }
     run_part(j, 0);
-    while (atomic_load_explicit(&remaining, memory_order_acquire) > 0) PAUSE();
+    int yield = atomic_load_explicit(&oversubscribed, memory_order_relaxed);
+    while (atomic_load_explicit(&remaining, memory_order_acquire) > 0) {
+        if (yield) sched_yield(); else PAUSE();
+    }
 }
 
 void assay_gemv_parallel(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq, float *y,

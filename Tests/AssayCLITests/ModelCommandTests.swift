@@ -25,6 +25,30 @@ struct ModelCommandTests {
         #expect(result.stderr.contains("hint: "))
     }
 
+    /// A process bound to one CPU (taskset, as Slurm or a cpuset binds a job) defaults to one
+    /// thread; unbound, to every CPU it may use.
+    @Test func defaultThreadsFollowTheAffinityMask() throws {
+        let taskset = "/usr/bin/taskset"
+        guard FileManager.default.isExecutableFile(atPath: taskset) else {
+            try TestEnvironment.missing("no \(taskset) (util-linux) to bind a process to one CPU")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: taskset)
+        process.arguments = ["-c", "0", TestEnvironment.assayBinary.path, "bench", "--help"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        // The help text wrapped at any width: words only.
+        func words(_ text: String) -> String { text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+        let bound = words(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(bound.contains("cgroup CPU limit). (default: 1)"), "\(bound)")
+        let free = words(try AssayProcess.run(["bench", "--help"]).stdout)
+        let count = free.range(of: "cgroup CPU limit). (default: ").flatMap { Int(free[$0.upperBound...].prefix { $0.isNumber }) }
+        #expect(count.map { (1...ProcessInfo.processInfo.activeProcessorCount).contains($0) } == true, "\(free)")
+    }
+
     @Test func tokenizeTextAndFile() throws {
         let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let text = try AssayProcess.run(["tokenize", model.path, "Hello, world!", "--format", "json"])

@@ -19,7 +19,7 @@ struct EncoderOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Quantize the encoder's projection weights in memory first: q8_0 or q4_0 (to measure quantization drift).", valueName: "type"))
     var quantize: String?
 
-    @Option(name: .long, parsing: .unconditional, help: "Threads for matrix products (default: all cores).")
+    @Option(name: .long, parsing: .unconditional, help: "Threads for matrix products (default: the CPUs this process may use — its affinity mask and cgroup CPU limit).")
     var threads: Int?
 
     @Option(name: .customLong("batch-tokens"), parsing: .unconditional, help: "Tokens per encoder batch.")

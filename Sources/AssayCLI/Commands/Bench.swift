@@ -45,8 +45,8 @@ extension AssayCommand {
         @Option(name: .customShort("r"), parsing: .unconditional, help: "Measured repetitions per test.")
         var repetitions: Int = 5
 
-        @Option(name: .long, help: "Thread counts, comma-separated.")
-        var threads = IntegerList([ProcessInfo.processInfo.activeProcessorCount])
+        @Option(name: .long, help: "Thread counts, comma-separated; the default is the CPUs this process may use (its affinity mask and cgroup CPU limit).")
+        var threads = IntegerList([Threads.available])
 
         @Option(name: .long, parsing: .unconditional, help: "Unmeasured runs of each test first.")
         var warmup: Int = 1

@@ -3,9 +3,10 @@ import AssayTensor
 import Foundation
 
 /// `--threads N` for commands that run a model: OpenBLAS's threads and the quantized kernels'
-/// pool (docs/engine.md). Default: the online cores.
+/// pool (docs/engine.md). Default: the CPUs this process may use (``Threads/available``).
 struct ThreadOptions: ParsableArguments {
-    @Option(name: .long, parsing: .unconditional, help: "Threads for the model's matrix products (default: the online cores).")
+    @Option(name: .long, parsing: .unconditional,
+            help: "Threads for the model's matrix products (default: the CPUs this process may use — its affinity mask and cgroup CPU limit).")
     var threads: Int?
 
     func validate() throws {

@@ -34,6 +34,16 @@ int assay_dequantize_row(int type, const void *w, float *y, int64_t k);
 void assay_gemv(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq, float *y, int64_t r0,
                 int64_t r1);
 
+/// The CPUs this process may use: the smaller of its affinity mask (taskset, cpusets, Slurm's
+/// binding) and its cgroup's CPU bandwidth limit rounded up (docker --cpus, a Kubernetes CPU
+/// limit); at least 1. The default thread count. Read once.
+int assay_available_cpus(void);
+
+/// The smallest CPU limit (ceil(quota / period)) of the cgroups that `proc_cgroup` (a
+/// /proc/self/cgroup file) names, under `root` (where cgroupfs is mounted), and their ancestors;
+/// cgroup v2 (also at root/unified) and v1 (root/cpu or root/cpu,cpuacct); 0 when none is set.
+int assay_cgroup_cpu_limit(const char *proc_cgroup, const char *root);
+
 /// Threads the parallel kernels use (the caller plus `n − 1` pool workers, started on first use
 /// and kept: they spin briefly between products, as ggml's do, then sleep).
 void assay_set_threads(int n);
