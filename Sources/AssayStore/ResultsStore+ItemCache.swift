@@ -27,6 +27,40 @@ extension ResultsStore: ItemCache {
         }
     }
 
+    /// The rows kept under `keys`, read 500 keys a query; rows that cannot be read are left out
+    /// (those items are redone).
+    public func rows(forKeys keys: [String]) -> [String: ItemRow] {
+        var found: [String: ItemRow] = [:]
+        for start in stride(from: 0, to: keys.count, by: 500) {
+            let batch = Array(keys[start..<min(start + 500, keys.count)])
+            let placeholders = Array(repeating: "?", count: batch.count).joined(separator: ",")
+            guard let rows = try? pool.read({ db in
+                try Row.fetchAll(db, sql: "SELECT key, item_id, stats FROM item_cache WHERE key IN (\(placeholders))", arguments: StatementArguments(batch))
+            }) else { continue }
+            for row in rows {
+                guard let key: String = row["key"], let id: String = row["item_id"], let stats: String = row["stats"],
+                      let values = try? JSONDecoder().decode([String: JSONValue].self, from: Data(stats.utf8)) else { continue }
+                found[key] = ItemRow(id: id, values: values)
+            }
+        }
+        return found
+    }
+
+    /// Keeps `rows` in one transaction (a kill loses the block in progress, never part of one).
+    public func record(_ rows: [(key: String, row: ItemRow)]) {
+        guard !rows.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let created = Self.timestamp(Date())
+        _ = try? pool.write { db in
+            for (key, row) in rows {
+                guard let stats = try? encoder.encode(row.values) else { continue }
+                try db.execute(sql: "INSERT OR REPLACE INTO item_cache (key, item_id, stats, created) VALUES (?, ?, ?, ?)",
+                               arguments: [key, row.id, String(decoding: stats, as: UTF8.self), created])
+            }
+        }
+    }
+
     /// Removes rows kept longer than `days` (7): a run killed a week ago is not resumed, and the
     /// table stays the size of recent work. Results kept for `--reuse` and BERTScore reference
     /// embeddings go after `reuseDays` (30).

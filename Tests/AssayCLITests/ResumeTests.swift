@@ -3,18 +3,21 @@ import AssayTestSupport
 import Foundation
 import Testing
 
-/// `assay run --resume`: chunks, drift chunks, rolling documents and generated completions are kept
-/// in the store as they finish; a run killed with SIGKILL at four points and
-/// interrupted with Ctrl-C at a fifth, each time resumed, ends with the report an uninterrupted run gives.
+/// `assay run --resume`: chunks, drift chunks, rolling documents, generated completions and
+/// BERTScore pairs (in blocks) are kept in the store as they finish; a run killed with SIGKILL at
+/// five points and interrupted with Ctrl-C at a sixth, each time resumed, ends with the report an
+/// uninterrupted run gives.
 struct ResumeTests {
     static func suite(in directory: URL) throws {
         let root = TestEnvironment.root.path
         let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        let encoder = try TestEnvironment.model("all-minilm-l6-v2").path
         try """
             version: 1
             name: resume
             models:
               smollm2: { path: "\(model)" }
+              minilm: { path: "\(encoder)" }
             datasets:
               notes: { kind: text, path: "\(root)/Fixtures/text/field-notes.txt" }
               a: { kind: parallel, hypotheses: "\(root)/Fixtures/mt/system-a.txt", references: ["\(root)/Fixtures/mt/reference.txt"] }
@@ -23,6 +26,7 @@ struct ResumeTests {
               - { id: drift, evaluator: quant-drift, model: smollm2, reference: smollm2, dataset: notes, options: { context: 32, chunks: 8, quantize: q8_0 } }
               - { id: rolling, evaluator: perplexity, model: smollm2, dataset: notes, options: { mode: rolling, split: paragraphs, context: 32 } }
               - { id: gen, evaluator: generation, model: smollm2, dataset: a, options: { max_tokens: 6 } }
+              - { id: bs, evaluator: bertscore, model: minilm, dataset: a, options: { idf: true, batch_tokens: 1 } }
             """.write(to: directory.appendingPathComponent("suite.yaml"), atomically: true, encoding: .utf8)
     }
 
@@ -34,7 +38,8 @@ struct ResumeTests {
         var metrics: [String: NSArray] = [:], notes: [String] = []
         for evaluation in document["evaluations"] as? [[String: Any]] ?? [] {
             let list = evaluation["metrics"] as? [[String: Any]] ?? []
-            notes += list.compactMap { $0["note"] as? String }
+            // One note per fact ("resumed: …", BERTScore's "N reference embeddings taken from the store").
+            notes += list.compactMap { $0["note"] as? String }.flatMap { $0.components(separatedBy: "; ") }
             // The note saying how many items were resumed is the only difference allowed.
             metrics[evaluation["id"] as? String ?? "?"] = list.map { $0.filter { $0.key != "note" } } as NSArray
         }
@@ -53,15 +58,16 @@ struct ResumeTests {
         let whole = try AssayProcess.run(["run", "suite.yaml", "--store", "whole.sqlite", "--out", "whole", "--format", "text"], in: directory)
         #expect(whole.status == 0, "\(whole.stderr)")
         let expected = try Self.report(in: directory.appendingPathComponent("whole/resume"))
-        #expect(expected.metrics.count == 4 && expected.notes.isEmpty)
+        #expect(expected.metrics.count == 5 && expected.notes.isEmpty)
 
-        // 12 chunks, 8 drift chunks, 9 paragraphs and 20 prompts are kept one by one: SIGKILL after
-        // the 3rd, 15th (in the drift chunks), 24th (in the documents) and 33rd (in the prompts),
-        // then Ctrl-C after the 42nd (the engine stops the completion in progress early: it must
-        // not be kept), resuming every time.
+        // 12 chunks, 8 drift chunks, 9 paragraphs and 20 prompts are kept one by one, then 20
+        // BERTScore pairs a block (about 64 tokens of new text) at a time: SIGKILL after the 3rd,
+        // 15th (in the drift chunks), 24th (in the documents) and 33rd (in the prompts), Ctrl-C
+        // after the 42nd (the engine stops the completion in progress early: it must not be kept),
+        // and SIGKILL after the 57th (in the BERTScore pairs), resuming every time.
         let store = directory.appendingPathComponent("killed.sqlite")
         var counts: [Int] = []
-        for (target, signal) in [(3, SIGKILL), (15, SIGKILL), (24, SIGKILL), (33, SIGKILL), (42, SIGINT)] {
+        for (target, signal) in [(3, SIGKILL), (15, SIGKILL), (24, SIGKILL), (33, SIGKILL), (42, SIGINT), (57, SIGKILL)] {
             let running = try AssayProcess.start(["run", "suite.yaml", "--store", store.path, "--out", "killed", "--resume"], in: directory)
             let deadline = Date().addingTimeInterval(600)
             while Self.kept(in: store) < target, running.process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
@@ -74,20 +80,24 @@ struct ResumeTests {
             }
             counts.append(Self.kept(in: store))
         }
-        #expect(counts == counts.sorted() && counts.first! >= 3 && counts.last! < 49, "\(counts)")
+        #expect(counts == counts.sorted() && counts.first! >= 3 && counts.last! < 69, "\(counts)")
 
         let resumed = try AssayProcess.run(["run", "suite.yaml", "--store", store.path, "--out", "resumed", "--resume", "--format", "text"], in: directory)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let got = try Self.report(in: directory.appendingPathComponent("resumed/resume"))
         #expect(got.metrics == expected.metrics)
         #expect(got.items == expected.items)
-        let taken = got.notes.compactMap { note in note.split(separator: " ").dropFirst().first.flatMap { Int($0) } }.reduce(0, +)
+        let resumedNotes = got.notes.filter { $0.hasPrefix("resumed: ") }
+        let taken = resumedNotes.compactMap { note in note.split(separator: " ").dropFirst().first.flatMap { Int($0) } }.reduce(0, +)
         #expect(taken == counts.last!, "\(got.notes)")
-        #expect(got.notes.allSatisfy { $0.hasPrefix("resumed: ") })
+        // Besides, the killed runs' reference embeddings may have been taken from the store.
+        #expect(got.notes.allSatisfy { $0.hasPrefix("resumed: ") || $0.hasSuffix("reference embeddings taken from the store") })
+        #expect(resumedNotes.count == 5, "\(got.notes)")
 
-        // Without --resume nothing is taken.
+        // Without --resume nothing is taken (but the references' embeddings).
         let again = try AssayProcess.run(["run", "suite.yaml", "--store", store.path, "--out", "again", "--format", "text"], in: directory)
         let fresh = try Self.report(in: directory.appendingPathComponent("again/resume"))
-        #expect(again.status == 0 && fresh.notes.isEmpty && fresh.metrics == expected.metrics)
+        #expect(again.status == 0 && fresh.notes.allSatisfy { $0.hasSuffix("reference embeddings taken from the store") })
+        #expect(fresh.metrics == expected.metrics && fresh.items == expected.items)
     }
 }

@@ -17,8 +17,8 @@ extension AssayCommand {
                 gate failed, 2 when an evaluation could not run, 130 when interrupted (Ctrl-C, SIGTERM or \
                 SIGHUP: the run stops after the current step and still writes every report).
 
-                Perplexity chunks (or documents), quant-drift chunks and generated completions are kept \
-                in the store as they finish; --resume takes those an earlier run of the same evaluation, model and \
+                Perplexity chunks (or documents), quant-drift chunks, generated completions and BERTScore \
+                pairs (in blocks) are kept in the store as they finish; --resume takes those an earlier run of the same evaluation, model and \
                 data finished — after a kill, Ctrl-C or a lost node — and the report says how many.
 
                 Each evaluation that succeeds is kept in the store too; --reuse takes it instead of \
@@ -39,7 +39,7 @@ extension AssayCommand {
                   assay run suites/release.yaml --baseline latest --junit reports/junit.xml
                   assay run suites/release.yaml --model candidate=/models/new.gguf
                   assay run suites/release.yaml --shard 2/4      # then: assay merge reports/release/shard-*-of-4.json
-                  assay run suites/release.yaml --resume         # after a kill: finished chunks and prompts are kept
+                  assay run suites/release.yaml --resume         # after a kill: finished chunks, prompts and pairs are kept
                   assay run suites/release.yaml --reuse          # only what changed since the last run is evaluated
                 """)
 

@@ -71,35 +71,77 @@ public struct BERTScoreEvaluator: Evaluator {
             options.baselineIsCustom = true
         }
         let progress = context.progress, id = context.evaluationID
+        let encoderHash = context.embeddingCache != nil || context.itemCache != nil ? try SHA256.hex(modelAt: url) : ""
         // References embedded by an earlier run of the same encoder (weights, quantization, build) are taken from the store.
-        let cache = try context.embeddingCache.map { store in
-            BERTScorer.ReferenceCache(cache: store, identity: [try SHA256.hex(modelAt: url), quantize?.description.lowercased() ?? "none",
+        let cache = context.embeddingCache.map { store in
+            BERTScorer.ReferenceCache(cache: store, identity: [encoderHash, quantize?.description.lowercased() ?? "none",
                                                                EvaluationItemCache.buildIdentity].joined(separator: "|"))
         }
         let range = context.itemRange(of: corpus.ids.count)
-        let sharded = range != 0..<corpus.ids.count
-        if range.isEmpty, context.shard != nil {
-            // A shard with no items (more shards than items): no rows, the signature any shard
-            // gives, after the checks every shard makes.
+        // Rows an earlier run of the same evaluation kept (`--resume`): the key names the encoder,
+        // its quantization, the baseline's bytes and, with idf, every reference of the dataset
+        // (the weights), besides the options, the item's texts and the build (EvaluationItemCache).
+        var kept: [Int: BERTScore.Score] = [:]
+        var keys: [Int: String] = [:]
+        if let itemCache = context.itemCache {
+            var identity = [encoderHash, quantize?.description.lowercased() ?? "none"]
+            if let rescalePath { identity.append(try SHA256.hex(fileAt: URL(fileURLWithPath: rescalePath))) }
+            if options.idf { identity.append(SHA256.hex(Data(corpus.references.map { $0.joined(separator: "\u{1F}") }.joined(separator: "\u{1E}").utf8))) }
+            let model = identity.joined(separator: "|")
+            for i in range {
+                keys[i] = itemCache.key(model: model, content: Data(([corpus.hypotheses[i]] + corpus.references[i]).joined(separator: "\u{1F}").utf8))
+            }
+            let rows = itemCache.rows(forKeys: range.map { keys[$0]! })
+            for i in range {
+                guard let row = rows[keys[i]!], let p = row.values["precision"]?.number, let r = row.values["recall"]?.number,
+                      let f = row.values["f1"]?.number else { continue }
+                kept[i] = BERTScore.Score(precision: p, recall: r, f1: f)
+            }
+            itemCache.taken(kept.count)
+        }
+        let pending = range.filter { kept[$0] == nil }
+        let signature: String
+        var fromStore = 0
+        if pending.isEmpty {
+            // A shard with no items (more shards than items), or every item resumed: the
+            // signature any run gives, after the checks every run makes.
             let layer = options.layer ?? scorer.defaultLayer
             guard (0...scorer.encoder.configuration.layers).contains(layer) else {
                 throw EvaluatorError.invalidOption(name: "layer", message: "the encoder has layers 0…\(scorer.encoder.configuration.layers)")
             }
             _ = try options.baseline.map { try $0.baseline(layer: layer) }
-            return try finish(items: [], signature: scorer.signature(layer: layer, options: options), in: context)
-        }
-        let result = try scorer.score(candidates: Array(corpus.hypotheses[range]), references: Array(corpus.references[range]), options: options,
-                                      referenceCache: cache, idfReferences: sharded && options.idf ? corpus.references.flatMap { $0 } : nil) { done, total in
-            progress.update(evaluation: id, completed: done, total: total, detail: "texts")
+            if range.isEmpty && context.shard == nil { throw MetricsError.emptyInput(what: "candidates") }
+            signature = scorer.signature(layer: layer, options: options)
+        } else {
+            // With a store, items are scored in blocks of about 64 encoder batches and each block's
+            // rows kept as it finishes, so a killed run loses at most the block in progress.
+            let itemCache = context.itemCache
+            let result = try scorer.score(candidates: pending.map { corpus.hypotheses[$0] }, references: pending.map { corpus.references[$0] },
+                                          options: options, referenceCache: cache,
+                                          idfReferences: options.idf ? corpus.references.flatMap { $0 } : nil,
+                                          blockTokens: itemCache == nil ? nil : 64 * options.batchTokens, progress: { done, total in
+                                              progress.update(evaluation: id, completed: done, total: total, detail: "texts")
+                                          }) { block, scores in
+                // A finished block is kept even when the run was interrupted meanwhile; then it stops.
+                itemCache?.record(zip(block, scores).map { j, s in
+                    (key: keys[pending[j]]!, row: ItemRow(id: corpus.ids[pending[j]],
+                                                          values: ["precision": .number(s.precision), "recall": .number(s.recall), "f1": .number(s.f1)]))
+                })
+                try context.checkCancellation()
+            }
+            for (j, i) in pending.enumerated() { kept[i] = result.scores[j] }
+            signature = result.signature
+            fromStore = result.referencesFromCache
         }
         try context.checkCancellation()
-        let items = zip(range, result.scores).map { i, s in
-            ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i).merging(
+        let items = range.map { i in
+            let s = kept[i]!
+            return ItemRow(id: corpus.ids[i], values: corpus.itemTexts(i).merging(
                 ["precision": .number(s.precision), "recall": .number(s.recall), "f1": .number(s.f1)]) { _, score in score })
         }
-        var out = try finish(items: items, signature: result.signature, in: context)
-        if result.referencesFromCache > 0 {
-            out.addRunNote("\(result.referencesFromCache) reference embedding\(result.referencesFromCache == 1 ? "" : "s") taken from the store")
+        var out = try finish(items: items, signature: signature, in: context)
+        if fromStore > 0 {
+            out.addRunNote("\(fromStore) reference embedding\(fromStore == 1 ? "" : "s") taken from the store")
         }
         return out
     }

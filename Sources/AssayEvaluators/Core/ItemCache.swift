@@ -10,6 +10,22 @@ public protocol ItemCache: Sendable {
     func row(forKey key: String) -> ItemRow?
     /// Keeps `row` under `key` at once (committed: a kill right after loses nothing).
     func record(_ row: ItemRow, forKey key: String)
+    /// The rows kept under `keys` (those there are), by key.
+    func rows(forKeys keys: [String]) -> [String: ItemRow]
+    /// Keeps `rows`, each under its key, committed together (items that finish in blocks).
+    func record(_ rows: [(key: String, row: ItemRow)])
+}
+
+extension ItemCache {
+    public func rows(forKeys keys: [String]) -> [String: ItemRow] {
+        var found: [String: ItemRow] = [:]
+        for key in keys { if let row = row(forKey: key) { found[key] = row } }
+        return found
+    }
+
+    public func record(_ rows: [(key: String, row: ItemRow)]) {
+        for (key, row) in rows { record(row, forKey: key) }
+    }
 }
 
 /// The cache as one evaluation sees it: rows are always recorded, and read back only on
@@ -57,15 +73,24 @@ public final class EvaluationItemCache: @unchecked Sendable {
         return cache.row(forKey: key)
     }
 
-    /// Counts one item taken from the store (for the report's note).
-    public func taken() {
+    /// The rows kept for `keys` when resuming (by key); the caller calls ``taken(_:)`` for those it used.
+    public func rows(forKeys keys: [String]) -> [String: ItemRow] {
+        guard resume else { return [:] }
+        return cache.rows(forKeys: keys)
+    }
+
+    /// Counts `count` items taken from the store (for the report's note).
+    public func taken(_ count: Int = 1) {
         lock.lock()
-        reused += 1
+        reused += count
         lock.unlock()
     }
 
     /// Keeps `row` for a later `--resume`.
     public func record(_ row: ItemRow, forKey key: String) { cache.record(row, forKey: key) }
+
+    /// Keeps `rows` for a later `--resume`, committed together.
+    public func record(_ rows: [(key: String, row: ItemRow)]) { cache.record(rows) }
 
     /// Items taken from the store so far.
     public var reusedCount: Int {

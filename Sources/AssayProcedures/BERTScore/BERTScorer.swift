@@ -190,12 +190,19 @@ public struct BERTScorer: Sendable {
 
     /// BERTScore of each candidate against its references (`references[i]` lists those of
     /// `candidates[i]`; their number may vary). With idf the weights come from `idfReferences`
-    /// when given — every reference of a dataset of which these candidates are a part (a shard) —
-    /// and otherwise from `references`.
+    /// when given — every reference of a dataset of which these candidates are a part (a shard,
+    /// or the items a resumed run has left) — and otherwise from `references`.
+    ///
+    /// With `blockTokens` the items go in consecutive blocks whose texts not embedded before come
+    /// to about that many tokens, and `finished` gets each block's item range and scores as soon as
+    /// they are known (a run keeps them for `--resume`; throwing stops the scoring there). A text
+    /// is embedded once whichever blocks use it, and an embedding does not depend on its batch, so
+    /// the scores are the same bits as in one block.
     /// - Throws: ``MetricsError`` for mismatched counts, a candidate without references, a layer
-    ///   outside the encoder, or a baseline without that layer.
+    ///   outside the encoder, or a baseline without that layer; what `finished` throws.
     public func score(candidates: [String], references: [[String]], options: Options = Options(), referenceCache: ReferenceCache? = nil,
-                      idfReferences: [String]? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
+                      idfReferences: [String]? = nil, blockTokens: Int? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil,
+                      finished: ((_ items: Range<Int>, _ scores: ArraySlice<BERTScore.Score>) throws -> Void)? = nil) throws -> Result {
         guard !candidates.isEmpty else { throw MetricsError.emptyInput(what: "candidates") }
         guard references.count == candidates.count else {
             throw MetricsError.lineCountMismatch(hypotheses: candidates.count, references: references.count, referencePath: "the references")
@@ -207,40 +214,78 @@ public struct BERTScorer: Sendable {
         guard (0...encoder.configuration.layers).contains(layer) else {
             throw MetricsError.invalidOption(name: "layer", value: String(layer), reason: "the encoder has layers 0…\(encoder.configuration.layers)")
         }
-        _ = try options.baseline.map { try $0.baseline(layer: layer) }  // fail before the expensive part
-        let allReferences = references.flatMap { $0 }
-        guard let referenceCache else {
-            let embeddings = embed(candidates + allReferences, layers: [layer], batchTokens: options.batchTokens, progress: progress)
-            return try score(candidates: candidates, references: references, embeddings: embeddings, layer: layer, options: options,
-                             idfReferences: idfReferences)
-        }
-        // References kept by an earlier run are taken; the rest are embedded with the candidates and kept.
-        var seen = Set<String>()
-        let distinctReferences = allReferences.filter { seen.insert($0).inserted }
-        let keys = distinctReferences.map { cacheKey($0, layer: layer, cache: referenceCache) }
-        let kept = referenceCache.cache.embeddings(forKeys: keys)
-        var cached: [String: [Int: BERTScore.Embedding]] = [:]
-        for (text, key) in zip(distinctReferences, keys) {
-            // Taken only when its tokens are the ones this tokenizer gives the text now.
-            if let embedding = kept[key], embedding.dimension == encoder.configuration.hidden, embedding.tokens == tokens(text) {
-                cached[text] = [layer: embedding]
+        let baseline = try options.baseline.map { try $0.baseline(layer: layer) }  // fail before the expensive part
+        let weights = options.idf
+            ? BERTScore.Weights.idf(references: (idfReferences ?? references.flatMap { $0 }).map(tokens))
+            : BERTScore.Weights.uniform(special: special)
+        let excluded = options.excludeSpecialFromMatching ? special : []
+        let candidateSet = Set(candidates)
+        // Consecutive blocks of items; each text counted in the first block that uses it (its
+        // UTF-8 bytes / 4 standing in for its tokens).
+        var blocks: [Range<Int>] = []
+        var planned = Set<String>()
+        var start = 0, size = 0
+        for i in candidates.indices {
+            for text in [candidates[i]] + references[i] where planned.insert(text).inserted { size += text.utf8.count / 4 + 2 }
+            if let blockTokens, size >= blockTokens || i == candidates.count - 1 {
+                blocks.append(start..<(i + 1))
+                (start, size) = (i + 1, 0)
             }
         }
-        let candidateSet = Set(candidates)
-        var embeddings = embed(candidates + allReferences.filter { cached[$0] == nil || candidateSet.contains($0) }, layers: [layer],
-                               batchTokens: options.batchTokens, progress: progress)
-        let fresh = zip(distinctReferences, keys).compactMap { text, key in
-            cached[text] == nil ? embeddings[text]?[layer].map { (key: key, embedding: $0) } : nil
+        if blockTokens == nil { blocks = [0..<candidates.count] }
+        let total = planned.count
+        var embeddings: [String: BERTScore.Embedding] = [:]
+        var scores: [BERTScore.Score] = []
+        scores.reserveCapacity(candidates.count)
+        var textsEncoded = 0, tokensEncoded = 0, referencesFromCache = 0
+        for block in blocks {
+            var seen = Set<String>()
+            let texts = ([candidates[block]] + references[block].map { $0[...] }).joined().filter { embeddings[$0] == nil && seen.insert($0).inserted }
+            var fresh = texts
+            var keys: [String: String] = [:]
+            if let referenceCache {
+                // References kept by an earlier run are taken (when their tokens are the ones this
+                // tokenizer gives them now); the rest are embedded with the candidates and kept.
+                // (A reference that is also a candidate is embedded as one, and kept.)
+                for text in Set(references[block].joined()) where embeddings[text] == nil {
+                    keys[text] = cacheKey(text, layer: layer, cache: referenceCache)
+                }
+                let kept = referenceCache.cache.embeddings(forKeys: keys.filter { !candidateSet.contains($0.key) }.map(\.value))
+                for (text, key) in keys where !candidateSet.contains(text) {
+                    if let embedding = kept[key], embedding.dimension == encoder.configuration.hidden, embedding.tokens == tokens(text) {
+                        embeddings[text] = embedding
+                        referencesFromCache += 1
+                    }
+                }
+                fresh = texts.filter { embeddings[$0] == nil }
+            }
+            let before = embeddings.count
+            var report: (@Sendable (Int, Int) -> Void)?
+            if let progress { report = { done, _ in progress(before + done, total) } }
+            let embedded = embed(fresh, layers: [layer], batchTokens: options.batchTokens, progress: report)
+            for (text, perLayer) in embedded {
+                guard let embedding = perLayer[layer] else { continue }
+                embeddings[text] = embedding
+                tokensEncoded += embedding.tokens.count
+            }
+            textsEncoded += embedded.count
+            if let referenceCache {
+                referenceCache.cache.keep(keys.compactMap { text, key in embedded[text]?[layer].map { (key: key, embedding: $0) } })
+            }
+            for i in block {
+                let candidate = embeddings[candidates[i]]!
+                let best = BERTScore.Score.best(references[i].map { reference in
+                    BERTScore.score(candidate: candidate, reference: embeddings[reference]!, weights: weights, excludedFromMatching: excluded)
+                })
+                scores.append(baseline.map { best.rescaled(by: $0) } ?? best)
+            }
+            try finished?(block, scores[block])
         }
-        referenceCache.cache.keep(fresh)
-        let embedded = embeddings.count, tokensEmbedded = embeddings.values.reduce(0) { $0 + ($1[layer]?.tokens.count ?? 0) }
-        for (text, embedding) in cached where embeddings[text] == nil { embeddings[text] = embedding }
-        var result = try score(candidates: candidates, references: references, embeddings: embeddings, layer: layer, options: options,
-                               idfReferences: idfReferences)
-        result.textsEncoded = embedded
-        result.tokensEncoded = tokensEmbedded
-        result.referencesFromCache = cached.keys.filter { !candidateSet.contains($0) }.count
-        return result
+        let n = Double(scores.count)
+        let mean = BERTScore.Score(precision: scores.map(\.precision).reduce(0, +) / n, recall: scores.map(\.recall).reduce(0, +) / n,
+                                   f1: scores.map(\.f1).reduce(0, +) / n)
+        return Result(scores: scores, mean: mean, layer: layer, signature: signature(layer: layer, options: options), textsEncoded: textsEncoded,
+                      tokensEncoded: tokensEncoded, referencesFromCache: referencesFromCache)
     }
 
     /// BERTScore from embeddings already computed with ``embed(_:layers:batchTokens:progress:)`` at
