@@ -33,7 +33,7 @@ public struct AssayCommand: AsyncParsableCommand {
         // process may use (OpenBLAS alone would ignore a cgroup CPU limit), unless the
         // environment sets OpenBLAS's; `--threads` sets both.
         let environment = ProcessInfo.processInfo.environment
-        if environment["OPENBLAS_NUM_THREADS"] == nil && environment["OMP_NUM_THREADS"] == nil { BLAS.threads = Threads.available }
+        if ["OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"].allSatisfy({ environment[$0] == nil }) { BLAS.threads = Threads.available }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {

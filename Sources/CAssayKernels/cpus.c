@@ -8,6 +8,7 @@
 #include "assay_kernels.h"
 
 #include <errno.h>
+#include <math.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -48,16 +49,16 @@ static int read_line(const char *path, char *line, size_t size) {
     return got != NULL;
 }
 
-// ceil(quota / period) as a CPU count, or 0 for no limit (or values that make no sense).
-static int cpus_of(long long quota, long long period) {
+// quota / period in CPUs, or 0 for no limit (or values that make no sense).
+static double cpus_of(long long quota, long long period) {
     if (quota <= 0 || period <= 0) return 0;
-    long long n = (quota + period - 1) / period;
-    return n > 1 << 20 ? 1 << 20 : (int)n;
+    double n = (double)quota / (double)period;
+    return n > (double)(1 << 20) ? (double)(1 << 20) : n;
 }
 
 // The limit set in the cgroup directory `dir`: cgroup v2's cpu.max ("max 100000" or "150000
 // 100000") when `v2`, v1's cpu.cfs_quota_us and cpu.cfs_period_us otherwise; 0 for none.
-static int limit_in(const char *dir, int v2) {
+static double limit_in(const char *dir, int v2) {
     char path[4096], line[128];
     if (v2) {
         if (snprintf(path, sizeof path, "%s/cpu.max", dir) >= (int)sizeof path || !read_line(path, line, sizeof line)) return 0;
@@ -78,15 +79,15 @@ static int limit_in(const char *dir, int v2) {
 // The smallest limit from `mount` + `path` up through its ancestors to `mount` itself: a limit
 // anywhere above the process's cgroup binds it, and inside a container the path the process
 // file names may not exist under the container's own mount, whose root is then its cgroup.
-static int smallest_limit(const char *mount, const char *path, int v2) {
+static double smallest_limit(const char *mount, const char *path, int v2) {
     char dir[4096];
     if (snprintf(dir, sizeof dir, "%s%s", mount, path) >= (int)sizeof dir) return 0;
     size_t base = strlen(mount);
-    int smallest = 0;
+    double smallest = 0;
     for (;;) {
         size_t length = strlen(dir);
         while (length > base && dir[length - 1] == '/') dir[--length] = '\0';
-        int limit = limit_in(dir, v2);
+        double limit = limit_in(dir, v2);
         if (limit > 0 && (smallest == 0 || limit < smallest)) smallest = limit;
         char *slash = strrchr(dir + base, '/');
         if (length <= base || !slash) break;
@@ -95,11 +96,12 @@ static int smallest_limit(const char *mount, const char *path, int v2) {
     return smallest;
 }
 
-int assay_cgroup_cpu_limit(const char *proc_cgroup, const char *root) {
+// The smallest quota / period (in CPUs, fractional) of the cgroups `proc_cgroup` names; 0 for none.
+static double cgroup_cpu_quota(const char *proc_cgroup, const char *root) {
     FILE *file = fopen(proc_cgroup, "r");
     if (!file) return 0;
     char line[4096];
-    int smallest = 0;
+    double smallest = 0;
     while (fgets(line, sizeof line, file)) {
         line[strcspn(line, "\n")] = '\0';
         // hierarchy-id:controllers:path
@@ -110,11 +112,11 @@ int assay_cgroup_cpu_limit(const char *proc_cgroup, const char *root) {
         *second = '\0';
         const char *controllers = first + 1, *path = second + 1;
         char mount[4096];
-        int limit = 0;
+        double limit = 0;
         if (strcmp(line, "0") == 0 && *controllers == '\0') {
             if (snprintf(mount, sizeof mount, "%s", root) < (int)sizeof mount) limit = smallest_limit(mount, path, 1);
             // A hybrid host mounts v2 at unified/.
-            int unified = snprintf(mount, sizeof mount, "%s/unified", root) < (int)sizeof mount ? smallest_limit(mount, path, 1) : 0;
+            double unified = snprintf(mount, sizeof mount, "%s/unified", root) < (int)sizeof mount ? smallest_limit(mount, path, 1) : 0;
             if (unified > 0 && (limit == 0 || unified < limit)) limit = unified;
         } else {
             // v1: the hierarchy whose controllers include cpu, mounted as cpu or cpu,cpuacct.
@@ -128,7 +130,7 @@ int assay_cgroup_cpu_limit(const char *proc_cgroup, const char *root) {
             const char *names[] = {"cpu", "cpu,cpuacct", "cpuacct,cpu"};
             for (int i = 0; i < 3; i++) {
                 if (snprintf(mount, sizeof mount, "%s/%s", root, names[i]) >= (int)sizeof mount) continue;
-                int found = smallest_limit(mount, path, 0);
+                double found = smallest_limit(mount, path, 0);
                 if (found > 0 && (limit == 0 || found < limit)) limit = found;
             }
         }
@@ -138,14 +140,32 @@ int assay_cgroup_cpu_limit(const char *proc_cgroup, const char *root) {
     return smallest;
 }
 
+int assay_cgroup_cpu_limit(const char *proc_cgroup, const char *root) {
+    double quota = cgroup_cpu_quota(proc_cgroup, root);
+    return quota > 0 ? (int)ceil(quota) : 0;
+}
+
+// The affinity count and this process's cgroup quota, read once.
+static _Atomic int cached_affinity;
+static _Atomic double cached_quota = -1;
+static void read_cpus(void) {
+    if (cached_affinity > 0) return;
+    cached_quota = cgroup_cpu_quota("/proc/self/cgroup", "/sys/fs/cgroup");
+    cached_affinity = affinity_cpus();
+}
+
 int assay_available_cpus(void) {
-    static _Atomic int cached;
-    int n = cached;
-    if (n > 0) return n;
-    n = affinity_cpus();
-    int limit = assay_cgroup_cpu_limit("/proc/self/cgroup", "/sys/fs/cgroup");
-    if (limit > 0 && limit < n) n = limit;
-    if (n < 1) n = 1;
-    cached = n;
-    return n;
+    read_cpus();
+    int n = cached_affinity;
+    double quota = cached_quota;
+    if (quota > 0 && ceil(quota) < n) n = (int)ceil(quota);
+    return n < 1 ? 1 : n;
+}
+
+int assay_whole_cpus(void) {
+    read_cpus();
+    int n = cached_affinity;
+    double quota = cached_quota;
+    if (quota > 0 && floor(quota) < n) n = (int)floor(quota);
+    return n < 1 ? 1 : n;
 }

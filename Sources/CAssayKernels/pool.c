@@ -68,10 +68,10 @@ static uint64_t start_ticket[MAX_THREADS];  // the ticket current when each work
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;  // one product at a time
 static atomic_int wanted;          // threads asked for (0: not set yet)
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-// More threads than CPUs to run them (`--threads` above assay_available_cpus()): a spinning thread
-// would take the CPU from the one it waits for, so workers sleep at once between products and the
-// caller yields while it waits (SmolLM2's decode, two threads under `taskset -c 0`: 4.3 tokens/s
-// spinning).
+// More threads than whole CPUs to run them (`--threads` above the affinity mask, or a cgroup quota
+// of 1.5 CPUs with two threads): a spinning thread would take the CPU (or the quota) from the one it
+// waits for, so workers sleep at once between products and the caller yields while it waits
+// (SmolLM2's decode, two threads under `taskset -c 0`: 4.3 tokens/s spinning).
 static atomic_int oversubscribed;
 
 // Row boundaries of matrix-vector parts are even: rows go through the kernels in pairs from an
@@ -201,7 +201,7 @@ static int ensure_workers(void) {
         started++;
     }
     int usable = started + 1 < threads ? started + 1 : threads;
-    atomic_store_explicit(&oversubscribed, usable > assay_available_cpus(), memory_order_relaxed);
+    atomic_store_explicit(&oversubscribed, usable > assay_whole_cpus(), memory_order_relaxed);
     pthread_mutex_unlock(&start_lock);
     return usable;
 }

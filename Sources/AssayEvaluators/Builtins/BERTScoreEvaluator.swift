@@ -14,6 +14,7 @@ public struct BERTScoreEvaluator: Evaluator {
     public static let id = "bertscore"
     public static let summary = "BERTScore P/R/F1 identical to bert_score 0.3.13, on the in-repo BERT/RoBERTa encoder (model: an encoder directory)"
     public static let fileOptions = ["rescale"]
+    public static let optionsRowsIgnore: Set<String> = ["batch_tokens", "resamples", "seed"]
     public static let options: [OptionSpec] = [
         OptionSpec("layer", .integer(minimum: 0), default: nil, "hidden layer (default: bert_score's tuned layer for known models, else the last)"),
         OptionSpec("idf", .bool, default: .bool(false), "weight tokens by idf over the references"),
@@ -84,12 +85,17 @@ public struct BERTScoreEvaluator: Evaluator {
         var kept: [Int: BERTScore.Score] = [:]
         var keys: [Int: String] = [:]
         if let itemCache = context.itemCache {
-            var identity = [encoderHash, quantize?.description.lowercased() ?? "none"]
+            // The weights and tokenizer files, the directory's name (the default layer), the
+            // length texts are cut at, the layer used, quantization, baseline and idf references.
+            var identity = [GenerationEvaluator.identity(ofModelAt: url) ?? encoderHash, scorer.name, String(scorer.maxLength),
+                            String(options.layer ?? scorer.defaultLayer), quantize?.description.lowercased() ?? "none"]
             if let rescalePath { identity.append(try SHA256.hex(fileAt: URL(fileURLWithPath: rescalePath))) }
-            if options.idf { identity.append(SHA256.hex(Data(corpus.references.map { $0.joined(separator: "\u{1F}") }.joined(separator: "\u{1E}").utf8))) }
+            let encoder = JSONEncoder()
+            if options.idf { identity.append(SHA256.hex(try encoder.encode(corpus.references))) }
             let model = identity.joined(separator: "|")
             for i in range {
-                keys[i] = itemCache.key(model: model, content: Data(([corpus.hypotheses[i]] + corpus.references[i]).joined(separator: "\u{1F}").utf8))
+                // JSON: texts that hold separators cannot run into each other.
+                keys[i] = itemCache.key(model: model, content: try encoder.encode([corpus.hypotheses[i]] + corpus.references[i]))
             }
             let rows = itemCache.rows(forKeys: range.map { keys[$0]! })
             for i in range {

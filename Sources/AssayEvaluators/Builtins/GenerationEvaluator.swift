@@ -113,7 +113,7 @@ public struct GenerationEvaluator: Evaluator {
         guard var identity = try? SHA256.hex(modelAt: url) else { return nil }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "vocab.txt"] {
+            for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "vocab.txt", "vocab.json", "merges.txt"] {
                 if let hash = try? SHA256.hex(fileAt: url.appendingPathComponent(name)) { identity += "|\(name):\(hash)" }
             }
         }

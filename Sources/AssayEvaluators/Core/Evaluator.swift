@@ -48,6 +48,11 @@ public protocol Evaluator: Sendable {
     /// is part of the `--reuse` key.
     static var fileOptions: [String] { get }
 
+    /// Options that change no item's row (batch sizes, the bootstrap's resamples and seed): left
+    /// out of the keys of rows kept for `--resume`, so that a run resumed with another batch size
+    /// (after running out of memory, say) still takes them.
+    static var optionsRowsIgnore: Set<String> { get }
+
     /// For ``ShardMode/items``: the result of all items from their rows — every shard's, in shard
     /// order — and the signature every shard reported. An unsharded `evaluate` ends in this same
     /// function, so a merged run equals an unsharded one value for value.
@@ -61,6 +66,7 @@ extension Evaluator {
     public static var sharding: ShardMode { .firstShard }
     public static var reusable: Bool { true }
     public static var fileOptions: [String] { [] }
+    public static var optionsRowsIgnore: Set<String> { [] }
     public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
         throw EvaluatorError.invalidOption(name: "evaluator", message: "'\(Self.id)' does not merge items (it runs whole in shard 1)")
     }

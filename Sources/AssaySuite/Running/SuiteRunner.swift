@@ -195,7 +195,8 @@ public struct SuiteRunner: Sendable {
         context.embeddingCache = embeddingCache
         context.itemCache = itemCache.map {
             EvaluationItemCache(cache: $0, resume: resume, evaluator: evaluation.evaluator.id,
-                                options: evaluation.options.values.mapValues(\.description))
+                                options: evaluation.options.values.filter { !evaluation.evaluator.optionsRowsIgnore.contains($0.key) }
+                                    .mapValues(\.description))
         }
         return context
     }
