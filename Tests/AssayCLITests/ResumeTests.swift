@@ -61,7 +61,7 @@ struct ResumeTests {
         #expect(expected.metrics.count == 5 && expected.notes.isEmpty)
 
         // 12 chunks, 8 drift chunks, 9 paragraphs and 20 prompts are kept one by one, then 20
-        // BERTScore pairs a block (about 64 tokens of new text) at a time: SIGKILL after the 3rd,
+        // BERTScore pairs a block (about 16 tokens of new text: a pair or two) at a time: SIGKILL after the 3rd,
         // 15th (in the drift chunks), 24th (in the documents) and 33rd (in the prompts), Ctrl-C
         // after the 42nd (the engine stops the completion in progress early: it must not be kept),
         // and SIGKILL after the 57th (in the BERTScore pairs), resuming every time.
