@@ -153,19 +153,26 @@ public struct BERTScorer: Sendable {
         let distinct = texts.filter { seen.insert($0).inserted }
         let tokenized = distinct.map(tokens)
         let order = distinct.indices.sorted { (tokenized[$0].count, $1) > (tokenized[$1].count, $0) }
+        // The last few batches are a quarter of the size, so that the workers finish together
+        // instead of one waiting out the other's last full batch (a block of a resumable run ends
+        // that way every ~20 s).
+        let threads = Threads.count
+        var remaining = tokenized.reduce(0) { $0 + $1.count }
         var ranges: [Range<Int>] = []
         var start = 0
         while start < order.count {
+            let budget = threads > 1 && remaining < threads * batchTokens ? max(1, batchTokens / 4) : batchTokens
             var end = start, count = 0
-            while end < order.count, end == start || count + tokenized[order[end]].count <= batchTokens {
+            while end < order.count, end == start || count + tokenized[order[end]].count <= budget {
                 count += tokenized[order[end]].count
                 end += 1
             }
             ranges.append(start..<end)
+            remaining -= count
             start = end
         }
         let batches = ranges
-        let threads = Threads.count, workers = max(1, min(threads, batches.count))
+        let workers = max(1, min(threads, batches.count))
         let collector = EmbeddingCollector()
         let dimension = encoder.configuration.hidden
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
