@@ -38,6 +38,18 @@ AVX2 static inline __m256 dot_i8_i8(__m256i x, __m256i y) {
     return dot_u8_i8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
 }
 
+// The 128 six-bit values (0–63) of half a Q6_K block, four runs of 32: run r takes nibble r / 2
+// (low or high) of ql's bytes 32·(r % 2) … and the 2-bit field r of qh's bytes.
+AVX2 static inline void q6_K_values(const uint8_t *ql, const uint8_t *qh, __m256i v[4]) {
+    const __m256i mask = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x03);
+    __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+    __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+    v[0] = _mm256_or_si256(_mm256_and_si256(l0, mask), _mm256_slli_epi16(_mm256_and_si256(h, two), 4));
+    v[1] = _mm256_or_si256(_mm256_and_si256(l1, mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4));
+    v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4));
+    v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4));
+}
+
 // Weights are asked for 8 KB ahead of the block being multiplied, one line each time a loop has
 // moved on by 64–80 bytes (every 2–4 blocks, so some lines are not asked for). The hardware prefetcher alone kept too little of a matrix-vector product's stream in
 // flight — it stops at each 4 KB page of a mapped file — and asking for a whole row ahead at the
@@ -192,18 +204,8 @@ AVX2 static float dot_q6_K_avx2(const uint8_t *w, const uint8_t *a, int64_t bloc
         const int8_t *scales = (const int8_t *)(w + 192);
         __m256i scaled = _mm256_setzero_si256();
         for (int half = 0; half < 2; half++) {
-            const uint8_t *ql = w + half * 64, *qh = w + 128 + half * 32;
-            __m256i h = _mm256_loadu_si256((const __m256i *)qh);
-            __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-            __m256i mask = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x03);
-            // Values r = 0..127 of this half in four runs of 32: r/32 picks the nibble and the 2-bit field.
             __m256i v[4];
-            v[0] = _mm256_or_si256(_mm256_and_si256(l0, mask), _mm256_slli_epi16(_mm256_and_si256(h, two), 4));
-            v[1] = _mm256_or_si256(_mm256_and_si256(l1, mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4));
-            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), mask),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4));
-            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), mask),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4));
+            q6_K_values(w + half * 64, w + 128 + half * 32, v);
             for (int run = 0; run < 4; run++) {
                 int e = half * 128 + run * 32;
                 __m256i y = _mm256_loadu_si256((const __m256i *)(q + e));
@@ -453,22 +455,14 @@ AVX2 static float exact_q4_K(const uint8_t *w, const float *xt, const float *xs,
 
 AVX2 static float exact_q6_K(const uint8_t *w, const float *x, int64_t blocks) {
     __m256 acc = _mm256_setzero_ps();
-    const __m256i mask = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x03), offset = _mm256_set1_epi8(32);
+    const __m256i offset = _mm256_set1_epi8(32);
     for (int64_t i = 0; i < blocks; i++, w += 210, x += 256) {
         PREFETCH(w); PREFETCH(w + 64); PREFETCH(w + 128); PREFETCH(w + 192);
         float d = half_f16c(w + 208);
         const int8_t *scales = (const int8_t *)(w + 192);
         for (int half = 0; half < 2; half++) {
-            const uint8_t *ql = w + half * 64, *qh = w + 128 + half * 32;
-            __m256i h = _mm256_loadu_si256((const __m256i *)qh);
-            __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
             __m256i v[4];
-            v[0] = _mm256_or_si256(_mm256_and_si256(l0, mask), _mm256_slli_epi16(_mm256_and_si256(h, two), 4));
-            v[1] = _mm256_or_si256(_mm256_and_si256(l1, mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4));
-            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), mask),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4));
-            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), mask),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4));
+            q6_K_values(w + half * 64, w + 128 + half * 32, v);
             for (int run = 0; run < 4; run++) {
                 int e = half * 128 + run * 32;
                 __m256i q = _mm256_sub_epi8(v[run], offset);
@@ -684,23 +678,14 @@ AVX2 static inline __attribute__((always_inline)) void q4_K_row(const uint8_t *w
 AVX2 static inline __attribute__((always_inline)) void q6_K_row(const uint8_t *w, const uint8_t *xq, size_t xq_row_bytes, int64_t blocks,
                                                                   float *y, int64_t ldy, const int R) {
     float sum[4] = {0, 0, 0, 0};
-    const __m256i mask = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x03);
     for (int64_t i = 0; i < blocks; i++, w += 210) {
         PREFETCH(w); PREFETCH(w + 64); PREFETCH(w + 128); PREFETCH(w + 192);
         const int8_t *scales = (const int8_t *)(w + 192);
         __m256i scaled[4];
         for (int r = 0; r < R; r++) scaled[r] = _mm256_setzero_si256();
         for (int half = 0; half < 2; half++) {
-            const uint8_t *ql = w + half * 64, *qh = w + 128 + half * 32;
-            __m256i h = _mm256_loadu_si256((const __m256i *)qh);
-            __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
             __m256i v[4];
-            v[0] = _mm256_or_si256(_mm256_and_si256(l0, mask), _mm256_slli_epi16(_mm256_and_si256(h, two), 4));
-            v[1] = _mm256_or_si256(_mm256_and_si256(l1, mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4));
-            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), mask),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4));
-            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), mask),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4));
+            q6_K_values(w + half * 64, w + 128 + half * 32, v);
             for (int run = 0; run < 4; run++) {
                 int e = half * 128 + run * 32;
                 __m256i scale = _mm256_set_m128i(_mm_set1_epi16(scales[e / 16 + 1]), _mm_set1_epi16(scales[e / 16]));
@@ -895,20 +880,11 @@ AVX2 int assay_dequantize_row_avx2(int type, const uint8_t *b, float *y, int64_t
     case Q6_K:
         for (int64_t i = 0; i < k / 256; i++, b += bytes, y += 256) {
             float d = half_f16c(b + 208);
-            const __m256i three = _mm256_set1_epi8(3), bias = _mm256_set1_epi8(32);
+            const __m256i bias = _mm256_set1_epi8(32);
             for (int half = 0; half < 2; half++) {
-                const uint8_t *ql = b + half * 64, *qh = b + 128 + half * 32;
                 const int8_t *sc = (const int8_t *)(b + 192 + half * 8);
-                __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-                __m256i h = _mm256_loadu_si256((const __m256i *)qh);
-                __m256i q[4] = {
-                    _mm256_or_si256(_mm256_and_si256(l0, low), _mm256_slli_epi16(_mm256_and_si256(h, three), 4)),
-                    _mm256_or_si256(_mm256_and_si256(l1, low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), three), 4)),
-                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low),
-                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), three), 4)),
-                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low),
-                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), three), 4)),
-                };
+                __m256i q[4];
+                q6_K_values(b + half * 64, b + 128 + half * 32, q);
                 float *out = y + half * 128;
                 for (int g = 0; g < 4; g++) {
                     __m256i v = _mm256_sub_epi8(q[g], bias);
