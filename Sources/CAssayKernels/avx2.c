@@ -733,9 +733,9 @@ AVX2 int assay_gemm_quantized_avx2(int type, const uint8_t *w, size_t row_bytes,
         // Each group of four activation rows: per block, the four rows' values side by side
         // (rows missing from the last group 0).
         size_t values = (size_t)groups * 4 * (size_t)(blocks ? blocks : 1);
-        ad4 = calloc(2 * values, sizeof(float));
+        ad4 = calloc(paired ? 2 * values : values, sizeof(float));  // Q8_0 has no extra term
         if (!ad4) return 0;
-        as4 = ad4 + values;
+        as4 = paired ? ad4 + values : NULL;
         int bytes = type == Q4_1 ? 36 : 34;
         const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
         for (int64_t a = 0; a < m; a++)

@@ -154,18 +154,15 @@ static void read_cpus(void) {
     cached_affinity = affinity_cpus();
 }
 
-int assay_available_cpus(void) {
+// The affinity count, capped by the quota rounded with `round` (ceil or floor); at least 1.
+static int cpus_within_quota(double (*round)(double)) {
     read_cpus();
     int n = cached_affinity;
     double quota = cached_quota;
-    if (quota > 0 && ceil(quota) < n) n = (int)ceil(quota);
+    if (quota > 0 && round(quota) < n) n = (int)round(quota);
     return n < 1 ? 1 : n;
 }
 
-int assay_whole_cpus(void) {
-    read_cpus();
-    int n = cached_affinity;
-    double quota = cached_quota;
-    if (quota > 0 && floor(quota) < n) n = (int)floor(quota);
-    return n < 1 ? 1 : n;
-}
+int assay_available_cpus(void) { return cpus_within_quota(ceil); }
+
+int assay_whole_cpus(void) { return cpus_within_quota(floor); }

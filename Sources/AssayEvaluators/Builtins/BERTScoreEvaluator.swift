@@ -87,7 +87,7 @@ public struct BERTScoreEvaluator: Evaluator {
         if let itemCache = context.itemCache {
             // The weights and tokenizer files, the directory's name (the default layer), the
             // length texts are cut at, the layer used, quantization, baseline and idf references.
-            var identity = [GenerationEvaluator.identity(ofModelAt: url) ?? encoderHash, scorer.name, String(scorer.maxLength),
+            var identity = [GenerationEvaluator.identity(ofModelAt: url, weights: encoderHash) ?? encoderHash, scorer.name, String(scorer.maxLength),
                             String(options.layer ?? scorer.defaultLayer), quantize?.description.lowercased() ?? "none"]
             if let rescalePath { identity.append(try SHA256.hex(fileAt: URL(fileURLWithPath: rescalePath))) }
             let encoder = JSONEncoder()

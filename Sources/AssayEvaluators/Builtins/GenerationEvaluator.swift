@@ -109,8 +109,8 @@ public struct GenerationEvaluator: Evaluator {
     /// What names a local model's weights and tokenizer in the item cache's keys: the weights'
     /// hash, and for a model directory its tokenizer files' too (a changed template or special
     /// token changes every completion).
-    static func identity(ofModelAt url: URL) -> String? {
-        guard var identity = try? SHA256.hex(modelAt: url) else { return nil }
+    static func identity(ofModelAt url: URL, weights: String? = nil) -> String? {
+        guard var identity = weights ?? (try? SHA256.hex(modelAt: url)) else { return nil }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
             for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "vocab.txt", "vocab.json", "merges.txt"] {
