@@ -292,5 +292,5 @@ void assay_gemm_tile_portable(const float *tile, int64_t n, int64_t k, const flo
 /// cgroup quota rounded down (1.5 CPUs: 1), at least 1. More threads than that must not spin.
 int assay_whole_cpus(void);
 /// Columns j0 ..< j1 of assay_sgemm_ordered's product on this thread (ordered.c).
-void assay_sgemm_ordered_columns(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
-                                 int transposed, float *c, int64_t ldc, int64_t j0, int64_t j1);
+void assay_sgemm_ordered_columns(int64_t m, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, int transposed,
+                                 const float *start, float *c, int64_t ldc, int64_t j0, int64_t j1);

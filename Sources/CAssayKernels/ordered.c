@@ -40,12 +40,57 @@ static float *packing_buffer(void) {
     return buffer;
 }
 
+#if ASSAY_X86
+// Eight rows of b (8 depths each, from `rows[r] + kk`) transposed into eight panel rows of 8
+// columns: out[t · NR + r] = rows[r][kk + t].
+__attribute__((target("avx2"))) static inline void transpose8(const float *const rows[8], int64_t kk, float *out) {
+    __m256 r0 = _mm256_loadu_ps(rows[0] + kk), r1 = _mm256_loadu_ps(rows[1] + kk), r2 = _mm256_loadu_ps(rows[2] + kk),
+           r3 = _mm256_loadu_ps(rows[3] + kk), r4 = _mm256_loadu_ps(rows[4] + kk), r5 = _mm256_loadu_ps(rows[5] + kk),
+           r6 = _mm256_loadu_ps(rows[6] + kk), r7 = _mm256_loadu_ps(rows[7] + kk);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+           t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE), u2 = _mm256_shuffle_ps(t1, t3, 0x44),
+           u3 = _mm256_shuffle_ps(t1, t3, 0xEE), u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+           u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(out + 0 * NR, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(out + 1 * NR, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(out + 2 * NR, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(out + 3 * NR, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(out + 4 * NR, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(out + 5 * NR, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(out + 6 * NR, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(out + 7 * NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+#endif
+
 // Columns j0 ..< j0 + nb and depths k0 ..< k0 + kb of op(B) into panels of NR columns, k-major;
-// columns past nb are zero.
+// columns past nb are zero. (Copies only: how they are made changes no product.)
 static void pack(const float *b, int64_t ldb, int transposed, int64_t j0, int64_t nb, int64_t k0, int64_t kb, float *out) {
     for (int64_t p = 0; p < nb; p += NR) {
         float *panel = out + p * kb;
         int64_t cols = nb - p < NR ? nb - p : NR;
+#if ASSAY_X86
+        if (transposed && cols == NR && assay_simd_level() >= 1) {
+            // Whole panels in 8 × 8 transposes, the last depths (kb mod 8) one by one.
+            const float *low[8], *high[8];
+            for (int r = 0; r < 8; r++) {
+                low[r] = b + (j0 + p + r) * ldb + k0;
+                high[r] = b + (j0 + p + 8 + r) * ldb + k0;
+            }
+            int64_t kk = 0;
+            for (; kk + 8 <= kb; kk += 8) {
+                transpose8(low, kk, panel + kk * NR);
+                transpose8(high, kk, panel + kk * NR + 8);
+            }
+            for (; kk < kb; kk++)
+                for (int r = 0; r < 8; r++) {
+                    panel[kk * NR + r] = low[r][kk];
+                    panel[kk * NR + 8 + r] = high[r][kk];
+                }
+            continue;
+        }
+#endif
         if (transposed) {
             // op(B)[kk][j] = b[j · ldb + kk]: each column is a row of b.
             for (int64_t jj = 0; jj < cols; jj++) {
@@ -64,13 +109,15 @@ static void pack(const float *b, int64_t ldb, int transposed, int64_t j0, int64_
     }
 }
 
-// The register block's work: rows (≤ MR) × cols (≤ NR) outputs at c += a (rows × kb, lda) ·
-// panel (kb × NR, k-major).
-typedef void (*block_fn)(int64_t rows, int64_t kb, const float *a, int64_t lda, const float *panel, float *c, int64_t ldc, int64_t cols);
+// The register block's work: rows (≤ MR) × cols (≤ NR) outputs at c = s + a (rows × kb, lda) ·
+// panel (kb × NR, k-major), where s is the row `start` (the same for every row) or else c.
+typedef void (*block_fn)(int64_t rows, int64_t kb, const float *a, int64_t lda, const float *panel, const float *start, float *c,
+                         int64_t ldc, int64_t cols);
 
-// Goto's loops: B packed a KC × NC block at a time, every MR rows of A against each panel.
+// Goto's loops: B packed a KC × NC block at a time, every MR rows of A against each panel; the
+// first block of k starts from `start` when given.
 static void blocked(block_fn block, int64_t m, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, int transposed,
-                    float *c, int64_t ldc, int64_t j0, int64_t j1, float *packed) {
+                    const float *start, float *c, int64_t ldc, int64_t j0, int64_t j1, float *packed) {
     for (int64_t jb = j0; jb < j1; jb += NC) {
         int64_t nb = j1 - jb < NC ? j1 - jb : NC;
         for (int64_t k0 = 0; k0 < k; k0 += KC) {
@@ -79,7 +126,8 @@ static void blocked(block_fn block, int64_t m, int64_t k, const float *a, int64_
             for (int64_t i = 0; i < m; i += MR) {
                 int64_t rows = m - i < MR ? m - i : MR;
                 for (int64_t p = 0; p < nb; p += NR)
-                    block(rows, kb, a + i * lda + k0, lda, packed + p * kb, c + i * ldc + jb + p, ldc, nb - p < NR ? nb - p : NR);
+                    block(rows, kb, a + i * lda + k0, lda, packed + p * kb, k0 == 0 && start ? start + jb + p : NULL, c + i * ldc + jb + p,
+                          ldc, nb - p < NR ? nb - p : NR);
             }
         }
     }
@@ -89,11 +137,11 @@ static void blocked(block_fn block, int64_t m, int64_t k, const float *a, int64_
 
 // The same chains in C: fmaf rounds once, as vfmadd does; the NR independent chains of a row let
 // the compiler use the target's vector fused multiply-adds where it has them.
-static void block_portable(int64_t rows, int64_t kb, const float *a, int64_t lda, const float *panel, float *c, int64_t ldc,
-                           int64_t cols) {
+static void block_portable(int64_t rows, int64_t kb, const float *a, int64_t lda, const float *panel, const float *start, float *c,
+                           int64_t ldc, int64_t cols) {
     float acc[MR][NR];
     for (int64_t r = 0; r < rows; r++)
-        for (int64_t j = 0; j < NR; j++) acc[r][j] = j < cols ? c[r * ldc + j] : 0;
+        for (int64_t j = 0; j < NR; j++) acc[r][j] = j < cols ? (start ? start[j] : c[r * ldc + j]) : 0;
     for (int64_t kk = 0; kk < kb; kk++) {
         const float *w = panel + kk * NR;
         for (int64_t r = 0; r < rows; r++) {
@@ -106,11 +154,11 @@ static void block_portable(int64_t rows, int64_t kb, const float *a, int64_t lda
 }
 
 // Without a packing buffer (out of memory): each output's chain on its own.
-static void ordered_unpacked(int64_t m, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, int transposed, float *c,
-                             int64_t ldc, int64_t j0, int64_t j1) {
+static void ordered_unpacked(int64_t m, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, int transposed,
+                             const float *start, float *c, int64_t ldc, int64_t j0, int64_t j1) {
     for (int64_t i = 0; i < m; i++) {
         for (int64_t j = j0; j < j1; j++) {
-            float acc = c[i * ldc + j];
+            float acc = start ? start[j] : c[i * ldc + j];
             for (int64_t kk = 0; kk < k; kk++)
                 acc = fmaf(a[i * lda + kk], transposed ? b[j * ldb + kk] : b[kk * ldb + j], acc);
             c[i * ldc + j] = acc;
@@ -125,11 +173,19 @@ static void ordered_unpacked(int64_t m, int64_t k, const float *a, int64_t lda, 
 
 // rows (≤ MR) × cols (≤ NR) outputs at c += a (rows × kb, lda) · panel (kb × NR).
 AVX2 static inline __attribute__((always_inline)) void block(const int rows, int64_t kb, const float *a, int64_t lda,
-                                                              const float *panel, float *c, int64_t ldc, int64_t cols) {
+                                                              const float *panel, const float *start, float *c, int64_t ldc,
+                                                              int64_t cols) {
     __m256 acc[MR][2];
     float edge[MR][NR] __attribute__((aligned(32)));
     for (int r = 0; r < rows; r++) {
-        if (cols == NR) {
+        if (start && cols == NR) {
+            acc[r][0] = _mm256_loadu_ps(start);
+            acc[r][1] = _mm256_loadu_ps(start + 8);
+        } else if (start) {
+            for (int64_t j = 0; j < NR; j++) edge[r][j] = j < cols ? start[j] : 0;
+            acc[r][0] = _mm256_load_ps(edge[r]);
+            acc[r][1] = _mm256_load_ps(edge[r] + 8);
+        } else if (cols == NR) {
             acc[r][0] = _mm256_loadu_ps(c + r * ldc);
             acc[r][1] = _mm256_loadu_ps(c + r * ldc + 8);
         } else {
@@ -159,33 +215,33 @@ AVX2 static inline __attribute__((always_inline)) void block(const int rows, int
 }
 
 // block() with the row count a constant, so that the accumulators stay in registers.
-AVX2 static void block_avx2(int64_t rows, int64_t kb, const float *a, int64_t lda, const float *panel, float *c, int64_t ldc, int64_t cols) {
+AVX2 static void block_avx2(int64_t rows, int64_t kb, const float *a, int64_t lda, const float *panel, const float *start, float *c,
+                            int64_t ldc, int64_t cols) {
     switch (rows) {
-    case 6: block(6, kb, a, lda, panel, c, ldc, cols); break;
-    case 5: block(5, kb, a, lda, panel, c, ldc, cols); break;
-    case 4: block(4, kb, a, lda, panel, c, ldc, cols); break;
-    case 3: block(3, kb, a, lda, panel, c, ldc, cols); break;
-    case 2: block(2, kb, a, lda, panel, c, ldc, cols); break;
-    default: block(1, kb, a, lda, panel, c, ldc, cols); break;
+    case 6: block(6, kb, a, lda, panel, start, c, ldc, cols); break;
+    case 5: block(5, kb, a, lda, panel, start, c, ldc, cols); break;
+    case 4: block(4, kb, a, lda, panel, start, c, ldc, cols); break;
+    case 3: block(3, kb, a, lda, panel, start, c, ldc, cols); break;
+    case 2: block(2, kb, a, lda, panel, start, c, ldc, cols); break;
+    default: block(1, kb, a, lda, panel, start, c, ldc, cols); break;
     }
 }
 #endif
 
 // Columns j0 ..< j1 of the product on this thread.
-void assay_sgemm_ordered_columns(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
-                                 int transposed, float *c, int64_t ldc, int64_t j0, int64_t j1) {
-    (void)n;
-    if (m <= 0 || j1 <= j0 || k <= 0) return;
-    float *packed = packing_buffer();
+void assay_sgemm_ordered_columns(int64_t m, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, int transposed,
+                                 const float *start, float *c, int64_t ldc, int64_t j0, int64_t j1) {
+    if (m <= 0 || j1 <= j0) return;
+    float *packed = k > 0 ? packing_buffer() : NULL;
     if (!packed) {
-        ordered_unpacked(m, k, a, lda, b, ldb, transposed, c, ldc, j0, j1);
+        ordered_unpacked(m, k, a, lda, b, ldb, transposed, start, c, ldc, j0, j1);
         return;
     }
 #if ASSAY_X86
     if (assay_simd_level() >= 1) {
-        blocked(block_avx2, m, k, a, lda, b, ldb, transposed, c, ldc, j0, j1, packed);
+        blocked(block_avx2, m, k, a, lda, b, ldb, transposed, start, c, ldc, j0, j1, packed);
         return;
     }
 #endif
-    blocked(block_portable, m, k, a, lda, b, ldb, transposed, c, ldc, j0, j1, packed);
+    blocked(block_portable, m, k, a, lda, b, ldb, transposed, start, c, ldc, j0, j1, packed);
 }

@@ -30,6 +30,7 @@ typedef struct {
     const float *b;
     int64_t ldb;
     int transposed;
+    const float *start;
     float *c;
     int64_t ldc;
 } ordered_t;
@@ -130,7 +131,7 @@ static void run_part(const job_t *j, int part) {
         }
     } else if (j->kind == 4) {
         const ordered_t *o = j->ordered;
-        assay_sgemm_ordered_columns(o->m, o->n, o->k, o->a, o->lda, o->b, o->ldb, o->transposed, o->c, o->ldc, r0, r1);
+        assay_sgemm_ordered_columns(o->m, o->k, o->a, o->lda, o->b, o->ldb, o->transposed, o->start, o->c, o->ldc, r0, r1);
     } else {
         assay_dequantize_row(j->type, j->w + (size_t)r0 * j->row_bytes, j->y + r0 * j->k, (r1 - r0) * j->k);
     }
@@ -279,19 +280,19 @@ void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t
 }
 
 void assay_sgemm_ordered(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, int transposed,
-                         float *c, int64_t ldc, int threads) {
-    if (m <= 0 || n <= 0 || k <= 0) return;
+                         const float *start, float *c, int64_t ldc, int threads) {
+    if (m <= 0 || n <= 0) return;
     // Below about 4 MFLOP a hand-off costs more than a second thread saves.
     int64_t panels = (n + 15) / 16;
     if (threads <= 1 || panels < 2 || (double)m * (double)n * (double)k < 2e6) {
-        assay_sgemm_ordered_columns(m, n, k, a, lda, b, ldb, transposed, c, ldc, 0, n);
+        assay_sgemm_ordered_columns(m, k, a, lda, b, ldb, transposed, start, c, ldc, 0, n);
         return;
     }
     pthread_mutex_lock(&run_lock);
     int usable = ensure_workers();
     int parts = threads < usable ? threads : usable;
     if (parts > panels) parts = (int)panels;
-    ordered_t o = {m, n, k, a, lda, b, ldb, transposed, c, ldc};
+    ordered_t o = {m, n, k, a, lda, b, ldb, transposed, start, c, ldc};
     job_t j = {4, F32, NULL, 0, k, NULL, NULL, NULL, n, parts, m, 0, ldc, NULL, 0, &o};
     run(&j);
     pthread_mutex_unlock(&run_lock);

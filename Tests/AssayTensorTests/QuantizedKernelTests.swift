@@ -238,13 +238,17 @@ struct QuantizedKernelTests {
     /// Ordered products (the encoder's): each output is one chain of fused multiply-adds over k
     /// in order from its starting value — checked against that chain written out in Swift — so
     /// the same bits come from any block of its rows, any thread count, the AVX2 and the portable
-    /// kernel, and a weight matrix of any type (dequantized panels, split across the pool). Shapes
-    /// cross every blocking edge: 6-row and 16-column register blocks, 512-deep and 768-wide packed blocks.
-    @Test(arguments: [(m: 13, n: 37, k: 5), (m: 9, n: 790, k: 1056), (m: 7, n: 16, k: 512), (m: 1, n: 3, k: 1)])
+    /// kernel, and a weight matrix of any type (dequantized panels, split across the pool); and
+    /// from a start row (a bias) instead of C, which is then not read. Shapes cross every blocking
+    /// edge: 6-row and 16-column register blocks, 512-deep and 768-wide packed blocks, depths in
+    /// and beside the 8 × 8 transposes that pack whole panels, and no depth at all.
+    @Test(arguments: [(m: 13, n: 37, k: 5), (m: 9, n: 790, k: 1056), (m: 7, n: 16, k: 512), (m: 1, n: 3, k: 1), (m: 8, n: 40, k: 45),
+                      (m: 3, n: 20, k: 0)])
     func orderedProductsAreOneChainPerOutput(m: Int, n: Int, k: Int) {
         let a = Self.activations(m * k, seed: 91), b = Self.activations(n * k, seed: 92), start = Self.activations(m * n, seed: 93)
+        let row = Self.activations(n, seed: 95), rowStart = (0..<(m * n)).map { row[$0 % n] }
         // The chain itself: fma over k in order, from the starting value (weights: n rows of k).
-        func chains(_ weights: [Float]) -> [Float] {
+        func chains(_ weights: [Float], from start: [Float]) -> [Float] {
             var result = start
             for i in 0..<m {
                 for j in 0..<n {
@@ -255,15 +259,16 @@ struct QuantizedKernelTests {
             }
             return result
         }
-        let expected = chains(b)
+        let expected = chains(b, from: start), expectedFromRow = chains(b, from: rowStart)
         let bColumns = (0..<(k * n)).map { b[($0 % n) * k + $0 / n] }  // op(B) stored k-major
-        func product(rows: Range<Int>, threads: Int, transposed: Bool) -> [Float] {
-            var c = Array(start[(rows.lowerBound * n)..<(rows.upperBound * n)])
+        func product(rows: Range<Int>, threads: Int, transposed: Bool, fromRow: Bool = false) -> [Float] {
+            var c = fromRow ? [Float](repeating: .nan, count: rows.count * n) : Array(start[(rows.lowerBound * n)..<(rows.upperBound * n)])
             a.withUnsafeBufferPointer { pa in
                 (transposed ? b : bColumns).withUnsafeBufferPointer { pb in
                     c.withUnsafeMutableBufferPointer { pc in
                         Kernels.orderedProduct(m: rows.count, n: n, k: k, a: pa.baseAddress! + rows.lowerBound * k, lda: k, b: pb.baseAddress!,
-                                               ldb: transposed ? k : n, transposeB: transposed, c: pc.baseAddress!, ldc: n, threads: threads)
+                                               ldb: transposed ? k : n, transposeB: transposed, c: pc.baseAddress!, ldc: n,
+                                               startingFrom: fromRow ? row : nil, threads: threads)
                     }
                 }
             }
@@ -281,16 +286,26 @@ struct QuantizedKernelTests {
                     let middle = (m / 3)..<min(m, m / 3 + 4)
                     #expect(product(rows: middle, threads: threads, transposed: transposed).map(\.bitPattern)
                         == expected[(middle.lowerBound * n)..<(middle.upperBound * n)].map(\.bitPattern), "\(label), rows \(middle)")
+                    #expect(product(rows: 0..<m, threads: threads, transposed: transposed, fromRow: true).map(\.bitPattern)
+                        == expectedFromRow.map(\.bitPattern), "\(label), from a start row")
                 }
             }
         }
         // Weights of another type: the chain over the dequantized values.
-        if k % 32 == 0 {
-            let w = Self.matrix(.q8_0, rows: n, columns: k, seed: 94), chained = chains(w.dequantized())
+        if k > 0, k % 32 == 0 {
+            let w = Self.matrix(.q8_0, rows: n, columns: k, seed: 94), chained = chains(w.dequantized(), from: start)
+            let chainedFromRow = chains(w.dequantized(), from: rowStart)
             for threads in [1, 2] {
                 var c = start
                 a.withUnsafeBufferPointer { pa in c.withUnsafeMutableBufferPointer { w.accumulate(pa.baseAddress!, rows: m, into: $0.baseAddress!, outputStride: n, threads: threads) } }
                 #expect(c.map(\.bitPattern) == chained.map(\.bitPattern), "q8_0 \(m)×\(n)×\(k), \(threads) threads")
+                var d = [Float](repeating: .nan, count: m * n)
+                a.withUnsafeBufferPointer { pa in
+                    d.withUnsafeMutableBufferPointer {
+                        w.accumulate(pa.baseAddress!, rows: m, into: $0.baseAddress!, outputStride: n, startingFrom: row, threads: threads)
+                    }
+                }
+                #expect(d.map(\.bitPattern) == chainedFromRow.map(\.bitPattern), "q8_0 \(m)×\(n)×\(k) from a start row, \(threads) threads")
             }
         }
     }

@@ -21,6 +21,24 @@ struct VectorMathTests {
         #expect(VectorMath.exp(SIMD8<Float>(repeating: -.infinity)) == SIMD8(repeating: 0))
     }
 
+    /// Each value of a range is the one-value exp's, bit for bit, and the sum adds the 8-lane
+    /// sums and then the last values in order — whatever the range's length modulo 8.
+    @Test(arguments: [1, 7, 8, 13, 45, 64])
+    func expSubtractingIsTheScalarFormInOrder(count: Int) {
+        let original: [Float] = (0..<(count + 3)).map { Float(($0 * 37) % 23) * 0.41 - 5 }
+        var values = original
+        let range = 2..<(2 + count), shift: Float = 1.25
+        let sum = values.withUnsafeMutableBufferPointer { VectorMath.expSubtracting($0, range, shift: shift) }
+        let expected = range.map { VectorMath.exp(original[$0] - shift) }
+        #expect(values[range].map(\.bitPattern) == expected.map(\.bitPattern))
+        #expect(values[..<2] == original[..<2] && values[range.upperBound...] == original[range.upperBound...])
+        var lanes = SIMD8<Float>(repeating: 0)
+        for k in 0..<(count / 8 * 8) { lanes[k % 8] += expected[k] }
+        var total = lanes.sum()
+        for k in (count / 8 * 8)..<count { total += expected[k] }
+        #expect(sum.bitPattern == total.bitPattern)
+    }
+
     @Test func softmaxAndSwiGLUMatchTheirDefinitions() {
         var values: [Float] = (0..<37).map { Float($0 % 11) * 0.7 - 3 }
         let reference = values.map { Foundation.exp(Double($0) - Double(values.max()!)) }

@@ -57,13 +57,18 @@ public enum BERTScore {
         /// is then embedded again, never scored).
         public init?(tokenData: Data, vectorData: Data, dimension: Int) {
             guard dimension > 0, tokenData.count % 4 == 0, vectorData.count % 4 == 0 else { return nil }
-            let tokens = stride(from: 0, to: tokenData.count, by: 4).map { offset in
-                Int(Int32(littleEndian: tokenData.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int32.self) }))
+            let tokens = tokenData.withUnsafeBytes { raw in
+                (0..<(raw.count / 4)).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
             }
             let (expected, overflow) = tokens.count.multipliedReportingOverflow(by: dimension)
             guard !tokens.isEmpty, !overflow, vectorData.count / 4 == expected else { return nil }
-            let vectors = stride(from: 0, to: vectorData.count, by: 4).map { offset in
-                Float(bitPattern: UInt32(littleEndian: vectorData.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }))
+            let vectors = vectorData.withUnsafeBytes { raw in
+                [Float](unsafeUninitializedCapacity: expected) { buffer, count in
+                    for i in 0..<expected {
+                        buffer[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    }
+                    count = expected
+                }
             }
             for row in 0..<tokens.count {
                 var sum = 0.0
@@ -80,15 +85,19 @@ public enum BERTScore {
 
         /// The token ids as ``init(tokenData:vectorData:dimension:)`` reads them.
         public var tokenData: Data {
-            var data = Data(capacity: tokens.count * 4)
-            for token in tokens { withUnsafeBytes(of: Int32(truncatingIfNeeded: token).littleEndian) { data.append(contentsOf: $0) } }
+            var data = Data(count: tokens.count * 4)
+            data.withUnsafeMutableBytes { raw in
+                for (i, token) in tokens.enumerated() { raw.storeBytes(of: Int32(truncatingIfNeeded: token).littleEndian, toByteOffset: 4 * i, as: Int32.self) }
+            }
             return data
         }
 
         /// The vectors as ``init(tokenData:vectorData:dimension:)`` reads them.
         public var vectorData: Data {
-            var data = Data(capacity: vectors.count * 4)
-            for value in vectors { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            var data = Data(count: vectors.count * 4)
+            data.withUnsafeMutableBytes { raw in
+                for (i, value) in vectors.enumerated() { raw.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+            }
             return data
         }
     }

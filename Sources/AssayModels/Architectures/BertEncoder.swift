@@ -8,7 +8,7 @@ import Foundation
 /// (erf) GELU feed-forward. Sequences are not padded: every token of a batch goes through each
 /// projection in one matrix product, and attention runs per sequence over its own tokens only —
 /// the same numbers a padding mask gives. The products are ordered (each output one chain of
-/// multiply-adds, ``Kernels/orderedProduct(m:n:k:a:lda:b:ldb:transposeB:c:ldc:threads:)``) and
+/// multiply-adds, ``Kernels/orderedProduct(m:n:k:a:lda:b:ldb:transposeB:c:ldc:startingFrom:threads:)``) and
 /// every other step works row by row, so a sequence's hidden states are the same bits whichever
 /// sequences share its batch, whatever the thread count and SIMD level (one build of assay). Embedding tables and projections stay in the
 /// memory-mapped safetensors file (F32 in place; F16/BF16 dequantized in panels per product, see
@@ -284,21 +284,27 @@ public struct BertEncoder: Sendable {
                 let qkv = qkvBuffer.baseAddress!, attention = attentionBuffer.baseAddress!
                 let projected = projectedBuffer.baseAddress!, up = upBuffer.baseAddress!
                 for (index, layer) in layers.prefix(last).enumerated() {
-                    // Each projection starts from its bias and adds the product (beta = 1).
-                    Kernels.fillRows(qkv, rows: n, with: layer.qkvBias)
-                    layer.query.accumulate(x, rows: n, into: qkv, outputStride: 3 * h, threads: ws.threads)
-                    layer.key.accumulate(x, rows: n, into: qkv + h, outputStride: 3 * h, threads: ws.threads)
-                    layer.value.accumulate(x, rows: n, into: qkv + 2 * h, outputStride: 3 * h, threads: ws.threads)
+                    // Each projection's outputs start from its bias and add the product.
+                    layer.qkvBias.withUnsafeBufferPointer { bias in
+                        layer.query.accumulate(x, rows: n, into: qkv, outputStride: 3 * h, startingFrom: bias.baseAddress!, threads: ws.threads)
+                        layer.key.accumulate(x, rows: n, into: qkv + h, outputStride: 3 * h, startingFrom: bias.baseAddress! + h, threads: ws.threads)
+                        layer.value.accumulate(x, rows: n, into: qkv + 2 * h, outputStride: 3 * h, startingFrom: bias.baseAddress! + 2 * h,
+                                               threads: ws.threads)
+                    }
                     Attention.bidirectional(qkv: qkv, lengths: lengths, heads: c.heads, headDimension: h / c.heads, scores: scores.baseAddress!,
                                             into: attention)
-                    Kernels.fillRows(projected, rows: n, with: layer.attentionOutputBias)
-                    layer.attentionOutput.accumulate(attention, rows: n, into: projected, outputStride: h, threads: ws.threads)
+                    layer.attentionOutputBias.withUnsafeBufferPointer { bias in
+                        layer.attentionOutput.accumulate(attention, rows: n, into: projected, outputStride: h, startingFrom: bias.baseAddress!,
+                                                         threads: ws.threads)
+                    }
                     Kernels.residualLayerNorm(x, adding: projected, rows: n, weight: layer.attentionNorm, bias: layer.attentionNormBias, epsilon: c.epsilon)
-                    Kernels.fillRows(up, rows: n, with: layer.upBias)
-                    layer.up.accumulate(x, rows: n, into: up, outputStride: f, threads: ws.threads)
+                    layer.upBias.withUnsafeBufferPointer { bias in
+                        layer.up.accumulate(x, rows: n, into: up, outputStride: f, startingFrom: bias.baseAddress!, threads: ws.threads)
+                    }
                     Kernels.gelu(up, count: n * f)
-                    Kernels.fillRows(projected, rows: n, with: layer.downBias)
-                    layer.down.accumulate(up, rows: n, into: projected, outputStride: h, threads: ws.threads)
+                    layer.downBias.withUnsafeBufferPointer { bias in
+                        layer.down.accumulate(up, rows: n, into: projected, outputStride: h, startingFrom: bias.baseAddress!, threads: ws.threads)
+                    }
                     Kernels.residualLayerNorm(x, adding: projected, rows: n, weight: layer.outputNorm, bias: layer.outputNormBias, epsilon: c.epsilon)
                     observe(index + 1, x)
                 }

@@ -68,12 +68,14 @@ enum Attention {
     /// consecutive; every token attends to all tokens of its own sequence and none of the others
     /// (what a padding mask computes). Writes one row of heads · headDimension values per token to
     /// `output`; `scores` holds at least (longest sequence)² values. The products are ordered
-    /// (``Kernels/orderedProduct(m:n:k:a:lda:b:ldb:transposeB:c:ldc:threads:)``) on this thread,
+    /// (``Kernels/orderedProduct(m:n:k:a:lda:b:ldb:transposeB:c:ldc:startingFrom:threads:)``) on this thread,
     /// so a sequence's output depends on that sequence only.
     static func bidirectional(qkv: UnsafePointer<Float>, lengths: [Int], heads: Int, headDimension d: Int,
                               scores: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
         let width = heads * d, stride = 3 * width
         let scale = 1 / Float(d).squareRoot()
+        // Both products start from zeros (nothing to clear first).
+        let zeros = [Float](repeating: 0, count: max(d, lengths.max() ?? 0))
         var start = 0
         for length in lengths {
             defer { start += length }
@@ -82,9 +84,8 @@ enum Attention {
             for head in 0..<heads {
                 // scores[length × length] = Q_h K_hᵀ (strided: no copies), then scaled
                 let buffer = UnsafeMutableBufferPointer(start: scores, count: length * length)
-                buffer.update(repeating: 0)
                 Kernels.orderedProduct(m: length, n: length, k: d, a: rows + head * d, lda: stride, b: rows + width + head * d, ldb: stride,
-                                       transposeB: true, c: scores, ldc: length, threads: 1)
+                                       transposeB: true, c: scores, ldc: length, startingFrom: zeros, threads: 1)
                 for i in 0..<length {
                     let row = (i * length)..<((i + 1) * length)
                     var maximum = -Float.infinity
@@ -95,10 +96,8 @@ enum Attention {
                     let inverse = 1 / VectorMath.expSubtracting(buffer, row, shift: maximum)
                     for j in row { buffer[j] *= inverse }
                 }
-                let out = output + start * width + head * d
-                for i in 0..<length { (out + i * width).update(repeating: 0, count: d) }
                 Kernels.orderedProduct(m: length, n: d, k: length, a: scores, lda: length, b: rows + 2 * width + head * d, ldb: stride,
-                                       transposeB: false, c: out, ldc: width, threads: 1)
+                                       transposeB: false, c: output + start * width + head * d, ldc: width, startingFrom: zeros, threads: 1)
             }
         }
     }

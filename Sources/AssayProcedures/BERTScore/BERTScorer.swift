@@ -151,12 +151,12 @@ public struct BERTScorer: Sendable {
         // Distinct texts in first-appearance order, longest first (ties keep that order).
         var seen = Set<String>()
         let distinct = texts.filter { seen.insert($0).inserted }
-        let tokenized = distinct.map(tokens)
+        let threads = Threads.count
+        let tokenized = distinct.concurrentMap(threads: threads, tokens)
         let order = distinct.indices.sorted { (tokenized[$0].count, $1) > (tokenized[$1].count, $0) }
         // The last few batches are a quarter of the size, so that the workers finish together
         // instead of one waiting out the other's last full batch (a block of a resumable run ends
         // that way every ~20 s).
-        let threads = Threads.count
         var remaining = tokenized.reduce(0) { $0 + $1.count }
         var ranges: [Range<Int>] = []
         var start = 0
@@ -258,11 +258,13 @@ public struct BERTScorer: Sendable {
                     keys[text] = cacheKey(text, layer: layer, cache: referenceCache)
                 }
                 let kept = referenceCache.cache.embeddings(forKeys: keys.filter { !candidateSet.contains($0.key) }.map(\.value))
-                for (text, key) in keys where !candidateSet.contains(text) {
-                    if let embedding = kept[key], embedding.dimension == encoder.configuration.hidden, embedding.tokens == tokens(text) {
-                        embeddings[text] = embedding
-                        referencesFromCache += 1
-                    }
+                let found = keys.filter { !candidateSet.contains($0.key) }.compactMap { text, key in kept[key].map { (text: text, embedding: $0) } }
+                let usable = found.concurrentMap(threads: Threads.count) { text, embedding in
+                    embedding.dimension == encoder.configuration.hidden && embedding.tokens == tokens(text)
+                }
+                for (k, (text, embedding)) in found.enumerated() where usable[k] {
+                    embeddings[text] = embedding
+                    referencesFromCache += 1
                 }
                 fresh = texts.filter { embeddings[$0] == nil }
             }
@@ -279,12 +281,13 @@ public struct BERTScorer: Sendable {
             if let referenceCache {
                 referenceCache.cache.keep(keys.compactMap { text, key in embedded[text]?[layer].map { (key: key, embedding: $0) } })
             }
-            for i in block {
-                let candidate = embeddings[candidates[i]]!
+            let known = embeddings
+            scores += block.concurrentMap(threads: Threads.count) { i in
+                let candidate = known[candidates[i]]!
                 let best = BERTScore.Score.best(references[i].map { reference in
-                    BERTScore.score(candidate: candidate, reference: embeddings[reference]!, weights: weights, excludedFromMatching: excluded)
+                    BERTScore.score(candidate: candidate, reference: known[reference]!, weights: weights, excludedFromMatching: excluded)
                 })
-                scores.append(baseline.map { best.rescaled(by: $0) } ?? best)
+                return baseline.map { best.rescaled(by: $0) } ?? best
             }
             try finished?(block, scores[block])
         }

@@ -3,13 +3,15 @@ import CAssayKernels
 /// Element-wise kernels of encoder (BERT-family) layers, and their ordered matrix products.
 extension Kernels {
     /// c (m × n, rows `ldc` apart) += a (m × k, rows `lda` apart) · op(b) — op(b) = bᵀ for b of n
-    /// rows of k (`transposeB`), else b (k rows of n) — with every output one chain of fused
-    /// multiply-adds over k in order from its value in c (`assay_sgemm_ordered`): the same bits
+    /// rows of k (`transposeB`), else b (k rows of n) — or, with `start` (n values), c = start +
+    /// a · op(b) without reading c; every output one chain of fused multiply-adds over k in order
+    /// from its value in c or `start` (`assay_sgemm_ordered`): the same bits
     /// whatever the other rows, the thread count (`threads` 1: this thread only, safe from
     /// several at once) or the CPU's SIMD level.
     public static func orderedProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                                      transposeB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
-        assay_sgemm_ordered(Int64(m), Int64(n), Int64(k), a, Int64(lda), b, Int64(ldb), transposeB ? 1 : 0, c, Int64(ldc), Int32(threads))
+                                      transposeB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, startingFrom start: UnsafePointer<Float>? = nil,
+                                      threads: Int) {
+        assay_sgemm_ordered(Int64(m), Int64(n), Int64(k), a, Int64(lda), b, Int64(ldb), transposeB ? 1 : 0, start, c, Int64(ldc), Int32(threads))
     }
 
     /// Layer normalisation of each `dimension`-long row in place: (x − mean) / sqrt(var + eps) · weight
@@ -68,14 +70,6 @@ extension Kernels {
                     while i < d { base[i] = (base[i] - mean) * scale * pw[i] + pb[i]; i += 1 }
                 }
             }
-        }
-    }
-
-    /// Copies `vector` into each of `rows` rows at `destination` (a bias, before a GEMM adds the
-    /// product with beta = 1).
-    public static func fillRows(_ destination: UnsafeMutablePointer<Float>, rows: Int, with vector: [Float]) {
-        vector.withUnsafeBufferPointer { v in
-            for row in 0..<rows { (destination + row * v.count).update(from: v.baseAddress!, count: v.count) }
         }
     }
 

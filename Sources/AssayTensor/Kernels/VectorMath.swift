@@ -52,11 +52,15 @@ public enum VectorMath {
             i += 8
         }
         var total = sum.sum()
-        while i < range.upperBound {
-            let e = exp(base[i] - shift)
-            base[i] = e
-            total += e
-            i += 1
+        // The last 1–7 values through one vector (each lane is the scalar form's value), added in order.
+        if i < range.upperBound {
+            var tail = SIMD8<Float>(repeating: 0)
+            for k in 0..<(range.upperBound - i) { tail[k] = base[i + k] - shift }
+            let e = exp(tail)
+            for k in 0..<(range.upperBound - i) {
+                base[i + k] = e[k]
+                total += e[k]
+            }
         }
         return total
     }

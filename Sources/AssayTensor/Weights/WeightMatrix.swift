@@ -210,27 +210,28 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// out (m rows, `outputStride` floats apart) += x (m × columns, row-major) · Wᵀ with f32
-    /// activations through `assay_sgemm_ordered` (a bias already in `out` costs no extra pass) —
-    /// f32 weights in place, others in panels of dequantized rows. Each output is one chain of
-    /// fused multiply-adds over the columns in order, starting from its value in `out`: the same
+    /// activations through `assay_sgemm_ordered` — or, with `start` (`rows` values: a bias),
+    /// out = start + x · Wᵀ without reading `out` — f32 weights in place, others in panels of
+    /// dequantized rows. Each output is one chain of fused multiply-adds over the columns in
+    /// order, starting from its value in `out` (or `start`): the same
     /// bits whatever `m` is, whichever rows share the batch, however many `threads` split the
     /// product (1: this thread alone, safe from several threads at once) and SIMD level, so an
     /// encoder's output for a text depends on that text only. An encoder's projections
     /// (``linear(_:rows:ggml:)`` returns a new array and takes the decoder's paths).
     /// - Precondition: `m ≥ 0`; `out` has room for m rows of `outputStride ≥ rows` floats.
     public func accumulate(_ x: UnsafePointer<Float>, rows m: Int, into out: UnsafeMutablePointer<Float>, outputStride: Int,
-                           threads: Int = Threads.count) {
+                           startingFrom start: UnsafePointer<Float>? = nil, threads: Int = Threads.count) {
         precondition(m >= 0 && outputStride >= rows, "shape mismatch")
         guard m > 0 else { return }
         if type == .f32 {
             assay_sgemm_ordered(Int64(m), Int64(rows), Int64(columns), x, Int64(columns), storage.base.assumingMemoryBound(to: Float.self),
-                                Int64(columns), 1, out, Int64(outputStride), Int32(threads))
+                                Int64(columns), 1, start, out, Int64(outputStride), Int32(threads))
             return
         }
         // Splitting the rows into panels changes no output's sum.
-        forEachPanel(onThisThread: threads <= 1) { start, count, panel in
-            assay_sgemm_ordered(Int64(m), Int64(count), Int64(columns), x, Int64(columns), panel, Int64(columns), 1, out + start,
-                                Int64(outputStride), Int32(threads))
+        forEachPanel(onThisThread: threads <= 1) { first, count, panel in
+            assay_sgemm_ordered(Int64(m), Int64(count), Int64(columns), x, Int64(columns), panel, Int64(columns), 1, start.map { $0 + first },
+                                out + first, Int64(outputStride), Int32(threads))
         }
     }
 

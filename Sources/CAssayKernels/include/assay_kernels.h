@@ -75,12 +75,14 @@ int assay_fast_dequantize(int type);
 void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq,
                               size_t xq_row_bytes, int64_t m, float *y, int64_t ldy, int64_t rows, size_t min_bytes_per_part);
 
-/// C (m × n, rows `ldc` apart) += A (m × k, rows `lda` apart) · op(B), where op(B)[kk][j] is
+/// C (m × n, rows `ldc` apart) = S + A (m × k, rows `lda` apart) · op(B), where op(B)[kk][j] is
 /// b[j · ldb + kk] when `transposed` (B holds n rows of k values: a weight matrix, one output per
-/// row) and b[kk · ldb + j] otherwise. Every output is one chain of fused multiply-adds over
-/// kk = 0 … k − 1 starting from its value in C: the same bits whatever m is, whichever rows share
-/// the product, however many threads split its columns and whether the AVX2 or the portable
-/// kernel runs. `threads` ≤ 1 runs on the caller alone (no pool, no lock: safe from several
-/// threads at once); more splits the columns across the pool when the product is large enough.
+/// row) and b[kk · ldb + j] otherwise, and S is every row equal to `start` (n values: a bias, or
+/// zeros) when it is given, else C itself (C += A · op(B)). Every output is one chain of fused
+/// multiply-adds over kk = 0 … k − 1 starting from its value in S: the same bits whatever m is,
+/// whichever rows share the product, however many threads split its columns and whether the AVX2
+/// or the portable kernel runs; C is not read when `start` is given. `threads` ≤ 1 runs on the
+/// caller alone (no pool, no lock: safe from several threads at once); more splits the columns
+/// across the pool when the product is large enough.
 void assay_sgemm_ordered(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, int transposed,
-                         float *c, int64_t ldc, int threads);
+                         const float *start, float *c, int64_t ldc, int threads);
