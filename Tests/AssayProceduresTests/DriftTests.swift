@@ -34,6 +34,45 @@ struct DriftTests {
         #expect(signature.contains("candidate:reference+q4_0") && signature.contains("tokens:2040"))
     }
 
+    /// A candidate quantized lazily (quant-drift's) quantizes nothing for a shard without chunks
+    /// or a resumed run that has every chunk kept, and once it runs gives the eager copy's drift.
+    @Test func lazyCandidatesQuantizeOnlyForChunksThatRun() async throws {
+        let smol = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+        let text = TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt")
+        let reference = try InProcessBackend(modelAt: smol)
+        let lazy = try reference.candidate(file: nil, quantization: .q8_0, numerics: .exact, lazily: true)
+        #expect(lazy.model.quantizationPending)
+        let (empty, emptySignature) = try await DriftRunner.run(reference: reference, candidate: lazy, textAt: text, context: 64, maxChunks: 2,
+                                                                select: { _ in 0..<0 })
+        #expect(empty.perChunk.isEmpty && lazy.model.quantizationPending && emptySignature.contains("candidate:reference+q8_0"))
+
+        let eager = try reference.candidate(file: nil, quantization: .q8_0, numerics: .exact)
+        let kept = KeptParts()
+        let (expected, _) = try await DriftRunner.run(reference: reference, candidate: eager, textAt: text, context: 64, maxChunks: 2,
+                                                      cache: PartCache(lookup: { kept.parts[$0] }, record: { kept.parts[$0] = $1 }))
+        #expect(kept.parts.count == 2)
+        let (resumed, _) = try await DriftRunner.run(reference: reference, candidate: lazy, textAt: text, context: 64, maxChunks: 2,
+                                                     cache: PartCache(lookup: { kept.parts[$0] }, record: { _, _ in }))
+        #expect(lazy.model.quantizationPending && resumed.accumulator == expected.accumulator)
+
+        let (ran, _) = try await DriftRunner.run(reference: reference, candidate: lazy, textAt: text, context: 64, maxChunks: 2)
+        #expect(!lazy.model.quantizationPending)
+        // (Equal up to the last bits of sgemm, whose results follow OpenBLAS's thread count, which
+        // other tests in this process change.)
+        let a = try #require(ran.accumulator.summary), b = try #require(expected.accumulator.summary)
+        #expect(a.tokens == b.tokens && a.sameTop == b.sameTop && abs(a.meanKLD - b.meanKLD) <= 1e-6 * b.meanKLD, "\(a) vs \(b)")
+    }
+
+    /// Chunk parts kept in memory for the test above.
+    final class KeptParts: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: [[Int]: DriftAccumulator] = [:]
+        var parts: [[Int]: DriftAccumulator] {
+            get { lock.withLock { stored } }
+            set { lock.withLock { stored = newValue } }
+        }
+    }
+
     @Test func identicalModelsDoNotDriftAndTokenizersMustAgree() async throws {
         let smol = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
         let text = TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt")

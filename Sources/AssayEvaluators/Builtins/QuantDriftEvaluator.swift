@@ -111,7 +111,9 @@ public struct QuantDriftEvaluator: Evaluator {
         }
         let base = try InProcessBackend(modelAt: reference, numerics: numerics, cacheType: cacheType)
         try base.model.checkContext(self.context, path: reference.path)  // before the candidate is loaded and quantized
-        let other = try base.candidate(file: sameFile ? nil : candidate, quantization: quantize, numerics: numerics, cacheType: cacheType)
+        // Quantized at its first chunk: an empty shard, or a resumed run with every chunk kept, skips it.
+        let other = try base.candidate(file: sameFile ? nil : candidate, quantization: quantize, numerics: numerics, cacheType: cacheType,
+                                       lazily: true)
         let progress = context.progress, id = context.evaluationID
         let cache = Self.chunkCache(context.itemCache, identity: try context.itemCache.map { _ in
             try [SHA256.hex(modelAt: reference), sameFile ? "same" : SHA256.hex(modelAt: candidate)].joined(separator: "|")
@@ -269,7 +271,9 @@ public struct QuantDriftEvaluator: Evaluator {
             switch spec {
             case let .file(url):
                 var local = try InProcessBackend(modelAt: url, numerics: numerics, cacheType: cacheType)
-                if let quantized { local = try local.candidate(file: nil, quantization: quantized, numerics: numerics, cacheType: cacheType) }
+                if let quantized {
+                    local = try local.candidate(file: nil, quantization: quantized, numerics: numerics, cacheType: cacheType, lazily: true)
+                }
                 return (local, local.label + (numerics == .exact ? "" : "@numerics-\(numerics.rawValue)")
                     + (numerics == .exact && local.model.cacheType == .f16 ? "@kv-f16" : ""))
             case let .endpoint(url, name, _):

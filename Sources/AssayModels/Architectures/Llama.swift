@@ -195,9 +195,11 @@ public struct LlamaModel: Sendable {
     /// This model with every weight matrix quantized to `type` as `llama-quantize` would write it
     /// (``GGUFQuantization``'s plan: the output matrix, or the token embedding when the output is
     /// tied to it, becomes Q6_K or Q8_0 unless `pure`; rows that do not hold whole blocks fall
-    /// back) — a quantized copy in memory, without writing a file.
+    /// back) — a quantized copy in memory, without writing a file. `lazily`: each matrix is
+    /// quantized when it is first used (a drift shard with no chunk to run, or a resumed run that
+    /// has them all, quantizes nothing).
     /// - Throws: ``ModelError/unsupportedQuantization(type:supported:)`` for a type the quantizer lacks.
-    public func quantized(_ type: GGMLType, pure: Bool = false) throws -> LlamaModel {
+    public func quantized(_ type: GGMLType, pure: Bool = false, lazily: Bool = false) throws -> LlamaModel {
         guard Quantizer.supportedTypes.contains(type) else {
             throw ModelError.unsupportedQuantization(type: type.description, supported: Quantizer.supportedTypes.map(\.description))
         }
@@ -205,7 +207,7 @@ public struct LlamaModel: Sendable {
         let tied = output.sharesStorage(with: embedding)
         func convert(_ matrix: WeightMatrix, _ role: Role, _ layer: Int?) throws -> WeightMatrix {
             let target = plan.targetType(name: role.ggufName(layer), rowLength: matrix.columns, hasOutput: !tied) ?? type
-            guard let converted = matrix.converted(to: target) else {
+            guard let converted = matrix.converted(to: target, lazily: lazily) else {
                 throw ModelError.unsupportedQuantization(type: target.description, supported: Quantizer.supportedTypes.map(\.description))
             }
             return converted
@@ -241,6 +243,11 @@ public struct LlamaModel: Sendable {
         copy.embedding = try convert(embedding, .embedding, nil)
         copy.output = tied ? copy.embedding : try convert(output, .output, nil)
         return copy
+    }
+
+    /// Whether matrices of a copy quantized lazily (``quantized(_:pure:lazily:)``) are still to be quantized.
+    public var quantizationPending: Bool {
+        embedding.conversionPending || output.conversionPending || layers.contains { $0.output.conversionPending }
     }
 
     /// Throws ``ModelError/contextTooLong(path:context:trained:)`` when `context` exceeds the trained length.

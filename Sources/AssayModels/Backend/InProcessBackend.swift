@@ -33,14 +33,15 @@ public struct InProcessBackend: LanguageModelBackend {
     /// `quantization` (Q8_0 when that is nil too). The candidate runs with `numerics` and a KV
     /// cache of `cacheType` (nil: this model's type when its numerics are the same, else the default
     /// for `numerics`), so that the two models of a comparison store their caches alike.
+    /// `lazily`: the quantization runs matrix by matrix at first use (``LlamaModel/quantized(_:pure:lazily:)``).
     /// - Throws: model and checkpoint errors, ``ModelError/unsupportedQuantization(type:supported:)``.
     public func candidate(file: URL?, quantization: GGMLType?, numerics: LlamaModel.Numerics,
-                          cacheType: LlamaModel.CacheType? = nil) throws -> InProcessBackend {
+                          cacheType: LlamaModel.CacheType? = nil, lazily: Bool = false) throws -> InProcessBackend {
         let cacheType = cacheType ?? (numerics == model.numerics ? model.cacheType : .default(for: numerics))
         var base = try file.map { try InProcessBackend(modelAt: $0, numerics: numerics, cacheType: cacheType) } ?? self
         var label = file == nil ? "reference" : base.label
         guard let type = quantization ?? (file == nil ? .q8_0 : nil) else { return base }
-        var quantized = try base.model.quantized(type)
+        var quantized = try base.model.quantized(type, lazily: lazily)
         quantized.numerics = numerics
         quantized.cacheType = cacheType
         label += "+" + type.description.lowercased()

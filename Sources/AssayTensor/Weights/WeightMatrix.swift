@@ -7,24 +7,58 @@ import Foundation
 /// kernels of `CAssayKernels`; a short batch through those kernels or through tiles of four
 /// dequantized rows; a longer batch through `cblas_sgemm` on panels of dequantized rows.
 public struct WeightMatrix: @unchecked Sendable {
-    /// The bytes and whoever keeps them alive.
+    /// The bytes and whoever keeps them alive — or, for a conversion made lazily, what makes them
+    /// at the first use (under a lock: a model may run on several threads at once).
     final class Storage: @unchecked Sendable {
-        let base: UnsafeRawPointer
+        private let ready: UnsafeRawPointer?
         let owner: AnyObject?
-        let owned: UnsafeMutableRawPointer?
+        private(set) var owned: UnsafeMutableRawPointer?
+        private var pending: (@Sendable () -> [UInt8])?
+        private let lock = NSLock()
 
         init(base: UnsafeRawPointer, owner: AnyObject) {
-            self.base = base
+            ready = base
             self.owner = owner
-            owned = nil
         }
 
         init(copying bytes: UnsafeRawBufferPointer) {
-            let memory = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
-            if let source = bytes.baseAddress { memory.copyMemory(from: source, byteCount: bytes.count) }
-            base = UnsafeRawPointer(memory)
+            let memory = Self.copy(bytes)
+            ready = UnsafeRawPointer(memory)
             owner = nil
             owned = memory
+        }
+
+        /// Bytes that `make` returns when they are first needed.
+        init(making make: @escaping @Sendable () -> [UInt8]) {
+            ready = nil
+            owner = nil
+            pending = make
+        }
+
+        /// Where the bytes are (made now if they are pending).
+        var base: UnsafeRawPointer {
+            if let ready { return ready }
+            lock.lock()
+            defer { lock.unlock() }
+            if let owned { return UnsafeRawPointer(owned) }
+            let memory = pending!().withUnsafeBytes(Self.copy)
+            pending = nil
+            owned = memory
+            return UnsafeRawPointer(memory)
+        }
+
+        /// Whether the bytes are still to be made.
+        var isPending: Bool {
+            if ready != nil { return false }
+            lock.lock()
+            defer { lock.unlock() }
+            return owned == nil
+        }
+
+        private static func copy(_ bytes: UnsafeRawBufferPointer) -> UnsafeMutableRawPointer {
+            let memory = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+            if let source = bytes.baseAddress { memory.copyMemory(from: source, byteCount: bytes.count) }
+            return memory
         }
 
         deinit { owned?.deallocate() }
@@ -100,20 +134,27 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// This matrix converted to `type` — f32, f16, or a type ``Quantizer`` writes — as
     /// `llama-quantize` would from these values; nil for another type or rows that do not hold
-    /// whole blocks of it.
-    public func converted(to type: GGMLType) -> WeightMatrix? {
+    /// whole blocks of it. `lazily`: the conversion runs when the matrix is first used (never, if
+    /// it is not), holding on to this matrix until then.
+    public func converted(to type: GGMLType, lazily: Bool = false) -> WeightMatrix? {
         if type == self.type { return self }
-        let values = dequantized()
-        switch type {
-        case .f32: return WeightMatrix(values: values, rows: rows, columns: columns)
-        case .f16:
-            return WeightMatrix(type: .f16, rows: rows, columns: columns,
-                                copying: values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { Array($0) })
-        case _ where Quantizer.supportedTypes.contains(type) && columns % type.blockSize == 0:
-            return WeightMatrix(type: type, rows: rows, columns: columns, copying: Quantizer.quantize(values, as: type))
-        default: return nil
+        guard type == .f32 || type == .f16 || (Quantizer.supportedTypes.contains(type) && columns % type.blockSize == 0),
+              let count = Self.byteCount(type: type, rows: rows, columns: columns) else { return nil }
+        let source = self
+        let make: @Sendable () -> [UInt8] = {
+            let values = source.dequantized()
+            switch type {
+            case .f32: return values.withUnsafeBytes { Array($0) }
+            case .f16: return values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { Array($0) }
+            default: return Quantizer.quantize(values, as: type)
+            }
         }
+        let storage = lazily ? Storage(making: make) : make().withUnsafeBytes { Storage(copying: $0) }
+        return WeightMatrix(type: type, rows: rows, columns: columns, rowBytes: count / rows, storage: storage)
     }
+
+    /// Whether a conversion made lazily (``converted(to:lazily:)``) has yet to run.
+    public var conversionPending: Bool { storage.isPending }
 
     /// Rows `range` of this matrix, in place (the Q, K and V parts of a fused QKV projection).
     /// - Precondition: `range` is non-empty and within `0..<rows`.
