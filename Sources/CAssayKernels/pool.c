@@ -1,5 +1,7 @@
 // A persistent pool for the decode kernels: `threads − 1` workers started once. A product is
-// split into one part per thread; the caller runs part 0. Between products workers spin for a
+// split into a few chunks per thread, which the caller and the workers claim one at a time until
+// none is left, so a thread that another process holds off its core (a busy CI machine) leaves its
+// share to the others instead of holding up the product. Between products workers spin for a
 // short while (a decode step issues hundreds of small products; waking a sleeping thread costs
 // tens of microseconds, more than many of those products take) and then sleep on a condition
 // variable, so a long sgemm in OpenBLAS's own threads never competes with spinning workers.
@@ -52,6 +54,7 @@ typedef struct {
     float *tiles;         // kind 3: one tile of 4 × tile_stride floats per part
     int64_t tile_stride;
     const ordered_t *ordered;  // kind 4: the product, its columns split (rows = its n)
+    int chunks;                // set by run()
 } job_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -62,7 +65,13 @@ static job_t job;
 // without reading `job`, which the caller may already be rewriting for the next product.
 static _Atomic uint64_t ticket;
 #define PARTS(t) ((int)((t) & 0xFFFF))
-static atomic_int remaining;
+// The current product's chunks: its generation (the ticket's) in the high 32 bits, the chunk
+// count in the next 16 and the next chunk to claim in the low 16; and how many have finished.
+static _Atomic uint64_t claims;
+static atomic_int finished;
+// Two per thread: on a quiet machine as fast as one part per thread (SmolLM2's small products lost
+// 6 % with four); beside a busy process, decode a third to two thirds faster (docs/engine.md).
+#define CHUNKS_PER_THREAD 2
 static atomic_int sleepers;
 static int started;                // workers running
 static uint64_t start_ticket[MAX_THREADS];  // the ticket current when each worker was started
@@ -75,11 +84,11 @@ static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 // (SmolLM2's decode, two threads under `taskset -c 0`: 4.3 tokens/s spinning).
 static atomic_int oversubscribed;
 
-// Row boundaries of matrix-vector parts are even: rows go through the kernels in pairs from an
-// even row, so every row is computed the same way whatever the thread count.
-static int64_t boundary(const job_t *j, int part) {
-    if (part >= j->parts) return j->rows;
-    int64_t r = j->rows * part / j->parts;
+// Row boundaries of matrix-vector chunks are even: rows go through the kernels in pairs from an
+// even row, so every row is computed the same way whatever the chunks and threads.
+static int64_t boundary(const job_t *j, int chunk) {
+    if (chunk >= j->chunks) return j->rows;
+    int64_t r = j->rows * chunk / j->chunks;
     if (j->kind == 4) return r & ~(int64_t)15;  // whole panels of 16 columns
     return j->kind != 1 ? r & ~(int64_t)1 : r;
 }
@@ -112,8 +121,9 @@ static void gemv_rows(const job_t *j, int64_t r0, int64_t r1) {
 #endif
 }
 
-static void run_part(const job_t *j, int part) {
-    int64_t r0 = boundary(j, part), r1 = boundary(j, part + 1);
+// Chunk `chunk` of `j` on thread `part` (0: the caller).
+static void run_part(const job_t *j, int chunk, int part) {
+    int64_t r0 = boundary(j, chunk), r1 = boundary(j, chunk + 1);
     if (r0 >= r1) return;
     if (j->kind == 0) {
         assay_gemv(j->type, j->w, j->row_bytes, j->k, j->x, j->xq, j->y + r0, r0, r1);
@@ -134,6 +144,20 @@ static void run_part(const job_t *j, int part) {
         assay_sgemm_ordered_columns(o->m, o->k, o->a, o->lda, o->b, o->ldb, o->transposed, o->start, o->c, o->ldc, r0, r1);
     } else {
         assay_dequantize_row(j->type, j->w + (size_t)r0 * j->row_bytes, j->y + r0 * j->k, (r1 - r0) * j->k);
+    }
+}
+
+// Claims and runs chunks of product `generation` (`j`, read before the first claim) until none is
+// left; returns the product's kind, or -1 when this thread ran none of it.
+static int take_chunks(const job_t *j, uint32_t generation, int part) {
+    int kind = -1;
+    for (;;) {
+        uint64_t c = atomic_load_explicit(&claims, memory_order_acquire);
+        if ((uint32_t)(c >> 32) != generation || (c & 0xFFFF) >= ((c >> 16) & 0xFFFF)) return kind;
+        if (!atomic_compare_exchange_weak_explicit(&claims, &c, c + 1, memory_order_acq_rel, memory_order_acquire)) continue;
+        kind = j->kind;
+        run_part(j, (int)(c & 0xFFFF), part);
+        atomic_fetch_add_explicit(&finished, 1, memory_order_release);
     }
 }
 
@@ -159,12 +183,13 @@ static void *worker(void *arg) {
             spin_limit = 0;
             continue;
         }
+        // `job` is this ticket's product unless all of its chunks have already been taken and
+        // the caller has moved on; a successful claim in take_chunks proves the former.
         job_t j = job;
-        run_part(&j, index);
+        int kind = take_chunks(&j, (uint32_t)(seen >> 16), index);
         // A dequantized panel goes to sgemm next, on OpenBLAS's threads: sleep at once instead
         // of spinning against them. Decode products come in quick succession: spin.
-        spin_limit = j.kind == 1 || atomic_load_explicit(&oversubscribed, memory_order_relaxed) ? 0 : SPINS;
-        atomic_fetch_sub_explicit(&remaining, 1, memory_order_release);
+        spin_limit = kind == 1 || atomic_load_explicit(&oversubscribed, memory_order_relaxed) ? 0 : SPINS;
     }
     return NULL;
 }
@@ -210,23 +235,31 @@ static int ensure_workers(void) {
 // Runs `j` with run_lock held by the caller.
 static void run(job_t *j) {
     if (j->parts <= 1) {
-        run_part(j, 0);
+        j->chunks = 1;
+        run_part(j, 0, 0);
         return;
     }
-    // Workers 1 … parts − 1 take part; `remaining` counts them. The others see the ticket's part
-    // count and go back to sleep without touching `job` or `remaining`.
+    // Chunks on whole units: row pairs (matrix-vector kinds), panels of 16 columns (ordered products), rows.
+    int64_t units = j->kind == 4 ? (j->rows + 15) / 16 : j->kind == 1 ? j->rows : (j->rows + 1) / 2;
+    int64_t chunks = (int64_t)j->parts * CHUNKS_PER_THREAD;
+    if (chunks > units) chunks = units;
+    if (chunks < j->parts) chunks = j->parts;
+    if (chunks > 0xFFFF) chunks = 0xFFFF;
+    j->chunks = (int)chunks;
+    // Workers 1 … parts − 1 take part; the others see the ticket's part count and go back to sleep.
     job = *j;
-    atomic_store_explicit(&remaining, j->parts - 1, memory_order_relaxed);
-    uint64_t next = ((atomic_load(&ticket) >> 16) + 1) << 16 | (uint64_t)j->parts;
-    atomic_store_explicit(&ticket, next, memory_order_seq_cst);
+    uint64_t generation = (atomic_load(&ticket) >> 16) + 1;
+    atomic_store_explicit(&finished, 0, memory_order_relaxed);
+    atomic_store_explicit(&claims, (generation & 0xFFFFFFFF) << 32 | (uint64_t)chunks << 16, memory_order_relaxed);
+    atomic_store_explicit(&ticket, generation << 16 | (uint64_t)j->parts, memory_order_seq_cst);
     if (atomic_load(&sleepers) > 0) {
         pthread_mutex_lock(&lock);
         pthread_cond_broadcast(&wake);
         pthread_mutex_unlock(&lock);
     }
-    run_part(j, 0);
+    take_chunks(j, (uint32_t)generation, 0);
     int yield = atomic_load_explicit(&oversubscribed, memory_order_relaxed);
-    while (atomic_load_explicit(&remaining, memory_order_acquire) > 0) {
+    while (atomic_load_explicit(&finished, memory_order_acquire) < chunks) {
         if (yield) sched_yield(); else PAUSE();
     }
 }
