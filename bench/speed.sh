@@ -19,35 +19,12 @@ assay=$(scripts/build.sh)
 python=$(scripts/setup-test-server.sh)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cat > "$work/llama.py" <<'PY'
-import json, random, resource, sys, time
-import llama_cpp
-path, prompt, generate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-llm = llama_cpp.Llama(model_path=path, n_ctx=prompt + generate + 16, n_batch=prompt, n_ubatch=prompt, n_threads=2,
-                      n_threads_batch=2, verbose=False)
-vocabulary = llm.n_vocab()
-rng = random.Random(1)
-def timed(tokens, one_at_a_time):
-    llm.reset()
-    llm._ctx.kv_cache_clear() if hasattr(llm._ctx, "kv_cache_clear") else None
-    start = time.perf_counter()
-    if one_at_a_time:
-        for t in tokens:
-            llm.eval([t])
-    else:
-        llm.eval(tokens)
-    return time.perf_counter() - start
-timed([rng.randrange(vocabulary) for _ in range(prompt)], False)  # warm-up
-pp = timed([rng.randrange(vocabulary) for _ in range(prompt)], False)
-tg = timed([rng.randrange(vocabulary) for _ in range(generate)], True)
-print(json.dumps({"pp": prompt / pp, "tg": generate / tg, "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
-PY
 echo "model: $model; pp512 and tg64, 2 threads; $reps repetitions alternating"
 for r in $(seq "$reps"); do
   for numerics in exact ggml; do
     "$assay" bench "$model" -p 512 -n 64 -r 1 --warmup 1 --threads 2 --numerics "$numerics" --format json > "$work/assay-$numerics.$r.json"
   done
-  "$python" "$work/llama.py" "$model" 512 64 > "$work/llama.$r.json"
+  "$python" bench/lib/llama_eval.py "$model" 512 64 > "$work/llama.$r.json"
 done
 python3 - "$work" "$reps" <<'PY'
 import json, statistics, sys
