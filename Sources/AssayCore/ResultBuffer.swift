@@ -26,18 +26,22 @@ public final class ResultBuffer<Element>: @unchecked Sendable {
     public var values: [Element] { Array(storage) }
 }
 
-extension Collection where Index == Int, Self: Sendable {
-    /// `transform` of every element in order, computed in `threads × 4` contiguous chunks on
-    /// `concurrentPerform`'s threads (serially when there are fewer than `minimumChunk` elements
-    /// per chunk or one thread). `transform` must be safe to call concurrently.
+extension RandomAccessCollection where Self: Sendable {
+    /// `transform` of every element in order, computed in `threads` contiguous chunks on as many
+    /// of `concurrentPerform`'s threads (serially when there are fewer than `minimumChunk`
+    /// elements per chunk or one thread). `transform` must be safe to call concurrently.
     public func concurrentMap<T>(threads: Int, minimumChunk: Int = 16, _ transform: @Sendable (Element) -> T) -> [T] {
         let n = count
-        let chunks = Swift.max(1, Swift.min(n / Swift.max(1, minimumChunk), threads * 4))
-        guard chunks > 1, threads > 1 else { return map(transform) }
+        let chunks = Swift.max(1, Swift.min(n / Swift.max(1, minimumChunk), threads))
+        guard chunks > 1 else { return map(transform) }
         let results = ResultBuffer<T?>(count: n, initial: nil)
-        let first = startIndex
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            for i in (n * chunk / chunks)..<(n * (chunk + 1) / chunks) { results[i] = transform(self[first + i]) }
+            let lower = n * chunk / chunks, upper = n * (chunk + 1) / chunks
+            var index = self.index(startIndex, offsetBy: lower)
+            for i in lower..<upper {
+                results[i] = transform(self[index])
+                formIndex(after: &index)
+            }
         }
         return results.values.map { $0! }
     }

@@ -1,5 +1,6 @@
-// Ordered f32 matrix products for the encoder: C += A · op(B) where every output is one chain of
-// fused multiply-adds over k = 0, 1, …, k − 1 starting from its value in C. Nothing else enters
+// Ordered f32 matrix products for the encoder: C = S + A · op(B) where every output is one chain
+// of fused multiply-adds over k = 0, 1, …, k − 1 starting from its value in S (C itself, or a
+// start row: a bias, or zeros). Nothing else enters
 // an output's sum — not the number of rows in the product, the rows around it, how the columns
 // are split between threads, the cache blocking or the SIMD level (the AVX2 kernel's lanes and
 // the portable loop's fmaf round alike) — so an encoder's embedding of a text is the same bits
@@ -171,7 +172,8 @@ static void ordered_unpacked(int64_t m, int64_t k, const float *a, int64_t lda, 
 #if ASSAY_X86
 #define AVX2 __attribute__((target("avx2,fma")))
 
-// rows (≤ MR) × cols (≤ NR) outputs at c += a (rows × kb, lda) · panel (kb × NR).
+// rows (≤ MR) × cols (≤ NR) outputs at c = s + a (rows × kb, lda) · panel (kb × NR), s being the
+// row `start` when given, else c.
 AVX2 static inline __attribute__((always_inline)) void block(const int rows, int64_t kb, const float *a, int64_t lda,
                                                               const float *panel, const float *start, float *c, int64_t ldc,
                                                               int64_t cols) {

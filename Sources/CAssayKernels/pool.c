@@ -60,11 +60,12 @@ typedef struct {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static job_t job;
-// A product's ticket: its generation in the high bits and how many threads take part (the caller
-// included) in the low 16, published in one store, so a worker that takes no part learns it
+// A product's ticket: its generation in the high bits, its kind in bits 9–15 and how many threads
+// take part (the caller included) in the low 9, published in one store, so a worker learns both
 // without reading `job`, which the caller may already be rewriting for the next product.
 static _Atomic uint64_t ticket;
-#define PARTS(t) ((int)((t) & 0xFFFF))
+#define PARTS(t) ((int)((t) & 0x1FF))
+#define KIND(t) ((int)(((t) >> 9) & 0x7F))
 // The current product's chunks: its generation (the ticket's) in the high 32 bits, the chunk
 // count in the next 16 and the next chunk to claim in the low 16; and how many have finished.
 static _Atomic uint64_t claims;
@@ -148,14 +149,13 @@ static void run_part(const job_t *j, int chunk, int part) {
 }
 
 // Claims and runs chunks of product `generation` (`j`, read before the first claim) until none is
-// left; returns the product's kind, or -1 when this thread ran none of it.
-static int take_chunks(const job_t *j, uint32_t generation, int part) {
-    int kind = -1;
+// left. (The generation is the ticket's low 32 bits: a worker would have to stall between reading
+// the ticket and claiming for 2^32 products to mistake one product for another.)
+static void take_chunks(const job_t *j, uint32_t generation, int part) {
     for (;;) {
         uint64_t c = atomic_load_explicit(&claims, memory_order_acquire);
-        if ((uint32_t)(c >> 32) != generation || (c & 0xFFFF) >= ((c >> 16) & 0xFFFF)) return kind;
+        if ((uint32_t)(c >> 32) != generation || (c & 0xFFFF) >= ((c >> 16) & 0xFFFF)) return;
         if (!atomic_compare_exchange_weak_explicit(&claims, &c, c + 1, memory_order_acq_rel, memory_order_acquire)) continue;
-        kind = j->kind;
         run_part(j, (int)(c & 0xFFFF), part);
         atomic_fetch_add_explicit(&finished, 1, memory_order_release);
     }
@@ -184,12 +184,13 @@ static void *worker(void *arg) {
             continue;
         }
         // `job` is this ticket's product unless all of its chunks have already been taken and
-        // the caller has moved on; a successful claim in take_chunks proves the former.
+        // the caller has moved on (a copy that races with the caller's next write); only a
+        // successful claim in take_chunks, which proves the former, lets the copy be used.
         job_t j = job;
-        int kind = take_chunks(&j, (uint32_t)(seen >> 16), index);
+        take_chunks(&j, (uint32_t)(seen >> 16), index);
         // A dequantized panel goes to sgemm next, on OpenBLAS's threads: sleep at once instead
         // of spinning against them. Decode products come in quick succession: spin.
-        spin_limit = kind == 1 || atomic_load_explicit(&oversubscribed, memory_order_relaxed) ? 0 : SPINS;
+        spin_limit = KIND(seen) == 1 || atomic_load_explicit(&oversubscribed, memory_order_relaxed) ? 0 : SPINS;
     }
     return NULL;
 }
@@ -251,7 +252,7 @@ static void run(job_t *j) {
     uint64_t generation = (atomic_load(&ticket) >> 16) + 1;
     atomic_store_explicit(&finished, 0, memory_order_relaxed);
     atomic_store_explicit(&claims, (generation & 0xFFFFFFFF) << 32 | (uint64_t)chunks << 16, memory_order_relaxed);
-    atomic_store_explicit(&ticket, generation << 16 | (uint64_t)j->parts, memory_order_seq_cst);
+    atomic_store_explicit(&ticket, generation << 16 | (uint64_t)j->kind << 9 | (uint64_t)j->parts, memory_order_seq_cst);
     if (atomic_load(&sleepers) > 0) {
         pthread_mutex_lock(&lock);
         pthread_cond_broadcast(&wake);

@@ -19,7 +19,10 @@ public struct EncoderDriftEvaluator: Evaluator {
         OptionSpec("idf", .bool, default: .bool(false), "BERTScore with idf weights"),
         OptionSpec("resamples", .integer(minimum: 1), default: .integer(1000), "paired bootstrap resamples and randomization trials"),
         OptionSpec("seed", .integer(minimum: 0), default: .integer(12345), "seed of both"),
+        OptionSpec("batch_tokens", .integer(minimum: 1), default: .integer(8192), "tokens per encoder batch"),
     ]
+    /// Options that change no item row (the kept rows of `--resume` stay valid across them).
+    public static let optionsRowsIgnore: Set<String> = ["batch_tokens", "resamples", "seed"]
     public static let metrics: [MetricSpec] = [
         MetricSpec("cosine_mean", higherIsBetter: true, summary: "mean cosine between each token's full and quantized hidden state"),
         MetricSpec("cosine_p1", higherIsBetter: true, summary: "1st percentile of the token cosines"),
@@ -32,7 +35,7 @@ public struct EncoderDriftEvaluator: Evaluator {
     public static let datasetKinds: [DatasetKind] = [.parallel, .jsonl]
     public static let modelRoles: ModelRoles = .model
 
-    let type: GGMLType, layer: Int?, idf: Bool, resamples: Int, seed: UInt64
+    let type: GGMLType, layer: Int?, idf: Bool, resamples: Int, seed: UInt64, batchTokens: Int
 
     public init(options: OptionValues) throws {
         type = options.string("quantize") == "q4_0" ? .q4_0 : .q8_0
@@ -40,6 +43,7 @@ public struct EncoderDriftEvaluator: Evaluator {
         idf = options.bool("idf")
         resamples = options.integer("resamples") ?? 1000
         seed = UInt64(options.integer("seed") ?? 12345)
+        batchTokens = options.integer("batch_tokens") ?? 8192
     }
 
     /// Each shard takes its block of items: both encoders embed only those items' texts (an
@@ -70,34 +74,86 @@ public struct EncoderDriftEvaluator: Evaluator {
                                    ("tokens", String(tokens)), ("bs", String(resamples)), ("rs", String(seed))]).description
         let range = context.itemRange(of: corpus.ids.count)
         guard !range.isEmpty else { return try finish(items: [], signature: signature, in: context) }
-        let quantized = try BERTScorer(model: try model.quantized(type))
-        let texts = range.flatMap { [corpus.hypotheses[$0]] + corpus.references[$0] }
-        let progress = context.progress, id = context.evaluationID
-        let a = full.embed(texts, layers: [layer]) { done, total in progress.update(evaluation: id, completed: done, total: 2 * total, detail: "texts") }
-        try context.checkCancellation()
-        let b = quantized.embed(texts, layers: [layer]) { done, total in progress.update(evaluation: id, completed: total + done, total: 2 * total, detail: "texts") }
-        try context.checkCancellation()
-        let candidates = Array(corpus.hypotheses[range]), references = Array(corpus.references[range])
-        let idfReferences = range != 0..<corpus.ids.count && idf ? corpus.references.flatMap { $0 } : nil
-        let fullScores = try full.score(candidates: candidates, references: references, embeddings: a, layer: layer, options: options,
-                                        idfReferences: idfReferences)
-        let quantizedScores = try quantized.score(candidates: candidates, references: references, embeddings: b, layer: layer, options: options,
-                                                  idfReferences: idfReferences)
-        var seen = Set<String>()
-        let items = zip(range, zip(fullScores.scores, quantizedScores.scores)).map { i, pair in
-            // The cosine of each token's full and quantized hidden state (unit vectors: their dot product).
-            var cosines: [JSONValue] = []
-            for text in [corpus.hypotheses[i]] + corpus.references[i] where owner[text] == i && seen.insert(text).inserted {
-                let x = a[text]![layer]!, y = b[text]![layer]!
-                for t in 0..<x.tokens.count {
-                    var dot: Float = 0
-                    for j in 0..<x.dimension { dot += x.vectors[t * x.dimension + j] * y.vectors[t * x.dimension + j] }
-                    cosines.append(dot.isFinite ? .number(Double(dot)) : .null)  // JSON has no NaN: null, read back as NaN
+        // Rows an earlier run of the same evaluation kept (`--resume`): the key names the encoder
+        // (weights, tokenizer files, name, maximum length), the layer, the quantization and, with
+        // idf, every reference of the dataset, besides the item's texts, which of them the item
+        // owns (their token cosines are in its row) and the build (EvaluationItemCache).
+        var kept: [Int: ItemRow] = [:], keys: [Int: String] = [:]
+        let itemCache = context.itemCache
+        if let itemCache {
+            let encoderHash = try SHA256.hex(modelAt: url)
+            var identity = [GenerationEvaluator.identity(ofModelAt: url, weights: encoderHash) ?? encoderHash, full.name, String(full.maxLength),
+                            String(layer), type.description.lowercased()]
+            let encoder = JSONEncoder()
+            if idf { identity.append(SHA256.hex(try encoder.encode(corpus.references))) }
+            let model = identity.joined(separator: "|")
+            for i in range {
+                let texts = [corpus.hypotheses[i]] + corpus.references[i]
+                keys[i] = itemCache.key(model: model, content: try encoder.encode([texts, texts.map { owner[$0] == i ? "owned" : "" }]))
+            }
+            let rows = itemCache.rows(forKeys: range.map { keys[$0]! })
+            for i in range { kept[i] = rows[keys[i]!] }
+            itemCache.taken(kept.count)
+        }
+        let pending = range.filter { kept[$0] == nil }
+        if !pending.isEmpty {
+            let quantized = try BERTScorer(model: try model.quantized(type))
+            // With a store, items go in blocks whose new texts come to about 16 encoder batches, and
+            // each block's rows are kept as it finishes, so a killed run loses at most that block.
+            var blocks: [ArraySlice<Int>] = []
+            var planned = Set<String>(), start = 0, size = 0
+            for (j, i) in pending.enumerated() {
+                for text in [corpus.hypotheses[i]] + corpus.references[i] where planned.insert(text).inserted { size += text.utf8.count / 4 + 2 }
+                if itemCache != nil, size >= 16 * batchTokens || j == pending.count - 1 {
+                    blocks.append(pending[start...j])
+                    (start, size) = (j + 1, 0)
                 }
             }
-            return ItemRow(id: corpus.ids[i], values: ["f1_full": .number(pair.0.f1), "f1_quantized": .number(pair.1.f1),
-                                                       "f1_delta": .number(pair.1.f1 - pair.0.f1), "token_cosines": .array(cosines)])
+            if itemCache == nil { blocks = [pending[...]] }
+            let total = planned.count, progress = context.progress, id = context.evaluationID
+            let idfReferences = idf ? corpus.references.flatMap { $0 } : nil
+            var a: [String: [Int: BERTScore.Embedding]] = [:], b: [String: [Int: BERTScore.Embedding]] = [:]
+            var seen = Set<String>()
+            for block in blocks {
+                var fresh = Set<String>()
+                let texts = block.flatMap { [corpus.hypotheses[$0]] + corpus.references[$0] }.filter { a[$0] == nil && fresh.insert($0).inserted }
+                let done = a.count
+                a.merge(full.embed(texts, layers: [layer], batchTokens: batchTokens) { finished, _ in
+                    progress.update(evaluation: id, completed: done + finished, total: 2 * total, detail: "texts")
+                }) { old, _ in old }
+                try context.checkCancellation()
+                b.merge(quantized.embed(texts, layers: [layer], batchTokens: batchTokens) { finished, _ in
+                    progress.update(evaluation: id, completed: total + done + finished, total: 2 * total, detail: "texts")
+                }) { old, _ in old }
+                try context.checkCancellation()
+                let candidates = block.map { corpus.hypotheses[$0] }, references = block.map { corpus.references[$0] }
+                let fullScores = try full.score(candidates: candidates, references: references, embeddings: a, layer: layer, options: options,
+                                                idfReferences: idfReferences)
+                let quantizedScores = try quantized.score(candidates: candidates, references: references, embeddings: b, layer: layer,
+                                                          options: options, idfReferences: idfReferences)
+                var rows: [(key: String, row: ItemRow)] = []
+                for (i, pair) in zip(block, zip(fullScores.scores, quantizedScores.scores)) {
+                    // The cosine of each token's full and quantized hidden state (unit vectors: their dot product).
+                    var cosines: [JSONValue] = []
+                    for text in [corpus.hypotheses[i]] + corpus.references[i] where owner[text] == i && seen.insert(text).inserted {
+                        let x = a[text]![layer]!, y = b[text]![layer]!
+                        for t in 0..<x.tokens.count {
+                            var dot: Float = 0
+                            for j in 0..<x.dimension { dot += x.vectors[t * x.dimension + j] * y.vectors[t * x.dimension + j] }
+                            cosines.append(dot.isFinite ? .number(Double(dot)) : .null)  // JSON has no NaN: null, read back as NaN
+                        }
+                    }
+                    let row = ItemRow(id: corpus.ids[i], values: ["f1_full": .number(pair.0.f1), "f1_quantized": .number(pair.1.f1),
+                                                                  "f1_delta": .number(pair.1.f1 - pair.0.f1), "token_cosines": .array(cosines)])
+                    kept[i] = row
+                    if let key = keys[i] { rows.append((key: key, row: row)) }
+                }
+                // A finished block is kept even when the run was interrupted meanwhile; then it stops.
+                itemCache?.record(rows)
+                try context.checkCancellation()
+            }
         }
+        let items = range.map { kept[$0]! }
         return try finish(items: items, signature: signature, in: context)
     }
 

@@ -143,11 +143,14 @@ public struct WeightMatrix: @unchecked Sendable {
         let source = self
         let make: @Sendable () -> [UInt8] = {
             let values = source.dequantized()
+            let bytes: [UInt8]
             switch type {
-            case .f32: return values.withUnsafeBytes { Array($0) }
-            case .f16: return values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { Array($0) }
-            default: return Quantizer.quantize(values, as: type)
+            case .f32: bytes = values.withUnsafeBytes { Array($0) }
+            case .f16: bytes = values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { Array($0) }
+            default: bytes = Quantizer.quantize(values, as: type)
             }
+            precondition(bytes.count == count, "a \(type) conversion of \(source.rows) × \(source.columns) made \(bytes.count) bytes, not \(count)")
+            return bytes
         }
         let storage = lazily ? Storage(making: make) : make().withUnsafeBytes { Storage(copying: $0) }
         return WeightMatrix(type: type, rows: rows, columns: columns, rowBytes: count / rows, storage: storage)
@@ -327,8 +330,8 @@ public struct WeightMatrix: @unchecked Sendable {
 }
 
 /// The kernels' threads: a persistent pool (`CAssayKernels`' pool.c) of one worker per available
-/// CPU but the caller's; work is split into one part per thread when it is large enough to pay
-/// for the hand-off. OpenBLAS keeps its own threads, set to the same count (``BLAS/threads``).
+/// CPU but the caller's; work large enough to pay for the hand-off is split into two chunks per
+/// thread, which the threads claim until none is left. OpenBLAS keeps its own threads, set to the same count (``BLAS/threads``).
 public enum Threads {
     /// Threads the kernels use (`assay … --threads`; default: ``available``).
     public static var count: Int {
