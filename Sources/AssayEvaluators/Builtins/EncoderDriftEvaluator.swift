@@ -92,7 +92,8 @@ public struct EncoderDriftEvaluator: Evaluator {
                 keys[i] = itemCache.key(model: model, content: try encoder.encode([texts, texts.map { owner[$0] == i ? "owned" : "" }]))
             }
             let rows = itemCache.rows(forKeys: range.map { keys[$0]! })
-            for i in range { kept[i] = rows[keys[i]!] }
+            // (Items with the same texts share a key — two systems' identical outputs — and take its row under their own id.)
+            for i in range { kept[i] = rows[keys[i]!].map { ItemRow(id: corpus.ids[i], values: $0.values) } }
             itemCache.taken(kept.count)
         }
         let pending = range.filter { kept[$0] == nil }
