@@ -85,14 +85,11 @@ public struct BERTScoreEvaluator: Evaluator {
         var kept: [Int: BERTScore.Score] = [:]
         var keys: [Int: String] = [:]
         if let itemCache = context.itemCache {
-            // The weights and tokenizer files, the directory's name (the default layer), the
-            // length texts are cut at, the layer used, quantization, baseline and idf references.
-            var identity = [GenerationEvaluator.identity(ofModelAt: url, weights: encoderHash) ?? encoderHash, scorer.name, String(scorer.maxLength),
-                            String(options.layer ?? scorer.defaultLayer), quantize?.description.lowercased() ?? "none"]
-            if let rescalePath { identity.append(try SHA256.hex(fileAt: URL(fileURLWithPath: rescalePath))) }
+            let model = try scorer.rowIdentity(modelAt: url, weights: encoderHash, layer: options.layer ?? scorer.defaultLayer,
+                                               quantization: quantize?.description.lowercased() ?? "none",
+                                               extra: try rescalePath.map { [try SHA256.hex(fileAt: URL(fileURLWithPath: $0))] } ?? [],
+                                               idfReferences: options.idf ? corpus.references : nil)
             let encoder = JSONEncoder()
-            if options.idf { identity.append(SHA256.hex(try encoder.encode(corpus.references))) }
-            let model = identity.joined(separator: "|")
             for i in range {
                 // JSON: texts that hold separators cannot run into each other.
                 keys[i] = itemCache.key(model: model, content: try encoder.encode([corpus.hypotheses[i]] + corpus.references[i]))
@@ -171,5 +168,19 @@ public struct BERTScoreEvaluator: Evaluator {
                 MetricValue(name: "recall", value: recall.reduce(0, +) / n, higherIsBetter: true),
             ],
             items: items, signature: signature)
+    }
+}
+
+extension BERTScorer {
+    /// What the kept rows (`--resume`) of an evaluation with this encoder depend on besides the
+    /// item's texts and the build: the weights and tokenizer files, the directory's name (the
+    /// default layer), the length texts are cut at, the layer used, the quantization, `extra`
+    /// (bertscore: the baseline's bytes) and, with idf, every reference of the dataset (the weights).
+    func rowIdentity(modelAt url: URL, weights: String, layer: Int, quantization: String, extra: [String] = [],
+                     idfReferences: [[String]]?) throws -> String {
+        var identity = [GenerationEvaluator.identity(ofModelAt: url, weights: weights) ?? weights, name, String(maxLength), String(layer), quantization]
+        identity += extra
+        if let idfReferences { identity.append(SHA256.hex(try JSONEncoder().encode(idfReferences))) }
+        return identity.joined(separator: "|")
     }
 }

@@ -81,12 +81,9 @@ public struct EncoderDriftEvaluator: Evaluator {
         var kept: [Int: ItemRow] = [:], keys: [Int: String] = [:]
         let itemCache = context.itemCache
         if let itemCache {
-            let encoderHash = try SHA256.hex(modelAt: url)
-            var identity = [GenerationEvaluator.identity(ofModelAt: url, weights: encoderHash) ?? encoderHash, full.name, String(full.maxLength),
-                            String(layer), type.description.lowercased()]
+            let model = try full.rowIdentity(modelAt: url, weights: try SHA256.hex(modelAt: url), layer: layer,
+                                             quantization: type.description.lowercased(), idfReferences: idf ? corpus.references : nil)
             let encoder = JSONEncoder()
-            if idf { identity.append(SHA256.hex(try encoder.encode(corpus.references))) }
-            let model = identity.joined(separator: "|")
             for i in range {
                 let texts = [corpus.hypotheses[i]] + corpus.references[i]
                 keys[i] = itemCache.key(model: model, content: try encoder.encode([texts, texts.map { owner[$0] == i ? "owned" : "" }]))
@@ -101,17 +98,9 @@ public struct EncoderDriftEvaluator: Evaluator {
             let quantized = try BERTScorer(model: try model.quantized(type))
             // With a store, items go in blocks whose new texts come to about 16 encoder batches, and
             // each block's rows are kept as it finishes, so a killed run loses at most that block.
-            var blocks: [ArraySlice<Int>] = []
-            var planned = Set<String>(), start = 0, size = 0
-            for (j, i) in pending.enumerated() {
-                for text in [corpus.hypotheses[i]] + corpus.references[i] where planned.insert(text).inserted { size += text.utf8.count / 4 + 2 }
-                if itemCache != nil, size >= 16 * batchTokens || j == pending.count - 1 {
-                    blocks.append(pending[start...j])
-                    (start, size) = (j + 1, 0)
-                }
-            }
-            if itemCache == nil { blocks = [pending[...]] }
-            let total = planned.count, progress = context.progress, id = context.evaluationID
+            let (blocks, total) = BERTScorer.blocks(of: pending, texts: { [corpus.hypotheses[$0]] + corpus.references[$0] },
+                                                    blockTokens: itemCache == nil ? nil : 16 * batchTokens)
+            let progress = context.progress, id = context.evaluationID
             let idfReferences = idf ? corpus.references.flatMap { $0 } : nil
             var a: [String: [Int: BERTScore.Embedding]] = [:], b: [String: [Int: BERTScore.Embedding]] = [:]
             var seen = Set<String>()

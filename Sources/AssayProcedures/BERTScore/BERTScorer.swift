@@ -207,6 +207,26 @@ public struct BERTScorer: Sendable {
     /// the scores are the same bits as in one block.
     /// - Throws: ``MetricsError`` for mismatched counts, a candidate without references, a layer
     ///   outside the encoder, or a baseline without that layer; what `finished` throws.
+    /// `items` in consecutive blocks whose new texts come to about `blockTokens` each (a text counts
+    /// in the first block that uses it, its UTF-8 bytes / 4 + 2 standing in for its tokens), or in
+    /// one block without a bound; and how many distinct texts they hold.
+    public static func blocks<Items: Collection>(of items: Items, texts: (Items.Element) -> [String], blockTokens: Int?)
+        -> (blocks: [Items.SubSequence], texts: Int) {
+        var blocks: [Items.SubSequence] = []
+        var planned = Set<String>()
+        var start = items.startIndex, size = 0
+        for i in items.indices {
+            for text in texts(items[i]) where planned.insert(text).inserted { size += text.utf8.count / 4 + 2 }
+            let next = items.index(after: i)
+            if let blockTokens, size >= blockTokens || next == items.endIndex {
+                blocks.append(items[start..<next])
+                (start, size) = (next, 0)
+            }
+        }
+        if blockTokens == nil, !items.isEmpty { blocks = [items[...]] }
+        return (blocks, planned.count)
+    }
+
     public func score(candidates: [String], references: [[String]], options: Options = Options(), referenceCache: ReferenceCache? = nil,
                       idfReferences: [String]? = nil, blockTokens: Int? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil,
                       finished: ((_ items: Range<Int>, _ scores: ArraySlice<BERTScore.Score>) throws -> Void)? = nil) throws -> Result {
@@ -227,20 +247,7 @@ public struct BERTScorer: Sendable {
             : BERTScore.Weights.uniform(special: special)
         let excluded = options.excludeSpecialFromMatching ? special : []
         let candidateSet = Set(candidates)
-        // Consecutive blocks of items; each text counted in the first block that uses it (its
-        // UTF-8 bytes / 4 standing in for its tokens).
-        var blocks: [Range<Int>] = []
-        var planned = Set<String>()
-        var start = 0, size = 0
-        for i in candidates.indices {
-            for text in [candidates[i]] + references[i] where planned.insert(text).inserted { size += text.utf8.count / 4 + 2 }
-            if let blockTokens, size >= blockTokens || i == candidates.count - 1 {
-                blocks.append(start..<(i + 1))
-                (start, size) = (i + 1, 0)
-            }
-        }
-        if blockTokens == nil { blocks = [0..<candidates.count] }
-        let total = planned.count
+        let (blocks, total) = Self.blocks(of: candidates.indices, texts: { [candidates[$0]] + references[$0] }, blockTokens: blockTokens)
         var embeddings: [String: BERTScore.Embedding] = [:]
         var scores: [BERTScore.Score] = []
         scores.reserveCapacity(candidates.count)
