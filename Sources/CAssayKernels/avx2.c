@@ -55,9 +55,10 @@ AVX2 static inline void q6_K_values(const uint8_t *ql, const uint8_t *qh, __m256
 // flight — it stops at each 4 KB page of a mapped file — and asking for a whole row ahead at the
 // row's start did worse than this. Integer (ggml) products on two Zen 2 cores, 5632 × 2048 matrices
 // from memory (bench/kernels.sh): Q4_0 6.6–8 → 16.7 GB/s, Q4_1 8.9 → 15.9, Q8_0 17.7 → 21.8, Q4_K
-// 11–16 → 17.6, Q6_K 15.7 → 19.2. Exact Q4_0/Q4_1/Q8_0 products are bound by their int8 → f32
-// conversions and gained nothing (Q4_1 lost 10 %), so only the exact K-quant loops ask. A prefetch
-// past a matrix's end never faults.
+// 11–16 → 17.6, Q6_K 15.7 → 19.2. Exact Q8_0 products are bound by their int8 → f32 conversions
+// and gained nothing, so they do not ask; the exact 4-bit and K-quant loops do (exact Q4_0/Q4_1
+// had lost 10 % with it while their block scales were scalar work, and gain a little since). A
+// prefetch past a matrix's end never faults.
 #define PREFETCH_DISTANCE 8192
 // The address is formed as an integer: a pointer past the end of the matrix would be undefined.
 #define PREFETCH(p) _mm_prefetch((const char *)((uintptr_t)(p) + PREFETCH_DISTANCE), _MM_HINT_T0)
@@ -350,6 +351,7 @@ AVX2 static float exact_32(int type, const uint8_t *w, const float *x, const flo
 typedef struct { float *data; int64_t capacity; } buffer_t;
 static _Thread_local buffer_t scratch, memo[MEMO_ROWS];
 static _Thread_local const float *memo_source[MEMO_ROWS];
+static _Thread_local float memo_offset[MEMO_ROWS];
 static _Thread_local int memo_on, memo_count;
 
 void assay_transposed_memo(int on) {
@@ -372,112 +374,156 @@ static void free_buffers(void *unused) {
 }
 static void make_buffers_key(void) { pthread_key_create(&buffers_key, free_buffers); }
 
-static float *fill(buffer_t *b, const float *x, int64_t k) {
-    if (k > b->capacity) {
-        float *grown = aligned_alloc(32, (size_t)((k + 7) / 8) * 32);
+// After the transposed values, `offset` times each block's lane sums (t[8j + i] = offset · Σ_t
+// xt[32j + 8t + i]): Q4_0 starts each block's products from −8 of them, Q4_1 adds m times them.
+static float *fill(buffer_t *b, const float *x, int64_t k, float offset) {
+    int64_t size = k + k / 4;
+    if (size > b->capacity) {
+        float *grown = aligned_alloc(32, (size_t)((size + 7) / 8) * 32);
         if (!grown) return NULL;
         pthread_once(&buffers_once, make_buffers_key);
         pthread_setspecific(buffers_key, (void *)1);
         free(b->data);
         b->data = grown;
-        b->capacity = k;
+        b->capacity = size;
     }
+    float *t = b->data + k;
     for (int64_t g = 0; g + 32 <= k; g += 32)
-        for (int t = 0; t < 4; t++)
-            for (int i = 0; i < 8; i++) b->data[g + 8 * t + i] = x[g + 4 * i + t];
+        for (int i = 0; i < 8; i++) {
+            for (int s = 0; s < 4; s++) b->data[g + 8 * s + i] = x[g + 4 * i + s];
+            t[g / 4 + i] = offset * (((b->data[g + i] + b->data[g + 8 + i]) + b->data[g + 16 + i]) + b->data[g + 24 + i]);
+        }
     return b->data;
 }
 
-static const float *transpose_groups(const float *x, int64_t k) {
-    if (!memo_on) return fill(&scratch, x, k);
+static const float *transpose_groups(const float *x, int64_t k, float offset) {
+    if (!memo_on) return fill(&scratch, x, k, offset);
     for (int j = 0; j < memo_count; j++)
-        if (memo_source[j] == x) return memo[j].data;
-    if (memo_count == MEMO_ROWS) return fill(&scratch, x, k);
-    const float *xt = fill(&memo[memo_count], x, k);
-    if (xt) memo_source[memo_count++] = x;
+        if (memo_source[j] == x && memo_offset[j] == offset) return memo[j].data;
+    if (memo_count == MEMO_ROWS) return fill(&scratch, x, k, offset);
+    const float *xt = fill(&memo[memo_count], x, k, offset);
+    if (xt) {
+        memo_source[memo_count] = x;
+        memo_offset[memo_count++] = offset;
+    }
     return xt;
 }
 
-// Σ over 32 weights of q·x as 8 lanes: `u` holds the block's dwords already shifted for step 0
-// (nibble q of weight 4i + t at bits 8t…8t+3 of lane i), `xt` the transposed activations.
-AVX2 static inline __m256 nibble_products(__m256i u, const float *xt) {
+// start + Σ over 32 weights of q·x as 8 lanes: `u` holds the block's dwords already shifted for
+// step 0 (nibble q of weight 4i + t at bits 8t…8t+3 of lane i), `xt` the transposed activations.
+AVX2 static inline __m256 nibble_products(__m256i u, const float *xt, __m256 start) {
     const __m256i mask = _mm256_set1_epi32(0x0F);
-    __m256 g0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(u, mask)), _mm256_load_ps(xt));
+    __m256 g0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(u, mask)), _mm256_load_ps(xt), start);
     __m256 g1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(u, 8), mask)), _mm256_load_ps(xt + 8));
     g0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(u, 16), mask)), _mm256_load_ps(xt + 16), g0);
     g1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(u, 24), mask)), _mm256_load_ps(xt + 24), g1);
     return _mm256_add_ps(g0, g1);
 }
 
-// Q4_0 and Q4_1: d·Σ q·x + (Q4_0: −8·d, Q4_1: m)·Σ x, two blocks a step on two accumulators
-// (named registers: an accumulator array indexed by the block would live in memory).
-AVX2 static inline __m256 nibble_block(int type, const uint8_t *w, const float *xt, float xs, float *mins) {
+// Q4_0 and Q4_1, two blocks a step on two accumulators (named registers: an accumulator array
+// indexed by the block would live in memory). The block's halves (d, and Q4_1's m) come from one
+// F16C conversion of a 16-byte load (within the 18- or 20-byte block), and the Σ x terms stay in
+// vectors: Q4_0's products start from −8 times the block's lane sums (`t`, after `xt`), Q4_1 adds
+// m times them on accumulators of their own — d·Σ (q − 8)·x and d·Σ q·x + m·Σ x. Scalar scale and
+// Σ x arithmetic per block had taken a third of the time (2.98 → 2.14 ns a Q4_0 block on one core,
+// from cache).
+AVX2 static inline void nibble_block(int type, const uint8_t *w, const float *xt, const float *t, __m256 *acc, __m256 *mins) {
     const __m256i upper = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
     __m256i u = _mm256_srlv_epi32(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(w + (type == Q4_0 ? 2 : 4)))), upper);
-    float d = half_f16c(w);
-    *mins += (type == Q4_0 ? -8 * d : half_f16c(w + 2)) * xs;
-    return _mm256_mul_ps(_mm256_set1_ps(d), nibble_products(u, xt));
+    __m128 halves = _mm_cvtph_ps(_mm_loadu_si128((const __m128i *)w));
+    __m256 start = _mm256_setzero_ps();
+    if (type == Q4_0) start = _mm256_load_ps(t);
+    else *mins = _mm256_fmadd_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(halves)), _mm256_load_ps(t), *mins);
+    *acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(halves), nibble_products(u, xt, start), *acc);
 }
 
-AVX2 static float exact_4bit(int type, const uint8_t *w, const float *xt, const float *xs, int64_t blocks) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float mins0 = 0, mins1 = 0;
+AVX2 static float exact_4bit(int type, const uint8_t *w, const float *xt, int64_t blocks) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), mins0 = _mm256_setzero_ps(), mins1 = _mm256_setzero_ps();
+    const float *t = xt + 32 * blocks;
     int bytes = block_bytes(type);
     int64_t i = 0;
     for (; i + 2 <= blocks; i += 2, w += 2 * bytes) {
-        acc0 = _mm256_add_ps(acc0, nibble_block(type, w, xt + 32 * i, xs[i], &mins0));
-        acc1 = _mm256_add_ps(acc1, nibble_block(type, w + bytes, xt + 32 * i + 32, xs[i + 1], &mins1));
+        PREFETCH(w);
+        nibble_block(type, w, xt + 32 * i, t + 8 * i, &acc0, &mins0);
+        nibble_block(type, w + bytes, xt + 32 * i + 32, t + 8 * i + 8, &acc1, &mins1);
     }
-    if (i < blocks) acc0 = _mm256_add_ps(acc0, nibble_block(type, w, xt + 32 * i, xs[i], &mins0));
-    return hsum(_mm256_add_ps(acc0, acc1)) + (mins0 + mins1);
+    if (i < blocks) nibble_block(type, w, xt + 32 * i, t + 8 * i, &acc0, &mins0);
+    return hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(mins0, mins1)));
 }
 
 // Q4_K: eight groups of 32 weights a block, each with its 6-bit scale and min; a pair of groups
-// shares 32 bytes (low nibbles the first group, high nibbles the second).
+// shares 32 bytes (low nibbles the first group, high nibbles the second). A block's eight scales
+// and eight mins are unpacked together (ggml's 32-bit masks) into two vectors, d·scale and
+// dmin·min, so a group's scale is one lane permutation and the mins meet the 8 groups' Σ x in one
+// multiply-add a block (per group in scalar code they had cost as much as the products).
 AVX2 static float exact_q4_K(const uint8_t *w, const float *xt, const float *xs, int64_t blocks) {
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    float mins = 0;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
+    const __m256i lane[8] = {_mm256_set1_epi32(0), _mm256_set1_epi32(1), _mm256_set1_epi32(2), _mm256_set1_epi32(3),
+                             _mm256_set1_epi32(4), _mm256_set1_epi32(5), _mm256_set1_epi32(6), _mm256_set1_epi32(7)};
     for (int64_t i = 0; i < blocks; i++, w += 144, xt += 256, xs += 8) {
         PREFETCH(w); PREFETCH(w + 64); PREFETCH(w + 128);
-        float d = half_f16c(w), dmin = half_f16c(w + 2);
+        __m128 dm = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w)));
+        uint32_t u[4];
+        memcpy(u, w + 4, 12);
+        // Bytes 0–7: the scales (groups 0–7), bytes 8–15: the mins, as scale_min_k4 gives them.
+        u[3] = ((u[2] >> 4) & 0x0F0F0F0F) | (((u[1] >> 6) & 0x03030303) << 4);
+        uint32_t mins_low = u[1] & 0x3F3F3F3F;
+        u[1] = (u[2] & 0x0F0F0F0F) | (((u[0] >> 6) & 0x03030303) << 4);
+        u[2] = mins_low;
+        u[0] &= 0x3F3F3F3F;
+        __m128i packed = _mm_loadu_si128((const __m128i *)u);
+        __m256 scales = _mm256_mul_ps(_mm256_broadcastss_ps(dm), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(packed)));
+        __m256 ms = _mm256_mul_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(dm)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(packed, 8))));
+        mins = _mm256_fmadd_ps(ms, _mm256_loadu_ps(xs), mins);
         for (int pair = 0; pair < 4; pair++) {
             __m256i bytes = _mm256_loadu_si256((const __m256i *)(w + 16 + pair * 32));
-            uint8_t sc0, m0, sc1, m1;
-            scale_min_k4(w + 4, 2 * pair, &sc0, &m0);
-            scale_min_k4(w + 4, 2 * pair + 1, &sc1, &m1);
-            acc[0] = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)sc0), nibble_products(bytes, xt + pair * 64), acc[0]);
-            acc[1] = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)sc1), nibble_products(_mm256_srli_epi32(bytes, 4), xt + pair * 64 + 32), acc[1]);
-            mins += dmin * (float)m0 * xs[2 * pair] + dmin * (float)m1 * xs[2 * pair + 1];
+            acc0 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(scales, lane[2 * pair]), nibble_products(bytes, xt + pair * 64, _mm256_setzero_ps()), acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(scales, lane[2 * pair + 1]),
+                                   nibble_products(_mm256_srli_epi32(bytes, 4), xt + pair * 64 + 32, _mm256_setzero_ps()), acc1);
         }
     }
-    return hsum(_mm256_add_ps(acc[0], acc[1])) - mins;
+    return hsum(_mm256_sub_ps(_mm256_add_ps(acc0, acc1), mins));
 }
 
-AVX2 static float exact_q6_K(const uint8_t *w, const float *x, int64_t blocks) {
-    __m256 acc = _mm256_setzero_ps();
-    const __m256i offset = _mm256_set1_epi8(32);
-    for (int64_t i = 0; i < blocks; i++, w += 210, x += 256) {
+// start + Σ over 32 weights of q·x as 8 lanes for 32 byte values (0–255) whose dword i holds
+// weights 4i…4i+3, `xt` the transposed activations (the 4-bit products' order).
+AVX2 static inline __m256 byte_products(__m256i u, const float *xt, __m256 start) {
+    const __m256i mask = _mm256_set1_epi32(0xFF);
+    __m256 g0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(u, mask)), _mm256_load_ps(xt), start);
+    __m256 g1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(u, 8), mask)), _mm256_load_ps(xt + 8));
+    g0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(u, 16), mask)), _mm256_load_ps(xt + 16), g0);
+    g1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(u, 24)), _mm256_load_ps(xt + 24), g1);
+    return _mm256_add_ps(g0, g1);
+}
+
+// Q6_K: sixteen groups of 16 weights a block, each with its int8 scale, values 0–63 offset by
+// −32. A run of 32 values (q6_K_values' bytes) is read as dwords like the 4-bit blocks, so its
+// lanes 0–3 hold one group and lanes 4–7 the next: one multiply-add with the two groups' d·scale
+// (a lane permutation of the block's scales, converted together) applies both, and the products
+// start from −32 times the lanes' Σ x (`t`, after `xt`). Widening the bytes with vpmovsxbd had
+// taken seven shuffles a run (Zen 2 runs one a cycle).
+AVX2 static float exact_q6_K(const uint8_t *w, const float *xt, int64_t blocks) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    const float *t = xt + 256 * blocks;
+    const __m256i pick[4] = {_mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1), _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3),
+                             _mm256_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5), _mm256_setr_epi32(6, 6, 6, 6, 7, 7, 7, 7)};
+    for (int64_t i = 0; i < blocks; i++, w += 210, xt += 256, t += 64) {
         PREFETCH(w); PREFETCH(w + 64); PREFETCH(w + 128); PREFETCH(w + 192);
-        float d = half_f16c(w + 208);
-        const int8_t *scales = (const int8_t *)(w + 192);
+        __m256 d = _mm256_broadcastss_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(load_u16(w + 208))));
+        __m128i packed = _mm_loadu_si128((const __m128i *)(w + 192));
+        __m256 scales[2] = {_mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(packed))),
+                            _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(packed, 8))))};
         for (int half = 0; half < 2; half++) {
             __m256i v[4];
             q6_K_values(w + half * 64, w + 128 + half * 32, v);
-            for (int run = 0; run < 4; run++) {
-                int e = half * 128 + run * 32;
-                __m256i q = _mm256_sub_epi8(v[run], offset);
-                __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
-                // Two groups of 16, each with its own scale.
-                __m256 g0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), _mm256_loadu_ps(x + e));
-                g0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), _mm256_loadu_ps(x + e + 8), g0);
-                __m256 g1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), _mm256_loadu_ps(x + e + 16));
-                g1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), _mm256_loadu_ps(x + e + 24), g1);
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)scales[e / 16]), g0, acc);
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)scales[e / 16 + 1]), g1, acc);
-            }
+            const float *x = xt + half * 128, *th = t + half * 32;
+            acc0 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(scales[half], pick[0]), byte_products(v[0], x, _mm256_load_ps(th)), acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(scales[half], pick[1]), byte_products(v[1], x + 32, _mm256_load_ps(th + 8)), acc1);
+            acc0 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(scales[half], pick[2]), byte_products(v[2], x + 64, _mm256_load_ps(th + 16)), acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(scales[half], pick[3]), byte_products(v[3], x + 96, _mm256_load_ps(th + 24)), acc1);
         }
     }
-    return hsum(acc);
+    return hsum(_mm256_add_ps(acc0, acc1));
 }
 
 // Most 32-value activation blocks whose scales are converted ahead (k ≤ 262,144); longer rows
@@ -517,16 +563,17 @@ AVX2 void assay_gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t 
             }
         }
     }
-    const float *xt = summed && (type == Q4_0 || type == Q4_1 || type == Q4_K) ? transpose_groups(x, k) : NULL;
+    const float *xt = summed && (type == Q4_0 || type == Q4_1 || type == Q4_K || type == Q6_K)
+        ? transpose_groups(x, k, type == Q4_0 ? -8.0f : type == Q6_K ? -32.0f : 1.0f) : NULL;
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * row_bytes;
         float value;
         if (!xq) {
             switch (summed ? type : -1) {
-            case Q4_0: case Q4_1: value = xt ? exact_4bit(type, row, xt, as, k / 32) : exact_32(type, row, x, as, k / 32); break;
+            case Q4_0: case Q4_1: value = xt ? exact_4bit(type, row, xt, k / 32) : exact_32(type, row, x, as, k / 32); break;
             case Q8_0: value = exact_32(type, row, x, as, k / 32); break;
             case Q4_K: value = xt ? exact_q4_K(row, xt, as, k / 256) : dot_exact_avx2(type, row, x, k); break;
-            case Q6_K: value = exact_q6_K(row, x, k / 256); break;
+            case Q6_K: value = xt ? exact_q6_K(row, xt, k / 256) : dot_exact_avx2(type, row, x, k); break;
             default: value = dot_exact_avx2(type, row, x, k); break;
             }
         } else {
