@@ -82,6 +82,31 @@ struct QuantizedKernelTests {
         QuantizedKernels.forcePortable(false)
     }
 
+    /// The exact AVX2 decode kernels run blocks four (4-bit types) or two (Q8_0) at a step and
+    /// read activations scaled by 2^−8t: every remainder of blocks, activations over 40 orders of
+    /// magnitude (some subnormal once scaled), and the portable kernels' answers.
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0, .q4_K, .q6_K])
+    func exactProductsHoldAtEveryBlockRemainderAndScale(type: GGMLType) {
+        let blockValues = type == .q4_K || type == .q6_K ? 256 : 32
+        var generator = SeededGenerator(seed: 21)
+        for blocks in [1, 2, 3, 4, 5, 6, 7, 18] {
+            let rows = 5, columns = blocks * blockValues
+            let w = Self.matrix(type, rows: rows, columns: columns, seed: UInt64(blocks))
+            let x = (0..<columns).map { _ in
+                Float.random(in: -1...1, using: &generator) * Float(pow(10, Double(Int.random(in: -36...4, using: &generator))))
+            }
+            let (expected, magnitude) = Self.reference(w.dequantized(), x, rows: rows)
+            for portable in [false, true] {
+                QuantizedKernels.forcePortable(portable)
+                let y = w.linear(x, rows: 1)
+                for r in 0..<rows {
+                    #expect(abs(Double(y[r]) - expected[r]) <= 1e-5 * magnitude[r], "\(type) \(blocks) blocks row \(r) portable \(portable)")
+                }
+            }
+            QuantizedKernels.forcePortable(false)
+        }
+    }
+
     @Test(arguments: matrixTypes.filter { QuantizedKernels.activationType(for: $0) != nil })
     func ggmlProductsMatchTheirQuantizedActivations(type: GGMLType) throws {
         let rows = 37, columns = 512
