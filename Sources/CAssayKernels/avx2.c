@@ -55,9 +55,10 @@ AVX2 static inline void q6_K_values(const uint8_t *ql, const uint8_t *qh, __m256
 // flight — it stops at each 4 KB page of a mapped file — and asking for a whole row ahead at the
 // row's start did worse than this. Integer (ggml) products on two Zen 2 cores, 5632 × 2048 matrices
 // from memory (bench/kernels.sh): Q4_0 6.6–8 → 16.7 GB/s, Q4_1 8.9 → 15.9, Q8_0 17.7 → 21.8, Q4_K
-// 11–16 → 17.6, Q6_K 15.7 → 19.2. The exact loops ask too (they had lost up to 10 % with it while
-// they were bound by byte shuffles and scalar block scales, and gain since). A prefetch past a
-// matrix's end never faults.
+// 11–16 → 17.6, Q6_K 15.7 → 19.2. The exact dword loops (exact_4bit, exact_q8_0, exact_q4_K,
+// exact_q6_K) ask too: they had lost up to 10 % with it while byte shuffles and scalar block
+// scales bound them, and gain since; the fallbacks (exact_32, dot_exact_avx2) do not. A prefetch
+// past a matrix's end never faults.
 #define PREFETCH_DISTANCE 8192
 // The address is formed as an integer: a pointer past the end of the matrix would be undefined.
 #define PREFETCH(p) _mm_prefetch((const char *)((uintptr_t)(p) + PREFETCH_DISTANCE), _MM_HINT_T0)
@@ -166,8 +167,6 @@ AVX2 static float dot_q8_0_avx2(const uint8_t *w, const uint8_t *a, const float 
     return hsum(_mm256_add_ps(acc0, acc1));
 }
 
-// Q4_K: 8 groups of 32 four-bit values with 6-bit scales and mins; the integer sums per group
-// come from maddubs, the mins from the activations' block sums.
 AVX2 static inline int hsum_epi32(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     s = _mm_hadd_epi32(s, s);
@@ -218,6 +217,8 @@ AVX2 static inline __m256i q6_K_run_scales(__m256i groups, int run) {
                                                         _mm_set1_epi16((short)((4 * run) | ((4 * run + 1) << 8)))));
 }
 
+// Q4_K: 8 groups of 32 four-bit values with 6-bit scales and mins; the integer sums per group
+// come from maddubs, the mins from the activations' block sums.
 AVX2 static float dot_q4_K_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
     float sum = 0;
     for (int64_t i = 0; i < blocks; i++, w += 144, a += ASSAY_Q8_K_BYTES) {
@@ -244,11 +245,11 @@ AVX2 static float dot_q4_K_avx2(const uint8_t *w, const uint8_t *a, int64_t bloc
 }
 
 // Q6_K: 16 groups of 16 six-bit values (stored +32) with int8 scales. Σ (q − 32)·y is computed
-// as Σ q·y − 32·Σ y, the latter from the activations' block sums.
-// Q6_K against Q8_K: a run of 32 has two groups of 16, one per 128-bit lane; the block's sixteen
-// int8 scales are widened once, and each run's pair of scales is one byte shuffle of them. The
-// −32 offset meets Q8_K's sixteen sums in one madd. Integer sums: the same result as per group in
-// scalar code (which had taken a third of the block's instructions).
+// as Σ q·y − 32·Σ y, the latter from the activations' block sums (Q8_K's sixteen, in one madd
+// with the scales). A run of 32 has two groups of 16, one per 128-bit lane; the block's sixteen
+// scales are widened once, and each run's pair of scales is one byte shuffle of them. Integer
+// sums: the same result as per group in scalar code (which had taken a third of the block's
+// instructions).
 AVX2 static float dot_q6_K_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
     float sum = 0;
     for (int64_t i = 0; i < blocks; i++, w += 210, a += ASSAY_Q8_K_BYTES) {
@@ -389,15 +390,17 @@ AVX2 static float exact_32(int type, const uint8_t *w, const float *x, const flo
 // busiest pipe: 2.14 → 1.4 ns a Q4_0 block on one core, from cache). Only activations below
 // 2^−102 in magnitude, which become subnormal when scaled, lose bits.
 
-// `x` in the lane order above, in a buffer of this thread's (grown as needed), or NULL when no
-// memory is left (the callers then take the shuffle or the block-dequantizing products).
+// `x` in the lane order above, step t's values times 2^−8t, followed by k / 4 floats of Σx terms
+// (fill), in a buffer of this thread's (grown as needed), or NULL when no memory is left (the
+// callers then take the shuffle or the block-dequantizing products).
 //
 // A short batch of kind 2 (pool.c; for exact products of these types only when its dequantized
 // tiles could not be allocated) multiplies a few weight rows at a time by every activation row,
 // calling assay_gemv once per (tile, activation row): without a memo each call would transpose its
 // row again (on the 1.1B shape's down projection, 5,632 values for every 4 weight rows, 30 % of
 // the work). Between assay_transposed_memo(1) and (0) — one part of one product, whose activation
-// rows do not change — a thread keeps up to MEMO_ROWS transposed rows, found by their address.
+// rows do not change — a thread keeps up to MEMO_ROWS transposed rows, found by their address
+// and offset.
 #define MEMO_ROWS 64
 typedef struct { float *data; int64_t capacity; } buffer_t;
 static _Thread_local buffer_t scratch, memo[MEMO_ROWS];
@@ -425,8 +428,9 @@ static void free_buffers(void *unused) {
 }
 static void make_buffers_key(void) { pthread_key_create(&buffers_key, free_buffers); }
 
-// After the transposed values, `offset` times each block's lane sums (t[8j + i] = offset · Σ_t
-// xt[32j + 8t + i]): Q4_0 starts each block's products from −8 of them, Q4_1 adds m times them.
+// After the transposed values, `offset` times each block's lane sums of the unscaled activations
+// (t[8j + i] = offset · Σ_s x[32j + 4i + s]): Q4_0 (offset −8) and Q6_K (−32) start each block's
+// products from them, Q4_1 (1) adds m times them.
 static float *fill(buffer_t *b, const float *x, int64_t k, float offset) {
     int64_t size = k + k / 4;
     if (size > b->capacity) {
@@ -471,8 +475,8 @@ AVX2 static inline __m256 nibble_products(__m256i u, const float *xt, __m256 sta
     return _mm256_add_ps(g0, g1);
 }
 
-// Q4_0 and Q4_1, two blocks a step on two accumulators (named registers: an accumulator array
-// indexed by the block would live in memory). The block's halves (d, and Q4_1's m) come from one
+// Q4_0 and Q4_1, four blocks a step, even blocks on one accumulator and odd ones on another (named
+// registers: an accumulator array indexed by the block would live in memory), one loop per type. The block's halves (d, and Q4_1's m) come from one
 // F16C conversion of a 16-byte load (within the 18- or 20-byte block), and the Σ x terms stay in
 // vectors: Q4_0's products start from −8 times the block's lane sums (`t`, after `xt`), Q4_1 adds
 // m times them on accumulators of their own — d·Σ (q − 8)·x and d·Σ q·x + m·Σ x. Scalar scale and

@@ -82,9 +82,10 @@ struct QuantizedKernelTests {
         QuantizedKernels.forcePortable(false)
     }
 
-    /// The exact AVX2 decode kernels run blocks four (4-bit types) or two (Q8_0) at a step and
-    /// read activations scaled by 2^−8t: every remainder of blocks, activations over 40 orders of
-    /// magnitude (some subnormal once scaled), and the portable kernels' answers.
+    /// The exact AVX2 decode kernels run blocks four (Q4_0, Q4_1) or two (Q8_0) at a step and read
+    /// activations scaled by 2^−8t: every remainder of blocks, and activations over 40 orders of
+    /// magnitude (the smallest subnormal once scaled: they lose bits, which the row's larger terms
+    /// swamp, so this checks that nothing else goes wrong with them), against the portable kernels too.
     @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0, .q4_K, .q6_K])
     func exactProductsHoldAtEveryBlockRemainderAndScale(type: GGMLType) {
         let blockValues = type == .q4_K || type == .q6_K ? 256 : 32

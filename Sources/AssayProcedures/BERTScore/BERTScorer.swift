@@ -195,18 +195,6 @@ public struct BERTScorer: Sendable {
         return collector.result
     }
 
-    /// BERTScore of each candidate against its references (`references[i]` lists those of
-    /// `candidates[i]`; their number may vary). With idf the weights come from `idfReferences`
-    /// when given — every reference of a dataset of which these candidates are a part (a shard,
-    /// or the items a resumed run has left) — and otherwise from `references`.
-    ///
-    /// With `blockTokens` the items go in consecutive blocks whose texts not embedded before come
-    /// to about that many tokens, and `finished` gets each block's item range and scores as soon as
-    /// they are known (a run keeps them for `--resume`; throwing stops the scoring there). A text
-    /// is embedded once whichever blocks use it, and an embedding does not depend on its batch, so
-    /// the scores are the same bits as in one block.
-    /// - Throws: ``MetricsError`` for mismatched counts, a candidate without references, a layer
-    ///   outside the encoder, or a baseline without that layer; what `finished` throws.
     /// `items` in consecutive blocks whose new texts come to about `blockTokens` each (a text counts
     /// in the first block that uses it, its UTF-8 bytes / 4 + 2 standing in for its tokens), or in
     /// one block without a bound; and how many distinct texts they hold.
@@ -227,6 +215,18 @@ public struct BERTScorer: Sendable {
         return (blocks, planned.count)
     }
 
+    /// BERTScore of each candidate against its references (`references[i]` lists those of
+    /// `candidates[i]`; their number may vary). With idf the weights come from `idfReferences`
+    /// when given — every reference of a dataset of which these candidates are a part (a shard,
+    /// or the items a resumed run has left) — and otherwise from `references`.
+    ///
+    /// With `blockTokens` the items go in consecutive blocks whose texts not embedded before come
+    /// to about that many tokens, and `finished` gets each block's item range and scores as soon as
+    /// they are known (a run keeps them for `--resume`; throwing stops the scoring there). A text
+    /// is embedded once whichever blocks use it, and an embedding does not depend on its batch, so
+    /// the scores are the same bits as in one block.
+    /// - Throws: ``MetricsError`` for mismatched counts, a candidate without references, a layer
+    ///   outside the encoder, or a baseline without that layer; what `finished` throws.
     public func score(candidates: [String], references: [[String]], options: Options = Options(), referenceCache: ReferenceCache? = nil,
                       idfReferences: [String]? = nil, blockTokens: Int? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil,
                       finished: ((_ items: Range<Int>, _ scores: ArraySlice<BERTScore.Score>) throws -> Void)? = nil) throws -> Result {
