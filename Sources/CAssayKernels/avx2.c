@@ -8,7 +8,7 @@
 // MARK: - AVX2 + FMA + F16C
 
 #if ASSAY_X86
-#define AVX2 __attribute__((target("avx2,fma,f16c")))
+#define AVX2 ASSAY_AVX2
 
 // The half at p through F16C (exact for every finite half, as half_to_float).
 AVX2 static inline float half_f16c(const uint8_t *p) { return _cvtsh_ss(load_u16(p)); }
@@ -36,18 +36,6 @@ AVX2 static inline __m256 dot_u8_i8(__m256i x, __m256i y) {
 // Σ x·y of 32 signed × signed bytes (maddubs needs its first operand unsigned: |x| and y·sign(x)).
 AVX2 static inline __m256 dot_i8_i8(__m256i x, __m256i y) {
     return dot_u8_i8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
-}
-
-// The 128 six-bit values (0–63) of half a Q6_K block, four runs of 32: run r takes nibble r / 2
-// (low or high) of ql's bytes 32·(r % 2) … and the 2-bit field r of qh's bytes.
-AVX2 static inline void q6_K_values(const uint8_t *ql, const uint8_t *qh, __m256i v[4]) {
-    const __m256i mask = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x03);
-    __m256i h = _mm256_loadu_si256((const __m256i *)qh);
-    __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-    v[0] = _mm256_or_si256(_mm256_and_si256(l0, mask), _mm256_slli_epi16(_mm256_and_si256(h, two), 4));
-    v[1] = _mm256_or_si256(_mm256_and_si256(l1, mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4));
-    v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4));
-    v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4));
 }
 
 // Weights are asked for 8 KB ahead of the block being multiplied, one line each time a loop has

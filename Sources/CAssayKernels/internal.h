@@ -288,6 +288,39 @@ void assay_gemm_tile(const float *tile, int64_t n, int64_t k, const float *x, in
 /// multiply and add (rounded twice) where the AVX2 kernel fuses them.
 void assay_gemm_tile_portable(const float *tile, int64_t n, int64_t k, const float *x, int64_t m, float *y, int64_t ldy);
 
+#if ASSAY_X86
+// What avx2.c and integer.c compile their kernels for (called only when the CPU has it).
+#define ASSAY_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+// The 128 six-bit values (0–63) of half a Q6_K block, four runs of 32: run r takes nibble r / 2
+// (low or high) of ql's bytes 32·(r % 2) … and the 2-bit field r of qh's bytes.
+ASSAY_AVX2 static inline void q6_K_values(const uint8_t *ql, const uint8_t *qh, __m256i v[4]) {
+    const __m256i mask = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x03);
+    __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+    __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+    v[0] = _mm256_or_si256(_mm256_and_si256(l0, mask), _mm256_slli_epi16(_mm256_and_si256(h, two), 4));
+    v[1] = _mm256_or_si256(_mm256_and_si256(l1, mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4));
+    v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4));
+    v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4));
+}
+#endif
+
+/// assay_gemm_integer_parallel's products of rows r0 ..< r1 in portable C (integer.c).
+void assay_gemm_integer_rows_portable(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq,
+                                      size_t xq_row_bytes, int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1);
+/// Each activation block's scale and extra terms (Q4_0: 8·Σq as an int32; Q4_1: s; Q4_K: its
+/// sums of 32 in pairs), for assay_gemm_integer_rows_avx2, in assay_integer_terms_bytes.
+void assay_integer_terms(int type, const uint8_t *xq, size_t xq_row_bytes, int64_t m, int64_t k, float *terms);
+size_t assay_integer_terms_bytes(int type, int64_t m, int64_t k);
+/// Bytes of the unpacked weight rows assay_gemm_integer_rows_avx2 works in.
+size_t assay_integer_scratch_bytes(int type, int64_t k);
+#if ASSAY_X86
+/// The same products with AVX2, rows r0 ..< r1 (r0 a multiple of 8), in `scratch`
+/// (assay_integer_scratch_bytes) with the activations' `terms` (assay_integer_terms).
+void assay_gemm_integer_rows_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes,
+                                  const float *terms, int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1, uint8_t *scratch);
+#endif
+
 /// The CPUs this process may keep busy without being throttled: assay_available_cpus() with the
 /// cgroup quota rounded down (1.5 CPUs: 1), at least 1. More threads than that must not spin.
 int assay_whole_cpus(void);

@@ -38,7 +38,8 @@ typedef struct {
 } ordered_t;
 
 typedef struct {
-    int kind;  // 0: gemv, 1: dequantize, 2: gemv over m activation rows, 3: f32 tiles against m rows, 4: ordered f32 product
+    int kind;  // 0: gemv, 1: dequantize, 2: gemv over m activation rows, 3: f32 tiles against m rows, 4: ordered f32 product,
+               // 5: integer products against m quantized rows
     int type;
     const uint8_t *w;
     size_t row_bytes;
@@ -54,6 +55,9 @@ typedef struct {
     float *tiles;         // kind 3: one tile of 4 × tile_stride floats per part
     int64_t tile_stride;
     const ordered_t *ordered;  // kind 4: the product, its columns split (rows = its n)
+    const float *terms;        // kind 5: the activations' block terms (assay_integer_terms),
+    uint8_t *scratch;          // and unpacked weight rows, scratch_bytes per part
+    size_t scratch_bytes;
     int chunks;                // set by run()
 } job_t;
 
@@ -91,6 +95,7 @@ static int64_t boundary(const job_t *j, int chunk) {
     if (chunk >= j->chunks) return j->rows;
     int64_t r = j->rows * chunk / j->chunks;
     if (j->kind == 4) return r & ~(int64_t)15;  // whole panels of 16 columns
+    if (j->kind == 5) return r & ~(int64_t)7;   // whole groups of eight rows
     return j->kind != 1 ? r & ~(int64_t)1 : r;
 }
 
@@ -140,6 +145,16 @@ static void run_part(const job_t *j, int chunk, int part) {
             assay_dequantize_row(j->type, j->w + (size_t)r * j->row_bytes, tile, n * j->k);
             assay_gemm_tile(tile, n, j->k, j->x, j->m, j->y + r, j->ldy);
         }
+    } else if (j->kind == 5) {
+#if ASSAY_X86
+        if (j->scratch && assay_simd_level() >= 1) {
+            assay_gemm_integer_rows_avx2(j->type, j->w, j->row_bytes, j->k, (const uint8_t *)j->xq, j->xq_row_bytes, j->terms, j->m, j->y,
+                                         j->ldy, r0, r1, j->scratch + (size_t)part * j->scratch_bytes);
+            return;
+        }
+#endif
+        assay_gemm_integer_rows_portable(j->type, j->w, j->row_bytes, j->k, (const uint8_t *)j->xq, j->xq_row_bytes, j->m, j->y, j->ldy,
+                                         r0, r1);
     } else if (j->kind == 4) {
         const ordered_t *o = j->ordered;
         assay_sgemm_ordered_columns(o->m, o->k, o->a, o->lda, o->b, o->ldb, o->transposed, o->start, o->c, o->ldc, r0, r1);
@@ -240,9 +255,15 @@ static void run(job_t *j) {
         run_part(j, 0, 0);
         return;
     }
-    // Chunks on whole units: row pairs (matrix-vector kinds), panels of 16 columns (ordered products), rows.
-    int64_t units = j->kind == 4 ? (j->rows + 15) / 16 : j->kind == 1 ? j->rows : (j->rows + 1) / 2;
-    int64_t chunks = (int64_t)j->parts * CHUNKS_PER_THREAD;
+    // Chunks on whole units: row pairs (matrix-vector kinds), panels of 16 columns (ordered products),
+    // groups of eight rows (integer products), rows.
+    int64_t units = j->kind == 4   ? (j->rows + 15) / 16
+                    : j->kind == 5 ? (j->rows + 7) / 8
+                    : j->kind == 1 ? j->rows
+                                   : (j->rows + 1) / 2;
+    // Integer products take eight a thread: each chunk is milliseconds long (32 or more rows against
+    // a whole prompt), and a thread that falls behind leaves less for the others to wait on.
+    int64_t chunks = (int64_t)j->parts * (j->kind == 5 ? 8 : CHUNKS_PER_THREAD);
     if (chunks > units) chunks = units;
     if (chunks < j->parts) chunks = j->parts;
     if (chunks > 0xFFFF) chunks = 0xFFFF;
@@ -329,5 +350,30 @@ void assay_sgemm_ordered(int64_t m, int64_t n, int64_t k, const float *a, int64_
     ordered_t o = {m, n, k, a, lda, b, ldb, transposed, start, c, ldc};
     job_t j = {4, F32, NULL, 0, k, NULL, NULL, NULL, n, parts, m, 0, ldc, NULL, 0, &o};
     run(&j);
+    pthread_mutex_unlock(&run_lock);
+}
+
+void assay_gemm_integer_parallel(int type, const void *w, size_t row_bytes, int64_t k, const void *xq, size_t xq_row_bytes,
+                                 int64_t m, float *y, int64_t ldy, int64_t rows) {
+    if (m <= 0 || rows <= 0) return;
+    pthread_mutex_lock(&run_lock);
+    int threads = ensure_workers();
+    int64_t groups = (rows + 7) / 8;
+    int parts = groups < threads ? (int)groups : threads;
+    // The activations' block terms once for every part, and each part's unpacked weight rows;
+    // without memory for them (or without AVX2) the portable kernel gives the same bits.
+    float *terms = NULL;
+    uint8_t *scratch = NULL;
+    size_t scratch_bytes = (assay_integer_scratch_bytes(type, k) + 63) & ~(size_t)63;
+    if (assay_simd_level() >= 1) {
+        terms = malloc(assay_integer_terms_bytes(type, m, k) + 1);
+        scratch = terms ? aligned_alloc(64, (size_t)parts * scratch_bytes) : NULL;
+        if (terms && scratch) assay_integer_terms(type, (const uint8_t *)xq, xq_row_bytes, m, k, terms);
+    }
+    job_t j = {5, type, (const uint8_t *)w, row_bytes, k, NULL, xq, y, rows, parts, m, xq_row_bytes, ldy, NULL, 0, NULL,
+               terms, scratch, scratch_bytes};
+    run(&j);
+    free(scratch);
+    free(terms);
     pthread_mutex_unlock(&run_lock);
 }

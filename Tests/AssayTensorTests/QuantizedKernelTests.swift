@@ -164,6 +164,27 @@ struct QuantizedKernelTests {
         #expect(Self.dequantizeActivations(blocks, type: .q8_K, count: 512) == ActivationRounding.q8_K.apply(k, rowLength: 512))
     }
 
+    /// The AVX2 quantizers write the portable loop's bytes, for ordinary activations and for what
+    /// a broken model might hand them: NaN (with payloads), infinities, −0, subnormals, a block of
+    /// zeros, ± the same magnitude (the first one sets q8_K's sign).
+    @Test(arguments: [GGMLType.q8_0, .q8_1, .q8_K])
+    func simdActivationQuantizationEqualsTheScalarLoop(type: GGMLType) {
+        var x = Self.activations(2048, seed: 91).enumerated().map { $0.element * Float(pow(2.0, Double($0.offset % 41 - 20))) }
+        for j in 0..<256 { x[512 + j] = 0 }
+        for j in 768..<1024 { x[j] = j % 2 == 0 ? 2.5 : -2.5 }
+        x[3] = .nan
+        x[300] = Float(bitPattern: 0x7FC0_0123)
+        x[301] = Float(bitPattern: 0xFF81_2345)
+        x[1100] = .infinity
+        x[1500] = -.infinity
+        x[1600] = -0.0
+        x[1700] = Float(bitPattern: 1)
+        QuantizedKernels.forcePortable(true)
+        let portable = QuantizedKernels.quantizeActivations(x, as: type)
+        QuantizedKernels.forcePortable(false)
+        #expect(QuantizedKernels.quantizeActivations(x, as: type) == portable)
+    }
+
     @Test(arguments: [GGMLType.f16, .q4_1, .q8_0, .q6_K])
     func batchesEqualSgemmOnTheDequantizedMatrix(type: GGMLType) {
         // More rows than one panel holds, so the panels' seams are crossed.
@@ -228,6 +249,76 @@ struct QuantizedKernelTests {
                 Issue.record("\(type) row \(a), output \(r): \(batch[a * rows + r]) against sgemm's \(whole[a * rows + r])")
             }
         }
+    }
+
+    /// A long batch with ggml numerics meets Q4_0, Q4_1, Q8_0, Q4_K and Q6_K weights in integer
+    /// block products: each output one chain over the blocks, acc = fma(d_w · d_a, Σ q·a, acc)
+    /// (Q4_1 then fma(m_w, s_a, acc), Q4_K fma(−dmin_w · d_a, Σ m·Σa, acc)), so the same bits in
+    /// the AVX2 and the portable kernels (and, for Q4_0 and Q4_1, as that chain written out
+    /// here), for any thread count (301 rows: groups of eight split unevenly, a short last
+    /// group) and whichever activation rows share the batch (37 and 33 rows: a short last group
+    /// of four) — and within rounding of the float64 product of what the kernels see.
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0, .q4_K, .q6_K])
+    func longGGMLBatchesMultiplyInIntegers(type: GGMLType) throws {
+        #expect(QuantizedKernels.multipliesInIntegers(type))
+        let rows = 301, columns = 512, m = 37
+        let w = Self.matrix(type, rows: rows, columns: columns, seed: 81)
+        let x = Self.activations(m * columns, seed: 82)
+        let activationType = try #require(QuantizedKernels.activationType(for: type))
+        let saved = Threads.count
+        defer {
+            Threads.count = saved
+            QuantizedKernels.forcePortable(false)
+        }
+        QuantizedKernels.forcePortable(true)
+        Threads.count = 1
+        let portable = w.linear(x, rows: m, ggml: true)
+        for a in 0..<m {
+            let q = QuantizedKernels.quantizeActivations(Array(x[(a * columns)..<((a + 1) * columns)]), as: activationType)
+            let dequantizedActivations = Self.dequantizeActivations(q, type: activationType, count: columns)
+            let (expected, magnitude) = Self.reference(w.dequantized(), dequantizedActivations, rows: rows)
+            // q8_1's block sum is stored as f16: the min term carries its rounding (2⁻¹¹ relative).
+            let tolerance = type == .q4_1 ? 2e-3 : 1e-5
+            for r in 0..<rows where abs(Double(portable[a * rows + r]) - expected[r]) > tolerance * magnitude[r] {
+                Issue.record("\(type) activation row \(a), output \(r): \(portable[a * rows + r]) against \(expected[r])")
+            }
+            if type == .q4_0 || type == .q4_1 {
+                let chains = (0..<rows).map { Self.q4Chain(type, weights: w, row: $0, activations: q) }
+                #expect(Array(portable[(a * rows)..<((a + 1) * rows)]) == chains, "\(type) activation row \(a)")
+            }
+        }
+        func differing(_ a: [Float], _ b: ArraySlice<Float>) -> Int { zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count }
+        for simd in [false, true] {
+            QuantizedKernels.forcePortable(!simd)
+            for threads in [1, 2, 3] where simd || threads > 1 {
+                Threads.count = threads
+                #expect(differing(w.linear(x, rows: m, ggml: true), portable[...]) == 0, "\(type), SIMD \(simd), \(threads) threads")
+            }
+        }
+        QuantizedKernels.forcePortable(false)
+        let some = w.linear(Array(x[(4 * columns)..<(37 * columns)]), rows: 33, ggml: true)
+        #expect(differing(some, portable[(4 * rows)...]) == 0, "\(type): 33 of the 37 activation rows")
+    }
+
+    /// One output of a Q4_0 or Q4_1 row against q8_0/q8_1 activation blocks: Σ over blocks of
+    /// fma(d_w · d_a, Σ q·a, acc), then for Q4_1 fma(m_w, s_a, acc), with q − 8 for Q4_0.
+    static func q4Chain(_ type: GGMLType, weights w: WeightMatrix, row r: Int, activations q: [UInt8]) -> Float {
+        let bytes = Array(w.bytes[(r * w.rowBytes)..<((r + 1) * w.rowBytes)])
+        let (wb, ab, wv, av) = type == .q4_1 ? (20, 36, 4, 4) : (18, 34, 2, 2)
+        func half(_ b: [UInt8], _ at: Int) -> Float { Float(Float16(bitPattern: UInt16(b[at]) | UInt16(b[at + 1]) << 8)) }
+        var acc: Float = 0
+        for i in 0..<(w.columns / 32) {
+            let (wBase, aBase) = (i * wb, i * ab)
+            var sum = 0
+            for j in 0..<16 {
+                let byte = bytes[wBase + wv + j], offset = type == .q4_0 ? 8 : 0
+                sum += (Int(byte & 0x0F) - offset) * Int(Int8(bitPattern: q[aBase + av + j]))
+                    + (Int(byte >> 4) - offset) * Int(Int8(bitPattern: q[aBase + av + j + 16]))
+            }
+            acc.addProduct(half(bytes, wBase) * half(q, aBase), Float(sum))
+            if type == .q4_1 { acc.addProduct(half(bytes, wBase + 2), half(q, aBase + 2)) }
+        }
+        return acc
     }
 
     /// Tiles of rows whose length is no multiple of 8 (1,004), split between two threads in the

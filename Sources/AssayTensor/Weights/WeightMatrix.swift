@@ -216,39 +216,48 @@ public struct WeightMatrix: @unchecked Sendable {
     /// `CAssayKernels`; with `ggml` the activations are quantized to the weights' vec-dot type
     /// (q8_0, q8_1, q8_K) and the products are ggml's integer ones, otherwise f32 activations meet
     /// the dequantized weights (two or more rows of a type ``QuantizedKernels/tilesShortBatches(of:)``
-    /// names in dequantized tiles: `assay_gemm_rows_parallel`). More rows go through `cblas_sgemm` on panels of dequantized rows, activations
-    /// rounded as ggml would (``ActivationRounding``) with `ggml`.
+    /// names in dequantized tiles: `assay_gemm_rows_parallel`). More rows with `ggml` meet weights
+    /// of a type ``QuantizedKernels/multipliesInIntegers(_:)`` names in integer block products
+    /// (`assay_gemm_integer_parallel`); otherwise they go through `cblas_sgemm` on panels of
+    /// dequantized rows, activations rounded as ggml would (``ActivationRounding``) with `ggml`.
     /// - Precondition: `x.count == m · columns`.
     public func linear(_ x: [Float], rows m: Int, ggml: Bool = false) -> [Float] {
         precondition(m >= 0 && x.count == m * columns, "shape mismatch")
         guard m > 0 else { return [] }
         var y = [Float](repeating: 0, count: m * rows)
         let vecDotType = assay_vec_dot_type(Int32(type.rawValue))
-        if m == 1 || (m <= Self.smallBatchRows && type != .f32) {
-            if ggml && vecDotType >= 0 {
-                let stride = assay_row_bytes(vecDotType, Int64(columns))
-                var quantized = [UInt8](repeating: 0, count: m * stride)
-                x.withUnsafeBufferPointer { xs in
-                    quantized.withUnsafeMutableBytes { q in
-                        for r in 0..<m {
-                            assay_quantize_row(vecDotType, xs.baseAddress! + r * columns, q.baseAddress! + r * stride, Int64(columns))
-                        }
+        let short = m == 1 || (m <= Self.smallBatchRows && type != .f32)
+        if ggml && vecDotType >= 0 && (short || QuantizedKernels.multipliesInIntegers(type)) {
+            let stride = assay_row_bytes(vecDotType, Int64(columns))
+            var quantized = [UInt8](repeating: 0, count: m * stride)
+            x.withUnsafeBufferPointer { xs in
+                quantized.withUnsafeMutableBytes { q in
+                    for r in 0..<m {
+                        assay_quantize_row(vecDotType, xs.baseAddress! + r * columns, q.baseAddress! + r * stride, Int64(columns))
                     }
                 }
-                quantized.withUnsafeBytes { q in
-                    y.withUnsafeMutableBufferPointer { products(m: m, x: nil, xq: q.baseAddress, xqRowBytes: stride, into: $0.baseAddress!) }
-                }
-            } else {
-                let input = ggml ? ActivationRounding.forWeights(type).apply(x, rowLength: columns) : x
-                input.withUnsafeBufferPointer { xs in
-                    y.withUnsafeMutableBufferPointer { products(m: m, x: xs.baseAddress, xq: nil, xqRowBytes: 0, into: $0.baseAddress!) }
+            }
+            quantized.withUnsafeBytes { q in
+                y.withUnsafeMutableBufferPointer {
+                    if short {
+                        products(m: m, x: nil, xq: q.baseAddress, xqRowBytes: stride, into: $0.baseAddress!)
+                    } else {
+                        assay_gemm_integer_parallel(Int32(type.rawValue), storage.base, rowBytes, Int64(columns), q.baseAddress, stride,
+                                                    Int64(m), $0.baseAddress!, Int64(rows), Int64(rows))
+                    }
                 }
             }
             return y
         }
         let input = ggml ? ActivationRounding.forWeights(type).apply(x, rowLength: columns) : x
-        input.withUnsafeBufferPointer { a in
-            y.withUnsafeMutableBufferPointer { c in sgemmProducts(a.baseAddress!, rows: m, into: c.baseAddress!, outputStride: rows, beta: 0) }
+        input.withUnsafeBufferPointer { xs in
+            y.withUnsafeMutableBufferPointer {
+                if short {
+                    products(m: m, x: xs.baseAddress, xq: nil, xqRowBytes: 0, into: $0.baseAddress!)
+                } else {
+                    sgemmProducts(xs.baseAddress!, rows: m, into: $0.baseAddress!, outputStride: rows, beta: 0)
+                }
+            }
         }
         return y
     }
@@ -369,6 +378,11 @@ public enum QuantizedKernels {
     /// CPU has a SIMD dequantization for it, or it is BF16, a shift) rather than in the
     /// matrix-vector kernels.
     public static func tilesShortBatches(of type: GGMLType) -> Bool { assay_fast_dequantize(Int32(type.rawValue)) != 0 }
+
+    /// Whether a long batch (more than ``WeightMatrix/smallBatchRows`` rows) with `ggml` numerics
+    /// meets weights of `type` in integer block products (`assay_gemm_integer_parallel`: Q4_0,
+    /// Q4_1, Q8_0, Q4_K, Q6_K) rather than in sgemm on rounded activations.
+    public static func multipliesInIntegers(_ type: GGMLType) -> Bool { assay_integer_gemm_type(Int32(type.rawValue)) != 0 }
 
     /// ggml's vec-dot partner of weights of `type` (the activations' block type), nil for float weights.
     public static func activationType(for type: GGMLType) -> GGMLType? {

@@ -75,6 +75,21 @@ int assay_fast_dequantize(int type);
 void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq,
                               size_t xq_row_bytes, int64_t m, float *y, int64_t ldy, int64_t rows, size_t min_bytes_per_part);
 
+/// Whether assay_gemm_integer_parallel multiplies weights of `type` (Q4_0, Q4_1, Q8_0, Q4_K, Q6_K).
+int assay_integer_gemm_type(int type);
+
+/// y[a · ldy + r] = row r of W · activation row a, for a < m and r < rows, with the activations
+/// quantized to assay_vec_dot_type(type) (`m` rows `xq_row_bytes` apart): ggml's integer block
+/// products for a long batch (prefill), eight weight rows unpacked at a time to meet every
+/// activation row. Each output is one chain over the blocks, acc = fma(d_w · d_a, Σ q·a, acc)
+/// (Σ q·a exact, the K-quants' sub-block scales inside it; Q4_1 then adds m_w · s_a, Q4_K
+/// −dmin_w · d_a · Σ m·Σa; integer.c), so it is the same bits whatever m is, whichever rows share the batch,
+/// however many threads split the rows and whether the AVX2 or the portable kernel runs — but
+/// not assay_gemv's sum, which spreads a block over eight lanes first. Types of
+/// assay_integer_gemm_type only; split across the pool on groups of eight rows.
+void assay_gemm_integer_parallel(int type, const void *w, size_t row_bytes, int64_t k, const void *xq, size_t xq_row_bytes,
+                                 int64_t m, float *y, int64_t ldy, int64_t rows);
+
 /// C (m × n, rows `ldc` apart) = S + A (m × k, rows `lda` apart) · op(B), where op(B)[kk][j] is
 /// b[j · ldb + kk] when `transposed` (B holds n rows of k values: a weight matrix, one output per
 /// row) and b[kk · ldb + j] otherwise, and S is every row equal to `start` (n values: a bias, or
