@@ -38,7 +38,7 @@ static inline int64_t values_per_block(int type) { return k_quant(type) ? 256 : 
 // The 32-bit terms each activation block has besides its scale (assay_integer_terms).
 static inline int64_t extra_terms(int type) {
     switch (type) {
-    case Q8_0: return 16;  // its 32 values as int16
+    case Q8_0: return 17;  // its 32 values as int16 pairs, then 128·Σq
     case Q4_K: return 4;   // its sums of 32, two to a term
     case Q6_K: return 8;   // its sums of 16, two to a term
     default: return 1;     // Q4_0: 8·Σq; Q4_1: s
@@ -49,26 +49,33 @@ size_t assay_integer_terms_bytes(int type, int64_t m, int64_t k) {
     return (size_t)m * (size_t)(k / values_per_block(type)) * (size_t)(1 + extra_terms(type)) * sizeof(float);
 }
 
-// A group of eight rows unpacked, block by block. Rows missing from the last group are zeros.
-//   Q4_0, Q4_1: 256 bytes of values 0–15 in eight steps (step s holds values 4s … 4s + 3 of row
-//     r at bytes 32·s + 4·r); then 8 floats d (and for Q4_1 8 floats m).
-//   Q8_0: 512 bytes of int16 in sixteen steps (step t holds values 2t, 2t + 1 of row r in lanes
-//     2r, 2r + 1); then 8 floats d.
-//   Q4_K: eight sub-blocks of 32 values as a Q4_0 block's steps (2048 bytes); per sub-block an
-//     int16 vector of the rows' scales (row r's in lanes 2r and 2r + 1); per pair of sub-blocks
-//     one of their minimums (m_2p of row r in lane 2r, m_2p+1 in 2r + 1); 8 floats d, 8 dmin.
-//   Q6_K: sixteen sub-blocks of 16 values 0–63 in four steps each (2048 bytes); per sub-block an
-//     int16 vector of the rows' scales; per pair of sub-blocks one of both (sc_2p in lane 2r,
-//     sc_2p+1 in 2r + 1); 8 floats d.
-#define Q4_K_GROUP_BLOCK 2496
-#define Q6_K_GROUP_BLOCK 2848
-static inline size_t group_block_bytes(int type) {
+// A group of L rows (L = 8 with AVX2, 16 with AVX-512) unpacked, block by block; "a vector" is L
+// int32 lanes (4·L bytes), row r's part of it at bytes 4r … 4r + 3. Rows missing from the last group are zeros.
+//   Q4_0, Q4_1: eight vectors of values 0–15 (vector s holds values 4s … 4s + 3 of each row);
+//     then L floats d (and for Q4_1 L floats m).
+//   Q8_0 with 16 lanes: as Q4_0, the values stored as q + 128 (0–255). With 8 lanes: sixteen
+//     vectors of int16 (vector t holds values 2t, 2t + 1 of row r in its lanes 2r, 2r + 1); then L floats d.
+//   Q4_K: eight sub-blocks of 32 values as a Q4_0 block's vectors; per sub-block a vector of int16
+//     holding the rows' scales (row r's in lanes 2r and 2r + 1); per pair of sub-blocks one of their
+//     minimums (m_2p of row r in lane 2r, m_2p+1 in 2r + 1); L floats d, L dmin.
+//   Q6_K: sixteen sub-blocks of 16 values 0–63, four vectors each; per sub-block a vector of the
+//     rows' scales; per pair of sub-blocks one of both (sc_2p in lane 2r, sc_2p+1 in 2r + 1); L floats d.
+static inline size_t group_block_bytes(int type, int L) {
     switch (type) {
-    case Q4_1: return 320;
-    case Q8_0: return 544;
-    case Q4_K: return Q4_K_GROUP_BLOCK;
-    case Q6_K: return Q6_K_GROUP_BLOCK;
-    default: return 288;
+    case Q4_1: return 40 * (size_t)L;
+    case Q8_0: return (L == 16 ? 36 : 68) * (size_t)L;
+    case Q4_K: return 312 * (size_t)L;
+    case Q6_K: return 356 * (size_t)L;
+    default: return 36 * (size_t)L;
+    }
+}
+// Where a group block's floats d start.
+static inline size_t group_scales_offset(int type, int L) {
+    switch (type) {
+    case Q8_0: return (L == 16 ? 32 : 64) * (size_t)L;
+    case Q4_K: return 304 * (size_t)L;
+    case Q6_K: return 352 * (size_t)L;
+    default: return 32 * (size_t)L;
     }
 }
 // Groups of eight weight rows unpacked at once: four activation rows meet 32 weight rows (up to
@@ -159,9 +166,15 @@ void assay_integer_terms(int type, const uint8_t *xq, size_t xq_row_bytes, int64
                 break;
             }
             case Q4_1: memcpy(extra, &(float){load_half(block + 2)}, 4); break;
-            case Q8_0:
-                for (int t = 0; t < 16; t++) extra[t] = (uint16_t)(int16_t)q8[2 * t] | (uint32_t)(uint16_t)(int16_t)q8[2 * t + 1] << 16;
+            case Q8_0: {
+                int32_t sum = 0;
+                for (int t = 0; t < 16; t++) {
+                    extra[t] = (uint16_t)(int16_t)q8[2 * t] | (uint32_t)(uint16_t)(int16_t)q8[2 * t + 1] << 16;
+                    sum += q8[2 * t] + q8[2 * t + 1];
+                }
+                extra[16] = (uint32_t)(128 * sum);
                 break;
+            }
             case Q4_K:
                 for (int p = 0; p < 4; p++) {
                     uint16_t even = (uint16_t)(q8_K_sum(block, 4 * p) + q8_K_sum(block, 4 * p + 1));
@@ -177,8 +190,8 @@ void assay_integer_terms(int type, const uint8_t *xq, size_t xq_row_bytes, int64
         }
 }
 
-size_t assay_integer_scratch_bytes(int type, int64_t k) {
-    return GROUPS_AT_ONCE * (size_t)(k / values_per_block(type)) * group_block_bytes(type);
+size_t assay_integer_scratch_bytes(int type, int lanes, int64_t k) {
+    return GROUPS_AT_ONCE * (size_t)(k / values_per_block(type)) * group_block_bytes(type, lanes);
 }
 
 // MARK: - AVX2
@@ -207,248 +220,210 @@ AVX2 INLINE void transpose_dwords(__m256i v[8]) {
     }
 }
 
-// Eight rows' vectors (v[r]: 8 dwords of row r) stored as eight steps of 32 bytes at `out`.
-AVX2 INLINE void store_steps(__m256i v[8], uint8_t *out) {
+// Eight rows' vectors (v[r]: 8 dwords of row r) stored as eight steps, `stride` bytes apart, at `out`.
+AVX2 INLINE void store_steps(__m256i v[8], uint8_t *out, size_t stride) {
     transpose_dwords(v);
-    for (int s = 0; s < 8; s++) _mm256_storeu_si256((__m256i *)(out + 32 * s), v[s]);
+    for (int s = 0; s < 8; s++) _mm256_storeu_si256((__m256i *)(out + stride * s), v[s]);
 }
 
-// Rows `n` (≤ 8) of `w` unpacked into a group (the layouts above), `blocks` blocks.
-AVX2 static void pack_group(int type, const uint8_t *w, size_t row_bytes, int64_t blocks, int n, uint8_t *group) {
+// Rows `n` (≤ L) of `w` unpacked into a group of L rows (the layouts above), `blocks` blocks.
+AVX2 static void pack_group(int type, int L, const uint8_t *w, size_t row_bytes, int64_t blocks, int n, uint8_t *group) {
     const __m256i low = _mm256_set1_epi8(0x0F);
-    int wb = block_bytes(type);
-    size_t gb = group_block_bytes(type);
+    const size_t gb = group_block_bytes(type, L), vec = 4 * (size_t)L;
+    const int wb = block_bytes(type);
     for (int64_t i = 0; i < blocks; i++) {
         uint8_t *out = group + i * gb;
-        const uint8_t *row[8];
-        for (int r = 0; r < 8; r++) row[r] = r < n ? w + (size_t)r * row_bytes + i * wb : NULL;
-        if (type == Q4_0 || type == Q4_1) {
-            __m256i v[8];
-            float *d = (float *)(out + 256), *mins = type == Q4_1 ? d + 8 : NULL;
-            for (int r = 0; r < 8; r++) {
-                if (mins) mins[r] = row[r] ? _cvtsh_ss(load_u16(row[r] + 2)) : 0;
-                if (!row[r]) {
-                    v[r] = _mm256_setzero_si256();
-                    d[r] = 0;
-                    continue;
+        float *d = (float *)(out + group_scales_offset(type, L)), *second = d + L;
+        // Eight rows at a time (`half`: rows 8·half …), each into its 32 bytes of every vector.
+        for (int half = 0; half < L / 8; half++) {
+            const uint8_t *row[8];
+            for (int r = 0; r < 8; r++) row[r] = 8 * half + r < n ? w + (size_t)(8 * half + r) * row_bytes + i * wb : NULL;
+            uint8_t *part = out + 32 * half;
+            if (type == Q4_0 || type == Q4_1 || (type == Q8_0 && L == 16)) {
+                __m256i v[8];
+                for (int r = 0; r < 8; r++) {
+                    int at = 8 * half + r;
+                    d[at] = row[r] ? _cvtsh_ss(load_u16(row[r])) : 0;
+                    if (type == Q4_1) second[at] = row[r] ? _cvtsh_ss(load_u16(row[r] + 2)) : 0;
+                    if (!row[r]) {
+                        v[r] = _mm256_setzero_si256();
+                    } else if (type == Q8_0) {
+                        v[r] = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(row[r] + 2)), _mm256_set1_epi8((char)0x80));
+                    } else {
+                        // Values 0–15 from the low nibbles, 16–31 from the high ones (ggml's order).
+                        __m128i bytes = _mm_loadu_si128((const __m128i *)(row[r] + (type == Q4_1 ? 4 : 2)));
+                        v[r] = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(bytes), _mm_srli_epi16(bytes, 4), 1), low);
+                    }
                 }
-                // Values 0–15 from the low nibbles, 16–31 from the high ones (ggml's order).
-                __m128i bytes = _mm_loadu_si128((const __m128i *)(row[r] + (type == Q4_1 ? 4 : 2)));
-                v[r] = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(bytes), _mm_srli_epi16(bytes, 4), 1), low);
-                d[r] = _cvtsh_ss(load_u16(row[r]));
-            }
-            store_steps(v, out);
-        } else if (type == Q8_0) {
-            __m256i lo[8], hi[8];
-            float *d = (float *)(out + 512);
-            for (int r = 0; r < 8; r++) {
-                __m256i q = row[r] ? _mm256_loadu_si256((const __m256i *)(row[r] + 2)) : _mm256_setzero_si256();
-                lo[r] = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(q));
-                hi[r] = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(q, 1));
-                d[r] = row[r] ? _cvtsh_ss(load_u16(row[r])) : 0;
-            }
-            store_steps(lo, out);
-            store_steps(hi, out + 256);
-        } else if (type == Q4_K) {
-            int16_t *scales = (int16_t *)(out + 2048), *mins = (int16_t *)(out + 2304);
-            float *d = (float *)(out + 2432), *dmin = d + 8;
-            for (int r = 0; r < 8; r++) {
-                for (int j = 0; j < 8; j++) {
-                    uint8_t sc = 0, mn = 0;
-                    if (row[r]) scale_min_k4(row[r] + 4, j, &sc, &mn);
-                    scales[16 * j + 2 * r] = scales[16 * j + 2 * r + 1] = sc;
-                    mins[16 * (j / 2) + 2 * r + j % 2] = mn;
-                }
-                d[r] = row[r] ? _cvtsh_ss(load_u16(row[r])) : 0;
-                dmin[r] = row[r] ? _cvtsh_ss(load_u16(row[r] + 2)) : 0;
-            }
-            for (int pair = 0; pair < 4; pair++) {
+                store_steps(v, part, vec);
+            } else if (type == Q8_0) {
                 __m256i lo[8], hi[8];
                 for (int r = 0; r < 8; r++) {
-                    __m256i q = row[r] ? _mm256_loadu_si256((const __m256i *)(row[r] + 16 + 32 * pair)) : _mm256_setzero_si256();
-                    lo[r] = _mm256_and_si256(q, low);
-                    hi[r] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
+                    __m256i q = row[r] ? _mm256_loadu_si256((const __m256i *)(row[r] + 2)) : _mm256_setzero_si256();
+                    lo[r] = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(q));
+                    hi[r] = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(q, 1));
+                    d[8 * half + r] = row[r] ? _cvtsh_ss(load_u16(row[r])) : 0;
                 }
-                store_steps(lo, out + (2 * pair) * 256);
-                store_steps(hi, out + (2 * pair + 1) * 256);
-            }
-        } else {
-            int16_t *scales = (int16_t *)(out + 2048), *pairs = (int16_t *)(out + 2560);
-            float *d = (float *)(out + 2816);
-            for (int r = 0; r < 8; r++) {
-                for (int j = 0; j < 16; j++) {
-                    int16_t sc = row[r] ? (int8_t)row[r][192 + j] : 0;
-                    scales[16 * j + 2 * r] = scales[16 * j + 2 * r + 1] = sc;
-                    pairs[16 * (j / 2) + 2 * r + j % 2] = sc;
-                }
-                d[r] = row[r] ? _cvtsh_ss(load_u16(row[r] + 208)) : 0;
-            }
-            // Runs of 32 values (two sub-blocks): run 4·half + t of q6_K_values.
-            __m256i runs[8][8];
-            for (int r = 0; r < 8; r++)
-                for (int half = 0; half < 2; half++) {
-                    if (row[r]) {
-                        q6_K_values(row[r] + half * 64, row[r] + 128 + half * 32, runs[r] + 4 * half);
-                    } else {
-                        for (int t = 0; t < 4; t++) runs[r][4 * half + t] = _mm256_setzero_si256();
-                    }
-                }
-            for (int run = 0; run < 8; run++) {
-                __m256i v[8];
-                for (int r = 0; r < 8; r++) v[r] = runs[r][run];
-                store_steps(v, out + run * 256);
-            }
-        }
-    }
-}
-
-// `NC` activation rows' broadcasts of four bytes at `offset` of their block multiplied by the
-// weight bytes at `weights`, added to `sums` (int16) or, with `first`, stored there.
-AVX2 INLINE void byte_products(int NC, __m256i sums[4], const uint8_t *weights, const uint8_t *const x[4], size_t offset, int first) {
-    __m256i wv = _mm256_loadu_si256((const __m256i *)weights);
-    for (int c = 0; c < NC; c++) {
-        __m256i p = _mm256_maddubs_epi16(wv, _mm256_set1_epi32((int)load_u32(x[c] + offset)));
-        sums[c] = first ? p : _mm256_add_epi16(sums[c], p);
-    }
-}
-
-// The outputs of `NC` activation rows (eight rows' each, `n` of them kept) stored.
-AVX2 INLINE void store_outputs(int NC, const __m256 acc[4], float *y, int64_t ldy, int64_t a0, int n) {
-    for (int c = 0; c < NC; c++) {
-        float *out = y + (a0 + c) * ldy;
-        if (n == 8) {
-            _mm256_storeu_ps(out, acc[c]);
-        } else {
-            float lanes[8];
-            _mm256_storeu_ps(lanes, acc[c]);
-            memcpy(out, lanes, (size_t)n * sizeof(float));
-        }
-    }
-}
-
-// Activation rows a0 … a0 + NC − 1 against one group: eight outputs of each, written to
-// y[(a0 + c) · ldy + r] for r < n. `terms` are assay_integer_terms' for all `m` rows.
-AVX2 INLINE void group_columns(int type, int NC, const uint8_t *group, int64_t blocks, const uint8_t *xq, size_t xq_row_bytes,
-                               const float *terms, int64_t m, int64_t a0, float *y, int64_t ldy, int n) {
-    const int ab = activation_bytes(type);
-    const int64_t extras = extra_terms(type);
-    const size_t gb = group_block_bytes(type);
-    const float *ad = terms + a0 * blocks;
-    const uint32_t *ex = (const uint32_t *)(terms + m * blocks) + a0 * blocks * extras;
-    const uint8_t *x[4];
-    __m256 acc[4];
-    for (int c = 0; c < NC; c++) {
-        x[c] = xq + (size_t)(a0 + c) * xq_row_bytes + activation_values(type);
-        acc[c] = _mm256_setzero_ps();
-    }
-    const __m256i ones = _mm256_set1_epi16(1);
-    for (int64_t i = 0; i < blocks; i++) {
-        const uint8_t *g = group + i * gb;
-        __m256i sums[4];
-        if (type == Q4_0 || type == Q4_1) {
-            // Eight steps of pairs ≤ 2 · 15 · 128 = 3840: at most 30,720, inside int16.
-            __m256i part[4];
-            for (int s = 0; s < 8; s++) byte_products(NC, part, g + 32 * s, x, (size_t)(i * ab + 4 * s), s == 0);
-            for (int c = 0; c < NC; c++) {
-                sums[c] = _mm256_madd_epi16(part[c], ones);
-                if (type == Q4_0) sums[c] = _mm256_sub_epi32(sums[c], _mm256_set1_epi32((int)ex[(c * blocks + i) * extras]));
-            }
-        } else if (type == Q8_0) {
-            for (int t = 0; t < 16; t++) {
-                __m256i wv = _mm256_loadu_si256((const __m256i *)(g + 32 * t));
-                for (int c = 0; c < NC; c++) {
-                    __m256i p = _mm256_madd_epi16(wv, _mm256_set1_epi32((int)ex[(c * blocks + i) * extras + t]));
-                    sums[c] = t == 0 ? p : _mm256_add_epi32(sums[c], p);
-                }
-            }
-        } else if (type == Q4_K) {
-            for (int j = 0; j < 8; j++) {
-                __m256i part[4];
-                for (int s = 0; s < 8; s++) byte_products(NC, part, g + 256 * j + 32 * s, x, (size_t)(i * ab + 32 * j + 4 * s), s == 0);
-                __m256i scale = _mm256_loadu_si256((const __m256i *)(g + 2048 + 32 * j));
-                for (int c = 0; c < NC; c++) {
-                    __m256i p = _mm256_madd_epi16(part[c], scale);
-                    sums[c] = j == 0 ? p : _mm256_add_epi32(sums[c], p);
-                }
-            }
-        } else {
-            // Values ≤ 63: pairs ≤ 2 · 63 · 128 = 16,128, so two steps (half a sub-block) add up in int16.
-            for (int j = 0; j < 16; j++) {
-                __m256i scale = _mm256_loadu_si256((const __m256i *)(g + 2048 + 32 * j));
-                for (int h = 0; h < 2; h++) {
-                    __m256i part[4];
-                    for (int s = 0; s < 2; s++)
-                        byte_products(NC, part, g + 128 * j + 64 * h + 32 * s, x, (size_t)(i * ab + 16 * j + 8 * h + 4 * s), s == 0);
-                    for (int c = 0; c < NC; c++) {
-                        __m256i p = _mm256_madd_epi16(part[c], scale);
-                        sums[c] = j == 0 && h == 0 ? p : _mm256_add_epi32(sums[c], p);
-                    }
-                }
-            }
-        }
-        __m256 dw = _mm256_loadu_ps((const float *)(g + gb - (type == Q4_1 || type == Q4_K ? 64 : 32)));
-        for (int c = 0; c < NC; c++) {
-            const uint32_t *e = ex + (c * blocks + i) * extras;
-            __m256 da = _mm256_set1_ps(ad[c * blocks + i]);
-            if (type == Q6_K) {
-                // Σ_j sc_j · 32 · Σa_j: the rows' scales two sub-blocks at a time against the sums of 16.
-                __m256i offset = _mm256_setzero_si256();
-                for (int p = 0; p < 8; p++)
-                    offset = _mm256_add_epi32(offset, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(g + 2560 + 32 * p)),
-                                                                        _mm256_set1_epi32((int)e[p])));
-                sums[c] = _mm256_sub_epi32(sums[c], _mm256_slli_epi32(offset, 5));
-            }
-            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(sums[c]), acc[c]);
-            if (type == Q4_1) {
-                float s;
-                memcpy(&s, e, 4);
-                acc[c] = _mm256_fmadd_ps(_mm256_loadu_ps((const float *)(g + 288)), _mm256_set1_ps(s), acc[c]);
+                store_steps(lo, part, vec);
+                store_steps(hi, part + 8 * vec, vec);
             } else if (type == Q4_K) {
-                __m256i mins = _mm256_setzero_si256();
-                for (int p = 0; p < 4; p++)
-                    mins = _mm256_add_epi32(mins, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(g + 2304 + 32 * p)),
-                                                                    _mm256_set1_epi32((int)e[p])));
-                __m256 dmin = _mm256_loadu_ps((const float *)(g + 2464));
-                acc[c] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, da), _mm256_cvtepi32_ps(mins), acc[c]);
+                int16_t *scales = (int16_t *)(out + 256 * L), *mins = (int16_t *)(out + 288 * L);
+                for (int r = 0; r < 8; r++) {
+                    int at = 8 * half + r;
+                    for (int j = 0; j < 8; j++) {
+                        uint8_t sc = 0, mn = 0;
+                        if (row[r]) scale_min_k4(row[r] + 4, j, &sc, &mn);
+                        scales[2 * L * j + 2 * at] = scales[2 * L * j + 2 * at + 1] = sc;
+                        mins[2 * L * (j / 2) + 2 * at + j % 2] = mn;
+                    }
+                    d[at] = row[r] ? _cvtsh_ss(load_u16(row[r])) : 0;
+                    second[at] = row[r] ? _cvtsh_ss(load_u16(row[r] + 2)) : 0;
+                }
+                for (int pair = 0; pair < 4; pair++) {
+                    __m256i lo[8], hi[8];
+                    for (int r = 0; r < 8; r++) {
+                        __m256i q = row[r] ? _mm256_loadu_si256((const __m256i *)(row[r] + 16 + 32 * pair)) : _mm256_setzero_si256();
+                        lo[r] = _mm256_and_si256(q, low);
+                        hi[r] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
+                    }
+                    store_steps(lo, part + (2 * pair) * 8 * vec, vec);
+                    store_steps(hi, part + (2 * pair + 1) * 8 * vec, vec);
+                }
+            } else {
+                int16_t *scales = (int16_t *)(out + 256 * L), *pairs = (int16_t *)(out + 320 * L);
+                for (int r = 0; r < 8; r++) {
+                    int at = 8 * half + r;
+                    for (int j = 0; j < 16; j++) {
+                        int16_t sc = row[r] ? (int8_t)row[r][192 + j] : 0;
+                        scales[2 * L * j + 2 * at] = scales[2 * L * j + 2 * at + 1] = sc;
+                        pairs[2 * L * (j / 2) + 2 * at + j % 2] = sc;
+                    }
+                    d[at] = row[r] ? _cvtsh_ss(load_u16(row[r] + 208)) : 0;
+                }
+                // Runs of 32 values (two sub-blocks): run 4·h + t of q6_K_values.
+                __m256i runs[8][8];
+                for (int r = 0; r < 8; r++)
+                    for (int h = 0; h < 2; h++) {
+                        if (row[r]) {
+                            q6_K_values(row[r] + h * 64, row[r] + 128 + h * 32, runs[r] + 4 * h);
+                        } else {
+                            for (int t = 0; t < 4; t++) runs[r][4 * h + t] = _mm256_setzero_si256();
+                        }
+                    }
+                for (int run = 0; run < 8; run++) {
+                    __m256i v[8];
+                    for (int r = 0; r < 8; r++) v[r] = runs[r][run];
+                    store_steps(v, part + run * 8 * vec, vec);
+                }
             }
         }
     }
-    store_outputs(NC, acc, y, ldy, a0, n);
 }
 
-// group_columns compiled for each type and count of activation rows.
-#define COLUMNS(TYPE, NAME)                                                                                                             \
-    AVX2 static void NAME(int nc, const uint8_t *group, int64_t blocks, const uint8_t *xq, size_t xs, const float *terms, int64_t m, \
-                          int64_t a0, float *y, int64_t ldy, int n) {                                                                   \
-        switch (nc) {                                                                                                                   \
-        case 4: group_columns(TYPE, 4, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break;                                          \
-        case 3: group_columns(TYPE, 3, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break;                                          \
-        case 2: group_columns(TYPE, 2, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break;                                          \
-        default: group_columns(TYPE, 1, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break;                                         \
-        }                                                                                                                               \
-    }
-COLUMNS(Q4_0, columns_q4_0)
-COLUMNS(Q4_1, columns_q4_1)
-COLUMNS(Q8_0, columns_q8_0)
-COLUMNS(Q4_K, columns_q4_K)
-COLUMNS(Q6_K, columns_q6_K)
+// The kernel at 256 bits (AVX2: eight rows a group).
+#define LANES 8
+#define MAXNC 4
+#define TARGET AVX2
+#define SUFFIX(name) name##_avx2
+#define DPBUSD 0
+#define VI __m256i
+#define VF __m256
+#define V_LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define V_SET1(x) _mm256_set1_epi32((int)(x))
+#define V_ZERO() _mm256_setzero_si256()
+#define V_MADDUBS(a, b) _mm256_maddubs_epi16(a, b)
+#define V_MADD(a, b) _mm256_madd_epi16(a, b)
+#define V_ADD16(a, b) _mm256_add_epi16(a, b)
+#define V_ADD32(a, b) _mm256_add_epi32(a, b)
+#define V_SUB32(a, b) _mm256_sub_epi32(a, b)
+#define V_SLLI32(a, n) _mm256_slli_epi32(a, n)
+#define V_DPBUSD(acc, a, b) (acc)
+#define F_ZERO() _mm256_setzero_ps()
+#define F_LOAD(p) _mm256_loadu_ps((const float *)(p))
+#define F_STORE(p, v) _mm256_storeu_ps(p, v)
+#define F_SET1(x) _mm256_set1_ps(x)
+#define F_MUL(a, b) _mm256_mul_ps(a, b)
+#define F_FMADD(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define F_FNMADD(a, b, c) _mm256_fnmadd_ps(a, b, c)
+#define F_CVT(a) _mm256_cvtepi32_ps(a)
+#include "integer_kernel.h"
+#undef LANES
+#undef MAXNC
+#undef TARGET
+#undef SUFFIX
+#undef DPBUSD
+#undef VI
+#undef VF
+#undef V_LOAD
+#undef V_SET1
+#undef V_ZERO
+#undef V_MADDUBS
+#undef V_MADD
+#undef V_ADD16
+#undef V_ADD32
+#undef V_SUB32
+#undef V_SLLI32
+#undef V_DPBUSD
+#undef F_ZERO
+#undef F_LOAD
+#undef F_STORE
+#undef F_SET1
+#undef F_MUL
+#undef F_FMADD
+#undef F_FNMADD
+#undef F_CVT
 
-AVX2 void assay_gemm_integer_rows_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes,
-                                       const float *terms, int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1, uint8_t *scratch) {
-    int64_t blocks = k / values_per_block(type);
-    size_t stride = (size_t)blocks * group_block_bytes(type);
-    void (*columns)(int, const uint8_t *, int64_t, const uint8_t *, size_t, const float *, int64_t, int64_t, float *, int64_t, int) =
-        type == Q4_0 ? columns_q4_0 : type == Q4_1 ? columns_q4_1 : type == Q8_0 ? columns_q8_0 : type == Q4_K ? columns_q4_K : columns_q6_K;
-    for (int64_t r = r0; r < r1; r += 8 * GROUPS_AT_ONCE) {
-        int64_t rows = r1 - r < 8 * GROUPS_AT_ONCE ? r1 - r : 8 * GROUPS_AT_ONCE;
-        int groups = (int)((rows + 7) / 8);
-        for (int g = 0; g < groups; g++)
-            pack_group(type, w + (size_t)(r + 8 * g) * row_bytes, row_bytes, blocks, rows - 8 * g < 8 ? (int)(rows - 8 * g) : 8,
-                       scratch + g * stride);
-        for (int64_t a = 0; a < m; a += 4)
-            for (int g = 0; g < groups; g++)
-                columns(m - a < 4 ? (int)(m - a) : 4, scratch + g * stride, blocks, xq, xq_row_bytes, terms, m, a, y + r + 8 * g, ldy,
-                        rows - 8 * g < 8 ? (int)(rows - 8 * g) : 8);
+// The kernel at 512 bits (AVX-512 with VNNI: sixteen rows a group).
+#define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define LANES 16
+#define MAXNC 8
+#define TARGET AVX512
+#define SUFFIX(name) name##_avx512
+#define DPBUSD 1
+#define VI __m512i
+#define VF __m512
+#define V_LOAD(p) _mm512_loadu_si512((const void *)(p))
+#define V_SET1(x) _mm512_set1_epi32((int)(x))
+#define V_ZERO() _mm512_setzero_si512()
+#define V_MADDUBS(a, b) _mm512_maddubs_epi16(a, b)
+#define V_MADD(a, b) _mm512_madd_epi16(a, b)
+#define V_ADD16(a, b) _mm512_add_epi16(a, b)
+#define V_ADD32(a, b) _mm512_add_epi32(a, b)
+#define V_SUB32(a, b) _mm512_sub_epi32(a, b)
+#define V_SLLI32(a, n) _mm512_slli_epi32(a, n)
+#define V_DPBUSD(acc, a, b) _mm512_dpbusd_epi32(acc, a, b)
+#define F_ZERO() _mm512_setzero_ps()
+#define F_LOAD(p) _mm512_loadu_ps((const float *)(p))
+#define F_STORE(p, v) _mm512_storeu_ps(p, v)
+#define F_SET1(x) _mm512_set1_ps(x)
+#define F_MUL(a, b) _mm512_mul_ps(a, b)
+#define F_FMADD(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define F_FNMADD(a, b, c) _mm512_fnmadd_ps(a, b, c)
+#define F_CVT(a) _mm512_cvtepi32_ps(a)
+#include "integer_kernel.h"
+
+static atomic_int avx2_only;
+void assay_integer_force_avx2(int on) { avx2_only = on; }
+
+int assay_integer_lanes(void) {
+    if (assay_simd_level() < 1) return 0;
+    static atomic_int vnni = -1;
+    if (atomic_load_explicit(&vnni, memory_order_relaxed) < 0) {
+        __builtin_cpu_init();
+        vnni = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("avx512vnni");
     }
+    return vnni && !atomic_load_explicit(&avx2_only, memory_order_relaxed) ? 16 : 8;
 }
+
+void assay_gemm_integer_rows_simd(int lanes, int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes,
+                                  const float *terms, int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1, uint8_t *scratch) {
+    if (lanes == 16)
+        integer_rows_avx512(type, w, row_bytes, k, xq, xq_row_bytes, terms, m, y, ldy, r0, r1, scratch);
+    else
+        integer_rows_avx2(type, w, row_bytes, k, xq, xq_row_bytes, terms, m, y, ldy, r0, r1, scratch);
+}
+#else
+int assay_integer_lanes(void) { return 0; }
+void assay_integer_force_avx2(int on) { (void)on; }
 #endif

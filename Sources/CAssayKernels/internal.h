@@ -308,17 +308,18 @@ ASSAY_AVX2 static inline void q6_K_values(const uint8_t *ql, const uint8_t *qh, 
 /// assay_gemm_integer_parallel's products of rows r0 ..< r1 in portable C (integer.c).
 void assay_gemm_integer_rows_portable(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq,
                                       size_t xq_row_bytes, int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1);
-/// Each activation block's scale and extra terms (Q4_0: 8·Σq as an int32; Q4_1: s; Q4_K: its
-/// sums of 32 in pairs), for assay_gemm_integer_rows_avx2, in assay_integer_terms_bytes.
+/// Each activation block's scale and extra terms (integer.c), in assay_integer_terms_bytes, for
+/// assay_gemm_integer_rows_simd.
 void assay_integer_terms(int type, const uint8_t *xq, size_t xq_row_bytes, int64_t m, int64_t k, float *terms);
 size_t assay_integer_terms_bytes(int type, int64_t m, int64_t k);
-/// Bytes of the unpacked weight rows assay_gemm_integer_rows_avx2 works in.
-size_t assay_integer_scratch_bytes(int type, int64_t k);
+/// Bytes of the unpacked weight rows assay_gemm_integer_rows_simd works in, for groups of `lanes` rows.
+size_t assay_integer_scratch_bytes(int type, int lanes, int64_t k);
 #if ASSAY_X86
-/// The same products with AVX2, rows r0 ..< r1 (r0 a multiple of 8), in `scratch`
-/// (assay_integer_scratch_bytes) with the activations' `terms` (assay_integer_terms).
-void assay_gemm_integer_rows_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes,
-                                  const float *terms, int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1, uint8_t *scratch);
+/// assay_gemm_integer_parallel's products of rows r0 ..< r1 (r0 a multiple of `lanes`, 8 or 16),
+/// in `scratch` (assay_integer_scratch_bytes) with the activations' `terms` (assay_integer_terms).
+void assay_gemm_integer_rows_simd(int lanes, int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq,
+                                  size_t xq_row_bytes, const float *terms, int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1,
+                                  uint8_t *scratch);
 #endif
 
 /// The CPUs this process may keep busy without being throttled: assay_available_cpus() with the

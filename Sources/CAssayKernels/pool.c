@@ -56,8 +56,9 @@ typedef struct {
     int64_t tile_stride;
     const ordered_t *ordered;  // kind 4: the product, its columns split (rows = its n)
     const float *terms;        // kind 5: the activations' block terms (assay_integer_terms),
-    uint8_t *scratch;          // and unpacked weight rows, scratch_bytes per part
-    size_t scratch_bytes;
+    uint8_t *scratch;          // and unpacked weight rows, scratch_bytes per part, in groups of
+    size_t scratch_bytes;      // `lanes` rows (8 or 16; 0: the portable kernel)
+    int lanes;
     int chunks;                // set by run()
 } job_t;
 
@@ -95,7 +96,7 @@ static int64_t boundary(const job_t *j, int chunk) {
     if (chunk >= j->chunks) return j->rows;
     int64_t r = j->rows * chunk / j->chunks;
     if (j->kind == 4) return r & ~(int64_t)15;  // whole panels of 16 columns
-    if (j->kind == 5) return r & ~(int64_t)7;   // whole groups of eight rows
+    if (j->kind == 5) return r & ~(int64_t)15;  // whole groups of 8 or 16 rows
     return j->kind != 1 ? r & ~(int64_t)1 : r;
 }
 
@@ -147,9 +148,9 @@ static void run_part(const job_t *j, int chunk, int part) {
         }
     } else if (j->kind == 5) {
 #if ASSAY_X86
-        if (j->scratch && assay_simd_level() >= 1) {
-            assay_gemm_integer_rows_avx2(j->type, j->w, j->row_bytes, j->k, (const uint8_t *)j->xq, j->xq_row_bytes, j->terms, j->m, j->y,
-                                         j->ldy, r0, r1, j->scratch + (size_t)part * j->scratch_bytes);
+        if (j->scratch) {
+            assay_gemm_integer_rows_simd(j->lanes, j->type, j->w, j->row_bytes, j->k, (const uint8_t *)j->xq, j->xq_row_bytes, j->terms, j->m,
+                                         j->y, j->ldy, r0, r1, j->scratch + (size_t)part * j->scratch_bytes);
             return;
         }
 #endif
@@ -256,9 +257,9 @@ static void run(job_t *j) {
         return;
     }
     // Chunks on whole units: row pairs (matrix-vector kinds), panels of 16 columns (ordered products),
-    // groups of eight rows (integer products), rows.
+    // groups of sixteen rows (integer products), rows.
     int64_t units = j->kind == 4   ? (j->rows + 15) / 16
-                    : j->kind == 5 ? (j->rows + 7) / 8
+                    : j->kind == 5 ? (j->rows + 15) / 16
                     : j->kind == 1 ? j->rows
                                    : (j->rows + 1) / 2;
     // Integer products take eight a thread: each chunk is milliseconds long (32 or more rows against
@@ -358,20 +359,21 @@ void assay_gemm_integer_parallel(int type, const void *w, size_t row_bytes, int6
     if (m <= 0 || rows <= 0) return;
     pthread_mutex_lock(&run_lock);
     int threads = ensure_workers();
-    int64_t groups = (rows + 7) / 8;
+    int64_t groups = (rows + 15) / 16;
     int parts = groups < threads ? (int)groups : threads;
     // The activations' block terms once for every part, and each part's unpacked weight rows;
     // without memory for them (or without AVX2) the portable kernel gives the same bits.
+    int lanes = assay_integer_lanes();
     float *terms = NULL;
     uint8_t *scratch = NULL;
-    size_t scratch_bytes = (assay_integer_scratch_bytes(type, k) + 63) & ~(size_t)63;
-    if (assay_simd_level() >= 1) {
+    size_t scratch_bytes = lanes ? (assay_integer_scratch_bytes(type, lanes, k) + 63) & ~(size_t)63 : 0;
+    if (lanes) {
         terms = malloc(assay_integer_terms_bytes(type, m, k) + 1);
         scratch = terms ? aligned_alloc(64, (size_t)parts * scratch_bytes) : NULL;
         if (terms && scratch) assay_integer_terms(type, (const uint8_t *)xq, xq_row_bytes, m, k, terms);
     }
     job_t j = {5, type, (const uint8_t *)w, row_bytes, k, NULL, xq, y, rows, parts, m, xq_row_bytes, ldy, NULL, 0, NULL,
-               terms, scratch, scratch_bytes};
+               terms, scratch, scratch_bytes, lanes};
     run(&j);
     free(scratch);
     free(terms);

@@ -254,10 +254,10 @@ struct QuantizedKernelTests {
     /// A long batch with ggml numerics meets Q4_0, Q4_1, Q8_0, Q4_K and Q6_K weights in integer
     /// block products: each output one chain over the blocks, acc = fma(d_w · d_a, Σ q·a, acc)
     /// (Q4_1 then fma(m_w, s_a, acc), Q4_K fma(−dmin_w · d_a, Σ m·Σa, acc)), so the same bits in
-    /// the AVX2 and the portable kernels (and, for Q4_0 and Q4_1, as that chain written out
-    /// here), for any thread count (301 rows: groups of eight split unevenly, a short last
+    /// the AVX-512, AVX2 and portable kernels (and, for Q4_0 and Q4_1, as that chain written out
+    /// here), for any thread count (301 rows: groups of 8 or 16 split unevenly, a short last
     /// group) and whichever activation rows share the batch (37 and 33 rows: a short last group
-    /// of four) — and within rounding of the float64 product of what the kernels see.
+    /// of activation rows) — and within rounding of the float64 product of what the kernels see.
     @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0, .q4_K, .q6_K])
     func longGGMLBatchesMultiplyInIntegers(type: GGMLType) throws {
         #expect(QuantizedKernels.multipliesInIntegers(type))
@@ -296,6 +296,13 @@ struct QuantizedKernelTests {
             }
         }
         QuantizedKernels.forcePortable(false)
+        // AVX2's groups of eight rows where the CPU would take sixteen with AVX-512.
+        if QuantizedKernels.integerLanes == 16 {
+            QuantizedKernels.forceAVX2IntegerProducts(true)
+            defer { QuantizedKernels.forceAVX2IntegerProducts(false) }
+            #expect(QuantizedKernels.integerLanes == 8)
+            #expect(differing(w.linear(x, rows: m, ggml: true), portable[...]) == 0, "\(type), AVX2 on an AVX-512 CPU")
+        }
         let some = w.linear(Array(x[(4 * columns)..<(37 * columns)]), rows: 33, ggml: true)
         #expect(differing(some, portable[(4 * rows)...]) == 0, "\(type): 33 of the 37 activation rows")
     }

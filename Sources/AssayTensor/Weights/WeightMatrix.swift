@@ -384,6 +384,12 @@ public enum QuantizedKernels {
     /// Q4_1, Q8_0, Q4_K, Q6_K) rather than in sgemm on rounded activations.
     public static func multipliesInIntegers(_ type: GGMLType) -> Bool { assay_integer_gemm_type(Int32(type.rawValue)) != 0 }
 
+    /// Weight rows the integer products take at a time: 16 with AVX-512 VNNI, 8 with AVX2, 0 when the portable kernel runs.
+    public static var integerLanes: Int { Int(assay_integer_lanes()) }
+
+    /// Keeps the integer products on AVX2 on a CPU with AVX-512 (`true`), or not. Not thread-safe: tests only.
+    public static func forceAVX2IntegerProducts(_ on: Bool) { assay_integer_force_avx2(on ? 1 : 0) }
+
     /// ggml's vec-dot partner of weights of `type` (the activations' block type), nil for float weights.
     public static func activationType(for type: GGMLType) -> GGMLType? {
         let raw = assay_vec_dot_type(Int32(type.rawValue))
