@@ -21,6 +21,8 @@ int assay_simd_level(void) {
 
 void assay_force_portable(int on) { forced_portable = on; }
 
+int assay_portable_forced(void) { return atomic_load_explicit(&forced_portable, memory_order_relaxed); }
+
 void assay_gemv(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq, float *y, int64_t r0,
                 int64_t r1) {
 #if ASSAY_X86

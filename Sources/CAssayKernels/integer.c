@@ -1,33 +1,41 @@
 // Integer matrix products for long batches with quantized activations (`ggml` numerics, prefill):
-// weights times activations in integers, as ggml's kernels multiply them, with eight weight rows
-// in the eight lanes of a vector so that each lane ends a block holding one output's whole
-// integer sum — one conversion and one multiply-add per block and output, where decode's kernels
-// spend a horizontal sum per output.
+// weights times activations in integers, as ggml's kernels multiply them, with one weight row in
+// each int32 lane of a vector, so that each lane ends a block holding one output's whole integer
+// sum — one conversion and one multiply-add per block and output, where decode's kernels spend a
+// horizontal sum per output.
 //
-// A group of eight weight rows is unpacked once (GROUPS_AT_ONCE groups at a time) and meets every
-// activation row, four at a time. 4-bit and 6-bit values are unpacked into bytes, four values of
-// a row next to each other, so one 32-byte load holds four values of each of the eight rows:
-// vpmaddubsw multiplies them by four activation bytes broadcast to every row (32 multiply-adds an
-// instruction, where f32 sgemm's FMA does 8), a few such products add up in 16 bits, and one
-// vpmaddwd widens them — against ones, or against the rows' sub-block scales (Q4_K, Q6_K), which
-// multiplies each row's sum by its own scale on the way. Q8_0's signed bytes are widened to int16
-// pairs and go through vpmaddwd alone (16 multiply-adds an instruction).
+// A group of L weight rows (16 with AVX-512 VNNI, 8 with AVX2) is unpacked once, GROUPS_AT_ONCE
+// groups at a time, and meets every activation row, up to 8 (AVX-512) or 4 (AVX2) at a time.
+// 4-bit and 6-bit values are unpacked into bytes, four values of a row side by side, so one
+// vector holds four values of each of the L rows: vpmaddubsw multiplies them by four activation
+// bytes broadcast to every row (32 multiply-adds an instruction at 256 bits, where f32 sgemm's FMA
+// does 8), a few such products add up in 16 bits, and one vpmaddwd widens them — against ones, or
+// against the rows' sub-block scales (Q4_K, Q6_K), which multiplies each row's sum by its own scale
+// on the way. With AVX-512 VNNI, 32-value blocks (Q4_0, Q4_1, and Q8_0 stored as q + 128) go
+// through vpdpbusd, which adds four byte products into an int32 in one instruction. Q8_0's signed
+// bytes on AVX2 are widened to int16 pairs and go through vpmaddwd alone. The kernel itself is
+// integer_kernel.h, included once per vector width.
 //
 // Every output is one chain over the blocks in order, from 0, each block's integer sum exact:
 //   Q4_0, Q8_0:  acc = fma(d_w · d_a, Σ q·a, acc)
 //   Q4_1:        acc = fma(d_w · d_a, Σ q·a, acc); acc = fma(m_w, s_a, acc)
 //   Q4_K:        acc = fma(d_w · d_a, Σ_j sc_j Σ q·a, acc); acc = fma(−(dmin_w · d_a), Σ_j m_j Σa_j, acc)
-//   Q6_K:        acc = fma(d_w · d_a, Σ_j sc_j Σ (q − 32)·a, acc)
-// (q the stored value, a the activation's int8, d_a its block scale, s_a q8_1's stored sum) —
-// the same float operations in the AVX2 and the portable kernels, so the same bits whichever
-// runs, however the rows are split across threads and whichever activation rows share the batch.
-// ggml's one-row kernels spread a block's sum over eight lanes first, so a row's outputs differ
-// from decode's in the last bits, as ggml's own repacked GEMMs' do.
+//   Q6_K:        acc = fma(d_w · d_a, Σ_j sc_j (Σ q·a − 32 Σa_j), acc)
+// (q the stored value, a the activation's int8, d_a its block scale, s_a q8_1's stored sum, Σa_j
+// q8_K's stored sums) — the same float operations in the AVX-512, AVX2 and portable kernels, so
+// the same bits whichever runs, however the rows are split across threads and whichever
+// activation rows share the batch. ggml's one-row kernels spread a block's sum over eight lanes
+// first, so a row's outputs differ from decode's in the last bits.
 #include "internal.h"
 
 #include <stdlib.h>
 
-int assay_integer_gemm_type(int type) { return type == Q4_0 || type == Q4_1 || type == Q8_0 || type == Q4_K || type == Q6_K; }
+// Only where SIMD kernels run (or the portable ones are forced, for tests): the portable kernel
+// unpacks every block once per activation row, far slower than sgemm on dequantized panels.
+int assay_integer_gemm_type(int type) {
+    return (type == Q4_0 || type == Q4_1 || type == Q8_0 || type == Q4_K || type == Q6_K) &&
+           (assay_integer_lanes() > 0 || assay_portable_forced());
+}
 
 static inline int k_quant(int type) { return type == Q4_K || type == Q6_K; }
 // The activation blocks: q8_0 holds d (f16) then 32 values; q8_1 d, s = d·Σq, then the values;
@@ -78,8 +86,8 @@ static inline size_t group_scales_offset(int type, int L) {
     default: return 32 * (size_t)L;
     }
 }
-// Groups of eight weight rows unpacked at once: four activation rows meet 32 weight rows (up to
-// 200 KB unpacked at k = 5632) while they are in cache.
+// Groups unpacked at once: 4 activation rows meet 32 weight rows (AVX2), 8 meet 64 (AVX-512),
+// while they are in cache (at k = 5632 up to 383 KB unpacked, Q8_0 at 8 lanes; about 500 KB at 16).
 #define GROUPS_AT_ONCE 4
 
 // MARK: - Portable
@@ -128,12 +136,13 @@ static float chain(int type, const uint8_t *w, const uint8_t *x, int64_t blocks)
             acc = fmaf(load_half(b) * da, (float)sum, acc);
             acc = fmaf(-(load_half(b + 2) * da), (float)mins, acc);
         } else {
+            // Σ_j sc_j · (Σ q·a − 32 · Σa_j), with q8_K's stored sums of 16 as Σa_j (as ggml's kernels read them).
             int q[256];
             q6_K_block_values(b, q);
             for (int j = 0; j < 16; j++) {
                 int part = 0;
-                for (int l = 0; l < 16; l++) part += (q[16 * j + l] - 32) * q8[16 * j + l];
-                sum += (int8_t)b[192 + j] * part;
+                for (int l = 0; l < 16; l++) part += q[16 * j + l] * q8[16 * j + l];
+                sum += (int8_t)b[192 + j] * (part - 32 * q8_K_sum(a, j));
             }
             acc = fmaf(load_half(b + 208) * q8_K_scale(a), (float)sum, acc);
         }
@@ -194,7 +203,7 @@ size_t assay_integer_scratch_bytes(int type, int lanes, int64_t k) {
     return GROUPS_AT_ONCE * (size_t)(k / values_per_block(type)) * group_block_bytes(type, lanes);
 }
 
-// MARK: - AVX2
+// MARK: - AVX2 and AVX-512
 
 #if ASSAY_X86
 #define AVX2 ASSAY_AVX2

@@ -21,7 +21,7 @@ TARGET INLINE void SUFFIX(byte_products)(int NC, VI sums[MAXNC], const uint8_t *
     }
 }
 
-// Activation rows a0 … a0 + NC − 1 against one group: LANES outputs of each, written to
+// Activation rows a0 … a0 + NC − 1 (NC ≤ MAXNC) against one group: LANES outputs of each, written to
 // y[(a0 + c) · ldy + r] for r < n. `terms` are assay_integer_terms' for all `m` rows.
 TARGET INLINE void SUFFIX(group_columns)(int type, int NC, const uint8_t *group, int64_t blocks, const uint8_t *xq,
                                          size_t xq_row_bytes, const float *terms, int64_t m, int64_t a0, float *y, int64_t ldy,
@@ -137,15 +137,21 @@ TARGET INLINE void SUFFIX(group_columns)(int type, int NC, const uint8_t *group,
     }
 }
 
-// group_columns compiled for each type and count of activation rows.
+// group_columns compiled for each type and count of activation rows (up to MAXNC).
+#if MAXNC >= 8
+#define WIDE_COLUMNS(TYPE)                                                                      \
+    case 8: SUFFIX(group_columns)(TYPE, 8, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break; \
+    case 7: SUFFIX(group_columns)(TYPE, 7, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break; \
+    case 6: SUFFIX(group_columns)(TYPE, 6, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break; \
+    case 5: SUFFIX(group_columns)(TYPE, 5, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break;
+#else
+#define WIDE_COLUMNS(TYPE)
+#endif
 #define COLUMNS(TYPE, NAME)                                                                                                             \
     TARGET static void NAME(int nc, const uint8_t *group, int64_t blocks, const uint8_t *xq, size_t xs, const float *terms, int64_t m,  \
                             int64_t a0, float *y, int64_t ldy, int n) {                                                                 \
         switch (nc) {                                                                                                                   \
-        case 8: SUFFIX(group_columns)(TYPE, 8, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break;                                  \
-        case 7: SUFFIX(group_columns)(TYPE, 7, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break;                                  \
-        case 6: SUFFIX(group_columns)(TYPE, 6, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break;                                  \
-        case 5: SUFFIX(group_columns)(TYPE, 5, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break;                                  \
+        WIDE_COLUMNS(TYPE)                                                                                                              \
         case 4: SUFFIX(group_columns)(TYPE, 4, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break;                                  \
         case 3: SUFFIX(group_columns)(TYPE, 3, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break;                                  \
         case 2: SUFFIX(group_columns)(TYPE, 2, group, blocks, xq, xs, terms, m, a0, y, ldy, n); break;                                  \
@@ -158,6 +164,7 @@ COLUMNS(Q8_0, SUFFIX(columns_q8_0))
 COLUMNS(Q4_K, SUFFIX(columns_q4_K))
 COLUMNS(Q6_K, SUFFIX(columns_q6_K))
 #undef COLUMNS
+#undef WIDE_COLUMNS
 
 // Rows r0 ..< r1 (r0 a multiple of LANES): GROUPS_AT_ONCE groups unpacked into `scratch`, then
 // every activation row against them, MAXNC at a time.

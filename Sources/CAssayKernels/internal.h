@@ -305,6 +305,8 @@ ASSAY_AVX2 static inline void q6_K_values(const uint8_t *ql, const uint8_t *qh, 
 }
 #endif
 
+/// Whether assay_force_portable(1) is in effect.
+int assay_portable_forced(void);
 /// assay_gemm_integer_parallel's products of rows r0 ..< r1 in portable C (integer.c).
 void assay_gemm_integer_rows_portable(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq,
                                       size_t xq_row_bytes, int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1);
@@ -315,6 +317,8 @@ size_t assay_integer_terms_bytes(int type, int64_t m, int64_t k);
 /// Bytes of the unpacked weight rows assay_gemm_integer_rows_simd works in, for groups of `lanes` rows.
 size_t assay_integer_scratch_bytes(int type, int lanes, int64_t k);
 #if ASSAY_X86
+/// Whether assay_force_portable(1) is in effect.
+int assay_portable_forced(void);
 /// assay_gemm_integer_parallel's products of rows r0 ..< r1 (r0 a multiple of `lanes`, 8 or 16),
 /// in `scratch` (assay_integer_scratch_bytes) with the activations' `terms` (assay_integer_terms).
 void assay_gemm_integer_rows_simd(int lanes, int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq,

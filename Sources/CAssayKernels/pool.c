@@ -49,7 +49,7 @@ typedef struct {
     float *y;
     int64_t rows;
     int parts;
-    int64_t m;            // kinds 2 and 3: activation rows,
+    int64_t m;            // kinds 2, 3 and 5: activation rows,
     size_t xq_row_bytes;  // their quantized rows' stride,
     int64_t ldy;          // and the output's row stride
     float *tiles;         // kind 3: one tile of 4 × tile_stride floats per part

@@ -89,11 +89,13 @@ struct LlamaPerplexityGoldenTests {
         print("context 512, \(chunks) chunks: exact \(ppl) ± \(stderr) vs llama.cpp F16 \(a.ppl) ± \(a.stderr); ggml \(pplGGML) vs Q4_1 \(b.ppl)")
         #expect(abs(ppl / a.ppl - 1) < 0.001)
         #expect(abs(stderr / a.stderr - 1) < 0.01)
-        // ggml numerics emulate llama.cpp's activation rounding on f32 sgemm: a last-bit difference
-        // in a product flips some roundings, so over 8 chunks the result moves by a few tenths of
-        // a percent (docs/engine.md) — and OpenBLAS's last bits depend on its thread count, which
-        // BERTScore's workers change while this test runs in the same process (0.24 % and 0.38 %
-        // seen in two runs of the same build). Over the whole file it is 0.009 % (docs/engine.md).
+        // ggml numerics round activations as llama.cpp does; Q4_1 weights meet them in integer
+        // block products, the Q8_0 output matrix and attention on f32 sgemm. A last-bit
+        // difference from llama.cpp's sums flips some roundings, so over 8 chunks the result moves
+        // by a few tenths of a percent (docs/engine.md) — and OpenBLAS's last bits depend on its
+        // thread count, which BERTScore's workers change while this test runs in the same process
+        // (0.24 % and 0.38 % seen in two runs of one build under the f32 emulation). Over the
+        // whole file the difference is a few hundredths of a percent (docs/engine.md).
         #expect(abs(pplGGML / b.ppl - 1) < 0.005)
     }
 }

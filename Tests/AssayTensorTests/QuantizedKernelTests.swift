@@ -165,8 +165,9 @@ struct QuantizedKernelTests {
     }
 
     /// The AVX2 quantizers write the portable loop's bytes, for ordinary activations and for what
-    /// a broken model might hand them: NaN (with payloads), infinities, −0, subnormals, a block of
-    /// zeros, ± the same magnitude (the first one sets q8_K's sign).
+    /// a broken model might hand them: NaN (with payloads, a block of them), infinities, −0,
+    /// subnormals (a block of them: 127/amax overflows), a block of zeros, ± the same magnitude
+    /// (the first one sets q8_K's sign).
     @Test(arguments: [GGMLType.q8_0, .q8_1, .q8_K])
     func simdActivationQuantizationEqualsTheScalarLoop(type: GGMLType) {
         var x = Self.activations(2048, seed: 91).enumerated().map { $0.element * Float(pow(2.0, Double($0.offset % 41 - 20))) }
@@ -179,6 +180,10 @@ struct QuantizedKernelTests {
         x[1500] = -.infinity
         x[1600] = -0.0
         x[1700] = Float(bitPattern: 1)
+        // A block of subnormals (its scale's inverse overflows), one of NaNs, a NaN with a small payload.
+        x += (2048..<2304).map { Float(bitPattern: UInt32($0)) * ($0 % 3 == 0 ? -1 : 1) }
+        x += [Float](repeating: .nan, count: 256)
+        x[1801] = Float(bitPattern: 0x7FC0_0005)
         QuantizedKernels.forcePortable(true)
         let portable = QuantizedKernels.quantizeActivations(x, as: type)
         QuantizedKernels.forcePortable(false)

@@ -14,7 +14,7 @@ import Foundation
 ///
 /// Weight matrices stay in the type they are stored in, referenced in place in the mapped file
 /// (``WeightMatrix``): one token goes through the quantized matrix-vector kernels, a chunk through
-/// `cblas_sgemm` on panels of dequantized rows. Loading reads metadata and norms only. The loader
+/// `cblas_sgemm` on panels of dequantized rows (or, with `ggml` numerics, integer GEMMs). Loading reads metadata and norms only. The loader
 /// maps GGUF and HF tensor names and fails on a missing, mis-shaped or unused tensor.
 public struct LlamaModel: Sendable {
     /// Hyper-parameters from the GGUF metadata or `config.json`.

@@ -5,7 +5,8 @@ import Foundation
 /// is stored in (f32, f16, bf16 or a ggml block format), in place in a ``MappedFile`` or in memory
 /// it owns. Never expanded to f32 as a whole: one row goes through the quantized matrix-vector
 /// kernels of `CAssayKernels`; a short batch through those kernels or through tiles of four
-/// dequantized rows; a longer batch through `cblas_sgemm` on panels of dequantized rows.
+/// dequantized rows; a longer batch through `cblas_sgemm` on panels of dequantized rows, or with
+/// `ggml` numerics through integer GEMMs on the quantized blocks.
 public struct WeightMatrix: @unchecked Sendable {
     /// The bytes and whoever keeps them alive — or, for a conversion made lazily, what makes them
     /// at the first use (under a lock: a model may run on several threads at once).
