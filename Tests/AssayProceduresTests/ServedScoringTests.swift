@@ -121,8 +121,12 @@ struct ServedScoringTests {
         // difference here on the lower-ranked entries; a one-position shift would share few tokens).
         #expect(differences.sorted()[differences.count / 2] < 0.1, "median difference \(differences.sorted()[differences.count / 2])")
         #expect(t.outsideTopK! > 0 && f.outsideTopK == nil)
-        // What needs only the correct token and the top token is the same as the full rows give.
-        #expect(abs(s.pplRatio / f.pplRatio - 1) < 0.01 && abs(s.sameTop - f.sameTop) < 0.03 && abs(t.sameTop - f.sameTop) < 1e-9)
+        // What needs only the correct token and the top token is the same as the full rows give
+        // in-process, and close to it served: top-token agreement over 126 positions counts near
+        // ties, which either engine's roundings flip (4 positions, 0.032, apart on an Ice Lake
+        // machine whose llama.cpp multiplies with AVX-512 VNNI, once the engine's ggml prefill
+        // took integer GEMMs; within 0.03 before).
+        #expect(abs(s.pplRatio / f.pplRatio - 1) < 0.01 && abs(s.sameTop - f.sameTop) < 0.05 && abs(t.sameTop - f.sameTop) < 1e-9)
     }
 
     /// Runs `python` with `arguments`; its standard output.
