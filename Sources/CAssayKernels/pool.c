@@ -39,7 +39,7 @@ typedef struct {
 
 typedef struct {
     int kind;  // 0: gemv, 1: dequantize, 2: gemv over m activation rows, 3: f32 tiles against m rows, 4: ordered f32 product,
-               // 5: integer products against m quantized rows
+               // 5: integer products against m quantized rows, 6: tasks of a caller's function
     int type;
     const uint8_t *w;
     size_t row_bytes;
@@ -59,6 +59,8 @@ typedef struct {
     uint8_t *scratch;          // and unpacked weight rows, scratch_bytes per part, in groups of
     size_t scratch_bytes;      // `lanes` rows (8 or 16; 0: the portable kernel)
     int lanes;
+    void (*task)(void *, int64_t, int);  // kind 6: called with `context`, each task (0 ..< rows)
+    void *context;                       // and the part that runs it
     int chunks;                // set by run()
 } job_t;
 
@@ -97,7 +99,7 @@ static int64_t boundary(const job_t *j, int chunk) {
     int64_t r = j->rows * chunk / j->chunks;
     if (j->kind == 4) return r & ~(int64_t)15;  // whole panels of 16 columns
     if (j->kind == 5) return r & ~(int64_t)15;  // whole groups of 8 or 16 rows
-    return j->kind != 1 ? r & ~(int64_t)1 : r;
+    return j->kind != 1 && j->kind != 6 ? r & ~(int64_t)1 : r;
 }
 
 // Rows r0 ..< r1 of every activation row through assay_gemv: a few weight rows at a time (an even
@@ -156,6 +158,8 @@ static void run_part(const job_t *j, int chunk, int part) {
 #endif
         assay_gemm_integer_rows_portable(j->type, j->w, j->row_bytes, j->k, (const uint8_t *)j->xq, j->xq_row_bytes, j->m, j->y, j->ldy,
                                          r0, r1);
+    } else if (j->kind == 6) {
+        for (int64_t t = r0; t < r1; t++) j->task(j->context, t, part);
     } else if (j->kind == 4) {
         const ordered_t *o = j->ordered;
         assay_sgemm_ordered_columns(o->m, o->k, o->a, o->lda, o->b, o->ldb, o->transposed, o->start, o->c, o->ldc, r0, r1);
@@ -260,11 +264,12 @@ static void run(job_t *j) {
     // groups of sixteen rows (integer products), rows.
     int64_t units = j->kind == 4   ? (j->rows + 15) / 16
                     : j->kind == 5 ? (j->rows + 15) / 16
-                    : j->kind == 1 ? j->rows
+                    : j->kind == 1 || j->kind == 6 ? j->rows
                                    : (j->rows + 1) / 2;
     // Integer products take eight a thread: each chunk is milliseconds long (32 or more rows against
     // a whole prompt), and a thread that falls behind leaves less for the others to wait on.
-    int64_t chunks = (int64_t)j->parts * (j->kind == 5 ? 8 : CHUNKS_PER_THREAD);
+    // A caller's tasks are claimed one at a time (each is a head's attention or larger).
+    int64_t chunks = j->kind == 6 ? units : (int64_t)j->parts * (j->kind == 5 ? 8 : CHUNKS_PER_THREAD);
     if (chunks > units) chunks = units;
     if (chunks < j->parts) chunks = j->parts;
     if (chunks > 0xFFFF) chunks = 0xFFFF;
@@ -377,5 +382,16 @@ void assay_gemm_integer_parallel(int type, const void *w, size_t row_bytes, int6
     run(&j);
     free(scratch);
     free(terms);
+    pthread_mutex_unlock(&run_lock);
+}
+
+void assay_parallel_tasks(int64_t count, int max_parts, void (*task)(void *context, int64_t task, int part), void *context) {
+    if (count <= 0) return;
+    pthread_mutex_lock(&run_lock);
+    int threads = ensure_workers();
+    int parts = count < threads ? (int)count : threads;
+    if (parts > max_parts) parts = max_parts < 1 ? 1 : max_parts;
+    job_t j = {6, F32, NULL, 0, 0, NULL, NULL, NULL, count, parts, 0, 0, 0, NULL, 0, NULL, NULL, NULL, 0, 0, task, context};
+    run(&j);
     pthread_mutex_unlock(&run_lock);
 }

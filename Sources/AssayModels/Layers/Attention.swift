@@ -17,43 +17,51 @@ enum Attention {
         let scale = scale ?? 1 / Float(d).squareRoot()
         // Rows go in blocks: a block only needs the keys up to its last row, so most of the
         // masked upper triangle is never computed.
-        let blockRows = 128
+        let blockRows = 128, blocks = (n + blockRows - 1) / blockRows
+        // A batch (prefill, a perplexity chunk) runs its (head, block) tasks on the kernels' pool,
+        // one scores block per thread, each OpenBLAS call on its own thread; a few rows (decode)
+        // go head by head on the caller, OpenBLAS splitting each product as it sees fit.
+        let parts = n >= 16 ? Threads.count : 1
+        let scoresCount = min(n, blockRows) * (start + n)
         var output = [Float](repeating: 0, count: n * width)
-        var scores = [Float](repeating: 0, count: min(n, blockRows) * (start + n))
+        var scores = [Float](repeating: 0, count: parts * scoresCount)
         q.withUnsafeBufferPointer { pq in
             keys.withUnsafeBufferPointer { pk in
                 values.withUnsafeBufferPointer { pv in
                     output.withUnsafeMutableBufferPointer { po in
-                        for head in 0..<heads {
-                            let g = head / group
-                            for r0 in stride(from: 0, to: n, by: blockRows) {
+                        scores.withUnsafeMutableBufferPointer { allScores in
+                            // Task t: head t % heads of block `blocks − 1 − t / heads` (the longest blocks first).
+                            func task(_ t: Int, _ part: Int) {
+                                let head = t % heads, g = head / group, r0 = (blocks - 1 - t / heads) * blockRows
                                 let rows = min(blockRows, n - r0), keysNeeded = start + r0 + rows
-                                scores.withUnsafeMutableBufferPointer { ps in
-                                    // scores[rows × keysNeeded] = scale · Q_h[r0…] · K_gᵀ (strided: no copies)
-                                    BLAS.gemm(m: rows, n: keysNeeded, k: d, alpha: scale,
-                                              a: pq.baseAddress! + r0 * width + head * d, lda: width,
-                                              b: pk.baseAddress! + g * d, ldb: kvWidth, transposeB: true,
-                                              c: ps.baseAddress!, ldc: keysNeeded)
-                                }
+                                let ps = UnsafeMutableBufferPointer(rebasing: allScores[(part * scoresCount)..<(part * scoresCount + rows * keysNeeded)])
+                                // scores[rows × keysNeeded] = scale · Q_h[r0…] · K_gᵀ (strided: no copies)
+                                BLAS.gemm(m: rows, n: keysNeeded, k: d, alpha: scale,
+                                          a: pq.baseAddress! + r0 * width + head * d, lda: width,
+                                          b: pk.baseAddress! + g * d, ldb: kvWidth, transposeB: true,
+                                          c: ps.baseAddress!, ldc: keysNeeded)
                                 for i in 0..<rows {
                                     let visible = start + r0 + i + 1, rowStart = i * keysNeeded
                                     let first = window.map { max(0, visible - $0) } ?? 0
                                     if let cap = softCap {
-                                        for j in (rowStart + first)..<(rowStart + visible) { scores[j] = cap * tanh(scores[j] / cap) }
+                                        for j in (rowStart + first)..<(rowStart + visible) { ps[j] = cap * tanh(ps[j] / cap) }
                                     }
-                                    Kernels.softmax(&scores, (rowStart + first)..<(rowStart + visible))
-                                    for j in 0..<first { scores[rowStart + j] = 0 }
-                                    for j in visible..<keysNeeded { scores[rowStart + j] = 0 }
+                                    Kernels.softmax(ps, (rowStart + first)..<(rowStart + visible))
+                                    for j in 0..<first { ps[rowStart + j] = 0 }
+                                    for j in visible..<keysNeeded { ps[rowStart + j] = 0 }
                                 }
                                 if f16Probabilities {
-                                    for i in 0..<(rows * keysNeeded) { scores[i] = Float(Float16(scores[i])) }
+                                    for i in ps.indices { ps[i] = Float(Float16(ps[i])) }
                                 }
-                                scores.withUnsafeBufferPointer { ps in
-                                    // output[r0…, head] = P · V_g (written in place with the output's stride)
-                                    BLAS.gemm(m: rows, n: d, k: keysNeeded, a: ps.baseAddress!, lda: keysNeeded,
-                                              b: pv.baseAddress! + g * d, ldb: kvWidth, transposeB: false,
-                                              c: po.baseAddress! + r0 * width + head * d, ldc: width)
-                                }
+                                // output[r0…, head] = P · V_g (written in place with the output's stride)
+                                BLAS.gemm(m: rows, n: d, k: keysNeeded, a: ps.baseAddress!, lda: keysNeeded,
+                                          b: pv.baseAddress! + g * d, ldb: kvWidth, transposeB: false,
+                                          c: po.baseAddress! + r0 * width + head * d, ldc: width)
+                            }
+                            if parts > 1 {
+                                BLAS.singleThreaded { Threads.forEachTask(heads * blocks, parts: parts, task) }
+                            } else {
+                                for t in 0..<(heads * blocks) { task(t, 0) }
                             }
                         }
                     }

@@ -13,6 +13,18 @@ public enum BLAS {
         }
     }
 
+    /// Runs `body` with OpenBLAS on one thread per call, then restores its thread count: calls
+    /// made from the kernels' pool (``Threads/forEachTask(_:parts:_:)``), one per core, instead of each
+    /// call waking OpenBLAS's own threads, whose idle spinning then competes with the pool's.
+    /// (A product's values do not depend on OpenBLAS's thread count: its threads split the
+    /// output, not the sums.)
+    public static func singleThreaded<T>(_ body: () -> T) -> T {
+        let previous = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(previous) }
+        return body()
+    }
+
     /// The OpenBLAS kernel family picked for this CPU (`Haswell`, `Cooperlake`, …).
     public static var coreName: String { String(cString: openblas_get_corename()) }
 
@@ -180,11 +192,14 @@ public enum Kernels {
 
     /// In-place softmax of `values[range]`.
     public static func softmax(_ values: inout [Float], _ range: Range<Int>) {
-        guard let maximum = values[range].max() else { return }
-        values.withUnsafeMutableBufferPointer { buffer in
-            let sum = VectorMath.expSubtracting(buffer, range, shift: maximum)
-            let inverse = 1 / sum
-            for i in range { buffer[i] *= inverse }
-        }
+        values.withUnsafeMutableBufferPointer { softmax($0, range) }
+    }
+
+    /// In-place softmax of `buffer[range]`.
+    public static func softmax(_ buffer: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) {
+        guard !range.isEmpty else { return }
+        let sum = VectorMath.expSubtracting(buffer, range, shift: VectorMath.maximum(buffer, range))
+        let inverse = 1 / sum
+        for i in range { buffer[i] *= inverse }
     }
 }

@@ -338,31 +338,3 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 }
-
-/// The kernels' threads: a persistent pool (`CAssayKernels`' pool.c) of one worker per available
-/// CPU but the caller's; work large enough to pay for the hand-off is split into two chunks per
-/// thread, which the threads claim until none is left. OpenBLAS keeps its own threads, set to the same count (``BLAS/threads``).
-public enum Threads {
-    /// Threads the kernels use (`assay … --threads`; default: ``available``).
-    public static var count: Int {
-        get { Int(assay_threads()) }
-        set { assay_set_threads(Int32(newValue)) }
-    }
-
-    /// The CPUs this process may use: the smaller of its affinity mask (taskset, cpusets, Slurm's
-    /// `--cpus-per-task`, docker `--cpuset-cpus`) and its cgroup's CPU limit rounded up (docker
-    /// `--cpus`, a Kubernetes CPU limit). The default thread count: more threads than CPUs wait on
-    /// each other (the pool then stops spinning, but is still slower than one thread per CPU).
-    public static var available: Int { Int(assay_available_cpus()) }
-
-    /// The smallest CPU limit of the cgroups a `/proc/self/cgroup`-format file names, read under
-    /// `root` (cgroupfs's mount) with their ancestors, or nil when none is set (``available``
-    /// reads /proc/self/cgroup under /sys/fs/cgroup).
-    static func cgroupCPULimit(procCgroup: String, root: String) -> Int? {
-        let limit = Int(assay_cgroup_cpu_limit(procCgroup, root))
-        return limit > 0 ? limit : nil
-    }
-
-    /// Below this many bytes of weights per thread one thread does the work.
-    static let minimumBytesPerPart = 1 << 15
-}

@@ -107,3 +107,9 @@ void assay_gemm_integer_parallel(int type, const void *w, size_t row_bytes, int6
 /// across the pool when the product is large enough.
 void assay_sgemm_ordered(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, int transposed,
                          const float *start, float *c, int64_t ldc, int threads);
+
+/// Calls task(context, t, part) for every t < count, the tasks claimed one at a time by the caller
+/// (part 0) and the pool's workers (parts 1 … min(assay_threads(), max_parts) − 1), and returns
+/// when all have finished. A task may run on any thread and in any order; it must not start pool work itself
+/// (the pool runs one job at a time: it would wait for itself).
+void assay_parallel_tasks(int64_t count, int max_parts, void (*task)(void *context, int64_t task, int part), void *context);

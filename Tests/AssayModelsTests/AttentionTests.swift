@@ -1,0 +1,78 @@
+@testable import AssayModels
+import AssayTensor
+import Foundation
+import Testing
+
+/// Causal attention against a reference computed in double, one query row and head at a time,
+/// and the same bits whichever threads run it: a batch's (head, block) tasks go to the kernels'
+/// pool with OpenBLAS on one thread per call, one thread runs them in order with OpenBLAS
+/// splitting each product itself.
+@Suite(.serialized)
+struct AttentionTests {
+    struct Case {
+        var start: Int, n: Int, heads: Int, kvHeads: Int, d: Int
+        var window: Int? = nil, softCap: Float? = nil, f16: Bool = false
+    }
+
+    static func random(_ count: Int, _ seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int(state >> 40) % 2001 - 1000) / 700
+        }
+    }
+
+    /// softmax over the visible keys of Q_h · K_gᵀ / √d (capped), then · V_g, all in double.
+    static func reference(_ c: Case, q: [Float], keys: [Float], values: [Float]) -> [Double] {
+        let width = c.heads * c.d, kvWidth = c.kvHeads * c.d, group = c.heads / c.kvHeads
+        var output = [Double](repeating: 0, count: c.n * width)
+        for row in 0..<c.n {
+            let visible = c.start + row + 1, first = c.window.map { max(0, visible - $0) } ?? 0
+            for head in 0..<c.heads {
+                let g = head / group
+                var scores = (first..<visible).map { key in
+                    var dot = 0.0
+                    for i in 0..<c.d { dot += Double(q[row * width + head * c.d + i]) * Double(keys[key * kvWidth + g * c.d + i]) }
+                    let s = dot / Double(c.d).squareRoot()
+                    return c.softCap.map { Double($0) * tanh(s / Double($0)) } ?? s
+                }
+                let top = scores.max()!
+                scores = scores.map { exp($0 - top) }
+                let sum = scores.reduce(0, +)
+                for (index, key) in (first..<visible).enumerated() {
+                    for i in 0..<c.d { output[row * width + head * c.d + i] += scores[index] / sum * Double(values[key * kvWidth + g * c.d + i]) }
+                }
+            }
+        }
+        return output
+    }
+
+    @Test(arguments: [
+        Case(start: 0, n: 300, heads: 8, kvHeads: 2, d: 16),
+        Case(start: 37, n: 129, heads: 4, kvHeads: 4, d: 8, window: 50),
+        Case(start: 5, n: 20, heads: 6, kvHeads: 3, d: 32, softCap: 3, f16: true),
+        Case(start: 200, n: 1, heads: 4, kvHeads: 1, d: 16),
+    ])
+    func causalAttentionMatchesAReferenceWithAnyThreads(_ c: Case) {
+        let width = c.heads * c.d, kvWidth = c.kvHeads * c.d, keysCount = c.start + c.n
+        let q = Self.random(c.n * width, 1), keys = Self.random(keysCount * kvWidth, 2), values = Self.random(keysCount * kvWidth, 3)
+        let expected = Self.reference(c, q: q, keys: keys, values: values)
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        var first: [Float]?
+        for threads in [1, 2, 3] {
+            Threads.count = threads
+            let output = Attention.causal(q: q, keys: keys, values: values, start: c.start, n: c.n, f16Probabilities: c.f16,
+                                          heads: c.heads, kvHeads: c.kvHeads, headDimension: c.d, window: c.window, softCap: c.softCap)
+            // f16 probabilities carry a relative rounding of 2⁻¹¹ each.
+            let tolerance = c.f16 ? 2e-3 : 2e-5
+            let worst = zip(output, expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max() ?? 0
+            #expect(worst < tolerance, "\(threads) threads: worst relative difference \(worst)")
+            if let first {
+                #expect(zip(output, first).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(threads) threads: other bits than 1 thread")
+            } else {
+                first = output
+            }
+        }
+    }
+}
