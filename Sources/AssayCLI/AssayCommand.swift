@@ -29,6 +29,7 @@ public struct AssayCommand: AsyncParsableCommand {
     /// carry a location and hint print as `error:` / `hint:` and exit 2; usage errors exit 64.
     public static func main(_ arguments: [String]?) async {
         Redaction.registerKeys(from: ProcessInfo.processInfo.environment)
+        Allocation.keepActivationBuffers()
         // OpenBLAS's threads and the kernels' pool start from the same count: the CPUs this
         // process may use (OpenBLAS alone would ignore a cgroup CPU limit), unless the
         // environment sets OpenBLAS's; `--threads` sets both.

@@ -130,6 +130,10 @@ static void gemv_rows(const job_t *j, int64_t r0, int64_t r1) {
 #endif
 }
 
+// Set while this thread runs a caller's tasks (kind 6): tasks that ask for tasks of their own run
+// those on their thread (the pool runs one job at a time).
+static _Thread_local int inside_task;
+
 // Chunk `chunk` of `j` on thread `part` (0: the caller).
 static void run_part(const job_t *j, int chunk, int part) {
     int64_t r0 = boundary(j, chunk), r1 = boundary(j, chunk + 1);
@@ -159,7 +163,9 @@ static void run_part(const job_t *j, int chunk, int part) {
         assay_gemm_integer_rows_portable(j->type, j->w, j->row_bytes, j->k, (const uint8_t *)j->xq, j->xq_row_bytes, j->m, j->y, j->ldy,
                                          r0, r1);
     } else if (j->kind == 6) {
+        inside_task = 1;
         for (int64_t t = r0; t < r1; t++) j->task(j->context, t, part);
+        inside_task = 0;
     } else if (j->kind == 4) {
         const ordered_t *o = j->ordered;
         assay_sgemm_ordered_columns(o->m, o->k, o->a, o->lda, o->b, o->ldb, o->transposed, o->start, o->c, o->ldc, r0, r1);
@@ -387,6 +393,10 @@ void assay_gemm_integer_parallel(int type, const void *w, size_t row_bytes, int6
 
 void assay_parallel_tasks(int64_t count, int max_parts, void (*task)(void *context, int64_t task, int part), void *context) {
     if (count <= 0) return;
+    if (inside_task) {
+        for (int64_t t = 0; t < count; t++) task(context, t, 0);
+        return;
+    }
     pthread_mutex_lock(&run_lock);
     int threads = ensure_workers();
     int parts = count < threads ? (int)count : threads;

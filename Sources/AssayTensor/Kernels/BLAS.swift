@@ -98,15 +98,25 @@ public enum Kernels {
     /// of squares accumulated in double as ggml does.
     public static func rmsNorm(_ x: [Float], weight: [Float], dimension: Int, epsilon: Float) -> [Float] {
         precondition(x.count % dimension == 0 && weight.count == dimension, "shape mismatch")
-        var y = [Float](repeating: 0, count: x.count)
-        for row in 0..<(x.count / dimension) {
-            let base = row * dimension
-            var sum = 0.0
-            for i in 0..<dimension { sum += Double(x[base + i] * x[base + i]) }
-            let scale = 1 / (Float(sum / Double(dimension)) + epsilon).squareRoot()
-            for i in 0..<dimension { y[base + i] = x[base + i] * scale * weight[i] }
+        guard !x.isEmpty else { return [] }
+        // Rows split across the pool (each row's values are the same on any thread).
+        return [Float](unsafeUninitializedCapacity: x.count) { y, initialized in
+            let out = y.baseAddress!
+            x.withUnsafeBufferPointer { px in
+                weight.withUnsafeBufferPointer { pw in
+                    Threads.forEachRange(of: x.count / dimension, rowLength: dimension) { rows in
+                        for row in rows {
+                            let base = row * dimension
+                            var sum = 0.0
+                            for i in 0..<dimension { sum += Double(px[base + i] * px[base + i]) }
+                            let scale = 1 / (Float(sum / Double(dimension)) + epsilon).squareRoot()
+                            for i in 0..<dimension { out[base + i] = px[base + i] * scale * pw[i] }
+                        }
+                    }
+                }
+            }
+            initialized = x.count
         }
-        return y
     }
 
     /// Rotary position embedding in place on `positions.count` rows of `heads × headDimension`
@@ -121,17 +131,23 @@ public enum Kernels {
         let rowLength = heads * headDimension, half = rotaryDimension / 2
         precondition(x.count == positions.count * rowLength, "shape mismatch")
         precondition(frequencyFactors.map { $0.count == half } ?? true, "one frequency factor per rotated pair")
-        for (row, position) in positions.enumerated() {
-            for i in 0..<half {
-                var theta = Float(position) * positionScale * powf(base, -Float(2 * i) / Float(rotaryDimension))
-                if let factors = frequencyFactors { theta /= factors[i] }
-                let c = cosf(theta) * magnitude, s = sinf(theta) * magnitude
-                let first = neox ? i : 2 * i, second = neox ? i + half : 2 * i + 1
-                for h in 0..<heads {
-                    let index = row * rowLength + h * headDimension
-                    let x0 = x[index + first], x1 = x[index + second]
-                    x[index + first] = x0 * c - x1 * s
-                    x[index + second] = x0 * s + x1 * c
+        // Rows split across the pool.
+        x.withUnsafeMutableBufferPointer { buffer in
+            let x = buffer.baseAddress!
+            Threads.forEachRange(of: positions.count, rowLength: rowLength) { rows in
+                for row in rows {
+                    for i in 0..<half {
+                        var theta = Float(positions[row]) * positionScale * powf(base, -Float(2 * i) / Float(rotaryDimension))
+                        if let factors = frequencyFactors { theta /= factors[i] }
+                        let c = cosf(theta) * magnitude, s = sinf(theta) * magnitude
+                        let first = neox ? i : 2 * i, second = neox ? i + half : 2 * i + 1
+                        for h in 0..<heads {
+                            let index = row * rowLength + h * headDimension
+                            let x0 = x[index + first], x1 = x[index + second]
+                            x[index + first] = x0 * c - x1 * s
+                            x[index + second] = x0 * s + x1 * c
+                        }
+                    }
                 }
             }
         }
@@ -151,26 +167,33 @@ public enum Kernels {
     /// SiLU(gate) · up, element-wise.
     public static func swiglu(gate: [Float], up: [Float]) -> [Float] {
         precondition(gate.count == up.count, "shape mismatch")
-        var out = [Float](repeating: 0, count: gate.count)
-        out.withUnsafeMutableBufferPointer { o in
-            gate.withUnsafeBufferPointer { g in
-                up.withUnsafeBufferPointer { u in
-                    var i = 0
-                    while i + 8 <= g.count {
-                        let gv = UnsafeRawPointer(g.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
-                        let uv = UnsafeRawPointer(u.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
-                        let silu = gv / (1 + VectorMath.exp(-gv))
-                        UnsafeMutableRawPointer(o.baseAddress! + i).storeBytes(of: silu * uv, as: SIMD8<Float>.self)
-                        i += 8
-                    }
-                    while i < g.count {
-                        o[i] = g[i] / (1 + VectorMath.exp(-g[i])) * u[i]
-                        i += 1
+        let count = gate.count
+        guard count > 0 else { return [] }
+        // Groups of eight values split across the pool (a lane's value is the scalar form's).
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            let o = out.baseAddress!
+            gate.withUnsafeBufferPointer { pg in
+                up.withUnsafeBufferPointer { pu in
+                    let g = pg.baseAddress!, u = pu.baseAddress!
+                    Threads.forEachRange(of: (count + 7) / 8, rowLength: 8) { groups in
+                        var i = groups.lowerBound * 8
+                        let end = min(count, groups.upperBound * 8)
+                        while i + 8 <= end {
+                            let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+                            let uv = UnsafeRawPointer(u + i).loadUnaligned(as: SIMD8<Float>.self)
+                            let silu = gv / (1 + VectorMath.exp(-gv))
+                            UnsafeMutableRawPointer(o + i).storeBytes(of: silu * uv, as: SIMD8<Float>.self)
+                            i += 8
+                        }
+                        while i < end {
+                            o[i] = g[i] / (1 + VectorMath.exp(-g[i])) * u[i]
+                            i += 1
+                        }
                     }
                 }
             }
+            initialized = count
         }
-        return out
     }
 
     /// GELU(gate) · up, element-wise, GELU in its tanh approximation

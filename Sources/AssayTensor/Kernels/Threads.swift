@@ -30,8 +30,8 @@ public enum Threads {
     /// Runs `body(task, part)` for every task in `0..<count` on the pool: the caller and the
     /// workers claim tasks one at a time, `part` being the thread's index (0 ..< `parts`, for
     /// per-thread scratch; fewer threads take part when ``count`` is smaller), and this returns
-    /// when all have finished. Tasks run in any order, on
-    /// any thread; they must not use the pool themselves (the kernels' products or this: the pool
+    /// when all have finished. Tasks run in any order, on any thread; tasks they ask for through
+    /// this run on their thread, but they must not start the kernels' parallel products (the pool
     /// runs one job at a time) — OpenBLAS calls inside ``BLAS/singleThreaded(_:)`` are fine.
     public static func forEachTask(_ count: Int, parts: Int, _ body: (_ task: Int, _ part: Int) -> Void) {
         guard count > 0 else { return }
@@ -43,5 +43,19 @@ public enum Threads {
                 }, pointer)
             }
         }
+    }
+
+    /// Runs `body` on ranges of `0..<count` that together cover it once: a few ranges per thread
+    /// on the pool (``forEachTask(_:parts:_:)``'s rules) when the rows hold at least 32 768 values
+    /// in all (`rowLength` each) — an element-wise kernel over a prompt's activations — and the
+    /// whole range on this thread otherwise.
+    public static func forEachRange(of count: Int, rowLength: Int, _ body: (Range<Int>) -> Void) {
+        let parts = Self.count
+        guard parts > 1, count >= 2, count * rowLength >= 1 << 15 else {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        let chunks = min(count, 4 * parts)
+        forEachTask(chunks, parts: parts) { t, _ in body((count * t / chunks)..<(count * (t + 1) / chunks)) }
     }
 }

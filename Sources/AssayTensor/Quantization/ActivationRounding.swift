@@ -33,10 +33,24 @@ public enum ActivationRounding: Sendable, Equatable {
     public func apply(_ x: [Float], rowLength: Int) -> [Float] {
         switch self {
         case .none: return x
-        case .f16: return x.map { Float(Float16($0)) }
+        case .f16: return Self.f16(x)
         case .bf16: return x.map { Self.bf16($0) }
         case .q8_0, .q8_1: return Self.blocks(x, size: 32, rowLength: rowLength, kBlock: false)
         case .q8_K: return Self.blocks(x, size: 256, rowLength: rowLength, kBlock: true)
+        }
+    }
+
+    /// Every value rounded to f16 (nearest, ties to even), split across the pool.
+    static func f16(_ x: [Float]) -> [Float] {
+        guard !x.isEmpty else { return [] }
+        return [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
+            let o = out.baseAddress!
+            x.withUnsafeBufferPointer { px in
+                Threads.forEachRange(of: x.count, rowLength: 1) { range in
+                    for i in range { o[i] = Float(Float16(px[i])) }
+                }
+            }
+            initialized = x.count
         }
     }
 

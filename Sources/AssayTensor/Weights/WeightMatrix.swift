@@ -230,13 +230,17 @@ public struct WeightMatrix: @unchecked Sendable {
         let short = m == 1 || (m <= Self.smallBatchRows && type != .f32)
         if ggml && vecDotType >= 0 && (short || QuantizedKernels.multipliesInIntegers(type)) {
             let stride = assay_row_bytes(vecDotType, Int64(columns))
-            var quantized = [UInt8](repeating: 0, count: m * stride)
-            x.withUnsafeBufferPointer { xs in
-                quantized.withUnsafeMutableBytes { q in
-                    for r in 0..<m {
-                        assay_quantize_row(vecDotType, xs.baseAddress! + r * columns, q.baseAddress! + r * stride, Int64(columns))
+            // Every byte written by the quantizer, rows split across the pool.
+            let quantized = [UInt8](unsafeUninitializedCapacity: m * stride) { q, initialized in
+                let base = q.baseAddress!
+                x.withUnsafeBufferPointer { xs in
+                    Threads.forEachRange(of: m, rowLength: columns) { range in
+                        for r in range {
+                            assay_quantize_row(vecDotType, xs.baseAddress! + r * columns, base + r * stride, Int64(columns))
+                        }
                     }
                 }
+                initialized = m * stride
             }
             quantized.withUnsafeBytes { q in
                 y.withUnsafeMutableBufferPointer {
