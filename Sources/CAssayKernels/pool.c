@@ -130,8 +130,8 @@ static void gemv_rows(const job_t *j, int64_t r0, int64_t r1) {
 #endif
 }
 
-// Set while this thread runs a caller's tasks (kind 6): tasks that ask for tasks of their own run
-// those on their thread (the pool runs one job at a time).
+// Set while this thread runs a caller's tasks (kind 6): tasks and products that a task asks for
+// run on its thread alone (the pool runs one job at a time; enter()).
 static _Thread_local int inside_task;
 
 // Chunk `chunk` of `j` on thread `part` (0: the caller).
@@ -163,9 +163,10 @@ static void run_part(const job_t *j, int chunk, int part) {
         assay_gemm_integer_rows_portable(j->type, j->w, j->row_bytes, j->k, (const uint8_t *)j->xq, j->xq_row_bytes, j->m, j->y, j->ldy,
                                          r0, r1);
     } else if (j->kind == 6) {
+        int outer = inside_task;
         inside_task = 1;
         for (int64_t t = r0; t < r1; t++) j->task(j->context, t, part);
-        inside_task = 0;
+        inside_task = outer;
     } else if (j->kind == 4) {
         const ordered_t *o = j->ordered;
         assay_sgemm_ordered_columns(o->m, o->k, o->a, o->lda, o->b, o->ldb, o->transposed, o->start, o->c, o->ldc, r0, r1);
@@ -259,7 +260,19 @@ static int ensure_workers(void) {
     return usable;
 }
 
-// Runs `j` with run_lock held by the caller.
+// A product's threads: the pool's (run_lock taken, workers started), or, from inside a caller's
+// task, this thread alone (the pool is busy with the job that runs the task; run() with one part
+// touches nothing shared). leave() after the product.
+static int enter(void) {
+    if (inside_task) return 1;
+    pthread_mutex_lock(&run_lock);
+    return ensure_workers();
+}
+static void leave(void) {
+    if (!inside_task) pthread_mutex_unlock(&run_lock);
+}
+
+// Runs `j` with run_lock held by the caller (or on this thread alone: one part).
 static void run(job_t *j) {
     if (j->parts <= 1) {
         j->chunks = 1;
@@ -274,7 +287,8 @@ static void run(job_t *j) {
                                    : (j->rows + 1) / 2;
     // Integer products take eight a thread: each chunk is milliseconds long (32 or more rows against
     // a whole prompt), and a thread that falls behind leaves less for the others to wait on.
-    // A caller's tasks are claimed one at a time (each is a head's attention or larger).
+    // A caller's tasks are claimed one at a time (a head's attention, a few rows of an
+    // element-wise kernel: tens of microseconds or more).
     int64_t chunks = j->kind == 6 ? units : (int64_t)j->parts * (j->kind == 5 ? 8 : CHUNKS_PER_THREAD);
     if (chunks > units) chunks = units;
     if (chunks < j->parts) chunks = j->parts;
@@ -302,8 +316,7 @@ void assay_gemv_parallel(int type, const void *w, size_t row_bytes, int64_t k, c
                          int64_t rows, size_t min_bytes_per_part) {
     // Callers on several threads take turns; workers start under the same lock, so a product
     // never counts a worker that joined while it ran.
-    pthread_mutex_lock(&run_lock);
-    int threads = ensure_workers();
+    int threads = enter();
     size_t total = (size_t)rows * row_bytes;
     int parts = threads;
     if (min_bytes_per_part > 0 && total / min_bytes_per_part < (size_t)parts) parts = (int)(total / min_bytes_per_part);
@@ -311,23 +324,21 @@ void assay_gemv_parallel(int type, const void *w, size_t row_bytes, int64_t k, c
     if (parts < 1) parts = 1;
     job_t j = {0, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, 1, 0, 0, NULL, 0};
     run(&j);
-    pthread_mutex_unlock(&run_lock);
+    leave();
 }
 
 void assay_dequantize_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, float *y, int64_t rows) {
-    pthread_mutex_lock(&run_lock);
-    int threads = ensure_workers();
+    int threads = enter();
     int parts = rows < threads ? (int)rows : threads;
     if (parts < 1) parts = 1;
     job_t j = {1, type, (const uint8_t *)w, row_bytes, k, NULL, NULL, y, rows, parts, 1, 0, 0, NULL, 0};
     run(&j);
-    pthread_mutex_unlock(&run_lock);
+    leave();
 }
 
 void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq,
                               size_t xq_row_bytes, int64_t m, float *y, int64_t ldy, int64_t rows, size_t min_bytes_per_part) {
-    pthread_mutex_lock(&run_lock);
-    int threads = ensure_workers();
+    int threads = enter();
     size_t total = (size_t)rows * row_bytes;
     int parts = threads;
     if (min_bytes_per_part > 0 && total / min_bytes_per_part < (size_t)parts) parts = (int)(total / min_bytes_per_part);
@@ -343,7 +354,7 @@ void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t
     job_t j = {tiles ? 3 : 2, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, m, xq_row_bytes, ldy, tiles, stride};
     run(&j);
     free(tiles);
-    pthread_mutex_unlock(&run_lock);
+    leave();
 }
 
 void assay_sgemm_ordered(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, int transposed,
@@ -355,21 +366,19 @@ void assay_sgemm_ordered(int64_t m, int64_t n, int64_t k, const float *a, int64_
         assay_sgemm_ordered_columns(m, k, a, lda, b, ldb, transposed, start, c, ldc, 0, n);
         return;
     }
-    pthread_mutex_lock(&run_lock);
-    int usable = ensure_workers();
+    int usable = enter();
     int parts = threads < usable ? threads : usable;
     if (parts > panels) parts = (int)panels;
     ordered_t o = {m, n, k, a, lda, b, ldb, transposed, start, c, ldc};
     job_t j = {4, F32, NULL, 0, k, NULL, NULL, NULL, n, parts, m, 0, ldc, NULL, 0, &o};
     run(&j);
-    pthread_mutex_unlock(&run_lock);
+    leave();
 }
 
 void assay_gemm_integer_parallel(int type, const void *w, size_t row_bytes, int64_t k, const void *xq, size_t xq_row_bytes,
                                  int64_t m, float *y, int64_t ldy, int64_t rows) {
     if (m <= 0 || rows <= 0) return;
-    pthread_mutex_lock(&run_lock);
-    int threads = ensure_workers();
+    int threads = enter();
     int64_t groups = (rows + 15) / 16;
     int parts = groups < threads ? (int)groups : threads;
     // The activations' block terms once for every part, and each part's unpacked weight rows;
@@ -388,7 +397,7 @@ void assay_gemm_integer_parallel(int type, const void *w, size_t row_bytes, int6
     run(&j);
     free(scratch);
     free(terms);
-    pthread_mutex_unlock(&run_lock);
+    leave();
 }
 
 void assay_parallel_tasks(int64_t count, int max_parts, void (*task)(void *context, int64_t task, int part), void *context) {
@@ -397,11 +406,10 @@ void assay_parallel_tasks(int64_t count, int max_parts, void (*task)(void *conte
         for (int64_t t = 0; t < count; t++) task(context, t, 0);
         return;
     }
-    pthread_mutex_lock(&run_lock);
-    int threads = ensure_workers();
+    int threads = enter();
     int parts = count < threads ? (int)count : threads;
     if (parts > max_parts) parts = max_parts < 1 ? 1 : max_parts;
     job_t j = {6, F32, NULL, 0, 0, NULL, NULL, NULL, count, parts, 0, 0, 0, NULL, 0, NULL, NULL, NULL, 0, 0, task, context};
     run(&j);
-    pthread_mutex_unlock(&run_lock);
+    leave();
 }

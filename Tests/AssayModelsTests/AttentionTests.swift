@@ -4,9 +4,10 @@ import Foundation
 import Testing
 
 /// Causal attention against a reference computed in double, one query row and head at a time,
-/// and the same bits whichever threads run it: a batch's (head, block) tasks go to the kernels'
-/// pool with OpenBLAS on one thread per call, one thread runs them in order with OpenBLAS
-/// splitting each product itself.
+/// and the same bits whatever the thread counts (1–3 for the pool and OpenBLAS): the (head, block)
+/// tasks go to the pool or run in order on the caller, OpenBLAS on one thread per call either way.
+/// Some key counts are summed otherwise by OpenBLAS with several threads (it halves a reduction
+/// between one and two block depths differently; 1128 and 1517 keys on its SkylakeX kernels).
 @Suite(.serialized)
 struct AttentionTests {
     struct Case {
@@ -52,16 +53,21 @@ struct AttentionTests {
         Case(start: 37, n: 129, heads: 4, kvHeads: 4, d: 8, window: 50),
         Case(start: 5, n: 20, heads: 6, kvHeads: 3, d: 32, softCap: 3, f16: true),
         Case(start: 200, n: 1, heads: 4, kvHeads: 1, d: 16),
+        Case(start: 0, n: 333, heads: 4, kvHeads: 2, d: 16),
+        Case(start: 401, n: 20, heads: 4, kvHeads: 4, d: 16),
+        Case(start: 617, n: 1, heads: 64, kvHeads: 8, d: 32),
+        Case(start: 1111, n: 17, heads: 4, kvHeads: 4, d: 64),
+        Case(start: 1500, n: 17, heads: 4, kvHeads: 4, d: 64),
     ])
     func causalAttentionMatchesAReferenceWithAnyThreads(_ c: Case) {
         let width = c.heads * c.d, kvWidth = c.kvHeads * c.d, keysCount = c.start + c.n
         let q = Self.random(c.n * width, 1), keys = Self.random(keysCount * kvWidth, 2), values = Self.random(keysCount * kvWidth, 3)
         let expected = Self.reference(c, q: q, keys: keys, values: values)
-        let saved = Threads.count
-        defer { Threads.count = saved }
+        let saved = BLAS.threads
+        defer { BLAS.threads = saved }
         var first: [Float]?
         for threads in [1, 2, 3] {
-            Threads.count = threads
+            BLAS.threads = threads
             let output = Attention.causal(q: q, keys: keys, values: values, start: c.start, n: c.n, f16Probabilities: c.f16,
                                           heads: c.heads, kvHeads: c.kvHeads, headDimension: c.d, window: c.window, softCap: c.softCap)
             // f16 probabilities carry a relative rounding of 2⁻¹¹ each.

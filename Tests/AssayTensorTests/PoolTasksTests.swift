@@ -4,11 +4,17 @@ import Synchronization
 import Testing
 
 /// The pool's tasks (``Threads/forEachTask(_:parts:_:)``, ``Threads/forEachRange(of:rowLength:_:)``):
-/// every task once, part indices below the parts asked for, tasks that ask for tasks run them on
-/// their own thread (no deadlock), and the row-parallel kernels give the one-thread values.
-@Suite(.serialized)
+/// every task once, part indices below the parts asked for and the task count, tasks that ask for
+/// tasks or products run them on their own thread (no deadlock: the time limit fails a hang), and
+/// the row-parallel kernels give the one-thread values. (Other suites change the thread count
+/// while these run: nothing here depends on the pool's count being the one set.)
+@Suite(.serialized, .timeLimit(.minutes(2)))
 struct PoolTasksTests {
     @Test func everyTaskRunsOnceOnAPartBelowTheLimit() {
+        // A product large enough for the pool (64 rows of 4096 f32 values: 1 MiB).
+        let matrix = WeightMatrix(values: (0..<(64 * 4096)).map { Float($0 % 7) - 3 }, rows: 64, columns: 4096)
+        let vector = (0..<4096).map { Float($0 % 5) }
+        let expectedProduct = matrix.linear(vector, rows: 1)
         let saved = Threads.count
         defer { Threads.count = saved }
         for threads in [1, 2, 3] {
@@ -19,13 +25,14 @@ struct PoolTasksTests {
                 defer { runs.deallocate() }
                 let badPart = Atomic<Int>(0), nested = Atomic<Int>(0)
                 Threads.forEachTask(count, parts: parts) { task, part in
-                    if part >= min(parts, threads) { badPart.add(1, ordering: .relaxed) }
+                    if part >= min(parts, count) { badPart.add(1, ordering: .relaxed) }
                     runs[task] += 1
-                    // A task asking for tasks: they run here, in order, as part 0.
+                    // A task asking for tasks (they run here, in order, as part 0) and for a product.
                     if task % 97 == 0 {
                         var order: [Int] = []
                         Threads.forEachTask(3, parts: 2) { inner, innerPart in order.append(inner * 10 + innerPart) }
-                        if order == [0, 10, 20] { nested.add(1, ordering: .relaxed) }
+                        let product = matrix.linear(vector, rows: 1)
+                        if order == [0, 10, 20] && product == expectedProduct { nested.add(1, ordering: .relaxed) }
                     }
                 }
                 #expect(runs.allSatisfy { $0 == 1 }, "\(count) tasks, \(parts) parts, \(threads) threads")
@@ -51,6 +58,8 @@ struct PoolTasksTests {
         }
         let rows = 300, d = 576, heads = 9
         let x = (0..<(rows * d)).map { _ in random() }, weight = (0..<d).map { _ in random() }, up = x.reversed().map { $0 }
+        // SwiGLU over a count that leaves a tail of five after the groups of eight.
+        let odd = rows * d - 3
         let positions = Array(17..<(17 + rows))
         let saved = Threads.count
         defer { Threads.count = saved }
@@ -59,7 +68,7 @@ struct PoolTasksTests {
             Threads.count = threads
             var rotated = x
             Kernels.rope(&rotated, positions: positions, heads: heads, headDimension: d / heads, rotaryDimension: d / heads, base: 10_000)
-            results.append([Kernels.rmsNorm(x, weight: weight, dimension: d, epsilon: 1e-5), Kernels.swiglu(gate: x, up: up),
+            results.append([Kernels.rmsNorm(x, weight: weight, dimension: d, epsilon: 1e-5), Kernels.swiglu(gate: Array(x[..<odd]), up: Array(up[..<odd])),
                             ActivationRounding.f16.apply(x, rowLength: d), rotated])
         }
         // One thread against the scalar definitions.
@@ -71,6 +80,7 @@ struct PoolTasksTests {
             #expect((0..<d).allSatisfy { one[0][row * d + $0] == x[row * d + $0] * scale * weight[$0] })
         }
         #expect(one[2].indices.allSatisfy { one[2][$0] == Float(Float16(x[$0])) })
+        #expect(one[1].count == odd && ((odd - 13)..<odd).allSatisfy { one[1][$0] == x[$0] / (1 + VectorMath.exp(-x[$0])) * up[$0] })
         for (threads, result) in zip([2, 3], results.dropFirst()) {
             for (name, (a, b)) in zip(["rmsNorm", "swiglu", "f16", "rope"], zip(result, one)) {
                 #expect(zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(name), \(threads) threads")

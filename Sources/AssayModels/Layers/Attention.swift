@@ -18,50 +18,54 @@ enum Attention {
         // Rows go in blocks: a block only needs the keys up to its last row, so most of the
         // masked upper triangle is never computed.
         let blockRows = 128, blocks = (n + blockRows - 1) / blockRows
-        // A batch (prefill, a perplexity chunk) runs its (head, block) tasks on the kernels' pool,
-        // one scores block per thread, each OpenBLAS call on its own thread; a few rows (decode)
-        // go head by head on the caller, OpenBLAS splitting each product as it sees fit.
-        let parts = n >= 16 ? Threads.count : 1
+        // The (head, block) tasks: on the kernels' pool, one scores block per thread, when they
+        // hold a million multiply-adds or more (a prefill, a perplexity chunk, decode at long
+        // contexts), else on the caller; OpenBLAS on one thread per call either way, so the
+        // values are the same whatever the thread counts (``BLAS/singleThreaded(_:)``).
+        let tasks = heads * blocks
+        let parts = n * (start + n) * heads * d >= 1 << 20 ? max(1, min(Threads.count, tasks)) : 1
         let scoresCount = min(n, blockRows) * (start + n)
         var output = [Float](repeating: 0, count: n * width)
-        var scores = [Float](repeating: 0, count: parts * scoresCount)
+        // Every value a task reads is written by its first product first (beta 0).
+        let allScores = UnsafeMutablePointer<Float>.allocate(capacity: parts * scoresCount)
+        defer { allScores.deallocate() }
         q.withUnsafeBufferPointer { pq in
             keys.withUnsafeBufferPointer { pk in
                 values.withUnsafeBufferPointer { pv in
                     output.withUnsafeMutableBufferPointer { po in
-                        scores.withUnsafeMutableBufferPointer { allScores in
-                            // Task t: head t % heads of block `blocks − 1 − t / heads` (the longest blocks first).
-                            func task(_ t: Int, _ part: Int) {
-                                let head = t % heads, g = head / group, r0 = (blocks - 1 - t / heads) * blockRows
-                                let rows = min(blockRows, n - r0), keysNeeded = start + r0 + rows
-                                let ps = UnsafeMutableBufferPointer(rebasing: allScores[(part * scoresCount)..<(part * scoresCount + rows * keysNeeded)])
-                                // scores[rows × keysNeeded] = scale · Q_h[r0…] · K_gᵀ (strided: no copies)
-                                BLAS.gemm(m: rows, n: keysNeeded, k: d, alpha: scale,
-                                          a: pq.baseAddress! + r0 * width + head * d, lda: width,
-                                          b: pk.baseAddress! + g * d, ldb: kvWidth, transposeB: true,
-                                          c: ps.baseAddress!, ldc: keysNeeded)
-                                for i in 0..<rows {
-                                    let visible = start + r0 + i + 1, rowStart = i * keysNeeded
-                                    let first = window.map { max(0, visible - $0) } ?? 0
-                                    if let cap = softCap {
-                                        for j in (rowStart + first)..<(rowStart + visible) { ps[j] = cap * tanh(ps[j] / cap) }
-                                    }
-                                    Kernels.softmax(ps, (rowStart + first)..<(rowStart + visible))
-                                    for j in 0..<first { ps[rowStart + j] = 0 }
-                                    for j in visible..<keysNeeded { ps[rowStart + j] = 0 }
+                        // Task t: head t % heads of block `blocks − 1 − t / heads` (the longest blocks first).
+                        func task(_ t: Int, _ part: Int) {
+                            let head = t % heads, g = head / group, r0 = (blocks - 1 - t / heads) * blockRows
+                            let rows = min(blockRows, n - r0), keysNeeded = start + r0 + rows
+                            let ps = UnsafeMutableBufferPointer(start: allScores + part * scoresCount, count: rows * keysNeeded)
+                            // scores[rows × keysNeeded] = scale · Q_h[r0…] · K_gᵀ (strided: no copies)
+                            BLAS.gemm(m: rows, n: keysNeeded, k: d, alpha: scale,
+                                      a: pq.baseAddress! + r0 * width + head * d, lda: width,
+                                      b: pk.baseAddress! + g * d, ldb: kvWidth, transposeB: true,
+                                      c: ps.baseAddress!, ldc: keysNeeded)
+                            for i in 0..<rows {
+                                let visible = start + r0 + i + 1, rowStart = i * keysNeeded
+                                let first = window.map { max(0, visible - $0) } ?? 0
+                                if let cap = softCap {
+                                    for j in (rowStart + first)..<(rowStart + visible) { ps[j] = cap * tanh(ps[j] / cap) }
                                 }
-                                if f16Probabilities {
-                                    for i in ps.indices { ps[i] = Float(Float16(ps[i])) }
-                                }
-                                // output[r0…, head] = P · V_g (written in place with the output's stride)
-                                BLAS.gemm(m: rows, n: d, k: keysNeeded, a: ps.baseAddress!, lda: keysNeeded,
-                                          b: pv.baseAddress! + g * d, ldb: kvWidth, transposeB: false,
-                                          c: po.baseAddress! + r0 * width + head * d, ldc: width)
+                                Kernels.softmax(ps, (rowStart + first)..<(rowStart + visible))
+                                for j in 0..<first { ps[rowStart + j] = 0 }
+                                for j in visible..<keysNeeded { ps[rowStart + j] = 0 }
                             }
+                            if f16Probabilities {
+                                for i in ps.indices { ps[i] = Float(Float16(ps[i])) }
+                            }
+                            // output[r0…, head] = P · V_g (written in place with the output's stride)
+                            BLAS.gemm(m: rows, n: d, k: keysNeeded, a: ps.baseAddress!, lda: keysNeeded,
+                                      b: pv.baseAddress! + g * d, ldb: kvWidth, transposeB: false,
+                                      c: po.baseAddress! + r0 * width + head * d, ldc: width)
+                        }
+                        BLAS.singleThreaded {
                             if parts > 1 {
-                                BLAS.singleThreaded { Threads.forEachTask(heads * blocks, parts: parts, task) }
+                                Threads.forEachTask(tasks, parts: parts, task)
                             } else {
-                                for t in 0..<(heads * blocks) { task(t, 0) }
+                                for t in 0..<tasks { task(t, 0) }
                             }
                         }
                     }

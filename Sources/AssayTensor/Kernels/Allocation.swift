@@ -3,8 +3,8 @@ import Foundation
 
 /// How the C allocator treats the engine's activation buffers.
 public enum Allocation {
-    /// Keeps buffers of up to 64 MiB on the heap and up to 256 MiB of freed heap memory mapped,
-    /// unless the environment tunes glibc's allocator itself (`GLIBC_TUNABLES` with malloc
+    /// Keeps buffers of up to 64 MiB (32 MiB before glibc 2.35) on the heap and up to 256 MiB of
+    /// freed heap memory mapped, unless the environment tunes glibc's allocator itself (`GLIBC_TUNABLES` with malloc
     /// settings, `MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`). A forward pass allocates
     /// and frees megabyte-sized arrays for every layer; by default glibc maps each afresh and
     /// returns it on free, so every page of every one faults in again and is zeroed by the kernel
@@ -16,6 +16,6 @@ public enum Allocation {
             || environment["MALLOC_MMAP_THRESHOLD_"] != nil || environment["MALLOC_TRIM_THRESHOLD_"] != nil {
             return
         }
-        assay_keep_heap_buffers(64 << 20, 256 << 20)
+        _ = assay_keep_heap_buffers(64 << 20, 256 << 20)
     }
 }

@@ -4,24 +4,48 @@ import Foundation
 /// Matrix products on OpenBLAS. Matrices are row-major `[Float]` buffers.
 public enum BLAS {
     /// Threads OpenBLAS uses for each call — and the quantized kernels' parts (``Threads/count``):
-    /// one knob, so the two never run more threads than asked.
+    /// one knob, so the two never run more threads than asked. Inside ``singleThreaded(_:)``
+    /// regions this is the count asked for (set at the regions' end), not OpenBLAS's 1.
     public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return Int(regions > 0 ? asked : openblas_get_num_threads())
+        }
         set {
-            openblas_set_num_threads(Int32(newValue))
+            lock.lock()
+            if regions > 0 { asked = Int32(newValue) } else { openblas_set_num_threads(Int32(newValue)) }
+            lock.unlock()
             Threads.count = newValue
         }
     }
 
-    /// Runs `body` with OpenBLAS on one thread per call, then restores its thread count: calls
-    /// made from the kernels' pool (``Threads/forEachTask(_:parts:_:)``), one per core, instead of each
-    /// call waking OpenBLAS's own threads, whose idle spinning then competes with the pool's.
-    /// (A product's values do not depend on OpenBLAS's thread count: its threads split the
-    /// output, not the sums.)
+    private static let lock = NSLock()
+    /// Open ``singleThreaded(_:)`` regions (on any thread), and the count to restore after them.
+    nonisolated(unsafe) private static var regions = 0
+    nonisolated(unsafe) private static var asked: Int32 = 1
+
+    /// Runs `body` with OpenBLAS on one thread per call: calls made from the kernels' pool
+    /// (``Threads/forEachTask(_:parts:_:)``), one per core, instead of each call waking OpenBLAS's
+    /// own threads, whose idle spinning then competes with the pool's. Regions on several threads
+    /// at once share the setting (the first sets 1, the last restores the count). A product's
+    /// values do depend on OpenBLAS's thread count for some shapes (OpenBLAS 0.3.21 halves a
+    /// reduction dimension between one and two times its block depth differently with threads), so
+    /// a product that must give the same bits on any machine runs in here.
     public static func singleThreaded<T>(_ body: () -> T) -> T {
-        let previous = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(previous) }
+        lock.lock()
+        if regions == 0 {
+            asked = openblas_get_num_threads()
+            openblas_set_num_threads(1)
+        }
+        regions += 1
+        lock.unlock()
+        defer {
+            lock.lock()
+            regions -= 1
+            if regions == 0 { openblas_set_num_threads(asked) }
+            lock.unlock()
+        }
         return body()
     }
 

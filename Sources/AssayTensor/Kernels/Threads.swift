@@ -28,11 +28,11 @@ public enum Threads {
     static let minimumBytesPerPart = 1 << 15
 
     /// Runs `body(task, part)` for every task in `0..<count` on the pool: the caller and the
-    /// workers claim tasks one at a time, `part` being the thread's index (0 ..< `parts`, for
-    /// per-thread scratch; fewer threads take part when ``count`` is smaller), and this returns
-    /// when all have finished. Tasks run in any order, on any thread; tasks they ask for through
-    /// this run on their thread, but they must not start the kernels' parallel products (the pool
-    /// runs one job at a time) — OpenBLAS calls inside ``BLAS/singleThreaded(_:)`` are fine.
+    /// workers claim tasks one at a time, `part` being the thread's index (below `parts`, the
+    /// pool's thread count and `count`: for per-thread scratch), and this returns when all have
+    /// finished. Tasks run in any order, on any thread; tasks and the kernels' parallel products
+    /// that a task asks for run on its thread alone (the pool runs one job at a time). OpenBLAS
+    /// calls belong inside ``BLAS/singleThreaded(_:)``.
     public static func forEachTask(_ count: Int, parts: Int, _ body: (_ task: Int, _ part: Int) -> Void) {
         guard count > 0 else { return }
         withoutActuallyEscaping(body) { body in

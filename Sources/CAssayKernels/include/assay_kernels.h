@@ -109,13 +109,13 @@ void assay_sgemm_ordered(int64_t m, int64_t n, int64_t k, const float *a, int64_
                          const float *start, float *c, int64_t ldc, int threads);
 
 /// Calls task(context, t, part) for every t < count, the tasks claimed one at a time by the caller
-/// (part 0) and the pool's workers (parts 1 … min(assay_threads(), max_parts) − 1), and returns
-/// when all have finished. A task may run on any thread and in any order. Tasks a task asks for
-/// run on its thread, in order; the kernels' other parallel products must not be started from a
-/// task (the pool runs one job at a time: it would wait for itself).
+/// (part 0) and the pool's workers (parts below min(assay_threads(), max_parts, count)), and
+/// returns when all have finished. A task may run on any thread and in any order. Tasks and
+/// parallel products that a task asks for run on its thread alone (the pool runs one job at a time).
 void assay_parallel_tasks(int64_t count, int max_parts, void (*task)(void *context, int64_t task, int part), void *context);
 
 /// glibc's allocator: blocks of up to `mmap_threshold` bytes come from the heap (not a mapping
 /// of their own, returned on free), and up to `trim_threshold` bytes of freed heap stay mapped.
-/// Nothing elsewhere.
-void assay_keep_heap_buffers(size_t mmap_threshold, size_t trim_threshold);
+/// Returns the mmap threshold glibc accepted (halved until it does: glibc before 2.35 takes 32 MiB
+/// at most), or 0 when nothing was set (not glibc).
+size_t assay_keep_heap_buffers(size_t mmap_threshold, size_t trim_threshold);
