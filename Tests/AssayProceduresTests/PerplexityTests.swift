@@ -89,13 +89,13 @@ struct LlamaPerplexityGoldenTests {
         print("context 512, \(chunks) chunks: exact \(ppl) ± \(stderr) vs llama.cpp F16 \(a.ppl) ± \(a.stderr); ggml \(pplGGML) vs Q4_1 \(b.ppl)")
         #expect(abs(ppl / a.ppl - 1) < 0.001)
         #expect(abs(stderr / a.stderr - 1) < 0.01)
-        // ggml numerics round activations as llama.cpp does; Q4_1 weights meet them in integer
-        // block products, the Q8_0 output matrix and attention on f32 sgemm. A last-bit
-        // difference from llama.cpp's sums flips some roundings, so over 8 chunks the result moves
-        // by a few tenths of a percent (docs/engine.md) — and OpenBLAS's last bits depend on its
-        // thread count, which BERTScore's workers change while this test runs in the same process
-        // (0.24 % and 0.38 % seen in two runs of one build under the f32 emulation). Over the
-        // whole file the difference is a few hundredths of a percent (docs/engine.md).
+        // ggml numerics round activations as llama.cpp does; the Q4_1 weights and the Q8_0 output
+        // matrix meet them in integer block products, attention in f32 sgemm (OpenBLAS on one
+        // thread whatever the thread counts, so other tests changing them move nothing here). A
+        // last-bit difference from llama.cpp's sums flips some roundings, so over 8 chunks the
+        // result moves by a few tenths of a percent (0.24 % and 0.38 % seen under the earlier f32
+        // emulation, −0.13 % with the integer products); over the whole file by a few hundredths
+        // (docs/engine.md).
         #expect(abs(pplGGML / b.ppl - 1) < 0.005)
     }
 }
