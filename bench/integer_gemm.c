@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
     uint8_t *xq = malloc(xs * (size_t)m + 64);
     assay_set_threads(threads);
     openblas_set_num_threads(threads);
-    assay_integer_force_avx2(avx2);
+    assay_force_avx2(avx2);
     double integer = 1e30, sgemm = 1e30;
     for (int repetition = 0; repetition < 7; repetition++) {
         double start = now();

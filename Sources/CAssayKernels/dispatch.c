@@ -21,6 +21,27 @@ int assay_simd_level(void) {
 
 void assay_force_portable(int on) { forced_portable = on; }
 
+static atomic_int forced_avx2;
+
+int assay_avx512_level(void) {
+#if ASSAY_X86
+    if (assay_simd_level() < 1 || atomic_load_explicit(&forced_avx2, memory_order_relaxed)) return 0;
+    static atomic_int level = -1;
+    if (atomic_load_explicit(&level, memory_order_relaxed) < 0) {
+        __builtin_cpu_init();
+        int foundation = __builtin_cpu_supports("avx512f");
+        int vnni = foundation && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                   __builtin_cpu_supports("avx512vnni");
+        level = vnni ? 2 : foundation ? 1 : 0;
+    }
+    return level;
+#else
+    return 0;
+#endif
+}
+
+void assay_force_avx2(int on) { forced_avx2 = on; }
+
 int assay_portable_forced(void) { return atomic_load_explicit(&forced_portable, memory_order_relaxed); }
 
 void assay_gemv(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq, float *y, int64_t r0,

@@ -411,18 +411,9 @@ AVX2 static void pack_group(int type, int L, const uint8_t *w, size_t row_bytes,
 #define F_CVT(a) _mm512_cvtepi32_ps(a)
 #include "integer_kernel.h"
 
-static atomic_int avx2_only;
-void assay_integer_force_avx2(int on) { avx2_only = on; }
-
 int assay_integer_lanes(void) {
     if (assay_simd_level() < 1) return 0;
-    static atomic_int vnni = -1;
-    if (atomic_load_explicit(&vnni, memory_order_relaxed) < 0) {
-        __builtin_cpu_init();
-        vnni = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-               __builtin_cpu_supports("avx512vnni");
-    }
-    return vnni && !atomic_load_explicit(&avx2_only, memory_order_relaxed) ? 16 : 8;
+    return assay_avx512_level() >= 2 ? 16 : 8;
 }
 
 void assay_gemm_integer_rows_simd(int lanes, int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes,
@@ -434,5 +425,4 @@ void assay_gemm_integer_rows_simd(int lanes, int type, const uint8_t *w, size_t 
 }
 #else
 int assay_integer_lanes(void) { return 0; }
-void assay_integer_force_avx2(int on) { (void)on; }
 #endif

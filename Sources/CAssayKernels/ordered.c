@@ -2,14 +2,15 @@
 // of fused multiply-adds over k = 0, 1, …, k − 1 starting from its value in S (C itself, or a
 // start row: a bias, or zeros). Nothing else enters
 // an output's sum — not the number of rows in the product, the rows around it, how the columns
-// are split between threads, the cache blocking or the SIMD level (the AVX2 kernel's lanes and
-// the portable loop's fmaf round alike) — so an encoder's embedding of a text is the same bits
-// whichever texts share its batch, which shard computes it and how many cores the machine has.
+// are split between threads, the cache blocking or the SIMD level (the AVX-512 and AVX2 kernels'
+// lanes and the portable loop's fmaf round alike) — so an encoder's embedding of a text is the
+// same bits whichever texts share its batch, which shard computes it, how many cores the machine
+// has and whether they have AVX-512.
 //
-// Both paths are Goto's: B is packed in blocks of KC × NC into panels of 16 columns, k-major, and
-// a 6 × 16 register block of accumulators (twelve ymm with AVX2, an array of fmaf chains in the
-// portable C) meets each panel, A's values broadcast one at a time. Blocking k only stores the
-// chain's value in C and loads it again.
+// All paths are Goto's: B is packed in blocks of KC × NC into panels of 16 columns, k-major, and
+// a register block of accumulators meets them, A's values broadcast one at a time: 12 rows × two
+// panels with AVX-512 (24 zmm), 6 rows × one panel with AVX2 (twelve ymm) and in the portable C
+// (an array of fmaf chains). Blocking k only stores the chain's value in C and loads it again.
 #include "internal.h"
 
 #include <pthread.h>
@@ -17,7 +18,8 @@
 
 #define KC 512
 #define NC 768
-#define MR 6
+#define MR 6          // rows of A a register block takes: AVX2 and portable,
+#define MR_AVX512 12  // AVX-512
 #define NR 16
 
 // One thread's packing buffer (KC × NC floats), kept for the thread's life and freed when it
@@ -32,7 +34,7 @@ static float *packing_buffer(void) {
     pthread_once(&buffer_once, make_buffer_key);
     float *buffer = pthread_getspecific(buffer_key);
     if (!buffer) {
-        buffer = aligned_alloc(32, (size_t)KC * NC * sizeof(float));
+        buffer = aligned_alloc(64, (size_t)KC * NC * sizeof(float));  // 64: whole AVX-512 loads
         if (buffer && pthread_setspecific(buffer_key, buffer) != 0) {
             free(buffer);
             buffer = NULL;
@@ -110,25 +112,32 @@ static void pack(const float *b, int64_t ldb, int transposed, int64_t j0, int64_
     }
 }
 
-// The register block's work: rows (≤ MR) × cols (≤ NR) outputs at c = s + a (rows × kb, lda) ·
-// panel (kb × NR, k-major), where s is the row `start` (the same for every row) or else c.
+// The register block's work: rows (≤ the kernel's mr) × cols (≤ its width: one panel of NR, or two
+// side by side) outputs at c = s + a (rows × kb) · panel (kb × NR, k-major; the next panel, when
+// cols > NR, follows at panel + NR · kb), where s is the row `start` (the same for every row) or
+// else c.
 typedef void (*block_fn)(int64_t rows, int64_t kb, const float *a, int64_t lda, const float *panel, const float *start, float *c,
                          int64_t ldc, int64_t cols);
 
-// Goto's loops: B packed a KC × NC block at a time, every MR rows of A against each panel; the
-// first block of k starts from `start` when given.
-static void blocked(block_fn block, int64_t m, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, int transposed,
+typedef struct {
+    block_fn block;
+    int64_t mr, width;  // rows and columns a block takes at most
+} kernel_t;
+
+// Goto's loops: B packed a KC × NC block at a time, every mr rows of A against each `width`
+// columns of panels; the first block of k starts from `start` when given.
+static void blocked(kernel_t kernel, int64_t m, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, int transposed,
                     const float *start, float *c, int64_t ldc, int64_t j0, int64_t j1, float *packed) {
     for (int64_t jb = j0; jb < j1; jb += NC) {
         int64_t nb = j1 - jb < NC ? j1 - jb : NC;
         for (int64_t k0 = 0; k0 < k; k0 += KC) {
             int64_t kb = k - k0 < KC ? k - k0 : KC;
             pack(b, ldb, transposed, jb, nb, k0, kb, packed);
-            for (int64_t i = 0; i < m; i += MR) {
-                int64_t rows = m - i < MR ? m - i : MR;
-                for (int64_t p = 0; p < nb; p += NR)
-                    block(rows, kb, a + i * lda + k0, lda, packed + p * kb, k0 == 0 && start ? start + jb + p : NULL, c + i * ldc + jb + p,
-                          ldc, nb - p < NR ? nb - p : NR);
+            for (int64_t i = 0; i < m; i += kernel.mr) {
+                int64_t rows = m - i < kernel.mr ? m - i : kernel.mr;
+                for (int64_t p = 0; p < nb; p += kernel.width)
+                    kernel.block(rows, kb, a + i * lda + k0, lda, packed + p * kb, k0 == 0 && start ? start + jb + p : NULL, c + i * ldc + jb + p, ldc,
+                                 nb - p < kernel.width ? nb - p : kernel.width);
             }
         }
     }
@@ -228,6 +237,57 @@ AVX2 static void block_avx2(int64_t rows, int64_t kb, const float *a, int64_t ld
     default: block(1, kb, a, lda, panel, start, c, ldc, cols); break;
     }
 }
+
+// MARK: - AVX-512
+
+// Twelve rows against two panels (32 columns) a block: 24 accumulators of 16 lanes, the two
+// panel rows and a broadcast in the 32 registers. Every output is still one fused multiply-add
+// per depth, in order, from its start: the AVX2 and portable kernels' bits. Columns past `cols`
+// are masked off in the loads and stores (a masked-off lane never touches memory).
+#define AVX512 __attribute__((target("avx2,fma,avx512f")))
+
+AVX512 static inline __attribute__((always_inline)) void block512(const int rows, const int panels, int64_t kb, const float *a, int64_t lda,
+                                                                   const float *panel, const float *start, float *c, int64_t ldc,
+                                                                   int64_t cols) {
+    __m512 acc[MR_AVX512][2];
+    const __mmask16 low = cols >= NR ? 0xFFFF : (__mmask16)((1u << cols) - 1);
+    const __mmask16 high = cols >= 2 * NR ? 0xFFFF : cols > NR ? (__mmask16)((1u << (cols - NR)) - 1) : 0;
+    const float *second = panel + NR * kb;
+    for (int r = 0; r < rows; r++) {
+        const float *s = start ? start : c + r * ldc;
+        acc[r][0] = _mm512_maskz_loadu_ps(low, s);
+        if (panels == 2) acc[r][1] = _mm512_maskz_loadu_ps(high, s + NR);
+    }
+    for (int64_t kk = 0; kk < kb; kk++) {
+        __m512 b0 = _mm512_load_ps(panel + kk * NR), b1 = panels == 2 ? _mm512_load_ps(second + kk * NR) : b0;
+        for (int r = 0; r < rows; r++) {
+            __m512 x = _mm512_set1_ps(a[r * lda + kk]);
+            acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
+            if (panels == 2) acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        _mm512_mask_storeu_ps(c + r * ldc, low, acc[r][0]);
+        if (panels == 2) _mm512_mask_storeu_ps(c + r * ldc + NR, high, acc[r][1]);
+    }
+}
+
+// block512() with the row and panel counts constants, so that the accumulators stay in registers.
+#define ROWS_CASE(n) \
+    case n: \
+        if (two) block512(n, 2, kb, a, lda, panel, start, c, ldc, cols); \
+        else block512(n, 1, kb, a, lda, panel, start, c, ldc, cols); \
+        break;
+AVX512 static void block_avx512(int64_t rows, int64_t kb, const float *a, int64_t lda, const float *panel, const float *start, float *c,
+                                int64_t ldc, int64_t cols) {
+    int two = cols > NR;
+    switch (rows) {
+        ROWS_CASE(12) ROWS_CASE(11) ROWS_CASE(10) ROWS_CASE(9) ROWS_CASE(8) ROWS_CASE(7)
+        ROWS_CASE(6) ROWS_CASE(5) ROWS_CASE(4) ROWS_CASE(3) ROWS_CASE(2)
+        default: if (two) block512(1, 2, kb, a, lda, panel, start, c, ldc, cols); else block512(1, 1, kb, a, lda, panel, start, c, ldc, cols);
+    }
+}
+#undef ROWS_CASE
 #endif
 
 // Columns j0 ..< j1 of the product on this thread.
@@ -241,9 +301,12 @@ void assay_sgemm_ordered_columns(int64_t m, int64_t k, const float *a, int64_t l
     }
 #if ASSAY_X86
     if (assay_simd_level() >= 1) {
-        blocked(block_avx2, m, k, a, lda, b, ldb, transposed, start, c, ldc, j0, j1, packed);
+        if (assay_avx512_level() >= 1)
+            blocked((kernel_t){block_avx512, MR_AVX512, 2 * NR}, m, k, a, lda, b, ldb, transposed, start, c, ldc, j0, j1, packed);
+        else
+            blocked((kernel_t){block_avx2, MR, NR}, m, k, a, lda, b, ldb, transposed, start, c, ldc, j0, j1, packed);
         return;
     }
 #endif
-    blocked(block_portable, m, k, a, lda, b, ldb, transposed, start, c, ldc, j0, j1, packed);
+    blocked((kernel_t){block_portable, MR, NR}, m, k, a, lda, b, ldb, transposed, start, c, ldc, j0, j1, packed);
 }

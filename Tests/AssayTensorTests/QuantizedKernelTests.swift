@@ -303,8 +303,8 @@ struct QuantizedKernelTests {
         QuantizedKernels.forcePortable(false)
         // AVX2's groups of eight rows where the CPU would take sixteen with AVX-512.
         if QuantizedKernels.integerLanes == 16 {
-            QuantizedKernels.forceAVX2IntegerProducts(true)
-            defer { QuantizedKernels.forceAVX2IntegerProducts(false) }
+            QuantizedKernels.forceAVX2(true)
+            defer { QuantizedKernels.forceAVX2(false) }
             #expect(QuantizedKernels.integerLanes == 8)
             #expect(differing(w.linear(x, rows: m, ggml: true), portable[...]) == 0, "\(type), AVX2 on an AVX-512 CPU")
         }
@@ -366,13 +366,14 @@ struct QuantizedKernelTests {
 
     /// Ordered products (the encoder's): each output is one chain of fused multiply-adds over k
     /// in order from its starting value — checked against that chain written out in Swift — so
-    /// the same bits come from any block of its rows, any thread count, the AVX2 and the portable
-    /// kernel, and a weight matrix of any type (dequantized panels, split across the pool); and
-    /// from a start row (a bias) instead of C, which is then not read. Shapes cross every blocking
-    /// edge: 6-row and 16-column register blocks, 512-deep and 768-wide packed blocks, depths in
-    /// and beside the 8 × 8 transposes that pack whole panels, and no depth at all.
+    /// the same bits come from any block of its rows, any thread count, the AVX-512, AVX2 and
+    /// portable kernels, and a weight matrix of any type (dequantized panels, split across the
+    /// pool); and from a start row (a bias) instead of C, which is then not read. Shapes cross every
+    /// blocking edge: 6-row × 16-column (AVX2) and 12-row × 32-column (AVX-512) register blocks,
+    /// 512-deep and 768-wide packed blocks, depths in and beside the 8 × 8 transposes that pack
+    /// whole panels, and no depth at all.
     @Test(arguments: [(m: 13, n: 37, k: 5), (m: 9, n: 790, k: 1056), (m: 7, n: 16, k: 512), (m: 1, n: 3, k: 1), (m: 8, n: 40, k: 45),
-                      (m: 3, n: 20, k: 0)])
+                      (m: 3, n: 20, k: 0), (m: 25, n: 63, k: 33), (m: 12, n: 32, k: 7), (m: 30, n: 801, k: 520)])
     func orderedProductsAreOneChainPerOutput(m: Int, n: Int, k: Int) {
         let a = Self.activations(m * k, seed: 91), b = Self.activations(n * k, seed: 92), start = Self.activations(m * n, seed: 93)
         let row = Self.activations(n, seed: 95), rowStart = (0..<(m * n)).map { row[$0 % n] }
@@ -404,13 +405,16 @@ struct QuantizedKernelTests {
             return c
         }
         let saved = Threads.count
-        defer { Threads.count = saved; QuantizedKernels.forcePortable(false) }
+        defer { Threads.count = saved; QuantizedKernels.forcePortable(false); QuantizedKernels.forceAVX2(false) }
         Threads.count = 2
-        for portable in [false, true] {
-            QuantizedKernels.forcePortable(portable)
+        // The best kernel the CPU has, AVX2 where that is AVX-512, and the portable C.
+        let levels = QuantizedKernels.avx512Level > 0 ? ["best", "avx2", "portable"] : ["best", "portable"]
+        for level in levels {
+            QuantizedKernels.forcePortable(level == "portable")
+            QuantizedKernels.forceAVX2(level == "avx2")
             for threads in [1, 2] {
                 for transposed in [true, false] {
-                    let label = "\(m)×\(n)×\(k), portable \(portable), \(threads) threads, transposed \(transposed)"
+                    let label = "\(m)×\(n)×\(k), \(level) kernels, \(threads) threads, transposed \(transposed)"
                     #expect(product(rows: 0..<m, threads: threads, transposed: transposed).map(\.bitPattern) == expected.map(\.bitPattern), "\(label)")
                     let middle = (m / 3)..<min(m, m / 3 + 4)
                     #expect(product(rows: middle, threads: threads, transposed: transposed).map(\.bitPattern)

@@ -21,8 +21,12 @@ public enum QuantizedKernels {
     /// Weight rows the integer products take at a time: 16 with AVX-512 VNNI, 8 with AVX2, 0 when the portable kernel runs.
     public static var integerLanes: Int { Int(assay_integer_lanes()) }
 
-    /// Keeps the integer products on AVX2 on a CPU with AVX-512 (`true`), or not. Not thread-safe: tests only.
-    public static func forceAVX2IntegerProducts(_ on: Bool) { assay_integer_force_avx2(on ? 1 : 0) }
+    /// The AVX-512 kernels this CPU runs: 2 (AVX-512 with VNNI: the integer and the ordered
+    /// products), 1 (AVX-512 F: the ordered products), 0 (none, or ``forceAVX2(_:)`` is on).
+    public static var avx512Level: Int { Int(assay_avx512_level()) }
+
+    /// Keeps every kernel on AVX2 on a CPU with AVX-512 (`true`), or not. Not thread-safe: tests only.
+    public static func forceAVX2(_ on: Bool) { assay_force_avx2(on ? 1 : 0) }
 
     /// ggml's vec-dot partner of weights of `type` (the activations' block type), nil for float weights.
     public static func activationType(for type: GGMLType) -> GGMLType? {

@@ -12,6 +12,11 @@
 int assay_simd_level(void);
 /// Forces the portable kernels (1) or the best the CPU has (0): tests compare the two.
 void assay_force_portable(int on);
+/// The AVX-512 kernels this CPU runs: 2 with AVX-512 F, BW, VL and VNNI (the integer products and
+/// the ordered ones), 1 with AVX-512 F only (the ordered products), 0 without (or when forced off).
+int assay_avx512_level(void);
+/// Keeps every kernel on AVX2 where the CPU has AVX-512 (1), or lets them use it (0): tests compare the two.
+void assay_force_avx2(int on);
 
 /// The block type activations take when they meet weights of `type` in a quantized product
 /// (ggml's vec_dot_type: q8_0, q8_1 or q8_K), or -1 when the weights are f32, f16 or bf16.
@@ -81,8 +86,6 @@ int assay_integer_gemm_type(int type);
 /// Weight rows the integer products take at a time on this CPU: 16 (AVX-512 with VNNI), 8 (AVX2),
 /// 0 (the portable kernel).
 int assay_integer_lanes(void);
-/// Keeps the integer products on AVX2 where the CPU has AVX-512 (1), or lets them use it (0): tests compare the two.
-void assay_integer_force_avx2(int on);
 
 /// y[a · ldy + r] = row r of W · activation row a, for a < m and r < rows, with the activations
 /// quantized to assay_vec_dot_type(type) (`m` rows `xq_row_bytes` apart): ggml's integer block
@@ -101,8 +104,8 @@ void assay_gemm_integer_parallel(int type, const void *w, size_t row_bytes, int6
 /// row) and b[kk · ldb + j] otherwise, and S is every row equal to `start` (n values: a bias, or
 /// zeros) when it is given, else C itself (C += A · op(B)). Every output is one chain of fused
 /// multiply-adds over kk = 0 … k − 1 starting from its value in S: the same bits whatever m is,
-/// whichever rows share the product, however many threads split its columns and whether the AVX2
-/// or the portable kernel runs; C is not read when `start` is given. `threads` ≤ 1 runs on the
+/// whichever rows share the product, however many threads split its columns and whether the
+/// AVX-512, AVX2 or portable kernel runs; C is not read when `start` is given. `threads` ≤ 1 runs on the
 /// caller alone (no pool, no lock: safe from several threads at once); more splits the columns
 /// across the pool when the product is large enough.
 void assay_sgemm_ordered(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, int transposed,
