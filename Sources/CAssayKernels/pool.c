@@ -402,11 +402,7 @@ void assay_gemm_integer_parallel(int type, const void *w, size_t row_bytes, int6
 
 void assay_parallel_tasks(int64_t count, int max_parts, void (*task)(void *context, int64_t task, int part), void *context) {
     if (count <= 0) return;
-    if (inside_task) {
-        for (int64_t t = 0; t < count; t++) task(context, t, 0);
-        return;
-    }
-    int threads = enter();
+    int threads = enter();  // 1 inside a task: the tasks then run here, in order
     int parts = count < threads ? (int)count : threads;
     if (parts > max_parts) parts = max_parts < 1 ? 1 : max_parts;
     job_t j = {6, F32, NULL, 0, 0, NULL, NULL, NULL, count, parts, 0, 0, 0, NULL, 0, NULL, NULL, NULL, 0, 0, task, context};
