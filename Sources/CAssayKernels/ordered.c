@@ -5,7 +5,8 @@
 // are split between threads, the cache blocking or the SIMD level (the AVX-512 and AVX2 kernels'
 // lanes and the portable loop's fmaf round alike) — so an encoder's embedding of a text is the
 // same bits whichever texts share its batch, which shard computes it, how many cores the machine
-// has and whether they have AVX-512.
+// has and whether they have AVX-512 (NaN payloads aside: which NaN an operation with two of them
+// returns differs between the kernels).
 //
 // All paths are Goto's: B is packed in blocks of KC × NC into panels of 16 columns, k-major, and
 // a register block of accumulators meets them, A's values broadcast one at a time: 12 rows × two
@@ -135,9 +136,11 @@ static void blocked(kernel_t kernel, int64_t m, int64_t k, const float *a, int64
             pack(b, ldb, transposed, jb, nb, k0, kb, packed);
             for (int64_t i = 0; i < m; i += kernel.mr) {
                 int64_t rows = m - i < kernel.mr ? m - i : kernel.mr;
-                for (int64_t p = 0; p < nb; p += kernel.width)
-                    kernel.block(rows, kb, a + i * lda + k0, lda, packed + p * kb, k0 == 0 && start ? start + jb + p : NULL, c + i * ldc + jb + p, ldc,
-                                 nb - p < kernel.width ? nb - p : kernel.width);
+                for (int64_t p = 0; p < nb; p += kernel.width) {
+                    const float *s = k0 == 0 && start ? start + jb + p : NULL;
+                    int64_t cols = nb - p < kernel.width ? nb - p : kernel.width;
+                    kernel.block(rows, kb, a + i * lda + k0, lda, packed + p * kb, s, c + i * ldc + jb + p, ldc, cols);
+                }
             }
         }
     }
@@ -246,9 +249,9 @@ AVX2 static void block_avx2(int64_t rows, int64_t kb, const float *a, int64_t ld
 // are masked off in the loads and stores (a masked-off lane never touches memory).
 #define AVX512 __attribute__((target("avx2,fma,avx512f")))
 
-AVX512 static inline __attribute__((always_inline)) void block512(const int rows, const int panels, int64_t kb, const float *a, int64_t lda,
-                                                                   const float *panel, const float *start, float *c, int64_t ldc,
-                                                                   int64_t cols) {
+AVX512 static inline __attribute__((always_inline)) void block512(const int rows, const int panels, int64_t kb, const float *a,
+                                                                   int64_t lda, const float *panel, const float *start, float *c,
+                                                                   int64_t ldc, int64_t cols) {
     __m512 acc[MR_AVX512][2];
     const __mmask16 low = cols >= NR ? 0xFFFF : (__mmask16)((1u << cols) - 1);
     const __mmask16 high = cols >= 2 * NR ? 0xFFFF : cols > NR ? (__mmask16)((1u << (cols - NR)) - 1) : 0;
@@ -284,7 +287,9 @@ AVX512 static void block_avx512(int64_t rows, int64_t kb, const float *a, int64_
     switch (rows) {
         ROWS_CASE(12) ROWS_CASE(11) ROWS_CASE(10) ROWS_CASE(9) ROWS_CASE(8) ROWS_CASE(7)
         ROWS_CASE(6) ROWS_CASE(5) ROWS_CASE(4) ROWS_CASE(3) ROWS_CASE(2)
-        default: if (two) block512(1, 2, kb, a, lda, panel, start, c, ldc, cols); else block512(1, 1, kb, a, lda, panel, start, c, ldc, cols);
+        default:
+            if (two) block512(1, 2, kb, a, lda, panel, start, c, ldc, cols);
+            else block512(1, 1, kb, a, lda, panel, start, c, ldc, cols);
     }
 }
 #undef ROWS_CASE

@@ -369,11 +369,12 @@ struct QuantizedKernelTests {
     /// the same bits come from any block of its rows, any thread count, the AVX-512, AVX2 and
     /// portable kernels, and a weight matrix of any type (dequantized panels, split across the
     /// pool); and from a start row (a bias) instead of C, which is then not read. Shapes cross every
-    /// blocking edge: 6-row × 16-column (AVX2) and 12-row × 32-column (AVX-512) register blocks,
-    /// 512-deep and 768-wide packed blocks, depths in and beside the 8 × 8 transposes that pack
-    /// whole panels, and no depth at all.
+    /// blocking edge: 6-row × 16-column (AVX2) and 12-row × 32-column (AVX-512) register blocks
+    /// with every count of rows left over, 512-deep and 768-wide packed blocks, depths in and
+    /// beside the 8 × 8 transposes that pack whole panels, and no depth at all.
     @Test(arguments: [(m: 13, n: 37, k: 5), (m: 9, n: 790, k: 1056), (m: 7, n: 16, k: 512), (m: 1, n: 3, k: 1), (m: 8, n: 40, k: 45),
-                      (m: 3, n: 20, k: 0), (m: 25, n: 63, k: 33), (m: 12, n: 32, k: 7), (m: 30, n: 801, k: 520)])
+                      (m: 3, n: 20, k: 0), (m: 25, n: 63, k: 33), (m: 12, n: 32, k: 7), (m: 30, n: 801, k: 520), (m: 14, n: 33, k: 9),
+                      (m: 27, n: 50, k: 3), (m: 17, n: 40, k: 2), (m: 22, n: 17, k: 4), (m: 23, n: 48, k: 6)])
     func orderedProductsAreOneChainPerOutput(m: Int, n: Int, k: Int) {
         let a = Self.activations(m * k, seed: 91), b = Self.activations(n * k, seed: 92), start = Self.activations(m * n, seed: 93)
         let row = Self.activations(n, seed: 95), rowStart = (0..<(m * n)).map { row[$0 % n] }
@@ -391,18 +392,27 @@ struct QuantizedKernelTests {
         }
         let expected = chains(b, from: start), expectedFromRow = chains(b, from: rowStart)
         let bColumns = (0..<(k * n)).map { b[($0 % n) * k + $0 / n] }  // op(B) stored k-major
-        func product(rows: Range<Int>, threads: Int, transposed: Bool, fromRow: Bool = false) -> [Float] {
-            var c = fromRow ? [Float](repeating: .nan, count: rows.count * n) : Array(start[(rows.lowerBound * n)..<(rows.upperBound * n)])
-            a.withUnsafeBufferPointer { pa in
+        // A's rows and C's rows have gaps (lda = k + 2, ldc = n + 3): NaN after each row of A, which
+        // would reach an output that read it, and a sentinel after each row of C, which must
+        // survive — a kernel that reads or writes a lane past its block's edge fails here.
+        let lda = k + 2, ldc = n + 3, sentinel: Float = 12345
+        var aPadded = [Float](repeating: .nan, count: m * lda)
+        for i in 0..<m { for kk in 0..<k { aPadded[i * lda + kk] = a[i * k + kk] } }
+        func product(rows: Range<Int>, threads: Int, transposed: Bool, fromRow: Bool = false, label: String) -> [Float] {
+            var c = [Float](repeating: sentinel, count: rows.count * ldc)
+            for (r, i) in rows.enumerated() { for j in 0..<n { c[r * ldc + j] = fromRow ? .nan : start[i * n + j] } }
+            aPadded.withUnsafeBufferPointer { pa in
                 (transposed ? b : bColumns).withUnsafeBufferPointer { pb in
                     c.withUnsafeMutableBufferPointer { pc in
-                        Kernels.orderedProduct(m: rows.count, n: n, k: k, a: pa.baseAddress! + rows.lowerBound * k, lda: k, b: pb.baseAddress!,
-                                               ldb: transposed ? k : n, transposeB: transposed, c: pc.baseAddress!, ldc: n,
+                        Kernels.orderedProduct(m: rows.count, n: n, k: k, a: pa.baseAddress! + rows.lowerBound * lda, lda: lda, b: pb.baseAddress!,
+                                               ldb: transposed ? k : n, transposeB: transposed, c: pc.baseAddress!, ldc: ldc,
                                                startingFrom: fromRow ? row : nil, threads: threads)
                     }
                 }
             }
-            return c
+            let gaps = (0..<rows.count).flatMap { r in c[(r * ldc + n)..<((r + 1) * ldc)] }
+            #expect(gaps.allSatisfy { $0 == sentinel }, "\(label): written past a row of C")
+            return (0..<rows.count).flatMap { r in c[(r * ldc)..<(r * ldc + n)] }
         }
         let saved = Threads.count
         defer { Threads.count = saved; QuantizedKernels.forcePortable(false); QuantizedKernels.forceAVX2(false) }
@@ -415,15 +425,18 @@ struct QuantizedKernelTests {
             for threads in [1, 2] {
                 for transposed in [true, false] {
                     let label = "\(m)×\(n)×\(k), \(level) kernels, \(threads) threads, transposed \(transposed)"
-                    #expect(product(rows: 0..<m, threads: threads, transposed: transposed).map(\.bitPattern) == expected.map(\.bitPattern), "\(label)")
+                    #expect(product(rows: 0..<m, threads: threads, transposed: transposed, label: label).map(\.bitPattern)
+                        == expected.map(\.bitPattern), "\(label)")
                     let middle = (m / 3)..<min(m, m / 3 + 4)
-                    #expect(product(rows: middle, threads: threads, transposed: transposed).map(\.bitPattern)
+                    #expect(product(rows: middle, threads: threads, transposed: transposed, label: label).map(\.bitPattern)
                         == expected[(middle.lowerBound * n)..<(middle.upperBound * n)].map(\.bitPattern), "\(label), rows \(middle)")
-                    #expect(product(rows: 0..<m, threads: threads, transposed: transposed, fromRow: true).map(\.bitPattern)
+                    #expect(product(rows: 0..<m, threads: threads, transposed: transposed, fromRow: true, label: label).map(\.bitPattern)
                         == expectedFromRow.map(\.bitPattern), "\(label), from a start row")
                 }
             }
         }
+        QuantizedKernels.forcePortable(false)
+        QuantizedKernels.forceAVX2(false)
         // Weights of another type: the chain over the dequantized values.
         if k > 0, k % 32 == 0 {
             let w = Self.matrix(.q8_0, rows: n, columns: k, seed: 94), chained = chains(w.dequantized(), from: start)

@@ -13,7 +13,8 @@ int assay_simd_level(void);
 /// Forces the portable kernels (1) or the best the CPU has (0): tests compare the two.
 void assay_force_portable(int on);
 /// The AVX-512 kernels this CPU runs: 2 with AVX-512 F, BW, VL and VNNI (the integer products and
-/// the ordered ones), 1 with AVX-512 F only (the ordered products), 0 without (or when forced off).
+/// the ordered ones), 1 with AVX-512 F but not all of those (the ordered products), 0 without
+/// (or when forced off).
 int assay_avx512_level(void);
 /// Keeps every kernel on AVX2 where the CPU has AVX-512 (1), or lets them use it (0): tests compare the two.
 void assay_force_avx2(int on);
