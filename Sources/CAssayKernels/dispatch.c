@@ -48,7 +48,8 @@ void assay_gemv(int type, const void *w, size_t row_bytes, int64_t k, const floa
                 int64_t r1) {
 #if ASSAY_X86
     if (assay_simd_level() >= 1) {
-        assay_gemv_avx2(type, (const uint8_t *)w, row_bytes, k, x, (const uint8_t *)xq, y, r0, r1);
+        if (xq) assay_gemv_ggml_avx2(type, (const uint8_t *)w, row_bytes, k, (const uint8_t *)xq, y, r0, r1);
+        else assay_gemv_exact_avx2(type, (const uint8_t *)w, row_bytes, k, x, y, r0, r1);
         return;
     }
 #endif

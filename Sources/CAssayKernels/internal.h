@@ -261,11 +261,14 @@ float assay_dot_quantized_portable(int type, const uint8_t *w, const uint8_t *a,
 void assay_gemv_portable(int type, const uint8_t *w, size_t row_bytes, int64_t k, const float *x, const uint8_t *xq, float *y,
                          int64_t r0, int64_t r1);
 #if ASSAY_X86
-/// Rows r0 ..< r1 through the AVX2+FMA+F16C kernels (see assay_gemv).
-void assay_gemv_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const float *x, const uint8_t *xq, float *y,
-                     int64_t r0, int64_t r1);
+/// Rows r0 ..< r1 against f32 activations through the AVX2+FMA+F16C kernels (exact numerics,
+/// avx2_exact.c; see assay_gemv).
+void assay_gemv_exact_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const float *x, float *y, int64_t r0, int64_t r1);
+/// Rows r0 ..< r1 against activations quantized to the weights' vec-dot type through the
+/// AVX2+FMA+F16C kernels (ggml numerics, avx2_ggml.c; see assay_gemv).
+void assay_gemv_ggml_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, float *y, int64_t r0, int64_t r1);
 /// Rows r0 ..< r1 of W against `m` quantized activation rows (`xq`, `xq_row_bytes` apart; y[a ·
-/// ldy + r]) for Q4_0, Q4_1, Q8_0, Q4_K and Q6_K: each output bit-identical to assay_gemv_avx2's,
+/// ldy + r]) for Q4_0, Q4_1, Q8_0, Q4_K and Q6_K: each output bit-identical to assay_gemv_ggml_avx2's,
 /// each weight block unpacked once for up to four activation rows. Returns 0 (nothing written)
 /// for other types, rows too long for decode's AVX2 products, or no memory.
 int assay_gemm_quantized_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes,
@@ -289,7 +292,7 @@ void assay_gemm_tile(const float *tile, int64_t n, int64_t k, const float *x, in
 void assay_gemm_tile_portable(const float *tile, int64_t n, int64_t k, const float *x, int64_t m, float *y, int64_t ldy);
 
 #if ASSAY_X86
-// What avx2.c and integer.c compile their kernels for (called only when the CPU has it).
+// What the avx2_*.c files and integer.c compile their kernels for (called only when the CPU has it).
 #define ASSAY_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 // The 128 six-bit values (0–63) of half a Q6_K block, four runs of 32: run r takes nibble r / 2

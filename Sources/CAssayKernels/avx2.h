@@ -1,0 +1,104 @@
+// Inline helpers shared by the AVX2 + FMA + F16C kernel files (avx2_ggml.c, avx2_batches.c,
+// avx2_exact.c, avx2_tiles.c): compiled for those features by function attribute, called only
+// when the CPU has them (dispatch.c). Private to CAssayKernels.
+#pragma once
+#include "internal.h"
+
+#if ASSAY_X86
+#define AVX2 ASSAY_AVX2
+
+// The half at p through F16C (exact for every finite half, as half_to_float).
+AVX2 static inline float half_f16c(const uint8_t *p) { return _cvtsh_ss(load_u16(p)); }
+
+AVX2 static inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// 32 nibbles of 16 bytes: low nibbles are values 0–15, high nibbles values 16–31 (ggml's order).
+// The bytes are loaded into both lanes and the high lane shifted (no lane insert, a shuffle).
+AVX2 static inline __m256i nibbles(const uint8_t *p) {
+    __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_and_si256(_mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F));
+}
+
+// Σ x·y of 32 unsigned × signed bytes as 8 float lanes (|sum| ≤ 2^18: exact).
+AVX2 static inline __m256 dot_u8_i8(__m256i x, __m256i y) {
+    __m256i pairs = _mm256_maddubs_epi16(x, y);
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+}
+
+// Σ x·y of 32 signed × signed bytes (maddubs needs its first operand unsigned: |x| and y·sign(x)).
+AVX2 static inline __m256 dot_i8_i8(__m256i x, __m256i y) {
+    return dot_u8_i8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+}
+
+// Weights are asked for 8 KB ahead of the block being multiplied, one line each time a loop has
+// moved on by 64–80 bytes (every 2–4 blocks, so some lines are not asked for). The hardware prefetcher alone kept too little of a matrix-vector product's stream in
+// flight — it stops at each 4 KB page of a mapped file — and asking for a whole row ahead at the
+// row's start did worse than this. Integer (ggml) products on two Zen 2 cores, 5632 × 2048 matrices
+// from memory (bench/kernels.sh): Q4_0 6.6–8 → 16.7 GB/s, Q4_1 8.9 → 15.9, Q8_0 17.7 → 21.8, Q4_K
+// 11–16 → 17.6, Q6_K 15.7 → 19.2. The exact dword loops (exact_4bit, exact_q8_0, exact_q4_K,
+// exact_q6_K) ask too: they had lost up to 10 % with it while byte shuffles and scalar block
+// scales bound them, and gain since; the fallbacks (exact_32, dot_exact_avx2) do not. A prefetch
+// past a matrix's end never faults.
+#define PREFETCH_DISTANCE 8192
+// The address is formed as an integer: a pointer past the end of the matrix would be undefined.
+#define PREFETCH(p) _mm_prefetch((const char *)((uintptr_t)(p) + PREFETCH_DISTANCE), _MM_HINT_T0)
+
+AVX2 static inline int hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_hadd_epi32(s, s);
+    s = _mm_hadd_epi32(s, s);
+    return _mm_cvtsi128_si32(s);
+}
+
+// Bytes that pick, in every 128-bit lane, int16 word j of the lane (a group's scale for madd).
+AVX2 static inline __m256i word_picker(int j) { return _mm256_set1_epi16((short)((2 * j) | ((2 * j + 1) << 8))); }
+
+// A Q4_K block's eight scales (bytes 0–7) and eight mins (bytes 8–15), scale_min_k4's values,
+// unpacked together with ggml's 32-bit masks.
+static inline __m128i q4_K_scale_bytes(const uint8_t *w) {
+    uint32_t u[4];
+    memcpy(u, w + 4, 12);
+    u[3] = ((u[2] >> 4) & 0x0F0F0F0F) | (((u[1] >> 6) & 0x03030303) << 4);
+    uint32_t mins_low = u[1] & 0x3F3F3F3F;
+    u[1] = (u[2] & 0x0F0F0F0F) | (((u[0] >> 6) & 0x03030303) << 4);
+    u[2] = mins_low;
+    u[0] &= 0x3F3F3F3F;
+    __m128i packed;
+    memcpy(&packed, u, 16);
+    return packed;
+}
+
+// Those as int16: the eight scales in both lanes of `scales`, and the mins each twice in a row
+// (m0 m0 m1 m1 …, one per 16 activations: madd with Q8_K's sixteen sums gives m·Σ y per group).
+// The integer sums are exact, so the results are those of per-group scalar code, which had taken
+// as many instructions as the products.
+AVX2 static inline void q4_K_scales(const uint8_t *w, __m256i *scales, __m256i *mins) {
+    __m256i both = _mm256_cvtepu8_epi16(q4_K_scale_bytes(w));
+    *scales = _mm256_permute2x128_si256(both, both, 0x00);
+    const __m256i twice = _mm256_setr_epi8(0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7);
+    *mins = _mm256_shuffle_epi8(_mm256_permute4x64_epi64(both, 0xFA), twice);
+}
+
+// A Q6_K block's sixteen int8 scales as int16 (`scales`: groups 0–7 in the low lane, 8–15 in the
+// high one), and each half-block's eight in both lanes (`groups`).
+AVX2 static inline void q6_K_scales(const uint8_t *w, __m256i *scales, __m256i groups[2]) {
+    *scales = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
+    groups[0] = _mm256_permute2x128_si256(*scales, *scales, 0x00);
+    groups[1] = _mm256_permute2x128_si256(*scales, *scales, 0x11);
+}
+
+// The scales of a run of 32 (groups 2·run and 2·run + 1 of its half), one per 128-bit lane.
+AVX2 static inline __m256i q6_K_run_scales(__m256i groups, int run) {
+    return _mm256_shuffle_epi8(groups, _mm256_set_m128i(_mm_set1_epi16((short)((4 * run + 2) | ((4 * run + 3) << 8))),
+                                                        _mm_set1_epi16((short)((4 * run) | ((4 * run + 1) << 8)))));
+}
+
+// Most 32-value activation blocks whose scales are converted ahead (k ≤ 262,144); longer rows
+// take the portable products.
+#define SCALED_BLOCKS 8192
+#endif
