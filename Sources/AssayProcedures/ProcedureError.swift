@@ -17,6 +17,9 @@ public enum ProcedureError: AssayError, Equatable {
     case differentTokenizations(reference: String, candidate: String, position: Int, referenceToken: String, candidateToken: String)
     /// A model cannot do what the procedure needs (a served model without token scoring, …).
     case missingCapability(model: String, what: String, hint: String)
+    /// A perplexity (`which`: per token, word or byte) too large for a double: the model's
+    /// log-probabilities put a mean negative log-likelihood of `meanNLL` nats on each unit.
+    case perplexityOverflow(model: String, which: String, meanNLL: Double)
 
     public var errorDescription: String? {
         switch self {
@@ -31,6 +34,8 @@ public enum ProcedureError: AssayError, Equatable {
                 ? "\(candidate): the vocabulary differs from \(reference)'s (\(candidateToken) vs \(referenceToken))"
                 : "\(candidate): tokenizes the text differently from \(reference): token \(position) is \(candidateToken), not \(referenceToken)"
         case let .missingCapability(model, what, _): return "\(model): \(what)"
+        case let .perplexityOverflow(model, which, meanNLL):
+            return "\(model): the \(which) perplexity overflows (exp of a mean negative log-likelihood of \(meanNLL) nats)"
         }
     }
 
@@ -43,6 +48,8 @@ public enum ProcedureError: AssayError, Equatable {
         case .invalidStride: return "use a stride from 1 to the context, or leave it out for lm-eval's (the context)"
         case .differentTokenizations: return "compare two versions of the same model: drift needs identical tokenizers"
         case let .missingCapability(_, _, hint): return hint
+        case .perplexityOverflow:
+            return "no model's softmax gives log-probabilities that low: check the weights, or the server's log-probabilities"
         }
     }
 
@@ -52,7 +59,7 @@ public enum ProcedureError: AssayError, Equatable {
         case let .malformedDocument(path, line, _): return "\(path):\(line)"
         case let .unreadableText(path, _): return path
         case let .differentTokenizations(_, candidate, _, _, _): return candidate
-        case let .missingCapability(model, _, _): return model
+        case let .missingCapability(model, _, _), let .perplexityOverflow(model, _, _): return model
         default: return nil
         }
     }

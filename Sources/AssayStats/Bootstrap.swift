@@ -7,16 +7,48 @@ import AssayCore
 /// compute the corpus score). Matches sacrebleu's definitions of the interval: scores sorted,
 /// lower = scores[n / 40], upper = scores[n − n / 40 − 1].
 public enum Bootstrap {
-    /// Resampled index lists, `resamples` of them, each as long as the sample.
+    /// The most resamples an input may ask for (sacrebleu's default is 1,000; 100,000 already
+    /// takes minutes on a large corpus, and more is a typo).
+    public static let maximumResamples = 100_000
+
+    /// Resampled index lists, `resamples` of them, each as long as the sample, made one at a time
+    /// as they are iterated (every pass over them gives the same draws).
     /// - Parameters:
     ///   - count: number of items in the sample.
     ///   - resamples: number of bootstrap resamples.
     ///   - seed: the generator's seed (appears in signatures).
-    /// - Complexity: O(resamples × count).
-    public static func indices(count: Int, resamples: Int, seed: UInt64) -> [[Int]] {
+    /// - Complexity: O(resamples × count) time a pass, O(count) memory.
+    public static func indices(count: Int, resamples: Int, seed: UInt64) -> Draws {
         precondition(count > 0 && resamples > 0, "need items and resamples")
-        var rng = SeededGenerator(seed: seed)
-        return (0..<resamples).map { _ in (0..<count).map { _ in rng.index(below: count) } }
+        return Draws(count: count, resamples: resamples, seed: seed)
+    }
+
+    /// The draws of ``indices(count:resamples:seed:)``: all of them held at once had taken
+    /// resamples × count integers (16 GB for 2,000 resamples of a million items).
+    public struct Draws: Sequence, Equatable, Sendable {
+        /// Items in the sample.
+        public let count: Int
+        /// Number of draws.
+        public let resamples: Int
+        /// The generator's seed.
+        public let seed: UInt64
+
+        public var underestimatedCount: Int { resamples }
+
+        public func makeIterator() -> Iterator { Iterator(count: count, remaining: resamples, rng: SeededGenerator(seed: seed)) }
+
+        /// Makes each draw from the generator, in order.
+        public struct Iterator: IteratorProtocol {
+            let count: Int
+            var remaining: Int
+            var rng: SeededGenerator
+
+            public mutating func next() -> [Int]? {
+                guard remaining > 0 else { return nil }
+                remaining -= 1
+                return (0..<count).map { _ in rng.index(below: count) }
+            }
+        }
     }
 
     /// The 95 % interval and mean of a list of resampled scores, as sacrebleu's `estimate_ci`.

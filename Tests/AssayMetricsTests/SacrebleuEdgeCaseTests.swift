@@ -53,6 +53,19 @@ struct SacrebleuEdgeCaseTests {
             #expect(abs(score - golden) <= 1e-9, "case \(index) \(key): \(score) vs \(golden)")
         }
     }
+
+    /// Settings whose arithmetic would overflow or give infinity are refused with what and why:
+    /// beta above 1,000 (beta² had trapped past 3·10⁹) and smoothing values outside (0, 10⁶].
+    @Test func absurdSettingsAreRefused() throws {
+        #expect(throws: MetricsError.invalidOption(name: "beta", value: "3037000500", reason: "must be 1 to 1,000")) {
+            try ChrF(.init(beta: 3_037_000_500))
+        }
+        #expect(try ChrF(.init(beta: 1000)).name == "chrF1000")
+        for value in [Double.infinity, 1e308, 1_000_001, 0, -1, .nan] {
+            #expect(throws: MetricsError.self, "\(value)") { try BLEU.Smoothing(name: "add-k", value: value) }
+        }
+        #expect(try BLEU.Smoothing(name: "floor", value: 1_000_000) == .floor(1_000_000))
+    }
 }
 
 func view(_ s: BLEUScore) -> BLEUScoreView {

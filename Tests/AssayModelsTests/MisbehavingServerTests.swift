@@ -55,6 +55,29 @@ import Testing
                 if mode == "stall":
                     time.sleep(30)
                     return
+                if mode == "endless":
+                    # A stream that never ends: a token every millisecond, until the client leaves.
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    try:
+                        for _ in range(200000):
+                            self.wfile.write(b'data: {"choices":[{"index":0,"text":"x"}]}\\n\\n')
+                            self.wfile.flush()
+                            time.sleep(0.001)
+                    except OSError:
+                        pass
+                    return
+                if mode == "hugeusage":
+                    events = ('data: {"choices":[{"index":0,"text":"ok","finish_reason":"length"}]}\\n\\n'
+                              'data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":9223372036854775807}}\\n\\ndata: [DONE]\\n\\n').encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Content-Length", str(len(events)))
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    return self.wfile.write(events)
                 if mode == "cut" and count <= 1:
                     return self.send_json(200, {"data": []}, extra=b"x" * 100)  # promises more than it sends, then closes
                 if mode == "reset" and count <= 1:
@@ -199,5 +222,31 @@ import Testing
         task.cancel()
         await #expect(throws: (any Error).self) { try await task.value }
         #expect(Date().timeIntervalSince(cancelled) < 5)
+    }
+
+    /// A stream that goes on without end (a token a millisecond, never silent, so the timeout
+    /// never fires) stops at twice the request's max_tokens and more; a usage count no request
+    /// can hold is refused by name (it had trapped in the serving metrics' sums).
+    @Test func endlessStreamsAndAbsurdUsageAreRefused() async throws {
+        let child = try ChildServer.start(python: "python3", arguments: ["-c", Self.script, "{port}"])
+        defer { withExtendedLifetime(child) {} }
+        let endless = Self.server(child, "endless", timeout: 5)
+        let start = Date()
+        let message = await { () async -> String in
+            do {
+                _ = try await endless.streamCompletion(CompletionRequest(prompt: "Hi", maxTokens: 4), retrying: false)
+                return "accepted"
+            } catch { return error.localizedDescription }
+        }()
+        #expect(message.contains("went on past 72 events"), "\(message)")
+        #expect(Date().timeIntervalSince(start) < 5)
+        let huge = Self.server(child, "hugeusage")
+        let refused = await { () async -> String in
+            do {
+                _ = try await huge.streamCompletion(Self.request, retrying: false)
+                return "accepted"
+            } catch { return error.localizedDescription }
+        }()
+        #expect(refused.contains("usage.completion_tokens in event 2 is 9") && refused.contains("not a whole number of tokens"), "\(refused)")
     }
 }

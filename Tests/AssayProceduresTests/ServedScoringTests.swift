@@ -165,7 +165,8 @@ struct ServedScoringTests {
         let script = """
             import http.server, json, sys
             LCP = sys.argv[2] == "lcp"
-            NAMES = ["good", "shifted", "misaligned", "positive", "inf", "nan", "nologprobs", "nousage", "textnames", "two", "eog", "sep"]
+            NAMES = ["good", "shifted", "misaligned", "positive", "inf", "nan", "nologprobs", "nousage", "textnames", "two", "eog", "sep",
+                     "boolean", "hugecount", "fraction", "tiny", "hugelen", "zerolen", "badids"]
             class Handler(http.server.BaseHTTPRequestHandler):
                 def answer(self, status, obj, raw=None):
                     body = raw if raw is not None else json.dumps(obj).encode()
@@ -175,11 +176,14 @@ struct ServedScoringTests {
                     self.end_headers()
                     self.wfile.write(body)
                 def do_GET(self):
-                    self.answer(200, {"object": "list", "data": [{"id": n, "object": "model", "max_model_len": 4097} for n in NAMES]})
+                    lengths = {"hugelen": 1e300, "zerolen": 0}
+                    self.answer(200, {"object": "list", "data": [{"id": n, "object": "model", "max_model_len": lengths.get(n, 4097)} for n in NAMES]})
                 def do_POST(self):
                     request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                     if self.path == "/tokenize" and not LCP:
                         text = request.get("prompt", "")
+                        if request.get("model") == "badids":
+                            return self.answer(200, {"tokens": [-7, 2.5]})
                         return self.answer(200, {"tokens": [10 + i for i in range(len(text.split()))]})
                     if self.path == "/extras/tokenize" and LCP:
                         words = request["input"].split()
@@ -203,11 +207,14 @@ struct ServedScoringTests {
                     if name == "shifted": values, top = values[:-1], top[:-1]
                     if name == "misaligned": top[n if not LCP else n - 1] = {"token_id:3": -0.01, "token_id:4": -0.05}
                     if name == "positive": values[2] = 0.5
+                    if name == "boolean": values[2] = False
+                    if name == "tiny": values[1:n] = [-1e308] * (n - 1)
                     if name == "textnames": top = [None] + [{"x": -0.05} for _ in range(len(values) - 1)]
                     logprobs = {"tokens": ["t"] * len(values), "token_logprobs": values, "top_logprobs": top, "text_offset": [0] * len(values)}
                     choice = {"text": "g", "index": 0, "finish_reason": "stop" if name == "eog" else "length",
                               "logprobs": None if name == "nologprobs" else logprobs}
-                    usage = {"prompt_tokens": n + (name == "sep"), "completion_tokens": generated}
+                    usage = {"prompt_tokens": n + (name == "sep") + (0.5 if name == "fraction" else 0),
+                             "completion_tokens": 9223372036854775807 if name == "hugecount" else generated}
                     raw = json.dumps({"choices": [choice]} if name == "nousage" else {"choices": [choice], "usage": usage}).encode()
                     if name == "nan": raw = raw.replace(b"-0.2", b"NaN", 1)
                     if name == "inf": raw = raw.replace(b"-0.2", b"1e999", 1)
@@ -249,11 +256,37 @@ struct ServedScoringTests {
         for (name, expected) in [("shifted", "cannot be matched to the prompt"), ("misaligned", "not aligned with the prompt"),
                                  ("positive", "not a finite value ≤ 0"), ("inf", "not a JSON object"), ("nan", "not a JSON object"),
                                  ("nologprobs", "no choices[0].logprobs"), ("nousage", "no usage.prompt_tokens"),
-                                 ("sep", "it ran 6 prompt tokens for the 5"), ("textnames", "names tokens by text")] {
+                                 ("sep", "it ran 6 prompt tokens for the 5"), ("textnames", "names tokens by text"),
+                                 ("boolean", "log-probability 2 is"), ("hugecount", "usage.completion_tokens is 9"),
+                                 ("fraction", "usage.prompt_tokens is 5.5")] {
             let message = await Self.message {
                 _ = try await backend(name).scoreTokens([20, 21, 22, 23, 24], from: 1, options: ScoreOptions(topK: name == "textnames" ? 1 : 0))
             }
             #expect(message.contains(expected), "\(name): \(message)")
+        }
+    }
+
+    /// Server values that would have trapped or passed into a report as infinity: a context length
+    /// of 1e300 or 0, token ids that are not ids, and log-probabilities of −1e308 (valid one by
+    /// one, but their perplexity overflows).
+    @Test func absurdServerValuesAreRefused() async throws {
+        let server = try Self.misbehavingServer()
+        defer { withExtendedLifetime(server) {} }
+        func backend(_ name: String) -> OpenAIBackend { OpenAIBackend(server: OpenAIServer(baseURL: server.endpoint, model: name, timeout: 10)) }
+        for (name, expected) in [("hugelen", "max_model_len of model hugelen in /v1/models is 1"),
+                                 ("zerolen", "max_model_len of model zerolen in /v1/models is 0: no prompt fits"),
+                                 ("badids", "a token in the tokenize answer is -7, not a token id")] {
+            let message = await Self.message { _ = try await backend(name).scoringFacts() }
+            #expect(message.contains(expected), "\(name): \(message)")
+        }
+        let text = FileManager.default.temporaryDirectory.appendingPathComponent("absurd-\(UUID().uuidString).txt")
+        try (0..<40).map { "w\($0)" }.joined(separator: " ").write(to: text, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: text) }
+        do {
+            _ = try await PerplexityRunner.run(model: backend("tiny"), textAt: text, context: 8, mode: .chunked(maxChunks: 0), modelHash: "x")
+            Issue.record("an infinite perplexity was reported")
+        } catch let error as ProcedureError {
+            #expect(error.errorDescription?.contains("the token perplexity overflows") == true, "\(error)")
         }
     }
 

@@ -47,8 +47,12 @@ struct BootstrapTests {
     }
 
     @Test func resamplesAreReproducible() {
-        #expect(Bootstrap.indices(count: 50, resamples: 3, seed: 7) == Bootstrap.indices(count: 50, resamples: 3, seed: 7))
-        #expect(Bootstrap.indices(count: 50, resamples: 3, seed: 7) != Bootstrap.indices(count: 50, resamples: 3, seed: 8))
+        #expect(Array(Bootstrap.indices(count: 50, resamples: 3, seed: 7)) == Array(Bootstrap.indices(count: 50, resamples: 3, seed: 7)))
+        #expect(Array(Bootstrap.indices(count: 50, resamples: 3, seed: 7)) != Array(Bootstrap.indices(count: 50, resamples: 3, seed: 8)))
+        // Made one at a time: every pass gives the same draws, as many as asked.
+        let draws = Bootstrap.indices(count: 50, resamples: 3, seed: 7)
+        #expect(Array(draws) == Array(draws))
+        #expect(Array(draws).count == 3 && Array(draws).allSatisfy { $0.count == 50 && $0.allSatisfy { (0..<50).contains($0) } })
     }
 
     @Test func pairedTestSeparatesDifferentSystemsAndNotIdenticalOnes() {

@@ -230,6 +230,13 @@ struct SuiteLoaderTests {
         ("{ seed: -5 }", "must be at least 0, found -5"),
         ("{ smooth_value: -0.5 }", "must be greater than 0, found -0.5"),
         ("{ smooth_value: 0 }", "must be greater than 0, found 0"),
+        // Absurd values: a resample count that had filled the memory, a number that had trapped
+        // on its way to an integer, infinities and integers beyond 64 bits.
+        ("{ resamples: 2000000000 }", "must be at most 100000, found 2000000000"),
+        ("{ smooth_value: 1e19 }", "must be at most 1e+15, found 1e+19"),
+        ("{ smooth_value: .inf }", "expected a finite number, found .inf"),
+        ("{ seed: 99999999999999999999 }", "99999999999999999999 is too large for an integer (at most 9223372036854775807)"),
+        ("{ smooth: add-k, smooth_value: 2000000 }", "invalid smoothing value '2000000.0': must be greater than 0 and at most 1,000,000"),
     ])
     func nonPositiveNumericOptions(_ options: String, _ message: String) throws {
         let sandbox = try SuiteSandbox()

@@ -58,7 +58,9 @@ extension AssayCommand {
 
         func validate() throws {
             if (file == nil) == (set == nil) { throw ValidationError("give a ratings FILE or --set NAME (one of them)") }
-            if let bootstrap, bootstrap < 1 { throw ValidationError("--bootstrap must be at least 1") }
+            if let bootstrap, !(1...Bootstrap.maximumResamples).contains(bootstrap) {
+                throw ValidationError("--bootstrap must be 1 to \(Bootstrap.maximumResamples) resamples")
+            }
         }
 
         func run() async throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AssayEvaluators
 import AssayMetrics
+import AssayStats
 import Foundation
 
 /// Inputs of `assay bleu` and `assay chrf`: a hypothesis file and reference files, or a JSONL
@@ -80,7 +81,9 @@ struct SignificanceOptions: ParsableArguments {
     var format: OutputFormat = .text
 
     func validate() throws {
-        guard resamples >= 1 else { throw ValidationError("--resamples must be at least 1") }
+        guard (1...Bootstrap.maximumResamples).contains(resamples) else {
+            throw ValidationError("--resamples must be 1 to \(Bootstrap.maximumResamples) (sacrebleu's default is 1000)")
+        }
         if sentence, confidence || pairedBaseline != nil {
             throw ValidationError("--sentence cannot be combined with --confidence or --paired-bs (as in sacrebleu)")
         }

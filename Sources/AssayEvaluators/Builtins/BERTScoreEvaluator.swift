@@ -22,7 +22,7 @@ public struct BERTScoreEvaluator: Evaluator {
         OptionSpec("exclude_special_from_matching", .bool, default: .bool(false), "leave [CLS]/[SEP] out of the similarity matrix (bert_score issue #180)"),
         OptionSpec("quantize", .choice(["none", "q8_0", "q4_0"]), default: .string("none"), "quantize the encoder's projections in memory first"),
         OptionSpec("batch_tokens", .integer(minimum: 1), default: .integer(8192), "tokens per encoder batch"),
-        OptionSpec("resamples", .integer(minimum: 0), default: .integer(1000), "bootstrap resamples for the mean F1's 95 % interval (0: none)"),
+        OptionSpec("resamples", .integer(minimum: 0, maximum: Bootstrap.maximumResamples), default: .integer(1000), "bootstrap resamples for the mean F1's 95 % interval (0: none)"),
         OptionSpec("seed", .integer(minimum: 0), default: .integer(12345), "bootstrap seed"),
     ]
     public static let metrics: [MetricSpec] = [

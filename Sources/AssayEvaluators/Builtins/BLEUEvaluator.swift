@@ -12,7 +12,7 @@ public struct BLEUEvaluator: Evaluator {
         OptionSpec("smooth", .choice(BLEU.Smoothing.names), default: .string("exp"), "smoothing method"),
         OptionSpec("smooth_value", .number(exclusiveMinimum: 0), default: nil, "value for floor (0.1) or add-k (1)"),
         OptionSpec("confidence", .bool, default: .bool(false), "bootstrap 95 % confidence interval"),
-        OptionSpec("resamples", .integer(minimum: 1), default: .integer(1000), "bootstrap resamples"),
+        OptionSpec("resamples", .integer(minimum: 1, maximum: Bootstrap.maximumResamples), default: .integer(1000), "bootstrap resamples"),
         OptionSpec("seed", .integer(minimum: 0), default: .integer(12345), "bootstrap seed"),
     ]
     public static let metrics: [MetricSpec] = [

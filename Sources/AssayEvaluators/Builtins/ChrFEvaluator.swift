@@ -14,7 +14,7 @@ public struct ChrFEvaluator: Evaluator {
         OptionSpec("whitespace", .bool, default: .bool(false), "keep whitespace in character n-grams"),
         OptionSpec("eps_smoothing", .bool, default: .bool(false), "epsilon smoothing (chrF++.py, NLTK) instead of effective order"),
         OptionSpec("confidence", .bool, default: .bool(false), "bootstrap 95 % confidence interval"),
-        OptionSpec("resamples", .integer(minimum: 1), default: .integer(1000), "bootstrap resamples"),
+        OptionSpec("resamples", .integer(minimum: 1, maximum: Bootstrap.maximumResamples), default: .integer(1000), "bootstrap resamples"),
         OptionSpec("seed", .integer(minimum: 0), default: .integer(12345), "bootstrap seed"),
     ]
     public static let metrics: [MetricSpec] = [

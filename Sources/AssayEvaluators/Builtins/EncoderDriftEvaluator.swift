@@ -17,7 +17,7 @@ public struct EncoderDriftEvaluator: Evaluator {
         OptionSpec("quantize", .choice(["q8_0", "q4_0"]), default: .string("q8_0"), "the quantized copy to compare with the full encoder"),
         OptionSpec("layer", .integer(minimum: 0), default: nil, "hidden layer (default: as bertscore)"),
         OptionSpec("idf", .bool, default: .bool(false), "BERTScore with idf weights"),
-        OptionSpec("resamples", .integer(minimum: 1), default: .integer(1000), "paired bootstrap resamples and randomization trials"),
+        OptionSpec("resamples", .integer(minimum: 1, maximum: Bootstrap.maximumResamples), default: .integer(1000), "paired bootstrap resamples and randomization trials"),
         OptionSpec("seed", .integer(minimum: 0), default: .integer(12345), "seed of both"),
         OptionSpec("batch_tokens", .integer(minimum: 1), default: .integer(8192), "tokens per encoder batch"),
     ]

@@ -23,7 +23,7 @@ public struct HumanAgreementEvaluator: Evaluator {
         OptionSpec("human_higher_is_better", .bool, default: .bool(true), "false when higher labels are worse (MQM error points)"),
         OptionSpec("mapping", .choice(["quantiles", "thresholds"]), default: .string("quantiles"), "how metric values become human categories for kappa"),
         OptionSpec("thresholds", .string, default: nil, "k − 1 increasing metric values for mapping: thresholds"),
-        OptionSpec("resamples", .integer(minimum: 0), default: .integer(1000), "bootstrap resamples (0: no intervals)"),
+        OptionSpec("resamples", .integer(minimum: 0, maximum: Bootstrap.maximumResamples), default: .integer(1000), "bootstrap resamples (0: no intervals)"),
         OptionSpec("seed", .integer(minimum: 0), default: .integer(12345), "bootstrap seed"),
     ]
     public static let metrics: [MetricSpec] = [

@@ -15,7 +15,7 @@ public struct PairedDeltaEvaluator: Evaluator {
         OptionSpec("reference", .string, default: nil, "<evaluation id>.<item value> of the reference, e.g. bleu-full.sentence_bleu (required)"),
         OptionSpec("candidate", .string, default: nil, "<evaluation id>.<item value> of the candidate, e.g. bleu-q4.sentence_bleu (required)"),
         OptionSpec("higher_is_better", .bool, default: .bool(true), "false for metrics where lower is better"),
-        OptionSpec("resamples", .integer(minimum: 1), default: .integer(1000), "bootstrap resamples and randomization trials"),
+        OptionSpec("resamples", .integer(minimum: 1, maximum: Bootstrap.maximumResamples), default: .integer(1000), "bootstrap resamples and randomization trials"),
         OptionSpec("seed", .integer(minimum: 0), default: .integer(12345), "seed of both"),
     ]
     public static let metrics: [MetricSpec] = [

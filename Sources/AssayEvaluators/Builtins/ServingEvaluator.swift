@@ -28,7 +28,7 @@ public struct ServingEvaluator: Evaluator {
         OptionSpec("tokenizer", .string, default: nil, "the served model's .gguf or directory: token counts when the server reports no usage"),
         OptionSpec("warmup", .integer(minimum: 0), default: .integer(1), "unmeasured requests first"),
         OptionSpec("seed", .integer(minimum: 0), default: .integer(0), "seed of the arrival gaps and of the bootstrap"),
-        OptionSpec("resamples", .integer(minimum: 100), default: .integer(1000), "bootstrap resamples of the requests for the latency intervals"),
+        OptionSpec("resamples", .integer(minimum: 100, maximum: Bootstrap.maximumResamples), default: .integer(1000), "bootstrap resamples of the requests for the latency intervals"),
         OptionSpec("timeout", .number(exclusiveMinimum: 0), default: .number(600), "seconds without a byte before a request fails"),
     ]
     public static let metrics: [MetricSpec] = [

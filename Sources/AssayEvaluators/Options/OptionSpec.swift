@@ -1,3 +1,5 @@
+import Foundation
+
 /// One option an evaluator accepts in a suite's `options:` mapping.
 ///
 /// The suite loader checks every option against its spec (type, range, allowed values) and
@@ -7,10 +9,11 @@ public struct OptionSpec: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// A boolean.
         case bool
-        /// An integer at least `minimum`.
-        case integer(minimum: Int)
-        /// A number greater than `exclusiveMinimum` (or any number when nil).
-        case number(exclusiveMinimum: Double?)
+        /// An integer from `minimum` to `maximum`.
+        case integer(minimum: Int, maximum: Int = Int.max)
+        /// A number greater than `exclusiveMinimum` (or any number when nil) and at most `maximum`
+        /// (by default 10^15: larger values are typos, and would overflow what they feed).
+        case number(exclusiveMinimum: Double?, maximum: Double = 1e15)
         /// Free text.
         case string
         /// One of a fixed set of names.
@@ -20,14 +23,18 @@ public struct OptionSpec: Sendable, Equatable {
         public var description: String {
             switch self {
             case .bool: return "bool"
-            case let .integer(minimum): return "integer ≥ \(minimum)"
-            case let .number(exclusiveMinimum): return exclusiveMinimum.map { "number > \(Self.format($0))" } ?? "number"
+            case let .integer(minimum, maximum): return maximum == .max ? "integer ≥ \(minimum)" : "integer \(minimum)…\(maximum)"
+            case let .number(exclusiveMinimum, _): return exclusiveMinimum.map { "number > \(Self.format($0))" } ?? "number"
             case .string: return "string"
             case let .choice(values): return values.joined(separator: "|")
             }
         }
 
-        public static func format(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
+        /// `d` without a fraction when it is whole and below 10^15, in exponent form from there, else as is.
+        public static func format(_ d: Double) -> String {
+            if abs(d) >= 1e15, d.isFinite { return String(format: "%g", d) }
+            return d.isFinite && d == d.rounded() ? String(Int(d)) : String(d)
+        }
     }
 
     /// Key in the suite (`snake_case`).

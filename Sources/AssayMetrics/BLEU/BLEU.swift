@@ -23,8 +23,13 @@ public struct BLEU: Sendable {
         public static let names = ["exp", "floor", "add-k", "none"]
 
         /// A smoothing method by sacrebleu's name, with sacrebleu's default value when `value` is nil.
-        /// - Throws: ``MetricsError/unknownName(kind:name:suggestion:valid:)``.
+        /// - Throws: ``MetricsError/unknownName(kind:name:suggestion:valid:)``;
+        ///   ``MetricsError/invalidOption(name:value:reason:)`` for a value outside (0, 1,000,000]
+        ///   (an infinite one made BLEU infinite or NaN).
         public init(name: String, value: Double? = nil) throws {
+            if let value, !(value > 0 && value <= 1_000_000) {
+                throw MetricsError.invalidOption(name: "smoothing value", value: String(value), reason: "must be greater than 0 and at most 1,000,000")
+            }
             switch name {
             case "exp": self = .exp
             case "floor": self = .floor(value ?? 0.1)

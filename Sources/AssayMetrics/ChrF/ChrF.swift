@@ -44,7 +44,7 @@ public struct ChrF: Sendable {
     public let configuration: Configuration
 
     /// Creates the metric.
-    /// - Throws: ``MetricsError/invalidOption(name:value:reason:)`` for orders out of range.
+    /// - Throws: ``MetricsError/invalidOption(name:value:reason:)`` for orders or beta out of range.
     public init(_ configuration: Configuration = Configuration()) throws {
         guard (1...6).contains(configuration.charOrder) else {
             throw MetricsError.invalidOption(name: "char order", value: String(configuration.charOrder), reason: "must be 1 to 6")
@@ -52,8 +52,8 @@ public struct ChrF: Sendable {
         guard (0...4).contains(configuration.wordOrder) else {
             throw MetricsError.invalidOption(name: "word order", value: String(configuration.wordOrder), reason: "must be 0 to 4")
         }
-        guard configuration.beta >= 1 else {
-            throw MetricsError.invalidOption(name: "beta", value: String(configuration.beta), reason: "must be at least 1")
+        guard (1...1000).contains(configuration.beta) else {
+            throw MetricsError.invalidOption(name: "beta", value: String(configuration.beta), reason: "must be 1 to 1,000")
         }
         self.configuration = configuration
     }

@@ -31,8 +31,11 @@ package enum EventStream {
     /// and `https://` alike).
     /// - Throws: `ModelError.serverUnreachable` when no answer came, `.serverStatus` for an HTTP
     ///   status other than 2xx (with the server's error message). Cancelling the task cancels the request.
-    static func run(_ request: URLRequest, timeout: TimeInterval) async throws -> Result {
-        try await HTTPTransport.exchange(request, timeout: timeout)
+    /// - Parameter maximumEvents: the most events the answer may hold (a streamed completion's
+    ///   bound from its `max_tokens`): a stream that goes on past it fails instead of being read for
+    ///   ever — `timeout` only bounds silence.
+    static func run(_ request: URLRequest, timeout: TimeInterval, maximumEvents: Int? = nil) async throws -> Result {
+        try await HTTPTransport.exchange(request, timeout: timeout, maximumEvents: maximumEvents)
     }
 
     /// Cuts a body into server-sent events as bytes arrive. Each byte is looked at once, however the

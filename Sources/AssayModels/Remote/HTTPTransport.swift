@@ -36,7 +36,7 @@ enum HTTPTransport {
     /// - Throws: `ModelError.serverUnreachable` (with the reasons ``RetryPolicy`` reads),
     ///   `.serverProtocol` for an answer that is not HTTP/1.1, `.serverStatus` for a status other
     ///   than 2xx; `CancellationError` when the task is cancelled.
-    static func exchange(_ request: URLRequest, timeout: TimeInterval) async throws -> EventStream.Result {
+    static func exchange(_ request: URLRequest, timeout: TimeInterval, maximumEvents: Int? = nil) async throws -> EventStream.Result {
         let url = request.url?.absoluteString ?? "?"
         let outgoing: HTTPClient.Request
         let proxy: ProxyEnvironment?
@@ -52,7 +52,7 @@ enum HTTPTransport {
         } catch {
             throw ModelError.serverUnreachable(url: url, reason: "not a URL this client can call (\(error))")
         }
-        let collector = Collector(url: url)
+        let collector = Collector(url: url, maximumEvents: maximumEvents)
         // The delegate runs on the connection's own loop, so an arrival is stamped where it is read.
         let loop = HTTPClient.defaultEventLoopGroup.next()
         let task = try client(timeout: timeout, https: outgoing.url.scheme == "https", url: url, proxy: proxy)
@@ -200,9 +200,11 @@ enum HTTPTransport {
         private var status = 0
         private var retryAfter: String?
         private var location: String?
+        private let maximumEvents: Int?
 
-        init(url: String) {
+        init(url: String, maximumEvents: Int?) {
             self.url = url
+            self.maximumEvents = maximumEvents
             cutter.start = DispatchTime.now().uptimeNanoseconds
         }
 
@@ -220,6 +222,10 @@ enum HTTPTransport {
                     url: url, message: "the answer is longer than \(HTTPTransport.maximumBodyBytes >> 20) MiB"))
             }
             cutter.append(Data(buffer.readableBytesView), arrival: arrival)
+            if let maximumEvents, cutter.events.count > maximumEvents {
+                return task.eventLoop.makeFailedFuture(ModelError.serverProtocol(
+                    url: url, message: "the stream went on past \(maximumEvents) events without ending, more than the request's max_tokens allow"))
+            }
             return task.eventLoop.makeSucceededVoidFuture()
         }
 

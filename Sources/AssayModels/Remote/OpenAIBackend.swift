@@ -32,8 +32,8 @@ public struct OpenAIBackend: LanguageModelBackend {
         }
         // llama-server may answer [{"id": …, "piece": …}] when asked for pieces; ids otherwise.
         let ids = try tokens.map { token in
-            if let id = (token as? NSNumber)?.intValue ?? ((token as? [String: Any])?["id"] as? NSNumber)?.intValue { return id }
-            throw ModelError.serverProtocol(url: root.absoluteString, message: "a token in the tokenize answer is not an id")
+            if let id = ServerValue.count(token) ?? ServerValue.count((token as? [String: Any])?["id"]) { return id }
+            throw ModelError.serverProtocol(url: root.absoluteString, message: "a token in the tokenize answer is \(token), not a token id (a whole number from 0)")
         }
         // llama-cpp-python's /extras/tokenize always adds what the vocabulary adds: take BOS off
         // when no special tokens were asked for.

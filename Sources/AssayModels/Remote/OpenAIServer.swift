@@ -91,7 +91,12 @@ public struct OpenAIServer: Sendable {
         let url = baseURL.appendingPathComponent(completion.api.rawValue)
         let body = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
         let request = try request(url, method: "POST", body: body), timeout = timeout
-        let stream = try await (retrying ? retry : .never).run(log: retries) { try await EventStream.run(request, timeout: timeout) }
+        // One event a token, a few more (role, finish, usage, [DONE]); twice that and more is a
+        // stream that does not end.
+        let maximumEvents = completion.maxTokens > (Int.max - 64) / 2 ? Int.max : 2 * completion.maxTokens + 64
+        let stream = try await (retrying ? retry : .never).run(log: retries) {
+            try await EventStream.run(request, timeout: timeout, maximumEvents: maximumEvents)
+        }
         return try StreamedCompletion(parsing: stream, api: completion.api, url: url.absoluteString)
     }
 
@@ -214,8 +219,9 @@ public struct StreamedCompletion: Sendable, Equatable {
                 if let reason = choice["finish_reason"] as? String { finishReason = reason }
             }
             if let usage = object["usage"] as? [String: Any] {
-                promptTokens = (usage["prompt_tokens"] as? NSNumber)?.intValue ?? promptTokens
-                completionTokens = (usage["completion_tokens"] as? NSNumber)?.intValue ?? completionTokens
+                promptTokens = try ServerValue.optionalCount(usage["prompt_tokens"], field: "usage.prompt_tokens in event \(index + 1)", url: url) ?? promptTokens
+                completionTokens = try ServerValue.optionalCount(usage["completion_tokens"], field: "usage.completion_tokens in event \(index + 1)",
+                                                                 url: url) ?? completionTokens
             }
         }
         guard !choiceNanoseconds.isEmpty else {

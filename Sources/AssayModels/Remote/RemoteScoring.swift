@@ -53,7 +53,13 @@ extension OpenAIBackend {
            let entries = object["data"] as? [[String: Any]],
            let entry = entries.first(where: { $0["id"] as? String == server.model }) {
             // vLLM reports the context it serves; a scored prompt needs one more for the generated token.
-            trained = (entry["max_model_len"] as? NSNumber).map { $0.intValue - 1 }
+            if let served = try ServerValue.optionalCount(entry["max_model_len"], field: "max_model_len of model \(server.model) in /v1/models",
+                                                          url: root.absoluteString) {
+                guard served >= 2 else {
+                    throw ModelError.serverProtocol(url: root.absoluteString, message: "max_model_len of model \(server.model) in /v1/models is \(served): no prompt fits")
+                }
+                trained = served - 1
+            }
         }
         let probe = try await tokenize("The quick brown fox jumps over the lazy dog. It was the best of times, it was the worst of times.",
                                        addSpecial: true, parseSpecial: false)
@@ -110,8 +116,9 @@ extension OpenAIBackend {
         // (llama-cpp-python leaves out a leading BOS) and one per generated token, which may be
         // none (an end-of-generation token) or two (llama-cpp-python completing a UTF-8 character).
         let usage = object["usage"] as? [String: Any]
-        guard let promptTokens = (usage?["prompt_tokens"] as? NSNumber)?.intValue,
-              let generatedTokens = (usage?["completion_tokens"] as? NSNumber)?.intValue, generatedTokens >= 0 else {
+        guard let promptTokens = try ServerValue.optionalCount(usage?["prompt_tokens"], field: "usage.prompt_tokens", url: url.absoluteString),
+              let generatedTokens = try ServerValue.optionalCount(usage?["completion_tokens"], field: "usage.completion_tokens", url: url.absoluteString)
+        else {
             throw ModelError.serverProtocol(url: url.absoluteString,
                                             message: "the answer has no usage.prompt_tokens and usage.completion_tokens, which say how the log-probabilities line up with the prompt")
         }
@@ -133,10 +140,10 @@ extension OpenAIBackend {
         let top = logprobs["top_logprobs"] as? [Any]
         func value(_ index: Int) throws -> Double? {
             guard !(values[index] is NSNull) else { return nil }
-            guard let number = values[index] as? NSNumber, number.doubleValue.isFinite, number.doubleValue <= 1e-4 else {
+            guard let number = ServerValue.number(values[index]), number.isFinite, number <= 1e-4 else {
                 throw ModelError.serverProtocol(url: url.absoluteString, message: "log-probability \(index) is \(values[index]), not a finite value ≤ 0")
             }
-            return number.doubleValue
+            return number
         }
         // A second check: the first generated token was chosen greedily, so its log-probability
         // tops its row.
@@ -243,7 +250,7 @@ extension OpenAIBackend {
         }
         var seen = Set<Int>()
         return try Self.mostLikely(row, keep).map { key, value -> (token: Int, logProbability: Double) in
-            guard let number = (value as? NSNumber)?.doubleValue, number.isFinite, number <= 1e-4 else {
+            guard let number = ServerValue.number(value), number.isFinite, number <= 1e-4 else {
                 throw ModelError.serverProtocol(url: url.absoluteString, message: "top log-probability '\(key)' at position \(index) is \(value), not a finite value ≤ 0")
             }
             var token = -1

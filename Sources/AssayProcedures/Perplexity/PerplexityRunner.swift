@@ -159,6 +159,7 @@ public enum PerplexityRunner {
                 tokensScored: a.count, chunks: result.chunks, complete: result.complete,
                 signature: "mode:chunked|ctx:\(context)|chunks:\(chunks)|score:second-half|bos:\(result.bosReplaced ? "yes" : "no")|tokens:\(scored)|tokenizer:\(facts.tokenizerName)|model:\(modelHash)|version:assay-\(version)"
                     + numericsTag + (result.complete ? "" : "|partial"))
+            try checkFinite(report, model: model.name)
             report.evalSeconds = Date().timeIntervalSince(started)
             report.tokensProcessed = result.chunks * context
             let first = context / 2
@@ -198,6 +199,7 @@ public enum PerplexityRunner {
                 complete: result.complete,
                 signature: RollingPerplexity.signature(result, documents: documentCount, tokens: tokenCount, split: split.description, tokenizer: facts.tokenizerName, modelHash: modelHash, version: version)
                     + numericsTag + (result.complete ? "" : "|partial"))
+            try checkFinite(report, model: model.name)
             report.evalSeconds = Date().timeIntervalSince(started)
             report.tokensProcessed = result.tokensProcessed
             for document in result.perDocument {
@@ -207,6 +209,16 @@ public enum PerplexityRunner {
                 report.parts.append(part)
             }
             return report
+        }
+    }
+
+    /// Refuses a report whose perplexities overflow a double (every log-probability is finite, but
+    /// a served model's may be absurd: −1e308 passes as a log-probability and makes PPL infinite).
+    static func checkFinite(_ report: PerplexityReport, model: String) throws {
+        let nll = report.nllMean ?? 0
+        for (which, value, mean) in [("token", report.perplexity, nll), ("word", report.wordPerplexity, report.wordPerplexity.map(log) ?? nll),
+                                     ("byte", report.bytePerplexity, report.bytePerplexity.map(log) ?? nll)] {
+            if let value, !value.isFinite { throw ProcedureError.perplexityOverflow(model: model, which: which, meanNLL: mean) }
         }
     }
 

@@ -138,17 +138,26 @@ extension SuiteBuilder {
         switch option.kind {
         case .bool:
             return cursor.bool().map(OptionValue.bool)
-        case let .integer(minimum):
+        case let .integer(minimum, maximum):
             guard let value = cursor.int() else { return nil }
             guard value >= minimum else {
                 cursor.error("must be at least \(minimum), found \(value)", hint: "\(option.name): \(option.summary)")
                 return nil
             }
+            guard value <= maximum else {
+                cursor.error("must be at most \(maximum), found \(value)", hint: "\(option.name): \(option.summary)")
+                return nil
+            }
             return .integer(value)
-        case let .number(exclusiveMinimum):
+        case let .number(exclusiveMinimum, maximum):
             guard let value = cursor.double() else { return nil }
             if let exclusiveMinimum, !(value > exclusiveMinimum) {
                 cursor.error("must be greater than \(OptionSpec.Kind.format(exclusiveMinimum)), found \(OptionSpec.Kind.format(value))",
+                             hint: "\(option.name): \(option.summary)")
+                return nil
+            }
+            guard value <= maximum else {
+                cursor.error("must be at most \(OptionSpec.Kind.format(maximum)), found \(OptionSpec.Kind.format(value))",
                              hint: "\(option.name): \(option.summary)")
                 return nil
             }

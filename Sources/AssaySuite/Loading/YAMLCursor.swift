@@ -99,16 +99,21 @@ struct YAMLCursor {
 
     /// An integer scalar.
     func int() -> Int? {
-        if case let .scalar(s) = node, tagName == .int, let value = Int.construct(from: s) { return value }
+        if case let .scalar(s) = node, tagName == .int {
+            if let value = Int.construct(from: s) { return value }
+            error("\(s.string) is too large for an integer (at most \(Int.max))")
+            return nil
+        }
         error("expected an integer, found \(typeName)")
         return nil
     }
 
     /// A number scalar (integers accepted).
     func double() -> Double? {
-        if case let .scalar(s) = node, tagName == .int || tagName == .float, let value = Double.construct(from: s),
-           value.isFinite {
-            return value
+        if case let .scalar(s) = node, tagName == .int || tagName == .float, let value = Double.construct(from: s) {
+            if value.isFinite { return value }
+            error("expected a finite number, found \(s.string)")
+            return nil
         }
         error("expected a number, found \(typeName)")
         return nil
