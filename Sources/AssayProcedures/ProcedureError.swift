@@ -20,6 +20,8 @@ public enum ProcedureError: AssayError, Equatable {
     /// A perplexity (`which`: per token, word or byte) too large for a double: the model's
     /// log-probabilities put a mean negative log-likelihood of `meanNLL` nats on each unit.
     case perplexityOverflow(model: String, which: String, meanNLL: Double)
+    /// An encoder's hidden state at `layer` is not finite (NaN or infinity) for `text`.
+    case nonFiniteEncoderOutput(model: String, layer: Int, text: String)
 
     public var errorDescription: String? {
         switch self {
@@ -36,6 +38,9 @@ public enum ProcedureError: AssayError, Equatable {
         case let .missingCapability(model, what, _): return "\(model): \(what)"
         case let .perplexityOverflow(model, which, meanNLL):
             return "\(model): the \(which) perplexity overflows (exp of a mean negative log-likelihood of \(meanNLL) nats)"
+        case let .nonFiniteEncoderOutput(model, layer, text):
+            let shown = text.count > 60 ? String(text.prefix(60)) + "…" : text
+            return "\(model): layer \(layer) of the encoder is not finite (NaN or infinity) for the text '\(shown)'"
         }
     }
 
@@ -50,6 +55,8 @@ public enum ProcedureError: AssayError, Equatable {
         case let .missingCapability(_, _, hint): return hint
         case .perplexityOverflow:
             return "no model's softmax gives log-probabilities that low: check the weights, or the server's log-probabilities"
+        case .nonFiniteEncoderOutput:
+            return "the encoder's weights hold NaN or infinity, or values large enough to overflow: check the checkpoint"
         }
     }
 
@@ -59,7 +66,7 @@ public enum ProcedureError: AssayError, Equatable {
         case let .malformedDocument(path, line, _): return "\(path):\(line)"
         case let .unreadableText(path, _): return path
         case let .differentTokenizations(_, candidate, _, _, _): return candidate
-        case let .missingCapability(model, _, _), let .perplexityOverflow(model, _, _): return model
+        case let .missingCapability(model, _, _), let .perplexityOverflow(model, _, _), let .nonFiniteEncoderOutput(model, _, _): return model
         default: return nil
         }
     }

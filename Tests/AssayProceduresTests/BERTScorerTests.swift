@@ -139,3 +139,26 @@ struct RobertaBERTScoreTests {
         }
     }
 }
+
+extension BERTScorerTests {
+    /// Weights holding NaN (planted in a copy of tiny-roberta's embedding LayerNorm) had scored
+    /// `P: nan`, `F1: 0` with exit 0; the embedding is refused naming the layer and the text.
+    @Test func nonFiniteWeightsAreRefusedNotScored() throws {
+        let source = TestEnvironment.root.appendingPathComponent("Fixtures/models/tiny-roberta")
+        let directory = try TestEnvironment.temporaryDirectory().appendingPathComponent("nan-roberta")
+        try FileManager.default.copyItem(at: source, to: directory)
+        let weights = directory.appendingPathComponent("model.safetensors")
+        var bytes = try Data(contentsOf: weights)
+        let header = Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        // roberta.embeddings.LayerNorm.weight: bytes 128..<256 of the data, 32 floats; four NaNs.
+        for k in 0..<4 { bytes.replaceSubrange((8 + header + 128 + 4 * k)..<(8 + header + 132 + 4 * k), with: [0x00, 0x00, 0xC0, 0x7F]) }
+        try bytes.write(to: weights)
+        let scorer = try BERTScorer(model: try EncoderModel(directory: directory))
+        do {
+            _ = try scorer.score(candidates: ["the cat sat"], references: [["a cat sat"]])
+            Issue.record("NaN weights were scored")
+        } catch let error as ProcedureError {
+            #expect(error.errorDescription?.contains("of the encoder is not finite (NaN or infinity) for the text") == true, "\(error)")
+        }
+    }
+}

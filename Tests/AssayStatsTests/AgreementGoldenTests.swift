@@ -167,6 +167,21 @@ struct AgreementDegenerateTests {
         #expect(result.kappa == 1)
     }
 
+    /// Interval and ratio alpha on values near the largest doubles (±1e200, ±1e308): their squared
+    /// differences had overflowed to inf/inf = NaN; scaled by a power of two they give the alpha
+    /// of the same values at a sane scale.
+    @Test func krippendorffSurvivesHugeValues() throws {
+        let counts = [[1, 1, 0, 0], [0, 0, 2, 0], [0, 0, 1, 1]]
+        for level in [KrippendorffAlpha.Level.interval, .ratio] {
+            for huge in [1e200, 1e308] {
+                let values = [-huge, 1, 3, huge]
+                let scaled = values.map { $0 / Double(sign: .plus, exponent: huge.exponent, significand: 1) }
+                let alpha = try #require(KrippendorffAlpha.alpha(counts: counts, values: values, level: level).alpha, "\(level) \(huge)")
+                #expect(alpha.isFinite && alpha == KrippendorffAlpha.alpha(counts: counts, values: scaled, level: level).alpha, "\(level) \(huge)")
+            }
+        }
+    }
+
     @Test func krippendorffNeedsPairs() {
         #expect(KrippendorffAlpha.alpha(counts: [[1, 0], [0, 1]], values: [0, 1], level: .nominal).alpha == nil)
         #expect(KrippendorffAlpha.alpha(counts: [[2, 0], [3, 0]], values: [0, 1], level: .nominal).alpha == nil)

@@ -108,11 +108,11 @@ public struct EncoderDriftEvaluator: Evaluator {
                 var fresh = Set<String>()
                 let texts = block.flatMap { [corpus.hypotheses[$0]] + corpus.references[$0] }.filter { a[$0] == nil && fresh.insert($0).inserted }
                 let done = a.count
-                a.merge(full.embed(texts, layers: [layer], batchTokens: batchTokens) { finished, _ in
+                a.merge(try full.embed(texts, layers: [layer], batchTokens: batchTokens) { finished, _ in
                     progress.update(evaluation: id, completed: done + finished, total: 2 * total, detail: "texts")
                 }) { old, _ in old }
                 try context.checkCancellation()
-                b.merge(quantized.embed(texts, layers: [layer], batchTokens: batchTokens) { finished, _ in
+                b.merge(try quantized.embed(texts, layers: [layer], batchTokens: batchTokens) { finished, _ in
                     progress.update(evaluation: id, completed: total + done + finished, total: 2 * total, detail: "texts")
                 }) { old, _ in old }
                 try context.checkCancellation()

@@ -146,8 +146,10 @@ public struct BERTScorer: Sendable {
     /// embedding depends on the text alone (``BertEncoder``'s products are ordered), not on the
     /// batches, so a shard that embeds only its items' texts and a cache filled by another run
     /// give the same bits as embedding everything at once.
+    /// - Throws: ``ProcedureError/nonFiniteEncoderOutput(model:layer:text:)`` when a vector is not
+    ///   finite (weights holding NaN or infinity had scored `P: nan`, `F1: 0` with exit 0).
     public func embed(_ texts: [String], layers: Set<Int>, batchTokens: Int = 8192,
-                      progress: (@Sendable (Int, Int) -> Void)? = nil) -> [String: [Int: BERTScore.Embedding]] {
+                      progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [String: [Int: BERTScore.Embedding]] {
         // Distinct texts in first-appearance order, longest first (ties keep that order).
         var seen = Set<String>()
         let distinct = texts.filter { seen.insert($0).inserted }
@@ -192,7 +194,13 @@ public struct BERTScorer: Sendable {
                 progress?(done, order.count)
             }
         }
-        return collector.result
+        let result = collector.result
+        for text in distinct {
+            for (layer, embedding) in result[text] ?? [:] where embedding.vectors.contains(where: { !$0.isFinite }) {
+                throw ProcedureError.nonFiniteEncoderOutput(model: name, layer: layer, text: text)
+            }
+        }
+        return result
     }
 
     /// `items` in consecutive blocks whose new texts come to about `blockTokens` each (a text counts
@@ -278,7 +286,7 @@ public struct BERTScorer: Sendable {
             let before = embeddings.count
             var report: (@Sendable (Int, Int) -> Void)?
             if let progress { report = { done, _ in progress(before + done, total) } }
-            let embedded = embed(fresh, layers: [layer], batchTokens: options.batchTokens, progress: report)
+            let embedded = try embed(fresh, layers: [layer], batchTokens: options.batchTokens, progress: report)
             for (text, perLayer) in embedded {
                 guard let embedding = perLayer[layer] else { continue }
                 embeddings[text] = embedding
@@ -357,7 +365,7 @@ public struct BERTScorer: Sendable {
         // In index order: a Set's own order changes from instance to instance, and `embed` breaks
         // length ties by input order, so an unordered list would batch — and round — differently.
         let used = Set(drawn.flatMap { [$0.0, $0.1] }).sorted().map { distinct[$0] }
-        let embeddings = embed(used, layers: layers, batchTokens: batchTokens, progress: progress)
+        let embeddings = try embed(used, layers: layers, batchTokens: batchTokens, progress: progress)
         let weights = BERTScore.Weights.uniform(special: special)
         var result: [Int: BERTScore.Score] = [:]
         for layer in layers {

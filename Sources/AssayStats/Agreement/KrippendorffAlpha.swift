@@ -34,6 +34,14 @@ public enum KrippendorffAlpha {
                 }
             }
         }
+        // Interval and ratio alpha do not change when every value is multiplied by one constant:
+        // values beyond 10^100 are brought down by a power of two (exact), so that their squared
+        // differences and sums cannot overflow (±1e200 had given inf/inf = NaN).
+        var values = values
+        if level == .interval || level == .ratio, let largest = values.map(abs).max(), largest.isFinite, largest > 1e100 {
+            let scale = Double(sign: .plus, exponent: -largest.exponent, significand: 1)
+            values = values.map { $0 * scale }
+        }
         var nV = [Double](repeating: 0, count: v)
         for c in 0..<v { for k in 0..<v { nV[k] += o[c][k] } }
         let total = nV.reduce(0, +)
@@ -66,6 +74,8 @@ public enum KrippendorffAlpha {
             }
         }
         guard expected > 0 else { return Result(alpha: nil, level: level, reason: "no expected disagreement (one value in use)") }
-        return Result(alpha: 1 - observed / expected, level: level, reason: nil)
+        let alpha = 1 - observed / expected
+        guard alpha.isFinite else { return Result(alpha: nil, level: level, reason: "the disagreements are not finite numbers") }
+        return Result(alpha: alpha, level: level, reason: nil)
     }
 }
