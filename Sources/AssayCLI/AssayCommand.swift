@@ -50,6 +50,11 @@ public struct AssayCommand: AsyncParsableCommand {
         } catch let error as LocalizedError where !isArgumentParserError(error) {
             Terminal.printError(error)
             Foundation.exit(2)
+        } catch where !isArgumentParserError(error) {
+            // Anything else (a Foundation file error the command did not foresee) could not
+            // evaluate: exit 2, never 1, which means a failed gate.
+            Terminal.error("error: \(error.localizedDescription)\n")
+            Foundation.exit(2)
         } catch {
             exit(withError: error)
         }

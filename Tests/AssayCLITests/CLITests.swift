@@ -36,6 +36,37 @@ struct CLITests {
         #expect(result.status == 64 && result.stderr.contains(message), "\(result.stderr)")
     }
 
+    /// Where reports cannot go is found before anything is evaluated (it had failed after the run
+    /// with Foundation's words and exit 1 — "a gate failed" — the run left incomplete).
+    @Test func unwritableReportPlacesFailBeforeTheRun() throws {
+        let directory = try Self.workspace()
+        try "the cat sat on the mat\n".write(to: directory.appendingPathComponent("hyp.txt"), atomically: true, encoding: .utf8)
+        try "the cat is on the mat\n".write(to: directory.appendingPathComponent("ref.txt"), atomically: true, encoding: .utf8)
+        try """
+            version: 1
+            name: places
+            datasets:
+              mt: { kind: parallel, hypotheses: hyp.txt, references: [ref.txt] }
+            evaluations:
+              - { id: bleu, evaluator: bleu, dataset: mt }
+            """.write(to: directory.appendingPathComponent("s.yaml"), atomically: true, encoding: .utf8)
+        try "x".write(to: directory.appendingPathComponent("file"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("folder"), withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("file").standardizedFileURL.path
+        let folder = directory.appendingPathComponent("folder").path
+        for (arguments, environment, message) in [
+            (["--out", "file"], [:], "--out: \(file) is a file, not a directory"),
+            (["--out", "file/deeper"], [:], "--out: \(file) is a file, not a directory"),
+            (["--junit", "folder"], [:], "--junit \(folder) is a directory"),
+            ([], ["GITHUB_STEP_SUMMARY": folder], "GITHUB_STEP_SUMMARY (\(folder)) is a directory"),
+        ] {
+            let result = try AssayProcess.run(["run", "s.yaml", "--store", "s.sqlite"] + arguments, in: directory, environment: environment)
+            #expect(result.status == 2 && result.stderr.contains(message) && result.stderr.contains("hint:"), "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.contains("NSCocoaErrorDomain"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("s.sqlite").path), "a run began")
+    }
+
     @Test func unknownFlagIsAUsageError() throws {
         let result = try AssayProcess.run(["run", Self.quickstart, "--no-such-flag"])
         #expect(result.status == 64)

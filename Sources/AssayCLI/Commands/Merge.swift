@@ -48,6 +48,7 @@ extension AssayCommand {
                 if suite == nil { Terminal.error("hint: the shards ran \(suiteURL.path); give --suite where it is here\n") }
                 throw ExitCode(2)
             }
+            try report.prepareOutput(suite: loaded.name)
             let store = try storeOptions.open()
             let identity = SuiteRunner.RunIdentity(runID: SuiteRunner.RunIdentity.newRunID(), host: ProcessInfo.processInfo.hostName,
                                                    gitCommit: shardReports[0].gitCommit ?? GitInfo.head())

@@ -94,6 +94,7 @@ extension AssayCommand {
             }
             for warning in loaded.warnings { Terminal.warning("\(warning)") }
             try applyModelOverrides(&loaded)
+            try report.prepareOutput(suite: loaded.name)
             if let shard = try parsedShard() {
                 try await runShard(loaded, shard: shard)
                 return

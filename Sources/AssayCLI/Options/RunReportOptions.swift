@@ -26,6 +26,53 @@ struct RunReportOptions: ParsableArguments {
     var junitURL: URL? { junit.map { URL(fileURLWithPath: $0) } }
     var recorder: RunRecorder { RunRecorder(writer: writer, junit: junitURL, html: !noHTML, format: format) }
 
+    /// Makes `<out>/<suite>` and the JUnit file's directory, and checks that they and
+    /// `$GITHUB_STEP_SUMMARY` can be written, before anything is evaluated: a reports directory
+    /// that is a file or read-only had failed after the run with Foundation's words and exit 1,
+    /// the run left incomplete and its work lost.
+    /// - Throws: ``CommandError`` (exit 2) naming the path and what is wrong with it.
+    func prepareOutput(suite: String) throws {
+        let directory = URL(fileURLWithPath: out).appendingPathComponent(suite)
+        try Self.makeWritableDirectory(directory, option: "--out", hint: "give --out a directory you can write to (it is created when missing)")
+        if let junitURL {
+            if Self.isDirectory(junitURL.path) {
+                throw CommandError(message: "--junit \(junitURL.path) is a directory", hint: "give --junit a file path, such as reports/junit.xml")
+            }
+            try Self.makeWritableDirectory(junitURL.deletingLastPathComponent(), option: "--junit", hint: "give --junit a file in a directory you can write to")
+        }
+        if let summary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !summary.isEmpty, Self.isDirectory(summary) {
+            throw CommandError(message: "GITHUB_STEP_SUMMARY (\(summary)) is a directory", hint: "set it to a file, or unset it (GitHub Actions sets it to one)")
+        }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+    }
+
+    /// Creates `directory` when missing; throws naming the first part of its path that is a file,
+    /// or the directory when it cannot be created or written.
+    static func makeWritableDirectory(_ directory: URL, option: String, hint: String) throws {
+        var ancestor = directory.standardizedFileURL
+        while ancestor.path != "/" {
+            if FileManager.default.fileExists(atPath: ancestor.path), !isDirectory(ancestor.path) {
+                throw CommandError(message: "\(option): \(ancestor.path) is a file, not a directory", hint: hint)
+            }
+            ancestor.deleteLastPathComponent()
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            var existing = directory.standardizedFileURL
+            while existing.path != "/", !FileManager.default.fileExists(atPath: existing.path) { existing.deleteLastPathComponent() }
+            let reason = access(existing.path, W_OK) != 0 ? "\(existing.path) is not writable" : error.localizedDescription
+            throw CommandError(message: "\(option): cannot create \(directory.path): \(reason)", hint: hint)
+        }
+        guard access(directory.path, W_OK) == 0 else {
+            throw CommandError(message: "\(option): \(directory.path) is not writable", hint: hint)
+        }
+    }
+
     /// The `--baseline` run's values from `store`; nil without `--baseline`, or (with a warning)
     /// for `latest` before the suite's first completed run.
     func baselineValues(in store: ResultsStore, suite: String) throws -> Baseline? {
