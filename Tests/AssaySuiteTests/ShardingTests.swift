@@ -257,6 +257,10 @@ struct ShardingTests {
         var untold = shards[0]
         untold.evaluations[0].itemsTotal = nil
         await refusal([untold, shards[1], shards[2]], "how many items")
+        // An item id that another shard holds (an edited file).
+        var twice = shards[1]
+        twice.evaluations[0].items[0].id = shards[0].evaluations[0].items[0].id
+        await refusal([shards[0], twice, shards[2]], "and again in shard 2/3")
 
         // A row without its statistics fails that evaluation with the item named; the other merges.
         four[3].evaluations[0].items[0].values["stats"] = .array([.number(1.5)])
@@ -322,16 +326,50 @@ struct ShardingTests {
         let perplexity = try PerplexityEvaluator(options: OptionValues(specs: PerplexityEvaluator.options, given: [:]))
         let huge: [String: JSONValue] = ["tokens": .number(9.2e18), "nll_sum": .number(1), "nll_sq_sum": .number(1)]
         #expect(throws: EvaluatorError.self) { try perplexity.merge(items: [ItemRow(id: "chunk-1", values: huge)], signature: "s", in: context) }
-        let null: [String: JSONValue] = ["tokens": .number(3), "nll_sum": .null, "nll_sq_sum": .number(1)]
+        let null: [String: JSONValue] = ["tokens": .number(255), "nll_sum": .null, "nll_sq_sum": .number(1)]
         let result = try perplexity.merge(items: [ItemRow(id: "chunk-1", values: null)], signature: "s", in: context)
         let (_, problem) = SuiteRunner.finite(result.metrics, of: PerplexityEvaluator.self)
         #expect(problem?.message.contains("non-finite") == true)
         // Rows out of their place among the chunks (an edited id) are refused.
-        let fine: [String: JSONValue] = ["tokens": .number(3), "nll_sum": .number(1), "nll_sq_sum": .number(1)]
+        // (A chunk of the default context, 512, scores 255 tokens.)
+        let fine: [String: JSONValue] = ["tokens": .number(255), "nll_sum": .number(255), "nll_sq_sum": .number(300)]
         _ = try perplexity.merge(items: [ItemRow(id: "chunk-1", values: fine), ItemRow(id: "chunk-2", values: fine)], signature: "s", in: context)
         #expect(throws: EvaluatorError.self) {
             try perplexity.merge(items: [ItemRow(id: "chunk-1", values: fine), ItemRow(id: "chunk-9", values: fine)], signature: "s", in: context)
         }
+
+        // Sums no scored tokens give (found by probing shard files, 2026-12-06): a negative NLL sum
+        // had merged into a perplexity of 0, a chunk of 0 tokens with 31 NLLs into 758 for 251,
+        // (Σ x)² > n·Σ x² is impossible; so is another token count than a chunk scores.
+        for (values, text) in [(["tokens": .number(255), "nll_sum": .number(-1e6), "nll_sq_sum": .number(1)], "cannot come from 255 scored tokens"),
+                               (["tokens": .number(255), "nll_sum": .number(255), "nll_sq_sum": .number(200)], "cannot come from 255 scored tokens"),
+                               (["tokens": .number(0), "nll_sum": .number(100), "nll_sq_sum": .number(400)], "it scores 0 tokens; a chunk of 512 scores 255")]
+            as [([String: JSONValue], String)] {
+            #expect { try perplexity.merge(items: [ItemRow(id: "chunk-1", values: values)], signature: "s", in: context) } throws: {
+                ($0 as? EvaluatorError)?.errorDescription?.contains(text) == true
+            }
+        }
+        let rolling = try PerplexityEvaluator(options: OptionValues(specs: PerplexityEvaluator.options, given: ["mode": .string("rolling")]))
+        let empty: [String: JSONValue] = ["tokens": .number(0), "nll_sum": .number(100), "nll_sq_sum": .number(400), "words": .number(3), "bytes": .number(9)]
+        #expect(throws: EvaluatorError.self) { try rolling.merge(items: [ItemRow(id: "document-1", values: empty)], signature: "s", in: context) }
+        // The resume cache's rows: the sums must be the listed NLLs' (each ≥ 0), or the part is scored again.
+        #expect(PerplexityEvaluator.consistent(nll: [1, 2, 0.5], sum: 3.5, squares: 5.25))
+        #expect(!PerplexityEvaluator.consistent(nll: [1, 2, 0.5], sum: -1e6, squares: 5.25))
+        #expect(!PerplexityEvaluator.consistent(nll: [1, 2, 0.5], sum: 3.5, squares: 1))
+        #expect(!PerplexityEvaluator.consistent(nll: [-1, 2, 2.5], sum: 3.5, squares: 11.25))
+        // BLEU: a hypothesis of L tokens has L − n + 1 n-grams, at most all matching; chrF matches
+        // at most the smaller side's n-grams.
+        let bleu = try BLEUEvaluator(options: OptionValues(specs: BLEUEvaluator.options, given: [:]))
+        for stats in [[9, 8, 70, 5, 3, 1, 9, 8, 7, 6], [9, 8, 5, 4, 3, 1, 9, 8, 7, 7]] {
+            let row = ItemRow(id: "1", values: ["stats": .array(stats.map { .number(Double($0)) })])
+            #expect(throws: EvaluatorError.self, "\(stats)") { try bleu.merge(items: [row], signature: "s", in: context) }
+        }
+        _ = try bleu.merge(items: [ItemRow(id: "1", values: ["stats": .array([9, 8, 5, 4, 3, 1, 9, 8, 7, 6].map { .number(Double($0)) })])],
+                           signature: "s", in: context)
+        let chrf = try ChrFEvaluator(options: OptionValues(specs: ChrFEvaluator.options, given: [:]))
+        var counts = [Double](repeating: 4, count: 18)
+        counts[2] = 5
+        #expect(throws: EvaluatorError.self) { try chrf.merge(items: [ItemRow(id: "1", values: ["stats": .array(counts.map { .number($0) })])], signature: "s", in: context) }
 
         let generation = try GenerationEvaluator(options: OptionValues(specs: GenerationEvaluator.options, given: [:]))
         let noReference: [String: JSONValue] = ["output": .string("a"), "references": .array([]), "tokens": .number(1)]

@@ -62,6 +62,10 @@ public struct BLEUEvaluator: Evaluator {
         let order = bleu.configuration.maxOrder
         let stats = try items.map { row in
             let flat = try row.counts("stats", count: 2 + 2 * order)
+            // A hypothesis of L tokens has max(0, L − n + 1) n-grams, of which at most all match.
+            for n in 0..<order where flat[2 + order + n] != max(0, flat[0] - n) || flat[2 + n] > flat[2 + order + n] {
+                throw row.malformed("its \(n + 1)-gram counts (\(flat[2 + n]) matching of \(flat[2 + order + n])) cannot come from a hypothesis of \(flat[0]) tokens")
+            }
             return BLEUStatistics(hypothesisLength: flat[0], referenceLength: flat[1], correct: Array(flat[2..<(2 + order)]),
                                   total: Array(flat[(2 + order)...]))
         }

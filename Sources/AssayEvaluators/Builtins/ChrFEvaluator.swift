@@ -59,7 +59,14 @@ public struct ChrFEvaluator: Evaluator {
     /// Corpus chrF from the rows' sufficient statistics (`stats`).
     public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
         guard !items.isEmpty else { throw MetricsError.emptyInput(what: "segments") }
-        let stats = try items.map { try $0.counts("stats", count: 3 * chrf.order) }
+        let stats = try items.map { row in
+            let flat = try row.counts("stats", count: 3 * chrf.order)
+            // Per order: the hypothesis's n-grams, the reference's and the matches, at most either.
+            for i in 0..<chrf.order where flat[3 * i + 2] > min(flat[3 * i], flat[3 * i + 1]) {
+                throw row.malformed("its order-\(i + 1) counts match \(flat[3 * i + 2]) of \(flat[3 * i]) hypothesis and \(flat[3 * i + 1]) reference n-grams")
+            }
+            return flat
+        }
         let score = chrf.score(chrf.sum(stats))
         var interval: Bootstrap.Interval?
         var artifacts: [Artifact] = []

@@ -125,7 +125,9 @@ public struct PerplexityEvaluator: Evaluator {
                       let sum = try? row.finite("nll_sum"), let squares = try? row.finite("nll_sq_sum"),
                       let values = row.values["nll"]?.array, values.count == count else { return nil }
                 let nll = values.compactMap { $0.number.map(Float.init) }
-                guard nll.count == count else { return nil }
+                // The sums must be those of the listed NLLs (each ≥ 0): a row edited by hand is
+                // scored again, never merged in.
+                guard nll.count == count, Self.consistent(nll: nll, sum: sum, squares: squares) else { return nil }
                 cache.taken()
                 return ScoredPart(accumulator: PerplexityAccumulator(count: count, sum: sum, sumOfSquares: squares), nll: nll)
             },
@@ -137,6 +139,24 @@ public struct PerplexityEvaluator: Evaluator {
                     "nll": .array(part.nll.map { .number(Double(String($0)) ?? Double($0)) }),
                 ]), forKey: key(tokens))
             })
+    }
+
+    /// Whether `sum` and `squares` are the sums of `nll` (each ≥ 0) and of their squares, to the
+    /// rounding that storing each NLL as a Float leaves.
+    package static func consistent(nll: [Float], sum: Double, squares: Double) -> Bool {
+        guard nll.allSatisfy({ $0 >= -1e-6 }) else { return false }
+        let s = nll.reduce(0.0) { $0 + Double($1) }, q = nll.reduce(0.0) { $0 + Double($1) * Double($1) }
+        return abs(s - sum) <= 1e-5 * (1 + abs(sum)) && abs(q - squares) <= 1e-5 * (1 + abs(squares))
+    }
+
+    /// Refuses NLL sums that no `count` scored tokens give: NLLs are ≥ 0, so is their sum, and
+    /// (Σ x)² ≤ n·Σ x² (a shard file with `nll_sum: -1e6` had merged into a perplexity of 0).
+    static func checkSums(_ row: ItemRow, count: Int, nll: Double, squares: Double) throws {
+        guard nll.isFinite, squares.isFinite else { return }  // a broken model: the run's finite-number check names it
+        let n = Double(count)
+        guard nll >= -1e-6 * max(n, 1), squares >= 0, nll * nll <= n * squares * (1 + 1e-9) + 1e-9 else {
+            throw row.malformed("its NLL sums (nll_sum \(nll), nll_sq_sum \(squares)) cannot come from \(count) scored tokens")
+        }
     }
 
     /// The totals of the rows (one per chunk, or per document when rolling) added in order, as
@@ -152,8 +172,12 @@ public struct PerplexityEvaluator: Evaluator {
             guard row.id == kind + String(index + 1) else { throw row.malformed("it is row \(index + 1), which should be '\(kind)\(index + 1)'") }
             // A NaN or infinite NLL (a broken model) reaches the run's finite-number check, which
             // names the model as the thing to look at.
-            let nll = try row.number("nll_sum"), squares = try row.number("nll_sq_sum")
-            total.add(PerplexityAccumulator(count: try row.count("tokens"), sum: nll, sumOfSquares: squares))
+            let nll = try row.number("nll_sum"), squares = try row.number("nll_sq_sum"), count = try row.count("tokens")
+            if case .chunked = mode, count != ChunkedPerplexity.Result.scoredPerChunk(context: self.context) {
+                throw row.malformed("it scores \(count) tokens; a chunk of \(self.context) scores \(ChunkedPerplexity.Result.scoredPerChunk(context: self.context))")
+            }
+            try Self.checkSums(row, count: count, nll: nll, squares: squares)
+            total.add(PerplexityAccumulator(count: count, sum: nll, sumOfSquares: squares))
             if case .rolling = mode {
                 words += try row.count("words")
                 bytes += try row.count("bytes")

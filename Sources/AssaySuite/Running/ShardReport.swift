@@ -202,6 +202,9 @@ public struct ShardReport: Codable, Sendable, Equatable {
             }
         }
         let expected = suite.evaluations.map { "\($0.id):\($0.evaluator.id)" }
+        // Which shard holds each item row, per evaluation: an id twice is an edited or damaged file
+        // (it had reached the store as SQLite's UNIQUE constraint, hinting at disk space).
+        var holder: [String: [String: String]] = [:]
         for s in ordered {
             guard s.evaluations.map({ "\($0.id):\($0.evaluator)" }) == expected else {
                 throw Diagnostic("shard \(s.shard) has evaluations \(s.evaluations.map(\.id).joined(separator: ", ")), the suite \(suite.evaluations.map(\.id).joined(separator: ", "))",
@@ -234,6 +237,13 @@ public struct ShardReport: Codable, Sendable, Equatable {
                     guard e.items.count == expected else {
                         throw Diagnostic("evaluation '\(e.id)' has \(e.items.count) rows in shard \(s.shard), whose block of \(total) items holds \(expected)",
                                          hint: "the file was edited or damaged; run that shard again")
+                    }
+                    for row in e.items {
+                        if let other = holder[e.id]?[row.id] {
+                            throw Diagnostic("evaluation '\(e.id)' has item '\(row.id)' in shard \(other) and again in shard \(s.shard)",
+                                             hint: "the file was edited or damaged; run that shard again")
+                        }
+                        holder[e.id, default: [:]][row.id] = "\(s.shard)"
                     }
                 }
                 if mode == .items, e.status == .ok, let other = ordered.first(where: { $0.evaluations.first { $0.id == e.id }?.status == .ok }),
