@@ -73,7 +73,7 @@ public enum ModelError: AssayError, Equatable {
         case let .invalidMetadata(path, _, _, _) where path.hasSuffix(".json"):
             return "config.json is damaged or was written for another architecture; save or download the model again"
         case .invalidMetadata: return "the file's metadata is damaged or was written by a broken converter; convert the model again"
-        case let .contextTooLong(_, _, trained): return "use --context \(trained) or less"
+        case let .contextTooLong(_, _, trained): return "use a context of \(trained) or less (--context on the command line, context: in a suite)"
         // The remedy follows the reason: a refused or dropped connection is a server to start,
         // a handshake, a certificate file or an API key is something on this side to fix.
         case let .serverUnreachable(_, reason) where reason.hasPrefix("the TLS handshake failed"):

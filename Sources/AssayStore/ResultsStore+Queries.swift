@@ -62,15 +62,20 @@ extension ResultsStore {
     }
 
     /// The run `id` (a unique prefix is enough).
-    /// - Throws: ``StoreError/unknownRun(_:suggestion:)``.
+    /// - Throws: ``StoreError/unknownRun(_:suggestion:)``, ``StoreError/ambiguousRun(_:matches:)``.
     public func run(_ id: String) throws -> RunSummary {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT id, suite, status, started, finished, host, git_commit FROM runs WHERE id = ? OR id LIKE ? ORDER BY id LIMIT 2",
-                                        arguments: [id, id.replacingOccurrences(of: "%", with: "") + "%"])
-            if let exact = rows.first(where: { ($0["id"] as String) == id }) { return Self.summary(exact) }
+            if let exact = try Row.fetchOne(db, sql: "SELECT id, suite, status, started, finished, host, git_commit FROM runs WHERE id = ?",
+                                            arguments: [id]) {
+                return Self.summary(exact)
+            }
+            let rows = try Row.fetchAll(db, sql: "SELECT id, suite, status, started, finished, host, git_commit FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 4",
+                                        arguments: [id.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                                            .replacingOccurrences(of: "_", with: "\\_") + "%"])
             if rows.count == 1 { return Self.summary(rows[0]) }
+            if rows.count > 1 { throw StoreError.ambiguousRun(id, matches: rows.prefix(3).map { $0["id"] as String } + (rows.count > 3 ? ["…"] : [])) }
             let ids = try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY started DESC LIMIT 200")
-            throw StoreError.unknownRun(id, suggestion: rows.count > 1 ? nil : Suggestions.closest(to: id, in: ids))
+            throw StoreError.unknownRun(id, suggestion: Suggestions.closest(to: id, in: ids))
         }
     }
 

@@ -242,6 +242,8 @@ public enum StoreError: AssayError, Equatable {
     case writeFailed(path: String, reason: String)
     case readFailed(path: String, reason: String)
     case unknownRun(String, suggestion: String?)
+    /// A run id prefix that more than one run begins with (`matches`: the first few).
+    case ambiguousRun(String, matches: [String])
     case noBaseline(suite: String)
 
     public var errorDescription: String? {
@@ -250,6 +252,7 @@ public enum StoreError: AssayError, Equatable {
         case let .writeFailed(path, reason): return "cannot write to the results store \(path): \(reason)"
         case let .readFailed(path, reason): return "cannot read the results store \(path): \(reason)"
         case let .unknownRun(id, _): return "no run '\(id)' in the store"
+        case let .ambiguousRun(id, matches): return "'\(id)' begins several runs' ids (\(matches.joined(separator: ", ")))"
         case let .noBaseline(suite): return "no completed run of suite '\(suite)' to use as baseline"
         }
     }
@@ -260,6 +263,7 @@ public enum StoreError: AssayError, Equatable {
         case .writeFailed, .readFailed: return "check disk space and permissions; another process may hold a lock"
         case let .unknownRun(_, suggestion):
             return suggestion.map { "did you mean '\($0)'? (see `assay history`)" } ?? "list runs with `assay history`"
+        case .ambiguousRun: return "give more of the id (a prefix only one run's id begins with), or the whole id from `assay history`"
         case .noBaseline: return "run the suite once without --baseline to record one, or pass a run id"
         }
     }

@@ -67,6 +67,17 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("s.sqlite").path), "a run began")
     }
 
+    /// `--shard -1/2` is a value: its own error, not "Missing value for '--shard'"; `assay merge`
+    /// given a directory names it (it had printed "NSCocoaErrorDomain error 256").
+    @Test func shardValuesAndMergeInputsGetTheirOwnErrors() throws {
+        let shard = try AssayProcess.run(["run", Self.quickstart, "--shard", "-1/2"])
+        #expect(shard.status == 64 && shard.stderr.contains("shard -1 of 2 does not exist") && !shard.stderr.contains("Missing value"), "\(shard.stderr)")
+        let directory = try Self.workspace()
+        let merge = try AssayProcess.run(["merge", directory.path])
+        #expect(merge.status == 2 && merge.stderr.contains("is a directory, not a shard file") && !merge.stderr.contains("NSCocoaErrorDomain"),
+                "\(merge.stderr)")
+    }
+
     @Test func unknownFlagIsAUsageError() throws {
         let result = try AssayProcess.run(["run", Self.quickstart, "--no-such-flag"])
         #expect(result.status == 64)

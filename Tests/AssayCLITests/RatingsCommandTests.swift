@@ -71,4 +71,19 @@ struct RatingsCommandTests {
         let list = try AssayProcess.run(["ratings", "list", "--store", "s.sqlite"], in: directory)
         #expect(list.stdout.hasPrefix("no ratings sets"))
     }
+
+    /// Rater and label names in `assay agreement --format md` are escaped: a pipe cannot split a
+    /// table cell, a tag is text (they had gone in raw).
+    @Test func agreementMarkdownEscapesNames() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        let rows = ["item,rater,label"] + (1...6).flatMap { i in ["\(i),a|b,\(i % 2 == 0 ? "<b>x</b>" : "y")", "\(i),<script>s</script>,\(i % 3 == 0 ? "<b>x</b>" : "y")"] }
+        try rows.joined(separator: "\n").appending("\n").write(to: directory.appendingPathComponent("r.csv"), atomically: true, encoding: .utf8)
+        let imported = try AssayProcess.run(["ratings", "import", "r.csv", "--set", "names", "--scale", "y,<b>x</b>", "--store", "s.sqlite"], in: directory)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let result = try AssayProcess.run(["agreement", "--set", "names", "--weights", "none", "--format", "md", "--store", "s.sqlite"], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("a\\|b") && result.stdout.contains("&lt;script&gt;s&lt;/script&gt;") && result.stdout.contains("&lt;b&gt;x&lt;/b&gt;"),
+                "\(result.stdout)")
+        #expect(!result.stdout.contains("<script>") && !result.stdout.contains("<b>"))
+    }
 }

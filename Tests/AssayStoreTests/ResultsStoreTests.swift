@@ -60,8 +60,14 @@ struct ResultsStoreTests {
         #expect(try store.history().map(\.id) == ["20260101T000000Z-000002", "20260101T000000Z-000001"])
         #expect(try store.history(suite: "other").isEmpty)
         #expect(try store.run("20260101T000000Z-000002").id == "20260101T000000Z-000002")
-        #expect(throws: StoreError.self) { try store.run("20260101T000000Z-00000") }  // ambiguous prefix
+        // A prefix several ids begin with is ambiguous, and says so (it had said "no run").
+        #expect(throws: StoreError.ambiguousRun("20260101T000000Z-00000", matches: ["20260101T000000Z-000001", "20260101T000000Z-000002"])) {
+            try store.run("20260101T000000Z-00000")
+        }
         #expect(throws: StoreError.self) { try store.run("nope") }
+        // LIKE's wildcards in a prefix are characters, not patterns.
+        #expect(throws: StoreError.self) { try store.run("2026_101") }
+        #expect(throws: StoreError.self) { try store.run("%") }
     }
 
     @Test func reopeningKeepsDataAndMigrationsAreIdempotent() async throws {

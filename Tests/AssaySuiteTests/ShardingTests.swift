@@ -44,6 +44,15 @@ struct ShardingTests {
         #expect(throws: Diagnostic.self) { try Shard(parsing: "auto", environment: [:]) }
         #expect(throws: Diagnostic.self) { try Shard(parsing: "auto/4", environment: ["JOB_COMPLETION_INDEX": "four"]) }
         #expect(throws: Diagnostic.self) { try Shard(parsing: "auto/4", environment: ["JOB_COMPLETION_INDEX": "4"]) }
+        // Negative indices and task counts say what is wrong with them (they had read "more than -1 here", "the array's -4 tasks").
+        #expect { try Shard(parsing: "auto/4", environment: ["JOB_COMPLETION_INDEX": "-1"]) } throws: {
+            ($0 as? Diagnostic)?.hint?.contains("never negative") == true
+        }
+        for count in ["0", "-4"] {
+            #expect { try Shard(parsing: "auto", environment: ["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": count]) } throws: {
+                ($0 as? Diagnostic)?.message.contains("SLURM_ARRAY_TASK_COUNT is \(count), not a number of tasks") == true
+            }
+        }
     }
 
     /// Every evaluator but `serving` (which needs a server; it runs whole in shard 1 as

@@ -23,8 +23,8 @@ extension AssayCommand {
                 moved most.
 
                 Examples:
-                  assay report 20261204-1500-ab12 --html run.html
-                  assay report latest-a --vs latest-b --html compare.html
+                  assay report 20261204T150012Z-3f9a2c --html run.html
+                  assay report 20261204T1500 --vs 20261205T0900 --html compare.html   (unique prefixes)
                 """)
 
         @Argument(help: ArgumentHelp("Run id (a unique prefix is enough); with --vs, the reference run A.", valueName: "run"))

@@ -51,7 +51,8 @@ extension AssayCommand {
 
         @OptionGroup var report: RunReportOptions
 
-        @Option(name: .long, help: ArgumentHelp("Evaluate part I of N of every dataset and write a shard file for `assay merge`: I/N, auto or auto/N (index from the scheduler's environment).", valueName: "I/N"))
+        @Option(name: .long, parsing: .unconditional,
+                help: ArgumentHelp("Evaluate part I of N of every dataset and write a shard file for `assay merge`: I/N, auto or auto/N (index from the scheduler's environment).", valueName: "I/N"))
         var shard: String?
 
         @Flag(name: .long, help: "Take the items an earlier run of this suite finished before it was killed or interrupted (kept in the store as they finish) instead of evaluating them again.")

@@ -24,7 +24,14 @@ struct CorpusScorer<Stats> {
     /// and resamples, and prints the test.
     func runPaired(name: String, signature: (ReferenceCount) -> String, input: MTInputOptions, corpus: ParallelCorpus,
                    stats: [Stats], baselinePath: String, significance: SignificanceOptions) throws {
-        let baseline = try input.load(hypothesesPath: baselinePath)
+        let baseline: ParallelCorpus
+        do {
+            baseline = try input.load(hypothesesPath: baselinePath)
+        } catch let MetricsError.lineCountMismatch(hypotheses, _, _) {
+            // The references match the system's hypotheses (loaded first): the baseline is the odd one.
+            throw CommandError(message: "\(baselinePath) has \(hypotheses) lines but \(input.hypotheses) has \(corpus.hypotheses.count)",
+                               hint: "both systems must translate the same segments")
+        }
         guard baseline.hypotheses.count == corpus.hypotheses.count else {
             throw CommandError(message: "\(baselinePath) has \(baseline.hypotheses.count) lines but \(input.hypotheses) has \(corpus.hypotheses.count)",
                                hint: "both systems must translate the same segments")

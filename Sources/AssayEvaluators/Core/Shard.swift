@@ -86,7 +86,8 @@ public struct Shard: Sendable, Equatable, Codable, CustomStringConvertible {
             }
             guard index >= 0, index < count else {
                 throw Diagnostic("--shard auto/\(count): JOB_COMPLETION_INDEX=\(index) is outside 0…\(count - 1)",
-                                 hint: "N in auto/N must be the Job's completions (more than \(index) here)")
+                                 hint: index < 0 ? "a Job's completion index is never negative: unset it, or give --shard I/N"
+                                                 : "N in auto/N must be the Job's completions (more than \(index) here)")
             }
             try self.init(index: index + 1, count: count)
         } else if let id = try number("SLURM_ARRAY_TASK_ID") {
@@ -96,6 +97,9 @@ public struct Shard: Sendable, Equatable, Codable, CustomStringConvertible {
             }
             guard let total = try number("SLURM_ARRAY_TASK_COUNT") ?? count else {
                 throw Diagnostic("--shard auto: SLURM_ARRAY_TASK_COUNT is not set", hint: "give --shard auto/N")
+            }
+            guard total >= 1 else {
+                throw Diagnostic("--shard auto: SLURM_ARRAY_TASK_COUNT is \(total), not a number of tasks", hint: "unset it and give --shard auto/N, or --shard I/N")
             }
             if let count, count != total {
                 throw Diagnostic("--shard auto/\(count) but the Slurm array has \(total) tasks", hint: "make the two agree")

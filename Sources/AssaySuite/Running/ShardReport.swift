@@ -134,6 +134,10 @@ public struct ShardReport: Codable, Sendable, Equatable {
     /// - Throws: a ``Diagnostic`` naming the file when it cannot be read or is not a shard report.
     public static func load(_ url: URL) throws -> ShardReport {
         let data: Data
+        var directory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &directory), directory.boolValue {
+            throw Diagnostic("\(url.path): is a directory, not a shard file", hint: "give the shard files themselves: assay merge \(url.path)/shard-*-of-N.json")
+        }
         do { data = try Data(contentsOf: url) } catch {
             throw Diagnostic("\(url.path): cannot be read (\(error.localizedDescription))", hint: "give the shard files `assay run --shard` wrote")
         }
