@@ -17,8 +17,8 @@ public enum ProcedureError: AssayError, Equatable {
     case differentTokenizations(reference: String, candidate: String, position: Int, referenceToken: String, candidateToken: String)
     /// A model cannot do what the procedure needs (a served model without token scoring, …).
     case missingCapability(model: String, what: String, hint: String)
-    /// A perplexity (`which`: per token, word or byte) too large for a double: the model's
-    /// log-probabilities put a mean negative log-likelihood of `meanNLL` nats on each unit.
+    /// A perplexity (`which`: per token) too large for a double: the model's log-probabilities
+    /// put a mean negative log-likelihood of `meanNLL` nats on each.
     case perplexityOverflow(model: String, which: String, meanNLL: Double)
     /// An encoder's hidden state at `layer` is not finite (NaN or infinity) for `text`.
     case nonFiniteEncoderOutput(model: String, layer: Int, text: String)

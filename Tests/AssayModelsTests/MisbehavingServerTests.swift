@@ -69,6 +69,20 @@ import Testing
                     except OSError:
                         pass
                     return
+                if mode == "comments":
+                    # Keep-alive comments without end: event blocks with no data line.
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    try:
+                        for _ in range(200000):
+                            self.wfile.write(b': keep-alive\\n\\n')
+                            self.wfile.flush()
+                            time.sleep(0.001)
+                    except OSError:
+                        pass
+                    return
                 if mode == "hugeusage":
                     events = ('data: {"choices":[{"index":0,"text":"ok","finish_reason":"length"}]}\\n\\n'
                               'data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":9223372036854775807}}\\n\\ndata: [DONE]\\n\\n').encode()
@@ -240,6 +254,15 @@ import Testing
         }()
         #expect(message.contains("went on past 72 events"), "\(message)")
         #expect(Date().timeIntervalSince(start) < 5)
+        // Blocks without data (keep-alive comments) count too: a server sending only those is as endless.
+        let comments = Self.server(child, "comments", timeout: 5)
+        let silent = await { () async -> String in
+            do {
+                _ = try await comments.streamCompletion(CompletionRequest(prompt: "Hi", maxTokens: 4), retrying: false)
+                return "accepted"
+            } catch { return error.localizedDescription }
+        }()
+        #expect(silent.contains("went on past 72 events"), "\(silent)")
         let huge = Self.server(child, "hugeusage")
         let refused = await { () async -> String in
             do {

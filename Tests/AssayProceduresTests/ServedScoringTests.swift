@@ -166,7 +166,7 @@ struct ServedScoringTests {
             import http.server, json, sys
             LCP = sys.argv[2] == "lcp"
             NAMES = ["good", "shifted", "misaligned", "positive", "inf", "nan", "nologprobs", "nousage", "textnames", "two", "eog", "sep",
-                     "boolean", "hugecount", "fraction", "tiny", "hugelen", "zerolen", "badids"]
+                     "boolean", "hugecount", "fraction", "tiny", "hugelen", "zerolen", "badids", "topbool"]
             class Handler(http.server.BaseHTTPRequestHandler):
                 def answer(self, status, obj, raw=None):
                     body = raw if raw is not None else json.dumps(obj).encode()
@@ -208,6 +208,7 @@ struct ServedScoringTests {
                     if name == "misaligned": top[n if not LCP else n - 1] = {"token_id:3": -0.01, "token_id:4": -0.05}
                     if name == "positive": values[2] = 0.5
                     if name == "boolean": values[2] = False
+                    if name == "topbool": top[n if not LCP else n - 1] = {"token_id:3": True}
                     if name == "tiny": values[1:n] = [-1e308] * (n - 1)
                     if name == "textnames": top = [None] + [{"x": -0.05} for _ in range(len(values) - 1)]
                     logprobs = {"tokens": ["t"] * len(values), "token_logprobs": values, "top_logprobs": top, "text_offset": [0] * len(values)}
@@ -258,7 +259,7 @@ struct ServedScoringTests {
                                  ("nologprobs", "no choices[0].logprobs"), ("nousage", "no usage.prompt_tokens"),
                                  ("sep", "it ran 6 prompt tokens for the 5"), ("textnames", "names tokens by text"),
                                  ("boolean", "log-probability 2 is"), ("hugecount", "usage.completion_tokens is 9"),
-                                 ("fraction", "usage.prompt_tokens is 5.5")] {
+                                 ("fraction", "usage.prompt_tokens is 5.5"), ("topbool", "top log-probability 'token_id:3' at position 5 is")] {
             let message = await Self.message {
                 _ = try await backend(name).scoreTokens([20, 21, 22, 23, 24], from: 1, options: ScoreOptions(topK: name == "textnames" ? 1 : 0))
             }

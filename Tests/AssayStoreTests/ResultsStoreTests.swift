@@ -65,9 +65,14 @@ struct ResultsStoreTests {
             try store.run("20260101T000000Z-00000")
         }
         #expect(throws: StoreError.self) { try store.run("nope") }
-        // LIKE's wildcards in a prefix are characters, not patterns.
-        #expect(throws: StoreError.self) { try store.run("2026_101") }
-        #expect(throws: StoreError.self) { try store.run("%") }
+        // LIKE's wildcards in a prefix are characters, not patterns: these match no id (as
+        // patterns they would match both runs, and be ambiguous).
+        for prefix in ["2026_101", "%", "2026%1"] {
+            #expect(throws: StoreError.self, "\(prefix)") { try store.run(prefix) }
+            do { _ = try store.run(prefix) } catch let error as StoreError {
+                if case .unknownRun = error {} else { Issue.record("\(prefix): \(error)") }
+            }
+        }
     }
 
     @Test func reopeningKeepsDataAndMigrationsAreIdempotent() async throws {

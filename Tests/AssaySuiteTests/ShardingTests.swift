@@ -358,6 +358,11 @@ struct ShardingTests {
                 ($0 as? EvaluatorError)?.errorDescription?.contains(text) == true
             }
         }
+        // A server's log-probabilities may reach +1e-4 (RemoteScoring), so a predictable chunk's
+        // NLL sum may be slightly negative: accepted within that.
+        _ = try perplexity.merge(items: [ItemRow(id: "chunk-1", values: ["tokens": .number(255), "nll_sum": .number(-0.01), "nll_sq_sum": .number(0.0001)])],
+                                 signature: "s", in: context)
+        #expect(PerplexityEvaluator.consistent(nll: [-5e-5, 0, 1], sum: 0.99995, squares: 1.0000000025))
         let rolling = try PerplexityEvaluator(options: OptionValues(specs: PerplexityEvaluator.options, given: ["mode": .string("rolling")]))
         let empty: [String: JSONValue] = ["tokens": .number(0), "nll_sum": .number(100), "nll_sq_sum": .number(400), "words": .number(3), "bytes": .number(9)]
         #expect(throws: EvaluatorError.self) { try rolling.merge(items: [ItemRow(id: "document-1", values: empty)], signature: "s", in: context) }

@@ -9,7 +9,7 @@ public struct ChrFEvaluator: Evaluator {
     public static let options: [OptionSpec] = [
         OptionSpec("char_order", .integer(minimum: 1), default: .integer(6), "character n-gram order (at most 6)"),
         OptionSpec("word_order", .integer(minimum: 0), default: .integer(0), "word n-gram order: 0 chrF, 2 chrF++ (at most 4)"),
-        OptionSpec("beta", .integer(minimum: 1), default: .integer(2), "recall weight"),
+        OptionSpec("beta", .integer(minimum: 1, maximum: 1000), default: .integer(2), "recall weight"),
         OptionSpec("lowercase", .bool, default: .bool(false), "lowercase hypotheses and references"),
         OptionSpec("whitespace", .bool, default: .bool(false), "keep whitespace in character n-grams"),
         OptionSpec("eps_smoothing", .bool, default: .bool(false), "epsilon smoothing (chrF++.py, NLTK) instead of effective order"),

@@ -31,9 +31,9 @@ package enum EventStream {
     /// and `https://` alike).
     /// - Throws: `ModelError.serverUnreachable` when no answer came, `.serverStatus` for an HTTP
     ///   status other than 2xx (with the server's error message). Cancelling the task cancels the request.
-    /// - Parameter maximumEvents: the most events the answer may hold (a streamed completion's
-    ///   bound from its `max_tokens`): a stream that goes on past it fails instead of being read for
-    ///   ever — `timeout` only bounds silence.
+    /// - Parameter maximumEvents: the most event blocks the answer may hold, data or not (a
+    ///   streamed completion's bound from its `max_tokens`): a stream that goes on past it fails
+    ///   instead of being read for ever — `timeout` only bounds silence.
     static func run(_ request: URLRequest, timeout: TimeInterval, maximumEvents: Int? = nil) async throws -> Result {
         try await HTTPTransport.exchange(request, timeout: timeout, maximumEvents: maximumEvents)
     }
@@ -50,6 +50,8 @@ package enum EventStream {
         var scanned = 0
         var lastNewline: Int?
         var events: [Event] = []
+        /// Event blocks cut so far, with or without `data:` lines (comments and keep-alives count).
+        var blocks = 0
         var last: UInt64 = 0
         var handler: UInt64 = 0
 
@@ -66,6 +68,7 @@ package enum EventStream {
                 pending.removeSubrange(pending.startIndex..<(pending.startIndex + end.upperBound))
                 scanned = 0
                 lastNewline = nil
+                blocks += 1
                 let data = raw.split(separator: "\n", omittingEmptySubsequences: false)
                     .map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
                     .filter { $0.hasPrefix("data:") }

@@ -222,7 +222,7 @@ enum HTTPTransport {
                     url: url, message: "the answer is longer than \(HTTPTransport.maximumBodyBytes >> 20) MiB"))
             }
             cutter.append(Data(buffer.readableBytesView), arrival: arrival)
-            if let maximumEvents, cutter.events.count > maximumEvents {
+            if let maximumEvents, cutter.blocks > maximumEvents {
                 return task.eventLoop.makeFailedFuture(ModelError.serverProtocol(
                     url: url, message: "the stream went on past \(maximumEvents) events without ending, more than the request's max_tokens allow"))
             }

@@ -150,7 +150,13 @@ extension OpenAIBackend {
         let firstGenerated = n - offset
         if generatedTokens > 0, let generated = try value(firstGenerated), let top, firstGenerated < top.count,
            let row = top[firstGenerated] as? [String: Any] {
-            let best = row.values.compactMap { ($0 as? NSNumber)?.doubleValue }.max() ?? generated
+            let best = try row.map { key, value in
+                guard let number = ServerValue.number(value), number.isFinite, number <= 1e-4 else {
+                    throw ModelError.serverProtocol(url: url.absoluteString,
+                                                    message: "top log-probability '\(key)' at position \(firstGenerated) is \(value), not a finite value ≤ 0")
+                }
+                return number
+            }.max() ?? generated
             guard generated >= best - 1e-3 * max(1, abs(best)) else {
                 throw ModelError.serverCannotScore(
                     url: url.absoluteString,
@@ -235,7 +241,7 @@ extension OpenAIBackend {
     /// than asked; more would only cost tokenizer requests).
     static func mostLikely(_ row: [String: Any], _ keep: Int) -> [(String, Any)] {
         row.map { ($0.key, $0.value) }
-            .sorted { (($0.1 as? NSNumber)?.doubleValue ?? -.infinity, $1.0) > (($1.1 as? NSNumber)?.doubleValue ?? -.infinity, $0.0) }
+            .sorted { (ServerValue.number($0.1) ?? -.infinity, $1.0) > (ServerValue.number($1.1) ?? -.infinity, $0.0) }
             .prefix(keep).map { $0 }
     }
 

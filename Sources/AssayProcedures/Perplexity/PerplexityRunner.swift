@@ -212,13 +212,14 @@ public enum PerplexityRunner {
         }
     }
 
-    /// Refuses a report whose perplexities overflow a double (every log-probability is finite, but
-    /// a served model's may be absurd: −1e308 passes as a log-probability and makes PPL infinite).
+    /// Refuses a report whose token perplexity overflows a double: every log-probability is
+    /// finite, but a served model's may be absurd (−1e308 passes as a log-probability and made PPL
+    /// infinite). Only the token perplexity: a word perplexity may overflow on real text (a
+    /// paragraph of Chinese is one "word" of hundreds of nats), and a NaN is a broken model, which
+    /// the run's finite-number check names.
     static func checkFinite(_ report: PerplexityReport, model: String) throws {
-        let nll = report.nllMean ?? 0
-        for (which, value, mean) in [("token", report.perplexity, nll), ("word", report.wordPerplexity, report.wordPerplexity.map(log) ?? nll),
-                                     ("byte", report.bytePerplexity, report.bytePerplexity.map(log) ?? nll)] {
-            if let value, !value.isFinite { throw ProcedureError.perplexityOverflow(model: model, which: which, meanNLL: mean) }
+        if let value = report.perplexity, value == .infinity, let mean = report.nllMean {
+            throw ProcedureError.perplexityOverflow(model: model, which: "token", meanNLL: mean)
         }
     }
 
