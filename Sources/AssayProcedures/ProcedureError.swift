@@ -17,9 +17,9 @@ public enum ProcedureError: AssayError, Equatable {
     case differentTokenizations(reference: String, candidate: String, position: Int, referenceToken: String, candidateToken: String)
     /// A model cannot do what the procedure needs (a served model without token scoring, …).
     case missingCapability(model: String, what: String, hint: String)
-    /// A perplexity (`which`: per token) too large for a double: the model's log-probabilities
-    /// put a mean negative log-likelihood of `meanNLL` nats on each.
-    case perplexityOverflow(model: String, which: String, meanNLL: Double)
+    /// A token perplexity too large for a double: the model's log-probabilities put a mean
+    /// negative log-likelihood of `meanNLL` nats on each token.
+    case perplexityOverflow(model: String, meanNLL: Double)
     /// An encoder's hidden state at `layer` is not finite (NaN or infinity) for `text`.
     case nonFiniteEncoderOutput(model: String, layer: Int, text: String)
 
@@ -36,8 +36,8 @@ public enum ProcedureError: AssayError, Equatable {
                 ? "\(candidate): the vocabulary differs from \(reference)'s (\(candidateToken) vs \(referenceToken))"
                 : "\(candidate): tokenizes the text differently from \(reference): token \(position) is \(candidateToken), not \(referenceToken)"
         case let .missingCapability(model, what, _): return "\(model): \(what)"
-        case let .perplexityOverflow(model, which, meanNLL):
-            return "\(model): the \(which) perplexity overflows (exp of a mean negative log-likelihood of \(meanNLL) nats)"
+        case let .perplexityOverflow(model, meanNLL):
+            return "\(model): the token perplexity overflows (exp of a mean negative log-likelihood of \(meanNLL) nats)"
         case let .nonFiniteEncoderOutput(model, layer, text):
             let shown = text.count > 60 ? String(text.prefix(60)) + "…" : text
             return "\(model): layer \(layer) of the encoder is not finite (NaN or infinity) for the text '\(shown)'"
@@ -66,7 +66,7 @@ public enum ProcedureError: AssayError, Equatable {
         case let .malformedDocument(path, line, _): return "\(path):\(line)"
         case let .unreadableText(path, _): return path
         case let .differentTokenizations(_, candidate, _, _, _): return candidate
-        case let .missingCapability(model, _, _), let .perplexityOverflow(model, _, _), let .nonFiniteEncoderOutput(model, _, _): return model
+        case let .missingCapability(model, _, _), let .perplexityOverflow(model, _), let .nonFiniteEncoderOutput(model, _, _): return model
         default: return nil
         }
     }

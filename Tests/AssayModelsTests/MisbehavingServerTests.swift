@@ -55,29 +55,17 @@ import Testing
                 if mode == "stall":
                     time.sleep(30)
                     return
-                if mode == "endless":
-                    # A stream that never ends: a token every millisecond, until the client leaves.
+                if mode in ("endless", "comments"):
+                    # A stream that never ends, one block a millisecond until the client leaves: a
+                    # token each time, or a keep-alive comment (a block with no data line).
+                    block = b'data: {"choices":[{"index":0,"text":"x"}]}\\n\\n' if mode == "endless" else b': keep-alive\\n\\n'
                     self.send_response(200)
                     self.send_header("Content-Type", "text/event-stream")
                     self.send_header("Connection", "close")
                     self.end_headers()
                     try:
                         for _ in range(200000):
-                            self.wfile.write(b'data: {"choices":[{"index":0,"text":"x"}]}\\n\\n')
-                            self.wfile.flush()
-                            time.sleep(0.001)
-                    except OSError:
-                        pass
-                    return
-                if mode == "comments":
-                    # Keep-alive comments without end: event blocks with no data line.
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/event-stream")
-                    self.send_header("Connection", "close")
-                    self.end_headers()
-                    try:
-                        for _ in range(200000):
-                            self.wfile.write(b': keep-alive\\n\\n')
+                            self.wfile.write(block)
                             self.wfile.flush()
                             time.sleep(0.001)
                     except OSError:
@@ -244,32 +232,21 @@ import Testing
     @Test func endlessStreamsAndAbsurdUsageAreRefused() async throws {
         let child = try ChildServer.start(python: "python3", arguments: ["-c", Self.script, "{port}"])
         defer { withExtendedLifetime(child) {} }
-        let endless = Self.server(child, "endless", timeout: 5)
-        let start = Date()
-        let message = await { () async -> String in
+        /// The error a single streamed request ends in, or "accepted".
+        func outcome(_ mode: String, _ request: CompletionRequest) async -> String {
             do {
-                _ = try await endless.streamCompletion(CompletionRequest(prompt: "Hi", maxTokens: 4), retrying: false)
+                _ = try await Self.server(child, mode, timeout: 5).streamCompletion(request, retrying: false)
                 return "accepted"
             } catch { return error.localizedDescription }
-        }()
-        #expect(message.contains("went on past 72 events"), "\(message)")
-        #expect(Date().timeIntervalSince(start) < 5)
+        }
         // Blocks without data (keep-alive comments) count too: a server sending only those is as endless.
-        let comments = Self.server(child, "comments", timeout: 5)
-        let silent = await { () async -> String in
-            do {
-                _ = try await comments.streamCompletion(CompletionRequest(prompt: "Hi", maxTokens: 4), retrying: false)
-                return "accepted"
-            } catch { return error.localizedDescription }
-        }()
-        #expect(silent.contains("went on past 72 events"), "\(silent)")
-        let huge = Self.server(child, "hugeusage")
-        let refused = await { () async -> String in
-            do {
-                _ = try await huge.streamCompletion(Self.request, retrying: false)
-                return "accepted"
-            } catch { return error.localizedDescription }
-        }()
+        for mode in ["endless", "comments"] {
+            let start = Date()
+            let message = await outcome(mode, CompletionRequest(prompt: "Hi", maxTokens: 4))
+            #expect(message.contains("went on past 72 events"), "\(mode): \(message)")
+            #expect(Date().timeIntervalSince(start) < 5, "\(mode)")
+        }
+        let refused = await outcome("hugeusage", Self.request)
         #expect(refused.contains("usage.completion_tokens in event 2 is 9") && refused.contains("not a whole number of tokens"), "\(refused)")
     }
 }

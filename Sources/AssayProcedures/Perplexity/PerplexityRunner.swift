@@ -219,7 +219,7 @@ public enum PerplexityRunner {
     /// the run's finite-number check names.
     static func checkFinite(_ report: PerplexityReport, model: String) throws {
         if let value = report.perplexity, value == .infinity, let mean = report.nllMean {
-            throw ProcedureError.perplexityOverflow(model: model, which: "token", meanNLL: mean)
+            throw ProcedureError.perplexityOverflow(model: model, meanNLL: mean)
         }
     }
 
