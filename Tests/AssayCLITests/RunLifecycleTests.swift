@@ -89,6 +89,23 @@ struct RunLifecycleTests {
         #expect(run.finished != nil)
     }
 
+    /// An interrupted shard writes its file and says how many evaluations finished (it had said
+    /// "4 of 4 evaluations ran here" of a shard stopped in its first).
+    @Test func anInterruptedShardSaysWhatDidNotFinish() throws {
+        let directory = try TestEnvironment.temporaryDirectory("assay-int-shard")
+        let suite = try Self.slowSuite(in: directory)
+        let running = try AssayProcess.start(["run", suite.path, "--shard", "1/2", "--out", "out", "--format", "text"], in: directory,
+                                             environment: ["ASSAY_PROGRESS": "always"])
+        #expect(AssayProcess.waitForStderr(running, containing: "[1/"))
+        kill(running.process.processIdentifier, SIGINT)
+        let out = String(decoding: running.outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        running.process.waitUntilExit()
+        #expect(running.process.terminationStatus == 130)
+        #expect(out.contains("0 of 4 evaluations finished here ("), "\(out)")
+        #expect(out.contains("interrupted)"), "\(out)")
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("out/slow/shard-1-of-2.json").path))
+    }
+
     @Test func twoConcurrentRunsOnOneStoreLoseNothing() throws {
         let directory = try TestEnvironment.temporaryDirectory("assay-race")
         let store = directory.appendingPathComponent("store.sqlite")

@@ -138,6 +138,10 @@ struct RatingsFileTests {
         let set = try load("item,rater,label\n1,a,2.5\n1,b,10\n2,a,2.5\n", format: .csv, scale: .numeric(bins: nil))
         #expect(set.categories == ["2.5", "10"])
         #expect(set.categoryValues == [2.5, 10])
+        // Decimal numbers only, as Python's float reads them (Swift's Double(_:) read 0x10 as 16).
+        let found = problems(Data("item,rater,label\n1,a,0x10\n1,b,16\n2,a,1e1\n".utf8), format: .csv, scale: .numeric(bins: nil))
+        #expect(found.count == 1 && found.first?.hasPrefix("line 2:") == true && found.first?.contains("0x10") == true, "\(found)")
+        #expect(throws: RatingsError.self) { try RatingScale.parse(scale: nil, bins: "0x1,5", numeric: false) }
     }
 
     @Test func labelStudioExport() throws {
@@ -161,6 +165,28 @@ struct RatingsFileTests {
         let (filtered, _) = RatingsFile.read(Data(export.utf8), path: "e.json", format: .labelStudio,
                                              columns: RatingsColumns(label: "quality"))
         #expect(filtered.count == 2)
+    }
+
+    /// A field of the wrong kind is not "missing", a line that is not JSON is not "not an object",
+    /// and an annotation with two choices gets one message.
+    @Test func problemsSayWhatIsWrongOnce() {
+        let jsonl = """
+            {"item": 1, "rater": "a", "label": [1]}
+            {"item": 1, "rater": "a", "label": NaN}
+            [1, 2]
+            {"item": 1, "label": 3}
+            {"item": 1, "rater": "", "label": {"x": 1}}
+            """
+        #expect(RatingsFile.read(Data(jsonl.utf8), path: "r", format: .jsonl, columns: RatingsColumns()).problems == [
+            "line 1: 'label' is a JSON list; expected a string or a number",
+            "line 2: not valid JSON (NaN, Infinity and numbers beyond ±1.8e308 are not JSON either)",
+            "line 3: a JSON list, not an object",
+            "line 4: missing 'rater' (fields: item, label)",
+            "line 5: 'rater' is empty, 'label' is a JSON object; expected a string or a number",
+        ])
+        let export = #"[{"id": 7, "annotations": [{"completed_by": 1, "result": [{"type": "choices", "value": {"choices": ["a", "b"]}}]}]}]"#
+        #expect(RatingsFile.read(Data(export.utf8), path: "e.json", format: .labelStudio, columns: RatingsColumns()).problems
+                == ["task 1 (id 7): rater 1 chose 2 options; expected one (a single-choice question)"])
     }
 
     @Test func scaleParsing() throws {

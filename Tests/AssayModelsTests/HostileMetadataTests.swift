@@ -154,6 +154,16 @@ struct HostileMetadataTests {
         #expect(Self.invalidKey { _ = try BertEncoder(contentsOf: directory) } == key)
     }
 
+    /// A value past Float's range is named as written with the limit it breaks (it had been
+    /// converted first and refused as "inf").
+    @Test func anEncoderEpsilonPastFloatsRangeIsNamedAsWritten() throws {
+        let directory = try Self.craftedDirectory("tiny-roberta") { $0["layer_norm_eps"] = 1e300 }
+        #expect(throws: ModelError.invalidMetadata(path: directory.appendingPathComponent("config.json").path, key: "layer_norm_eps",
+                                                   value: "1e+300", reason: "it must be at most 1.0")) {
+            _ = try BertEncoder(contentsOf: directory)
+        }
+    }
+
     /// The settings the newer architectures read: Llama 3's rope scaling (both formats), Mistral's
     /// window and Qwen's sliding-window switch.
     @Test func ropeScalingAndWindowsAreCheckedBeforeUse() throws {

@@ -177,6 +177,28 @@ struct SuiteLoaderTests {
         #expect(d.keyPath == "gates[0].metric" && d.line == 11)
     }
 
+    /// A metric the evaluator has, but not with these options: chunked perplexity has no word
+    /// perplexity (the run had only said "metric has no value").
+    @Test func gateOnAMetricTheOptionsDoNotProduce() throws {
+        let sandbox = try SuiteSandbox()
+        try Data().write(to: sandbox.directory.appendingPathComponent("data/m.gguf"))
+        let diagnostics = try sandbox.diagnostics("""
+            version: 1
+            name: ppl
+            models: { m: { path: data/m.gguf } }
+            datasets: { notes: { kind: text, path: data/hyp.txt } }
+            evaluations:
+              - { id: chunked, evaluator: perplexity, dataset: notes, model: m }
+              - { id: rolling, evaluator: perplexity, dataset: notes, model: m, options: { mode: rolling } }
+            gates:
+              - { metric: chunked.word_perplexity, max: 30 }
+              - { metric: rolling.word_perplexity, max: 30 }
+            """)
+        #expect(diagnostics.map(\.keyPath) == ["gates[0].metric"], "\(diagnostics.map(\.message))")
+        #expect(diagnostics.first?.message.contains("evaluation 'chunked' gives it no value: 'word_perplexity' is measured in rolling mode only") == true)
+        #expect(diagnostics.first?.hint == "or gate on one of its metrics: perplexity, mean_nll, tokens_scored")
+    }
+
     @Test func gateOnUnknownEvaluation() throws {
         let sandbox = try SuiteSandbox()
         let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "bleu.score", with: "bleuu.score")).first)

@@ -154,7 +154,8 @@ extension AssayCommand {
             if report.format == .json {
                 FileHandle.standardOutput.write(data)
             } else {
-                Terminal.output("shard \(shard): \(ran.count) of \(shardReport.evaluations.count) evaluations ran here, \(items) item rows")
+                Terminal.output("shard \(shard): " + Self.shardSummary(ran.compactMap(\.status), of: shardReport.evaluations.count)
+                                + ", \(items) item rows")
             }
             Terminal.error("wrote \(url.path); merge every shard with: assay merge \(url.deletingLastPathComponent().path)/shard-*-of-\(shard.count).json\n")
             for e in ran where e.status == .error {
@@ -163,6 +164,17 @@ extension AssayCommand {
             }
             if ran.contains(where: { $0.status == .interrupted }) { throw ExitCode(130) }
             if ran.contains(where: { $0.status == .error }) { throw ExitCode(2) }
+        }
+
+        /// "2 of 3 evaluations finished here (1 interrupted)": an interrupted or failed evaluation
+        /// ran here but did not finish, and says so.
+        static func shardSummary(_ statuses: [EvaluationOutcome.Status], of total: Int) -> String {
+            let finished = statuses.filter { $0 == .ok }.count
+            let unfinished = [(EvaluationOutcome.Status.error, "failed"), (.interrupted, "interrupted")].compactMap { status, word in
+                let n = statuses.filter { $0 == status }.count
+                return n > 0 ? "\(n) \(word)" : nil
+            }
+            return "\(finished) of \(total) evaluations finished here" + (unfinished.isEmpty ? "" : " (\(unfinished.joined(separator: ", ")))")
         }
 
         func applyModelOverrides(_ suite: inout Suite) throws {

@@ -33,6 +33,12 @@ public struct PerplexityEvaluator: Evaluator {
         MetricSpec("byte_perplexity", higherIsBetter: false, summary: "rolling: exp(−Σ log-likelihood / Σ UTF-8 bytes)"),
         MetricSpec("bits_per_byte", higherIsBetter: false, unit: "bits", summary: "rolling: −Σ log-likelihood / Σ bytes / ln 2"),
     ]
+    /// Word and byte counts belong to documents: chunked mode scores token windows of the whole
+    /// text, so only the rolling mode has those metrics.
+    public static func absentMetric(_ metric: String, options: OptionValues) -> String? {
+        guard ["word_perplexity", "byte_perplexity", "bits_per_byte"].contains(metric), options.string("mode") != "rolling" else { return nil }
+        return "'\(metric)' is measured in rolling mode only (chunked mode scores token windows, not documents' words and bytes); set mode: rolling"
+    }
     public static let datasetKinds: [DatasetKind] = [.text]
     public static let modelRoles: ModelRoles = .model
 

@@ -31,6 +31,11 @@ public protocol Evaluator: Sendable {
     /// come earlier.
     static func dependencies(_ options: OptionValues) -> [String]
 
+    /// Why `metric` (one of ``metrics``) has no value with these options, with what would give it
+    /// one; nil when it is produced. The suite loader refuses a gate on such a metric (the run
+    /// would only say "metric has no value"). nil unless declared.
+    static func absentMetric(_ metric: String, options: OptionValues) -> String?
+
     /// Runs the evaluation.
     /// - Throws: anything that prevents a result; the runner records it as the evaluation's
     ///   error and carries on with the other evaluations.
@@ -63,6 +68,7 @@ public protocol Evaluator: Sendable {
 
 extension Evaluator {
     public static func dependencies(_ options: OptionValues) -> [String] { [] }
+    public static func absentMetric(_ metric: String, options: OptionValues) -> String? { nil }
     public static var sharding: ShardMode { .firstShard }
     public static var reusable: Bool { true }
     public static var fileOptions: [String] { [] }

@@ -1,3 +1,4 @@
+import AssayCore
 import AssayMetrics
 import Dispatch
 import Foundation
@@ -67,8 +68,9 @@ public struct ParallelCorpus: Sendable, Equatable {
             func fail(_ message: String, _ hint: String? = nil) -> EvaluatorError {
                 .malformedDataset(path: url.path, line: number, message: message, hint: hint)
             }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                throw fail("not a JSON object", "each line must be one JSON object, e.g. {\"\(fields.hypothesis)\": \"…\", \"\(fields.references.first ?? "reference")\": \"…\"}")
+            let object: [String: Any]
+            do { object = try JSONLine.object(line) } catch {
+                throw fail(error.message, "each line must be one JSON object, e.g. {\"\(fields.hypothesis)\": \"…\", \"\(fields.references.first ?? "reference")\": \"…\"}")
             }
             guard let hypothesis = object[fields.hypothesis] as? String else {
                 throw fail("field '\(fields.hypothesis)' is missing or not a string",

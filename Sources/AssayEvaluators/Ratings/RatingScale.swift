@@ -48,8 +48,8 @@ public enum RatingScale: Sendable, Equatable, Codable {
             guard Set(names).count == names.count else { throw RatingsError.invalidScale("--scale lists a label twice") }
             return .categories(names)
         case let (nil, bins?, _):
-            let parts = bins.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0!.isFinite }) else {
+            let parts = bins.split(separator: ",").map { RatingSet.number($0) }
+            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
                 throw RatingsError.invalidScale("--bins takes increasing numbers, e.g. 0,5,10")
             }
             let edges = parts.map { $0! }
@@ -73,7 +73,7 @@ public enum RatingScale: Sendable, Equatable, Codable {
         case let .categories(names):
             return names.firstIndex(of: label).map { ($0, nil) }
         case let .numeric(bins):
-            guard let value = Double(label.trimmingCharacters(in: .whitespaces)), value.isFinite else { return nil }
+            guard let value = RatingSet.number(label) else { return nil }
             if let bins { return (bins.filter { $0 < value }.count, value) }
             return numericCategories.firstIndex(of: value).map { ($0, value) }
         }

@@ -47,19 +47,22 @@ public struct RatingSet: Sendable, Equatable {
     /// the declared order, whatever the labels say. Krippendorff's interval and ratio levels read
     /// the labels' numbers instead (``krippendorffValues(level:)``).
     public var categoryValues: [Double] {
-        if case .numeric(nil) = scale { return categories.compactMap(Double.init) }
+        if case .numeric(nil) = scale { return categories.compactMap { Self.number($0) } }
         return categories.indices.map(Double.init)
     }
 
-    /// A label as a finite number, if it is one.
-    static func number(_ label: String) -> Double? {
-        Double(label.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? $0 : nil }
+    /// A label as a finite decimal number, if it is one (as Python's `float` reads it, less
+    /// nan and inf): Swift's `Double(_:)` alone also reads "0x10" as 16.
+    static func number(_ label: some StringProtocol) -> Double? {
+        let text = label.trimmingCharacters(in: .whitespaces)
+        guard text.utf8.allSatisfy({ (0x30...0x39).contains($0) || [0x2B, 0x2D, 0x2E, 0x45, 0x65].contains($0) }) else { return nil }
+        return Double(text).flatMap { $0.isFinite ? $0 : nil }
     }
 
     /// The categories as numbers when every one of them is a finite number, else nil.
     var numericLabels: [Double]? {
         if case .numeric(bins: _?) = scale { return nil }
-        let values = categories.compactMap(Self.number)
+        let values = categories.compactMap { Self.number($0) }
         return values.count == categories.count ? values : nil
     }
 
@@ -108,7 +111,7 @@ public struct RatingSet: Sendable, Equatable {
         if case .numeric(nil) = scale {
             var values = Set<Double>()
             for r in raw {
-                if let v = Double(r.label.trimmingCharacters(in: .whitespaces)), v.isFinite { values.insert(v) }
+                if let v = number(r.label) { values.insert(v) }
             }
             numericCategories = values.sorted()
         }

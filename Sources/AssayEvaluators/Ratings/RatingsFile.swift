@@ -1,3 +1,4 @@
+import AssayCore
 import AssayMetrics
 import Foundation
 
@@ -167,20 +168,29 @@ public enum RatingsFile {
         var problems = encodingProblems
         var ratings: [RawRating] = []
         for (number, line) in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                problems.append("line \(number): not a JSON object")
+            let object: [String: Any]
+            do { object = try JSONLine.object(line) } catch {
+                problems.append("line \(number): \(error.message)")
                 continue
             }
-            var absent: [String] = []
-            var itemParts: [String] = []
-            for column in columns.item {
-                if let value = text(object[column]) { itemParts.append(value) } else { absent.append(column) }
+            // A field that is there with a value that is no label or id (a list, an object without
+            // an email or id, null, "") is named as such, not as missing.
+            var absent: [String] = [], unusable: [String] = []
+            func field(_ name: String) -> String? {
+                if let value = text(object[name]) { return value }
+                if let value = object[name] {
+                    unusable.append("'\(name)' is \((value as? String)?.isEmpty == true ? "empty" : JSONLine.describe(value))")
+                } else {
+                    absent.append(name)
+                }
+                return nil
             }
-            let rater = text(object[columns.rater]), label = text(object[columns.label])
-            if rater == nil { absent.append(columns.rater) }
-            if label == nil { absent.append(columns.label) }
-            guard absent.isEmpty, let rater, let label else {
-                problems.append("line \(number): missing \(absent.map { "'\($0)'" }.joined(separator: ", ")) (fields: \(object.keys.sorted().joined(separator: ", ")))")
+            let itemParts = columns.item.compactMap(field)
+            let rater = field(columns.rater), label = field(columns.label)
+            guard absent.isEmpty, unusable.isEmpty, itemParts.count == columns.item.count, let rater, let label else {
+                let missing = absent.isEmpty ? [] : ["missing \(absent.map { "'\($0)'" }.joined(separator: ", ")) (fields: \(object.keys.sorted().joined(separator: ", ")))"]
+                let kinds = unusable.isEmpty ? [] : [unusable.joined(separator: ", ") + "; expected a string or a number"]
+                problems.append("line \(number): " + (missing + kinds).joined(separator: "; "))
                 continue
             }
             ratings.append(RawRating(location: "line \(number)", item: itemParts.joined(separator: "#"), rater: rater, label: label))
@@ -225,14 +235,21 @@ public enum RatingsFile {
                     columns.label == "label" || ($0["from_name"] as? String) == columns.label
                 }
                 var labels: [String] = []
+                var multipleChoice: Int?
                 for result in results {
                     let value = result["value"] as? [String: Any] ?? [:]
                     if let choices = value["choices"] as? [Any] {
-                        if choices.count != 1 { problems.append("\(location): rater \(rater) chose \(choices.count) options; expected one") }
+                        if choices.count != 1 { multipleChoice = choices.count }
                         else if let label = text(choices[0]) { labels.append(label) }
                     } else if let rating = text(value["rating"]) {
                         labels.append(rating)
                     }
+                }
+                // One message an annotation: several choices in one result say so (and not also
+                // "no choices").
+                if let count = multipleChoice {
+                    problems.append("\(location): rater \(rater) chose \(count) options; expected one (a single-choice question)")
+                    continue
                 }
                 guard let label = labels.first else {
                     problems.append("\(location): rater \(rater) has no choices or rating result" + (columns.label == "label" ? "" : " named '\(columns.label)'"))

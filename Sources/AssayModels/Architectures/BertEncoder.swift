@@ -86,13 +86,15 @@ public struct BertEncoder: Sendable {
         guard pad >= 0, pad < Int.max else {
             throw ModelError.invalidMetadata(path: path, key: "pad_token_id", value: String(pad), reason: "it must be 0 or more")
         }
+        let check = MetadataCheck(path: path)
+        // Checked as read (a Double): 1e300 converted to Float first had been refused as "inf".
+        let epsilon = try check.positive(try config.number("layer_norm_eps") ?? 1e-12, "layer_norm_eps", maximum: 1)
         let c = Configuration(
             architecture: arch, layers: try int("num_hidden_layers"), hidden: try int("hidden_size"),
             heads: try int("num_attention_heads"), intermediate: try int("intermediate_size"), vocabulary: try int("vocab_size"),
             maxPositions: try int("max_position_embeddings"), typeVocabulary: try config.integer("type_vocab_size") ?? 2,
-            epsilon: Float(try config.number("layer_norm_eps") ?? 1e-12),
+            epsilon: epsilon,
             positionOffset: arch == "bert" ? 0 : pad + 1)
-        let check = MetadataCheck(path: path)
         typealias Limit = MetadataCheck.Limit
         _ = try check.count(c.layers, "num_hidden_layers", maximum: Limit.layers)
         _ = try check.count(c.hidden, "hidden_size", maximum: Limit.width)
@@ -102,7 +104,6 @@ public struct BertEncoder: Sendable {
         _ = try check.count(c.vocabulary, "vocab_size", maximum: Limit.vocabulary)
         _ = try check.count(c.maxPositions, "max_position_embeddings", maximum: Limit.context)
         _ = try check.count(c.typeVocabulary, "type_vocab_size", maximum: Limit.vocabulary)
-        _ = try check.positive(Double(c.epsilon), "layer_norm_eps", maximum: 1)
         // Positions start after the padding index (RoBERTa): at least [CLS] and [SEP] must fit after it.
         guard c.maxSequenceLength >= 2 else {
             let tableTooSmall = c.maxPositions < 2

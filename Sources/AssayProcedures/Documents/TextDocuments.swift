@@ -1,3 +1,4 @@
+import AssayCore
 import AssayMetrics
 import AssayModels
 import Foundation
@@ -64,11 +65,11 @@ public enum DocumentSplit: Sendable, Equatable, CustomStringConvertible {
             if !current.isEmpty { documents.append(current.joined(separator: "\n")) }
         case let .jsonl(field):
             for (index, line) in lines.enumerated() where !isBlank(line) {
-                let object: Any
-                do { object = try JSONSerialization.jsonObject(with: Data(line.utf8)) } catch {
-                    throw ProcedureError.malformedDocument(path: path, line: index + 1, message: "not valid JSON")
+                let object: [String: Any]
+                do { object = try JSONLine.object(line) } catch {
+                    throw ProcedureError.malformedDocument(path: path, line: index + 1, message: error.message)
                 }
-                guard let value = (object as? [String: Any])?[field] else {
+                guard let value = object[field] else {
                     throw ProcedureError.malformedDocument(path: path, line: index + 1, message: "no field '\(field)'")
                 }
                 guard let string = value as? String else {

@@ -205,6 +205,12 @@ extension SuiteBuilder {
                                    hint: "its metrics: \(names.joined(separator: ", "))")
                 continue
             }
+            if let reason = evaluation.evaluator.absentMetric(parts[1], options: evaluation.options) {
+                let produced = evaluation.evaluator.metrics.map(\.name).filter { evaluation.evaluator.absentMetric($0, options: evaluation.options) == nil }
+                metricCursor.error("gate on '\(metric)': evaluation '\(parts[0])' gives it no value: \(reason)",
+                                   hint: "or gate on one of its metrics: \(produced.joined(separator: ", "))")
+                continue
+            }
             // A direction given by the evaluation's options (paired-delta's higher_is_better) decides the gate's.
             let optionDirection: Bool? = if spec.directionFromOptions, case let .bool(b)? = evaluation.options.values["higher_is_better"] { b } else { nil }
             var gate = GateSpec(metric: metric, min: nil, max: nil, maxRegression: nil, higherIsBetter: optionDirection ?? spec.higherIsBetter,
