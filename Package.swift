@@ -8,7 +8,7 @@ import PackageDescription
 ///   AssayTokenizer ─────────────────────────────┴→ AssayModels (engine, backends; no metrics, no stats)
 ///   AssayStats → AssayMetrics (metric math over numbers and strings)
 ///   AssayModels + AssayMetrics → AssayProcedures (what runs models to produce metrics)
-///   → AssayEvaluators → AssaySuite → AssayReport (every renderer) / AssayStore → AssayCLI → assay
+///   → AssayEvaluators → AssaySuite → AssayReport (every renderer) / AssayStore → AssayCLI → assay ← CAssayStartup
 ///   AssaySuite, AssayEvaluators and below → AssayFuzzHarness (Fuzz/Harness; for scripts/fuzz and its tests only)
 ///
 /// scripts/check-imports.sh fails when a source imports a module its target does not declare or
@@ -81,7 +81,9 @@ let package = Package(
             "AssayProcedures", "AssayEvaluators", "AssaySuite", "AssayReport", "AssayStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "assay", dependencies: ["AssayCLI"]),
+        // What the executable sets while it loads (one malloc arena), never a library host's.
+        .target(name: "CAssayStartup"),
+        .executableTarget(name: "assay", dependencies: ["AssayCLI", "CAssayStartup"]),
         // One input through the entry points a user's file takes, for the fuzzers and the regression tests.
         .target(name: "AssayFuzzHarness", dependencies: [
             "AssayCore", "AssayCheckpoint", "AssayTokenizer", "AssayModels", "AssayStats", "AssayEvaluators", "AssaySuite",

@@ -29,7 +29,8 @@ allowed = {
     "AssayStore": {"AssayCore", "AssayMetrics", "AssayEvaluators", "AssaySuite", "GRDB"},
     "AssayCLI": {"AssayCore", "AssayTensor", "AssayCheckpoint", "AssayTokenizer", "AssayModels", "AssayStats", "AssayMetrics",
                  "AssayProcedures", "AssayEvaluators", "AssaySuite", "AssayReport", "AssayStore", "ArgumentParser"},
-    "assay": {"AssayCLI"},
+    "CAssayStartup": set(),
+    "assay": {"AssayCLI", "CAssayStartup"},
     "AssayFuzzHarness": {"AssayCore", "AssayCheckpoint", "AssayTokenizer", "AssayModels", "AssayStats", "AssayEvaluators", "AssaySuite"},
 }
 system = {"Foundation", "FoundationNetworking", "Dispatch", "Glibc", "Darwin", "Musl", "os", "Synchronization"}

@@ -9,13 +9,17 @@ public enum JSONLine {
     }
 
     /// The line's object.
-    /// - Throws: ``Problem`` "not valid JSON (…)" or "a JSON list, not an object".
+    /// - Throws: ``Problem`` "not valid JSON: …" or "a JSON list, not an object".
     public static func object(_ line: some StringProtocol) throws(Problem) -> [String: Any] {
         let value: Any
         do {
             value = try JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed])
         } catch {
-            throw Problem(message: "not valid JSON (NaN, Infinity and numbers beyond ±1.8e308 are not JSON either)")
+            // The parser's own words say where ("Unexpected character 'o' around line 1, column 2").
+            let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String)
+                .map { ": " + $0.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) } ?? ""
+            let special = ["NaN", "Infinity"].contains { line.contains($0) } ? " (NaN and Infinity are not JSON: write null or a string)" : ""
+            throw Problem(message: "not valid JSON" + detail + special)
         }
         guard let object = value as? [String: Any] else { throw Problem(message: "\(describe(value)), not an object") }
         return object

@@ -101,7 +101,7 @@ struct RunLifecycleTests {
         let out = String(decoding: running.outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         running.process.waitUntilExit()
         #expect(running.process.terminationStatus == 130)
-        #expect(out.contains("0 of 4 evaluations finished here ("), "\(out)")
+        #expect(out.contains("0 of 4 evaluations of this shard finished ("), "\(out)")
         #expect(out.contains("interrupted)"), "\(out)")
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("out/slow/shard-1-of-2.json").path))
     }

@@ -176,13 +176,15 @@ struct RatingsFileTests {
             [1, 2]
             {"item": 1, "label": 3}
             {"item": 1, "rater": "", "label": {"x": 1}}
+            {"item": 1, "rater": "a", "label": 1e309}
             """
         #expect(RatingsFile.read(Data(jsonl.utf8), path: "r", format: .jsonl, columns: RatingsColumns()).problems == [
-            "line 1: 'label' is a JSON list; expected a string or a number",
-            "line 2: not valid JSON (NaN, Infinity and numbers beyond ±1.8e308 are not JSON either)",
+            "line 1: 'label' is a JSON list; expected a non-empty string or a number",
+            "line 2: not valid JSON: Invalid value around character 35 (NaN and Infinity are not JSON: write null or a string)",
             "line 3: a JSON list, not an object",
             "line 4: missing 'rater' (fields: item, label)",
-            "line 5: 'rater' is empty, 'label' is a JSON object; expected a string or a number",
+            "line 5: 'rater' is an empty string, 'label' is a JSON object; expected a non-empty string or a number",
+            "line 6: not valid JSON: Number 1e309 is not representable in Swift",
         ])
         let export = #"[{"id": 7, "annotations": [{"completed_by": 1, "result": [{"type": "choices", "value": {"choices": ["a", "b"]}}]}]}]"#
         #expect(RatingsFile.read(Data(export.utf8), path: "e.json", format: .labelStudio, columns: RatingsColumns()).problems

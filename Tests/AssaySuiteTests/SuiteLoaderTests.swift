@@ -190,11 +190,15 @@ struct SuiteLoaderTests {
             evaluations:
               - { id: chunked, evaluator: perplexity, dataset: notes, model: m }
               - { id: rolling, evaluator: perplexity, dataset: notes, model: m, options: { mode: rolling } }
+              - { id: speed, evaluator: throughput, model: m, options: { generate: 0 } }
             gates:
               - { metric: chunked.word_perplexity, max: 30 }
               - { metric: rolling.word_perplexity, max: 30 }
+              - { metric: speed.ttft_ms, max: 100 }
+              - { metric: speed.pp_tokens_per_second, min: 10 }
             """)
-        #expect(diagnostics.map(\.keyPath) == ["gates[0].metric"], "\(diagnostics.map(\.message))")
+        #expect(diagnostics.map(\.keyPath) == ["gates[0].metric", "gates[2].metric"], "\(diagnostics.map(\.message))")
+        #expect(diagnostics.last?.message == "gate on 'speed.ttft_ms': evaluation 'speed' gives it no value: generate: 0 runs no tg test; give generate a token count")
         #expect(diagnostics.first?.message.contains("evaluation 'chunked' gives it no value: 'word_perplexity' is measured in rolling mode only") == true)
         #expect(diagnostics.first?.hint == "or gate on one of its metrics: perplexity, mean_nll, tokens_scored")
     }

@@ -166,15 +166,18 @@ extension AssayCommand {
             if ran.contains(where: { $0.status == .error }) { throw ExitCode(2) }
         }
 
-        /// "2 of 3 evaluations finished here (1 interrupted)": an interrupted or failed evaluation
-        /// ran here but did not finish, and says so.
+        /// "2 of 3 evaluations of this shard finished (1 interrupted); 1 more runs in shard 1 or at
+        /// the merge": `statuses` are those of the evaluations this shard had to run (failed or
+        /// interrupted ones did not finish and say so), `total` the suite's.
         static func shardSummary(_ statuses: [EvaluationOutcome.Status], of total: Int) -> String {
             let finished = statuses.filter { $0 == .ok }.count
             let unfinished = [(EvaluationOutcome.Status.error, "failed"), (.interrupted, "interrupted")].compactMap { status, word in
                 let n = statuses.filter { $0 == status }.count
                 return n > 0 ? "\(n) \(word)" : nil
             }
-            return "\(finished) of \(total) evaluations finished here" + (unfinished.isEmpty ? "" : " (\(unfinished.joined(separator: ", ")))")
+            let elsewhere = total - statuses.count
+            return "\(finished) of \(statuses.count) evaluations of this shard finished" + (unfinished.isEmpty ? "" : " (\(unfinished.joined(separator: ", ")))")
+                + (elsewhere > 0 ? "; \(elsewhere) more run\(elsewhere == 1 ? "s" : "") in shard 1 or at the merge" : "")
         }
 
         func applyModelOverrides(_ suite: inout Suite) throws {

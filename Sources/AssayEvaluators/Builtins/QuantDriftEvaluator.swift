@@ -46,6 +46,13 @@ public struct QuantDriftEvaluator: Evaluator {
                    summary: "candidate / reference prompt-processing tokens/s, from the throughput evaluations named in the options; 95 % interval from both means' stderr on the log scale; gates judge the interval"),
         MetricSpec("tg_speedup", higherIsBetter: true, unit: "×", judgedOnInterval: true, summary: "candidate / reference generation tokens/s, likewise"),
     ]
+    /// The speed-ups divide two earlier throughput evaluations' tokens/s, named by two options.
+    public static func absentMetric(_ metric: String, options: OptionValues) -> String? {
+        guard ["pp_speedup", "tg_speedup"].contains(metric), options.string("throughput_reference") == nil || options.string("throughput_candidate") == nil else {
+            return nil
+        }
+        return "\(metric) divides two throughput evaluations' tokens/s: name them with throughput_reference and throughput_candidate"
+    }
     public static let datasetKinds: [DatasetKind] = [.text]
     public static let modelRoles: ModelRoles = [.model, .reference]
 

@@ -47,6 +47,11 @@ public struct ServingEvaluator: Evaluator {
         MetricSpec("e2el_ms_p99", higherIsBetter: false, unit: "ms", judgedOnInterval: true, summary: "99th-percentile end-to-end latency"),
         MetricSpec("failed_requests", higherIsBetter: false, summary: "requests that failed (connection, HTTP or stream errors)"),
     ]
+    /// Goodput counts requests against objectives, which only the `goodput` option sets.
+    public static func absentMetric(_ metric: String, options: OptionValues) -> String? {
+        guard metric == "request_goodput", options.string("goodput") == nil else { return nil }
+        return "request_goodput needs objectives: set goodput, e.g. goodput: ttft:500,tpot:50"
+    }
     public static let datasetKinds: [DatasetKind] = [.text]
     public static let modelRoles: ModelRoles = .model
 

@@ -32,6 +32,14 @@ public struct ThroughputEvaluator: Evaluator {
         MetricSpec("itl_ms_p99", higherIsBetter: false, unit: "ms", summary: "generation: 99th-percentile inter-token latency"),
         MetricSpec("peak_rss_bytes", higherIsBetter: false, unit: "bytes", summary: "peak resident memory of the process so far"),
     ]
+    /// `prompt: 0` runs no pp test and `generate: 0` no tg test.
+    public static func absentMetric(_ metric: String, options: OptionValues) -> String? {
+        if metric == "pp_tokens_per_second", options.integer("prompt") == 0 { return "prompt: 0 runs no pp test; give prompt a token count" }
+        if ["tg_tokens_per_second", "ttft_ms", "itl_ms_p50", "itl_ms_p99"].contains(metric), options.integer("generate") == 0 {
+            return "generate: 0 runs no tg test; give generate a token count"
+        }
+        return nil
+    }
     public static let datasetKinds: [DatasetKind] = []
     public static let modelRoles: ModelRoles = .model
 

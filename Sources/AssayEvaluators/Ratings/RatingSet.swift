@@ -51,8 +51,8 @@ public struct RatingSet: Sendable, Equatable {
         return categories.indices.map(Double.init)
     }
 
-    /// A label as a finite decimal number, if it is one (as Python's `float` reads it, less
-    /// nan and inf): Swift's `Double(_:)` alone also reads "0x10" as 16.
+    /// A label as a finite number in decimal notation (digits, sign, point, exponent), if it is
+    /// one: Swift's `Double(_:)` alone also reads "0x10" as 16, which Python's float refuses.
     static func number(_ label: some StringProtocol) -> Double? {
         let text = label.trimmingCharacters(in: .whitespaces)
         guard text.utf8.allSatisfy({ (0x30...0x39).contains($0) || [0x2B, 0x2D, 0x2E, 0x45, 0x65].contains($0) }) else { return nil }

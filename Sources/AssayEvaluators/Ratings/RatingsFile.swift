@@ -179,7 +179,7 @@ public enum RatingsFile {
             func field(_ name: String) -> String? {
                 if let value = text(object[name]) { return value }
                 if let value = object[name] {
-                    unusable.append("'\(name)' is \((value as? String)?.isEmpty == true ? "empty" : JSONLine.describe(value))")
+                    unusable.append("'\(name)' is \((value as? String)?.isEmpty == true ? "an empty string" : JSONLine.describe(value))")
                 } else {
                     absent.append(name)
                 }
@@ -189,7 +189,7 @@ public enum RatingsFile {
             let rater = field(columns.rater), label = field(columns.label)
             guard absent.isEmpty, unusable.isEmpty, itemParts.count == columns.item.count, let rater, let label else {
                 let missing = absent.isEmpty ? [] : ["missing \(absent.map { "'\($0)'" }.joined(separator: ", ")) (fields: \(object.keys.sorted().joined(separator: ", ")))"]
-                let kinds = unusable.isEmpty ? [] : [unusable.joined(separator: ", ") + "; expected a string or a number"]
+                let kinds = unusable.isEmpty ? [] : [unusable.joined(separator: ", ") + "; expected a non-empty string or a number"]
                 problems.append("line \(number): " + (missing + kinds).joined(separator: "; "))
                 continue
             }
@@ -248,7 +248,7 @@ public enum RatingsFile {
                 // One message an annotation: several choices in one result say so (and not also
                 // "no choices").
                 if let count = multipleChoice {
-                    problems.append("\(location): rater \(rater) chose \(count) options; expected one (a single-choice question)")
+                    problems.append("\(location): rater \(rater) chose " + (count == 0 ? "no option; expected one" : "\(count) options; expected one (a single-choice question)"))
                     continue
                 }
                 guard let label = labels.first else {

@@ -274,6 +274,9 @@ public struct LlamaModel: Sendable {
         for token in tokens { x += embedding.row(token) }
         if let scale = c.embeddingScale { for i in x.indices { x[i] *= scale } }
         let positions = Array(start..<(start + n))
+        // The rotations' cosines and sines, made once for all layers (one table for Gemma 3's local
+        // layers, another for the rest).
+        var rotaryTables: [Bool: Kernels.RotaryTable] = [:]
         for (index, layer) in layers.enumerated() {
             let sliding = c.isSliding(index)
             // Gemma 3's local layers rotate with their own base and no position scale.
@@ -292,8 +295,11 @@ public struct LlamaModel: Sendable {
                                      magnitude: c.ropeAttentionFactor)
                     }, ggml: ggml)
             } else {
-                attention = standardAttention(layer, h, rows: n, positions: positions, cache: &cache, index: index, start: start,
-                                              sliding: sliding, ropeBase: ropeBase, positionScale: positionScale, ggml: ggml)
+                let table = rotaryTables[local] ?? Kernels.RotaryTable(
+                    positions: positions, rotaryDimension: c.rotaryDimension, base: ropeBase, positionScale: positionScale,
+                    frequencyFactors: c.ropeFrequencyFactors, magnitude: c.ropeAttentionFactor)
+                rotaryTables[local] = table
+                attention = standardAttention(layer, h, rows: n, rotary: table, cache: &cache, index: index, start: start, sliding: sliding, ggml: ggml)
             }
             var projected = layer.output.linear(attention, rows: n, ggml: ggml)
             if let norm = layer.postAttentionNorm { projected = Kernels.rmsNorm(projected, weight: norm, dimension: e, epsilon: c.epsilon) }
@@ -316,8 +322,8 @@ public struct LlamaModel: Sendable {
 
     /// Grouped-query attention of one layer: Q/K/V projections (+ biases, head norms), RoPE, the
     /// new keys and values appended to the cache; the heads' outputs (n × heads·headDimension).
-    func standardAttention(_ layer: Layer, _ h: [Float], rows n: Int, positions: [Int], cache: inout KVCache, index: Int, start: Int,
-                           sliding: Bool, ropeBase: Float, positionScale: Float, ggml: Bool) -> [Float] {
+    func standardAttention(_ layer: Layer, _ h: [Float], rows n: Int, rotary: Kernels.RotaryTable, cache: inout KVCache, index: Int, start: Int,
+                           sliding: Bool, ggml: Bool) -> [Float] {
             let c = configuration, d = c.headDimension, kvWidth = c.kvHeads * d, width = c.heads * d
             var q = layer.q!.linear(h, rows: n, ggml: ggml)
             var k = layer.k!.linear(h, rows: n, ggml: ggml)
@@ -328,10 +334,8 @@ public struct LlamaModel: Sendable {
             // Qwen3: every head of Q and K normalized on its own (rows of headDimension values).
             if let norm = layer.qNorm { q = Kernels.rmsNorm(q, weight: norm, dimension: d, epsilon: c.epsilon) }
             if let norm = layer.kNorm { k = Kernels.rmsNorm(k, weight: norm, dimension: d, epsilon: c.epsilon) }
-            Kernels.rope(&q, positions: positions, heads: c.heads, headDimension: d, rotaryDimension: c.rotaryDimension, base: ropeBase,
-                         neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors, magnitude: c.ropeAttentionFactor)
-            Kernels.rope(&k, positions: positions, heads: c.kvHeads, headDimension: d, rotaryDimension: c.rotaryDimension, base: ropeBase,
-                         neox: c.ropeNeoX, positionScale: positionScale, frequencyFactors: c.ropeFrequencyFactors, magnitude: c.ropeAttentionFactor)
+            Kernels.rope(&q, table: rotary, heads: c.heads, headDimension: d, neox: c.ropeNeoX)
+            Kernels.rope(&k, table: rotary, heads: c.kvHeads, headDimension: d, neox: c.ropeNeoX)
             if ggml {
                 // The KV cache holds f16; Q meets K (f16) as f16.
                 k = ActivationRounding.f16.apply(k, rowLength: kvWidth)

@@ -40,8 +40,11 @@ public enum ServingPrompts {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty else { continue }
             if url.pathExtension == "jsonl" {
-                guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any],
-                      let prompt = object["prompt"] as? String, !prompt.isEmpty else {
+                let object: [String: Any]
+                do { object = try JSONLine.object(trimmed) } catch {
+                    throw ProcedureError.malformedDocument(path: url.path, line: index + 1, message: error.message + "; expected a JSON object with a non-empty string \"prompt\"")
+                }
+                guard let prompt = object["prompt"] as? String, !prompt.isEmpty else {
                     throw ProcedureError.malformedDocument(path: url.path, line: index + 1, message: "expected a JSON object with a non-empty string \"prompt\"")
                 }
                 prompts.append(prompt)

@@ -152,24 +152,70 @@ public enum Kernels {
     /// `magnitude` multiplies the cosine and sine (YaRN's attention factor).
     public static func rope(_ x: inout [Float], positions: [Int], heads: Int, headDimension: Int, rotaryDimension: Int, base: Float,
                             neox: Bool = false, positionScale: Float = 1, frequencyFactors: [Float]? = nil, magnitude: Float = 1) {
-        let rowLength = heads * headDimension, half = rotaryDimension / 2
-        precondition(x.count == positions.count * rowLength, "shape mismatch")
-        precondition(frequencyFactors.map { $0.count == half } ?? true, "one frequency factor per rotated pair")
+        let table = RotaryTable(positions: positions, rotaryDimension: rotaryDimension, base: base, positionScale: positionScale,
+                                frequencyFactors: frequencyFactors, magnitude: magnitude)
+        rope(&x, table: table, heads: heads, headDimension: headDimension, neox: neox)
+    }
+
+    /// The cosines and sines ``rope(_:positions:heads:headDimension:rotaryDimension:base:neox:positionScale:frequencyFactors:magnitude:)``
+    /// rotates by, for each position and pair: a model's forward pass makes one and applies it to
+    /// every layer's Q and K (computed again for each, they had taken 3.7 % of a SmolLM2 prefill).
+    /// The same expressions, so the same bits.
+    public struct RotaryTable: Sendable {
+        /// Positions (rows) and rotated pairs per row.
+        public let rows: Int, pairs: Int
+        let cos: [Float], sin: [Float]
+
+        public init(positions: [Int], rotaryDimension: Int, base: Float, positionScale: Float = 1, frequencyFactors: [Float]? = nil,
+                    magnitude: Float = 1) {
+            let half = rotaryDimension / 2
+            precondition(frequencyFactors.map { $0.count == half } ?? true, "one frequency factor per rotated pair")
+            let count = positions.count * half
+            rows = positions.count
+            pairs = half
+            var sines = [Float](repeating: 0, count: count)
+            cos = [Float](unsafeUninitializedCapacity: count) { cosines, initialized in
+                sines.withUnsafeMutableBufferPointer { sines in
+                    let c = cosines.baseAddress!, s = sines.baseAddress!
+                    Threads.forEachRange(of: positions.count, rowLength: 4 * half) { rows in
+                        for row in rows {
+                            for i in 0..<half {
+                                var theta = Float(positions[row]) * positionScale * powf(base, -Float(2 * i) / Float(rotaryDimension))
+                                if let factors = frequencyFactors { theta /= factors[i] }
+                                c[row * half + i] = cosf(theta) * magnitude
+                                s[row * half + i] = sinf(theta) * magnitude
+                            }
+                        }
+                    }
+                }
+                initialized = count
+            }
+            sin = sines
+        }
+    }
+
+    /// ``rope(_:positions:heads:headDimension:rotaryDimension:base:neox:positionScale:frequencyFactors:magnitude:)``
+    /// with its cosines and sines from `table` (one row of `x` per row of the table).
+    public static func rope(_ x: inout [Float], table: RotaryTable, heads: Int, headDimension: Int, neox: Bool = false) {
+        let rowLength = heads * headDimension, half = table.pairs
+        precondition(x.count == table.rows * rowLength && 2 * half <= headDimension, "shape mismatch")
         // Rows split across the pool.
         x.withUnsafeMutableBufferPointer { buffer in
-            let x = buffer.baseAddress!
-            Threads.forEachRange(of: positions.count, rowLength: rowLength) { rows in
-                for row in rows {
-                    for i in 0..<half {
-                        var theta = Float(positions[row]) * positionScale * powf(base, -Float(2 * i) / Float(rotaryDimension))
-                        if let factors = frequencyFactors { theta /= factors[i] }
-                        let c = cosf(theta) * magnitude, s = sinf(theta) * magnitude
-                        let first = neox ? i : 2 * i, second = neox ? i + half : 2 * i + 1
-                        for h in 0..<heads {
-                            let index = row * rowLength + h * headDimension
-                            let x0 = x[index + first], x1 = x[index + second]
-                            x[index + first] = x0 * c - x1 * s
-                            x[index + second] = x0 * s + x1 * c
+            table.cos.withUnsafeBufferPointer { cosines in
+                table.sin.withUnsafeBufferPointer { sines in
+                    let x = buffer.baseAddress!, cosines = cosines.baseAddress!, sines = sines.baseAddress!
+                    Threads.forEachRange(of: table.rows, rowLength: rowLength) { rows in
+                        for row in rows {
+                            for i in 0..<half {
+                                let c = cosines[row * half + i], s = sines[row * half + i]
+                                let first = neox ? i : 2 * i, second = neox ? i + half : 2 * i + 1
+                                for h in 0..<heads {
+                                    let index = row * rowLength + h * headDimension
+                                    let x0 = x[index + first], x1 = x[index + second]
+                                    x[index + first] = x0 * c - x1 * s
+                                    x[index + second] = x0 * s + x1 * c
+                                }
+                            }
                         }
                     }
                 }
