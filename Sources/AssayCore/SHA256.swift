@@ -12,14 +12,22 @@ public enum SHA256 {
         return hasher.finalize()
     }
 
-    /// Lowercase hex digest of the file at `url`, read in 4 MiB chunks.
+    /// Lowercase hex digest of the file at `url`, read in 4 MiB chunks — or remembered from an
+    /// earlier read of the same file unchanged (``FileDigests``).
     /// - Throws: when the file cannot be read.
     public static func hex(fileAt url: URL) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
+        let identity = FileDigests.identity(of: url)
+        let size = Int64((try? handle.seekToEnd()) ?? 0)
+        if let identity, let known = FileDigests.lookup(url, identity: identity, size: size) { return known }
+        try handle.seek(toOffset: 0)
         let hasher = Hasher256()
         while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty { chunk.withUnsafeBytes { hasher.update($0) } }
-        return hasher.finalize()
+        let digest = hasher.finalize()
+        // Remembered only if the file is the one that was read (not replaced or changed meanwhile).
+        if let identity, FileDigests.identity(of: url) == identity { FileDigests.store(url, identity: identity, size: size, digest: digest) }
+        return digest
     }
 
     /// The content hash of a model: the file's digest, or for a Hugging Face directory the digest

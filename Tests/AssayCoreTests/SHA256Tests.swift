@@ -1,4 +1,4 @@
-import AssayCore
+@testable import AssayCore
 import AssayTestSupport
 import Foundation
 import Testing
@@ -21,5 +21,45 @@ struct SHA256Tests {
         for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 13) }
         try Data(bytes).write(to: url)
         #expect(try SHA256.hex(fileAt: url) == SHA256.hex(Data(bytes)))
+    }
+}
+
+/// Digests remembered by file identity: a changed file is hashed again, a file changed in the last
+/// two seconds is not remembered, and large files' digests are found on disk by the next process.
+@Suite(.serialized)
+struct FileDigestsTests {
+    @Test func aChangedFileIsHashedAgainAndLargeOnesAreKeptOnDisk() throws {
+        let directory = try TestEnvironment.temporaryDirectory("assay-digests")
+        let cache = directory.appendingPathComponent("cache")
+        let url = directory.appendingPathComponent("model.gguf")
+        let size = Int(FileDigests.persistentSize)
+        try Data(repeating: 7, count: size).write(to: url)
+        let identity = try #require(FileDigests.identity(of: url))
+        // Just written: not remembered (a second write in the same timestamp tick would look the same).
+        FileDigests.store(url, identity: identity, size: Int64(size), digest: String(repeating: "a", count: 64), in: cache)
+        #expect(FileDigests.lookup(url, identity: identity, size: Int64(size), in: cache) == nil)
+        Thread.sleep(forTimeInterval: 2.1)
+        let digest = SHA256.hex(Data(repeating: 7, count: size))
+        FileDigests.store(url, identity: identity, size: Int64(size), digest: digest, in: cache)
+        FileDigests.forgetInMemory()
+        #expect(FileDigests.lookup(url, identity: identity, size: Int64(size), in: cache) == digest, "read back from disk")
+        // The same size, other bytes, written in place: another identity, another digest.
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.write(contentsOf: Data([8]))
+        try handle.close()
+        let rewritten = try #require(FileDigests.identity(of: url))
+        #expect(rewritten != identity)
+        #expect(FileDigests.lookup(url, identity: rewritten, size: Int64(size), in: cache) == nil)
+        var changed = Data(repeating: 7, count: size)
+        changed[0] = 8
+        #expect(try SHA256.hex(fileAt: url) == SHA256.hex(changed))
+        // A damaged entry is not believed (the first identity's entry, found on disk until damaged).
+        FileDigests.forgetInMemory()
+        #expect(FileDigests.lookup(url, identity: identity, size: Int64(size), in: cache) == digest)
+        let entries = try FileManager.default.contentsOfDirectory(at: cache, includingPropertiesForKeys: nil).filter { !$0.lastPathComponent.hasPrefix(".") }
+        #expect(entries.count == 1)
+        try Data(String(repeating: "z", count: 64).utf8).write(to: entries[0])
+        FileDigests.forgetInMemory()
+        #expect(FileDigests.lookup(url, identity: identity, size: Int64(size), in: cache) == nil)
     }
 }
