@@ -2,35 +2,63 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// SHA-256 digests of files already hashed, so that a model's signature does not read its
 /// gigabytes again: within a process (a suite's evaluations of one model each asked for it), and
-/// for files of 64 MiB or more across processes, in `$XDG_CACHE_HOME/assay/sha256` (else
+/// for regular files of 64 MiB or more across processes, in `$XDG_CACHE_HOME/assay/sha256` (else
 /// `~/.cache/assay/sha256`; `ASSAY_HASH_CACHE=off` turns that off). A 7B Q4_K file took 3.7 s to
 /// hash on every run.
 ///
-/// An entry is keyed by the file's identity as `stat` gives it — device, inode, size, and the
-/// modification and status-change times to the nanosecond — so a file written again, renamed over,
-/// touched or changed in its permissions is hashed again (a program can set a file's modification
-/// time but not its status-change time). A file changed within the last two seconds is not
-/// remembered: timestamps advance in ticks of a few milliseconds, so a second write in the same
-/// tick could leave the same identity (git's "racy" index entries).
+/// An entry is keyed by the path and the identity of the file read — device, inode, size, and the
+/// modification and status-change times to the nanosecond, from `fstat` of the open file before
+/// and after reading — so a file written again, renamed over, touched or changed in its
+/// permissions is hashed again (a program can set a file's modification time but not its
+/// status-change time). Not remembered:
+/// - a file whose last change is less than two seconds older than the start of the read:
+///   timestamps advance in ticks of a few milliseconds, so a write in the same tick as the read
+///   could leave the same identity over other bytes (git's "racy" index entries);
+/// - on disk, a file whose status-change time equals its modification time with zero nanoseconds
+///   (filesystem images with fixed timestamps, where a remount may reuse the device number).
+///
+/// Trusting an identity trusts the clock: a network filesystem whose server clock is behind, or a
+/// clock stepped back, weakens the two-second rule (then set `ASSAY_HASH_CACHE=off`).
 enum FileDigests {
-    /// The file's identity, or nil when `stat` fails.
-    static func identity(of url: URL) -> String? {
-        var info = stat()
-        guard stat(url.path, &info) == 0 else { return nil }
-        return "\(info.st_dev) \(info.st_ino) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ctim.tv_sec).\(info.st_ctim.tv_nsec)"
-    }
+    /// What `fstat` says of an open regular file.
+    struct Identity: Equatable {
+        var device: UInt64, inode: UInt64, size: Int64
+        var modified: (seconds: Int64, nanoseconds: Int64), changed: (seconds: Int64, nanoseconds: Int64)
 
-    /// Whether the file changed within the last two seconds (its identity may not be unique yet).
-    static func isRecent(_ url: URL) -> Bool {
-        var info = stat()
-        guard stat(url.path, &info) == 0 else { return true }
-        let changed = max(Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9,
-                          Double(info.st_ctim.tv_sec) + Double(info.st_ctim.tv_nsec) / 1e9)
-        return Date().timeIntervalSince1970 - changed < 2
+        /// nil for anything but a regular file (pipes, devices, directories) or when `fstat` fails.
+        init?(of descriptor: Int32) {
+            var info = stat()
+            guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+            #if os(Linux)
+            modified = (Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec))
+            changed = (Int64(info.st_ctim.tv_sec), Int64(info.st_ctim.tv_nsec))
+            #else
+            modified = (Int64(info.st_mtimespec.tv_sec), Int64(info.st_mtimespec.tv_nsec))
+            changed = (Int64(info.st_ctimespec.tv_sec), Int64(info.st_ctimespec.tv_nsec))
+            #endif
+        }
+
+        static func == (a: Identity, b: Identity) -> Bool { a.key == b.key }
+
+        var key: String { "\(device) \(inode) \(size) \(modified.seconds).\(modified.nanoseconds) \(changed.seconds).\(changed.nanoseconds)" }
+
+        /// Seconds since the file's last change (modification or status change).
+        var age: Double {
+            let last = max(Double(modified.seconds) + Double(modified.nanoseconds) / 1e9, Double(changed.seconds) + Double(changed.nanoseconds) / 1e9)
+            return Date().timeIntervalSince1970 - last
+        }
+
+        /// Timestamps an image builder fixed rather than a clock wrote.
+        var timestampsLookFixed: Bool { modified.nanoseconds == 0 && modified == changed }
     }
 
     private static let lock = NSLock()
@@ -38,6 +66,8 @@ enum FileDigests {
 
     /// The files of 64 MiB or more are remembered on disk too.
     static let persistentSize: Int64 = 64 << 20
+    /// At most this many entries stay on disk (the oldest go first).
+    static let persistentEntries = 256
 
     static var directory: URL? {
         let environment = ProcessInfo.processInfo.environment
@@ -49,14 +79,16 @@ enum FileDigests {
         return URL(fileURLWithPath: home).appendingPathComponent(".cache/assay/sha256")
     }
 
-    /// The digest remembered for `url` at `identity`, if any (`directory`: the cache on disk).
-    static func lookup(_ url: URL, identity: String, size: Int64, in directory: URL? = FileDigests.directory) -> String? {
-        let key = url.standardizedFileURL.path + " " + identity
+    private static func key(_ url: URL, _ identity: Identity) -> String { url.standardizedFileURL.path + " " + identity.key }
+
+    /// The digest remembered for `url` read as `identity`, if any (`directory`: the cache on disk).
+    static func lookup(_ url: URL, _ identity: Identity, in directory: URL? = FileDigests.directory) -> String? {
+        let key = key(url, identity)
         lock.lock()
         let memo = known[key]
         lock.unlock()
         if let memo { return memo }
-        guard size >= persistentSize, let entry = directory?.appendingPathComponent(SHA256.hex(Data(key.utf8))),
+        guard identity.size >= persistentSize, let entry = directory?.appendingPathComponent(SHA256.hex(Data(key.utf8))),
               let data = try? Data(contentsOf: entry), data.count == 64,
               data.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
         let digest = String(decoding: data, as: UTF8.self)
@@ -64,22 +96,33 @@ enum FileDigests {
         return digest
     }
 
-    /// Remembers `digest` for `url` at `identity` (in memory; on disk when the file is large),
-    /// unless the file changed in the last two seconds. A cache that cannot be written is left alone.
-    static func store(_ url: URL, identity: String, size: Int64, digest: String, in directory: URL? = FileDigests.directory) {
-        guard !isRecent(url) else { return }
-        let key = url.standardizedFileURL.path + " " + identity
+    /// Remembers `digest` for `url` read as `identity` — the identity taken before the read, and
+    /// unchanged after it — in memory, and on disk when the file is large; unless the file had
+    /// changed less than two seconds before (see above). A cache that cannot be written is left alone.
+    static func store(_ url: URL, _ identity: Identity, digest: String, in directory: URL? = FileDigests.directory) {
+        guard identity.age >= 2 else { return }
+        let key = key(url, identity)
         remember(key, digest)
-        guard size >= persistentSize, let directory else { return }
+        guard identity.size >= persistentSize, !identity.timestampsLookFixed, let directory else { return }
         let entry = directory.appendingPathComponent(SHA256.hex(Data(key.utf8)))
-        let temporary = directory.appendingPathComponent(".\(entry.lastPathComponent).\(getpid())")
+        let temporary = directory.appendingPathComponent(".\(entry.lastPathComponent).\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try Data(digest.utf8).write(to: temporary)
             guard rename(temporary.path, entry.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            trim(directory)
         } catch {
             try? FileManager.default.removeItem(at: temporary)
         }
+    }
+
+    /// Removes the oldest entries beyond ``persistentEntries`` (every build of a binary that
+    /// hashes itself adds one).
+    private static func trim(_ directory: URL) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: [.contentModificationDateKey]),
+              entries.count > persistentEntries else { return }
+        let dated = entries.map { ($0, (try? $0.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate) ?? .distantPast) }
+        for (url, _) in dated.sorted(by: { $0.1 < $1.1 }).prefix(entries.count - persistentEntries) { try? FileManager.default.removeItem(at: url) }
     }
 
     private static func remember(_ key: String, _ digest: String) {

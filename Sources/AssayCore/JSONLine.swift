@@ -15,7 +15,7 @@ public enum JSONLine {
         do {
             value = try JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed])
         } catch {
-            // The parser's own words say where ("Unexpected character 'o' around line 1, column 2").
+            // The parser's own words say where ("Invalid value around character 35").
             let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String)
                 .map { ": " + $0.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) } ?? ""
             let special = ["NaN", "Infinity"].contains { line.contains($0) } ? " (NaN and Infinity are not JSON: write null or a string)" : ""

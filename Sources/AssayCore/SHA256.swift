@@ -18,15 +18,14 @@ public enum SHA256 {
     public static func hex(fileAt url: URL) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
-        let identity = FileDigests.identity(of: url)
-        let size = Int64((try? handle.seekToEnd()) ?? 0)
-        if let identity, let known = FileDigests.lookup(url, identity: identity, size: size) { return known }
-        try handle.seek(toOffset: 0)
+        // The identity of the file this handle reads (not of whatever the path names later).
+        let before = FileDigests.Identity(of: handle.fileDescriptor)
+        if let before, let known = FileDigests.lookup(url, before) { return known }
         let hasher = Hasher256()
         while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty { chunk.withUnsafeBytes { hasher.update($0) } }
         let digest = hasher.finalize()
-        // Remembered only if the file is the one that was read (not replaced or changed meanwhile).
-        if let identity, FileDigests.identity(of: url) == identity { FileDigests.store(url, identity: identity, size: size, digest: digest) }
+        // Remembered only if the file did not change while it was read.
+        if let before, FileDigests.Identity(of: handle.fileDescriptor) == before { FileDigests.store(url, before, digest: digest) }
         return digest
     }
 

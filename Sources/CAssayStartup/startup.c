@@ -18,14 +18,10 @@
 #include <malloc.h>
 #endif
 
-static int single_arena;
-
 __attribute__((constructor)) static void assay_startup(void) {
 #if defined(__GLIBC__)
     const char *tunables = getenv("GLIBC_TUNABLES");
     if (getenv("MALLOC_ARENA_MAX") || (tunables && strstr(tunables, "glibc.malloc."))) return;
-    single_arena = mallopt(M_ARENA_MAX, 1) == 1;
+    mallopt(M_ARENA_MAX, 1);
 #endif
 }
-
-int assay_single_arena(void) { return single_arena; }

@@ -28,38 +28,53 @@ struct SHA256Tests {
 /// two seconds is not remembered, and large files' digests are found on disk by the next process.
 @Suite(.serialized)
 struct FileDigestsTests {
+    static func identity(_ url: URL) throws -> FileDigests.Identity {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        return try #require(FileDigests.Identity(of: handle.fileDescriptor))
+    }
+
     @Test func aChangedFileIsHashedAgainAndLargeOnesAreKeptOnDisk() throws {
         let directory = try TestEnvironment.temporaryDirectory("assay-digests")
         let cache = directory.appendingPathComponent("cache")
         let url = directory.appendingPathComponent("model.gguf")
         let size = Int(FileDigests.persistentSize)
         try Data(repeating: 7, count: size).write(to: url)
-        let identity = try #require(FileDigests.identity(of: url))
+        let identity = try Self.identity(url)
         // Just written: not remembered (a second write in the same timestamp tick would look the same).
-        FileDigests.store(url, identity: identity, size: Int64(size), digest: String(repeating: "a", count: 64), in: cache)
-        #expect(FileDigests.lookup(url, identity: identity, size: Int64(size), in: cache) == nil)
+        FileDigests.store(url, identity, digest: String(repeating: "a", count: 64), in: cache)
+        #expect(FileDigests.lookup(url, identity, in: cache) == nil)
         Thread.sleep(forTimeInterval: 2.1)
         let digest = SHA256.hex(Data(repeating: 7, count: size))
-        FileDigests.store(url, identity: identity, size: Int64(size), digest: digest, in: cache)
+        FileDigests.store(url, identity, digest: digest, in: cache)
         FileDigests.forgetInMemory()
-        #expect(FileDigests.lookup(url, identity: identity, size: Int64(size), in: cache) == digest, "read back from disk")
+        #expect(FileDigests.lookup(url, identity, in: cache) == digest, "read back from disk")
         // The same size, other bytes, written in place: another identity, another digest.
         let handle = try FileHandle(forWritingTo: url)
         try handle.write(contentsOf: Data([8]))
         try handle.close()
-        let rewritten = try #require(FileDigests.identity(of: url))
+        let rewritten = try Self.identity(url)
         #expect(rewritten != identity)
-        #expect(FileDigests.lookup(url, identity: rewritten, size: Int64(size), in: cache) == nil)
+        #expect(FileDigests.lookup(url, rewritten, in: cache) == nil)
         var changed = Data(repeating: 7, count: size)
         changed[0] = 8
         #expect(try SHA256.hex(fileAt: url) == SHA256.hex(changed))
         // A damaged entry is not believed (the first identity's entry, found on disk until damaged).
         FileDigests.forgetInMemory()
-        #expect(FileDigests.lookup(url, identity: identity, size: Int64(size), in: cache) == digest)
+        #expect(FileDigests.lookup(url, identity, in: cache) == digest)
         let entries = try FileManager.default.contentsOfDirectory(at: cache, includingPropertiesForKeys: nil).filter { !$0.lastPathComponent.hasPrefix(".") }
         #expect(entries.count == 1)
         try Data(String(repeating: "z", count: 64).utf8).write(to: entries[0])
         FileDigests.forgetInMemory()
-        #expect(FileDigests.lookup(url, identity: identity, size: Int64(size), in: cache) == nil)
+        #expect(FileDigests.lookup(url, identity, in: cache) == nil)
+    }
+
+    /// A pipe has no identity to remember: read to its end as before (a seek had failed on it).
+    @Test func aPipeIsReadToItsEnd() throws {
+        let pipe = Pipe()
+        try pipe.fileHandleForWriting.write(contentsOf: Data("abc".utf8))
+        try pipe.fileHandleForWriting.close()
+        let url = URL(fileURLWithPath: "/dev/fd/\(pipe.fileHandleForReading.fileDescriptor)")
+        #expect(try SHA256.hex(fileAt: url) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }

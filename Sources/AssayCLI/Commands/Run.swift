@@ -154,7 +154,7 @@ extension AssayCommand {
             if report.format == .json {
                 FileHandle.standardOutput.write(data)
             } else {
-                Terminal.output("shard \(shard): " + Self.shardSummary(ran.compactMap(\.status), of: shardReport.evaluations.count)
+                Terminal.output("shard \(shard): " + Self.shardSummary(ran.compactMap(\.status), of: shardReport.evaluations.count, firstShard: shard.index == 1)
                                 + ", \(items) item rows")
             }
             Terminal.error("wrote \(url.path); merge every shard with: assay merge \(url.deletingLastPathComponent().path)/shard-*-of-\(shard.count).json\n")
@@ -169,7 +169,7 @@ extension AssayCommand {
         /// "2 of 3 evaluations of this shard finished (1 interrupted); 1 more runs in shard 1 or at
         /// the merge": `statuses` are those of the evaluations this shard had to run (failed or
         /// interrupted ones did not finish and say so), `total` the suite's.
-        static func shardSummary(_ statuses: [EvaluationOutcome.Status], of total: Int) -> String {
+        static func shardSummary(_ statuses: [EvaluationOutcome.Status], of total: Int, firstShard: Bool) -> String {
             let finished = statuses.filter { $0 == .ok }.count
             let unfinished = [(EvaluationOutcome.Status.error, "failed"), (.interrupted, "interrupted")].compactMap { status, word in
                 let n = statuses.filter { $0 == status }.count
@@ -177,7 +177,7 @@ extension AssayCommand {
             }
             let elsewhere = total - statuses.count
             return "\(finished) of \(statuses.count) evaluations of this shard finished" + (unfinished.isEmpty ? "" : " (\(unfinished.joined(separator: ", ")))")
-                + (elsewhere > 0 ? "; \(elsewhere) more run\(elsewhere == 1 ? "s" : "") in shard 1 or at the merge" : "")
+                + (elsewhere > 0 ? "; \(elsewhere) more run\(elsewhere == 1 ? "s" : "") \(firstShard ? "" : "in shard 1 or ")at the merge" : "")
         }
 
         func applyModelOverrides(_ suite: inout Suite) throws {

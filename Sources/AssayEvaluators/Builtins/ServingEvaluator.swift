@@ -49,7 +49,8 @@ public struct ServingEvaluator: Evaluator {
     ]
     /// Goodput counts requests against objectives, which only the `goodput` option sets.
     public static func absentMetric(_ metric: String, options: OptionValues) -> String? {
-        guard metric == "request_goodput", options.string("goodput") == nil else { return nil }
+        guard metric == "request_goodput",
+              options.string("goodput").map({ (try? ServingObjectives(parsing: $0))?.isEmpty ?? false }) ?? true else { return nil }
         return "request_goodput needs objectives: set goodput, e.g. goodput: ttft:500,tpot:50"
     }
     public static let datasetKinds: [DatasetKind] = [.text]
