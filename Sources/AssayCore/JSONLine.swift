@@ -17,7 +17,7 @@ public enum JSONLine {
         } catch {
             // The parser's own words say where ("Invalid value around character 35").
             let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String)
-                .map { ": " + $0.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) } ?? ""
+                .map { ": " + $0.trimmingCharacters(in: CharacterSet(charactersIn: ". ")).replacingOccurrences(of: "is not representable in Swift", with: "is beyond a double's range") } ?? ""
             let special = ["NaN", "Infinity"].contains { line.contains($0) } ? " (NaN and Infinity are not JSON: write null or a string)" : ""
             throw Problem(message: "not valid JSON" + detail + special)
         }

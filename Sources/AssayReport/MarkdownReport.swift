@@ -113,7 +113,14 @@ public enum MarkdownReport {
         case .fail:
             return "\(failed.count) gate rule(s) failed: " + failed.map { "\(MarkdownEscaping.cell($0.metric)) \($0.rule) — \(MarkdownEscaping.cell($0.message))" }.joined(separator: "; ") + "."
         case .error:
-            return "\(errors.count) evaluation(s) could not run: " + errors.map { MarkdownEscaping.cell($0.id) }.joined(separator: ", ") + "."
+            // An error verdict comes from evaluations that could not run, or from gates that could
+            // not be judged (a metric without a value) while every evaluation ran.
+            let failedIDs = Set(errors.map(\.id))
+            let unjudged = outcome.gates.filter { gate in gate.status == .error && !failedIDs.contains(String(gate.metric.prefix { $0 != "." })) }
+            let parts = (errors.isEmpty ? [] : ["\(errors.count) evaluation(s) could not run: " + errors.map { MarkdownEscaping.cell($0.id) }.joined(separator: ", ")])
+                + (unjudged.isEmpty ? [] : ["\(unjudged.count) gate rule(s) could not be judged: "
+                    + unjudged.map { "\(MarkdownEscaping.cell($0.metric)) — \(MarkdownEscaping.cell($0.message))" }.joined(separator: "; ")])
+            return parts.joined(separator: "; ") + "."
         case .interrupted:
             return "The run was interrupted; results below are partial."
         }

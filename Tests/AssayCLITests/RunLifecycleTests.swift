@@ -96,12 +96,22 @@ struct RunLifecycleTests {
         let suite = try Self.slowSuite(in: directory)
         let running = try AssayProcess.start(["run", suite.path, "--shard", "1/2", "--out", "out", "--format", "text"], in: directory,
                                              environment: ["ASSAY_PROGRESS": "always"])
-        #expect(AssayProcess.waitForStderr(running, containing: "[1/"))
+        // stderr read here (not by waitForStderr, which drains the rest): the hint comes after the signal.
+        var err = Data()
+        while !String(decoding: err, as: UTF8.self).contains("[1/") {
+            let chunk = running.errPipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            err.append(chunk)
+        }
         kill(running.process.processIdentifier, SIGINT)
+        err.append(running.errPipe.fileHandleForReading.readDataToEndOfFile())
         let out = String(decoding: running.outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         running.process.waitUntilExit()
         #expect(running.process.terminationStatus == 130)
         #expect(out.contains("0 of 4 evaluations of this shard finished ("), "\(out)")
+        // Not "merge every shard": assay merge refuses an interrupted shard.
+        let messages = String(decoding: err, as: UTF8.self)
+        #expect(messages.contains("(interrupted); run this shard again before merging") && !messages.contains("merge every shard"), "\(messages.suffix(400))")
         #expect(out.contains("interrupted)"), "\(out)")
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("out/slow/shard-1-of-2.json").path))
     }

@@ -21,7 +21,8 @@ struct DriftEvaluatorTests {
         let context = EvaluationContext(evaluationID: "q8", dataset: .text(path: Self.notes), model: .file(model), reference: .file(model),
                                         earlierResults: ["tp-full": speed(100), "tp-q8": speed(150)])
         let result = try await evaluator.evaluate(in: context)
-        #expect(result.metric("pp_speedup")?.value == 1.5 && result.metric("tg_speedup") == nil)
+        #expect(result.metric("pp_speedup")?.value == 1.5 && result.metric("tg_speedup")?.value == nil)
+        #expect(result.metric("tg_speedup")?.note?.contains("'tp-full' gives no tg_tokens_per_second") == true)
         // The interval from both means' relative standard errors (2 % each) on the log scale.
         let speedup = try #require(result.metric("pp_speedup"))
         let spread = 1.96 * (2 * 0.02 * 0.02).squareRoot()
@@ -56,6 +57,25 @@ struct DriftEvaluatorTests {
             broken[2].values[QuantDriftEvaluator.statisticsKey] = .object(statistics)
         }
         #expect(throws: EvaluatorError.self) { try evaluator.merge(items: broken, signature: result.signature, in: context) }
+
+        // Two throughput evaluations of different tests give no speed-up, and say why (pp16
+        // against pp64 had given one and passed its gate); one evaluation named twice is refused.
+        func test(_ name: String, _ pp: Double) -> EvaluationResult {
+            EvaluationResult(metrics: [MetricValue(name: "pp_tokens_per_second", value: pp, higherIsBetter: true, note: name)],
+                             signature: "tests:\(name)|threads:2|reps:5")
+        }
+        let one = try QuantDriftEvaluator(options: OptionValues(specs: QuantDriftEvaluator.options, given: [
+            "quantize": .string("q8_0"), "context": .integer(64), "chunks": .integer(1),
+            "throughput_reference": .string("tp-full"), "throughput_candidate": .string("tp-q8")]))
+        let mismatched = try await one.evaluate(in: EvaluationContext(
+            evaluationID: "q8", dataset: .text(path: Self.notes), model: .file(model), reference: .file(model),
+            earlierResults: ["tp-full": test("pp16", 100), "tp-q8": test("pp64", 150)]))
+        #expect(mismatched.metric("pp_speedup")?.value == nil)
+        #expect(mismatched.metric("pp_speedup")?.note?.contains("measured different tests (tests:pp16 threads:2 against tests:pp64 threads:2)") == true)
+        #expect(throws: EvaluatorError.self) {
+            try QuantDriftEvaluator(options: OptionValues(specs: QuantDriftEvaluator.options, given: [
+                "throughput_reference": .string("tp"), "throughput_candidate": .string("tp")]))
+        }
 
         let plain = try QuantDriftEvaluator(options: OptionValues(specs: QuantDriftEvaluator.options, given: [:]))
         await #expect(throws: EvaluatorError.self) {

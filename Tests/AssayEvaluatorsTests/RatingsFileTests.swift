@@ -184,7 +184,7 @@ struct RatingsFileTests {
             "line 3: a JSON list, not an object",
             "line 4: missing 'rater' (fields: item, label)",
             "line 5: 'rater' is an empty string, 'label' is a JSON object; expected a non-empty string or a number",
-            "line 6: not valid JSON: Number 1e309 is not representable in Swift",
+            "line 6: not valid JSON: Number 1e309 is beyond a double's range",
         ])
         let export = #"[{"id": 7, "annotations": [{"completed_by": 1, "result": [{"type": "choices", "value": {"choices": ["a", "b"]}}]}]}]"#
         #expect(RatingsFile.read(Data(export.utf8), path: "e.json", format: .labelStudio, columns: RatingsColumns()).problems

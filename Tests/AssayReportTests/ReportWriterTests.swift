@@ -48,6 +48,23 @@ struct ReportWriterTests {
         #expect(outcome.verdict == .error)
     }
 
+    /// An error verdict whose evaluations all ran (a gated metric without a value) names the gate;
+    /// it had read "0 evaluation(s) could not run: .".
+    @Test func anUnjudgedGateIsNamedInTheVerdict() async throws {
+        var outcome = try await Self.outcome(in: directory())
+        outcome.evaluations.removeLast()
+        outcome.gates[3].metric = "chrf.speedup"
+        outcome.gates[3].message = "metric has no value"
+        let markdown = MarkdownReport.render(outcome)
+        #expect(markdown.contains("1 gate rule(s) could not be judged: chrf.speedup — metric has no value."), "\(markdown.prefix(400))")
+        #expect(!markdown.contains("could not run"))
+        // With an evaluation that failed, its own gate is not listed again.
+        let failed = MarkdownReport.render(try await Self.outcome(in: directory()))
+        #expect(failed.contains("1 evaluation(s) could not run: broken.") && !failed.contains("could not be judged"))
+    }
+
+    func directory() throws -> URL { try TestEnvironment.temporaryDirectory() }
+
     @Test func everyReportIsWrittenAndValid() async throws {
         let directory = try TestEnvironment.temporaryDirectory()
         let outcome = try await Self.outcome(in: directory)

@@ -157,7 +157,12 @@ extension AssayCommand {
                 Terminal.output("shard \(shard): " + Self.shardSummary(ran.compactMap(\.status), of: shardReport.evaluations.count, firstShard: shard.index == 1)
                                 + ", \(items) item rows")
             }
-            Terminal.error("wrote \(url.path); merge every shard with: assay merge \(url.deletingLastPathComponent().path)/shard-*-of-\(shard.count).json\n")
+            if ran.contains(where: { $0.status == .interrupted }) {
+                // `assay merge` refuses an interrupted shard: say what to do instead of merging.
+                Terminal.error("wrote \(url.path) (interrupted); run this shard again before merging (--resume keeps the items it finished where a store was given)\n")
+            } else {
+                Terminal.error("wrote \(url.path); merge every shard with: assay merge \(url.deletingLastPathComponent().path)/shard-*-of-\(shard.count).json\n")
+            }
             for e in ran where e.status == .error {
                 Terminal.error("error: evaluation '\(e.id)': \(e.error?.errorDescription ?? "failed")\n")
                 if let hint = e.error?.hint { Terminal.error("hint: \(hint)\n") }

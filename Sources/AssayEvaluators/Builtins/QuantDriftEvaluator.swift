@@ -77,6 +77,9 @@ public struct QuantDriftEvaluator: Evaluator {
         guard (throughputReference == nil) == (throughputCandidate == nil) else {
             throw EvaluatorError.invalidOption(name: "throughput_candidate", message: "name both throughput_reference and throughput_candidate, or neither")
         }
+        guard throughputReference == nil || throughputReference != throughputCandidate else {
+            throw EvaluatorError.invalidOption(name: "throughput_candidate", message: "names the same evaluation as throughput_reference; a speed-up divides two models' tokens/s")
+        }
     }
 
     /// Bytes of a GGUF file, or of the file `quantization` would write from it.
@@ -90,9 +93,23 @@ public struct QuantDriftEvaluator: Evaluator {
     /// exp(ln r ± 1.96·√((se_a/a)² + (se_b/b)²)) from the two means' standard errors (the delta
     /// method on the log scale: a ratio of speeds is skewed, its logarithm is not).
     func speedup(_ metric: String, name: String, _ context: EvaluationContext) -> MetricValue? {
-        guard let a = throughputReference, let b = throughputCandidate,
-              let reference = context.earlierResults[a]?.metric(metric), let candidate = context.earlierResults[b]?.metric(metric),
-              let r = reference.value, let c = candidate.value, r > 0, c > 0 else { return nil }
+        guard let a = throughputReference, let b = throughputCandidate else { return nil }
+        // No value, and why, when the two measurements are not of the same test: a pp16 against a
+        // pp64 had given a speed-up and passed its gate.
+        func absent(_ why: String) -> MetricValue { MetricValue(name: name, value: nil, unit: "×", higherIsBetter: true, note: why) }
+        guard let referenceResult = context.earlierResults[a], let candidateResult = context.earlierResults[b] else {
+            return absent("throughput evaluation '\(context.earlierResults[a] == nil ? a : b)' has no result")
+        }
+        guard let reference = referenceResult.metric(metric), let candidate = candidateResult.metric(metric) else {
+            return absent("'\(referenceResult.metric(metric) == nil ? a : b)' gives no \(metric) (a throughput evaluation with a \(metric.hasPrefix("pp") ? "prompt" : "generate") test?)")
+        }
+        func settings(_ result: EvaluationResult) -> [Substring] {
+            result.signature.split(separator: "|").filter { $0.hasPrefix("tests:") || $0.hasPrefix("threads:") }
+        }
+        guard reference.note == candidate.note, settings(referenceResult) == settings(candidateResult) else {
+            return absent("'\(a)' and '\(b)' measured different tests (\(settings(referenceResult).joined(separator: " ")) against \(settings(candidateResult).joined(separator: " "))); give both the same prompt, generate and threads")
+        }
+        guard let r = reference.value, let c = candidate.value, r > 0, c > 0 else { return absent("a tokens/s of '\(a)' or '\(b)' is not positive") }
         let ratio = c / r
         var value = MetricValue(name: name, value: ratio, unit: "×", higherIsBetter: true)
         if let sr = reference.stderr, let sc = candidate.stderr {

@@ -18,7 +18,8 @@ public enum GateJudge {
                 ?? (gate.judgedOnInterval ? " (no interval was computed: judged on the value)" : "")
             func missing(_ rule: String, _ threshold: Double) -> GateResult {
                 let reason = metric?.note?.contains("not finite") == true ? "the value was not finite (\(metric!.note!))"
-                    : evaluation?.status == .ok ? "metric has no value" : "evaluation '\(gate.evaluationID)' did not finish"
+                    : evaluation?.status == .ok ? "metric has no value" + (metric?.note.map { ": \($0)" } ?? "")
+                    : "evaluation '\(gate.evaluationID)' did not finish"
                 return GateResult(metric: gate.metric, rule: rule, threshold: threshold, value: nil, baseline: nil, delta: nil,
                                   status: .error, message: reason)
             }
