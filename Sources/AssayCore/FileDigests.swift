@@ -97,8 +97,9 @@ enum FileDigests {
     }
 
     /// Remembers `digest` for `url` read as `identity` — the identity taken before the read, and
-    /// unchanged after it — in memory, and on disk when the file is large; unless the file had
-    /// changed less than two seconds before (see above). A cache that cannot be written is left alone.
+    /// unchanged after it, of a file that had not changed for two seconds when the read began (the
+    /// caller's check; this one only refuses a file changed less than two seconds ago) — in
+    /// memory, and on disk when the file is large. A cache that cannot be written is left alone.
     static func store(_ url: URL, _ identity: Identity, digest: String, in directory: URL? = FileDigests.directory) {
         guard identity.age >= 2 else { return }
         let key = key(url, identity)

@@ -21,11 +21,14 @@ public enum SHA256 {
         // The identity of the file this handle reads (not of whatever the path names later).
         let before = FileDigests.Identity(of: handle.fileDescriptor)
         if let before, let known = FileDigests.lookup(url, before) { return known }
+        // Two seconds since the last change, measured before the read: a write in the tick the read
+        // starts in could leave the same identity over bytes the read has passed.
+        let settled = (before?.age ?? 0) >= 2
         let hasher = Hasher256()
         while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty { chunk.withUnsafeBytes { hasher.update($0) } }
         let digest = hasher.finalize()
         // Remembered only if the file did not change while it was read.
-        if let before, FileDigests.Identity(of: handle.fileDescriptor) == before { FileDigests.store(url, before, digest: digest) }
+        if let before, settled, FileDigests.Identity(of: handle.fileDescriptor) == before { FileDigests.store(url, before, digest: digest) }
         return digest
     }
 
