@@ -187,7 +187,7 @@ public enum RatingsFile {
             }
             let itemParts = columns.item.compactMap(field)
             let rater = field(columns.rater), label = field(columns.label)
-            guard absent.isEmpty, unusable.isEmpty, itemParts.count == columns.item.count, let rater, let label else {
+            guard absent.isEmpty, unusable.isEmpty, let rater, let label else {
                 let missing = absent.isEmpty ? [] : ["missing \(absent.map { "'\($0)'" }.joined(separator: ", ")) (fields: \(object.keys.sorted().joined(separator: ", ")))"]
                 let kinds = unusable.isEmpty ? [] : [unusable.joined(separator: ", ") + "; expected a non-empty string or a number"]
                 problems.append("line \(number): " + (missing + kinds).joined(separator: "; "))
