@@ -71,7 +71,7 @@ struct PerplexityCommandTests {
         let bad = try AssayProcess.run(["perplexity", model.path, jsonl.path, "--mode", "rolling", "--split", "jsonl", "--field", "body"])
         #expect(bad.status == 2 && bad.stderr.contains("docs.jsonl:2: field 'body' is not a string"), "\(bad.stderr)")
         let misuse = try AssayProcess.run(["perplexity", model.path, jsonl.path, "--split", "lines"])
-        #expect(misuse.status == 64 && misuse.stderr.contains("--split and --stride apply to --mode rolling"))
+        #expect(misuse.status == 64 && misuse.stderr.contains("--split, --stride and --prefix-token apply to --mode rolling"))
     }
 
     /// Ctrl-C stops after the current chunk and prints what was computed, marked as partial.

@@ -148,6 +148,16 @@ extension TestEnvironment {
         try missing("no test server (ASSAY_TEST_ENDPOINT is not set; scripts/test.sh starts one)")
     }
 
+    /// The real vLLM server (its CPU build) scripts/test.sh starts (`$ASSAY_TEST_VLLM_ENDPOINT`),
+    /// serving `derived/smollm2-135m-instruct-hf` as `smollm2` in f32, with the same skip/CI rule.
+    public static func vllmServer() throws -> (endpoint: URL, model: String, weights: URL) {
+        let weights = try model("derived/smollm2-135m-instruct-hf")
+        if let text = ProcessInfo.processInfo.environment["ASSAY_TEST_VLLM_ENDPOINT"], let url = URL(string: text) {
+            return (url, "smollm2", weights)
+        }
+        try missing("no vLLM server (ASSAY_TEST_VLLM_ENDPOINT is not set; scripts/test.sh starts one, installed by scripts/setup-vllm.sh)")
+    }
+
     static func existing(_ url: URL, what: String, fix: String) throws -> URL {
         if FileManager.default.fileExists(atPath: url.path) { return url }
         try missing("\(what) not found at \(url.path) (\(fix))")

@@ -21,15 +21,17 @@ extension AssayCommand {
                 --mode rolling is lm-evaluation-harness's loglikelihood_rolling, per document (--split: \
                 file, paragraphs separated by blank lines, lines, or jsonl with --field): every token of \
                 a document is predicted once, in windows of --context tokens (the first window starts \
-                from the BOS token, or EOS when there is none); it reports token, word and byte \
+                from the BOS token, or EOS when there is none, or --prefix-token); it reports token, word and byte \
                 perplexity and bits per byte as lm-eval's wikitext task does (words = whitespace split \
                 of the document).
 
                 With --endpoint, the model is served (its name as the first argument): the server's own \
                 prompt log-probabilities are scored (OpenAI's echo + logprobs, as lm-eval's \
-                local-completions asks) after a probe that names what a server lacks. vLLM works; \
-                llama-cpp-python only when every prompt begins with BOS (its values are shifted otherwise; \
-                start it with --kv_overrides tokenizer.ggml.add_bos_token=bool:true) and in chunked mode.
+                local-completions asks) after a probe that names what a server lacks. vLLM works (rolling \
+                mode needs --prefix-token when the served tokenizer adds no BOS: its BOS and EOS ids are \
+                not served); llama-cpp-python only when every prompt begins with BOS (its values are \
+                shifted otherwise; start it with --kv_overrides tokenizer.ggml.add_bos_token=bool:true) \
+                and in chunked mode.
 
                 Progress (tokens/s, ETA) goes to stderr; Ctrl-C stops after the current chunk and prints \
                 the partial result, marked as partial (exit code 130).
@@ -39,6 +41,7 @@ extension AssayCommand {
                   assay perplexity model.gguf wiki.test.raw --context 128 --chunks 4 --format json
                   assay perplexity model.gguf wiki.test.raw --mode rolling --split paragraphs --context 1024
                   assay perplexity my-model wiki.test.raw --endpoint http://127.0.0.1:8000/v1 --context 512 --chunks 20
+                  assay perplexity my-model wiki.test.raw --endpoint http://127.0.0.1:8000/v1 --mode rolling --prefix-token 1
                 """)
 
         enum Mode: String, ExpressibleByArgument, CaseIterable { case chunked, rolling }
@@ -70,6 +73,9 @@ extension AssayCommand {
         @Option(name: .long, parsing: .unconditional, help: "rolling: tokens predicted per window after the first (default: --context, as lm-eval).")
         var stride: Int?
 
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("rolling: the token id each document's first window starts from (lm-eval's custom_prefix_token_id; default: the tokenizer's BOS, or EOS when it has none).", valueName: "id"))
+        var prefixToken: Int?
+
         @Option(name: .long, help: ArgumentHelp("exact (default: f32 activations against the weights as stored) or ggml (round as llama.cpp's CPU kernels do: activations to the weights' Q8 blocks, KV cache in f16).", valueName: "numerics"))
         var numerics: LlamaModel.Numerics = .exact
         @Option(name: .long, help: cacheTypeHelp)
@@ -84,14 +90,17 @@ extension AssayCommand {
             guard context >= 4 else { throw ValidationError("--context must be at least 4") }
             guard chunks >= 0 else { throw ValidationError("--chunks must be 0 (all) or more") }
             if let stride, stride < 1 || stride > context { throw ValidationError("--stride must be between 1 and --context") }
-            if mode == .chunked, stride != nil || split != .file { throw ValidationError("--split and --stride apply to --mode rolling") }
+            if mode == .chunked, stride != nil || split != .file || prefixToken != nil {
+                throw ValidationError("--split, --stride and --prefix-token apply to --mode rolling")
+            }
+            if let prefixToken, prefixToken < 0 { throw ValidationError("--prefix-token must be a token id (0 or more)") }
         }
 
         func run() async throws {
             threadOptions.apply()
             let textURL = URL(fileURLWithPath: text)
             let runMode: PerplexityMode = mode == .chunked
-                ? .chunked(maxChunks: chunks) : .rolling(split: split.split(field: field), stride: stride)
+                ? .chunked(maxChunks: chunks) : .rolling(split: split.split(field: field), stride: stride, prefix: prefixToken)
             let progress = TerminalProgress()
             let context = self.context
             let backend: any LanguageModelBackend, hash: String

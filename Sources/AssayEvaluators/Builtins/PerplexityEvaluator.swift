@@ -19,6 +19,8 @@ public struct PerplexityEvaluator: Evaluator {
         OptionSpec("split", .choice(DocumentSplit.names), default: .string("file"), "rolling: documents are the file, blank-line paragraphs, lines, or JSONL records"),
         OptionSpec("field", .string, default: .string("text"), "rolling with split: jsonl: the field holding the text"),
         OptionSpec("stride", .integer(minimum: 0), default: .integer(0), "rolling: tokens predicted per window after the first (0: context, as lm-eval)"),
+        OptionSpec("prefix_token", .integer(minimum: 0), default: nil,
+                   "rolling: the token id each document's first window starts from (lm-eval's custom_prefix_token_id). Default: the tokenizer's BOS, or EOS; a served model whose tokenizer adds no BOS needs it"),
         OptionSpec("numerics", .choice(["exact", "ggml"]), default: .string("exact"), "exact = f32 throughout; ggml = round activations and the KV cache as llama.cpp's CPU kernels do"),
         OptionSpec("cache_type", .choice(["f32", "f16"]), default: nil,
                    "KV cache storage: f32 or f16 (half the memory; exact numbers move by f16 rounding). Default: f16 with ggml numerics, else f32"),
@@ -57,8 +59,11 @@ public struct PerplexityEvaluator: Evaluator {
             let stride = options.integer("stride") ?? 0
             guard stride <= context else { throw EvaluatorError.invalidOption(name: "stride", message: "must be at most the context (\(context))") }
             mode = .rolling(split: DocumentSplit(options.string("split") ?? "file", field: options.string("field") ?? "text") ?? .file,
-                            stride: stride == 0 ? nil : stride)
+                            stride: stride == 0 ? nil : stride, prefix: options.integer("prefix_token"))
         } else {
+            guard options.integer("prefix_token") == nil else {
+                throw EvaluatorError.invalidOption(name: "prefix_token", message: "applies to mode: rolling (chunked mode starts each chunk from BOS when the tokenizer adds one)")
+            }
             mode = .chunked(maxChunks: options.integer("chunks") ?? 0)
         }
     }

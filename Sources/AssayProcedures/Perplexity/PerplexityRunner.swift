@@ -7,8 +7,10 @@ import Foundation
 public enum PerplexityMode: Sendable, Equatable {
     /// llama-perplexity's chunks; `maxChunks` 0 means all.
     case chunked(maxChunks: Int)
-    /// lm-eval's `loglikelihood_rolling` per document; `stride` nil means `context` (lm-eval's).
-    case rolling(split: DocumentSplit, stride: Int?)
+    /// lm-eval's `loglikelihood_rolling` per document; `stride` nil means `context` (lm-eval's);
+    /// `prefix` the token that starts each document's first window (lm-eval's
+    /// `custom_prefix_token_id`), nil: the model's BOS, or EOS when it has none.
+    case rolling(split: DocumentSplit, stride: Int?, prefix: Int? = nil)
 }
 
 /// The outcome of a perplexity run in either mode, with the fields `assay perplexity --format json`
@@ -131,8 +133,9 @@ public enum PerplexityRunner {
     /// `progress` gets (tokens done, tokens total). Cancelling the task stops after the current
     /// chunk/window with a partial report (`complete == false`).
     /// - Throws: ``ProcedureError`` (text shorter than two chunks, empty or malformed documents, a
-    ///   missing file or one that is not UTF-8, a stride outside 1…context), ``ModelError`` (context
-    ///   beyond the trained length, no BOS or EOS for the rolling prefix, a backend that cannot score).
+    ///   missing file or one that is not UTF-8, a stride outside 1…context, no rolling prefix token:
+    ///   none given and no BOS or EOS known), ``ModelError`` (context beyond the trained length, a
+    ///   backend that cannot score).
     public static func run(model: any LanguageModelBackend, textAt textURL: URL, context: Int, mode: PerplexityMode,
                            modelHash: String, version: String = AssayVersion.current, select: (Int) -> Range<Int> = { 0..<$0 },
                            cache: ScoredPartCache? = nil, tokenTexts: Bool = false,
@@ -175,14 +178,12 @@ public enum PerplexityRunner {
                 report.parts.append(part)
             }
             return report
-        case let .rolling(split, stride):
+        case let .rolling(split, stride, chosenPrefix):
             let stride = stride ?? context
             guard stride >= 1, stride <= context else {
                 throw ProcedureError.invalidStride(stride: stride, context: context)
             }
-            guard let prefix = facts.bos ?? facts.eos else {
-                throw ModelError.missingMetadata(path: model.name, key: "tokenizer.ggml.bos_token_id (or eos_token_id), the rolling windows' prefix token")
-            }
+            let prefix = try rollingPrefix(chosenPrefix, facts: facts, model: model.name)
             let documents = try split.documents(of: text, path: textURL.path)
             var encoded: [[Int]] = []
             for document in documents { encoded.append(try await model.tokenize(document, addSpecial: false, parseSpecial: false)) }
@@ -210,6 +211,29 @@ public enum PerplexityRunner {
             }
             return report
         }
+    }
+
+    /// The token each document's first window starts from: the one asked for, else the model's BOS,
+    /// else its EOS (lm-eval's `prefix_token_id`). A served model's tokenizer tells neither unless
+    /// it adds BOS to every text, so there it must be given.
+    static func rollingPrefix(_ chosen: Int?, facts: ScoringFacts, model: String) throws -> Int {
+        if let chosen {
+            guard chosen >= 0, facts.vocabulary <= 0 || chosen < facts.vocabulary else {
+                throw ProcedureError.missingCapability(model: model, what: "prefix token \(chosen) is not in the vocabulary (\(facts.vocabulary) tokens)",
+                                                       hint: "give the id of the tokenizer's BOS (or EOS when it has none), below \(facts.vocabulary)")
+            }
+            return chosen
+        }
+        if let known = facts.bos ?? facts.eos { return known }
+        let option = "--prefix-token ID (suite option prefix_token; lm-eval's custom_prefix_token_id)"
+        if facts.numerics == nil {
+            throw ProcedureError.missingCapability(
+                model: model, what: "rolling perplexity needs the token each document's first window starts from, and the server's tokenizer adds no BOS (its BOS and EOS ids are not served)",
+                hint: "give it with \(option): the tokenizer's bos_token_id, or eos_token_id when it has none (tokenizer_config.json of the served model); or use --mode chunked")
+        }
+        throw ProcedureError.missingCapability(
+            model: model, what: "rolling perplexity needs the token each document's first window starts from, and the tokenizer names no BOS or EOS",
+            hint: "give it with \(option), or convert the checkpoint again with its tokenizer's special tokens")
     }
 
     /// Refuses a report whose token perplexity overflows a double: every log-probability is
