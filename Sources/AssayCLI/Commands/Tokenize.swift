@@ -1,4 +1,5 @@
 import ArgumentParser
+import AssayCore
 import AssayModels
 import AssayTokenizer
 import Foundation
@@ -77,10 +78,10 @@ extension AssayCommand {
                 throw CommandError(message: "\(path): cannot read: \(error.localizedDescription)", hint: "check the path")
             }
             if data.last == 0x0A { data.removeLast() }
-            guard let text = String(data: data, encoding: .utf8) else {
-                throw CommandError(message: "\(path): not valid UTF-8", hint: "re-encode the file as UTF-8")
+            switch UTF8Text.decode(data) {
+            case let .success(text): return text
+            case let .failure(invalid): throw CommandError(message: "\(path): \(invalid)", hint: "re-encode the file as UTF-8")
             }
-            return text
         }
     }
 }

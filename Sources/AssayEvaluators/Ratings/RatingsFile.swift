@@ -204,7 +204,7 @@ public enum RatingsFile {
     /// (any when --label is left at its default).
     static func labelStudio(_ data: Data, columns: RatingsColumns) -> ([RawRating], [String]) {
         let data = Data(droppingBOM(data))
-        guard String(data: data, encoding: .utf8) != nil else { return ([], ["the file is not valid UTF-8"]) }
+        if let invalid = UTF8Text.firstInvalid(in: data) { return ([], ["the file is \(invalid)"]) }
         guard let tasks = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
             return ([], ["not a Label Studio JSON export (expected a JSON list of tasks)"])
         }

@@ -34,7 +34,11 @@ public enum ServingPrompts {
         precondition(count > 0 && outputLength > 0, "count and length must be positive")
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw ProcedureError.unreadableText(path: url.path, reason: error.localizedDescription) }
-        guard let text = String(data: data, encoding: .utf8) else { throw ProcedureError.unreadableText(path: url.path, reason: "the file is not UTF-8") }
+        let text: String
+        switch UTF8Text.decode(data) {
+        case let .success(decoded): text = decoded
+        case let .failure(invalid): throw ProcedureError.unreadableText(path: url.path, reason: "the file is \(invalid)")
+        }
         var prompts: [String] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)

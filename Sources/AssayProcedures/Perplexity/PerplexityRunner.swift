@@ -259,9 +259,9 @@ public enum PerplexityRunner {
         do { data = try Data(contentsOf: url) } catch {
             throw ProcedureError.unreadableText(path: url.path, reason: "cannot read the file: \(error.localizedDescription)")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ProcedureError.unreadableText(path: url.path, reason: "the text is not valid UTF-8")
+        switch UTF8Text.decode(data) {
+        case let .success(text): return text
+        case let .failure(invalid): throw ProcedureError.unreadableText(path: url.path, reason: "the text is \(invalid)")
         }
-        return text
     }
 }

@@ -46,8 +46,11 @@ public struct SuiteLoader: Sendable {
         do { data = try Data(contentsOf: url) } catch {
             throw SuiteError([SuiteDiagnostic(file: path, line: nil, column: nil, keyPath: "", message: "cannot read: \(error.localizedDescription)")])
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw SuiteError([SuiteDiagnostic(file: path, line: nil, column: nil, keyPath: "", message: "not valid UTF-8",
+        let text: String
+        switch UTF8Text.decode(data) {
+        case let .success(decoded): text = decoded
+        case let .failure(invalid):
+            throw SuiteError([SuiteDiagnostic(file: path, line: invalid.line, column: invalid.column, keyPath: "", message: invalid.description,
                                               hint: "save the suite as UTF-8")])
         }
         return try load(text: text, file: url, contentHash: SHA256.hex(data))
