@@ -53,6 +53,25 @@ public struct QuantDriftEvaluator: Evaluator {
         }
         return "\(metric) divides two throughput evaluations' tokens/s: name them with throughput_reference and throughput_candidate"
     }
+
+    /// A speed-up has no value when a named throughput evaluation runs no such test, or the two run
+    /// different ones (what ``speedup(_:name:_:)`` finds at run time, said before it).
+    public static func absentMetric(_ metric: String, options: OptionValues,
+                                    reading earlier: (String) -> (evaluator: any Evaluator.Type, options: OptionValues)?) -> String? {
+        guard ["pp_speedup", "tg_speedup"].contains(metric), let a = options.string("throughput_reference"), let b = options.string("throughput_candidate"),
+              let reference = earlier(a), let candidate = earlier(b) else { return nil }
+        let measured = metric == "pp_speedup" ? "pp_tokens_per_second" : "tg_tokens_per_second"
+        for (id, evaluation) in [(a, reference), (b, candidate)] {
+            if let reason = evaluation.evaluator.absentMetric(measured, options: evaluation.options) { return "'\(id)' gives no \(measured): \(reason)" }
+        }
+        let settings = ["prompt", "generate", "threads"]
+        let differing = settings.filter { reference.options.values[$0] != candidate.options.values[$0] }
+        guard differing.isEmpty else {
+            func shown(_ o: OptionValues) -> String { differing.map { "\($0): \(o.values[$0].map { "\($0)" } ?? "none")" }.joined(separator: ", ") }
+            return "'\(a)' and '\(b)' run different tests (\(shown(reference.options)) against \(shown(candidate.options))); give both the same prompt, generate and threads"
+        }
+        return nil
+    }
     public static let datasetKinds: [DatasetKind] = [.text]
     public static let modelRoles: ModelRoles = [.model, .reference]
 

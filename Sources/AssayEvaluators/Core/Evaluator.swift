@@ -36,6 +36,10 @@ public protocol Evaluator: Sendable {
     /// would only say "metric has no value"). nil unless declared.
     static func absentMetric(_ metric: String, options: OptionValues) -> String?
 
+    /// Likewise, for a metric computed from the evaluations this one reads (``dependencies(_:)``):
+    /// `earlier` gives such an evaluation's evaluator and options by id. nil unless declared.
+    static func absentMetric(_ metric: String, options: OptionValues, reading earlier: (String) -> (evaluator: any Evaluator.Type, options: OptionValues)?) -> String?
+
     /// Runs the evaluation.
     /// - Throws: anything that prevents a result; the runner records it as the evaluation's
     ///   error and carries on with the other evaluations.
@@ -69,6 +73,8 @@ public protocol Evaluator: Sendable {
 extension Evaluator {
     public static func dependencies(_ options: OptionValues) -> [String] { [] }
     public static func absentMetric(_ metric: String, options: OptionValues) -> String? { nil }
+    public static func absentMetric(_ metric: String, options: OptionValues,
+                                    reading earlier: (String) -> (evaluator: any Evaluator.Type, options: OptionValues)?) -> String? { nil }
     public static var sharding: ShardMode { .firstShard }
     public static var reusable: Bool { true }
     public static var fileOptions: [String] { [] }

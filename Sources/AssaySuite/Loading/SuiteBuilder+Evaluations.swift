@@ -205,8 +205,13 @@ extension SuiteBuilder {
                                    hint: "its metrics: \(names.joined(separator: ", "))")
                 continue
             }
-            if let reason = evaluation.evaluator.absentMetric(parts[1], options: evaluation.options) {
-                let produced = evaluation.evaluator.metrics.map(\.name).filter { evaluation.evaluator.absentMetric($0, options: evaluation.options) == nil }
+            let earlier = { (id: String) in evaluations.first { $0.id == id }.map { (evaluator: $0.evaluator, options: $0.options) } }
+            if let reason = evaluation.evaluator.absentMetric(parts[1], options: evaluation.options)
+                ?? evaluation.evaluator.absentMetric(parts[1], options: evaluation.options, reading: earlier) {
+                let produced = evaluation.evaluator.metrics.map(\.name).filter {
+                    evaluation.evaluator.absentMetric($0, options: evaluation.options) == nil
+                        && evaluation.evaluator.absentMetric($0, options: evaluation.options, reading: earlier) == nil
+                }
                 metricCursor.error("gate on '\(metric)': evaluation '\(parts[0])' gives it no value: \(reason)",
                                    hint: "or gate on one of its metrics: \(produced.joined(separator: ", "))")
                 continue
