@@ -71,6 +71,7 @@ struct ServedVLLMTests {
         let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
         let metrics = (report?["evaluations"] as? [[String: Any]])?.first?["metrics"] as? [[String: Any]] ?? []
         let suitePerplexity = try #require(metrics.first { $0["name"] as? String == "perplexity" }?["value"] as? Double, "\(metrics)")
-        #expect(abs(suitePerplexity / (try number(remoteRolling, "perplexity")) - 1) < 1e-6)
+        // The same requests; vLLM may batch them with other tests' (f32 sums in another order).
+        #expect(abs(suitePerplexity / (try number(remoteRolling, "perplexity")) - 1) < 1e-5)
     }
 }
