@@ -69,9 +69,12 @@ enum FileDigests {
     /// At most this many entries stay on disk (the oldest go first).
     static let persistentEntries = 256
 
-    static var directory: URL? {
-        let environment = ProcessInfo.processInfo.environment
-        if environment["ASSAY_HASH_CACHE"] == "off" { return nil }
+    static var directory: URL? { directory(environment: ProcessInfo.processInfo.environment) }
+
+    /// The cache's folder under `environment`; nil when turned off or without a home.
+    static func directory(environment: [String: String]) -> URL? {
+        // off, as documented; 0, false and no as other tools' switches read.
+        if let setting = environment["ASSAY_HASH_CACHE"]?.lowercased(), ["off", "0", "false", "no"].contains(setting) { return nil }
         if let base = environment["XDG_CACHE_HOME"], base.hasPrefix("/") {
             return URL(fileURLWithPath: base).appendingPathComponent("assay/sha256")
         }

@@ -77,4 +77,15 @@ struct FileDigestsTests {
         let url = URL(fileURLWithPath: "/dev/fd/\(pipe.fileHandleForReading.fileDescriptor)")
         #expect(try SHA256.hex(fileAt: url) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
+
+    /// ASSAY_HASH_CACHE turns the disk cache off as `off` (documented), `0`, `false` or `no` in any case.
+    @Test func theDiskCacheTurnsOff() {
+        let home = ["HOME": "/home/u"]
+        #expect(FileDigests.directory(environment: home)?.path == "/home/u/.cache/assay/sha256")
+        #expect(FileDigests.directory(environment: home.merging(["XDG_CACHE_HOME": "/c"]) { $1 })?.path == "/c/assay/sha256")
+        for setting in ["off", "OFF", "0", "false", "No"] {
+            #expect(FileDigests.directory(environment: home.merging(["ASSAY_HASH_CACHE": setting]) { $1 }) == nil, "\(setting)")
+        }
+        #expect(FileDigests.directory(environment: home.merging(["ASSAY_HASH_CACHE": "on"]) { $1 }) != nil)
+    }
 }
