@@ -74,4 +74,22 @@ struct ServedVLLMTests {
         // The same requests; vLLM may batch them with other tests' (f32 sums in another order).
         #expect(abs(suitePerplexity / (try number(remoteRolling, "perplexity")) - 1) < 1e-5)
     }
+
+    /// Ctrl-C during a served run cancels the request in flight and prints what was scored before
+    /// it, marked as partial (it had thrown the cancellation away with the result: exit 2, nothing).
+    @Test func ctrlCPrintsThePartialServedResult() throws {
+        let (endpoint, name, _) = try TestEnvironment.vllmServer()
+        let text = try TestEnvironment.sharedData("wikitext2/wiki.test.raw")
+        for mode in [["--mode", "chunked"], ["--mode", "rolling", "--split", "paragraphs", "--prefix-token", "1"]] {
+            let running = try AssayProcess.start(["perplexity", name, text.path, "--endpoint", endpoint.absoluteString, "--context", "128", "--format", "json"] + mode,
+                                                 environment: ["ASSAY_PROGRESS": "always"])
+            #expect(AssayProcess.waitForStderr(running, containing: "perplexity: tokens "), "\(mode)")
+            kill(running.process.processIdentifier, SIGINT)
+            let out = running.outPipe.fileHandleForReading.readDataToEndOfFile()
+            running.process.waitUntilExit()
+            #expect(running.process.terminationStatus == 130, "\(mode)")
+            let object = try #require(try JSONSerialization.jsonObject(with: out) as? [String: Any], "\(mode)")
+            #expect(object["complete"] as? Bool == false && (object["signature"] as? String)?.hasSuffix("|partial") == true, "\(object)")
+        }
+    }
 }

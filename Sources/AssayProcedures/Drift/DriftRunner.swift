@@ -216,8 +216,8 @@ public enum DriftRunner {
             if let kept = cache?.lookup(chunk) {
                 local = kept
             } else {
-                let base = try await reference.scoreTokens(chunk, from: first, options: options)
-                let scored = try await candidate.scoreTokens(chunk, from: first, options: options)
+                guard let base = try await unlessCancelled({ try await reference.scoreTokens(chunk, from: first, options: options) }),
+                      let scored = try await unlessCancelled({ try await candidate.scoreTokens(chunk, from: first, options: options) }) else { break }
                 let positions = context - 1 - first
                 guard base.logProbabilities.count == positions, scored.logProbabilities.count == positions,
                       let baseTop = base.top, let scoredTop = scored.top, baseTop.count == positions, scoredTop.count == positions else {

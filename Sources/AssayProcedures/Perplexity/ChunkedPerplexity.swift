@@ -61,7 +61,7 @@ public enum ChunkedPerplexity {
                 part = kept
             } else {
                 // Positions first … context − 2 predict the next token: ln p(chunk[j + 1] | chunk[...j]).
-                let scores = try await model.scoreTokens(chunk, from: first, options: ScoreOptions())
+                guard let scores = try await unlessCancelled({ try await model.scoreTokens(chunk, from: first, options: ScoreOptions()) }) else { break }
                 part = ScoredPart(logProbabilities: scores.logProbabilities)
                 cache?.record(chunk, part)
             }
@@ -73,6 +73,16 @@ public enum ChunkedPerplexity {
         }
         result.complete = result.chunks == range.count
         return result
+    }
+}
+
+/// `body`'s value, or nil when the task was cancelled while it ran: a served model's request in
+/// flight is cancelled with the task (it throws), and the caller stops with the parts it has, as
+/// it does between parts (Ctrl-C then gives the partial result in-process and served alike).
+func unlessCancelled<T>(_ body: () async throws -> T) async throws -> T? {
+    do { return try await body() } catch {
+        if Task.isCancelled { return nil }
+        throw error
     }
 }
 

@@ -123,8 +123,9 @@ public enum RollingPerplexity {
                     // Input position offset + j predicts targets[j]; the last target follows the input, so
                     // the scored sequence is the input plus that token, from `offset` on.
                     let offset = window.input.count - window.targets.count
-                    let scores = try await model.scoreTokens(window.input + [window.targets[window.targets.count - 1]], from: offset,
-                                                             options: ScoreOptions())
+                    guard let scores = try await unlessCancelled({
+                        try await model.scoreTokens(window.input + [window.targets[window.targets.count - 1]], from: offset, options: ScoreOptions())
+                    }) else { return result }
                     for logProbability in scores.logProbabilities { part.add(logProbability) }
                     scored.windows += 1
                     result.tokensProcessed += window.input.count + 1
