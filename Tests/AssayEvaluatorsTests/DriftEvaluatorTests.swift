@@ -183,7 +183,15 @@ struct GenerationEvaluatorTests {
             #expect(result.items.count == 2 && result.items.allSatisfy { $0.values["output"] != nil && $0.values["sentence_chrf"]?.number != nil })
             #expect((result.metric("chrf")?.value ?? 0) > 50 && (result.metric("tokens_generated")?.value ?? 0) > 0)
             #expect(result.signature.contains(quantize == "none" ? "model:SmolLM2-135M-Instruct.Q4_1.gguf|" : "+q8_0|"))
+            // The stop string is named (escaped to one line); greedy decoding names no temperature or seed.
+            #expect(result.signature.contains("|sampling:greedy|stop:%0A|") && !result.signature.contains("seed:"), "\(result.signature)")
         }
+        // Sampled completions name their temperature and seed: two seeds give two signatures.
+        let sampled = try GenerationEvaluator(options: OptionValues(specs: GenerationEvaluator.options, given: [
+            "max_tokens": .integer(4), "temperature": .number(0.8), "seed": .integer(7), "stop": .string("a|b")]))
+        let sampledResult = try await sampled.evaluate(in: EvaluationContext(evaluationID: "g", dataset: .parallel(hypotheses: prompts, references: [prompts]),
+                                                                             model: .file(model)))
+        #expect(sampledResult.signature.contains("|sampling:temperature|temperature:0.8|seed:7|stop:a%7Cb|"), "\(sampledResult.signature)")
         #expect(throws: EvaluatorError.self) {
             try GenerationEvaluator(options: OptionValues(specs: GenerationEvaluator.options, given: ["template": .string("no placeholder")]))
         }

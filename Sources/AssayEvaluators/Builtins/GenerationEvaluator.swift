@@ -100,6 +100,17 @@ public struct GenerationEvaluator: Evaluator {
         var parts: [(String, String)] = [("model", modelName + quantizeTag), ("template", parameters.template ?? "{prompt}"),
                                          ("max_tokens", String(parameters.maxTokens)),
                                          ("sampling", parameters.sampling == .greedy ? "greedy" : "temperature")]
+        // Sampled completions depend on the temperature and the seed, any completion on its stop
+        // string (written with | and control characters %-escaped, so the signature stays one line).
+        if parameters.sampling != .greedy {
+            parts += [("temperature", "\(parameters.sampling.temperature)"), ("seed", "\(parameters.sampling.seed)")]
+        }
+        for stop in parameters.stop {
+            var allowed = CharacterSet.urlQueryAllowed
+            allowed.insert(" ")
+            allowed.remove(charactersIn: "|%&")
+            parts.append(("stop", stop.addingPercentEncoding(withAllowedCharacters: allowed) ?? stop))
+        }
         for part in try ChrF().signature(references: ReferenceCount(corpus.references)).parts { parts.append((part.key, part.value)) }
         var result = try finish(items: items, signature: Signature(parts).description, in: context)
         result.addNote(retries?.summary)
