@@ -231,6 +231,33 @@ struct SuiteLoaderTests {
         #expect(diagnostics.last?.hint?.contains("pp_speedup") == false && diagnostics.last?.hint?.contains("mean_kld") == true, "\(diagnostics.last?.hint ?? "")")
     }
 
+    /// A served model where the evaluator measures a local file, or the reverse, is refused where
+    /// it is written (`validate` had passed such suites; the run failed on reaching them).
+    @Test func aModelOfTheWrongKindIsRefused() throws {
+        let sandbox = try SuiteSandbox()
+        try Data().write(to: sandbox.directory.appendingPathComponent("data/m.gguf"))
+        let diagnostics = try sandbox.diagnostics("""
+            version: 1
+            name: kinds
+            models: { local: { path: data/m.gguf }, served: { endpoint: "http://127.0.0.1:8000/v1", model: m } }
+            datasets:
+              notes: { kind: text, path: data/hyp.txt }
+              mt: { kind: parallel, hypotheses: data/hyp.txt, references: [data/hyp.txt] }
+            evaluations:
+              - { id: speed, evaluator: throughput, model: served }
+              - { id: load, evaluator: serving, model: local, dataset: notes }
+              - { id: rewrite, evaluator: generation, model: served, dataset: mt, options: { quantize: q4_0 } }
+              - { id: drift, evaluator: quant-drift, model: served, reference: local, dataset: notes, options: { quantize: q8_0 } }
+              - { id: fine, evaluator: generation, model: served, dataset: mt }
+              - { id: local_speed, evaluator: throughput, model: local }
+            """)
+        #expect(diagnostics.map(\.keyPath) == ["evaluations[0].model", "evaluations[1].model", "evaluations[2].model", "evaluations[3].model"],
+                "\(diagnostics.map(\.message))")
+        #expect(diagnostics.first?.message == "model 'served': throughput needs a local model: a GGUF file or a Hugging Face directory")
+        #expect(diagnostics[1].message.hasPrefix("model 'local': serving needs a model served over HTTP"))
+        #expect(diagnostics[2].message.contains("a served model cannot be quantized by Assay"))
+    }
+
     @Test func gateOnUnknownEvaluation() throws {
         let sandbox = try SuiteSandbox()
         let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "bleu.score", with: "bleuu.score")).first)

@@ -58,10 +58,16 @@ public struct BERTScoreEvaluator: Evaluator {
     /// reference of the dataset; the merge takes the means and the interval from all rows.
     public static let sharding = ShardMode.items
 
+    static let localOnly = "bertscore needs a local encoder directory (config.json, *.safetensors, tokenizer)"
+    public static func refusedModel(_ model: ModelSpec, role: ModelRoles, options: OptionValues) -> String? {
+        if case .endpoint = model { return localOnly }
+        return nil
+    }
+
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         let corpus = try context.parallelCorpus(for: Self.id)
         guard case let .file(url)? = context.model else {
-            throw EvaluatorError.invalidOption(name: "model", message: "bertscore needs a local encoder directory (config.json, *.safetensors, tokenizer)")
+            throw EvaluatorError.invalidOption(name: "model", message: Self.localOnly)
         }
         var model = try EncoderModel(directory: url)
         if let quantize { model = try model.quantized(quantize) }

@@ -52,10 +52,16 @@ public struct EncoderDriftEvaluator: Evaluator {
     /// unsharded run does; idf weights come from every reference of the dataset.
     public static let sharding = ShardMode.items
 
+    static let localOnly = "encoder-drift needs a local encoder directory"
+    public static func refusedModel(_ model: ModelSpec, role: ModelRoles, options: OptionValues) -> String? {
+        if case .endpoint = model { return localOnly }
+        return nil
+    }
+
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         let corpus = try context.parallelCorpus(for: Self.id)
         guard case let .file(url)? = context.model else {
-            throw EvaluatorError.invalidOption(name: "model", message: "encoder-drift needs a local encoder directory")
+            throw EvaluatorError.invalidOption(name: "model", message: Self.localOnly)
         }
         let model = try EncoderModel(directory: url)
         let full = try BERTScorer(model: model)

@@ -46,6 +46,12 @@ public struct GenerationEvaluator: Evaluator {
         quantize = Quantizer.supportedTypes.first { $0.description.lowercased() == name }
     }
 
+    static let servedNotQuantized = "a served model cannot be quantized by Assay; quantize the file the server loads, or compare local files"
+    public static func refusedModel(_ model: ModelSpec, role: ModelRoles, options: OptionValues) -> String? {
+        if case .endpoint = model, (options.string("quantize") ?? "none") != "none" { return servedNotQuantized }
+        return nil
+    }
+
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         let corpus = try context.parallelCorpus(for: Self.id)
         let backend: any LanguageModelBackend, modelName: String
@@ -61,7 +67,7 @@ public struct GenerationEvaluator: Evaluator {
             (backend, modelName) = (local, url.lastPathComponent)
         case let .endpoint(url, name, keyVariable)?:
             guard quantize == nil else {
-                throw EvaluatorError.invalidOption(name: "quantize", message: "a served model cannot be quantized by Assay; quantize the file the server loads")
+                throw EvaluatorError.invalidOption(name: "quantize", message: Self.servedNotQuantized)
             }
             let server = OpenAIServer(baseURL: url, model: name, apiKey: try ModelSpec.apiKey(variable: keyVariable))
             try await server.checkModel()

@@ -140,6 +140,10 @@ public struct QuantDriftEvaluator: Evaluator {
         return value
     }
 
+    public static func refusedModel(_ model: ModelSpec, role: ModelRoles, options: OptionValues) -> String? {
+        GenerationEvaluator.refusedModel(model, role: role, options: options)
+    }
+
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         guard case let .text(text)? = context.dataset else { throw EvaluatorError.missingDataset(evaluator: Self.id) }
         guard let candidateSpec = context.model, let referenceSpec = context.reference else {
@@ -299,7 +303,7 @@ public struct QuantDriftEvaluator: Evaluator {
     func evaluateTopK(candidate: ModelSpec, reference: ModelSpec, text: URL, in context: EvaluationContext) async throws -> EvaluationResult {
         let served = [candidate, reference].contains { if case .endpoint = $0 { return true } else { return false } }
         if served, quantize != nil {
-            throw EvaluatorError.invalidOption(name: "quantize", message: "a served model cannot be quantized by Assay; serve the quantized file, or compare local files")
+            throw EvaluatorError.invalidOption(name: "quantize", message: GenerationEvaluator.servedNotQuantized)
         }
         if quantize == nil, candidate == reference {
             throw EvaluatorError.invalidOption(name: "quantize", message: "model: and reference: are the same model; set quantize: to compare a local file with a quantized copy")

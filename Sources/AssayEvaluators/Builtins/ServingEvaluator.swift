@@ -80,9 +80,15 @@ public struct ServingEvaluator: Evaluator {
         resamples = options.integer("resamples") ?? 1000
     }
 
+    static let servedOnly = "serving needs a model served over HTTP: { endpoint: http://…/v1, model: NAME } (throughput measures a local file)"
+    public static func refusedModel(_ model: ModelSpec, role: ModelRoles, options: OptionValues) -> String? {
+        if case .file = model { return servedOnly }
+        return nil
+    }
+
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         guard case let .endpoint(url, name, keyVariable)? = context.model else {
-            throw EvaluatorError.invalidOption(name: "model", message: "serving needs a model served over HTTP: { endpoint: http://…/v1, model: NAME }")
+            throw EvaluatorError.invalidOption(name: "model", message: Self.servedOnly)
         }
         guard case let .text(path)? = context.dataset else { throw EvaluatorError.missingDataset(evaluator: Self.id) }
         let counter = try tokenizer.map { try CausalTokenizer(loading: URL(fileURLWithPath: $0)) }

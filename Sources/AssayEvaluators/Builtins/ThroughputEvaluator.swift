@@ -57,9 +57,15 @@ public struct ThroughputEvaluator: Evaluator {
         guard prompt > 0 || generate > 0 else { throw EvaluatorError.invalidOption(name: "prompt", message: "prompt and generate are both 0: nothing to measure") }
     }
 
+    static let localOnly = "throughput needs a local model: a GGUF file or a Hugging Face directory"
+    public static func refusedModel(_ model: ModelSpec, role: ModelRoles, options: OptionValues) -> String? {
+        if case .endpoint = model { return localOnly }
+        return nil
+    }
+
     public func evaluate(in context: EvaluationContext) async throws -> EvaluationResult {
         guard case let .file(url)? = context.model else {
-            throw EvaluatorError.invalidOption(name: "model", message: "throughput needs a local model: a GGUF file or a Hugging Face directory")
+            throw EvaluatorError.invalidOption(name: "model", message: Self.localOnly)
         }
         let model = try BenchModel(contentsOf: url, numerics: numerics, cacheType: cacheType)
         var tests: [ThroughputTest] = []

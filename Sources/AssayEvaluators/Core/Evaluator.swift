@@ -40,6 +40,12 @@ public protocol Evaluator: Sendable {
     /// `earlier` gives such an evaluation's evaluator and options by id. nil unless declared.
     static func absentMetric(_ metric: String, options: OptionValues, reading earlier: (String) -> (evaluator: any Evaluator.Type, options: OptionValues)?) -> String?
 
+    /// Why this evaluator cannot take `model` as its `role` with these options — a served model
+    /// where it needs a local file, or the reverse — with what it takes; nil when it can. The suite
+    /// loader refuses such an evaluation where it is written (the run would only fail on reaching
+    /// it); `evaluate` says the same if called with one. nil unless declared.
+    static func refusedModel(_ model: ModelSpec, role: ModelRoles, options: OptionValues) -> String?
+
     /// Runs the evaluation.
     /// - Throws: anything that prevents a result; the runner records it as the evaluation's
     ///   error and carries on with the other evaluations.
@@ -75,6 +81,7 @@ extension Evaluator {
     public static func absentMetric(_ metric: String, options: OptionValues) -> String? { nil }
     public static func absentMetric(_ metric: String, options: OptionValues,
                                     reading earlier: (String) -> (evaluator: any Evaluator.Type, options: OptionValues)?) -> String? { nil }
+    public static func refusedModel(_ model: ModelSpec, role: ModelRoles, options: OptionValues) -> String? { nil }
     public static var sharding: ShardMode { .firstShard }
     public static var reusable: Bool { true }
     public static var fileOptions: [String] { [] }

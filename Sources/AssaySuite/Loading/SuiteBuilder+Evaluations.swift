@@ -129,6 +129,13 @@ extension SuiteBuilder {
                 (field("options") ?? item).error(error.localizedDescription, hint: (error as? LocalizedError)?.recoverySuggestion)
                 ok = false
             }
+            // A local file where the evaluator needs a served model, or the reverse.
+            for (role, key, name) in [(ModelRoles.model, "model", spec.model), (ModelRoles.reference, "reference", spec.reference)] {
+                guard let name, let model = suite.model(name), let reason = type.refusedModel(model, role: role, options: spec.options) else { continue }
+                (field(key) ?? item).error("model '\(name)': \(reason)",
+                                           hint: "`path:` under `models:` names a local file, `endpoint:` and `model:` a served one")
+                ok = false
+            }
             if ok { result.append(spec) }
         }
         return result
