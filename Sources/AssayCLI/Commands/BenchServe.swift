@@ -31,7 +31,7 @@ extension AssayCommand {
 
                 Prompts: --prompts FILE (a prompt per line, or JSONL with "prompt"), or \
                 --random-input-len N with --tokenizer (benchmark_serving's random dataset: consecutive \
-                token ids from a random offset, special tokens skipped).
+                token ids from a random offset, special tokens skipped, the text re-encoded to N tokens).
 
                 Examples:
                   assay bench-serve --endpoint http://127.0.0.1:8000/v1 --model smollm2 \\

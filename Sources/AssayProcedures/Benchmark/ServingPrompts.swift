@@ -7,7 +7,8 @@ import Foundation
 public enum ServingPrompts {
     /// benchmark_serving's `random` dataset: request `i` decodes the ids `(offset + i + j) mod V`,
     /// `j < inputLength`, from a seeded random offset — here skipping special tokens, so that no
-    /// prompt contains control text such as `<|im_start|>`. The local tokenizer's count of each
+    /// prompt contains control text such as `<|im_start|>` — and re-encodes the text to
+    /// `inputLength` tokens (``toLength(_:_:tokenizer:ordinary:rng:)``). The local tokenizer's count of each
     /// prompt (with BOS when the vocabulary adds it) is kept for servers that report no usage.
     /// - Throws: ``ProcedureError/missingCapability(model:what:hint:)`` when the vocabulary has only special tokens.
     public static func random(count: Int, inputLength: Int, outputLength: Int, tokenizer: CausalTokenizer, seed: UInt64) throws -> [ServingWorkload.Request] {
@@ -21,10 +22,31 @@ public enum ServingPrompts {
         var rng = SeededGenerator(seed: seed)
         return (0..<count).map { i in
             let offset = rng.index(below: ordinary.count)
-            let prompt = tokenizer.decode((0..<inputLength).map { ordinary[(offset + i + $0) % ordinary.count] })
+            let prompt = toLength(inputLength, (0..<inputLength).map { ordinary[(offset + i + $0) % ordinary.count] },
+                                  tokenizer: tokenizer, ordinary: ordinary, rng: &rng)
             return ServingWorkload.Request(prompt: prompt, maxTokens: outputLength,
                                            promptTokens: tokenizer.encode(prompt, addSpecial: true, parseSpecial: false).count)
         }
+    }
+
+    /// The text of `ids`, brought to `length` tokens as benchmark_serving's
+    /// `gen_prompt_decode_to_target_len` does: consecutive ids decode to text that tokenizes
+    /// differently (`Ġcalls here` → `Ġcall sh ere`), so the text is encoded again and cut to
+    /// `length`, or extended by random ordinary tokens, up to ten times; the last text is kept.
+    static func toLength(_ length: Int, _ ids: [Int], tokenizer: CausalTokenizer, ordinary: [Int], rng: inout SeededGenerator) -> String {
+        var ids = ids
+        var prompt = tokenizer.decode(ids)
+        for _ in 0..<10 {
+            ids = tokenizer.encode(prompt, addSpecial: false, parseSpecial: false)
+            if ids.count == length { break }
+            if ids.count > length {
+                ids.removeLast(ids.count - length)
+            } else {
+                for _ in ids.count..<length { ids.append(ordinary[rng.index(below: ordinary.count)]) }
+            }
+            prompt = tokenizer.decode(ids)
+        }
+        return prompt
     }
 
     /// Prompts from a file: one per non-empty line, or with a `.jsonl` extension one JSON object
