@@ -12,6 +12,9 @@ public enum ModelError: AssayError, Equatable {
     case wrongShape(path: String, name: String, expected: [Int], found: [Int])
     case unusedTensors(path: String, names: [String])
     case contextTooLong(path: String, context: Int, trained: Int)
+    /// A served model's server takes prompts of at most `limit` tokens here (its max_model_len, less
+    /// the generated token scoring asks for).
+    case contextBeyondServer(model: String, context: Int, limit: Int)
     case emptyPrompt
     case unsupportedRopeScaling(path: String, type: String)
     /// A setting of a supported architecture that the engine does not implement.
@@ -44,6 +47,8 @@ public enum ModelError: AssayError, Equatable {
             return "\(path): \(names.count) tensor(s) are not used by the architecture: \(names.prefix(5).joined(separator: ", "))"
         case let .contextTooLong(path, context, trained):
             return "\(path): context \(context) is beyond the model's trained length (\(trained) tokens)"
+        case let .contextBeyondServer(model, context, limit):
+            return "\(model): context \(context) is beyond what the server takes (\(limit) tokens: its max_model_len, less one for the generated token)"
         case .emptyPrompt: return "the prompt has no tokens"
         case let .unsupportedRopeScaling(path, type): return "\(path): rope scaling '\(type)' is not supported (none, linear, llama3 and yarn are)"
         case let .unsupportedSetting(path, key, value, supported): return "\(path): '\(key)' = \(value) is not supported (\(supported))"
@@ -74,6 +79,7 @@ public enum ModelError: AssayError, Equatable {
             return "config.json is damaged or was written for another architecture; save or download the model again"
         case .invalidMetadata: return "the file's metadata is damaged or was written by a broken converter; convert the model again"
         case let .contextTooLong(_, _, trained): return "use a context of \(trained) or less (--context on the command line, context: in a suite)"
+        case let .contextBeyondServer(_, _, limit): return "use a context of \(limit) or less, or start the server with a larger --max-model-len"
         // The remedy follows the reason: a refused or dropped connection is a server to start,
         // a handshake, a certificate file or an API key is something on this side to fix.
         case let .serverUnreachable(_, reason) where reason.hasPrefix("the TLS handshake failed"):

@@ -48,6 +48,10 @@ struct ServedVLLMTests {
             let ratio = try number(remoteRolling, key) / number(localRolling, key)
             #expect(abs(ratio - 1) < 1e-3, "\(key): served \(remoteRolling[key]!) vs in-process \(localRolling[key]!)")
         }
+        // vLLM's --max-model-len 2048, less the generated token, is the server's limit, not the model's trained length (8192).
+        let long = try AssayProcess.run(["perplexity"] + served + ["--context", "3000"], in: directory)
+        #expect(long.status == 2 && long.stderr.contains("context 3000 is beyond what the server takes (2047 tokens")
+                && long.stderr.contains("a larger --max-model-len"), "\(long.stderr)")
         let invalid = try AssayProcess.run(["perplexity"] + served + chunked + ["--prefix-token", "1"], in: directory)
         #expect(invalid.status != 0 && invalid.stderr.contains("--prefix-token apply to --mode rolling"), "\(invalid.stderr)")
 

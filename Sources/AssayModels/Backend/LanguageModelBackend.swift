@@ -78,6 +78,14 @@ public struct ScoreOptions: Sendable, Equatable {
 /// What scoring procedures need to know about a model besides its scores: the tokenizer's name and
 /// special tokens, the vocabulary, the trained length, and how it computes.
 public struct ScoringFacts: Sendable, Equatable {
+    /// Throws when `context` is longer than the model was trained for, or than a served model's
+    /// server takes (`numerics` nil).
+    public func check(context: Int, model: String) throws {
+        guard let trained = trainedContext, context > trained else { return }
+        if numerics == nil { throw ModelError.contextBeyondServer(model: model, context: context, limit: trained) }
+        throw ModelError.contextTooLong(path: model, context: context, trained: trained)
+    }
+
     /// For signatures (`gpt2-bpe:smollm`, …).
     public var tokenizerName: String
     public var vocabulary: Int

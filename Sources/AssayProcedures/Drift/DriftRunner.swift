@@ -169,9 +169,8 @@ public enum DriftRunner {
         precondition(context >= 4 && topK >= 1, "context or k too small")
         let text = PerplexityRunner.droppingOneNewline(try PerplexityRunner.readText(textURL))
         let facts = try await reference.scoringFacts(), otherFacts = try await candidate.scoringFacts()
-        for trained in [facts.trainedContext, otherFacts.trainedContext].compactMap({ $0 }) where context > trained {
-            throw ModelError.contextTooLong(path: reference.name, context: context, trained: trained)
-        }
+        try facts.check(context: context, model: reference.name)
+        try otherFacts.check(context: context, model: candidate.name)
         let tokens = try await reference.tokenize(text, addSpecial: true, parseSpecial: false)
         let other = try await candidate.tokenize(text, addSpecial: true, parseSpecial: false)
         if let index = firstDifference(tokens, other) {

@@ -142,9 +142,7 @@ public enum PerplexityRunner {
                            progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> PerplexityReport {
         let text = try readText(textURL)
         let facts = try await model.scoringFacts()
-        if let trained = facts.trainedContext, context > trained {
-            throw ModelError.contextTooLong(path: model.name, context: context, trained: trained)
-        }
+        try facts.check(context: context, model: model.name)
         let numericsTag = facts.numericsTag
         switch mode {
         case let .chunked(maxChunks):
