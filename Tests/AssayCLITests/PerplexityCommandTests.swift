@@ -72,6 +72,11 @@ struct PerplexityCommandTests {
         #expect(bad.status == 2 && bad.stderr.contains("docs.jsonl:2: field 'body' is not a string"), "\(bad.stderr)")
         let misuse = try AssayProcess.run(["perplexity", model.path, jsonl.path, "--split", "lines"])
         #expect(misuse.status == 64 && misuse.stderr.contains("--split, --stride and --prefix-token apply to --mode rolling"))
+        // Options that would be ignored are refused: chunks in rolling mode, in-process arithmetic for a served model.
+        let chunks = try AssayProcess.run(["perplexity", model.path, jsonl.path, "--mode", "rolling", "--chunks", "3"])
+        #expect(chunks.status == 64 && chunks.stderr.contains("--chunks applies to --mode chunked"), "\(chunks.stderr)")
+        let served = try AssayProcess.run(["perplexity", "m", jsonl.path, "--endpoint", "http://127.0.0.1:9/v1", "--numerics", "ggml"])
+        #expect(served.status == 64 && served.stderr.contains("--numerics and --cache-type apply to a model run in-process"), "\(served.stderr)")
     }
 
     /// Ctrl-C stops after the current chunk and prints what was computed, marked as partial.

@@ -73,19 +73,19 @@ extension AssayCommand {
         @Flag(name: .long, help: "Send ignore_eos so every request generates --output-len tokens (vLLM, llama-server).")
         var ignoreEos = false
 
-        @Option(name: .long, help: ArgumentHelp("Requests per second, comma-separated; inf sends all at once.", valueName: "rates"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Requests per second, comma-separated; inf sends all at once.", valueName: "rates"))
         var requestRate = NumberList([.infinity])
 
         @Option(name: .long, parsing: .unconditional, help: "Gamma shape of the gaps between requests (1: Poisson; < 1 burstier).")
         var burstiness: Double = 1
 
-        @Option(name: .long, help: ArgumentHelp("Most requests in flight, comma-separated; 0 for no limit.", valueName: "levels"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Most requests in flight, comma-separated; 0 for no limit.", valueName: "levels"))
         var maxConcurrency = IntegerList([0])
 
         @Option(name: .long, help: ArgumentHelp("Goodput objectives in ms, e.g. ttft:500,tpot:50,e2el:2000.", valueName: "objectives"))
         var goodput: String?
 
-        @Option(name: .long, help: ArgumentHelp("Latency percentiles to report, comma-separated.", valueName: "list"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Latency percentiles to report, comma-separated.", valueName: "list"))
         var percentiles = NumberList([50, 90, 99])
 
         @Option(name: .long, parsing: .unconditional, help: "Unmeasured requests first (benchmark_serving sends one).")

@@ -77,7 +77,7 @@ extension AssayCommand {
         var prefixToken: Int?
 
         @Option(name: .long, help: ArgumentHelp("exact (default: f32 activations against the weights as stored) or ggml (round as llama.cpp's CPU kernels do: activations to the weights' Q8 blocks, KV cache in f16).", valueName: "numerics"))
-        var numerics: LlamaModel.Numerics = .exact
+        var numerics: LlamaModel.Numerics?
         @Option(name: .long, help: cacheTypeHelp)
         var cacheType: LlamaModel.CacheType?
 
@@ -94,6 +94,10 @@ extension AssayCommand {
                 throw ValidationError("--split, --stride and --prefix-token apply to --mode rolling")
             }
             if let prefixToken, prefixToken < 0 { throw ValidationError("--prefix-token must be a token id (0 or more)") }
+            if endpoint != nil, numerics != nil || cacheType != nil {
+                throw ValidationError("--numerics and --cache-type apply to a model run in-process; a served model computes as its server does")
+            }
+            if mode == .rolling, chunks != 0 { throw ValidationError("--chunks applies to --mode chunked (rolling mode scores whole documents: --split chooses them)") }
         }
 
         func run() async throws {
@@ -116,7 +120,7 @@ extension AssayCommand {
             } else {
                 let url = URL(fileURLWithPath: model)
                 hash = (try? SHA256.hex(modelAt: url)).map { String($0.prefix(12)) } ?? "?"
-                backend = try InProcessBackend(modelAt: url, numerics: numerics, cacheType: cacheType)
+                backend = try InProcessBackend(modelAt: url, numerics: numerics ?? .exact, cacheType: cacheType)
             }
             let interrupt = InterruptHandler()
             let task = Task {
