@@ -196,7 +196,8 @@ import Testing
             _ = try await garbage.servedModels()
             Issue.record("no error")
         } catch let error as ModelError {
-            guard case .serverProtocol = error else { Issue.record("\(error)"); return }
+            guard case let .serverProtocol(_, message) = error else { Issue.record("\(error)"); return }
+            #expect(message.contains("it answered a web page (\"<html>this is not JSON</html>…\"): is the endpoint the API's base URL, ending in /v1?"), "\(message)")
         }
         #expect(garbage.retries.count == 0)
     }

@@ -42,7 +42,11 @@ public struct OpenAIServer: Sendable {
         let body = try await send(try request(url, method: "GET", body: nil))
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
               let data = object["data"] as? [[String: Any]] else {
-            throw ModelError.serverProtocol(url: url.absoluteString, message: "/models did not return {\"data\": [{\"id\": …}]}")
+            // A web page or a proxy's answer says more by how it starts than by what it lacks.
+            let start = String(decoding: body.prefix(60), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
+            let page = start.lowercased().contains("<html") || start.lowercased().contains("<!doctype")
+            throw ModelError.serverProtocol(url: url.absoluteString, message: "/models did not return {\"data\": [{\"id\": …}]}"
+                                            + (page ? "; it answered a web page (\"\(start)…\"): is the endpoint the API's base URL, ending in /v1?" : ""))
         }
         return data.compactMap { $0["id"] as? String }
     }
