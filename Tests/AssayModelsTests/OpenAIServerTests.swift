@@ -44,7 +44,7 @@ struct OpenAIServerTests {
         cutter.append(Data(#"{"error": {"message": "model 'x' not found", "type": "invalid_request_error"}}"#.utf8), arrival: 10)
         #expect(throws: ModelError.serverStatus(url: "u", status: 404, message: "model 'x' not found")) { try cutter.result(status: 404, url: "u") }
         // The hint follows the status: a 404 of a URL without /v1 is the endpoint's path, a 400 the server's own limit.
-        #expect(ModelError.serverStatus(url: "http://h:8000/models", status: 404, message: "").recoverySuggestion?.contains("ends in /v1") == true)
+        #expect(ModelError.serverStatus(url: "http://h:8000/models", status: 404, message: "").recoverySuggestion?.contains("usually ends in /v1") == true)
         #expect(ModelError.serverStatus(url: "http://h:8000/v1/models", status: 404, message: "").recoverySuggestion?.contains("model name") == true)
         #expect(ModelError.serverStatus(url: "http://h/v1/completions", status: 401, message: "").recoverySuggestion?.hasPrefix("check the API key") == true)
         #expect(ModelError.serverStatus(url: "http://h/v1/completions", status: 400, message: "").recoverySuggestion?.contains("max_model_len") == true)

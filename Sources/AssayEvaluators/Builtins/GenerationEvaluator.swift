@@ -107,9 +107,12 @@ public struct GenerationEvaluator: Evaluator {
                                          ("max_tokens", String(parameters.maxTokens)),
                                          ("sampling", parameters.sampling == .greedy ? "greedy" : "temperature")]
         // Sampled completions depend on the temperature and the seed, any completion on its stop
-        // string (written with | and control characters %-escaped, so the signature stays one line).
+        // string (%-escaped: a newline would break the signature's line, a | its parts).
         if parameters.sampling != .greedy {
-            parts += [("temperature", "\(parameters.sampling.temperature)"), ("seed", "\(parameters.sampling.seed)")]
+            for part in parameters.sampling.signature.split(separator: "|") {  // temp:…|top_k:…|top_p:…|seed:…, as assay generate names them
+                let pair = part.split(separator: ":", maxSplits: 1).map(String.init)
+                parts.append((pair[0], pair.count > 1 ? pair[1] : ""))
+            }
         }
         for stop in parameters.stop {
             var allowed = CharacterSet.urlQueryAllowed

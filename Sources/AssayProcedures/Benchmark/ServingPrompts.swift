@@ -20,10 +20,13 @@ public enum ServingPrompts {
                                                    hint: "use --prompts FILE, or the served model's own tokenizer")
         }
         var rng = SeededGenerator(seed: seed)
+        // Every request's offset first, as benchmark_serving draws them; the tokens that lengthen a
+        // prompt come from a generator of their own, so they move no other request's offset.
+        let offsets = (0..<count).map { _ in rng.index(below: ordinary.count) }
+        var extra = SeededGenerator(seed: seed ^ 0x9E37_79B9_7F4A_7C15)
         return (0..<count).map { i in
-            let offset = rng.index(below: ordinary.count)
-            let prompt = toLength(inputLength, (0..<inputLength).map { ordinary[(offset + i + $0) % ordinary.count] },
-                                  tokenizer: tokenizer, ordinary: ordinary, rng: &rng)
+            let prompt = toLength(inputLength, (0..<inputLength).map { ordinary[(offsets[i] + i + $0) % ordinary.count] },
+                                  tokenizer: tokenizer, ordinary: ordinary, rng: &extra)
             return ServingWorkload.Request(prompt: prompt, maxTokens: outputLength,
                                            promptTokens: tokenizer.encode(prompt, addSpecial: true, parseSpecial: false).count)
         }

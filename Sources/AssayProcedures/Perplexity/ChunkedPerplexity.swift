@@ -76,16 +76,6 @@ public enum ChunkedPerplexity {
     }
 }
 
-/// `body`'s value, or nil when the task was cancelled while it ran: a served model's request in
-/// flight is cancelled with the task (it throws), and the caller stops with the parts it has, as
-/// it does between parts (Ctrl-C then gives the partial result in-process and served alike).
-func unlessCancelled<T>(_ body: () async throws -> T) async throws -> T? {
-    do { return try await body() } catch {
-        if Task.isCancelled { return nil }
-        throw error
-    }
-}
-
 /// A scored chunk or rolling document: its NLL totals (summed in position order) and each
 /// scored token's NLL as a `Float` (for the report's shading; the totals are exact doubles).
 public struct ScoredPart: Sendable, Equatable {
