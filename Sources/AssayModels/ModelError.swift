@@ -16,6 +16,8 @@ public enum ModelError: AssayError, Equatable {
     /// the generated token scoring asks for).
     case contextBeyondServer(model: String, context: Int, limit: Int)
     case emptyPrompt
+    /// The logits of a generated position hold NaN (the weights hold NaN or infinity, or overflow).
+    case nonFiniteLogits(path: String, position: Int)
     case unsupportedRopeScaling(path: String, type: String)
     /// A setting of a supported architecture that the engine does not implement.
     case unsupportedSetting(path: String, key: String, value: String, supported: String)
@@ -50,6 +52,8 @@ public enum ModelError: AssayError, Equatable {
         case let .contextBeyondServer(model, context, limit):
             return "\(model): context \(context) is beyond what the server takes (\(limit) tokens: its max_model_len, less one for the generated token)"
         case .emptyPrompt: return "the prompt has no tokens"
+        case let .nonFiniteLogits(path, position):
+            return "\(path): the logits of generated token \(position + 1) are not numbers (NaN), so no token can be chosen"
         case let .unsupportedRopeScaling(path, type): return "\(path): rope scaling '\(type)' is not supported (none, linear, llama3 and yarn are)"
         case let .unsupportedSetting(path, key, value, supported): return "\(path): '\(key)' = \(value) is not supported (\(supported))"
         case let .unsupportedActivation(path, name): return "\(path): hidden_act '\(name)' is not supported (gelu is)"
@@ -80,6 +84,8 @@ public enum ModelError: AssayError, Equatable {
         case .invalidMetadata: return "the file's metadata is damaged or was written by a broken converter; convert the model again"
         case let .contextTooLong(_, _, trained): return "use a context of \(trained) or less (--context on the command line, context: in a suite)"
         case let .contextBeyondServer(_, _, limit): return "use a context of \(limit) or less, or start the server with a larger --max-model-len"
+        case .nonFiniteLogits:
+            return "the weights hold NaN or infinity, or values large enough to overflow: convert the checkpoint again from the original weights"
         // The remedy follows the reason: a refused or dropped connection is a server to start,
         // a handshake, a certificate file or an API key is something on this side to fix.
         case let .serverUnreachable(_, reason) where reason.hasPrefix("the TLS handshake failed"):

@@ -20,6 +20,8 @@ public enum ProcedureError: AssayError, Equatable {
     /// A token perplexity too large for a double: the model's log-probabilities put a mean
     /// negative log-likelihood of `meanNLL` nats on each token.
     case perplexityOverflow(model: String, meanNLL: Double)
+    /// A model's log-probabilities are not numbers (NaN) at some scored position.
+    case nonFiniteScores(model: String)
     /// An encoder's hidden state at `layer` is not finite (NaN or infinity) for `text`.
     case nonFiniteEncoderOutput(model: String, layer: Int, text: String)
 
@@ -38,6 +40,7 @@ public enum ProcedureError: AssayError, Equatable {
         case let .missingCapability(model, what, _): return "\(model): \(what)"
         case let .perplexityOverflow(model, meanNLL):
             return "\(model): the token perplexity overflows (exp of a mean negative log-likelihood of \(meanNLL) nats)"
+        case let .nonFiniteScores(model): return "\(model): its log-probabilities are not numbers (NaN)"
         case let .nonFiniteEncoderOutput(model, layer, text):
             let shown = text.count > 60 ? String(text.prefix(60)) + "…" : text
             return "\(model): layer \(layer) of the encoder is not finite (NaN or infinity) for the text '\(shown)'"
@@ -55,6 +58,8 @@ public enum ProcedureError: AssayError, Equatable {
         case let .missingCapability(_, _, hint): return hint
         case .perplexityOverflow:
             return "no model's softmax gives log-probabilities that low: check the weights, or the server's log-probabilities"
+        case .nonFiniteScores:
+            return "a NaN or infinity is never a result: the weights hold NaN or infinity, or values large enough to overflow (assay inspect shows the file's metadata); convert the checkpoint again"
         case .nonFiniteEncoderOutput:
             return "the encoder's weights hold NaN or infinity, or values large enough to overflow: check the checkpoint"
         }
@@ -66,7 +71,8 @@ public enum ProcedureError: AssayError, Equatable {
         case let .malformedDocument(path, line, _): return "\(path):\(line)"
         case let .unreadableText(path, _): return path
         case let .differentTokenizations(_, candidate, _, _, _): return candidate
-        case let .missingCapability(model, _, _), let .perplexityOverflow(model, _), let .nonFiniteEncoderOutput(model, _, _): return model
+        case let .missingCapability(model, _, _), let .perplexityOverflow(model, _), let .nonFiniteEncoderOutput(model, _, _),
+             let .nonFiniteScores(model): return model
         default: return nil
         }
     }

@@ -1,3 +1,4 @@
+import AssayCheckpoint
 import AssayTestSupport
 import Foundation
 import Testing
@@ -56,5 +57,36 @@ struct HostileCheckpointCommandTests {
         let json = try #require(reports.first { $0.hasSuffix(".json") })
         let text2 = try String(contentsOf: directory.appendingPathComponent("reports/hostile/\(json)"), encoding: .utf8)
         #expect(text2.contains("rms_norm_eps") && text2.contains("\"score\""), "\(text2.prefix(3000))")
+    }
+
+    /// A weight that is NaN or infinite (found by probing, 2026-12-06): quantize had trapped
+    /// converting it to Q8_0 (signal 4), perplexity and drift had printed `nan` with exit 0, and
+    /// generate had reported the token NaN logits fell on (EOS) as a normal end. Each now exits 2
+    /// naming the tensor or the model.
+    @Test func nonFiniteWeightsAreRefusedNotComputed() throws {
+        let source = TestEnvironment.root.appendingPathComponent("Fixtures/models/tiny-llama3.gguf")
+        let directory = try TestEnvironment.temporaryDirectory("assay-hostile")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let text = TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt").path
+        for (name, bits, shown) in [("nan", UInt16(0x7E00), "NaN"), ("inf", UInt16(0x7C00), "infinity")] {
+            var bytes = try Data(contentsOf: source)
+            let file = try GGUFFile(contentsOf: source)
+            let tensor = try #require(file.tensors.first { $0.name == "blk.0.attn_q.weight" })
+            let offset = file.dataOffset + Int(tensor.offset) + 2 * 5  // element 5 of an F16 tensor
+            withUnsafeBytes(of: bits.littleEndian) { bytes.replaceSubrange(offset..<(offset + 2), with: $0) }
+            let model = directory.appendingPathComponent("\(name).gguf")
+            try bytes.write(to: model)
+
+            let out = directory.appendingPathComponent("\(name).q8_0.gguf")
+            let quantize = try AssayProcess.run(["quantize", model.path, "--type", "q8_0", "--out", out.path])
+            #expect(quantize.status == 2 && quantize.stderr.contains("tensor 'blk.0.attn_q.weight' element 5 is \(shown): a weight must be a finite number"), "\(quantize.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out.path))
+            let perplexity = try AssayProcess.run(["perplexity", model.path, text, "--context", "16", "--chunks", "2"])
+            #expect(perplexity.status == 2 && perplexity.stderr.contains("its log-probabilities are not numbers (NaN)"), "\(perplexity.stderr)")
+            let drift = try AssayProcess.run(["drift", "--reference", source.path, "--candidate", model.path, text, "--context", "16", "--chunks", "2"])
+            #expect(drift.status == 2 && drift.stderr.contains("\(name).gguf: its log-probabilities are not numbers"), "\(drift.stderr)")
+            let generate = try AssayProcess.run(["generate", model.path, "hello", "--max-tokens", "3"])
+            #expect(generate.status == 2 && generate.stderr.contains("the logits of generated token 1 are not numbers"), "\(generate.stderr)")
+        }
     }
 }

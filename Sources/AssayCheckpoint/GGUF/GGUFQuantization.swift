@@ -158,6 +158,10 @@ public struct GGUFQuantization {
                 bytes = file.withBytes(of: tensor) { Array($0) }
             } else {
                 let values = try file.floats(tensor)
+                // A NaN or infinity would be copied into the new file (or, in Q8_0, trap).
+                if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                    throw CheckpointError.nonFiniteWeight(path: file.url.lastPathComponent, tensor: tensor.name, index: bad, value: values[bad])
+                }
                 bytes = switch target {
                 case .f16: values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { Array($0) }
                 case .f32: values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { Array($0) }

@@ -22,6 +22,8 @@ public enum CheckpointError: AssayError, Equatable {
     case unwritable(path: String, reason: String)
     /// A tensor read as a weight matrix whose type has no matrix kernels or whose rows do not hold whole blocks.
     case unusableMatrix(path: String, tensor: String, type: String, reason: String)
+    /// A weight is NaN or infinite (element `index`, 0-based, in the tensor's storage order).
+    case nonFiniteWeight(path: String, tensor: String, index: Int, value: Float)
 
     public var errorDescription: String? {
         switch self {
@@ -46,6 +48,8 @@ public enum CheckpointError: AssayError, Equatable {
         case let .invalidHeader(path, message): return "\(path): \(message)"
         case let .unwritable(path, reason): return "\(path): cannot write: \(reason)"
         case let .unusableMatrix(path, tensor, type, reason): return "\(path): tensor '\(tensor)' (\(type)) cannot be used as a weight matrix: \(reason)"
+        case let .nonFiniteWeight(path, tensor, index, value):
+            return "\(path): tensor '\(tensor)' element \(index) is \(value.isNaN ? "NaN" : value > 0 ? "infinity" : "-infinity"): a weight must be a finite number"
         }
     }
 
@@ -58,6 +62,7 @@ public enum CheckpointError: AssayError, Equatable {
         case .unusableMatrix where isSafetensors: return "save the weights as F32, F16 or BF16 (save_pretrained with torch_dtype)"
         case .unusableMatrix: return "convert or quantize the model again with llama.cpp (F16, BF16, F32 and the Q4–Q8 and K formats work)"
         case .unwritable: return "check that the directory is writable and the disk has room; nothing was left behind"
+        case .nonFiniteWeight: return "the checkpoint is damaged, or was converted with an overflow: convert it again from the original weights (nothing was written)"
         // Not a malformed file: there is none, or it cannot be opened.
         case .unreadable: return "check the path (and that the file is readable); scripts/fetch-models.sh fetches the test models"
         default:
@@ -74,7 +79,8 @@ public enum CheckpointError: AssayError, Equatable {
              let .implausibleCount(p, _, _, _, _), let .unknownValueType(p, _, _, _), let .invalidString(p, _),
              let .unknownTensorType(p, _, _), let .badShape(p, _, _, _), let .tensorOutOfBounds(p, _, _, _, _),
              let .misalignedTensor(p, _, _, _), let .overlappingTensors(p, _, _), let .duplicateTensor(p, _),
-             let .invalidAlignment(p, _), let .invalidHeader(p, _), let .unwritable(p, _), let .unusableMatrix(p, _, _, _):
+             let .invalidAlignment(p, _), let .invalidHeader(p, _), let .unwritable(p, _), let .unusableMatrix(p, _, _, _),
+             let .nonFiniteWeight(p, _, _, _):
             path = p
         }
         return path.hasSuffix(".safetensors") || path.hasSuffix(".json")

@@ -131,6 +131,8 @@ public struct InProcessBackend: LanguageModelBackend {
         var generated: [Int] = [], promptSeconds = 0.0, tokenSeconds: [Double] = []
         var finish = FinishReason.length, text = ""
         while generated.count < parameters.maxTokens {
+            // NaN logits would make any token look chosen (greedy took token 0, EOS on SmolLM2).
+            if row.contains(where: \.isNaN) { throw ModelError.nonFiniteLogits(path: name, position: generated.count) }
             let next = sampler.next(row)
             let now = Date()
             if generated.isEmpty { promptSeconds = now.timeIntervalSince(clock) } else { tokenSeconds.append(now.timeIntervalSince(clock)) }

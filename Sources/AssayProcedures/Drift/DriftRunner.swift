@@ -123,6 +123,14 @@ public enum DriftRunner {
     /// ``InProcessBackend/candidate(file:quantization:numerics:)``).
     /// - Throws: ``ProcedureError`` (different vocabularies or tokenizations, text shorter than two
     ///   chunks, an unreadable text), ``ModelError`` (context beyond the trained length).
+    /// Refuses a result of NaNs, naming the model whose log-probabilities they are (`drift` had
+    /// printed `Mean PPL(Q) : nan` with exit 0).
+    static func checkFinite(_ result: Result, reference: String, candidate: String) throws {
+        guard let summary = result.accumulator.summary else { return }
+        if summary.pplBase.isNaN { throw ProcedureError.nonFiniteScores(model: reference) }
+        if summary.pplCandidate.isNaN || summary.meanKLD.isNaN { throw ProcedureError.nonFiniteScores(model: candidate) }
+    }
+
     public static func run(reference: InProcessBackend, candidate: InProcessBackend, textAt textURL: URL, context: Int, maxChunks: Int,
                            select: (Int) -> Range<Int> = { 0..<$0 }, cache: PartCache<DriftAccumulator>? = nil,
                            progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> (Result, signature: String) {
@@ -146,6 +154,7 @@ public enum DriftRunner {
         guard tokens.count / 2 >= context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
         let result = run(reference: reference, candidate: candidate, tokens: tokens, context: context, maxChunks: maxChunks,
                          bos: reference.tokenizer.addedBOS, select: select, cache: cache) { done, total in progress(done * context, total * context) }
+        try checkFinite(result, reference: reference.source, candidate: candidate.source)
         var parts = signatureCounts(result) + [("reference", reference.label), ("candidate", candidate.label), ("kld", "full-vocab-f64")]
         if reference.model.numerics != .exact { parts.append(("numerics", reference.model.numerics.rawValue)) }
         if reference.model.numerics == .exact, reference.model.cacheType == .f16 { parts.append(("kv", "f16")) }
@@ -186,6 +195,7 @@ public enum DriftRunner {
         guard tokens.count / 2 >= context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
         let result = try await runTopK(reference: reference, candidate: candidate, labels: labels, tokens: tokens, context: context,
                                        maxChunks: maxChunks, bos: facts.addedBOS, topK: topK, select: select, cache: cache, progress: progress)
+        try checkFinite(result, reference: labels.reference, candidate: labels.candidate)
         var parts = signatureCounts(result) + [("reference", labels.reference), ("candidate", labels.candidate), ("kld", "top-\(topK)-lower-bound")]
         if !result.complete { parts.append(("partial", "yes")) }
         return (result, Signature(parts).description)

@@ -237,9 +237,10 @@ public enum PerplexityRunner {
     /// Refuses a report whose token perplexity overflows a double: every log-probability is
     /// finite, but a served model's may be absurd (−1e308 passes as a log-probability and made PPL
     /// infinite). Only the token perplexity: a word perplexity may overflow on real text (a
-    /// paragraph of Chinese is one "word" of hundreds of nats), and a NaN is a broken model, which
-    /// the run's finite-number check names.
+    /// paragraph of Chinese is one "word" of hundreds of nats). A NaN is a broken model: refused
+    /// here too, so that `assay perplexity` does not print `PPL = nan` with exit 0.
     static func checkFinite(_ report: PerplexityReport, model: String) throws {
+        if let mean = report.nllMean, mean.isNaN { throw ProcedureError.nonFiniteScores(model: model) }
         if let value = report.perplexity, value == .infinity, let mean = report.nllMean {
             throw ProcedureError.perplexityOverflow(model: model, meanNLL: mean)
         }

@@ -71,7 +71,12 @@ public enum Quantizer {
         for v in x { amax = max(amax, abs(v)) }
         let d = amax / 127, inverse = d != 0 ? 1 / d : 0
         storeHalf(d, y)
-        for j in 0..<32 { y[2 + j] = UInt8(bitPattern: Int8((x[j] * inverse).rounded(.toNearestOrAwayFromZero))) }
+        for j in 0..<32 {
+            // Finite values give |q| ≤ 127; a NaN or infinity (refused where files are written;
+            // in an in-memory copy its products are NaN anyway) stores −128 instead of trapping.
+            let q = (x[j] * inverse).rounded(.toNearestOrAwayFromZero)
+            y[2 + j] = UInt8(bitPattern: q.isFinite ? Int8(q) : .min)
+        }
     }
 
     /// The value of largest magnitude (the first one on ties), with its sign.
