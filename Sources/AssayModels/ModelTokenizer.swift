@@ -83,6 +83,7 @@ public enum ModelTokenizer: Sendable {
             tokens: tokens, scores: scores, tokenTypes: types,
             bos: try tokenID(file, "tokenizer.ggml.bos_token_id", count: tokens.count),
             eos: try tokenID(file, "tokenizer.ggml.eos_token_id", count: tokens.count),
+            unknown: try tokenID(file, "tokenizer.ggml.unknown_token_id", count: tokens.count),
             addBOS: flag("tokenizer.ggml.add_bos_token", true), addEOS: flag("tokenizer.ggml.add_eos_token", false),
             addSpacePrefix: flag("tokenizer.ggml.add_space_prefix", true), source: path)
     }

@@ -122,6 +122,36 @@ struct HostileMetadataTests {
         #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: url) } == "llama.attention.head_count")
     }
 
+    /// A SentencePiece vocabulary that cannot spell a byte of UTF-8 text and names no unknown token
+    /// is refused (found by probing): its text had lost the characters silently, and perplexity had
+    /// scored what was left. With an unknown token, such a piece becomes that token.
+    @Test func aVocabularyThatCannotSpellEveryByteIsRefused() throws {
+        let file = try GGUFFile(contentsOf: Self.models.appendingPathComponent("tiny-llama3.gguf"))
+        let tokens = try #require(file.value("tokenizer.ggml.tokens")?.array)
+        let byte = try #require(tokens.firstIndex { $0.string == "<0xE2>" })
+        func crafted(unknown: UInt32?) throws -> URL {
+            var writer = GGUFWriter(metadata: file.metadata)
+            var renamed = tokens
+            renamed[byte] = .string("<renamed>")
+            writer.set("tokenizer.ggml.tokens", .array(renamed))
+            if let unknown { writer.set("tokenizer.ggml.unknown_token_id", .uint32(unknown)) }
+            writer.tensors = file.tensors.map { info in
+                GGUFWriter.Tensor(name: info.name, dimensions: info.dimensions, type: info.type, bytes: file.withBytes(of: info) { Array($0) })
+            }
+            let url = try TestEnvironment.temporaryDirectory("assay-hostile").appendingPathComponent("crafted.gguf")
+            try writer.write(to: url)
+            return url
+        }
+        do {
+            _ = try CausalTokenizer(loading: try crafted(unknown: nil))
+            Issue.record("loaded")
+        } catch let error as TokenizerError {
+            #expect(error.localizedDescription.contains("no token for the byte 0xE2 (<0xE2>) and no tokenizer.ggml.unknown_token_id"), "\(error)")
+        }
+        let tokenizer = try CausalTokenizer(loading: try crafted(unknown: 0))
+        #expect(tokenizer.encode("€", addSpecial: false, parseSpecial: false).contains(0))
+    }
+
     @Test func specialTokenIDsMustBeInTheVocabulary() throws {
         let file = try GGUFFile(contentsOf: Self.models.appendingPathComponent("tiny-llama.gguf"))
         let count = try #require(file.value("tokenizer.ggml.tokens")?.array?.count)

@@ -44,15 +44,22 @@ public struct SentencePieceBPE: Sendable {
     /// (tens of bytes a character: ~100 MB for WikiText-2's test file in one piece).
     let newlineStandsAlone: Bool
 
-    /// Creates the tokenizer from GGUF metadata values.
-    /// - Throws: ``TokenizerError/malformed(path:message:)`` when scores do not match the tokens.
-    public init(tokens: [String], scores: [Float], tokenTypes: [Int], bos: Int?, eos: Int?, addBOS: Bool, addEOS: Bool,
+    /// Creates the tokenizer from GGUF metadata values; `unknown` stands for a piece its byte tokens
+    /// cannot spell.
+    /// - Throws: ``TokenizerError/malformed(path:message:)`` when scores do not match the tokens, or
+    ///   when a byte that UTF-8 text holds has no token and there is no unknown token: such text
+    ///   would lose characters silently (llama.cpp stops with an exception there).
+    public init(tokens: [String], scores: [Float], tokenTypes: [Int], bos: Int?, eos: Int?, unknown: Int? = nil, addBOS: Bool, addEOS: Bool,
                 addSpacePrefix: Bool, source: String) throws {
         guard scores.count == tokens.count else {
             throw TokenizerError.malformed(path: source, message: "tokenizer.ggml.scores has \(scores.count) entries for \(tokens.count) tokens")
         }
         self.init(tokens: tokens, scores: scores, tokenTypes: tokenTypes, bos: bos, eos: eos, addBOS: addBOS, addEOS: addEOS,
-                  spacePrefix: addSpacePrefix ? .always : .none, mergeRanks: nil, unknown: nil, byteFallback: true, fuseUnknown: false)
+                  spacePrefix: addSpacePrefix ? .always : .none, mergeRanks: nil, unknown: unknown, byteFallback: true, fuseUnknown: false)
+        // The bytes of valid UTF-8: 0x00–0xBF and the lead bytes 0xC2–0xF4.
+        if unknown == nil, let byte = (0..<256).first(where: { ($0 < 0xC0 || (0xC2...0xF4).contains($0)) && byteTokens[$0] == nil }) {
+            throw TokenizerError.malformed(path: source, message: String(format: "the vocabulary has no token for the byte 0x%02X (<0x%02X>) and no tokenizer.ggml.unknown_token_id: text holding it would lose characters", byte, byte))
+        }
     }
 
     init(tokens: [String], scores: [Float], tokenTypes: [Int], bos: Int?, eos: Int?, addBOS: Bool, addEOS: Bool,
