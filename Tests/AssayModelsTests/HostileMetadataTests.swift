@@ -152,6 +152,21 @@ struct HostileMetadataTests {
         #expect(tokenizer.encode("€", addSpecial: false, parseSpecial: false).contains(0))
     }
 
+    /// A config.json that is not JSON says where, and why when it holds NaN (which Python's
+    /// json.dump writes); it had read "config.json is not a JSON object".
+    @Test func aConfigThatIsNotJSONSaysWhere() throws {
+        let url = try Self.craftedDirectory("tiny-llama") { $0["rms_norm_eps"] = "PLACEHOLDER" }
+        let config = url.appendingPathComponent("config.json")
+        try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "\"PLACEHOLDER\"", with: "NaN").write(to: config, atomically: true, encoding: .utf8)
+        do {
+            _ = try HFConfig(contentsOf: config)
+            Issue.record("loaded")
+        } catch let error as CheckpointError {
+            let text = error.localizedDescription
+            #expect(text.contains("not valid JSON: Invalid value around character") && text.contains("NaN and Infinity are not JSON"), "\(text)")
+        }
+    }
+
     @Test func specialTokenIDsMustBeInTheVocabulary() throws {
         let file = try GGUFFile(contentsOf: Self.models.appendingPathComponent("tiny-llama.gguf"))
         let count = try #require(file.value("tokenizer.ggml.tokens")?.array?.count)

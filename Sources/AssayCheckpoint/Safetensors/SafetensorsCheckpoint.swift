@@ -1,3 +1,4 @@
+import AssayCore
 import Foundation
 
 /// A Hugging Face model directory: `config.json` plus `model.safetensors`, or shards listed by
@@ -79,8 +80,10 @@ public struct HFConfig: @unchecked Sendable {
         do { data = try Data(contentsOf: url) } catch {
             throw CheckpointError.unreadable(path: url.path, reason: error.localizedDescription)
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw CheckpointError.invalidHeader(path: url.path, message: "config.json is not a JSON object")
+        let object: [String: Any]
+        do { object = try JSONLine.object(String(decoding: data, as: UTF8.self)) } catch {
+            // The parser's words say where (Python's json.dump writes NaN, which JSON has not).
+            throw CheckpointError.invalidHeader(path: url.path, message: error.message)
         }
         self.url = url
         self.object = object
