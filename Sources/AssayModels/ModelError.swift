@@ -21,7 +21,7 @@ public enum ModelError: AssayError, Equatable {
     case unsupportedRopeScaling(path: String, type: String)
     /// A setting of a supported architecture that the engine does not implement.
     case unsupportedSetting(path: String, key: String, value: String, supported: String)
-    case unsupportedActivation(path: String, name: String)
+    case unsupportedActivation(path: String, name: String, supported: String)
     case unsupportedPositionEmbedding(path: String, type: String)
     case unsupportedQuantization(type: String, supported: [String])
     /// An OpenAI-compatible server could not be reached (connection refused, timeout, DNS).
@@ -56,7 +56,7 @@ public enum ModelError: AssayError, Equatable {
             return "\(path): the logits of generated token \(position + 1) are not numbers (NaN), so no token can be chosen"
         case let .unsupportedRopeScaling(path, type): return "\(path): rope scaling '\(type)' is not supported (none, linear, llama3 and yarn are)"
         case let .unsupportedSetting(path, key, value, supported): return "\(path): '\(key)' = \(value) is not supported (\(supported))"
-        case let .unsupportedActivation(path, name): return "\(path): hidden_act '\(name)' is not supported (gelu is)"
+        case let .unsupportedActivation(path, name, supported): return "\(path): hidden_act '\(name)' is not supported (\(supported) is)"
         case let .unsupportedPositionEmbedding(path, type):
             return "\(path): position_embedding_type '\(type)' is not supported (absolute is)"
         case let .unsupportedQuantization(type, supported):

@@ -173,7 +173,7 @@ struct BertEncoderTests {
             try JSONSerialization.data(withJSONObject: c).write(to: directory.appendingPathComponent("config.json"))
         }
         try write { $0["hidden_act"] = "relu" }
-        #expect(throws: ModelError.unsupportedActivation(path: directory.appendingPathComponent("config.json").path, name: "relu")) { try BertEncoder(contentsOf: directory) }
+        #expect(throws: ModelError.unsupportedActivation(path: directory.appendingPathComponent("config.json").path, name: "relu", supported: "gelu")) { try BertEncoder(contentsOf: directory) }
         try write { $0["model_type"] = "gpt2" }
         #expect(throws: ModelError.self) { try BertEncoder(contentsOf: directory) }
         try write { $0["num_hidden_layers"] = 3 }

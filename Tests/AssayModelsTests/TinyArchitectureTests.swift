@@ -131,7 +131,19 @@ struct TinyArchitectureTests {
         let config = try String(contentsOf: source.appendingPathComponent("config.json"), encoding: .utf8)
         try config.replacingOccurrences(of: "\"gelu_pytorch_tanh\"", with: "\"relu\"")
             .write(to: directory.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
-        #expect(throws: ModelError.unsupportedActivation(path: directory.appendingPathComponent("config.json").path, name: "relu")) {
+        #expect(throws: ModelError.unsupportedActivation(path: directory.appendingPathComponent("config.json").path, name: "relu", supported: "gelu_pytorch_tanh")) {
+            _ = try LlamaModel(contentsOf: directory)
+        }
+        // The SiLU families refuse another activation too (found by probing: 'bogus' had run as SiLU).
+        let llama = Self.models.appendingPathComponent("tiny-llama3")
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("model.safetensors"))
+        try FileManager.default.copyItem(at: llama.appendingPathComponent("model.safetensors"), to: directory.appendingPathComponent("model.safetensors"))
+        for item in try FileManager.default.contentsOfDirectory(atPath: llama.path) where item.hasPrefix("tokenizer") {
+            try? FileManager.default.copyItem(at: llama.appendingPathComponent(item), to: directory.appendingPathComponent(item))
+        }
+        try String(contentsOf: llama.appendingPathComponent("config.json"), encoding: .utf8).replacingOccurrences(of: "\"silu\"", with: "\"bogus\"")
+            .write(to: directory.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        #expect(throws: ModelError.unsupportedActivation(path: directory.appendingPathComponent("config.json").path, name: "bogus", supported: "silu")) {
             _ = try LlamaModel(contentsOf: directory)
         }
     }

@@ -76,7 +76,7 @@ public struct BertEncoder: Sendable {
             return v
         }
         if let act = try config.string("hidden_act"), act != "gelu" {
-            throw ModelError.unsupportedActivation(path: path, name: act)
+            throw ModelError.unsupportedActivation(path: path, name: act, supported: "gelu")
         }
         if let kind = try config.string("position_embedding_type"), kind != "absolute" {
             throw ModelError.unsupportedPositionEmbedding(path: path, type: kind)

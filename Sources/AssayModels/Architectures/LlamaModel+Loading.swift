@@ -275,9 +275,13 @@ extension LlamaModel {
                 configuration.rotaryDimension = try check.count(rotary - rotary % 2, "partial_rotary_factor", minimum: 2, maximum: headDimension)
             }
         }
+        // The other families gate their feed-forward with SiLU; another activation would be computed as SiLU.
+        if !arch.hasPrefix("gemma"), let activation = try config.string("hidden_act"), activation != "silu" {
+            throw ModelError.unsupportedActivation(path: path, name: activation, supported: "silu")
+        }
         if arch.hasPrefix("gemma") {
             let activation = try config.string("hidden_activation") ?? config.string("hidden_act") ?? "gelu_pytorch_tanh"
-            guard activation == "gelu_pytorch_tanh" else { throw ModelError.unsupportedActivation(path: path, name: activation) }
+            guard activation == "gelu_pytorch_tanh" else { throw ModelError.unsupportedActivation(path: path, name: activation, supported: "gelu_pytorch_tanh") }
             try configuration.setGemma(path: path, value: { try config.number($0) }, ggufKeys: false, keyPrefix: "")
             if let types = try config.strings("layer_types") {
                 let sliding = types.map { $0 == "sliding_attention" }
