@@ -71,7 +71,7 @@ struct HostileCheckpointCommandTests {
         for (name, bits, shown) in [("nan", UInt16(0x7E00), "NaN"), ("inf", UInt16(0x7C00), "infinity")] {
             var bytes = try Data(contentsOf: source)
             let file = try GGUFFile(contentsOf: source)
-            let tensor = try #require(file.tensors.first { $0.name == "blk.0.attn_q.weight" })
+            let tensor = try #require(file.tensors.first { $0.name == "blk.0.attn_q.weight" && $0.type == .f16 })
             let offset = file.dataOffset + Int(tensor.offset) + 2 * 5  // element 5 of an F16 tensor
             withUnsafeBytes(of: bits.littleEndian) { bytes.replaceSubrange(offset..<(offset + 2), with: $0) }
             let model = directory.appendingPathComponent("\(name).gguf")

@@ -275,12 +275,15 @@ extension LlamaModel {
                 configuration.rotaryDimension = try check.count(rotary - rotary % 2, "partial_rotary_factor", minimum: 2, maximum: headDimension)
             }
         }
-        // The other families gate their feed-forward with SiLU; another activation would be computed as SiLU.
-        if !arch.hasPrefix("gemma"), let activation = try config.string("hidden_act"), activation != "silu" {
+        // The other families gate their feed-forward with SiLU (transformers' other name for it:
+        // swish); another activation would be computed as SiLU.
+        if !arch.hasPrefix("gemma"), let activation = try config.string("hidden_act"), activation != "silu", activation != "swish" {
             throw ModelError.unsupportedActivation(path: path, name: activation, supported: "silu")
         }
         if arch.hasPrefix("gemma") {
-            let activation = try config.string("hidden_activation") ?? config.string("hidden_act") ?? "gelu_pytorch_tanh"
+            // Gemma 1 computes the tanh GELU when hidden_activation is absent or null, whatever
+            // hidden_act says (transformers' configs from 4.38 on often hold "gelu" there).
+            let activation = try config.string("hidden_activation") ?? (arch == "gemma" ? nil : config.string("hidden_act")) ?? "gelu_pytorch_tanh"
             guard activation == "gelu_pytorch_tanh" else { throw ModelError.unsupportedActivation(path: path, name: activation, supported: "gelu_pytorch_tanh") }
             try configuration.setGemma(path: path, value: { try config.number($0) }, ggufKeys: false, keyPrefix: "")
             if let types = try config.strings("layer_types") {

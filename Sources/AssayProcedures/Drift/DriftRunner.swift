@@ -117,12 +117,6 @@ public enum DriftRunner {
         return (best, index)
     }
 
-    /// What `assay drift` and the `quant-drift` evaluator run: the text read and tokenized by both
-    /// models' tokenizers, which must agree, then ``run(reference:candidate:tokens:context:maxChunks:bos:select:cache:progress:)``.
-    /// The callers load the models (`InProcessBackend(modelAt:numerics:)` and
-    /// ``InProcessBackend/candidate(file:quantization:numerics:)``).
-    /// - Throws: ``ProcedureError`` (different vocabularies or tokenizations, text shorter than two
-    ///   chunks, an unreadable text), ``ModelError`` (context beyond the trained length).
     /// Refuses a result of NaNs, naming the model whose log-probabilities they are (`drift` had
     /// printed `Mean PPL(Q) : nan` with exit 0).
     static func checkFinite(_ result: Result, reference: String, candidate: String) throws {
@@ -131,6 +125,12 @@ public enum DriftRunner {
         if summary.pplCandidate.isNaN || summary.meanKLD.isNaN { throw ProcedureError.nonFiniteScores(model: candidate) }
     }
 
+    /// What `assay drift` and the `quant-drift` evaluator run: the text read and tokenized by both
+    /// models' tokenizers, which must agree, then ``run(reference:candidate:tokens:context:maxChunks:bos:select:cache:progress:)``.
+    /// The callers load the models (`InProcessBackend(modelAt:numerics:)` and
+    /// ``InProcessBackend/candidate(file:quantization:numerics:)``).
+    /// - Throws: ``ProcedureError`` (different vocabularies or tokenizations, text shorter than two
+    ///   chunks, an unreadable text, NaN log-probabilities), ``ModelError`` (context beyond the trained length).
     public static func run(reference: InProcessBackend, candidate: InProcessBackend, textAt textURL: URL, context: Int, maxChunks: Int,
                            select: (Int) -> Range<Int> = { 0..<$0 }, cache: PartCache<DriftAccumulator>? = nil,
                            progress: @escaping (Int, Int) -> Void = { _, _ in }) async throws -> (Result, signature: String) {

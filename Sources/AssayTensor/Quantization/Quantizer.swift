@@ -72,8 +72,9 @@ public enum Quantizer {
         let d = amax / 127, inverse = d != 0 ? 1 / d : 0
         storeHalf(d, y)
         for j in 0..<32 {
-            // Finite values give |q| ≤ 127; a NaN or infinity (refused where files are written;
-            // in an in-memory copy its products are NaN anyway) stores −128 instead of trapping.
+            // Finite values give |q| ≤ 127. A NaN or infinity (refused where files are written)
+            // stores −128 instead of trapping; an in-memory copy's run then refuses its NaN
+            // results, or, for a NaN beside finite values, computes with −128·d in its place.
             let q = (x[j] * inverse).rounded(.toNearestOrAwayFromZero)
             y[2 + j] = UInt8(bitPattern: q.isFinite ? Int8(q) : .min)
         }
