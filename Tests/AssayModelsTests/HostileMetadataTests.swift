@@ -11,9 +11,9 @@ import Testing
 struct HostileMetadataTests {
     static let models = TestEnvironment.root.appendingPathComponent("Fixtures/models")
 
-    /// tiny-llama.gguf with metadata `edits` applied (nil removes the key).
-    static func craftedGGUF(_ edits: [String: GGUFValue?]) throws -> URL {
-        let file = try GGUFFile(contentsOf: models.appendingPathComponent("tiny-llama.gguf"))
+    /// `model`.gguf (tiny-llama's by default) with metadata `edits` applied (nil removes the key).
+    static func craftedGGUF(_ edits: [String: GGUFValue?], model: String = "tiny-llama") throws -> URL {
+        let file = try GGUFFile(contentsOf: models.appendingPathComponent("\(model).gguf"))
         var writer = GGUFWriter(metadata: file.metadata)
         for (key, value) in edits {
             if let value { writer.set(key, value) } else { writer.metadata.removeAll { $0.key == key } }
@@ -130,17 +130,10 @@ struct HostileMetadataTests {
         let tokens = try #require(file.value("tokenizer.ggml.tokens")?.array)
         let byte = try #require(tokens.firstIndex { $0.string == "<0xE2>" })
         func crafted(unknown: UInt32?) throws -> URL {
-            var writer = GGUFWriter(metadata: file.metadata)
             var renamed = tokens
             renamed[byte] = .string("<renamed>")
-            writer.set("tokenizer.ggml.tokens", .array(renamed))
-            if let unknown { writer.set("tokenizer.ggml.unknown_token_id", .uint32(unknown)) }
-            writer.tensors = file.tensors.map { info in
-                GGUFWriter.Tensor(name: info.name, dimensions: info.dimensions, type: info.type, bytes: file.withBytes(of: info) { Array($0) })
-            }
-            let url = try TestEnvironment.temporaryDirectory("assay-hostile").appendingPathComponent("crafted.gguf")
-            try writer.write(to: url)
-            return url
+            return try Self.craftedGGUF(["tokenizer.ggml.tokens": .array(renamed), "tokenizer.ggml.unknown_token_id": unknown.map { .uint32($0) }],
+                                        model: "tiny-llama3")
         }
         do {
             _ = try CausalTokenizer(loading: try crafted(unknown: nil))
@@ -286,17 +279,6 @@ struct HostileMetadataTests {
     }
 
     @Test func gemmaGGUFValuesAreCheckedBeforeUse() throws {
-        func crafted(_ model: String, _ key: String, _ value: GGUFValue) throws -> URL {
-            let file = try GGUFFile(contentsOf: Self.models.appendingPathComponent("\(model).gguf"))
-            var writer = GGUFWriter(metadata: file.metadata)
-            writer.set(key, value)
-            writer.tensors = file.tensors.map { info in
-                GGUFWriter.Tensor(name: info.name, dimensions: info.dimensions, type: info.type, bytes: file.withBytes(of: info) { Array($0) })
-            }
-            let url = try TestEnvironment.temporaryDirectory("assay-hostile").appendingPathComponent("crafted.gguf")
-            try writer.write(to: url)
-            return url
-        }
         for (model, key, value) in [("tiny-gemma2", "gemma2.attn_logit_softcapping", GGUFValue.float32(.nan)),
                                     ("tiny-gemma2", "gemma2.attention.sliding_window", .uint32(0xFFFF_FFFF)),
                                     ("tiny-gemma3", "gemma3.rope.freq_base_swa", .float32(-1)),
@@ -307,7 +289,7 @@ struct HostileMetadataTests {
                                     ("tiny-deepseek3", "deepseek2.expert_group_used_count", .uint32(3)),
                                     ("tiny-qwen2yarn", "qwen2.rope.scaling.factor", .float32(.nan)),
                                     ("tiny-qwen2yarn", "qwen2.rope.scaling.original_context_length", .uint32(0))] {
-            #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: try crafted(model, key, value)) } == key, "\(key)")
+            #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: try Self.craftedGGUF([key: value], model: model)) } == key, "\(key)")
         }
         let layers = try Self.craftedDirectory("tiny-gemma3") { $0["layer_types"] = ["sliding_attention"] }
         #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: layers) } == "layer_types")
