@@ -24,6 +24,29 @@ AVX2 static inline __m256i nibbles(const uint8_t *p) {
     return _mm256_and_si256(_mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F));
 }
 
+// The 32 bits of `bits` as 32 bytes, byte j 0xFF where bit j is set and 0 where it is not (the
+// fifth bits of a Q5_0 or Q5_1 block, in nibbles' value order): bytes j…j+7 take byte j / 8 of
+// `bits`, each ORed with every bit but its own, so only a set bit makes it all ones.
+AVX2 static inline __m256i bit_bytes(uint32_t bits) {
+    const __m256i spread = _mm256_setr_epi64x(0, 0x0101010101010101, 0x0202020202020202, 0x0303030303030303);
+    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), spread);
+    v = _mm256_or_si256(v, _mm256_set1_epi64x(0x7FBFDFEFF7FBFDFE));
+    return _mm256_cmpeq_epi8(v, _mm256_set1_epi64x(-1));
+}
+
+// A Q5_0 or Q5_1 block's 32 values 0–31: the nibbles at `p` (16 bytes) with the fifth bits of
+// `qh` (value j's bit j) as 16.
+AVX2 static inline __m256i five_bits(const uint8_t *p, uint32_t qh) {
+    return _mm256_or_si256(nibbles(p), _mm256_and_si256(bit_bytes(qh), _mm256_set1_epi8(0x10)));
+}
+
+// A Q5_K group's fifth bits: byte l of `qh` (the block's 32 bytes at 16) holds, in bit g, the
+// fifth bit of group g's value l; as 16 in every byte where it is set, 0 elsewhere.
+AVX2 static inline __m256i q5_K_high(__m256i qh, int g) {
+    __m256i moved = g < 4 ? _mm256_slli_epi16(qh, 4 - g) : _mm256_srli_epi16(qh, g - 4);
+    return _mm256_and_si256(moved, _mm256_set1_epi8(0x10));  // bits crossing into the next byte land below bit 4
+}
+
 // Σ x·y of 32 unsigned × signed bytes as 8 float lanes (|sum| ≤ 2^18: exact).
 AVX2 static inline __m256 dot_u8_i8(__m256i x, __m256i y) {
     __m256i pairs = _mm256_maddubs_epi16(x, y);
@@ -42,7 +65,8 @@ AVX2 static inline __m256 dot_i8_i8(__m256i x, __m256i y) {
 // from memory (bench/kernels.sh): Q4_0 6.6–8 → 16.7 GB/s, Q4_1 8.9 → 15.9, Q8_0 17.7 → 21.8, Q4_K
 // 11–16 → 17.6, Q6_K 15.7 → 19.2. The exact dword loops (exact_4bit, exact_q8_0, exact_q4_K,
 // exact_q6_K) ask too: they had lost up to 10 % with it while byte shuffles and scalar block
-// scales bound them, and gain since; the fallbacks (exact_32, dot_exact_avx2) do not. A prefetch
+// scales bound them, and gain since; so does dot_exact_avx2's dequantizing loop (the 5-bit types,
+// Q2_K, Q3_K), but not the fallbacks (exact_32, dot_exact_avx2's other loops). A prefetch
 // past a matrix's end never faults.
 #define PREFETCH_DISTANCE 8192
 // The address is formed as an integer: a pointer past the end of the matrix would be undefined.
@@ -96,6 +120,17 @@ AVX2 static inline void q6_K_scales(const uint8_t *w, __m256i *scales, __m256i g
 AVX2 static inline __m256i q6_K_run_scales(__m256i groups, int run) {
     return _mm256_shuffle_epi8(groups, _mm256_set_m128i(_mm_set1_epi16((short)((4 * run + 2) | ((4 * run + 3) << 8))),
                                                         _mm_set1_epi16((short)((4 * run) | ((4 * run + 1) << 8)))));
+}
+
+// start + Σ over 32 weights of q·x as 8 lanes for 32 byte values (0–127: byte 3, masked in place,
+// must leave the sign bit clear) whose dword i holds weights 4i…4i+3, `xt` the transposed
+// activations (the 4-bit products' order and scaling: avx2_exact.c).
+AVX2 static inline __m256 byte_products(__m256i u, const float *xt, __m256 start) {
+    __m256 g0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(u, _mm256_set1_epi32(0xFF))), _mm256_load_ps(xt), start);
+    __m256 g1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(u, _mm256_set1_epi32(0xFF00))), _mm256_load_ps(xt + 8));
+    g0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(u, _mm256_set1_epi32(0xFF0000))), _mm256_load_ps(xt + 16), g0);
+    g1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(u, _mm256_set1_epi32((int)0xFF000000u))), _mm256_load_ps(xt + 24), g1);
+    return _mm256_add_ps(g0, g1);
 }
 
 // Most 32-value activation blocks whose scales are converted ahead (k ≤ 262,144); longer rows

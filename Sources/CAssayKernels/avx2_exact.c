@@ -9,12 +9,16 @@
 AVX2 static float dot_exact_avx2(int type, const uint8_t *w, const float *x, int64_t k) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int64_t j = 0;
-    if (type == F32 || type == F16) {
+    if (type == F32 || type == F16 || type == BF16) {
         for (; j + 16 <= k; j += 16) {
             __m256 w0, w1;
             if (type == F32) {
                 w0 = _mm256_loadu_ps((const float *)w + j);
                 w1 = _mm256_loadu_ps((const float *)w + j + 8);
+            } else if (type == BF16) {  // a bf16 is the high half of its f32
+                const __m128i *h = (const __m128i *)((const uint16_t *)w + j);
+                w0 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(h)), 16));
+                w1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(h + 1)), 16));
             } else {
                 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + j)));
                 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + j + 8)));
@@ -25,7 +29,8 @@ AVX2 static float dot_exact_avx2(int type, const uint8_t *w, const float *x, int
         float sum = hsum(_mm256_add_ps(acc0, acc1));
         for (; j < k; j++) {
             float value;
-            if (type == F32) memcpy(&value, w + 4 * j, 4); else value = half_to_float(load_u16(w + 2 * j));
+            if (type == F16) value = half_to_float(load_u16(w + 2 * j));
+            else dequantize_block(type, w + (type == F32 ? 4 : 2) * j, &value);
             sum = fmaf(value, x[j], sum);
         }
         return sum;
@@ -58,23 +63,25 @@ AVX2 static float dot_exact_avx2(int type, const uint8_t *w, const float *x, int
         }
         return hsum(_mm256_add_ps(acc0, acc1));
     }
-    // Other types: dequantize a block into a buffer, then FMA.
+    // Other types (Q5_0, Q5_1, Q2_K, Q3_K, Q5_K): up to 256 values dequantized into a buffer (with
+    // AVX2 where avx2_tiles.c has the type, as the panels are), then multiply-adds.
     int size = block_size(type), bytes = block_bytes(type);
-    int chunk = size == 1 ? 256 : size;
     float buffer[256];
     float tail = 0;
-    for (int64_t start = 0; start < k; start += chunk) {
-        int n = (int)(k - start < chunk ? k - start : chunk);
-        if (size == 1) {
-            for (int i = 0; i < n; i++) dequantize_block(type, w + (start + i) * bytes, buffer + i);
-        } else {
-            dequantize_block(type, w + (start / size) * bytes, buffer);
-        }
+    for (int64_t start = 0; start < k; start += 256) {
+        int n = (int)(k - start < 256 ? k - start : 256);
+        const uint8_t *blocks = w + (start / size) * bytes;
+        PREFETCH(blocks); PREFETCH(blocks + 64); PREFETCH(blocks + 128);  // 256 values: 176 bytes or fewer
+        if (n % size != 0 || !assay_dequantize_row_avx2(type, blocks, buffer, n))
+            for (int b = 0; b < n / size; b++) dequantize_block(type, blocks + b * bytes, buffer + b * size);
         int i = 0;
-        for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(buffer + i), _mm256_loadu_ps(x + start + i), acc0);
+        for (; i + 16 <= n; i += 16) {
+            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(buffer + i), _mm256_loadu_ps(x + start + i), acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(buffer + i + 8), _mm256_loadu_ps(x + start + i + 8), acc1);
+        }
         for (; i < n; i++) tail = fmaf(buffer[i], x[start + i], tail);
     }
-    return hsum(acc0) + tail;
+    return hsum(_mm256_add_ps(acc0, acc1)) + tail;
 }
 
 // Exact products, factorized by block: Σ (d·q + m)·x = d·Σ q·x + m·Σ x, with the integer q
@@ -271,17 +278,6 @@ AVX2 static float exact_q4_K(const uint8_t *w, const float *xt, const float *xs,
     return hsum(_mm256_sub_ps(_mm256_add_ps(acc0, acc1), mins));
 }
 
-// start + Σ over 32 weights of q·x as 8 lanes for 32 byte values (0–127: byte 3, masked in place,
-// must leave the sign bit clear) whose dword i holds weights 4i…4i+3, `xt` the transposed
-// activations (the 4-bit products' order and scaling).
-AVX2 static inline __m256 byte_products(__m256i u, const float *xt, __m256 start) {
-    __m256 g0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(u, _mm256_set1_epi32(0xFF))), _mm256_load_ps(xt), start);
-    __m256 g1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(u, _mm256_set1_epi32(0xFF00))), _mm256_load_ps(xt + 8));
-    g0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(u, _mm256_set1_epi32(0xFF0000))), _mm256_load_ps(xt + 16), g0);
-    g1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(u, _mm256_set1_epi32((int)0xFF000000u))), _mm256_load_ps(xt + 24), g1);
-    return _mm256_add_ps(g0, g1);
-}
-
 // Q8_0: the 32 signed bytes read as dwords like the 4-bit blocks, byte t of each lane made the
 // signed integer q·2^8t to meet xt's x·2^−8t: byte 3 by a mask (it holds the sign bit), bytes 0–2
 // by sign-extending the lane's low 8, 16 or 24 bits and masking off the bytes below; two blocks
@@ -351,7 +347,8 @@ AVX2 void assay_gemv_exact_avx2(int type, const uint8_t *w, size_t row_bytes, in
                                 int64_t r1) {
     // Σ x per 32 values, for the factorized kernels.
     float as[SCALED_BLOCKS];
-    int summed = (type == Q4_0 || type == Q4_1 || type == Q8_0 || type == Q4_K || type == Q6_K) && k / 32 <= SCALED_BLOCKS;
+    int summed = (type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q8_0 || type == Q4_K || type == Q5_K ||
+                  type == Q6_K) && k / 32 <= SCALED_BLOCKS;
     if (summed) {
         for (int64_t i = 0; i < k / 32; i++) {
             __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(x + 32 * i), _mm256_loadu_ps(x + 32 * i + 8)),
@@ -359,12 +356,14 @@ AVX2 void assay_gemv_exact_avx2(int type, const uint8_t *w, size_t row_bytes, in
             as[i] = hsum(v);
         }
     }
-    const float *xt = summed ? transpose_groups(x, k, type == Q4_0 ? -8.0f : type == Q6_K ? -32.0f : 1.0f) : NULL;
+    const float *xt = summed ? transpose_groups(x, k, type == Q4_0 ? -8.0f : type == Q5_0 ? -16.0f : type == Q6_K ? -32.0f : 1.0f) : NULL;
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * row_bytes;
         float value;
         switch (summed ? type : -1) {
         case Q4_0: case Q4_1: value = xt ? exact_4bit(type, row, xt, k / 32) : exact_32(type, row, x, as, k / 32); break;
+        case Q5_0: case Q5_1: value = xt ? assay_exact_5bit_avx2(type, row, xt, as, k / 32) : dot_exact_avx2(type, row, x, k); break;
+        case Q5_K: value = xt ? assay_exact_5bit_avx2(type, row, xt, as, k / 256) : dot_exact_avx2(type, row, x, k); break;
         case Q8_0: value = xt ? exact_q8_0(row, xt, k / 32) : exact_32(type, row, x, as, k / 32); break;
         case Q4_K: value = xt ? exact_q4_K(row, xt, as, k / 256) : dot_exact_avx2(type, row, x, k); break;
         case Q6_K: value = xt ? exact_q6_K(row, xt, k / 256) : dot_exact_avx2(type, row, x, k); break;

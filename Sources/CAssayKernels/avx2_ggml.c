@@ -108,6 +108,55 @@ AVX2 static float dot_q8_0_avx2(const uint8_t *w, const uint8_t *a, const float 
 }
 
 
+// Q5_0 against q8_0, values taken unsigned (0–31, so maddubs needs no sign trick): Σ (q − 16)·y =
+// Σ q·y − 16·Σ y, with Σ y per block (`ys`, already times the activation scale) computed once per
+// product, as dot2_q4_0_avx2 does.
+AVX2 static float dot_q5_0_avx2(const uint8_t *w, const uint8_t *a, const float *ad, const float *ys, int64_t blocks) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float offset0 = 0, offset1 = 0;
+    int64_t i = 0;
+    for (; i + 2 <= blocks; i += 2, w += 44, a += 68) {
+        PREFETCH(w);
+        float d0 = half_f16c(w), d1 = half_f16c(w + 22);
+        __m256 p0 = dot_u8_i8(five_bits(w + 6, load_u32(w + 2)), _mm256_loadu_si256((const __m256i *)(a + 2)));
+        __m256 p1 = dot_u8_i8(five_bits(w + 28, load_u32(w + 24)), _mm256_loadu_si256((const __m256i *)(a + 36)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * ad[i]), p0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * ad[i + 1]), p1, acc1);
+        offset0 += d0 * ys[i];
+        offset1 += d1 * ys[i + 1];
+    }
+    if (i < blocks) {
+        float d = half_f16c(w);
+        __m256 p = dot_u8_i8(five_bits(w + 6, load_u32(w + 2)), _mm256_loadu_si256((const __m256i *)(a + 2)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d * ad[i]), p, acc0);
+        offset0 += d * ys[i];
+    }
+    return hsum(_mm256_add_ps(acc0, acc1)) - 16 * (offset0 + offset1);
+}
+
+// Q5_1 against q8_1: values 0–31 unsigned (d·a_d·Σq·y + m·a_s, as Q4_1).
+AVX2 static float dot_q5_1_avx2(const uint8_t *w, const uint8_t *a, const float *ad, const float *as, int64_t blocks) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float mins0 = 0, mins1 = 0;
+    int64_t i = 0;
+    for (; i + 2 <= blocks; i += 2, w += 48, a += 72) {
+        if (i % 4 == 0) PREFETCH(w);
+        __m128 dm0 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w))), dm1 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w + 24)));
+        __m256 p0 = dot_u8_i8(five_bits(w + 8, load_u32(w + 4)), _mm256_loadu_si256((const __m256i *)(a + 4)));
+        __m256 p1 = dot_u8_i8(five_bits(w + 32, load_u32(w + 28)), _mm256_loadu_si256((const __m256i *)(a + 40)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm0) * ad[i]), p0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm1) * ad[i + 1]), p1, acc1);
+        mins0 += _mm_cvtss_f32(_mm_movehdup_ps(dm0)) * as[i];
+        mins1 += _mm_cvtss_f32(_mm_movehdup_ps(dm1)) * as[i + 1];
+    }
+    if (i < blocks) {
+        __m256 p = dot_u8_i8(five_bits(w + 8, load_u32(w + 4)), _mm256_loadu_si256((const __m256i *)(a + 4)));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_f16c(w) * ad[i]), p, acc0);
+        mins0 += half_f16c(w + 2) * as[i];
+    }
+    return hsum(_mm256_add_ps(acc0, acc1)) + (mins0 + mins1);
+}
+
 // Q4_K: 8 groups of 32 four-bit values with 6-bit scales and mins; the integer sums per group
 // come from maddubs, the mins from the activations' block sums.
 AVX2 static float dot_q4_K_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
@@ -125,6 +174,33 @@ AVX2 static float dot_q4_K_avx2(const uint8_t *w, const uint8_t *a, int64_t bloc
             __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(low, _mm256_loadu_si256((const __m256i *)(q + pair * 64))),
                                            _mm256_shuffle_epi8(scales, word_picker(2 * pair)));
             __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(high, _mm256_loadu_si256((const __m256i *)(q + pair * 64 + 32))),
+                                           _mm256_shuffle_epi8(scales, word_picker(2 * pair + 1)));
+            scaled = _mm256_add_epi32(scaled, _mm256_add_epi32(p0, p1));
+        }
+        int m = hsum_epi32(_mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)(a + 260))));
+        float da = q8_K_scale(a);
+        sum += da * half_f16c(w) * (float)hsum_epi32(scaled) - da * half_f16c(w + 2) * (float)m;
+    }
+    return sum;
+}
+
+// Q5_K: Q4_K's layout with a fifth bit per value (32 bytes at 16: bit g of byte l for group g's
+// value l); values up to 31, so maddubs' pair sums (≤ 2·31·127) do not saturate either.
+AVX2 static float dot_q5_K_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
+    float sum = 0;
+    for (int64_t i = 0; i < blocks; i++, w += 176, a += ASSAY_Q8_K_BYTES) {
+        PREFETCH(w); PREFETCH(w + 64); PREFETCH(w + 128);
+        const int8_t *q = q8_K_values(a);
+        __m256i scales, mins;
+        q4_K_scales(w, &scales, &mins);
+        __m256i high = _mm256_loadu_si256((const __m256i *)(w + 16)), scaled = _mm256_setzero_si256();
+        for (int pair = 0; pair < 4; pair++) {
+            __m256i bytes = _mm256_loadu_si256((const __m256i *)(w + 48 + pair * 32));
+            __m256i low = _mm256_or_si256(_mm256_and_si256(bytes, _mm256_set1_epi8(0x0F)), q5_K_high(high, 2 * pair));
+            __m256i upper = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), _mm256_set1_epi8(0x0F)), q5_K_high(high, 2 * pair + 1));
+            __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(low, _mm256_loadu_si256((const __m256i *)(q + pair * 64))),
+                                           _mm256_shuffle_epi8(scales, word_picker(2 * pair)));
+            __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(upper, _mm256_loadu_si256((const __m256i *)(q + pair * 64 + 32))),
                                            _mm256_shuffle_epi8(scales, word_picker(2 * pair + 1)));
             scaled = _mm256_add_epi32(scaled, _mm256_add_epi32(p0, p1));
         }
@@ -168,13 +244,13 @@ AVX2 static float dot_q6_K_avx2(const uint8_t *w, const uint8_t *a, int64_t bloc
 AVX2 void assay_gemv_ggml_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, float *y, int64_t r0,
                                int64_t r1) {
     float ad[SCALED_BLOCKS], as[SCALED_BLOCKS];
-    int scaled = (type == Q4_0 || type == Q4_1 || type == Q8_0) && k / 32 <= SCALED_BLOCKS;
+    int scaled = (type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q8_0) && k / 32 <= SCALED_BLOCKS;
     if (scaled) {
-        int bytes = type == Q4_1 ? 36 : 34;
+        int q8_1 = type == Q4_1 || type == Q5_1, bytes = q8_1 ? 36 : 34;
         for (int64_t i = 0; i < k / 32; i++) {
             ad[i] = half_f16c(xq + i * bytes);
-            if (type == Q4_1) as[i] = half_f16c(xq + i * bytes + 2);
-            if (type == Q4_0) {
+            if (q8_1) as[i] = half_f16c(xq + i * bytes + 2);
+            if (type == Q4_0 || type == Q5_0) {
                 int sum = 0;
                 for (int j = 0; j < 32; j++) sum += ((const int8_t *)(xq + i * bytes + 2))[j];
                 as[i] = ad[i] * (float)sum;
@@ -195,8 +271,11 @@ AVX2 void assay_gemv_ggml_avx2(int type, const uint8_t *w, size_t row_bytes, int
         switch (type) {
         case Q4_0: value = scaled ? dot_q4_0_avx2(row, xq, ad, k / 32) : assay_dot_quantized_portable(type, row, xq, k); break;
         case Q4_1: value = scaled ? dot_q4_1_avx2(row, xq, ad, as, k / 32) : assay_dot_quantized_portable(type, row, xq, k); break;
+        case Q5_0: value = scaled ? dot_q5_0_avx2(row, xq, ad, as, k / 32) : assay_dot_quantized_portable(type, row, xq, k); break;
+        case Q5_1: value = scaled ? dot_q5_1_avx2(row, xq, ad, as, k / 32) : assay_dot_quantized_portable(type, row, xq, k); break;
         case Q8_0: value = scaled ? dot_q8_0_avx2(row, xq, ad, k / 32) : assay_dot_quantized_portable(type, row, xq, k); break;
         case Q4_K: value = dot_q4_K_avx2(row, xq, k / 256); break;
+        case Q5_K: value = dot_q5_K_avx2(row, xq, k / 256); break;
         case Q6_K: value = dot_q6_K_avx2(row, xq, k / 256); break;
         default: value = assay_dot_quantized_portable(type, row, xq, k); break;
         }

@@ -62,7 +62,7 @@ AVX2 static inline __m256 bytes_as_floats(__m256i q, int part, int is_signed) {
     return _mm256_cvtepi32_ps(is_signed ? _mm256_cvtepi8_epi32(half) : _mm256_cvtepu8_epi32(half));
 }
 
-// Q4_0, Q4_1, Q8_0, Q4_K and Q6_K rows as f32, the same floats as dequantize_block's: q converted
+// Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K rows as f32, the same floats as dequantize_block's: q converted
 // exactly, times the (sub-)block scale (one rounding), minus or plus the minimum where the format
 // has one (a second rounding: multiply and add are not fused). A short batch dequantizes every
 // weight once per product (pool.c, kind 3), so this runs near memory speed instead of the scalar
@@ -84,15 +84,29 @@ AVX2 int assay_dequantize_row_avx2(int type, const uint8_t *b, float *y, int64_t
             }
         }
         return 1;
-    case Q4_K:
+    case Q5_0: case Q5_1:
+        for (int64_t i = 0; i < k / 32; i++, b += bytes, y += 32) {
+            __m256 d = _mm256_set1_ps(half_f16c(b)), m = _mm256_set1_ps(type == Q5_1 ? half_f16c(b + 2) : 0);
+            int at = type == Q5_0 ? 2 : 4;
+            __m256i q = five_bits(b + at + 4, load_u32(b + at));
+            if (type == Q5_0) q = _mm256_sub_epi8(q, _mm256_set1_epi8(16));
+            for (int p = 0; p < 4; p++) {
+                __m256 v = _mm256_mul_ps(d, bytes_as_floats(q, p, 1));
+                if (type == Q5_1) v = _mm256_add_ps(v, m);
+                _mm256_storeu_ps(y + 8 * p, v);
+            }
+        }
+        return 1;
+    case Q4_K: case Q5_K:
         for (int64_t i = 0; i < k / 256; i++, b += bytes, y += 256) {
             float d = half_f16c(b), dmin = half_f16c(b + 2);
             for (int group = 0; group < 8; group++) {
                 uint8_t sc, mn;
                 scale_min_k4(b + 4, group, &sc, &mn);
                 __m256 scale = _mm256_set1_ps(d * (float)sc), minimum = _mm256_set1_ps(dmin * (float)mn);
-                __m256i q = _mm256_loadu_si256((const __m256i *)(b + 16 + (group / 2) * 32));
+                __m256i q = _mm256_loadu_si256((const __m256i *)(b + (type == Q4_K ? 16 : 48) + (group / 2) * 32));
                 q = _mm256_and_si256(group % 2 ? _mm256_srli_epi16(q, 4) : q, low);
+                if (type == Q5_K) q = _mm256_or_si256(q, q5_K_high(_mm256_loadu_si256((const __m256i *)(b + 16)), group));
                 for (int p = 0; p < 4; p++)
                     _mm256_storeu_ps(y + group * 32 + 8 * p, _mm256_sub_ps(_mm256_mul_ps(scale, bytes_as_floats(q, p, 0)), minimum));
             }

@@ -86,9 +86,9 @@ struct QuantizedKernelTests {
     /// activations scaled by 2^−8t: every remainder of blocks, and activations over 40 orders of
     /// magnitude (the smallest subnormal once scaled: they lose bits, which the row's larger terms
     /// swamp, so this checks that nothing else goes wrong with them), against the portable kernels too.
-    @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0, .q4_K, .q6_K])
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K])
     func exactProductsHoldAtEveryBlockRemainderAndScale(type: GGMLType) {
-        let blockValues = type == .q4_K || type == .q6_K ? 256 : 32
+        let blockValues = type.blockSize
         var generator = SeededGenerator(seed: 21)
         for blocks in [1, 2, 3, 4, 5, 6, 7, 18] {
             let rows = 5, columns = blocks * blockValues
@@ -110,25 +110,30 @@ struct QuantizedKernelTests {
 
     @Test(arguments: matrixTypes.filter { QuantizedKernels.activationType(for: $0) != nil })
     func ggmlProductsMatchTheirQuantizedActivations(type: GGMLType) throws {
-        let rows = 37, columns = 512
-        let w = Self.matrix(type, rows: rows, columns: columns, seed: 21)
-        let x = Self.activations(columns, seed: 22)
-        let activationType = try #require(QuantizedKernels.activationType(for: type))
-        let q = QuantizedKernels.quantizeActivations(x, as: activationType)
-        // The activations as the kernels see them: the blocks dequantized.
-        let dequantizedActivations = Self.dequantizeActivations(q, type: activationType, count: columns)
-        let (expected, magnitude) = Self.reference(w.dequantized(), dequantizedActivations, rows: rows)
-        var results: [[Float]] = []
-        for portable in [false, true] {
-            QuantizedKernels.forcePortable(portable)
-            let y = w.linear(x, rows: 1, ggml: true)
-            results.append(y)
-            // q8_1's block sum is stored as f16: the min term carries its rounding (2⁻¹¹ relative).
-            let tolerance = activationType == .q8_1 ? 2e-3 : 1e-5
-            for r in 0..<rows { #expect(abs(Double(y[r]) - expected[r]) <= tolerance * magnitude[r], "\(type) row \(r) portable \(portable)") }
+        // An even and an odd number of blocks (the AVX2 kernels of 32-value types take two a step).
+        for columns in [512, 512 + type.blockSize] {
+            let rows = 37
+            let w = Self.matrix(type, rows: rows, columns: columns, seed: 21)
+            let x = Self.activations(columns, seed: 22)
+            let activationType = try #require(QuantizedKernels.activationType(for: type))
+            let q = QuantizedKernels.quantizeActivations(x, as: activationType)
+            // The activations as the kernels see them: the blocks dequantized.
+            let dequantizedActivations = Self.dequantizeActivations(q, type: activationType, count: columns)
+            let (expected, magnitude) = Self.reference(w.dequantized(), dequantizedActivations, rows: rows)
+            var results: [[Float]] = []
+            for portable in [false, true] {
+                QuantizedKernels.forcePortable(portable)
+                let y = w.linear(x, rows: 1, ggml: true)
+                results.append(y)
+                // q8_1's block sum is stored as f16: the min term carries its rounding (2⁻¹¹ relative).
+                let tolerance = activationType == .q8_1 ? 2e-3 : 1e-5
+                for r in 0..<rows { #expect(abs(Double(y[r]) - expected[r]) <= tolerance * magnitude[r], "\(type) \(columns) row \(r) portable \(portable)") }
+            }
+            QuantizedKernels.forcePortable(false)
+            for r in 0..<rows {
+                #expect(abs(Double(results[0][r]) - Double(results[1][r])) <= 1e-5 * magnitude[r], "\(type) \(columns) AVX2 vs portable row \(r)")
+            }
         }
-        QuantizedKernels.forcePortable(false)
-        for r in 0..<rows { #expect(abs(Double(results[0][r]) - Double(results[1][r])) <= 1e-5 * magnitude[r], "\(type) AVX2 vs portable row \(r)") }
     }
 
     /// q8_0/q8_1 blocks (f16 scale [, f16 sum], 32 int8) and q8_K blocks (f32 scale, 256 int8, 16 int16 sums) as f32.
@@ -366,7 +371,7 @@ struct QuantizedKernelTests {
 
     /// The AVX2 dequantization gives the scalar loop's floats bit for bit, over many blocks of
     /// every type it handles.
-    @Test(arguments: [GGMLType.f16, .q4_0, .q4_1, .q8_0, .q4_K, .q6_K])
+    @Test(arguments: [GGMLType.f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K])
     func simdDequantizationEqualsTheScalarLoop(type: GGMLType) throws {
         try #require(QuantizedKernels.simdLevel >= 1, "no AVX2 on this CPU")
         let w = Self.matrix(type, rows: 64, columns: 1024, seed: 81)
