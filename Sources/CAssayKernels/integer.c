@@ -6,26 +6,28 @@
 //
 // A group of L weight rows (16 with AVX-512 VNNI, 8 with AVX2) is unpacked once, GROUPS_AT_ONCE
 // groups at a time, and meets every activation row, up to 8 (AVX-512) or 4 (AVX2) at a time.
-// 4-bit and 6-bit values are unpacked into bytes, four values of a row side by side, so one
+// 4-, 5- and 6-bit values are unpacked into bytes, four values of a row side by side, so one
 // vector holds four values of each of the L rows: vpmaddubsw multiplies them by four activation
 // bytes broadcast to every row (32 multiply-adds an instruction at 256 bits, where f32 sgemm's FMA
 // does 8), a few such products add up in 16 bits, and one vpmaddwd widens them — against ones, or
-// against the rows' sub-block scales (Q4_K, Q6_K), which multiplies each row's sum by its own scale
-// on the way. With AVX-512 VNNI, 32-value blocks (Q4_0, Q4_1, and Q8_0 stored as q + 128) go
-// through vpdpbusd, which adds four byte products into an int32 in one instruction. Q8_0's signed
+// against the rows' sub-block scales (the K-quants), which multiplies each row's sum by its own
+// scale on the way. With AVX-512 VNNI, 32-value blocks (Q4_0, Q4_1, Q5_0, Q5_1, and Q8_0 stored
+// as q + 128) go through vpdpbusd, which adds four byte products into an int32 in one
+// instruction. Q8_0's signed
 // bytes on AVX2 are widened to int16 pairs and go through vpmaddwd alone. The kernel itself is
 // integer_kernel.h, included once per vector width.
 //
 // Every output is one chain over the blocks in order, from 0, each block's integer sum exact:
-//   Q4_0, Q8_0:  acc = fma(d_w · d_a, Σ q·a, acc)
-//   Q4_1:        acc = fma(d_w · d_a, Σ q·a, acc); acc = fma(m_w, s_a, acc)
-//   Q4_K:        acc = fma(d_w · d_a, Σ_j sc_j Σ q·a, acc); acc = fma(−(dmin_w · d_a), Σ_j m_j Σa_j, acc)
+//   Q4_0, Q5_0, Q8_0:  acc = fma(d_w · d_a, Σ q·a, acc)
+//   Q4_1, Q5_1:  acc = fma(d_w · d_a, Σ q·a, acc); acc = fma(m_w, s_a, acc)
+//   Q4_K, Q5_K:  acc = fma(d_w · d_a, Σ_j sc_j Σ q·a, acc); acc = fma(−(dmin_w · d_a), Σ_j m_j Σa_j, acc)
 //   Q6_K:        acc = fma(d_w · d_a, Σ_j sc_j (Σ q·a − 32 Σa_j), acc)
 // (q the stored value, a the activation's int8, d_a its block scale, s_a q8_1's stored sum, Σa_j
 // q8_K's stored sums) — the same float operations in the AVX-512, AVX2 and portable kernels, so
 // the same bits whichever runs, however the rows are split across threads and whichever
 // activation rows share the batch. ggml's one-row kernels spread a block's sum over eight lanes
 // first, so a row's outputs differ from decode's in the last bits.
+#include "avx2.h"
 #include "integer_layout.h"
 
 #include <stdlib.h>
@@ -33,7 +35,6 @@
 // MARK: - AVX2 and AVX-512
 
 #if ASSAY_X86
-#define AVX2 ASSAY_AVX2
 #define INLINE static inline __attribute__((always_inline))
 
 // Eight rows of 8 dwords transposed: v[s] becomes dword s of every row (row r in dword r).
@@ -75,16 +76,19 @@ AVX2 static void pack_group(int type, int L, const uint8_t *w, size_t row_bytes,
             const uint8_t *row[8];
             for (int r = 0; r < 8; r++) row[r] = 8 * half + r < n ? w + (size_t)(8 * half + r) * row_bytes + i * wb : NULL;
             uint8_t *part = out + 32 * half;
-            if (type == Q4_0 || type == Q4_1 || (type == Q8_0 && L == 16)) {
+            if (type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || (type == Q8_0 && L == 16)) {
                 __m256i v[8];
                 for (int r = 0; r < 8; r++) {
                     int at = 8 * half + r;
                     d[at] = row[r] ? _cvtsh_ss(load_u16(row[r])) : 0;
-                    if (type == Q4_1) second[at] = row[r] ? _cvtsh_ss(load_u16(row[r] + 2)) : 0;
+                    if (type == Q4_1 || type == Q5_1) second[at] = row[r] ? _cvtsh_ss(load_u16(row[r] + 2)) : 0;
                     if (!row[r]) {
                         v[r] = _mm256_setzero_si256();
                     } else if (type == Q8_0) {
                         v[r] = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(row[r] + 2)), _mm256_set1_epi8((char)0x80));
+                    } else if (type == Q5_0 || type == Q5_1) {
+                        int qh = type == Q5_0 ? 2 : 4;  // the fifth bits, then the nibbles
+                        v[r] = five_bits(row[r] + qh + 4, load_u32(row[r] + qh));
                     } else {
                         // Values 0–15 from the low nibbles, 16–31 from the high ones (ggml's order).
                         __m128i bytes = _mm_loadu_si128((const __m128i *)(row[r] + (type == Q4_1 ? 4 : 2)));
@@ -102,7 +106,7 @@ AVX2 static void pack_group(int type, int L, const uint8_t *w, size_t row_bytes,
                 }
                 store_steps(lo, part, vec);
                 store_steps(hi, part + 8 * vec, vec);
-            } else if (type == Q4_K) {
+            } else if (type == Q4_K || type == Q5_K) {
                 int16_t *scales = (int16_t *)(out + 256 * L), *mins = (int16_t *)(out + 288 * L);
                 for (int r = 0; r < 8; r++) {
                     int at = 8 * half + r;
@@ -118,9 +122,15 @@ AVX2 static void pack_group(int type, int L, const uint8_t *w, size_t row_bytes,
                 for (int pair = 0; pair < 4; pair++) {
                     __m256i lo[8], hi[8];
                     for (int r = 0; r < 8; r++) {
-                        __m256i q = row[r] ? _mm256_loadu_si256((const __m256i *)(row[r] + 16 + 32 * pair)) : _mm256_setzero_si256();
+                        const int values = type == Q4_K ? 16 : 48;
+                        __m256i q = row[r] ? _mm256_loadu_si256((const __m256i *)(row[r] + values + 32 * pair)) : _mm256_setzero_si256();
                         lo[r] = _mm256_and_si256(q, low);
                         hi[r] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
+                        if (type == Q5_K && row[r]) {
+                            __m256i high = _mm256_loadu_si256((const __m256i *)(row[r] + 16));
+                            lo[r] = _mm256_or_si256(lo[r], q5_K_high(high, 2 * pair));
+                            hi[r] = _mm256_or_si256(hi[r], q5_K_high(high, 2 * pair + 1));
+                        }
                     }
                     store_steps(lo, part + (2 * pair) * 8 * vec, vec);
                     store_steps(hi, part + (2 * pair + 1) * 8 * vec, vec);

@@ -41,7 +41,7 @@ TARGET INLINE void SUFFIX(group_columns)(int type, int NC, const uint8_t *group,
     for (int64_t i = 0; i < blocks; i++) {
         const uint8_t *g = group + i * gb;
         VI sums[MAXNC];
-        if (DPBUSD && (type == Q4_0 || type == Q4_1 || type == Q8_0)) {
+        if (DPBUSD && (type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q8_0)) {
             // Even and odd steps in two chains, so that NC rows keep 2·NC vpdpbusd in flight.
             VI odd[MAXNC];
             for (int s = 0; s < 8; s++) {
@@ -55,17 +55,21 @@ TARGET INLINE void SUFFIX(group_columns)(int type, int NC, const uint8_t *group,
                 }
             }
             for (int c = 0; c < NC; c++) sums[c] = V_ADD32(sums[c], odd[c]);
-            // Q4_0's values are stored as q (Σ (q − 8)·a = Σ q·a − 8·Σa), Q8_0's as q + 128.
-            if (type != Q4_1)
+            // Q4_0's and Q5_0's values are stored as q (Σ (q − 8)·a = Σ q·a − 8·Σa; − 16·Σa), Q8_0's as q + 128.
+            if (type == Q4_0 || type == Q5_0 || type == Q8_0)
                 for (int c = 0; c < NC; c++) sums[c] = V_SUB32(sums[c], V_SET1(ex[(c * blocks + i) * extras + (type == Q8_0 ? 16 : 0)]));
-        } else if (type == Q4_0 || type == Q4_1) {
-            // Eight steps of pairs ≤ 2 · 15 · 128 = 3840: at most 30,720, inside int16.
+        } else if (type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1) {
+            // Eight steps of pairs ≤ 2 · 15 · 128 = 3840: at most 30,720, inside int16. Values up to
+            // 31 (the 5-bit types) four steps at a time: at most 4 · 7,936 = 31,744.
+            const int run = five_bit(type) ? 4 : 8;
             VI part[MAXNC];
-            for (int s = 0; s < 8; s++) SUFFIX(byte_products)(NC, part, g + 4 * L * s, x, (size_t)(i * ab + 4 * s), s == 0);
-            for (int c = 0; c < NC; c++) {
-                sums[c] = V_MADD(part[c], ones);
-                if (type == Q4_0) sums[c] = V_SUB32(sums[c], V_SET1(ex[(c * blocks + i) * extras]));
+            for (int s = 0; s < 8; s++) {
+                SUFFIX(byte_products)(NC, part, g + 4 * L * s, x, (size_t)(i * ab + 4 * s), s % run == 0);
+                if (s % run == run - 1)
+                    for (int c = 0; c < NC; c++) sums[c] = s < run ? V_MADD(part[c], ones) : V_ADD32(sums[c], V_MADD(part[c], ones));
             }
+            if (type == Q4_0 || type == Q5_0)
+                for (int c = 0; c < NC; c++) sums[c] = V_SUB32(sums[c], V_SET1(ex[(c * blocks + i) * extras]));
         } else if (type == Q8_0) {
             // Signed weights as int16 pairs against the activations' int16 pairs.
             for (int t = 0; t < 16; t++) {
@@ -75,15 +79,17 @@ TARGET INLINE void SUFFIX(group_columns)(int type, int NC, const uint8_t *group,
                     sums[c] = t == 0 ? p : V_ADD32(sums[c], p);
                 }
             }
-        } else if (type == Q4_K) {
+        } else if (type == Q4_K || type == Q5_K) {
+            const int run = type == Q5_K ? 4 : 8;  // steps that add up in int16, as above
             for (int j = 0; j < 8; j++) {
-                VI part[MAXNC];
-                for (int s = 0; s < 8; s++)
-                    SUFFIX(byte_products)(NC, part, g + 32 * L * j + 4 * L * s, x, (size_t)(i * ab + 32 * j + 4 * s), s == 0);
-                VI scale = V_LOAD(g + 256 * L + 4 * L * j);
-                for (int c = 0; c < NC; c++) {
-                    VI p = V_MADD(part[c], scale);
-                    sums[c] = j == 0 ? p : V_ADD32(sums[c], p);
+                VI part[MAXNC], scale = V_LOAD(g + 256 * L + 4 * L * j);
+                for (int s = 0; s < 8; s++) {
+                    SUFFIX(byte_products)(NC, part, g + 32 * L * j + 4 * L * s, x, (size_t)(i * ab + 32 * j + 4 * s), s % run == 0);
+                    if (s % run == run - 1)
+                        for (int c = 0; c < NC; c++) {
+                            VI p = V_MADD(part[c], scale);
+                            sums[c] = j == 0 && s < run ? p : V_ADD32(sums[c], p);
+                        }
                 }
             }
         } else {
@@ -113,11 +119,11 @@ TARGET INLINE void SUFFIX(group_columns)(int type, int NC, const uint8_t *group,
                 sums[c] = V_SUB32(sums[c], V_SLLI32(offset, 5));
             }
             acc[c] = F_FMADD(F_MUL(dw, da), F_CVT(sums[c]), acc[c]);
-            if (type == Q4_1) {
+            if (q8_1_activations(type)) {
                 float s;
                 memcpy(&s, e, 4);
                 acc[c] = F_FMADD(F_LOAD(g + group_scales_offset(type, LANES) + 4 * L), F_SET1(s), acc[c]);
-            } else if (type == Q4_K) {
+            } else if (type == Q4_K || type == Q5_K) {
                 VI mins = V_ZERO();
                 for (int p = 0; p < 4; p++) mins = V_ADD32(mins, V_MADD(V_LOAD(g + 288 * L + 4 * L * p), V_SET1(e[p])));
                 VF dmin = F_LOAD(g + group_scales_offset(type, LANES) + 4 * L);
@@ -160,8 +166,11 @@ TARGET INLINE void SUFFIX(group_columns)(int type, int NC, const uint8_t *group,
     }
 COLUMNS(Q4_0, SUFFIX(columns_q4_0))
 COLUMNS(Q4_1, SUFFIX(columns_q4_1))
+COLUMNS(Q5_0, SUFFIX(columns_q5_0))
+COLUMNS(Q5_1, SUFFIX(columns_q5_1))
 COLUMNS(Q8_0, SUFFIX(columns_q8_0))
 COLUMNS(Q4_K, SUFFIX(columns_q4_K))
+COLUMNS(Q5_K, SUFFIX(columns_q5_K))
 COLUMNS(Q6_K, SUFFIX(columns_q6_K))
 #undef COLUMNS
 #undef WIDE_COLUMNS
@@ -175,8 +184,11 @@ TARGET static void SUFFIX(integer_rows)(int type, const uint8_t *w, size_t row_b
     void (*columns)(int, const uint8_t *, int64_t, const uint8_t *, size_t, const float *, int64_t, int64_t, float *, int64_t, int) =
         type == Q4_0   ? SUFFIX(columns_q4_0)
         : type == Q4_1 ? SUFFIX(columns_q4_1)
+        : type == Q5_0 ? SUFFIX(columns_q5_0)
+        : type == Q5_1 ? SUFFIX(columns_q5_1)
         : type == Q8_0 ? SUFFIX(columns_q8_0)
         : type == Q4_K ? SUFFIX(columns_q4_K)
+        : type == Q5_K ? SUFFIX(columns_q5_K)
                        : SUFFIX(columns_q6_K);
     for (int64_t r = r0; r < r1; r += LANES * GROUPS_AT_ONCE) {
         int64_t rows = r1 - r < LANES * GROUPS_AT_ONCE ? r1 - r : LANES * GROUPS_AT_ONCE;

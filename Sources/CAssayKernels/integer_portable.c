@@ -6,7 +6,8 @@
 // Only where SIMD kernels run (or the portable ones are forced, for tests): the portable kernel
 // unpacks every block once per activation row, far slower than sgemm on dequantized panels.
 int assay_integer_gemm_type(int type) {
-    return (type == Q4_0 || type == Q4_1 || type == Q8_0 || type == Q4_K || type == Q6_K) &&
+    return (type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q8_0 || type == Q4_K || type == Q5_K ||
+            type == Q6_K) &&
            (assay_integer_lanes() > 0 || assay_portable_forced());
 }
 
@@ -23,7 +24,7 @@ static void q6_K_block_values(const uint8_t *b, int q[256]) {
     }
 }
 
-// One output's chain (see the top of this file) over `blocks` blocks of row `w` and activation row `x`.
+// One output's chain (see the top of integer.c) over `blocks` blocks of row `w` and activation row `x`.
 static float chain(int type, const uint8_t *w, const uint8_t *x, int64_t blocks) {
     float acc = 0;
     int wb = block_bytes(type), ab = activation_bytes(type), av = activation_values(type);
@@ -36,17 +37,30 @@ static float chain(int type, const uint8_t *w, const uint8_t *x, int64_t blocks)
             for (int j = 0; j < 16; j++) sum += ((b[at + j] & 0x0F) - offset) * q8[j] + ((b[at + j] >> 4) - offset) * q8[j + 16];
             acc = fmaf(load_half(b) * load_half(a), (float)sum, acc);
             if (type == Q4_1) acc = fmaf(load_half(b + 2), load_half(a + 2), acc);
+        } else if (type == Q5_0 || type == Q5_1) {
+            int offset = type == Q5_0 ? 16 : 0, at = type == Q5_0 ? 2 : 4;
+            uint32_t qh = load_u32(b + at);
+            for (int j = 0; j < 16; j++) {
+                int lo = (b[at + 4 + j] & 0x0F) | (int)((qh >> j) & 1) << 4, hi = (b[at + 4 + j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4;
+                sum += (lo - offset) * q8[j] + (hi - offset) * q8[j + 16];
+            }
+            acc = fmaf(load_half(b) * load_half(a), (float)sum, acc);
+            if (type == Q5_1) acc = fmaf(load_half(b + 2), load_half(a + 2), acc);
         } else if (type == Q8_0) {
             for (int j = 0; j < 32; j++) sum += (int8_t)b[2 + j] * q8[j];
             acc = fmaf(load_half(b) * load_half(a), (float)sum, acc);
-        } else if (type == Q4_K) {
+        } else if (type == Q4_K || type == Q5_K) {
             int mins = 0;
             for (int j = 0; j < 8; j++) {
                 uint8_t sc, mn;
                 scale_min_k4(b + 4, j, &sc, &mn);
-                const uint8_t *q = b + 16 + (j / 2) * 32;
+                const uint8_t *q = b + (type == Q4_K ? 16 : 48) + (j / 2) * 32;
                 int part = 0;
-                for (int l = 0; l < 32; l++) part += ((q[l] >> (4 * (j % 2))) & 0x0F) * q8[32 * j + l];
+                for (int l = 0; l < 32; l++) {
+                    int value = (q[l] >> (4 * (j % 2))) & 0x0F;
+                    if (type == Q5_K) value |= ((b[16 + l] >> j) & 1) << 4;
+                    part += value * q8[32 * j + l];
+                }
                 sum += sc * part;
                 mins += mn * (q8_K_sum(a, 2 * j) + q8_K_sum(a, 2 * j + 1));
             }
@@ -86,13 +100,13 @@ void assay_integer_terms(int type, const uint8_t *xq, size_t xq_row_bytes, int64
             uint32_t *extra = (uint32_t *)(terms + m * blocks + (a * blocks + i) * extras);
             terms[a * blocks + i] = k_quant(type) ? q8_K_scale(block) : load_half(block);
             switch (type) {
-            case Q4_0: {
+            case Q4_0: case Q5_0: {
                 int32_t sum = 0;
                 for (int j = 0; j < 32; j++) sum += q8[j];
-                extra[0] = (uint32_t)(8 * sum);
+                extra[0] = (uint32_t)((type == Q4_0 ? 8 : 16) * sum);
                 break;
             }
-            case Q4_1: memcpy(extra, &(float){load_half(block + 2)}, 4); break;
+            case Q4_1: case Q5_1: memcpy(extra, &(float){load_half(block + 2)}, 4); break;
             case Q8_0: {
                 int32_t sum = 0;
                 for (int t = 0; t < 16; t++) {
@@ -102,7 +116,7 @@ void assay_integer_terms(int type, const uint8_t *xq, size_t xq_row_bytes, int64
                 extra[16] = (uint32_t)(128 * sum);
                 break;
             }
-            case Q4_K:
+            case Q4_K: case Q5_K:
                 for (int p = 0; p < 4; p++) {
                     uint16_t even = (uint16_t)(q8_K_sum(block, 4 * p) + q8_K_sum(block, 4 * p + 1));
                     uint16_t odd = (uint16_t)(q8_K_sum(block, 4 * p + 2) + q8_K_sum(block, 4 * p + 3));

@@ -215,7 +215,8 @@ struct QuantizedKernelTests {
     /// A short batch goes through the matrix-vector kernels, a few weight rows meeting every
     /// activation row, where each output equals the one-row product bit for bit (quantized
     /// activations, and f32 ones for types without a SIMD dequantization) — or, with f32
-    /// activations and weights the CPU dequantizes fast (F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q6_K
+    /// activations and weights the CPU dequantizes fast (F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
+    /// Q4_K, Q5_K, Q6_K
     /// with AVX2), through dequantized tiles, where each output is the same
     /// whichever rows share the batch. Either way it does not depend on the thread count and
     /// stays within rounding of sgemm on the dequantized matrix.
@@ -261,14 +262,14 @@ struct QuantizedKernelTests {
         }
     }
 
-    /// A long batch with ggml numerics meets Q4_0, Q4_1, Q8_0, Q4_K and Q6_K weights in integer
+    /// A long batch with ggml numerics meets Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K weights in integer
     /// block products: each output one chain over the blocks, acc = fma(d_w · d_a, Σ q·a, acc)
     /// (Q4_1 then fma(m_w, s_a, acc), Q4_K fma(−dmin_w · d_a, Σ m·Σa, acc)), so the same bits in
     /// the AVX-512, AVX2 and portable kernels (and, for Q4_0 and Q4_1, as that chain written out
     /// here), for any thread count (301 rows: groups of 8 or 16 split unevenly, a short last
     /// group) and whichever activation rows share the batch (37 and 33 rows: a short last group
     /// of activation rows) — and within rounding of the float64 product of what the kernels see.
-    @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0, .q4_K, .q6_K])
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K])
     func longGGMLBatchesMultiplyInIntegers(type: GGMLType) throws {
         #expect(QuantizedKernels.multipliesInIntegers(type))
         let rows = 301, columns = 512, m = 37
@@ -288,7 +289,7 @@ struct QuantizedKernelTests {
             let dequantizedActivations = Self.dequantizeActivations(q, type: activationType, count: columns)
             let (expected, magnitude) = Self.reference(w.dequantized(), dequantizedActivations, rows: rows)
             // q8_1's block sum is stored as f16: the min term carries its rounding (2⁻¹¹ relative).
-            let tolerance = type == .q4_1 ? 2e-3 : 1e-5
+            let tolerance = activationType == .q8_1 ? 2e-3 : 1e-5
             for r in 0..<rows where abs(Double(portable[a * rows + r]) - expected[r]) > tolerance * magnitude[r] {
                 Issue.record("\(type) activation row \(a), output \(r): \(portable[a * rows + r]) against \(expected[r])")
             }

@@ -81,8 +81,8 @@ int assay_fast_dequantize(int type);
 void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq,
                               size_t xq_row_bytes, int64_t m, float *y, int64_t ldy, int64_t rows, size_t min_bytes_per_part);
 
-/// Whether assay_gemm_integer_parallel multiplies weights of `type`: Q4_0, Q4_1, Q8_0, Q4_K and
-/// Q6_K, where the CPU runs its SIMD kernels (or assay_force_portable is on, for tests).
+/// Whether assay_gemm_integer_parallel multiplies weights of `type`: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
+/// Q4_K, Q5_K and Q6_K, where the CPU runs its SIMD kernels (or assay_force_portable is on, for tests).
 int assay_integer_gemm_type(int type);
 /// Weight rows the integer products take at a time on this CPU: 16 (AVX-512 with VNNI), 8 (AVX2),
 /// 0 (the portable kernel).
