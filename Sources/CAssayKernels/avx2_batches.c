@@ -93,20 +93,64 @@ AVX2 static inline __attribute__((always_inline)) void q8_0_row(const uint8_t *w
     for (int r = 0; r < R; r++) y[r * ldy] = hsum(_mm256_add_ps(acc[r][0], acc[r][1]));
 }
 
-// dot_q4_K_avx2 for one weight row against R activation rows (q8_K, `xq_row_bytes` apart).
-AVX2 static inline __attribute__((always_inline)) void q4_K_row(const uint8_t *w, const uint8_t *xq, size_t xq_row_bytes, int64_t blocks,
-                                                                  float *y, int64_t ldy, const int R) {
+// Block i of a Q5_0 or Q5_1 row against R activation rows, onto their accumulators and offsets
+// (Q5_0's d·Σy) or mins (Q5_1's m·s), as dot_q5_0_avx2 / dot_q5_1_avx2 add them.
+AVX2 static inline __attribute__((always_inline)) void q5_block(const int type, const uint8_t *w, int64_t i, const uint8_t *xq,
+                                                                  size_t xq_row_bytes, const float *ad4, const float *as4, __m256 acc[4],
+                                                                  float extra[4], const int R) {
+    const int ab = type == Q5_0 ? 34 : 36, at = type == Q5_0 ? 2 : 4;
+    __m256i v = five_bits(w + at + 4, load_u32(w + at));
+    float d = half_f16c(w), e = type == Q5_0 ? d : half_f16c(w + 2);
+    for (int r = 0; r < R; r++) {
+        __m256 p = dot_u8_i8(v, _mm256_loadu_si256((const __m256i *)(xq + r * xq_row_bytes + i * ab + at)));
+        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * ad4[4 * i + r]), p, acc[r]);
+        extra[r] += e * as4[4 * i + r];
+    }
+}
+
+// One Q5_0 or Q5_1 weight row against R activation rows: even blocks on one set of accumulators
+// and odd ones on the other (named, so they stay in registers), as decode's kernels run them.
+AVX2 static inline __attribute__((always_inline)) void q5_row(const int type, const uint8_t *w, const uint8_t *xq, size_t xq_row_bytes,
+                                                                const float *ad4, const float *as4, int64_t blocks, float *y, int64_t ldy,
+                                                                const int R) {
+    const int wb = type == Q5_0 ? 22 : 24;
+    __m256 acc0[4], acc1[4];
+    float extra0[4], extra1[4];
+    for (int r = 0; r < R; r++) {
+        acc0[r] = acc1[r] = _mm256_setzero_ps();
+        extra0[r] = extra1[r] = 0;
+    }
+    int64_t i = 0;
+    for (; i + 2 <= blocks; i += 2, w += 2 * wb) {
+        PREFETCH(w);
+        q5_block(type, w, i, xq, xq_row_bytes, ad4, as4, acc0, extra0, R);
+        q5_block(type, w + wb, i + 1, xq, xq_row_bytes, ad4, as4, acc1, extra1, R);
+    }
+    if (i < blocks) q5_block(type, w, i, xq, xq_row_bytes, ad4, as4, acc0, extra0, R);
+    for (int r = 0; r < R; r++) {
+        float sum = hsum(_mm256_add_ps(acc0[r], acc1[r]));
+        y[r * ldy] = type == Q5_0 ? sum - 16 * (extra0[r] + extra1[r]) : sum + (extra0[r] + extra1[r]);
+    }
+}
+
+// dot_q4_K_avx2 / dot_q5_K_avx2 for one weight row against R activation rows (q8_K, `xq_row_bytes` apart).
+AVX2 static inline __attribute__((always_inline)) void q4_K_row(const int type, const uint8_t *w, const uint8_t *xq, size_t xq_row_bytes,
+                                                                  int64_t blocks, float *y, int64_t ldy, const int R) {
     float sum[4] = {0, 0, 0, 0};
     const __m256i low_mask = _mm256_set1_epi8(0x0F);
-    for (int64_t i = 0; i < blocks; i++, w += 144) {
+    for (int64_t i = 0; i < blocks; i++, w += block_bytes(type)) {
         PREFETCH(w); PREFETCH(w + 64); PREFETCH(w + 128);
         __m256i scales, mins16;
         q4_K_scales(w, &scales, &mins16);
-        __m256i scaled[4];
+        __m256i scaled[4], fifth = _mm256_loadu_si256((const __m256i *)(w + 16));
         for (int r = 0; r < R; r++) scaled[r] = _mm256_setzero_si256();
         for (int pair = 0; pair < 4; pair++) {
-            __m256i bytes = _mm256_loadu_si256((const __m256i *)(w + 16 + pair * 32));
+            __m256i bytes = _mm256_loadu_si256((const __m256i *)(w + (type == Q4_K ? 16 : 48) + pair * 32));
             __m256i low = _mm256_and_si256(bytes, low_mask), high = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low_mask);
+            if (type == Q5_K) {
+                low = _mm256_or_si256(low, q5_K_high(fifth, 2 * pair));
+                high = _mm256_or_si256(high, q5_K_high(fifth, 2 * pair + 1));
+            }
             __m256i s0 = _mm256_shuffle_epi8(scales, word_picker(2 * pair)), s1 = _mm256_shuffle_epi8(scales, word_picker(2 * pair + 1));
             for (int r = 0; r < R; r++) {
                 const int8_t *q = q8_K_values(xq + r * xq_row_bytes + i * ASSAY_Q8_K_BYTES) + pair * 64;
@@ -168,16 +212,19 @@ AVX2 static inline __attribute__((always_inline)) void quantized_rows(int type, 
     const uint8_t *w0 = w + (size_t)row * row_bytes;
     switch (type) {
     case Q4_0: case Q4_1: q4_pair_rows(type, w0, w0 + row_bytes, xq, xq_row_bytes, ad4, as4, k / 32, y + row, ldy, R); break;
+    case Q5_0: q5_row(Q5_0, w0, xq, xq_row_bytes, ad4, as4, k / 32, y + row, ldy, R); break;
+    case Q5_1: q5_row(Q5_1, w0, xq, xq_row_bytes, ad4, as4, k / 32, y + row, ldy, R); break;
     case Q8_0: q8_0_row(w0, xq, xq_row_bytes, ad4, k / 32, y + row, ldy, R); break;
-    case Q4_K: q4_K_row(w0, xq, xq_row_bytes, k / 256, y + row, ldy, R); break;
+    case Q4_K: q4_K_row(Q4_K, w0, xq, xq_row_bytes, k / 256, y + row, ldy, R); break;
+    case Q5_K: q4_K_row(Q5_K, w0, xq, xq_row_bytes, k / 256, y + row, ldy, R); break;
     default: q6_K_row(w0, xq, xq_row_bytes, k / 256, y + row, ldy, R); break;
     }
 }
 
 AVX2 int assay_gemm_quantized_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes,
                                    int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1) {
-    int paired = type == Q4_0 || type == Q4_1, small_blocks = paired || type == Q8_0;
-    if (!small_blocks && type != Q4_K && type != Q6_K) return 0;
+    int paired = type == Q4_0 || type == Q4_1, extra = paired || type == Q5_0 || type == Q5_1, small_blocks = extra || type == Q8_0;
+    if (!small_blocks && type != Q4_K && type != Q5_K && type != Q6_K) return 0;
     int64_t blocks = k / 32, groups = (m + 3) / 4;
     float *ad4 = NULL, *as4 = NULL;
     if (small_blocks) {
@@ -186,10 +233,10 @@ AVX2 int assay_gemm_quantized_avx2(int type, const uint8_t *w, size_t row_bytes,
         // Each group of four activation rows: per block, the four rows' values side by side
         // (rows missing from the last group 0).
         size_t values = (size_t)groups * 4 * (size_t)(blocks ? blocks : 1);
-        ad4 = calloc(paired ? 2 * values : values, sizeof(float));  // Q8_0 has no extra term
+        ad4 = calloc(extra ? 2 * values : values, sizeof(float));  // Q8_0 has no extra term
         if (!ad4) return 0;
-        as4 = paired ? ad4 + values : NULL;
-        int bytes = type == Q4_1 ? 36 : 34;
+        as4 = extra ? ad4 + values : NULL;
+        int q8_1 = type == Q4_1 || type == Q5_1, bytes = q8_1 ? 36 : 34;
         const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
         for (int64_t a = 0; a < m; a++)
             for (int64_t i = 0; i < blocks; i++) {
@@ -197,8 +244,8 @@ AVX2 int assay_gemm_quantized_avx2(int type, const uint8_t *w, size_t row_bytes,
                 size_t at = (size_t)((a / 4) * blocks + i) * 4 + (size_t)(a % 4);
                 float d = half_f16c(block);
                 ad4[at] = d;
-                if (type == Q4_1) as4[at] = half_f16c(block + 2);
-                if (type == Q4_0) {
+                if (q8_1) as4[at] = half_f16c(block + 2);
+                if (type == Q4_0 || type == Q5_0) {
                     // Σ of the 32 int8 values (maddubs of ones and q: pairs summed exactly).
                     __m256i q = _mm256_loadu_si256((const __m256i *)(block + 2));
                     as4[at] = d * (float)hsum_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ones8, q), ones16));
