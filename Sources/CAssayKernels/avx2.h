@@ -47,6 +47,35 @@ AVX2 static inline __m256i q5_K_high(__m256i qh, int g) {
     return _mm256_and_si256(moved, _mm256_set1_epi8(0x10));  // bits crossing into the next byte land below bit 4
 }
 
+// Run `run` (values 32·run … 32·run + 31) of a Q2_K or Q3_K block's 2-bit values as bytes 0–3:
+// the 64 bytes at `qs` hold runs 0–3 in bit pairs 0–3 of bytes 0–31 and runs 4–7 in bytes 32–63.
+AVX2 static inline __m256i two_bits(const uint8_t *qs, int run) {
+    __m256i bytes = _mm256_loadu_si256((const __m256i *)(qs + (run / 4) * 32));
+    return _mm256_and_si256(_mm256_srli_epi16(bytes, 2 * (run % 4)), _mm256_set1_epi8(3));
+}
+
+// A Q3_K block's sixteen 6-bit scales less 32, as q3_K_scales gives them, unpacked together
+// (ggml's 32-bit masks): the low 4 bits from bytes 96–103 (low nibbles scales 0–7, high nibbles
+// 8–15), the high 2 bits from bytes 104–107 (bits 2j…2j+1 of byte i % 4 for scale i = 4j + …).
+static inline __m128i q3_K_scale_bytes(const uint8_t *w) {
+    uint32_t u[3], s[4];
+    memcpy(u, w + 96, 12);
+    s[0] = (u[0] & 0x0F0F0F0F) | (((u[2] >> 0) & 0x03030303) << 4);
+    s[1] = (u[1] & 0x0F0F0F0F) | (((u[2] >> 2) & 0x03030303) << 4);
+    s[2] = ((u[0] >> 4) & 0x0F0F0F0F) | (((u[2] >> 4) & 0x03030303) << 4);
+    s[3] = ((u[1] >> 4) & 0x0F0F0F0F) | (((u[2] >> 6) & 0x03030303) << 4);
+    __m128i packed;
+    memcpy(&packed, s, 16);
+    return _mm_sub_epi8(packed, _mm_set1_epi8(32));
+}
+
+// Q3_K's high bits (`hmask`, the block's first 32 bytes; bit `run` of byte l for value l of the
+// run): 4 where the bit is clear, whose value is then the 2-bit value less 4, and 0 where it is set.
+AVX2 static inline __m256i q3_K_fours(__m256i hmask, int run) {
+    __m256i set = _mm256_and_si256(hmask, _mm256_set1_epi8((char)(1 << run)));
+    return _mm256_and_si256(_mm256_cmpeq_epi8(set, _mm256_setzero_si256()), _mm256_set1_epi8(4));
+}
+
 // Σ x·y of 32 unsigned × signed bytes as 8 float lanes (|sum| ≤ 2^18: exact).
 AVX2 static inline __m256 dot_u8_i8(__m256i x, __m256i y) {
     __m256i pairs = _mm256_maddubs_epi16(x, y);
@@ -108,15 +137,21 @@ AVX2 static inline void q4_K_scales(const uint8_t *w, __m256i *scales, __m256i *
     *mins = _mm256_shuffle_epi8(_mm256_permute4x64_epi64(both, 0xFA), twice);
 }
 
-// A Q6_K block's sixteen int8 scales as int16 (`scales`: groups 0–7 in the low lane, 8–15 in the
-// high one), and each half-block's eight in both lanes (`groups`).
-AVX2 static inline void q6_K_scales(const uint8_t *w, __m256i *scales, __m256i groups[2]) {
-    *scales = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
-    groups[0] = _mm256_permute2x128_si256(*scales, *scales, 0x00);
-    groups[1] = _mm256_permute2x128_si256(*scales, *scales, 0x11);
+// A K-quant block's sixteen scales of 16 values as int16 (groups 0–7 in the low lane, 8–15 in the
+// high one) spread to each half-block's eight in both lanes (`groups`, for q6_K_run_scales).
+AVX2 static inline void half_block_scales(__m256i scales, __m256i groups[2]) {
+    groups[0] = _mm256_permute2x128_si256(scales, scales, 0x00);
+    groups[1] = _mm256_permute2x128_si256(scales, scales, 0x11);
 }
 
-// The scales of a run of 32 (groups 2·run and 2·run + 1 of its half), one per 128-bit lane.
+// A Q6_K block's sixteen int8 scales as int16 (`scales`) and `groups` of them.
+AVX2 static inline void q6_K_scales(const uint8_t *w, __m256i *scales, __m256i groups[2]) {
+    *scales = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
+    half_block_scales(*scales, groups);
+}
+
+// The scales of a run of 32 (groups 2·run and 2·run + 1 of its half), one per 128-bit lane
+// (Q6_K; Q2_K and Q3_K, whose runs have the same groups of 16).
 AVX2 static inline __m256i q6_K_run_scales(__m256i groups, int run) {
     return _mm256_shuffle_epi8(groups, _mm256_set_m128i(_mm_set1_epi16((short)((4 * run + 2) | ((4 * run + 3) << 8))),
                                                         _mm_set1_epi16((short)((4 * run) | ((4 * run + 1) << 8)))));

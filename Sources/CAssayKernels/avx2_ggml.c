@@ -211,6 +211,50 @@ AVX2 static float dot_q5_K_avx2(const uint8_t *w, const uint8_t *a, int64_t bloc
     return sum;
 }
 
+// Q2_K: sixteen groups of 16 two-bit values with 4-bit scales (low nibbles) and mins (high ones).
+// A run of 32 values holds two groups, one per 128-bit lane, so one madd applies both scales (as
+// Q6_K's runs); the mins meet Q8_K's sixteen sums in one madd.
+AVX2 static float dot_q2_K_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
+    float sum = 0;
+    for (int64_t i = 0; i < blocks; i++, w += 84, a += ASSAY_Q8_K_BYTES) {
+        PREFETCH(w); PREFETCH(w + 64);
+        const int8_t *q = q8_K_values(a);
+        __m128i packed = _mm_loadu_si128((const __m128i *)w);
+        __m256i scales = _mm256_cvtepu8_epi16(_mm_and_si128(packed, _mm_set1_epi8(0x0F)));
+        __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F)));
+        __m256i groups[2], scaled = _mm256_setzero_si256();
+        half_block_scales(scales, groups);
+        for (int run = 0; run < 8; run++) {
+            __m256i pairs = _mm256_maddubs_epi16(two_bits(w + 16, run), _mm256_loadu_si256((const __m256i *)(q + 32 * run)));
+            scaled = _mm256_add_epi32(scaled, _mm256_madd_epi16(pairs, q6_K_run_scales(groups[run / 4], run % 4)));
+        }
+        int m = hsum_epi32(_mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)(a + 260))));
+        float da = q8_K_scale(a);
+        sum += da * half_f16c(w + 80) * (float)hsum_epi32(scaled) - da * half_f16c(w + 82) * (float)m;
+    }
+    return sum;
+}
+
+// Q3_K: sixteen groups of 16 values, 2 low bits and a high bit (set: the value is the low bits;
+// clear: they less 4), with 6-bit signed scales. Σ q·y = Σ low·y − Σ 4·y over the clear bits, both
+// from maddubs on unsigned bytes (pairs within ±1,024: no saturation), then Q2_K's runs.
+AVX2 static float dot_q3_K_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
+    float sum = 0;
+    for (int64_t i = 0; i < blocks; i++, w += 110, a += ASSAY_Q8_K_BYTES) {
+        PREFETCH(w); PREFETCH(w + 64);
+        const int8_t *q = q8_K_values(a);
+        __m256i groups[2], scaled = _mm256_setzero_si256(), hmask = _mm256_loadu_si256((const __m256i *)w);
+        half_block_scales(_mm256_cvtepi8_epi16(q3_K_scale_bytes(w)), groups);
+        for (int run = 0; run < 8; run++) {
+            __m256i y = _mm256_loadu_si256((const __m256i *)(q + 32 * run));
+            __m256i pairs = _mm256_sub_epi16(_mm256_maddubs_epi16(two_bits(w + 32, run), y), _mm256_maddubs_epi16(q3_K_fours(hmask, run), y));
+            scaled = _mm256_add_epi32(scaled, _mm256_madd_epi16(pairs, q6_K_run_scales(groups[run / 4], run % 4)));
+        }
+        sum += q8_K_scale(a) * half_f16c(w + 108) * (float)hsum_epi32(scaled);
+    }
+    return sum;
+}
+
 // Q6_K: 16 groups of 16 six-bit values (stored +32) with int8 scales. Σ (q − 32)·y is computed
 // as Σ q·y − 32·Σ y, the latter from the activations' block sums (Q8_K's sixteen, in one madd
 // with the scales). A run of 32 has two groups of 16, one per 128-bit lane; the block's sixteen
@@ -274,6 +318,8 @@ AVX2 void assay_gemv_ggml_avx2(int type, const uint8_t *w, size_t row_bytes, int
         case Q5_0: value = scaled ? dot_q5_0_avx2(row, xq, ad, as, k / 32) : assay_dot_quantized_portable(type, row, xq, k); break;
         case Q5_1: value = scaled ? dot_q5_1_avx2(row, xq, ad, as, k / 32) : assay_dot_quantized_portable(type, row, xq, k); break;
         case Q8_0: value = scaled ? dot_q8_0_avx2(row, xq, ad, k / 32) : assay_dot_quantized_portable(type, row, xq, k); break;
+        case Q2_K: value = dot_q2_K_avx2(row, xq, k / 256); break;
+        case Q3_K: value = dot_q3_K_avx2(row, xq, k / 256); break;
         case Q4_K: value = dot_q4_K_avx2(row, xq, k / 256); break;
         case Q5_K: value = dot_q5_K_avx2(row, xq, k / 256); break;
         case Q6_K: value = dot_q6_K_avx2(row, xq, k / 256); break;

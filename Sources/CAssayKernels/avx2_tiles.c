@@ -62,7 +62,7 @@ AVX2 static inline __m256 bytes_as_floats(__m256i q, int part, int is_signed) {
     return _mm256_cvtepi32_ps(is_signed ? _mm256_cvtepi8_epi32(half) : _mm256_cvtepu8_epi32(half));
 }
 
-// Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K rows as f32, the same floats as dequantize_block's: q converted
+// Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and the K-quants' rows as f32, the same floats as dequantize_block's: q converted
 // exactly, times the (sub-)block scale (one rounding), minus or plus the minimum where the format
 // has one (a second rounding: multiply and add are not fused). A short batch dequantizes every
 // weight once per product (pool.c, kind 3), so this runs near memory speed instead of the scalar
@@ -94,6 +94,32 @@ AVX2 int assay_dequantize_row_avx2(int type, const uint8_t *b, float *y, int64_t
                 __m256 v = _mm256_mul_ps(d, bytes_as_floats(q, p, 1));
                 if (type == Q5_1) v = _mm256_add_ps(v, m);
                 _mm256_storeu_ps(y + 8 * p, v);
+            }
+        }
+        return 1;
+    case Q2_K:
+        for (int64_t i = 0; i < k / 256; i++, b += bytes, y += 256) {
+            float d = half_f16c(b + 80), dmin = half_f16c(b + 82);
+            for (int run = 0; run < 8; run++) {
+                __m256i q = two_bits(b + 16, run);
+                for (int p = 0; p < 4; p++) {
+                    uint8_t sc = b[2 * run + p / 2];  // group (32·run + 8·p) / 16: scale low, min high
+                    __m256 v = _mm256_mul_ps(_mm256_set1_ps(d * (float)(sc & 0x0F)), bytes_as_floats(q, p, 0));
+                    _mm256_storeu_ps(y + 32 * run + 8 * p, _mm256_sub_ps(v, _mm256_set1_ps(dmin * (float)(sc >> 4))));
+                }
+            }
+        }
+        return 1;
+    case Q3_K:
+        for (int64_t i = 0; i < k / 256; i++, b += bytes, y += 256) {
+            float d = half_f16c(b + 108);
+            int8_t scales[16];
+            _mm_storeu_si128((__m128i *)scales, q3_K_scale_bytes(b));
+            __m256i hmask = _mm256_loadu_si256((const __m256i *)b);
+            for (int run = 0; run < 8; run++) {
+                __m256i q = _mm256_sub_epi8(two_bits(b + 32, run), q3_K_fours(hmask, run));
+                for (int p = 0; p < 4; p++)
+                    _mm256_storeu_ps(y + 32 * run + 8 * p, _mm256_mul_ps(_mm256_set1_ps(d * (float)scales[2 * run + p / 2]), bytes_as_floats(q, p, 1)));
             }
         }
         return 1;

@@ -67,8 +67,8 @@ int assay_dequantize_row(int type, const void *w, float *y, int64_t k) {
 int assay_fast_dequantize(int type) {
     if (type == BF16) return 1;  // a shift
 #if ASSAY_X86
-    return assay_simd_level() >= 1 && (type == F16 || type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q8_0 || type == Q4_K ||
-                                       type == Q5_K || type == Q6_K);
+    return assay_simd_level() >= 1 && (type == F16 || type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q8_0 || type == Q2_K ||
+                                       type == Q3_K || type == Q4_K || type == Q5_K || type == Q6_K);
 #else
     return 0;
 #endif

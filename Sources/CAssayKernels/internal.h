@@ -286,7 +286,7 @@ void assay_transposed_memo(int on);
 void assay_gemm_tile_avx2(const float *tile, int64_t n, int64_t k, const float *x, int64_t m, float *y, int64_t ldy);
 #endif
 #if ASSAY_X86
-/// Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K rows dequantized with AVX2 (dequantize_block's
+/// Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K–Q6_K rows dequantized with AVX2 (dequantize_block's
 /// floats); 0 for other types.
 int assay_dequantize_row_avx2(int type, const uint8_t *b, float *y, int64_t k);
 #endif

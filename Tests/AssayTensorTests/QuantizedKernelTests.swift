@@ -86,7 +86,7 @@ struct QuantizedKernelTests {
     /// activations scaled by 2^−8t: every remainder of blocks, and activations over 40 orders of
     /// magnitude (the smallest subnormal once scaled: they lose bits, which the row's larger terms
     /// swamp, so this checks that nothing else goes wrong with them), against the portable kernels too.
-    @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K])
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
     func exactProductsHoldAtEveryBlockRemainderAndScale(type: GGMLType) {
         let blockValues = type.blockSize
         var generator = SeededGenerator(seed: 21)
@@ -372,7 +372,7 @@ struct QuantizedKernelTests {
 
     /// The AVX2 dequantization gives the scalar loop's floats bit for bit, over many blocks of
     /// every type it handles.
-    @Test(arguments: [GGMLType.f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K])
+    @Test(arguments: [GGMLType.f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
     func simdDequantizationEqualsTheScalarLoop(type: GGMLType) throws {
         try #require(QuantizedKernels.simdLevel >= 1, "no AVX2 on this CPU")
         let w = Self.matrix(type, rows: 64, columns: 1024, seed: 81)
