@@ -347,8 +347,8 @@ AVX2 void assay_gemv_exact_avx2(int type, const uint8_t *w, size_t row_bytes, in
                                 int64_t r1) {
     // Σ x per 32 values, for the factorized kernels.
     float as[SCALED_BLOCKS];
-    int summed = (type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q8_0 || type == Q4_K || type == Q5_K ||
-                  type == Q6_K) && k / 32 <= SCALED_BLOCKS;
+    int summed = (type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q8_0 || type == Q2_K || type == Q3_K ||
+                  type == Q4_K || type == Q5_K || type == Q6_K) && k / 32 <= SCALED_BLOCKS;
     if (summed) {
         for (int64_t i = 0; i < k / 32; i++) {
             __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(x + 32 * i), _mm256_loadu_ps(x + 32 * i + 8)),
@@ -356,14 +356,14 @@ AVX2 void assay_gemv_exact_avx2(int type, const uint8_t *w, size_t row_bytes, in
             as[i] = hsum(v);
         }
     }
-    const float *xt = summed ? transpose_groups(x, k, type == Q4_0 ? -8.0f : type == Q5_0 ? -16.0f : type == Q6_K ? -32.0f : 1.0f) : NULL;
+    const float *xt = summed ? transpose_groups(x, k, type == Q4_0 ? -8.0f : type == Q5_0 ? -16.0f : type == Q3_K ? -4.0f : type == Q6_K ? -32.0f : 1.0f) : NULL;
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * row_bytes;
         float value;
         switch (summed ? type : -1) {
         case Q4_0: case Q4_1: value = xt ? exact_4bit(type, row, xt, k / 32) : exact_32(type, row, x, as, k / 32); break;
-        case Q5_0: case Q5_1: value = xt ? assay_exact_5bit_avx2(type, row, xt, as, k / 32) : dot_exact_avx2(type, row, x, k); break;
-        case Q5_K: value = xt ? assay_exact_5bit_avx2(type, row, xt, as, k / 256) : dot_exact_avx2(type, row, x, k); break;
+        case Q5_0: case Q5_1: value = xt ? assay_exact_more_avx2(type, row, xt, as, k / 32) : dot_exact_avx2(type, row, x, k); break;
+        case Q2_K: case Q3_K: case Q5_K: value = xt ? assay_exact_more_avx2(type, row, xt, as, k / 256) : dot_exact_avx2(type, row, x, k); break;
         case Q8_0: value = xt ? exact_q8_0(row, xt, k / 32) : exact_32(type, row, x, as, k / 32); break;
         case Q4_K: value = xt ? exact_q4_K(row, xt, as, k / 256) : dot_exact_avx2(type, row, x, k); break;
         case Q6_K: value = xt ? exact_q6_K(row, xt, k / 256) : dot_exact_avx2(type, row, x, k); break;

@@ -264,10 +264,11 @@ void assay_gemv_portable(int type, const uint8_t *w, size_t row_bytes, int64_t k
 /// Rows r0 ..< r1 against f32 activations through the AVX2+FMA+F16C kernels (exact numerics,
 /// avx2_exact.c; see assay_gemv).
 void assay_gemv_exact_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const float *x, float *y, int64_t r0, int64_t r1);
-/// One Q5_0, Q5_1 (`blocks` of 32) or Q5_K (of 256) row against activations transposed as
-/// avx2_exact.c's 4-bit products read them (`xt`, with Σ x terms of offset −16 for Q5_0 and 1 for
-/// Q5_1 after them) and Σ x per 32 values (`xs`, for Q5_K's mins); avx2_exact_5bit.c.
-float assay_exact_5bit_avx2(int type, const uint8_t *w, const float *xt, const float *xs, int64_t blocks);
+/// One Q5_0, Q5_1 (`blocks` of 32), Q5_K, Q2_K or Q3_K (of 256) row against activations
+/// transposed as avx2_exact.c's 4-bit products read them (`xt`, with Σ x terms after them: offset
+/// −16 for Q5_0, −4 for Q3_K, 1 for the others) and Σ x per 32 values (`xs`, for Q5_K's mins);
+/// avx2_exact_more.c.
+float assay_exact_more_avx2(int type, const uint8_t *w, const float *xt, const float *xs, int64_t blocks);
 /// Rows r0 ..< r1 against activations quantized to the weights' vec-dot type through the
 /// AVX2+FMA+F16C kernels (ggml numerics, avx2_ggml.c; see assay_gemv).
 void assay_gemv_ggml_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, float *y, int64_t r0, int64_t r1);

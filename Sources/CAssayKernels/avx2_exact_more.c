@@ -1,8 +1,9 @@
-// Exact numerics on AVX2 for the 5-bit types (Q5_0, Q5_1, Q5_K), one activation row: the 4-bit
-// products' scheme of avx2_exact.c with each value's fifth bit ORed into its byte first, so a
-// block's 32 values are bytes 0–31 read as dwords (byte_products) against the transposed
-// activations. Before, these types dequantized every block into a buffer (2.1 tokens/s on a
-// 1.1B Q5_K shape with scalar dequantization; docs/performance.md).
+// Exact numerics on AVX2 for the types avx2_exact.c leaves (Q5_0, Q5_1, Q5_K, Q2_K, Q3_K), one
+// activation row: its dword scheme with each value's bits gathered into its byte first (the fifth
+// bit ORed in; Q3_K's high bit as 4), so a run of 32 values is bytes read as dwords
+// (byte_products) against the transposed activations. Before, these types dequantized every block
+// into a buffer (0.6–2.1 tokens/s on the 1.1B shapes with scalar dequantization;
+// docs/performance.md).
 #include "avx2.h"
 
 #if ASSAY_X86
@@ -61,10 +62,60 @@ AVX2 static float exact_q5_K(const uint8_t *w, const float *xt, const float *xs,
     return hsum(_mm256_sub_ps(_mm256_add_ps(acc0, acc1), mins));
 }
 
-AVX2 float assay_exact_5bit_avx2(int type, const uint8_t *w, const float *xt, const float *xs, int64_t blocks) {
+// Q2_K and Q3_K: sixteen groups of 16 values a block. A run of 32 (two_bits) holds two groups,
+// lanes 0–3 of its dwords the first and lanes 4–7 the second, so one multiply-add applies both
+// groups' d·scale (a lane permutation of the block's scales, converted together), as exact_q6_K
+// does. Q2_K's mins meet the lanes' Σ x (`t`, offset 1) on an accumulator of their own; Q3_K's
+// values are its low bits plus 4 where the high bit is set, and its products start from −4 times
+// the lanes' Σ x (offset −4): d·sc·Σ (low + 4h − 4)·x.
+AVX2 static inline __attribute__((always_inline)) float exact_low_K(const int type, const uint8_t *w, const float *xt, int64_t blocks) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
+    const float *t = xt + 256 * blocks;
+    const __m256i pick[4] = {_mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1), _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3),
+                             _mm256_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5), _mm256_setr_epi32(6, 6, 6, 6, 7, 7, 7, 7)};
+    const int bytes = block_bytes(type);
+    for (int64_t i = 0; i < blocks; i++, w += bytes, xt += 256, t += 64) {
+        PREFETCH(w); PREFETCH(w + 64);
+        __m256 scales[2], ms[2];
+        __m256i hmask = _mm256_setzero_si256();
+        if (type == Q2_K) {
+            __m128i packed = _mm_loadu_si128((const __m128i *)w), nibble = _mm_set1_epi8(0x0F);
+            __m128i sc = _mm_and_si128(packed, nibble), mn = _mm_and_si128(_mm_srli_epi16(packed, 4), nibble);
+            __m256 d = _mm256_set1_ps(half_f16c(w + 80)), dmin = _mm256_set1_ps(half_f16c(w + 82));
+            scales[0] = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sc)));
+            scales[1] = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sc, 8))));
+            ms[0] = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(mn)));
+            ms[1] = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(mn, 8))));
+        } else {
+            __m128i sc = q3_K_scale_bytes(w);
+            __m256 d = _mm256_set1_ps(half_f16c(w + 108));
+            scales[0] = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc)));
+            scales[1] = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc, 8))));
+            hmask = _mm256_loadu_si256((const __m256i *)w);
+        }
+        for (int run = 0; run < 8; run++) {
+            __m256 scale = _mm256_permutevar8x32_ps(scales[run / 4], pick[run % 4]);
+            __m256 product;
+            if (type == Q2_K) {
+                product = byte_products(two_bits(w + 16, run), xt + 32 * run, _mm256_setzero_ps());
+                mins = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(ms[run / 4], pick[run % 4]), _mm256_load_ps(t + 8 * run), mins);
+            } else {
+                __m256i v = _mm256_or_si256(two_bits(w + 32, run), _mm256_andnot_si256(q3_K_fours(hmask, run), _mm256_set1_epi8(4)));
+                product = byte_products(v, xt + 32 * run, _mm256_load_ps(t + 8 * run));
+            }
+            if (run % 2 == 0) acc0 = _mm256_fmadd_ps(scale, product, acc0);
+            else acc1 = _mm256_fmadd_ps(scale, product, acc1);
+        }
+    }
+    return hsum(_mm256_sub_ps(_mm256_add_ps(acc0, acc1), mins));
+}
+
+AVX2 float assay_exact_more_avx2(int type, const uint8_t *w, const float *xt, const float *xs, int64_t blocks) {
     switch (type) {
     case Q5_0: return exact_5bit_type(Q5_0, w, xt, blocks);
     case Q5_1: return exact_5bit_type(Q5_1, w, xt, blocks);
+    case Q2_K: return exact_low_K(Q2_K, w, xt, blocks);
+    case Q3_K: return exact_low_K(Q3_K, w, xt, blocks);
     default: return exact_q5_K(w, xt, xs, blocks);
     }
 }
