@@ -6,7 +6,8 @@
 # Usage: scripts/random-gguf.sh SHAPE TYPE OUT.gguf
 #   SHAPE: 1b (TinyLlama-1.1B), 3b (Llama-3.2-3B), 7b (Llama-2-7B), 8b (Llama-3-8B),
 #          qwen2-1.5b, qwen2-7b, or tiny (a 4-layer toy for tests)
-#   TYPE:  f32 f16 q4_0 q4_1 q5_0 q5_1 q8_0 q2_k q3_k q4_k q5_k q6_k
+#   TYPE:  f32 f16 q4_0 q4_1 q5_0 q5_1 q8_0 q2_k q3_k q4_k q5_k q6_k, or the mixes q4_k_m and q5_k_m
+#          (llama-quantize's: output, and attn_v and ffn_down of the layers use_more_bits picks, in Q6_K)
 #   GGUF_PYTHON=… a Python with gguf and numpy (otherwise a venv in ~/.cache/assay/gguf-venv).
 set -euo pipefail
 [ $# -eq 3 ] || { sed -n '2,11p' "$0" >&2; exit 2; }
@@ -40,22 +41,36 @@ shapes = {
 if shape not in shapes:
     sys.exit(f"unknown shape {shape!r}; one of {', '.join(shapes)}")
 arch, e, f, layers, heads, kv, vocab, base, context = shapes[shape]
+mixes = {"Q4_K_M": Q.Q4_K, "Q5_K_M": Q.Q5_K}
 try:
-    qtype = Q[kind]
+    qtype = mixes[kind] if kind in mixes else Q[kind]
 except KeyError:
     sys.exit(f"unknown type {kind!r}")
-block, type_size = GGML_QUANT_SIZES[qtype]
+
+def use_more_bits(i, n):  # llama.cpp's llama-quant.cpp
+    return i < n // 8 or i >= 7 * n // 8 or (i - n // 8) % 3 == 2
+
+def type_of(name):
+    """The type a matrix is written in: the file's, or Q6_K where a _M mix spends more bits."""
+    if kind not in mixes:
+        return qtype
+    if name == "output.weight":
+        return Q.Q6_K
+    if name.endswith(("attn_v.weight", "ffn_down.weight")) and use_more_bits(int(name.split(".")[1]), layers):
+        return Q.Q6_K
+    return qtype
 # Byte offsets of the f16 scales in each block (d, and dmin/m where the format has one).
 scales = {Q.Q4_0: [0], Q.Q4_1: [0, 2], Q.Q5_0: [0], Q.Q5_1: [0, 2], Q.Q8_0: [0], Q.Q2_K: [80, 82], Q.Q3_K: [108],
           Q.Q4_K: [0, 2], Q.Q5_K: [0, 2], Q.Q6_K: [208]}
 rng = np.random.default_rng(1)
 d = e // heads
 
-def matrix(rows, columns):
+def matrix(rows, columns, qtype):
     if qtype == Q.F32:
         return (rng.standard_normal((rows, columns), dtype=np.float32) * 0.02), None
     if qtype == Q.F16:
         return (rng.standard_normal((rows, columns), dtype=np.float32) * 0.02).astype(np.float16), None
+    block, type_size = GGML_QUANT_SIZES[qtype]
     if columns % block:
         sys.exit(f"rows of {columns} values do not hold whole {kind} blocks of {block}")
     blocks = rows * columns // block
@@ -102,7 +117,7 @@ def tensor(name, rows, columns):
     if rows is None:
         data = np.ones(columns, dtype=np.float32) if name.endswith("norm.weight") else np.zeros(columns, dtype=np.float32)
         return data, None
-    return matrix(rows, columns)
+    return matrix(rows, columns, type_of(name))
 
 # Tensor infos first (sizes from a one-row sample of each shape), then the data one tensor at a
 # time, so a 7B file never sits in memory whole.
