@@ -75,7 +75,13 @@ def matrix(rows, columns, qtype):
         sys.exit(f"rows of {columns} values do not hold whole {kind} blocks of {block}")
     blocks = rows * columns // block
     data = rng.integers(0, 256, size=(blocks, type_size), dtype=np.uint8)
-    small = {Q.Q2_K: 0.0008, Q.Q3_K: 0.004, Q.Q4_K: 0.0006, Q.Q5_K: 0.0003, Q.Q6_K: 0.0008}.get(qtype, 0.005)
+    # Block scales that make a typical weight about 0.02 in every type (its value range times the
+    # sub-block scales' typical size), as the F32 and F16 files' N(0, 0.02): larger weights
+    # overflow the residual stream within a few layers, and the values that then underflow to
+    # subnormal floats slow some products tenfold (a Q5_K_M file's Q6_K matrices, whose scale had
+    # been 0.0008: typical weights near 1).
+    small = {Q.Q4_0: 0.005, Q.Q4_1: 0.005, Q.Q5_0: 0.0025, Q.Q5_1: 0.0025, Q.Q8_0: 0.0003, Q.Q2_K: 0.0008,
+             Q.Q3_K: 0.0006, Q.Q4_K: 0.0001, Q.Q5_K: 0.00005, Q.Q6_K: 0.00002}[qtype]
     for offset in scales[qtype]:
         values = (rng.uniform(0.5, 1.5, size=blocks) * small).astype(np.float16)
         if qtype in (Q.Q4_1, Q.Q5_1) and offset == 2:
