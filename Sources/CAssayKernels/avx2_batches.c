@@ -133,7 +133,8 @@ AVX2 static inline __attribute__((always_inline)) void q5_row(const int type, co
     }
 }
 
-// dot_q4_K_avx2 / dot_q5_K_avx2 for one weight row against R activation rows (q8_K, `xq_row_bytes` apart).
+// dot_4_5_K (avx2_ggml.c) for one Q4_K or Q5_K weight row against R activation rows (q8_K,
+// `xq_row_bytes` apart).
 AVX2 static inline __attribute__((always_inline)) void q4_K_row(const int type, const uint8_t *w, const uint8_t *xq, size_t xq_row_bytes,
                                                                   int64_t blocks, float *y, int64_t ldy, const int R) {
     float sum[4] = {0, 0, 0, 0};

@@ -159,18 +159,25 @@ AVX2 static float dot_q5_1_avx2(const uint8_t *w, const uint8_t *a, const float 
 
 // Q4_K: 8 groups of 32 four-bit values with 6-bit scales and mins; the integer sums per group
 // come from maddubs, the mins from the activations' block sums.
-AVX2 static float dot_q4_K_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
+// Q5_K is Q4_K's layout with a fifth bit per value (32 bytes at 16: bit g of byte l for group g's
+// value l) ORed into each byte; values up to 31, so maddubs' pair sums (≤ 2·31·128) do not
+// saturate either.
+AVX2 static inline __attribute__((always_inline)) float dot_4_5_K(const int type, const uint8_t *w, const uint8_t *a, int64_t blocks) {
     float sum = 0;
-    for (int64_t i = 0; i < blocks; i++, w += 144, a += ASSAY_Q8_K_BYTES) {
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    for (int64_t i = 0; i < blocks; i++, w += block_bytes(type), a += ASSAY_Q8_K_BYTES) {
         PREFETCH(w); PREFETCH(w + 64); PREFETCH(w + 128);
         const int8_t *q = q8_K_values(a);
         __m256i scales, mins;
         q4_K_scales(w, &scales, &mins);
-        __m256i scaled = _mm256_setzero_si256();
+        __m256i fifth = type == Q5_K ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256(), scaled = _mm256_setzero_si256();
         for (int pair = 0; pair < 4; pair++) {
-            __m256i bytes = _mm256_loadu_si256((const __m256i *)(w + 16 + pair * 32));
-            __m256i low = _mm256_and_si256(bytes, _mm256_set1_epi8(0x0F));
-            __m256i high = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), _mm256_set1_epi8(0x0F));
+            __m256i bytes = _mm256_loadu_si256((const __m256i *)(w + (type == Q4_K ? 16 : 48) + pair * 32));
+            __m256i low = _mm256_and_si256(bytes, nibble), high = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble);
+            if (type == Q5_K) {
+                low = _mm256_or_si256(low, q5_K_high(fifth, 2 * pair));
+                high = _mm256_or_si256(high, q5_K_high(fifth, 2 * pair + 1));
+            }
             __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(low, _mm256_loadu_si256((const __m256i *)(q + pair * 64))),
                                            _mm256_shuffle_epi8(scales, word_picker(2 * pair)));
             __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(high, _mm256_loadu_si256((const __m256i *)(q + pair * 64 + 32))),
@@ -184,73 +191,39 @@ AVX2 static float dot_q4_K_avx2(const uint8_t *w, const uint8_t *a, int64_t bloc
     return sum;
 }
 
-// Q5_K: Q4_K's layout with a fifth bit per value (32 bytes at 16: bit g of byte l for group g's
-// value l); values up to 31, so maddubs' pair sums (≤ 2·31·127) do not saturate either.
-AVX2 static float dot_q5_K_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
+// Q2_K and Q3_K: sixteen groups of 16 values a block. A run of 32 values (two_bits) holds two
+// groups, one per 128-bit lane, so one madd applies both groups' scales (as Q6_K's runs). Q2_K:
+// 4-bit scales (low nibbles) and mins (high ones), the mins against Q8_K's sixteen sums in one
+// madd. Q3_K: 6-bit signed scales, and a high bit per value (set: the value is the low bits;
+// clear: they less 4), so Σ q·y = Σ low·y − Σ 4·y over the clear bits, both from maddubs on
+// unsigned bytes (pairs within ±1,024: no saturation).
+AVX2 static inline __attribute__((always_inline)) float dot_2_3_K(const int type, const uint8_t *w, const uint8_t *a, int64_t blocks) {
     float sum = 0;
-    for (int64_t i = 0; i < blocks; i++, w += 176, a += ASSAY_Q8_K_BYTES) {
-        PREFETCH(w); PREFETCH(w + 64); PREFETCH(w + 128);
-        const int8_t *q = q8_K_values(a);
-        __m256i scales, mins;
-        q4_K_scales(w, &scales, &mins);
-        __m256i high = _mm256_loadu_si256((const __m256i *)(w + 16)), scaled = _mm256_setzero_si256();
-        for (int pair = 0; pair < 4; pair++) {
-            __m256i bytes = _mm256_loadu_si256((const __m256i *)(w + 48 + pair * 32));
-            __m256i low = _mm256_or_si256(_mm256_and_si256(bytes, _mm256_set1_epi8(0x0F)), q5_K_high(high, 2 * pair));
-            __m256i upper = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), _mm256_set1_epi8(0x0F)), q5_K_high(high, 2 * pair + 1));
-            __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(low, _mm256_loadu_si256((const __m256i *)(q + pair * 64))),
-                                           _mm256_shuffle_epi8(scales, word_picker(2 * pair)));
-            __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(upper, _mm256_loadu_si256((const __m256i *)(q + pair * 64 + 32))),
-                                           _mm256_shuffle_epi8(scales, word_picker(2 * pair + 1)));
-            scaled = _mm256_add_epi32(scaled, _mm256_add_epi32(p0, p1));
-        }
-        int m = hsum_epi32(_mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)(a + 260))));
-        float da = q8_K_scale(a);
-        sum += da * half_f16c(w) * (float)hsum_epi32(scaled) - da * half_f16c(w + 2) * (float)m;
-    }
-    return sum;
-}
-
-// Q2_K: sixteen groups of 16 two-bit values with 4-bit scales (low nibbles) and mins (high ones).
-// A run of 32 values holds two groups, one per 128-bit lane, so one madd applies both scales (as
-// Q6_K's runs); the mins meet Q8_K's sixteen sums in one madd.
-AVX2 static float dot_q2_K_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
-    float sum = 0;
-    for (int64_t i = 0; i < blocks; i++, w += 84, a += ASSAY_Q8_K_BYTES) {
+    for (int64_t i = 0; i < blocks; i++, w += block_bytes(type), a += ASSAY_Q8_K_BYTES) {
         PREFETCH(w); PREFETCH(w + 64);
         const int8_t *q = q8_K_values(a);
-        __m128i packed = _mm_loadu_si128((const __m128i *)w);
-        __m256i scales = _mm256_cvtepu8_epi16(_mm_and_si128(packed, _mm_set1_epi8(0x0F)));
-        __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F)));
-        __m256i groups[2], scaled = _mm256_setzero_si256();
-        half_block_scales(scales, groups);
+        __m256i groups[2], scaled = _mm256_setzero_si256(), mins = _mm256_setzero_si256(), hmask = _mm256_setzero_si256();
+        if (type == Q2_K) {
+            __m128i packed = _mm_loadu_si128((const __m128i *)w);
+            half_block_scales(_mm256_cvtepu8_epi16(_mm_and_si128(packed, _mm_set1_epi8(0x0F))), groups);
+            mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F)));
+        } else {
+            half_block_scales(_mm256_cvtepi8_epi16(q3_K_scale_bytes(w)), groups);
+            hmask = _mm256_loadu_si256((const __m256i *)w);
+        }
         for (int run = 0; run < 8; run++) {
-            __m256i pairs = _mm256_maddubs_epi16(two_bits(w + 16, run), _mm256_loadu_si256((const __m256i *)(q + 32 * run)));
+            __m256i y = _mm256_loadu_si256((const __m256i *)(q + 32 * run)), pairs;
+            if (type == Q2_K) pairs = _mm256_maddubs_epi16(two_bits(w + 16, run), y);
+            else pairs = _mm256_sub_epi16(_mm256_maddubs_epi16(two_bits(w + 32, run), y), _mm256_maddubs_epi16(q3_K_fours(hmask, run), y));
             scaled = _mm256_add_epi32(scaled, _mm256_madd_epi16(pairs, q6_K_run_scales(groups[run / 4], run % 4)));
         }
-        int m = hsum_epi32(_mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)(a + 260))));
         float da = q8_K_scale(a);
-        sum += da * half_f16c(w + 80) * (float)hsum_epi32(scaled) - da * half_f16c(w + 82) * (float)m;
-    }
-    return sum;
-}
-
-// Q3_K: sixteen groups of 16 values, 2 low bits and a high bit (set: the value is the low bits;
-// clear: they less 4), with 6-bit signed scales. Σ q·y = Σ low·y − Σ 4·y over the clear bits, both
-// from maddubs on unsigned bytes (pairs within ±1,024: no saturation), then Q2_K's runs.
-AVX2 static float dot_q3_K_avx2(const uint8_t *w, const uint8_t *a, int64_t blocks) {
-    float sum = 0;
-    for (int64_t i = 0; i < blocks; i++, w += 110, a += ASSAY_Q8_K_BYTES) {
-        PREFETCH(w); PREFETCH(w + 64);
-        const int8_t *q = q8_K_values(a);
-        __m256i groups[2], scaled = _mm256_setzero_si256(), hmask = _mm256_loadu_si256((const __m256i *)w);
-        half_block_scales(_mm256_cvtepi8_epi16(q3_K_scale_bytes(w)), groups);
-        for (int run = 0; run < 8; run++) {
-            __m256i y = _mm256_loadu_si256((const __m256i *)(q + 32 * run));
-            __m256i pairs = _mm256_sub_epi16(_mm256_maddubs_epi16(two_bits(w + 32, run), y), _mm256_maddubs_epi16(q3_K_fours(hmask, run), y));
-            scaled = _mm256_add_epi32(scaled, _mm256_madd_epi16(pairs, q6_K_run_scales(groups[run / 4], run % 4)));
+        if (type == Q2_K) {
+            int m = hsum_epi32(_mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)(a + 260))));
+            sum += da * half_f16c(w + 80) * (float)hsum_epi32(scaled) - da * half_f16c(w + 82) * (float)m;
+        } else {
+            sum += da * half_f16c(w + 108) * (float)hsum_epi32(scaled);
         }
-        sum += q8_K_scale(a) * half_f16c(w + 108) * (float)hsum_epi32(scaled);
     }
     return sum;
 }
@@ -318,10 +291,10 @@ AVX2 void assay_gemv_ggml_avx2(int type, const uint8_t *w, size_t row_bytes, int
         case Q5_0: value = scaled ? dot_q5_0_avx2(row, xq, ad, as, k / 32) : assay_dot_quantized_portable(type, row, xq, k); break;
         case Q5_1: value = scaled ? dot_q5_1_avx2(row, xq, ad, as, k / 32) : assay_dot_quantized_portable(type, row, xq, k); break;
         case Q8_0: value = scaled ? dot_q8_0_avx2(row, xq, ad, k / 32) : assay_dot_quantized_portable(type, row, xq, k); break;
-        case Q2_K: value = dot_q2_K_avx2(row, xq, k / 256); break;
-        case Q3_K: value = dot_q3_K_avx2(row, xq, k / 256); break;
-        case Q4_K: value = dot_q4_K_avx2(row, xq, k / 256); break;
-        case Q5_K: value = dot_q5_K_avx2(row, xq, k / 256); break;
+        case Q2_K: value = dot_2_3_K(Q2_K, row, xq, k / 256); break;
+        case Q3_K: value = dot_2_3_K(Q3_K, row, xq, k / 256); break;
+        case Q4_K: value = dot_4_5_K(Q4_K, row, xq, k / 256); break;
+        case Q5_K: value = dot_4_5_K(Q5_K, row, xq, k / 256); break;
         case Q6_K: value = dot_q6_K_avx2(row, xq, k / 256); break;
         default: value = assay_dot_quantized_portable(type, row, xq, k); break;
         }

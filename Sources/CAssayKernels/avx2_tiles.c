@@ -72,27 +72,21 @@ AVX2 int assay_dequantize_row_avx2(int type, const uint8_t *b, float *y, int64_t
     if (size == 0 || k % size != 0) return 0;
     const __m256i low = _mm256_set1_epi8(0x0F);
     switch (type) {
-    case Q4_0: case Q4_1: case Q8_0:
+    case Q4_0: case Q4_1: case Q5_0: case Q5_1: case Q8_0:
         for (int64_t i = 0; i < k / 32; i++, b += bytes, y += 32) {
-            __m256 d = _mm256_set1_ps(half_f16c(b)), m = _mm256_set1_ps(type == Q4_1 ? half_f16c(b + 2) : 0);
-            __m256i q = type == Q8_0 ? _mm256_loadu_si256((const __m256i *)(b + 2)) : nibbles(b + (type == Q4_0 ? 2 : 4));
-            if (type == Q4_0) q = _mm256_sub_epi8(q, _mm256_set1_epi8(8));
-            for (int p = 0; p < 4; p++) {
-                __m256 v = _mm256_mul_ps(d, bytes_as_floats(q, p, 1));
-                if (type == Q4_1) v = _mm256_add_ps(v, m);
-                _mm256_storeu_ps(y + 8 * p, v);
+            int minimum = type == Q4_1 || type == Q5_1;
+            __m256 d = _mm256_set1_ps(half_f16c(b)), m = _mm256_set1_ps(minimum ? half_f16c(b + 2) : 0);
+            __m256i q;
+            switch (type) {
+            case Q4_0: q = _mm256_sub_epi8(nibbles(b + 2), _mm256_set1_epi8(8)); break;
+            case Q4_1: q = nibbles(b + 4); break;
+            case Q5_0: q = _mm256_sub_epi8(five_bits(b + 6, load_u32(b + 2)), _mm256_set1_epi8(16)); break;
+            case Q5_1: q = five_bits(b + 8, load_u32(b + 4)); break;
+            default: q = _mm256_loadu_si256((const __m256i *)(b + 2)); break;  // Q8_0
             }
-        }
-        return 1;
-    case Q5_0: case Q5_1:
-        for (int64_t i = 0; i < k / 32; i++, b += bytes, y += 32) {
-            __m256 d = _mm256_set1_ps(half_f16c(b)), m = _mm256_set1_ps(type == Q5_1 ? half_f16c(b + 2) : 0);
-            int at = type == Q5_0 ? 2 : 4;
-            __m256i q = five_bits(b + at + 4, load_u32(b + at));
-            if (type == Q5_0) q = _mm256_sub_epi8(q, _mm256_set1_epi8(16));
             for (int p = 0; p < 4; p++) {
                 __m256 v = _mm256_mul_ps(d, bytes_as_floats(q, p, 1));
-                if (type == Q5_1) v = _mm256_add_ps(v, m);
+                if (minimum) v = _mm256_add_ps(v, m);
                 _mm256_storeu_ps(y + 8 * p, v);
             }
         }
