@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Writes a Llama- or Qwen2-shaped GGUF with random weights, for speed and memory work on the
 # shapes people ship (its perplexity means nothing). Quantized tensors are random blocks whose f16
-# scales are set small (weights of about ±0.05); norms are ones. A vocabulary of byte tokens and
-# placeholders lets both assay and llama.cpp load the file and tokenize any text (byte by byte).
+# scales make typical weights about 0.02 (the F32 files' N(0, 0.02)); norms are ones. A vocabulary
+# of byte tokens and placeholders lets both assay and llama.cpp load the file and tokenize any
+# text (byte by byte).
 # Usage: scripts/random-gguf.sh SHAPE TYPE OUT.gguf
 #   SHAPE: 1b (TinyLlama-1.1B), 3b (Llama-3.2-3B), 7b (Llama-2-7B), 8b (Llama-3-8B),
 #          qwen2-1.5b, qwen2-7b, or tiny (a 4-layer toy for tests)
@@ -10,7 +11,7 @@
 #          (llama-quantize's: output, and attn_v and ffn_down of the layers use_more_bits picks, in Q6_K)
 #   GGUF_PYTHON=… a Python with gguf and numpy (otherwise a venv in ~/.cache/assay/gguf-venv).
 set -euo pipefail
-[ $# -eq 3 ] || { sed -n '2,11p' "$0" >&2; exit 2; }
+[ $# -eq 3 ] || { sed -n '2,12p' "$0" >&2; exit 2; }
 if [ -n "${GGUF_PYTHON:-}" ]; then
   python=$GGUF_PYTHON
 else

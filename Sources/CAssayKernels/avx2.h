@@ -44,7 +44,7 @@ AVX2 static inline __m256i five_bits(const uint8_t *p, uint32_t qh) {
 // fifth bit of group g's value l; as 16 in every byte where it is set, 0 elsewhere.
 AVX2 static inline __m256i q5_K_high(__m256i qh, int g) {
     __m256i moved = g < 4 ? _mm256_slli_epi16(qh, 4 - g) : _mm256_srli_epi16(qh, g - 4);
-    return _mm256_and_si256(moved, _mm256_set1_epi8(0x10));  // bits crossing into the next byte land below bit 4
+    return _mm256_and_si256(moved, _mm256_set1_epi8(0x10));  // bits shifted across a byte boundary land off bit 4
 }
 
 // Run `run` (values 32·run … 32·run + 31) of a Q2_K or Q3_K block's 2-bit values as bytes 0–3:
@@ -94,9 +94,9 @@ AVX2 static inline __m256 dot_i8_i8(__m256i x, __m256i y) {
 // from memory (bench/kernels.sh): Q4_0 6.6–8 → 16.7 GB/s, Q4_1 8.9 → 15.9, Q8_0 17.7 → 21.8, Q4_K
 // 11–16 → 17.6, Q6_K 15.7 → 19.2. The exact dword loops (exact_4bit, exact_q8_0, exact_q4_K,
 // exact_q6_K) ask too: they had lost up to 10 % with it while byte shuffles and scalar block
-// scales bound them, and gain since; so does dot_exact_avx2's dequantizing loop (the 5-bit types,
-// Q2_K, Q3_K), but not the fallbacks (exact_32, dot_exact_avx2's other loops). A prefetch
-// past a matrix's end never faults.
+// scales bound them, and gain since; so do avx2_exact_more.c's (the 5-bit types, Q2_K, Q3_K) and
+// dot_exact_avx2's dequantizing loop (their fallback), but not the other fallbacks (exact_32,
+// dot_exact_avx2's F32/F16/BF16 and 32-value loops). A prefetch past a matrix's end never faults.
 #define PREFETCH_DISTANCE 8192
 // The address is formed as an integer: a pointer past the end of the matrix would be undefined.
 #define PREFETCH(p) _mm_prefetch((const char *)((uintptr_t)(p) + PREFETCH_DISTANCE), _MM_HINT_T0)

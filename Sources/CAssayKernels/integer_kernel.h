@@ -5,7 +5,7 @@
 //   LANES          rows a group (the int32 lanes of a vector)
 //   TARGET         the function attribute that compiles for the width's instructions
 //   SUFFIX(name)   the width's name for a function
-//   DPBUSD         1 when vpdpbusd multiplies the 32-value blocks (Q4_0, Q4_1, Q8_0 as bytes + 128)
+//   DPBUSD         1 when vpdpbusd multiplies the 32-value blocks (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 as bytes + 128)
 //   MAXNC          activation rows a kernel call takes (4 with 16 registers, 8 with 32)
 //   VI, VF         the integer and float vector types, and the V_… / F_… operations below.
 // Every lane's arithmetic is the same at both widths (exact integer sums, then the same float

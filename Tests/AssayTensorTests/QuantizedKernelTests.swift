@@ -215,15 +215,15 @@ struct QuantizedKernelTests {
     /// A short batch goes through the matrix-vector kernels, a few weight rows meeting every
     /// activation row, where each output equals the one-row product bit for bit (quantized
     /// activations, and f32 ones for types without a SIMD dequantization) — or, with f32
-    /// activations and weights the CPU dequantizes fast (F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
-    /// Q4_K, Q5_K, Q6_K
-    /// with AVX2), through dequantized tiles, where each output is the same
+    /// activations and weights the CPU dequantizes fast (F16, BF16 and every block type with
+    /// AVX2), through dequantized tiles, where each output is the same
     /// whichever rows share the batch. Either way it does not depend on the thread count and
     /// stays within rounding of sgemm on the dequantized matrix.
     @Test(arguments: matrixTypes.filter { $0 != .f32 })
     func shortBatchesEqualRowByRowProducts(type: GGMLType) {
-        // An odd row count: Q4_0 and Q4_1 pair rows, and the last one goes alone.
-        let rows = 301, columns = 512, m = 5
+        // An odd row count (Q4_0 and Q4_1 pair rows, and the last one goes alone) and an odd
+        // block count (decode's 32-value kernels take blocks two at a time).
+        let rows = 301, columns = 512 + type.blockSize, m = 5
         let w = Self.matrix(type, rows: rows, columns: columns, seed: 61)
         let x = Self.activations(m * columns, seed: 62)
         let saved = Threads.count
