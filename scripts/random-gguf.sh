@@ -7,7 +7,7 @@
 # Usage: scripts/random-gguf.sh SHAPE TYPE OUT.gguf
 #   SHAPE: 1b (TinyLlama-1.1B), 3b (Llama-3.2-3B), 7b (Llama-2-7B), 8b (Llama-3-8B),
 #          qwen2-1.5b, qwen2-7b, or tiny (a 4-layer toy for tests)
-#   TYPE:  f32 f16 q4_0 q4_1 q5_0 q5_1 q8_0 q2_k q3_k q4_k q5_k q6_k, or the mixes q4_k_m and q5_k_m
+#   TYPE:  f32 f16 bf16 q4_0 q4_1 q5_0 q5_1 q8_0 q2_k q3_k q4_k q5_k q6_k, or the mixes q4_k_m and q5_k_m
 #          (llama-quantize's: output, and attn_v and ffn_down of the layers use_more_bits picks, in Q6_K)
 #   GGUF_PYTHON=… a Python with gguf and numpy (otherwise a venv in ~/.cache/assay/gguf-venv).
 set -euo pipefail
@@ -71,6 +71,9 @@ def matrix(rows, columns, qtype):
         return (rng.standard_normal((rows, columns), dtype=np.float32) * 0.02), None
     if qtype == Q.F16:
         return (rng.standard_normal((rows, columns), dtype=np.float32) * 0.02).astype(np.float16), None
+    if qtype == Q.BF16:  # the high halves of the f32 values (truncated)
+        values = rng.standard_normal((rows, columns), dtype=np.float32) * 0.02
+        return (values.view(np.uint32) >> 16).astype(np.uint16), Q.BF16
     block, type_size = GGML_QUANT_SIZES[qtype]
     if columns % block:
         sys.exit(f"rows of {columns} values do not hold whole {kind} blocks of {block}")
@@ -111,7 +114,7 @@ writer.add_head_count_kv(kv)
 writer.add_rope_dimension_count(d)
 writer.add_rope_freq_base(base)
 writer.add_layer_norm_rms_eps(1e-5)
-writer.add_file_type({Q.F32: 0, Q.F16: 1, Q.Q4_0: 2, Q.Q4_1: 3, Q.Q8_0: 7, Q.Q5_0: 8, Q.Q5_1: 9, Q.Q2_K: 10, Q.Q3_K: 12,
+writer.add_file_type({Q.F32: 0, Q.F16: 1, Q.BF16: 32, Q.Q4_0: 2, Q.Q4_1: 3, Q.Q8_0: 7, Q.Q5_0: 8, Q.Q5_1: 9, Q.Q2_K: 10, Q.Q3_K: 12,
                       Q.Q4_K: 15, Q.Q5_K: 17, Q.Q6_K: 18}[qtype])
 writer.add_tokenizer_model("llama")
 # Byte tokens (SentencePiece's byte fallback) make any text tokenize, one token per byte.
