@@ -63,8 +63,9 @@ AVX2 static float dot_exact_avx2(int type, const uint8_t *w, const float *x, int
         }
         return hsum(_mm256_add_ps(acc0, acc1));
     }
-    // Other types (Q5_0, Q5_1, Q2_K, Q3_K, Q5_K): up to 256 values dequantized into a buffer (with
-    // AVX2 where avx2_tiles.c has the type, as the panels are), then multiply-adds.
+    // Other types (Q5_0, Q5_1, Q2_K, Q3_K, Q5_K), when avx2_exact_more.c cannot take them (rows
+    // longer than SCALED_BLOCKS, or no memory for the transposed activations): up to 256 values
+    // dequantized into a buffer (with AVX2, as the panels are), then multiply-adds.
     int size = block_size(type), bytes = block_bytes(type);
     float buffer[256];
     float tail = 0;
