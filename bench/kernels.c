@@ -17,8 +17,13 @@ static int layout(int type, int *bytes, int *scales, int *count) {
     switch (type) {
     case 2: *bytes = 18; *scales = 0; *count = 1; return 1;    // Q4_0
     case 3: *bytes = 20; *scales = 0; *count = 2; return 1;    // Q4_1
+    case 6: *bytes = 22; *scales = 0; *count = 1; return 1;    // Q5_0
+    case 7: *bytes = 24; *scales = 0; *count = 2; return 1;    // Q5_1
     case 8: *bytes = 34; *scales = 0; *count = 1; return 1;    // Q8_0
+    case 10: *bytes = 84; *scales = 80; *count = 2; return 1;  // Q2_K
+    case 11: *bytes = 110; *scales = 108; *count = 1; return 1; // Q3_K
     case 12: *bytes = 144; *scales = 0; *count = 2; return 1;  // Q4_K
+    case 13: *bytes = 176; *scales = 0; *count = 2; return 1;  // Q5_K
     case 14: *bytes = 210; *scales = 208; *count = 1; return 1; // Q6_K
     default: return 0;
     }

@@ -157,6 +157,32 @@ AVX2 static inline __m256i q6_K_run_scales(__m256i groups, int run) {
                                                         _mm_set1_epi16((short)((4 * run) | ((4 * run + 1) << 8)))));
 }
 
+// A Q2_K or Q3_K block's sixteen scales as int16, spread by half_block_scales to `groups`, and
+// the int16 that meet Q8_K's sixteen sums of 16 in one madd (`paired`): Q2_K's minimums, Q3_K's
+// scales (for its −4, below); Q3_K's high bits in `hmask`.
+AVX2 static inline void q2_3_K_block(int type, const uint8_t *w, __m256i groups[2], __m256i *paired, __m256i *hmask) {
+    if (type == Q2_K) {
+        __m128i packed = _mm_loadu_si128((const __m128i *)w);
+        half_block_scales(_mm256_cvtepu8_epi16(_mm_and_si128(packed, _mm_set1_epi8(0x0F))), groups);
+        *paired = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F)));
+        *hmask = _mm256_setzero_si256();
+    } else {
+        *paired = _mm256_cvtepi8_epi16(q3_K_scale_bytes(w));
+        half_block_scales(*paired, groups);
+        *hmask = _mm256_loadu_si256((const __m256i *)w);
+    }
+}
+
+// Run `run` of a Q2_K or Q3_K block as unsigned bytes: Q2_K's 2-bit values; Q3_K's values plus
+// 4 (the low bits, plus 4 where the high bit is set), whose 4s come off as 4 · Σ sc_j · Σy_j.
+AVX2 static inline __m256i q2_3_K_run(int type, const uint8_t *w, __m256i hmask, int run) {
+    __m256i low = two_bits(w + (type == Q2_K ? 16 : 32), run);
+    if (type == Q2_K) return low;
+    // Bit `run` of each byte moved to bit 2 (16-bit shifts: bits crossing into a neighbouring byte land off bit 2).
+    __m256i moved = run < 2 ? _mm256_slli_epi16(hmask, 2 - run) : _mm256_srli_epi16(hmask, run - 2);
+    return _mm256_or_si256(low, _mm256_and_si256(moved, _mm256_set1_epi8(4)));
+}
+
 // start + Σ over 32 weights of q·x as 8 lanes for 32 byte values (0–127: byte 3, masked in place,
 // must leave the sign bit clear) whose dword i holds weights 4i…4i+3, `xt` the transposed
 // activations (the 4-bit products' order and scaling: avx2_exact.c).

@@ -206,6 +206,38 @@ AVX2 static inline __attribute__((always_inline)) void q6_K_row(const uint8_t *w
     for (int r = 0; r < R; r++) y[r * ldy] = sum[r];
 }
 
+// dot_2_3_K (avx2_ggml.c) for one Q2_K or Q3_K weight row against R activation rows: each run's
+// values unpacked once for the R rows.
+AVX2 static inline __attribute__((always_inline)) void q2_3_K_row(const int type, const uint8_t *w, const uint8_t *xq, size_t xq_row_bytes,
+                                                                    int64_t blocks, float *y, int64_t ldy, const int R) {
+    float sum[4] = {0, 0, 0, 0};
+    for (int64_t i = 0; i < blocks; i++, w += block_bytes(type)) {
+        PREFETCH(w); PREFETCH(w + 64);
+        __m256i groups[2], paired, hmask, scaled[4];
+        q2_3_K_block(type, w, groups, &paired, &hmask);
+        for (int r = 0; r < R; r++) scaled[r] = _mm256_setzero_si256();
+        for (int run = 0; run < 8; run++) {
+            __m256i scale = q6_K_run_scales(groups[run / 4], run % 4), values = q2_3_K_run(type, w, hmask, run);
+            for (int r = 0; r < R; r++) {
+                const int8_t *q = q8_K_values(xq + r * xq_row_bytes + i * ASSAY_Q8_K_BYTES);
+                __m256i pairs = _mm256_maddubs_epi16(values, _mm256_loadu_si256((const __m256i *)(q + 32 * run)));
+                scaled[r] = _mm256_add_epi32(scaled[r], _mm256_madd_epi16(pairs, scale));
+            }
+        }
+        for (int r = 0; r < R; r++) {
+            const uint8_t *a = xq + r * xq_row_bytes + i * ASSAY_Q8_K_BYTES;
+            float da = q8_K_scale(a);
+            __m256i sums = _mm256_madd_epi16(paired, _mm256_loadu_si256((const __m256i *)(a + 260)));
+            if (type == Q2_K) {
+                sum[r] += da * half_f16c(w + 80) * (float)hsum_epi32(scaled[r]) - da * half_f16c(w + 82) * (float)hsum_epi32(sums);
+            } else {
+                sum[r] += da * half_f16c(w + 108) * (float)hsum_epi32(_mm256_sub_epi32(scaled[r], _mm256_slli_epi32(sums, 2)));
+            }
+        }
+    }
+    for (int r = 0; r < R; r++) y[r * ldy] = sum[r];
+}
+
 // Weight row `row` (and row + 1 for Q4_0/Q4_1) against R activation rows.
 AVX2 static inline __attribute__((always_inline)) void quantized_rows(int type, const uint8_t *w, size_t row_bytes, int64_t k, int64_t row,
                                                                         const uint8_t *xq, size_t xq_row_bytes, const float *ad4,
@@ -218,6 +250,8 @@ AVX2 static inline __attribute__((always_inline)) void quantized_rows(int type, 
     case Q8_0: q8_0_row(w0, xq, xq_row_bytes, ad4, k / 32, y + row, ldy, R); break;
     case Q4_K: q4_K_row(Q4_K, w0, xq, xq_row_bytes, k / 256, y + row, ldy, R); break;
     case Q5_K: q4_K_row(Q5_K, w0, xq, xq_row_bytes, k / 256, y + row, ldy, R); break;
+    case Q2_K: q2_3_K_row(Q2_K, w0, xq, xq_row_bytes, k / 256, y + row, ldy, R); break;
+    case Q3_K: q2_3_K_row(Q3_K, w0, xq, xq_row_bytes, k / 256, y + row, ldy, R); break;
     default: q6_K_row(w0, xq, xq_row_bytes, k / 256, y + row, ldy, R); break;
     }
 }
@@ -225,7 +259,7 @@ AVX2 static inline __attribute__((always_inline)) void quantized_rows(int type, 
 AVX2 int assay_gemm_quantized_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes,
                                    int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1) {
     int paired = type == Q4_0 || type == Q4_1, extra = paired || type == Q5_0 || type == Q5_1, small_blocks = extra || type == Q8_0;
-    if (!small_blocks && type != Q4_K && type != Q5_K && type != Q6_K) return 0;
+    if (!small_blocks && type != Q2_K && type != Q3_K && type != Q4_K && type != Q5_K && type != Q6_K) return 0;
     int64_t blocks = k / 32, groups = (m + 3) / 4;
     float *ad4 = NULL, *as4 = NULL;
     if (small_blocks) {

@@ -100,8 +100,7 @@ AVX2 static inline __attribute__((always_inline)) float exact_low_K(const int ty
                 product = byte_products(two_bits(w + 16, run), xt + 32 * run, _mm256_setzero_ps());
                 mins = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(ms[run / 4], pick[run % 4]), _mm256_load_ps(t + 8 * run), mins);
             } else {
-                __m256i v = _mm256_or_si256(two_bits(w + 32, run), _mm256_andnot_si256(q3_K_fours(hmask, run), _mm256_set1_epi8(4)));
-                product = byte_products(v, xt + 32 * run, _mm256_load_ps(t + 8 * run));
+                product = byte_products(q2_3_K_run(Q3_K, w, hmask, run), xt + 32 * run, _mm256_load_ps(t + 8 * run));
             }
             if (run % 2 == 0) acc0 = _mm256_fmadd_ps(scale, product, acc0);
             else acc1 = _mm256_fmadd_ps(scale, product, acc1);

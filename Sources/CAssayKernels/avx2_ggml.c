@@ -195,34 +195,25 @@ AVX2 static inline __attribute__((always_inline)) float dot_4_5_K(const int type
 // groups, one per 128-bit lane, so one madd applies both groups' scales (as Q6_K's runs). Q2_K:
 // 4-bit scales (low nibbles) and mins (high ones), the mins against Q8_K's sixteen sums in one
 // madd. Q3_K: 6-bit signed scales, and a high bit per value (set: the value is the low bits;
-// clear: they less 4), so Σ q·y = Σ low·y − Σ 4·y over the clear bits, both from maddubs on
-// unsigned bytes (pairs within ±1,024: no saturation).
+// clear: they less 4), multiplied as the unsigned value + 4 (0–7; pairs within ±1,792, so
+// maddubs never saturates), and Σ_j sc_j · 4 · Σy_j taken off once a block (as Q6_K's 32).
 AVX2 static inline __attribute__((always_inline)) float dot_2_3_K(const int type, const uint8_t *w, const uint8_t *a, int64_t blocks) {
     float sum = 0;
     for (int64_t i = 0; i < blocks; i++, w += block_bytes(type), a += ASSAY_Q8_K_BYTES) {
         PREFETCH(w); PREFETCH(w + 64);
         const int8_t *q = q8_K_values(a);
-        __m256i groups[2], scaled = _mm256_setzero_si256(), mins = _mm256_setzero_si256(), hmask = _mm256_setzero_si256();
-        if (type == Q2_K) {
-            __m128i packed = _mm_loadu_si128((const __m128i *)w);
-            half_block_scales(_mm256_cvtepu8_epi16(_mm_and_si128(packed, _mm_set1_epi8(0x0F))), groups);
-            mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F)));
-        } else {
-            half_block_scales(_mm256_cvtepi8_epi16(q3_K_scale_bytes(w)), groups);
-            hmask = _mm256_loadu_si256((const __m256i *)w);
-        }
+        __m256i groups[2], paired, hmask, scaled = _mm256_setzero_si256();
+        q2_3_K_block(type, w, groups, &paired, &hmask);
         for (int run = 0; run < 8; run++) {
-            __m256i y = _mm256_loadu_si256((const __m256i *)(q + 32 * run)), pairs;
-            if (type == Q2_K) pairs = _mm256_maddubs_epi16(two_bits(w + 16, run), y);
-            else pairs = _mm256_sub_epi16(_mm256_maddubs_epi16(two_bits(w + 32, run), y), _mm256_maddubs_epi16(q3_K_fours(hmask, run), y));
+            __m256i pairs = _mm256_maddubs_epi16(q2_3_K_run(type, w, hmask, run), _mm256_loadu_si256((const __m256i *)(q + 32 * run)));
             scaled = _mm256_add_epi32(scaled, _mm256_madd_epi16(pairs, q6_K_run_scales(groups[run / 4], run % 4)));
         }
         float da = q8_K_scale(a);
+        __m256i sums = _mm256_madd_epi16(paired, _mm256_loadu_si256((const __m256i *)(a + 260)));
         if (type == Q2_K) {
-            int m = hsum_epi32(_mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)(a + 260))));
-            sum += da * half_f16c(w + 80) * (float)hsum_epi32(scaled) - da * half_f16c(w + 82) * (float)m;
+            sum += da * half_f16c(w + 80) * (float)hsum_epi32(scaled) - da * half_f16c(w + 82) * (float)hsum_epi32(sums);
         } else {
-            sum += da * half_f16c(w + 108) * (float)hsum_epi32(scaled);
+            sum += da * half_f16c(w + 108) * (float)hsum_epi32(_mm256_sub_epi32(scaled, _mm256_slli_epi32(sums, 2)));
         }
     }
     return sum;

@@ -6,7 +6,7 @@
 //
 // A group of L weight rows (16 with AVX-512 VNNI, 8 with AVX2) is unpacked once, GROUPS_AT_ONCE
 // groups at a time, and meets every activation row, up to 8 (AVX-512) or 4 (AVX2) at a time.
-// 4-, 5- and 6-bit values are unpacked into bytes, four values of a row side by side, so one
+// 2- to 6-bit values are unpacked into bytes, four values of a row side by side, so one
 // vector holds four values of each of the L rows: vpmaddubsw multiplies them by four activation
 // bytes broadcast to every row (32 multiply-adds an instruction at 256 bits, where f32 sgemm's FMA
 // does 8), a few such products add up in 16 bits, and one vpmaddwd widens them — against ones, or
@@ -22,6 +22,8 @@
 //   Q4_1, Q5_1:  acc = fma(d_w · d_a, Σ q·a, acc); acc = fma(m_w, s_a, acc)
 //   Q4_K, Q5_K:  acc = fma(d_w · d_a, Σ_j sc_j Σ q·a, acc); acc = fma(−(dmin_w · d_a), Σ_j m_j Σa_j, acc)
 //   Q6_K:        acc = fma(d_w · d_a, Σ_j sc_j (Σ q·a − 32 Σa_j), acc)
+//   Q3_K:        acc = fma(d_w · d_a, Σ_j sc_j (Σ q·a − 4 Σa_j), acc)  (q the value + 4, sc the scale − 32)
+//   Q2_K:        acc = fma(d_w · d_a, Σ_j sc_j Σ q·a, acc); acc = fma(−(dmin_w · d_a), Σ_j m_j Σa_j, acc)
 // (q the stored value, a the activation's int8, d_a its block scale, s_a q8_1's stored sum, Σa_j
 // q8_K's stored sums) — the same float operations in the AVX-512, AVX2 and portable kernels, so
 // the same bits whichever runs, however the rows are split across threads and whichever
@@ -134,6 +136,34 @@ AVX2 static void pack_group(int type, int L, const uint8_t *w, size_t row_bytes,
                     }
                     store_steps(lo, part + (2 * pair) * 8 * vec, vec);
                     store_steps(hi, part + (2 * pair + 1) * 8 * vec, vec);
+                }
+            } else if (type == Q2_K || type == Q3_K) {
+                int16_t *scales = (int16_t *)(out + 256 * L), *pairs = (int16_t *)(out + 320 * L);
+                for (int r = 0; r < 8; r++) {
+                    int at = 8 * half + r;
+                    int8_t q3[16] = {0};
+                    if (row[r] && type == Q3_K) q3_K_scales(row[r], q3);
+                    for (int j = 0; j < 16; j++) {
+                        // Q2_K: the scale in the low nibble, the minimum in the high one. Q3_K: the scale twice.
+                        int16_t sc = !row[r] ? 0 : type == Q2_K ? (row[r][j] & 0x0F) : q3[j];
+                        int16_t paired = !row[r] ? 0 : type == Q2_K ? (row[r][j] >> 4) : q3[j];
+                        scales[2 * L * j + 2 * at] = scales[2 * L * j + 2 * at + 1] = sc;
+                        pairs[2 * L * (j / 2) + 2 * at + j % 2] = paired;
+                    }
+                    d[at] = row[r] ? _cvtsh_ss(load_u16(row[r] + (type == Q2_K ? 80 : 108))) : 0;
+                    if (type == Q2_K) second[at] = row[r] ? _cvtsh_ss(load_u16(row[r] + 82)) : 0;
+                }
+                // Runs of 32 values (two sub-blocks); Q3_K's plus 4 where the high bit is set.
+                for (int run = 0; run < 8; run++) {
+                    __m256i v[8];
+                    for (int r = 0; r < 8; r++) {
+                        if (!row[r]) {
+                            v[r] = _mm256_setzero_si256();
+                            continue;
+                        }
+                        v[r] = q2_3_K_run(type, row[r], _mm256_loadu_si256((const __m256i *)row[r]), run);
+                    }
+                    store_steps(v, part + run * 8 * vec, vec);
                 }
             } else {
                 int16_t *scales = (int16_t *)(out + 256 * L), *pairs = (int16_t *)(out + 320 * L);

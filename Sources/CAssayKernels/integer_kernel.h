@@ -93,18 +93,19 @@ TARGET INLINE void SUFFIX(group_columns)(int type, int NC, const uint8_t *group,
                 }
             }
         } else {
-            // Values ≤ 63: pairs ≤ 2 · 63 · 128 = 16,128, so two steps (half a sub-block) add up in int16.
+            // Sixteen sub-blocks of 16 values (four steps each). Q6_K's values ≤ 63: pairs ≤ 2 · 63 · 128
+            // = 16,128, so two steps (half a sub-block) add up in int16; Q3_K's ≤ 7 and Q2_K's ≤ 3 all
+            // four (≤ 4 · 1,792 = 7,168).
+            const int run = type == Q6_K ? 2 : 4;
             for (int j = 0; j < 16; j++) {
-                VI scale = V_LOAD(g + 256 * L + 4 * L * j);
-                for (int h = 0; h < 2; h++) {
-                    VI part[MAXNC];
-                    for (int s = 0; s < 2; s++)
-                        SUFFIX(byte_products)(NC, part, g + 16 * L * j + 8 * L * h + 4 * L * s, x, (size_t)(i * ab + 16 * j + 8 * h + 4 * s),
-                                              s == 0);
-                    for (int c = 0; c < NC; c++) {
-                        VI p = V_MADD(part[c], scale);
-                        sums[c] = j == 0 && h == 0 ? p : V_ADD32(sums[c], p);
-                    }
+                VI part[MAXNC], scale = V_LOAD(g + 256 * L + 4 * L * j);
+                for (int s = 0; s < 4; s++) {
+                    SUFFIX(byte_products)(NC, part, g + 16 * L * j + 4 * L * s, x, (size_t)(i * ab + 16 * j + 4 * s), s % run == 0);
+                    if (s % run == run - 1)
+                        for (int c = 0; c < NC; c++) {
+                            VI p = V_MADD(part[c], scale);
+                            sums[c] = j == 0 && s < run ? p : V_ADD32(sums[c], p);
+                        }
                 }
             }
         }
@@ -112,20 +113,22 @@ TARGET INLINE void SUFFIX(group_columns)(int type, int NC, const uint8_t *group,
         for (int c = 0; c < NC; c++) {
             const uint32_t *e = ex + (c * blocks + i) * extras;
             VF da = F_SET1(ad[c * blocks + i]);
-            if (type == Q6_K) {
-                // Σ_j sc_j · 32 · Σa_j: the rows' scales two sub-blocks at a time against the sums of 16.
+            if (type == Q6_K || type == Q3_K) {
+                // Σ_j sc_j · 32 · Σa_j (Q3_K: 4 · Σa_j): the rows' scales two sub-blocks at a time against the sums of 16.
                 VI offset = V_ZERO();
                 for (int p = 0; p < 8; p++) offset = V_ADD32(offset, V_MADD(V_LOAD(g + 320 * L + 4 * L * p), V_SET1(e[p])));
-                sums[c] = V_SUB32(sums[c], V_SLLI32(offset, 5));
+                sums[c] = V_SUB32(sums[c], type == Q6_K ? V_SLLI32(offset, 5) : V_SLLI32(offset, 2));
             }
             acc[c] = F_FMADD(F_MUL(dw, da), F_CVT(sums[c]), acc[c]);
             if (q8_1_activations(type)) {
                 float s;
                 memcpy(&s, e, 4);
                 acc[c] = F_FMADD(F_LOAD(g + group_scales_offset(type, LANES) + 4 * L), F_SET1(s), acc[c]);
-            } else if (type == Q4_K || type == Q5_K) {
+            } else if (type == Q4_K || type == Q5_K || type == Q2_K) {
+                // Σ_j m_j · Σa_j: Q4_K's minimums of 32 against the sums of 32, Q2_K's of 16 against those of 16.
                 VI mins = V_ZERO();
-                for (int p = 0; p < 4; p++) mins = V_ADD32(mins, V_MADD(V_LOAD(g + 288 * L + 4 * L * p), V_SET1(e[p])));
+                for (int p = 0; p < (type == Q2_K ? 8 : 4); p++)
+                    mins = V_ADD32(mins, V_MADD(V_LOAD(g + (type == Q2_K ? 320 : 288) * L + 4 * L * p), V_SET1(e[p])));
                 VF dmin = F_LOAD(g + group_scales_offset(type, LANES) + 4 * L);
                 acc[c] = F_FNMADD(F_MUL(dmin, da), F_CVT(mins), acc[c]);
             }
@@ -172,6 +175,8 @@ COLUMNS(Q8_0, SUFFIX(columns_q8_0))
 COLUMNS(Q4_K, SUFFIX(columns_q4_K))
 COLUMNS(Q5_K, SUFFIX(columns_q5_K))
 COLUMNS(Q6_K, SUFFIX(columns_q6_K))
+COLUMNS(Q2_K, SUFFIX(columns_q2_K))
+COLUMNS(Q3_K, SUFFIX(columns_q3_K))
 #undef COLUMNS
 #undef WIDE_COLUMNS
 
@@ -189,6 +194,8 @@ TARGET static void SUFFIX(integer_rows)(int type, const uint8_t *w, size_t row_b
         : type == Q8_0 ? SUFFIX(columns_q8_0)
         : type == Q4_K ? SUFFIX(columns_q4_K)
         : type == Q5_K ? SUFFIX(columns_q5_K)
+        : type == Q2_K ? SUFFIX(columns_q2_K)
+        : type == Q3_K ? SUFFIX(columns_q3_K)
                        : SUFFIX(columns_q6_K);
     for (int64_t r = r0; r < r1; r += LANES * GROUPS_AT_ONCE) {
         int64_t rows = r1 - r < LANES * GROUPS_AT_ONCE ? r1 - r : LANES * GROUPS_AT_ONCE;

@@ -3,7 +3,7 @@
 #pragma once
 #include "internal.h"
 
-static inline int k_quant(int type) { return type == Q4_K || type == Q5_K || type == Q6_K; }
+static inline int k_quant(int type) { return type == Q2_K || type == Q3_K || type == Q4_K || type == Q5_K || type == Q6_K; }
 // Q5_0, Q5_1 and Q5_K take Q4_0's, Q4_1's and Q4_K's layouts and chains with values 0–31.
 static inline int five_bit(int type) { return type == Q5_0 || type == Q5_1 || type == Q5_K; }
 static inline int q8_1_activations(int type) { return type == Q4_1 || type == Q5_1; }
@@ -17,7 +17,7 @@ static inline int64_t extra_terms(int type) {
     switch (type) {
     case Q8_0: return 17;  // its 32 values as int16 pairs, then 128·Σq
     case Q4_K: case Q5_K: return 4;  // its sums of 32, two to a term
-    case Q6_K: return 8;             // its sums of 16, two to a term
+    case Q2_K: case Q3_K: case Q6_K: return 8;  // its sums of 16, two to a term
     default: return 1;               // Q4_0: 8·Σq; Q5_0: 16·Σq; Q4_1, Q5_1: s
     }
 }
@@ -34,12 +34,16 @@ static inline int64_t extra_terms(int type) {
 //     with values 0–31.
 //   Q6_K: sixteen sub-blocks of 16 values 0–63, four vectors each; per sub-block a vector of the
 //     rows' scales; per pair of sub-blocks one of both (sc_2p in lane 2r, sc_2p+1 in 2r + 1); L floats d.
+//     Q3_K the same with values 0–7 (the low bits, plus 4 where the high bit is set) and its
+//     scales less 32. Q2_K the same with values 0–3 and its 4-bit scales, the pair vectors holding
+//     its 4-bit minimums (m_2p, m_2p+1), then L floats d and L dmin.
 static inline size_t group_block_bytes(int type, int L) {
     switch (type) {
     case Q4_1: case Q5_1: return 40 * (size_t)L;
     case Q8_0: return (L == 16 ? 36 : 68) * (size_t)L;
     case Q4_K: case Q5_K: return 312 * (size_t)L;
-    case Q6_K: return 356 * (size_t)L;
+    case Q3_K: case Q6_K: return 356 * (size_t)L;
+    case Q2_K: return 360 * (size_t)L;
     default: return 36 * (size_t)L;
     }
 }
@@ -48,7 +52,7 @@ static inline size_t group_scales_offset(int type, int L) {
     switch (type) {
     case Q8_0: return (L == 16 ? 32 : 64) * (size_t)L;
     case Q4_K: case Q5_K: return 304 * (size_t)L;
-    case Q6_K: return 352 * (size_t)L;
+    case Q2_K: case Q3_K: case Q6_K: return 352 * (size_t)L;
     default: return 32 * (size_t)L;
     }
 }

@@ -6,8 +6,8 @@
 // Only where SIMD kernels run (or the portable ones are forced, for tests): the portable kernel
 // unpacks every block once per activation row, far slower than sgemm on dequantized panels.
 int assay_integer_gemm_type(int type) {
-    return (type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q8_0 || type == Q4_K || type == Q5_K ||
-            type == Q6_K) &&
+    return (type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q8_0 || type == Q2_K || type == Q3_K ||
+            type == Q4_K || type == Q5_K || type == Q6_K) &&
            (assay_integer_lanes() > 0 || assay_portable_forced());
 }
 
@@ -67,6 +67,30 @@ static float chain(int type, const uint8_t *w, const uint8_t *x, int64_t blocks)
             float da = q8_K_scale(a);
             acc = fmaf(load_half(b) * da, (float)sum, acc);
             acc = fmaf(-(load_half(b + 2) * da), (float)mins, acc);
+        } else if (type == Q2_K || type == Q3_K) {
+            // Q2_K: Σ_j sc_j · Σ q·a and Σ_j m_j · Σa_j; Q3_K: Σ_j sc_j · (Σ q·a − 4 · Σa_j), q the
+            // value + 4 (the low bits, plus 4 where the high bit is set).
+            int8_t scales[16];
+            if (type == Q3_K) q3_K_scales(b, scales);
+            int mins = 0;
+            for (int j = 0; j < 16; j++) {
+                int part = 0;
+                for (int l = 0; l < 16; l++) {
+                    int e = 16 * j + l, run = e / 32, at = e % 32;
+                    int q = (b[(type == Q2_K ? 16 : 32) + (run / 4) * 32 + at] >> (2 * (run % 4))) & 3;
+                    if (type == Q3_K) q |= ((b[at] >> run) & 1) << 2;
+                    part += q * q8[e];
+                }
+                if (type == Q2_K) {
+                    sum += (b[j] & 0x0F) * part;
+                    mins += (b[j] >> 4) * q8_K_sum(a, j);
+                } else {
+                    sum += scales[j] * (part - 4 * q8_K_sum(a, j));
+                }
+            }
+            float da = q8_K_scale(a);
+            acc = fmaf(load_half(b + (type == Q2_K ? 80 : 108)) * da, (float)sum, acc);
+            if (type == Q2_K) acc = fmaf(-(load_half(b + 82) * da), (float)mins, acc);
         } else {
             // Σ_j sc_j · (Σ q·a − 32 · Σa_j), with q8_K's stored sums of 16 as Σa_j (as ggml's kernels read them).
             int q[256];
@@ -123,7 +147,7 @@ void assay_integer_terms(int type, const uint8_t *xq, size_t xq_row_bytes, int64
                     extra[p] = (uint32_t)even | (uint32_t)odd << 16;
                 }
                 break;
-            case Q6_K:
+            case Q2_K: case Q3_K: case Q6_K:
                 for (int p = 0; p < 8; p++)
                     extra[p] = (uint32_t)(uint16_t)q8_K_sum(block, 2 * p) | (uint32_t)(uint16_t)q8_K_sum(block, 2 * p + 1) << 16;
                 break;

@@ -273,7 +273,7 @@ float assay_exact_more_avx2(int type, const uint8_t *w, const float *xt, const f
 /// AVX2+FMA+F16C kernels (ggml numerics, avx2_ggml.c; see assay_gemv).
 void assay_gemv_ggml_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, float *y, int64_t r0, int64_t r1);
 /// Rows r0 ..< r1 of W against `m` quantized activation rows (`xq`, `xq_row_bytes` apart; y[a ·
-/// ldy + r]) for Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K: each output bit-identical to assay_gemv_ggml_avx2's,
+/// ldy + r]) for Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K–Q6_K: each output bit-identical to assay_gemv_ggml_avx2's,
 /// each weight block unpacked once for up to four activation rows. Returns 0 (nothing written)
 /// for other types, rows too long for decode's AVX2 products, or no memory.
 int assay_gemm_quantized_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes,

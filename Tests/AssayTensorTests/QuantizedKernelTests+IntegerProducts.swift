@@ -5,14 +5,14 @@ import Testing
 /// integer products at the ends of their ranges, in ``QuantizedKernelTests``' serialized suite
 /// (they switch the kernels' SIMD level for the whole process).
 extension QuantizedKernelTests {
-    /// A long batch with ggml numerics meets Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K weights in integer
+    /// A long batch with ggml numerics meets Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K–Q6_K weights in integer
     /// block products: each output one chain over the blocks, acc = fma(d_w · d_a, Σ q·a, acc)
-    /// (Q4_1 then fma(m_w, s_a, acc), Q4_K fma(−dmin_w · d_a, Σ m·Σa, acc)), so the same bits in
+    /// (Q4_1 then fma(m_w, s_a, acc), Q2_K and Q4_K fma(−dmin_w · d_a, Σ m·Σa, acc)), so the same bits in
     /// the AVX-512, AVX2 and portable kernels (and, for Q4_0 and Q4_1, as that chain written out
     /// here), for any thread count (301 rows: groups of 8 or 16 split unevenly, a short last
     /// group) and whichever activation rows share the batch (37 and 33 rows: a short last group
     /// of activation rows) — and within rounding of the float64 product of what the kernels see.
-    @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K])
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
     func longGGMLBatchesMultiplyInIntegers(type: GGMLType) throws {
         #expect(QuantizedKernels.multipliesInIntegers(type))
         let rows = 301, columns = 512, m = 37
@@ -85,9 +85,9 @@ extension QuantizedKernelTests {
     /// Every weight at its largest stored value (every bit of the values set; d = 2⁻¹⁰, mins 0)
     /// against activations that quantize to 127 everywhere: the integer GEMM's 16-bit partial sums
     /// at their bounds (four steps of 2 · 31 · 127 for the 5-bit types, eight of 2 · 15 · 127 for
-    /// the 4-bit ones). A partial sum that wrapped would differ from the portable chain and from
+    /// the 4-bit ones, four of 2 · 7 · 127 for Q3_K; Q3_K's scales at 31, Q2_K's at 15). A partial sum that wrapped would differ from the portable chain and from
     /// the float64 product; so would a decode kernel that did.
-    @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K])
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
     func integerSumsHoldAtTheirBounds(type: GGMLType) throws {
         let rows = 19, columns = 512, m = 37
         let blocks = rows * columns / type.blockSize
@@ -95,6 +95,8 @@ extension QuantizedKernelTests {
         // Where each block keeps its f16 scale and, where it has one, its f16 minimum.
         let (scale, minimum): (Int, Int?) = switch type {
         case .q6_K: (208, nil)
+        case .q3_K: (108, nil)
+        case .q2_K: (80, 82)
         case .q4_1, .q5_1, .q4_K, .q5_K: (0, 2)
         default: (0, nil)
         }

@@ -82,7 +82,7 @@ void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t
                               size_t xq_row_bytes, int64_t m, float *y, int64_t ldy, int64_t rows, size_t min_bytes_per_part);
 
 /// Whether assay_gemm_integer_parallel multiplies weights of `type`: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
-/// Q4_K, Q5_K and Q6_K, where the CPU runs its SIMD kernels (or assay_force_portable is on, for tests).
+/// Q2_K, Q3_K, Q4_K, Q5_K and Q6_K, where the CPU runs its SIMD kernels (or assay_force_portable is on, for tests).
 int assay_integer_gemm_type(int type);
 /// Weight rows the integer products take at a time on this CPU: 16 (AVX-512 with VNNI), 8 (AVX2),
 /// 0 (the portable kernel).
@@ -93,7 +93,7 @@ int assay_integer_lanes(void);
 /// products for a long batch (prefill), 16 weight rows at a time with AVX-512 VNNI (8 with AVX2)
 /// unpacked to meet every activation row. Each output is one chain over the blocks,
 /// acc = fma(d_w · d_a, Σ q·a, acc) (Σ q·a exact, the K-quants' sub-block scales inside it; Q4_1
-/// then adds m_w · s_a, Q4_K −dmin_w · d_a · Σ m·Σa; integer.c), so it is the same bits whatever m
+/// then adds m_w · s_a, Q2_K and Q4_K −dmin_w · d_a · Σ m·Σa; integer.c), so it is the same bits whatever m
 /// is, whichever rows share the batch, however many threads split the rows and whether the
 /// AVX-512, AVX2 or portable kernel runs — but not assay_gemv's sum, which spreads a block over
 /// eight lanes first. Types of assay_integer_gemm_type only; split across the pool on groups of 16 rows.
