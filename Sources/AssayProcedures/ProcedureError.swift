@@ -20,8 +20,9 @@ public enum ProcedureError: AssayError, Equatable {
     /// A token perplexity too large for a double: the model's log-probabilities put a mean
     /// negative log-likelihood of `meanNLL` nats on each token.
     case perplexityOverflow(model: String, meanNLL: Double)
-    /// A model's log-probabilities are not numbers (NaN) at some scored position.
-    case nonFiniteScores(model: String)
+    /// A model's log-probabilities are not numbers (NaN) at some scored position (`at`: the chunk
+    /// or document, where the run stopped at the first one).
+    case nonFiniteScores(model: String, at: String? = nil)
     /// An encoder's hidden state at `layer` is not finite (NaN or infinity) for `text`.
     case nonFiniteEncoderOutput(model: String, layer: Int, text: String)
 
@@ -40,7 +41,7 @@ public enum ProcedureError: AssayError, Equatable {
         case let .missingCapability(model, what, _): return "\(model): \(what)"
         case let .perplexityOverflow(model, meanNLL):
             return "\(model): the token perplexity overflows (exp of a mean negative log-likelihood of \(meanNLL) nats)"
-        case let .nonFiniteScores(model): return "\(model): its log-probabilities are not numbers (NaN)"
+        case let .nonFiniteScores(model, at): return "\(model): its log-probabilities are not numbers (NaN)" + (at.map { " in \($0)" } ?? "")
         case let .nonFiniteEncoderOutput(model, layer, text):
             let shown = text.count > 60 ? String(text.prefix(60)) + "…" : text
             return "\(model): layer \(layer) of the encoder is not finite (NaN or infinity) for the text '\(shown)'"
@@ -72,7 +73,7 @@ public enum ProcedureError: AssayError, Equatable {
         case let .unreadableText(path, _): return path
         case let .differentTokenizations(_, candidate, _, _, _): return candidate
         case let .missingCapability(model, _, _), let .perplexityOverflow(model, _), let .nonFiniteEncoderOutput(model, _, _),
-             let .nonFiniteScores(model): return model
+             let .nonFiniteScores(model, _): return model
         default: return nil
         }
     }

@@ -81,10 +81,13 @@ struct HostileCheckpointCommandTests {
             let quantize = try AssayProcess.run(["quantize", model.path, "--type", "q8_0", "--out", out.path])
             #expect(quantize.status == 2 && quantize.stderr.contains("tensor 'blk.0.attn_q.weight' element 5 is \(shown): a weight must be a finite number"), "\(quantize.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out.path))
-            let perplexity = try AssayProcess.run(["perplexity", model.path, text, "--context", "16", "--chunks", "2"])
-            #expect(perplexity.status == 2 && perplexity.stderr.contains("its log-probabilities are not numbers (NaN)"), "\(perplexity.stderr)")
-            let drift = try AssayProcess.run(["drift", "--reference", source.path, "--candidate", model.path, text, "--context", "16", "--chunks", "2"])
-            #expect(drift.status == 2 && drift.stderr.contains("\(name).gguf: its log-probabilities are not numbers"), "\(drift.stderr)")
+            // The whole text, refused at its first chunk (it had run every chunk before saying so).
+            let perplexity = try AssayProcess.run(["perplexity", model.path, text, "--context", "16"])
+            #expect(perplexity.status == 2 && perplexity.stderr.contains("its log-probabilities are not numbers (NaN) in chunk 1 of "), "\(perplexity.stderr)")
+            let rolling = try AssayProcess.run(["perplexity", model.path, text, "--mode", "rolling", "--context", "16"])
+            #expect(rolling.status == 2 && rolling.stderr.contains("its log-probabilities are not numbers (NaN) in document 1 of "), "\(rolling.stderr)")
+            let drift = try AssayProcess.run(["drift", "--reference", source.path, "--candidate", model.path, text, "--context", "16"])
+            #expect(drift.status == 2 && drift.stderr.contains("\(name).gguf: its log-probabilities are not numbers (NaN) in chunk 1 of "), "\(drift.stderr)")
             let generate = try AssayProcess.run(["generate", model.path, "hello", "--max-tokens", "3"])
             #expect(generate.status == 2 && generate.stderr.contains("the logits of generated token 1 are not numbers"), "\(generate.stderr)")
         }

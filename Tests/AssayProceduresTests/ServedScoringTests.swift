@@ -95,7 +95,7 @@ struct ServedScoringTests {
                                                    context: 128, maxChunks: 2, bos: 1, topK: 20)
         let top = try await DriftRunner.runTopK(reference: localQ8, candidate: localQ4, labels: ("q8", "q4"), tokens: tokens,
                                                 context: 128, maxChunks: 2, bos: 1, topK: 20)
-        let full = DriftRunner.run(reference: localQ8, candidate: localQ4, tokens: tokens, context: 128, maxChunks: 2, bos: 1)
+        let full = try DriftRunner.run(reference: localQ8, candidate: localQ4, tokens: tokens, context: 128, maxChunks: 2, bos: 1)
         let s = try #require(served.accumulator.summary), t = try #require(top.accumulator.summary), f = try #require(full.accumulator.summary)
         print("served top-20 KLD \(s.meanKLD) (outside \(s.outsideTopK!)), in-process top-20 \(t.meanKLD) (outside \(t.outsideTopK!)), in-process full \(f.meanKLD); same top \(s.sameTop) / \(f.sameTop); ppl ratio \(s.pplRatio) / \(f.pplRatio)")
         #expect(s.tokens == f.tokens && s.tokens == 126)

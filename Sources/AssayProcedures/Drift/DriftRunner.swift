@@ -35,9 +35,10 @@ public enum DriftRunner {
     /// or a shard's block: `EvaluationContext.itemRange(of:)`), taking a chunk `cache` kept (a
     /// resumed run) instead of running it and keeping each one it runs; `progress(done, total)`
     /// after each chunk. Stops after the current chunk when the task is cancelled (`complete == false`).
+    /// - Throws: ``ProcedureError/nonFiniteScores(model:at:)`` at the first chunk of NaNs.
     public static func run(reference: InProcessBackend, candidate: InProcessBackend, tokens: [Int], context: Int, maxChunks: Int?, bos: Int?,
                            select: (Int) -> Range<Int> = { 0..<$0 }, cache: PartCache<DriftAccumulator>? = nil,
-                           progress: (Int, Int) -> Void = { _, _ in }) -> Result {
+                           progress: (Int, Int) -> Void = { _, _ in }) throws -> Result {
         precondition(context >= 4, "context too small")
         var planned = tokens.count / context
         if let maxChunks, maxChunks > 0 { planned = min(planned, maxChunks) }
@@ -65,6 +66,7 @@ public enum DriftRunner {
                         }
                     }
                 }
+                try checkFinite(local, chunk: c, of: planned, reference: reference.source, candidate: candidate.source)
                 cache?.record(chunk, local)
             }
             accumulator.merge(local)
@@ -125,6 +127,16 @@ public enum DriftRunner {
         if summary.pplCandidate.isNaN || summary.meanKLD.isNaN { throw ProcedureError.nonFiniteScores(model: candidate) }
     }
 
+    /// The same for one chunk (index `chunk` of `planned`) as it is scored: a broken model is
+    /// refused at its first chunk of NaNs, not after the whole text, and before the chunk is kept
+    /// for `--resume`.
+    static func checkFinite(_ local: DriftAccumulator, chunk: Int, of planned: Int, reference: String, candidate: String) throws {
+        guard let summary = local.summary else { return }
+        let at = "chunk \(chunk + 1) of \(planned)"
+        if summary.pplBase.isNaN { throw ProcedureError.nonFiniteScores(model: reference, at: at) }
+        if summary.pplCandidate.isNaN || summary.meanKLD.isNaN { throw ProcedureError.nonFiniteScores(model: candidate, at: at) }
+    }
+
     /// What `assay drift` and the `quant-drift` evaluator run: the text read and tokenized by both
     /// models' tokenizers, which must agree, then ``run(reference:candidate:tokens:context:maxChunks:bos:select:cache:progress:)``.
     /// The callers load the models (`InProcessBackend(modelAt:numerics:)` and
@@ -152,7 +164,7 @@ public enum DriftRunner {
                                                         candidateToken: "\(candidate.model.configuration.vocabulary) tokens")
         }
         guard tokens.count / 2 >= context else { throw ProcedureError.textTooShort(tokens: tokens.count, context: context) }
-        let result = run(reference: reference, candidate: candidate, tokens: tokens, context: context, maxChunks: maxChunks,
+        let result = try run(reference: reference, candidate: candidate, tokens: tokens, context: context, maxChunks: maxChunks,
                          bos: reference.tokenizer.addedBOS, select: select, cache: cache) { done, total in progress(done * context, total * context) }
         try checkFinite(result, reference: reference.source, candidate: candidate.source)
         var parts = signatureCounts(result) + [("reference", reference.label), ("candidate", candidate.label), ("kld", "full-vocab-f64")]
@@ -239,6 +251,7 @@ public enum DriftRunner {
                     let sameTop = baseTop[j].first.map { $0.token } == scoredTop[j].first.map { $0.token } && (baseTop[j].first?.token ?? -1) >= 0
                     local.add(nll: -scored.logProbabilities[j], nllBase: -base.logProbabilities[j], kld: kld, sameTop: sameTop, outside: outside)
                 }
+                try checkFinite(local, chunk: c, of: planned, reference: labels.reference, candidate: labels.candidate)
                 cache?.record(chunk, local)
             }
             accumulator.merge(local)

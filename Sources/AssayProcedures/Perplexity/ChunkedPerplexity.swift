@@ -41,7 +41,8 @@ public enum ChunkedPerplexity {
     /// all by default). When the task is cancelled it stops after the current chunk and returns the
     /// partial result (`complete == false`).
     /// - Precondition: `context ≥ 4`.
-    /// - Throws: what the backend throws while scoring.
+    /// - Throws: what the backend throws while scoring; ``ProcedureError/nonFiniteScores(model:at:)``
+    ///   at the first chunk with a NaN log-probability.
     public static func run(model: any LanguageModelBackend, tokens: [Int], context: Int, maxChunks: Int?, bos: Int?,
                            select: (Int) -> Range<Int> = { 0..<$0 }, cache: ScoredPartCache? = nil,
                            progress: (Int, Int) -> Void = { _, _ in }) async throws -> Result {
@@ -63,6 +64,11 @@ public enum ChunkedPerplexity {
                 // Positions first … context − 2 predict the next token: ln p(chunk[j + 1] | chunk[...j]).
                 guard let scores = try await unlessCancelled({ try await model.scoreTokens(chunk, from: first, options: ScoreOptions()) }) else { break }
                 part = ScoredPart(logProbabilities: scores.logProbabilities)
+                // A NaN is a broken model: refused at the first chunk that has one (not after the
+                // whole text), before the chunk is kept for `--resume`.
+                if scores.logProbabilities.contains(where: \.isNaN) {
+                    throw ProcedureError.nonFiniteScores(model: model.name, at: "chunk \(c + 1) of \(planned) (tokens \(c * context)–\((c + 1) * context - 1))")
+                }
                 cache?.record(chunk, part)
             }
             let accumulator = part.accumulator

@@ -126,6 +126,11 @@ public enum RollingPerplexity {
                     guard let scores = try await unlessCancelled({
                         try await model.scoreTokens(window.input + [window.targets[window.targets.count - 1]], from: offset, options: ScoreOptions())
                     }) else { return result }
+                    // A NaN is a broken model: refused at the first window that has one, before
+                    // the document is kept for `--resume`.
+                    if scores.logProbabilities.contains(where: \.isNaN) {
+                        throw ProcedureError.nonFiniteScores(model: model.name, at: "document \(d + 1) of \(documents.count)")
+                    }
                     for logProbability in scores.logProbabilities { part.add(logProbability) }
                     scored.windows += 1
                     result.tokensProcessed += window.input.count + 1
