@@ -92,4 +92,36 @@ struct HostileCheckpointCommandTests {
             #expect(generate.status == 2 && generate.stderr.contains("the logits of generated token 1 are not numbers"), "\(generate.stderr)")
         }
     }
+
+    /// A finite weight too large for the target type (found reading the quantizer, 2026-12-07):
+    /// F16 ends at 65,504 and a Q8_0 block's f16 scale at about 65,504 · 127, and the file had been
+    /// written with infinity there (as llama-quantize writes it), so every run of it gave NaN.
+    /// Now quantize names the tensor, the element and the type, and writes nothing; a value the
+    /// type holds (10⁶ in Q8_0) still converts.
+    @Test func weightsBeyondTheTargetTypeAreRefused() throws {
+        let source = TestEnvironment.root.appendingPathComponent("Fixtures/models/tiny-llama3.gguf")
+        let directory = try TestEnvironment.temporaryDirectory("assay-hostile")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let f32 = directory.appendingPathComponent("tiny.f32.gguf")
+        let convert = try AssayProcess.run(["quantize", source.path, "--type", "f32", "--out", f32.path])
+        #expect(convert.status == 0, "\(convert.stderr)")
+        for (n, (value, type, refused)) in [(Float(1e6), "f16", true), (1e6, "q8_0", false), (1e9, "q8_0", true)].enumerated() {
+            var bytes = try Data(contentsOf: f32)
+            let file = try GGUFFile(contentsOf: f32)
+            let tensor = try #require(file.tensors.first { $0.name == "blk.0.attn_q.weight" && $0.type == .f32 })
+            let offset = file.dataOffset + Int(tensor.offset) + 4 * 37  // element 37, in the second 32-value block
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.replaceSubrange(offset..<(offset + 4), with: $0) }
+            let model = directory.appendingPathComponent("large.gguf")
+            try bytes.write(to: model)
+            let out = directory.appendingPathComponent("large.\(n).\(type).gguf")
+            let result = try AssayProcess.run(["quantize", model.path, "--type", type, "--out", out.path])
+            if refused {
+                #expect(result.status == 2 && result.stderr.contains("tensor 'blk.0.attn_q.weight' element 37 is \(value), beyond what \(type.uppercased()) holds"),
+                        "\(type): \(result.stderr)")
+                #expect(!FileManager.default.fileExists(atPath: out.path), "\(type)")
+            } else {
+                #expect(result.status == 0, "\(type): \(result.stderr)")
+            }
+        }
+    }
 }

@@ -167,6 +167,18 @@ public struct GGUFQuantization {
                 case .f32: values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { Array($0) }
                 default: Quantizer.quantize(values, as: target)
                 }
+                // A finite value beyond the type's f16 range (F16 itself, or a block's scale) would be
+                // written as infinity (llama-quantize writes it so): read back, every value must be finite.
+                if target != .f32 {
+                    let back = bytes.withUnsafeBytes { Dequantizer.dequantize(target, $0, count: values.count) }
+                    if let bad = back.firstIndex(where: { !$0.isFinite }) {
+                        // The block's largest value is the one its scale could not hold.
+                        let start = bad / target.blockSize * target.blockSize
+                        let worst = (start..<min(start + target.blockSize, values.count)).max { abs(values[$0]) < abs(values[$1]) } ?? bad
+                        throw CheckpointError.unrepresentableWeight(path: file.url.lastPathComponent, tensor: tensor.name, index: worst,
+                                                                    value: values[worst], type: target.description)
+                    }
+                }
             }
             writer.tensors.append(.init(name: tensor.name, dimensions: tensor.dimensions, type: target, bytes: bytes))
             progress?(index + 1, plan.count)

@@ -24,6 +24,9 @@ public enum CheckpointError: AssayError, Equatable {
     case unusableMatrix(path: String, tensor: String, type: String, reason: String)
     /// A weight is NaN or infinite (element `index`, 0-based, in the tensor's storage order).
     case nonFiniteWeight(path: String, tensor: String, index: Int, value: Float)
+    /// A finite weight that `type` cannot hold: written, it would be infinity or NaN (F16 ends at
+    /// 65,504; a block's f16 scale overflows near that times the block's largest quantized value).
+    case unrepresentableWeight(path: String, tensor: String, index: Int, value: Float, type: String)
 
     public var errorDescription: String? {
         switch self {
@@ -50,6 +53,8 @@ public enum CheckpointError: AssayError, Equatable {
         case let .unusableMatrix(path, tensor, type, reason): return "\(path): tensor '\(tensor)' (\(type)) cannot be used as a weight matrix: \(reason)"
         case let .nonFiniteWeight(path, tensor, index, value):
             return "\(path): tensor '\(tensor)' element \(index) is \(value.isNaN ? "NaN" : value > 0 ? "infinity" : "-infinity"): a weight must be a finite number"
+        case let .unrepresentableWeight(path, tensor, index, value, type):
+            return "\(path): tensor '\(tensor)' element \(index) is \(value), beyond what \(type) holds: it would be written as infinity or NaN"
         }
     }
 
@@ -63,6 +68,8 @@ public enum CheckpointError: AssayError, Equatable {
         case .unusableMatrix: return "convert or quantize the model again with llama.cpp (F16, BF16, F32 and the Q4–Q8 and K formats work)"
         case .unwritable: return "check that the directory is writable and the disk has room; nothing was left behind"
         case .nonFiniteWeight: return "the checkpoint is damaged, or was converted with an overflow: convert it again from the original weights (nothing was written)"
+        case .unrepresentableWeight:
+            return "choose a type that holds it (bf16 keeps f32's range; q8_0's block scale holds values up to about 8 million), or check the checkpoint's weights (nothing was written)"
         // Not a malformed file: there is none, or it cannot be opened.
         case .unreadable: return "check the path (and that the file is readable); scripts/fetch-models.sh fetches the test models"
         default:
@@ -80,7 +87,7 @@ public enum CheckpointError: AssayError, Equatable {
              let .unknownTensorType(p, _, _), let .badShape(p, _, _, _), let .tensorOutOfBounds(p, _, _, _, _),
              let .misalignedTensor(p, _, _, _), let .overlappingTensors(p, _, _), let .duplicateTensor(p, _),
              let .invalidAlignment(p, _), let .invalidHeader(p, _), let .unwritable(p, _), let .unusableMatrix(p, _, _, _),
-             let .nonFiniteWeight(p, _, _, _):
+             let .nonFiniteWeight(p, _, _, _), let .unrepresentableWeight(p, _, _, _, _):
             path = p
         }
         return path.hasSuffix(".safetensors") || path.hasSuffix(".json")
