@@ -75,6 +75,13 @@ struct HostileMetadataTests {
         #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: url) } == key)
     }
 
+    /// A GGUF without its RMSNorm epsilon is refused naming the key, as llama.cpp's loader refuses
+    /// it (it had been read as 1e-5, where a Qwen or Llama 3 checkpoint means 1e-6: another model).
+    @Test func aMissingEpsilonIsNamedNotDefaulted() throws {
+        let url = try Self.craftedGGUF(["llama.attention.layer_norm_rms_epsilon": nil])
+        #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: url) } == "llama.attention.layer_norm_rms_epsilon")
+    }
+
     /// A value present with the wrong type is named as such, never read as absent (and so never
     /// replaced by a default: a rope base written as a string used to become 10000).
     @Test func wrongTypesAreNamedNotTreatedAsAbsent() throws {

@@ -75,7 +75,8 @@ extension LlamaModel {
             rotaryDimension: try optionalInt("rope.dimension_count") ?? headDimension,
             ropeBase: Float(try number("rope.freq_base") ?? 10000),
             ropeNeoX: ["qwen2", "qwen3", "qwen2moe", "qwen3moe", "phi3", "gemma", "gemma2", "gemma3"].contains(arch), ropePositionScale: positionScale,
-            epsilon: Float(try number("attention.layer_norm_rms_epsilon") ?? 1e-5),
+            // Required, as llama.cpp's loader requires it (a default would compute another model).
+            epsilon: Float(try number("attention.layer_norm_rms_epsilon") ?? { throw ModelError.missingMetadata(path: path, key: "\(arch).attention.layer_norm_rms_epsilon") }()),
             vocabulary: file.value("tokenizer.ggml.tokens")?.array?.count ?? 0,
             trainedContext: try optionalInt("context_length"), headNorms: ["qwen3", "qwen3moe", "gemma3"].contains(arch)).checked(path: path, keys: .gguf(arch))
         if let count = try optionalInt("expert_count"), count != 0 {
