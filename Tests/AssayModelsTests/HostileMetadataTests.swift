@@ -89,13 +89,16 @@ struct HostileMetadataTests {
                                     ("llama.attention.head_count_kv", .float32(2.5), "2.5"),
                                     ("llama.rope.freq_base", .string("10000"), "\"10000\""),
                                     ("llama.rope.scaling.type", .uint32(2), "2"),
-                                    ("llama.expert_count", .string("8"), "\"8\"")] {
+                                    ("llama.expert_count", .string("8"), "\"8\""),
+                                    // Beyond Int64 (shown as "?" until 2026-12-07).
+                                    ("llama.block_count", .uint64(.max), "18446744073709551615")] {
             let url = try Self.craftedGGUF([key: value])
             do {
                 _ = try LlamaModel(contentsOf: url)
                 Issue.record("\(key): no error")
             } catch let error as ModelError {
-                let expected = key.hasSuffix("freq_base") ? "a number" : key.hasSuffix("scaling.type") ? "a string" : "a whole number"
+                let expected = key.hasSuffix("freq_base") ? "a number" : key.hasSuffix("scaling.type") ? "a string"
+                    : key.hasSuffix("block_count") ? "a whole number up to \(Int64.max)" : "a whole number"
                 #expect(error.errorDescription == "\(url.path): metadata '\(key)' is \(shown): expected \(expected)")
             }
         }

@@ -57,6 +57,7 @@ public indirect enum GGUFValue: Sendable, Equatable, CustomStringConvertible {
         case let .bool(b): return String(b)
         case let .float32(f): return String(f)
         case let .float64(f): return String(f)
+        case let .uint64(v): return String(v)  // above Int64.max too (`integer` is nil there)
         default: return integer.map(String.init) ?? "?"
         }
     }

@@ -20,7 +20,9 @@ extension LlamaModel {
         func optionalInt(_ key: String) throws -> Int? {
             guard let value = file.value("\(arch).\(key)") else { return nil }
             guard let v = value.integer.flatMap({ Int(exactly: $0) }) else {
-                throw ModelError.invalidMetadata(path: path, key: "\(arch).\(key)", value: value.description, reason: "expected a whole number")
+                let tooLarge = if case .uint64 = value { true } else { false }
+                throw ModelError.invalidMetadata(path: path, key: "\(arch).\(key)", value: value.description,
+                                                 reason: tooLarge ? "expected a whole number up to \(Int64.max)" : "expected a whole number")
             }
             return v
         }
