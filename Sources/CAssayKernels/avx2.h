@@ -173,6 +173,17 @@ AVX2 static inline void q2_3_K_block(int type, const uint8_t *w, __m256i groups[
     }
 }
 
+// A Q2_K or Q3_K block's value against activation block `a` (q8_K) from its integer sum `scaled`
+// (Σ_j sc_j · Σ q·y over the runs) and `paired` (q2_3_K_block's): Q2_K's minimums or Q3_K's 4s
+// against the activations' sums of 16. Decode and the short batches both end a block here, so
+// their outputs are the same bits.
+AVX2 static inline float q2_3_K_block_value(int type, const uint8_t *w, const uint8_t *a, __m256i scaled, __m256i paired) {
+    float da = q8_K_scale(a);
+    __m256i sums = _mm256_madd_epi16(paired, _mm256_loadu_si256((const __m256i *)(a + 260)));
+    if (type == Q2_K) return da * half_f16c(w + 80) * (float)hsum_epi32(scaled) - da * half_f16c(w + 82) * (float)hsum_epi32(sums);
+    return da * half_f16c(w + 108) * (float)hsum_epi32(_mm256_sub_epi32(scaled, _mm256_slli_epi32(sums, 2)));
+}
+
 // Run `run` of a Q2_K or Q3_K block as unsigned bytes: Q2_K's 2-bit values; Q3_K's values plus
 // 4 (the low bits, plus 4 where the high bit is set), whose 4s come off as 4 · Σ sc_j · Σy_j.
 AVX2 static inline __m256i q2_3_K_run(int type, const uint8_t *w, __m256i hmask, int run) {

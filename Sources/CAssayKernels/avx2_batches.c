@@ -224,16 +224,7 @@ AVX2 static inline __attribute__((always_inline)) void q2_3_K_row(const int type
                 scaled[r] = _mm256_add_epi32(scaled[r], _mm256_madd_epi16(pairs, scale));
             }
         }
-        for (int r = 0; r < R; r++) {
-            const uint8_t *a = xq + r * xq_row_bytes + i * ASSAY_Q8_K_BYTES;
-            float da = q8_K_scale(a);
-            __m256i sums = _mm256_madd_epi16(paired, _mm256_loadu_si256((const __m256i *)(a + 260)));
-            if (type == Q2_K) {
-                sum[r] += da * half_f16c(w + 80) * (float)hsum_epi32(scaled[r]) - da * half_f16c(w + 82) * (float)hsum_epi32(sums);
-            } else {
-                sum[r] += da * half_f16c(w + 108) * (float)hsum_epi32(_mm256_sub_epi32(scaled[r], _mm256_slli_epi32(sums, 2)));
-            }
-        }
+        for (int r = 0; r < R; r++) sum[r] += q2_3_K_block_value(type, w, xq + r * xq_row_bytes + i * ASSAY_Q8_K_BYTES, scaled[r], paired);
     }
     for (int r = 0; r < R; r++) y[r * ldy] = sum[r];
 }

@@ -208,13 +208,7 @@ AVX2 static inline __attribute__((always_inline)) float dot_2_3_K(const int type
             __m256i pairs = _mm256_maddubs_epi16(q2_3_K_run(type, w, hmask, run), _mm256_loadu_si256((const __m256i *)(q + 32 * run)));
             scaled = _mm256_add_epi32(scaled, _mm256_madd_epi16(pairs, q6_K_run_scales(groups[run / 4], run % 4)));
         }
-        float da = q8_K_scale(a);
-        __m256i sums = _mm256_madd_epi16(paired, _mm256_loadu_si256((const __m256i *)(a + 260)));
-        if (type == Q2_K) {
-            sum += da * half_f16c(w + 80) * (float)hsum_epi32(scaled) - da * half_f16c(w + 82) * (float)hsum_epi32(sums);
-        } else {
-            sum += da * half_f16c(w + 108) * (float)hsum_epi32(_mm256_sub_epi32(scaled, _mm256_slli_epi32(sums, 2)));
-        }
+        sum += q2_3_K_block_value(type, w, a, scaled, paired);
     }
     return sum;
 }

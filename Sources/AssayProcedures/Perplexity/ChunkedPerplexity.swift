@@ -64,11 +64,8 @@ public enum ChunkedPerplexity {
                 // Positions first … context − 2 predict the next token: ln p(chunk[j + 1] | chunk[...j]).
                 guard let scores = try await unlessCancelled({ try await model.scoreTokens(chunk, from: first, options: ScoreOptions()) }) else { break }
                 part = ScoredPart(logProbabilities: scores.logProbabilities)
-                // A NaN is a broken model: refused at the first chunk that has one (not after the
-                // whole text), before the chunk is kept for `--resume`.
-                if scores.logProbabilities.contains(where: \.isNaN) {
-                    throw ProcedureError.nonFiniteScores(model: model.name, at: "chunk \(c + 1) of \(planned) (tokens \(c * context)–\((c + 1) * context - 1))")
-                }
+                try ScoredPart.checkNumbers(scores.logProbabilities, model: model.name,
+                                            at: "chunk \(c + 1) of \(planned) (tokens \(c * context)–\((c + 1) * context - 1))")
                 cache?.record(chunk, part)
             }
             let accumulator = part.accumulator
@@ -99,6 +96,13 @@ public struct ScoredPart: Sendable, Equatable {
     public init(accumulator: PerplexityAccumulator, nll: [Float]) {
         self.accumulator = accumulator
         self.nll = nll
+    }
+
+    /// Refuses NaN log-probabilities (``ProcedureError/nonFiniteScores(model:at:)``): a broken
+    /// model, stopped at the first chunk or document that has one — not after the whole text — and
+    /// before that part is kept for `--resume`.
+    static func checkNumbers(_ logProbabilities: [Double], model: String, at place: @autoclosure () -> String) throws {
+        if logProbabilities.contains(where: \.isNaN) { throw ProcedureError.nonFiniteScores(model: model, at: place()) }
     }
 
     /// Adds the next scored position.

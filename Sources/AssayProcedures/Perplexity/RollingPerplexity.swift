@@ -97,7 +97,8 @@ public enum RollingPerplexity {
     /// tokens). `select` picks the documents from their count (a shard's block; all by default).
     /// `progress` gets (targets done, targets total). Cancelling stops after the current
     /// window with `complete == false`.
-    /// - Throws: what the backend throws while scoring.
+    /// - Throws: what the backend throws while scoring; ``ProcedureError/nonFiniteScores(model:at:)``
+    ///   at the first document with a NaN log-probability.
     public static func run(model: any LanguageModelBackend, documents: [String], encoded: [[Int]], prefix: Int,
                            context: Int, stride: Int, select: (Int) -> Range<Int> = { 0..<$0 }, cache: ScoredPartCache? = nil,
                            progress: (Int, Int) -> Void = { _, _ in }) async throws -> Result {
@@ -126,11 +127,7 @@ public enum RollingPerplexity {
                     guard let scores = try await unlessCancelled({
                         try await model.scoreTokens(window.input + [window.targets[window.targets.count - 1]], from: offset, options: ScoreOptions())
                     }) else { return result }
-                    // A NaN is a broken model: refused at the first window that has one, before
-                    // the document is kept for `--resume`.
-                    if scores.logProbabilities.contains(where: \.isNaN) {
-                        throw ProcedureError.nonFiniteScores(model: model.name, at: "document \(d + 1) of \(documents.count)")
-                    }
+                    try ScoredPart.checkNumbers(scores.logProbabilities, model: model.name, at: "document \(d + 1) of \(documents.count)")
                     for logProbability in scores.logProbabilities { part.add(logProbability) }
                     scored.windows += 1
                     result.tokensProcessed += window.input.count + 1

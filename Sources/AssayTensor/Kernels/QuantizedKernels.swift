@@ -15,7 +15,7 @@ public enum QuantizedKernels {
 
     /// Whether a long batch (more than ``WeightMatrix/smallBatchRows`` rows) with `ggml` numerics
     /// meets weights of `type` in integer block products (`assay_gemm_integer_parallel`: Q4_0,
-    /// Q4_1, Q8_0, Q4_K, Q6_K) rather than in sgemm on rounded activations.
+    /// Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K–Q6_K) rather than in sgemm on rounded activations.
     public static func multipliesInIntegers(_ type: GGMLType) -> Bool { assay_integer_gemm_type(Int32(type.rawValue)) != 0 }
 
     /// Weight rows the integer products take at a time: 16 with AVX-512 VNNI, 8 with AVX2, 0 when the portable kernel runs.

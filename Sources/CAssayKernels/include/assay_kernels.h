@@ -93,7 +93,8 @@ int assay_integer_lanes(void);
 /// products for a long batch (prefill), 16 weight rows at a time with AVX-512 VNNI (8 with AVX2)
 /// unpacked to meet every activation row. Each output is one chain over the blocks,
 /// acc = fma(d_w · d_a, Σ q·a, acc) (Σ q·a exact, the K-quants' sub-block scales inside it; Q4_1
-/// then adds m_w · s_a, Q2_K and Q4_K −dmin_w · d_a · Σ m·Σa; integer.c), so it is the same bits whatever m
+/// then adds m_w · s_a, Q2_K and Q4_K −dmin_w · d_a · Σ m·Σa; Q6_K's and Q3_K's offsets come off
+/// inside the integer sum; integer.c), so it is the same bits whatever m
 /// is, whichever rows share the batch, however many threads split the rows and whether the
 /// AVX-512, AVX2 or portable kernel runs — but not assay_gemv's sum, which spreads a block over
 /// eight lanes first. Types of assay_integer_gemm_type only; split across the pool on groups of 16 rows.
