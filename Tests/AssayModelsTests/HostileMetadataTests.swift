@@ -278,6 +278,31 @@ struct HostileMetadataTests {
         #expect(Self.invalidKey { _ = try LlamaModel(contentsOf: directory) } == key)
     }
 
+    /// DeepSeek's latent-attention sizes and expert width have no default that could be right: a
+    /// file without one is refused naming the key as missing (they had been read as -1, and the
+    /// error said "is -1"). A head length out of range is shown as written, not less its rope part.
+    @Test func missingDeepSeekSizesAreNamedAsMissing() throws {
+        for (removed, named) in [(["deepseek2.rope.dimension_count"], "deepseek2.rope.dimension_count"),
+                                 (["deepseek2.attention.kv_lora_rank"], "deepseek2.attention.kv_lora_rank"),
+                                 (["deepseek2.expert_feed_forward_length"], "deepseek2.expert_feed_forward_length"),
+                                 (["deepseek2.attention.key_length_mla", "deepseek2.attention.key_length"], "deepseek2.attention.key_length_mla"),
+                                 (["deepseek2.attention.value_length_mla", "deepseek2.attention.value_length"], "deepseek2.attention.value_length_mla")] {
+            let url = try Self.craftedGGUF(Dictionary(uniqueKeysWithValues: removed.map { ($0, GGUFValue?.none) }), model: "tiny-deepseek3")
+            #expect(throws: ModelError.missingMetadata(path: url.path, key: named)) { _ = try LlamaModel(contentsOf: url) }
+        }
+        let far = try Self.craftedGGUF(["deepseek2.attention.key_length_mla": .int64(.max)], model: "tiny-deepseek3")
+        #expect(throws: ModelError.invalidMetadata(path: far.path, key: "deepseek2.attention.key_length_mla", value: "\(Int64.max)",
+                                                   reason: "it must be at most 8192")) {
+            _ = try LlamaModel(contentsOf: far)
+        }
+        for key in ["kv_lora_rank", "moe_intermediate_size", "qk_rope_head_dim"] {
+            let directory = try Self.craftedDirectory("tiny-deepseek3") { $0.removeValue(forKey: key) }
+            #expect(throws: ModelError.missingMetadata(path: directory.appendingPathComponent("config.json").path, key: key)) {
+                _ = try LlamaModel(contentsOf: directory)
+            }
+        }
+    }
+
     @Test func mixturesWithDenseLayersAreRefused() throws {
         let dense = try Self.craftedDirectory("tiny-qwen3moe") { $0["mlp_only_layers"] = [1] }
         #expect(throws: ModelError.unsupportedSetting(path: dense.appendingPathComponent("config.json").path, key: "mlp_only_layers", value: "1 layers",

@@ -94,10 +94,16 @@ extension LlamaModel {
         }
         if arch == "deepseek2" {
             func key(_ name: String) throws -> Int? { try optionalInt(name) }
-            let rope = try key("rope.dimension_count") ?? -1
+            // The latent-attention sizes have no default that could be right: a missing one is
+            // named (llama.cpp's defaults, the width over the heads, would load another model).
             // Older converters (attn_kv_b) wrote the head sizes as key_length/value_length only.
-            let qk = try key("attention.key_length_mla") ?? key("attention.key_length") ?? -1
-            let value = try key("attention.value_length_mla") ?? key("attention.value_length") ?? -1
+            let qkKey = file.value("\(arch).attention.key_length_mla") == nil && file.value("\(arch).attention.key_length") != nil
+                ? "attention.key_length" : "attention.key_length_mla"
+            // The rope part is checked against the head before the rest of the head is computed.
+            let qk = try MetadataCheck(path: path).count(int(qkKey), "\(arch).\(qkKey)", minimum: 3, maximum: MetadataCheck.Limit.headDimension)
+            let rope = try MetadataCheck(path: path).count(int("rope.dimension_count"), "\(arch).rope.dimension_count", minimum: 2, maximum: qk - 1)
+            let value = try key("attention.value_length_mla") ?? key("attention.value_length") ?? int("attention.value_length_mla")
+            let experts = try key("expert_count") ?? 0
             let gating: ExpertGating
             switch try key("expert_gating_func") {
             case 1?: gating = .softmax
@@ -110,9 +116,9 @@ extension LlamaModel {
                 throw ModelError.invalidMetadata(path: path, key: "\(arch).expert_gating_func", value: "\(other)", reason: "1 (softmax) and 2 (sigmoid) are supported")
             }
             try configuration.setDeepSeek(
-                path: path, keys: .gguf(arch), qLoraRank: try key("attention.q_lora_rank"), kvLoraRank: try key("attention.kv_lora_rank") ?? -1,
+                path: path, keys: .gguf(arch), qLoraRank: try key("attention.q_lora_rank"), kvLoraRank: try int("attention.kv_lora_rank"),
                 nope: qk - rope, rope: rope, value: value, denseLeading: try key("leading_dense_block_count") ?? 0,
-                experts: try key("expert_count") ?? 0, used: try key("expert_used_count") ?? 0, expertWidth: try key("expert_feed_forward_length") ?? -1,
+                experts: experts, used: try key("expert_used_count") ?? 0, expertWidth: experts > 0 ? try int("expert_feed_forward_length") : 0,
                 sharedCount: try key("expert_shared_count") ?? 0, scale: try number("expert_weights_scale") ?? 1,
                 normalize: try bool("expert_weights_norm") ?? false, gating: gating,
                 groups: try key("expert_group_count") ?? 1, groupsUsed: try key("expert_group_used_count") ?? 1)
@@ -260,11 +266,12 @@ extension LlamaModel {
                 guard let value = try config.integer(key) else { throw ModelError.missingMetadata(path: path, key: key) }
                 return value
             }
+            let experts = try config.integer("n_routed_experts") ?? 0
             try configuration.setDeepSeek(
                 path: path, keys: .huggingFace, qLoraRank: try config.integer("q_lora_rank"), kvLoraRank: try required("kv_lora_rank"),
                 nope: try required("qk_nope_head_dim"), rope: try required("qk_rope_head_dim"), value: try required("v_head_dim"),
-                denseLeading: try config.integer("first_k_dense_replace") ?? 0, experts: try config.integer("n_routed_experts") ?? 0,
-                used: try config.integer("num_experts_per_tok") ?? 0, expertWidth: try config.integer("moe_intermediate_size") ?? -1,
+                denseLeading: try config.integer("first_k_dense_replace") ?? 0, experts: experts,
+                used: try config.integer("num_experts_per_tok") ?? 0, expertWidth: experts > 0 ? try required("moe_intermediate_size") : 0,
                 sharedCount: try config.integer("n_shared_experts") ?? 0, scale: try config.number("routed_scaling_factor") ?? 1,
                 normalize: try config.bool("norm_topk_prob") ?? false, gating: gating,
                 // transformers' "greedy" (DeepSeek-V2-Lite) ignores the groups.
