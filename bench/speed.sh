@@ -10,6 +10,8 @@
 # Usage: bench/speed.sh [model.gguf] [repetitions=3]
 #   default model: SmolLM2-135M-Instruct Q4_1; for larger shapes write one with
 #   scripts/random-gguf.sh (random weights: speed and memory only).
+#   LLAMA_REPACK=0 bench/speed.sh …: llama.cpp keeps its weights in the mapped file as assay does,
+#   instead of copying Q4_0 and Q4_K tensors into its repacked 8-row layout (bench/lib/llama_eval.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:-"${ASSAY_MODELS:-$HOME/.cache/assay/models}/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"}
@@ -19,7 +21,7 @@ assay=$(scripts/build.sh)
 python=$(scripts/setup-test-server.sh)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-echo "model: $model; pp512 and tg64, 2 threads; $reps repetitions alternating"
+echo "model: $model; pp512 and tg64, 2 threads; $reps repetitions alternating${LLAMA_REPACK:+; LLAMA_REPACK=$LLAMA_REPACK}"
 for r in $(seq "$reps"); do
   for numerics in exact ggml; do
     "$assay" bench "$model" -p 512 -n 64 -r 1 --warmup 1 --threads 2 --numerics "$numerics" --format json > "$work/assay-$numerics.$r.json"

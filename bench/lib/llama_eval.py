@@ -2,8 +2,19 @@
 # PROMPT random token ids from an empty cache (pp; skipped when PROMPT is 0), then GENERATE random
 # ids one at a time from an empty cache (tg), on THREADS threads (default 2), after one warm-up batch.
 # Usage: python llama_eval.py MODEL PROMPT GENERATE [THREADS]; prints JSON {pp, tg, peak_rss_bytes}.
-import json, random, resource, sys, time
+# LLAMA_REPACK=0 loads without llama.cpp's extra buffer types (the model parameter
+# `use_extra_bufts`): weights stay in the mapped file, as assay's do, instead of being copied into
+# CPU_REPACK's interleaved layouts (Q4_0 and Q4_K as 8-row blocks, on CPUs with AVX2).
+import json, os, random, resource, sys, time
 import llama_cpp
+import llama_cpp.llama
+if os.environ.get("LLAMA_REPACK", "1") == "0":
+    defaults = llama_cpp.llama.llama_cpp.llama_model_default_params
+    def without_repack():
+        params = defaults()
+        params.use_extra_bufts = False
+        return params
+    llama_cpp.llama.llama_cpp.llama_model_default_params = without_repack
 path, prompt, generate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 threads = int(sys.argv[4]) if len(sys.argv) > 4 else 2
 batch = max(prompt, 1)
