@@ -81,6 +81,11 @@ struct HostileCheckpointCommandTests {
             let quantize = try AssayProcess.run(["quantize", model.path, "--type", "q8_0", "--out", out.path])
             #expect(quantize.status == 2 && quantize.stderr.contains("tensor 'blk.0.attn_q.weight' element 5 is \(shown): a weight must be a finite number"), "\(quantize.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out.path))
+            // Kept in its own type (F16 to F16), the tensor is copied, not converted: checked the same (it had been copied as it was).
+            let kept = directory.appendingPathComponent("\(name).f16.gguf")
+            let copy = try AssayProcess.run(["quantize", model.path, "--type", "f16", "--out", kept.path])
+            #expect(copy.status == 2 && copy.stderr.contains("tensor 'blk.0.attn_q.weight' element 5 is \(shown): a weight must be a finite number"), "\(copy.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: kept.path))
             // The whole text, refused at its first chunk (it had run every chunk before saying so).
             let perplexity = try AssayProcess.run(["perplexity", model.path, text, "--context", "16"])
             #expect(perplexity.status == 2 && perplexity.stderr.contains("its log-probabilities are not numbers (NaN) in chunk 1 of "), "\(perplexity.stderr)")

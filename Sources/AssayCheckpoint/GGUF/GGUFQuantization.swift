@@ -152,16 +152,23 @@ public struct GGUFQuantization {
         writer.set("general.file_type", .uint32(mix?.fileType ?? Self.fileType(type)))
         writer.set("general.quantization_version", .uint32(2))
         let plan = self.plan(file)
+        // A NaN or infinity would be carried into the new file (or, converted to Q8_0, trap).
+        func finite(_ tensor: GGUFFile.TensorInfo) throws -> [Float] {
+            let values = try file.floats(tensor)
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw CheckpointError.nonFiniteWeight(path: file.url.lastPathComponent, tensor: tensor.name, index: bad, value: values[bad])
+            }
+            return values
+        }
         for (index, (tensor, target)) in plan.enumerated() {
             let bytes: [UInt8]
             if target == tensor.type {
+                // Kept in its type, a tensor is copied, checked as a converted one is (a type assay
+                // cannot read is copied unread).
+                if tensor.type.canDequantize { _ = try finite(tensor) }
                 bytes = file.withBytes(of: tensor) { Array($0) }
             } else {
-                let values = try file.floats(tensor)
-                // A NaN or infinity would be copied into the new file (or, in Q8_0, trap).
-                if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                    throw CheckpointError.nonFiniteWeight(path: file.url.lastPathComponent, tensor: tensor.name, index: bad, value: values[bad])
-                }
+                let values = try finite(tensor)
                 bytes = switch target {
                 case .f16: values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { Array($0) }
                 case .f32: values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { Array($0) }
