@@ -247,6 +247,17 @@ struct AgreementAnalysisTests {
         _ = try AgreementAnalysis(set, weighting: .none, level: .ordinal)  // ordered labels: fine
     }
 
+    /// The ratio distance ((a − b)/(a + b))² is for scales that start at 0: with -1 and 1 it had
+    /// counted raters who disagreed on every item as agreeing (alpha 1, a gate passed on it; found by
+    /// probing, 2026-12-07). Negative labels are refused at the ratio level and measured at interval.
+    @Test func ratioRefusesNegativeLabels() throws {
+        let set = try RatingsFileTests().load("item,rater,label\na,x,-1\na,y,1\nb,x,-1\nb,y,1\nc,x,2\nc,y,-2\n", format: .csv, scale: .numeric(bins: nil))
+        #expect(throws: RatingsError.ratioNeedsNonNegative(labels: ["-2", "-1"])) { try AgreementAnalysis(set, weighting: .none, level: .ratio) }
+        let interval = try #require(try AgreementAnalysis(set, weighting: .none, level: .interval).krippendorff.alpha)
+        #expect(interval < 0, "\(interval)")
+        #expect(RatingsError.ratioNeedsNonNegative(labels: ["-1"]).recoverySuggestion?.contains("--level interval") == true)
+    }
+
     @Test func degenerateSetsGiveNullsWithReasons() throws {
         let raw = [RawRating(location: "", item: "1", rater: "a", label: "x"), RawRating(location: "", item: "1", rater: "b", label: "x"),
                    RawRating(location: "", item: "2", rater: "a", label: "x"), RawRating(location: "", item: "2", rater: "b", label: "x")]

@@ -182,6 +182,21 @@ struct AgreementDegenerateTests {
         }
     }
 
+    /// Values near the smallest doubles (1e-200, and subnormals): their squares had underflowed to
+    /// 0, and alpha had been "no expected disagreement (one value in use)" with five values in use
+    /// (found by probing, 2026-12-07). Moved up by a power of two, they give the alpha of 1, 3, 4, 7.
+    @Test func krippendorffSurvivesTinyValues() throws {
+        let counts = [[1, 1, 0, 0], [0, 0, 2, 0], [0, 0, 1, 1], [2, 0, 0, 0]]
+        for level in [KrippendorffAlpha.Level.interval, .ratio] {
+            let plain = try #require(KrippendorffAlpha.alpha(counts: counts, values: [1, 3, 4, 7], level: level).alpha)
+            for tiny in [1e-162, 1e-200, 1e-320] {
+                let alpha = try #require(KrippendorffAlpha.alpha(counts: counts, values: [1, 3, 4, 7].map { $0 * tiny }, level: level).alpha, "\(level) \(tiny)")
+                #expect(abs(alpha - plain) < (tiny < 1e-300 ? 1e-2 : 1e-12), "\(level) \(tiny): \(alpha) against \(plain)")
+            }
+            #expect(KrippendorffAlpha.alpha(counts: counts, values: [0, 5e-324, 1e-320, 1e-310], level: level).alpha != nil, "\(level)")
+        }
+    }
+
     @Test func krippendorffNeedsPairs() {
         #expect(KrippendorffAlpha.alpha(counts: [[1, 0], [0, 1]], values: [0, 1], level: .nominal).alpha == nil)
         #expect(KrippendorffAlpha.alpha(counts: [[2, 0], [3, 0]], values: [0, 1], level: .nominal).alpha == nil)

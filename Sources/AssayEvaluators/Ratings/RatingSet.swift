@@ -70,7 +70,8 @@ public struct RatingSet: Sendable, Equatable {
     /// nominal and ordinal; interval and ratio need the labels' numbers (on a binned scale, the
     /// bins' positions).
     /// - Throws: ``RatingsError/levelNeedsNumbers(level:labels:)`` for interval or ratio on
-    ///   labels that are not all numbers.
+    ///   labels that are not all numbers, ``RatingsError/ratioNeedsNonNegative(labels:)`` for
+    ///   ratio on negative ones.
     public func krippendorffValues(level: KrippendorffAlpha.Level) throws -> [Double] {
         switch level {
         case .nominal, .ordinal: return categories.indices.map(Double.init)
@@ -79,6 +80,11 @@ public struct RatingSet: Sendable, Equatable {
             guard let numbers = numericLabels else {
                 throw RatingsError.levelNeedsNumbers(level: level.rawValue,
                                                      labels: categories.filter { Self.number($0) == nil })
+            }
+            // The ratio distance, ((a − b)/(a + b))², needs a scale that starts at 0: -1 against 1
+            // would count as no disagreement at all.
+            if level == .ratio, numbers.contains(where: { $0 < 0 }) {
+                throw RatingsError.ratioNeedsNonNegative(labels: zip(categories, numbers).filter { $0.1 < 0 }.map(\.0))
             }
             return numbers
         }

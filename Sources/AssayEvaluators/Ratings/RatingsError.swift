@@ -17,6 +17,8 @@ public enum RatingsError: AssayError, Equatable {
     case unknownSet(name: String, known: [String])
     /// Krippendorff's interval or ratio level asked of labels that are not numbers.
     case levelNeedsNumbers(level: String, labels: [String])
+    /// Krippendorff's ratio level asked of negative numbers (a ratio scale starts at zero).
+    case ratioNeedsNonNegative(labels: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -31,6 +33,9 @@ public enum RatingsError: AssayError, Equatable {
         case let .levelNeedsNumbers(level, labels):
             let shown = labels.prefix(5).map { "'\($0.prefix(40))'" }.joined(separator: ", ") + (labels.count > 5 ? ", …" : "")
             return "Krippendorff's alpha at the \(level) level measures distances between numbers, and the labels \(shown) are not numbers"
+        case let .ratioNeedsNonNegative(labels):
+            let shown = labels.prefix(5).map { "'\($0.prefix(40))'" }.joined(separator: ", ") + (labels.count > 5 ? ", …" : "")
+            return "Krippendorff's alpha at the ratio level measures (a − b)/(a + b) on a scale that starts at 0, and the labels \(shown) are negative"
         }
     }
 
@@ -43,6 +48,8 @@ public enum RatingsError: AssayError, Equatable {
         case .conflict: return "use --replace to replace the set, or a new --set name"
         case .levelNeedsNumbers:
             return "import numeric scores with --numeric (or --bins to group them), or use --level ordinal or nominal for ordered labels (in a suite: the dataset's numeric: true or bins:, the evaluation's level:)"
+        case .ratioNeedsNonNegative:
+            return "use --level interval for scores that can be negative (in a suite: the evaluation's level: interval)"
         case let .unknownSet(_, known):
             return known.isEmpty ? "import one with `assay ratings import FILE --set NAME`" : "sets: \(known.joined(separator: ", "))"
         }

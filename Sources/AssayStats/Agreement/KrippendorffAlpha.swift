@@ -36,11 +36,17 @@ public enum KrippendorffAlpha {
         }
         // Interval and ratio alpha do not change when every value is multiplied by one constant:
         // values beyond 10^100 are brought down by a power of two (exact), so that their squared
-        // differences and sums cannot overflow (±1e200 had given inf/inf = NaN).
+        // differences and sums cannot overflow (±1e200 had given inf/inf = NaN), and values below
+        // 10^-100 up, so that their squares do not underflow (1e-200 had given "one value in
+        // use"). Each value's exponent moves, so subnormals (whose 2^-k factor would overflow) move too.
         var values = values
-        if level == .interval || level == .ratio, let largest = values.map(abs).max(), largest.isFinite, largest > 1e100 {
-            let scale = Double(sign: .plus, exponent: -largest.exponent, significand: 1)
-            values = values.map { $0 * scale }
+        if level == .interval || level == .ratio, let largest = values.map(abs).max(), largest.isFinite, largest > 0 {
+            if largest > 1e100 {
+                let scale = Double(sign: .plus, exponent: -largest.exponent, significand: 1)
+                values = values.map { $0 * scale }
+            } else if largest < 1e-100 {
+                values = values.map { $0 == 0 ? 0 : Double(sign: $0.sign, exponent: $0.exponent - largest.exponent, significand: $0.significand) }
+            }
         }
         var nV = [Double](repeating: 0, count: v)
         for c in 0..<v { for k in 0..<v { nV[k] += o[c][k] } }
