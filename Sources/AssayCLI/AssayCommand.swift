@@ -42,7 +42,9 @@ public struct AssayCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            Terminal.finishOutput()
         } catch let exit as ExitCode {
+            Terminal.finishOutput()
             Foundation.exit(exit.rawValue)
         } catch let error as CommandError {
             Terminal.printError(error)

@@ -78,6 +78,25 @@ struct CLITests {
                 "\(merge.stderr)")
     }
 
+    /// Results that cannot reach stdout (found by probing, 2026-12-07): `--format json` to
+    /// /dev/full had trapped (SIGILL, exit 132: FileHandle's write traps on ENOSPC) and text had
+    /// been lost with exit 0. Both now exit 2 with the reason.
+    @Test func resultsThatCannotBeWrittenExitTwo() throws {
+        let text = TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt").path
+        for format in ["json", "text"] {
+            let process = Process(), errors = Pipe()
+            process.executableURL = TestEnvironment.assayBinary
+            process.arguments = ["bleu", text, "--ref", text, "--format", format]
+            process.standardOutput = try #require(FileHandle(forWritingAtPath: "/dev/full"), "/dev/full")
+            process.standardError = errors
+            try process.run()
+            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit && process.terminationStatus == 2, "\(format): \(process.terminationStatus)")
+            #expect(stderr.contains("error: cannot write the results to standard output: "), "\(format): \(stderr)")
+        }
+    }
+
     @Test func unknownFlagIsAUsageError() throws {
         let result = try AssayProcess.run(["run", Self.quickstart, "--no-such-flag"])
         #expect(result.status == 64)

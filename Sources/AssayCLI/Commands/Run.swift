@@ -152,7 +152,7 @@ extension AssayCommand {
             let ran = shardReport.evaluations.filter { $0.status != nil }
             let items = ran.reduce(0) { $0 + $1.items.count }
             if report.format == .json {
-                FileHandle.standardOutput.write(data)
+                Terminal.standardOutput(data)
             } else {
                 Terminal.output("shard \(shard): " + Self.shardSummary(ran.compactMap(\.status), of: shardReport.evaluations.count, firstShard: shard.index == 1)
                                 + ", \(items) item rows")

@@ -12,7 +12,7 @@ enum JSONOutput {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
-        FileHandle.standardOutput.write(Data((Redaction.scrub(String(decoding: data, as: UTF8.self)) + "\n").utf8))
+        Terminal.standardOutput(Data((Redaction.scrub(String(decoding: data, as: UTF8.self)) + "\n").utf8))
     }
 }
 

@@ -35,7 +35,7 @@ struct RunRecorder {
         case .md: Terminal.output(MarkdownReport.render(outcome))
         case .json:
             let document = try ReportDocument(outcome, itemsFile: written.items?.lastPathComponent).encoded()
-            FileHandle.standardOutput.write(String(data: document, encoding: .utf8).map { Data(Redaction.scrub($0).utf8) } ?? document)
+            Terminal.standardOutput(String(data: document, encoding: .utf8).map { Data(Redaction.scrub($0).utf8) } ?? document)
         case .text: Terminal.output("\(outcome.verdict.rawValue) \(outcome.runID)")
         }
         let files = [written.markdown, written.json] + (written.html.map { [$0] } ?? [])

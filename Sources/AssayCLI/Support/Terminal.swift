@@ -24,7 +24,30 @@ enum Terminal {
 
     /// Writes `text` and a newline to stdout, secrets masked: what commands print as results.
     static func output(_ text: String) {
-        FileHandle.standardOutput.write(Data((Redaction.scrub(text) + "\n").utf8))
+        standardOutput(Data((Redaction.scrub(text) + "\n").utf8))
+    }
+
+    /// Writes `data` to stdout as it is. Output that cannot be written (a full disk, /dev/full)
+    /// ends the command with exit 2 and the reason, never a trap (FileHandle's `write(_:)`
+    /// traps on an error) nor exit 0 with the results lost.
+    static func standardOutput(_ data: Data) {
+        do {
+            try FileHandle.standardOutput.write(contentsOf: data)
+        } catch {
+            outputFailed((error as NSError).localizedFailureReason ?? error.localizedDescription)
+        }
+    }
+
+    /// Flushes what `print` buffered (every stdio stream: Swift 6 cannot name `stdout` alone);
+    /// exits 2 when stdout could not take it.
+    static func finishOutput() {
+        if fflush(nil) != 0 { outputFailed(String(cString: strerror(errno))) }
+    }
+
+    private static func outputFailed(_ reason: String) -> Never {
+        Self.error("error: cannot write the results to standard output: \(reason)\n")
+        Self.error("hint: check where standard output goes (a full disk, a file that cannot grow)\n")
+        Foundation.exit(2)
     }
 
     /// Prints `error: …` and, when there is one, `hint: …`.
