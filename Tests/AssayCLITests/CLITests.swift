@@ -67,6 +67,53 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("s.sqlite").path), "a run began")
     }
 
+    /// A report path that is a symbolic link or a FIFO (found by probing, 2026-12-07): the files
+    /// had been renamed over them, so the link became a file and, run as root, `--junit /dev/null`
+    /// or `--svg /dev/null` turned the device into one. The link's file is written now, a FIFO is
+    /// written into (`--svg`) or refused before the run (`--junit`, written after the run).
+    @Test func linksAndFIFOsAreWrittenThroughNotReplaced() throws {
+        let directory = try Self.workspace()
+        try "item,rater,label\n1,a,x\n1,b,x\n2,a,y\n2,b,x\n3,a,y\n3,b,y\n".write(to: directory.appendingPathComponent("r.csv"), atomically: true, encoding: .utf8)
+        try "the cat sat on the mat\n".write(to: directory.appendingPathComponent("hyp.txt"), atomically: true, encoding: .utf8)
+        try """
+            version: 1
+            name: links
+            datasets:
+              mt: { kind: parallel, hypotheses: hyp.txt, references: [hyp.txt] }
+            evaluations:
+              - { id: bleu, evaluator: bleu, dataset: mt }
+            """.write(to: directory.appendingPathComponent("s.yaml"), atomically: true, encoding: .utf8)
+        let real = directory.appendingPathComponent("real")
+        try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
+        for name in ["k.svg", "j.xml"] {
+            try "old".write(to: real.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            try FileManager.default.createSymbolicLink(atPath: directory.appendingPathComponent("link-" + name).path, withDestinationPath: "real/" + name)
+        }
+        let svg = try AssayProcess.run(["agreement", "r.csv", "--scale", "x,y", "--svg", "link-k.svg"], in: directory)
+        let run = try AssayProcess.run(["run", "s.yaml", "--store", "s.sqlite", "--junit", "link-j.xml"], in: directory)
+        #expect(svg.status == 0 && run.status == 0, "\(svg.stderr) \(run.stderr)")
+        for (name, start) in [("k.svg", "<svg"), ("j.xml", "<?xml")] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("link-" + name).path)
+            #expect(attributes[.type] as? FileAttributeType == .typeSymbolicLink, "\(name)")
+            #expect(try String(contentsOf: real.appendingPathComponent(name), encoding: .utf8).hasPrefix(start), "\(name)")
+        }
+        let fifo = directory.appendingPathComponent("fifo").path
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let read = DispatchSemaphore(value: 0)
+        let box = LockedText()
+        DispatchQueue.global().async {
+            box.text = FileHandle(forReadingAtPath: fifo).map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
+            read.signal()
+        }
+        let intoFIFO = try AssayProcess.run(["agreement", "r.csv", "--scale", "x,y", "--svg", "fifo"], in: directory)
+        #expect(intoFIFO.status == 0, "\(intoFIFO.stderr)")
+        #expect(read.wait(timeout: .now() + 30) == .success && box.text.hasPrefix("<svg"))
+        let junit = try AssayProcess.run(["run", "s.yaml", "--store", "s.sqlite", "--junit", "fifo"], in: directory)
+        #expect(junit.status == 2 && junit.stderr.contains("is not a regular file"), "\(junit.stderr)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: fifo)
+        #expect(attributes[.type] as? FileAttributeType != .typeRegular)
+    }
+
     /// `--shard -1/2` is a value: its own error, not "Missing value for '--shard'"; `assay merge`
     /// given a directory names it (it had printed "NSCocoaErrorDomain error 256").
     @Test func shardValuesAndMergeInputsGetTheirOwnErrors() throws {
@@ -215,5 +262,15 @@ struct CLITests {
         let result = try AssayProcess.run(["bleu", "--help"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("assay bleu hyp.txt --ref refA.txt --ref refB.txt"))
+    }
+}
+
+/// Text set on one thread and read on another after a semaphore.
+final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = ""
+    var text: String {
+        get { lock.lock(); defer { lock.unlock() }; return value }
+        set { lock.lock(); value = newValue; lock.unlock() }
     }
 }

@@ -69,7 +69,7 @@ extension AssayCommand {
             let analysis = try AgreementAnalysis(ratings, weighting: weights, level: level,
                                              bootstrap: bootstrap.map { .init(resamples: $0, seed: seed) })
             if let svg {
-                try Data(ChartRenderer.svg(analysis.kappaChart).utf8).write(to: URL(fileURLWithPath: svg), options: .atomic)
+                try AtomicFile.write(Data(ChartRenderer.svg(analysis.kappaChart).utf8), to: URL(fileURLWithPath: svg))
             }
             switch format {
             case .json: try JSONOutput.print(analysis)

@@ -23,7 +23,8 @@ struct RunReportOptions: ParsableArguments {
     var format: OutputFormat = .md
 
     var writer: ReportWriter { ReportWriter(directory: URL(fileURLWithPath: out)) }
-    var junitURL: URL? { junit.map { URL(fileURLWithPath: $0) } }
+    /// `--junit`, a symbolic link followed (the file it names is replaced, the link stays).
+    var junitURL: URL? { junit.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath() } }
     var recorder: RunRecorder { RunRecorder(writer: writer, junit: junitURL, html: !noHTML, format: format) }
 
     /// Makes `<out>/<suite>` and the JUnit file's directory, and checks that they and
@@ -37,6 +38,13 @@ struct RunReportOptions: ParsableArguments {
         if let junitURL {
             if Self.isDirectory(junitURL.path) {
                 throw CommandError(message: "--junit \(junitURL.path) is a directory", hint: "give --junit a file path, such as reports/junit.xml")
+            }
+            // The report replaces the file once the run is recorded: a device or FIFO would be
+            // replaced by a file (run as root, --junit /dev/null had done so).
+            var status = stat()
+            if lstat(junitURL.path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+                throw CommandError(message: "--junit \(junitURL.path) is not a regular file (a device, a FIFO or a socket)",
+                                   hint: "give --junit a file path, such as reports/junit.xml, or leave --junit out to write no JUnit report")
             }
             try Self.makeWritableDirectory(junitURL.deletingLastPathComponent(), option: "--junit", hint: "give --junit a file in a directory you can write to")
         }
