@@ -16,6 +16,11 @@ public enum SHA256 {
     /// earlier read of the same file unchanged (``FileDigests``).
     /// - Throws: when the file cannot be read.
     public static func hex(fileAt url: URL) throws -> String {
+        // A device could be read forever (/dev/zero); a pipe (`<(…)`) is read to its end.
+        var status = stat()
+        if stat(url.path, &status) == 0, [S_IFCHR, S_IFBLK].contains(status.st_mode & S_IFMT) {
+            throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: "\(url.path) is a device, not a file"])
+        }
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
         // The identity of the file this handle reads (not of whatever the path names later).

@@ -88,4 +88,26 @@ struct FileDigestsTests {
         }
         #expect(FileDigests.directory(environment: home.merging(["ASSAY_HASH_CACHE": "on"]) { $1 }) != nil)
     }
+
+    /// A device is refused, not read forever (`assay perplexity /dev/zero …` had hung hashing it).
+    @Test func aDeviceIsNotHashed() throws {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = OutcomeBox()
+        DispatchQueue.global().async {
+            outcome.refused = (try? SHA256.hex(fileAt: URL(fileURLWithPath: "/dev/zero"))) == nil
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 20) == .success, "still hashing /dev/zero after 20 s")
+        #expect(outcome.refused)
+    }
+}
+
+/// A flag set on one thread and read on another after a semaphore.
+final class OutcomeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var refused: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return value }
+        set { lock.lock(); value = newValue; lock.unlock() }
+    }
 }

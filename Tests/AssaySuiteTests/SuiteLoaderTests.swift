@@ -153,6 +153,21 @@ struct SuiteLoaderTests {
         #expect(d.message.hasSuffix("is a directory, expected a file"))
     }
 
+    /// A dataset or model at /dev/zero (found by probing, 2026-12-07): `validate` had said ok and
+    /// `run` had hashed it forever, ignoring SIGTERM. Refused where written.
+    @Test func pathThatIsADeviceIsRefused() throws {
+        let sandbox = try SuiteSandbox()
+        let dataset = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "data/hyp.txt", with: "/dev/zero")).first)
+        #expect(dataset.keyPath == "datasets.mt.hypotheses" && dataset.message == "/dev/zero is a device, not a file", "\(dataset)")
+        let model = validSuite
+            .replacingOccurrences(of: "datasets:", with: "models:\n  candidate: { path: /dev/zero }\ndatasets:")
+            .replacingOccurrences(of: "evaluator: bleu", with: "evaluator: perplexity")
+            .replacingOccurrences(of: "dataset: mt\n", with: "dataset: mt\n    model: candidate\n")
+        let modelDiagnostic = try #require(try sandbox.diagnostics(model).first)
+        #expect(modelDiagnostic.keyPath == "models.candidate.path" && modelDiagnostic.message == "/dev/zero is a device, not a file",
+                "\(modelDiagnostic)")
+    }
+
     @Test func unknownEvaluatorSuggestsClosest() throws {
         let sandbox = try SuiteSandbox()
         let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "evaluator: bleu", with: "evaluator: blue")).first)
