@@ -5,6 +5,19 @@ import AssayMetrics
 /// Hand-written segments (ours) against sacrebleu 2.6.0's numbers, from
 /// scripts/goldens/sacrebleu_goldens.py.
 struct SacrebleuEdgeCaseTests {
+    /// A pipe, as `assay bleu <(cat hyp.txt)` passes one, is read to its end (Foundation had
+    /// refused it: "You don't have permission"); a device is refused, not read forever (found by
+    /// probing, 2026-12-07).
+    @Test func pipesAreReadAndDevicesRefused() throws {
+        let pipe = Pipe()
+        try pipe.fileHandleForWriting.write(contentsOf: Data("the cat  \nsat\n".utf8))
+        try pipe.fileHandleForWriting.close()
+        #expect(try UTF8Lines.read(URL(fileURLWithPath: "/dev/fd/\(pipe.fileHandleForReading.fileDescriptor)")) == ["the cat", "sat"])
+        #expect(throws: MetricsError.unreadableFile(path: "/dev/zero", reason: "it is a device, not a file")) {
+            try UTF8Lines.read(URL(fileURLWithPath: "/dev/zero"))
+        }
+    }
+
     struct Case: Decodable {
         var hypothesis: String
         var references: [String]

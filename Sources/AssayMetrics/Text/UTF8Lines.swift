@@ -8,8 +8,19 @@ public enum UTF8Lines {
     ///   ``MetricsError/invalidUTF8(path:line:)`` naming the first bad line.
     public static func read(_ url: URL, rstrip: Bool = true) throws -> [String] {
         let data: Data
+        var status = stat()
+        let kind = stat(url.path, &status) == 0 ? status.st_mode & S_IFMT : S_IFREG
+        // A device is never read to its end (/dev/zero); a pipe (`<(…)`, which Foundation's
+        // Data(contentsOf:) refuses with "You don't have permission") is read as a stream.
+        if kind == S_IFCHR || kind == S_IFBLK { throw MetricsError.unreadableFile(path: url.path, reason: "it is a device, not a file") }
         do {
-            data = try Data(contentsOf: url)
+            if kind == S_IFREG {
+                data = try Data(contentsOf: url)
+            } else {
+                let handle = try FileHandle(forReadingFrom: url)
+                defer { try? handle.close() }
+                data = try handle.readToEnd() ?? Data()
+            }
         } catch {
             throw MetricsError.unreadableFile(path: url.path, reason: error.localizedDescription)
         }
