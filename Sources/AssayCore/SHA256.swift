@@ -17,8 +17,7 @@ public enum SHA256 {
     /// - Throws: when the file cannot be read.
     public static func hex(fileAt url: URL) throws -> String {
         // A device could be read forever (/dev/zero); a pipe (`<(…)`) is read to its end.
-        var status = stat()
-        if stat(url.path, &status) == 0, [S_IFCHR, S_IFBLK].contains(status.st_mode & S_IFMT) {
+        if FileKind(path: url.path) == .device {
             throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: "\(url.path) is a device, not a file"])
         }
         let handle = try FileHandle(forReadingFrom: url)

@@ -36,20 +36,26 @@ struct CLITests {
         #expect(result.status == 64 && result.stderr.contains(message), "\(result.stderr)")
     }
 
-    /// Where reports cannot go is found before anything is evaluated (it had failed after the run
-    /// with Foundation's words and exit 1 — "a gate failed" — the run left incomplete).
-    @Test func unwritableReportPlacesFailBeforeTheRun() throws {
-        let directory = try Self.workspace()
+    /// A workspace holding `s.yaml`, suite `name`: BLEU of hyp.txt against ref.txt.
+    static func bleuSuiteWorkspace(name: String) throws -> URL {
+        let directory = try workspace()
         try "the cat sat on the mat\n".write(to: directory.appendingPathComponent("hyp.txt"), atomically: true, encoding: .utf8)
         try "the cat is on the mat\n".write(to: directory.appendingPathComponent("ref.txt"), atomically: true, encoding: .utf8)
         try """
             version: 1
-            name: places
+            name: \(name)
             datasets:
               mt: { kind: parallel, hypotheses: hyp.txt, references: [ref.txt] }
             evaluations:
               - { id: bleu, evaluator: bleu, dataset: mt }
             """.write(to: directory.appendingPathComponent("s.yaml"), atomically: true, encoding: .utf8)
+        return directory
+    }
+
+    /// Where reports cannot go is found before anything is evaluated (it had failed after the run
+    /// with Foundation's words and exit 1 — "a gate failed" — the run left incomplete).
+    @Test func unwritableReportPlacesFailBeforeTheRun() throws {
+        let directory = try Self.bleuSuiteWorkspace(name: "places")
         try "x".write(to: directory.appendingPathComponent("file"), atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("folder"), withIntermediateDirectories: true)
         let file = directory.appendingPathComponent("file").standardizedFileURL.path
@@ -72,17 +78,8 @@ struct CLITests {
     /// or `--svg /dev/null` turned the device into one. The link's file is written now, a FIFO is
     /// written into (`--svg`) or refused before the run (`--junit`, written after the run).
     @Test func linksAndFIFOsAreWrittenThroughNotReplaced() throws {
-        let directory = try Self.workspace()
+        let directory = try Self.bleuSuiteWorkspace(name: "links")
         try "item,rater,label\n1,a,x\n1,b,x\n2,a,y\n2,b,x\n3,a,y\n3,b,y\n".write(to: directory.appendingPathComponent("r.csv"), atomically: true, encoding: .utf8)
-        try "the cat sat on the mat\n".write(to: directory.appendingPathComponent("hyp.txt"), atomically: true, encoding: .utf8)
-        try """
-            version: 1
-            name: links
-            datasets:
-              mt: { kind: parallel, hypotheses: hyp.txt, references: [hyp.txt] }
-            evaluations:
-              - { id: bleu, evaluator: bleu, dataset: mt }
-            """.write(to: directory.appendingPathComponent("s.yaml"), atomically: true, encoding: .utf8)
         let real = directory.appendingPathComponent("real")
         try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
         for name in ["k.svg", "j.xml"] {
@@ -108,8 +105,36 @@ struct CLITests {
         let intoFIFO = try AssayProcess.run(["agreement", "r.csv", "--scale", "x,y", "--svg", "fifo"], in: directory)
         #expect(intoFIFO.status == 0, "\(intoFIFO.stderr)")
         #expect(read.wait(timeout: .now() + 30) == .success && box.text.hasPrefix("<svg"))
+        // A dangling link: its file is created, the link stays.
+        try FileManager.default.createSymbolicLink(atPath: directory.appendingPathComponent("link-new.svg").path, withDestinationPath: "real/new.svg")
+        let dangling = try AssayProcess.run(["agreement", "r.csv", "--scale", "x,y", "--svg", "link-new.svg"], in: directory)
+        #expect(dangling.status == 0, "\(dangling.stderr)")
+        #expect(try String(contentsOf: real.appendingPathComponent("new.svg"), encoding: .utf8).hasPrefix("<svg"))
+        // /dev/stdout redirected to a file: the chart goes after the printed table, the file is not replaced.
+        let printed = directory.appendingPathComponent("printed.txt")
+        #expect(FileManager.default.createFile(atPath: printed.path, contents: nil))
+        let process = Process()
+        process.executableURL = TestEnvironment.assayBinary
+        process.currentDirectoryURL = directory
+        process.arguments = ["agreement", "r.csv", "--scale", "x,y", "--svg", "/dev/stdout"]
+        process.standardOutput = try FileHandle(forWritingTo: printed)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let both = try String(contentsOf: printed, encoding: .utf8)
+        #expect(process.terminationStatus == 0 && both.contains("<svg") && both.contains("kappa"), "\(both.prefix(300))")
+        // A FIFO nobody reads: an error, not a wait.
+        let lonely = directory.appendingPathComponent("lonely").path
+        #expect(mkfifo(lonely, 0o644) == 0)
+        let waiting = try AssayProcess.start(["agreement", "r.csv", "--scale", "x,y", "--svg", "lonely"], in: directory)
+        let deadline = Date().addingTimeInterval(30)
+        while waiting.process.isRunning && Date() < deadline { usleep(50_000) }
+        if waiting.process.isRunning { waiting.process.terminate() }
+        let lonelyError = String(decoding: waiting.errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        waiting.process.waitUntilExit()
+        #expect(waiting.process.terminationStatus == 2 && lonelyError.contains("no process is reading this FIFO"), "\(lonelyError)")
         let junit = try AssayProcess.run(["run", "s.yaml", "--store", "s.sqlite", "--junit", "fifo"], in: directory)
-        #expect(junit.status == 2 && junit.stderr.contains("is not a regular file"), "\(junit.stderr)")
+        #expect(junit.status == 2 && junit.stderr.contains("is not a file of its own"), "\(junit.stderr)")
         let attributes = try FileManager.default.attributesOfItem(atPath: fifo)
         #expect(attributes[.type] as? FileAttributeType != .typeRegular)
     }
@@ -142,6 +167,15 @@ struct CLITests {
             #expect(process.terminationReason == .exit && process.terminationStatus == 2, "\(format): \(process.terminationStatus)")
             #expect(stderr.contains("error: cannot write the results to standard output: "), "\(format): \(stderr)")
         }
+        // stderr on /dev/full too (`2>&1`): the message is lost, the exit is still 2, not a trap.
+        let process = Process()
+        process.executableURL = TestEnvironment.assayBinary
+        process.arguments = ["bleu", text, "--ref", text, "--format", "json"]
+        process.standardOutput = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        process.standardError = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 2, "\(process.terminationStatus)")
     }
 
     @Test func unknownFlagIsAUsageError() throws {

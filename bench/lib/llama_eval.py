@@ -10,6 +10,8 @@ import llama_cpp
 import llama_cpp.llama
 if os.environ.get("LLAMA_REPACK", "1") == "0":
     defaults = llama_cpp.llama.llama_cpp.llama_model_default_params
+    # ctypes would take an unknown attribute silently: an older llama-cpp-python must fail here.
+    assert "use_extra_bufts" in [name for name, _ in defaults()._fields_], "this llama-cpp-python has no use_extra_bufts"
     def without_repack():
         params = defaults()
         params.use_extra_bufts = False

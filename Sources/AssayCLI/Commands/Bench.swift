@@ -114,7 +114,7 @@ extension AssayCommand {
                              low: max(0, r.averageTokensPerSecond - r.stddevTokensPerSecond), high: r.averageTokensPerSecond + r.stddevTokensPerSecond)
                 }
                 let svg = ChartRenderer.svg(.bars(title: "\(models.map(\.name).joined(separator: " vs ")): tokens/s (mean ± stddev)", unit: "tokens/s", bars: bars))
-                try Data(svg.utf8).write(to: URL(fileURLWithPath: chart), options: .atomic)
+                try AtomicFile.write(Data(svg.utf8), to: URL(fileURLWithPath: chart))
             }
             switch format {
             case .json:

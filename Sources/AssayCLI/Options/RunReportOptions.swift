@@ -1,4 +1,5 @@
 import ArgumentParser
+import AssayCore
 import AssayReport
 import AssayStore
 import AssaySuite
@@ -24,7 +25,7 @@ struct RunReportOptions: ParsableArguments {
 
     var writer: ReportWriter { ReportWriter(directory: URL(fileURLWithPath: out)) }
     /// `--junit`, a symbolic link followed (the file it names is replaced, the link stays).
-    var junitURL: URL? { junit.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath() } }
+    var junitURL: URL? { junit.map { URL(fileURLWithPath: $0) }.map { (try? AtomicFile.target(of: $0)) ?? $0 } }
     var recorder: RunRecorder { RunRecorder(writer: writer, junit: junitURL, html: !noHTML, format: format) }
 
     /// Makes `<out>/<suite>` and the JUnit file's directory, and checks that they and
@@ -39,11 +40,11 @@ struct RunReportOptions: ParsableArguments {
             if Self.isDirectory(junitURL.path) {
                 throw CommandError(message: "--junit \(junitURL.path) is a directory", hint: "give --junit a file path, such as reports/junit.xml")
             }
-            // The report replaces the file once the run is recorded: a device or FIFO would be
-            // replaced by a file (run as root, --junit /dev/null had done so).
-            var status = stat()
-            if lstat(junitURL.path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
-                throw CommandError(message: "--junit \(junitURL.path) is not a regular file (a device, a FIFO or a socket)",
+            // The report replaces the file once the run is recorded: a device, a FIFO or the
+            // file stdout goes to would be replaced by a file (run as root, --junit /dev/null had
+            // done so).
+            if ![.missing, .regular].contains(FileKind(path: junitURL.path)) || AtomicFile.standardDescriptor(for: junitURL) != nil {
+                throw CommandError(message: "--junit \(junitURL.path) is not a file of its own (a device, a FIFO, a socket or the output of this command)",
                                    hint: "give --junit a file path, such as reports/junit.xml, or leave --junit out to write no JUnit report")
             }
             try Self.makeWritableDirectory(junitURL.deletingLastPathComponent(), option: "--junit", hint: "give --junit a file in a directory you can write to")

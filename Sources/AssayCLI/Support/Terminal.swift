@@ -19,7 +19,8 @@ enum Terminal {
 
     /// Writes `text` to stderr, secrets masked (``Redaction``).
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data(Redaction.scrub(text).utf8))
+        // try?: FileHandle's write(_:) traps on an error (stderr on a full disk, or closed).
+        try? FileHandle.standardError.write(contentsOf: Data(Redaction.scrub(text).utf8))
     }
 
     /// Writes `text` and a newline to stdout, secrets masked: what commands print as results.

@@ -1,3 +1,4 @@
+import AssayCore
 import Foundation
 
 /// Reads text files the way sacrebleu's command line does: UTF-8, lines split at `\n` only,
@@ -8,13 +9,12 @@ public enum UTF8Lines {
     ///   ``MetricsError/invalidUTF8(path:line:)`` naming the first bad line.
     public static func read(_ url: URL, rstrip: Bool = true) throws -> [String] {
         let data: Data
-        var status = stat()
-        let kind = stat(url.path, &status) == 0 ? status.st_mode & S_IFMT : S_IFREG
+        let kind = FileKind(path: url.path)
         // A device is never read to its end (/dev/zero); a pipe (`<(…)`, which Foundation's
         // Data(contentsOf:) refuses with "You don't have permission") is read as a stream.
-        if kind == S_IFCHR || kind == S_IFBLK { throw MetricsError.unreadableFile(path: url.path, reason: "it is a device, not a file") }
+        if kind == .device { throw MetricsError.unreadableFile(path: url.path, reason: "it is a device, not a file") }
         do {
-            if kind == S_IFREG {
+            if kind != .fifo && kind != .socket {
                 data = try Data(contentsOf: url)
             } else {
                 let handle = try FileHandle(forReadingFrom: url)

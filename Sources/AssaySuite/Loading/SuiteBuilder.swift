@@ -160,20 +160,15 @@ struct SuiteBuilder {
             cursor.error("\(url.path) is a directory, expected a file", hint: "name a file inside it")
             return nil
         }
-        guard !Self.isDevice(url) else {
+        guard FileKind(path: url.path) != .device else {
             cursor.error("\(url.path) is a device, not a file", hint: Self.deviceHint)
             return nil
         }
         return url
     }
 
-    /// Whether `url` (a link followed) is a character or block device: /dev/zero as a dataset or
-    /// model had been hashed forever by `assay run` (found by probing, 2026-12-07).
-    static func isDevice(_ url: URL) -> Bool {
-        var status = stat()
-        return stat(url.path, &status) == 0 && [S_IFCHR, S_IFBLK].contains(status.st_mode & S_IFMT)
-    }
-
+    /// A device as a dataset or model (/dev/zero) had been hashed forever by `assay run` (found
+    /// by probing, 2026-12-07).
     static let deviceHint = "name a file: a device such as /dev/zero is never read to its end"
 
     // MARK: Sections
@@ -195,7 +190,7 @@ struct SuiteBuilder {
                                      hint: "fetch the models with scripts/fetch-models.sh, or fix the path (relative to the suite file)")
                     continue
                 }
-                if Self.isDevice(url) {
+                if FileKind(path: url.path) == .device {
                     pathCursor.error("\(url.path) is a device, not a file", hint: Self.deviceHint)
                     continue
                 }
