@@ -23,9 +23,13 @@ public enum AgreementMarkdown {
         md += "- Fleiss' kappa: \(f(a.fleiss.kappa))\(a.fleiss.interpretation.map { " (\($0))" } ?? "") · Randolph's kappa: \(f(a.fleiss.randolph)) — over \(a.fleiss.items_used) items with \(a.fleiss.raters_per_item) raters each (\(a.fleiss.items_left_out) left out)\(a.fleiss.reason.map { "; \($0)" } ?? "")\n"
         md += "- Krippendorff's alpha (\(a.krippendorff.level)): \(f(a.krippendorff.alpha))\(a.krippendorff.interpretation.map { " (\($0))" } ?? "")\(a.krippendorff.reason.map { "; \($0)" } ?? "")\n\n"
         md += "Readings after Landis & Koch (1977): < 0 poor, ≤ 0.20 slight, ≤ 0.40 fair, ≤ 0.60 moderate, ≤ 0.80 substantial, above almost perfect.\n"
+        if a.categories.count > AgreementAnalysis.denseConfusionLimit, !a.pairs.isEmpty {
+            md += "\nConfusion matrices are left out: \(a.categories.count) categories (more than \(AgreementAnalysis.denseConfusionLimit)). `--format json` lists each pair's nonzero cells (`confusion_cells`).\n"
+        }
         for p in a.pairs.prefix(10) {
+            guard let confusion = p.confusion else { continue }
             md += "\n### Confusion: \(e(p.raters[0])) (rows) × \(e(p.raters[1])) (columns)\n\n| | " + a.categories.map(e).joined(separator: " | ") + " |\n|---|" + String(repeating: "---:|", count: a.categories.count) + "\n"
-            for (i, row) in p.confusion.enumerated() { md += "| **\(e(a.categories[i]))** | " + row.map(String.init).joined(separator: " | ") + " |\n" }
+            for (i, row) in confusion.enumerated() { md += "| **\(e(a.categories[i]))** | " + row.map(String.init).joined(separator: " | ") + " |\n" }
         }
         return md
     }

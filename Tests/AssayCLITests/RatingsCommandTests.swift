@@ -44,6 +44,49 @@ struct RatingsCommandTests {
         }
     }
 
+    /// `--numeric` on the raw MQM points: each of the 199 distinct scores is a category, and
+    /// every statistic equals the reference libraries' on the same labels (kappa against
+    /// statsmodels/scikit-learn on 199 × 199 tables; Krippendorff's interval and ratio on the
+    /// scores themselves). Confusion tables that large come as nonzero cells, not 40,000 numbers
+    /// per pair, and the Markdown leaves them out.
+    @Test func numericScoresEqualReferenceLibraries() throws {
+        let segments = try Self.dataRoot().appendingPathComponent("wmt-mqm/generalmt2023-zhen-sxs/segments.jsonl").path
+        let golden = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: TestEnvironment.root.appendingPathComponent("Tests/AssayStatsTests/Golden/agreement.json"))) as? [String: Any])
+        let numeric = try #require(golden["wmt23_numeric"] as? [String: Any])
+        let goldenPairs = try #require(numeric["pairs"] as? [[String: Any]])
+        let goldenAlpha = try #require(numeric["krippendorff"] as? [String: Double])
+        let goldenFleiss = try #require(numeric["fleiss"] as? [String: Any])
+        let base = ["agreement", segments, "--item", "system,seg_id", "--label", "mqm_score", "--numeric"]
+        for (weighting, level) in [("none", "nominal"), ("linear", "ordinal"), ("quadratic", "interval"), ("quadratic", "ratio")] {
+            let result = try AssayProcess.run(base + ["--weights", weighting, "--level", level, "--format", "json"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect((object["categories"] as? [String])?.count == 199)
+            let pairs = try #require(object["pairs"] as? [[String: Any]])
+            #expect(pairs.count == goldenPairs.count)
+            for (pair, expected) in zip(pairs, goldenPairs) {
+                #expect(pair["raters"] as? [String] == expected["raters"] as? [String])
+                let values = try #require(expected[weighting] as? [String: Double])
+                for key in ["kappa", "ase", "ci_low", "ci_high"] {
+                    #expect(abs((pair[key] as? Double ?? .nan) - values[key]!) <= 1e-9, "\(weighting) \(key)")
+                }
+                #expect(pair["confusion"] == nil)
+                let cells = try #require(pair["confusion_cells"] as? [[Int]])
+                #expect(cells.allSatisfy { $0.count == 3 && (0..<199).contains($0[0]) && (0..<199).contains($0[1]) && $0[2] > 0 })
+                #expect(cells.reduce(0) { $0 + $1[2] } == pair["n"] as? Int)
+            }
+            let fleiss = try #require(object["fleiss"] as? [String: Any])
+            #expect(abs((fleiss["kappa"] as? Double ?? .nan) - (goldenFleiss["kappa"] as! Double)) <= 1e-9)
+            #expect(abs((fleiss["randolph"] as? Double ?? .nan) - (goldenFleiss["randolph"] as! Double)) <= 1e-9)
+            let alpha = (object["krippendorff"] as? [String: Any])?["alpha"] as? Double
+            #expect(abs((alpha ?? .nan) - goldenAlpha[level]!) <= 1e-9, "alpha \(level)")
+        }
+        let markdown = try AssayProcess.run(base)
+        #expect(markdown.status == 0)
+        #expect(markdown.stdout.contains("Confusion matrices are left out: 199 categories (more than 32)"))
+        #expect(!markdown.stdout.contains("### Confusion") && markdown.stdout.utf8.count < 10_000)
+    }
+
     @Test func interRaterSuiteWritesAHeatmapBesideTheReport() throws {
         let directory = try TestEnvironment.temporaryDirectory()
         let suite = TestEnvironment.root.appendingPathComponent("suites/examples/inter-rater.yaml").path

@@ -208,7 +208,7 @@ struct AgreementAnalysisTests {
         let set = try RatingSet.build(name: "s", scale: .categories(["bad", "ok", "good"]), raw: raw, path: "", readProblems: [])
         let analysis = try AgreementAnalysis(set, weighting: .quadratic, level: .ordinal)
         let order = ["bad": 0, "ok": 1, "good": 2]
-        let expected = CohenKappa(table: CohenKappa.table(rows.map { (order[$0.1]!, order[$0.2]!) }, categories: 3), weighting: .quadratic)
+        let expected = CohenKappa(pairs: rows.map { (order[$0.1]!, order[$0.2]!) }, categories: 3, weighting: .quadratic)
         #expect(analysis.pairs.first?.kappa == expected.kappa)
         #expect(analysis.pairs.first?.confusion == [[1, 1, 0], [1, 0, 1], [0, 0, 1]])
     }

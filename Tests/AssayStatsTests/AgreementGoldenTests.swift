@@ -1,3 +1,4 @@
+import AssayCore
 import AssayMetrics
 import AssayStats
 import AssayTestSupport
@@ -87,9 +88,8 @@ struct AgreementGoldenTests {
             let (a, b) = (pair.raters[0], pair.raters[1])
             let shared = ratings.values.compactMap { r in r[a].flatMap { x in r[b].map { (x, $0) } } }
             #expect(shared.count == pair.n)
-            let table = CohenKappa.table(shared, categories: k)
             for (weighting, expected) in [(KappaWeighting.none, pair.none), (.linear, pair.linear), (.quadratic, pair.quadratic)] {
-                let result = CohenKappa(table: table, weighting: weighting)
+                let result = CohenKappa(pairs: shared, categories: k, weighting: weighting)
                 let context = "\(name) \(a)-\(b) \(weighting)"
                 #expect(abs((result.kappa ?? .nan) - expected.kappa) <= 1e-9, "\(context) kappa")
                 #expect(abs((result.kappa ?? .nan) - expected.sklearn) <= 1e-9, "\(context) sklearn")
@@ -211,5 +211,125 @@ struct AgreementDegenerateTests {
     @Test(arguments: [(-0.1, "poor"), (0.2, "slight"), (0.35, "fair"), (0.6, "moderate"), (0.7, "substantial"), (0.95, "almost perfect")])
     func landisKoch(_ value: Double, _ label: String) {
         #expect(LandisKoch.label(value) == label)
+    }
+}
+
+/// Kappa and alpha in O(cells + categories) equal the textbook double sums over every pair of
+/// categories (statsmodels' and krippendorff's formulas, written out below) on thousands of
+/// categories and on mass bunched at the top of a long scale, where closed forms can lose digits
+/// to cancellation. statsmodels' variance form itself loses digits when kappa is near 1, so the
+/// reference is computed with 64-bit significands (Float80) where the CPU has them.
+struct AgreementClosedFormTests {
+    #if arch(x86_64)
+    typealias Wide = Float80
+    static let aseTolerance = 1e-8
+    #else
+    typealias Wide = Double
+    static let aseTolerance = 1e-4
+    #endif
+
+    /// statsmodels' `cohens_kappa` over the full table.
+    static func denseKappa(_ table: [[Double]], weighting: KappaWeighting) -> (kappa: Double, ase: Double) {
+        let k = table.count, n = Wide(table.joined().reduce(0, +))
+        let row = table.map { Wide($0.reduce(0, +)) / n }, col = (0..<k).map { j in Wide(table.reduce(0) { $0 + $1[j] }) / n }
+        let span = Wide(k - 1)
+        func w(_ i: Int, _ j: Int) -> Wide {
+            switch weighting {
+            case .none: return i == j ? 0 : 1
+            case .linear: return Wide(abs(i - j)) / span
+            case .quadratic: return Wide((i - j) * (i - j)) / (span * span)
+            }
+        }
+        var wt: Wide = 0, we: Wide = 0, agreeWExp: Wide = 0
+        var wRow = [Wide](repeating: 0, count: k), wCol = [Wide](repeating: 0, count: k)
+        for i in 0..<k {
+            for j in 0..<k {
+                wt += w(i, j) * Wide(table[i][j])
+                we += w(i, j) * row[i] * col[j]
+                wRow[i] += col[j] * (1 - w(i, j))
+                wCol[j] += row[i] * (1 - w(i, j))
+                agreeWExp += (1 - w(i, j)) * col[j] * row[i]
+            }
+        }
+        let kappa = 1 - wt / n / we
+        var termA: Wide = 0
+        for i in 0..<k {
+            for j in 0..<k where table[i][j] != 0 {
+                let t = (1 - w(i, j)) - (wCol[j] + wRow[i]) * (1 - kappa)
+                termA += Wide(table[i][j]) / n * t * t
+            }
+        }
+        let c = kappa - agreeWExp * (1 - kappa)
+        return (Double(kappa), Double(((termA - c * c) / ((1 - agreeWExp) * (1 - agreeWExp) * n)).squareRoot()))
+    }
+
+    /// krippendorff's coincidence-matrix form.
+    static func denseAlpha(_ counts: [[Int]], values: [Double], level: KrippendorffAlpha.Level) -> Double {
+        let v = values.count
+        var o = [[Double]](repeating: [Double](repeating: 0, count: v), count: v)
+        for unit in counts where unit.reduce(0, +) > 1 {
+            let m = Double(unit.reduce(0, +))
+            for c in 0..<v where unit[c] > 0 {
+                for k in 0..<v where unit[k] > 0 { o[c][k] += Double(unit[c] * unit[k] - (c == k ? unit[c] : 0)) / (m - 1) }
+            }
+        }
+        let nV = (0..<v).map { k in o.reduce(0) { $0 + $1[k] } }, total = nV.reduce(0, +)
+        func d(_ i: Int, _ j: Int) -> Double {
+            switch level {
+            case .nominal: return i == j ? 0 : 1
+            case .ordinal:
+                let s = nV[min(i, j)...max(i, j)].reduce(0, +) - (nV[i] + nV[j]) / 2
+                return s * s
+            case .interval: return (values[i] - values[j]) * (values[i] - values[j])
+            case .ratio: return values[i] + values[j] == 0 ? 0 : pow((values[i] - values[j]) / (values[i] + values[j]), 2)
+            }
+        }
+        var observed = 0.0, expected = 0.0
+        for c in 0..<v {
+            for k in 0..<v {
+                observed += o[c][k] * d(c, k)
+                expected += (nV[c] * nV[k] - (c == k ? nV[c] : 0)) / (total - 1) * d(c, k)
+            }
+        }
+        return 1 - observed / expected
+    }
+
+    @Test(arguments: [(categories: 7, items: 60, low: 0), (categories: 900, items: 400, low: 0), (categories: 900, items: 400, low: 880)])
+    func kappaEqualsTheFullDoubleSum(_ shape: (categories: Int, items: Int, low: Int)) throws {
+        var generator = SeededGenerator(seed: 42)
+        let pairs = (0..<shape.items).map { _ in
+            let a = Int.random(in: shape.low..<shape.categories, using: &generator)
+            return (a, min(shape.categories - 1, max(shape.low, a + Int.random(in: -3...3, using: &generator))))
+        }
+        var table = [[Double]](repeating: [Double](repeating: 0, count: shape.categories), count: shape.categories)
+        for (a, b) in pairs { table[a][b] += 1 }
+        for weighting in KappaWeighting.allCases {
+            let sparse = CohenKappa(pairs: pairs, categories: shape.categories, weighting: weighting)
+            let dense = Self.denseKappa(table, weighting: weighting)
+            let kappa = try #require(sparse.kappa), ase = try #require(sparse.ase)
+            let context = "\(shape) \(weighting)"
+            #expect(abs(kappa - dense.kappa) <= 1e-12, "\(context): \(kappa) vs \(dense.kappa)")
+            #expect(abs(ase - dense.ase) <= Self.aseTolerance * dense.ase, "\(context): \(ase) vs \(dense.ase)")
+            let fromTable = CohenKappa(table: table, weighting: weighting)
+            let tableKappa = try #require(fromTable.kappa), tableASE = try #require(fromTable.ase)
+            #expect(abs(tableKappa - kappa) <= 1e-14 && abs(tableASE - ase) <= 1e-12 * ase, "\(context)")
+        }
+    }
+
+    @Test(arguments: KrippendorffAlpha.Level.allCases)
+    func alphaEqualsTheCoincidenceMatrix(_ level: KrippendorffAlpha.Level) throws {
+        var generator = SeededGenerator(seed: 7)
+        let values = (0..<600).map { 1000 + Double($0) * 0.37 }
+        let counts = (0..<300).map { _ in
+            var row = [Int](repeating: 0, count: values.count)
+            let base = Int.random(in: 0..<values.count, using: &generator)
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                row[min(values.count - 1, max(0, base + Int.random(in: -5...5, using: &generator)))] += 1
+            }
+            return row
+        }
+        let alpha = try #require(KrippendorffAlpha.alpha(counts: counts, values: values, level: level).alpha)
+        let dense = Self.denseAlpha(counts, values: values, level: level)
+        #expect(abs(alpha - dense) <= 1e-11, "\(level): \(alpha) vs \(dense)")
     }
 }

@@ -11,6 +11,9 @@ Data sets and how labels are made (the Swift tests rebuild them the same way):
 - squality-rank: squality-human-eval/all-responses.jsonl; item = passage/question/system; rater =
   worker_id; label = overall-rank (categories 1, 2, 3).
 - squality-rating: same items and raters; overall-rating binned with edges [20, 40, 60, 80].
+- wmt23_numeric: the wmt23 items and raters with the raw MQM points, each distinct score a
+  category in increasing order (`assay agreement --numeric`); Krippendorff's interval and ratio
+  levels measure the scores themselves.
 """
 import json
 import os
@@ -56,7 +59,7 @@ def squality(field, edges=None):
     return ratings, (len(edges) + 1 if edges else 3)
 
 
-def statistics(ratings, k):
+def statistics(ratings, k, values=None):
     items = sorted({i for i, _ in ratings})
     raters = sorted({r for _, r in ratings})
     out = {"items": len(items), "raters": raters, "categories": k, "pairs": []}
@@ -92,6 +95,12 @@ def statistics(ratings, k):
     out["krippendorff"] = {level: float(krippendorff.alpha(reliability_data=matrix, value_domain=list(range(k)),
                                                            level_of_measurement=level))
                            for level in ("nominal", "ordinal", "interval", "ratio")}
+    if values is not None:
+        # Interval and ratio on the numbers the categories stand for.
+        numbers = np.where(np.isnan(matrix), np.nan, np.asarray(values)[np.nan_to_num(matrix).astype(int)])
+        for level in ("interval", "ratio"):
+            out["krippendorff"][level] = float(krippendorff.alpha(reliability_data=numbers, value_domain=list(values),
+                                                                  level_of_measurement=level))
     return out
 
 
@@ -183,6 +192,9 @@ def main():
         "kendall_tau_b": float(stats.kendalltau(human, metric)[0]),
     }
     result["wmt23"]["evaluator"] = human_vs_metric()
+    values = sorted(set(raw.values()))
+    index = {v: n for n, v in enumerate(values)}
+    result["wmt23_numeric"] = statistics({key: index[v] for key, v in raw.items()}, len(values), values)
     ratings, k = squality("overall-rank")
     result["squality_rank"] = statistics(ratings, k)
     ratings, k = squality("overall-rating", [20, 40, 60, 80])

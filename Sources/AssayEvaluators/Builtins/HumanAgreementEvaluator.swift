@@ -195,10 +195,10 @@ public struct HumanAgreementEvaluator: Evaluator {
                     used += 1
                 }
             }
-            let table = CohenKappa.table(Array(zip(humanCategory, metricCategory)), categories: k)
-            values["kappa"] = CohenKappa(table: table, weighting: .none).kappa
-            values["kappa_linear"] = CohenKappa(table: table, weighting: .linear).kappa
-            values["kappa_quadratic"] = CohenKappa(table: table, weighting: .quadratic).kappa
+            let labels = Array(zip(humanCategory, metricCategory))
+            values["kappa"] = CohenKappa(pairs: labels, categories: k, weighting: .none).kappa
+            values["kappa_linear"] = CohenKappa(pairs: labels, categories: k, weighting: .linear).kappa
+            values["kappa_quadratic"] = CohenKappa(pairs: labels, categories: k, weighting: .quadratic).kappa
             values["kendall_tau_b"] = Correlation.kendallTauB(human, metric)
             values["spearman"] = Correlation.spearman(human, metric)
             values["pearson"] = Correlation.pearson(human, metric)

@@ -46,12 +46,15 @@ public struct InterRaterEvaluator: Evaluator {
             MetricValue(name: "randolph_kappa", value: analysis.fleiss.randolph, higherIsBetter: true),
             MetricValue(name: "krippendorff_alpha", value: analysis.krippendorff.alpha, higherIsBetter: true, note: analysis.krippendorff.reason),
         ]
+        func table(_ rows: [[Int]]) -> JSONValue { .array(rows.map { .array($0.map { .number(Double($0)) }) }) }
         let items = analysis.pairs.map { pair in
-            ItemRow(id: pair.raters.joined(separator: "|"), values: [
+            var values: [String: JSONValue] = [
                 "n": .number(Double(pair.n)), "kappa": pair.kappa.map(JSONValue.number) ?? .null,
                 "ase": pair.ase.map(JSONValue.number) ?? .null,
-                "confusion": .array(pair.confusion.map { .array($0.map { .number(Double($0)) }) }),
-            ])
+            ]
+            if let confusion = pair.confusion { values["confusion"] = table(confusion) }
+            if let cells = pair.confusion_cells { values["confusion_cells"] = table(cells) }
+            return ItemRow(id: pair.raters.joined(separator: "|"), values: values)
         }
         let signature = Signature([("scale", ratings.scale.description), ("weights", weighting.rawValue), ("level", level.rawValue),
                                    ("raters", String(analysis.raters.count)), ("items", String(analysis.items))])

@@ -31,8 +31,11 @@ public struct AgreementAnalysis: Sendable, Encodable {
         public var reason: String?
         public var bootstrap_ci_low: Double?
         public var bootstrap_ci_high: Double?
-        /// `confusion[i][j]`: items the first rater put in category i and the second in j.
-        public var confusion: [[Int]]
+        /// `confusion[i][j]`: items the first rater put in category i and the second in j; nil
+        /// above ``denseConfusionLimit`` categories, where ``confusion_cells`` has the table.
+        public var confusion: [[Int]]?
+        /// The table's nonzero cells as `[i, j, count]`, row by row; only when ``confusion`` is nil.
+        public var confusion_cells: [[Int]]?
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -48,12 +51,28 @@ public struct AgreementAnalysis: Sendable, Encodable {
             try c.encodeIfPresent(reason, forKey: .reason)
             try c.encodeIfPresent(bootstrap_ci_low, forKey: .bootstrap_ci_low)
             try c.encodeIfPresent(bootstrap_ci_high, forKey: .bootstrap_ci_high)
-            try c.encode(confusion, forKey: .confusion)
+            try c.encodeIfPresent(confusion, forKey: .confusion)
+            try c.encodeIfPresent(confusion_cells, forKey: .confusion_cells)
         }
 
         enum CodingKeys: String, CodingKey {
             case raters, n, observed, expected, kappa, ase, ci_low, ci_high, interpretation, reason
-            case bootstrap_ci_low, bootstrap_ci_high, confusion
+            case bootstrap_ci_low, bootstrap_ci_high, confusion, confusion_cells
+        }
+
+        /// The confusion table of `labels` (category pairs): dense up to ``denseConfusionLimit``
+        /// categories, else its nonzero cells (numeric scores make a category of every distinct
+        /// value: 3,000 of them had made 9 million cells per pair, 323 MB of JSON).
+        mutating func setConfusion(_ labels: [(Int, Int)], categories: Int) {
+            var counts: [Int: Int] = [:]
+            for (a, b) in labels { counts[a * categories + b, default: 0] += 1 }
+            if categories <= AgreementAnalysis.denseConfusionLimit {
+                var table = [[Int]](repeating: [Int](repeating: 0, count: categories), count: categories)
+                for (cell, count) in counts { table[cell / categories][cell % categories] = count }
+                confusion = table
+            } else {
+                confusion_cells = counts.keys.sorted().map { [$0 / categories, $0 % categories, counts[$0]!] }
+            }
         }
     }
 
@@ -99,6 +118,9 @@ public struct AgreementAnalysis: Sendable, Encodable {
         enum CodingKeys: String, CodingKey { case alpha, level, interpretation, reason }
     }
 
+    /// Scales with more categories than this get their confusion tables as nonzero cells.
+    public static let denseConfusionLimit = 32
+
     /// Bootstrap settings for pairwise kappa intervals.
     public struct BootstrapSettings: Sendable {
         public var resamples: Int
@@ -140,16 +162,15 @@ public struct AgreementAnalysis: Sendable, Encodable {
         for key in shared.keys.sorted() {
             let labels = shared[key]!
             let (ra, rb) = (raters[key / raters.count], raters[key % raters.count])
-            let table = CohenKappa.table(labels, categories: k)
-            let kappa = CohenKappa(table: table, weighting: weighting)
+            let kappa = CohenKappa(pairs: labels, categories: k, weighting: weighting)
             var pair = Pair(raters: [ra, rb], n: kappa.n, observed: Self.finite(kappa.observed), expected: Self.finite(kappa.expected),
                             kappa: kappa.kappa, ase: kappa.ase, ci_low: kappa.ciLow, ci_high: kappa.ciHigh,
-                            interpretation: kappa.kappa.map(LandisKoch.label), reason: kappa.reason,
-                            confusion: table.map { $0.map { Int($0) } })
+                            interpretation: kappa.kappa.map(LandisKoch.label), reason: kappa.reason)
+            pair.setConfusion(labels, categories: k)
             if let bootstrap, kappa.kappa != nil {
                 let draws = Bootstrap.indices(count: labels.count, resamples: bootstrap.resamples, seed: bootstrap.seed)
                 let values = draws.compactMap { idx in
-                    CohenKappa(table: CohenKappa.table(idx.map { labels[$0] }, categories: k), weighting: weighting).kappa
+                    CohenKappa(pairs: idx.map { labels[$0] }, categories: k, weighting: weighting).kappa
                 }
                 if !values.isEmpty {
                     let interval = Bootstrap.interval(values)
@@ -160,15 +181,12 @@ public struct AgreementAnalysis: Sendable, Encodable {
             pairs.append(pair)
         }
         self.pairs = pairs
-        let counts: [[Int]] = itemIDs.map { item in
-            var row = [Int](repeating: 0, count: k)
-            for category in byItem[item]!.values { row[category] += 1 }
-            return row
-        }
-        let f = FleissKappa(counts: counts)
+        // Each item's ratings as category indices (not items × categories counts).
+        let units = itemIDs.map { Array(byItem[$0]!.values) }
+        let f = FleissKappa(items: units, categories: k)
         fleiss = Fleiss(kappa: f.kappa, randolph: f.randolph, items_used: f.itemsUsed, items_left_out: f.itemsLeftOut,
                         raters_per_item: f.ratersPerItem, interpretation: f.kappa.map(LandisKoch.label), reason: f.reason)
-        let alpha = KrippendorffAlpha.alpha(counts: counts, values: krippendorffValues, level: level)
+        let alpha = KrippendorffAlpha.alpha(units: units, values: krippendorffValues, level: level)
         krippendorff = Krippendorff(alpha: alpha.alpha, level: level.rawValue, interpretation: alpha.alpha.map(LandisKoch.label),
                                     reason: alpha.reason)
     }

@@ -40,7 +40,37 @@ public struct CohenKappa: Sendable, Equatable, Codable {
     public init(table: [[Double]], weighting: KappaWeighting) {
         let k = table.count
         precondition(table.allSatisfy { $0.count == k }, "confusion table must be square")
-        let nobs = table.reduce(0) { $0 + $1.reduce(0, +) }
+        var cells: [Cell] = []
+        for (i, row) in table.enumerated() {
+            for (j, count) in row.enumerated() where count != 0 { cells.append(Cell(row: i, column: j, count: count)) }
+        }
+        self.init(cells: cells, categories: k, weighting: weighting)
+    }
+
+    /// Kappa of paired labels: `pairs[n]` = (category rater A gave item n, category rater B gave
+    /// it), indices in `0..<categories`.
+    public init(pairs: [(Int, Int)], categories: Int, weighting: KappaWeighting) {
+        self.init(cells: pairs.map { Cell(row: $0.0, column: $0.1, count: 1) }, categories: categories, weighting: weighting)
+    }
+
+    /// One nonzero cell of a confusion table.
+    struct Cell {
+        var row: Int, column: Int, count: Double
+    }
+
+    /// The statistics from the table's nonzero cells and its marginals: time and memory grow with
+    /// the cells and the categories, never with categories², so numeric scores with thousands of
+    /// distinct values (each a category) cost what five do.
+    ///
+    /// One form serves all three weightings (unweighted kappa is weighted kappa with weight 1 off
+    /// the diagonal). With p the cell proportions, r and c the marginals, D_i = Σ_j c_j·w_ij,
+    /// E_j = Σ_i r_i·w_ij and W = Σ_i r_i·D_i (chance disagreement): κ = 1 − Σ p·w / W. For the
+    /// variance, statsmodels' Σ p·t² − (κ − p_e(1 − κ))² (t_ij = 1 − w_ij − (2 − D_i − E_j)(1 − κ))
+    /// subtracts two numbers near 1 when κ is near 1 and lost up to 6 digits on long scales; it
+    /// equals Σ p·δ² with δ_ij = (D_i + E_j − W)(1 − κ) − w_ij, whose terms are all small, so
+    /// variance = Σ p·δ² / (n·W²).
+    init(cells: [Cell], categories k: Int, weighting: KappaWeighting) {
+        let nobs = cells.reduce(0) { $0 + $1.count }
         n = Int(nobs)
         observed = .nan
         expected = .nan
@@ -50,94 +80,97 @@ public struct CohenKappa: Sendable, Equatable, Codable {
             expected = 0
             return
         }
+        if weighting != .none, k < 2 {
+            reason = "a single category: weighted kappa is undefined"
+            return
+        }
         var freqRow = [Double](repeating: 0, count: k), freqCol = [Double](repeating: 0, count: k)
-        for i in 0..<k {
-            for j in 0..<k {
-                freqRow[i] += table[i][j]
-                freqCol[j] += table[i][j]
-            }
+        for cell in cells {
+            freqRow[cell.row] += cell.count
+            freqCol[cell.column] += cell.count
         }
         freqRow = freqRow.map { $0 / nobs }
         freqCol = freqCol.map { $0 / nobs }
-        // probExp[i][j] = freqCol[j] * freqRow[i]
-        func probExp(_ i: Int, _ j: Int) -> Double { freqCol[j] * freqRow[i] }
-        var agreeExp = 0.0
-        for i in 0..<k { agreeExp += probExp(i, i) }
+        let span = Double(max(k - 1, 1))
+        func weight(_ i: Int, _ j: Int) -> Double {
+            switch weighting {
+            case .none: return i == j ? 0 : 1
+            case .linear: return Double(abs(i - j)) / span
+            case .quadratic: return Double((i - j) * (i - j)) / (span * span)
+            }
+        }
+        let toRow = Self.weightedDistances(freqCol, weighting: weighting, span: span)
+        let toColumn = Self.weightedDistances(freqRow, weighting: weighting, span: span)
+        var chance = 0.0
+        for i in 0..<k { chance += freqRow[i] * toRow[i] }
+        let disagreement = cells.reduce(0) { $0 + weight($1.row, $1.column) * $1.count } / nobs
+        observed = 1 - disagreement
+        expected = 1 - chance
+        guard chance > 0 else {
+            reason = weighting == .none ? "only one category in use: chance agreement is 1" : "only one category in use: chance disagreement is 0"
+            return
+        }
+        let kappa = 1 - disagreement / chance
+        var spread = 0.0
+        for cell in cells {
+            let delta = (toRow[cell.row] + toColumn[cell.column] - chance) * (1 - kappa) - weight(cell.row, cell.column)
+            spread += cell.count / nobs * delta * delta
+        }
+        set(kappa: kappa, variance: spread / (nobs * chance * chance))
+    }
 
+    /// `result[i] = Σ_j mass[j]·weight(i, j)` for every i, in O(categories): unweighted as the
+    /// mass off i, linear weights by running sums from each end (only additions of non-negative
+    /// terms), quadratic ones from the first two moments about the mass's own mean (so no large
+    /// terms cancel).
+    static func weightedDistances(_ mass: [Double], weighting: KappaWeighting, span: Double) -> [Double] {
+        let k = mass.count
+        var result = [Double](repeating: 0, count: k)
         switch weighting {
         case .none:
-            var agree = 0.0
-            for i in 0..<k { agree += table[i][i] }
-            observed = agree / nobs
-            expected = agreeExp
-            guard 1 - agreeExp > 0 else {
-                reason = "only one category in use: chance agreement is 1"
-                return
-            }
-            let kappa = (agree / nobs - agreeExp) / (1 - agreeExp)
-            var termA = 0.0
+            // The mass below i plus the mass above it, each summed from its own end.
+            var below = 0.0
             for i in 0..<k {
-                let t = 1 - (freqRow[i] + freqCol[i]) * (1 - kappa)
-                termA += table[i][i] / nobs * t * t
+                result[i] = below
+                below += mass[i]
             }
-            var termB = 0.0
+            var above = 0.0
+            for i in stride(from: k - 1, through: 0, by: -1) {
+                result[i] += above
+                above += mass[i]
+            }
+        case .linear:
+            // below = Σ_{j<i} mass[j]·(i − j), grown by the mass below i at each step; above likewise.
+            var below = 0.0, massBelow = 0.0
             for i in 0..<k {
-                for j in 0..<k where i != j {
-                    let s = freqCol[i] + freqRow[j]
-                    termB += table[i][j] / nobs * s * s
-                }
+                result[i] = below
+                massBelow += mass[i]
+                below += massBelow
             }
-            termB *= (1 - kappa) * (1 - kappa)
-            let termC = (kappa - agreeExp * (1 - kappa)) * (kappa - agreeExp * (1 - kappa))
-            let variance = (termA + termB - termC) / ((1 - agreeExp) * (1 - agreeExp)) / nobs
-            set(kappa: kappa, variance: variance)
-        case .linear, .quadratic:
-            guard k >= 2 else {
-                reason = "a single category: weighted kappa is undefined"
-                return
+            var above = 0.0, massAbove = 0.0
+            for i in stride(from: k - 1, through: 0, by: -1) {
+                result[i] = (result[i] + above) / span
+                massAbove += mass[i]
+                above += massAbove
             }
-            let span = Double(k - 1)
-            func weight(_ i: Int, _ j: Int) -> Double {
-                let d = Double(i - j)
-                return weighting == .linear ? abs(d) / span : d * d / (span * span)
+        case .quadratic:
+            let total = mass.reduce(0, +)
+            guard total > 0 else { return result }
+            var first = 0.0
+            for j in 0..<k { first += mass[j] * Double(j) }
+            let mean = first / total
+            var centred = 0.0, second = 0.0
+            for j in 0..<k {
+                let d = Double(j) - mean
+                centred += mass[j] * d
+                second += mass[j] * d * d
             }
-            var weightedTable = 0.0, weightedExp = 0.0
             for i in 0..<k {
-                for j in 0..<k {
-                    weightedTable += weight(i, j) * table[i][j]
-                    weightedExp += weight(i, j) * probExp(i, j)
-                }
+                let d = Double(i) - mean
+                result[i] = (d * d * total - 2 * d * centred + second) / (span * span)
             }
-            observed = 1 - weightedTable / nobs
-            expected = 1 - weightedExp
-            guard weightedExp > 0 else {
-                reason = "only one category in use: chance disagreement is 0"
-                return
-            }
-            let kappa = 1 - weightedTable / nobs / weightedExp
-            // statsmodels: w = 1 − weights; w_row[i] = Σ_j freqCol[j]·w[i][j]; w_col[j] = Σ_i freqRow[i]·w[i][j]
-            var wRow = [Double](repeating: 0, count: k), wCol = [Double](repeating: 0, count: k)
-            var agreeWExp = 0.0
-            for i in 0..<k {
-                for j in 0..<k {
-                    let w = 1 - weight(i, j)
-                    wRow[i] += freqCol[j] * w
-                    wCol[j] += freqRow[i] * w
-                    agreeWExp += w * freqCol[j] * freqRow[i]
-                }
-            }
-            var termA = 0.0
-            for i in 0..<k {
-                for j in 0..<k {
-                    let t = (1 - weight(i, j)) - (wCol[j] + wRow[i]) * (1 - kappa)
-                    termA += table[i][j] / nobs * t * t
-                }
-            }
-            let fac = 1 / ((1 - agreeWExp) * (1 - agreeWExp) * nobs)
-            let c = kappa - agreeWExp * (1 - kappa)
-            let variance = (termA - c * c) * fac
-            set(kappa: kappa, variance: variance)
         }
+        return result
     }
 
     private mutating func set(kappa: Double, variance: Double) {
@@ -152,13 +185,6 @@ public struct CohenKappa: Sendable, Equatable, Codable {
             ciLow = kappa - Self.z975 * se
             ciHigh = kappa + Self.z975 * se
         }
-    }
-
-    /// The confusion table of paired labels (category indices in 0..<categories).
-    public static func table(_ pairs: [(Int, Int)], categories: Int) -> [[Double]] {
-        var table = [[Double]](repeating: [Double](repeating: 0, count: categories), count: categories)
-        for (a, b) in pairs { table[a][b] += 1 }
-        return table
     }
 }
 

@@ -19,15 +19,21 @@ public struct FleissKappa: Sendable, Equatable, Codable {
     ///   - counts: per item, how many raters chose each category (all rows the same width:
     ///     the declared number of categories).
     public init(counts: [[Int]]) {
+        self.init(items: ratingIndices(counts: counts), categories: counts.first?.count ?? 0)
+    }
+
+    /// Computes both kappas from each item's ratings (`items[n]` = the category index of every
+    /// rating item n got, in `0..<categories`): time and memory grow with the ratings, not with
+    /// items × categories.
+    public init(items: [[Int]], categories: Int) {
         // Use the items with the most common rater count (ties → more raters).
         var frequency: [Int: Int] = [:]
-        for row in counts { frequency[row.reduce(0, +), default: 0] += 1 }
+        for item in items { frequency[item.count, default: 0] += 1 }
         let raters = frequency.filter { $0.key >= 2 }.max { ($0.value, $0.key) < ($1.value, $1.key) }?.key ?? 0
-        let rows = counts.filter { $0.reduce(0, +) == raters }
+        let rows = items.filter { $0.count == raters }
         itemsUsed = rows.count
-        itemsLeftOut = counts.count - rows.count
+        itemsLeftOut = items.count - rows.count
         ratersPerItem = raters
-        let categories = counts.first?.count ?? 0
         guard raters >= 2, rows.count >= 1, categories >= 1 else {
             reason = "no items with at least 2 raters"
             return
@@ -37,12 +43,15 @@ public struct FleissKappa: Sendable, Equatable, Codable {
         var pCat = [Double](repeating: 0, count: categories)
         var pMean = 0.0
         for row in rows {
-            var squares = 0.0
-            for (c, v) in row.enumerated() {
-                pCat[c] += Double(v)
-                squares += Double(v * v)
+            // Σ over categories of (raters who chose it)², from the sorted ratings' runs.
+            var squares = 0, run = 0
+            let sorted = row.sorted()
+            for (n, c) in sorted.enumerated() {
+                pCat[c] += 1
+                run = n > 0 && sorted[n - 1] == c ? run + 1 : 1
+                squares += 2 * run - 1
             }
-            pMean += (squares - nRat) / (nRat * (nRat - 1))
+            pMean += (Double(squares) - nRat) / (nRat * (nRat - 1))
         }
         pMean /= Double(rows.count)
         pCat = pCat.map { $0 / nTotal }
