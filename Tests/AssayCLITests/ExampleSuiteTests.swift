@@ -26,6 +26,27 @@ struct PerplexitySuiteTests {
     }
 }
 
+/// `run --model NAME=PATH` checks the path as a suite's `path` is checked (found in review,
+/// 2026-12-07): /dev/zero had been hashed without end, and a directory without config.json had
+/// failed the evaluation after the run started.
+struct ModelOverrideTests {
+    @Test func overridesAreCheckedBeforeTheRun() throws {
+        _ = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("empty"), withIntermediateDirectories: true)
+        let suite = TestEnvironment.root.appendingPathComponent("suites/examples/perplexity.yaml").path
+        let environment = ["ASSAY_DATA": try TestEnvironment.sharedData("").path]
+        for (path, message) in [("/dev/zero", "--model candidate=/dev/zero: /dev/zero is a device, not a file"),
+                                ("empty", "is a directory without config.json"), ("nope.gguf", "model not found: ")] {
+            let result = try AssayProcess.run(["run", suite, "--store", "s.sqlite", "--out", "out", "--model", "candidate=\(path)"],
+                                              in: directory, environment: environment)
+            #expect(result.status == 2 && result.stderr.contains(message), "\(path): \(result.status) \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("s.sqlite").path), "\(path): a run was recorded")
+        }
+    }
+}
+
 /// The release rule as a suite: F32 against Q8_0 on SmolLM2 (the copies scripts/make-derived-models.sh
 /// writes), both gates judged on their intervals, every measurement reported whatever the verdict.
 struct QuantizationGateSuiteTests {

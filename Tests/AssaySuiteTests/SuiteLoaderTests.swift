@@ -168,6 +168,32 @@ struct SuiteLoaderTests {
                 "\(modelDiagnostic)")
     }
 
+    /// What `run` refuses, `validate` refuses (found by probing, 2026-12-07): a 300-character
+    /// suite name had passed and then failed at --out ("file name is invalid"), and a model
+    /// directory without config.json had passed and then failed its evaluation.
+    @Test func whatRunWouldRefuseIsRefusedHere() throws {
+        let sandbox = try SuiteSandbox()
+        let longName = String(repeating: "n", count: 101)
+        let name = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "name: sample", with: "name: \(longName)")).first)
+        #expect(name.keyPath == "name" && name.message == "suite name is 101 characters long; at most 100", "\(name)")
+        #expect(try sandbox.load(validSuite.replacingOccurrences(of: "name: sample", with: "name: \(longName.dropLast())")).name.count == 100)
+        let id = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "id: bleu", with: "id: \(longName)")).first)
+        #expect(id.keyPath == "evaluations[0].id" && id.message == "evaluation id is 101 characters long; at most 100", "\(id)")
+
+        let model = validSuite
+            .replacingOccurrences(of: "datasets:", with: "models:\n  candidate: { path: checkpoint }\ndatasets:")
+            .replacingOccurrences(of: "evaluator: bleu", with: "evaluator: perplexity")
+            .replacingOccurrences(of: "dataset: mt\n", with: "dataset: mt\n    model: candidate\n")
+        let checkpoint = sandbox.directory.appendingPathComponent("checkpoint")
+        try FileManager.default.createDirectory(at: checkpoint, withIntermediateDirectories: true)
+        func modelDiagnostic() throws -> SuiteDiagnostic? { try sandbox.diagnostics(model).first { $0.keyPath == "models.candidate.path" } }
+        #expect(try modelDiagnostic()?.message == "\(checkpoint.path) is a directory without config.json")
+        try "{}".write(to: checkpoint.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        #expect(try modelDiagnostic()?.message == "\(checkpoint.path) is a directory without model.safetensors (or model.safetensors.index.json)")
+        try "{}".write(to: checkpoint.appendingPathComponent("model.safetensors.index.json"), atomically: true, encoding: .utf8)
+        #expect(try modelDiagnostic() == nil)
+    }
+
     @Test func unknownEvaluatorSuggestsClosest() throws {
         let sandbox = try SuiteSandbox()
         let d = try #require(try sandbox.diagnostics(validSuite.replacingOccurrences(of: "evaluator: bleu", with: "evaluator: blue")).first)

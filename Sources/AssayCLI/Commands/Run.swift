@@ -193,8 +193,8 @@ extension AssayCommand {
                                        hint: "models in \(suite.file.lastPathComponent): \(suite.models.map(\.name).joined(separator: ", "))")
                 }
                 let url = URL(fileURLWithPath: parts.count > 1 ? parts[1] : "")
-                guard FileManager.default.fileExists(atPath: url.path) else {
-                    throw CommandError(message: "--model \(entry): \(url.path) not found", hint: "give the path of a model file")
+                if let problem = SuiteLoader.modelPathProblem(url) {
+                    throw CommandError(message: "--model \(entry): \(problem.message)", hint: problem.hint)
                 }
                 suite.models[index].spec = .file(url)
             }

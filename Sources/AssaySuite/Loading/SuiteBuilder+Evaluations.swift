@@ -24,6 +24,11 @@ extension SuiteBuilder {
                 idCursor.error("invalid evaluation id '\(id)'", hint: "use letters, digits, '_' and '-' (gates write <id>.<metric>)")
                 continue
             }
+            if id.count > Self.longestName {
+                idCursor.error("evaluation id is \(id.count) characters long; at most \(Self.longestName)",
+                               hint: "shorten it: it names the evaluation's report files, and a file name has at most 255 bytes")
+                continue
+            }
             if let firstLine = seen[id] {
                 idCursor.error("duplicate evaluation id '\(id)' (first used on line \(firstLine))", hint: "give each evaluation a unique id")
                 continue

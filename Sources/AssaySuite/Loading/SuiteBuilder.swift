@@ -38,6 +38,9 @@ struct SuiteBuilder {
                 if let name = expand(value) {
                     if name.range(of: "^[A-Za-z0-9][A-Za-z0-9._-]*$", options: .regularExpression) == nil {
                         value.error("invalid suite name '\(name)'", hint: "use letters, digits, '.', '_' and '-' (it names the report folder)")
+                    } else if name.count > Self.longestName {
+                        value.error("suite name is \(name.count) characters long; at most \(Self.longestName)",
+                                    hint: "shorten it: it names the report folder, and a file name has at most 255 bytes")
                     } else {
                         suite.name = name
                     }
@@ -171,6 +174,10 @@ struct SuiteBuilder {
     /// by probing, 2026-12-07).
     static let deviceHint = "name a file: a device such as /dev/zero is never read to its end"
 
+    /// Suite names and evaluation ids name report folders and files (`<run id>.<id>.<artifact>`):
+    /// a 300-character name had passed `validate` and failed `run` at --out ("file name is invalid").
+    static let longestName = 100
+
     // MARK: Sections
 
     func models(_ cursor: YAMLCursor) -> [Suite.NamedModel] {
@@ -185,13 +192,8 @@ struct SuiteBuilder {
                     keyCursor.error("api_key_env applies to an endpoint, not a file", hint: "remove it, or serve the model and give 'endpoint'")
                 }
                 guard let pathCursor = fields.first(where: { $0.key == "path" })?.value, let url = path(pathCursor) else { continue }
-                if !FileManager.default.fileExists(atPath: url.path) {
-                    pathCursor.error("model not found: \(url.path)",
-                                     hint: "fetch the models with scripts/fetch-models.sh, or fix the path (relative to the suite file)")
-                    continue
-                }
-                if FileKind(path: url.path) == .device {
-                    pathCursor.error("\(url.path) is a device, not a file", hint: Self.deviceHint)
+                if let problem = SuiteLoader.modelPathProblem(url) {
+                    pathCursor.error(problem.message, hint: problem.hint)
                     continue
                 }
                 result.append(.init(name: name, spec: .file(url)))

@@ -101,3 +101,25 @@ public struct SuiteLoader: Sendable {
         }
     }
 }
+
+extension SuiteLoader {
+    /// Why `url` cannot be a model file, if it cannot: it is missing, a device (/dev/zero had been
+    /// hashed forever), or a directory the checkpoint loader cannot open (`run` had failed there
+    /// — config.json "doesn't exist" — after `validate` said ok). Suites and `run --model` share it.
+    public static func modelPathProblem(_ url: URL) -> Diagnostic? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            return Diagnostic("model not found: \(url.path)",
+                              hint: "fetch the models with scripts/fetch-models.sh, or fix the path (relative to the suite file)")
+        }
+        if FileKind(path: url.path) == .device { return Diagnostic("\(url.path) is a device, not a file", hint: SuiteBuilder.deviceHint) }
+        guard isDirectory.boolValue else { return nil }
+        let has = { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) }
+        let missing = !has("config.json") ? "config.json"
+            : !has("model.safetensors") && !has("model.safetensors.index.json") ? "model.safetensors (or model.safetensors.index.json)" : nil
+        return missing.map {
+            Diagnostic("\(url.path) is a directory without \($0)",
+                       hint: "a Hugging Face checkpoint directory holds config.json and model.safetensors (or model.safetensors.index.json and its shards); for GGUF, name the .gguf file")
+        }
+    }
+}
