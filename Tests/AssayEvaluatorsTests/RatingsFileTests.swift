@@ -120,6 +120,15 @@ struct RatingsFileTests {
         #expect(found.first?.contains("no column 'item', 'rater', 'label'") == true)
     }
 
+    /// A column in use named twice (found by probing, 2026-12-07): the first had been taken
+    /// silently. Duplicates among columns not in use stay harmless.
+    @Test func aColumnInUseNamedTwiceIsRefused() {
+        let found = problems(Data("item,rater,label,note,label\n1,a,3,x,1\n".utf8), format: .csv, scale: .categories(["1", "2", "3"]))
+        #expect(found == ["line 1: the header names 'label' (columns 3, 5) more than once; rename the one you do not mean, or map another column with --item, --rater, --label"], "\(found)")
+        let (raw, unused) = RatingsFile.read(Data("item,rater,label,note,note\n1,a,3,x,y\n".utf8), path: "r", format: .csv, columns: RatingsColumns())
+        #expect(unused.isEmpty && raw.first?.label == "3")
+    }
+
     @Test func jsonlWithJoinedItemAndBins() throws {
         let text = """
             {"system": "A", "seg": 1, "who": "r1", "mqm": 0}

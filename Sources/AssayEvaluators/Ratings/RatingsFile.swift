@@ -121,6 +121,15 @@ public enum RatingsFile {
         if !missing.isEmpty {
             return ([], problems + ["line \(header.line): no column \(missing.map { "'\($0)'" }.joined(separator: ", ")) in the header (columns: \(names.joined(separator: ", "))); map them with --item, --rater, --label"])
         }
+        // A column in use named twice: which one is meant cannot be known (the first had been
+        // taken silently, where Python's csv.DictReader takes the last).
+        let twice = Set(columns.item + [columns.rater, columns.label]).sorted().compactMap { column -> String? in
+            let positions = names.indices.filter { names[$0] == column }.map { String($0 + 1) }
+            return positions.count > 1 ? "'\(column)' (columns \(positions.joined(separator: ", ")))" : nil
+        }
+        if !twice.isEmpty {
+            return ([], problems + ["line \(header.line): the header names \(twice.joined(separator: " and ")) more than once; rename the one you do not mean, or map another column with --item, --rater, --label"])
+        }
         let itemColumns = columns.item.map { indices[$0]! }
         let raterColumn = indices[columns.rater]!, labelColumn = indices[columns.label]!
         var ratings: [RawRating] = []
