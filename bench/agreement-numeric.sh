@@ -11,7 +11,8 @@
 # array (300 items, 895 values: 5.7 GB peak; 1,000 items would need about 24 times that), so
 # larger ITEMS run assay alone (REFERENCE=0). Each tool runs REPEATS times (default 3) alternately.
 #
-# Usage: bench/agreement-numeric.sh [items] [level]      (needs a release build: scripts/build.sh)
+# Usage: bench/agreement-numeric.sh [items] [level]      (needs a release build: scripts/build.sh,
+# GNU time for peak memory, and bc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 items=${1:-300}

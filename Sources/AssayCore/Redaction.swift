@@ -65,17 +65,46 @@ public enum Redaction {
         do { return try NSRegularExpression(pattern: text) } catch { preconditionFailure("invalid built-in pattern \(text): \(error)") }
     }
 
+    /// Whether `text` contains `needle`, by a scan of its UTF-8 bytes (`ignoringCase`: ASCII
+    /// letters). Foundation's `contains` had cost more than the whole scrub's work on long text.
+    static func holds(_ text: String, _ needle: String, ignoringCase: Bool = false) -> Bool {
+        let fold: UInt8 = ignoringCase ? 0x20 : 0
+        let pattern = needle.utf8.map { $0 | fold }
+        guard let first = pattern.first else { return true }
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count >= pattern.count else { return false }
+            var i = 0
+            let last = bytes.count - pattern.count
+            while i <= last {
+                if bytes[i] | fold == first {
+                    var j = 1
+                    while j < pattern.count, bytes[i + j] | fold == pattern[j] { j += 1 }
+                    if j == pattern.count { return true }
+                }
+                i += 1
+            }
+            return false
+        }
+    }
+
     /// `text` with every registered secret, URL user-info, key-like query value and bearer token masked.
     public static func scrub(_ text: String) -> String {
         lock.lock()
         let known = secrets.sorted { $0.count > $1.count }
         lock.unlock()
         var result = text
-        for secret in known where result.contains(secret) { result = result.replacingOccurrences(of: secret, with: mask) }
-        guard result.contains("://") || result.contains("=") || result.lowercased().contains("bearer") else { return result }
+        for secret in known where holds(result, secret) { result = result.replacingOccurrences(of: secret, with: mask) }
+        // Each pattern runs only on text that has its anchor: a pattern pass over a long result
+        // (100,000 sentence scores, each with "BP = …") costs more than computing the scores.
         let whole = { (s: String) in NSRange(s.startIndex..., in: s) }
-        result = userInfo.stringByReplacingMatches(in: result, range: whole(result), withTemplate: "$1\(mask)@")
-        result = bearer.stringByReplacingMatches(in: result, range: whole(result), withTemplate: "$1\(mask)")
+        if holds(result, "://") {
+            result = userInfo.stringByReplacingMatches(in: result, range: whole(result), withTemplate: "$1\(mask)@")
+        }
+        if holds(result, "bearer", ignoringCase: true) {
+            result = bearer.stringByReplacingMatches(in: result, range: whole(result), withTemplate: "$1\(mask)")
+        }
+        guard holds(result, "="), holds(result, "?") || holds(result, "&") else { return result }
         var output = ""
         var cursor = result.startIndex
         for match in queryValue.matches(in: result, range: whole(result)) {

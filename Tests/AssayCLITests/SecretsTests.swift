@@ -80,6 +80,37 @@ struct SecretsTests {
         }
     }
 
+    /// Text results are masked as JSON ones are: every command writes them through
+    /// `Terminal.output` (before, `print` wrote them as they were, so a prompt holding the key
+    /// came back unmasked in `generate`'s text output).
+    @Test func textResultsAreMaskedLikeJSON() throws {
+        let model = try TestEnvironment.model("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        for format in ["text", "json"] {
+            let result = try AssayProcess.run(["generate", model, "my key is planted-env-key", "--max-tokens", "1", "--format", format],
+                                              environment: ["OPENAI_API_KEY": "planted-env-key"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(!result.stdout.contains("planted-env-key") && (format == "json" || result.stdout.contains("my key is ***")), "\(format): \(result.stdout)")
+        }
+    }
+
+    /// No command writes with `print` (unmasked, its errors seen late): a new one would undo the
+    /// test above for its command.
+    @Test func noCommandPrints() throws {
+        let sources = TestEnvironment.root.appendingPathComponent("Sources/AssayCLI")
+        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!.compactMap { $0 as? URL }
+            .filter { $0.pathExtension == "swift" }
+        #expect(files.count > 10)
+        let call = try NSRegularExpression(pattern: #"(?<![\w.])print\("#)
+        for file in files {
+            let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            for (number, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
+                let text = String(line)
+                #expect(call.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil,
+                        "\(file.lastPathComponent):\(number + 1): use Terminal.output, not print")
+            }
+        }
+    }
+
     /// A suite names the variable that holds an endpoint's key (`api_key_env`): that key, not
     /// `$OPENAI_API_KEY`, is what the server receives, and it appears in no output; an unset
     /// variable fails before any request with the variable named; a key written in its place is refused.

@@ -162,9 +162,20 @@ struct AgreementDegenerateTests {
         #expect(CohenKappa(table: [[1, 0], [0, 0]], weighting: .linear).reason == "fewer than 2 shared items")
     }
 
+    /// Perfect agreement: kappa 1 with variance 0, so ASE 0 and the interval [1, 1] at every weighting.
     @Test func perfectAgreementIsOne() {
-        let result = CohenKappa(table: [[3, 0, 0], [0, 2, 0], [0, 0, 4]], weighting: .quadratic)
-        #expect(result.kappa == 1)
+        for weighting in KappaWeighting.allCases {
+            let result = CohenKappa(table: [[3, 0, 0], [0, 2, 0], [0, 0, 4]], weighting: weighting)
+            #expect(result.kappa == 1 && result.ase == 0 && result.ciLow == 1 && result.ciHigh == 1, "\(weighting): \(result)")
+        }
+    }
+
+    /// Independent raters: statsmodels' exact 0, where 1 − disagreement/chance had given −2.2e-16
+    /// ("poor"; found in review, 2026-12-07).
+    @Test func independentRatersGiveExactlyZero() {
+        let result = CohenKappa(table: [[6, 3], [8, 4]], weighting: .none)
+        #expect(result.kappa == 0 && result.observed == 10.0 / 21 && result.expected == 10.0 / 21, "\(result)")
+        #expect(result.kappa.map(LandisKoch.label) == "slight")
     }
 
     /// Interval and ratio alpha on values near the largest doubles (±1e200, ±1e308): their squared

@@ -2,7 +2,10 @@
 computed with the reference libraries (statsmodels cohens_kappa and fleiss_kappa, krippendorff),
 for bench/agreement-numeric.sh. Reads a CSV of item,rater,label with numeric labels; each
 distinct value is a category in increasing order. Prints the same JSON keys assay does
-(pairs[].kappa/ase, fleiss.kappa, krippendorff.alpha) so the bench can compare the two."""
+(pairs[].kappa/ase, fleiss.kappa, krippendorff.alpha) so the bench can compare the two.
+
+Written for the bench's design (every item rated by the same raters, ASCII rater names); it
+leaves out rater pairs with fewer than 2 shared items, which assay lists with a null kappa."""
 import csv
 import json
 import sys
@@ -35,7 +38,7 @@ for a, b in combinations(raters, 2):
 per_item = {}
 for (i, _), v in ratings.items():
     per_item.setdefault(i, []).append(index[v])
-counts = [len(v) for v in per_item.values()]
+counts = [len(v) for v in per_item.values() if len(v) >= 2]
 usual = max(set(counts), key=lambda c: (counts.count(c), c))
 table = np.array([np.bincount(v, minlength=k) for _, v in sorted(per_item.items()) if len(v) == usual])
 matrix = np.full((len(raters), len(items)), np.nan)

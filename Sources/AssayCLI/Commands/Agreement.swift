@@ -73,7 +73,7 @@ extension AssayCommand {
             }
             switch format {
             case .json: try JSONOutput.print(analysis)
-            case .md, .text: print(AgreementMarkdown.render(analysis))
+            case .md, .text: Terminal.output(AgreementMarkdown.render(analysis))
             }
         }
     }

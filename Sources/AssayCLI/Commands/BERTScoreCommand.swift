@@ -135,10 +135,9 @@ extension AssayCommand {
                     tokensEncoded: result.tokensEncoded, referencesCached: result.referencesFromCache, seconds: seconds,
                     loadSeconds: loadSeconds)), pretty: false)
             case .tsv:
-                print("precision\trecall\tf1")
-                for s in result.scores { print(String(format: "%.6f\t%.6f\t%.6f", s.precision, s.recall, s.f1)) }
+                Terminal.output(lines: ["precision\trecall\tf1"] + result.scores.map { String(format: "%.6f\t%.6f\t%.6f", $0.precision, $0.recall, $0.f1) })
             case .text:
-                print(String(format: "%@ P: %.6f R: %.6f F1: %.6f", result.signature, result.mean.precision, result.mean.recall, result.mean.f1))
+                Terminal.output(String(format: "%@ P: %.6f R: %.6f F1: %.6f", result.signature, result.mean.precision, result.mean.recall, result.mean.f1))
                 Terminal.error(String(format: "%d pairs (%d distinct texts, %d tokens embedded%@) in %.2f s: %.1f pairs/s\n", result.scores.count,
                                       result.textsEncoded, result.tokensEncoded,
                                       cache == nil ? "" : "; \(result.referencesFromCache) references from the store",
@@ -214,7 +213,7 @@ extension AssayCommand {
                 try AtomicFile.write(Data(baseline.csv.utf8), to: URL(fileURLWithPath: output))
                 Terminal.error("wrote \(output): layers 0…\(scorer.encoder.configuration.layers), \(pairs) pairs, seed \(seed)\n")
             } else {
-                print(baseline.csv, terminator: "")
+                Terminal.output(baseline.csv, terminator: "")
             }
         }
     }

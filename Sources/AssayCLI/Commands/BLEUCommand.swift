@@ -70,7 +70,7 @@ extension AssayCommand {
                     try JSONOutput.print(["sentences": scores.map { ScoreOutput(name: "BLEU", score: $0.score, signature: signature, bleu: $0) }],
                                          pretty: false)
                 } else {
-                    for score in scores { print(Self.text(score, signature: signature)) }
+                    Terminal.output(lines: scores.map { Self.text($0, signature: signature) })
                 }
                 return
             }
@@ -87,7 +87,7 @@ extension AssayCommand {
                 try JSONOutput.print(ScoreOutput(name: "BLEU", score: score.score, signature: signature, bleu: score, interval: interval),
                                      pretty: false)
             } else {
-                print(Self.text(score, signature: signature, interval: interval))
+                Terminal.output(Self.text(score, signature: signature, interval: interval))
             }
         }
 
@@ -124,10 +124,10 @@ enum PairedOutput {
                               ciLow: result.system.low, ciHigh: result.system.high, pValue: result.pValue)), pretty: false)
             return
         }
-        print("\(name)|\(signature)")
-        print("  Baseline: \(baselineFile): \(String(format: "%.2f", baselineScore)) \(ConfidenceOutput.text(result.baseline))")
+        Terminal.output("\(name)|\(signature)")
+        Terminal.output("  Baseline: \(baselineFile): \(String(format: "%.2f", baselineScore)) \(ConfidenceOutput.text(result.baseline))")
         let mark = result.pValue < 0.05 ? "*" : ""
-        print("  System:   \(systemFile): \(String(format: "%.2f", systemScore)) \(ConfidenceOutput.text(result.system)) (p = \(String(format: "%.4f", result.pValue)))\(mark)")
-        print("  (paired bootstrap; * marks a difference significant at p < 0.05)")
+        Terminal.output("  System:   \(systemFile): \(String(format: "%.2f", systemScore)) \(ConfidenceOutput.text(result.system)) (p = \(String(format: "%.4f", result.pValue)))\(mark)")
+        Terminal.output("  (paired bootstrap; * marks a difference significant at p < 0.05)")
     }
 }

@@ -121,10 +121,10 @@ extension AssayCommand {
                 struct Comparison: Encodable { var a: [ThroughputRow]; var b: [ThroughputRow]; var comparisons: [ThroughputComparison] }
                 if models.count < 2 { try JSONOutput.print(rows[0]) } else { try JSONOutput.print(Comparison(a: rows[0], b: rows[1], comparisons: comparisons)) }
             case .csv:
-                print(BenchTable.csv(rows.flatMap { $0 }))
+                Terminal.output(BenchTable.csv(rows.flatMap { $0 }))
             case .md:
-                print(BenchTable.markdown(rows.flatMap { $0 }))
-                if !comparisons.isEmpty { print("\n" + BenchTable.comparisonMarkdown(comparisons, a: models[0].name, b: models[1].name)) }
+                Terminal.output(BenchTable.markdown(rows.flatMap { $0 }))
+                if !comparisons.isEmpty { Terminal.output("\n" + BenchTable.comparisonMarkdown(comparisons, a: models[0].name, b: models[1].name)) }
             }
         }
 

@@ -59,7 +59,7 @@ extension AssayCommand {
                 if json {
                     try JSONOutput.print(["sentences": scores.map { ScoreOutput(name: chrf.name, score: $0, signature: signature) }], pretty: false)
                 } else {
-                    for score in scores { print("\(chrf.name)|\(signature) = \(String(format: "%.2f", score))") }
+                    Terminal.output(lines: scores.map { "\(chrf.name)|\(signature) = \(String(format: "%.2f", $0))" })
                 }
                 return
             }
@@ -77,7 +77,7 @@ extension AssayCommand {
             } else {
                 var line = "\(chrf.name)|\(signature) = \(String(format: "%.2f", score))"
                 if let interval { line += " " + ConfidenceOutput.text(interval) }
-                print(line)
+                Terminal.output(line)
             }
         }
     }

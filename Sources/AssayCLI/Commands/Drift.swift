@@ -95,7 +95,7 @@ extension AssayCommand {
                                                         complete: result.complete, evalSeconds: result.evalSeconds,
                                                         perChunk: result.perChunk)), pretty: false)
             } else {
-                print(Self.text(s, signature: signature, complete: result.complete))
+                Terminal.output(Self.text(s, signature: signature, complete: result.complete))
             }
             if !result.complete { throw ExitCode(130) }
         }

@@ -89,7 +89,7 @@ extension AssayCommand {
                                             finishReason: generation.finishReason.rawValue, seconds: seconds,
                                             ttftSeconds: generation.promptSeconds, sampling: parameters.sampling.signature), pretty: false)
             } else {
-                print((template == nil ? prompt : "") + generation.text)
+                Terminal.output((template == nil ? prompt : "") + generation.text)
                 let rate = generation.tokenSeconds.isEmpty ? "" : String(format: ", %.1f tokens/s after the first", Double(generation.tokenSeconds.count) / decodeSeconds)
                 let why = ["eos": "end of generation", "stop": "stop string", "length": "--max-tokens reached"][generation.finishReason.rawValue]!
                 Terminal.error(String(format: "%d tokens in %.2f s (first after %.2f s%@; %@)\n", generation.tokens.count, seconds,

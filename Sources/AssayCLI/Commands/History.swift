@@ -35,10 +35,10 @@ extension AssayCommand {
                 return
             }
             if format == .json { try JSONOutput.print(runs); return }
-            if runs.isEmpty { print("no runs recorded in \(storeOptions.url.path)"); return }
-            print("run id                   suite                 status       started")
+            if runs.isEmpty { Terminal.output("no runs recorded in \(storeOptions.url.path)"); return }
+            Terminal.output("run id                   suite                 status       started")
             for run in runs {
-                print("\(run.id.padding(toLength: 24, withPad: " ", startingAt: 0)) \(run.suite.padding(toLength: 21, withPad: " ", startingAt: 0)) \(run.status.padding(toLength: 12, withPad: " ", startingAt: 0)) \(run.started)")
+                Terminal.output("\(run.id.padding(toLength: 24, withPad: " ", startingAt: 0)) \(run.suite.padding(toLength: 21, withPad: " ", startingAt: 0)) \(run.status.padding(toLength: 12, withPad: " ", startingAt: 0)) \(run.started)")
             }
         }
 
@@ -92,16 +92,16 @@ extension AssayCommand {
                 try JSONOutput.print(Shown(run: summary, evaluations: evaluations, metrics: metrics, items: try store.itemCount(run: summary.id)))
                 return
             }
-            print("run \(summary.id) · suite \(summary.suite) · \(summary.status) · started \(summary.started)\(summary.finished.map { " · finished \($0)" } ?? "")")
+            Terminal.output("run \(summary.id) · suite \(summary.suite) · \(summary.status) · started \(summary.started)\(summary.finished.map { " · finished \($0)" } ?? "")")
             for e in evaluations {
-                print("\n\(e.id) (\(e.evaluator)) — \(e.status)")
-                if !e.signature.isEmpty { print("  signature: \(e.signature)") }
+                Terminal.output("\n\(e.id) (\(e.evaluator)) — \(e.status)")
+                if !e.signature.isEmpty { Terminal.output("  signature: \(e.signature)") }
                 if let error = e.error {
-                    print("  error: \(e.errorLocation.map { "\($0): " } ?? "")\(error)")
-                    if let hint = e.errorHint { print("  hint: \(hint)") }
+                    Terminal.output("  error: \(e.errorLocation.map { "\($0): " } ?? "")\(error)")
+                    if let hint = e.errorHint { Terminal.output("  hint: \(hint)") }
                 }
                 for m in metrics where m.evaluation == e.id {
-                    print("  \(m.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(m.value.map { String(format: "%.4f", $0) } ?? "—")")
+                    Terminal.output("  \(m.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(m.value.map { String(format: "%.4f", $0) } ?? "—")")
                 }
             }
         }
@@ -134,7 +134,7 @@ extension AssayCommand {
             let store = try storeOptions.open()
             let a = try store.run(runA), b = try store.run(runB)
             let comparison = Self.comparison(a.id, try store.metrics(run: a.id), b.id, try store.metrics(run: b.id))
-            if format == .json { try JSONOutput.print(comparison) } else { print(comparison.markdown) }
+            if format == .json { try JSONOutput.print(comparison) } else { Terminal.output(comparison.markdown) }
         }
 
         /// Every metric of A (in its order), then those only B has.

@@ -44,17 +44,17 @@ extension AssayCommand {
                     pretty: false)
                 return
             }
-            print("\(file.url.path): GGUF v\(file.version), architecture \(architecture), \(file.tensors.count) tensors, \(parameters) parameters, \(bytes) bytes of tensor data\(fileSize.map { ", \($0) bytes on disk" } ?? "")")
-            if !hyper.isEmpty { print("hyper-parameters: \(hyper)") }
-            if !tokenizer.isEmpty { print("tokenizer: \(tokenizer)") }
-            print("types: " + types.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-            print("\nmetadata:")
-            for (key, value) in file.metadata { print("  \(key) = \(value)") }
-            print("\ntensors:")
-            for t in file.tensors {
+            Terminal.output("\(file.url.path): GGUF v\(file.version), architecture \(architecture), \(file.tensors.count) tensors, \(parameters) parameters, \(bytes) bytes of tensor data\(fileSize.map { ", \($0) bytes on disk" } ?? "")")
+            if !hyper.isEmpty { Terminal.output("hyper-parameters: \(hyper)") }
+            if !tokenizer.isEmpty { Terminal.output("tokenizer: \(tokenizer)") }
+            Terminal.output("types: " + types.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            Terminal.output("\nmetadata:")
+            Terminal.output(lines: file.metadata.map { "  \($0.key) = \($0.value)" })
+            Terminal.output("\ntensors:")
+            Terminal.output(lines: file.tensors.map { t in
                 let shape = t.dimensions.map(String.init).joined(separator: " × ")
-                print("  \(t.name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(t.type.description.padding(toLength: 6, withPad: " ", startingAt: 0)) \(shape.padding(toLength: 16, withPad: " ", startingAt: 0)) \(t.byteCount) bytes")
-            }
+                return "  \(t.name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(t.type.description.padding(toLength: 6, withPad: " ", startingAt: 0)) \(shape.padding(toLength: 16, withPad: " ", startingAt: 0)) \(t.byteCount) bytes"
+            })
         }
 
         /// `--format json`.

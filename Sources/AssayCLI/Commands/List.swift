@@ -24,22 +24,22 @@ extension AssayCommand {
                 return
             }
             for type in types {
-                print("\(type.id) — \(type.summary)")
-                if !type.datasetKinds.isEmpty { print("  datasets: \(type.datasetKinds.map(\.rawValue).joined(separator: ", "))") }
+                Terminal.output("\(type.id) — \(type.summary)")
+                if !type.datasetKinds.isEmpty { Terminal.output("  datasets: \(type.datasetKinds.map(\.rawValue).joined(separator: ", "))") }
                 // One column wide enough for the longest name of this evaluator: names are never cut.
                 let width = (type.options.map(\.name.count) + type.metrics.map(\.name.count)).max() ?? 0
                 func column(_ name: String) -> String { name + String(repeating: " ", count: max(0, width - name.count)) }
-                print("  options:")
+                Terminal.output("  options:")
                 for option in type.options {
                     let value = option.defaultValue.map { "default \($0)" } ?? "unset"
-                    print("    \(column(option.name)) \(option.kind.description) (\(value)) — \(option.summary)")
+                    Terminal.output("    \(column(option.name)) \(option.kind.description) (\(value)) — \(option.summary)")
                 }
-                print("  metrics:")
+                Terminal.output("  metrics:")
                 for metric in type.metrics {
                     let direction = metric.higherIsBetter ? "higher is better" : "lower is better"
-                    print("    \(column(metric.name)) \(direction)\(metric.unit.map { ", \($0)" } ?? "") — \(metric.summary)")
+                    Terminal.output("    \(column(metric.name)) \(direction)\(metric.unit.map { ", \($0)" } ?? "") — \(metric.summary)")
                 }
-                print("")
+                Terminal.output("")
             }
         }
 

@@ -143,7 +143,7 @@ extension AssayCommand {
                 } else {
                     line += " (\(report.tokensScored) tokens, \(report.chunks) chunks of \(context))"
                 }
-                print(line + (report.complete ? "" : " [PARTIAL: interrupted]") + "; \(report.signature)")
+                Terminal.output(line + (report.complete ? "" : " [PARTIAL: interrupted]") + "; \(report.signature)")
                 if let rate = report.prefillTokensPerSecond {
                     Terminal.error(String(format: "%d tokens through the model in %.2f s: %.1f tokens/s; peak RSS %.0f MiB\n", report.tokensProcessed,
                                           report.evalSeconds, rate, Double(ProcessStats.peakResidentBytes) / 1_048_576))

@@ -73,7 +73,7 @@ extension AssayCommand {
             var counts: [String: Int] = [:]
             for (_, type) in quantization.plan(file) { counts[type.description, default: 0] += 1 }
             let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
-            print("wrote \(out): \(String(format: "%.1f", Double(size) / 1_048_576)) MiB, tensors "
+            Terminal.output("wrote \(out): \(String(format: "%.1f", Double(size) / 1_048_576)) MiB, tensors "
                   + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
                   + String(format: " (%.1f s)", Date().timeIntervalSince(started)))
         }

@@ -56,10 +56,10 @@ extension AssayCommand {
                 let outcome = try storeOptions.open().importRatings(ratings, mode: append ? .append : (replace ? .replace : .new))
                 let size = "\(ratings.items.count) items, \(ratings.raters.count) raters, scale \(ratings.scale.description)"
                 switch outcome {
-                case let .created(n): print("imported \(n) ratings into new set '\(set)' (\(size))")
-                case .unchanged: print("set '\(set)' already holds this content; nothing changed")
-                case let .appended(n): print("appended \(n) ratings to set '\(set)'")
-                case let .replaced(n): print("replaced set '\(set)' with \(n) ratings (\(size))")
+                case let .created(n): Terminal.output("imported \(n) ratings into new set '\(set)' (\(size))")
+                case .unchanged: Terminal.output("set '\(set)' already holds this content; nothing changed")
+                case let .appended(n): Terminal.output("appended \(n) ratings to set '\(set)'")
+                case let .replaced(n): Terminal.output("replaced set '\(set)' with \(n) ratings (\(size))")
                 }
             }
         }
@@ -75,8 +75,8 @@ extension AssayCommand {
             func run() async throws {
                 let sets = try storeOptions.open().ratingSets()
                 if format == .json { try JSONOutput.print(sets); return }
-                if sets.isEmpty { print("no ratings sets; import one with `assay ratings import FILE --set NAME --scale …`"); return }
-                for s in sets { print("\(s.name): \(s.ratings) ratings, \(s.items) items, \(s.raters) raters, \(s.scale), updated \(s.updated)") }
+                if sets.isEmpty { Terminal.output("no ratings sets; import one with `assay ratings import FILE --set NAME --scale …`"); return }
+                for s in sets { Terminal.output("\(s.name): \(s.ratings) ratings, \(s.items) items, \(s.raters) raters, \(s.scale), updated \(s.updated)") }
             }
         }
 
@@ -90,17 +90,17 @@ extension AssayCommand {
 
             func run() async throws {
                 let ratings = try storeOptions.open().ratingSet(set)
-                print("set \(ratings.name): \(ratings.ratings.count) ratings, \(ratings.items.count) items, scale \(ratings.scale.description)")
+                Terminal.output("set \(ratings.name): \(ratings.ratings.count) ratings, \(ratings.items.count) items, scale \(ratings.scale.description)")
                 var perCategory = [Int](repeating: 0, count: ratings.categories.count)
                 var perRater: [String: Int] = [:]
                 for r in ratings.ratings {
                     perCategory[r.category] += 1
                     perRater[r.rater, default: 0] += 1
                 }
-                print("categories:")
-                for (name, count) in zip(ratings.categories, perCategory) { print("  \(name): \(count)") }
-                print("raters:")
-                for rater in perRater.keys.sorted() { print("  \(rater): \(perRater[rater]!) ratings") }
+                Terminal.output("categories:")
+                for (name, count) in zip(ratings.categories, perCategory) { Terminal.output("  \(name): \(count)") }
+                Terminal.output("raters:")
+                for rater in perRater.keys.sorted() { Terminal.output("  \(rater): \(perRater[rater]!) ratings") }
             }
         }
     }

@@ -58,9 +58,9 @@ extension AssayCommand {
             if format == .json {
                 try JSONOutput.print(Output(ids: ids, count: ids.count), pretty: false)
             } else if file != nil {
-                print("\(ids.count) tokens")
+                Terminal.output("\(ids.count) tokens")
             } else {
-                print(zip(ids, tokens).map { "\($0)\t\($1)" }.joined(separator: "\n"))
+                Terminal.output(zip(ids, tokens).map { "\($0)\t\($1)" }.joined(separator: "\n"))
             }
         }
 

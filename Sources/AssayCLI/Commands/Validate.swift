@@ -18,7 +18,7 @@ extension AssayCommand {
                 do {
                     let suite = try SuiteLoader().load(URL(fileURLWithPath: path))
                     for warning in suite.warnings { Terminal.warning("\(warning)") }
-                    print("ok: \(path) (suite '\(suite.name)', \(suite.evaluations.count) evaluation(s), \(suite.gates.count) gate(s))")
+                    Terminal.output("ok: \(path) (suite '\(suite.name)', \(suite.evaluations.count) evaluation(s), \(suite.gates.count) gate(s))")
                 } catch let error as SuiteError {
                     invalid += 1
                     for diagnostic in error.diagnostics { Terminal.error("error: \(diagnostic)\n") }

@@ -23,9 +23,18 @@ enum Terminal {
         try? FileHandle.standardError.write(contentsOf: Data(Redaction.scrub(text).utf8))
     }
 
-    /// Writes `text` and a newline to stdout, secrets masked: what commands print as results.
-    static func output(_ text: String) {
-        standardOutput(Data((Redaction.scrub(text) + "\n").utf8))
+    /// Writes `text` and `terminator` to stdout, secrets masked: what commands print as results.
+    /// Every command's results go through here or ``standardOutput(_:)`` (not `print`, whose
+    /// buffered write errors surface only at the last flush, unmasked).
+    static func output(_ text: String, terminator: String = "\n") {
+        standardOutput(Data((Redaction.scrub(text) + terminator).utf8))
+    }
+
+    /// Writes each of `lines` with a newline in one write (a line per item of a long list:
+    /// sentence scores, token ids); nothing when there are none.
+    static func output(lines: [String]) {
+        guard !lines.isEmpty else { return }
+        output(lines.joined(separator: "\n"))
     }
 
     /// Writes `data` to stdout as it is. Output that cannot be written (a full disk, /dev/full)

@@ -62,13 +62,16 @@ public struct CohenKappa: Sendable, Equatable, Codable {
     /// the cells and the categories, never with categories², so numeric scores with thousands of
     /// distinct values (each a category) cost what five do.
     ///
-    /// One form serves all three weightings (unweighted kappa is weighted kappa with weight 1 off
-    /// the diagonal). With p the cell proportions, r and c the marginals, D_i = Σ_j c_j·w_ij,
-    /// E_j = Σ_i r_i·w_ij and W = Σ_i r_i·D_i (chance disagreement): κ = 1 − Σ p·w / W. For the
-    /// variance, statsmodels' Σ p·t² − (κ − p_e(1 − κ))² (t_ij = 1 − w_ij − (2 − D_i − E_j)(1 − κ))
-    /// subtracts two numbers near 1 when κ is near 1 and lost up to 6 digits on long scales; it
-    /// equals Σ p·δ² with δ_ij = (D_i + E_j − W)(1 − κ) − w_ij, whose terms are all small, so
-    /// variance = Σ p·δ² / (n·W²).
+    /// One variance form serves all three weightings (unweighted kappa is weighted kappa with
+    /// weight 1 off the diagonal). With p the cell proportions, r and c the marginals,
+    /// D_i = Σ_j c_j·w_ij, E_j = Σ_i r_i·w_ij and W = Σ_i r_i·D_i (chance disagreement; 1 − p_e
+    /// unweighted): κ = 1 − Σ p·w / W. statsmodels' variance, Σ p·t² − (κ − p_e(1 − κ))² with
+    /// t_ij = 1 − w_ij − (2 − D_i − E_j)(1 − κ), subtracts two numbers near 1 when κ is near 1
+    /// and can lose every digit on a long scale (2,000 categories, one off-by-one disagreement:
+    /// 0 where the exact value is 7.49e-10); it equals Σ p·δ² with
+    /// δ_ij = (D_i + E_j − W)(1 − κ) − w_ij, whose terms are all small, so
+    /// variance = Σ p·δ² / (n·W²), and 1 − κ is taken as Σ p·w / W, not from κ. Perfect
+    /// agreement has variance 0: ASE 0 and the interval [1, 1].
     init(cells: [Cell], categories k: Int, weighting: KappaWeighting) {
         let nobs = cells.reduce(0) { $0 + $1.count }
         n = Int(nobs)
@@ -101,19 +104,36 @@ public struct CohenKappa: Sendable, Equatable, Codable {
         }
         let toRow = Self.weightedDistances(freqCol, weighting: weighting, span: span)
         let toColumn = Self.weightedDistances(freqRow, weighting: weighting, span: span)
-        var chance = 0.0
-        for i in 0..<k { chance += freqRow[i] * toRow[i] }
         let disagreement = cells.reduce(0) { $0 + weight($1.row, $1.column) * $1.count } / nobs
-        observed = 1 - disagreement
-        expected = 1 - chance
-        guard chance > 0 else {
-            reason = weighting == .none ? "only one category in use: chance agreement is 1" : "only one category in use: chance disagreement is 0"
-            return
+        // Chance disagreement W, and kappa from the small numbers: unweighted as statsmodels does,
+        // (p_o − p_e)/(1 − p_e), so independent raters get exactly 0 (1 − disagreement/W had given
+        // −2.2e-16, read as "poor").
+        var chance = 0.0, kappa = 0.0
+        if weighting == .none {
+            var agreeExp = 0.0
+            for i in 0..<k { agreeExp += freqRow[i] * freqCol[i] }
+            observed = cells.reduce(0) { $0 + ($1.row == $1.column ? $1.count : 0) } / nobs
+            expected = agreeExp
+            chance = 1 - agreeExp
+            guard chance > 0 else {
+                reason = "only one category in use: chance agreement is 1"
+                return
+            }
+            kappa = (observed - agreeExp) / chance
+        } else {
+            for i in 0..<k { chance += freqRow[i] * toRow[i] }
+            observed = 1 - disagreement
+            expected = 1 - chance
+            guard chance > 0 else {
+                reason = "only one category in use: chance disagreement is 0"
+                return
+            }
+            kappa = 1 - disagreement / chance
         }
-        let kappa = 1 - disagreement / chance
+        let oneMinusKappa = disagreement / chance
         var spread = 0.0
         for cell in cells {
-            let delta = (toRow[cell.row] + toColumn[cell.column] - chance) * (1 - kappa) - weight(cell.row, cell.column)
+            let delta = (toRow[cell.row] + toColumn[cell.column] - chance) * oneMinusKappa - weight(cell.row, cell.column)
             spread += cell.count / nobs * delta * delta
         }
         set(kappa: kappa, variance: spread / (nobs * chance * chance))
