@@ -167,6 +167,23 @@ struct CLITests {
             #expect(process.terminationReason == .exit && process.terminationStatus == 2, "\(format): \(process.terminationStatus)")
             #expect(stderr.contains("error: cannot write the results to standard output: "), "\(format): \(stderr)")
         }
+        // `run` whose report cannot reach stdout still says on stderr where it wrote the reports
+        // and which gate failed (these had been lost with the results), and exits 2.
+        let directory = try Self.bleuSuiteWorkspace(name: "full")
+        try (String(contentsOf: directory.appendingPathComponent("s.yaml"), encoding: .utf8) + "\ngates:\n  - { metric: bleu.score, min: 99 }\n")
+            .write(to: directory.appendingPathComponent("s.yaml"), atomically: true, encoding: .utf8)
+        let run = Process(), runErrors = Pipe()
+        run.executableURL = TestEnvironment.assayBinary
+        run.arguments = ["run", "s.yaml", "--store", "s.sqlite", "--out", "out"]
+        run.currentDirectoryURL = directory
+        run.standardOutput = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        run.standardError = runErrors
+        try run.run()
+        let runStderr = String(decoding: runErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        run.waitUntilExit()
+        #expect(run.terminationStatus == 2, "\(runStderr)")
+        #expect(runStderr.contains("error: cannot write the results to standard output: ") && runStderr.contains("; run ")
+                && runStderr.contains("recorded in") && runStderr.contains("gate failed: bleu.score"), "\(runStderr)")
         // stderr on /dev/full too (`2>&1`): the message is lost, the exit is still 2, not a trap.
         let process = Process()
         process.executableURL = TestEnvironment.assayBinary

@@ -1,6 +1,7 @@
 import AssayCore
 import AssayEvaluators
 import Foundation
+import Synchronization
 
 /// Output to people: results on stdout, diagnostics and progress on stderr.
 enum Terminal {
@@ -38,9 +39,12 @@ enum Terminal {
     }
 
     /// Writes `data` to stdout as it is. Output that cannot be written (a full disk, /dev/full)
-    /// ends the command with exit 2 and the reason, never a trap (FileHandle's `write(_:)`
-    /// traps on an error) nor exit 0 with the results lost.
+    /// is said once on stderr and ends the command with exit 2 at ``finishOutput()``, never a trap
+    /// (FileHandle's `write(_:)` traps on an error) nor exit 0 with the results lost. The command
+    /// goes on meanwhile, so what it says on stderr after its results (`run`'s "wrote …", its
+    /// evaluation errors and failed gates) is not lost with them.
     static func standardOutput(_ data: Data) {
+        if outputFailure.withLock({ $0 }) { return }
         do {
             try FileHandle.standardOutput.write(contentsOf: data)
         } catch {
@@ -48,16 +52,20 @@ enum Terminal {
         }
     }
 
-    /// Flushes what `print` buffered (every stdio stream: Swift 6 cannot name `stdout` alone);
-    /// exits 2 when stdout could not take it.
+    /// Flushes what stdio buffered (every stream: Swift 6 cannot name `stdout` alone); exits 2
+    /// when stdout could not take it or an earlier write to it failed.
     static func finishOutput() {
         if fflush(nil) != 0 { outputFailed(String(cString: strerror(errno))) }
+        if outputFailure.withLock({ $0 }) { Foundation.exit(2) }
     }
 
-    private static func outputFailed(_ reason: String) -> Never {
+    /// Whether a write to stdout failed (said once).
+    private static let outputFailure = Mutex(false)
+
+    private static func outputFailed(_ reason: String) {
+        guard !outputFailure.withLock({ failed in defer { failed = true }; return failed }) else { return }
         Self.error("error: cannot write the results to standard output: \(reason)\n")
         Self.error("hint: check where standard output goes (a full disk, a file that cannot grow)\n")
-        Foundation.exit(2)
     }
 
     /// Prints `error: …` and, when there is one, `hint: …`.
