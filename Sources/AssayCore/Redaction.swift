@@ -88,13 +88,21 @@ public enum Redaction {
         }
     }
 
-    /// `text` with every registered secret, URL user-info, key-like query value and bearer token masked.
-    public static func scrub(_ text: String) -> String {
+    /// `text` with every registered secret (an API key's value, a URL's credentials) masked and
+    /// nothing else: for texts a model wrote, which must stay as they are ("bearer bonds",
+    /// `?code=…` in a sentence) except for a key a server echoed into them.
+    public static func maskSecrets(_ text: String) -> String {
         lock.lock()
         let known = secrets.sorted { $0.count > $1.count }
         lock.unlock()
         var result = text
         for secret in known where holds(result, secret) { result = result.replacingOccurrences(of: secret, with: mask) }
+        return result
+    }
+
+    /// `text` with every registered secret, URL user-info, key-like query value and bearer token masked.
+    public static func scrub(_ text: String) -> String {
+        var result = maskSecrets(text)
         // Each pattern runs only on text that has its anchor: a pattern pass over a long result
         // (100,000 sentence scores, each with "BP = …") costs more than computing the scores.
         let whole = { (s: String) in NSRange(s.startIndex..., in: s) }

@@ -20,7 +20,7 @@ extension ResultsStore: ItemCache {
     public func record(_ row: ItemRow, forKey key: String) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        guard let stats = try? encoder.encode(row.values) else { return }
+        guard let stats = try? encoder.encode(row.maskingSecrets().values) else { return }
         _ = try? pool.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO item_cache (key, item_id, stats, created) VALUES (?, ?, ?, ?)",
                            arguments: [key, row.id, String(decoding: stats, as: UTF8.self), Self.timestamp(Date())])
@@ -54,7 +54,7 @@ extension ResultsStore: ItemCache {
         let created = Self.timestamp(Date())
         _ = try? pool.write { db in
             for (key, row) in rows {
-                guard let stats = try? encoder.encode(row.values) else { continue }
+                guard let stats = try? encoder.encode(row.maskingSecrets().values) else { continue }
                 try db.execute(sql: "INSERT OR REPLACE INTO item_cache (key, item_id, stats, created) VALUES (?, ?, ?, ?)",
                                arguments: [key, row.id, String(decoding: stats, as: UTF8.self), created])
             }

@@ -199,7 +199,7 @@ public final class ResultsStore: Sendable {
                                          m.unit, m.higherIsBetter])
                 }
                 let statement = try db.makeStatement(sql: "INSERT INTO items (run_id, evaluation_id, item_id, stats) VALUES (?, ?, ?, ?)")
-                for item in e.items {
+                for item in e.items.map({ $0.maskingSecrets() }) {
                     let stats = String(decoding: try encoder.encode(item.values), as: UTF8.self)
                     try statement.execute(arguments: [outcome.runID, e.id, item.id, stats])
                 }

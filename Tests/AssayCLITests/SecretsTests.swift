@@ -93,6 +93,72 @@ struct SecretsTests {
         }
     }
 
+    /// A server that echoes the request's Authorization header into the text it generates: the
+    /// key reaches no store row (items, the resume cache) and no shard file (it had, unmasked,
+    /// while the reports masked it; found by probing, 2026-12-07). The rest of the text stays.
+    @Test func aKeyEchoedIntoGeneratedTextReachesNoStoreOrShard() throws {
+        let script = """
+            import http.server, json, sys
+            class Handler(http.server.BaseHTTPRequestHandler):
+                protocol_version = "HTTP/1.1"
+                def reply(self):
+                    if self.command == "POST":
+                        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                    if self.path.endswith("/models"):
+                        body = json.dumps({"data": [{"id": "smollm2"}]}).encode()
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/json")
+                    else:
+                        text = "echo " + str(self.headers.get("Authorization")) + " and the bearer bonds"
+                        chunk = {"choices": [{"index": 0, "text": text, "finish_reason": "length"}]}
+                        usage = {"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 4}}
+                        body = ("data: " + json.dumps(chunk) + "\\n\\ndata: " + json.dumps(usage) + "\\n\\ndata: [DONE]\\n\\n").encode()
+                        self.send_response(200)
+                        self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(body)
+                do_GET = do_POST = reply
+                def log_message(self, *args): pass
+            http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+            """
+        let server = try ChildServer.start(python: "python3", arguments: ["-c", script, "{port}"])
+        defer { withExtendedLifetime(server) {} }
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "Say hello.\nSay bye.\n".write(to: directory.appendingPathComponent("prompts.txt"), atomically: true, encoding: .utf8)
+        try """
+            version: 1
+            name: echoed
+            models:
+              served: { endpoint: "http://127.0.0.1:\(server.port)/v1", model: smollm2 }
+            datasets:
+              prompts: { kind: parallel, hypotheses: prompts.txt, references: [prompts.txt] }
+            evaluations:
+              - id: gen
+                evaluator: generation
+                model: served
+                dataset: prompts
+                options: { max_tokens: 4 }
+            """.write(to: directory.appendingPathComponent("suite.yaml"), atomically: true, encoding: .utf8)
+        let environment = ["OPENAI_API_KEY": "planted-echo-key"]
+        let run = try AssayProcess.run(["run", "suite.yaml", "--store", "s.sqlite", "--out", "out", "--no-html"], in: directory, environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        let shard = try AssayProcess.run(["run", "suite.yaml", "--shard", "1/2", "--store", "shard.sqlite", "--out", "shards"], in: directory,
+                                         environment: environment)
+        #expect(shard.status == 0, "\(shard.stderr)")
+        let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)!.compactMap { $0 as? URL }
+            .filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
+        let shardFile = try #require(files.first { $0.lastPathComponent == "shard-1-of-2.json" })
+        #expect(files.contains { $0.lastPathComponent == "s.sqlite" } && files.contains { $0.lastPathComponent == "shard.sqlite" })
+        for file in files {
+            let content = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+            #expect(!content.contains("planted-echo-key"), "\(file.lastPathComponent) holds the key")
+        }
+        #expect(String(decoding: try Data(contentsOf: shardFile), as: UTF8.self).contains("echo Bearer *** and the bearer bonds"))
+    }
+
     /// No command writes with `print` (unmasked, its errors seen late): a new one would undo the
     /// test above for its command.
     @Test func noCommandPrints() throws {

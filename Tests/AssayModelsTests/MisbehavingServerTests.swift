@@ -80,6 +80,34 @@ import Testing
                     self.send_header("Connection", "close")
                     self.end_headers()
                     return self.wfile.write(events)
+                if mode == "trickle":
+                    # A stream that is never silent for long but never completes an event either:
+                    # one space every 50 ms for 30 s.
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    try:
+                        for _ in range(600):
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                            time.sleep(0.05)
+                    except OSError:
+                        pass
+                    return
+                if mode == "errnumber":
+                    return self.send_json(400, {"error": 123})
+                if mode == "errnull":
+                    # "error": null beside the answer (some servers send it on every response), and a
+                    # stream event whose error is a boolean.
+                    events = ('data: {"error":null,"choices":[{"index":0,"text":"ok","finish_reason":"length"}]}\\n\\n'
+                              'data: [DONE]\\n\\n').encode() if count <= 1 else b'data: {"error":true}\\n\\n'
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Content-Length", str(len(events)))
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    return self.wfile.write(events)
                 if mode == "cut" and count <= 1:
                     return self.send_json(200, {"data": []}, extra=b"x" * 100)  # promises more than it sends, then closes
                 if mode == "reset" and count <= 1:
@@ -249,5 +277,48 @@ import Testing
         }
         let refused = await outcome("hugeusage", Self.request)
         #expect(refused.contains("usage.completion_tokens in event 2 is 9") && refused.contains("not a whole number of tokens"), "\(refused)")
+    }
+
+    /// A server never silent for a whole timeout but never done (a byte every 50 ms) meets the
+    /// whole-answer deadline, 4 × the timeout (it had been waited on without end; found by
+    /// probing, 2026-12-07).
+    @Test func aTricklingServerMeetsTheWholeAnswerDeadline() async throws {
+        let child = try ChildServer.start(python: "python3", arguments: ["-c", Self.script, "{port}"])
+        defer { withExtendedLifetime(child) {} }
+        let trickle = Self.server(child, "trickle", timeout: 0.5)
+        let start = Date()
+        do {
+            _ = try await trickle.streamCompletion(Self.request)
+            Issue.record("no error")
+        } catch let error as ModelError {
+            guard case let .serverUnreachable(_, reason) = error else { Issue.record("\(error)"); return }
+            #expect(reason == "the answer took longer than 2 s in all (4 × the timeout): the server sends too slowly", "\(reason)")
+        }
+        let seconds = Date().timeIntervalSince(start)
+        #expect(seconds > 1.5 && seconds < 6, "\(seconds)")
+        #expect(trickle.retries.count == 0)
+    }
+
+    /// An error field of any JSON kind is quoted, never a trap: `{"error": 123}` had crashed the
+    /// process in JSONSerialization (SIGILL; found by probing, 2026-12-07). `"error": null` beside
+    /// an answer is no error.
+    @Test func errorFieldsOfAnyKindAreQuoted() async throws {
+        let child = try ChildServer.start(python: "python3", arguments: ["-c", Self.script, "{port}"])
+        defer { withExtendedLifetime(child) {} }
+        do {
+            _ = try await Self.server(child, "errnumber").streamCompletion(Self.request, retrying: false)
+            Issue.record("no error")
+        } catch let error as ModelError {
+            guard case let .serverStatus(_, status, message) = error else { Issue.record("\(error)"); return }
+            #expect(status == 400 && message == "123", "\(message)")
+        }
+        let server = Self.server(child, "errnull")
+        #expect(try await server.streamCompletion(Self.request, retrying: false).text == "ok")
+        do {
+            _ = try await server.streamCompletion(Self.request, retrying: false)
+            Issue.record("no error")
+        } catch {
+            #expect(error.localizedDescription.contains("the server reported an error mid-stream: true"), "\(error.localizedDescription)")
+        }
     }
 }

@@ -1,3 +1,4 @@
+import AssayCore
 import AssayStats
 
 /// What one evaluation produced: metric values, per-item statistics and the signature.
@@ -85,6 +86,12 @@ public struct ItemRow: Sendable, Equatable, Codable {
     public init(id: String, values: [String: JSONValue]) {
         self.id = id
         self.values = values
+    }
+
+    /// This row with every registered secret masked in its values (an API key a server echoed
+    /// into a generated text had reached the store and shard files; found by probing, 2026-12-07).
+    public func maskingSecrets() -> ItemRow {
+        ItemRow(id: Redaction.maskSecrets(id), values: values.mapValues { $0.maskingSecrets() })
     }
 }
 

@@ -1,3 +1,4 @@
+import AssayCore
 import Foundation
 
 /// A JSON value, for per-item statistics and report fields whose shape varies by evaluator.
@@ -37,4 +38,17 @@ public enum JSONValue: Sendable, Equatable, Codable, Hashable {
     public var string: String? { if case let .string(s) = self { return s } else { return nil } }
     /// The array, if this is one.
     public var array: [JSONValue]? { if case let .array(a) = self { return a } else { return nil } }
+}
+
+extension JSONValue {
+    /// This value with every registered secret masked in its strings (``Redaction/maskSecrets(_:)``):
+    /// how item rows reach the store and shard files, which keep texts exactly otherwise.
+    public func maskingSecrets() -> JSONValue {
+        switch self {
+        case let .string(text): .string(Redaction.maskSecrets(text))
+        case let .array(values): .array(values.map { $0.maskingSecrets() })
+        case let .object(fields): .object(fields.mapValues { $0.maskingSecrets() })
+        case .null, .bool, .number: self
+        }
+    }
 }

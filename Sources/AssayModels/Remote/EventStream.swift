@@ -107,7 +107,7 @@ package enum EventStream {
         package func result(status: Int, url: String) throws -> Result {
             guard (200..<300).contains(status) else {
                 let message = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])
-                    .flatMap { $0["error"] ?? $0["detail"] ?? $0["message"] }
+                    .flatMap { object in ["error", "detail", "message"].lazy.compactMap { object[$0] }.first { !($0 is NSNull) } }
                     .map { StreamedCompletion.message(of: $0) }
                     ?? String(decoding: body.prefix(300), as: UTF8.self)
                 throw ModelError.serverStatus(url: url, status: status, message: message)

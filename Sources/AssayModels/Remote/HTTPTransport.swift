@@ -32,7 +32,9 @@ enum HTTPTransport {
 
     /// Sends `request` and collects the response, its body cut into server-sent events as it arrives
     /// (``EventStream/EventCutter``, stamped on the connection's event loop).
-    /// - Parameter timeout: the longest wait for a connection and, after it, between two reads.
+    /// - Parameter timeout: the longest wait for a connection and, after it, between two reads;
+    ///   the whole exchange may take ``wholeAnswerFactor`` times as long (a server that sent a
+    ///   byte a second had been waited on without end; found by probing, 2026-12-07).
     /// - Throws: `ModelError.serverUnreachable` (with the reasons ``RetryPolicy`` reads),
     ///   `.serverProtocol` for an answer that is not HTTP/1.1, `.serverStatus` for a status other
     ///   than 2xx; `CancellationError` when the task is cancelled.
@@ -55,12 +57,18 @@ enum HTTPTransport {
         let collector = Collector(url: url, maximumEvents: maximumEvents)
         // The delegate runs on the connection's own loop, so an arrival is stamped where it is read.
         let loop = HTTPClient.defaultEventLoopGroup.next()
+        let whole = Self.wholeAnswerSeconds(timeout)
         let task = try client(timeout: timeout, https: outgoing.url.scheme == "https", url: url, proxy: proxy)
-            .execute(request: outgoing, delegate: collector, eventLoop: .delegateAndChannel(on: loop))
+            .execute(request: outgoing, delegate: collector, eventLoop: .delegateAndChannel(on: loop),
+                     deadline: .now() + .nanoseconds(Int64(whole * 1e9)))
         return try await withTaskCancellationHandler {
             do {
                 return try await task.futureResult.get()
             } catch {
+                if let client = error as? HTTPClientError, client == .deadlineExceeded {
+                    throw ModelError.serverUnreachable(
+                        url: url, reason: "the answer took longer than \(Int(whole)) s in all (\(Int(Self.wholeAnswerFactor)) × the timeout): the server sends too slowly")
+                }
                 let problem = failure(error, url: url)
                 // Through a proxy, "connection refused" may be the proxy's: say which way it went.
                 if let proxy, case let ModelError.serverUnreachable(url, reason) = problem {
@@ -71,6 +79,15 @@ enum HTTPTransport {
         } onCancel: {
             task.cancel()
         }
+    }
+
+    /// How many timeouts one whole answer may take: a long generation streams for minutes while
+    /// no read waits long, but a server sending a byte at a time must end somewhere.
+    static let wholeAnswerFactor = 4.0
+
+    /// The longest a whole exchange may take for `timeout` (finite and at most 10⁹ s).
+    static func wholeAnswerSeconds(_ timeout: TimeInterval) -> Double {
+        timeout.isFinite ? min(max(timeout, 0.001) * wholeAnswerFactor, 1e9) : 1e9
     }
 
     /// AsyncHTTPClient's errors in the words ``RetryPolicy`` reads (the same the blocking-socket

@@ -211,7 +211,7 @@ public struct StreamedCompletion: Sendable, Equatable {
             guard let object = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any] else {
                 throw ModelError.serverProtocol(url: url, message: "event \(index + 1) of the stream is not JSON: \(payload.prefix(120))")
             }
-            if let error = object["error"] {
+            if let error = Self.reportedError(in: object) {
                 throw ModelError.serverProtocol(url: url, message: "the server reported an error mid-stream: \(Self.message(of: error))")
             }
             if let choices = object["choices"] as? [[String: Any]], let choice = choices.first {
@@ -233,10 +233,20 @@ public struct StreamedCompletion: Sendable, Equatable {
         }
     }
 
-    /// The `message` of an OpenAI error object, or its JSON.
+    /// The `message` of an OpenAI error object, or its JSON. Any JSON value is taken: `null`, a
+    /// number or a boolean had trapped in `JSONSerialization.data`, which `try?` cannot catch
+    /// (found by probing, 2026-12-07: `{"error": 123}` with status 400 crashed the run).
     static func message(of error: Any) -> String {
         if let dictionary = error as? [String: Any], let message = dictionary["message"] as? String, !message.isEmpty { return message }
         if let text = error as? String { return text }
-        return (try? JSONSerialization.data(withJSONObject: error)).map { String(decoding: $0, as: UTF8.self) } ?? "\(error)"
+        // Inside an array, any JSON value is a valid top level; the brackets are taken off again.
+        guard JSONSerialization.isValidJSONObject([error]), let data = try? JSONSerialization.data(withJSONObject: [error]) else { return "\(error)" }
+        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+    }
+
+    /// A response's `error` field when it holds one: `"error": null` beside the choices is no
+    /// error (some servers send it on every response).
+    static func reportedError(in object: [String: Any]) -> Any? {
+        object["error"].flatMap { $0 is NSNull ? nil : $0 }
     }
 }

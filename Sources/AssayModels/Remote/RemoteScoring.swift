@@ -313,7 +313,7 @@ extension OpenAIBackend {
         guard let object = try? JSONSerialization.jsonObject(with: answer) as? [String: Any] else {
             throw ModelError.serverProtocol(url: url.absoluteString, message: "the answer is not a JSON object")
         }
-        if let error = object["error"] {
+        if let error = StreamedCompletion.reportedError(in: object) {
             throw ModelError.serverProtocol(url: url.absoluteString, message: "the server reported an error: \(StreamedCompletion.message(of: error))")
         }
         return object

@@ -103,8 +103,9 @@ public struct ShardReport: Codable, Sendable, Equatable {
     }
 
     /// This report with secrets masked where they can be — model paths (endpoint URLs), errors and
-    /// notes — and the items left exactly as they are: the merge computes from their texts, which a
-    /// mask over the whole file would change ("bearer bonds", `?code=…` in a sentence).
+    /// notes — and the items exactly as they are but for a registered secret's value (an API key
+    /// a server echoed into a text): the merge computes from their texts, which a mask over the
+    /// whole file would change ("bearer bonds", `?code=…` in a sentence).
     public func redacted() -> ShardReport {
         var copy = self
         copy.models = models.map { model in
@@ -117,6 +118,7 @@ public struct ShardReport: Codable, Sendable, Equatable {
             e.error = e.error.map { Diagnostic(Redaction.scrub($0.message), location: $0.location.map(Redaction.scrub), hint: $0.hint.map(Redaction.scrub)) }
             e.notes = e.notes.map(Redaction.scrub)
             e.signature = Redaction.scrub(e.signature)
+            e.items = e.items.map { $0.maskingSecrets() }
             e.metrics = e.metrics.map { metric in
                 var m = metric
                 m.note = m.note.map(Redaction.scrub)
