@@ -66,6 +66,20 @@ struct OpenAIServerTests {
         #expect(throws: ModelError.serverProtocol(url: "u", message: "the stream ended without a completion choice (1 event(s))")) {
             try StreamedCompletion(parsing: empty, url: "u")
         }
+        // A text that is not a string, and a stream cut before its end (no finish_reason, no
+        // [DONE]), are refused: they had been taken as "" and as a whole answer (found by probing, 2026-12-07).
+        func parse(_ events: [String]) throws -> StreamedCompletion {
+            try StreamedCompletion(parsing: EventStream.Result(events: events.map { .init(data: $0, nanoseconds: 1) }, body: Data(),
+                                                               endNanoseconds: 1, handlerNanoseconds: 0), url: "u")
+        }
+        #expect(throws: ModelError.serverProtocol(url: "u", message: "choices[0].text in event 1 is 123, not a string")) {
+            try parse([#"{"choices":[{"text":123,"finish_reason":"length"}]}"#, "[DONE]"])
+        }
+        #expect(throws: ModelError.serverProtocol(url: "u", message: "the stream ended without a finish_reason or [DONE] after 1 event(s): the answer was cut off")) {
+            try parse([#"{"choices":[{"text":"Hel","finish_reason":null}]}"#])
+        }
+        #expect(try parse([#"{"choices":[{"text":"Hel","finish_reason":"length"}]}"#]).text == "Hel")
+        #expect(try parse([#"{"choices":[{"text":"Hel"}]}"#, "[DONE]"]).text == "Hel")
     }
 
     @Test func chatDeltasAndBenchmarkServingsChatClock() throws {

@@ -166,7 +166,7 @@ struct ServedScoringTests {
             import http.server, json, sys
             LCP = sys.argv[2] == "lcp"
             NAMES = ["good", "shifted", "misaligned", "positive", "inf", "nan", "nologprobs", "nousage", "textnames", "two", "eog", "sep",
-                     "boolean", "hugecount", "fraction", "tiny", "hugelen", "zerolen", "badids", "topbool"]
+                     "boolean", "hugecount", "fraction", "tiny", "hugelen", "zerolen", "badids", "topbool", "rounded"]
             class Handler(http.server.BaseHTTPRequestHandler):
                 def answer(self, status, obj, raw=None):
                     body = raw if raw is not None else json.dumps(obj).encode()
@@ -207,6 +207,7 @@ struct ServedScoringTests {
                     if name == "shifted": values, top = values[:-1], top[:-1]
                     if name == "misaligned": top[n if not LCP else n - 1] = {"token_id:3": -0.01, "token_id:4": -0.05}
                     if name == "positive": values[2] = 0.5
+                    if name == "rounded": values[2] = 5e-5
                     if name == "boolean": values[2] = False
                     if name == "topbool": top[n if not LCP else n - 1] = {"token_id:3": True}
                     if name == "tiny": values[1:n] = [-1e308] * (n - 1)
@@ -248,6 +249,10 @@ struct ServedScoringTests {
         #expect(zip(scores.logProbabilities, [-0.2, -0.3, -0.4]).allSatisfy { abs($0 - $1) < 1e-12 } && scores.logProbabilities.count == 3)
         #expect(scores.top?.count == 3 && scores.top?[0].map(\.token) == [9, 22])
         await #expect(throws: ModelError.self) { _ = try await good.scoreTokens([20, 21, 22], from: 0, options: ScoreOptions(fullRows: true)) }
+        // A value a hair above 0 (a server's rounding) is taken as 0, never as a probability above 1:
+        // a run of them had made a perplexity below 1 (found by probing, 2026-12-07).
+        let rounded = try await backend("rounded").scoreTokens([20, 21, 22, 23, 24], from: 1, options: ScoreOptions())
+        #expect(rounded.logProbabilities == [0, scores.logProbabilities[1], scores.logProbabilities[2]], "\(rounded.logProbabilities)")
         // No token generated (end of generation) or two: the same values.
         for name in ["eog", "two"] {
             let other = try await backend(name).scoreTokens([20, 21, 22, 23, 24], from: 1, options: ScoreOptions())

@@ -204,9 +204,10 @@ public struct StreamedCompletion: Sendable, Equatable {
     package init(parsing stream: EventStream.Result, api: CompletionAPI = .completions, url: String) throws {
         self.init(text: "", choiceNanoseconds: [], endNanoseconds: stream.endNanoseconds)
         clientNanoseconds = stream.handlerNanoseconds
+        var done = false
         for (index, event) in stream.events.enumerated() {
             let payload = event.data.trimmingCharacters(in: .whitespaces)
-            if payload == "[DONE]" { break }
+            if payload == "[DONE]" { done = true; break }
             lastEventNanoseconds = event.nanoseconds
             guard let object = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any] else {
                 throw ModelError.serverProtocol(url: url, message: "event \(index + 1) of the stream is not JSON: \(payload.prefix(120))")
@@ -216,9 +217,16 @@ public struct StreamedCompletion: Sendable, Equatable {
             }
             if let choices = object["choices"] as? [[String: Any]], let choice = choices.first {
                 choiceNanoseconds.append(event.nanoseconds)
-                switch api {
-                case .completions: text += choice["text"] as? String ?? ""
-                case .chat: text += (choice["delta"] as? [String: Any])?["content"] as? String ?? ""
+                // A text that is there must be a string: `"text": 123` had been taken as "".
+                let (piece, field): (Any?, String) = switch api {
+                case .completions: (choice["text"], "choices[0].text")
+                case .chat: ((choice["delta"] as? [String: Any])?["content"], "choices[0].delta.content")
+                }
+                if let piece, !(piece is NSNull) {
+                    guard let string = piece as? String else {
+                        throw ModelError.serverProtocol(url: url, message: "\(field) in event \(index + 1) is \(Self.message(of: piece)), not a string")
+                    }
+                    text += string
                 }
                 if let reason = choice["finish_reason"] as? String { finishReason = reason }
             }
@@ -230,6 +238,11 @@ public struct StreamedCompletion: Sendable, Equatable {
         }
         guard !choiceNanoseconds.isEmpty else {
             throw ModelError.serverProtocol(url: url, message: "the stream ended without a completion choice (\(stream.events.count) event(s))")
+        }
+        // Every server ends a whole answer with a finish_reason, [DONE] or both: a stream with
+        // neither was cut, and its text had been scored as if whole (found by probing, 2026-12-07).
+        guard done || finishReason != nil else {
+            throw ModelError.serverProtocol(url: url, message: "the stream ended without a finish_reason or [DONE] after \(stream.events.count) event(s): the answer was cut off")
         }
     }
 

@@ -143,7 +143,9 @@ extension OpenAIBackend {
             guard let number = ServerValue.number(values[index]), number.isFinite, number <= 1e-4 else {
                 throw ModelError.serverProtocol(url: url.absoluteString, message: "log-probability \(index) is \(values[index]), not a finite value ≤ 0")
             }
-            return number
+            // Up to 1e-4 above 0 is a server's rounding, taken as 0 (as the top-k values are): kept,
+            // a run of them had given a perplexity below 1 (found by probing, 2026-12-07).
+            return min(0, number)
         }
         // A second check: the first generated token was chosen greedily, so its log-probability
         // tops its row.
