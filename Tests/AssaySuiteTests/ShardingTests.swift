@@ -330,7 +330,7 @@ struct ShardingTests {
 
     /// Rows a merge reads are checked before arithmetic touches them: no overflow, no empty
     /// reference list, and a NaN written as null still ends as the run's non-finite error.
-    @Test func hostileRowsGiveErrorsNotTraps() throws {
+    @Test func hostileRowsGiveErrorsNotTraps() async throws {
         let context = EvaluationContext(evaluationID: "e")
         let perplexity = try PerplexityEvaluator(options: OptionValues(specs: PerplexityEvaluator.options, given: [:]))
         let huge: [String: JSONValue] = ["tokens": .number(9.2e18), "nll_sum": .number(1), "nll_sq_sum": .number(1)]
@@ -374,16 +374,37 @@ struct ShardingTests {
         // BLEU: a hypothesis of L tokens has L − n + 1 n-grams, at most all matching; chrF matches
         // at most the smaller side's n-grams.
         let bleu = try BLEUEvaluator(options: OptionValues(specs: BLEUEvaluator.options, given: [:]))
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let hypotheses = directory.appendingPathComponent("hyp.txt"), references = directory.appendingPathComponent("ref.txt")
+        try "a b c d e f g h i\nthe cat sat\n".write(to: hypotheses, atomically: true, encoding: .utf8)
+        try "a b c d e f g h\nthe cat sat down\n".write(to: references, atomically: true, encoding: .utf8)
+        let corpus = EvaluationContext(evaluationID: "e", dataset: .parallel(hypotheses: hypotheses, references: [references]))
         for stats in [[9, 8, 70, 5, 3, 1, 9, 8, 7, 6], [9, 8, 5, 4, 3, 1, 9, 8, 7, 7]] {
             let row = ItemRow(id: "1", values: ["stats": .array(stats.map { .number(Double($0)) })])
-            #expect(throws: EvaluatorError.self, "\(stats)") { try bleu.merge(items: [row], signature: "s", in: context) }
+            #expect(throws: EvaluatorError.self, "\(stats)") { try bleu.merge(items: [row], signature: "s", in: corpus) }
         }
-        _ = try bleu.merge(items: [ItemRow(id: "1", values: ["stats": .array([9, 8, 5, 4, 3, 1, 9, 8, 7, 6].map { .number(Double($0)) })])],
-                           signature: "s", in: context)
         let chrf = try ChrFEvaluator(options: OptionValues(specs: ChrFEvaluator.options, given: [:]))
         var counts = [Double](repeating: 4, count: 18)
         counts[2] = 5
-        #expect(throws: EvaluatorError.self) { try chrf.merge(items: [ItemRow(id: "1", values: ["stats": .array(counts.map { .number($0) })])], signature: "s", in: context) }
+        #expect(throws: EvaluatorError.self) { try chrf.merge(items: [ItemRow(id: "1", values: ["stats": .array(counts.map { .number($0) })])], signature: "s", in: corpus) }
+        // Rows as a run wrote them merge; edited ones — counts that are plausible but not those of
+        // their texts (a BLEU of 97.95 had merged from them), rows out of order, a changed text —
+        // are refused (found by probing shard files, 2026-12-07).
+        for evaluator in [bleu, chrf] as [any Evaluator] {
+            let rows = try await evaluator.evaluate(in: corpus).items
+            _ = try evaluator.merge(items: rows, signature: "s", in: corpus)
+            var forged = rows
+            forged[0].values["stats"] = rows[1].values["stats"]
+            var text = rows
+            text[1].values["hypothesis"] = .string("the cat sat down")
+            for (edited, message) in [(forged, "are not those of its texts"), (Array(rows.reversed()), "it is row 1, which should be item '1'"),
+                                      (text, "its hypothesis is not the dataset's")] {
+                #expect { try evaluator.merge(items: edited, signature: "s", in: corpus) } throws: {
+                    ($0 as? EvaluatorError)?.errorDescription?.contains(message) == true
+                }
+            }
+        }
 
         let generation = try GenerationEvaluator(options: OptionValues(specs: GenerationEvaluator.options, given: [:]))
         let noReference: [String: JSONValue] = ["output": .string("a"), "references": .array([]), "tokens": .number(1)]

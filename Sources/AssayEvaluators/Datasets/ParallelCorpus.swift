@@ -121,6 +121,20 @@ public struct ParallelCorpus: Sendable, Equatable {
         return corpus
     }
 
+    /// Checks that a merge's rows (every shard's, in shard order) are this corpus's items in order
+    /// with its texts (a registered secret masked, as shard files keep them): a shard file edited
+    /// after its run — rows reordered, an id or a text changed — had been merged as it was
+    /// (found by probing, 2026-12-07).
+    func checkMerged(_ items: [ItemRow], hypothesisKey: String = "hypothesis") throws {
+        for (index, row) in items.enumerated() {
+            guard index < ids.count else { throw row.malformed("it is row \(index + 1), and the dataset has \(ids.count) items") }
+            guard row.id == ids[index] else { throw row.malformed("it is row \(index + 1), which should be item '\(ids[index])'") }
+            for (key, text) in itemTexts(index, hypothesisKey: hypothesisKey) where row.values[key] != text.maskingSecrets() {
+                throw row.malformed("its \(key) is not the dataset's")
+            }
+        }
+    }
+
     /// Item `index`'s texts for its per-item row — its hypothesis (under `hypothesisKey`:
     /// `prompt` where the hypotheses are a model's prompts) and `references` — which the HTML
     /// report shows in its drill-down and the items file keeps.
