@@ -96,4 +96,35 @@ struct PerplexityCommandTests {
         #expect((object["chunks"] as? Int ?? .max) < 304_829 / 128)
         #expect((object["signature"] as? String)?.hasSuffix("|partial") == true)
     }
+
+    /// Interrupted while a served model's first requests are still out (a server that answers
+    /// /v1/models and then stalls): exit 130 with what happened, not "CancellationError error 1"
+    /// and exit 2 (found by probing, 2026-12-07).
+    @Test func interruptedBeforeTheFirstChunkExits130() throws {
+        let script = """
+            import http.server, json, sys, time
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    body = json.dumps({"data": [{"id": "m", "max_model_len": 4096}]}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                def do_POST(self):
+                    time.sleep(60)
+                def log_message(self, *args): pass
+            http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+            """
+        let server = try ChildServer.start(python: "python3", arguments: ["-c", script, "{port}"])
+        defer { withExtendedLifetime(server) {} }
+        let text = TestEnvironment.root.appendingPathComponent("Fixtures/text/field-notes.txt").path
+        let running = try AssayProcess.start(["perplexity", "m", text, "--endpoint", "http://127.0.0.1:\(server.port)/v1", "--context", "64"])
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(running.process.processIdentifier, SIGTERM)
+        let stderr = String(decoding: running.errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        running.process.waitUntilExit()
+        #expect(running.process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("interrupted before any chunk was scored") && !stderr.contains("CancellationError"), "\(stderr)")
+    }
 }

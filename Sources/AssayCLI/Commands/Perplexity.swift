@@ -129,7 +129,16 @@ extension AssayCommand {
                 })
             }
             interrupt.onInterrupt { task.cancel() }
-            let report = try await task.value
+            let report: PerplexityReport
+            do {
+                report = try await task.value
+            } catch where task.isCancelled {
+                // Stopped before a chunk was scored (a served model's first requests): exit 130 as
+                // for a partial result, not "CancellationError error 1" with exit 2 (found by probing, 2026-12-07).
+                interrupt.cancel()
+                Terminal.error("interrupted before any chunk was scored\n")
+                throw ExitCode(130)
+            }
             interrupt.cancel()
             if let summary = retries?.summary { Terminal.error("note: \(summary)\n") }
             if format == .json {
