@@ -19,3 +19,29 @@ public enum FileKind: Sendable, Equatable {
         }
     }
 }
+
+extension FileKind {
+    /// Why a file could not be read whole.
+    public struct ReadError: Error, LocalizedError, Equatable {
+        public var path: String
+        public var reason: String
+        public var errorDescription: String? { "\(path): \(reason)" }
+    }
+
+    /// The whole content of `url`: a FIFO or socket (`<(…)`, which Foundation's
+    /// `Data(contentsOf:)` refuses with "You don't have permission") read as a stream to its end;
+    /// a device refused, since it has no end to read to (/dev/zero).
+    /// - Throws: ``ReadError`` with the reason.
+    public static func contents(of url: URL) throws -> Data {
+        let kind = FileKind(path: url.path)
+        if kind == .device { throw ReadError(path: url.path, reason: "it is a device, not a file") }
+        do {
+            guard kind == .fifo || kind == .socket else { return try Data(contentsOf: url) }
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            return try handle.readToEnd() ?? Data()
+        } catch {
+            throw ReadError(path: url.path, reason: error.localizedDescription)
+        }
+    }
+}

@@ -153,6 +153,24 @@ struct SuiteLoaderTests {
         #expect(d.message.hasSuffix("is a directory, expected a file"))
     }
 
+    /// A suite given as a pipe (`assay run <(envsubst < suite.yaml)`) is read to its end; it had
+    /// been "You don't have permission" (found by probing, 2026-12-07).
+    @Test func suiteFromAPipeIsRead() throws {
+        let sandbox = try SuiteSandbox()
+        let fifo = sandbox.directory.appendingPathComponent("suite.fifo")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        let text = validSuite.replacingOccurrences(of: "data/", with: sandbox.directory.path + "/data/")
+        let writer = Thread {
+            if let handle = FileHandle(forWritingAtPath: fifo.path) {
+                handle.write(Data(text.utf8))
+                try? handle.close()
+            }
+        }
+        writer.start()
+        let suite = try SuiteLoader().load(fifo)
+        #expect(suite.name == "sample" && suite.evaluations.count == 1)
+    }
+
     /// A dataset or model at /dev/zero (found by probing, 2026-12-07): `validate` had said ok and
     /// `run` had hashed it forever, ignoring SIGTERM. Refused where written.
     @Test func pathThatIsADeviceIsRefused() throws {

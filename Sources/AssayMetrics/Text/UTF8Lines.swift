@@ -9,20 +9,8 @@ public enum UTF8Lines {
     ///   ``MetricsError/invalidUTF8(path:line:)`` naming the first bad line.
     public static func read(_ url: URL, rstrip: Bool = true) throws -> [String] {
         let data: Data
-        let kind = FileKind(path: url.path)
-        // A device is never read to its end (/dev/zero); a pipe (`<(…)`, which Foundation's
-        // Data(contentsOf:) refuses with "You don't have permission") is read as a stream.
-        if kind == .device { throw MetricsError.unreadableFile(path: url.path, reason: "it is a device, not a file") }
-        do {
-            if kind != .fifo && kind != .socket {
-                data = try Data(contentsOf: url)
-            } else {
-                let handle = try FileHandle(forReadingFrom: url)
-                defer { try? handle.close() }
-                data = try handle.readToEnd() ?? Data()
-            }
-        } catch {
-            throw MetricsError.unreadableFile(path: url.path, reason: error.localizedDescription)
+        do { data = try FileKind.contents(of: url) } catch let error as FileKind.ReadError {
+            throw MetricsError.unreadableFile(path: url.path, reason: error.reason)
         }
         return try split(data, path: url.path, rstrip: rstrip)
     }

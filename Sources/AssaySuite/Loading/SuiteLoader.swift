@@ -43,8 +43,9 @@ public struct SuiteLoader: Sendable {
                                               hint: "pass a .yaml file, e.g. \(path)/quickstart.yaml")])
         }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw SuiteError([SuiteDiagnostic(file: path, line: nil, column: nil, keyPath: "", message: "cannot read: \(error.localizedDescription)")])
+        // A pipe (`assay run <(envsubst < suite.yaml)`) is read to its end; it had been "You don't have permission".
+        do { data = try FileKind.contents(of: url) } catch let error as FileKind.ReadError {
+            throw SuiteError([SuiteDiagnostic(file: path, line: nil, column: nil, keyPath: "", message: "cannot read: \(error.reason)")])
         }
         let text: String
         switch UTF8Text.decode(data) {
