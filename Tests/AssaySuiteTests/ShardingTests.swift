@@ -382,25 +382,25 @@ struct ShardingTests {
         let corpus = EvaluationContext(evaluationID: "e", dataset: .parallel(hypotheses: hypotheses, references: [references]))
         for stats in [[9, 8, 70, 5, 3, 1, 9, 8, 7, 6], [9, 8, 5, 4, 3, 1, 9, 8, 7, 7]] {
             let row = ItemRow(id: "1", values: ["stats": .array(stats.map { .number(Double($0)) })])
-            #expect(throws: EvaluatorError.self, "\(stats)") { try bleu.merge(items: [row], signature: "s", in: corpus) }
+            #expect(throws: EvaluatorError.self, "\(stats)") { try bleu.merge(items: [row], signature: "s", in: context) }
         }
         let chrf = try ChrFEvaluator(options: OptionValues(specs: ChrFEvaluator.options, given: [:]))
         var counts = [Double](repeating: 4, count: 18)
         counts[2] = 5
-        #expect(throws: EvaluatorError.self) { try chrf.merge(items: [ItemRow(id: "1", values: ["stats": .array(counts.map { .number($0) })])], signature: "s", in: corpus) }
+        #expect(throws: EvaluatorError.self) { try chrf.merge(items: [ItemRow(id: "1", values: ["stats": .array(counts.map { .number($0) })])], signature: "s", in: context) }
         // Rows as a run wrote them merge; edited ones — counts that are plausible but not those of
         // their texts (a BLEU of 97.95 had merged from them), rows out of order, a changed text —
         // are refused (found by probing shard files, 2026-12-07).
         for evaluator in [bleu, chrf] as [any Evaluator] {
             let rows = try await evaluator.evaluate(in: corpus).items
-            _ = try evaluator.merge(items: rows, signature: "s", in: corpus)
+            try evaluator.checkShardRows(rows, in: corpus)
             var forged = rows
             forged[0].values["stats"] = rows[1].values["stats"]
             var text = rows
             text[1].values["hypothesis"] = .string("the cat sat down")
             for (edited, message) in [(forged, "are not those of its texts"), (Array(rows.reversed()), "it is row 1, which should be item '1'"),
                                       (text, "its hypothesis is not the dataset's")] {
-                #expect { try evaluator.merge(items: edited, signature: "s", in: corpus) } throws: {
+                #expect { try evaluator.checkShardRows(edited, in: corpus) } throws: {
                     ($0 as? EvaluatorError)?.errorDescription?.contains(message) == true
                 }
             }
@@ -409,6 +409,12 @@ struct ShardingTests {
         let generation = try GenerationEvaluator(options: OptionValues(specs: GenerationEvaluator.options, given: [:]))
         let noReference: [String: JSONValue] = ["output": .string("a"), "references": .array([]), "tokens": .number(1)]
         #expect(throws: EvaluatorError.self) { try generation.merge(items: [ItemRow(id: "1", values: noReference)], signature: "s", in: context) }
+        // In an unsharded run such a row came from the model or server, and the hint says so, not
+        // "run that shard again" (found by probing, 2026-12-07).
+        let absurd: [String: JSONValue] = ["output": .string("a"), "references": .array([.string("a")]), "tokens": .number(1e20)]
+        #expect { try generation.finish(items: [ItemRow(id: "1", values: absurd)], signature: "s", in: context) } throws: {
+            ($0 as? EvaluatorError)?.recoverySuggestion?.hasPrefix("this run computed the row from the model's or the server's answers") == true
+        }
         let tooMany: [String: JSONValue] = ["output": .string("a"), "references": .array([.string("a")]), "tokens": .number(1e12)]
         #expect(throws: EvaluatorError.self) { try generation.merge(items: [ItemRow(id: "1", values: tooMany)], signature: "s", in: context) }
     }

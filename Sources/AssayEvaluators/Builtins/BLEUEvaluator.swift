@@ -56,18 +56,24 @@ public struct BLEUEvaluator: Evaluator {
                           in: context)
     }
 
-    /// Corpus BLEU from the rows' sufficient statistics (`stats`, sacrebleu's flat layout), each
-    /// checked against its item: the dataset's item in that place, with its texts, whose
-    /// statistics they must be (BLEU of 97.95 had been merged from edited counts).
-    public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
-        guard !items.isEmpty else { throw MetricsError.emptyInput(what: "segments") }
+    /// Shard rows checked against the dataset: each the item in that place, with its texts, and
+    /// with the statistics those texts give (BLEU of 97.95 had been merged from edited counts).
+    public func checkShardRows(_ items: [ItemRow], in context: EvaluationContext) throws {
         let corpus = try context.parallelCorpus(for: Self.id)
         try corpus.checkMerged(items)
         let expected = bleu.statistics(hypotheses: Array(corpus.hypotheses.prefix(items.count)), references: Array(corpus.references.prefix(items.count)))
-        let order = bleu.configuration.maxOrder
-        let stats = try zip(items, expected).map { row, expected in
-            let flat = try row.counts("stats", count: 2 + 2 * order)
+        for (row, expected) in zip(items, expected) {
+            let flat = try row.counts("stats", count: 2 + 2 * bleu.configuration.maxOrder)
             guard flat == expected.flat else { throw row.malformed("its statistics \(flat) are not those of its texts, \(expected.flat)") }
+        }
+    }
+
+    /// Corpus BLEU from the rows' sufficient statistics (`stats`, sacrebleu's flat layout).
+    public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
+        guard !items.isEmpty else { throw MetricsError.emptyInput(what: "segments") }
+        let order = bleu.configuration.maxOrder
+        let stats = try items.map { row in
+            let flat = try row.counts("stats", count: 2 + 2 * order)
             // A hypothesis of L tokens has max(0, L − n + 1) n-grams, of which at most all match.
             for n in 0..<order where flat[2 + order + n] != max(0, flat[0] - n) || flat[2 + n] > flat[2 + order + n] {
                 throw row.malformed("its \(n + 1)-gram counts (\(flat[2 + n]) matching of \(flat[2 + order + n])) cannot come from a hypothesis of \(flat[0]) tokens")

@@ -56,16 +56,23 @@ public struct ChrFEvaluator: Evaluator {
                           in: context)
     }
 
-    /// Corpus chrF from the rows' sufficient statistics (`stats`), each checked against its item:
-    /// the dataset's item in that place, with its texts, whose statistics they must be.
-    public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
-        guard !items.isEmpty else { throw MetricsError.emptyInput(what: "segments") }
+    /// Shard rows checked against the dataset: each the item in that place, with its texts, and
+    /// with the statistics those texts give.
+    public func checkShardRows(_ items: [ItemRow], in context: EvaluationContext) throws {
         let corpus = try context.parallelCorpus(for: Self.id)
         try corpus.checkMerged(items)
         let expected = chrf.statistics(hypotheses: Array(corpus.hypotheses.prefix(items.count)), references: Array(corpus.references.prefix(items.count)))
-        let stats = try zip(items, expected).map { row, expected in
+        for (row, expected) in zip(items, expected) {
             let flat = try row.counts("stats", count: 3 * chrf.order)
             guard flat == expected else { throw row.malformed("its statistics \(flat) are not those of its texts, \(expected)") }
+        }
+    }
+
+    /// Corpus chrF from the rows' sufficient statistics (`stats`).
+    public func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
+        guard !items.isEmpty else { throw MetricsError.emptyInput(what: "segments") }
+        let stats = try items.map { row in
+            let flat = try row.counts("stats", count: 3 * chrf.order)
             // Per order: the hypothesis's n-grams, the reference's and the matches, at most either.
             for i in 0..<chrf.order where flat[3 * i + 2] > min(flat[3 * i], flat[3 * i + 1]) {
                 throw row.malformed("its order-\(i + 1) counts match \(flat[3 * i + 2]) of \(flat[3 * i]) hypothesis and \(flat[3 * i + 1]) reference n-grams")

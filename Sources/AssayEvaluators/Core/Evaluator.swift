@@ -74,6 +74,11 @@ public protocol Evaluator: Sendable {
     /// - Throws: ``EvaluatorError/malformedDataset(path:line:message:hint:)`` when a row lacks
     ///   what it needs (a shard file edited by hand, or from another version).
     func merge(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult
+
+    /// For ``ShardMode/items``: checks shard rows against what the merge can read again (the
+    /// dataset) before ``merge(items:signature:in:)`` — an edited shard file is refused, not
+    /// merged. Called by `assay merge` only: an unsharded run computed its rows itself.
+    func checkShardRows(_ items: [ItemRow], in context: EvaluationContext) throws
 }
 
 extension Evaluator {
@@ -90,11 +95,19 @@ extension Evaluator {
         throw EvaluatorError.invalidOption(name: "evaluator", message: "'\(Self.id)' does not merge items (it runs whole in shard 1)")
     }
 
+    public func checkShardRows(_ items: [ItemRow], in context: EvaluationContext) throws {}
+
     /// How an ``ShardMode/items`` evaluator's `evaluate` ends once it has its rows: in a shard the
     /// rows and the signature alone (the merge computes the metrics from every shard's rows),
-    /// otherwise ``merge(items:signature:in:)`` of all rows.
+    /// otherwise ``merge(items:signature:in:)`` of all rows — where a row it cannot take came
+    /// from this run's model or server, not from a shard file, and the hint says so.
     public func finish(items: [ItemRow], signature: String, in context: EvaluationContext) throws -> EvaluationResult {
-        guard context.shard != nil else { return try merge(items: items, signature: signature, in: context) }
+        guard context.shard != nil else {
+            do { return try merge(items: items, signature: signature, in: context) } catch let EvaluatorError.malformedDataset(path, line, message, _) {
+                throw EvaluatorError.malformedDataset(path: path, line: line, message: message,
+                                                      hint: "this run computed the row from the model's or the server's answers: check what the server reports (its usage counts, log-probabilities)")
+            }
+        }
         return EvaluationResult(metrics: [], items: items, signature: signature)
     }
 }

@@ -162,7 +162,9 @@ public struct SuiteRunner: Sendable {
                 do {
                     let evaluator = try evaluation.evaluator.init(options: evaluation.options)
                     let context = self.context(for: evaluation, of: suite, earlier: finished, shard: nil)
-                    var result = try evaluator.merge(items: parts.flatMap(\.items), signature: parts[0].signature, in: context)
+                    let rows = parts.flatMap(\.items)
+                    try evaluator.checkShardRows(rows, in: context)
+                    var result = try evaluator.merge(items: rows, signature: parts[0].signature, in: context)
                     // What a shard noted (requests repeated, items resumed) stays with the numbers.
                     for (shard, part) in zip(ordered, parts) { for note in part.notes { result.addNote("shard \(shard.shard): \(note)") } }
                     try Self.record(result, in: &outcome, of: evaluation.evaluator)
