@@ -286,6 +286,16 @@ struct ShardingTests {
         let bad = directory.appendingPathComponent("bad.json")
         try Data(#"{"format": "assay-shard/1"}"#.utf8).write(to: bad)
         #expect { try ShardReport.load(bad) } throws: { ($0 as? Diagnostic)?.message.contains("bad.json") == true }
+        // What is wrong is said in JSON's terms: an element of a list by its index, a count no
+        // integer holds apart from a file that is not JSON (found by probing, 2026-12-07).
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(four[0])) as? [String: Any])
+        var evaluations = try #require(object["evaluations"] as? [[String: Any]])
+        evaluations[0]["status"] = 7
+        object["evaluations"] = evaluations
+        try JSONSerialization.data(withJSONObject: object).write(to: bad)
+        #expect { try ShardReport.load(bad) } throws: { ($0 as? Diagnostic)?.message.contains("'evaluations[0].status' has the wrong type") == true }
+        try Data("{not json".utf8).write(to: bad)
+        #expect { try ShardReport.load(bad) } throws: { ($0 as? Diagnostic)?.message.contains("(not JSON)") == true }
     }
 
     /// The encoder evaluations in more shards than pairs: the shards without a pair give no rows

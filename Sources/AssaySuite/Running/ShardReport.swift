@@ -145,7 +145,8 @@ public struct ShardReport: Codable, Sendable, Equatable {
         }
         let report: ShardReport
         do { report = try JSONDecoder().decode(ShardReport.self, from: data) } catch {
-            throw Diagnostic("\(url.path): not a shard report (\(Self.decodingProblem(error)))",
+            let json = (try? JSONSerialization.jsonObject(with: data)) != nil
+            throw Diagnostic("\(url.path): not a shard report (\(json ? Self.decodingProblem(error) : "not JSON"))",
                              hint: "give the shard-I-of-N.json files `assay run --shard` wrote, unedited")
         }
         guard report.format == currentFormat else {
@@ -269,12 +270,23 @@ public struct ShardReport: Codable, Sendable, Equatable {
 
     private static func decodingProblem(_ error: any Error) -> String {
         switch error {
-        case let DecodingError.keyNotFound(key, context): return "no '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+        case let DecodingError.keyNotFound(key, context): return "no '\(path(context.codingPath + [key]))'"
         case let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context):
-            return "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+            return "'\(path(context.codingPath))' has the wrong type"
         case let DecodingError.dataCorrupted(context):
-            return context.codingPath.isEmpty ? "not JSON" : "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is malformed"
+            // (JSON that does not parse is named by the caller.) A number no integer holds — a
+            // count of 1e20 — had been called "not JSON" (found by probing, 2026-12-07).
+            if !context.codingPath.isEmpty { return "'\(path(context.codingPath))' is malformed" }
+            return "malformed: \(context.debugDescription.prefix(160))"
         default: return "unreadable"
+        }
+    }
+
+    /// A decoding path as JSON reads: `evaluations[0].status` (it had read "evaluations.Index 0.status").
+    static func path(_ keys: [any CodingKey]) -> String {
+        keys.reduce("") { path, key in
+            if let index = key.intValue { return "\(path)[\(index)]" }
+            return path.isEmpty ? key.stringValue : "\(path).\(key.stringValue)"
         }
     }
 }
