@@ -88,12 +88,21 @@ public enum Redaction {
         }
     }
 
-    /// `text` with every registered secret (an API key's value, a URL's credentials) masked and
-    /// nothing else: for texts a model wrote, which must stay as they are ("bearer bonds",
-    /// `?code=…` in a sentence) except for a key a server echoed into them.
+    /// Registered secrets this long or longer are masked in texts a model wrote (API keys and
+    /// tokens are 20 characters and more); shorter ones (a URL's user name, "admin") are words
+    /// such texts hold, and masking them would change the numbers computed from the texts.
+    public static let shortestSecretInTexts = 12
+
+    /// `text` with every registered secret of at least ``shortestSecretInTexts`` characters (an
+    /// API key's value) masked and nothing else: for texts a model wrote, which must stay as they
+    /// are ("bearer bonds", `?code=…` in a sentence) except for a key a server echoed into them.
     public static func maskSecrets(_ text: String) -> String {
+        mask(text, secretsOfAtLeast: shortestSecretInTexts)
+    }
+
+    private static func mask(_ text: String, secretsOfAtLeast length: Int) -> String {
         lock.lock()
-        let known = secrets.sorted { $0.count > $1.count }
+        let known = secrets.filter { $0.count >= length }.sorted { $0.count > $1.count }
         lock.unlock()
         var result = text
         for secret in known where holds(result, secret) { result = result.replacingOccurrences(of: secret, with: mask) }
@@ -102,7 +111,7 @@ public enum Redaction {
 
     /// `text` with every registered secret, URL user-info, key-like query value and bearer token masked.
     public static func scrub(_ text: String) -> String {
-        var result = maskSecrets(text)
+        var result = mask(text, secretsOfAtLeast: 0)
         // Each pattern runs only on text that has its anchor: a pattern pass over a long result
         // (100,000 sentence scores, each with "BP = …") costs more than computing the scores.
         let whole = { (s: String) in NSRange(s.startIndex..., in: s) }

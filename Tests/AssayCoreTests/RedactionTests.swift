@@ -22,4 +22,15 @@ struct RedactionTests {
         Redaction.register("abc")
         #expect(Redaction.scrub("a = b, abc & key words, https://example.com/path?page=2") == "a = b, abc & key words, https://example.com/path?page=2")
     }
+
+    /// Texts a model wrote lose only long secrets (API keys): a URL's user name registered by
+    /// `url()` ("alice-admin") is an ordinary word there, and masking it would change the numbers
+    /// computed from the text; everything else stays, "bearer bonds" and `?code=` included.
+    @Test func textsLoseOnlyLongSecrets() throws {
+        _ = Redaction.url(try #require(URL(string: "http://alice-admin:pw-4567@host/v1")))
+        Redaction.register("sk-long-registered-key-42")
+        let text = "alice-admin sold bearer bonds?code=7 with sk-long-registered-key-42"
+        #expect(Redaction.maskSecrets(text) == "alice-admin sold bearer bonds?code=7 with ***")
+        #expect(Redaction.scrub(text).hasPrefix("*** sold"))
+    }
 }

@@ -80,6 +80,11 @@ struct OpenAIServerTests {
         }
         #expect(try parse([#"{"choices":[{"text":"Hel","finish_reason":"length"}]}"#]).text == "Hel")
         #expect(try parse([#"{"choices":[{"text":"Hel"}]}"#, "[DONE]"]).text == "Hel")
+        // Chat content as parts (some servers stream reasoning models' deltas so) is their texts.
+        let parts = try StreamedCompletion(parsing: EventStream.Result(
+            events: [.init(data: #"{"choices":[{"delta":{"content":[{"type":"text","text":"Hi"},{"type":"thinking"},{"type":"text","text":" there"}]},"finish_reason":"stop"}]}"#, nanoseconds: 1)],
+            body: Data(), endNanoseconds: 1, handlerNanoseconds: 0), api: .chat, url: "u")
+        #expect(parts.text == "Hi there")
     }
 
     @Test func chatDeltasAndBenchmarkServingsChatClock() throws {

@@ -423,7 +423,7 @@ struct ShardingTests {
         // "run that shard again" (found by probing, 2026-12-07).
         let absurd: [String: JSONValue] = ["output": .string("a"), "references": .array([.string("a")]), "tokens": .number(1e20)]
         #expect { try generation.finish(items: [ItemRow(id: "1", values: absurd)], signature: "s", in: context) } throws: {
-            ($0 as? EvaluatorError)?.recoverySuggestion?.hasPrefix("this run computed the row from the model's or the server's answers") == true
+            ($0 as? EvaluatorError)?.recoverySuggestion?.hasPrefix("this run computed the row from its inputs") == true
         }
         let tooMany: [String: JSONValue] = ["output": .string("a"), "references": .array([.string("a")]), "tokens": .number(1e12)]
         #expect(throws: EvaluatorError.self) { try generation.merge(items: [ItemRow(id: "1", values: tooMany)], signature: "s", in: context) }

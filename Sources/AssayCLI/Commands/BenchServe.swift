@@ -94,7 +94,7 @@ extension AssayCommand {
         @Option(name: .long, parsing: .unconditional, help: "Seed of the random prompts and the arrival gaps.")
         var seed: UInt64 = 0
 
-        @Option(name: .long, parsing: .unconditional, help: "Seconds without a byte before a request fails.")
+        @Option(name: .long, parsing: .unconditional, help: "Seconds without a byte before a request fails; a whole answer may take 4 times this.")
         var timeout: Double = 600
 
         @Flag(name: .long, help: "JSON: add each request's ttft, itl, e2el, tokens and error.")

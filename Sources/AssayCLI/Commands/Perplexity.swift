@@ -132,7 +132,7 @@ extension AssayCommand {
             let report: PerplexityReport
             do {
                 report = try await task.value
-            } catch where task.isCancelled {
+            } catch is CancellationError where task.isCancelled {
                 // Stopped before a chunk was scored (a served model's first requests): exit 130 as
                 // for a partial result, not "CancellationError error 1" with exit 2 (found by probing, 2026-12-07).
                 interrupt.cancel()

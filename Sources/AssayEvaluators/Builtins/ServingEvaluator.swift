@@ -29,7 +29,7 @@ public struct ServingEvaluator: Evaluator {
         OptionSpec("warmup", .integer(minimum: 0), default: .integer(1), "unmeasured requests first"),
         OptionSpec("seed", .integer(minimum: 0), default: .integer(0), "seed of the arrival gaps and of the bootstrap"),
         OptionSpec("resamples", .integer(minimum: 100, maximum: Bootstrap.maximumResamples), default: .integer(1000), "bootstrap resamples of the requests for the latency intervals"),
-        OptionSpec("timeout", .number(exclusiveMinimum: 0), default: .number(600), "seconds without a byte before a request fails"),
+        OptionSpec("timeout", .number(exclusiveMinimum: 0), default: .number(600), "seconds without a byte before a request fails; a whole answer may take 4 times this"),
     ]
     public static let metrics: [MetricSpec] = [
         MetricSpec("request_throughput", higherIsBetter: true, unit: "req/s", summary: "successful requests per second of the run"),

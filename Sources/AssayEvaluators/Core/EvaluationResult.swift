@@ -90,8 +90,9 @@ public struct ItemRow: Sendable, Equatable, Codable {
 
     /// This row with every registered secret masked in its values (an API key a server echoed
     /// into a generated text had reached the store and shard files; found by probing, 2026-12-07).
+    /// The id, which names a dataset's item, stays.
     public func maskingSecrets() -> ItemRow {
-        ItemRow(id: Redaction.maskSecrets(id), values: values.mapValues { $0.maskingSecrets() })
+        ItemRow(id: id, values: values.mapValues { $0.maskingSecrets() })
     }
 }
 

@@ -105,7 +105,7 @@ extension Evaluator {
         guard context.shard != nil else {
             do { return try merge(items: items, signature: signature, in: context) } catch let EvaluatorError.malformedDataset(path, line, message, _) {
                 throw EvaluatorError.malformedDataset(path: path, line: line, message: message,
-                                                      hint: "this run computed the row from the model's or the server's answers: check what the server reports (its usage counts, log-probabilities)")
+                                                      hint: "this run computed the row from its inputs (the dataset, the model's or server's answers); with a served model, check the counts and log-probabilities the server reports")
             }
         }
         return EvaluationResult(metrics: [], items: items, signature: signature)

@@ -223,10 +223,14 @@ public struct StreamedCompletion: Sendable, Equatable {
                 case .chat: ((choice["delta"] as? [String: Any])?["content"], "choices[0].delta.content")
                 }
                 if let piece, !(piece is NSNull) {
-                    guard let string = piece as? String else {
+                    // A string, or content parts as some chat servers stream them ([{"type": "text", "text": …}]).
+                    if let string = piece as? String {
+                        text += string
+                    } else if let parts = piece as? [[String: Any]], parts.allSatisfy({ $0["text"] == nil || $0["text"] is String }) {
+                        text += parts.compactMap { $0["text"] as? String }.joined()
+                    } else {
                         throw ModelError.serverProtocol(url: url, message: "\(field) in event \(index + 1) is \(Self.message(of: piece)), not a string")
                     }
-                    text += string
                 }
                 if let reason = choice["finish_reason"] as? String { finishReason = reason }
             }
