@@ -42,6 +42,20 @@ int assay_avx512_level(void) {
 
 void assay_force_avx2(int on) { forced_avx2 = on; }
 
+int assay_avx512_vbmi(void) {
+#if ASSAY_X86
+    if (assay_avx512_level() < 2) return 0;
+    static atomic_int vbmi = -1;
+    if (atomic_load_explicit(&vbmi, memory_order_relaxed) < 0) {
+        __builtin_cpu_init();
+        vbmi = __builtin_cpu_supports("avx512vbmi") ? 1 : 0;
+    }
+    return vbmi;
+#else
+    return 0;
+#endif
+}
+
 int assay_portable_forced(void) { return atomic_load_explicit(&forced_portable, memory_order_relaxed); }
 
 void assay_gemv(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq, float *y, int64_t r0,

@@ -110,8 +110,9 @@ struct QuantizedKernelTests {
 
     @Test(arguments: matrixTypes.filter { QuantizedKernels.activationType(for: $0) != nil })
     func ggmlProductsMatchTheirQuantizedActivations(type: GGMLType) throws {
-        // An even and an odd number of blocks (the AVX2 kernels of 32-value types take two a step).
-        for columns in [512, 512 + type.blockSize] {
+        // Every block count modulo 4 (the AVX2 kernels of 32-value types take two blocks a step,
+        // AVX-512's Q4_0 kernel four).
+        for columns in (0..<4).map({ 512 + $0 * type.blockSize }) {
             let rows = 37
             let w = Self.matrix(type, rows: rows, columns: columns, seed: 21)
             let x = Self.activations(columns, seed: 22)
@@ -121,17 +122,23 @@ struct QuantizedKernelTests {
             let dequantizedActivations = Self.dequantizeActivations(q, type: activationType, count: columns)
             let (expected, magnitude) = Self.reference(w.dequantized(), dequantizedActivations, rows: rows)
             var results: [[Float]] = []
-            for portable in [false, true] {
+            // The CPU's kernels, AVX2 alone (where the CPU has AVX-512: Q4_0's decode kernel), portable.
+            for (portable, avx2) in [(false, false), (false, true), (true, false)] {
                 QuantizedKernels.forcePortable(portable)
+                QuantizedKernels.forceAVX2(avx2)
                 let y = w.linear(x, rows: 1, ggml: true)
                 results.append(y)
                 // q8_1's block sum is stored as f16: the min term carries its rounding (2⁻¹¹ relative).
                 let tolerance = activationType == .q8_1 ? 2e-3 : 1e-5
-                for r in 0..<rows { #expect(abs(Double(y[r]) - expected[r]) <= tolerance * magnitude[r], "\(type) \(columns) row \(r) portable \(portable)") }
+                for r in 0..<rows {
+                    #expect(abs(Double(y[r]) - expected[r]) <= tolerance * magnitude[r], "\(type) \(columns) row \(r) portable \(portable) AVX2 \(avx2)")
+                }
             }
             QuantizedKernels.forcePortable(false)
+            QuantizedKernels.forceAVX2(false)
             for r in 0..<rows {
-                #expect(abs(Double(results[0][r]) - Double(results[1][r])) <= 1e-5 * magnitude[r], "\(type) \(columns) AVX2 vs portable row \(r)")
+                #expect(abs(Double(results[0][r]) - Double(results[2][r])) <= 1e-5 * magnitude[r], "\(type) \(columns) SIMD vs portable row \(r)")
+                #expect(abs(Double(results[0][r]) - Double(results[1][r])) <= 1e-5 * magnitude[r], "\(type) \(columns) SIMD vs AVX2 row \(r)")
             }
         }
     }
