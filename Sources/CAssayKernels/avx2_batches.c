@@ -251,7 +251,7 @@ AVX2 int assay_gemm_quantized_avx2(int type, const uint8_t *w, size_t row_bytes,
                                    int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1) {
     int paired = type == Q4_0 || type == Q4_1, extra = paired || type == Q5_0 || type == Q5_1, small_blocks = extra || type == Q8_0;
     if (!small_blocks && type != Q2_K && type != Q3_K && type != Q4_K && type != Q5_K && type != Q6_K) return 0;
-    if (type == Q4_0 && assay_avx512_vbmi()) return assay_q4_0_rows_avx512(w, row_bytes, k, xq, xq_row_bytes, m, y + r0, ldy, r0, r1);
+    if (assay_ggml_rows_avx512_available(type)) return assay_ggml_rows_avx512(type, w, row_bytes, k, xq, xq_row_bytes, m, y + r0, ldy, r0, r1);
     int64_t blocks = k / 32, groups = (m + 3) / 4;
     float *ad4 = NULL, *as4 = NULL;
     if (small_blocks) {

@@ -245,7 +245,7 @@ AVX2 static float dot_q6_K_avx2(const uint8_t *w, const uint8_t *a, int64_t bloc
 
 AVX2 void assay_gemv_ggml_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, float *y, int64_t r0,
                                int64_t r1) {
-    if (type == Q4_0 && assay_avx512_vbmi() && assay_q4_0_rows_avx512(w, row_bytes, k, xq, 0, 1, y, 0, r0, r1)) return;
+    if (assay_ggml_rows_avx512_available(type) && assay_ggml_rows_avx512(type, w, row_bytes, k, xq, 0, 1, y, 0, r0, r1)) return;
     float ad[SCALED_BLOCKS], as[SCALED_BLOCKS];
     int scaled = (type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q8_0) && k / 32 <= SCALED_BLOCKS;
     if (scaled) {

@@ -278,14 +278,15 @@ void assay_gemv_ggml_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t 
 /// for other types, rows too long for decode's AVX2 products, or no memory.
 int assay_gemm_quantized_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes,
                               int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1);
-/// 1 when the CPU has AVX-512 with VNNI and VBMI (and AVX2 is not forced): the Q4_0 kernels of
-/// avx512_q4_0.c.
+/// 1 when the CPU has AVX-512 with VNNI and VBMI (and AVX2 is not forced).
 int assay_avx512_vbmi(void);
-/// Rows r0 ..< r1 of a Q4_0 matrix against `m` q8_0 activation rows (`xq`, `xq_row_bytes` apart),
-/// y[a · ldy + r − r0], on AVX-512 VNNI + VBMI (avx512_q4_0.c): each output the same bits whatever
-/// m is. Returns 0 (nothing written) when out of memory.
-int assay_q4_0_rows_avx512(const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes, int64_t m, float *y,
-                           int64_t ldy, int64_t r0, int64_t r1);
+/// 1 when assay_ggml_rows_avx512 takes `type` on this CPU (Q4_0 with VNNI and VBMI, Q4_K with VNNI).
+int assay_ggml_rows_avx512_available(int type);
+/// Rows r0 ..< r1 of a Q4_0 or Q4_K matrix against `m` activation rows quantized to its vec-dot
+/// type (`xq`, `xq_row_bytes` apart), y[a · ldy + r − r0], on AVX-512 (avx512_ggml.c): each output
+/// the same bits whatever m is. Returns 0 (nothing written) when out of memory.
+int assay_ggml_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes, int64_t m,
+                           float *y, int64_t ldy, int64_t r0, int64_t r1);
 /// Between 1 and 0 (one part of a short-batch product, on this thread): the exact kernels keep
 /// the activation rows they transpose, by address, instead of transposing them for every call.
 void assay_transposed_memo(int on);

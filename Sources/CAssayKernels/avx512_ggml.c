@@ -1,0 +1,239 @@
+// Q4_0 and Q4_K against their quantized activations (q8_0, q8_K) on AVX-512 with VNNI, ggml
+// numerics: decode and short batches, the weights read in place from the mapped file.
+//
+// The AVX2 kernels (avx2_ggml.c, avx2_batches.c) spend about 13 instructions per Q4_0 block of 32
+// and weight row: unpacking 16 bytes of nibbles, two multiply-add steps to int32, a conversion,
+// the block scale's conversion, product and broadcast, and a multiply-add. On Zen 4 that kept
+// decode compute-bound at 10 GB/s a thread, where llama.cpp's repacked 8-row layout (a second
+// copy of the weights) reads 20+. Here four Q4_0 blocks of a row (72 bytes) take one 512-bit
+// register (VBMI as well):
+//   - one load and one 8-byte load, one vpermt2b gathering the 64 nibble bytes, two masks and a
+//     shift for the low and high nibbles;
+//   - two vpdpbusd against the activations rearranged to match (the low halves of four blocks,
+//     then the high halves), started from −8 times the activation values each lane meets, so
+//     each block's four lanes sum to Σ (q − 8)·a exactly;
+//   - one vpermw gathering the four scales (one word per lane of its block), one conversion, one
+//     product with the activations' scales and one multiply-add into 16 float lanes.
+// About 12 instructions for 128 values instead of 52. A Q4_K block's 128 bytes of nibbles take two
+// registers, four groups of 32 values each: maddubs and one vpdpwssd with the groups' scales per
+// register (four vpermw spread the eight scales), the mins against Q8_K's sums in one madd, and
+// two multiply-adds into float lanes instead of the AVX2 kernel's horizontal sums and scalar
+// products per block.
+//
+// Each output is the same whatever rows share its call: decode (one activation row) and short
+// batches (up to four at a time) give the same bits, as the AVX2 kernels do between themselves.
+#include "avx2.h"
+
+#include <stdlib.h>
+
+#if ASSAY_X86
+#define AVX512_Q4_0 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")))
+#define AVX512_Q4_K __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+// One group of four activation blocks as the kernel reads it (256 bytes).
+typedef struct {
+    int8_t low[64];   // block b's values 0–15 at 16·b
+    int8_t high[64];  // block b's values 16–31 at 16·b
+    float scale[16];  // block b's scale in lanes 4·b … 4·b + 3
+    int32_t start[16];  // −8 · Σ of the values lane l meets (block l / 4's)
+} q4_0_group;
+
+static int64_t groups_of(int64_t blocks) { return (blocks + 3) / 4; }
+
+// Activation row `xq` (q8_0 blocks of 34 bytes) rearranged into groups; blocks past the last are
+// zero (their products then 0 whatever the weights' bytes). Each lane of `start` is −8 times the
+// sum of the four activation values it meets in the low and the high halves, so a block's four
+// lanes hold −8·Σa between them.
+AVX512_Q4_0 static void prepare(const uint8_t *xq, int64_t blocks, q4_0_group *g) {
+    const __m512i ones = _mm512_set1_epi8(1);
+    for (int64_t n = 0; n < groups_of(blocks); n++) {
+        q4_0_group *group = g + n;
+        for (int b = 0; b < 4; b++) {
+            int64_t i = 4 * n + b;
+            float d = 0;
+            if (i < blocks) {
+                const uint8_t *block = xq + i * 34;
+                memcpy(group->low + 16 * b, block + 2, 16);
+                memcpy(group->high + 16 * b, block + 18, 16);
+                d = _cvtsh_ss(load_u16(block));
+            } else {
+                memset(group->low + 16 * b, 0, 16);
+                memset(group->high + 16 * b, 0, 16);
+            }
+            for (int l = 0; l < 4; l++) group->scale[4 * b + l] = d;
+        }
+        __m512i sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_load_si512((const void *)group->low));
+        sums = _mm512_dpbusd_epi32(sums, ones, _mm512_load_si512((const void *)group->high));
+        _mm512_store_si512((void *)group->start, _mm512_mullo_epi32(sums, _mm512_set1_epi32(-8)));
+    }
+}
+
+// Group `i` of weight row `w` (its 72 bytes at w + 72·i; the row has `blocks` blocks) against R
+// prepared activation rows (`g`, `stride` groups apart), added into acc[r].
+AVX512_Q4_0 static inline __attribute__((always_inline)) void group(const uint8_t *w, int64_t i, int64_t blocks, const q4_0_group *g,
+                                                                     int64_t stride, __m512 *acc, const int R) {
+    // Byte j of the gathered nibbles: block j / 16's byte j % 16, at 18·(j / 16) + 2 + j % 16 of
+    // the group's 72 bytes (bytes 64–71 from the second table). Word j of the scales: block j / 4's.
+    const __m512i gather = _mm512_set_epi8(71, 70, 69, 68, 67, 66, 65, 64, 63, 62, 61, 60, 59, 58, 57, 56,  //
+                                           53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38,  //
+                                           35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20,  //
+                                           17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2);
+    const __m512i scales = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
+                                            27, 27, 27, 27, 18, 18, 18, 18, 9, 9, 9, 9, 0, 0, 0, 0);
+    const __m512i mask = _mm512_set1_epi8(0x0F);
+    const uint8_t *p = w + 72 * i;
+    __m512i first, second;
+    if (4 * i + 4 <= blocks) {
+        first = _mm512_loadu_si512((const void *)p);
+        second = _mm512_zextsi128_si512(_mm_loadl_epi64((const __m128i *)(p + 64)));
+    } else {
+        // The row's last 18, 36 or 54 bytes: nothing read past them.
+        int64_t bytes = (blocks - 4 * i) * 18;
+        first = _mm512_maskz_loadu_epi8(((__mmask64)1 << bytes) - 1, p);
+        second = _mm512_setzero_si512();
+    }
+    __m512i q = _mm512_permutex2var_epi8(first, gather, second);
+    __m512i low = _mm512_and_si512(q, mask), high = _mm512_and_si512(_mm512_srli_epi16(q, 4), mask);
+    __m512 d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(scales, first)));
+    for (int r = 0; r < R; r++) {
+        const q4_0_group *a = g + (int64_t)r * stride + i;
+        __m512i sum = _mm512_dpbusd_epi32(_mm512_load_si512((const void *)a->start), low, _mm512_load_si512((const void *)a->low));
+        sum = _mm512_dpbusd_epi32(sum, high, _mm512_load_si512((const void *)a->high));
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(d, _mm512_load_ps(a->scale)), acc[r]);
+    }
+}
+
+// Weight row `w` (`blocks` Q4_0 blocks) against R prepared activation rows: out[r · ldy] for
+// r < R. Even groups go to one accumulator per activation row, odd ones to another.
+AVX512_Q4_0 static inline __attribute__((always_inline)) void row(const uint8_t *w, int64_t blocks, const q4_0_group *g, int64_t stride,
+                                                                   float *out, int64_t ldy, const int R) {
+    __m512 even[4], odd[4];
+    for (int r = 0; r < R; r++) even[r] = odd[r] = _mm512_setzero_ps();
+    int64_t groups = groups_of(blocks), i = 0;
+    for (; i + 2 <= groups; i += 2) {
+        _mm_prefetch((const char *)w + 72 * i + 4096, _MM_HINT_T0);
+        _mm_prefetch((const char *)w + 72 * i + 4096 + 64, _MM_HINT_T0);
+        group(w, i, blocks, g, stride, even, R);
+        group(w, i + 1, blocks, g, stride, odd, R);
+    }
+    if (i < groups) group(w, i, blocks, g, stride, even, R);
+    for (int r = 0; r < R; r++) out[r * ldy] = _mm512_reduce_add_ps(_mm512_add_ps(even[r], odd[r]));
+}
+
+// MARK: - Q4_K
+
+// One Q8_K activation block as the Q4_K kernel reads it (320 bytes): its values in the order of
+// the weights' registers (groups of 32 in the order 0 2 1 3 4 6 5 7: a register's low nibbles
+// hold groups 0 and 2, its high nibbles 1 and 3), its sixteen sums of 16 values and its scale.
+typedef struct {
+    int8_t values[256];
+    int16_t sums[16];
+    float d;
+    float unused[7];
+} q4_K_activations;
+
+static void prepare_q4_K(const uint8_t *xq, int64_t blocks, q4_K_activations *g) {
+    static const int order[8] = {0, 2, 1, 3, 4, 6, 5, 7};
+    for (int64_t i = 0; i < blocks; i++, xq += ASSAY_Q8_K_BYTES) {
+        for (int j = 0; j < 8; j++) memcpy(g[i].values + 32 * j, q8_K_values(xq) + 32 * order[j], 32);
+        memcpy(g[i].sums, xq + 260, 32);
+        g[i].d = q8_K_scale(xq);
+    }
+}
+
+// Weight row `w` (`blocks` Q4_K blocks of 144 bytes) against R prepared activation rows (`g`,
+// `stride` blocks apart): out[r · ldy] for r < R.
+AVX512_Q4_K static inline __attribute__((always_inline)) void row_q4_K(const uint8_t *w, int64_t blocks, const q4_K_activations *g,
+                                                                        int64_t stride, float *out, int64_t ldy, const int R) {
+    // Words of the scales register (eight scales, then eight mins) for each register of values:
+    // groups 0 and 2, 1 and 3, 4 and 6, 5 and 7 (sixteen words each); the mins each twice.
+#define HALVES(a, b) b, b, b, b, b, b, b, b, b, b, b, b, b, b, b, b, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a
+    const __m512i pick02 = _mm512_set_epi16(HALVES(0, 2)), pick13 = _mm512_set_epi16(HALVES(1, 3)),
+                  pick46 = _mm512_set_epi16(HALVES(4, 6)), pick57 = _mm512_set_epi16(HALVES(5, 7));
+#undef HALVES
+    const __m256i twice = _mm256_set_epi16(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8);
+    const __m512i mask = _mm512_set1_epi8(0x0F);
+    __m512 acc[4];
+    __m256 mins[4];
+    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps(), mins[r] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < blocks; i++, w += 144) {
+        _mm_prefetch((const char *)w + 4096, _MM_HINT_T0);
+        _mm_prefetch((const char *)w + 4096 + 64, _MM_HINT_T0);
+        _mm_prefetch((const char *)w + 4096 + 128, _MM_HINT_T0);
+        __m512i both = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(q4_K_scale_bytes(w)));
+        __m512i s02 = _mm512_permutexvar_epi16(pick02, both), s13 = _mm512_permutexvar_epi16(pick13, both);
+        __m512i s46 = _mm512_permutexvar_epi16(pick46, both), s57 = _mm512_permutexvar_epi16(pick57, both);
+        __m256i m16 = _mm256_permutexvar_epi16(twice, _mm512_castsi512_si256(both));
+        __m512i q0 = _mm512_loadu_si512((const void *)(w + 16)), q1 = _mm512_loadu_si512((const void *)(w + 80));
+        __m512i l0 = _mm512_and_si512(q0, mask), h0 = _mm512_and_si512(_mm512_srli_epi16(q0, 4), mask);
+        __m512i l1 = _mm512_and_si512(q1, mask), h1 = _mm512_and_si512(_mm512_srli_epi16(q1, 4), mask);
+        __m128 dm = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(w)));  // d, dmin
+        for (int r = 0; r < R; r++) {
+            const q4_K_activations *a = g + (int64_t)r * stride + i;
+            __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_maddubs_epi16(l0, _mm512_load_si512((const void *)a->values)), s02);
+            s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(h0, _mm512_load_si512((const void *)(a->values + 64))), s13);
+            s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(l1, _mm512_load_si512((const void *)(a->values + 128))), s46);
+            s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(h1, _mm512_load_si512((const void *)(a->values + 192))), s57);
+            __m256i m = _mm256_madd_epi16(m16, _mm256_load_si256((const __m256i *)a->sums));
+            __m128 scales = _mm_mul_ps(dm, _mm_set1_ps(a->d));
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_broadcastss_ps(scales), acc[r]);
+            mins[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), _mm256_broadcastss_ps(_mm_movehdup_ps(scales)), mins[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) out[r * ldy] = _mm512_reduce_add_ps(acc[r]) - hsum(mins[r]);
+}
+
+// MARK: - Both types
+
+int assay_ggml_rows_avx512_available(int type) {
+    return type == Q4_0 ? assay_avx512_vbmi() : type == Q4_K ? assay_avx512_level() >= 2 : 0;
+}
+
+// Rows r0 ..< r1 against the m prepared activation rows at `g` (`units` apart), through `ROW`: about
+// 16 KB of weight rows meet every activation row while they are in L1 (one row at a time in
+// decode), so the weights are read from memory once. A function per type, each compiled for what
+// its kernel needs (Q4_K's runs on CPUs without VBMI).
+#define ROWS_OF(name, target, ROW, unit_t)                                                                              \
+    target static void name(const uint8_t *w, size_t row_bytes, int64_t blocks, const unit_t *g, int64_t units, int64_t m, float *y, \
+                            int64_t ldy, int64_t r0, int64_t r1) {                                                      \
+        int64_t step = m == 1 ? r1 - r0 : (int64_t)(16384 / (row_bytes ? row_bytes : 1));                              \
+        if (step < 1) step = 1;                                                                                          \
+        for (int64_t r = r0; r < r1; r += step) {                                                                        \
+            int64_t end = r + step < r1 ? r + step : r1;                                                                 \
+            for (int64_t a = 0; a < m; a += 4) {                                                                         \
+                const unit_t *ga = g + a * units;                                                                        \
+                float *out = y + a * ldy - r0;                                                                           \
+                for (int64_t i = r; i < end; i++) {                                                                      \
+                    const uint8_t *wr = w + (size_t)i * row_bytes;                                                       \
+                    switch (m - a < 4 ? (int)(m - a) : 4) {                                                              \
+                    case 4: ROW(wr, blocks, ga, units, out + i, ldy, 4); break;                                          \
+                    case 3: ROW(wr, blocks, ga, units, out + i, ldy, 3); break;                                          \
+                    case 2: ROW(wr, blocks, ga, units, out + i, ldy, 2); break;                                          \
+                    default: ROW(wr, blocks, ga, units, out + i, ldy, 1); break;                                         \
+                    }                                                                                                    \
+                }                                                                                                        \
+            }                                                                                                            \
+        }                                                                                                                \
+    }
+ROWS_OF(rows_q4_0, AVX512_Q4_0, row, q4_0_group)
+ROWS_OF(rows_q4_K, AVX512_Q4_K, row_q4_K, q4_K_activations)
+#undef ROWS_OF
+
+int assay_ggml_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes, int64_t m,
+                           float *y, int64_t ldy, int64_t r0, int64_t r1) {
+    // Prepared units per activation row: Q4_0 groups of four blocks, Q4_K blocks.
+    int64_t blocks = type == Q4_0 ? k / 32 : k / 256, units = type == Q4_0 ? groups_of(blocks) : blocks;
+    size_t unit_bytes = type == Q4_0 ? sizeof(q4_0_group) : sizeof(q4_K_activations);
+    if (m < 1 || units < 1 || !assay_ggml_rows_avx512_available(type)) return 0;
+    void *g = aligned_alloc(64, (size_t)m * (size_t)units * unit_bytes);
+    if (!g) return 0;
+    for (int64_t a = 0; a < m; a++) {
+        if (type == Q4_0) prepare(xq + a * xq_row_bytes, blocks, (q4_0_group *)g + a * units);
+        else prepare_q4_K(xq + a * xq_row_bytes, blocks, (q4_K_activations *)g + a * units);
+    }
+    if (type == Q4_0) rows_q4_0(w, row_bytes, blocks, g, units, m, y, ldy, r0, r1);
+    else rows_q4_K(w, row_bytes, blocks, g, units, m, y, ldy, r0, r1);
+    free(g);
+    return 1;
+}
+#endif
