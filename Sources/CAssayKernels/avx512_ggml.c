@@ -10,10 +10,11 @@
 //   - one load and one 8-byte load, one vpermt2b gathering the 64 nibble bytes, two masks and a
 //     shift for the low and high nibbles;
 //   - two vpdpbusd against the activations rearranged to match (the low halves of four blocks,
-//     then the high halves), started from −8 times the activation values each lane meets, so
-//     each block's four lanes sum to Σ (q − 8)·a exactly;
-//   - one vpermw gathering the four scales (one word per lane of its block), one conversion, one
-//     product with the activations' scales and one multiply-add into 16 float lanes.
+//     then the high halves; lane l holds block l % 4's values), started from −8·Σa of each block
+//     in lanes 0–3, so each block's four lanes sum to Σ (q − 8)·a exactly;
+//   - one vpermw gathering the four scales (block l % 4's in lane l), one conversion, one product
+//     with the activations' four scales (a 16-byte broadcast) and one multiply-add into 16 float
+//     lanes.
 // About 12 instructions for 128 values instead of 52. A Q4_K block's 128 bytes of nibbles take two
 // registers, four groups of 32 values each: maddubs and one vpdpwssd with the groups' scales per
 // register (four vpermw spread the eight scales), the mins against Q8_K's sums in one madd, and
@@ -30,41 +31,49 @@
 #define AVX512_Q4_0 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")))
 #define AVX512_Q4_K __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 
-// One group of four activation blocks as the kernel reads it (256 bytes).
+// One group of four activation blocks as the kernel reads it (192 bytes). Lane l of a register
+// (bytes 4·l … 4·l + 3) belongs to block l % 4 and holds its values 4·(l / 4) … 4·(l / 4) + 3 (low
+// half) or 16 more (high half), so the blocks' scales repeat every four lanes: one 16-byte
+// broadcast instead of a 64-byte load.
 typedef struct {
-    int8_t low[64];   // block b's values 0–15 at 16·b
-    int8_t high[64];  // block b's values 16–31 at 16·b
-    float scale[16];  // block b's scale in lanes 4·b … 4·b + 3
-    int32_t start[16];  // −8 · Σ of the values lane l meets (block l / 4's)
+    int8_t low[64];
+    int8_t high[64];
+    float scale[4];     // the four blocks' scales
+    int32_t start[4];   // −8 · Σ of each block's 32 values (lanes 0–3; the other lanes start at 0)
+    int32_t unused[8];
 } q4_0_group;
 
 static int64_t groups_of(int64_t blocks) { return (blocks + 3) / 4; }
 
 // Activation row `xq` (q8_0 blocks of 34 bytes) rearranged into groups; blocks past the last are
-// zero (their products then 0 whatever the weights' bytes). Each lane of `start` is −8 times the
-// sum of the four activation values it meets in the low and the high halves, so a block's four
-// lanes hold −8·Σa between them.
+// zero (their products then 0 whatever the weights' bytes). Four blocks' halves side by side hold
+// block b's values 4·q … 4·q + 3 in 32-bit lane 4·b + q; one vpermd moves that lane to 4·q + b.
 AVX512_Q4_0 static void prepare(const uint8_t *xq, int64_t blocks, q4_0_group *g) {
+    const __m512i transpose = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
     const __m512i ones = _mm512_set1_epi8(1);
     for (int64_t n = 0; n < groups_of(blocks); n++) {
-        q4_0_group *group = g + n;
+        __m128i halves[2][4];
+        float scale[4];
         for (int b = 0; b < 4; b++) {
             int64_t i = 4 * n + b;
-            float d = 0;
-            if (i < blocks) {
-                const uint8_t *block = xq + i * 34;
-                memcpy(group->low + 16 * b, block + 2, 16);
-                memcpy(group->high + 16 * b, block + 18, 16);
-                d = _cvtsh_ss(load_u16(block));
-            } else {
-                memset(group->low + 16 * b, 0, 16);
-                memset(group->high + 16 * b, 0, 16);
-            }
-            for (int l = 0; l < 4; l++) group->scale[4 * b + l] = d;
+            const uint8_t *block = xq + i * 34;
+            halves[0][b] = i < blocks ? _mm_loadu_si128((const __m128i *)(block + 2)) : _mm_setzero_si128();
+            halves[1][b] = i < blocks ? _mm_loadu_si128((const __m128i *)(block + 18)) : _mm_setzero_si128();
+            scale[b] = i < blocks ? _cvtsh_ss(load_u16(block)) : 0;
         }
-        __m512i sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_load_si512((const void *)group->low));
-        sums = _mm512_dpbusd_epi32(sums, ones, _mm512_load_si512((const void *)group->high));
-        _mm512_store_si512((void *)group->start, _mm512_mullo_epi32(sums, _mm512_set1_epi32(-8)));
+        __m512i sums = _mm512_setzero_si512();
+        for (int h = 0; h < 2; h++) {
+            __m512i side = _mm512_inserti32x4(_mm512_castsi128_si512(halves[h][0]), halves[h][1], 1);
+            side = _mm512_inserti32x4(_mm512_inserti32x4(side, halves[h][2], 2), halves[h][3], 3);
+            _mm512_store_si512((void *)(h ? g[n].high : g[n].low), _mm512_permutexvar_epi32(transpose, side));
+            sums = _mm512_dpbusd_epi32(sums, ones, side);
+        }
+        // Lanes 4·b … 4·b + 3 of `sums` hold block b's: their sum, times −8.
+        __m512i moved = _mm512_permutexvar_epi32(transpose, sums);
+        __m256i half = _mm256_add_epi32(_mm512_castsi512_si256(moved), _mm512_extracti64x4_epi64(moved, 1));
+        __m128i total = _mm_add_epi32(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
+        _mm_store_si128((__m128i *)g[n].start, _mm_mullo_epi32(total, _mm_set1_epi32(-8)));
+        memcpy(g[n].scale, scale, sizeof scale);
     }
 }
 
@@ -72,14 +81,15 @@ AVX512_Q4_0 static void prepare(const uint8_t *xq, int64_t blocks, q4_0_group *g
 // prepared activation rows (`g`, `stride` groups apart), added into acc[r].
 AVX512_Q4_0 static inline __attribute__((always_inline)) void group(const uint8_t *w, int64_t i, int64_t blocks, const q4_0_group *g,
                                                                      int64_t stride, __m512 *acc, const int R) {
-    // Byte j of the gathered nibbles: block j / 16's byte j % 16, at 18·(j / 16) + 2 + j % 16 of
-    // the group's 72 bytes (bytes 64–71 from the second table). Word j of the scales: block j / 4's.
-    const __m512i gather = _mm512_set_epi8(71, 70, 69, 68, 67, 66, 65, 64, 63, 62, 61, 60, 59, 58, 57, 56,  //
-                                           53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38,  //
-                                           35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20,  //
-                                           17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2);
+    // Byte j of the gathered nibbles: block (j / 4) % 4's byte 4·(j / 16) + j % 4, at 18 times
+    // the block + 2 + that of the group's 72 bytes (bytes 64–71 from the second table). Word j of
+    // the scales: block j % 4's.
+    const __m512i gather = _mm512_set_epi8(71, 70, 69, 68, 53, 52, 51, 50, 35, 34, 33, 32, 17, 16, 15, 14,  //
+                                           67, 66, 65, 64, 49, 48, 47, 46, 31, 30, 29, 28, 13, 12, 11, 10,  //
+                                           63, 62, 61, 60, 45, 44, 43, 42, 27, 26, 25, 24, 9, 8, 7, 6,      //
+                                           59, 58, 57, 56, 41, 40, 39, 38, 23, 22, 21, 20, 5, 4, 3, 2);
     const __m512i scales = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
-                                            27, 27, 27, 27, 18, 18, 18, 18, 9, 9, 9, 9, 0, 0, 0, 0);
+                                            27, 18, 9, 0, 27, 18, 9, 0, 27, 18, 9, 0, 27, 18, 9, 0);
     const __m512i mask = _mm512_set1_epi8(0x0F);
     const uint8_t *p = w + 72 * i;
     __m512i first, second;
@@ -97,9 +107,11 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) void group(const uint8_
     __m512 d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(scales, first)));
     for (int r = 0; r < R; r++) {
         const q4_0_group *a = g + (int64_t)r * stride + i;
-        __m512i sum = _mm512_dpbusd_epi32(_mm512_load_si512((const void *)a->start), low, _mm512_load_si512((const void *)a->low));
+        __m512i start = _mm512_zextsi128_si512(_mm_load_si128((const __m128i *)a->start));
+        __m512i sum = _mm512_dpbusd_epi32(start, low, _mm512_load_si512((const void *)a->low));
         sum = _mm512_dpbusd_epi32(sum, high, _mm512_load_si512((const void *)a->high));
-        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(d, _mm512_load_ps(a->scale)), acc[r]);
+        __m512 s = _mm512_mul_ps(d, _mm512_broadcast_f32x4(_mm_load_ps(a->scale)));
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), s, acc[r]);
     }
 }
 
