@@ -71,9 +71,16 @@ import Testing
                     except OSError:
                         pass
                     return
-                if mode == "hugeusage":
-                    events = ('data: {"choices":[{"index":0,"text":"ok","finish_reason":"length"}]}\\n\\n'
-                              'data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":9223372036854775807}}\\n\\ndata: [DONE]\\n\\n').encode()
+                if mode in ("hugeusage", "overcount", "zerousage", "manyevents"):
+                    # Counts no request of max_tokens 1 gives: a usage no integer holds, 5 tokens,
+                    # 0 tokens beside a text, twelve events with text.
+                    used = {"hugeusage": 9223372036854775807, "overcount": 5, "zerousage": 0}.get(mode)
+                    pieces = 12 if mode == "manyevents" else 1
+                    events = ''.join('data: {"choices":[{"index":0,"text":"ok"}]}\\n\\n' for _ in range(pieces - 1))
+                    events += 'data: {"choices":[{"index":0,"text":"ok","finish_reason":"length"}]}\\n\\n'
+                    if used is not None:
+                        events += 'data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":%d}}\\n\\n' % used
+                    events = (events + 'data: [DONE]\\n\\n').encode()
                     self.send_response(200)
                     self.send_header("Content-Type", "text/event-stream")
                     self.send_header("Content-Length", str(len(events)))
@@ -277,6 +284,14 @@ import Testing
         }
         let refused = await outcome("hugeusage", Self.request)
         #expect(refused.contains("usage.completion_tokens in event 2 is 9") && refused.contains("not a whole number of tokens"), "\(refused)")
+        // Counts a request's max_tokens does not allow (found by probing, 2026-12-07: events had
+        // counted as tokens beyond it, and a usage of 0 beside a text had been taken).
+        for (mode, text) in [("overcount", "usage.completion_tokens is 5, above the request's max_tokens 1"),
+                             ("zerousage", "usage.completion_tokens is 0, but the answer holds 2 characters"),
+                             ("manyevents", "12 events of the stream carry a choice for max_tokens 1")] {
+            let message = await outcome(mode, Self.request)
+            #expect(message.contains(text), "\(mode): \(message)")
+        }
     }
 
     /// A server never silent for a whole timeout but never done (a byte every 50 ms) meets the

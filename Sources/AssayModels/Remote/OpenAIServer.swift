@@ -101,7 +101,9 @@ public struct OpenAIServer: Sendable {
         let stream = try await (retrying ? retry : .never).run(log: retries) {
             try await EventStream.run(request, timeout: timeout, maximumEvents: maximumEvents)
         }
-        return try StreamedCompletion(parsing: stream, api: completion.api, url: url.absoluteString)
+        let streamed = try StreamedCompletion(parsing: stream, api: completion.api, url: url.absoluteString)
+        try streamed.checkCounts(maxTokens: completion.maxTokens, url: url.absoluteString)
+        return streamed
     }
 
     /// - Throws: `ModelError.serverUnreachable` when the API key holds a control character
@@ -247,6 +249,25 @@ public struct StreamedCompletion: Sendable, Equatable {
         // neither was cut, and its text had been scored as if whole (found by probing, 2026-12-07).
         guard done || finishReason != nil else {
             throw ModelError.serverProtocol(url: url, message: "the stream ended without a finish_reason or [DONE] after \(stream.events.count) event(s): the answer was cut off")
+        }
+    }
+
+    /// The counts a server gave against the request's `max_tokens`: the token counts of a
+    /// generation and of a serving benchmark come from them (`usage.completion_tokens`, or one
+    /// per event with a choice when the server sends no usage). Found by probing, 2026-12-07:
+    /// 480 events for 160 tokens had been counted as 480 tokens, and a usage of 0 tokens beside a
+    /// text had been taken.
+    func checkCounts(maxTokens: Int, url: String) throws {
+        if let reported = completionTokens, reported > maxTokens {
+            throw ModelError.serverProtocol(url: url, message: "usage.completion_tokens is \(reported), above the request's max_tokens \(maxTokens)")
+        }
+        if completionTokens == 0, !text.isEmpty {
+            throw ModelError.serverProtocol(url: url, message: "usage.completion_tokens is 0, but the answer holds \(text.count) characters of text")
+        }
+        // One event a token, and at most three more with a choice: chat's first (the role), a
+        // last one with only the finish reason, and one a server may send between.
+        if choiceNanoseconds.count > maxTokens + 3 {
+            throw ModelError.serverProtocol(url: url, message: "\(choiceNanoseconds.count) events of the stream carry a choice for max_tokens \(maxTokens); a server sends one a token and a few more")
         }
     }
 
