@@ -59,13 +59,7 @@ public struct ChrFEvaluator: Evaluator {
     /// Shard rows checked against the dataset: each the item in that place, with its texts, and
     /// with the statistics those texts give.
     public func checkShardRows(_ items: [ItemRow], in context: EvaluationContext) throws {
-        let corpus = try context.parallelCorpus(for: Self.id)
-        try corpus.checkMerged(items)
-        let expected = chrf.statistics(hypotheses: Array(corpus.hypotheses.prefix(items.count)), references: Array(corpus.references.prefix(items.count)))
-        for (row, expected) in zip(items, expected) {
-            let flat = try row.counts("stats", count: 3 * chrf.order)
-            guard flat == expected else { throw row.malformed("its statistics \(flat) are not those of its texts, \(expected)") }
-        }
+        try context.parallelCorpus(for: Self.id).checkMerged(items, statistics: chrf.statistics(hypotheses:references:), width: 3 * chrf.order)
     }
 
     /// Corpus chrF from the rows' sufficient statistics (`stats`).
