@@ -166,7 +166,7 @@ struct ServedScoringTests {
             import http.server, json, sys
             LCP = sys.argv[2] == "lcp"
             NAMES = ["good", "shifted", "misaligned", "positive", "inf", "nan", "nologprobs", "nousage", "textnames", "two", "eog", "sep",
-                     "boolean", "hugecount", "fraction", "tiny", "hugelen", "zerolen", "badids", "topbool", "rounded"]
+                     "boolean", "hugecount", "fraction", "tiny", "hugelen", "zerolen", "badids", "topbool", "rounded", "wrongecho"]
             class Handler(http.server.BaseHTTPRequestHandler):
                 def answer(self, status, obj, raw=None):
                     body = raw if raw is not None else json.dumps(obj).encode()
@@ -212,7 +212,12 @@ struct ServedScoringTests {
                     if name == "topbool": top[n if not LCP else n - 1] = {"token_id:3": True}
                     if name == "tiny": values[1:n] = [-1e308] * (n - 1)
                     if name == "textnames": top = [None] + [{"x": -0.05} for _ in range(len(values) - 1)]
-                    logprobs = {"tokens": ["t"] * len(values), "token_logprobs": values, "top_logprobs": top, "text_offset": [0] * len(values)}
+                    # vLLM echoes the prompt by id when asked to (return_tokens_as_token_ids).
+                    echoed = ["t"] * len(values)
+                    if request.get("return_tokens_as_token_ids") and not LCP:
+                        echoed = ["token_id:%d" % t for t in ids] + ["token_id:3", "token_id:5"][:generated]
+                        if name == "wrongecho": echoed[3] = "token_id:99"
+                    logprobs = {"tokens": echoed, "token_logprobs": values, "top_logprobs": top, "text_offset": [0] * len(values)}
                     choice = {"text": "g", "index": 0, "finish_reason": "stop" if name == "eog" else "length",
                               "logprobs": None if name == "nologprobs" else logprobs}
                     usage = {"prompt_tokens": n + (name == "sep") + (0.5 if name == "fraction" else 0),
@@ -264,7 +269,8 @@ struct ServedScoringTests {
                                  ("nologprobs", "no choices[0].logprobs"), ("nousage", "no usage.prompt_tokens"),
                                  ("sep", "it ran 6 prompt tokens for the 5"), ("textnames", "names tokens by text"),
                                  ("boolean", "log-probability 2 is"), ("hugecount", "usage.completion_tokens is 9"),
-                                 ("fraction", "usage.prompt_tokens is 5.5"), ("topbool", "top log-probability 'token_id:3' at position 5 is")] {
+                                 ("fraction", "usage.prompt_tokens is 5.5"), ("topbool", "top log-probability 'token_id:3' at position 5 is"),
+                                 ("wrongecho", "it echoed token_id:99 at prompt position 3, where the prompt has token 23")] {
             let message = await Self.message {
                 _ = try await backend(name).scoreTokens([20, 21, 22, 23, 24], from: 1, options: ScoreOptions(topK: name == "textnames" ? 1 : 0))
             }

@@ -105,7 +105,9 @@ extension OpenAIBackend {
             // servers' penalties, and vLLM's (which may come from the model's generation_config).
             "repeat_penalty": 1.0, "min_p": 0.0, "repetition_penalty": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0,
         ]
-        if options.topK > 0 { payload["return_tokens_as_token_ids"] = true }
+        // vLLM then echoes the prompt as `token_id:N`, checked against the tokens sent (and names
+        // the top-k by id); other servers ignore it.
+        payload["return_tokens_as_token_ids"] = true
         let object = try await completion(payload, tokens: tokens, startsWithBOS: startsWithBOS, url: url)
         guard let choices = object["choices"] as? [[String: Any]], let logprobs = choices.first?["logprobs"] as? [String: Any],
               let values = logprobs["token_logprobs"] as? [Any] else {
@@ -137,6 +139,7 @@ extension OpenAIBackend {
                 missing: "\(values.count) log-probabilities came back for \(n) prompt tokens and \(generatedTokens) generated, so they cannot be matched to the prompt",
                 fix: "serve the model with vLLM")
         }
+        if let echoed = logprobs["tokens"] as? [Any] { try Self.checkEchoed(echoed, against: tokens, offset: offset, url: url) }
         let top = logprobs["top_logprobs"] as? [Any]
         func value(_ index: Int) throws -> Double? {
             guard !(values[index] is NSNull) else { return nil }
@@ -234,6 +237,23 @@ extension OpenAIBackend {
     }
 
     /// llama-cpp-python gives the first token after BOS no value.
+    /// The echoed prompt, where the server names its tokens by id (vLLM's `token_id:N`), is the
+    /// prompt sent: values echoed for other tokens are another text's, and had been scored as
+    /// this one's (found by probing, 2026-12-07: a server echoing other tokens gave a perplexity
+    /// of 2.72). Tokens echoed as text are not compared (a piece's text is not one token's).
+    static func checkEchoed(_ echoed: [Any], against tokens: [Int], offset: Int, url: URL) throws {
+        for index in 0..<min(echoed.count, tokens.count - offset) {
+            guard let name = echoed[index] as? String, name.hasPrefix("token_id:") else { continue }
+            let expected = tokens[index + offset]
+            guard Int(name.dropFirst("token_id:".count)) == expected else {
+                throw ModelError.serverCannotScore(
+                    url: url.absoluteString,
+                    missing: "its log-probabilities for the prompt sent: it echoed \(name.prefix(40)) at prompt position \(index + offset), where the prompt has token \(expected)",
+                    fix: "serve the model the tokens were made for (the same tokenizer), with vLLM or llama-cpp-python")
+            }
+        }
+    }
+
     static func firstAfterBOS(_ url: URL) -> ModelError {
         .serverCannotScore(url: url.absoluteString, missing: "the first token after BOS gets no log-probability (llama-cpp-python nulls it)",
                            fix: "use mode: chunked (it scores the second half of each chunk only), or serve the model with vLLM")
