@@ -4,7 +4,7 @@
 # memory, as in decode). The shapes are the 1.1B Llama shape's: gate/up (5632 × 2048), down
 # (2048 × 5632), attention (2048 × 2048) and output (32000 × 2048). Compiled with the flags of
 # Package.swift's CAssayKernels target (-O3 -ffp-contract=off); the kernels choose AVX2 or, for
-# Q4_0 and Q4_K with ggml numerics, AVX-512 (VNNI; VBMI for Q4_0) at run time.
+# Q4_0, Q4_K and Q6_K with ggml numerics, AVX-512 (VNNI; VBMI for Q4_0) at run time.
 # Usage: bench/kernels.sh [threads=2] [types="2 3 8 12 14"]   (ggml type ids: q4_0 q4_1 q8_0 q4_k q6_k;
 # also 6 q5_0, 7 q5_1, 10 q2_k, 11 q3_k, 13 q5_k)
 set -euo pipefail

@@ -1,4 +1,4 @@
-// Q4_0 and Q4_K against their quantized activations (q8_0, q8_K) on AVX-512 with VNNI, ggml
+// Q4_0, Q4_K and Q6_K against their quantized activations (q8_0, q8_K) on AVX-512 with VNNI, ggml
 // numerics: decode and short batches, the weights read in place from the mapped file.
 //
 // The AVX2 kernels (avx2_ggml.c, avx2_batches.c) spend about 13 instructions per Q4_0 block of 32
@@ -19,7 +19,8 @@
 // registers, four groups of 32 values each: maddubs and one vpdpwssd with the groups' scales per
 // register (four vpermw spread the eight scales), the mins against Q8_K's sums in one madd, and
 // two multiply-adds into float lanes instead of the AVX2 kernel's horizontal sums and scalar
-// products per block.
+// products per block. Q6_K (a Q4_K_M file's output and some of its other matrices) the same way,
+// its 6-bit values built from a register of low nibbles and the high bit pairs, 64 at a time.
 //
 // Each output is the same whatever rows share its call: decode (one activation row) and short
 // batches (up to four at a time) give the same bits, as the AVX2 kernels do between themselves.
@@ -195,10 +196,77 @@ AVX512_Q4_K static inline __attribute__((always_inline)) void row_q4_K(const uin
     for (int r = 0; r < R; r++) out[r * ldy] = _mm512_reduce_add_ps(acc[r]) - hsum(mins[r]);
 }
 
-// MARK: - Both types
+// MARK: - Q6_K
+
+// A Q8_K block in its own order for Q6_K, whose registers take 64 consecutive values each.
+static void prepare_q6_K(const uint8_t *xq, int64_t blocks, q4_K_activations *g) {
+    for (int64_t i = 0; i < blocks; i++, xq += ASSAY_Q8_K_BYTES) {
+        memcpy(g[i].values, q8_K_values(xq), 256);
+        memcpy(g[i].sums, xq + 260, 32);
+        g[i].d = q8_K_scale(xq);
+    }
+}
+
+// Weight row `w` (`blocks` Q6_K blocks of 210 bytes: 128 bytes of low nibbles, 64 of high bit
+// pairs, sixteen int8 scales, d) against R prepared activation rows. A half block's 128 values
+// take two registers: runs 0 and 1 (the low nibbles of its 64 bytes, with bit pairs 0 and 1 of its
+// 32 high bytes), runs 2 and 3 (the high nibbles, bit pairs 2 and 3); maddubs and one vpdpwssd
+// with the sixteen-value groups' scales each, and −32·Σ sc·Σy of the block in one madd, as ggml's
+// unsigned values less 32.
+AVX512_Q4_K static inline __attribute__((always_inline)) void row_q6_K(const uint8_t *w, int64_t blocks, const q4_K_activations *g,
+                                                                        int64_t stride, float *out, int64_t ldy, const int R) {
+    // Words of the scales (int16) for register k of a block (k = 2·half + 0 or 1): groups 4k, 4k + 1,
+    // 4k + 2, 4k + 3, eight words each.
+#define QUARTERS(k) 4 * k + 3, 4 * k + 3, 4 * k + 3, 4 * k + 3, 4 * k + 3, 4 * k + 3, 4 * k + 3, 4 * k + 3, \
+                    4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2, \
+                    4 * k + 1, 4 * k + 1, 4 * k + 1, 4 * k + 1, 4 * k + 1, 4 * k + 1, 4 * k + 1, 4 * k + 1, \
+                    4 * k, 4 * k, 4 * k, 4 * k, 4 * k, 4 * k, 4 * k, 4 * k
+    const __m512i pick[4] = {_mm512_set_epi16(QUARTERS(0)), _mm512_set_epi16(QUARTERS(1)), _mm512_set_epi16(QUARTERS(2)),
+                             _mm512_set_epi16(QUARTERS(3))};
+#undef QUARTERS
+    const __m512i mask = _mm512_set1_epi8(0x0F), three = _mm512_set1_epi8(3);
+    // The high bytes in both 256-bit halves, shifted to bring bit pair 0 and 1 (2 and 3) to the
+    // bottom of each byte.
+    const __m512i pairs01 = _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0), pairs23 = _mm512_set_epi64(6, 6, 6, 6, 4, 4, 4, 4);
+    __m512 acc[4];
+    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < blocks; i++, w += 210) {
+        for (int line = 0; line < 4; line++) _mm_prefetch((const char *)w + 4096 + 64 * line, _MM_HINT_T0);
+        __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
+        __m512i wide = _mm512_castsi256_si512(scales16);
+        __m512i s[4];
+        for (int k = 0; k < 4; k++) s[k] = _mm512_permutexvar_epi16(pick[k], wide);
+        __m512i sum[4];
+        for (int r = 0; r < R; r++) sum[r] = _mm512_setzero_si512();
+        for (int half = 0; half < 2; half++) {
+            __m512i low = _mm512_loadu_si512((const void *)(w + 64 * half));
+            __m512i high = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(w + 128 + 32 * half)));
+            __m512i v01 = _mm512_or_si512(_mm512_and_si512(low, mask),
+                                          _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(high, pairs01), three), 4));
+            __m512i v23 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(low, 4), mask),
+                                          _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(high, pairs23), three), 4));
+            for (int r = 0; r < R; r++) {
+                const q4_K_activations *a = g + (int64_t)r * stride + i;
+                sum[r] = _mm512_dpwssd_epi32(sum[r], _mm512_maddubs_epi16(v01, _mm512_load_si512((const void *)(a->values + 128 * half))), s[2 * half]);
+                sum[r] = _mm512_dpwssd_epi32(sum[r], _mm512_maddubs_epi16(v23, _mm512_load_si512((const void *)(a->values + 128 * half + 64))),
+                                             s[2 * half + 1]);
+            }
+        }
+        float d = _cvtsh_ss(load_u16(w + 208));
+        for (int r = 0; r < R; r++) {
+            const q4_K_activations *a = g + (int64_t)r * stride + i;
+            __m256i offset = _mm256_madd_epi16(scales16, _mm256_load_si256((const __m256i *)a->sums));
+            __m512i total = _mm512_sub_epi32(sum[r], _mm512_zextsi256_si512(_mm256_slli_epi32(offset, 5)));
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_set1_ps(a->d * d), acc[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) out[r * ldy] = _mm512_reduce_add_ps(acc[r]);
+}
+
+// MARK: - All types
 
 int assay_ggml_rows_avx512_available(int type) {
-    return type == Q4_0 ? assay_avx512_vbmi() : type == Q4_K ? assay_avx512_level() >= 2 : 0;
+    return type == Q4_0 ? assay_avx512_vbmi() : type == Q4_K || type == Q6_K ? assay_avx512_level() >= 2 : 0;
 }
 
 // Rows r0 ..< r1 against the m prepared activation rows at `g` (`units` apart), through `ROW`: about
@@ -229,11 +297,12 @@ int assay_ggml_rows_avx512_available(int type) {
     }
 ROWS_OF(rows_q4_0, AVX512_Q4_0, row, q4_0_group)
 ROWS_OF(rows_q4_K, AVX512_Q4_K, row_q4_K, q4_K_activations)
+ROWS_OF(rows_q6_K, AVX512_Q4_K, row_q6_K, q4_K_activations)
 #undef ROWS_OF
 
 int assay_ggml_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes, int64_t m,
                            float *y, int64_t ldy, int64_t r0, int64_t r1) {
-    // Prepared units per activation row: Q4_0 groups of four blocks, Q4_K blocks.
+    // Prepared units per activation row: Q4_0 groups of four blocks, Q4_K and Q6_K blocks.
     int64_t blocks = type == Q4_0 ? k / 32 : k / 256, units = type == Q4_0 ? groups_of(blocks) : blocks;
     size_t unit_bytes = type == Q4_0 ? sizeof(q4_0_group) : sizeof(q4_K_activations);
     if (m < 1 || units < 1 || !assay_ggml_rows_avx512_available(type)) return 0;
@@ -241,10 +310,12 @@ int assay_ggml_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int64_t
     if (!g) return 0;
     for (int64_t a = 0; a < m; a++) {
         if (type == Q4_0) prepare(xq + a * xq_row_bytes, blocks, (q4_0_group *)g + a * units);
-        else prepare_q4_K(xq + a * xq_row_bytes, blocks, (q4_K_activations *)g + a * units);
+        else if (type == Q4_K) prepare_q4_K(xq + a * xq_row_bytes, blocks, (q4_K_activations *)g + a * units);
+        else prepare_q6_K(xq + a * xq_row_bytes, blocks, (q4_K_activations *)g + a * units);
     }
     if (type == Q4_0) rows_q4_0(w, row_bytes, blocks, g, units, m, y, ldy, r0, r1);
-    else rows_q4_K(w, row_bytes, blocks, g, units, m, y, ldy, r0, r1);
+    else if (type == Q4_K) rows_q4_K(w, row_bytes, blocks, g, units, m, y, ldy, r0, r1);
+    else rows_q6_K(w, row_bytes, blocks, g, units, m, y, ldy, r0, r1);
     free(g);
     return 1;
 }

@@ -280,9 +280,10 @@ int assay_gemm_quantized_avx2(int type, const uint8_t *w, size_t row_bytes, int6
                               int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1);
 /// 1 when the CPU has AVX-512 with VNNI and VBMI (and AVX2 is not forced).
 int assay_avx512_vbmi(void);
-/// 1 when assay_ggml_rows_avx512 takes `type` on this CPU (Q4_0 with VNNI and VBMI, Q4_K with VNNI).
+/// 1 when assay_ggml_rows_avx512 takes `type` on this CPU (Q4_0 with VNNI and VBMI, Q4_K and Q6_K
+/// with VNNI).
 int assay_ggml_rows_avx512_available(int type);
-/// Rows r0 ..< r1 of a Q4_0 or Q4_K matrix against `m` activation rows quantized to its vec-dot
+/// Rows r0 ..< r1 of a Q4_0, Q4_K or Q6_K matrix against `m` activation rows quantized to its vec-dot
 /// type (`xq`, `xq_row_bytes` apart), y[a · ldy + r − r0], on AVX-512 (avx512_ggml.c): each output
 /// the same bits whatever m is. Returns 0 (nothing written) when out of memory.
 int assay_ggml_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes, int64_t m,
