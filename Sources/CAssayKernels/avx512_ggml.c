@@ -31,6 +31,9 @@
 #if ASSAY_X86
 #define AVX512_Q4_0 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")))
 #define AVX512_Q4_K __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+// The cache line `offset` bytes past `p`, 4 KB ahead (computed as an integer: past the end of the
+// matrix it is no pointer into it, and a prefetch there is harmless).
+#define AHEAD(p, offset) _mm_prefetch((const char *)((uintptr_t)(p) + 4096 + (offset)), _MM_HINT_T0)
 
 // One group of four activation blocks as the kernel reads it (192 bytes). Lane l of a register
 // (bytes 4·l … 4·l + 3) belongs to block l % 4 and holds its values 4·(l / 4) … 4·(l / 4) + 3 (low
@@ -57,10 +60,14 @@ AVX512_Q4_0 static void prepare(const uint8_t *xq, int64_t blocks, q4_0_group *g
         float scale[4];
         for (int b = 0; b < 4; b++) {
             int64_t i = 4 * n + b;
-            const uint8_t *block = xq + i * 34;
-            halves[0][b] = i < blocks ? _mm_loadu_si128((const __m128i *)(block + 2)) : _mm_setzero_si128();
-            halves[1][b] = i < blocks ? _mm_loadu_si128((const __m128i *)(block + 18)) : _mm_setzero_si128();
-            scale[b] = i < blocks ? _cvtsh_ss(load_u16(block)) : 0;
+            halves[0][b] = halves[1][b] = _mm_setzero_si128();
+            scale[b] = 0;
+            if (i < blocks) {
+                const uint8_t *block = xq + i * 34;
+                halves[0][b] = _mm_loadu_si128((const __m128i *)(block + 2));
+                halves[1][b] = _mm_loadu_si128((const __m128i *)(block + 18));
+                scale[b] = _cvtsh_ss(load_u16(block));
+            }
         }
         __m512i sums = _mm512_setzero_si512();
         for (int h = 0; h < 2; h++) {
@@ -124,8 +131,8 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) void row(const uint8_t 
     for (int r = 0; r < R; r++) even[r] = odd[r] = _mm512_setzero_ps();
     int64_t groups = groups_of(blocks), i = 0;
     for (; i + 2 <= groups; i += 2) {
-        _mm_prefetch((const char *)w + 72 * i + 4096, _MM_HINT_T0);
-        _mm_prefetch((const char *)w + 72 * i + 4096 + 64, _MM_HINT_T0);
+        AHEAD(w + 72 * i, 0);
+        AHEAD(w + 72 * i, 64);
         group(w, i, blocks, g, stride, even, R);
         group(w, i + 1, blocks, g, stride, odd, R);
     }
@@ -170,9 +177,9 @@ AVX512_Q4_K static inline __attribute__((always_inline)) void row_q4_K(const uin
     __m256 mins[4];
     for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps(), mins[r] = _mm256_setzero_ps();
     for (int64_t i = 0; i < blocks; i++, w += 144) {
-        _mm_prefetch((const char *)w + 4096, _MM_HINT_T0);
-        _mm_prefetch((const char *)w + 4096 + 64, _MM_HINT_T0);
-        _mm_prefetch((const char *)w + 4096 + 128, _MM_HINT_T0);
+        AHEAD(w, 0);
+        AHEAD(w, 64);
+        AHEAD(w, 128);
         __m512i both = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(q4_K_scale_bytes(w)));
         __m512i s02 = _mm512_permutexvar_epi16(pick02, both), s13 = _mm512_permutexvar_epi16(pick13, both);
         __m512i s46 = _mm512_permutexvar_epi16(pick46, both), s57 = _mm512_permutexvar_epi16(pick57, both);
@@ -231,7 +238,7 @@ AVX512_Q4_K static inline __attribute__((always_inline)) void row_q6_K(const uin
     __m512 acc[4];
     for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
     for (int64_t i = 0; i < blocks; i++, w += 210) {
-        for (int line = 0; line < 4; line++) _mm_prefetch((const char *)w + 4096 + 64 * line, _MM_HINT_T0);
+        for (int line = 0; line < 4; line++) AHEAD(w, 64 * line);
         __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
         __m512i wide = _mm512_castsi256_si512(scales16);
         __m512i s[4];

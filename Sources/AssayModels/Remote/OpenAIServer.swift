@@ -258,15 +258,16 @@ public struct StreamedCompletion: Sendable, Equatable {
     /// 480 events for 160 tokens had been counted as 480 tokens, and a usage of 0 tokens beside a
     /// text had been taken.
     func checkCounts(maxTokens: Int, url: String) throws {
-        if let reported = completionTokens, reported > maxTokens {
+        if let reported = completionTokens, maxTokens > 0, reported > maxTokens {
             throw ModelError.serverProtocol(url: url, message: "usage.completion_tokens is \(reported), above the request's max_tokens \(maxTokens)")
         }
         if completionTokens == 0, !text.isEmpty {
             throw ModelError.serverProtocol(url: url, message: "usage.completion_tokens is 0, but the answer holds \(text.count) characters of text")
         }
         // One event a token, and at most three more with a choice: chat's first (the role), a
-        // last one with only the finish reason, and one a server may send between.
-        if choiceNanoseconds.count > maxTokens + 3 {
+        // last one with only the finish reason, and one a server may send between. (A max_tokens
+        // of 0 or less is llama-cpp-python's "until the context is full".)
+        if maxTokens > 0, choiceNanoseconds.count - 3 > maxTokens {
             throw ModelError.serverProtocol(url: url, message: "\(choiceNanoseconds.count) events of the stream carry a choice for max_tokens \(maxTokens); a server sends one a token and a few more")
         }
     }

@@ -236,7 +236,6 @@ extension OpenAIBackend {
         return ids
     }
 
-    /// llama-cpp-python gives the first token after BOS no value.
     /// The echoed prompt, where the server names its tokens by id (vLLM's `token_id:N`), is the
     /// prompt sent: values echoed for other tokens are another text's, and had been scored as
     /// this one's (found by probing, 2026-12-07: a server echoing other tokens gave a perplexity
@@ -254,6 +253,7 @@ extension OpenAIBackend {
         }
     }
 
+    /// llama-cpp-python gives the first token after BOS no value.
     static func firstAfterBOS(_ url: URL) -> ModelError {
         .serverCannotScore(url: url.absoluteString, missing: "the first token after BOS gets no log-probability (llama-cpp-python nulls it)",
                            fix: "use mode: chunked (it scores the second half of each chunk only), or serve the model with vLLM")

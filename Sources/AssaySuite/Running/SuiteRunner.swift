@@ -152,7 +152,7 @@ public struct SuiteRunner: Sendable {
                     outcome.error = error.diagnostic
                 }
             case .items:
-                outcome.seconds = parts.reduce(0) { $0 + $1.seconds }
+                outcome.seconds = max(0, parts.reduce(0) { $0 + $1.seconds })  // a stepped-back clock may give a shard a little below 0
                 if let (shard, failed) = zip(ordered, parts).first(where: { $0.1.status != .ok }) {
                     outcome.status = .error
                     let cause = failed.error ?? Diagnostic("failed")
@@ -259,7 +259,7 @@ public struct SuiteRunner: Sendable {
                 outcome.error = error.diagnostic
             }
         }
-        outcome.seconds = Date().timeIntervalSince(begin)
+        outcome.seconds = max(0, Date().timeIntervalSince(begin))  // the wall clock may step back
         progress.evaluationFinished(evaluation.id, status: reusedFrom.map { "reused from run \($0)" } ?? outcome.status.rawValue, seconds: outcome.seconds)
         return (outcome, finished)
     }
