@@ -237,20 +237,30 @@ import Testing
         #expect(garbage.retries.count == 0)
     }
 
+    /// The reason `server`'s streamed request failed as unreachable (an issue recorded for any
+    /// other outcome), and the seconds it took.
+    static func unreachable(_ server: OpenAIServer) async -> (reason: String, seconds: TimeInterval) {
+        let start = Date()
+        var reason = ""
+        do {
+            _ = try await server.streamCompletion(request)
+            Issue.record("no error")
+        } catch let error as ModelError {
+            if case let .serverUnreachable(_, why) = error { reason = why } else { Issue.record("\(error)") }
+        } catch {
+            Issue.record("\(error)")
+        }
+        return (reason, Date().timeIntervalSince(start))
+    }
+
     @Test func aStalledServerTimesOutInsteadOfHanging() async throws {
         let child = try ChildServer.start(python: "python3", arguments: ["-c", Self.script, "{port}"])
         defer { withExtendedLifetime(child) {} }
         // A server silent for the whole timeout is stalled: one timeout, not four.
         let stalled = Self.server(child, "stall", timeout: 0.5)
-        let start = Date()
-        do {
-            _ = try await stalled.streamCompletion(Self.request)
-            Issue.record("no error")
-        } catch let error as ModelError {
-            guard case let .serverUnreachable(_, reason) = error else { Issue.record("\(error)"); return }
-            #expect(reason == "no data within the timeout", "\(reason)")
-        }
-        #expect(Date().timeIntervalSince(start) < 5)
+        let (reason, seconds) = await Self.unreachable(stalled)
+        #expect(reason == "no data within the timeout", "\(reason)")
+        #expect(seconds < 5)
         #expect(stalled.retries.count == 0)
         // Cancelling a request in flight ends it at once.
         let waiting = Self.server(child, "stall", timeout: 60)
@@ -301,15 +311,8 @@ import Testing
         let child = try ChildServer.start(python: "python3", arguments: ["-c", Self.script, "{port}"])
         defer { withExtendedLifetime(child) {} }
         let trickle = Self.server(child, "trickle", timeout: 0.5)
-        let start = Date()
-        do {
-            _ = try await trickle.streamCompletion(Self.request)
-            Issue.record("no error")
-        } catch let error as ModelError {
-            guard case let .serverUnreachable(_, reason) = error else { Issue.record("\(error)"); return }
-            #expect(reason == "the answer took longer than 2 s in all (4 × the timeout): the server sends too slowly", "\(reason)")
-        }
-        let seconds = Date().timeIntervalSince(start)
+        let (reason, seconds) = await Self.unreachable(trickle)
+        #expect(reason == "the answer took longer than 2 s in all (4 × the timeout): the server sends too slowly", "\(reason)")
         #expect(seconds > 1.5 && seconds < 6, "\(seconds)")
         #expect(trickle.retries.count == 0)
     }
