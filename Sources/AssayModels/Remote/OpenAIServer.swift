@@ -264,10 +264,14 @@ public struct StreamedCompletion: Sendable, Equatable {
         if completionTokens == 0, !text.isEmpty {
             throw ModelError.serverProtocol(url: url, message: "usage.completion_tokens is 0, but the answer holds \(text.count) characters of text")
         }
-        // One event a token, and at most three more with a choice: chat's first (the role), a
-        // last one with only the finish reason, and one a server may send between. (A max_tokens
-        // of 0 or less is llama-cpp-python's "until the context is full".)
-        if maxTokens > 0, choiceNanoseconds.count - 3 > maxTokens {
+        // Without usage the events are the token count: one a token, and at most three more with
+        // a choice — chat's first (the role), a last one with only the finish reason, and one a
+        // server may send between. With usage the count is the server's, and the events are not
+        // bounded here: llama.cpp's llama-server sends one event per change of the parsed message,
+        // so a token that ends the reasoning or starts a tool call may send two or three (the
+        // stream's own bound, 2 × max_tokens + 64 blocks, still ends one that does not stop). A
+        // max_tokens of 0 or less is llama-cpp-python's "until the context is full".
+        if maxTokens > 0, completionTokens == nil, choiceNanoseconds.count - 3 > maxTokens {
             throw ModelError.serverProtocol(url: url, message: "\(choiceNanoseconds.count) events of the stream carry a choice for max_tokens \(maxTokens); a server sends one a token and a few more")
         }
     }
