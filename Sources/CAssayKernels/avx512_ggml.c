@@ -307,22 +307,39 @@ ROWS_OF(rows_q4_K, AVX512_Q4_K, row_q4_K, q4_K_activations)
 ROWS_OF(rows_q6_K, AVX512_Q4_K, row_q6_K, q4_K_activations)
 #undef ROWS_OF
 
-int assay_ggml_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes, int64_t m,
-                           float *y, int64_t ldy, int64_t r0, int64_t r1) {
-    // Prepared units per activation row: Q4_0 groups of four blocks, Q4_K and Q6_K blocks.
-    int64_t blocks = type == Q4_0 ? k / 32 : k / 256, units = type == Q4_0 ? groups_of(blocks) : blocks;
-    size_t unit_bytes = type == Q4_0 ? sizeof(q4_0_group) : sizeof(q4_K_activations);
-    if (m < 1 || units < 1 || !assay_ggml_rows_avx512_available(type)) return 0;
-    void *g = aligned_alloc(64, (size_t)m * (size_t)units * unit_bytes);
-    if (!g) return 0;
+// Prepared units per activation row: Q4_0 groups of four blocks, Q4_K and Q6_K blocks.
+static int64_t units_of(int type, int64_t k) { return type == Q4_0 ? groups_of(k / 32) : k / 256; }
+static size_t unit_bytes(int type) { return type == Q4_0 ? sizeof(q4_0_group) : sizeof(q4_K_activations); }
+
+size_t assay_ggml_prepared_bytes(int type, int64_t k, int64_t m) {
+    if (m < 1 || units_of(type, k) < 1 || !assay_ggml_rows_avx512_available(type)) return 0;
+    return (size_t)m * (size_t)units_of(type, k) * unit_bytes(type);
+}
+
+void assay_ggml_prepare_avx512(int type, int64_t k, const uint8_t *xq, size_t xq_row_bytes, int64_t m, void *g) {
+    int64_t blocks = type == Q4_0 ? k / 32 : k / 256, units = units_of(type, k);
     for (int64_t a = 0; a < m; a++) {
         if (type == Q4_0) prepare(xq + a * xq_row_bytes, blocks, (q4_0_group *)g + a * units);
         else if (type == Q4_K) prepare_q4_K(xq + a * xq_row_bytes, blocks, (q4_K_activations *)g + a * units);
         else prepare_q6_K(xq + a * xq_row_bytes, blocks, (q4_K_activations *)g + a * units);
     }
+}
+
+void assay_ggml_rows_avx512_prepared(int type, const uint8_t *w, size_t row_bytes, int64_t k, const void *g, int64_t m, float *y,
+                                     int64_t ldy, int64_t r0, int64_t r1) {
+    int64_t blocks = type == Q4_0 ? k / 32 : k / 256, units = units_of(type, k);
     if (type == Q4_0) rows_q4_0(w, row_bytes, blocks, g, units, m, y, ldy, r0, r1);
     else if (type == Q4_K) rows_q4_K(w, row_bytes, blocks, g, units, m, y, ldy, r0, r1);
     else rows_q6_K(w, row_bytes, blocks, g, units, m, y, ldy, r0, r1);
+}
+
+int assay_ggml_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes, int64_t m,
+                           float *y, int64_t ldy, int64_t r0, int64_t r1) {
+    size_t bytes = assay_ggml_prepared_bytes(type, k, m);
+    void *g = bytes ? aligned_alloc(64, bytes) : NULL;
+    if (!g) return 0;
+    assay_ggml_prepare_avx512(type, k, xq, xq_row_bytes, m, g);
+    assay_ggml_rows_avx512_prepared(type, w, row_bytes, k, g, m, y, ldy, r0, r1);
     free(g);
     return 1;
 }

@@ -288,6 +288,14 @@ int assay_ggml_rows_avx512_available(int type);
 /// the same bits whatever m is. Returns 0 (nothing written) when out of memory.
 int assay_ggml_rows_avx512(int type, const uint8_t *w, size_t row_bytes, int64_t k, const uint8_t *xq, size_t xq_row_bytes, int64_t m,
                            float *y, int64_t ldy, int64_t r0, int64_t r1);
+/// assay_ggml_rows_avx512 in two steps, so that a product's threads share one preparation: the
+/// bytes the activations of `m` rows take rearranged for the kernels (0: not a type or CPU
+/// assay_ggml_rows_avx512 takes; a multiple of 64), the rearranging into `g` (64-byte aligned),
+/// and rows r0 ..< r1 against them (y[a · ldy + r − r0]), the same bits as assay_ggml_rows_avx512.
+size_t assay_ggml_prepared_bytes(int type, int64_t k, int64_t m);
+void assay_ggml_prepare_avx512(int type, int64_t k, const uint8_t *xq, size_t xq_row_bytes, int64_t m, void *g);
+void assay_ggml_rows_avx512_prepared(int type, const uint8_t *w, size_t row_bytes, int64_t k, const void *g, int64_t m, float *y,
+                                     int64_t ldy, int64_t r0, int64_t r1);
 /// Between 1 and 0 (one part of a short-batch product, on this thread): the exact kernels keep
 /// the activation rows they transpose, by address, instead of transposing them for every call.
 void assay_transposed_memo(int on);

@@ -62,6 +62,7 @@ typedef struct {
     void (*task)(void *, int64_t, int);  // kind 6: called with `context`, each task (0 ..< rows)
     void *context;                       // and the part that runs it
     int chunks;                // set by run()
+    const void *prepared;      // kinds 0 and 2: the activations rearranged for the AVX-512 kernels, once for all parts
 } job_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -107,6 +108,10 @@ static int64_t boundary(const job_t *j, int chunk) {
 // from memory once, not m times.
 static void gemv_rows(const job_t *j, int64_t r0, int64_t r1) {
 #if ASSAY_X86
+    if (j->prepared) {
+        assay_ggml_rows_avx512_prepared(j->type, j->w, j->row_bytes, j->k, j->prepared, j->m, j->y + r0, j->ldy, r0, r1);
+        return;
+    }
     // Quantized activations of the common types: weight blocks unpacked once for several rows.
     if (j->xq && assay_simd_level() >= 1 &&
         assay_gemm_quantized_avx2(j->type, j->w, j->row_bytes, j->k, (const uint8_t *)j->xq, j->xq_row_bytes, j->m, j->y, j->ldy, r0, r1))
@@ -139,6 +144,12 @@ static void run_part(const job_t *j, int chunk, int part) {
     int64_t r0 = boundary(j, chunk), r1 = boundary(j, chunk + 1);
     if (r0 >= r1) return;
     if (j->kind == 0) {
+#if ASSAY_X86
+        if (j->prepared) {
+            assay_ggml_rows_avx512_prepared(j->type, j->w, j->row_bytes, j->k, j->prepared, 1, j->y + r0, 0, r0, r1);
+            return;
+        }
+#endif
         assay_gemv(j->type, j->w, j->row_bytes, j->k, j->x, j->xq, j->y + r0, r0, r1);
     } else if (j->kind == 2) {
         gemv_rows(j, r0, r1);
@@ -312,6 +323,21 @@ static void run(job_t *j) {
     }
 }
 
+// The activations of a quantized product rearranged once for all its parts when the AVX-512
+// kernels take its type (NULL otherwise, or without memory: each part then prepares its own).
+static void *prepare_once(int type, int64_t k, const void *xq, size_t xq_row_bytes, int64_t m) {
+#if ASSAY_X86
+    if (!xq || assay_simd_level() < 1) return NULL;
+    size_t bytes = assay_ggml_prepared_bytes(type, k, m);
+    void *g = bytes ? aligned_alloc(64, bytes) : NULL;
+    if (g) assay_ggml_prepare_avx512(type, k, (const uint8_t *)xq, xq_row_bytes, m, g);
+    return g;
+#else
+    (void)type, (void)k, (void)xq, (void)xq_row_bytes, (void)m;
+    return NULL;
+#endif
+}
+
 void assay_gemv_parallel(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq, float *y,
                          int64_t rows, size_t min_bytes_per_part) {
     // Callers on several threads take turns; workers start under the same lock, so a product
@@ -323,7 +349,10 @@ void assay_gemv_parallel(int type, const void *w, size_t row_bytes, int64_t k, c
     if (parts > rows) parts = (int)rows;
     if (parts < 1) parts = 1;
     job_t j = {0, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, 1, 0, 0, NULL, 0};
+    void *prepared = prepare_once(type, k, xq, 0, 1);
+    j.prepared = prepared;
     run(&j);
+    free(prepared);
     leave();
 }
 
@@ -352,7 +381,10 @@ void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t
     if (!xq && x && type != F32 && m > 1 && assay_fast_dequantize(type))
         tiles = aligned_alloc(32, (size_t)parts * (size_t)(4 * stride) * sizeof(float));
     job_t j = {tiles ? 3 : 2, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, m, xq_row_bytes, ldy, tiles, stride};
+    void *prepared = tiles ? NULL : prepare_once(type, k, xq, xq_row_bytes, m);
+    j.prepared = prepared;
     run(&j);
+    free(prepared);
     free(tiles);
     leave();
 }
