@@ -81,4 +81,54 @@ struct AttentionTests {
             }
         }
     }
+
+    /// Decode's attention, the cache read in place (``Attention/decoding(q:keys:values:half:start:f16Probabilities:heads:kvHeads:headDimension:window:scale:softCap:)``):
+    /// the reference within rounding, the same bits from an f16 cache as from an f32 cache holding
+    /// the same halves, and with any thread count (the heads on the pool from 64 K multiply-adds:
+    /// the cases with 64 and 32 heads).
+    @Test(arguments: [
+        Case(start: 0, n: 1, heads: 4, kvHeads: 2, d: 16),
+        Case(start: 200, n: 1, heads: 4, kvHeads: 1, d: 16),
+        Case(start: 90, n: 1, heads: 6, kvHeads: 3, d: 32, window: 50, softCap: 3, f16: true),
+        Case(start: 617, n: 1, heads: 64, kvHeads: 8, d: 32),
+        Case(start: 40, n: 1, heads: 32, kvHeads: 4, d: 64, f16: true),
+        Case(start: 12, n: 1, heads: 3, kvHeads: 3, d: 13),
+    ])
+    func decodingReadsTheCacheInPlace(_ c: Case) {
+        let width = c.heads * c.d, kvWidth = c.kvHeads * c.d, keysCount = c.start + 1
+        // Keys and values that are halves, as an f16 cache holds them.
+        let q = Self.random(width, 1)
+        let keys = Self.random(keysCount * kvWidth, 2).map { Float(Float16($0)) }, values = Self.random(keysCount * kvWidth, 3).map { Float(Float16($0)) }
+        let halfKeys = keys.map { Float16($0).bitPattern }, halfValues = values.map { Float16($0).bitPattern }
+        let expected = Self.reference(c, q: q, keys: keys, values: values)
+        let saved = BLAS.threads
+        defer { BLAS.threads = saved }
+        var first: [Float]?
+        for threads in [1, 2, 3] {
+            BLAS.threads = threads
+            for half in [true, false] {
+                let result: [Float] = half
+                    ? halfKeys.withUnsafeBytes { k in
+                        halfValues.withUnsafeBytes { v in
+                            Attention.decoding(q: q, keys: k.baseAddress!, values: v.baseAddress!, half: true, start: c.start, f16Probabilities: c.f16,
+                                               heads: c.heads, kvHeads: c.kvHeads, headDimension: c.d, window: c.window, softCap: c.softCap)
+                        }
+                    }
+                    : keys.withUnsafeBytes { k in
+                        values.withUnsafeBytes { v in
+                            Attention.decoding(q: q, keys: k.baseAddress!, values: v.baseAddress!, half: false, start: c.start, f16Probabilities: c.f16,
+                                               heads: c.heads, kvHeads: c.kvHeads, headDimension: c.d, window: c.window, softCap: c.softCap)
+                        }
+                    }
+                let tolerance = c.f16 ? 2e-3 : 2e-5
+                let worst = zip(result, expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max() ?? 0
+                #expect(worst < tolerance, "\(threads) threads, half \(half): worst relative difference \(worst)")
+                if let first {
+                    #expect(result.map(\.bitPattern) == first.map(\.bitPattern), "\(threads) threads, half \(half): other bits")
+                } else {
+                    first = result
+                }
+            }
+        }
+    }
 }

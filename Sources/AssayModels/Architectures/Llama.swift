@@ -343,6 +343,14 @@ public struct LlamaModel: Sendable {
                 q = ActivationRounding.f16.apply(q, rowLength: width)
             }
             cache.append(layer: index, keys: k, values: v)
+            if n == 1 {
+                return cache.withStoredRows(layer: index) { keys, values, half, count in
+                    precondition(count == (start + 1) * kvWidth, "KV cache rows")
+                    return Attention.decoding(q: q, keys: keys, values: values, half: half, start: start, f16Probabilities: ggml,
+                                              heads: c.heads, kvHeads: c.kvHeads, headDimension: d, window: sliding ? c.slidingWindow : nil,
+                                              scale: c.attentionScale, softCap: c.attentionSoftCap)
+                }
+            }
             let (keys, values) = cache.attentionInputs(layer: index)
             return Attention.causal(q: q, keys: keys, values: values, start: start, n: n, f16Probabilities: ggml,
                                     heads: c.heads, kvHeads: c.kvHeads, headDimension: d, window: sliding ? c.slidingWindow : nil,

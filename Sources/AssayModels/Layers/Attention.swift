@@ -75,6 +75,54 @@ enum Attention {
         return output
     }
 
+    /// ``causal(q:keys:values:start:n:f16Probabilities:heads:kvHeads:headDimension:window:scale:softCap:)``
+    /// for one new position (decode), the cache read in place: `keys` and `values` hold start + 1
+    /// rows of kvHeads · headDimension values, halves when `half` (converted as the scores and the
+    /// weighted values read them), else floats. Converting a layer's whole f16 cache to f32 first
+    /// had cost more than the attention once the context held a few hundred positions (1.1B Q4_0,
+    /// 1,024 tokens generated: 4.5 % of the samples in the conversion on the caller's thread, the
+    /// worker waiting meanwhile), and an f32 cache took two OpenBLAS calls a head. The same
+    /// numbers but for the order of the sums, which both cache types share: with `ggml` numerics
+    /// (values that are halves already) an f16 cache gives the f32 cache's bits.
+    static func decoding(q: [Float], keys: UnsafeRawPointer, values: UnsafeRawPointer, half: Bool, start: Int, f16Probabilities: Bool,
+                         heads: Int, kvHeads: Int, headDimension d: Int, window: Int? = nil,
+                         scale: Float? = nil, softCap: Float? = nil) -> [Float] {
+        let kvWidth = kvHeads * d, group = heads / kvHeads, bytes = half ? 2 : 4
+        let scale = scale ?? 1 / Float(d).squareRoot()
+        let visible = start + 1, first = window.map { max(0, visible - $0) } ?? 0
+        precondition(q.count == heads * d, "attention shapes")
+        // The heads on the kernels' pool once they hold 64 K multiply-adds (32 positions of 32 heads
+        // of 64): the pool's hand-off costs a few microseconds, the heads on one thread more.
+        let parts = visible * heads * d >= 1 << 16 ? max(1, min(Threads.count, heads)) : 1
+        var output = [Float](repeating: 0, count: heads * d)
+        let allScores = UnsafeMutablePointer<Float>.allocate(capacity: parts * visible)
+        defer { allScores.deallocate() }
+        q.withUnsafeBufferPointer { pq in
+            output.withUnsafeMutableBufferPointer { po in
+                func task(_ head: Int, _ part: Int) {
+                    let g = head / group, ps = UnsafeMutableBufferPointer(start: allScores + part * visible, count: visible)
+                    Kernels.cachedScores(q: pq.baseAddress! + head * d, keys: keys + g * d * bytes, half: half, stride: kvWidth, headDimension: d,
+                                         positions: first..<visible, scale: scale, into: ps.baseAddress!)
+                    if let cap = softCap {
+                        for j in first..<visible { ps[j] = cap * tanh(ps[j] / cap) }
+                    }
+                    Kernels.softmax(ps, first..<visible)
+                    if f16Probabilities {
+                        for j in first..<visible { ps[j] = Float(Float16(ps[j])) }
+                    }
+                    Kernels.cachedValues(p: ps.baseAddress!, values: values + g * d * bytes, half: half, stride: kvWidth, headDimension: d,
+                                         positions: first..<visible, into: po.baseAddress! + head * d)
+                }
+                if parts > 1 {
+                    Threads.forEachTask(heads, parts: parts, task)
+                } else {
+                    for head in 0..<heads { task(head, 0) }
+                }
+            }
+        }
+        return output
+    }
+
     /// Bidirectional multi-head attention over packed sequences: `qkv` holds one row of
     /// [Q | K | V] (3 · heads · headDimension values) per token, the tokens of each sequence
     /// consecutive; every token attends to all tokens of its own sequence and none of the others

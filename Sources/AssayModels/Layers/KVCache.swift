@@ -55,6 +55,17 @@ extension LlamaModel {
             }
         }
 
+        /// `body` with the keys and values of `layer` as stored, for attention that reads them in
+        /// place: their storage, whether it holds halves (else floats), and how many values each holds.
+        func withStoredRows<T>(layer: Int, _ body: (_ keys: UnsafeRawPointer, _ values: UnsafeRawPointer, _ half: Bool, _ count: Int) -> T) -> T {
+            switch type {
+            case .f32:
+                keys[layer].withUnsafeBytes { k in values[layer].withUnsafeBytes { v in body(k.baseAddress!, v.baseAddress!, false, keys[layer].count) } }
+            case .f16:
+                halfKeys[layer].withUnsafeBytes { k in halfValues[layer].withUnsafeBytes { v in body(k.baseAddress!, v.baseAddress!, true, halfKeys[layer].count) } }
+            }
+        }
+
         mutating func advance(by n: Int) { count += n }
 
         /// Bytes the cached keys and values take (latent rows included).
