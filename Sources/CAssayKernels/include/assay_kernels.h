@@ -129,7 +129,8 @@ size_t assay_keep_heap_buffers(size_t mmap_threshold, size_t trim_threshold);
 /// values apart starting at `k` (one KV head's d values each; f16 when `half` is 1, else f32):
 /// scores[j] = scale · q·k_j, halves converted as they are read (attention.c). Each score is the
 /// same bits from either cache type when the f32 values are halves, and from the AVX2 and the
-/// portable kernels. Other entries of `scores` are not written.
+/// portable kernels (a NaN in the cache aside: F16C quiets a signalling one). Other entries of
+/// `scores` are not written.
 void assay_attention_scores(const float *q, const void *k, int half, int64_t stride, int64_t d, int64_t first, int64_t count, float scale,
                             float *scores);
 /// out[i] = Σ p[j] · v_j[i] over j = first ..< count in order (one fused multiply-add each), i < d:
