@@ -19,8 +19,8 @@ enum Attention {
         // masked upper triangle is never computed.
         let blockRows = 128, blocks = (n + blockRows - 1) / blockRows
         // The (head, block) tasks: on the kernels' pool, one scores block per thread, when they
-        // hold a million multiply-adds or more (a prefill, a perplexity chunk, decode at long
-        // contexts), else on the caller; OpenBLAS on one thread per call either way, so the
+        // hold a million multiply-adds or more (a prefill, a perplexity chunk, a short batch at
+        // long contexts; one new position goes through ``decoding``), else on the caller; OpenBLAS on one thread per call either way, so the
         // values are the same whatever the thread counts (``BLAS/singleThreaded(_:)``).
         let tasks = heads * blocks
         let parts = n * (start + n) * heads * d >= 1 << 20 ? max(1, min(Threads.count, tasks)) : 1
