@@ -9,45 +9,116 @@
 #include "assay_kernels.h"
 
 #if ASSAY_X86
-AVX2 static float dot_f16_avx2(const float *q, const uint16_t *k, int64_t d) {
+// Eight cached values as floats: halves converted (F16C), or floats loaded.
+AVX2 static inline __attribute__((always_inline)) __m256 cached8(const void *row, int half, int64_t i) {
+    return half ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)row + i))) : _mm256_loadu_ps((const float *)row + i);
+}
+
+AVX2 static inline __attribute__((always_inline)) float cached1(const void *row, int half, int64_t i) {
+    return half ? _cvtsh_ss(((const uint16_t *)row)[i]) : ((const float *)row)[i];
+}
+
+// hsum of four vectors at once, each summed in hsum's order ((h0 + h2) + (h1 + h3) with
+// h_l = v[l] + v[l + 4]), so every lane of the result is the bits hsum gives for its vector.
+AVX2 static inline __m128 hsum4(__m256 v0, __m256 v1, __m256 v2, __m256 v3) {
+    __m256 h01 = _mm256_add_ps(_mm256_permute2f128_ps(v0, v1, 0x20), _mm256_permute2f128_ps(v0, v1, 0x31));
+    __m256 h23 = _mm256_add_ps(_mm256_permute2f128_ps(v2, v3, 0x20), _mm256_permute2f128_ps(v2, v3, 0x31));
+    // [h0+h2, h1+h3] of v0 and v2 in the low lane, of v1 and v3 in the high lane
+    __m256 s = _mm256_add_ps(_mm256_shuffle_ps(h01, h23, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(h01, h23, _MM_SHUFFLE(3, 2, 3, 2)));
+    __m256 t = _mm256_add_ps(_mm256_shuffle_ps(s, s, _MM_SHUFFLE(2, 0, 2, 0)), _mm256_shuffle_ps(s, s, _MM_SHUFFLE(3, 1, 3, 1)));
+    return _mm_unpacklo_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+}
+
+// One score: two chains of eight lanes over each 16 values, the last eight into the first chain,
+// hsum, then the last d % 8 values one by one (dot_portable's order).
+AVX2 static inline __attribute__((always_inline)) float dot1(const float *q, const void *row, int half, int64_t d) {
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 16 <= d; i += 16) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i))), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i + 8))), a1);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), cached8(row, half, i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), cached8(row, half, i + 8), a1);
     }
-    for (; i + 8 <= d; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i))), a0);
+    if (i + 8 <= d) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), cached8(row, half, i), a0), i += 8;
     float s = hsum(_mm256_add_ps(a0, a1));
-    for (; i < d; i++) s += q[i] * _cvtsh_ss(k[i]);
+    for (; i < d; i++) s += q[i] * cached1(row, half, i);
     return s;
 }
 
-AVX2 static float dot_f32_avx2(const float *q, const float *k, int64_t d) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+// Four positions at a time share each load of q and one hsum4; the sums are dot1's.
+AVX2 static inline __attribute__((always_inline)) void scores_avx2(const float *q, const void *k, int half, int64_t stride, int64_t d,
+                                                                  int64_t first, int64_t count, float scale, float *scores) {
+    size_t bytes = half ? 2 : 4;
+#define ROW(j) ((const uint8_t *)k + (size_t)((j) * stride) * bytes)
+    int64_t j = first;
+    if (d % 8 == 0)
+        for (; j + 4 <= count; j += 4) {
+            const void *r0 = ROW(j), *r1 = ROW(j + 1), *r2 = ROW(j + 2), *r3 = ROW(j + 3);
+            __m256 a[4][2];
+            for (int r = 0; r < 4; r++) a[r][0] = a[r][1] = _mm256_setzero_ps();
+            int64_t i = 0;
+            for (; i + 16 <= d; i += 16) {
+                __m256 q0 = _mm256_loadu_ps(q + i), q1 = _mm256_loadu_ps(q + i + 8);
+                a[0][0] = _mm256_fmadd_ps(q0, cached8(r0, half, i), a[0][0]), a[0][1] = _mm256_fmadd_ps(q1, cached8(r0, half, i + 8), a[0][1]);
+                a[1][0] = _mm256_fmadd_ps(q0, cached8(r1, half, i), a[1][0]), a[1][1] = _mm256_fmadd_ps(q1, cached8(r1, half, i + 8), a[1][1]);
+                a[2][0] = _mm256_fmadd_ps(q0, cached8(r2, half, i), a[2][0]), a[2][1] = _mm256_fmadd_ps(q1, cached8(r2, half, i + 8), a[2][1]);
+                a[3][0] = _mm256_fmadd_ps(q0, cached8(r3, half, i), a[3][0]), a[3][1] = _mm256_fmadd_ps(q1, cached8(r3, half, i + 8), a[3][1]);
+            }
+            if (i < d) {
+                __m256 q0 = _mm256_loadu_ps(q + i);
+                a[0][0] = _mm256_fmadd_ps(q0, cached8(r0, half, i), a[0][0]);
+                a[1][0] = _mm256_fmadd_ps(q0, cached8(r1, half, i), a[1][0]);
+                a[2][0] = _mm256_fmadd_ps(q0, cached8(r2, half, i), a[2][0]);
+                a[3][0] = _mm256_fmadd_ps(q0, cached8(r3, half, i), a[3][0]);
+            }
+            __m128 s = hsum4(_mm256_add_ps(a[0][0], a[0][1]), _mm256_add_ps(a[1][0], a[1][1]), _mm256_add_ps(a[2][0], a[2][1]),
+                             _mm256_add_ps(a[3][0], a[3][1]));
+            _mm_storeu_ps(scores + j, _mm_mul_ps(_mm_set1_ps(scale), s));
+        }
+    for (; j < count; j++) scores[j] = scale * dot1(q, ROW(j), half, d);
+#undef ROW
+}
+
+// The weighted values with the sums in registers across positions: 64 outputs (eight chains) at
+// a time, then eight, then one by one. Each output is the chain fmaf(p[j], v_j[i], ·) from zero
+// over j in order, as the portable loop sums it.
+AVX2 static inline __attribute__((always_inline)) void values_avx2(const float *p, const void *v, int half, int64_t stride, int64_t d,
+                                                                  int64_t first, int64_t count, float *out) {
+    size_t bytes = half ? 2 : 4;
     int64_t i = 0;
-    for (; i + 16 <= d; i += 16) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_loadu_ps(k + i + 8), a1);
+    for (; i + 64 <= d; i += 64) {
+        __m256 a[8];
+        for (int c = 0; c < 8; c++) a[c] = _mm256_setzero_ps();
+        for (int64_t j = first; j < count; j++) {
+            const void *row = (const uint8_t *)v + (size_t)(j * stride) * bytes;
+            __m256 w = _mm256_broadcast_ss(p + j);
+            for (int c = 0; c < 8; c++) a[c] = _mm256_fmadd_ps(w, cached8(row, half, i + 8 * c), a[c]);
+        }
+        for (int c = 0; c < 8; c++) _mm256_storeu_ps(out + i + 8 * c, a[c]);
     }
-    for (; i + 8 <= d; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), a0);
-    float s = hsum(_mm256_add_ps(a0, a1));
-    for (; i < d; i++) s += q[i] * k[i];
-    return s;
+    for (; i + 8 <= d; i += 8) {
+        __m256 a = _mm256_setzero_ps();
+        for (int64_t j = first; j < count; j++)
+            a = _mm256_fmadd_ps(_mm256_broadcast_ss(p + j), cached8((const uint8_t *)v + (size_t)(j * stride) * bytes, half, i), a);
+        _mm256_storeu_ps(out + i, a);
+    }
+    for (; i < d; i++) {
+        float s = 0;
+        for (int64_t j = first; j < count; j++) s = fmaf(p[j], cached1((const uint8_t *)v + (size_t)(j * stride) * bytes, half, i), s);
+        out[i] = s;
+    }
 }
 
-AVX2 static void add_scaled_f16_avx2(float p, const uint16_t *v, float *out, int64_t d) {
-    __m256 w = _mm256_set1_ps(p);
-    int64_t i = 0;
-    for (; i + 8 <= d; i += 8)
-        _mm256_storeu_ps(out + i, _mm256_fmadd_ps(w, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(v + i))), _mm256_loadu_ps(out + i)));
-    for (; i < d; i++) out[i] = fmaf(p, _cvtsh_ss(v[i]), out[i]);
+AVX2 static void scores_f16_avx2(const float *q, const void *k, int64_t stride, int64_t d, int64_t first, int64_t count, float scale, float *scores) {
+    scores_avx2(q, k, 1, stride, d, first, count, scale, scores);
 }
-
-AVX2 static void add_scaled_f32_avx2(float p, const float *v, float *out, int64_t d) {
-    __m256 w = _mm256_set1_ps(p);
-    int64_t i = 0;
-    for (; i + 8 <= d; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(w, _mm256_loadu_ps(v + i), _mm256_loadu_ps(out + i)));
-    for (; i < d; i++) out[i] = fmaf(p, v[i], out[i]);
+AVX2 static void scores_f32_avx2(const float *q, const void *k, int64_t stride, int64_t d, int64_t first, int64_t count, float scale, float *scores) {
+    scores_avx2(q, k, 0, stride, d, first, count, scale, scores);
+}
+AVX2 static void values_f16_avx2(const float *p, const void *v, int64_t stride, int64_t d, int64_t first, int64_t count, float *out) {
+    values_avx2(p, v, 1, stride, d, first, count, out);
+}
+AVX2 static void values_f32_avx2(const float *p, const void *v, int64_t stride, int64_t d, int64_t first, int64_t count, float *out) {
+    values_avx2(p, v, 0, stride, d, first, count, out);
 }
 #endif
 
@@ -72,16 +143,13 @@ static float dot_portable(const float *q, const void *k, int half, int64_t d) {
     return s;
 }
 
-
 void assay_attention_scores(const float *q, const void *k, int half, int64_t stride, int64_t d, int64_t first, int64_t count, float scale,
                             float *scores) {
     size_t bytes = half ? 2 : 4;
 #if ASSAY_X86
     if (assay_simd_level() >= 1) {
-        for (int64_t j = first; j < count; j++) {
-            const void *row = (const uint8_t *)k + (size_t)(j * stride) * bytes;
-            scores[j] = scale * (half ? dot_f16_avx2(q, row, d) : dot_f32_avx2(q, row, d));
-        }
+        if (half) scores_f16_avx2(q, k, stride, d, first, count, scale, scores);
+        else scores_f32_avx2(q, k, stride, d, first, count, scale, scores);
         return;
     }
 #endif
@@ -89,18 +157,15 @@ void assay_attention_scores(const float *q, const void *k, int half, int64_t str
 }
 
 void assay_attention_values(const float *p, const void *v, int half, int64_t stride, int64_t d, int64_t first, int64_t count, float *out) {
-    size_t bytes = half ? 2 : 4;
-    for (int64_t i = 0; i < d; i++) out[i] = 0;
 #if ASSAY_X86
     if (assay_simd_level() >= 1) {
-        for (int64_t j = first; j < count; j++) {
-            const void *row = (const uint8_t *)v + (size_t)(j * stride) * bytes;
-            if (half) add_scaled_f16_avx2(p[j], row, out, d);
-            else add_scaled_f32_avx2(p[j], row, out, d);
-        }
+        if (half) values_f16_avx2(p, v, stride, d, first, count, out);
+        else values_f32_avx2(p, v, stride, d, first, count, out);
         return;
     }
 #endif
+    size_t bytes = half ? 2 : 4;
+    for (int64_t i = 0; i < d; i++) out[i] = 0;
     for (int64_t j = first; j < count; j++) {
         const uint8_t *row = (const uint8_t *)v + (size_t)(j * stride) * bytes;
         for (int64_t i = 0; i < d; i++)
