@@ -85,7 +85,8 @@ struct AttentionTests {
     /// Decode's attention, the cache read in place (``Attention/decoding(q:keys:values:half:start:f16Probabilities:heads:kvHeads:headDimension:window:scale:softCap:)``):
     /// the reference within rounding, the same bits from an f16 cache as from an f32 cache holding
     /// the same halves, and with any thread count (the heads on the pool from 64 K multiply-adds:
-    /// the cases with 64 and 32 heads).
+    /// the cases with 64, 32 and 9 heads, a group's query heads split into slices of 4 or of 2 and 1
+    /// with two and three threads).
     @Test(arguments: [
         Case(start: 0, n: 1, heads: 4, kvHeads: 2, d: 16),
         Case(start: 200, n: 1, heads: 4, kvHeads: 1, d: 16),
@@ -93,6 +94,7 @@ struct AttentionTests {
         Case(start: 617, n: 1, heads: 64, kvHeads: 8, d: 32),
         Case(start: 40, n: 1, heads: 32, kvHeads: 4, d: 64, f16: true),
         Case(start: 12, n: 1, heads: 3, kvHeads: 3, d: 13),
+        Case(start: 300, n: 1, heads: 9, kvHeads: 3, d: 64),
     ])
     func decodingReadsTheCacheInPlace(_ c: Case) {
         let width = c.heads * c.d, kvWidth = c.kvHeads * c.d, keysCount = c.start + 1

@@ -91,32 +91,44 @@ enum Attention {
         let scale = scale ?? 1 / Float(d).squareRoot()
         let visible = start + 1, first = window.map { max(0, visible - $0) } ?? 0
         precondition(q.count == heads * d, "attention shapes")
-        // The heads on the kernels' pool once they hold 64 K multiply-adds (32 positions of 32 heads
-        // of 64): the pool's hand-off costs a few microseconds, the heads on one thread more.
-        let parts = visible * heads * d >= 1 << 16 ? max(1, min(Threads.count, heads)) : 1
+        // A task is a slice of a group: query heads that share one KV head, whose rows the kernels
+        // then read once into L1 for all of them. The slices on the kernels' pool once the heads
+        // hold 64 K multiply-adds (32 positions of 32 heads of 64): the pool's hand-off costs a few
+        // microseconds, the heads on one thread more. At least two slices a thread where the
+        // groups allow, since the threads claim them one at a time.
+        let threads = visible * heads * d >= 1 << 16 ? min(Threads.count, heads) : 1
+        let slicesPerGroup = threads > 1 ? min(group, (2 * threads + kvHeads - 1) / kvHeads) : 1
+        let sliceHeads = (group + slicesPerGroup - 1) / slicesPerGroup, slices = kvHeads * slicesPerGroup
+        let parts = min(threads, slices)
         var output = [Float](repeating: 0, count: heads * d)
-        let allScores = UnsafeMutablePointer<Float>.allocate(capacity: parts * visible)
+        let allScores = UnsafeMutablePointer<Float>.allocate(capacity: parts * sliceHeads * visible)
         defer { allScores.deallocate() }
         q.withUnsafeBufferPointer { pq in
             output.withUnsafeMutableBufferPointer { po in
-                func task(_ head: Int, _ part: Int) {
-                    let g = head / group, ps = UnsafeMutableBufferPointer(start: allScores + part * visible, count: visible)
-                    Kernels.cachedScores(q: pq.baseAddress! + head * d, keys: keys + g * d * bytes, half: half, stride: kvWidth, headDimension: d,
-                                         positions: first..<visible, scale: scale, into: ps.baseAddress!)
-                    if let cap = softCap {
-                        for j in first..<visible { ps[j] = cap * tanh(ps[j] / cap) }
+                func task(_ slice: Int, _ part: Int) {
+                    let g = slice / slicesPerGroup, firstInGroup = (slice % slicesPerGroup) * sliceHeads
+                    let count = min(sliceHeads, group - firstInGroup), head = g * group + firstInGroup
+                    guard count > 0 else { return }
+                    let scores = allScores + part * sliceHeads * visible
+                    Kernels.cachedScores(q: pq.baseAddress! + head * d, heads: count, keys: keys + g * d * bytes, half: half, stride: kvWidth,
+                                         headDimension: d, positions: first..<visible, scale: scale, into: scores, scoresStride: visible)
+                    for h in 0..<count {
+                        let ps = UnsafeMutableBufferPointer(start: scores + h * visible, count: visible)
+                        if let cap = softCap {
+                            for j in first..<visible { ps[j] = cap * tanh(ps[j] / cap) }
+                        }
+                        Kernels.softmax(ps, first..<visible)
+                        if f16Probabilities {
+                            for j in first..<visible { ps[j] = Float(Float16(ps[j])) }
+                        }
                     }
-                    Kernels.softmax(ps, first..<visible)
-                    if f16Probabilities {
-                        for j in first..<visible { ps[j] = Float(Float16(ps[j])) }
-                    }
-                    Kernels.cachedValues(p: ps.baseAddress!, values: values + g * d * bytes, half: half, stride: kvWidth, headDimension: d,
-                                         positions: first..<visible, into: po.baseAddress! + head * d)
+                    Kernels.cachedValues(p: scores, pStride: visible, heads: count, values: values + g * d * bytes, half: half, stride: kvWidth,
+                                         headDimension: d, positions: first..<visible, into: po.baseAddress! + head * d)
                 }
                 if parts > 1 {
-                    Threads.forEachTask(heads, parts: parts, task)
+                    Threads.forEachTask(slices, parts: parts, task)
                 } else {
-                    for head in 0..<heads { task(head, 0) }
+                    for slice in 0..<slices { task(slice, 0) }
                 }
             }
         }

@@ -125,14 +125,17 @@ void assay_parallel_tasks(int64_t count, int max_parts, void (*task)(void *conte
 /// at most), or 0 when nothing was set (not glibc).
 size_t assay_keep_heap_buffers(size_t mmap_threshold, size_t trim_threshold);
 
-/// One query row `q` (d floats) against the keys of cached positions first ..< count, rows `stride`
-/// values apart starting at `k` (one KV head's d values each; f16 when `half` is 1, else f32):
-/// scores[j] = scale · q·k_j, halves converted as they are read (attention.c). Each score is the
-/// same bits from either cache type when the f32 values are halves, and from the AVX2 and the
-/// portable kernels (a NaN in the cache aside: F16C quiets a signalling one). Other entries of
-/// `scores` are not written.
-void assay_attention_scores(const float *q, const void *k, int half, int64_t stride, int64_t d, int64_t first, int64_t count, float scale,
-                            float *scores);
-/// out[i] = Σ p[j] · v_j[i] over j = first ..< count in order (one fused multiply-add each), i < d:
-/// the values' rows laid out as the keys' in assay_attention_scores.
-void assay_attention_values(const float *p, const void *v, int half, int64_t stride, int64_t d, int64_t first, int64_t count, float *out);
+/// Query rows of `heads` heads that share one KV head (q + h·d, d floats each) against the keys
+/// of cached positions first ..< count, rows `stride` values apart starting at `k` (the KV head's d
+/// values each; f16 when `half` is 1, else f32): scores[h · scores_stride + j] = scale · q_h·k_j,
+/// halves converted as they are read (attention.c). Each score is the same bits from either cache
+/// type when the f32 values are halves, from the AVX2 and the portable kernels (a NaN in the cache
+/// aside: F16C quiets a signalling one) and whatever the number of heads in the call. Other
+/// entries of `scores` are not written.
+void assay_attention_scores(const float *q, int64_t heads, const void *k, int half, int64_t stride, int64_t d, int64_t first, int64_t count,
+                            float scale, float *scores, int64_t scores_stride);
+/// out[h · d + i] = Σ p[h · p_stride + j] · v_j[i] over j = first ..< count in order (one fused
+/// multiply-add each), i < d, for each of `heads` heads sharing one KV head: the values' rows laid
+/// out as the keys' in assay_attention_scores.
+void assay_attention_values(const float *p, int64_t p_stride, int64_t heads, const void *v, int half, int64_t stride, int64_t d, int64_t first,
+                            int64_t count, float *out);
