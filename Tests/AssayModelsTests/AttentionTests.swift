@@ -85,8 +85,8 @@ struct AttentionTests {
     /// Decode's attention, the cache read in place (``Attention/decoding(q:keys:values:half:start:f16Probabilities:heads:kvHeads:headDimension:window:scale:softCap:)``):
     /// the reference within rounding, the same bits from an f16 cache as from an f32 cache holding
     /// the same halves, and with any thread count (the heads on the pool from 64 K multiply-adds:
-    /// the cases with 64, 32 and 9 heads, a group's query heads split into slices of 4 or of 2 and 1
-    /// with two and three threads).
+    /// the cases with 64, 32 and 9 heads: with three threads a group of eight query heads is split
+    /// into slices of 4, and with two or three a group of three into slices of 2 and 1).
     @Test(arguments: [
         Case(start: 0, n: 1, heads: 4, kvHeads: 2, d: 16),
         Case(start: 200, n: 1, heads: 4, kvHeads: 1, d: 16),

@@ -97,8 +97,9 @@ enum Attention {
         // microseconds, the heads on one thread more. At least two slices a thread where the
         // groups allow, since the threads claim them one at a time.
         let threads = visible * heads * d >= 1 << 16 ? min(Threads.count, heads) : 1
-        let slicesPerGroup = threads > 1 ? min(group, (2 * threads + kvHeads - 1) / kvHeads) : 1
-        let sliceHeads = (group + slicesPerGroup - 1) / slicesPerGroup, slices = kvHeads * slicesPerGroup
+        let wanted = threads > 1 ? min(group, (2 * threads + kvHeads - 1) / kvHeads) : 1
+        let sliceHeads = (group + wanted - 1) / wanted
+        let slicesPerGroup = (group + sliceHeads - 1) / sliceHeads, slices = kvHeads * slicesPerGroup
         let parts = min(threads, slices)
         var output = [Float](repeating: 0, count: heads * d)
         let allScores = UnsafeMutablePointer<Float>.allocate(capacity: parts * sliceHeads * visible)
@@ -108,7 +109,6 @@ enum Attention {
                 func task(_ slice: Int, _ part: Int) {
                     let g = slice / slicesPerGroup, firstInGroup = (slice % slicesPerGroup) * sliceHeads
                     let count = min(sliceHeads, group - firstInGroup), head = g * group + firstInGroup
-                    guard count > 0 else { return }
                     let scores = allScores + part * sliceHeads * visible
                     Kernels.cachedScores(q: pq.baseAddress! + head * d, heads: count, keys: keys + g * d * bytes, half: half, stride: kvWidth,
                                          headDimension: d, positions: first..<visible, scale: scale, into: scores, scoresStride: visible)
