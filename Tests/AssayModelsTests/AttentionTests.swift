@@ -86,7 +86,9 @@ struct AttentionTests {
     /// the reference within rounding, the same bits from an f16 cache as from an f32 cache holding
     /// the same halves, and with any thread count (the heads on the pool from 64 K multiply-adds:
     /// the cases with 64, 32 and 9 heads: with three threads a group of eight query heads is split
-    /// into slices of 4, and with two or three a group of three into slices of 2 and 1).
+    /// into slices of 4, and with two or three a group of three into slices of 2 and 1; at 20,001
+    /// positions a group of eight into slices of 3, 3 and 2 on one thread, of 2 on more, to bound
+    /// the scores a slice holds).
     @Test(arguments: [
         Case(start: 0, n: 1, heads: 4, kvHeads: 2, d: 16),
         Case(start: 200, n: 1, heads: 4, kvHeads: 1, d: 16),
@@ -95,6 +97,7 @@ struct AttentionTests {
         Case(start: 40, n: 1, heads: 32, kvHeads: 4, d: 64, f16: true),
         Case(start: 12, n: 1, heads: 3, kvHeads: 3, d: 13),
         Case(start: 300, n: 1, heads: 9, kvHeads: 3, d: 64),
+        Case(start: 20_000, n: 1, heads: 8, kvHeads: 1, d: 16),
     ])
     func decodingReadsTheCacheInPlace(_ c: Case) {
         let width = c.heads * c.d, kvWidth = c.kvHeads * c.d, keysCount = c.start + 1
@@ -129,6 +132,28 @@ struct AttentionTests {
                     #expect(result.map(\.bitPattern) == first.map(\.bitPattern), "\(threads) threads, half \(half): other bits")
                 } else {
                     first = result
+                }
+            }
+        }
+    }
+
+    /// Decode's slices of the query heads that share a KV head: every head in exactly one slice
+    /// (none empty), every thread asked for busy once the heads hold 64 K multiply-adds (as many
+    /// slices as threads, or one a head), and at most 64 K scores a slice (one head's when the
+    /// context is longer).
+    @Test func decodingSlicesCoverEveryHeadOnceAndBoundTheScores() {
+        for (heads, kvHeads) in [(32, 4), (9, 3), (4, 1), (64, 8), (3, 3), (6, 3), (1, 1), (14, 2), (8, 1), (32, 8), (40, 8)] {
+            for threads in [1, 2, 3, 8] {
+                for visible in [1, 40, 512, 8_191, 20_001, 70_000] {
+                    let (sliceHeads, slicesPerGroup, parts) = Attention.decodingSlices(heads: heads, kvHeads: kvHeads, visible: visible,
+                                                                                       headDimension: 64, threads: threads)
+                    let group = heads / kvHeads, label = "\(heads)/\(kvHeads) heads, \(threads) threads, \(visible) positions"
+                    #expect(sliceHeads >= 1 && slicesPerGroup * sliceHeads >= group && (slicesPerGroup - 1) * sliceHeads < group, "\(label)")
+                    #expect(sliceHeads * visible <= 1 << 16 || sliceHeads == 1, "\(label): \(sliceHeads) heads of scores")
+                    #expect(parts >= 1 && parts <= threads && parts <= kvHeads * slicesPerGroup, "\(label)")
+                    if visible * heads * 64 >= 1 << 16 {
+                        #expect(parts == min(threads, heads), "\(label): \(parts) threads")
+                    }
                 }
             }
         }

@@ -75,6 +75,24 @@ enum Attention {
         return output
     }
 
+    /// How ``decoding(q:keys:values:half:start:f16Probabilities:heads:kvHeads:headDimension:window:scale:softCap:)``
+    /// splits its heads: a task is a slice of a group (query heads that share one KV head, whose
+    /// rows the kernels then read once into L1 for all of them), of `sliceHeads` heads or fewer,
+    /// `slicesPerGroup` a group, on `parts` threads. The slices go to the pool once the heads hold
+    /// 64 K multiply-adds (32 positions of 32 heads of 64): the pool's hand-off costs a few
+    /// microseconds, the heads on one thread more. About two slices a thread where the groups
+    /// allow (one at least), since the threads claim them one at a time; and a slice holds at most
+    /// 64 K scores (256 KB a thread), or one head's when the context is longer.
+    static func decodingSlices(heads: Int, kvHeads: Int, visible: Int, headDimension d: Int,
+                               threads available: Int) -> (sliceHeads: Int, slicesPerGroup: Int, parts: Int) {
+        let group = heads / kvHeads
+        let threads = visible * heads * d >= 1 << 16 ? max(1, min(available, heads)) : 1
+        let wanted = threads > 1 ? min(group, (2 * threads + kvHeads - 1) / kvHeads) : 1
+        let sliceHeads = max(1, min((group + wanted - 1) / wanted, (1 << 16) / visible))
+        let slicesPerGroup = (group + sliceHeads - 1) / sliceHeads
+        return (sliceHeads, slicesPerGroup, min(threads, kvHeads * slicesPerGroup))
+    }
+
     /// ``causal(q:keys:values:start:n:f16Probabilities:heads:kvHeads:headDimension:window:scale:softCap:)``
     /// for one new position (decode), the cache read in place: `keys` and `values` hold start + 1
     /// rows of kvHeads · headDimension values, halves when `half` (converted as the scores and the
@@ -91,16 +109,9 @@ enum Attention {
         let scale = scale ?? 1 / Float(d).squareRoot()
         let visible = start + 1, first = window.map { max(0, visible - $0) } ?? 0
         precondition(q.count == heads * d, "attention shapes")
-        // A task is a slice of a group: query heads that share one KV head, whose rows the kernels
-        // then read once into L1 for all of them. The slices on the kernels' pool once the heads
-        // hold 64 K multiply-adds (32 positions of 32 heads of 64): the pool's hand-off costs a few
-        // microseconds, the heads on one thread more. At least two slices a thread where the
-        // groups allow, since the threads claim them one at a time.
-        let threads = visible * heads * d >= 1 << 16 ? min(Threads.count, heads) : 1
-        let wanted = threads > 1 ? min(group, (2 * threads + kvHeads - 1) / kvHeads) : 1
-        let sliceHeads = (group + wanted - 1) / wanted
-        let slicesPerGroup = (group + sliceHeads - 1) / sliceHeads, slices = kvHeads * slicesPerGroup
-        let parts = min(threads, slices)
+        let (sliceHeads, slicesPerGroup, parts) = decodingSlices(heads: heads, kvHeads: kvHeads, visible: visible, headDimension: d,
+                                                                 threads: Threads.count)
+        let slices = kvHeads * slicesPerGroup
         var output = [Float](repeating: 0, count: heads * d)
         let allScores = UnsafeMutablePointer<Float>.allocate(capacity: parts * sliceHeads * visible)
         defer { allScores.deallocate() }
