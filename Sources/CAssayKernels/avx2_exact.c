@@ -143,7 +143,7 @@ AVX2 static float exact_32(int type, const uint8_t *w, const float *x, const flo
 // and offset.
 #define MEMO_ROWS 64
 typedef struct { float *data; int64_t capacity; } buffer_t;
-static _Thread_local buffer_t scratch, memo[MEMO_ROWS];
+static _Thread_local buffer_t scratch, memo[MEMO_ROWS], limbs;
 static _Thread_local const float *memo_source[MEMO_ROWS];
 static _Thread_local float memo_offset[MEMO_ROWS];
 static _Thread_local int memo_on, memo_count;
@@ -161,6 +161,8 @@ static void free_buffers(void *unused) {
     (void)unused;
     free(scratch.data);
     scratch = (buffer_t){NULL, 0};
+    free(limbs.data);
+    limbs = (buffer_t){NULL, 0};
     for (int j = 0; j < MEMO_ROWS; j++) {
         free(memo[j].data);
         memo[j] = (buffer_t){NULL, 0};
@@ -171,10 +173,10 @@ static void make_buffers_key(void) { pthread_key_create(&buffers_key, free_buffe
 // After the transposed values, `offset` times each block's lane sums of the unscaled activations
 // (t[8j + i] = offset · Σ_s x[32j + 4i + s]): Q4_0 (offset −8) and Q6_K (−32) start each block's
 // products from them, Q4_1 (1) adds m times them.
-static float *fill(buffer_t *b, const float *x, int64_t k, float offset) {
-    int64_t size = k + k / 4;
+// `b` holding at least `size` floats, 64-byte aligned (NULL when no memory is left).
+static float *reserve(buffer_t *b, int64_t size) {
     if (size > b->capacity) {
-        float *grown = aligned_alloc(32, (size_t)((size + 7) / 8) * 32);
+        float *grown = aligned_alloc(64, (size_t)((size + 15) / 16) * 64);
         if (!grown) return NULL;
         pthread_once(&buffers_once, make_buffers_key);
         pthread_setspecific(buffers_key, (void *)1);
@@ -182,6 +184,11 @@ static float *fill(buffer_t *b, const float *x, int64_t k, float offset) {
         b->data = grown;
         b->capacity = size;
     }
+    return b->data;
+}
+
+static float *fill(buffer_t *b, const float *x, int64_t k, float offset) {
+    if (!reserve(b, k + k / 4)) return NULL;
     float *t = b->data + k;
     const float scale[4] = {1.0f, 0x1p-8f, 0x1p-16f, 0x1p-24f};
     for (int64_t g = 0; g + 32 <= k; g += 32)
@@ -346,6 +353,16 @@ AVX2 static float exact_q6_K(const uint8_t *w, const float *xt, int64_t blocks) 
 
 AVX2 void assay_gemv_exact_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const float *x, float *y, int64_t r0,
                                 int64_t r1) {
+    // Q4_0 with AVX-512 VNNI and VBMI: the activations split into 8-bit limbs for integer products
+    // (avx512_exact.c), unless a value cannot be carried.
+    size_t split = assay_exact_prepared_bytes(type, k);
+    if (split) {
+        float *g = reserve(&limbs, (int64_t)(split / sizeof(float)));
+        if (g && assay_exact_prepare_avx512(type, k, x, g)) {
+            assay_exact_rows_avx512_prepared(type, w, row_bytes, k, g, y, r0, r1);
+            return;
+        }
+    }
     // Σ x per 32 values, for the factorized kernels.
     float as[SCALED_BLOCKS];
     int summed = (type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q8_0 || type == Q2_K || type == Q3_K ||

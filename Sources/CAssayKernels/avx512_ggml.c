@@ -24,16 +24,12 @@
 //
 // Each output is the same whatever rows share its call: decode (one activation row) and short
 // batches (up to four at a time) give the same bits, as the AVX2 kernels do between themselves.
-#include "avx2.h"
+#include "avx512_q4_0.h"
 
 #include <stdlib.h>
 
 #if ASSAY_X86
-#define AVX512_Q4_0 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")))
 #define AVX512_Q4_K __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
-// The cache line `offset` bytes past `p`, 4 KB ahead (computed as an integer: past the end of the
-// matrix it is no pointer into it, and a prefetch there is harmless).
-#define AHEAD(p, offset) _mm_prefetch((const char *)((uintptr_t)(p) + 4096 + (offset)), _MM_HINT_T0)
 
 // One group of four activation blocks as the kernel reads it (192 bytes). Lane l of a register
 // (bytes 4·l … 4·l + 3) belongs to block l % 4 and holds its values 4·(l / 4) … 4·(l / 4) + 3 (low
@@ -47,13 +43,9 @@ typedef struct {
     int32_t unused[8];
 } q4_0_group;
 
-static int64_t groups_of(int64_t blocks) { return (blocks + 3) / 4; }
-
-// Activation row `xq` (q8_0 blocks of 34 bytes) rearranged into groups; blocks past the last are
-// zero (their products then 0 whatever the weights' bytes). Four blocks' halves side by side hold
-// block b's values 4·q … 4·q + 3 in 32-bit lane 4·b + q; one vpermd moves that lane to 4·q + b.
+// Activation row `xq` (q8_0 blocks of 34 bytes) rearranged into groups (q4_0_lanes); blocks past
+// the last are zero (their products then 0 whatever the weights' bytes).
 AVX512_Q4_0 static void prepare(const uint8_t *xq, int64_t blocks, q4_0_group *g) {
-    const __m512i transpose = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
     const __m512i ones = _mm512_set1_epi8(1);
     for (int64_t n = 0; n < groups_of(blocks); n++) {
         __m128i halves[2][4];
@@ -71,14 +63,12 @@ AVX512_Q4_0 static void prepare(const uint8_t *xq, int64_t blocks, q4_0_group *g
         }
         __m512i sums = _mm512_setzero_si512();
         for (int h = 0; h < 2; h++) {
-            __m512i side = _mm512_inserti32x4(_mm512_castsi128_si512(halves[h][0]), halves[h][1], 1);
-            side = _mm512_inserti32x4(_mm512_inserti32x4(side, halves[h][2], 2), halves[h][3], 3);
-            _mm512_store_si512((void *)(h ? g[n].high : g[n].low), _mm512_permutexvar_epi32(transpose, side));
-            sums = _mm512_dpbusd_epi32(sums, ones, side);
+            __m512i lanes = q4_0_lanes(halves[h]);
+            _mm512_store_si512((void *)(h ? g[n].high : g[n].low), lanes);
+            sums = _mm512_dpbusd_epi32(sums, ones, lanes);
         }
-        // Lanes 4·b … 4·b + 3 of `sums` hold block b's: their sum, times −8.
-        __m512i moved = _mm512_permutexvar_epi32(transpose, sums);
-        __m256i half = _mm256_add_epi32(_mm512_castsi512_si256(moved), _mm512_extracti64x4_epi64(moved, 1));
+        // Lanes b, b + 4, b + 8 and b + 12 of `sums` hold block b's: their sum, times −8.
+        __m256i half = _mm256_add_epi32(_mm512_castsi512_si256(sums), _mm512_extracti64x4_epi64(sums, 1));
         __m128i total = _mm_add_epi32(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
         _mm_store_si128((__m128i *)g[n].start, _mm_mullo_epi32(total, _mm_set1_epi32(-8)));
         memcpy(g[n].scale, scale, sizeof scale);
@@ -89,30 +79,9 @@ AVX512_Q4_0 static void prepare(const uint8_t *xq, int64_t blocks, q4_0_group *g
 // prepared activation rows (`g`, `stride` groups apart), added into acc[r].
 AVX512_Q4_0 static inline __attribute__((always_inline)) void group(const uint8_t *w, int64_t i, int64_t blocks, const q4_0_group *g,
                                                                      int64_t stride, __m512 *acc, const int R) {
-    // Byte j of the gathered nibbles: block (j / 4) % 4's byte 4·(j / 16) + j % 4, at 18 times
-    // the block + 2 + that of the group's 72 bytes (bytes 64–71 from the second table). Word j of
-    // the scales: block j % 4's.
-    const __m512i gather = _mm512_set_epi8(71, 70, 69, 68, 53, 52, 51, 50, 35, 34, 33, 32, 17, 16, 15, 14,  //
-                                           67, 66, 65, 64, 49, 48, 47, 46, 31, 30, 29, 28, 13, 12, 11, 10,  //
-                                           63, 62, 61, 60, 45, 44, 43, 42, 27, 26, 25, 24, 9, 8, 7, 6,      //
-                                           59, 58, 57, 56, 41, 40, 39, 38, 23, 22, 21, 20, 5, 4, 3, 2);
-    const __m512i scales = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
-                                            27, 18, 9, 0, 27, 18, 9, 0, 27, 18, 9, 0, 27, 18, 9, 0);
-    const __m512i mask = _mm512_set1_epi8(0x0F);
-    const uint8_t *p = w + 72 * i;
-    __m512i first, second;
-    if (4 * i + 4 <= blocks) {
-        first = _mm512_loadu_si512((const void *)p);
-        second = _mm512_zextsi128_si512(_mm_loadl_epi64((const __m128i *)(p + 64)));
-    } else {
-        // The row's last 18, 36 or 54 bytes: nothing read past them.
-        int64_t bytes = (blocks - 4 * i) * 18;
-        first = _mm512_maskz_loadu_epi8(((__mmask64)1 << bytes) - 1, p);
-        second = _mm512_setzero_si512();
-    }
-    __m512i q = _mm512_permutex2var_epi8(first, gather, second);
-    __m512i low = _mm512_and_si512(q, mask), high = _mm512_and_si512(_mm512_srli_epi16(q, 4), mask);
-    __m512 d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(scales, first)));
+    __m512i low, high;
+    __m512 d;
+    q4_0_unpack(w, i, blocks, &low, &high, &d);
     for (int r = 0; r < R; r++) {
         const q4_0_group *a = g + (int64_t)r * stride + i;
         __m512i start = _mm512_zextsi128_si512(_mm_load_si128((const __m128i *)a->start));

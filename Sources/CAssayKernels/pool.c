@@ -103,13 +103,22 @@ static int64_t boundary(const job_t *j, int chunk) {
     return j->kind != 1 && j->kind != 6 ? r & ~(int64_t)1 : r;
 }
 
+#if ASSAY_X86
+// Rows r0 ..< r1 against the activations prepared once for the product (prepare_once): quantized
+// rows for the ggml kernels, or one f32 row split for the exact ones.
+static void prepared_rows(const job_t *j, int64_t m, int64_t ldy, int64_t r0, int64_t r1) {
+    if (j->xq) assay_ggml_rows_avx512_prepared(j->type, j->w, j->row_bytes, j->k, j->prepared, m, j->y + r0, ldy, r0, r1);
+    else assay_exact_rows_avx512_prepared(j->type, j->w, j->row_bytes, j->k, j->prepared, j->y + r0, r0, r1);
+}
+#endif
+
 // Rows r0 ..< r1 of every activation row through assay_gemv: a few weight rows at a time (an even
 // count, about 16 KB) meet every activation row while they are in L1, so the weights are read
 // from memory once, not m times.
 static void gemv_rows(const job_t *j, int64_t r0, int64_t r1) {
 #if ASSAY_X86
     if (j->prepared) {
-        assay_ggml_rows_avx512_prepared(j->type, j->w, j->row_bytes, j->k, j->prepared, j->m, j->y + r0, j->ldy, r0, r1);
+        prepared_rows(j, j->m, j->ldy, r0, r1);
         return;
     }
     // Quantized activations of the common types: weight blocks unpacked once for several rows.
@@ -146,7 +155,7 @@ static void run_part(const job_t *j, int chunk, int part) {
     if (j->kind == 0) {
 #if ASSAY_X86
         if (j->prepared) {
-            assay_ggml_rows_avx512_prepared(j->type, j->w, j->row_bytes, j->k, j->prepared, 1, j->y + r0, 0, r0, r1);
+            prepared_rows(j, 1, 0, r0, r1);
             return;
         }
 #endif
@@ -323,17 +332,23 @@ static void run(job_t *j) {
     }
 }
 
-// The activations of a quantized product rearranged once for all its parts when the AVX-512
-// kernels take its type (NULL otherwise, or without memory: each part then prepares its own).
-static void *prepare_once(int type, int64_t k, const void *xq, size_t xq_row_bytes, int64_t m) {
+// The activations of a product rearranged once for all its parts when the AVX-512 kernels take
+// its type: quantized rows (ggml numerics), or one f32 row split into limbs (exact numerics). NULL
+// otherwise, without memory, or when the split cannot carry a value: each part then prepares its own
+// or takes the float kernels.
+static void *prepare_once(int type, int64_t k, const float *x, const void *xq, size_t xq_row_bytes, int64_t m) {
 #if ASSAY_X86
-    if (!xq || assay_simd_level() < 1) return NULL;
-    size_t bytes = assay_ggml_prepared_bytes(type, k, m);
+    if (assay_simd_level() < 1) return NULL;
+    size_t bytes = xq ? assay_ggml_prepared_bytes(type, k, m) : x && m == 1 ? assay_exact_prepared_bytes(type, k) : 0;
     void *g = bytes ? aligned_alloc(64, bytes) : NULL;
-    if (g) assay_ggml_prepare_avx512(type, k, (const uint8_t *)xq, xq_row_bytes, m, g);
+    if (g && xq) assay_ggml_prepare_avx512(type, k, (const uint8_t *)xq, xq_row_bytes, m, g);
+    if (g && !xq && !assay_exact_prepare_avx512(type, k, x, g)) {
+        free(g);
+        g = NULL;
+    }
     return g;
 #else
-    (void)type, (void)k, (void)xq, (void)xq_row_bytes, (void)m;
+    (void)type, (void)k, (void)x, (void)xq, (void)xq_row_bytes, (void)m;
     return NULL;
 #endif
 }
@@ -349,7 +364,7 @@ void assay_gemv_parallel(int type, const void *w, size_t row_bytes, int64_t k, c
     if (parts > rows) parts = (int)rows;
     if (parts < 1) parts = 1;
     job_t j = {0, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, 1, 0, 0, NULL, 0};
-    void *prepared = prepare_once(type, k, xq, 0, 1);
+    void *prepared = prepare_once(type, k, x, xq, 0, 1);
     j.prepared = prepared;
     run(&j);
     free(prepared);
@@ -381,7 +396,7 @@ void assay_gemm_rows_parallel(int type, const void *w, size_t row_bytes, int64_t
     if (!xq && x && type != F32 && m > 1 && assay_fast_dequantize(type))
         tiles = aligned_alloc(32, (size_t)parts * (size_t)(4 * stride) * sizeof(float));
     job_t j = {tiles ? 3 : 2, type, (const uint8_t *)w, row_bytes, k, x, xq, y, rows, parts, m, xq_row_bytes, ldy, tiles, stride};
-    void *prepared = tiles ? NULL : prepare_once(type, k, xq, xq_row_bytes, m);
+    void *prepared = tiles ? NULL : prepare_once(type, k, x, xq, xq_row_bytes, m);
     j.prepared = prepared;
     run(&j);
     free(prepared);

@@ -25,6 +25,11 @@ public enum QuantizedKernels {
     /// products), 1 (AVX-512 F: the ordered products), 0 (none, or ``forceAVX2(_:)`` is on).
     public static var avx512Level: Int { Int(assay_avx512_level()) }
 
+    /// Whether exact products of `type` against one activation row split the f32 activations into
+    /// four 8-bit limbs for integer products on this CPU (Q4_0 with AVX-512 VNNI and VBMI), rather
+    /// than converting every weight to float.
+    public static func splitsExactActivations(_ type: GGMLType) -> Bool { assay_exact_splits_activations(Int32(type.rawValue)) != 0 }
+
     /// Keeps every kernel on AVX2 on a CPU with AVX-512 (`true`), or not. Not thread-safe: tests only.
     public static func forceAVX2(_ on: Bool) { assay_force_avx2(on ? 1 : 0) }
 

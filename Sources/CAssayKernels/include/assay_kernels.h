@@ -40,6 +40,11 @@ int assay_dequantize_row(int type, const void *w, float *y, int64_t k);
 void assay_gemv(int type, const void *w, size_t row_bytes, int64_t k, const float *x, const void *xq, float *y, int64_t r0,
                 int64_t r1);
 
+/// Whether assay_gemv's exact products (f32 activations, one row) of `type` split the activations
+/// into four 8-bit limbs for integer products on this CPU: Q4_0 with AVX-512 VNNI and VBMI
+/// (avx512_exact.c); otherwise each weight is converted to float for its multiply-add.
+int assay_exact_splits_activations(int type);
+
 /// The CPUs this process may use: the smaller of its affinity mask (taskset, cpusets, Slurm's
 /// binding) and its cgroup's CPU bandwidth limit rounded up (docker --cpus, a Kubernetes CPU
 /// limit); at least 1. The default thread count. Read once.

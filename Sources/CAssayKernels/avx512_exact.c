@@ -1,0 +1,146 @@
+// Exact numerics for Q4_0 on AVX-512 with VNNI and VBMI: f32 activations against the weights in
+// place, through integer products (decode: one activation row).
+//
+// The AVX2 exact kernel (avx2_exact.c) converts every weight to float for its multiply-add: about
+// 18 vector operations a block of 32, compute-bound near 10 GB/s a thread on Zen 4 where the ggml
+// kernel's integer products reach 28. Here each block's 32 activations are split, once per
+// product, into four signed 8-bit limbs with a power-of-two scale: x = 2^e · (l0 + l1·2^−7 +
+// l2·2^−14 + l3·2^−21) + r, where 2^e makes the block's largest magnitude 32–64 so every limb is
+// within ±64, and |r| ≤ 2^(e−22), under 2^−27 of the block's largest. Every split is exact float
+// arithmetic (a power-of-two scaling, a rounding to an integer, a subtraction and a doubling by
+// 128), so the activations are carried to 28 bits below the block's largest, beyond f32's 24 for
+// all values within 2^−4 of it; smaller values lose only bits that weigh less than 2^−27 of it.
+// The weights' nibbles meet each limb in two vpdpbusd (eight a group of four blocks, against the
+// ggml kernel's two), starting from −8 · Σ limb, so each int32 lane holds an exact Σ (q − 8)·l;
+// lane sums of limbs 0 and 1 combine exactly as 128 · s0 + s1, of limbs 2 and 3 likewise (both
+// under 2^24, so their conversions to float are exact), and one multiply-add joins the two
+// (s01 + s23 · 2^−14, rounded once) before d · 2^(e−7) scales it into float lanes. A block's sum is
+// thus rounded about once where the float kernel rounds at each of its multiply-adds: as accurate
+// as f32 arithmetic or more (QuantizedKernelTests), at about 23 operations a group of four blocks.
+//
+// Activations the split cannot carry (NaN, infinities, a block whose largest magnitude is outside
+// 2^−60 … 2^60) make the preparation fail, and the product then takes the float kernel, which
+// propagates them as it always did.
+#include "avx512_q4_0.h"
+
+#include <math.h>
+#include <string.h>
+
+#if ASSAY_X86
+// One group of four activation blocks, split (576 bytes).
+typedef struct {
+    int8_t limbs[4][2][64];  // limb j of the four blocks: values 0–15, then 16–31, in q4_0_lanes' order
+    float scale[4];          // 2^(e − 7) of each block (0 for a block of zeros or past the row's end)
+    int32_t start[2][4];     // −8 · (128 · Σ l0 + Σ l1) and −8 · (128 · Σ l2 + Σ l3) of each block, block b in lane b
+    int32_t unused[4];
+} exact_group;
+_Static_assert(sizeof(exact_group) % 64 == 0, "groups stay 64-byte aligned");
+
+// Activation row `x` (`blocks` of 32) split into groups; 0 when a block cannot be carried.
+AVX512_Q4_0 static int prepare_exact(const float *x, int64_t blocks, exact_group *g) {
+    const __m512 shift = _mm512_set1_ps(128.0f);
+    for (int64_t n = 0; n < groups_of(blocks); n++) {
+        __m128i halves[4][2][4];
+        int32_t sums[4][4] = {{0}};
+        float scale[4] = {0};
+        for (int b = 0; b < 4; b++) {
+            int64_t i = 4 * n + b;
+            for (int j = 0; j < 4; j++) halves[j][0][b] = halves[j][1][b] = _mm_setzero_si128();
+            if (i >= blocks) continue;
+            __m512 v[2] = {_mm512_loadu_ps(x + 32 * i), _mm512_loadu_ps(x + 32 * i + 16)};
+            if (_mm512_cmp_ps_mask(v[0], v[0], _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v[1], v[1], _CMP_UNORD_Q)) return 0;
+            float largest = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v[0]), _mm512_abs_ps(v[1])));
+            if (largest == 0) continue;
+            if (!(largest >= 0x1p-60f && largest <= 0x1p60f)) return 0;
+            int e;
+            frexpf(largest, &e);
+            e -= 6;  // largest · 2^−e in [32, 64)
+            __m512 down = _mm512_set1_ps((float)-e);
+            for (int h = 0; h < 2; h++) {
+                __m512 r = _mm512_scalef_ps(v[h], down);
+                for (int j = 0; j < 4; j++) {
+                    __m512 limb = _mm512_roundscale_ps(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+                    r = _mm512_mul_ps(_mm512_sub_ps(r, limb), shift);
+                    __m512i whole = _mm512_cvtps_epi32(limb);
+                    halves[j][h][b] = _mm512_cvtepi32_epi8(whole);
+                    sums[j][b] += _mm512_reduce_add_epi32(whole);
+                }
+            }
+            scale[b] = ldexpf(1.0f, e - 7);
+        }
+        for (int j = 0; j < 4; j++)
+            for (int h = 0; h < 2; h++) _mm512_store_si512((void *)g[n].limbs[j][h], q4_0_lanes(halves[j][h]));
+        for (int b = 0; b < 4; b++) {
+            g[n].start[0][b] = -8 * (128 * sums[0][b] + sums[1][b]);
+            g[n].start[1][b] = -8 * (128 * sums[2][b] + sums[3][b]);
+        }
+        memcpy(g[n].scale, scale, sizeof scale);
+        memset(g[n].unused, 0, sizeof g[n].unused);
+    }
+    return 1;
+}
+
+// Group `i` of weight row `w` against its split activations `a`, added into `acc`.
+AVX512_Q4_0 static inline __attribute__((always_inline)) __m512 exact_group_product(const uint8_t *w, int64_t i, int64_t blocks,
+                                                                                     const exact_group *a, __m512 acc) {
+    __m512i low, high;
+    __m512 d;
+    q4_0_unpack(w, i, blocks, &low, &high, &d);
+    const __m512i *l = (const __m512i *)a->limbs;
+    __m512i s0 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), low, l[0]), high, l[1]);
+    __m512i s1 = _mm512_dpbusd_epi32(_mm512_zextsi128_si512(_mm_load_si128((const __m128i *)a->start[0])), low, l[2]);
+    s1 = _mm512_dpbusd_epi32(s1, high, l[3]);
+    __m512i s2 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), low, l[4]), high, l[5]);
+    __m512i s3 = _mm512_dpbusd_epi32(_mm512_zextsi128_si512(_mm_load_si128((const __m128i *)a->start[1])), low, l[6]);
+    s3 = _mm512_dpbusd_epi32(s3, high, l[7]);
+    __m512 upper = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_slli_epi32(s0, 7), s1));
+    __m512 lower = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_slli_epi32(s2, 7), s3));
+    __m512 sum = _mm512_fmadd_ps(lower, _mm512_set1_ps(0x1p-14f), upper);
+    return _mm512_fmadd_ps(sum, _mm512_mul_ps(d, _mm512_broadcast_f32x4(_mm_load_ps(a->scale))), acc);
+}
+
+// Weight row `w` (`blocks` Q4_0 blocks) against the split activations: even groups on one
+// accumulator, odd ones on another.
+AVX512_Q4_0 static float exact_row(const uint8_t *w, int64_t blocks, const exact_group *g) {
+    __m512 even = _mm512_setzero_ps(), odd = _mm512_setzero_ps();
+    int64_t groups = groups_of(blocks), i = 0;
+    for (; i + 2 <= groups; i += 2) {
+        AHEAD(w + 72 * i, 0);
+        AHEAD(w + 72 * i, 64);
+        even = exact_group_product(w, i, blocks, g + i, even);
+        odd = exact_group_product(w, i + 1, blocks, g + i + 1, odd);
+    }
+    if (i < groups) even = exact_group_product(w, i, blocks, g + i, even);
+    return _mm512_reduce_add_ps(_mm512_add_ps(even, odd));
+}
+
+AVX512_Q4_0 static void exact_rows(const uint8_t *w, size_t row_bytes, int64_t blocks, const exact_group *g, float *y, int64_t r0,
+                                   int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row(w + (size_t)r * row_bytes, blocks, g);
+}
+
+size_t assay_exact_prepared_bytes(int type, int64_t k) {
+    if (type != Q4_0 || k < 32 || k % 32 != 0 || !assay_avx512_vbmi()) return 0;
+    return (size_t)groups_of(k / 32) * sizeof(exact_group);
+}
+
+int assay_exact_prepare_avx512(int type, int64_t k, const float *x, void *g) {
+    (void)type;
+    return prepare_exact(x, k / 32, (exact_group *)g);
+}
+
+void assay_exact_rows_avx512_prepared(int type, const uint8_t *w, size_t row_bytes, int64_t k, const void *g, float *y, int64_t r0,
+                                      int64_t r1) {
+    (void)type;
+    exact_rows(w, row_bytes, k / 32, (const exact_group *)g, y, r0, r1);
+}
+#endif
+
+int assay_exact_splits_activations(int type) {
+#if ASSAY_X86
+    return assay_exact_prepared_bytes(type, 32) != 0;
+#else
+    (void)type;
+    return 0;
+#endif
+}
