@@ -63,21 +63,30 @@ struct AttentionTests {
         let width = c.heads * c.d, kvWidth = c.kvHeads * c.d, keysCount = c.start + c.n
         let q = Self.random(c.n * width, 1), keys = Self.random(keysCount * kvWidth, 2), values = Self.random(keysCount * kvWidth, 3)
         let expected = Self.reference(c, q: q, keys: keys, values: values)
+        Self.expectSameBitsWithAnyThreads(c, expected: expected, variants: [("", {
+            Attention.causal(q: q, keys: keys, values: values, start: c.start, n: c.n, f16Probabilities: c.f16,
+                             heads: c.heads, kvHeads: c.kvHeads, headDimension: c.d, window: c.window, softCap: c.softCap)
+        })])
+    }
+
+    /// Each of `variants` run with 1, 2 and 3 threads: every result within the case's tolerance of
+    /// `expected` (f16 probabilities carry a relative rounding of 2⁻¹¹ each), and the same bits as the first.
+    static func expectSameBitsWithAnyThreads(_ c: Case, expected: [Double], variants: [(label: String, run: () -> [Float])]) {
         let saved = BLAS.threads
         defer { BLAS.threads = saved }
+        let tolerance = c.f16 ? 2e-3 : 2e-5
         var first: [Float]?
         for threads in [1, 2, 3] {
             BLAS.threads = threads
-            let output = Attention.causal(q: q, keys: keys, values: values, start: c.start, n: c.n, f16Probabilities: c.f16,
-                                          heads: c.heads, kvHeads: c.kvHeads, headDimension: c.d, window: c.window, softCap: c.softCap)
-            // f16 probabilities carry a relative rounding of 2⁻¹¹ each.
-            let tolerance = c.f16 ? 2e-3 : 2e-5
-            let worst = zip(output, expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max() ?? 0
-            #expect(worst < tolerance, "\(threads) threads: worst relative difference \(worst)")
-            if let first {
-                #expect(zip(output, first).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(threads) threads: other bits than 1 thread")
-            } else {
-                first = output
+            for variant in variants {
+                let result = variant.run()
+                let worst = zip(result, expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max() ?? 0
+                #expect(worst < tolerance, "\(threads) threads\(variant.label): worst relative difference \(worst)")
+                if let first {
+                    #expect(result.map(\.bitPattern) == first.map(\.bitPattern), "\(threads) threads\(variant.label): other bits than the first")
+                } else {
+                    first = result
+                }
             }
         }
     }
@@ -106,35 +115,24 @@ struct AttentionTests {
         let keys = Self.random(keysCount * kvWidth, 2).map { Float(Float16($0)) }, values = Self.random(keysCount * kvWidth, 3).map { Float(Float16($0)) }
         let halfKeys = keys.map { Float16($0).bitPattern }, halfValues = values.map { Float16($0).bitPattern }
         let expected = Self.reference(c, q: q, keys: keys, values: values)
-        let saved = BLAS.threads
-        defer { BLAS.threads = saved }
-        var first: [Float]?
-        for threads in [1, 2, 3] {
-            BLAS.threads = threads
-            for half in [true, false] {
-                let result: [Float] = half
-                    ? halfKeys.withUnsafeBytes { k in
-                        halfValues.withUnsafeBytes { v in
-                            Attention.decoding(q: q, keys: k.baseAddress!, values: v.baseAddress!, half: true, start: c.start, f16Probabilities: c.f16,
-                                               heads: c.heads, kvHeads: c.kvHeads, headDimension: c.d, window: c.window, softCap: c.softCap)
-                        }
+        Self.expectSameBitsWithAnyThreads(c, expected: expected, variants: [
+            (", f16 cache", {
+                halfKeys.withUnsafeBytes { k in
+                    halfValues.withUnsafeBytes { v in
+                        Attention.decoding(q: q, keys: k.baseAddress!, values: v.baseAddress!, half: true, start: c.start, f16Probabilities: c.f16,
+                                           heads: c.heads, kvHeads: c.kvHeads, headDimension: c.d, window: c.window, softCap: c.softCap)
                     }
-                    : keys.withUnsafeBytes { k in
-                        values.withUnsafeBytes { v in
-                            Attention.decoding(q: q, keys: k.baseAddress!, values: v.baseAddress!, half: false, start: c.start, f16Probabilities: c.f16,
-                                               heads: c.heads, kvHeads: c.kvHeads, headDimension: c.d, window: c.window, softCap: c.softCap)
-                        }
-                    }
-                let tolerance = c.f16 ? 2e-3 : 2e-5
-                let worst = zip(result, expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max() ?? 0
-                #expect(worst < tolerance, "\(threads) threads, half \(half): worst relative difference \(worst)")
-                if let first {
-                    #expect(result.map(\.bitPattern) == first.map(\.bitPattern), "\(threads) threads, half \(half): other bits")
-                } else {
-                    first = result
                 }
-            }
-        }
+            }),
+            (", f32 cache", {
+                keys.withUnsafeBytes { k in
+                    values.withUnsafeBytes { v in
+                        Attention.decoding(q: q, keys: k.baseAddress!, values: v.baseAddress!, half: false, start: c.start, f16Probabilities: c.f16,
+                                           heads: c.heads, kvHeads: c.kvHeads, headDimension: c.d, window: c.window, softCap: c.softCap)
+                    }
+                }
+            }),
+        ])
     }
 
     /// Decode's slices of the query heads that share a KV head: every head in exactly one slice
