@@ -170,9 +170,6 @@ static void free_buffers(void *unused) {
 }
 static void make_buffers_key(void) { pthread_key_create(&buffers_key, free_buffers); }
 
-// After the transposed values, `offset` times each block's lane sums of the unscaled activations
-// (t[8j + i] = offset · Σ_s x[32j + 4i + s]): Q4_0 (offset −8) and Q6_K (−32) start each block's
-// products from them, Q4_1 (1) adds m times them.
 // `b` holding at least `size` floats, 64-byte aligned (NULL when no memory is left).
 static float *reserve(buffer_t *b, int64_t size) {
     if (size > b->capacity) {
@@ -187,6 +184,9 @@ static float *reserve(buffer_t *b, int64_t size) {
     return b->data;
 }
 
+// After the transposed values, `offset` times each block's lane sums of the unscaled activations
+// (t[8j + i] = offset · Σ_s x[32j + 4i + s]): Q4_0 (offset −8) and Q6_K (−32) start each block's
+// products from them, Q4_1 (1) adds m times them.
 static float *fill(buffer_t *b, const float *x, int64_t k, float offset) {
     if (!reserve(b, k + k / 4)) return NULL;
     float *t = b->data + k;
@@ -353,7 +353,7 @@ AVX2 static float exact_q6_K(const uint8_t *w, const float *xt, int64_t blocks) 
 
 AVX2 void assay_gemv_exact_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const float *x, float *y, int64_t r0,
                                 int64_t r1) {
-    // Q4_0 with AVX-512 VNNI and VBMI: the activations split into 8-bit limbs for integer products
+    // Q4_0 and Q4_1 with AVX-512 VNNI and VBMI: the activations split into 8-bit limbs for integer products
     // (avx512_exact.c), unless a value cannot be carried.
     size_t split = assay_exact_prepared_bytes(type, k);
     if (split) {

@@ -1,26 +1,32 @@
-// Exact numerics for Q4_0 on AVX-512 with VNNI and VBMI: f32 activations against the weights in
-// place, through integer products (decode: one activation row).
+// Exact numerics for Q4_0 and Q4_1 on AVX-512 with VNNI and VBMI: f32 activations against the
+// weights in place, through integer products (decode: one activation row).
 //
-// The AVX2 exact kernel (avx2_exact.c) converts every weight to float for its multiply-add: about
+// The AVX2 exact kernels (avx2_exact.c) convert every weight to float for its multiply-add: about
 // 18 vector operations a block of 32, compute-bound near 10 GB/s a thread on Zen 4 where the ggml
 // kernel's integer products reach 28. Here each block's 32 activations are split, once per
 // product, into four signed 8-bit limbs with a power-of-two scale: x = 2^e · (l0 + l1·2^−7 +
 // l2·2^−14 + l3·2^−21) + r, where 2^e makes the block's largest magnitude 32–64 so every limb is
-// within ±64, and |r| ≤ 2^(e−22), under 2^−27 of the block's largest. Every split is exact float
+// within ±64, and |r| ≤ 2^(e−22), at most 2^−27 of the block's largest. Every split is exact float
 // arithmetic (a power-of-two scaling, a rounding to an integer, a subtraction and a doubling by
-// 128), so the activations are carried to 28 bits below the block's largest, beyond f32's 24 for
-// all values within 2^−4 of it; smaller values lose only bits that weigh less than 2^−27 of it.
+// 128), so the activations are carried to 28 bits below the block's largest: whole for all values
+// within 2^−3 of it, and smaller values lose only bits that weigh at most 2^−27 of it. What is
+// lost is measured against the block's largest, so a value above 16 times the block's mean
+// magnitude (a model's outlier channel; at most one a block) is taken out of the limbs before the
+// scale is chosen and met in float by each row, its weight dequantized on its own: otherwise an
+// outlier of 10^4 over a zero weight would leave its neighbours 13 bits fewer.
 // The weights' nibbles meet each limb in two vpdpbusd (eight a group of four blocks, against the
-// ggml kernel's two), starting from −8 · Σ limb, so each int32 lane holds an exact Σ (q − 8)·l;
-// lane sums of limbs 0 and 1 combine exactly as 128 · s0 + s1, of limbs 2 and 3 likewise (both
-// under 2^24, so their conversions to float are exact), and one multiply-add joins the two
-// (s01 + s23 · 2^−14, rounded once) before d · 2^(e−7) scales it into float lanes. A block's sum is
-// thus rounded about once where the float kernel rounds at each of its multiply-adds: as accurate
-// as f32 arithmetic or more (QuantizedKernelTests), at about 23 operations a group of four blocks.
+// ggml kernel's two), for Q4_0 starting from −8 · Σ limb, so each int32 lane holds an exact
+// Σ (q − 8)·l (Q4_1: Σ q·l); lane sums of limbs 0 and 1 combine exactly as 128 · s0 + s1, of
+// limbs 2 and 3 likewise (both under 2^24, so their conversions to float are exact), and one
+// multiply-add joins the two (s01 + s23 · 2^−14, rounded once) before d · 2^(e−7) scales it into
+// float lanes (rounded again). Q4_1 adds m · Σ x, with each block's Σ x taken from the limbs'
+// integer sums the same way. A block's sum is thus rounded about twice where the float kernel
+// rounds at each of its multiply-adds: errors of the float kernel's size or smaller
+// (QuantizedKernelTests), at about 23 vector operations a group of four blocks.
 //
-// Activations the split cannot carry (NaN, infinities, a block whose largest magnitude is outside
-// 2^−60 … 2^60) make the preparation fail, and the product then takes the float kernel, which
-// propagates them as it always did.
+// Activations the split cannot carry (NaN, infinities, a magnitude above 2^60, a block whose
+// largest magnitude, its outlier aside, is below 2^−60) make the preparation fail, and the product
+// then takes the float kernel, which propagates them as it always did.
 #include "avx512_q4_0.h"
 
 #include <math.h>
@@ -31,14 +37,28 @@
 typedef struct {
     int8_t limbs[4][2][64];  // limb j of the four blocks: values 0–15, then 16–31, in q4_0_lanes' order
     float scale[4];          // 2^(e − 7) of each block (0 for a block of zeros or past the row's end)
-    int32_t start[2][4];     // −8 · (128 · Σ l0 + Σ l1) and −8 · (128 · Σ l2 + Σ l3) of each block, block b in lane b
-    int32_t unused[4];
+    int32_t start[2][4];     // Q4_0: −8 · (128 · Σ l0 + Σ l1) and −8 · (128 · Σ l2 + Σ l3) of each block, block b in lane b
+    float sums[4];           // Q4_1: Σ x of each block as the limbs carry it, rounded once
 } exact_group;
 _Static_assert(sizeof(exact_group) % 64 == 0, "groups stay 64-byte aligned");
 
-// Activation row `x` (`blocks` of 32) split into groups; 0 when a block cannot be carried.
-AVX512_Q4_0 static int prepare_exact(const float *x, int64_t blocks, exact_group *g) {
+// After the groups: the row's outliers, at most one a block (a value above 16 times its block's
+// mean magnitude: two would hold more than the block's whole sum), in order, each met in float.
+typedef struct {
+    int32_t count;
+    int32_t index[];  // `count` positions, then their values (floats) at index + blocks
+} exact_outliers;
+
+static int64_t groups_bytes(int64_t blocks) { return groups_of(blocks) * (int64_t)sizeof(exact_group); }
+static exact_outliers *outliers_of(void *g, int64_t blocks) { return (exact_outliers *)((char *)g + groups_bytes(blocks)); }
+
+// Activation row `x` (`blocks` of 32) split into groups for `type`'s kernel, its outliers listed
+// after them; 0 when a block cannot be carried.
+AVX512_Q4_0 static int prepare_exact(int type, const float *x, int64_t blocks, exact_group *g) {
     const __m512 shift = _mm512_set1_ps(128.0f);
+    exact_outliers *outliers = outliers_of(g, blocks);
+    float *outlier_values = (float *)(outliers->index + blocks);
+    outliers->count = 0;
     for (int64_t n = 0; n < groups_of(blocks); n++) {
         __m128i halves[4][2][4];
         int32_t sums[4][4] = {{0}};
@@ -49,9 +69,23 @@ AVX512_Q4_0 static int prepare_exact(const float *x, int64_t blocks, exact_group
             if (i >= blocks) continue;
             __m512 v[2] = {_mm512_loadu_ps(x + 32 * i), _mm512_loadu_ps(x + 32 * i + 16)};
             if (_mm512_cmp_ps_mask(v[0], v[0], _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v[1], v[1], _CMP_UNORD_Q)) return 0;
-            float largest = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v[0]), _mm512_abs_ps(v[1])));
+            __m512 a[2] = {_mm512_abs_ps(v[0]), _mm512_abs_ps(v[1])};
+            if (!(_mm512_reduce_max_ps(_mm512_max_ps(a[0], a[1])) <= 0x1p60f)) return 0;  // an infinity, or too large
+            // A value far above the rest (a model's outlier channel) would set the scale and leave
+            // the others fewer bits: it is taken out and met in float.
+            __m512 threshold = _mm512_set1_ps(0.5f * _mm512_reduce_add_ps(_mm512_add_ps(a[0], a[1])));  // 16 × the mean
+            for (int h = 0; h < 2; h++) {
+                __mmask16 far = _mm512_cmp_ps_mask(a[h], threshold, _CMP_GT_OQ);
+                if (!far) continue;
+                int lane = __builtin_ctz(far);
+                outliers->index[outliers->count] = (int32_t)(32 * i + 16 * h + lane);
+                outlier_values[outliers->count++] = x[32 * i + 16 * h + lane];
+                v[h] = _mm512_maskz_mov_ps((__mmask16)~far, v[h]);
+                a[h] = _mm512_maskz_mov_ps((__mmask16)~far, a[h]);
+            }
+            float largest = _mm512_reduce_max_ps(_mm512_max_ps(a[0], a[1]));
             if (largest == 0) continue;
-            if (!(largest >= 0x1p-60f && largest <= 0x1p60f)) return 0;
+            if (!(largest >= 0x1p-60f)) return 0;
             int e;
             frexpf(largest, &e);
             e -= 6;  // largest · 2^−e in [32, 64)
@@ -71,21 +105,26 @@ AVX512_Q4_0 static int prepare_exact(const float *x, int64_t blocks, exact_group
         for (int j = 0; j < 4; j++)
             for (int h = 0; h < 2; h++) _mm512_store_si512((void *)g[n].limbs[j][h], q4_0_lanes(halves[j][h]));
         for (int b = 0; b < 4; b++) {
-            g[n].start[0][b] = -8 * (128 * sums[0][b] + sums[1][b]);
-            g[n].start[1][b] = -8 * (128 * sums[2][b] + sums[3][b]);
+            int32_t upper = 128 * sums[0][b] + sums[1][b], lower = 128 * sums[2][b] + sums[3][b];
+            g[n].start[0][b] = type == Q4_0 ? -8 * upper : 0;
+            g[n].start[1][b] = type == Q4_0 ? -8 * lower : 0;
+            g[n].sums[b] = type == Q4_0 ? 0 : fmaf((float)lower, 0x1p-14f, (float)upper) * scale[b];
         }
         memcpy(g[n].scale, scale, sizeof scale);
-        memset(g[n].unused, 0, sizeof g[n].unused);
     }
     return 1;
 }
 
-// Group `i` of weight row `w` against its split activations `a`, added into `acc`.
-AVX512_Q4_0 static inline __attribute__((always_inline)) __m512 exact_group_product(const uint8_t *w, int64_t i, int64_t blocks,
-                                                                                     const exact_group *a, __m512 acc) {
+// Group `i` of weight row `w` against its split activations `a`, added into `acc` (and for Q4_1
+// m · Σ x into `mins`).
+AVX512_Q4_0 static inline __attribute__((always_inline)) __m512 exact_group_product(const int type, const uint8_t *w, int64_t i,
+                                                                                     int64_t blocks, const exact_group *a, __m512 acc,
+                                                                                     __m128 *mins) {
     __m512i low, high;
     __m512 d;
-    q4_0_unpack(w, i, blocks, &low, &high, &d);
+    __m128 m;
+    q4_unpack(type, w, i, blocks, &low, &high, &d, &m);
+    if (type == Q4_1) *mins = _mm_fmadd_ps(m, _mm_load_ps(a->sums), *mins);
     const __m512i *l = (const __m512i *)a->limbs;
     __m512i s0 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), low, l[0]), high, l[1]);
     __m512i s1 = _mm512_dpbusd_epi32(_mm512_zextsi128_si512(_mm_load_si128((const __m128i *)a->start[0])), low, l[2]);
@@ -99,40 +138,60 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) __m512 exact_group_prod
     return _mm512_fmadd_ps(sum, _mm512_mul_ps(d, _mm512_broadcast_f32x4(_mm_load_ps(a->scale))), acc);
 }
 
-// Weight row `w` (`blocks` Q4_0 blocks) against the split activations: even groups on one
+// Weight row `w` (`blocks` Q4_0 or Q4_1 blocks) against the split activations: even groups on one
 // accumulator, odd ones on another.
-AVX512_Q4_0 static float exact_row(const uint8_t *w, int64_t blocks, const exact_group *g) {
+AVX512_Q4_0 static inline __attribute__((always_inline)) float exact_row(const int type, const uint8_t *w, int64_t blocks,
+                                                                          const exact_group *g) {
     __m512 even = _mm512_setzero_ps(), odd = _mm512_setzero_ps();
+    __m128 mins = _mm_setzero_ps();
+    const int bytes = type == Q4_0 ? 72 : 80;
     int64_t groups = groups_of(blocks), i = 0;
     for (; i + 2 <= groups; i += 2) {
-        AHEAD(w + 72 * i, 0);
-        AHEAD(w + 72 * i, 64);
-        even = exact_group_product(w, i, blocks, g + i, even);
-        odd = exact_group_product(w, i + 1, blocks, g + i + 1, odd);
+        AHEAD(w + bytes * i, 0);
+        AHEAD(w + bytes * i, 64);
+        if (type == Q4_1) AHEAD(w + bytes * i, 128);
+        even = exact_group_product(type, w, i, blocks, g + i, even, &mins);
+        odd = exact_group_product(type, w, i + 1, blocks, g + i + 1, odd, &mins);
     }
-    if (i < groups) even = exact_group_product(w, i, blocks, g + i, even);
-    return _mm512_reduce_add_ps(_mm512_add_ps(even, odd));
+    if (i < groups) even = exact_group_product(type, w, i, blocks, g + i, even, &mins);
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(even, odd));
+    if (type == Q4_1) sum += hsum(_mm256_zextps128_ps256(mins));
+    const exact_outliers *outliers = outliers_of((void *)g, blocks);
+    const float *values = (const float *)(outliers->index + blocks);
+    for (int32_t o = 0; o < outliers->count; o++) {
+        // The weight as the dequantizer gives it: d·(q − 8), or d·q + m.
+        int32_t j = outliers->index[o];
+        const uint8_t *block = w + (j / 32) * (type == Q4_0 ? 18 : 20), *nibbles = block + (type == Q4_0 ? 2 : 4);
+        int q = j % 32 < 16 ? nibbles[j % 32] & 0x0F : nibbles[j % 32 - 16] >> 4;
+        float d = _cvtsh_ss(load_u16(block));
+        float weight = type == Q4_0 ? d * (float)(q - 8) : d * (float)q + _cvtsh_ss(load_u16(block + 2));
+        sum = fmaf(weight, values[o], sum);
+    }
+    return sum;
 }
 
-AVX512_Q4_0 static void exact_rows(const uint8_t *w, size_t row_bytes, int64_t blocks, const exact_group *g, float *y, int64_t r0,
-                                   int64_t r1) {
-    for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row(w + (size_t)r * row_bytes, blocks, g);
+// One loop per type (the type's layout constant inside it).
+AVX512_Q4_0 static void exact_rows(int type, const uint8_t *w, size_t row_bytes, int64_t blocks, const exact_group *g, float *y,
+                                   int64_t r0, int64_t r1) {
+    if (type == Q4_0)
+        for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row(Q4_0, w + (size_t)r * row_bytes, blocks, g);
+    else
+        for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row(Q4_1, w + (size_t)r * row_bytes, blocks, g);
 }
 
 size_t assay_exact_prepared_bytes(int type, int64_t k) {
-    if (type != Q4_0 || k < 32 || k % 32 != 0 || !assay_avx512_vbmi()) return 0;
-    return (size_t)groups_of(k / 32) * sizeof(exact_group);
+    if ((type != Q4_0 && type != Q4_1) || k < 32 || k % 32 != 0 || !assay_avx512_vbmi()) return 0;
+    int64_t blocks = k / 32;
+    return (size_t)(groups_bytes(blocks) + (4 + 8 * blocks + 63) / 64 * 64);
 }
 
 int assay_exact_prepare_avx512(int type, int64_t k, const float *x, void *g) {
-    (void)type;
-    return prepare_exact(x, k / 32, (exact_group *)g);
+    return prepare_exact(type, x, k / 32, (exact_group *)g);
 }
 
 void assay_exact_rows_avx512_prepared(int type, const uint8_t *w, size_t row_bytes, int64_t k, const void *g, float *y, int64_t r0,
                                       int64_t r1) {
-    (void)type;
-    exact_rows(w, row_bytes, k / 32, (const exact_group *)g, y, r0, r1);
+    exact_rows(type, w, row_bytes, k / 32, (const exact_group *)g, y, r0, r1);
 }
 #endif
 

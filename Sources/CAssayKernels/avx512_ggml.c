@@ -81,7 +81,7 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) void group(const uint8_
                                                                      int64_t stride, __m512 *acc, const int R) {
     __m512i low, high;
     __m512 d;
-    q4_0_unpack(w, i, blocks, &low, &high, &d);
+    q4_unpack(Q4_0, w, i, blocks, &low, &high, &d, NULL);
     for (int r = 0; r < R; r++) {
         const q4_0_group *a = g + (int64_t)r * stride + i;
         __m512i start = _mm512_zextsi128_si512(_mm_load_si128((const __m128i *)a->start));

@@ -108,47 +108,59 @@ struct QuantizedKernelTests {
         }
     }
 
-    /// With AVX-512 VNNI and VBMI, exact Q4_0 products split each block's f32 activations into four
-    /// 8-bit limbs for integer products (avx512_exact.c). They stay as accurate as the float
-    /// kernel's: within 1e-7 of Σ|w·x| of a float64 reference on rows of 2,048 and 5,632 values,
-    /// over activations spread across 12 orders of magnitude, where both kernels measure 3–5e-8
-    /// and three limbs 2.3e-7. Zero blocks
-    /// give nothing, and a product with a value the limbs cannot carry (NaN, an infinity, a block
-    /// whose largest magnitude is below 2^−60 or above 2^60) takes the float kernel: its bits.
-    @Test func exactQ4_0ProductsThroughLimbsKeepF32Accuracy() {
-        guard QuantizedKernels.splitsExactActivations(.q4_0) else {
-            print("skipped: this CPU has no AVX-512 VNNI and VBMI, so exact Q4_0 products convert every weight to float")
+    /// With AVX-512 VNNI and VBMI, exact Q4_0 and Q4_1 products split each block's f32 activations
+    /// into four 8-bit limbs for integer products (avx512_exact.c), a value above 16 times its
+    /// block's mean magnitude taken out and met in float. They stay as accurate as the float
+    /// kernel's, within 1e-7 of Σ|w·x| of a float64 reference on rows of 2,048 and 5,632 values:
+    /// over activations spread across 12 orders of magnitude (at most 7.2e-8, the float kernel
+    /// 4–9e-8, three limbs 1.9–2.1e-7), and with every third block's value 5 at 10^4 times the rest
+    /// and its weight 0 (at most 7.9e-8; kept in the limbs 1.1–2.4e-5 for Q4_0, and the float kernel
+    /// itself 1–12e-6). Zero blocks give nothing, and a
+    /// product with a value the limbs cannot carry (NaN, an infinity, a block whose largest
+    /// magnitude is below 2^−60 or above 2^60) takes the float kernel: its bits.
+    @Test(arguments: [GGMLType.q4_0, .q4_1])
+    func exactProductsThroughLimbsKeepF32Accuracy(type: GGMLType) {
+        guard QuantizedKernels.splitsExactActivations(type) else {
+            print("skipped: this CPU has no AVX-512 VNNI and VBMI, so exact \(type) products convert every weight to float")
             return
         }
         defer { QuantizedKernels.forceAVX2(false) }
         let rows = 48
         for columns in [2048, 5632, 96] {
-            let w = Self.matrix(.q4_0, rows: rows, columns: columns, seed: UInt64(columns))
-            var generator = SeededGenerator(seed: 61)
-            var x = (0..<columns).map { _ in
+            var generator = SeededGenerator(seed: UInt64(columns))
+            var values = (0..<(rows * columns)).map { _ in Float.random(in: -1...1, using: &generator) * Float.random(in: 0...2, using: &generator) }
+            let spikes = stride(from: 0, to: columns, by: 96).map { $0 + 5 }
+            for r in 0..<rows { for j in spikes { values[r * columns + j] = 0 } }
+            let w = WeightMatrix(type: type, rows: rows, columns: columns, copying: Quantizer.quantize(values, as: type))!
+            var spread = (0..<columns).map { _ in
                 Float.random(in: -1...1, using: &generator) * Float(pow(10, Double(Int.random(in: -6...6, using: &generator))))
             }
-            for j in 32..<64 { x[j] = 0 }  // a block of zeros
-            let (expected, magnitude) = Self.reference(w.dequantized(), x, rows: rows)
-            // Three blocks (a group's remainder): a few terms of 10^±6, so both kernels' roundings
-            // weigh more against Σ|w·x| (up to 3.5e-7).
+            for j in 32..<64 { spread[j] = 0 }  // a block of zeros
+            var spiking = (0..<columns).map { _ in Float.random(in: -1...1, using: &generator) }
+            for j in spikes { spiking[j] *= 10_000 }
+            // Three blocks (a group's remainder): a few terms of 10^±6, so roundings weigh more
+            // against Σ|w·x| (the float kernel's up to 3.5e-7).
             let bound = columns < 2048 ? 1e-6 : 1e-7
-            for float in [true, false] {
-                QuantizedKernels.forceAVX2(float)
-                let y = w.linear(x, rows: 1)
+            for (name, x) in [("spread", spread), ("spiking", spiking)] {
+                let (expected, magnitude) = Self.reference(w.dequantized(), x, rows: rows)
+                QuantizedKernels.forceAVX2(true)
+                let float = w.linear(x, rows: 1)
+                QuantizedKernels.forceAVX2(false)
+                let split = w.linear(x, rows: 1)
+                #expect(split != float, "\(type) \(columns) columns, \(name): the float kernel's bits, not the limbs'")
                 for r in 0..<rows {
-                    #expect(abs(Double(y[r]) - expected[r]) <= bound * magnitude[r], "\(columns) columns row \(r) float kernel \(float)")
+                    #expect(abs(Double(split[r]) - expected[r]) <= bound * magnitude[r], "\(type) \(columns) columns, \(name), row \(r)")
                 }
             }
             // Values the limbs cannot carry, in one block: the whole product takes the float kernel.
             for odd: Float in [.nan, .infinity, -.infinity, 0x1p-61, 0x1p61] {
-                var hostile = x
+                var hostile = spread
                 for j in 64..<96 { hostile[j] = odd.isNaN || odd.isInfinite ? (j == 70 ? odd : hostile[j]) : odd * (j % 2 == 0 ? 1 : -0.5) }
                 QuantizedKernels.forceAVX2(true)
                 let float = w.linear(hostile, rows: 1)
                 QuantizedKernels.forceAVX2(false)
                 let split = w.linear(hostile, rows: 1)
-                #expect(split.map(\.bitPattern) == float.map(\.bitPattern), "\(columns) columns, \(odd) in a block")
+                #expect(split.map(\.bitPattern) == float.map(\.bitPattern), "\(type) \(columns) columns, \(odd) in a block")
                 if odd.isNaN { #expect(split.allSatisfy { $0.isNaN }) }
             }
         }

@@ -41,7 +41,7 @@ void assay_gemv(int type, const void *w, size_t row_bytes, int64_t k, const floa
                 int64_t r1);
 
 /// Whether assay_gemv's exact products (f32 activations, one row) of `type` split the activations
-/// into four 8-bit limbs for integer products on this CPU: Q4_0 with AVX-512 VNNI and VBMI
+/// into four 8-bit limbs for integer products on this CPU: Q4_0 and Q4_1 with AVX-512 VNNI and VBMI
 /// (avx512_exact.c); otherwise each weight is converted to float for its multiply-add.
 int assay_exact_splits_activations(int type);
 
