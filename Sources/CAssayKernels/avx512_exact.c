@@ -78,6 +78,7 @@ AVX512_Q4_0 static int prepare_exact(int type, const float *x, int64_t blocks, e
                 __mmask16 far = _mm512_cmp_ps_mask(a[h], threshold, _CMP_GT_OQ);
                 if (!far) continue;
                 int lane = __builtin_ctz(far);
+                far = (__mmask16)(1u << lane);  // one at most (above half the block's sum); the one recorded
                 outliers->index[outliers->count] = (int32_t)(32 * i + 16 * h + lane);
                 outlier_values[outliers->count++] = x[32 * i + 16 * h + lane];
                 v[h] = _mm512_maskz_mov_ps((__mmask16)~far, v[h]);

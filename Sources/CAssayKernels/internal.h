@@ -299,8 +299,8 @@ void assay_ggml_rows_avx512_prepared(int type, const uint8_t *w, size_t row_byte
 /// Exact numerics through integer products (avx512_exact.c): the bytes one f32 activation row of
 /// `k` values takes split into 8-bit limbs for `type`'s kernel (0: not Q4_0 or Q4_1 with whole blocks, or no
 /// AVX-512 VNNI and VBMI; a multiple of 64), the split into `g` (64-byte aligned; 0 when a value
-/// cannot be carried: NaN, an infinity, a magnitude above 2^60 or a block's largest below 2^−60,
-/// and then the float kernels take the product), and rows r0 ..< r1 against it (y[r − r0]).
+/// cannot be carried: NaN, an infinity, a magnitude above 2^60 or a block whose largest, its
+/// outlier aside, is below 2^−60, and then the float kernels take the product), and rows r0 ..< r1 against it (y[r − r0]).
 size_t assay_exact_prepared_bytes(int type, int64_t k);
 int assay_exact_prepare_avx512(int type, int64_t k, const float *x, void *g);
 void assay_exact_rows_avx512_prepared(int type, const uint8_t *w, size_t row_bytes, int64_t k, const void *g, float *y, int64_t r0,

@@ -116,8 +116,8 @@ struct QuantizedKernelTests {
     /// 4–9e-8, three limbs 1.9–2.1e-7), and with every third block's value 5 at 10^4 times the rest
     /// and its weight 0 (at most 7.9e-8; kept in the limbs 1.1–2.4e-5 for Q4_0, and the float kernel
     /// itself 1–12e-6). Zero blocks give nothing, and a
-    /// product with a value the limbs cannot carry (NaN, an infinity, a block whose largest
-    /// magnitude is below 2^−60 or above 2^60) takes the float kernel: its bits.
+    /// product with a value the limbs cannot carry (NaN, an infinity, a magnitude above 2^60, a block
+    /// whose largest magnitude, its outlier aside, is below 2^−60) takes the float kernel: its bits.
     @Test(arguments: [GGMLType.q4_0, .q4_1])
     func exactProductsThroughLimbsKeepF32Accuracy(type: GGMLType) {
         guard QuantizedKernels.splitsExactActivations(type) else {
