@@ -1,5 +1,5 @@
-// Exact numerics for Q4_0 and Q4_1 on AVX-512 with VNNI and VBMI: f32 activations against the
-// weights in place, through integer products (decode: one activation row).
+// Exact numerics for Q4_0, Q4_1 and Q4_K on AVX-512 with VNNI and VBMI: f32 activations against
+// the weights in place, through integer products (decode: one activation row).
 //
 // The AVX2 exact kernels (avx2_exact.c) convert every weight to float for its multiply-add: about
 // 18 vector operations a block of 32, compute-bound near 10 GB/s a thread on Zen 4 where the ggml
@@ -24,6 +24,13 @@
 // rounds at each of its multiply-adds: errors of the float kernel's size or smaller
 // (QuantizedKernelTests), at about 23 vector operations a group of four blocks.
 //
+// Q4_K's blocks of 256 are eight groups of 32, each with a 6-bit scale and min (w = d·scale·q −
+// dmin·min). Their activations are split by the groups of 32 the same way, laid out so that a
+// half block's 64 bytes of nibbles (four groups) meet them after two 128-bit shuffles; the block's
+// eight scales and eight mins are converted together into one vector (d·scale·2^(e−7) and
+// dmin·min·Σ x), from which each half takes its lanes' scales in one permutation: about 27 vector
+// operations a half block against the AVX2 float kernel's 64 on half as wide vectors.
+//
 // Activations the split cannot carry (NaN, infinities, a magnitude above 2^60, a block whose
 // largest magnitude, its outlier aside, is below 2^−60) make the preparation fail, and the product
 // then takes the float kernel, which propagates them as it always did.
@@ -33,7 +40,7 @@
 #include <string.h>
 
 #if ASSAY_X86
-// One group of four activation blocks, split (576 bytes).
+// One group of four activation blocks, split for Q4_0 and Q4_1 (576 bytes).
 typedef struct {
     int8_t limbs[4][2][64];  // limb j of the four blocks: values 0–15, then 16–31, in q4_0_lanes' order
     float scale[4];          // 2^(e − 7) of each block (0 for a block of zeros or past the row's end)
@@ -42,6 +49,17 @@ typedef struct {
 } exact_group;
 _Static_assert(sizeof(exact_group) % 64 == 0, "groups stay 64-byte aligned");
 
+// The eight activation blocks of a Q4_K block (256 values), split (1088 bytes). Half p holds
+// blocks 4p … 4p + 3 in the order the weights' 64 bytes of nibbles unpack to (q4_K_unpack):
+// 128-bit lanes of blocks 4p, 4p + 2, 4p + 1 and 4p + 3, values 0–15 (`limbs[p][j][0]`) or 16–31
+// (`[1]`), bytes in the values' order.
+typedef struct {
+    int8_t limbs[2][4][2][64];
+    float scale[8];  // 2^(e − 7) of each block
+    float sums[8];   // Σ x of each block as the limbs carry it, rounded once
+} exact_block_k;
+_Static_assert(sizeof(exact_block_k) % 64 == 0, "blocks stay 64-byte aligned");
+
 // After the groups: the row's outliers, at most one a block (a value above 16 times its block's
 // mean magnitude: two would hold more than the block's whole sum), in order, each met in float.
 typedef struct {
@@ -49,67 +67,110 @@ typedef struct {
     int32_t index[];  // `count` positions, then their values (floats) at index + blocks
 } exact_outliers;
 
-static int64_t groups_bytes(int64_t blocks) { return groups_of(blocks) * (int64_t)sizeof(exact_group); }
-static exact_outliers *outliers_of(void *g, int64_t blocks) { return (exact_outliers *)((char *)g + groups_bytes(blocks)); }
+// Bytes of the split blocks of a row of `blocks` blocks of 32.
+static int64_t groups_bytes(int type, int64_t blocks) {
+    return type == Q4_K ? blocks / 8 * (int64_t)sizeof(exact_block_k) : groups_of(blocks) * (int64_t)sizeof(exact_group);
+}
+static exact_outliers *outliers_of(int type, void *g, int64_t blocks) { return (exact_outliers *)((char *)g + groups_bytes(type, blocks)); }
 
-// Activation row `x` (`blocks` of 32) split into groups for `type`'s kernel, its outliers listed
-// after them; 0 when a block cannot be carried.
-AVX512_Q4_0 static int prepare_exact(int type, const float *x, int64_t blocks, exact_group *g) {
+// Block `i` of activation row `x` (32 values) split: limb j of values 16h … 16h + 15 in
+// `halves[j][h]`, each limb's integer sum in `sums[j]`, 2^(e − 7) in `scale` (0 for a block of
+// zeros), its outlier (if any) added to `outliers`. 0 when the block cannot be carried.
+AVX512_Q4_0 static int split_block(const float *x, int64_t i, exact_outliers *outliers, float *outlier_values, __m128i halves[4][2],
+                                   int32_t sums[4], float *scale) {
     const __m512 shift = _mm512_set1_ps(128.0f);
-    exact_outliers *outliers = outliers_of(g, blocks);
+    for (int j = 0; j < 4; j++) {
+        halves[j][0] = halves[j][1] = _mm_setzero_si128();
+        sums[j] = 0;
+    }
+    *scale = 0;
+    __m512 v[2] = {_mm512_loadu_ps(x + 32 * i), _mm512_loadu_ps(x + 32 * i + 16)};
+    if (_mm512_cmp_ps_mask(v[0], v[0], _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v[1], v[1], _CMP_UNORD_Q)) return 0;
+    __m512 a[2] = {_mm512_abs_ps(v[0]), _mm512_abs_ps(v[1])};
+    if (!(_mm512_reduce_max_ps(_mm512_max_ps(a[0], a[1])) <= 0x1p60f)) return 0;  // an infinity, or too large
+    // A value far above the rest (a model's outlier channel) would set the scale and leave the
+    // others fewer bits: it is taken out and met in float.
+    __m512 threshold = _mm512_set1_ps(0.5f * _mm512_reduce_add_ps(_mm512_add_ps(a[0], a[1])));  // 16 × the mean
+    for (int h = 0; h < 2; h++) {
+        __mmask16 far = _mm512_cmp_ps_mask(a[h], threshold, _CMP_GT_OQ);
+        if (!far) continue;
+        int lane = __builtin_ctz(far);
+        far = (__mmask16)(1u << lane);  // one at most (above half the block's sum); the one recorded
+        outliers->index[outliers->count] = (int32_t)(32 * i + 16 * h + lane);
+        outlier_values[outliers->count++] = x[32 * i + 16 * h + lane];
+        v[h] = _mm512_maskz_mov_ps((__mmask16)~far, v[h]);
+        a[h] = _mm512_maskz_mov_ps((__mmask16)~far, a[h]);
+    }
+    float largest = _mm512_reduce_max_ps(_mm512_max_ps(a[0], a[1]));
+    if (largest == 0) return 1;
+    if (!(largest >= 0x1p-60f)) return 0;
+    int e;
+    frexpf(largest, &e);
+    e -= 6;  // largest · 2^−e in [32, 64)
+    __m512 down = _mm512_set1_ps((float)-e);
+    for (int h = 0; h < 2; h++) {
+        __m512 r = _mm512_scalef_ps(v[h], down);
+        for (int j = 0; j < 4; j++) {
+            __m512 limb = _mm512_roundscale_ps(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            r = _mm512_mul_ps(_mm512_sub_ps(r, limb), shift);
+            __m512i whole = _mm512_cvtps_epi32(limb);
+            halves[j][h] = _mm512_cvtepi32_epi8(whole);
+            sums[j] += _mm512_reduce_add_epi32(whole);
+        }
+    }
+    *scale = ldexpf(1.0f, e - 7);
+    return 1;
+}
+
+// Σ x of a block as its limbs carry it (their integer sums combined as the products combine them).
+static inline float limbs_sum(const int32_t sums[4], float scale) {
+    return fmaf((float)(128 * sums[2] + sums[3]), 0x1p-14f, (float)(128 * sums[0] + sums[1])) * scale;
+}
+
+// Activation row `x` (`blocks` of 32) split for `type`'s kernel, its outliers listed after the
+// groups; 0 when a block cannot be carried.
+AVX512_Q4_0 static int prepare_exact(int type, const float *x, int64_t blocks, void *prepared) {
+    exact_outliers *outliers = outliers_of(type, prepared, blocks);
     float *outlier_values = (float *)(outliers->index + blocks);
     outliers->count = 0;
+    if (type == Q4_K) {
+        exact_block_k *g = prepared;
+        for (int64_t n = 0; n < blocks / 8; n++) {
+            __m128i halves[8][4][2];
+            int32_t sums[4];
+            for (int b = 0; b < 8; b++) {
+                if (!split_block(x, 8 * n + b, outliers, outlier_values, halves[b], sums, &g[n].scale[b])) return 0;
+                g[n].sums[b] = limbs_sum(sums, g[n].scale[b]);
+            }
+            for (int p = 0; p < 2; p++)
+                for (int j = 0; j < 4; j++)
+                    for (int h = 0; h < 2; h++) {
+                        __m512i side = _mm512_castsi128_si512(halves[4 * p][j][h]);
+                        side = _mm512_inserti32x4(side, halves[4 * p + 2][j][h], 1);
+                        side = _mm512_inserti32x4(side, halves[4 * p + 1][j][h], 2);
+                        _mm512_store_si512((void *)g[n].limbs[p][j][h], _mm512_inserti32x4(side, halves[4 * p + 3][j][h], 3));
+                    }
+        }
+        return 1;
+    }
+    exact_group *g = prepared;
     for (int64_t n = 0; n < groups_of(blocks); n++) {
-        __m128i halves[4][2][4];
+        __m128i halves[4][2][4], block[4][2];
         int32_t sums[4][4] = {{0}};
         float scale[4] = {0};
         for (int b = 0; b < 4; b++) {
-            int64_t i = 4 * n + b;
             for (int j = 0; j < 4; j++) halves[j][0][b] = halves[j][1][b] = _mm_setzero_si128();
-            if (i >= blocks) continue;
-            __m512 v[2] = {_mm512_loadu_ps(x + 32 * i), _mm512_loadu_ps(x + 32 * i + 16)};
-            if (_mm512_cmp_ps_mask(v[0], v[0], _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v[1], v[1], _CMP_UNORD_Q)) return 0;
-            __m512 a[2] = {_mm512_abs_ps(v[0]), _mm512_abs_ps(v[1])};
-            if (!(_mm512_reduce_max_ps(_mm512_max_ps(a[0], a[1])) <= 0x1p60f)) return 0;  // an infinity, or too large
-            // A value far above the rest (a model's outlier channel) would set the scale and leave
-            // the others fewer bits: it is taken out and met in float.
-            __m512 threshold = _mm512_set1_ps(0.5f * _mm512_reduce_add_ps(_mm512_add_ps(a[0], a[1])));  // 16 × the mean
-            for (int h = 0; h < 2; h++) {
-                __mmask16 far = _mm512_cmp_ps_mask(a[h], threshold, _CMP_GT_OQ);
-                if (!far) continue;
-                int lane = __builtin_ctz(far);
-                far = (__mmask16)(1u << lane);  // one at most (above half the block's sum); the one recorded
-                outliers->index[outliers->count] = (int32_t)(32 * i + 16 * h + lane);
-                outlier_values[outliers->count++] = x[32 * i + 16 * h + lane];
-                v[h] = _mm512_maskz_mov_ps((__mmask16)~far, v[h]);
-                a[h] = _mm512_maskz_mov_ps((__mmask16)~far, a[h]);
-            }
-            float largest = _mm512_reduce_max_ps(_mm512_max_ps(a[0], a[1]));
-            if (largest == 0) continue;
-            if (!(largest >= 0x1p-60f)) return 0;
-            int e;
-            frexpf(largest, &e);
-            e -= 6;  // largest · 2^−e in [32, 64)
-            __m512 down = _mm512_set1_ps((float)-e);
-            for (int h = 0; h < 2; h++) {
-                __m512 r = _mm512_scalef_ps(v[h], down);
-                for (int j = 0; j < 4; j++) {
-                    __m512 limb = _mm512_roundscale_ps(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-                    r = _mm512_mul_ps(_mm512_sub_ps(r, limb), shift);
-                    __m512i whole = _mm512_cvtps_epi32(limb);
-                    halves[j][h][b] = _mm512_cvtepi32_epi8(whole);
-                    sums[j][b] += _mm512_reduce_add_epi32(whole);
-                }
-            }
-            scale[b] = ldexpf(1.0f, e - 7);
+            if (4 * n + b >= blocks) continue;
+            if (!split_block(x, 4 * n + b, outliers, outlier_values, block, sums[b], &scale[b])) return 0;
+            for (int j = 0; j < 4; j++) halves[j][0][b] = block[j][0], halves[j][1][b] = block[j][1];
         }
         for (int j = 0; j < 4; j++)
             for (int h = 0; h < 2; h++) _mm512_store_si512((void *)g[n].limbs[j][h], q4_0_lanes(halves[j][h]));
         for (int b = 0; b < 4; b++) {
-            int32_t upper = 128 * sums[0][b] + sums[1][b], lower = 128 * sums[2][b] + sums[3][b];
+            int32_t upper = 128 * sums[b][0] + sums[b][1], lower = 128 * sums[b][2] + sums[b][3];
             g[n].start[0][b] = type == Q4_0 ? -8 * upper : 0;
             g[n].start[1][b] = type == Q4_0 ? -8 * lower : 0;
-            g[n].sums[b] = type == Q4_0 ? 0 : fmaf((float)lower, 0x1p-14f, (float)upper) * scale[b];
+            g[n].sums[b] = type == Q4_0 ? 0 : limbs_sum(sums[b], scale[b]);
         }
         memcpy(g[n].scale, scale, sizeof scale);
     }
@@ -139,6 +200,33 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) __m512 exact_group_prod
     return _mm512_fmadd_ps(sum, _mm512_mul_ps(d, _mm512_broadcast_f32x4(_mm_load_ps(a->scale))), acc);
 }
 
+// `sum` plus the row's outliers, each against its weight as the dequantizer gives it: d·(q − 8),
+// d·q + m, or Q4_K's (d·scale)·q − dmin·min.
+AVX512_Q4_0 static inline __attribute__((always_inline)) float with_outliers(const int type, const uint8_t *w, int64_t blocks, const void *g,
+                                                                 float sum) {
+    const exact_outliers *outliers = outliers_of(type, (void *)g, blocks);
+    const float *values = (const float *)(outliers->index + blocks);
+    for (int32_t o = 0; o < outliers->count; o++) {
+        int32_t j = outliers->index[o];
+        float weight;
+        if (type == Q4_K) {
+            const uint8_t *block = w + (j / 256) * 144;
+            int group = j % 256 / 32;
+            uint8_t sc, m;
+            scale_min_k4(block + 4, group, &sc, &m);
+            int q = (block[16 + group / 2 * 32 + j % 32] >> (4 * (group % 2))) & 0x0F;
+            weight = _cvtsh_ss(load_u16(block)) * (float)sc * (float)q - _cvtsh_ss(load_u16(block + 2)) * (float)m;
+        } else {
+            const uint8_t *block = w + (j / 32) * (type == Q4_0 ? 18 : 20), *nibbles = block + (type == Q4_0 ? 2 : 4);
+            int q = j % 32 < 16 ? nibbles[j % 32] & 0x0F : nibbles[j % 32 - 16] >> 4;
+            float d = _cvtsh_ss(load_u16(block));
+            weight = type == Q4_0 ? d * (float)(q - 8) : d * (float)q + _cvtsh_ss(load_u16(block + 2));
+        }
+        sum = fmaf(weight, values[o], sum);
+    }
+    return sum;
+}
+
 // Weight row `w` (`blocks` Q4_0 or Q4_1 blocks) against the split activations: even groups on one
 // accumulator, odd ones on another.
 AVX512_Q4_0 static inline __attribute__((always_inline)) float exact_row(const int type, const uint8_t *w, int64_t blocks,
@@ -157,48 +245,85 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) float exact_row(const i
     if (i < groups) even = exact_group_product(type, w, i, blocks, g + i, even, &mins);
     float sum = _mm512_reduce_add_ps(_mm512_add_ps(even, odd));
     if (type == Q4_1) sum += hsum(_mm256_zextps128_ps256(mins));
-    const exact_outliers *outliers = outliers_of((void *)g, blocks);
-    const float *values = (const float *)(outliers->index + blocks);
-    for (int32_t o = 0; o < outliers->count; o++) {
-        // The weight as the dequantizer gives it: d·(q − 8), or d·q + m.
-        int32_t j = outliers->index[o];
-        const uint8_t *block = w + (j / 32) * (type == Q4_0 ? 18 : 20), *nibbles = block + (type == Q4_0 ? 2 : 4);
-        int q = j % 32 < 16 ? nibbles[j % 32] & 0x0F : nibbles[j % 32 - 16] >> 4;
-        float d = _cvtsh_ss(load_u16(block));
-        float weight = type == Q4_0 ? d * (float)(q - 8) : d * (float)q + _cvtsh_ss(load_u16(block + 2));
-        sum = fmaf(weight, values[o], sum);
+    return with_outliers(type, w, blocks, g, sum);
+}
+
+// Half p of a Q4_K block (`q`: its 64 bytes of nibbles, groups 4p … 4p + 3) against the split
+// activations `a`, each group's sum scaled by the lanes of `scales` (group j's d·scale·2^(e − 7)
+// in lane j) and added into `acc`. The low nibbles are groups 4p and 4p + 2, the high ones 4p + 1
+// and 4p + 3, values 0–15 in 128-bit lanes 0 and 2 and 16–31 in 1 and 3: two 128-bit shuffles
+// put values 0–15 of the four groups in one vector and 16–31 in another, so both meet a limb into
+// the same int32 lanes (lanes 4c … 4c + 3 for group 4p, 4p + 2, 4p + 1, 4p + 3 as c = 0 … 3).
+AVX512_Q4_0 static inline __attribute__((always_inline)) __m512 exact_half_k(const uint8_t *q, const int8_t limbs[4][2][64],
+                                                                              __m512 scales, __m512i pick, __m512 acc) {
+    const __m512i mask = _mm512_set1_epi8(0x0F);
+    __m512i bytes = _mm512_loadu_si512((const void *)q);
+    __m512i low = _mm512_and_si512(bytes, mask), high = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), mask);
+    __m512i first = _mm512_shuffle_i64x2(low, high, 0x88), second = _mm512_shuffle_i64x2(low, high, 0xDD);
+    const __m512i *l = (const __m512i *)limbs;
+    __m512i s0 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), first, l[0]), second, l[1]);
+    __m512i s1 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), first, l[2]), second, l[3]);
+    __m512i s2 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), first, l[4]), second, l[5]);
+    __m512i s3 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), first, l[6]), second, l[7]);
+    __m512 upper = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_slli_epi32(s0, 7), s1));
+    __m512 lower = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_slli_epi32(s2, 7), s3));
+    __m512 sum = _mm512_fmadd_ps(lower, _mm512_set1_ps(0x1p-14f), upper);
+    return _mm512_fmadd_ps(sum, _mm512_permutexvar_ps(pick, scales), acc);
+}
+
+// Weight row `w` (`blocks` Q4_K blocks of 256) against the split activations: a block's eight
+// scales and eight mins converted together (d·scale·2^(e − 7) in lanes 0–7, dmin·min·Σ x in
+// 8–15, subtracted at the end), its halves on two accumulators.
+AVX512_Q4_0 static float exact_row_k(const uint8_t *w, int64_t blocks, const exact_block_k *g) {
+    const __m512i pick[2] = {_mm512_set_epi32(3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0, 0),
+                             _mm512_set_epi32(7, 7, 7, 7, 5, 5, 5, 5, 6, 6, 6, 6, 4, 4, 4, 4)};
+    const __m512i halves = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()}, mins = _mm512_setzero_ps();
+    for (int64_t i = 0; i < blocks; i++) {
+        const uint8_t *b = w + 144 * i;
+        AHEAD(b, 0);
+        AHEAD(b, 64);
+        AHEAD(b, 128);
+        __m512 dm = _mm512_permutexvar_ps(halves, _mm512_castps128_ps512(_mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(b)))));
+        __m512 both = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q4_K_scale_bytes(b))), dm),
+                                    _mm512_load_ps(g[i].scale));
+        mins = _mm512_add_ps(mins, both);
+        acc[0] = exact_half_k(b + 16, g[i].limbs[0], both, pick[0], acc[0]);
+        acc[1] = exact_half_k(b + 80, g[i].limbs[1], both, pick[1], acc[1]);
     }
-    return sum;
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1])) - hsum(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(mins), 1)));
+    return with_outliers(Q4_K, w, 8 * blocks, g, sum);
 }
 
 // One loop per type (the type's layout constant inside it).
-AVX512_Q4_0 static void exact_rows(int type, const uint8_t *w, size_t row_bytes, int64_t blocks, const exact_group *g, float *y,
-                                   int64_t r0, int64_t r1) {
+AVX512_Q4_0 static void exact_rows(int type, const uint8_t *w, size_t row_bytes, int64_t blocks, const void *g, float *y, int64_t r0,
+                                   int64_t r1) {
     if (type == Q4_0)
         for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row(Q4_0, w + (size_t)r * row_bytes, blocks, g);
-    else
+    else if (type == Q4_1)
         for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row(Q4_1, w + (size_t)r * row_bytes, blocks, g);
+    else
+        for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row_k(w + (size_t)r * row_bytes, blocks / 8, g);
 }
 
 size_t assay_exact_prepared_bytes(int type, int64_t k) {
-    if ((type != Q4_0 && type != Q4_1) || k < 32 || k % 32 != 0 || !assay_avx512_vbmi()) return 0;
+    int per = type == Q4_K ? 256 : 32;
+    if ((type != Q4_0 && type != Q4_1 && type != Q4_K) || k < per || k % per != 0 || !assay_avx512_vbmi()) return 0;
     int64_t blocks = k / 32;
-    return (size_t)(groups_bytes(blocks) + (4 + 8 * blocks + 63) / 64 * 64);
+    return (size_t)(groups_bytes(type, blocks) + (4 + 8 * blocks + 63) / 64 * 64);
 }
 
-int assay_exact_prepare_avx512(int type, int64_t k, const float *x, void *g) {
-    return prepare_exact(type, x, k / 32, (exact_group *)g);
-}
+int assay_exact_prepare_avx512(int type, int64_t k, const float *x, void *g) { return prepare_exact(type, x, k / 32, g); }
 
 void assay_exact_rows_avx512_prepared(int type, const uint8_t *w, size_t row_bytes, int64_t k, const void *g, float *y, int64_t r0,
                                       int64_t r1) {
-    exact_rows(type, w, row_bytes, k / 32, (const exact_group *)g, y, r0, r1);
+    exact_rows(type, w, row_bytes, k / 32, g, y, r0, r1);
 }
 #endif
 
 int assay_exact_splits_activations(int type) {
 #if ASSAY_X86
-    return assay_exact_prepared_bytes(type, 32) != 0;
+    return assay_exact_prepared_bytes(type, 256) != 0;
 #else
     (void)type;
     return 0;

@@ -108,17 +108,18 @@ struct QuantizedKernelTests {
         }
     }
 
-    /// With AVX-512 VNNI and VBMI, exact Q4_0 and Q4_1 products split each block's f32 activations
-    /// into four 8-bit limbs for integer products (avx512_exact.c), a value above 16 times its
-    /// block's mean magnitude taken out and met in float. They stay as accurate as the float
-    /// kernel's, within 1e-7 of Σ|w·x| of a float64 reference on rows of 2,048 and 5,632 values:
-    /// over activations spread across 12 orders of magnitude (at most 7.2e-8, the float kernel
-    /// 4–9e-8, three limbs 1.9–2.1e-7), and with every third block's value 5 at 10^4 times the rest
-    /// and its weight 0 (at most 7.9e-8; kept in the limbs 1.1–2.4e-5 for Q4_0, and the float kernel
-    /// itself 1–12e-6). Zero blocks give nothing, and a
-    /// product with a value the limbs cannot carry (NaN, an infinity, a magnitude above 2^60, a block
-    /// whose largest magnitude, its outlier aside, is below 2^−60) takes the float kernel: its bits.
-    @Test(arguments: [GGMLType.q4_0, .q4_1])
+    /// With AVX-512 VNNI and VBMI, exact Q4_0, Q4_1 and Q4_K products split each block's f32
+    /// activations into four 8-bit limbs for integer products (avx512_exact.c), a value above 16
+    /// times its block's mean magnitude taken out and met in float. They stay as accurate as the
+    /// float kernel's, within 1e-7 of Σ|w·x| of a float64 reference on rows of 2,048 and 5,632
+    /// values (Q4_K 1.5e-7): over activations spread across 12 orders of magnitude (at most 7.2e-8,
+    /// the float kernel 4–9e-8, three limbs 1.9–2.1e-7; Q4_K 9.9e-8 and 9.1e-8, without its last
+    /// limb 5.0–5.5e-7), and with every third block's value 5 at 10^4 times the rest and its weight
+    /// 0 (at most 7.9e-8; kept in the limbs 1.1–2.4e-5 for Q4_0, and the float kernel itself
+    /// 1–12e-6). Zero blocks give nothing, and a product with a value the limbs cannot carry (NaN,
+    /// an infinity, a magnitude above 2^60, a block whose largest magnitude, its outlier aside, is
+    /// below 2^−60) takes the float kernel: its bits.
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q4_K])
     func exactProductsThroughLimbsKeepF32Accuracy(type: GGMLType) {
         guard QuantizedKernels.splitsExactActivations(type) else {
             print("skipped: this CPU has no AVX-512 VNNI and VBMI, so exact \(type) products convert every weight to float")
@@ -126,7 +127,7 @@ struct QuantizedKernelTests {
         }
         defer { QuantizedKernels.forceAVX2(false) }
         let rows = 48
-        for columns in [2048, 5632, 96] {
+        for columns in [2048, 5632, type.blockSize == 256 ? 768 : 96] {
             var generator = SeededGenerator(seed: UInt64(columns))
             var values = (0..<(rows * columns)).map { _ in Float.random(in: -1...1, using: &generator) * Float.random(in: 0...2, using: &generator) }
             let spikes = stride(from: 0, to: columns, by: 96).map { $0 + 5 }
@@ -138,9 +139,11 @@ struct QuantizedKernelTests {
             for j in 32..<64 { spread[j] = 0 }  // a block of zeros
             var spiking = (0..<columns).map { _ in Float.random(in: -1...1, using: &generator) }
             for j in spikes { spiking[j] *= 10_000 }
-            // Three blocks (a group's remainder): a few terms of 10^±6, so roundings weigh more
-            // against Σ|w·x| (the float kernel's up to 3.5e-7).
-            let bound = columns < 2048 ? 1e-6 : 1e-7
+            // Q4_0's and Q4_1's 96 columns are three blocks (a group's remainder): a few terms of
+            // 10^±6, so roundings weigh more against Σ|w·x| (the float kernel's up to 5.1e-7).
+            // Q4_K's min terms cancel against its scaled sums, which leaves both kernels near 1e-7
+            // of Σ|w·x| at every length (the float kernel up to 9.1e-8).
+            let bound = type == .q4_K ? 1.5e-7 : columns < 2048 ? 1e-6 : 1e-7
             for (name, x) in [("spread", spread), ("spiking", spiking)] {
                 let (expected, magnitude) = Self.reference(w.dequantized(), x, rows: rows)
                 QuantizedKernels.forceAVX2(true)
