@@ -1,5 +1,5 @@
-// Exact numerics for Q4_0, Q4_1 and Q4_K on AVX-512 with VNNI and VBMI: f32 activations against
-// the weights in place, through integer products (decode: one activation row).
+// Exact numerics for Q4_0, Q4_1, Q4_K and Q6_K on AVX-512 with VNNI and VBMI: f32 activations
+// against the weights in place, through integer products (decode: one activation row).
 //
 // The AVX2 exact kernels (avx2_exact.c) convert every weight to float for its multiply-add: about
 // 18 vector operations a block of 32, compute-bound near 10 GB/s a thread on Zen 4 where the ggml
@@ -31,6 +31,14 @@
 // dmin·min·Σ x), from which each half takes its lanes' scales in one permutation: about 27 vector
 // operations a half block against the AVX2 float kernel's 64 on half as wide vectors.
 //
+// Q6_K's blocks are sixteen groups of 16 with int8 scales (w = d·scale·(q − 32)). A half block's
+// 64 bytes of low bits and 32 of high bits unpack into two runs of 64 values 0–63 in their
+// order, each group in a 128-bit lane, against activations split by blocks of 32 in the same
+// order; each run's products start from −32 times its groups' limb sums (as Q4_0's from −8), so
+// the int32 lanes hold exact Σ (q − 32)·l, and its four lanes' scales come from the block's
+// sixteen, converted together, in one permutation: about 45 vector operations a half block
+// against the float kernel's 70 on half as wide vectors.
+//
 // Activations the split cannot carry (NaN, infinities, a magnitude above 2^60, a block whose
 // largest magnitude, its outlier aside, is below 2^−60) make the preparation fail, and the product
 // then takes the float kernel, which propagates them as it always did.
@@ -60,6 +68,17 @@ typedef struct {
 } exact_block_k;
 _Static_assert(sizeof(exact_block_k) % 64 == 0, "blocks stay 64-byte aligned");
 
+// The eight activation blocks of a Q6_K block (256 values), split (1216 bytes): values 64v …
+// 64v + 63 in their order, limb j in `limbs[v][j]`, as exact_row_q6 unpacks a run of 64 weights.
+// Run v's products start from group 4v + c's −32 · (128 · Σ l0 + Σ l1) (`start[v][0][c]`) and
+// −32 · (128 · Σ l2 + Σ l3) (`start[v][1][c]`), so the int32 lanes hold exact Σ (q − 32)·l.
+typedef struct {
+    int8_t limbs[4][4][64];
+    int32_t start[4][2][4];
+    float scale[16];  // 2^(e − 7) of each group of 16 (its block's)
+} exact_block_q6;
+_Static_assert(sizeof(exact_block_q6) % 64 == 0, "blocks stay 64-byte aligned");
+
 // After the groups: the row's outliers, at most one a block (a value above 16 times its block's
 // mean magnitude: two would hold more than the block's whole sum), in order, each met in float.
 typedef struct {
@@ -69,19 +88,21 @@ typedef struct {
 
 // Bytes of the split blocks of a row of `blocks` blocks of 32.
 static int64_t groups_bytes(int type, int64_t blocks) {
-    return type == Q4_K ? blocks / 8 * (int64_t)sizeof(exact_block_k) : groups_of(blocks) * (int64_t)sizeof(exact_group);
+    return type == Q4_K   ? blocks / 8 * (int64_t)sizeof(exact_block_k)
+           : type == Q6_K ? blocks / 8 * (int64_t)sizeof(exact_block_q6)
+                          : groups_of(blocks) * (int64_t)sizeof(exact_group);
 }
 static exact_outliers *outliers_of(int type, void *g, int64_t blocks) { return (exact_outliers *)((char *)g + groups_bytes(type, blocks)); }
 
 // Block `i` of activation row `x` (32 values) split: limb j of values 16h … 16h + 15 in
-// `halves[j][h]`, each limb's integer sum in `sums[j]`, 2^(e − 7) in `scale` (0 for a block of
+// `halves[j][h]` and its integer sum in `sums[h][j]`, 2^(e − 7) in `scale` (0 for a block of
 // zeros), its outlier (if any) added to `outliers`. 0 when the block cannot be carried.
 AVX512_Q4_0 static int split_block(const float *x, int64_t i, exact_outliers *outliers, float *outlier_values, __m128i halves[4][2],
-                                   int32_t sums[4], float *scale) {
+                                   int32_t sums[2][4], float *scale) {
     const __m512 shift = _mm512_set1_ps(128.0f);
     for (int j = 0; j < 4; j++) {
         halves[j][0] = halves[j][1] = _mm_setzero_si128();
-        sums[j] = 0;
+        sums[0][j] = sums[1][j] = 0;
     }
     *scale = 0;
     __m512 v[2] = {_mm512_loadu_ps(x + 32 * i), _mm512_loadu_ps(x + 32 * i + 16)};
@@ -115,16 +136,20 @@ AVX512_Q4_0 static int split_block(const float *x, int64_t i, exact_outliers *ou
             r = _mm512_mul_ps(_mm512_sub_ps(r, limb), shift);
             __m512i whole = _mm512_cvtps_epi32(limb);
             halves[j][h] = _mm512_cvtepi32_epi8(whole);
-            sums[j] += _mm512_reduce_add_epi32(whole);
+            sums[h][j] = _mm512_reduce_add_epi32(whole);
         }
     }
     *scale = ldexpf(1.0f, e - 7);
     return 1;
 }
 
-// Σ x of a block as its limbs carry it (their integer sums combined as the products combine them).
-static inline float limbs_sum(const int32_t sums[4], float scale) {
-    return fmaf((float)(128 * sums[2] + sums[3]), 0x1p-14f, (float)(128 * sums[0] + sums[1])) * scale;
+// Limb j's integer sum over a block's 32 values.
+static inline int32_t limb_sum(const int32_t sums[2][4], int j) { return sums[0][j] + sums[1][j]; }
+
+// Σ x of a block as its limbs carry it, in units of its 2^(e − 7): the limbs' sums combined as the
+// products combine them, rounded once.
+static inline float limbs_sum(const int32_t sums[2][4]) {
+    return fmaf((float)(128 * limb_sum(sums, 2) + limb_sum(sums, 3)), 0x1p-14f, (float)(128 * limb_sum(sums, 0) + limb_sum(sums, 1)));
 }
 
 // Activation row `x` (`blocks` of 32) split for `type`'s kernel, its outliers listed after the
@@ -137,10 +162,10 @@ AVX512_Q4_0 static int prepare_exact(int type, const float *x, int64_t blocks, v
         exact_block_k *g = prepared;
         for (int64_t n = 0; n < blocks / 8; n++) {
             __m128i halves[8][4][2];
-            int32_t sums[4];
+            int32_t sums[2][4];
             for (int b = 0; b < 8; b++) {
                 if (!split_block(x, 8 * n + b, outliers, outlier_values, halves[b], sums, &g[n].scale[b])) return 0;
-                g[n].sums[b] = limbs_sum(sums, g[n].scale[b]);
+                g[n].sums[b] = limbs_sum(sums) * g[n].scale[b];
             }
             for (int p = 0; p < 2; p++)
                 for (int j = 0; j < 4; j++)
@@ -153,10 +178,35 @@ AVX512_Q4_0 static int prepare_exact(int type, const float *x, int64_t blocks, v
         }
         return 1;
     }
+    if (type == Q6_K) {
+        exact_block_q6 *g = prepared;
+        for (int64_t n = 0; n < blocks / 8; n++) {
+            __m128i halves[8][4][2];
+            int32_t sums[2][4];
+            for (int b = 0; b < 8; b++) {
+                float scale;
+                if (!split_block(x, 8 * n + b, outliers, outlier_values, halves[b], sums, &scale)) return 0;
+                for (int h = 0; h < 2; h++) {
+                    int group = 2 * b + h;
+                    g[n].scale[group] = scale;
+                    g[n].start[group / 4][0][group % 4] = -32 * (128 * sums[h][0] + sums[h][1]);
+                    g[n].start[group / 4][1][group % 4] = -32 * (128 * sums[h][2] + sums[h][3]);
+                }
+            }
+            for (int v = 0; v < 4; v++)
+                for (int j = 0; j < 4; j++) {
+                    __m512i side = _mm512_castsi128_si512(halves[2 * v][j][0]);
+                    side = _mm512_inserti32x4(side, halves[2 * v][j][1], 1);
+                    side = _mm512_inserti32x4(side, halves[2 * v + 1][j][0], 2);
+                    _mm512_store_si512((void *)g[n].limbs[v][j], _mm512_inserti32x4(side, halves[2 * v + 1][j][1], 3));
+                }
+        }
+        return 1;
+    }
     exact_group *g = prepared;
     for (int64_t n = 0; n < groups_of(blocks); n++) {
         __m128i halves[4][2][4], block[4][2];
-        int32_t sums[4][4] = {{0}};
+        int32_t sums[4][2][4] = {{{0}}};
         float scale[4] = {0};
         for (int b = 0; b < 4; b++) {
             for (int j = 0; j < 4; j++) halves[j][0][b] = halves[j][1][b] = _mm_setzero_si128();
@@ -167,10 +217,11 @@ AVX512_Q4_0 static int prepare_exact(int type, const float *x, int64_t blocks, v
         for (int j = 0; j < 4; j++)
             for (int h = 0; h < 2; h++) _mm512_store_si512((void *)g[n].limbs[j][h], q4_0_lanes(halves[j][h]));
         for (int b = 0; b < 4; b++) {
-            int32_t upper = 128 * sums[b][0] + sums[b][1], lower = 128 * sums[b][2] + sums[b][3];
+            int32_t upper = 128 * limb_sum(sums[b], 0) + limb_sum(sums[b], 1);
+            int32_t lower = 128 * limb_sum(sums[b], 2) + limb_sum(sums[b], 3);
             g[n].start[0][b] = type == Q4_0 ? -8 * upper : 0;
             g[n].start[1][b] = type == Q4_0 ? -8 * lower : 0;
-            g[n].sums[b] = type == Q4_0 ? 0 : limbs_sum(sums[b], scale[b]);
+            g[n].sums[b] = type == Q4_0 ? 0 : limbs_sum(sums[b]) * scale[b];
         }
         memcpy(g[n].scale, scale, sizeof scale);
     }
@@ -201,11 +252,15 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) __m512 exact_group_prod
 }
 
 // `sum` plus the row's outliers, each against its weight as the dequantizer gives it: d·(q − 8),
-// d·q + m, or Q4_K's (d·scale)·q − dmin·min.
+// d·q + m, Q4_K's (d·scale)·q − dmin·min or Q6_K's (d·scale)·(q − 32). The terms are exact in
+// double and summed there, then added to `sum` with one rounding: a row with an outlier in many
+// blocks would otherwise round once per outlier (3e-7 of Σ|w·x| with one in each of 176 blocks,
+// where the float kernel gives 1.3e-7).
 AVX512_Q4_0 static inline __attribute__((always_inline)) float with_outliers(const int type, const uint8_t *w, int64_t blocks, const void *g,
                                                                  float sum) {
     const exact_outliers *outliers = outliers_of(type, (void *)g, blocks);
     const float *values = (const float *)(outliers->index + blocks);
+    double terms = 0;
     for (int32_t o = 0; o < outliers->count; o++) {
         int32_t j = outliers->index[o];
         float weight;
@@ -216,15 +271,22 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) float with_outliers(con
             scale_min_k4(block + 4, group, &sc, &m);
             int q = (block[16 + group / 2 * 32 + j % 32] >> (4 * (group % 2))) & 0x0F;
             weight = _cvtsh_ss(load_u16(block)) * (float)sc * (float)q - _cvtsh_ss(load_u16(block + 2)) * (float)m;
+        } else if (type == Q6_K) {
+            // Value t of a block: quarter c = t % 128 / 32 of its half, low nibbles of ql (quarters 0,
+            // 1) or high (2, 3), bytes 0–31 (quarters 0, 2) or 32–63 (1, 3), and bits 2c, 2c + 1 of qh.
+            const uint8_t *block = w + (j / 256) * 210;
+            int t = j % 256, half = t / 128, c = t % 128 / 32, l = t % 32;
+            int q = ((block[64 * half + 32 * (c % 2) + l] >> (4 * (c / 2))) & 0x0F) | ((block[128 + 32 * half + l] >> (2 * c)) & 3) << 4;
+            weight = _cvtsh_ss(load_u16(block + 208)) * (float)(int8_t)block[192 + t / 16] * (float)(q - 32);
         } else {
             const uint8_t *block = w + (j / 32) * (type == Q4_0 ? 18 : 20), *nibbles = block + (type == Q4_0 ? 2 : 4);
             int q = j % 32 < 16 ? nibbles[j % 32] & 0x0F : nibbles[j % 32 - 16] >> 4;
             float d = _cvtsh_ss(load_u16(block));
             weight = type == Q4_0 ? d * (float)(q - 8) : d * (float)q + _cvtsh_ss(load_u16(block + 2));
         }
-        sum = fmaf(weight, values[o], sum);
+        terms += (double)weight * (double)values[o];
     }
-    return sum;
+    return outliers->count ? (float)((double)sum + terms) : sum;
 }
 
 // Weight row `w` (`blocks` Q4_0 or Q4_1 blocks) against the split activations: even groups on one
@@ -295,6 +357,63 @@ AVX512_Q4_0 static float exact_row_k(const uint8_t *w, int64_t blocks, const exa
     return with_outliers(Q4_K, w, 8 * blocks, g, sum);
 }
 
+// A run of 64 Q6_K weights (`q`: values 0–63, bytes in the values' order, each group of 16 in a
+// 128-bit lane) against its split activations, each group's sum scaled by its lane of `scales`
+// (group g's d·scale·2^(e − 7) in lane g, `pick` naming the run's four) and added into `acc`.
+AVX512_Q4_0 static inline __attribute__((always_inline)) __m512 exact_run_q6(__m512i q, const int8_t limbs[4][64],
+                                                                              const int32_t start[2][4], __m512 scales, __m512i pick,
+                                                                              __m512 acc) {
+    const __m512i *l = (const __m512i *)limbs;
+    // Group c's starts in lane 5c: lane c of the 128-bit lane c of the four broadcast.
+    __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, l[0]);
+    __m512i s1 = _mm512_dpbusd_epi32(_mm512_maskz_broadcast_i32x4(0x8421, _mm_load_si128((const __m128i *)start[0])), q, l[1]);
+    __m512i s2 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, l[2]);
+    __m512i s3 = _mm512_dpbusd_epi32(_mm512_maskz_broadcast_i32x4(0x8421, _mm_load_si128((const __m128i *)start[1])), q, l[3]);
+    __m512 upper = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_slli_epi32(s0, 7), s1));
+    __m512 lower = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_slli_epi32(s2, 7), s3));
+    __m512 sum = _mm512_fmadd_ps(lower, _mm512_set1_ps(0x1p-14f), upper);
+    return _mm512_fmadd_ps(sum, _mm512_permutexvar_ps(pick, scales), acc);
+}
+
+// Weight row `w` (`blocks` Q6_K blocks of 256) against the split activations. A half block's 64
+// bytes of low bits (ql) and 32 of high bits (qh, in both 256-bit halves) give two runs of 64
+// values 0–63: the first from ql's low nibbles and qh's bits 0–1 (values 0–31) or 2–3 (32–63),
+// the second from ql's high nibbles and qh's bits 4–5 or 6–7, each high pair moved to bits 4–5 by
+// shifting the 16-bit words left by 4 or 2 bits (first run) or right by 0 or 2 (second), per
+// 256-bit half, and merged in one ternary logic operation. The block's sixteen scales are
+// converted together (d·scale·2^(e − 7)).
+AVX512_Q4_0 static float exact_row_q6(const uint8_t *w, int64_t blocks, const exact_block_q6 *g) {
+    const __m512i pick[4] = {_mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0),
+                             _mm512_set_epi32(7, 7, 7, 7, 6, 6, 6, 6, 5, 5, 5, 5, 4, 4, 4, 4),
+                             _mm512_set_epi32(11, 11, 11, 11, 10, 10, 10, 10, 9, 9, 9, 9, 8, 8, 8, 8),
+                             _mm512_set_epi32(15, 15, 15, 15, 14, 14, 14, 14, 13, 13, 13, 13, 12, 12, 12, 12)};
+    const __m512i up = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+    const __m512i down = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    const __m512i low4 = _mm512_set1_epi8(0x0F), high2 = _mm512_set1_epi8(0x30);
+    __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int64_t i = 0; i < blocks; i++) {
+        const uint8_t *b = w + 210 * i;
+        AHEAD(b, 0);
+        AHEAD(b, 64);
+        AHEAD(b, 128);
+        AHEAD(b, 192);
+        __m512 d = _mm512_set1_ps(_cvtsh_ss(load_u16(b + 208)));
+        __m512 scales = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b + 192)))), d),
+                                      _mm512_load_ps(g[i].scale));
+        for (int half = 0; half < 2; half++) {
+            __m512i ql = _mm512_loadu_si512((const void *)(b + 64 * half));
+            __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b + 128 + 32 * half)));
+            // (a & 0x0F) | high bits: ternary logic 0xEC is a & c | b.
+            __m512i first = _mm512_ternarylogic_epi32(ql, _mm512_and_si512(_mm512_sllv_epi16(qh, up), high2), low4, 0xEC);
+            __m512i second = _mm512_ternarylogic_epi32(_mm512_srli_epi16(ql, 4), _mm512_and_si512(_mm512_srlv_epi16(qh, down), high2), low4, 0xEC);
+            acc[0] = exact_run_q6(first, g[i].limbs[2 * half], g[i].start[2 * half], scales, pick[2 * half], acc[0]);
+            acc[1] = exact_run_q6(second, g[i].limbs[2 * half + 1], g[i].start[2 * half + 1], scales, pick[2 * half + 1], acc[1]);
+        }
+    }
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
+    return with_outliers(Q6_K, w, 8 * blocks, g, sum);
+}
+
 // One loop per type (the type's layout constant inside it).
 AVX512_Q4_0 static void exact_rows(int type, const uint8_t *w, size_t row_bytes, int64_t blocks, const void *g, float *y, int64_t r0,
                                    int64_t r1) {
@@ -302,13 +421,15 @@ AVX512_Q4_0 static void exact_rows(int type, const uint8_t *w, size_t row_bytes,
         for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row(Q4_0, w + (size_t)r * row_bytes, blocks, g);
     else if (type == Q4_1)
         for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row(Q4_1, w + (size_t)r * row_bytes, blocks, g);
-    else
+    else if (type == Q4_K)
         for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row_k(w + (size_t)r * row_bytes, blocks / 8, g);
+    else
+        for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row_q6(w + (size_t)r * row_bytes, blocks / 8, g);
 }
 
 size_t assay_exact_prepared_bytes(int type, int64_t k) {
-    int per = type == Q4_K ? 256 : 32;
-    if ((type != Q4_0 && type != Q4_1 && type != Q4_K) || k < per || k % per != 0 || !assay_avx512_vbmi()) return 0;
+    int per = type == Q4_K || type == Q6_K ? 256 : 32;
+    if ((type != Q4_0 && type != Q4_1 && type != Q4_K && type != Q6_K) || k < per || k % per != 0 || !assay_avx512_vbmi()) return 0;
     int64_t blocks = k / 32;
     return (size_t)(groups_bytes(type, blocks) + (4 + 8 * blocks + 63) / 64 * 64);
 }
