@@ -353,7 +353,7 @@ AVX2 static float exact_q6_K(const uint8_t *w, const float *xt, int64_t blocks) 
 
 AVX2 void assay_gemv_exact_avx2(int type, const uint8_t *w, size_t row_bytes, int64_t k, const float *x, float *y, int64_t r0,
                                 int64_t r1) {
-    // Q4_0, Q4_1, Q4_K and Q6_K with AVX-512 VNNI and VBMI: the activations split into 8-bit limbs for
+    // Q4_0, Q4_1, Q4_K, Q5_K and Q6_K with AVX-512 VNNI and VBMI: the activations split into 8-bit limbs for
     // integer products (avx512_exact.c), unless a value cannot be carried.
     size_t split = assay_exact_prepared_bytes(type, k);
     if (split) {

@@ -1,5 +1,5 @@
-// Exact numerics for Q4_0, Q4_1, Q4_K and Q6_K on AVX-512 with VNNI and VBMI: f32 activations
-// against the weights in place, through integer products (decode: one activation row).
+// Exact numerics for Q4_0, Q4_1, Q4_K, Q5_K and Q6_K on AVX-512 with VNNI and VBMI: f32
+// activations against the weights in place, through integer products (decode: one activation row).
 //
 // The AVX2 exact kernels (avx2_exact.c) convert every weight to float for its multiply-add: about
 // 18 vector operations a block of 32, compute-bound near 10 GB/s a thread on Zen 4 where the ggml
@@ -29,7 +29,9 @@
 // half block's 64 bytes of nibbles (four groups) meet them after two 128-bit shuffles; the block's
 // eight scales and eight mins are converted together into one vector (d·scale·2^(e−7) and
 // dmin·min·Σ x), from which each half takes its lanes' scales in one permutation: about 27 vector
-// operations a half block against the AVX2 float kernel's 64 on half as wide vectors.
+// operations a half block against the AVX2 float kernel's 64 on half as wide vectors. Q5_K is
+// Q4_K with a fifth bit a value (bit g of byte l of qh for value l of group g), moved into place
+// by word shifts and merged in one ternary logic operation a vector.
 //
 // Q6_K's blocks are sixteen groups of 16 with int8 scales (w = d·scale·(q − 32)). A half block's
 // 64 bytes of low bits and 32 of high bits unpack into two runs of 64 values 0–63 in their
@@ -88,9 +90,9 @@ typedef struct {
 
 // Bytes of the split blocks of a row of `blocks` blocks of 32.
 static int64_t groups_bytes(int type, int64_t blocks) {
-    return type == Q4_K   ? blocks / 8 * (int64_t)sizeof(exact_block_k)
-           : type == Q6_K ? blocks / 8 * (int64_t)sizeof(exact_block_q6)
-                          : groups_of(blocks) * (int64_t)sizeof(exact_group);
+    return type == Q4_K || type == Q5_K ? blocks / 8 * (int64_t)sizeof(exact_block_k)
+           : type == Q6_K               ? blocks / 8 * (int64_t)sizeof(exact_block_q6)
+                                        : groups_of(blocks) * (int64_t)sizeof(exact_group);
 }
 static exact_outliers *outliers_of(int type, void *g, int64_t blocks) { return (exact_outliers *)((char *)g + groups_bytes(type, blocks)); }
 
@@ -158,7 +160,7 @@ AVX512_Q4_0 static int prepare_exact(int type, const float *x, int64_t blocks, v
     exact_outliers *outliers = outliers_of(type, prepared, blocks);
     float *outlier_values = (float *)(outliers->index + blocks);
     outliers->count = 0;
-    if (type == Q4_K) {
+    if (type == Q4_K || type == Q5_K) {
         exact_block_k *g = prepared;
         for (int64_t n = 0; n < blocks / 8; n++) {
             __m128i halves[8][4][2];
@@ -252,7 +254,7 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) __m512 exact_group_prod
 }
 
 // `sum` plus the row's outliers, each against its weight as the dequantizer gives it: d·(q − 8),
-// d·q + m, Q4_K's (d·scale)·q − dmin·min or Q6_K's (d·scale)·(q − 32). The terms are exact in
+// d·q + m, Q4_K's and Q5_K's (d·scale)·q − dmin·min or Q6_K's (d·scale)·(q − 32). The terms are exact in
 // double and summed there, then added to `sum` with one rounding: a row with an outlier in many
 // blocks would otherwise round once per outlier (3e-7 of Σ|w·x| with one in each of 176 blocks,
 // where the float kernel gives 1.3e-7).
@@ -264,12 +266,13 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) float with_outliers(con
     for (int32_t o = 0; o < outliers->count; o++) {
         int32_t j = outliers->index[o];
         float weight;
-        if (type == Q4_K) {
-            const uint8_t *block = w + (j / 256) * 144;
+        if (type == Q4_K || type == Q5_K) {
+            const uint8_t *block = w + (j / 256) * (type == Q4_K ? 144 : 176);
             int group = j % 256 / 32;
             uint8_t sc, m;
             scale_min_k4(block + 4, group, &sc, &m);
-            int q = (block[16 + group / 2 * 32 + j % 32] >> (4 * (group % 2))) & 0x0F;
+            int q = (block[(type == Q4_K ? 16 : 48) + group / 2 * 32 + j % 32] >> (4 * (group % 2))) & 0x0F;
+            if (type == Q5_K) q |= ((block[16 + j % 32] >> group) & 1) << 4;
             weight = _cvtsh_ss(load_u16(block)) * (float)sc * (float)q - _cvtsh_ss(load_u16(block + 2)) * (float)m;
         } else if (type == Q6_K) {
             // Value t of a block: quarter c = t % 128 / 32 of its half, low nibbles of ql (quarters 0,
@@ -310,18 +313,35 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) float exact_row(const i
     return with_outliers(type, w, blocks, g, sum);
 }
 
-// Half p of a Q4_K block (`q`: its 64 bytes of nibbles, groups 4p … 4p + 3) against the split
-// activations `a`, each group's sum scaled by the lanes of `scales` (group j's d·scale·2^(e − 7)
-// in lane j) and added into `acc`. The low nibbles are groups 4p and 4p + 2, the high ones 4p + 1
-// and 4p + 3, values 0–15 in 128-bit lanes 0 and 2 and 16–31 in 1 and 3: two 128-bit shuffles
-// put values 0–15 of the four groups in one vector and 16–31 in another, so both meet a limb into
-// the same int32 lanes (lanes 4c … 4c + 3 for group 4p, 4p + 2, 4p + 1, 4p + 3 as c = 0 … 3).
-AVX512_Q4_0 static inline __attribute__((always_inline)) __m512 exact_half_k(const uint8_t *q, const int8_t limbs[4][2][64],
-                                                                              __m512 scales, __m512i pick, __m512 acc) {
+// Half p of a Q4_K or Q5_K block (`q`: its 64 bytes of nibbles, groups 4p … 4p + 3; Q5_K's
+// fifth bits in `qh`) against the split activations `limbs`, each group's sum scaled by the lanes of
+// `scales` (group j's d·scale·2^(e − 7) in lane j) and added into `acc`. The low nibbles are
+// groups 4p and 4p + 2, the high ones 4p + 1 and 4p + 3, values 0–15 in 128-bit lanes 0 and 2
+// and 16–31 in 1 and 3: two 128-bit shuffles put values 0–15 of the four groups in one vector and
+// 16–31 in another, so both meet a limb into the same int32 lanes (lanes 4c … 4c + 3 for group
+// 4p, 4p + 2, 4p + 1, 4p + 3 as c = 0 … 3). Q5_K's fifth bit of value l in group g is bit g of
+// qh[l]: qh's bytes 0–15 (then 16–31) in every 128-bit lane, each lane's 16-bit words shifted to
+// bring its group's bit to bit 4, merged in one ternary logic operation.
+AVX512_Q4_0 static inline __attribute__((always_inline)) __m512 exact_half_k(const int type, const uint8_t *q, const uint8_t *qh,
+                                                                              const int p, const int8_t limbs[4][2][64], __m512 scales,
+                                                                              __m512i pick, __m512 acc) {
     const __m512i mask = _mm512_set1_epi8(0x0F);
     __m512i bytes = _mm512_loadu_si512((const void *)q);
     __m512i low = _mm512_and_si512(bytes, mask), high = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), mask);
     __m512i first = _mm512_shuffle_i64x2(low, high, 0x88), second = _mm512_shuffle_i64x2(low, high, 0xDD);
+    if (type == Q5_K) {
+        // Groups 0, 2, 1, 3 shift left by 4, 2, 3, 1; groups 4, 6, 5, 7 right by 0, 2, 1, 3 (each
+        // count in the four 16-bit words of a 64-bit lane). (a & 0x10) | b is ternary logic 0xEC.
+        const int64_t words = 0x0001000100010001;
+        const __m512i counts = p == 0 ? _mm512_set_epi64(1 * words, 1 * words, 3 * words, 3 * words, 2 * words, 2 * words, 4 * words, 4 * words)
+                                      : _mm512_set_epi64(3 * words, 3 * words, 1 * words, 1 * words, 2 * words, 2 * words, 0, 0);
+        const __m512i fifth = _mm512_set1_epi8(0x10);
+        __m512i bits[2] = {_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)qh)),
+                           _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(qh + 16)))};
+        for (int h = 0; h < 2; h++) bits[h] = p == 0 ? _mm512_sllv_epi16(bits[h], counts) : _mm512_srlv_epi16(bits[h], counts);
+        first = _mm512_ternarylogic_epi32(bits[0], first, fifth, 0xEC);
+        second = _mm512_ternarylogic_epi32(bits[1], second, fifth, 0xEC);
+    }
     const __m512i *l = (const __m512i *)limbs;
     __m512i s0 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), first, l[0]), second, l[1]);
     __m512i s1 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), first, l[2]), second, l[3]);
@@ -333,28 +353,31 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) __m512 exact_half_k(con
     return _mm512_fmadd_ps(sum, _mm512_permutexvar_ps(pick, scales), acc);
 }
 
-// Weight row `w` (`blocks` Q4_K blocks of 256) against the split activations: a block's eight
-// scales and eight mins converted together (d·scale·2^(e − 7) in lanes 0–7, dmin·min·Σ x in
-// 8–15, subtracted at the end), its halves on two accumulators.
-AVX512_Q4_0 static float exact_row_k(const uint8_t *w, int64_t blocks, const exact_block_k *g) {
+// Weight row `w` (`blocks` Q4_K or Q5_K blocks of 256) against the split activations: a block's
+// eight scales and eight mins converted together (d·scale·2^(e − 7) in lanes 0–7, dmin·min·Σ x
+// in 8–15, subtracted at the end), its halves on two accumulators.
+AVX512_Q4_0 static inline __attribute__((always_inline)) float exact_row_k(const int type, const uint8_t *w, int64_t blocks,
+                                                                            const exact_block_k *g) {
+    const int bytes = type == Q4_K ? 144 : 176, nibbles = type == Q4_K ? 16 : 48;
     const __m512i pick[2] = {_mm512_set_epi32(3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0, 0),
                              _mm512_set_epi32(7, 7, 7, 7, 5, 5, 5, 5, 6, 6, 6, 6, 4, 4, 4, 4)};
     const __m512i halves = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
     __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()}, mins = _mm512_setzero_ps();
     for (int64_t i = 0; i < blocks; i++) {
-        const uint8_t *b = w + 144 * i;
+        const uint8_t *b = w + bytes * i;
         AHEAD(b, 0);
         AHEAD(b, 64);
         AHEAD(b, 128);
+        if (type == Q5_K) AHEAD(b, 175);
         __m512 dm = _mm512_permutexvar_ps(halves, _mm512_castps128_ps512(_mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(b)))));
         __m512 both = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q4_K_scale_bytes(b))), dm),
                                     _mm512_load_ps(g[i].scale));
         mins = _mm512_add_ps(mins, both);
-        acc[0] = exact_half_k(b + 16, g[i].limbs[0], both, pick[0], acc[0]);
-        acc[1] = exact_half_k(b + 80, g[i].limbs[1], both, pick[1], acc[1]);
+        acc[0] = exact_half_k(type, b + nibbles, b + 16, 0, g[i].limbs[0], both, pick[0], acc[0]);
+        acc[1] = exact_half_k(type, b + nibbles + 64, b + 16, 1, g[i].limbs[1], both, pick[1], acc[1]);
     }
     float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1])) - hsum(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(mins), 1)));
-    return with_outliers(Q4_K, w, 8 * blocks, g, sum);
+    return with_outliers(type, w, 8 * blocks, g, sum);
 }
 
 // A run of 64 Q6_K weights (`q`: values 0–63, bytes in the values' order, each group of 16 in a
@@ -422,14 +445,16 @@ AVX512_Q4_0 static void exact_rows(int type, const uint8_t *w, size_t row_bytes,
     else if (type == Q4_1)
         for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row(Q4_1, w + (size_t)r * row_bytes, blocks, g);
     else if (type == Q4_K)
-        for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row_k(w + (size_t)r * row_bytes, blocks / 8, g);
+        for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row_k(Q4_K, w + (size_t)r * row_bytes, blocks / 8, g);
+    else if (type == Q5_K)
+        for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row_k(Q5_K, w + (size_t)r * row_bytes, blocks / 8, g);
     else
         for (int64_t r = r0; r < r1; r++) y[r - r0] = exact_row_q6(w + (size_t)r * row_bytes, blocks / 8, g);
 }
 
 size_t assay_exact_prepared_bytes(int type, int64_t k) {
-    int per = type == Q4_K || type == Q6_K ? 256 : 32;
-    if ((type != Q4_0 && type != Q4_1 && type != Q4_K && type != Q6_K) || k < per || k % per != 0 || !assay_avx512_vbmi()) return 0;
+    int per = type == Q4_K || type == Q5_K || type == Q6_K ? 256 : 32;
+    if ((type != Q4_0 && type != Q4_1 && type != Q4_K && type != Q5_K && type != Q6_K) || k < per || k % per != 0 || !assay_avx512_vbmi()) return 0;
     int64_t blocks = k / 32;
     return (size_t)(groups_bytes(type, blocks) + (4 + 8 * blocks + 63) / 64 * 64);
 }

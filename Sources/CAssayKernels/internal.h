@@ -297,8 +297,8 @@ void assay_ggml_prepare_avx512(int type, int64_t k, const uint8_t *xq, size_t xq
 void assay_ggml_rows_avx512_prepared(int type, const uint8_t *w, size_t row_bytes, int64_t k, const void *g, int64_t m, float *y,
                                      int64_t ldy, int64_t r0, int64_t r1);
 /// Exact numerics through integer products (avx512_exact.c): the bytes one f32 activation row of
-/// `k` values takes split into 8-bit limbs for `type`'s kernel (0: not Q4_0, Q4_1, Q4_K or Q6_K with
-/// whole blocks, or no AVX-512 VNNI and VBMI; a multiple of 64), the split into `g` (64-byte aligned; 0 when a value
+/// `k` values takes split into 8-bit limbs for `type`'s kernel (0: not Q4_0, Q4_1, Q4_K, Q5_K or Q6_K
+/// with whole blocks, or no AVX-512 VNNI and VBMI; a multiple of 64), the split into `g` (64-byte aligned; 0 when a value
 /// cannot be carried: NaN, an infinity, a magnitude above 2^60 or a block whose largest, its
 /// outlier aside, is below 2^−60, and then the float kernels take the product), and rows r0 ..< r1 against it (y[r − r0]).
 size_t assay_exact_prepared_bytes(int type, int64_t k);

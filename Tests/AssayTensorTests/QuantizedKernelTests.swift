@@ -108,20 +108,20 @@ struct QuantizedKernelTests {
         }
     }
 
-    /// With AVX-512 VNNI and VBMI, exact Q4_0, Q4_1, Q4_K and Q6_K products split each block's f32
-    /// activations into four 8-bit limbs for integer products (avx512_exact.c), a value above 16
+    /// With AVX-512 VNNI and VBMI, exact Q4_0, Q4_1, Q4_K, Q5_K and Q6_K products split each block's
+    /// f32 activations into four 8-bit limbs for integer products (avx512_exact.c), a value above 16
     /// times its block's mean magnitude taken out and met in float. They stay within f32 rounding:
-    /// within 1e-7 of Σ|w·x| of a float64 reference on rows of 2,048 and 5,632 values (Q4_K
-    /// 1.5e-7): over activations spread across 12 orders of magnitude (at most 7.2e-8, the float
-    /// kernel 4–9e-8, three limbs 1.9–2.1e-7; Q4_K 9.9e-8 and 9.1e-8, without its last limb
-    /// 5.0–5.5e-7; Q6_K 7.8e-8 and 4.0e-8, with limbs 2 and 3's −32·Σl start left out 4–10e-5), and with
-    /// every third block's value 5 at 10^4 times the rest and its weight 0 (at most 7.9e-8; kept in
-    /// the limbs 1.1–2.4e-5 for Q4_0, and the float kernel itself 1–16e-6), and with such a value
-    /// in every block over a weight that is not 0 (at most 4.2e-8, the float kernel 5e-8–8e-5;
-    /// with the outliers' terms rounded one by one, up to 1.8e-7). Zero blocks give nothing, and a product with a value the limbs cannot carry (NaN, an infinity, a magnitude
-    /// above 2^60, a block whose largest magnitude, its outlier aside, is below 2^−60) takes the
-    /// float kernel: its bits.
-    @Test(arguments: [GGMLType.q4_0, .q4_1, .q4_K, .q6_K])
+    /// within 1e-7 of Σ|w·x| of a float64 reference on rows of 2,048 and 5,632 values (Q4_K 1.5e-7):
+    /// over activations spread across 12 orders of magnitude (at most 7.2e-8, the float kernel 4–9e-8,
+    /// three limbs 1.9–2.1e-7; Q4_K 9.9e-8 and 9.1e-8, without its last limb 5.0–5.5e-7; Q5_K 7.6e-8
+    /// and 1.3e-7; Q6_K 7.8e-8 and 4.0e-8, with limbs 2 and 3's −32·Σl start left out 4–10e-5), and
+    /// with every third block's value 5 at 10^4 times the rest and its weight 0 (at most 7.9e-8; kept
+    /// in the limbs 1.1–2.4e-5 for Q4_0, and the float kernel itself 1–16e-6), and with such a value in
+    /// every block over a weight that is not 0 (at most 4.2e-8, the float kernel 5e-8–8e-5; with the
+    /// outliers' terms rounded one by one, up to 1.8e-7). Zero blocks give nothing, and a product with
+    /// a value the limbs cannot carry (NaN, an infinity, a magnitude above 2^60, a block whose largest
+    /// magnitude, its outlier aside, is below 2^−60) takes the float kernel: its bits.
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q4_K, .q5_K, .q6_K])
     func exactProductsThroughLimbsKeepF32Accuracy(type: GGMLType) {
         guard QuantizedKernels.splitsExactActivations(type) else {
             print("skipped: this CPU has no AVX-512 VNNI and VBMI, so exact \(type) products convert every weight to float")

@@ -26,8 +26,8 @@ public enum QuantizedKernels {
     public static var avx512Level: Int { Int(assay_avx512_level()) }
 
     /// Whether exact products of `type` against one activation row split the f32 activations into
-    /// four 8-bit limbs for integer products on this CPU (Q4_0, Q4_1, Q4_K and Q6_K with AVX-512
-    /// VNNI and VBMI), rather than converting every weight to float.
+    /// four 8-bit limbs for integer products on this CPU (Q4_0, Q4_1, Q4_K, Q5_K and Q6_K with
+    /// AVX-512 VNNI and VBMI), rather than converting every weight to float.
     public static func splitsExactActivations(_ type: GGMLType) -> Bool { assay_exact_splits_activations(Int32(type.rawValue)) != 0 }
 
     /// Keeps every kernel on AVX2 on a CPU with AVX-512 (`true`), or not. Not thread-safe: tests only.

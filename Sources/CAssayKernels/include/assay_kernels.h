@@ -41,8 +41,8 @@ void assay_gemv(int type, const void *w, size_t row_bytes, int64_t k, const floa
                 int64_t r1);
 
 /// Whether assay_gemv's exact products (f32 activations, one row) of `type` split the activations
-/// into four 8-bit limbs for integer products on this CPU: Q4_0, Q4_1, Q4_K and Q6_K with AVX-512
-/// VNNI and VBMI (avx512_exact.c); otherwise each weight is converted to float for its multiply-add.
+/// into four 8-bit limbs for integer products on this CPU: Q4_0, Q4_1, Q4_K, Q5_K and Q6_K with
+/// AVX-512 VNNI and VBMI (avx512_exact.c); otherwise each weight is converted to float for its multiply-add.
 int assay_exact_splits_activations(int type);
 
 /// The CPUs this process may use: the smaller of its affinity mask (taskset, cpusets, Slurm's
