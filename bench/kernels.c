@@ -30,10 +30,12 @@ static int layout(int type, int *bytes, int *scales, int *count) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 7) {
-        fprintf(stderr, "usage: kernels TYPE(2 q4_0, 3 q4_1, 8 q8_0, 12 q4_k, 14 q6_k) ggml(0|1) THREADS MATRICES ROWS COLUMNS\n");
+    if (argc != 7 && argc != 8) {
+        fprintf(stderr, "usage: kernels TYPE(2 q4_0, 3 q4_1, 8 q8_0, 12 q4_k, 14 q6_k) ggml(0|1) THREADS MATRICES ROWS COLUMNS [OUTLIERS]\n"
+                        "  OUTLIERS: the share of blocks of 32 activations with one value 1000 times the rest (default 0)\n");
         return 2;
     }
+    double outliers = argc == 8 ? atof(argv[7]) : 0;
     int type = atoi(argv[1]), ggml = atoi(argv[2]), threads = atoi(argv[3]), matrices = atoi(argv[4]);
     int64_t rows = atoll(argv[5]), k = atoll(argv[6]);
     int bytes, scales, count;
@@ -51,6 +53,9 @@ int main(int argc, char **argv) {
     }
     float *x = malloc(sizeof(float) * (size_t)k), *y = malloc(sizeof(float) * (size_t)rows);
     for (int64_t i = 0; i < k; i++) x[i] = (float)(rand() % 2001 - 1000) / 1000.0f;
+    // Outliers (exact numerics take each out of its block's limbs and meet it on its own).
+    for (int64_t b = 0; b + 32 <= k; b += 32)
+        if (rand() % 1000 < outliers * 1000) x[b + rand() % 32] *= 1000;
     int activation = assay_vec_dot_type(type);
     uint8_t *xq = malloc(assay_row_bytes(activation, k) + 64);
     assay_quantize_row(activation, x, xq, k);

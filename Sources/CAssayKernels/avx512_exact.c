@@ -59,25 +59,34 @@ typedef struct {
 } exact_group;
 _Static_assert(sizeof(exact_group) % 64 == 0, "groups stay 64-byte aligned");
 
-// The eight activation blocks of a Q4_K block (256 values), split (1088 bytes). Half p holds
-// blocks 4p … 4p + 3 in the order the weights' 64 bytes of nibbles unpack to (q4_K_unpack):
+// The eight activation blocks of a Q4_K or Q5_K block (256 values), split (1216 bytes). Half p
+// holds blocks 4p … 4p + 3 in the order the weights' 64 bytes of nibbles unpack to (exact_half_k):
 // 128-bit lanes of blocks 4p, 4p + 2, 4p + 1 and 4p + 3, values 0–15 (`limbs[p][j][0]`) or 16–31
-// (`[1]`), bytes in the values' order.
+// (`[1]`), bytes in the values' order. The blocks' outliers are met in vectors, eight at a time
+// (exact_row_k): block j's in `outlier[j]` (0 if it has none), the byte holding its nibble among
+// the block's 128 in `at[j]`, its position in the block in `at[8 + j]`, and `at[16]` set when any.
 typedef struct {
     int8_t limbs[2][4][2][64];
     float scale[8];  // 2^(e − 7) of each block
-    float sums[8];   // Σ x of each block as the limbs carry it, rounded once
+    float sums[8];   // Σ x of each block as the limbs carry it, rounded once (read with `scale` as one vector)
+    double outlier[8];
+    uint8_t at[64];
 } exact_block_k;
 _Static_assert(sizeof(exact_block_k) % 64 == 0, "blocks stay 64-byte aligned");
 
-// The eight activation blocks of a Q6_K block (256 values), split (1216 bytes): values 64v …
+// The eight activation blocks of a Q6_K block (256 values), split (1344 bytes): values 64v …
 // 64v + 63 in their order, limb j in `limbs[v][j]`, as exact_row_q6 unpacks a run of 64 weights.
 // Run v's products start from group 4v + c's −32 · (128 · Σ l0 + Σ l1) (`start[v][0][c]`) and
 // −32 · (128 · Σ l2 + Σ l3) (`start[v][1][c]`), so the int32 lanes hold exact Σ (q − 32)·l.
+// Outliers as exact_block_k's: block j's in `outlier[j]`, the byte of its low bits among ql's 128
+// in `at[j]`, of its high bits among qh's 64 in `at[8 + j]`, of its scale among the 16 in
+// `at[16 + j]`, and `at[24]` set when any.
 typedef struct {
     int8_t limbs[4][4][64];
     int32_t start[4][2][4];
     float scale[16];  // 2^(e − 7) of each group of 16 (its block's)
+    double outlier[8];
+    uint8_t at[64];
 } exact_block_q6;
 _Static_assert(sizeof(exact_block_q6) % 64 == 0, "blocks stay 64-byte aligned");
 
@@ -165,9 +174,19 @@ AVX512_Q4_0 static int prepare_exact(int type, const float *x, int64_t blocks, v
         for (int64_t n = 0; n < blocks / 8; n++) {
             __m128i halves[8][4][2];
             int32_t sums[2][4];
+            memset(g[n].outlier, 0, sizeof g[n].outlier);
+            memset(g[n].at, 0, sizeof g[n].at);
             for (int b = 0; b < 8; b++) {
+                int32_t before = outliers->count;
                 if (!split_block(x, 8 * n + b, outliers, outlier_values, halves[b], sums, &g[n].scale[b])) return 0;
                 g[n].sums[b] = limbs_sum(sums) * g[n].scale[b];
+                if (outliers->count > before) {
+                    int position = outliers->index[before] % 32;
+                    g[n].outlier[b] = outlier_values[before];
+                    g[n].at[b] = (uint8_t)(b / 2 * 32 + position);
+                    g[n].at[8 + b] = (uint8_t)position;
+                    g[n].at[16] = 1;
+                }
             }
             for (int p = 0; p < 2; p++)
                 for (int j = 0; j < 4; j++)
@@ -185,9 +204,21 @@ AVX512_Q4_0 static int prepare_exact(int type, const float *x, int64_t blocks, v
         for (int64_t n = 0; n < blocks / 8; n++) {
             __m128i halves[8][4][2];
             int32_t sums[2][4];
+            memset(g[n].outlier, 0, sizeof g[n].outlier);
+            memset(g[n].at, 0, sizeof g[n].at);
             for (int b = 0; b < 8; b++) {
                 float scale;
+                int32_t before = outliers->count;
                 if (!split_block(x, 8 * n + b, outliers, outlier_values, halves[b], sums, &scale)) return 0;
+                if (outliers->count > before) {
+                    // Value 32b + l: quarter b % 4 of half b / 4 (exact_row_q6).
+                    int l = outliers->index[before] % 32;
+                    g[n].outlier[b] = outlier_values[before];
+                    g[n].at[b] = (uint8_t)(64 * (b / 4) + 32 * (b % 2) + l);
+                    g[n].at[8 + b] = (uint8_t)(32 * (b / 4) + l);
+                    g[n].at[16 + b] = (uint8_t)(2 * b + l / 16);
+                    g[n].at[24] = 1;
+                }
                 for (int h = 0; h < 2; h++) {
                     int group = 2 * b + h;
                     g[n].scale[group] = scale;
@@ -253,40 +284,25 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) __m512 exact_group_prod
     return _mm512_fmadd_ps(sum, _mm512_mul_ps(d, _mm512_broadcast_f32x4(_mm_load_ps(a->scale))), acc);
 }
 
-// `sum` plus the row's outliers, each against its weight as the dequantizer gives it: d·(q − 8),
-// d·q + m, Q4_K's and Q5_K's (d·scale)·q − dmin·min or Q6_K's (d·scale)·(q − 32). The terms are exact in
-// double and summed there, then added to `sum` with one rounding: a row with an outlier in many
-// blocks would otherwise round once per outlier (3e-7 of Σ|w·x| with one in each of 176 blocks,
-// where the float kernel gives 1.3e-7).
+// `sum` plus the row's outliers (Q4_0, Q4_1), each against its weight as the dequantizer gives
+// it: d·(q − 8) or d·q + m. The terms are exact in double and summed there, then added to `sum`
+// with one rounding: a row with an outlier in many blocks would otherwise round once per outlier
+// (3e-7 of Σ|w·x| with one in each of 176 blocks, where the float kernel gives 1.3e-7). Each
+// costs every row a scalar dequantization (about 2 ns). The K-quants meet theirs in vectors
+// instead, a block's eight at a time while its bytes and scales are at hand (exact_row_k,
+// exact_row_q6): on rows with an outlier in most blocks the scalar way had cost more than the
+// limbs save (docs/performance.md).
 AVX512_Q4_0 static inline __attribute__((always_inline)) float with_outliers(const int type, const uint8_t *w, int64_t blocks, const void *g,
-                                                                 float sum) {
+                                                                             float sum) {
     const exact_outliers *outliers = outliers_of(type, (void *)g, blocks);
     const float *values = (const float *)(outliers->index + blocks);
     double terms = 0;
     for (int32_t o = 0; o < outliers->count; o++) {
         int32_t j = outliers->index[o];
-        float weight;
-        if (type == Q4_K || type == Q5_K) {
-            const uint8_t *block = w + (j / 256) * (type == Q4_K ? 144 : 176);
-            int group = j % 256 / 32;
-            uint8_t sc, m;
-            scale_min_k4(block + 4, group, &sc, &m);
-            int q = (block[(type == Q4_K ? 16 : 48) + group / 2 * 32 + j % 32] >> (4 * (group % 2))) & 0x0F;
-            if (type == Q5_K) q |= ((block[16 + j % 32] >> group) & 1) << 4;
-            weight = _cvtsh_ss(load_u16(block)) * (float)sc * (float)q - _cvtsh_ss(load_u16(block + 2)) * (float)m;
-        } else if (type == Q6_K) {
-            // Value t of a block: quarter c = t % 128 / 32 of its half, low nibbles of ql (quarters 0,
-            // 1) or high (2, 3), bytes 0–31 (quarters 0, 2) or 32–63 (1, 3), and bits 2c, 2c + 1 of qh.
-            const uint8_t *block = w + (j / 256) * 210;
-            int t = j % 256, half = t / 128, c = t % 128 / 32, l = t % 32;
-            int q = ((block[64 * half + 32 * (c % 2) + l] >> (4 * (c / 2))) & 0x0F) | ((block[128 + 32 * half + l] >> (2 * c)) & 3) << 4;
-            weight = _cvtsh_ss(load_u16(block + 208)) * (float)(int8_t)block[192 + t / 16] * (float)(q - 32);
-        } else {
-            const uint8_t *block = w + (j / 32) * (type == Q4_0 ? 18 : 20), *nibbles = block + (type == Q4_0 ? 2 : 4);
-            int q = j % 32 < 16 ? nibbles[j % 32] & 0x0F : nibbles[j % 32 - 16] >> 4;
-            float d = _cvtsh_ss(load_u16(block));
-            weight = type == Q4_0 ? d * (float)(q - 8) : d * (float)q + _cvtsh_ss(load_u16(block + 2));
-        }
+        const uint8_t *block = w + (j / 32) * (type == Q4_0 ? 18 : 20), *nibbles = block + (type == Q4_0 ? 2 : 4);
+        int q = j % 32 < 16 ? nibbles[j % 32] & 0x0F : nibbles[j % 32 - 16] >> 4;
+        float d = _cvtsh_ss(load_u16(block));
+        float weight = type == Q4_0 ? d * (float)(q - 8) : d * (float)q + _cvtsh_ss(load_u16(block + 2));
         terms += (double)weight * (double)values[o];
     }
     return outliers->count ? (float)((double)sum + terms) : sum;
@@ -363,6 +379,9 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) float exact_row_k(const
                              _mm512_set_epi32(7, 7, 7, 7, 5, 5, 5, 5, 6, 6, 6, 6, 4, 4, 4, 4)};
     const __m512i halves = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
     __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()}, mins = _mm512_setzero_ps();
+    const __m256i nibble_shift = _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4), bit = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m512d terms = _mm512_setzero_pd();
+    const int any = outliers_of(type, (void *)g, 8 * blocks)->count > 0;
     for (int64_t i = 0; i < blocks; i++) {
         const uint8_t *b = w + bytes * i;
         AHEAD(b, 0);
@@ -370,14 +389,32 @@ AVX512_Q4_0 static inline __attribute__((always_inline)) float exact_row_k(const
         AHEAD(b, 128);
         if (type == Q5_K) AHEAD(b, 175);
         __m512 dm = _mm512_permutexvar_ps(halves, _mm512_castps128_ps512(_mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(b)))));
-        __m512 both = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q4_K_scale_bytes(b))), dm),
-                                    _mm512_load_ps(g[i].scale));
+        __m512 scaled = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q4_K_scale_bytes(b))), dm);  // d·scale, dmin·min
+        __m512 both = _mm512_mul_ps(scaled, _mm512_load_ps(g[i].scale));
         mins = _mm512_add_ps(mins, both);
         acc[0] = exact_half_k(type, b + nibbles, b + 16, 0, g[i].limbs[0], both, pick[0], acc[0]);
         acc[1] = exact_half_k(type, b + nibbles + 64, b + 16, 1, g[i].limbs[1], both, pick[1], acc[1]);
+        if (any && g[i].at[16]) {
+            // The block's outliers, one lane each: their nibble bytes picked from the 128, their
+            // weights (d·scale)·q − dmin·min as the dequantizer gives them (exact products, one
+            // rounding), each term exact in double and summed there.
+            __m128i at = _mm_load_si128((const __m128i *)g[i].at);
+            __m128i picked = _mm512_castsi512_si128(_mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)(b + nibbles)),
+                                                                             _mm512_castsi128_si512(at),
+                                                                             _mm512_loadu_si512((const void *)(b + nibbles + 64))));
+            __m256i q = _mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(picked), nibble_shift), _mm256_set1_epi32(0x0F));
+            if (type == Q5_K) {
+                __m128i high = _mm512_castsi512_si128(_mm512_permutexvar_epi8(_mm512_castsi128_si512(_mm_srli_si128(at, 8)),
+                                                                              _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(b + 16)))));
+                q = _mm256_or_si256(q, _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(high), bit), _mm256_set1_epi32(1)), 4));
+            }
+            __m256 weight = _mm256_sub_ps(_mm256_mul_ps(_mm512_castps512_ps256(scaled), _mm256_cvtepi32_ps(q)),
+                                          _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(scaled), 1)));
+            terms = _mm512_fmadd_pd(_mm512_cvtps_pd(weight), _mm512_load_pd(g[i].outlier), terms);
+        }
     }
     float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1])) - hsum(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(mins), 1)));
-    return with_outliers(type, w, 8 * blocks, g, sum);
+    return any ? (float)((double)sum + _mm512_reduce_add_pd(terms)) : sum;
 }
 
 // A run of 64 Q6_K weights (`q`: values 0–63, bytes in the values' order, each group of 16 in a
@@ -414,13 +451,35 @@ AVX512_Q4_0 static float exact_row_q6(const uint8_t *w, int64_t blocks, const ex
     const __m512i down = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
     const __m512i low4 = _mm512_set1_epi8(0x0F), high2 = _mm512_set1_epi8(0x30);
     __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    const __m256i low_shift = _mm256_setr_epi32(0, 0, 4, 4, 0, 0, 4, 4), high_shift = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    __m512d terms = _mm512_setzero_pd();
+    const int any = outliers_of(Q6_K, (void *)g, 8 * blocks)->count > 0;
     for (int64_t i = 0; i < blocks; i++) {
         const uint8_t *b = w + 210 * i;
         AHEAD(b, 0);
         AHEAD(b, 64);
         AHEAD(b, 128);
         AHEAD(b, 192);
-        __m512 d = _mm512_set1_ps(_cvtsh_ss(load_u16(b + 208)));
+        float scalar_d = _cvtsh_ss(load_u16(b + 208));
+        if (any && g[i].at[24]) {
+            // The block's outliers, one lane each (as exact_row_k's): low and high bits and scale
+            // picked from the block's bytes, weights (d·scale)·(q − 32) as the dequantizer gives them.
+            __m128i at = _mm_load_si128((const __m128i *)g[i].at), at_scale = _mm_load_si128((const __m128i *)(g[i].at + 16));
+            __m128i low = _mm512_castsi512_si128(_mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)b), _mm512_castsi128_si512(at),
+                                                                          _mm512_loadu_si512((const void *)(b + 64))));
+            __m128i high = _mm512_castsi512_si128(_mm512_permutexvar_epi8(_mm512_castsi128_si512(_mm_srli_si128(at, 8)),
+                                                                          _mm512_loadu_si512((const void *)(b + 128))));
+            __m128i scale = _mm512_castsi512_si128(_mm512_permutexvar_epi8(_mm512_castsi128_si512(at_scale),
+                                                                           _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(b + 192)))));
+            __m256i q = _mm256_or_si256(_mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(low), low_shift), _mm256_set1_epi32(0x0F)),
+                                        _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(high), high_shift),
+                                                                           _mm256_set1_epi32(3)),
+                                                          4));
+            __m256 weight = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(scalar_d), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(scale))),
+                                          _mm256_cvtepi32_ps(_mm256_sub_epi32(q, _mm256_set1_epi32(32))));
+            terms = _mm512_fmadd_pd(_mm512_cvtps_pd(weight), _mm512_load_pd(g[i].outlier), terms);
+        }
+        __m512 d = _mm512_set1_ps(scalar_d);
         __m512 scales = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b + 192)))), d),
                                       _mm512_load_ps(g[i].scale));
         for (int half = 0; half < 2; half++) {
@@ -434,7 +493,7 @@ AVX512_Q4_0 static float exact_row_q6(const uint8_t *w, int64_t blocks, const ex
         }
     }
     float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
-    return with_outliers(Q6_K, w, 8 * blocks, g, sum);
+    return any ? (float)((double)sum + _mm512_reduce_add_pd(terms)) : sum;
 }
 
 // One loop per type (the type's layout constant inside it).
